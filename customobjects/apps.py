@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CustomObjectsConfig(AppConfig):
+    name = "customobjects"
+    verbose_name = "Account custom objects"

@@ -1,0 +1,114 @@
+"""The audit action registry and the one function that records an event.
+
+Every app registers the actions it writes (`<entity>.<past_tense>`); `record` refuses an
+unregistered action so a typo fails in tests instead of writing an unsearchable row.
+Call `record` inside the service's transaction so the event commits with the change.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from portal import context
+from portal.models import AuditEvent, Tenant
+
+_ACTIONS: dict[str, str] = {}
+
+# Keys whose values never reach an audit row, whatever a caller passes in a diff.
+SECRET_KEYS = frozenset(
+    {
+        "password", "passwordhash", "password_hash", "secret", "api_secret", "apisecret",
+        "token", "access_token", "refresh_token", "otp", "code", "backupcode", "backup_codes",
+        "pin", "totp_secret", "seed", "answer", "securityquestionanswer",
+    }
+)
+REDACTED = "[redacted]"
+
+
+def register(actions: dict[str, str]) -> None:
+    """Register `{action: human description}`; apps call this from AppConfig.ready()."""
+    for name, description in actions.items():
+        entity, _, verb = name.partition(".")
+        if not entity or not verb:
+            raise ValueError(f"audit action {name!r} must look like <entity>.<past_tense>")
+        _ACTIONS[name] = description
+
+
+def registered_actions() -> dict[str, str]:
+    return dict(_ACTIONS)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a staff user, an API credential, the account itself, or the system."""
+
+    type: str
+    id: str = ""
+    label: str = ""
+
+    @classmethod
+    def staff(cls, user) -> "Actor":
+        return cls(AuditEvent.ACTOR_STAFF, str(user.pk), user.get_username())
+
+    @classmethod
+    def credential(cls, credential) -> "Actor":
+        return cls(AuditEvent.ACTOR_CREDENTIAL, str(credential.pk), credential.label or "api")
+
+    @classmethod
+    def account(cls, uid: str) -> "Actor":
+        return cls(AuditEvent.ACTOR_ACCOUNT, uid, uid)
+
+    @classmethod
+    def system(cls, label: str = "system") -> "Actor":
+        return cls(AuditEvent.ACTOR_SYSTEM, "", label)
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for the fields that changed."""
+    changed = {}
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            changed[key] = [before.get(key), after.get(key)]
+    return changed
+
+
+def record(
+    *,
+    tenant: Tenant | None,
+    actor: Actor,
+    action: str,
+    subject_uid: str = "",
+    reason: str = "",
+    ticket: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    if action not in _ACTIONS:
+        raise ValueError(f"unregistered audit action {action!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must run inside the service's transaction")
+    ctx = context.current()
+    return AuditEvent.objects.create(
+        tenant=tenant,
+        action=action,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label[:200],
+        subject_uid=subject_uid,
+        reason=reason or "",
+        ticket=ticket or "",
+        diff=redact(changes or {}),
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+        user_agent=ctx.user_agent,
+    )

@@ -1,0 +1,35 @@
+"""The Celery app, configured so that a message is never lost to a dying worker."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    # Acknowledge only after the task ran, and requeue if the worker process dies mid-task,
+    # so a SIGKILLed worker's message is delivered again. Tasks are idempotent for this.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+    task_default_queue="portal",
+)
+
+
+def _configure_visibility_timeout() -> None:
+    from django.conf import settings
+
+    # The visibility timeout must outlast the longest retry delay, or Redis would hand a
+    # scheduled retry to a second worker while the first still holds it.
+    timeout = max(settings.CELERY_VISIBILITY_TIMEOUT, settings.CELERY_MAX_RETRY_DELAY * 2)
+    app.conf.broker_transport_options = {"visibility_timeout": timeout}
+    app.conf.result_backend_transport_options = {"visibility_timeout": timeout}
+
+
+app.on_after_configure.connect(lambda sender, **kwargs: _configure_visibility_timeout())
+app.autodiscover_tasks()

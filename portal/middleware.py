@@ -1,0 +1,45 @@
+import ipaddress
+import uuid
+
+from django.conf import settings
+
+from portal import context
+
+
+def client_ip(request) -> str | None:
+    """The caller's IP: X-Forwarded-For is believed only when the peer is a trusted proxy."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if remote and forwarded and remote in settings.TRUSTED_PROXIES:
+        remote = forwarded.split(",")[-1].strip() or remote
+    try:
+        return str(ipaddress.ip_address(remote)) if remote else None
+    except ValueError:
+        return None
+
+
+def _request_id(request) -> str:
+    supplied = request.META.get("HTTP_X_REQUEST_ID", "")
+    if supplied and len(supplied) <= 64 and supplied.replace("-", "").isalnum():
+        return supplied
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        ctx = context.RequestContext(
+            request_id=_request_id(request),
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+        )
+        request.request_id = ctx.request_id
+        token = context.activate(ctx)
+        try:
+            response = self.get_response(request)
+        finally:
+            context.deactivate(token)
+        response["X-Request-Id"] = ctx.request_id
+        return response

@@ -1,0 +1,175 @@
+"""Tenants, their API credentials, and the append-only audit log."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from portal import crypto
+
+# Settings a tenant can tune; sections read them through Tenant.setting().
+TENANT_SETTING_DEFAULTS: dict[str, object] = {
+    "access_token_lifetime_minutes": 60,
+    "refresh_token_lifetime_days": 60,
+    "refresh_token_family_max_days": 365,
+    "refresh_reuse_grace_seconds": 5,
+    "lockout_threshold": 5,
+    "lockout_minutes": 15,
+    "sms_otp_length": 6,
+    "email_token_lifetime_minutes": 60 * 24,
+    "sms_otp_lifetime_minutes": 10,
+    "send_cooldown_seconds": 30,
+    "daily_email_cap": 10_000,
+    "daily_sms_cap": 1_000,
+    "reauth_token_lifetime_seconds": 300,
+    "request_signing": "preferred",  # or "strict": signed requests only
+}
+
+
+def _new_api_key() -> str:
+    return str(uuid.uuid4())
+
+
+class Tenant(models.Model):
+    """A LoginRadius "app": the unit every account, credential and audit row belongs to."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    api_key = models.CharField(max_length=36, unique=True, default=_new_api_key, editable=False)
+    settings = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("view_accounts", "View accounts of this tenant"),
+            ("manage_accounts", "Act on accounts of this tenant"),
+            ("manage_security", "Reset factors and sessions of this tenant's accounts"),
+            ("manage_roles", "Manage roles and role contexts of this tenant"),
+            ("administer_tenant", "Administer this tenant: credentials, settings, staff access"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def setting(self, name: str):
+        if name not in TENANT_SETTING_DEFAULTS:
+            raise KeyError(f"unknown tenant setting {name!r}")
+        return self.settings.get(name, TENANT_SETTING_DEFAULTS[name])
+
+    def clean(self) -> None:
+        unknown = set(self.settings or {}) - set(TENANT_SETTING_DEFAULTS)
+        if unknown:
+            raise ValidationError({"settings": f"unknown settings: {', '.join(sorted(unknown))}"})
+
+
+class ApiCredentialQuerySet(models.QuerySet):
+    def usable(self):
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiCredential(models.Model):
+    """An API secret of a tenant. Several may be live at once so a secret can be rotated."""
+
+    SECTIONS = ("accounts", "sessions", "security", "customobjects", "tokens", "roles", "native")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="credentials")
+    label = models.CharField(max_length=200, blank=True)
+    # The raw secret is needed to verify signed requests, so it is encrypted, not hashed;
+    # the keyed hash finds the credential of a plain-secret request in one indexed read.
+    secret_encrypted = models.TextField(editable=False)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    secret_hint = models.CharField(max_length=8, editable=False)
+    # Empty list = every section; otherwise the sections (see SECTIONS) it may call.
+    scopes = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ApiCredentialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug}: {self.label or 'secret'} …{self.secret_hint}"
+
+    def set_secret(self, raw_secret: str) -> None:
+        self.secret_encrypted = crypto.encrypt(raw_secret)
+        self.secret_hash = crypto.token_hash(raw_secret)
+        self.secret_hint = raw_secret[-4:]
+
+    def raw_secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted)
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def allows(self, section: str) -> bool:
+        return not self.scopes or section in self.scopes
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("audit events are append-only")
+
+    def delete(self):
+        raise TypeError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """One state change. Append-only: the ORM refuses, and on PostgreSQL a trigger refuses too.
+
+    No foreign keys to accounts or users: the row must outlive what it describes.
+    """
+
+    ACTOR_STAFF = "staff"
+    ACTOR_CREDENTIAL = "credential"
+    ACTOR_ACCOUNT = "account"
+    ACTOR_SYSTEM = "system"
+    ACTOR_TYPES = [(t, t) for t in (ACTOR_STAFF, ACTOR_CREDENTIAL, ACTOR_ACCOUNT, ACTOR_SYSTEM)]
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", null=True)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=80, db_index=True)
+    actor_type = models.CharField(max_length=16, choices=ACTOR_TYPES)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    subject_uid = models.CharField(max_length=64, blank=True, db_index=True)
+    reason = models.TextField(blank=True)
+    ticket = models.CharField(max_length=100, blank=True)
+    diff = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "subject_uid", "-occurred_at"]),
+            models.Index(fields=["tenant", "-occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.subject_uid}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("audit events are append-only")
+
+
