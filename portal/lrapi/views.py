@@ -22,14 +22,25 @@ from portal.lrapi.projection import apply_fields
 
 class LRAPIView(APIView):
     section: str = ""
-    auth_mode: str = "management"  # "management" (key + secret/signature/M2M) or "apikey"
+    # "management": key + secret / signature / M2M (back-end calls);
+    # "apikey": API key only; "access_token": API key + an end user's access token
+    # (Authorization: Bearer, or `access_token` in the query or body), which sets
+    # self.access_token and self.account.
+    auth_mode: str = "management"
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if self.auth_mode == "apikey":
+        if self.auth_mode in ("apikey", "access_token"):
             principal = auth.authenticate_api_key_only(request)
         else:
             principal = auth.authenticate_management(request)
+        if self.auth_mode == "access_token":
+            from tokens.selectors import access_token_resolve
+
+            self.access_token = access_token_resolve(
+                tenant=principal.tenant, token=self._access_token_value(request)
+            )
+            self.account = self.access_token.account
         if not self.section:
             raise RuntimeError(f"{type(self).__name__} must declare its section")
         if not principal.allows(self.section):
@@ -37,6 +48,22 @@ class LRAPIView(APIView):
         request.principal = principal
         self.principal = principal
         self.tenant = principal.tenant
+
+    def _access_token_value(self, request) -> str | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        value = self.query.get("access_token")
+        if value:
+            return value
+        if request.method in ("POST", "PUT", "DELETE") and request.content_type == "application/json":
+            body = self.body_json()
+            if isinstance(body, dict):
+                for key, item in body.items():
+                    if key.lower() == "access_token" and isinstance(item, str):
+                        return item
+        return None
 
     @cached_property
     def query(self) -> CIQuery:
@@ -60,6 +87,8 @@ class LRAPIView(APIView):
 
     @property
     def actor(self) -> Actor:
+        if self.auth_mode == "access_token":
+            return Actor.account(self.account.uid)
         credential = self.principal.credential
         return Actor.credential(credential) if credential else Actor.system("api")
 

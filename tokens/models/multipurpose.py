@@ -1,0 +1,1 @@
+"""Multipurpose email tokens, SMS OTPs, and the outbox that delivers them."""

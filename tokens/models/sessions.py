@@ -1,0 +1,1 @@
+"""Access and refresh tokens (the Account Session section)."""
