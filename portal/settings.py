@@ -9,7 +9,6 @@ import base64
 import hashlib
 import os
 import secrets
-import sys
 from pathlib import Path
 
 import environ
