@@ -10,12 +10,14 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
+    # Sections whose literal paths (account/access_token, account/passkey, ...) would
+    # otherwise be taken for a UID by accounts' account/<uid> come first.
     path("", include("portal.api.urls")),
-    path("", include("accounts.api.urls")),
     path("", include("tokens.api.urls")),
     path("", include("security.api.urls")),
     path("", include("roles.api.urls")),
     path("", include("customobjects.api.urls")),
+    path("", include("accounts.api.urls")),
 ]
 
 handler404 = "portal.views.not_found"

@@ -112,3 +112,27 @@ def lr(credential):
 @pytest.fixture
 def lr_other(other_credential):
     return LRClient(other_credential)
+
+
+@pytest.fixture
+def lr_sdk(live_server, credential):
+    """The real LoginRadius Python SDK (LoginRadius-v2 11.7.0) pointed at a live test server.
+
+    Use `lr_sdk(signing=True)` for signed requests. The SDK keeps its configuration in class
+    attributes, so they are restored afterwards.
+    """
+    from LoginRadius import LoginRadius as LR
+
+    saved = {name: getattr(LR, name) for name in ("API_KEY", "API_SECRET", "CUSTOM_DOMAIN", "API_REQUEST_SIGNING", "LIBRARY")}
+
+    def make(*, signing: bool = False, library: str = "requests"):
+        LR.API_KEY = credential.tenant.api_key
+        LR.API_SECRET = credential.raw
+        LR.CUSTOM_DOMAIN = live_server.url + "/"
+        LR.API_REQUEST_SIGNING = signing
+        LR.LIBRARY = library
+        return LR()
+
+    yield make
+    for name, value in saved.items():
+        setattr(LR, name, value)
