@@ -136,6 +136,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Longest retry delay any task may schedule; the broker visibility timeout stays above it.
 CELERY_MAX_RETRY_DELAY = env.int("CELERY_MAX_RETRY_DELAY", default=600)
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# Periodic jobs (make beat); each section adds its own entries.
+CELERY_BEAT_SCHEDULE: dict = {}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class TokensConfig(AppConfig):
     name = "tokens"
     verbose_name = "Sessions and multipurpose tokens"
+
+    def ready(self) -> None:
+        from tokens import audit_actions  # noqa: F401

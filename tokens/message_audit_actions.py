@@ -1,0 +1,3 @@
+from portal import audit
+
+audit.register({})

@@ -1,0 +1,1 @@
+"""Delivery of outbox messages (email and SMS)."""
