@@ -1,4 +1,9 @@
-"""The account record every section hangs off, and the identifiers that find it."""
+"""The account record every section hangs off, and the identifiers that find it.
+
+Searched identifiers (UID, username, phone, emails, names) are columns with indexes; the
+rest of the LoginRadius profile lives in `profile`, keyed by its canonical LoginRadius
+name (`Gender`, `Addresses`, ...), so the profile JSON can be rebuilt without joins.
+"""
 
 import uuid
 
@@ -28,6 +33,9 @@ class Account(models.Model):
     # Every other profile field of the LoginRadius profile, keyed by its canonical name.
     profile = models.JSONField(default=dict, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
+    # Hashes of secondary secrets set through the profile (PIN, security answers);
+    # never part of the profile JSON.
+    secret_hashes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)  # False = blocked
     is_login_locked = models.BooleanField(default=False)
     login_locked_type = models.CharField(max_length=40, blank=True)
@@ -40,6 +48,9 @@ class Account(models.Model):
     last_login_location = models.CharField(max_length=200, blank=True)
     no_of_logins = models.PositiveIntegerField(default=0)
     last_password_change_date = models.DateTimeField(null=True, blank=True)
+    # Lower-cased names, username, phone, UID and emails in one column, so substring
+    # search is one trigram-indexed LIKE on PostgreSQL (see migration 0003).
+    search_text = models.TextField(blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
@@ -57,6 +68,8 @@ class Account(models.Model):
         ]
         indexes = [
             models.Index(fields=["tenant", "created"]),
+            models.Index(fields=["tenant", "provider_id"], name="account_tenant_provider_id"),
+            models.Index("tenant", Lower("last_name"), name="account_tenant_last_name_lower"),
         ]
 
     def __str__(self) -> str:
@@ -85,3 +98,83 @@ class AccountEmail(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class AccountIdentity(models.Model):
+    """A provider identity (facebook, google, saml...) linked to an account.
+
+    One provider identity belongs to one account per tenant."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="identities")
+    provider = models.CharField(max_length=50)  # lower-case: "facebook"
+    provider_id = models.CharField(max_length=255)
+    profile = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "account identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "provider", "provider_id"], name="account_identity_unique_per_tenant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.provider_id}"
+
+
+class AccountIdentityEmail(models.Model):
+    """An email a linked identity carries: "identities by email" finds accounts through it."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    identity = models.ForeignKey(AccountIdentity, on_delete=models.CASCADE, related_name="emails")
+    type = models.CharField(max_length=40, default="Primary")
+    value = models.CharField(max_length=254)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index("tenant", Lower("value"), name="account_identity_email_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class PrivacyPolicyAcceptance(models.Model):
+    """One acceptance of a privacy-policy version; the newest is the account's current one."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="privacy_policy_acceptances")
+    version = models.CharField(max_length=100)
+    accept_source = models.CharField(max_length=100, default="API")
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} @ {self.accepted_at:%Y-%m-%d}"
+
+
+class ConsentLog(models.Model):
+    """One submission of consents (at create or update), as the consent-log endpoint shows it."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="consent_logs")
+    log_id = models.CharField(max_length=32, default=new_uid, unique=True)
+    update_type = models.CharField(max_length=40)  # "Register" or "Update"
+    form_versions = models.JSONField(default=list, blank=True)  # [{"Event","Version","IsCustom"}]
+    consents = models.JSONField(default=list, blank=True)  # [{"ConsentId","Event"}]
+    logged_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=400, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    host = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-logged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.update_type} @ {self.logged_at:%Y-%m-%d}"

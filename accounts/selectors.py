@@ -1,31 +1,261 @@
 """Reads of accounts. Every selector takes the tenant: another tenant's UID is "not found"."""
 
-from django.db.models.functions import Lower
+from datetime import UTC, datetime
+from typing import Any
 
-from accounts.models import Account, AccountEmail
-from portal.lrapi.errors import LRError
+from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts import profile_fields as pf
+from accounts.models import (
+    Account,
+    AccountEmail,
+    AccountIdentity,
+    AccountIdentityEmail,
+    ConsentLog,
+    PrivacyPolicyAcceptance,
+)
+from portal.lrapi.errors import LRError, required
 from portal.models import Tenant
 
 
-def account_get(*, tenant: Tenant, uid: str | None) -> Account:
-    """The account with this UID in this tenant, or LoginRadius 938."""
-    if not uid:
-        raise LRError(908, "The uid is a required parameter.")
-    account = Account.objects.filter(tenant=tenant, uid=uid).first()
+def accounts_with_profile(tenant: Tenant) -> QuerySet[Account]:
+    """Accounts of `tenant` with what `account_profile` reads prefetched."""
+    return Account.objects.filter(tenant=tenant).prefetch_related(
+        Prefetch("emails", queryset=AccountEmail.objects.order_by("id")),
+        Prefetch("identities", queryset=AccountIdentity.objects.order_by("id")),
+    )
+
+
+def account_get(*, tenant: Tenant, uid: str | None, for_profile: bool = False) -> Account:
+    """The account with this UID in this tenant, or LoginRadius 938 (908 without a UID)."""
+    if not uid or not str(uid).strip():
+        raise required("uid")
+    qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
+    account = qs.filter(uid=str(uid).strip()).first()
     if account is None:
         raise LRError(938)
     return account
 
 
-def account_get_by_email(*, tenant: Tenant, email: str | None) -> Account:
-    if not email:
-        raise LRError(908, "The email is a required parameter.")
-    row = (
-        AccountEmail.objects.annotate(value_lower=Lower("value"))
-        .filter(tenant=tenant, value_lower=email.strip().lower())
-        .select_related("account")
+def account_get_by_email(*, tenant: Tenant, email: str | None, for_profile: bool = False) -> Account:
+    if not email or not email.strip():
+        raise required("email")
+    email = pf.clean_email(email)
+    qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
+    account = qs.filter(
+        pk__in=AccountEmail.objects.annotate(value_lower=Lower("value"))
+        .filter(tenant=tenant, value_lower=email.lower())
+        .values("account_id")
+    ).first()
+    if account is None:
+        raise LRError(938)
+    return account
+
+
+def account_get_by_username(*, tenant: Tenant, username: str | None, for_profile: bool = False) -> Account:
+    if not username or not username.strip():
+        raise required("username")
+    qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
+    account = (
+        qs.annotate(username_lower=Lower("username"))
+        .filter(username_lower=username.strip().lower())
         .first()
     )
-    if row is None:
+    if account is None:
         raise LRError(938)
-    return row.account
+    return account
+
+
+def account_get_by_phone(*, tenant: Tenant, phone: str | None, for_profile: bool = False) -> Account:
+    if not phone or not str(phone).strip():
+        raise required("phone")
+    phone_id = pf.clean_phone(phone)
+    qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
+    account = qs.filter(phone_id=phone_id).first()
+    if account is None:
+        raise LRError(938)
+    return account
+
+
+def account_get_by_query(*, tenant: Tenant, q: str | None, for_profile: bool = False) -> Account:
+    """`q=key:value` (v12): email, username, phone/phoneid, uid or id (the profile's ID)."""
+    if not q or ":" not in q:
+        raise LRError(1134, errors=[{"FieldName": "q", "ErrorMessage": "q must look like key:value."}])
+    key, _, value = q.partition(":")
+    key, value = key.strip().lower(), value.strip()
+    if key == "email":
+        return account_get_by_email(tenant=tenant, email=value.replace(" ", "+"), for_profile=for_profile)
+    if key == "username":
+        return account_get_by_username(tenant=tenant, username=value, for_profile=for_profile)
+    if key in ("phone", "phoneid"):
+        return account_get_by_phone(tenant=tenant, phone=value.replace(" ", "+"), for_profile=for_profile)
+    if key == "uid":
+        return account_get(tenant=tenant, uid=value, for_profile=for_profile)
+    if key == "id":
+        qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
+        account = qs.filter(provider_id=value).first() if value else None
+        if account is None:
+            raise LRError(938)
+        return account
+    raise LRError(
+        1134, errors=[{"FieldName": "q", "ErrorMessage": f"{key} is not a searchable field (email, username, phone, uid, id)."}]
+    )
+
+
+def accounts_by_email(*, tenant: Tenant, email: str | None) -> list[Account]:
+    """Every account that uses `email`: as one of its emails or through a linked identity."""
+    if not email or not email.strip():
+        raise required("email")
+    value = pf.clean_email(email).lower()
+    own = AccountEmail.objects.annotate(v=Lower("value")).filter(tenant=tenant, v=value).values_list("account_id", flat=True)
+    linked = (
+        AccountIdentityEmail.objects.annotate(v=Lower("value"))
+        .filter(tenant=tenant, v=value)
+        .values_list("identity__account_id", flat=True)
+    )
+    ids = set(own) | set(linked)
+    return list(accounts_with_profile(tenant).filter(pk__in=ids).order_by("id")) if ids else []
+
+
+# ---------------------------------------------------------------- profile JSON
+
+
+def lr_datetime(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with milliseconds and 'Z', as LoginRadius writes dates."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC) if timezone.is_aware(value) else value
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def is_login_locked(account: Account, *, now: datetime | None = None) -> bool:
+    if not account.is_login_locked:
+        return False
+    until = account.login_locked_until
+    return until is None or until > (now or timezone.now())
+
+
+def _identity_json(identity: AccountIdentity) -> dict[str, Any]:
+    data = dict(identity.profile or {})
+    data["Provider"] = identity.provider
+    data["ID"] = identity.provider_id
+    data.setdefault("Email", [])
+    return data
+
+
+def account_profile(*, account: Account) -> dict[str, Any]:
+    """The LoginRadius profile JSON of `account` (§2.1): every listed key, null when unset.
+
+    Reads only `account`, its prefetched emails and identities, and its role names."""
+    from roles.selectors import account_role_names
+
+    stored = account.profile or {}
+    emails = list(account.emails.all())
+    identities = list(account.identities.all())
+    locked = is_login_locked(account)
+    full_name = account.full_name
+    data: dict[str, Any] = {name: None for name in pf.SOCIAL_NULLS}
+    for name in (*pf.PROFILE_STRINGS, *pf.PROFILE_ARRAYS, *pf.PROFILE_FLAGS):
+        data[name] = stored.get(name)
+    data.update(
+        {
+            "Uid": account.uid,
+            "ID": account.provider_id,
+            "Provider": account.registration_provider or "Email",
+            "RegistrationProvider": account.registration_provider or "Email",
+            "Email": [{"Type": e.type, "Value": e.value} for e in emails] or None,
+            "EmailVerified": account.email_verified,
+            "UnverifiedEmail": None,
+            "UserName": account.username,
+            "PhoneId": account.phone_id,
+            "PhoneIdVerified": account.phone_id_verified,
+            "FirstName": account.first_name or None,
+            "MiddleName": account.middle_name or None,
+            "LastName": account.last_name or None,
+            "FullName": full_name or None,
+            "Country": stored.get("Country"),
+            "CustomFields": account.custom_fields or None,
+            "Roles": account_role_names(account=account) or None,
+            "PrivacyPolicy": stored.get("PrivacyPolicy"),
+            "IsActive": account.is_active,
+            "IsDeleted": False,
+            "IsLoginLocked": locked,
+            "LoginLockedType": (account.login_locked_type or None) if locked else None,
+            "IsCustomUid": account.is_custom_uid,
+            "IsEmailSubscribed": account.is_email_subscribed,
+            "IsPasswordBreached": False,
+            "IsSecurePassword": None,
+            "Password": account.password or None,
+            "LastPasswordChangeDate": lr_datetime(account.last_password_change_date),
+            "PasswordExpirationDate": None,
+            "LastPasswordChangeToken": None,
+            "PreviousUids": stored.get("PreviousUids"),
+            "NoOfLogins": account.no_of_logins,
+            "FirstLogin": account.no_of_logins <= 1,
+            "PinsCount": 0,
+            "SignupDate": lr_datetime(account.signup_date),
+            "LastLoginDate": lr_datetime(account.last_login_date),
+            "LastLoginLocation": account.last_login_location or None,
+            "RegistrationSource": account.registration_source or None,
+            "SessionLimit": stored.get("SessionLimit"),
+            "CreatedDate": lr_datetime(account.created),
+            "ModifiedDate": lr_datetime(account.modified),
+            "UpdatedTime": lr_datetime(account.modified),
+            "Identities": [_identity_json(i) for i in identities] or None,
+        }
+    )
+    return data
+
+
+# ---------------------------------------------------------------- history
+
+
+def privacy_policy_history(*, tenant: Tenant, account: Account) -> dict[str, Any]:
+    rows = list(PrivacyPolicyAcceptance.objects.filter(tenant=tenant, account=account))
+    as_json = [
+        {"Version": r.version, "AcceptSource": r.accept_source, "AcceptDateTime": lr_datetime(r.accepted_at)}
+        for r in rows
+    ]
+    return {"Uid": account.uid, "Current": as_json[0] if as_json else None, "History": as_json[1:]}
+
+
+def consent_logs(*, tenant: Tenant, account: Account) -> dict[str, Any]:
+    rows = ConsentLog.objects.filter(tenant=tenant, account=account)
+    return {
+        "Uid": account.uid,
+        "ConsentLogs": [
+            {
+                "Id": r.log_id,
+                "UpdateType": r.update_type,
+                "CurrentConsentFormsVersions": r.form_versions,
+                "LoggedOnDate": lr_datetime(r.logged_at),
+                "UserAgent": r.user_agent,
+                "IP": r.ip,
+                "Host": r.host,
+                "ConsentLogs": r.consents,
+            }
+            for r in rows
+        ],
+    }
+
+
+# ---------------------------------------------------------------- search
+
+
+def account_search(*, tenant: Tenant, params: Any) -> QuerySet[Account]:
+    """Accounts of `tenant` matching the native search filters (see accounts.filters);
+    newest first. Raises 1134 naming the filters whose values are wrong."""
+    from accounts.filters import AccountFilter
+
+    filterset = AccountFilter(params, queryset=Account.objects.filter(tenant=tenant), tenant=tenant)
+    if not filterset.is_valid():
+        raise LRError(
+            1134,
+            errors=[
+                {"FieldName": name, "ErrorMessage": " ".join(str(m) for m in messages)}
+                for name, messages in filterset.errors.items()
+            ],
+        )
+    return filterset.qs.order_by("-id")

@@ -23,7 +23,20 @@ SECRET_KEYS = frozenset(
         "pin", "totp_secret", "seed", "answer", "securityquestionanswer",
     }
 )
+# ...and keys containing or ending with these (client_secret, new_password, reset_token,
+# token_hash); settings such as access_token_lifetime_minutes stay readable.
+SECRET_KEY_PARTS = ("secret", "password", "passwd")
+SECRET_KEY_SUFFIXES = ("_token", "_hash", "_otp", "_pin")
 REDACTED = "[redacted]"
+
+
+def is_secret_key(key: Any) -> bool:
+    name = str(key).lower()
+    return (
+        name in SECRET_KEYS
+        or any(part in name for part in SECRET_KEY_PARTS)
+        or name.endswith(SECRET_KEY_SUFFIXES)
+    )
 
 
 def register(actions: dict[str, str]) -> None:
@@ -67,7 +80,7 @@ class Actor:
 def redact(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v)) for k, v in value.items()
+            k: (REDACTED if is_secret_key(k) else redact(v)) for k, v in value.items()
         }
     if isinstance(value, list):
         return [redact(v) for v in value]

@@ -1,4 +1,5 @@
 import ipaddress
+import re
 import uuid
 
 from django.conf import settings
@@ -18,9 +19,14 @@ def client_ip(request) -> str | None:
         return None
 
 
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
 def _request_id(request) -> str:
+    """A proxy's X-Request-Id is kept when it is a plain token; anything else is replaced,
+    since the value reaches log lines and response headers."""
     supplied = request.META.get("HTTP_X_REQUEST_ID", "")
-    if supplied and len(supplied) <= 64 and supplied.replace("-", "").isalnum():
+    if REQUEST_ID_RE.fullmatch(supplied):
         return supplied
     return uuid.uuid4().hex
 

@@ -138,6 +138,26 @@ CELERY_MAX_RETRY_DELAY = env.int("CELERY_MAX_RETRY_DELAY", default=600)
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 # Periodic jobs (make beat); each section adds its own entries.
 CELERY_BEAT_SCHEDULE: dict = {}
+# Outbox delivery: a claimed ("sending") message whose worker vanished may be retried after
+# this lease; it stays below the visibility timeout so a redelivered task can reclaim it.
+OUTBOX_CLAIM_LEASE_SECONDS = env.int("OUTBOX_CLAIM_LEASE_SECONDS", default=120)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# Queued messages older than this are re-enqueued by the relay (broker down at commit).
+OUTBOX_RELAY_AFTER_SECONDS = env.int("OUTBOX_RELAY_AFTER_SECONDS", default=30)
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+CELERY_BEAT_SCHEDULE["outbox-relay"] = {
+    "task": "tokens.outbox_relay",
+    "schedule": env.float("OUTBOX_RELAY_INTERVAL_SECONDS", default=30.0),
+}
+CELERY_BEAT_SCHEDULE["sessions-purge"] = {
+    # Expired access/refresh tokens; also erases sealed refresh successors past their grace.
+    "task": "tokens.sessions_purge",
+    "schedule": env.float("SESSIONS_PURGE_INTERVAL_SECONDS", default=60.0),
+}
+CELERY_BEAT_SCHEDULE["multipurpose-tokens-purge"] = {
+    "task": "tokens.multipurpose_tokens_purge",
+    "schedule": 3600.0,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -168,6 +188,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else 
 
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:dashboard"
+# Console sessions end after this long without a request (sliding), and at SESSION_COOKIE_AGE.
+CONSOLE_IDLE_TIMEOUT_SECONDS = env.int("CONSOLE_IDLE_TIMEOUT_SECONDS", default=30 * 60)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Account portal")
 
 # Production-safe defaults; DEBUG relaxes the cookie flags for http://127.0.0.1.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -234,12 +257,26 @@ SPECTACULAR_SETTINGS = {
             "APISecret": {"type": "apiKey", "in": "query", "name": "apisecret"},
             "XLoginRadiusAPIKey": {"type": "apiKey", "in": "header", "name": "X-LoginRadius-ApiKey"},
             "XLoginRadiusAPISecret": {"type": "apiKey", "in": "header", "name": "X-LoginRadius-ApiSecret"},
-            "M2MBearerToken": {"type": "http", "scheme": "bearer"},
+            "ClientId": {"type": "apiKey", "in": "query", "name": "client_id"},
+            "ClientSecret": {"type": "apiKey", "in": "query", "name": "client_secret"},
+            "LegacyKey": {"type": "apiKey", "in": "query", "name": "key",
+                          "description": "API key on /api/v2/... paths"},
+            "LegacySecret": {"type": "apiKey", "in": "query", "name": "secret",
+                             "description": "API secret on /api/v2/... paths"},
+            "Digest": {"type": "apiKey", "in": "header", "name": "digest",
+                       "description": "Signed request: SHA-256=base64(HMAC-SHA256(secret, expiry:url[:body]))"},
+            "XRequestExpiresTime": {"type": "apiKey", "in": "header", "name": "X-Request-Expires",
+                                    "description": "UTC expiry of a signed request"},
+            "M2MBearerToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                               "description": "Issued by POST /service/oauth/token (client credentials)"},
         }
     },
     "SECURITY": [
         {"APIKey": [], "APISecret": []},
         {"XLoginRadiusAPIKey": [], "XLoginRadiusAPISecret": []},
+        {"ClientId": [], "ClientSecret": []},
+        {"APIKey": [], "Digest": [], "XRequestExpiresTime": []},
+        {"LegacyKey": [], "LegacySecret": []},
         {"M2MBearerToken": []},
     ],
 }

@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
+from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
+
+# The admin, like the console, needs a verified second factor.
+admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -10,6 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False), name="home"),
+    path("console/", include("portal.console.urls")),
     # Sections whose literal paths (account/access_token, account/passkey, ...) would
     # otherwise be taken for a UID by accounts' account/<uid> come first.
     path("", include("portal.api.urls")),

@@ -8,7 +8,11 @@ from django.shortcuts import render
 
 from portal.lrapi.exceptions import api_not_found, api_server_error
 
-API_PREFIXES = ("/identity/", "/api/")
+API_PREFIXES = ("/identity/", "/api/", "/service/")
+
+
+def is_api_path(path: str) -> bool:
+    return path.lower().startswith(API_PREFIXES)
 
 
 def healthz(request):
@@ -52,12 +56,12 @@ def readyz(request):
 
 
 def not_found(request, exception=None):
-    if request.path.startswith(API_PREFIXES):
+    if is_api_path(request.path):
         return api_not_found(request, exception)
     return render(request, "404.html", status=404)
 
 
 def server_error(request):
-    if request.path.startswith(API_PREFIXES):
+    if is_api_path(request.path):
         return api_server_error(request)
     return render(request, "500.html", {"request_id": getattr(request, "request_id", "")}, status=500)

@@ -1,6 +1,179 @@
-"""Reads of roles, assignments and role contexts."""
+"""Reads of roles, assignments and role contexts, and the effective-permissions answer."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from portal.lrapi.errors import LRError
+from portal.models import Tenant
+from roles import permission_cache
+from roles.models import AccountRole, Role, RoleContext
 
 
 def account_role_names(*, account) -> list[str]:
     """Names of the roles assigned to `account` (the profile's `Roles`)."""
-    return []
+    return list(
+        Role.objects.filter(assignments__account=account).order_by("name").values_list("name", flat=True)
+    )
+
+
+def role_list(*, tenant: Tenant) -> list[Role]:
+    return list(Role.objects.filter(tenant=tenant).order_by("name"))
+
+
+def role_get(*, tenant: Tenant, name: str | None) -> Role:
+    """The role with this name in this tenant, or LoginRadius 1047."""
+    role = Role.objects.filter(tenant=tenant, name=name or "").first()
+    if role is None:
+        raise LRError(1047)
+    return role
+
+
+def role_context_list(*, account) -> list[RoleContext]:
+    """Every context of the account, expired ones included (they are still stored)."""
+    return list(
+        RoleContext.objects.filter(account=account)
+        .prefetch_related(Prefetch("roles", queryset=Role.objects.order_by("name")))
+        .order_by("name")
+    )
+
+
+def role_context_get(*, account, name: str) -> RoleContext:
+    """The account's context with this name, or LoginRadius 1133."""
+    context = RoleContext.objects.filter(account=account, name=name).first()
+    if context is None:
+        raise LRError(1133, "The role context does not exist for this user.")
+    return context
+
+
+def role_context_list_by_name(*, tenant: Tenant, name: str) -> list[RoleContext]:
+    """Every account of the tenant holding a context of this name, with the account loaded."""
+    return list(
+        RoleContext.objects.filter(tenant=tenant, name=name)
+        .select_related("account")
+        .prefetch_related(
+            Prefetch("roles", queryset=Role.objects.order_by("name")),
+            "account__emails",
+        )
+        .order_by("account__uid")
+    )
+
+
+def role_assignment_exists(*, account, role: Role) -> bool:
+    return AccountRole.objects.filter(account=account, role=role).exists()
+
+
+@dataclass(frozen=True)
+class EffectivePermissions:
+    """What an account may do, optionally within a context, at `computed_at`.
+
+    `roles` are the roles that grant (the account's own plus, while the context is
+    active, the context's); `valid_until` is when this answer changes by itself (the
+    context's expiration), `None` if only a change can alter it.
+    """
+
+    account_id: int
+    context: str | None
+    roles: tuple[str, ...] = ()
+    permissions: tuple[str, ...] = ()
+    context_found: bool = False
+    context_active: bool = False
+    context_expiration: datetime | None = None
+    valid_until: datetime | None = None
+    computed_at: datetime = field(default_factory=timezone.now)
+
+    def allows(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def _to_cache(self) -> dict:
+        return {
+            "roles": list(self.roles),
+            "permissions": list(self.permissions),
+            "context_found": self.context_found,
+            "context_active": self.context_active,
+            "context_expiration": self.context_expiration,
+            "valid_until": self.valid_until,
+            "computed_at": self.computed_at,
+        }
+
+    @classmethod
+    def _from_cache(cls, *, account_id: int, context: str | None, value: dict) -> "EffectivePermissions":
+        return cls(
+            account_id=account_id,
+            context=context,
+            roles=tuple(value["roles"]),
+            permissions=tuple(value["permissions"]),
+            context_found=value["context_found"],
+            context_active=value["context_active"],
+            context_expiration=value["context_expiration"],
+            valid_until=value["valid_until"],
+            computed_at=value["computed_at"],
+        )
+
+
+def _compute(*, account, context: str | None, now: datetime) -> EffectivePermissions:
+    roles: set[str] = set()
+    permissions: set[str] = set()
+    for name, granted in Role.objects.filter(assignments__account=account).values_list(
+        "name", "permissions"
+    ):
+        roles.add(name)
+        permissions.update(granted or [])
+    found = active = False
+    expiration = valid_until = None
+    if context is not None:
+        row = (
+            RoleContext.objects.filter(account=account, name=context)
+            .prefetch_related(Prefetch("roles", queryset=Role.objects.only("name", "permissions")))
+            .first()
+        )
+        if row is not None:
+            found = True
+            expiration = row.expiration
+            active = row.is_active(now)
+            if active:
+                valid_until = row.expiration
+                permissions.update(row.additional_permissions or [])
+                for role in row.roles.all():
+                    roles.add(role.name)
+                    permissions.update(role.permissions or [])
+    return EffectivePermissions(
+        account_id=account.pk,
+        context=context,
+        roles=tuple(sorted(roles)),
+        permissions=tuple(sorted(permissions)),
+        context_found=found,
+        context_active=active,
+        context_expiration=expiration,
+        valid_until=valid_until,
+        computed_at=now,
+    )
+
+
+def account_permissions(
+    *, tenant: Tenant, account, context: str | None = None, now: datetime | None = None
+) -> EffectivePermissions:
+    """What may `account` do, optionally within `context`, now.
+
+    Served from the cache when possible: no database query on a hit. An answer is never
+    served past `valid_until` (the context's expiration), whatever the cache's own expiry,
+    so an expired context grants nothing from its expiration second on without any
+    cleanup having run.
+    """
+    if account.tenant_id != tenant.pk:
+        raise LRError(938)
+    if context == "":
+        context = None
+    now = now or timezone.now()
+    key = permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=context)
+    value = permission_cache.get(key)
+    if value is not None and (value["valid_until"] is None or now < value["valid_until"]):
+        return EffectivePermissions._from_cache(account_id=account.pk, context=context, value=value)
+    answer = _compute(account=account, context=context, now=now)
+    timeout = float(permission_cache.ttl_seconds())
+    if answer.valid_until is not None:
+        timeout = min(timeout, (answer.valid_until - now).total_seconds())
+    permission_cache.put(key, answer._to_cache(), timeout)
+    return answer

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SecurityConfig(AppConfig):
     name = "security"
     verbose_name = "Account security"
+
+    def ready(self) -> None:
+        from security import audit_actions  # noqa: F401

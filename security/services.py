@@ -1,5 +1,600 @@
-"""Writes of account security: factors, reauthentication, login failures and lockout."""
+"""Writes of account security: factors, reauthentication, login failures and lockout.
+
+Verifiers (TOTP, backup codes, one-time codes, security answers) run through `_verify`,
+which locks the verifier's throttle row of the account, refuses any attempt during the
+delay that follows a failure (the delay doubles with each consecutive failure), and
+counts every refused attempt, so parallel guesses are serialised and each one is counted.
+"""
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pyotp
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import Account
+from portal import audit
+from portal.audit import Actor
+from portal.crypto import constant_time_equals, decrypt, encrypt, token_hash
+from portal.lrapi.errors import LRError
+from portal.models import Tenant
+from security.models import (
+    BackupCode,
+    DuoEnrollment,
+    LoginFailureCounter,
+    OtpCode,
+    OtpFactor,
+    PasskeyCredential,
+    PushDevice,
+    SecondFactorToken,
+    SecurityAnswer,
+    TotpFactor,
+    VerifierThrottle,
+)
+
+TOTP_STEP_SECONDS = 30
+TOTP_DIGITS = 6
+BACKUP_CODE_COUNT = 10
+THROTTLE_MAX_DELAY_SECONDS = 15 * 60
+LOGIN_CHALLENGE_SECONDS = 10 * 60
+LOCKED_TYPE_FAILED_LOGINS = "FailedLoginAttemptsExceeded"
+
+# The factors an admin can reset, and the rows each one owns.
+FACTORS = ("totp", "sms", "email", "securityquestion", "passkey", "push", "duo")
+
+
+# --------------------------------------------------------------------------- throttling
+
+
+def throttle_delay_seconds(failure_count: int) -> int:
+    """The wait after `failure_count` consecutive failures: 0, 1, 2, 4, ... capped."""
+    if failure_count <= 0:
+        return 0
+    return min(2 ** (failure_count - 1), THROTTLE_MAX_DELAY_SECONDS)
+
+
+def _throttle_row(*, account: Account, verifier: str) -> VerifierThrottle:
+    """The verifier's throttle row, locked until the caller's transaction ends."""
+    try:
+        with transaction.atomic():
+            VerifierThrottle.objects.get_or_create(
+                account=account, verifier=verifier, defaults={"tenant_id": account.tenant_id}
+            )
+    except IntegrityError:  # created by a parallel attempt
+        pass
+    return VerifierThrottle.objects.select_for_update().get(account=account, verifier=verifier)
+
+
+def _verify(*, account: Account, verifier: str, check: Callable[[], bool]) -> bool:
+    """Run `check` (which may consume what it matched) unless the verifier is throttled.
+
+    A refused attempt (wrong, or made during the delay) adds one failure; an accepted one
+    clears the count. The row lock makes check-and-count atomic under concurrency.
+    """
+    with transaction.atomic():
+        row = _throttle_row(account=account, verifier=verifier)
+        now = timezone.now()
+        waiting = row.last_failure_at is not None and now < row.last_failure_at + timedelta(
+            seconds=throttle_delay_seconds(row.failure_count)
+        )
+        if not waiting and check():
+            if row.failure_count:
+                VerifierThrottle.objects.filter(pk=row.pk).update(failure_count=0, last_failure_at=None)
+            return True
+        VerifierThrottle.objects.filter(pk=row.pk).update(
+            failure_count=F("failure_count") + 1, last_failure_at=now
+        )
+        return False
+
+
+def verifier_throttle_clear(*, account: Account, verifier: str | None = None) -> None:
+    """Forget failures (after an admin reset of the factor)."""
+    rows = VerifierThrottle.objects.filter(account=account)
+    if verifier:
+        rows = rows.filter(verifier=verifier)
+    rows.update(failure_count=0, last_failure_at=None)
+
+
+# --------------------------------------------------------------------------- TOTP
+
+
+def totp_code(secret_b32: str, *, for_time: float, digits: int = TOTP_DIGITS, digest=hashlib.sha1) -> str:
+    """The RFC 6238 code of a base32 secret at `for_time` (seconds since the epoch)."""
+    return pyotp.TOTP(secret_b32, digits=digits, digest=digest).generate_otp(int(for_time) // TOTP_STEP_SECONDS)
+
+
+def totp_matching_step(secret_b32: str, code: str, *, for_time: float) -> int | None:
+    """The step (current, previous or next) whose code equals `code`, if any."""
+    code = (code or "").strip()
+    if not code.isdigit() or len(code) != TOTP_DIGITS:
+        return None
+    otp = pyotp.TOTP(secret_b32, digits=TOTP_DIGITS)
+    current = int(for_time) // TOTP_STEP_SECONDS
+    found = None
+    for step in (current - 1, current, current + 1):
+        if constant_time_equals(otp.generate_otp(step), code):
+            found = step
+    return found
+
+
+def totp_provisioning_uri(*, tenant: Tenant, account: Account, secret_b32: str) -> str:
+    label = account.username or account.uid
+    return pyotp.TOTP(secret_b32).provisioning_uri(name=label, issuer_name=tenant.name)
+
+
+@transaction.atomic
+def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str:
+    """Start (or restart) an authenticator enrollment; the seed is shown once, stored encrypted."""
+    existing = TotpFactor.objects.select_for_update().filter(account=account).first()
+    if existing is not None and existing.confirmed:
+        return decrypt(existing.secret_encrypted)
+    secret = pyotp.random_base32()
+    if existing is None:
+        TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt(secret))
+    else:
+        existing.secret_encrypted = encrypt(secret)
+        existing.last_used_step = None
+        existing.save(update_fields=["secret_encrypted", "last_used_step"])
+    audit.record(tenant=tenant, actor=actor, action="totp.enrolled", subject_uid=account.uid)
+    return secret
+
+
+def totp_verify(*, account: Account, code: str, confirm: bool = False, now: float | None = None) -> bool:
+    """Accept a code of the enrolled authenticator once per step (replays are refused).
+
+    With `confirm`, an unconfirmed enrollment becomes confirmed by its first good code.
+    """
+    moment = time.time() if now is None else now
+    confirmed_now = []
+
+    def check() -> bool:
+        factor = TotpFactor.objects.filter(account=account).first()
+        if factor is None or not (factor.confirmed or confirm):
+            return False
+        step = totp_matching_step(decrypt(factor.secret_encrypted), code, for_time=moment)
+        if step is None:
+            return False
+        updated = TotpFactor.objects.filter(pk=factor.pk).filter(
+            Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
+        ).update(last_used_step=step, confirmed=True)
+        if updated and not factor.confirmed:
+            confirmed_now.append(factor)
+        return bool(updated)
+
+    ok = _verify(account=account, verifier="totp", check=check)
+    if confirmed_now:
+        with transaction.atomic():
+            audit.record(
+                tenant=account.tenant, actor=Actor.account(account.uid), action="totp.confirmed",
+                subject_uid=account.uid, changes={"confirmed": [False, True]},
+            )
+    return ok
+
+
+# --------------------------------------------------------------------------- backup codes
+
+
+def _backup_code_new() -> str:
+    raw = secrets.token_hex(5)
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _backup_code_normal(code: str) -> str:
+    return "".join((code or "").split()).lower()
+
+
+@transaction.atomic
+def backup_codes_generate(*, tenant: Tenant, actor: Actor, account: Account, reset: bool = False) -> list[str]:
+    """Issue ten single-use codes; without `reset`, refuse (1127) when codes already exist."""
+    Account.objects.select_for_update().filter(pk=account.pk).first()
+    existing = BackupCode.objects.filter(account=account)
+    had = existing.count()
+    if had and not reset:
+        raise LRError(1127)
+    existing.delete()
+    codes: list[str] = []
+    while len(codes) < BACKUP_CODE_COUNT:
+        code = _backup_code_new()
+        if code not in codes:
+            codes.append(code)
+    BackupCode.objects.bulk_create(
+        [BackupCode(tenant=tenant, account=account, code_hash=token_hash(code)) for code in codes]
+    )
+    audit.record(
+        tenant=tenant, actor=actor, subject_uid=account.uid,
+        action="backup_codes.reset" if reset else "backup_codes.generated",
+        changes={"backup_code_count": [had, BACKUP_CODE_COUNT]},
+    )
+    return codes
+
+
+def backup_code_verify(*, account: Account, code: str) -> bool:
+    """Consume one unused backup code; a used or unknown code is refused."""
+    digest = token_hash(_backup_code_normal(code))
+
+    def check() -> bool:
+        return bool(
+            BackupCode.objects.filter(account=account, code_hash=digest, used_at__isnull=True).update(
+                used_at=timezone.now()
+            )
+        )
+
+    return _verify(account=account, verifier="backupcode", check=check)
+
+
+# --------------------------------------------------------------------------- email and SMS codes
+
+
+def _otp_new(length: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(length))
+
+
+@transaction.atomic
+def otp_factor_set(*, tenant: Tenant, actor: Actor, account: Account, channel: str, destination: str) -> OtpFactor:
+    """Point the account's email or SMS factor at a destination; it is confirmed by the
+    first code sent there that verifies."""
+    if channel not in (OtpFactor.CHANNEL_EMAIL, OtpFactor.CHANNEL_SMS) or not destination:
+        raise ValueError("an email or sms channel and a destination are required")
+    factor = OtpFactor.objects.select_for_update().filter(account=account, channel=channel).first()
+    before = {"destination": factor.destination, "confirmed": factor.confirmed} if factor else {}
+    if factor is None:
+        factor = OtpFactor(tenant=tenant, account=account, channel=channel)
+    if factor.destination != destination:
+        factor.destination = destination
+        factor.confirmed = False
+    factor.save()
+    audit.record(
+        tenant=tenant, actor=actor, action="otp_factor.enrolled", subject_uid=account.uid,
+        changes={"channel": [None, channel], **audit.diff(before, {"destination": destination, "confirmed": factor.confirmed})},
+    )
+    return factor
+
+
+@transaction.atomic
+def otp_send(*, tenant: Tenant, account: Account, channel: str, template: str = "") -> OtpCode:
+    """Send a fresh one-time code through the outbox; earlier unused codes stop working."""
+    from tokens.services.multipurpose import message_enqueue
+
+    factor = OtpFactor.objects.filter(account=account, channel=channel).first()
+    if factor is None:
+        raise LRError(1134, errors=[{"FieldName": channel, "ErrorMessage": "This second factor is not set up."}])
+    length = int(tenant.setting("sms_otp_length")) if channel == OtpFactor.CHANNEL_SMS else 6
+    code = _otp_new(length)
+    expires_at = timezone.now() + timedelta(minutes=int(tenant.setting("sms_otp_lifetime_minutes")))
+    OtpCode.objects.filter(account=account, channel=channel, used_at__isnull=True).delete()
+    row = OtpCode.objects.create(
+        tenant=tenant, account=account, channel=channel, code_hash=token_hash(code), expires_at=expires_at
+    )
+    message_enqueue(
+        tenant=tenant, account=account, channel=channel, template=template or "mfa_otp",
+        recipient=factor.destination, expires_at=expires_at,
+        context={"subject": "Your verification code", "body": "Your verification code is", "code": code,
+                 "expires_at": expires_at.isoformat()},
+    )
+    return row
+
+
+def otp_verify(*, account: Account, channel: str, code: str) -> bool:
+    """Consume the live code of this channel if `code` is it; confirms the factor."""
+    digest = token_hash("".join(str(code or "").split()))
+
+    def check() -> bool:
+        used = OtpCode.objects.filter(
+            account=account, channel=channel, code_hash=digest, used_at__isnull=True, expires_at__gt=timezone.now()
+        ).update(used_at=timezone.now())
+        if used:
+            OtpFactor.objects.filter(account=account, channel=channel).update(confirmed=True)
+        return bool(used)
+
+    return _verify(account=account, verifier=f"otp_{channel}", check=check)
+
+
+# --------------------------------------------------------------------------- security questions
+
+
+def _answer_normal(answer: str) -> str:
+    return "".join(str(answer or "").split()).casefold()
+
+
+@transaction.atomic
+def security_answers_set(*, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str]) -> None:
+    """Set the answers to the given questions (others are kept); stored only as hashes."""
+    cleaned = {str(q).strip(): a for q, a in answers.items() if str(q).strip()}
+    if not cleaned or any(not _answer_normal(a) for a in cleaned.values()):
+        raise LRError(1134, errors=[{"FieldName": "securityquestionanswer", "ErrorMessage": "Every question needs an answer."}])
+    for question, answer in cleaned.items():
+        SecurityAnswer.objects.update_or_create(
+            account=account, question_id=question,
+            defaults={"tenant": tenant, "answer_hash": token_hash(_answer_normal(answer))},
+        )
+    audit.record(
+        tenant=tenant, actor=actor, action="security_answers.updated", subject_uid=account.uid,
+        changes={"questions": [None, sorted(cleaned)]},
+    )
+
+
+def security_answers_verify(*, account: Account, answers: dict[str, str]) -> bool:
+    """Every given answer must match (case and spaces ignored) and at least one be given."""
+
+    def check() -> bool:
+        stored = {row.question_id: row.answer_hash for row in SecurityAnswer.objects.filter(account=account)}
+        if not answers or not stored:
+            return False
+        ok = True
+        for question, answer in answers.items():
+            expected = stored.get(str(question).strip())
+            given = token_hash(_answer_normal(answer))
+            if expected is None or not constant_time_equals(expected, given):
+                ok = False
+        return ok
+
+    return _verify(account=account, verifier="securityquestion", check=check)
+
+
+# --------------------------------------------------------------------------- factor resets
+
+
+def account_mfa_state(*, account: Account) -> dict[str, bool]:
+    """Which second factors the account has (what a sign-in must ask for)."""
+    channels = set(OtpFactor.objects.filter(account=account, confirmed=True).values_list("channel", flat=True))
+    return {
+        "totp": TotpFactor.objects.filter(account=account, confirmed=True).exists(),
+        "sms": OtpFactor.CHANNEL_SMS in channels,
+        "email": OtpFactor.CHANNEL_EMAIL in channels,
+        "securityquestion": SecurityAnswer.objects.filter(account=account).exists(),
+        "passkey": PasskeyCredential.objects.filter(account=account).exists(),
+        "push": PushDevice.objects.filter(account=account).exists(),
+        "duo": DuoEnrollment.objects.filter(account=account).exists(),
+    }
+
+
+def account_has_mfa(*, account: Account) -> bool:
+    state = account_mfa_state(account=account)
+    return any(state[name] for name in ("totp", "sms", "email", "securityquestion"))
+
+
+def _factor_rows(account: Account, factor: str):
+    if factor == "totp":
+        return TotpFactor.objects.filter(account=account)
+    if factor in ("sms", "email"):
+        return OtpFactor.objects.filter(account=account, channel=factor)
+    if factor == "securityquestion":
+        return SecurityAnswer.objects.filter(account=account)
+    if factor == "passkey":
+        return PasskeyCredential.objects.filter(account=account)
+    if factor == "push":
+        return PushDevice.objects.filter(account=account)
+    if factor == "duo":
+        return DuoEnrollment.objects.filter(account=account)
+    raise ValueError(f"unknown factor {factor!r}")
+
+
+@transaction.atomic
+def mfa_factor_reset(*, tenant: Tenant, actor: Actor, account: Account, factor: str, reason: str = "") -> int:
+    """Remove one factor of the account (support: lost phone, new device) and end its
+    sessions, since they may have been opened with the factor being withdrawn."""
+    from tokens.services.sessions import account_sessions_revoke
+
+    rows = _factor_rows(account, factor)
+    removed = rows.count()
+    rows.delete()
+    if factor in ("sms", "email"):
+        OtpCode.objects.filter(account=account, channel=factor, used_at__isnull=True).delete()
+    verifier_throttle_clear(account=account, verifier=factor)
+    revoked = account_sessions_revoke(tenant=tenant, account=account, actor=actor, reason=f"mfa reset: {factor}")
+    audit.record(
+        tenant=tenant, actor=actor, action="mfa_factor.reset", subject_uid=account.uid, reason=reason,
+        changes={"factor": [factor, None], "removed": [removed, 0], "sessions_revoked": [revoked, 0]},
+    )
+    return removed
+
+
+# --------------------------------------------------------------------------- one-time tokens
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+def _second_factor_token_issue(*, tenant: Tenant, account: Account, purpose: str, method: str, seconds: int) -> IssuedToken:
+    token = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + timedelta(seconds=seconds)
+    SecondFactorToken.objects.create(
+        tenant=tenant, account=account, purpose=purpose, method=method,
+        token_hash=token_hash(token), expires_at=expires_at,
+    )
+    return IssuedToken(token, expires_at)
+
+
+def _second_factor_token_find(*, tenant: Tenant, token: str, purpose: str) -> SecondFactorToken | None:
+    if not token:
+        return None
+    return (
+        SecondFactorToken.objects.select_related("account")
+        .filter(tenant=tenant, purpose=purpose, token_hash=token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def _second_factor_token_consume(row: SecondFactorToken) -> bool:
+    return bool(
+        SecondFactorToken.objects.filter(pk=row.pk, used_at__isnull=True, expires_at__gt=timezone.now()).update(
+            used_at=timezone.now()
+        )
+    )
+
+
+# --------------------------------------------------------------------------- reauthentication
+
+REAUTH_GROUPS = {"password": "password", "pin": "pin", "otp": "2fa", "backupcode": "2fa", "authenticatorcode": "2fa",
+                 "emailotp": "2fa", "securityquestion": "2fa"}
+
+
+@transaction.atomic
+def reauth_token_issue(*, tenant: Tenant, account: Account, method: str) -> IssuedToken:
+    """A short-lived proof that the account just re-entered a credential, for a back end to check."""
+    issued = _second_factor_token_issue(
+        tenant=tenant, account=account, purpose=SecondFactorToken.PURPOSE_REAUTH,
+        method=REAUTH_GROUPS[method], seconds=int(tenant.setting("reauth_token_lifetime_seconds")),
+    )
+    audit.record(
+        tenant=tenant, actor=Actor.account(account.uid), action="reauth_token.issued",
+        subject_uid=account.uid, changes={"method": [None, method]},
+    )
+    return issued
+
+
+def reauth_token_validate(*, tenant: Tenant, account: Account, token: str, group: str) -> bool:
+    """Consume a reauthentication token of this account and kind; single use."""
+    row = _second_factor_token_find(tenant=tenant, token=token, purpose=SecondFactorToken.PURPOSE_REAUTH)
+    if row is None or row.account_id != account.pk or row.method != group:
+        return False
+    return _second_factor_token_consume(row)
+
+
+def reauth_password(*, tenant: Tenant, account: Account, password: str) -> IssuedToken:
+    if not _verify(account=account, verifier="password_reauth",
+                   check=lambda: _password_matches(account=account, password=password)):
+        raise LRError(966)
+    return reauth_token_issue(tenant=tenant, account=account, method="password")
+
+
+# --------------------------------------------------------------------------- sign-in and lockout
+
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made with the current default hasher, so checking it costs what a real check costs."""
+    from django.contrib.auth.hashers import get_hasher
+
+    algorithm = get_hasher().algorithm
+    if algorithm not in _DUMMY_HASH:
+        _DUMMY_HASH[algorithm] = make_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASH[algorithm]
+
+
+def _password_matches(*, account: Account, password: str) -> bool:
+    if not account.password:
+        check_password(password, _dummy_hash())
+        return False
+    try:
+        from accounts.services import account_password_verify as verify
+    except ImportError:
+        verify = None
+    if verify is not None:
+        return bool(verify(account=account, password=password))
+    return check_password(password, account.password)
+
+
+def _lock_active(account: Account, now: datetime) -> bool:
+    return account.is_login_locked and (account.login_locked_until is None or account.login_locked_until > now)
 
 
 def login_failures_clear(*, account) -> None:
     """Forget the account's consecutive login failures (unlock, successful sign-in)."""
+    LoginFailureCounter.objects.filter(account=account).update(failure_count=0, last_failure_at=None)
+
+
+def _login_failure_record(*, tenant: Tenant, account: Account) -> None:
+    """Count a wrong password; at the tenant's threshold lock the account for its period."""
+    from accounts.services import account_lock
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                LoginFailureCounter.objects.get_or_create(account=account, defaults={"tenant": tenant})
+        except IntegrityError:
+            pass
+        counter = LoginFailureCounter.objects.select_for_update().get(account=account)
+        now = timezone.now()
+        count = counter.failure_count + 1
+        threshold = int(tenant.setting("lockout_threshold"))
+        if threshold > 0 and count >= threshold:
+            minutes = int(tenant.setting("lockout_minutes"))
+            until = now + timedelta(minutes=minutes) if minutes > 0 else None
+            account_lock(
+                tenant=tenant, actor=Actor.system("lockout policy"), account=account,
+                locked_type=LOCKED_TYPE_FAILED_LOGINS, until=until,
+                reason=f"{count} consecutive failed sign-ins",
+            )
+        LoginFailureCounter.objects.filter(pk=counter.pk).update(failure_count=count, last_failure_at=now)
+
+
+def login_failure_count(*, account: Account) -> int:
+    counter = LoginFailureCounter.objects.filter(account=account).first()
+    return counter.failure_count if counter else 0
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    account: Account
+    challenge: IssuedToken | None  # set when a second factor must follow
+
+
+def login_password(*, tenant: Tenant, account: Account | None, password: str) -> LoginOutcome:
+    """Check a password sign-in. Unknown account, wrong password and a locked account all
+    answer 966 after the same amount of hashing work; only a wrong password of an unlocked
+    account counts towards the lockout."""
+    if account is None:
+        check_password(password or "", _dummy_hash())
+        raise LRError(966)
+    now = timezone.now()
+    matches = _password_matches(account=account, password=password or "")
+    if account.is_login_locked:
+        if _lock_active(account, now):
+            raise LRError(966)
+        from accounts.services import account_unlock  # the lock period is over
+
+        account_unlock(tenant=tenant, actor=Actor.system("lockout policy"), account=account, reason="lock period over")
+        login_failures_clear(account=account)
+        account.refresh_from_db()
+    if not matches:
+        _login_failure_record(tenant=tenant, account=account)
+        raise LRError(966)
+    if not account.is_active:
+        raise LRError(991)
+    login_failures_clear(account=account)
+    if account_has_mfa(account=account):
+        with transaction.atomic():
+            challenge = _second_factor_token_issue(
+                tenant=tenant, account=account, purpose=SecondFactorToken.PURPOSE_LOGIN,
+                method="", seconds=LOGIN_CHALLENGE_SECONDS,
+            )
+        return LoginOutcome(account, challenge)
+    return LoginOutcome(account, None)
+
+
+def login_challenge_get(*, tenant: Tenant, token: str) -> SecondFactorToken:
+    row = _second_factor_token_find(tenant=tenant, token=token, purpose=SecondFactorToken.PURPOSE_LOGIN)
+    if row is None:
+        raise LRError(1193 if token else 908, None if token else "The secondfactorauthenticationtoken is a required parameter.")
+    return row
+
+
+def login_challenge_complete(*, row: SecondFactorToken) -> bool:
+    """Spend the sign-in challenge once its second factor verified."""
+    return _second_factor_token_consume(row)
+
+
+def session_for(*, tenant: Tenant, account: Account, reason: str):
+    """The access/refresh pair of a completed sign-in."""
+    from tokens.services.sessions import session_issue
+
+    with transaction.atomic():
+        try:
+            from accounts.services import account_login_record
+        except ImportError:
+            account_login_record = None
+        if account_login_record is not None:
+            account_login_record(tenant=tenant, account=account)
+        return session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid), reason=reason)

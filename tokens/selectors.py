@@ -1,11 +1,164 @@
-"""Reads of the tokens app."""
+"""Reads of the tokens app.
 
+Access-token validation is the hottest read of the whole API, so a live token is answered
+from the cache (Redis when configured) without touching the database. The cache entry is
+keyed by the token's keyed hash and holds the tenant, the account and the expiry.
+Revocation overwrites entries with a tombstone in the same operation (see
+`access_tokens_forget`), and a cache miss fills the cache only with `cache.add`, so a
+reader racing a revocation can never put a revoked token back.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+
+from portal.crypto import token_hash
 from portal.lrapi.errors import LRError
 
+CACHE_PREFIX = "tokens:access:"
+REVOKED = "revoked"
+# Tombstones outlive the token they bury by this margin (clock skew between hosts).
+TOMBSTONE_MARGIN_SECONDS = 300
 
-def access_token_resolve(*, tenant, token: str | None):
+
+def normalise_token(value: str | None) -> str | None:
+    """The canonical (lower-case, dashed) form of a GUID token, or None if malformed."""
+    try:
+        return str(uuid.UUID((value or "").strip()))
+    except (ValueError, AttributeError):
+        return None
+
+
+def access_cache_key(token_hash_value: str) -> str:
+    return CACHE_PREFIX + token_hash_value
+
+
+def access_token_cache(*, token_hash_value: str, tenant_id: int, account_id: int, uid: str,
+                       expires_at: datetime, add_only: bool = False) -> None:
+    """Remember a live access token until it expires."""
+    timeout = int((expires_at - timezone.now()).total_seconds())
+    if timeout <= 0:
+        return
+    value = (tenant_id, account_id, uid, expires_at.timestamp())
+    if add_only:
+        cache.add(access_cache_key(token_hash_value), value, timeout=timeout)
+    else:
+        cache.set(access_cache_key(token_hash_value), value, timeout=timeout)
+
+
+def access_tokens_forget(rows: list[tuple[str, datetime]]) -> None:
+    """Tombstone the cache entries of these (token_hash, expires_at) so every process
+    refuses them at once."""
+    if not rows:
+        return
+    now = timezone.now()
+    longest = max(int((expires - now).total_seconds()) for _, expires in rows)
+    cache.set_many(
+        {access_cache_key(h): REVOKED for h, _ in rows},
+        timeout=max(longest, 0) + TOMBSTONE_MARGIN_SECONDS,
+    )
+
+
+@dataclass
+class ResolvedAccessToken:
+    """A live access token. `account` is loaded on first use, so a validation answered
+    from the cache costs no query."""
+
+    token: str
+    token_hash: str
+    tenant_id: int
+    account_id: int
+    uid: str
+    expires_at: datetime
+    account: object = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.account = SimpleLazyObject(self._load_account)
+
+    def _load_account(self):
+        from accounts.models import Account
+
+        account = Account.objects.filter(pk=self.account_id, tenant_id=self.tenant_id).first()
+        if account is None:
+            raise LRError(905)
+        return account
+
+
+def access_token_resolve(*, tenant, token: str | None) -> ResolvedAccessToken:
     """The live access token `token` of `tenant` (an object with `.account`), or
-    LoginRadius 1060 (missing) / 905 (unknown, revoked, other tenant) / 906 (expired)."""
-    if not token:
+    LoginRadius 1060 (missing) / 905 (unknown, revoked, other tenant, malformed) /
+    906 (expired)."""
+    if not token or not str(token).strip():
         raise LRError(1060)
-    raise LRError(905)
+    canonical = normalise_token(token)
+    if canonical is None:
+        raise LRError(905)
+    hashed = token_hash(canonical)
+    cached = cache.get(access_cache_key(hashed))
+    if cached == REVOKED:
+        raise LRError(905)
+    if cached is None:
+        cached = _access_token_load(hashed)
+    tenant_id, account_id, uid, expires_ts = cached
+    if tenant_id != tenant.pk:
+        raise LRError(905)
+    expires_at = datetime.fromtimestamp(expires_ts, tz=UTC)
+    if expires_at <= timezone.now():
+        raise LRError(906)
+    return ResolvedAccessToken(
+        token=canonical, token_hash=hashed, tenant_id=tenant_id, account_id=account_id,
+        uid=uid, expires_at=expires_at,
+    )
+
+
+def _access_token_load(hashed: str) -> tuple:
+    from tokens.models import AccessToken
+
+    row = (
+        AccessToken.objects.filter(token_hash=hashed)
+        .values_list("tenant_id", "account_id", "account__uid", "expires_at", "revoked_at")
+        .first()
+    )
+    if row is None or row[4] is not None:
+        raise LRError(905)
+    tenant_id, account_id, uid, expires_at, _ = row
+    access_token_cache(
+        token_hash_value=hashed, tenant_id=tenant_id, account_id=account_id, uid=uid,
+        expires_at=expires_at, add_only=True,
+    )
+    return (tenant_id, account_id, uid, expires_at.timestamp())
+
+
+def active_sessions_list(*, tenant, account, cursor: int = 0, limit: int = 50):
+    """The account's live access tokens with their session's device facts, newest first;
+    `cursor` is the id the previous page ended after. Returns (rows, next_cursor or 0)."""
+    from tokens.models import AccessToken
+
+    now = timezone.now()
+    qs = (
+        AccessToken.objects.filter(
+            tenant=tenant, account=account, revoked_at__isnull=True, expires_at__gt=now,
+            family__revoked_at__isnull=True,
+        )
+        .select_related("family")
+        .order_by("-id")
+    )
+    if cursor:
+        qs = qs.filter(id__lt=cursor)
+    rows = list(qs[: limit + 1])
+    next_cursor = rows[limit - 1].pk if len(rows) > limit else 0
+    return rows[:limit], next_cursor
+
+
+def account_by_profile_id(*, tenant, profile_id: str | None):
+    """The account whose profile `ID` is `profile_id` in this tenant, or LoginRadius 938."""
+    from accounts.models import Account
+
+    account = Account.objects.filter(tenant=tenant, provider_id=(profile_id or "").strip()).first()
+    if account is None:
+        raise LRError(938)
+    return account

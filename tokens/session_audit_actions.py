@@ -1,3 +1,14 @@
 from portal import audit
 
-audit.register({})
+audit.register(
+    {
+        "session.issued": "Session opened (access and refresh token issued) for the account",
+        "session.impersonated": "Session opened on behalf of the account by a staff member or back end",
+        "session.refreshed": "Refresh token rotated: a new access/refresh pair issued",
+        "session.refresh_repeated": "A just-rotated refresh token presented again within the grace window",
+        "session.reuse_detected": "A rotated refresh token was reused: the whole session was revoked",
+        "session.revoked": "Session revoked through its refresh token",
+        "session.all_revoked": "Every session of the account revoked",
+        "session.invalidated": "Access token invalidated",
+    }
+)

@@ -1,1 +1,30 @@
-urlpatterns: list = []
+"""Routes of the Accounts section. Literal paths (sott, identities, uid) come before
+`account/<uid>`; the sections included before this one own account/access_token and
+account/passkey."""
+
+from accounts.api import views as v
+from portal.lrapi.routing import lr_path
+
+A = "identity/v2/manage/account"
+
+urlpatterns = [
+    lr_path(A, v.AccountCollectionView.as_view(), name="account_collection"),
+    lr_path(f"{A}/sott", v.SottView.as_view(), name="account_sott"),
+    lr_path(f"{A}/identities", v.AccountIdentitiesByEmailView.as_view(), name="account_identities_by_email"),
+    lr_path(f"{A}/uid", v.AccountUidUpdateView.as_view(), name="account_uid_update"),
+    lr_path(f"{A}/<str:uid>", v.AccountDetailView.as_view(), name="account_detail"),
+    lr_path(f"{A}/<str:uid>/email", v.AccountEmailView.as_view(), name="account_email"),
+    lr_path(f"{A}/<str:uid>/phoneid", v.AccountPhoneView.as_view(), name="account_phone"),
+    lr_path(f"{A}/<str:uid>/password", v.AccountPasswordView.as_view(), name="account_password"),
+    lr_path(f"{A}/<str:uid>/invalidateemail", v.AccountInvalidateEmailView.as_view(), name="account_invalidate_email"),
+    lr_path(f"{A}/<str:uid>/invalidatephone", v.AccountInvalidatePhoneView.as_view(), name="account_invalidate_phone"),
+    lr_path(f"{A}/<str:uid>/privacypolicy/history", v.AccountPrivacyPolicyHistoryView.as_view(), name="account_privacy_policy_history"),
+    lr_path(f"{A}/<str:uid>/consent/logs", v.AccountConsentLogsView.as_view(), name="account_consent_logs"),
+    lr_path("identity/v2/auth/socialidentity", v.SocialIdentityUnlinkView.as_view(), name="social_identity"),
+    lr_path("api/v1/accounts", v.AccountSearchView.as_view(), name="account_search"),
+    lr_path("api/v1/accounts/<str:uid>/identities", v.AccountIdentityLinkView.as_view(), name="account_identity_link"),
+    lr_path(
+        "api/v1/accounts/<str:uid>/identities/<str:provider>/<str:provider_id>",
+        v.AccountIdentityUnlinkView.as_view(), name="account_identity_unlink",
+    ),
+]

@@ -3,6 +3,10 @@
 Lookup order (reference §6): signed request (`digest`), the X-LoginRadius headers, the
 `apikey`/`apisecret` query parameters (any case; `key`/`secret` on /api/v2), then
 `client_id`/`client_secret`, then an M2M bearer token.
+
+The successful plain-secret path costs one query (credential joined with its tenant) plus,
+at most every few minutes, the `last_used_at` update; failures spend a second query to
+tell an unknown key (901) from a wrong secret (902).
 """
 
 import re
@@ -18,7 +22,7 @@ from portal.lrapi.errors import LRError
 from portal.lrapi.params import CIQuery
 from portal.models import ApiCredential, Tenant
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z")
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
@@ -36,7 +40,7 @@ class ApiPrincipal:
         return self.credential is None or self.credential.allows(section)
 
 
-def _is_legacy_path(path: str) -> bool:
+def is_legacy_path(path: str) -> bool:
     return path.lower().startswith("/api/v2/")
 
 
@@ -44,39 +48,79 @@ def normalise_guid(value: str) -> str:
     return str(uuid.UUID(value))
 
 
-def _api_key(request, query: CIQuery) -> str | None:
-    candidates = [
+def _first(*candidates: str | None) -> str | None:
+    return next((c.strip() for c in candidates if c and c.strip()), None)
+
+
+def api_key_of(request, query: CIQuery) -> str | None:
+    return _first(
         request.headers.get("X-LoginRadius-ApiKey"),
         query.get("apikey"),
-        query.get("key") if _is_legacy_path(request.path) else None,
+        query.get("key") if is_legacy_path(request.path) else None,
         query.get("client_id"),
-    ]
-    return next((c.strip() for c in candidates if c and c.strip()), None)
+    )
 
 
-def _api_secret(request, query: CIQuery) -> str | None:
-    candidates = [
-        request.headers.get("X-LoginRadius-ApiSecret"),
-        query.get("apisecret"),
-        query.get("secret") if _is_legacy_path(request.path) else None,
-        query.get("client_secret"),
-    ]
-    return next((c.strip() for c in candidates if c and c.strip()), None)
+def api_secret_of(request, query: CIQuery) -> tuple[str | None, str]:
+    """The plain secret and where it came from ("secret" or "client")."""
+    for value, via in (
+        (request.headers.get("X-LoginRadius-ApiSecret"), "secret"),
+        (query.get("apisecret"), "secret"),
+        (query.get("secret") if is_legacy_path(request.path) else None, "secret"),
+        (query.get("client_secret"), "client"),
+    ):
+        if value and value.strip():
+            return value.strip(), via
+    return None, "secret"
 
 
-def tenant_for_api_key(api_key: str | None) -> Tenant:
-    """The tenant of an API key, or the LoginRadius error for a missing/malformed/unknown one."""
+def _check_key_format(api_key: str | None) -> str:
     if not api_key:
         raise LRError(908, "The apikey is a required parameter.")
     if not GUID_RE.match(api_key):
         raise LRError(920)
-    tenant = Tenant.objects.filter(api_key=normalise_guid(api_key), is_active=True).first()
+    return normalise_guid(api_key)
+
+
+def tenant_for_api_key(api_key: str | None) -> Tenant:
+    """The tenant of an API key, or the LoginRadius error for a missing/malformed/unknown one."""
+    key = _check_key_format(api_key)
+    tenant = Tenant.objects.filter(api_key=key, is_active=True).first()
     if tenant is None:
         raise LRError(901)
     return tenant
 
 
-def _touch(credential: ApiCredential) -> None:
+def credential_for_secret(api_key: str | None, secret: str | None) -> ApiCredential:
+    """The usable credential (with its tenant loaded) that a key and plain secret name.
+
+    Raises 908/920 (key), 901 (unknown key), 923 (no secret), 921 (malformed secret),
+    902 (wrong, revoked or expired secret). Signing mode is the caller's concern.
+    """
+    key = _check_key_format(api_key)
+    if secret and GUID_RE.match(secret):
+        credential = (
+            ApiCredential.objects.usable()
+            .select_related("tenant")
+            .filter(
+                tenant__api_key=key,
+                tenant__is_active=True,
+                secret_hash=crypto.token_hash(normalise_guid(secret)),
+            )
+            .first()
+        )
+        if credential is not None:
+            return credential
+    tenant_for_api_key(key)  # 901 before any complaint about the secret
+    if not secret:
+        raise LRError(923)
+    if not GUID_RE.match(secret):
+        raise LRError(921)
+    raise LRError(902)
+
+
+def touch(credential: ApiCredential) -> None:
+    """Record use, at most once per LAST_USED_RESOLUTION, so the hot path stays read-only."""
     now = timezone.now()
     if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_RESOLUTION:
         ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
@@ -89,48 +133,46 @@ def _bearer(request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def _m2m_principal(token: str, tenant_key: str | None = None) -> ApiPrincipal:
+    credential = m2m.credential_for_token(token)
+    if tenant_key is not None and credential.tenant.api_key != _check_key_format(tenant_key):
+        raise LRError(902)
+    touch(credential)
+    return ApiPrincipal(tenant=credential.tenant, credential=credential, via="m2m")
+
+
 def authenticate_management(request) -> ApiPrincipal:
     """Authenticate a back-end (management) call; raises LRError with the exact code."""
     query = CIQuery(request.GET)
-    api_key = _api_key(request, query)
+    api_key = api_key_of(request, query)
     bearer = _bearer(request)
-    if not api_key and bearer and m2m.looks_like_m2m(bearer):
-        credential = m2m.credential_for_token(bearer)
-        _touch(credential)
-        return ApiPrincipal(tenant=credential.tenant, credential=credential, via="m2m")
+    bearer_is_m2m = bool(bearer) and m2m.looks_like_m2m(bearer)
+    if not api_key and bearer_is_m2m:
+        return _m2m_principal(bearer)
 
-    tenant = tenant_for_api_key(api_key)
     supplied_digest = request.headers.get("digest")
     if supplied_digest:
-        return _authenticate_signed(request, tenant, supplied_digest)
+        return _authenticate_signed(request, tenant_for_api_key(api_key), supplied_digest)
 
-    secret = _api_secret(request, query)
+    secret, via = api_secret_of(request, query)
     if not secret:
-        if bearer and m2m.looks_like_m2m(bearer):
-            credential = m2m.credential_for_token(bearer)
-            if credential.tenant_id != tenant.pk:
-                raise LRError(902)
-            _touch(credential)
-            return ApiPrincipal(tenant=tenant, credential=credential, via="m2m")
+        if bearer_is_m2m:
+            return _m2m_principal(bearer, tenant_key=api_key)
+        tenant = tenant_for_api_key(api_key)
         if tenant.setting("request_signing") == "strict":
             raise LRError(1207)
         # An expiry header without a digest means the caller meant to sign.
         raise LRError(1209 if request.headers.get("X-Request-Expires") else 923)
-    if tenant.setting("request_signing") == "strict":
+    try:
+        credential = credential_for_secret(api_key, secret)
+    except LRError as exc:
+        if exc.error_code in (921, 902) and tenant_for_api_key(api_key).setting("request_signing") == "strict":
+            raise LRError(1207) from exc
+        raise
+    if credential.tenant.setting("request_signing") == "strict":
         raise LRError(1207)
-    if not GUID_RE.match(secret):
-        raise LRError(921)
-    credential = (
-        ApiCredential.objects.usable()
-        .filter(tenant=tenant, secret_hash=crypto.token_hash(normalise_guid(secret)))
-        .first()
-    )
-    if credential is None:
-        raise LRError(902)
-    credential.tenant = tenant
-    _touch(credential)
-    via = "client" if query.get("client_secret") else "secret"
-    return ApiPrincipal(tenant=tenant, credential=credential, via=via)
+    touch(credential)
+    return ApiPrincipal(tenant=credential.tenant, credential=credential, via=via)
 
 
 def _authenticate_signed(request, tenant: Tenant, supplied_digest: str) -> ApiPrincipal:
@@ -146,7 +188,7 @@ def _authenticate_signed(request, tenant: Tenant, supplied_digest: str) -> ApiPr
             secret=credential.raw_secret(), supplied=supplied, url=url, expiry=expiry, body=body
         ):
             credential.tenant = tenant
-            _touch(credential)
+            touch(credential)
             return ApiPrincipal(tenant=tenant, credential=credential, via="signature")
     raise LRError(1208)
 
@@ -155,5 +197,5 @@ def authenticate_api_key_only(request) -> ApiPrincipal:
     """Token-side (/identity/v2/auth/...) calls carry only the API key; the access token
     identifies the account and is checked by the session section."""
     query = CIQuery(request.GET)
-    tenant = tenant_for_api_key(_api_key(request, query))
+    tenant = tenant_for_api_key(api_key_of(request, query))
     return ApiPrincipal(tenant=tenant, credential=None, via="apikey")

@@ -96,6 +96,8 @@ _add(2024, 403, "Token expired or invalid", "The token has expired or is invalid
 _add(1127, 400, "Backup code already generated", "Backup codes were already generated for this account; reset them instead.")
 _add(1128, 400, "Backup code is not valid or already used", "The backup code is not valid or has already been used.")
 _add(1193, 400, "Two factor validation token is invalid", "The second factor validation token is invalid or has expired.")
+_add(966, 401, "Invalid user ID and/or password", "Please use a valid user ID and password combination.")
+_add(1102, 403, "The two-factor authenticator code is incorrect", "Please enter the correct authenticator code.")
 
 # Roles
 _add(1047, 400, "Role does not exist", "The role does not exist, please use a valid role.")
@@ -110,6 +112,13 @@ _add(1179, 429, "OTP limit reached", "The limit of OTPs for this phone number wa
 _add(1181, 400, "You have entered an invalid token type", "The token type must be one of emailverification, addemail, forgotpassword, deleteuser, passwordlesslogin, forgotpin, onetouchlogin, autologin.")
 _add(1306, 400, "vtype is invalid", "The vtype parameter must be email.")
 _add(1307, 400, "expires_in is not in a valid format", "expires_in must be a number of seconds.")
+_add(973, 403, "Invalid email verification link", "The email verification link is invalid, please request a new link.")
+_add(974, 403, "The email verification link has already been used", "Each link can only be used once; request a new link if needed.")
+_add(975, 403, "Your verification link has expired", "This verification link has expired, please request for new verification link.")
+_add(979, 403, "The link cannot be accessed", "The link is either expired or has already been used, please request a new link.")
+_add(1067, 403, "Invalid OTP Code", "The OTP code is invalid, please request for a new OTP.")
+_add(1068, 403, "The OTP has already been used", "Each OTP can only be used once.")
+_add(1069, 403, "Verification OTP has expired", "This verification OTP has expired, please request a new OTP.")
 
 # Custom objects
 _add(995, 400, "Object record id is invalid", "The object record id is invalid.")
@@ -119,6 +128,7 @@ _add(1002, 400, "Custom object limit reached", "The custom object exceeds the co
 _add(1035, 400, "JSON is invalid", "The custom object must be a valid JSON object.")
 _add(1057, 404, "Object not found", "The custom object record was not found.")
 _add(1064, 400, "Custom object name is invalid", "The custom object name is invalid or not configured.")
+_add(9412, 412, "Precondition failed", "The record changed since it was read (If-Match does not name its current ETag); read it again and retry.")
 
 
 class LRError(APIException):

@@ -39,9 +39,12 @@ def issue_token(credential: ApiCredential) -> tuple[str, int]:
 
 
 def credential_for_token(token: str) -> ApiCredential:
+    """The live credential a bearer token was issued to: 905 when the token is malformed or
+    tampered with, 906 when it has expired, 902 when its credential no longer works."""
     try:
         claims = jwt.decode(
-            token, _signing_key(), algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+            token, _signing_key(), algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "tid"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise LRError(906) from exc
@@ -53,6 +56,6 @@ def credential_for_token(token: str) -> ApiCredential:
         .filter(pk=claims.get("sub"), tenant__api_key=claims.get("tid"), tenant__is_active=True)
         .first()
     )
-    if credential is None:  # revoked or expired since the token was issued
-        raise LRError(905)
+    if credential is None:  # the credential was revoked or expired since the token was issued
+        raise LRError(902)
     return credential

@@ -58,10 +58,21 @@ def _encoded_urls(url: str) -> set[str]:
     return {e.lower() for e in encoded}
 
 
+def _payload_parts(body: bytes) -> set[str]:
+    """The payload part each SDK appends. A body with content must be signed: every SDK
+    signs a non-empty payload, so accepting a signature without it would let a captured
+    signature carry a substituted body."""
+    text = body.decode("utf-8", errors="replace")
+    if text.strip() in ("", "{}"):
+        parts = {"", ":{}"}  # Python signs `:{}` even for GET; .NET and Node sign nothing
+        if text:
+            parts.add(":" + text)
+        return parts
+    return {":" + text}
+
+
 def signing_candidates(*, url: str, expiry: str, body: bytes) -> set[str]:
-    payloads = {"", ":{}"}
-    if body:
-        payloads.add(":" + body.decode("utf-8", errors="replace"))
+    payloads = _payload_parts(body)
     candidates = set()
     for encoded_url in _encoded_urls(url):
         for expiry_form in {expiry, expiry.lower()}:

@@ -9,6 +9,7 @@ which applies the `fields` projection.
 from functools import cached_property
 from typing import Any
 
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +21,34 @@ from portal.lrapi.parsers import MALFORMED_BODY_CODE
 from portal.lrapi.projection import apply_fields
 
 
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def is_json_content_type(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
+
+
+def _has_body(request) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return True
+
+
+class JSONAlwaysNegotiation(BaseContentNegotiation):
+    """The API answers JSON whatever `Accept` says: SDKs and curl send `*/*`, browsers
+    `text/html`, and a 406 would not be a LoginRadius error body."""
+
+    def select_parser(self, request, parsers):
+        return DefaultContentNegotiation().select_parser(request, parsers)
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
+
+
 class LRAPIView(APIView):
+    content_negotiation_class = JSONAlwaysNegotiation
     section: str = ""
     # "management": key + secret / signature / M2M (back-end calls);
     # "apikey": API key only; "access_token": API key + an end user's access token
@@ -48,6 +76,10 @@ class LRAPIView(APIView):
         request.principal = principal
         self.principal = principal
         self.tenant = principal.tenant
+        # LoginRadius takes JSON only: a body of any other type is refused even where the
+        # endpoint would not read it, so callers learn of the mistake.
+        if request.method in BODY_METHODS and _has_body(request) and not is_json_content_type(request.content_type):
+            raise LRError(1083)
 
     def _access_token_value(self, request) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -57,7 +89,7 @@ class LRAPIView(APIView):
         value = self.query.get("access_token")
         if value:
             return value
-        if request.method in ("POST", "PUT", "DELETE") and request.content_type == "application/json":
+        if request.method in BODY_METHODS and is_json_content_type(request.content_type):
             body = self.body_json()
             if isinstance(body, dict):
                 for key, item in body.items():

@@ -1,1 +1,57 @@
-urlpatterns: list = []
+from portal.lrapi.routing import lr_path
+from security.api import views
+
+M = "identity/v2/manage/account"
+A = "identity/v2/auth"
+
+
+def reset(factor: str):
+    return views.FactorResetView.as_view(factor=factor)
+
+
+urlpatterns = [
+    lr_path(f"{M}/2fa/backupcode", views.BackupCodeGenerateView.as_view(), name="backupcode_generate"),
+    lr_path(f"{M}/2fa/backupcode/reset", views.BackupCodeResetView.as_view(), name="backupcode_reset"),
+    # v12 per-factor resets
+    *[lr_path(f"{M}/2fa/{factor}", reset(factor), name=f"factor_reset_{factor}") for factor in ("sms", "totp", "email", "duo", "passkey", "push")],
+    # v11 and legacy spellings
+    lr_path(f"{M}/2fa/authenticator", views.AuthenticatorResetView.as_view(), name="authenticator_reset"),
+    lr_path(f"{M}/2fa/authenticator/otp/email", reset("email"), name="factor_reset_email_v11"),
+    lr_path(f"{M}/2fa/authenticator/securityquestionanswer", reset("securityquestion"), name="factor_reset_securityquestion"),
+    lr_path(f"{M}/2fa/authenticator/duo", reset("duo"), name="factor_reset_duo_legacy"),
+    lr_path(f"{M}/2fa/authenticator/passkey", reset("passkey"), name="factor_reset_passkey_legacy"),
+    lr_path(f"{M}/2fa/authenticator/push", reset("push"), name="factor_reset_push_legacy_query"),
+    lr_path(f"{M}/2fa/authenticator/push/<str:uid>", reset("push"), name="factor_reset_push_legacy"),
+    # reauthentication, validated by a back end
+    *[
+        lr_path(f"{M}/<str:uid>/reauth/{kind}", views.ReauthValidateView.as_view(group=kind), name=f"reauth_validate_{kind}")
+        for kind in ("password", "pin", "2fa")
+    ],
+    # reauthentication, by the account
+    lr_path(f"{A}/account/reauth/password", views.ReauthView.as_view(method="password"), name="reauth_password"),
+    lr_path(f"{A}/account/reauth/2fa", views.ReauthTriggerView.as_view(), name="reauth_trigger"),
+    lr_path(f"{A}/account/reauth/2fa/otp", views.ReauthView.as_view(method="otp"), name="reauth_otp"),
+    lr_path(f"{A}/account/reauth/2fa/backupcode", views.ReauthView.as_view(method="backupcode"), name="reauth_backupcode"),
+    lr_path(f"{A}/account/reauth/2fa/authenticatorcode", views.ReauthView.as_view(method="authenticatorcode"), name="reauth_authenticatorcode"),
+    lr_path(f"{A}/account/reauth/2fa/otp/email", views.ReauthEmailOtpSendView.as_view(), name="reauth_email_otp_send"),
+    lr_path(f"{A}/account/reauth/2fa/otp/email/verify", views.ReauthView.as_view(method="emailotp"), name="reauth_email_otp"),
+    lr_path(
+        f"{A}/account/reauth/2fa/securityquestionanswer/verify",
+        views.ReauthView.as_view(method="securityquestion"), name="reauth_securityquestion",
+    ),
+    # sign-in
+    lr_path(f"{A}/login", views.LoginView.as_view(), name="login"),
+    lr_path(f"{A}/login/2fa", views.LoginView.as_view(), name="login_2fa"),
+    lr_path(f"{A}/login/2fa/resend", views.LoginOtpSendView.as_view(channel="sms"), name="login_2fa_resend"),
+    lr_path(f"{A}/login/2fa/otp/email", views.LoginOtpSendView.as_view(channel="email"), name="login_2fa_email_otp_send"),
+    *[
+        lr_path(f"{A}/login/2fa/verification/{suffix}", views.LoginSecondFactorView.as_view(method=method), name=f"login_2fa_{method}")
+        for suffix, method in (
+            ("authenticatorcode", "authenticatorcode"),
+            ("backupcode", "backupcode"),
+            ("otp", "otp"),
+            ("otp/email", "emailotp"),
+            ("securityquestionanswer", "securityquestion"),
+        )
+    ],
+]

@@ -1,0 +1,162 @@
+"""Who may see a console page: a signed-in staff user with a verified second factor, an idle
+timeout, the current tenant among those granted, and a 403 page that says what to do."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+from portal import staff
+from portal.audit import Actor
+from portal.models import Tenant
+
+TENANT_SESSION_KEY = "console_tenant_id"
+LAST_SEEN_SESSION_KEY = "console_last_seen"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def idle_timeout_seconds() -> int:
+    return int(getattr(settings, "CONSOLE_IDLE_TIMEOUT_SECONDS", 30 * 60))
+
+
+class ConsoleDenied(PermissionDenied):
+    """A refusal that tells the user what to do about it."""
+
+    def __init__(self, what: str, remedy: str):
+        super().__init__(what)
+        self.what = what
+        self.remedy = remedy
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def apply_security_headers(response):
+    response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.setdefault("Cache-Control", "no-store")
+    return response
+
+
+class ConsoleContext:
+    """What every console page knows about the signed-in staff member."""
+
+    def __init__(self, request):
+        self.request = request
+        self.user = request.user
+        self.role = staff.staff_role(user=request.user)
+        self.tenants = list(staff.tenants_for_staff(user=request.user))
+        self.tenant = self._current_tenant()
+        self.allowed = staff.staff_allowed_actions(user=request.user, tenant=self.tenant)
+        self.is_admin = staff.role_at_least(user=request.user, role=staff.ADMIN)
+        self.admin_tenants = (
+            list(staff.tenants_for_staff(user=request.user, permission="administer_tenant"))
+            if self.is_admin
+            else []
+        )
+
+    def _current_tenant(self) -> Tenant | None:
+        chosen = self.request.session.get(TENANT_SESSION_KEY)
+        for tenant in self.tenants:
+            if tenant.pk == chosen:
+                return tenant
+        return self.tenants[0] if self.tenants else None
+
+    def may(self, action: str) -> bool:
+        return action in self.allowed
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.staff(self.user)
+
+    @property
+    def show_tenants_admin(self) -> bool:
+        return self.is_admin and (bool(self.admin_tenants) or self.user.is_superuser)
+
+
+class StaffRequiredMixin:
+    """Every console page: signed in, second factor verified, not idle, holding a role."""
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated or not user.is_verified():
+            if user.is_authenticated:
+                logout(request)
+            login_url = reverse("console:login")
+            return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+        now = int(time.time())
+        last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
+        if last_seen is not None and now - int(last_seen) > idle_timeout_seconds():
+            logout(request)
+            messages.info(request, "You were signed out after a period of inactivity. Sign in again.")
+            login_url = reverse("console:login")
+            return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+        request.session[LAST_SEEN_SESSION_KEY] = now
+        self.console = ConsoleContext(request)
+        try:
+            if self.console.role is None:
+                raise ConsoleDenied(
+                    "Your user holds no console role.",
+                    "Ask an Admin to add you to one of the groups Viewer, Agent, Lead or Admin.",
+                )
+            response = super().dispatch(request, *args, **kwargs)
+        except ConsoleDenied as denied:
+            response = render(
+                request, "console/403.html",
+                {"console": self.console, "what": denied.what, "remedy": denied.remedy},
+                status=403,
+            )
+        return apply_security_headers(response)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["console"] = self.console
+        return context
+
+    # Helpers for the views.
+    def require_tenant(self) -> Tenant:
+        if self.console.tenant is None:
+            raise ConsoleDenied(
+                "No tenant has been shared with you yet.",
+                "Ask an Admin to grant you access to the tenant you work on.",
+            )
+        return self.console.tenant
+
+    def tenant_from_slug(self, slug: str, permission: str = "view_accounts") -> Tenant:
+        """A tenant the user may see, by slug; any other is "not found"."""
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None or not staff.staff_can(user=self.request.user, tenant=tenant, permission=permission):
+            raise Http404("No such tenant")
+        return tenant
+
+    def require_action(self, tenant: Tenant, action: str) -> None:
+        if not staff.staff_may(user=self.request.user, tenant=tenant, action=action):
+            spec = staff.ACTIONS[action]
+            raise ConsoleDenied(
+                f"You may not {spec.label.lower()} on {tenant.name}.",
+                f"This needs the {spec.role} role (or higher) and the "
+                f"“{staff.TENANT_PERMISSIONS[spec.permission]}” permission on {tenant.name}. "
+                "Ask an Admin of this tenant to grant it.",
+            )
+
+    def require_role(self, role: str, what: str) -> None:
+        if not staff.role_at_least(user=self.request.user, role=role):
+            raise ConsoleDenied(
+                f"Only the {role} role may {what}.",
+                f"Ask an Admin to add you to the {role} group if your work needs it.",
+            )

@@ -1,0 +1,183 @@
+"""Reads the console screens need. Each takes the tenant: nothing of another tenant leaks."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import Account, AccountEmail
+from portal.models import AuditEvent, Tenant
+
+_PHONE_CHARS = re.compile(r"[\s().-]")
+
+
+def account_search(
+    *,
+    tenant: Tenant,
+    query: str = "",
+    blocked: bool | None = None,
+    locked: bool | None = None,
+    email_verified: bool | None = None,
+):
+    """Accounts of `tenant` matching one box that understands UID, email, phone, username and
+    name, narrowed by flags. Exact identifiers use the unique indexes; names match by prefix."""
+    qs = Account.objects.filter(tenant=tenant)
+    query = (query or "").strip()
+    if query:
+        match = Q(uid=query) | Q(username__iexact=query)
+        if "@" in query:
+            match |= Q(
+                pk__in=AccountEmail.objects.filter(tenant=tenant, value__iexact=query).values("account_id")
+            )
+        phone = _PHONE_CHARS.sub("", query)
+        if phone.lstrip("+").isdigit() and len(phone.lstrip("+")) >= 6:
+            match |= Q(phone_id=phone) | Q(phone_id="+" + phone.lstrip("+"))
+        if "search_text" in _field_names(Account):
+            # Lower-cased names, username, phone, UID and emails (trigram-indexed on PostgreSQL).
+            match |= Q(search_text__contains=query.lower())
+        words = query.split()
+        if words and "@" not in query:
+            name_match = Q()
+            for word in words:
+                name_match &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
+            match |= name_match
+        qs = qs.filter(match)
+    if blocked is not None:
+        qs = qs.filter(is_active=not blocked)
+    if locked is not None:
+        qs = qs.filter(is_login_locked=locked)
+    if email_verified is not None:
+        qs = qs.filter(email_verified=email_verified)
+    return qs.prefetch_related("emails")
+
+
+def account_timeline(*, tenant: Tenant, uid: str, limit: int = 50) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(tenant=tenant, subject_uid=uid)[:limit])
+
+
+def audit_events(*, tenant: Tenant):
+    return AuditEvent.objects.filter(tenant=tenant)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def cx(self) -> float:
+        return round(self.x + self.width / 2, 1)
+
+
+@dataclass(frozen=True)
+class BarChart:
+    title: str
+    bars: list[Bar]
+    total: int
+    maximum: int
+    width: int = 640
+    height: int = 180
+    empty_text: str = "Nothing yet."
+
+    @property
+    def is_empty(self) -> bool:
+        return self.total == 0
+
+    @property
+    def baseline(self) -> int:
+        return self.height - 24
+
+
+def bar_chart(title: str, points: list[tuple[str, int]], *, width: int = 640, height: int = 180,
+              empty_text: str = "Nothing yet.") -> BarChart:
+    """Geometry of a bar chart drawn as SVG by the template (no script, no library)."""
+    top, bottom = 16, 24
+    plot_height = height - top - bottom
+    maximum = max((v for _, v in points), default=0)
+    slot = width / max(len(points), 1)
+    bars = []
+    for i, (label, value) in enumerate(points):
+        h = (value / maximum * plot_height) if maximum else 0
+        bars.append(Bar(label=label, value=value, x=round(i * slot + slot * 0.15, 1),
+                        y=round(top + plot_height - h, 1), width=round(slot * 0.7, 1),
+                        height=round(h, 1)))
+    return BarChart(title=title, bars=bars, total=sum(v for _, v in points), maximum=maximum,
+                    width=width, height=height, empty_text=empty_text)
+
+
+def _per_day(qs, field: str, days: int) -> list[tuple[str, int]]:
+    today = timezone.now().date()
+    start = today - timedelta(days=days - 1)
+    rows = (
+        qs.filter(**{f"{field}__date__gte": start})
+        .annotate(day=TruncDate(field))
+        .values("day")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[date, int] = {row["day"]: row["n"] for row in rows}
+    return [((start + timedelta(days=i)).strftime("%d %b"), counts.get(start + timedelta(days=i), 0))
+            for i in range(days)]
+
+
+def signups_per_day(*, tenant: Tenant, days: int = 14) -> list[tuple[str, int]]:
+    return _per_day(Account.objects.filter(tenant=tenant), "created", days)
+
+
+LOCKOUT_ACTION_SUFFIX = ".locked"
+
+
+def lockouts_per_day(*, tenant: Tenant, days: int = 14) -> list[tuple[str, int]]:
+    """Lockouts as the audit log records them (`<entity>.locked`, e.g. account.locked)."""
+    qs = AuditEvent.objects.filter(tenant=tenant, action__endswith=LOCKOUT_ACTION_SUFFIX)
+    return _per_day(qs, "occurred_at", days)
+
+
+def _tokens_model(*names: str):
+    for name in names:
+        try:
+            return apps.get_model("tokens", name)
+        except LookupError:
+            continue
+    return None
+
+
+def _field_names(model) -> set[str]:
+    return {f.name for f in model._meta.get_fields()}
+
+
+def deliveries_by_status(*, tenant: Tenant) -> list[tuple[str, int]] | None:
+    """Outbox messages by status over the last 14 days; None while no outbox model exists."""
+    model = _tokens_model("OutboundMessage", "OutboxMessage", "Message", "Delivery", "MessageDelivery")
+    if model is None or not {"tenant", "status"} <= _field_names(model):
+        return None
+    qs = model.objects.filter(tenant=tenant)
+    fields = _field_names(model)
+    created = next((f for f in ("created", "created_at", "queued_at") if f in fields), None)
+    if created:
+        qs = qs.filter(**{f"{created}__gte": timezone.now() - timedelta(days=14)})
+    rows = qs.values("status").annotate(n=Count("pk")).order_by("status")
+    return [(str(row["status"]), row["n"]) for row in rows]
+
+
+def active_sessions_count(*, tenant: Tenant) -> int | None:
+    """Live refresh-token sessions (or access tokens); None while no session model exists."""
+    model = _tokens_model("Session", "AccountSession", "RefreshToken", "AccessToken")
+    if model is None or "tenant" not in _field_names(model):
+        return None
+    fields = _field_names(model)
+    qs = model.objects.filter(tenant=tenant)
+    if "revoked_at" in fields:
+        qs = qs.filter(revoked_at__isnull=True)
+    for expiry in ("refresh_expires_at", "expires_at"):
+        if expiry in fields:
+            qs = qs.filter(**{f"{expiry}__gt": timezone.now()})
+            break
+    return qs.count()

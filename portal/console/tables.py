@@ -1,0 +1,74 @@
+"""Tables of the console (django-tables2): sortable, paginated, with the exact total."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from accounts.models import Account
+from portal.models import AuditEvent
+
+
+class AccountTable(tables.Table):
+    uid = tables.Column(verbose_name="UID", linkify=False)
+    name = tables.Column(verbose_name="Name", accessor="full_name", order_by=("last_name", "first_name"))
+    email = tables.Column(verbose_name="Email", empty_values=(), orderable=False)
+    phone_id = tables.Column(verbose_name="Phone")
+    status = tables.Column(verbose_name="Status", empty_values=(), orderable=False)
+    created = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i")
+
+    class Meta:
+        model = Account
+        fields = ("uid", "name", "email", "username", "phone_id", "status", "created")
+        order_by = ("-created",)
+        template_name = "django_tables2/table.html"
+        attrs = {"class": "striped", "id": "account-results"}
+        empty_text = "No account matches. Check the spelling, or search by UID or the full email address."
+
+    def render_uid(self, value, record):
+        url = reverse("console:account_detail", args=[record.tenant.slug, value])
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_email(self, record):
+        emails = list(record.emails.all())
+        return emails[0].value if emails else "—"
+
+    def render_status(self, record):
+        labels = []
+        if not record.is_active:
+            labels.append(("blocked", "Blocked"))
+        if record.is_login_locked:
+            labels.append(("locked", "Locked"))
+        if record.email_verified:
+            labels.append(("ok", "Verified"))
+        if not labels:
+            labels.append(("muted", "Unverified"))
+        return format_html_join(" ", '<span class="badge badge-{}">{}</span>', labels)
+
+
+class AuditEventTable(tables.Table):
+    occurred_at = tables.DateTimeColumn(verbose_name="When (UTC)", format="Y-m-d H:i:s")
+    action = tables.Column(verbose_name="Action")
+    actor_label = tables.Column(verbose_name="Actor")
+    subject_uid = tables.Column(verbose_name="Account")
+    reason = tables.Column(verbose_name="Reason")
+    ticket = tables.Column(verbose_name="Ticket")
+    diff = tables.JSONColumn(verbose_name="Changes", orderable=False)
+
+    class Meta:
+        model = AuditEvent
+        fields = ("occurred_at", "action", "actor_type", "actor_label", "subject_uid", "reason", "ticket", "diff")
+        sequence = ("occurred_at", "action", "actor_type", "actor_label", "subject_uid", "reason", "ticket", "diff")
+        order_by = ("-occurred_at",)
+        template_name = "django_tables2/table.html"
+        attrs = {"class": "striped", "id": "audit-events"}
+        empty_text = "No audit event matches these filters. Widen the time range or clear a filter."
+
+    def __init__(self, *args, tenant_slug: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant_slug = tenant_slug
+
+    def render_subject_uid(self, value):
+        if not self.tenant_slug:
+            return value
+        url = reverse("console:account_detail", args=[self.tenant_slug, value])
+        return format_html('<a href="{}">{}</a>', url, value)

@@ -1,0 +1,510 @@
+"""Console screens. Views read through selectors and write only through services, as the API
+does; each checks the staff member's role and tenant permission before anything runs."""
+
+import csv
+import importlib
+import json
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+
+from accounts.models import Account
+from portal import services as portal_services
+from portal import staff
+from portal.console import selectors
+from portal.console.access import (
+    TENANT_SESSION_KEY,
+    ConsoleDenied,
+    StaffRequiredMixin,
+)
+from portal.console.filters import AuditEventFilter
+from portal.console.forms import (
+    AccountSearchForm,
+    CredentialCreateForm,
+    CredentialRevokeForm,
+    CredentialRotateForm,
+    ReasonForm,
+    StaffGrantForm,
+    StaffRevokeForm,
+    TenantCreateForm,
+    TenantSettingsForm,
+    TenantSwitchForm,
+)
+from portal.console.tables import AccountTable, AuditEventTable
+from portal.lrapi.errors import LRError
+from portal.models import ApiCredential, Tenant
+
+PAGE_SIZE = 25
+
+
+class DashboardView(StaffRequiredMixin, TemplateView):
+    template_name = "console/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant = self.console.tenant
+        if tenant is None:
+            return context
+        deliveries = selectors.deliveries_by_status(tenant=tenant)
+        context.update(
+            signups=selectors.bar_chart(
+                "Sign-ups per day", selectors.signups_per_day(tenant=tenant),
+                empty_text="No sign-ups in the last 14 days.",
+            ),
+            lockouts=selectors.bar_chart(
+                "Lockouts per day", selectors.lockouts_per_day(tenant=tenant),
+                empty_text="No lockouts in the last 14 days.",
+            ),
+            deliveries=(
+                None if deliveries is None else selectors.bar_chart(
+                    "Deliveries by status (14 days)", deliveries, width=400,
+                    empty_text="No messages sent in the last 14 days.",
+                )
+            ),
+            active_sessions=selectors.active_sessions_count(tenant=tenant),
+            account_total=Account.objects.filter(tenant=tenant).count(),
+        )
+        return context
+
+
+class TenantSwitchView(StaffRequiredMixin, View):
+    def post(self, request):
+        form = TenantSwitchForm(request.POST)
+        if form.is_valid():
+            wanted = form.cleaned_data["tenant"]
+            tenant = next((t for t in self.console.tenants if t.pk == wanted), None)
+            if tenant is None:
+                raise Http404("No such tenant")
+            request.session[TENANT_SESSION_KEY] = tenant.pk
+            messages.success(request, f"You are now working on {tenant.name}.")
+        return redirect(request.POST.get("next") or reverse("console:dashboard"))
+
+
+# Accounts ---------------------------------------------------------------------------------
+
+
+class AccountSearchView(StaffRequiredMixin, TemplateView):
+    template_name = "console/account_search.html"
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return ["console/inc/account_results.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant = self.require_tenant()
+        self.require_action(tenant, "account.view")
+        form = AccountSearchForm(self.request.GET or None)
+        searched = form.is_bound and form.is_valid() and any(
+            form.cleaned_data.get(k) for k in ("q", "blocked", "locked", "verified")
+        )
+        context["form"] = form
+        context["searched"] = searched
+        if searched:
+            qs = selectors.account_search(tenant=tenant, **form.search_kwargs()).select_related("tenant")
+            table = AccountTable(qs)
+            RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
+            context["table"] = table
+            # One exact hit goes straight to the account only on a full-page search.
+        return context
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        table = context.get("table")
+        if table is not None and not request.htmx and table.paginator.count == 1 and request.GET.get("q"):
+            only = table.page.object_list.data[0]
+            return redirect("console:account_detail", only.tenant.slug, only.uid)
+        return self.render_to_response(context)
+
+
+class AccountMixin(StaffRequiredMixin):
+    def load_account(self, slug: str, uid: str) -> tuple[Tenant, Account]:
+        tenant = self.tenant_from_slug(slug)
+        self.require_action(tenant, "account.view")
+        account = Account.objects.filter(tenant=tenant, uid=uid).prefetch_related("emails").first()
+        if account is None:
+            raise Http404("No such account")
+        return tenant, account
+
+
+# The account actions wired so far: which service runs, what the staff member is told.
+ACCOUNT_ACTIONS: dict[str, dict] = {
+    "block": {
+        "permission": "account.block",
+        "service": "account_block",
+        "title": "Block account",
+        "button": "Block account",
+        "explain": "The account will no longer be able to sign in or use its tokens until it is unblocked.",
+        "done": "Account blocked.",
+        "applies": lambda a: a.is_active,
+        "not_applicable": "This account is already blocked.",
+        "danger": True,
+    },
+    "unblock": {
+        "permission": "account.unblock",
+        "service": "account_unblock",
+        "title": "Unblock account",
+        "button": "Unblock account",
+        "explain": "The account will be able to sign in again.",
+        "done": "Account unblocked.",
+        "applies": lambda a: not a.is_active,
+        "not_applicable": "This account is not blocked.",
+        "danger": False,
+    },
+    "unlock": {
+        "permission": "account.unlock",
+        "service": "account_unlock",
+        "title": "Unlock account",
+        "button": "Unlock account",
+        "explain": "Clears the sign-in lockout and the failed-attempt counter so the person can try again.",
+        "done": "Account unlocked.",
+        "applies": lambda a: a.is_login_locked,
+        "not_applicable": "This account is not locked.",
+        "danger": False,
+    },
+}
+
+
+class AccountDetailView(AccountMixin, TemplateView):
+    template_name = "console/account_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant, account = self.load_account(kwargs["slug"], kwargs["uid"])
+        allowed = staff.staff_allowed_actions(user=self.request.user, tenant=tenant)
+        context.update(
+            tenant=tenant,
+            account=account,
+            emails=list(account.emails.all()),
+            timeline=selectors.account_timeline(tenant=tenant, uid=account.uid),
+            actions=[
+                {"name": name, **spec}
+                for name, spec in ACCOUNT_ACTIONS.items()
+                if spec["permission"] in allowed and spec["applies"](account)
+            ],
+            may_act=any(ACCOUNT_ACTIONS[n]["permission"] in allowed for n in ACCOUNT_ACTIONS),
+        )
+        return context
+
+
+def _account_service(name: str):
+    try:
+        module = importlib.import_module("accounts.services")
+        return getattr(module, name)
+    except (ImportError, AttributeError):
+        return None
+
+
+class AccountActionView(AccountMixin, View):
+    """Ask for a reason and a ticket, then confirm, then run the account service."""
+
+    template_name = "console/account_action.html"
+
+    def setup_action(self, slug, uid, action):
+        spec = ACCOUNT_ACTIONS.get(action)
+        if spec is None:
+            raise Http404("No such action")
+        tenant, account = self.load_account(slug, uid)
+        self.require_action(tenant, spec["permission"])
+        return spec, tenant, account
+
+    def _render(self, request, spec, tenant, account, form, *, confirming=False, status=200):
+        return render(
+            request, self.template_name,
+            {"console": self.console, "spec": spec, "action": self.kwargs["action"], "tenant": tenant,
+             "account": account, "form": form, "confirming": confirming},
+            status=status,
+        )
+
+    def get(self, request, slug, uid, action):
+        spec, tenant, account = self.setup_action(slug, uid, action)
+        return self._render(request, spec, tenant, account, ReasonForm())
+
+    def post(self, request, slug, uid, action):
+        spec, tenant, account = self.setup_action(slug, uid, action)
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, spec, tenant, account, form, status=400)
+        if not form.cleaned_data["confirmed"]:
+            confirm = ReasonForm(initial={**form.cleaned_data, "confirmed": True})
+            return self._render(request, spec, tenant, account, confirm, confirming=True)
+        detail_url = reverse("console:account_detail", args=[tenant.slug, account.uid])
+        if not spec["applies"](account):
+            messages.warning(request, spec["not_applicable"])
+            return redirect(detail_url)
+        service = _account_service(spec["service"])
+        if service is None:
+            messages.error(request, f"{spec['title']} is not available on this server yet.")
+            return redirect(detail_url)
+        try:
+            service(
+                tenant=tenant, actor=self.console.actor, account=account,
+                reason=form.cleaned_data["reason"], ticket=form.cleaned_data["ticket"],
+            )
+        except LRError as error:
+            messages.error(request, f"{spec['title']} failed: {error}")
+            return redirect(detail_url)
+        messages.success(request, spec["done"])
+        return redirect(detail_url)
+
+
+# Audit log ---------------------------------------------------------------------------------
+
+
+class AuditLogView(StaffRequiredMixin, SingleTableMixin, FilterView):
+    template_name = "console/audit_log.html"
+    filterset_class = AuditEventFilter
+    table_class = AuditEventTable
+    table_pagination = {"per_page": 50}
+
+    def get_queryset(self):
+        tenant = self.require_tenant()
+        self.require_action(tenant, "audit.view")
+        return selectors.audit_events(tenant=tenant)
+
+    def get_table_kwargs(self):
+        return {"tenant_slug": self.console.tenant.slug if self.console.tenant else ""}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["export_query"] = self.request.GET.urlencode()
+        return context
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+AUDIT_CSV_COLUMNS = ("occurred_at", "action", "actor_type", "actor_id", "actor_label", "subject_uid",
+                     "reason", "ticket", "diff", "request_id", "ip")
+
+
+def _csv_safe(value) -> str:
+    """Spreadsheet programs run cells starting with = + - @ as formulas: quote them."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class AuditExportView(StaffRequiredMixin, View):
+    """The filtered audit log as CSV, streamed row by row."""
+
+    def get(self, request):
+        tenant = self.require_tenant()
+        self.require_action(tenant, "audit.view")
+        filterset = AuditEventFilter(request.GET or None, queryset=selectors.audit_events(tenant=tenant))
+        qs = filterset.qs if filterset.is_valid() else selectors.audit_events(tenant=tenant)
+        writer = csv.writer(_Echo())
+
+        def rows():
+            yield writer.writerow(AUDIT_CSV_COLUMNS)
+            for event in qs.order_by("-occurred_at", "-id").iterator(chunk_size=2000):
+                yield writer.writerow([
+                    event.occurred_at.isoformat(), event.action, event.actor_type, event.actor_id,
+                    _csv_safe(event.actor_label), event.subject_uid, _csv_safe(event.reason),
+                    _csv_safe(event.ticket), _csv_safe(json.dumps(event.diff) if event.diff else ""),
+                    event.request_id, event.ip or "",
+                ])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="audit-{tenant.slug}-{stamp}.csv"'
+        return response
+
+
+# Tenants and credentials (Admin) -------------------------------------------------------------
+
+
+class AdminMixin(StaffRequiredMixin):
+    def admin_tenant(self, slug: str) -> Tenant:
+        self.require_role(staff.ADMIN, "manage tenants and credentials")
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None or not staff.staff_can(user=self.request.user, tenant=tenant, permission="view_accounts"):
+            raise Http404("No such tenant")
+        self.require_action(tenant, "tenant.administer")
+        return tenant
+
+
+class TenantListView(AdminMixin, TemplateView):
+    template_name = "console/tenant_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        self.require_role(staff.ADMIN, "manage tenants and credentials")
+        context["tenants"] = self.console.admin_tenants
+        context["create_form"] = TenantCreateForm()
+        return context
+
+    def post(self, request):
+        self.require_role(staff.ADMIN, "create tenants")
+        form = TenantCreateForm(request.POST)
+        if not form.is_valid():
+            return render(request, "console/tenant_list.html", {
+                "console": self.console, "tenants": self.console.admin_tenants, "create_form": form,
+            }, status=400)
+        try:
+            tenant, issued = portal_services.tenant_create(
+                actor=self.console.actor, name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"] or None,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return render(request, "console/tenant_list.html", {
+                "console": self.console, "tenants": self.console.admin_tenants, "create_form": form,
+            }, status=400)
+        staff.staff_access_grant(
+            tenant=tenant, actor=self.console.actor, user=request.user,
+            permissions=list(staff.TENANT_PERMISSIONS),
+        )
+        messages.success(request, f"Tenant {tenant.name} created.")
+        return _secret_once(request, self.console, tenant, issued)
+
+
+def _secret_once(request, console, tenant, issued):
+    """The one page that ever shows a new secret; never cached, never shown again."""
+    response = render(request, "console/credential_secret.html", {
+        "console": console, "tenant": tenant, "credential": issued.credential, "raw_secret": issued.raw_secret,
+    })
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class TenantDetailView(AdminMixin, TemplateView):
+    template_name = "console/tenant_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant = self.admin_tenant(kwargs["slug"])
+        context.update(
+            tenant=tenant,
+            credentials=list(ApiCredential.objects.filter(tenant=tenant)),
+            settings_form=kwargs.get("settings_form") or TenantSettingsForm(tenant=tenant),
+            create_form=CredentialCreateForm(),
+            rotate_form=CredentialRotateForm(),
+            grant_form=kwargs.get("grant_form") or StaffGrantForm(),
+            staff_rows=staff.tenant_staff_list(tenant=tenant),
+            permission_labels=staff.TENANT_PERMISSIONS,
+        )
+        return context
+
+
+class TenantSettingsView(AdminMixin, View):
+    def post(self, request, slug):
+        tenant = self.admin_tenant(slug)
+        form = TenantSettingsForm(request.POST, tenant=tenant)
+        if form.is_valid():
+            changes = form.changes()
+            if changes:
+                try:
+                    portal_services.tenant_update_settings(
+                        tenant=tenant, actor=self.console.actor, changes=changes,
+                        reason=form.cleaned_data.get("reason", ""),
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(request, f"Saved {len(changes)} setting(s).")
+                    return redirect("console:tenant_detail", tenant.slug)
+            else:
+                messages.info(request, "Nothing changed.")
+                return redirect("console:tenant_detail", tenant.slug)
+        view = TenantDetailView()
+        view.setup(request, slug=slug)
+        view.console = self.console
+        return render(request, view.template_name, view.get_context_data(slug=slug, settings_form=form), status=400)
+
+
+class CredentialCreateView(AdminMixin, View):
+    def post(self, request, slug):
+        tenant = self.admin_tenant(slug)
+        form = CredentialCreateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Check the label and sections.")
+            return redirect("console:tenant_detail", tenant.slug)
+        issued = portal_services.credential_create(
+            tenant=tenant, actor=self.console.actor, label=form.cleaned_data["label"],
+            scopes=form.cleaned_data["scopes"],
+        )
+        messages.success(request, "New API secret created.")
+        return _secret_once(request, self.console, tenant, issued)
+
+
+class CredentialRotateView(AdminMixin, View):
+    def post(self, request, slug):
+        tenant = self.admin_tenant(slug)
+        form = CredentialRotateForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "The overlap must be a number of hours between 0 and 2160.")
+            return redirect("console:tenant_detail", tenant.slug)
+        hours = form.cleaned_data["overlap_hours"]
+        revoke_at = None if hours is None else timezone.now() + timedelta(hours=hours)
+        issued = portal_services.credential_rotate(tenant=tenant, actor=self.console.actor, revoke_others_at=revoke_at)
+        if hours == 0:
+            messages.success(request, "Secret rotated; the previous secrets are revoked.")
+        elif hours is None:
+            messages.success(request, "Secret rotated; the previous secrets keep working until you revoke them.")
+        else:
+            messages.success(request, f"Secret rotated; the previous secrets stop working in {hours} hour(s).")
+        return _secret_once(request, self.console, tenant, issued)
+
+
+class CredentialRevokeView(AdminMixin, View):
+    def post(self, request, slug, pk):
+        tenant = self.admin_tenant(slug)
+        credential = get_object_or_404(ApiCredential, tenant=tenant, pk=pk)
+        form = CredentialRevokeForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Give a reason to revoke a secret.")
+            return redirect("console:tenant_detail", tenant.slug)
+        portal_services.credential_revoke(credential=credential, actor=self.console.actor, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Secret …{credential.secret_hint} revoked.")
+        return redirect("console:tenant_detail", tenant.slug)
+
+
+class StaffAccessGrantView(AdminMixin, View):
+    def post(self, request, slug):
+        tenant = self.admin_tenant(slug)
+        form = StaffGrantForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose a staff member and at least one permission.")
+            return redirect("console:tenant_detail", tenant.slug)
+        user = form.cleaned_data["user"]
+        added = staff.staff_access_grant(
+            tenant=tenant, actor=self.console.actor, user=user, permissions=form.cleaned_data["permissions"],
+        )
+        if added:
+            messages.success(request, f"Granted {', '.join(added)} to {user.get_username()}.")
+        else:
+            messages.info(request, f"{user.get_username()} already held these permissions.")
+        return redirect("console:tenant_detail", tenant.slug)
+
+
+class StaffAccessRevokeView(AdminMixin, View):
+    def post(self, request, slug):
+        tenant = self.admin_tenant(slug)
+        form = StaffRevokeForm(request.POST)
+        user = None
+        if form.is_valid():
+            user = get_user_model().objects.filter(username=form.cleaned_data["user"]).first()
+        if user is None:
+            messages.error(request, "No such staff member.")
+            return redirect("console:tenant_detail", tenant.slug)
+        if user == request.user:
+            raise ConsoleDenied(
+                "You cannot revoke your own access.", "Ask another Admin of this tenant to do it."
+            )
+        removed = staff.staff_access_revoke(tenant=tenant, actor=self.console.actor, user=user)
+        if removed:
+            messages.success(request, f"Access of {user.get_username()} to {tenant.name} revoked.")
+        return redirect("console:tenant_detail", tenant.slug)

@@ -1,0 +1,157 @@
+"""Wire shapes of the Roles Management API: parsing request bodies, shaping responses."""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from portal.lrapi.errors import LRError
+from portal.lrapi.params import CIBody
+from roles.models import Role, RoleContext
+from roles.services import _UNSET, RoleContextInput, role_input
+
+# LoginRadius samples write expirations the .NET way ("07/15/2018 8:30:08 AM"); ISO 8601
+# is accepted too. A time without a zone is UTC.
+EXPIRATION_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%Y/%m/%d %H:%M:%S",
+)
+
+
+def parse_expiration(value: Any) -> datetime | None:
+    """An expiration as sent, as an aware UTC datetime; `None`/"" = never; 1172 otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise LRError(1172)
+    text = value.strip()
+    parsed = None
+    for fmt in EXPIRATION_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            continue
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise LRError(1172) from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_date(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def _squash(key: str) -> str:
+    return str(key).lower().replace("_", "").replace("-", "")
+
+
+def key_lookup(body: Mapping, *names: str, default: Any = None) -> Any:
+    """The value under any of `names`, matched case-insensitively and ignoring `_`/`-`."""
+    wanted = {_squash(name) for name in names}
+    for key, value in body.items():
+        if _squash(key) in wanted:
+            return value
+    return default
+
+
+def name_list(body: Mapping, *keys: str, label: str) -> list[str]:
+    """A list of names under `keys` (908 when missing, empty or not a list of strings)."""
+    value = key_lookup(body, *keys)
+    if not value:
+        raise LRError(908, f"The value of {label} can not be null or empty.")
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise LRError(908, f"The value of {label} must be a list of names.")
+    return [item.strip() for item in value]
+
+
+def roles_create_input(body: CIBody) -> list:
+    items = key_lookup(body, "roles")
+    if not items:
+        raise LRError(908, "The value of Roles can not be null or empty.")
+    if not isinstance(items, list):
+        raise LRError(908, "The value of Roles must be a list of roles.")
+    roles = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise LRError(1175)
+        name = key_lookup(item, "name")
+        roles.append(role_input(name.strip() if isinstance(name, str) else name, key_lookup(item, "permissions")))
+    return roles
+
+
+def role_contexts_input(request_json: Any) -> list[RoleContextInput]:
+    if isinstance(request_json, list):
+        items = request_json
+    elif isinstance(request_json, Mapping):
+        items = key_lookup(request_json, "rolecontext", "rolecontexts")
+    else:
+        items = None
+    if not items:
+        raise LRError(908, "The value of RoleContext can not be null or empty.")
+    if not isinstance(items, list):
+        raise LRError(908, "The value of RoleContext must be a list of contexts.")
+    contexts = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise LRError(908, "The value of RoleContext must be a list of contexts.")
+        roles = key_lookup(item, "roles") or []
+        additional = key_lookup(item, "additionalpermissions") or []
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise LRError(908, "The value of Roles must be a list of names.")
+        if not isinstance(additional, list):
+            raise LRError(908, "The value of AdditionalPermissions must be a list of names.")
+        missing = object()
+        expiration = key_lookup(item, "expiration", default=missing)
+        name = key_lookup(item, "context")
+        contexts.append(
+            RoleContextInput(
+                name=name.strip() if isinstance(name, str) else name,
+                roles=tuple(r.strip() for r in roles),
+                additional_permissions=tuple(additional),
+                expiration=_UNSET if expiration is missing else parse_expiration(expiration),
+            )
+        )
+    return contexts
+
+
+def role_json(role: Role) -> dict:
+    return {"Name": role.name, "Permissions": {name: True for name in role.permissions or []}}
+
+
+def role_context_json(context: RoleContext) -> dict:
+    return {
+        "Context": context.name,
+        "Roles": [role.name for role in context.roles.all()],
+        "AdditionalPermissions": list(context.additional_permissions or []),
+        "Expiration": format_date(context.expiration),
+    }
+
+
+def role_context_account_json(context: RoleContext) -> dict:
+    """One entry of "accounts by context name", with the account's public profile fields."""
+    account = context.account
+    profile = account.profile or {}
+    full_name = getattr(account, "full_name", "") or profile.get("FullName")
+    return {
+        "RoleContext": {
+            "Roles": [role.name for role in context.roles.all()],
+            "AdditionalPermissions": list(context.additional_permissions or []),
+            "Expiration": format_date(context.expiration),
+        },
+        "Uid": account.uid,
+        "LastLoginDate": format_date(getattr(account, "last_login_date", None)),
+        "FullName": full_name or None,
+        "Email": [{"Type": email.type, "Value": email.value} for email in account.emails.all()] or None,
+        "ImageUrl": profile.get("ImageUrl"),
+    }

@@ -1,0 +1,354 @@
+"""Every write to roles, assignments and role contexts.
+
+Each service runs in one transaction, records one audit event with a diff in it, and
+invalidates the effective-permissions cache after the commit (see permission_cache).
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from portal import audit
+from portal.audit import Actor
+from portal.lrapi.errors import LRError
+from portal.models import Tenant
+from roles import permission_cache
+from roles.models import AccountRole, Role, RoleContext
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,100}$")
+PERMISSION_MAX_LENGTH = 100
+_UNSET = object()
+
+
+def _distinct(names: Iterable[str]) -> list[str]:
+    return sorted(set(names))
+
+
+def _check_permissions(permissions: Iterable[str]) -> list[str]:
+    cleaned = []
+    for permission in permissions:
+        if not isinstance(permission, str) or not permission.strip() or len(permission) > PERMISSION_MAX_LENGTH:
+            raise LRError(908, "The value of Permissions must be a list of names of at most 100 characters.")
+        cleaned.append(permission.strip())
+    return _distinct(cleaned)
+
+
+def _roles_by_name(*, tenant: Tenant, names: Iterable[str]) -> list[Role]:
+    """The roles with these names, or 1047 naming the first that does not exist."""
+    wanted = _distinct(names)
+    found = {role.name: role for role in Role.objects.filter(tenant=tenant, name__in=wanted)}
+    for name in wanted:
+        if name not in found:
+            raise LRError(1047, f"The role '{name[:100]}' does not exist.")
+    return [found[name] for name in wanted]
+
+
+def _check_context_name(name) -> str:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise LRError(1133)
+    return name
+
+
+# Roles ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleInput:
+    name: str
+    permissions: tuple[str, ...] = ()
+
+
+def roles_create(*, tenant: Tenant, actor: Actor, roles: list[RoleInput]) -> list[Role]:
+    """Create several roles at once: all of them, or none if one name is invalid or taken."""
+    if not roles:
+        raise LRError(908, "The value of Roles can not be null or empty.")
+    names = [item.name for item in roles]
+    for name in names:
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise LRError(1175)
+    if len(set(names)) != len(names):
+        raise LRError(1175, "The same role name appears more than once.")
+    cleaned = [(item.name, _check_permissions(item.permissions)) for item in roles]
+    with transaction.atomic():
+        if Role.objects.filter(tenant=tenant, name__in=names).exists():
+            raise LRError(1175)
+        try:
+            with transaction.atomic():
+                created = Role.objects.bulk_create(
+                    [Role(tenant=tenant, name=name, permissions=perms) for name, perms in cleaned]
+                )
+        except IntegrityError as exc:  # created concurrently under the same name
+            raise LRError(1175) from exc
+        for role in created:
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="role.created",
+                changes=audit.diff({}, {"name": role.name, "permissions": role.permissions}),
+            )
+    return sorted(created, key=lambda role: role.name)
+
+
+def role_delete(*, tenant: Tenant, actor: Actor, name: str) -> None:
+    """Delete a role and, in the same transaction, take it from every account and context."""
+    with transaction.atomic():
+        role = Role.objects.select_for_update().filter(tenant=tenant, name=name or "").first()
+        if role is None:
+            raise LRError(1047)
+        assigned = sorted(
+            AccountRole.objects.filter(role=role).values_list("account__uid", flat=True)
+        )
+        contexts = sorted(
+            f"{uid}/{context}"
+            for uid, context in RoleContext.objects.filter(roles=role).values_list("account__uid", "name")
+        )
+        before = {"name": role.name, "permissions": role.permissions, "accounts": assigned, "contexts": contexts}
+        # AccountRole rows and context memberships go with it (ON DELETE CASCADE).
+        role.delete()
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="role.deleted",
+            changes=audit.diff(before, {"accounts": [], "contexts": []}),
+        )
+        permission_cache.invalidate_tenant_on_commit(tenant.pk)
+
+
+def _role_permissions_change(*, tenant, actor, name, permissions, add: bool) -> Role:
+    requested = _check_permissions(permissions)
+    if not requested:
+        raise LRError(908, "The value of Permissions can not be null or empty.")
+    with transaction.atomic():
+        role = Role.objects.select_for_update().filter(tenant=tenant, name=name or "").first()
+        if role is None:
+            raise LRError(1047)
+        before = list(role.permissions or [])
+        after = _distinct(set(before) | set(requested)) if add else _distinct(set(before) - set(requested))
+        if after != before:
+            role.permissions = after
+            role.save(update_fields=["permissions", "modified"])
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="role.permissions_changed",
+                changes={"name": role.name, **audit.diff({"permissions": before}, {"permissions": after})},
+            )
+            permission_cache.invalidate_tenant_on_commit(tenant.pk)
+    return role
+
+
+def role_permissions_add(*, tenant: Tenant, actor: Actor, name: str, permissions: list[str]) -> Role:
+    """Grant more permissions through a role, to everyone holding it."""
+    return _role_permissions_change(tenant=tenant, actor=actor, name=name, permissions=permissions, add=True)
+
+
+def role_permissions_remove(*, tenant: Tenant, actor: Actor, name: str, permissions: list[str]) -> Role:
+    """Withdraw permissions from a role; names it does not hold are ignored."""
+    return _role_permissions_change(tenant=tenant, actor=actor, name=name, permissions=permissions, add=False)
+
+
+# Account assignments -------------------------------------------------------------------
+
+
+def _assigned_names(account) -> list[str]:
+    return sorted(AccountRole.objects.filter(account=account).values_list("role__name", flat=True))
+
+
+def account_roles_assign(*, tenant: Tenant, actor: Actor, account, role_names: list[str]) -> list[str]:
+    """Add roles to an account (kept ones stay); returns every role it now holds."""
+    if not role_names:
+        raise LRError(908, "The value of Roles can not be null or empty.")
+    with transaction.atomic():
+        roles = _roles_by_name(tenant=tenant, names=role_names)
+        before = _assigned_names(account)
+        AccountRole.objects.bulk_create(
+            [AccountRole(tenant=tenant, account=account, role=role) for role in roles],
+            ignore_conflicts=True,
+        )
+        after = _assigned_names(account)
+        if after != before:
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="account_roles.assigned",
+                subject_uid=account.uid,
+                changes=audit.diff({"roles": before}, {"roles": after}),
+            )
+            permission_cache.invalidate_accounts_on_commit([account.pk])
+    return after
+
+
+def account_roles_unassign(*, tenant: Tenant, actor: Actor, account, role_names: list[str]) -> list[str]:
+    """Take roles from an account; a role it does not hold is ignored, an unknown one is 1047."""
+    if not role_names:
+        raise LRError(908, "The value of Roles can not be null or empty.")
+    with transaction.atomic():
+        roles = _roles_by_name(tenant=tenant, names=role_names)
+        before = _assigned_names(account)
+        AccountRole.objects.filter(account=account, role__in=roles).delete()
+        after = _assigned_names(account)
+        if after != before:
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="account_roles.unassigned",
+                subject_uid=account.uid,
+                changes=audit.diff({"roles": before}, {"roles": after}),
+            )
+            permission_cache.invalidate_accounts_on_commit([account.pk])
+    return after
+
+
+# Role contexts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleContextInput:
+    """One context of an upsert. `expiration` left unset keeps a stored one."""
+
+    name: str
+    roles: tuple[str, ...] = ()
+    additional_permissions: tuple[str, ...] = ()
+    expiration: datetime | object | None = _UNSET
+
+
+def context_state(context: RoleContext | None) -> dict:
+    if context is None:
+        return {}
+    return {
+        "roles": sorted(role.name for role in context.roles.all()),
+        "additional_permissions": list(context.additional_permissions or []),
+        "expiration": context.expiration.isoformat() if context.expiration else None,
+    }
+
+
+def role_contexts_upsert(
+    *, tenant: Tenant, actor: Actor, account, contexts: list[RoleContextInput]
+) -> list[RoleContext]:
+    """Create contexts or add to them: roles and additional permissions are added to what a
+    context holds (the DELETE operations take them away); a given expiration replaces the
+    stored one (`None` = never expires)."""
+    if not contexts:
+        raise LRError(908, "The value of RoleContext can not be null or empty.")
+    names = [_check_context_name(item.name) for item in contexts]
+    if len(set(names)) != len(names):
+        raise LRError(1133, "The same role context appears more than once.")
+    cleaned = []
+    for item in contexts:
+        cleaned.append((item, _check_permissions(item.additional_permissions)))
+    with transaction.atomic():
+        changed: list[RoleContext] = []
+        for item, additional in cleaned:
+            roles = _roles_by_name(tenant=tenant, names=item.roles)
+            context, created = RoleContext.objects.get_or_create(
+                tenant=tenant, account=account, name=item.name
+            )
+            context = RoleContext.objects.select_for_update().get(pk=context.pk)
+            before = {} if created else context_state(context)
+            context.additional_permissions = _distinct(set(context.additional_permissions or []) | set(additional))
+            if item.expiration is not _UNSET:
+                context.expiration = item.expiration
+            context.save(update_fields=["additional_permissions", "expiration", "modified"])
+            context.roles.add(*roles)
+            after = context_state(context)
+            if after != before:
+                changed.append(context)
+                audit.record(
+                    tenant=tenant,
+                    actor=actor,
+                    action="role_context.created" if created else "role_context.updated",
+                    subject_uid=account.uid,
+                    changes={"context": item.name, **audit.diff(before, after)},
+                )
+        if changed:
+            permission_cache.invalidate_accounts_on_commit([account.pk])
+    return changed
+
+
+def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str) -> None:
+    """Remove a context of the account with everything it grants."""
+    with transaction.atomic():
+        context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
+        if context is None:
+            raise LRError(1133, "The role context does not exist for this user.")
+        before = context_state(context)
+        context.delete()
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="role_context.deleted",
+            subject_uid=account.uid,
+            changes={"context": name, **audit.diff(before, {})},
+        )
+        permission_cache.invalidate_accounts_on_commit([account.pk])
+
+
+def role_context_roles_remove(
+    *, tenant: Tenant, actor: Actor, account, name: str, role_names: list[str]
+) -> None:
+    """Take roles out of a context; each must be in it (1047 otherwise)."""
+    if not role_names:
+        raise LRError(908, "The value of Roles can not be null or empty.")
+    with transaction.atomic():
+        context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
+        if context is None:
+            raise LRError(1133, "The role context does not exist for this user.")
+        held = {role.name: role for role in context.roles.all()}
+        for role_name in _distinct(role_names):
+            if role_name not in held:
+                raise LRError(1047, f"The role '{role_name[:100]}' does not exist in this role context.")
+        before = context_state(context)
+        context.roles.remove(*[held[n] for n in set(role_names)])
+        after = context_state(context)
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="role_context.updated",
+            subject_uid=account.uid,
+            changes={"context": name, **audit.diff(before, after)},
+        )
+        permission_cache.invalidate_accounts_on_commit([account.pk])
+
+
+def role_context_permissions_remove(
+    *, tenant: Tenant, actor: Actor, account, name: str, permissions: list[str]
+) -> None:
+    """Take additional permissions out of a context; each must be in it (1142 otherwise)."""
+    if not permissions:
+        raise LRError(908, "The value of AdditionalPermissions can not be null or empty.")
+    requested = _check_permissions(permissions)
+    with transaction.atomic():
+        context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
+        if context is None:
+            raise LRError(1133, "The role context does not exist for this user.")
+        before = context_state(context)
+        held = set(context.additional_permissions or [])
+        for permission in requested:
+            if permission not in held:
+                raise LRError(1142)
+        context.additional_permissions = _distinct(held - set(requested))
+        context.save(update_fields=["additional_permissions", "modified"])
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="role_context.updated",
+            subject_uid=account.uid,
+            changes={"context": name, **audit.diff(before, context_state(context))},
+        )
+        permission_cache.invalidate_accounts_on_commit([account.pk])
+
+
+def role_input(name, permissions: Mapping | list | None) -> RoleInput:
+    """A role of a create body: `permissions` as `{"p": true}` (false ones are left out) or a list."""
+    if permissions is None:
+        perms: list = []
+    elif isinstance(permissions, Mapping):
+        perms = [key for key, granted in permissions.items() if granted]
+    elif isinstance(permissions, list):
+        perms = permissions
+    else:
+        raise LRError(908, "The value of Permissions must be an object of names or a list of names.")
+    return RoleInput(name=name, permissions=tuple(perms))

@@ -1,0 +1,194 @@
+"""Second factors, their verifiers' throttles, login failure counters and one-time tokens.
+
+Every secret is stored hashed (`portal.crypto.token_hash`) or, when it must be recovered
+(a TOTP seed), encrypted (`portal.crypto.encrypt`).
+"""
+
+from django.db import models
+
+from accounts.models import Account
+from portal.models import Tenant
+
+
+class TotpFactor(models.Model):
+    """An authenticator app (RFC 6238) enrolled for an account; `confirmed` once a code verified."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="totp_factor")
+    secret_encrypted = models.TextField()
+    confirmed = models.BooleanField(default=False)
+    # The last accepted 30-second step: a step is never accepted twice.
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"totp:{self.account_id}"
+
+
+class BackupCode(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="backup_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "code_hash"], name="backup_code_unique_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"backupcode:{self.pk}"
+
+
+class OtpFactor(models.Model):
+    """An email or SMS one-time-code second factor and where its codes go."""
+
+    CHANNEL_EMAIL = "email"
+    CHANNEL_SMS = "sms"
+    CHANNELS = [(CHANNEL_EMAIL, "Email"), (CHANNEL_SMS, "SMS")]
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="otp_factors")
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    destination = models.CharField(max_length=254)
+    confirmed = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "channel"], name="otp_factor_one_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"otpfactor:{self.pk}"
+
+
+class OtpCode(models.Model):
+    """A code sent through an OtpFactor's channel; single use, short-lived."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=OtpFactor.CHANNELS)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "channel", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"otpcode:{self.pk}"
+
+
+class SecurityAnswer(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="security_answers")
+    question_id = models.CharField(max_length=100)
+    answer_hash = models.CharField(max_length=64)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "question_id"], name="security_answer_one_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"securityanswer:{self.pk}"
+
+
+class VerifierThrottle(models.Model):
+    """Consecutive failures of one verifier of one account; each failure doubles the wait."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    verifier = models.CharField(max_length=40)
+    failure_count = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "verifier"], name="verifier_throttle_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"verifierthrottle:{self.pk}"
+
+
+class LoginFailureCounter(models.Model):
+    """Consecutive wrong passwords of an account, the input of the lockout policy."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="login_failures")
+    failure_count = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"loginfailurecounter:{self.pk}"
+
+
+class SecondFactorToken(models.Model):
+    """A one-time token: the pending second step of a sign-in, or a reauthentication proof."""
+
+    PURPOSE_LOGIN = "login"
+    PURPOSE_REAUTH = "reauth"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=20)
+    method = models.CharField(max_length=40, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"secondfactortoken:{self.pk}"
+
+
+class PasskeyCredential(models.Model):
+    """A WebAuthn credential registered by an account."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="passkeys")
+    credential_id = models.CharField(max_length=1400)  # base64url
+    public_key = models.TextField()  # base64url COSE key
+    sign_count = models.BigIntegerField(default=0)
+    aaguid = models.CharField(max_length=64, blank=True)
+    authenticator = models.CharField(max_length=200, blank=True)
+    identifier = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "credential_id"], name="passkey_credential_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"passkeycredential:{self.pk}"
+
+
+class PushDevice(models.Model):
+    """A device registered to approve push sign-in challenges."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="push_devices")
+    device_token_encrypted = models.TextField()
+    name = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"pushdevice:{self.pk}"
+
+
+class DuoEnrollment(models.Model):
+    """The Duo user an account is tied to once it completed a Duo prompt."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="duo_enrollment")
+    duo_username = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"duoenrollment:{self.pk}"

@@ -1,0 +1,65 @@
+"""Reads of account security. Every selector takes the tenant or an account of it."""
+
+from accounts import selectors as account_selectors
+from accounts.models import Account
+from portal.lrapi.errors import LRError
+from portal.models import Tenant
+from security.models import BackupCode, OtpFactor
+
+
+def account_for_login(*, tenant: Tenant, kind: str, login_id: str) -> Account | None:
+    """The account a sign-in names (email and username in any case), or None."""
+    login_id = login_id.strip()
+    lookup = {
+        "email": "account_get_by_email",
+        "username": "account_get_by_username",
+        "phone": "account_get_by_phone",
+    }[kind]
+    selector = getattr(account_selectors, lookup, None)
+    try:
+        if selector is not None:
+            return selector(tenant=tenant, **{kind: login_id})
+    except LRError:
+        return None
+    if kind == "username":
+        return Account.objects.filter(tenant=tenant, username__iexact=login_id).first()
+    return Account.objects.filter(tenant=tenant, phone_id=login_id).first()
+
+
+def account_profile_json(*, account: Account) -> dict:
+    profile = getattr(account_selectors, "account_profile", None)
+    if profile is not None:
+        return profile(account=account)
+    return {"Uid": account.uid, "ID": account.provider_id, "IsLoginLocked": account.is_login_locked}
+
+
+def backup_codes_remaining(*, account: Account) -> int:
+    return BackupCode.objects.filter(account=account, used_at__isnull=True).count()
+
+
+def _mask_email(value: str) -> str:
+    local, _, domain = value.partition("@")
+    return f"{local[:2]}{'*' * max(len(local) - 2, 1)}@{domain}"
+
+
+def _mask_phone(value: str) -> str:
+    return f"{'*' * max(len(value) - 4, 0)}{value[-4:]}"
+
+
+def second_factor_challenge_json(*, account: Account, state: dict, token: str, expires_at: str) -> dict:
+    """The `SecondFactorAuthentication` object of a sign-in that needs a second factor."""
+    factors = {f.channel: f.destination for f in OtpFactor.objects.filter(account=account, confirmed=True)}
+    return {
+        "SecondFactorAuthenticationToken": token,
+        "ExpireIn": expires_at,
+        "QRCode": None,
+        "ManualEntryCode": None,
+        "IsGoogleAuthenticatorVerified": state["totp"],
+        "IsAuthenticatorVerified": state["totp"],
+        "IsOTPAuthenticatorVerified": state["sms"],
+        "IsEmailOtpAuthenticatorVerified": state["email"],
+        "IsSecurityQuestionAuthenticatorVerified": state["securityquestion"],
+        "OTPPhoneNo": _mask_phone(factors["sms"]) if "sms" in factors else None,
+        "OTPStatus": None,
+        "Email": [_mask_email(factors["email"])] if "email" in factors else [],
+    }

@@ -1,0 +1,362 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.utils import timezone
+
+from accounts import selectors, services
+from accounts.models import Account, AccountEmail, ConsentLog, PrivacyPolicyAcceptance
+from portal.lrapi.errors import LRError
+from portal.models import AuditEvent
+from tests.accounts.conftest import GOOD_PASSWORD, state
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(exc_info) -> int:
+    return exc_info.value.error_code
+
+
+def test_create_stores_identifiers_profile_and_audits_without_the_hash(tenant, actor):
+    account = services.account_create(
+        tenant=tenant, actor=actor,
+        data={
+            "email": [{"type": "primary", "value": "Ann@Example.com"}], "password": GOOD_PASSWORD,
+            "firstname": "Ann", "UserName": "ann", "PhoneId": "+1 415 555 2671", "Gender": "F",
+            "BirthDate": "10-12-1985", "CustomFields": {"tier": "gold"}, "Company": "<b>ACME</b>",
+        },
+    )
+    assert account.uid and len(account.uid) == 32 and not account.is_custom_uid
+    assert account.phone_id == "+14155552671"
+    assert account.first_name == "Ann" and account.profile["Gender"] == "F"
+    assert account.profile["Company"] == "<b>ACME</b>"  # stored as given, escaped by JSON on output
+    assert check_password(GOOD_PASSWORD, account.password)
+    assert [e.value for e in account.emails.all()] == ["Ann@Example.com"]
+    event = AuditEvent.objects.get(action="account.created", subject_uid=account.uid)
+    assert "Password" not in event.diff and account.password not in str(event.diff)
+    assert event.diff["FirstName"] == [None, "Ann"]
+
+
+def test_create_with_custom_uid_and_bad_uid(tenant, actor):
+    account = services.account_create(tenant=tenant, actor=actor, data={"Uid": "cust_01-A", "UserName": "x1"})
+    assert account.uid == "cust_01-A" and account.is_custom_uid
+    with pytest.raises(LRError) as exc:
+        services.account_create(tenant=tenant, actor=actor, data={"Uid": "bad uid!", "UserName": "x2"})
+    assert codes(exc) == 1200
+    with pytest.raises(LRError) as exc:
+        services.account_create(tenant=tenant, actor=actor, data={"Uid": "cust_01-A", "UserName": "x3"})
+    assert codes(exc) == 1044
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"Email": [{"Type": "Primary", "Value": "not-an-email"}]}, 1038),
+        ({"Email": [{"Value": "a@example.com"}]}, 1201),
+        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "Secondary", "Value": "A@example.com"}]}, 1202),
+        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "primary", "Value": "b@example.com"}]}, 1203),
+        ({"PhoneId": "12"}, 1096),
+        ({"PhoneId": "+1 abc"}, 1096),
+        ({"UserName": "u", "BirthDate": "1985-10-12"}, 968),
+        ({"UserName": "u", "Addresses": [{"City": "X"}]}, 1125),
+        ({"UserName": "u", "Addresses": [{"Type": "Home"}, {"Type": "home"}]}, 1107),
+        ({"FirstName": "Ann"}, 908),
+        ({"UserName": "u", "Bogus": 1}, 1134),
+        ({"UserName": "u", "FirstName": ["x"]}, 1134),
+        ({"UserName": "u", "Password": "short"}, 1134),
+        ({"UserName": "u", "IsDeleted": True}, 1134),
+    ],
+)
+def test_create_refuses_bad_input_and_changes_nothing(tenant, actor, data, code):
+    before = state(tenant)
+    with pytest.raises(LRError) as exc:
+        services.account_create(tenant=tenant, actor=actor, data=data)
+    assert codes(exc) == code
+    assert state(tenant) == before
+
+
+def test_weak_password_lists_every_validator_message(tenant, actor):
+    with pytest.raises(LRError) as exc:
+        services.account_create(tenant=tenant, actor=actor, data={"UserName": "u", "Password": "pass"})
+    assert exc.value.error_code == 1134
+    messages = [e["ErrorMessage"] for e in exc.value.errors]
+    assert all(e["FieldName"] == "Password" for e in exc.value.errors)
+    assert any("too short" in m for m in messages) and any("too common" in m for m in messages)
+
+
+def test_duplicates_are_refused_case_insensitively(tenant, actor, make_account, other_tenant):
+    make_account(email="ann@example.com", UserName="Ann", PhoneId="+14155552671")
+    for data, code in [
+        ({"Email": [{"Type": "Primary", "Value": "ANN@example.com"}]}, 936),
+        ({"UserName": "ANN"}, 1017),
+        ({"PhoneId": "14155552671"}, 1058),
+    ]:
+        with pytest.raises(LRError) as exc:
+            services.account_create(tenant=tenant, actor=actor, data=data)
+        assert codes(exc) == code
+    # Another tenant is another namespace.
+    other = services.account_create(
+        tenant=other_tenant, actor=actor,
+        data={"Email": [{"Type": "Primary", "Value": "ann@example.com"}], "UserName": "ann", "PhoneId": "+14155552671"},
+    )
+    assert other.tenant == other_tenant
+
+
+def test_update_merges_arrays_and_custom_fields_and_deletes_with_op(tenant, actor, make_account):
+    account = make_account(
+        Addresses=[{"Type": "Home", "City": "Paris"}, {"Type": "Work", "City": "Lyon"}],
+        PhoneNumbers=[{"PhoneType": "Mobile", "PhoneNumber": "1"}], CustomFields={"a": "1", "b": "2"},
+    )
+    account = services.account_update(
+        tenant=tenant, actor=actor, account=account,
+        changes={
+            "Addresses": [{"Type": "Home", "op": "delete"}, {"Type": "Work", "City": "Nice"}, {"Type": "Other", "City": "Rome"}],
+            "PhoneNumbers": [{"PhoneType": "Mobile", "PhoneNumber": "1", "op": "delete"}],
+            "CustomFields": {"b": "3", "c": "4"},
+            "FirstName": "Zoe",
+        },
+    )
+    assert account.profile["Addresses"] == [{"Type": "Work", "City": "Nice"}, {"Type": "Other", "City": "Rome"}]
+    assert "PhoneNumbers" not in account.profile
+    assert account.custom_fields == {"a": "1", "b": "3", "c": "4"}
+    event = AuditEvent.objects.filter(action="account.updated", subject_uid=account.uid).first()
+    assert event.diff["FirstName"][1] == "Zoe" and "Addresses" in event.diff
+
+
+def test_update_nulls_clear_only_with_null_support(tenant, actor, make_account):
+    account = make_account(FirstName="Ann", Gender="F", CustomFields={"a": "1"})
+    account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"FirstName": None, "Gender": None})
+    assert account.first_name == "Ann" and account.profile["Gender"] == "F"
+    account = services.account_update(
+        tenant=tenant, actor=actor, account=account, changes={"FirstName": None, "Gender": None, "CustomFields": {"a": None}},
+        null_support=True,
+    )
+    assert account.first_name == "" and "Gender" not in account.profile and account.custom_fields == {}
+
+
+def test_update_refuses_password_and_unknown_fields(tenant, actor, make_account):
+    account = make_account()
+    before = state(tenant)
+    with pytest.raises(LRError) as exc:
+        services.account_update(tenant=tenant, actor=actor, account=account, changes={"Password": "x" * 20, "Nope": 1})
+    assert exc.value.error_code == 1134
+    assert {e["FieldName"] for e in exc.value.errors} == {"Nope"}
+    with pytest.raises(LRError) as exc:
+        services.account_update(tenant=tenant, actor=actor, account=account, changes={"Password": "x" * 20})
+    assert [e["FieldName"] for e in exc.value.errors] == ["Password"]
+    assert state(tenant) == before
+
+
+def test_update_ignores_read_only_profile_keys(tenant, actor, make_account):
+    account = make_account()
+    profile = selectors.account_profile(account=account)
+    profile.pop("Password")
+    profile["FirstName"] = "Back"
+    account = services.account_update(tenant=tenant, actor=actor, account=account, changes=profile)
+    assert account.first_name == "Back"
+
+
+def test_update_is_active_false_blocks_and_revokes_sessions(tenant, actor, make_account, monkeypatch):
+    calls = []
+    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", lambda **kw: calls.append(kw) or 1)
+    account = make_account()
+    account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"IsActive": False})
+    assert not account.is_active and len(calls) == 1 and calls[0]["account"].pk == account.pk
+
+
+def test_update_is_login_locked_false_unlocks_and_clears_failures(tenant, actor, make_account, monkeypatch):
+    cleared = []
+    monkeypatch.setattr("security.services.login_failures_clear", lambda **kw: cleared.append(kw["account"].pk))
+    account = make_account()
+    services.account_lock(tenant=tenant, actor=actor, account=account, locked_type="LoginAttempts")
+    account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"IsLoginLocked": False})
+    assert not account.is_login_locked and cleared == [account.pk]
+
+
+def test_lock_expires_in_the_profile(tenant, actor, make_account):
+    account = make_account()
+    account = services.account_lock(
+        tenant=tenant, actor=actor, account=account, locked_type="LoginAttempts", until=timezone.now() + timedelta(minutes=5)
+    )
+    assert selectors.is_login_locked(account)
+    assert not selectors.is_login_locked(account, now=timezone.now() + timedelta(minutes=6))
+
+
+def test_block_unblock_unlock_audited(tenant, actor, make_account, monkeypatch):
+    revoked = []
+    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", lambda **kw: revoked.append(1) or 0)
+    account = make_account()
+    services.account_block(tenant=tenant, actor=actor, account=account, reason="fraud", ticket="T-1")
+    assert not Account.objects.get(pk=account.pk).is_active and revoked == [1]
+    services.account_unblock(tenant=tenant, actor=actor, account=account)
+    assert Account.objects.get(pk=account.pk).is_active
+    services.account_unlock(tenant=tenant, actor=actor, account=account)
+    actions = list(AuditEvent.objects.filter(subject_uid=account.uid).values_list("action", "reason", "ticket"))
+    assert ("account.blocked", "fraud", "T-1") in actions
+    assert {"account.unblocked", "account.unlocked"} <= {a for a, _, _ in actions}
+
+
+def test_delete_revokes_then_deletes_and_leaves_a_tombstone(tenant, actor, make_account, monkeypatch):
+    order = []
+    account = make_account(FirstName="Secret", PhoneId="+14155552671")
+
+    def revoke(**kw):
+        assert Account.objects.filter(pk=kw["account"].pk).exists()
+        order.append("revoke")
+        return 0
+
+    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", revoke)
+    uid = account.uid
+    services.account_delete(tenant=tenant, actor=actor, account=account, reason="gdpr")
+    assert order == ["revoke"]
+    assert not Account.objects.filter(uid=uid).exists() and not AccountEmail.objects.filter(tenant=tenant).exists()
+    tomb = AuditEvent.objects.get(action="account.deleted", subject_uid=uid)
+    assert tomb.diff == {} and tomb.reason == "gdpr"
+    assert "Secret" not in str(tomb.__dict__) and "ann@example.com" not in str(tomb.__dict__)
+
+
+def test_email_upsert_by_type_and_remove(tenant, actor, make_account, other_tenant):
+    account = make_account()
+    services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "b@example.com"}])
+    services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "c@example.com"}])
+    assert list(account.emails.values_list("type", "value")) == [("Primary", "ann@example.com"), ("Secondary", "c@example.com")]
+    with pytest.raises(LRError) as exc:
+        services.account_email_remove(tenant=tenant, actor=actor, account=account, email="zzz@example.com")
+    assert exc.value.error_code == 1340
+    services.account_email_remove(tenant=tenant, actor=actor, account=account, email="C@example.com")
+    with pytest.raises(LRError) as exc:
+        services.account_email_remove(tenant=tenant, actor=actor, account=account, email="ann@example.com")
+    assert exc.value.error_code == 1005
+    assert list(account.emails.values_list("value", flat=True)) == ["ann@example.com"]
+
+
+def test_email_upsert_refuses_an_email_of_another_account(tenant, actor, make_account):
+    make_account(email="taken@example.com")
+    account = make_account(email="mine@example.com")
+    before = state(tenant)
+    with pytest.raises(LRError) as exc:
+        services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "TAKEN@example.com"}])
+    assert exc.value.error_code == 936
+    assert state(tenant) == before
+
+
+def test_email_and_phone_mark_verified(tenant, actor, make_account):
+    account = make_account(PhoneId="+14155552671")
+    services.account_email_mark_verified(tenant=tenant, actor=actor, account=account, email="ANN@example.com")
+    services.account_phone_mark_verified(tenant=tenant, actor=actor, account=account)
+    account.refresh_from_db()
+    assert account.email_verified and account.phone_id_verified and account.emails.get().verified
+
+
+def test_password_set_validates_hashes_revokes_and_retires(tenant, actor, make_account, monkeypatch):
+    events = []
+    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", lambda **kw: events.append("revoke") or 0)
+    monkeypatch.setattr(
+        "tokens.services.multipurpose.account_tokens_retire", lambda **kw: events.append(("retire", kw["purposes"])) or 0
+    )
+    account = make_account()
+    with pytest.raises(LRError) as exc:
+        services.account_password_set(tenant=tenant, actor=actor, account=account, password="password")
+    assert exc.value.error_code == 1134 and events == []
+    account = services.account_password_set(tenant=tenant, actor=actor, account=account, password="Another-long-pass-77")
+    assert check_password("Another-long-pass-77", account.password)
+    assert events == ["revoke", ("retire", ["forgotpassword"])]
+    event = AuditEvent.objects.get(action="account_password.set", subject_uid=account.uid)
+    assert account.password not in str(event.diff)
+
+
+@pytest.mark.real_hasher
+def test_password_is_argon2_and_verify_upgrades_old_hashes(tenant, actor, make_account, settings):
+    account = make_account()
+    assert account.password.startswith("argon2$")
+    from django.contrib.auth.hashers import make_password
+
+    Account.objects.filter(pk=account.pk).update(password=make_password(GOOD_PASSWORD, hasher="pbkdf2_sha256"))
+    account.refresh_from_db()
+    assert services.account_password_verify(account=account, password=GOOD_PASSWORD)
+    account.refresh_from_db()
+    assert account.password.startswith("argon2$")
+    assert not services.account_password_verify(account=account, password="wrong")
+
+
+def test_login_record_counts(tenant, make_account):
+    account = make_account()
+    services.account_login_record(tenant=tenant, account=account)
+    services.account_login_record(tenant=tenant, account=account)
+    account.refresh_from_db()
+    assert account.no_of_logins == 2 and account.last_login_date is not None
+
+
+def test_uid_update_keeps_previous_uid(tenant, actor, make_account):
+    account = make_account()
+    old = account.uid
+    account = services.account_uid_update(tenant=tenant, actor=actor, account=account, new_uid_value="new-uid_1")
+    assert account.uid == "new-uid_1" and account.profile["PreviousUids"] == [old]
+    other = make_account(email="b@example.com")
+    with pytest.raises(LRError) as exc:
+        services.account_uid_update(tenant=tenant, actor=actor, account=other, new_uid_value="new-uid_1")
+    assert exc.value.error_code == 1044
+    with pytest.raises(LRError) as exc:
+        services.account_uid_update(tenant=tenant, actor=actor, account=other, new_uid_value="no spaces")
+    assert exc.value.error_code == 1200
+
+
+def test_privacy_policy_and_consents_are_recorded(tenant, actor, make_account):
+    account = make_account(
+        PrivacyPolicy={"Version": "v1"},
+        Consents={"Data": [{"ConsentOptionId": "marketing", "IsAccepted": True}], "Events": [{"Event": "Register", "IsCustom": False}]},
+    )
+    services.account_update(tenant=tenant, actor=actor, account=account, changes={"PrivacyPolicy": {"Version": "v1"}})
+    services.account_update(
+        tenant=tenant, actor=actor, account=account,
+        changes={"PrivacyPolicy": {"Version": "v2"}, "Consents": {"Data": [{"ConsentOptionId": "marketing", "IsAccepted": False}], "Events": [{"Event": "Update"}]}},
+    )
+    history = selectors.privacy_policy_history(tenant=tenant, account=account)
+    assert history["Current"]["Version"] == "v2" and [h["Version"] for h in history["History"]] == ["v1"]
+    assert PrivacyPolicyAcceptance.objects.filter(account=account).count() == 2
+    logs = selectors.consent_logs(tenant=tenant, account=account)["ConsentLogs"]
+    assert [log["UpdateType"] for log in logs] == ["Update", "Register"]
+    assert logs[0]["ConsentLogs"] == [{"ConsentId": "marketing", "Event": "Revoked"}]
+    assert ConsentLog.objects.filter(account=account).count() == 2
+
+
+def test_security_question_answers_go_to_the_security_section(tenant, actor, make_account):
+    from security.services import security_answers_verify
+
+    account = make_account()
+    services.account_update(tenant=tenant, actor=actor, account=account, changes={"SecurityQuestionAnswer": {"q1": "Blue"}})
+    assert security_answers_verify(account=account, answers={"q1": "blue"})
+    assert "Blue" not in str(Account.objects.get(pk=account.pk).profile)
+
+
+def test_identity_link_unlink_rules(tenant, actor, make_account):
+    account = make_account()
+    other = make_account(email="other@example.com")
+    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="Google", provider_id="g1", emails=["g@example.com"])
+    with pytest.raises(LRError) as exc:
+        services.account_identity_link(tenant=tenant, actor=actor, account=other, provider="google", provider_id="g1")
+    assert exc.value.error_code == 1134
+    assert [a.uid for a in selectors.accounts_by_email(tenant=tenant, email="G@example.com")] == [account.uid]
+    services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g1")
+    assert not account.identities.exists()
+
+
+def test_identity_unlink_never_removes_the_last_way_to_sign_in(tenant, actor):
+    account = services.account_create(tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "s@example.com"}]})
+    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
+    with pytest.raises(LRError) as exc:
+        services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
+    assert exc.value.error_code == 1134
+    assert account.identities.count() == 1
+    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g2")
+    services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
+    assert list(account.identities.values_list("provider", flat=True)) == ["google"]
+
+
+def test_search_text_follows_writes(tenant, actor, make_account):
+    account = make_account(FirstName="Ann", LastName="Lee")
+    services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Work", "Value": "Work@Corp.io"}])
+    services.account_phone_update(tenant=tenant, actor=actor, account=account, phone="+442071838750")
+    account.refresh_from_db()
+    for part in ("ann lee", "work@corp.io", "+442071838750", account.uid):
+        assert part in account.search_text

@@ -1,0 +1,157 @@
+import re
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from accounts.models import Account
+from portal.models import ApiCredential, AuditEvent
+from tests.console.conftest import PASSWORD, totp_now
+from tests.factories import AccountFactory, ApiCredentialFactory, TenantFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, live_server, user):
+    page.goto(f"{live_server.url}/console/")
+    expect(page).to_have_url(re.compile(r"/console/login/"))
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    page.get_by_label("Code from your authenticator app").fill(totp_now(device))
+    page.get_by_role("button", name="Verify and sign in").click()
+    expect(page.get_by_role("link", name="Audit log")).to_be_visible()
+
+
+def test_first_sign_in_enrols_totp_then_signs_in(page, live_server, make_staff, shot, csp_violations):
+    tenant = TenantFactory(name="Acme")
+    user = make_staff("Agent", tenant, enrolled=False, username="newagent")
+    page.goto(f"{live_server.url}/console/accounts/")
+    shot(page, "01-sign-in")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Set up your authenticator")).to_be_visible()
+    expect(page.locator(".qr-box svg")).to_be_visible()
+    shot(page, "02-enrol-qr")
+    page.get_by_text("Can't scan? Enter the key by hand").click()
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    device = TOTPDevice.objects.get(user=user)
+    assert secret == __import__("base64").b32encode(device.bin_key).decode()
+    page.get_by_label("Code from your authenticator app").fill(totp_now(device))
+    page.get_by_role("button", name="Confirm and sign in").click()
+    expect(page).to_have_url(re.compile(r"/console/accounts/$"))
+    expect(page.get_by_text("Your authenticator app is set up.")).to_be_visible()
+    assert TOTPDevice.objects.get(user=user).confirmed
+    assert csp_violations == []
+
+
+def test_wrong_code_keeps_the_door_shut(page, live_server, make_staff):
+    tenant = TenantFactory()
+    user = make_staff("Agent", tenant)
+    page.goto(f"{live_server.url}/console/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    good = totp_now(user.totp)
+    page.get_by_label("Code from your authenticator app").fill(f"{(int(good) + 7) % 1_000_000:06d}")
+    page.get_by_role("button", name="Verify and sign in").click()
+    expect(page.get_by_text("That code is not valid.")).to_be_visible()
+    page.goto(f"{live_server.url}/console/")
+    expect(page).to_have_url(re.compile(r"/console/login/"))
+
+
+def test_search_open_and_block_with_reason(page, live_server, make_staff, shot, csp_violations):
+    tenant = TenantFactory(name="Acme")
+    agent = make_staff("Agent", tenant, username="agent.smith")
+    ann = AccountFactory(tenant=tenant, first_name="Ann", last_name="Lee", email="ann.lee@example.com",
+                         phone_id="+14155550100", username="annlee")
+    AccountFactory(tenant=tenant, first_name="Ann", last_name="Other", email="ann.other@example.com")
+    AccountFactory(tenant=tenant, first_name="Bob", last_name="Stone")
+    sign_in(page, live_server, agent)
+    shot(page, "03-dashboard")
+    page.get_by_role("link", name="Accounts").click()
+    page.get_by_label("Search accounts").fill("Ann")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("2 accounts found")).to_be_visible()
+    shot(page, "04-search-results")
+    page.get_by_role("link", name=ann.uid).click()
+    expect(page.get_by_role("heading", name="Ann Lee")).to_be_visible()
+    expect(page.get_by_text("ann.lee@example.com")).to_be_visible()
+    shot(page, "05-account-page")
+    page.get_by_role("button", name="Block account…").click()
+    page.get_by_label("Reason").fill("Chargeback fraud reported by the bank")
+    page.get_by_label("Ticket reference").fill("SUP-4242")
+    page.get_by_role("button", name="Review…").click()
+    expect(page.get_by_text("Are you sure?")).to_be_visible()
+    shot(page, "06-block-confirm")
+    assert Account.objects.get(pk=ann.pk).is_active  # nothing ran before confirmation
+    page.get_by_role("button", name="Yes, block account").click()
+    expect(page.get_by_text("Account blocked.")).to_be_visible()
+    timeline = page.locator("#timeline")
+    expect(timeline.get_by_text("account.blocked")).to_be_visible()
+    expect(timeline.locator("li", has_text="account.blocked").get_by_text("Reason: Chargeback fraud reported by the bank")).to_be_visible()
+    expect(page.locator("#account-flags").get_by_text("Blocked")).to_be_visible()
+    shot(page, "07-account-blocked")
+    assert not Account.objects.get(pk=ann.pk).is_active
+    event = AuditEvent.objects.get(subject_uid=ann.uid, action="account.blocked")
+    assert (event.ticket, event.actor_label) == ("SUP-4242", "agent.smith")
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("cell", name="account.blocked")).to_be_visible()
+    shot(page, "08-audit-log")
+    assert csp_violations == []
+
+
+def test_live_search_updates_results_without_reload(page, live_server, make_staff):
+    tenant = TenantFactory()
+    agent = make_staff("Agent", tenant)
+    for n in range(3):
+        AccountFactory(tenant=tenant, first_name="Quinn", last_name=f"Number{n}")
+    sign_in(page, live_server, agent)
+    page.goto(f"{live_server.url}/console/accounts/")
+    page.get_by_label("Search accounts").press_sequentially("Quinn", delay=30)
+    expect(page.get_by_text("3 accounts found")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=Quinn"))
+
+
+def test_rotate_secret_shows_it_exactly_once(page, live_server, make_staff, shot, csp_violations):
+    tenant = TenantFactory(name="Acme")
+    old = ApiCredentialFactory(tenant=tenant, label="backend")
+    admin = make_staff("Admin", tenant, username="admin.ada")
+    sign_in(page, live_server, admin)
+    page.get_by_role("link", name="Tenants").click()
+    shot(page, "09-tenants")
+    page.get_by_role("link", name="Acme").click()
+    expect(page.get_by_role("heading", name="API secrets")).to_be_visible()
+    shot(page, "10-tenant-detail")
+    page.get_by_label("Keep the current secrets working for (hours)").fill("0")
+    page.get_by_role("button", name="Rotate secret").click()
+    expect(page.get_by_text("it will not be shown again")).to_be_visible()
+    shown = page.locator("#api-secret").inner_text().strip()
+    new = ApiCredential.objects.filter(tenant=tenant).exclude(pk=old.pk).get()
+    assert shown == new.raw_secret()
+    shot(page, "11-secret-once")
+    page.get_by_role("link", name="I have stored it").click()
+    expect(page.get_by_role("heading", name="API secrets")).to_be_visible()
+    assert shown not in page.content()
+    expect(page.get_by_text(f"…{new.secret_hint}").first).to_be_visible()
+    page.reload()
+    assert shown not in page.content()
+    old.refresh_from_db()
+    assert old.revoked_at is not None
+    assert csp_violations == []
+
+
+def test_agent_neither_sees_nor_reaches_tenant_admin(page, live_server, make_staff, shot):
+    tenant = TenantFactory(name="Acme")
+    agent = make_staff("Agent", tenant)
+    sign_in(page, live_server, agent)
+    expect(page.get_by_role("link", name="Tenants")).to_have_count(0)
+    page.goto(f"{live_server.url}/console/tenants/")
+    expect(page.get_by_role("heading", name="You can't do this here")).to_be_visible()
+    expect(page.get_by_text("Ask an Admin")).to_be_visible()
+    shot(page, "12-forbidden")
+    page.goto(f"{live_server.url}/console/tenants/{tenant.slug}/")
+    expect(page.get_by_role("heading", name="You can't do this here")).to_be_visible()

@@ -1,0 +1,70 @@
+"""Quota and If-Match hold under concurrent writers (PostgreSQL row locks)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from customobjects import services
+from customobjects.models import CustomObjectRecord
+from portal.audit import Actor
+from portal.lrapi.errors import LRError
+
+
+def run_concurrently(fn, n):
+    barrier = threading.Barrier(n)
+    outcomes = []
+    lock = threading.Lock()
+
+    def worker():
+        try:
+            barrier.wait()
+            result = fn()
+        except LRError as exc:
+            result = exc.error_code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_records_per_account_quota_holds_under_concurrency(account, make_type):
+    object_type = make_type("orders", max_records_per_account=2)
+    outcomes = run_concurrently(
+        lambda: services.record_create(
+            tenant=account.tenant, actor=Actor.system("t"), object_type=object_type, account=account, data={"a": 1}
+        ).record_id,
+        6,
+    )
+    assert sorted(o for o in outcomes if o == 998) == [998] * 4
+    assert CustomObjectRecord.objects.filter(account=account).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_with_the_same_etag_one_wins(account, object_type):
+    record = services.record_create(
+        tenant=account.tenant, actor=Actor.system("t"), object_type=object_type, account=account, data={"n": 0}
+    )
+    etag = record.etag
+    counter = iter(range(1, 100))
+
+    def write():
+        return services.record_update(
+            tenant=account.tenant, actor=Actor.system("t"), record=record,
+            data={"n": next(counter)}, update_type="replace", if_match=etag,
+        ).version
+
+    outcomes = run_concurrently(write, 4)
+    assert sorted(outcomes, key=str) == sorted([2, 9412, 9412, 9412], key=str)
+    record.refresh_from_db()
+    assert record.version == 2

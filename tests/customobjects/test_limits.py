@@ -1,0 +1,130 @@
+"""Hostile bodies are refused quickly, without parsing them whole, and never reach a 500."""
+
+import json
+import time
+import tracemalloc
+
+import pytest
+
+from customobjects.models import CustomObjectRecord, CustomObjectType
+from customobjects.validation import text_nesting_depth, value_depth
+from tests.customobjects.conftest import manage_path
+
+QUICK_SECONDS = 1.0
+
+
+def timed(fn, *, memory=False):
+    """(result, seconds, peak traced bytes); tracing memory slows the call, so only on request."""
+    if memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        result = fn()
+    finally:
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1] if memory else 0
+        if memory:
+            tracemalloc.stop()
+    return result, elapsed, peak
+
+
+@pytest.mark.django_db
+def test_five_megabyte_body_is_refused_before_reading(lr, account, object_type, send_raw, monkeypatch):
+    import customobjects.validation as validation
+
+    monkeypatch.setattr(validation, "json_loads", lambda *a, **k: pytest.fail("the body was parsed"))
+    body = b'{"a": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    res, elapsed, _ = timed(lambda: send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}))
+    assert res.status_code == 400
+    assert res.json()["ErrorCode"] == 1002
+    assert elapsed < QUICK_SECONDS
+    assert not CustomObjectRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_body_over_the_type_limit_is_refused_by_content_length(lr, account, make_type, send_raw, monkeypatch):
+    make_type("orders", max_bytes=1000)
+    import customobjects.validation as validation
+
+    def never(*args, **kwargs):
+        raise AssertionError("the body must not be parsed")
+
+    monkeypatch.setattr(validation, "json_loads", never)
+    body = json.dumps({"a": "x" * 2000}).encode()
+    res = send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"})
+    assert res.json()["ErrorCode"] == 1002
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_ten_thousand_deep_nesting_is_refused_without_recursion(lr, account, object_type, send_raw, method, monkeypatch):
+    import customobjects.validation as validation
+
+    def never(*args, **kwargs):
+        raise AssertionError("the body must not be parsed")
+
+    existing = CustomObjectRecord.objects.create(tenant=account.tenant, object_type=object_type, account=account, data={"a": 1})
+    monkeypatch.setattr(validation, "json_loads", never)
+    body = b'{"a": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    path = manage_path(account.uid) if method == "POST" else manage_path(account.uid, existing.record_id)
+    res, elapsed, _ = timed(lambda: send_raw(lr.client, method, path, body, params={"objectname": "orders"}))
+    assert res.status_code == 400
+    assert res.json()["ErrorCode"] == 1002
+    assert elapsed < QUICK_SECONDS
+    assert list(CustomObjectRecord.objects.values_list("data", flat=True)) == [{"a": 1}]
+
+
+@pytest.mark.django_db
+def test_deep_objects_and_strings_with_brackets(lr, account, object_type, send_raw):
+    deep_objects = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
+    res = send_raw(lr.client, "POST", manage_path(account.uid), deep_objects, params={"objectname": "orders"})
+    assert res.json()["ErrorCode"] == 1002
+    # Brackets inside strings do not count as nesting.
+    fine = json.dumps({"a": "[[[[" * 100 + '\\"{{{'}).encode()
+    assert send_raw(lr.client, "POST", manage_path(account.uid), fine, params={"objectname": "orders"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_hundred_thousand_item_array_is_refused_quickly(lr, account, object_type, send_raw):
+    body = json.dumps({"items": list(range(100_000))}).encode()
+    res, elapsed, _ = timed(lambda: send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}))
+    assert res.status_code == 400
+    assert res.json()["ErrorCode"] == 1002
+    assert elapsed < QUICK_SECONDS
+    res, _, peak = timed(lambda: send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}), memory=True)
+    # Never more than a few copies of the (600 KB) body in memory.
+    assert peak < 8 * len(body)
+    assert not CustomObjectRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_hundred_thousand_item_array_within_a_large_type_limit_is_checked_by_size(lr, account, make_type, send_raw):
+    make_type("orders", max_bytes=300_000)
+    body = json.dumps({"items": [0] * 100_000}).encode()  # 300 KB: under the hard cap
+    res, elapsed, _ = timed(lambda: send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}))
+    assert res.json()["ErrorCode"] == 1002
+    assert elapsed < QUICK_SECONDS
+
+
+@pytest.mark.django_db
+def test_deep_filter_and_hostile_type_bodies_never_500(lr, object_type, send_raw):
+    deep = "[" * 10_000 + "]" * 10_000
+    res = lr.get("/api/v1/customobjects/orders/records", params={"filter": deep[:8000]})
+    assert res.json()["ErrorCode"] == 908
+    res = send_raw(lr.client, "PUT", "/api/v1/customobject-types/orders", b'{"schema": ' + deep.encode() + b"}")
+    assert res.json()["ErrorCode"] == 1002
+    assert CustomObjectType.objects.get().schema is None
+
+
+def test_nesting_counters():
+    assert text_nesting_depth('{"a": [1, {"b": "]]]"}]}') == 3
+    assert text_nesting_depth("[" * 500, stop_above=100) == 101
+    assert value_depth({"a": [1, {"b": {}}]}) == 4
+    assert value_depth({}) == 1
+    deep: list = []
+    cur = deep
+    for _ in range(50_000):
+        nxt: list = []
+        cur.append(nxt)
+        cur = nxt
+    assert value_depth(deep) == 50_001

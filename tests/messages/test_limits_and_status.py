@@ -1,0 +1,158 @@
+"""Per-destination cooldown, per-tenant daily caps (1178/1179 with Retry-After), and the
+native delivery-status listing."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+from freezegun import freeze_time
+
+from portal.audit import Actor
+from portal.lrapi.errors import LRError
+from tests.factories import AccountFactory
+from tokens.models import DailySendCount, MultipurposeToken, OutboxMessage
+from tokens.services import multipurpose as service
+
+M = "/identity/v2/manage/account"
+
+
+@pytest.fixture
+def person(tenant):
+    account = AccountFactory(tenant=tenant, email="person@example.com")
+    account.phone_id = "+14155550123"
+    account.save()
+    return account
+
+
+def test_email_cooldown_per_destination_answers_1178_with_retry_after(lr, tenant, person):
+    AccountFactory(tenant=tenant, email="other@example.com")
+    assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).status_code == 200
+    limited = lr.post(f"{M}/forgot/token", {"email": "person@example.com"})
+    assert limited.status_code == 429 and limited.json()["ErrorCode"] == 1178
+    assert 1 <= int(limited["Retry-After"]) <= 30
+    assert MultipurposeToken.objects.filter(purpose="forgotpassword").count() == 1
+    assert MultipurposeToken.objects.get(purpose="forgotpassword").is_live  # the first one stays usable
+    assert lr.post(f"{M}/forgot/token", {"email": "other@example.com"}).status_code == 200
+    with freeze_time(timezone.now() + timedelta(seconds=31)):
+        assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).status_code == 200
+
+
+def test_sms_cooldown_answers_1179(lr, tenant, person):
+    assert lr.post(f"{M}/smsotp/forgotpassword", {"phone": "+14155550123"}).status_code == 200
+    limited = lr.post(f"{M}/smsotp/forgotpassword", {"phone": "+14155550123"})
+    assert limited.status_code == 429 and limited.json()["ErrorCode"] == 1179
+    assert int(limited["Retry-After"]) >= 1
+
+
+def test_daily_email_cap_counts_sent_mail_only(lr, tenant, person, django_capture_on_commit_callbacks):
+    tenant.settings = {"send_cooldown_seconds": 0, "daily_email_cap": 2}
+    tenant.save()
+    for _ in range(3):  # tokens without mail do not count
+        assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).status_code == 200
+    with django_capture_on_commit_callbacks(execute=False):
+        for _ in range(2):
+            assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, params={"sendemail": "true"}).status_code == 200
+        capped = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, params={"sendemail": "true"})
+    assert capped.status_code == 429 and capped.json()["ErrorCode"] == 1178
+    assert 0 < int(capped["Retry-After"]) <= 86400
+    assert OutboxMessage.objects.count() == 2
+    assert DailySendCount.objects.get(tenant=tenant, channel="email").count == 2
+
+
+def test_daily_sms_cap_answers_1179_from_the_service(tenant, person):
+    tenant.settings = {"send_cooldown_seconds": 0, "daily_sms_cap": 1}
+    tenant.save()
+    with transaction.atomic():
+        service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
+    with pytest.raises(LRError) as caught:
+        service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
+    assert caught.value.error_code == 1179 and "Retry-After" in caught.value.headers
+    assert OutboxMessage.objects.count() == 1 and MultipurposeToken.objects.count() == 1
+
+
+def _parallel(n, call):
+    barrier = threading.Barrier(n)
+    results, lock = [], threading.Lock()
+
+    def run(i):
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                call(i)
+            outcome = "ok"
+        except LRError as exc:
+            outcome = exc.error_code
+        finally:
+            connection.close()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_daily_cap_is_counted_atomically(tenant, person):
+    tenant.settings = {"send_cooldown_seconds": 0, "daily_email_cap": 3}
+    tenant.save()
+    results = _parallel(10, lambda i: service.message_enqueue(
+        tenant=tenant, account=person, channel="email", template="generic",
+        recipient=f"r{i}@example.com", context={"body": "hi"},
+    ))
+    assert sorted(results, key=str) == [1178] * 7 + ["ok"] * 3
+    assert OutboxMessage.objects.count() == 3
+    assert DailySendCount.objects.get().count == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_cooldown_is_taken_atomically(tenant, person):
+    results = _parallel(10, lambda i: service.verification_email_send(
+        tenant=tenant, account=person, email="person@example.com", actor=Actor.system("test"),
+    ))
+    assert sorted(results, key=str) == [1178] * 9 + ["ok"]
+    assert OutboxMessage.objects.count() == 1
+
+
+# --- native delivery status ----------------------------------------------------------------
+
+
+def _messages(tenant, person, n):
+    with transaction.atomic():
+        for i in range(n):
+            service.message_enqueue(tenant=tenant, account=person, channel="email", template="generic",
+                                    recipient=f"r{i}@example.com", context={"body": str(i)})
+
+
+def test_messages_listing_shows_delivery_status(lr, tenant, person, django_assert_max_num_queries):
+    _messages(tenant, person, 3)
+    first = OutboxMessage.objects.order_by("id").first()
+    OutboxMessage.objects.filter(pk=first.pk).update(status="failed", attempts=8, last_error="550 no such user")
+    with django_assert_max_num_queries(8):
+        response = lr.get("/api/v1/messages", {"uid": person.uid, "page_size": "2"})
+    assert response.status_code == 200, response.json()
+    data = response.json()
+    assert data["count"] == 3 and data["page"] == 1 and data["page_size"] == 2
+    assert [m["recipient"] for m in data["results"]] == ["r2@example.com", "r1@example.com"]
+    assert data["results"][0]["status"] == "queued" and data["results"][0]["channel"] == "email"
+    page2 = lr.get("/api/v1/messages", {"uid": person.uid, "page_size": "2", "page": "2"}).json()
+    assert [m["recipient"] for m in page2["results"]] == ["r0@example.com"]
+    assert page2["results"][0]["status"] == "failed" and page2["results"][0]["last_error"] == "550 no such user"
+    failed = lr.get("/api/v1/messages", {"uid": person.uid, "status": "failed"}).json()
+    assert failed["count"] == 1
+    assert "context" not in str(data) and "token" not in data["results"][0]
+
+
+def test_messages_listing_errors(lr, lr_other, tenant, person):
+    assert lr.get("/api/v1/messages").json()["ErrorCode"] == 908
+    assert lr.get("/api/v1/messages", {"uid": "nobody"}).json()["ErrorCode"] == 938
+    assert lr_other.get("/api/v1/messages", {"uid": person.uid}).json()["ErrorCode"] == 938
+    assert lr.get("/api/v1/messages", {"uid": person.uid, "page": "0"}).json()["ErrorCode"] == 908
+    assert lr.get("/api/v1/messages", {"uid": person.uid, "status": "weird"}).json()["ErrorCode"] == 908

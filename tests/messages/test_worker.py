@@ -1,0 +1,115 @@
+"""Delivery through a real `celery -A portal worker` over Redis, to a real SMTP server:
+the normal path, a worker SIGKILLed in the middle of a delivery, and a broker that is
+unreachable when the API call commits."""
+
+import contextlib
+import time
+
+import pytest
+
+from tests.factories import AccountFactory
+from tests.messages.conftest import free_port
+from tokens.models import OutboxMessage
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+M = "/identity/v2/manage/account"
+
+
+def _wait(predicate, timeout=30.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture
+def person(tenant):
+    return AccountFactory(tenant=tenant, email="person@example.com", first_name="Pat")
+
+
+def _forgot_with_mail(lr):
+    response = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, params={"sendemail": "true"})
+    assert response.status_code == 200, response.json()
+    return response.json()["ForgotToken"]
+
+
+def test_mail_is_delivered_through_the_worker(lr, person, smtp_server, celery_worker_factory):
+    worker = celery_worker_factory()
+    token = _forgot_with_mail(lr)
+    messages = smtp_server.handler.wait_for(1, timeout=30)
+    assert len(messages) == 1, worker.log()
+    assert messages[0]["To"] == "person@example.com"
+    assert f"vtoken={token}" in messages[0].get_body(("plain",)).get_content()
+    row = _wait(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=10)
+    assert row is not None and row.attempts == 1 and row.provider_message_id == messages[0]["Message-ID"]
+
+
+def test_worker_killed_mid_delivery_the_mail_still_arrives_exactly_once(lr, person, smtp_server, celery_worker_factory):
+    timing = {
+        "CELERY_VISIBILITY_TIMEOUT": "3",  # the broker hands an unacknowledged task out again after 3 s
+        "CELERY_MAX_RETRY_DELAY": "1",
+        "OUTBOX_CLAIM_LEASE_SECONDS": "2",  # a claim of a vanished worker may be taken over after 2 s
+        "EMAIL_TIMEOUT": "60",
+    }
+    smtp_server.handler.delay, smtp_server.handler.delay_count = 30.0, 1  # the first delivery hangs in DATA
+    first = celery_worker_factory(**timing)
+    _forgot_with_mail(lr)
+    assert smtp_server.handler.started.wait(30), first.log()
+    row = OutboxMessage.objects.get()
+    assert row.status == "sending" and row.attempts == 1
+    first.kill()
+    time.sleep(0.5)
+    assert smtp_server.messages == []  # the SMTP transaction never completed
+
+    time.sleep(3.5)  # past the visibility timeout
+    second = celery_worker_factory(**timing)
+    messages = smtp_server.handler.wait_for(1, timeout=30)
+    assert len(messages) == 1, second.log()
+    time.sleep(3)  # nothing else arrives
+    assert len(smtp_server.messages) == 1
+    row = _wait(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=10)
+    assert row.attempts == 2 and row.provider_message_id == messages[0]["Message-ID"]
+
+
+@contextlib.contextmanager
+def _broker_unreachable():
+    """Point this process's Celery producer at a port where nothing listens."""
+    from portal.celery import app
+
+    saved = app.conf.broker_url, app.conf.broker_write_url
+
+    def reset_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    app.conf.broker_url = app.conf.broker_write_url = dead
+    reset_pools()
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.broker_write_url = saved
+        reset_pools()
+
+
+def test_broker_down_at_commit_the_relay_delivers_once_it_is_back(lr, person, smtp_server, celery_worker_factory):
+    from tokens.message_tasks import outbox_relay_task
+
+    worker = celery_worker_factory(OUTBOX_RELAY_AFTER_SECONDS="0")
+    with _broker_unreachable():
+        token = _forgot_with_mail(lr)  # the API call itself succeeds
+        time.sleep(2)
+    assert smtp_server.messages == []
+    assert OutboxMessage.objects.get().status == "queued"
+    outbox_relay_task.delay()  # what beat runs every OUTBOX_RELAY_INTERVAL_SECONDS
+    messages = smtp_server.handler.wait_for(1, timeout=30)
+    assert len(messages) == 1, worker.log()
+    assert f"vtoken={token}" in messages[0].get_body(("plain",)).get_content()
+    outbox_relay_task.delay()  # a second relay run finds nothing to do
+    time.sleep(2)
+    assert len(smtp_server.messages) == 1
+    assert OutboxMessage.objects.get().status == "sent"

@@ -1,0 +1,83 @@
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
+
+import pytest
+from rest_framework.test import APIClient
+
+PROBE_URLS = "tests.portal.probe_urls"
+
+
+def lr_body(response) -> dict:
+    return response.json()
+
+
+def assert_lr_error(response, code: int, status: int | None = None, *, lower_camel: bool = False):
+    """The response is exactly a LoginRadius error body with this code."""
+    body = response.json()
+    if lower_camel:
+        keys = {"description", "errorCode", "message", "isProviderError", "providerErrorResponse"}
+        assert keys <= set(body), body
+        assert body["errorCode"] == code, body
+        assert body["isProviderError"] is False and body["providerErrorResponse"] is None
+        assert not {"ErrorCode", "Description", "Message"} & set(body)
+    else:
+        keys = {"Description", "ErrorCode", "Message", "IsProviderError", "ProviderErrorResponse"}
+        assert keys <= set(body), body
+        assert body["ErrorCode"] == code, body
+        assert body["IsProviderError"] is False and body["ProviderErrorResponse"] is None
+        assert isinstance(body["Message"], str) and body["Message"]
+        assert isinstance(body["Description"], str) and body["Description"]
+    if status is not None:
+        assert response.status_code == status, (response.status_code, body)
+    return body
+
+
+def hmac_b64(secret: str, message: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()).decode()
+
+
+def python_sdk_digest(secret: str, url: str, expiry: str, payload: str | None = "{}") -> str:
+    """LoginRadius-v2 11.7 get_digest: quote(url.lower(), safe=''), whole string lowercased,
+    then ':' + json.dumps(payload) when a payload is given (GET signs ':{}')."""
+    text = (expiry + ":" + quote(url.lower(), safe="")).lower()
+    if payload is not None:
+        text += ":" + payload
+    return hmac_b64(secret, text)
+
+
+def dotnet_expiry(moment: datetime) -> str:
+    """.NET `yyyy-M-d h:m:s tt`: no zero padding, 12-hour clock, AM/PM."""
+    hour = moment.hour % 12 or 12
+    half = "AM" if moment.hour < 12 else "PM"
+    return f"{moment.year}-{moment.month}-{moment.day} {hour}:{moment.minute}:{moment.second} {half}"
+
+
+def dotnet_digest(secret: str, url: str, expiry: str, payload: str = "") -> str:
+    """HttpUtility.UrlEncode(UrlDecode(url)).ToLower(); the expiry keeps its case;
+    the payload only when non-empty."""
+    encoded = quote_plus(unquote_plus(url), safe="-_.!*()").lower()
+    text = f"{expiry}:{encoded}"
+    if payload:
+        text += ":" + payload
+    return hmac_b64(secret, text)
+
+
+def node_digest(secret: str, url: str, expiry: str, payload: str | None = None) -> str:
+    """encodeURIComponent(decodeURIComponent(url)).toLowerCase(); payload only with a body."""
+    encoded = quote(unquote(url), safe="-_.!~*'()").lower()
+    text = f"{expiry}:{encoded}"
+    if payload is not None:
+        text += ":" + payload
+    return hmac_b64(secret, text)
+
+
+def utc_expiry(seconds: int = 3600) -> datetime:
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def api():
+    return APIClient()

@@ -1,0 +1,188 @@
+"""Every place the LoginRadius SDKs put the API key and secret, and tenant isolation."""
+
+import pytest
+from django.test import RequestFactory
+
+from portal.lrapi import auth
+from portal.lrapi.errors import LRError
+from portal.models import ApiCredential
+from tests.factories import ApiCredentialFactory
+from tests.portal.conftest import PROBE_URLS, assert_lr_error
+
+pytestmark = pytest.mark.django_db
+
+
+def _tenant_api(api, credential, **kwargs):
+    return api.get("/api/v1/tenant", **kwargs)
+
+
+@pytest.mark.parametrize("key_name", ["apikey", "apiKey", "APIKEY", "ApiKey"])
+@pytest.mark.parametrize("secret_name", ["apisecret", "apiSecret", "APISECRET"])
+def test_key_and_secret_in_the_query_in_any_case(api, credential, key_name, secret_name):
+    response = api.get(
+        f"/api/v1/tenant?{key_name}={credential.tenant.api_key}&{secret_name}={credential.raw}"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["api_key"] == credential.tenant.api_key
+    assert response.json()["credential"]["authenticated_via"] == "secret"
+
+
+def test_key_and_secret_in_loginradius_headers(api, credential):
+    response = api.get(
+        "/api/v1/tenant",
+        HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key,
+        HTTP_X_LOGINRADIUS_APISECRET=credential.raw,
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["credential"]["id"] == credential.pk
+
+
+def test_node_style_mixed_case_headers_and_query_together(api, credential):
+    # Node v11 sends X-LoginRadius-apiKey / X-LoginRadius-apiSecret plus the query params.
+    response = api.get(
+        f"/api/v1/tenant?apiKey={credential.tenant.api_key}&apiSecret={credential.raw}",
+        headers={"X-LoginRadius-apiKey": credential.tenant.api_key, "x-loginradius-APISECRET": credential.raw},
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_python_sdk_mix_key_in_query_secret_in_header(lr, credential):
+    response = lr.get("/api/v1/tenant")
+    assert response.status_code == 200
+    assert response.json()["credential"]["authenticated_via"] == "secret"
+
+
+def test_key_in_header_secret_in_query(api, credential):
+    response = api.get(
+        f"/api/v1/tenant?apisecret={credential.raw}", HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_client_id_and_client_secret(api, credential):
+    response = api.get(f"/api/v1/tenant?client_id={credential.tenant.api_key}&client_secret={credential.raw}")
+    assert response.status_code == 200, response.content
+    assert response.json()["credential"]["authenticated_via"] == "client"
+
+
+def test_uppercase_and_undashed_guids_are_the_same_credentials(api, credential):
+    key = credential.tenant.api_key.upper()
+    secret = credential.raw.replace("-", "")
+    response = api.get(f"/api/v1/tenant?apikey={key}&apisecret={secret}")
+    assert response.status_code == 200, response.content
+
+
+def _request(path, **headers):
+    return RequestFactory().get(path, **headers)
+
+
+def test_key_and_secret_query_names_on_legacy_api_v2_paths(credential):
+    request = _request(f"/api/v2/access_token?key={credential.tenant.api_key}&secret={credential.raw}")
+    principal = auth.authenticate_management(request)
+    assert principal.tenant == credential.tenant
+    assert principal.credential == credential
+
+
+def test_key_and_secret_query_names_are_not_credentials_outside_api_v2(credential):
+    request = _request(f"/identity/v2/manage/account?key={credential.tenant.api_key}&secret={credential.raw}")
+    with pytest.raises(LRError) as caught:
+        auth.authenticate_management(request)
+    assert caught.value.error_code == 908
+
+
+@pytest.mark.urls(PROBE_URLS)
+def test_legacy_path_through_a_view_answers_lower_camel_errors(api, credential):
+    ok = api.get(f"/api/v2/_probe/echo?key={credential.tenant.api_key}&secret={credential.raw}")
+    assert ok.status_code == 200, ok.content
+    wrong = api.get(f"/api/v2/_probe/echo?key={credential.tenant.api_key}&secret={'0' * 32}")
+    assert_lr_error(wrong, 902, 401, lower_camel=True)
+
+
+def test_revoked_secret_is_902_and_its_sibling_still_works(api, credential):
+    sibling = ApiCredentialFactory(tenant=credential.tenant)
+    from django.utils import timezone
+
+    ApiCredential.objects.filter(pk=credential.pk).update(revoked_at=timezone.now())
+    revoked = api.get(f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={credential.raw}")
+    assert_lr_error(revoked, 902, 401)
+    live = api.get(f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={sibling.raw}")
+    assert live.status_code == 200
+
+
+def test_expired_secret_is_902(api, tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    expired = ApiCredentialFactory(tenant=tenant, expires_at=timezone.now() - timedelta(seconds=1))
+    response = api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret={expired.raw}")
+    assert_lr_error(response, 902, 401)
+
+
+def test_inactive_tenant_key_is_901(api, credential):
+    credential.tenant.is_active = False
+    credential.tenant.save()
+    response = api.get(f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={credential.raw}")
+    assert_lr_error(response, 901, 403)
+
+
+# Tenant isolation
+
+
+def test_each_tenant_sees_only_itself(lr, lr_other, tenant, other_tenant):
+    assert lr.get("/api/v1/tenant").json()["api_key"] == tenant.api_key
+    assert lr_other.get("/api/v1/tenant").json()["api_key"] == other_tenant.api_key
+
+
+def test_one_tenants_secret_with_another_tenants_key_is_902(api, credential, other_credential):
+    response = api.get(
+        f"/api/v1/tenant?apikey={other_credential.tenant.api_key}&apisecret={credential.raw}"
+    )
+    assert_lr_error(response, 902, 401)
+    response = api.get(
+        "/api/v1/tenant",
+        HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key,
+        HTTP_X_LOGINRADIUS_APISECRET=other_credential.raw,
+    )
+    assert_lr_error(response, 902, 401)
+
+
+def test_other_tenants_account_is_user_does_not_exist(lr, lr_other, account):
+    from accounts.selectors import account_get
+
+    assert account_get(tenant=account.tenant, uid=account.uid) == account
+    with pytest.raises(LRError) as caught:
+        account_get(tenant=lr_other.credential.tenant, uid=account.uid)
+    assert caught.value.error_code == 938
+
+
+# Scope
+
+
+def test_credential_scoped_to_another_section_is_1143(api, tenant):
+    scoped = ApiCredentialFactory(tenant=tenant, scopes=["accounts"])
+    response = api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret={scoped.raw}")
+    assert_lr_error(response, 1143, 403)
+
+
+def test_credential_scoped_to_the_section_passes(api, tenant):
+    scoped = ApiCredentialFactory(tenant=tenant, scopes=["native"])
+    response = api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret={scoped.raw}")
+    assert response.status_code == 200
+
+
+# Hot path
+
+
+def test_authentication_costs_at_most_two_queries(lr, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):  # credential+tenant, and the last-used stamp
+        assert lr.get("/api/v1/tenant").status_code == 200
+    with django_assert_max_num_queries(1):  # last-used stamp is fresh: one read
+        assert lr.get("/api/v1/tenant").status_code == 200
+
+
+def test_use_is_stamped_on_the_credential(lr, credential):
+    assert credential.last_used_at is None
+    lr.get("/api/v1/tenant")
+    credential.refresh_from_db()
+    assert credential.last_used_at is not None
