@@ -191,6 +191,7 @@ LOGIN_REDIRECT_URL = "console:dashboard"
 # Console sessions end after this long without a request (sliding), and at SESSION_COOKIE_AGE.
 CONSOLE_IDLE_TIMEOUT_SECONDS = env.int("CONSOLE_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Account portal")
+CSRF_FAILURE_VIEW = "portal.console.signin.csrf_failure"
 
 # Production-safe defaults; DEBUG relaxes the cookie flags for http://127.0.0.1.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

@@ -17,12 +17,15 @@ its next request.
 """
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 # Answers live at most this long even if nothing bumps them (a lost post-commit bump,
 # e.g. a process killed between commit and bump, heals by itself).
@@ -60,31 +63,51 @@ def _versions(tenant_id: int, account_id: int) -> tuple[str, str]:
     return tokens[0], tokens[1]
 
 
-def answer_key(*, tenant_id: int, account_id: int, context: str | None) -> str:
-    tenant_token, account_token = _versions(tenant_id, account_id)
+def answer_key(*, tenant_id: int, account_id: int, context: str | None) -> str | None:
+    """The key of the current answer, or `None` when the cache cannot be reached (the
+    caller then answers from the database)."""
+    try:
+        tenant_token, account_token = _versions(tenant_id, account_id)
+    except Exception:
+        logger.warning("permission cache unavailable; answering from the database", exc_info=True)
+        return None
     scope = "-" if context is None else hashlib.sha256(context.encode()).hexdigest()[:24]
     return f"roles:perm:{tenant_id}:{account_id}:{tenant_token}:{account_token}:{scope}"
 
 
-def get(key: str):
-    return cache.get(key)
+def get(key: str | None):
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("permission cache unavailable", exc_info=True)
+        return None
 
 
-def put(key: str, value, timeout: float) -> None:
-    if timeout > 0:
-        cache.set(key, value, max(1, int(timeout)))
+def put(key: str | None, value, timeout: float) -> None:
+    """Store an answer; the cache's own expiry is rounded up to a whole second, which is
+    why readers also check the answer's `valid_until`."""
+    if key is None or timeout <= 0:
+        return
+    try:
+        cache.set(key, value, max(1, int(timeout + 0.999)))
+    except Exception:
+        logger.warning("permission cache unavailable", exc_info=True)
 
 
 def _bump(keys: list[str]) -> None:
-    return None
+    cache.set_many({key: _new_token() for key in keys}, VERSION_TTL_SECONDS)
 
 
 def invalidate_tenant_on_commit(tenant_id: int) -> None:
     """Every account of the tenant: after the current transaction commits."""
-    transaction.on_commit(lambda: _bump([_tenant_version_key(tenant_id)]))
+    # robust: the change is committed whatever the cache does; an answer missed here
+    # expires within ttl_seconds().
+    transaction.on_commit(lambda: _bump([_tenant_version_key(tenant_id)]), robust=True)
 
 
 def invalidate_accounts_on_commit(account_ids: Iterable[int]) -> None:
     keys = [_account_version_key(pk) for pk in sorted(set(account_ids))]
     if keys:
-        transaction.on_commit(lambda: _bump(keys))
+        transaction.on_commit(lambda: _bump(keys), robust=True)

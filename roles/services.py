@@ -5,7 +5,7 @@ invalidates the effective-permissions cache after the commit (see permission_cac
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +20,8 @@ from roles.models import AccountRole, Role, RoleContext
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,100}$")
 PERMISSION_MAX_LENGTH = 100
-_UNSET = object()
+# An expiration left out of an upsert: the stored one is kept.
+KEEP = object()
 
 
 def _distinct(names: Iterable[str]) -> list[str]:
@@ -44,6 +45,12 @@ def _roles_by_name(*, tenant: Tenant, names: Iterable[str]) -> list[Role]:
         if name not in found:
             raise LRError(1047, f"The role '{name[:100]}' does not exist.")
     return [found[name] for name in wanted]
+
+
+def _check_account(tenant: Tenant, account) -> None:
+    """Another tenant's account is "not found", whoever passed it in."""
+    if account.tenant_id != tenant.pk:
+        raise LRError(938)
 
 
 def _check_context_name(name) -> str:
@@ -159,6 +166,7 @@ def _assigned_names(account) -> list[str]:
 
 def account_roles_assign(*, tenant: Tenant, actor: Actor, account, role_names: list[str]) -> list[str]:
     """Add roles to an account (kept ones stay); returns every role it now holds."""
+    _check_account(tenant, account)
     if not role_names:
         raise LRError(908, "The value of Roles can not be null or empty.")
     with transaction.atomic():
@@ -183,6 +191,7 @@ def account_roles_assign(*, tenant: Tenant, actor: Actor, account, role_names: l
 
 def account_roles_unassign(*, tenant: Tenant, actor: Actor, account, role_names: list[str]) -> list[str]:
     """Take roles from an account; a role it does not hold is ignored, an unknown one is 1047."""
+    _check_account(tenant, account)
     if not role_names:
         raise LRError(908, "The value of Roles can not be null or empty.")
     with transaction.atomic():
@@ -212,7 +221,7 @@ class RoleContextInput:
     name: str
     roles: tuple[str, ...] = ()
     additional_permissions: tuple[str, ...] = ()
-    expiration: datetime | object | None = _UNSET
+    expiration: datetime | object | None = KEEP
 
 
 def context_state(context: RoleContext | None) -> dict:
@@ -231,6 +240,7 @@ def role_contexts_upsert(
     """Create contexts or add to them: roles and additional permissions are added to what a
     context holds (the DELETE operations take them away); a given expiration replaces the
     stored one (`None` = never expires)."""
+    _check_account(tenant, account)
     if not contexts:
         raise LRError(908, "The value of RoleContext can not be null or empty.")
     names = [_check_context_name(item.name) for item in contexts]
@@ -249,7 +259,7 @@ def role_contexts_upsert(
             context = RoleContext.objects.select_for_update().get(pk=context.pk)
             before = {} if created else context_state(context)
             context.additional_permissions = _distinct(set(context.additional_permissions or []) | set(additional))
-            if item.expiration is not _UNSET:
+            if item.expiration is not KEEP:
                 context.expiration = item.expiration
             context.save(update_fields=["additional_permissions", "expiration", "modified"])
             context.roles.add(*roles)
@@ -270,6 +280,7 @@ def role_contexts_upsert(
 
 def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str) -> None:
     """Remove a context of the account with everything it grants."""
+    _check_account(tenant, account)
     with transaction.atomic():
         context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
         if context is None:
@@ -290,6 +301,7 @@ def role_context_roles_remove(
     *, tenant: Tenant, actor: Actor, account, name: str, role_names: list[str]
 ) -> None:
     """Take roles out of a context; each must be in it (1047 otherwise)."""
+    _check_account(tenant, account)
     if not role_names:
         raise LRError(908, "The value of Roles can not be null or empty.")
     with transaction.atomic():
@@ -317,6 +329,7 @@ def role_context_permissions_remove(
     *, tenant: Tenant, actor: Actor, account, name: str, permissions: list[str]
 ) -> None:
     """Take additional permissions out of a context; each must be in it (1142 otherwise)."""
+    _check_account(tenant, account)
     if not permissions:
         raise LRError(908, "The value of AdditionalPermissions can not be null or empty.")
     requested = _check_permissions(permissions)
@@ -340,15 +353,3 @@ def role_context_permissions_remove(
         )
         permission_cache.invalidate_accounts_on_commit([account.pk])
 
-
-def role_input(name, permissions: Mapping | list | None) -> RoleInput:
-    """A role of a create body: `permissions` as `{"p": true}` (false ones are left out) or a list."""
-    if permissions is None:
-        perms: list = []
-    elif isinstance(permissions, Mapping):
-        perms = [key for key, granted in permissions.items() if granted]
-    elif isinstance(permissions, list):
-        perms = permissions
-    else:
-        raise LRError(908, "The value of Permissions must be an object of names or a list of names.")
-    return RoleInput(name=name, permissions=tuple(perms))

@@ -7,7 +7,7 @@ from typing import Any
 from portal.lrapi.errors import LRError
 from portal.lrapi.params import CIBody
 from roles.models import Role, RoleContext
-from roles.services import _UNSET, RoleContextInput, role_input
+from roles.services import KEEP, RoleContextInput, RoleInput
 
 # LoginRadius samples write expirations the .NET way ("07/15/2018 8:30:08 AM"); ISO 8601
 # is accepted too. A time without a zone is UTC.
@@ -42,7 +42,10 @@ def parse_expiration(value: Any) -> datetime | None:
             raise LRError(1172) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:  # 0001-01-01T00:00:00+01:00
+        raise LRError(1172) from exc
 
 
 def format_date(value: datetime | None) -> str | None:
@@ -119,7 +122,7 @@ def role_contexts_input(request_json: Any) -> list[RoleContextInput]:
                 name=name.strip() if isinstance(name, str) else name,
                 roles=tuple(r.strip() for r in roles),
                 additional_permissions=tuple(additional),
-                expiration=_UNSET if expiration is missing else parse_expiration(expiration),
+                expiration=KEEP if expiration is missing else parse_expiration(expiration),
             )
         )
     return contexts
@@ -155,3 +158,16 @@ def role_context_account_json(context: RoleContext) -> dict:
         "Email": [{"Type": email.type, "Value": email.value} for email in account.emails.all()] or None,
         "ImageUrl": profile.get("ImageUrl"),
     }
+
+
+def role_input(name, permissions: Mapping | list | None) -> RoleInput:
+    """A role of a create body: `permissions` as `{"p": true}` (false ones are left out) or a list."""
+    if permissions is None:
+        perms: list = []
+    elif isinstance(permissions, Mapping):
+        perms = [key for key, granted in permissions.items() if granted]
+    elif isinstance(permissions, list):
+        perms = permissions
+    else:
+        raise LRError(908, "The value of Permissions must be an object of names or a list of names.")
+    return RoleInput(name=name, permissions=tuple(perms))

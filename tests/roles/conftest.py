@@ -16,7 +16,7 @@ def assign(tenant, account, *names):
     return services.account_roles_assign(tenant=tenant, actor=SYSTEM, account=account, role_names=list(names))
 
 
-def upsert_context(tenant, account, name, roles=(), additional=(), expiration=services._UNSET):
+def upsert_context(tenant, account, name, roles=(), additional=(), expiration=services.KEEP):
     return services.role_contexts_upsert(
         tenant=tenant,
         actor=SYSTEM,

@@ -7,7 +7,7 @@ from portal.models import AuditEvent
 from roles.models import AccountRole
 from roles.selectors import account_role_names
 from tests.factories import AccountFactory
-from tests.roles.conftest import assign, make_role
+from tests.roles.conftest import SYSTEM, assign, make_role
 
 
 def url(uid):
@@ -105,3 +105,26 @@ class TestTenantIsolation:
         make_role(other_tenant, "foreign", ["x"])
         assert lr.put(url(account.uid), {"roles": ["foreign"]}).json()["ErrorCode"] == 1047
         assert account_role_names(account=account) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s, t, a: s.account_roles_assign(tenant=t, actor=SYSTEM, account=a, role_names=["editor"]),
+        lambda s, t, a: s.account_roles_unassign(tenant=t, actor=SYSTEM, account=a, role_names=["editor"]),
+        lambda s, t, a: s.role_contexts_upsert(tenant=t, actor=SYSTEM, account=a, contexts=[s.RoleContextInput(name="Home")]),
+        lambda s, t, a: s.role_context_delete(tenant=t, actor=SYSTEM, account=a, name="Home"),
+        lambda s, t, a: s.role_context_roles_remove(tenant=t, actor=SYSTEM, account=a, name="Home", role_names=["editor"]),
+        lambda s, t, a: s.role_context_permissions_remove(tenant=t, actor=SYSTEM, account=a, name="Home", permissions=["x"]),
+    ],
+)
+def test_services_refuse_another_tenants_account(call, tenant, other_tenant, editor):
+    from portal.lrapi.errors import LRError
+    from roles import services
+
+    foreign = AccountFactory(tenant=other_tenant)
+    with pytest.raises(LRError) as excinfo:
+        call(services, tenant, foreign)
+    assert excinfo.value.error_code == 938
+    assert not AccountRole.objects.exists()

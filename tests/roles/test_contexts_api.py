@@ -114,7 +114,9 @@ class TestUpsert:
         assert response.status_code == 200, response.json()
         assert contexts(account)["Home"]["expiration"] == expected
 
-    @pytest.mark.parametrize("text", ["tomorrow", "13/45/2018", "2018-02-30T00:00:00Z", 12345, ["x"]])
+    @pytest.mark.parametrize(
+        "text", ["tomorrow", "13/45/2018", "2018-02-30T00:00:00Z", "0001-01-01T00:00:00+01:00", 12345, ["x"]]
+    )
     def test_invalid_expiration_is_1172_and_changes_nothing(self, lr, tenant, account, editor, text):
         upsert_context(tenant, account, "Work", roles=["editor"])
         body = {"rolecontext": [{"context": "Home", "roles": ["editor"]}, {"context": "Work", "expiration": text}]}

@@ -270,3 +270,25 @@ class TestQueryCounts:
         with django_assert_max_num_queries(5):
             answer = lr.get(url(account.uid), {"context": "Home"}).json()
         assert len(answer["permissions"]) == 41
+
+
+class BrokenCache:
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache down")
+
+        return fail
+
+
+@pytest.mark.django_db(transaction=True)
+class TestCacheOutage:
+    def test_answers_from_the_database_when_the_cache_is_down(self, lr, tenant, account, editor, monkeypatch):
+        assign(tenant, account, "editor")
+        monkeypatch.setattr(permission_cache, "cache", BrokenCache())
+        assert permissions_of(lr, account.uid)["permissions"] == ["article.edit", "article.read"]
+
+    def test_a_change_still_commits_when_the_cache_is_down(self, lr, tenant, account, editor, monkeypatch):
+        monkeypatch.setattr(permission_cache, "cache", BrokenCache())
+        response = lr.put(f"/identity/v2/manage/account/{account.uid}/role", {"roles": ["editor"]})
+        assert response.json() == {"Roles": ["editor"]}
+        assert permissions_of(lr, account.uid)["roles"] == ["editor"]

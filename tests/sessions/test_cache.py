@@ -112,6 +112,6 @@ def test_legacy_validate_costs_only_the_credential_lookup(credential, account, i
 
 def test_refresh_query_count_is_pinned(lr, account, issue, django_assert_max_num_queries):
     issued = issue(account)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         response = lr.get("/identity/v2/manage/account/access_token/refresh", {"refresh_token": issued.refresh_token})
     assert response.status_code == 200

@@ -423,3 +423,27 @@ def test_deleting_the_account_cascades(account, issue):
     issue(account)
     account.delete()
     assert not TokenFamily.objects.exists() and not AccessToken.objects.exists() and not RefreshToken.objects.exists()
+
+
+def test_blocked_accounts_get_no_session_and_cannot_refresh(account, issue):
+    issued = issue(account)
+    account.is_active = False
+    account.save()
+    with pytest.raises(LRError) as excinfo:
+        issue(account)
+    assert code_of(excinfo) == 991
+    with pytest.raises(LRError) as excinfo:
+        refresh(account.tenant, issued.refresh_token)
+    assert code_of(excinfo) == 991
+    assert TokenFamily.objects.count() == 1
+    assert RefreshToken.objects.get().rotated_at is None
+
+
+def test_purge_runs_periodically():
+    from django.conf import settings
+
+    from portal.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sessions-purge"]
+    assert entry["task"] == "tokens.sessions_purge" and entry["schedule"] <= 60
+    assert "tokens.sessions_purge" in app.tasks

@@ -157,6 +157,8 @@ def session_issue(
     and reason so the session can be told apart and audited."""
     if account.tenant_id != tenant.pk:
         raise LRError(938)
+    if not account.is_active:
+        raise LRError(991)
     impersonation = not (actor.type == "account" and actor.id == account.uid)
     now = timezone.now()
     with transaction.atomic():
@@ -259,6 +261,8 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
         family = TokenFamily.objects.select_related("tenant", "account").get(pk=row.family_id)
         if row.revoked_at is not None or not family.is_live(now) or row.expires_at <= now:
             raise LRError(1217)
+        if not family.account.is_active:
+            raise LRError(991)
         if row.rotated_at is None:
             return _rotate(row=row, family=family, now=now, actor=actor)
         successor = row.replaced_by
