@@ -21,7 +21,10 @@ app.conf.update(
 )
 
 
-def _configure_visibility_timeout() -> None:
+@app.on_after_configure.connect
+def _configure_visibility_timeout(sender=None, **kwargs) -> None:
+    # A module-level receiver: Celery holds signal receivers weakly, so a lambda would be
+    # collected before the signal fires and the timeout silently left at Redis's default.
     from django.conf import settings
 
     # The visibility timeout must outlast the longest retry delay, or Redis would hand a
@@ -31,5 +34,4 @@ def _configure_visibility_timeout() -> None:
     app.conf.result_backend_transport_options = {"visibility_timeout": timeout}
 
 
-app.on_after_configure.connect(lambda sender, **kwargs: _configure_visibility_timeout())
 app.autodiscover_tasks()

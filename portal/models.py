@@ -63,6 +63,9 @@ class Tenant(models.Model):
         unknown = set(self.settings or {}) - set(TENANT_SETTING_DEFAULTS)
         if unknown:
             raise ValidationError({"settings": f"unknown settings: {', '.join(sorted(unknown))}"})
+        signing_mode = (self.settings or {}).get("request_signing", "preferred")
+        if signing_mode not in ("preferred", "strict"):
+            raise ValidationError({"settings": "request_signing must be 'preferred' or 'strict'"})
 
 
 class ApiCredentialQuerySet(models.QuerySet):

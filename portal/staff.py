@@ -110,11 +110,13 @@ def staff_may(*, user, tenant: Tenant, action: str) -> bool:
     )
 
 
-def staff_allowed_actions(*, user, tenant: Tenant | None) -> frozenset[str]:
-    """Every console action `user` may perform on `tenant` (for templates to hide the rest)."""
+def staff_allowed_actions(*, user, tenant: Tenant | None, role: str | None = "") -> frozenset[str]:
+    """Every console action `user` may perform on `tenant` (for templates to hide the rest).
+    Pass `role` when it is already known, to spare a query."""
     if tenant is None:
         return frozenset()
-    role = staff_role(user=user)
+    if role == "":
+        role = staff_role(user=user)
     if role is None:
         return frozenset()
     if user.is_superuser:

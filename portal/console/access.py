@@ -18,6 +18,9 @@ from portal.models import Tenant
 
 TENANT_SESSION_KEY = "console_tenant_id"
 LAST_SEEN_SESSION_KEY = "console_last_seen"
+SIGNED_IN_AT_SESSION_KEY = "console_signed_in_at"
+# The last-seen time is written at most this often, not on every request.
+LAST_SEEN_RESOLUTION_SECONDS = 15
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -27,6 +30,18 @@ CONTENT_SECURITY_POLICY = (
 
 def idle_timeout_seconds() -> int:
     return int(getattr(settings, "CONSOLE_IDLE_TIMEOUT_SECONDS", 30 * 60))
+
+
+def _session_expired(request, now: int) -> str:
+    """Why the console session is over ("" while it is not): idle too long, or older than
+    SESSION_COOKIE_AGE however active it was."""
+    last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
+    if last_seen is not None and now - int(last_seen) > idle_timeout_seconds():
+        return "You were signed out after a period of inactivity. Sign in again."
+    signed_in_at = request.session.get(SIGNED_IN_AT_SESSION_KEY)
+    if signed_in_at is not None and now - int(signed_in_at) > settings.SESSION_COOKIE_AGE:
+        return "Your session reached its maximum length. Sign in again."
+    return ""
 
 
 class ConsoleDenied(PermissionDenied):
@@ -62,8 +77,8 @@ class ConsoleContext:
         self.role = staff.staff_role(user=request.user)
         self.tenants = list(staff.tenants_for_staff(user=request.user))
         self.tenant = self._current_tenant()
-        self.allowed = staff.staff_allowed_actions(user=request.user, tenant=self.tenant)
-        self.is_admin = staff.role_at_least(user=request.user, role=staff.ADMIN)
+        self.allowed = staff.staff_allowed_actions(user=request.user, tenant=self.tenant, role=self.role)
+        self.is_admin = self.role == staff.ADMIN
         self.admin_tenants = (
             list(staff.tenants_for_staff(user=request.user, permission="administer_tenant"))
             if self.is_admin
@@ -86,7 +101,7 @@ class ConsoleContext:
 
     @property
     def show_tenants_admin(self) -> bool:
-        return self.is_admin and (bool(self.admin_tenants) or self.user.is_superuser)
+        return self.is_admin
 
 
 class StaffRequiredMixin:
@@ -100,13 +115,14 @@ class StaffRequiredMixin:
             login_url = reverse("console:login")
             return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
         now = int(time.time())
-        last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
-        if last_seen is not None and now - int(last_seen) > idle_timeout_seconds():
+        expired = _session_expired(request, now)
+        if expired:
             logout(request)
-            messages.info(request, "You were signed out after a period of inactivity. Sign in again.")
+            messages.info(request, expired)
             login_url = reverse("console:login")
             return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
-        request.session[LAST_SEEN_SESSION_KEY] = now
+        if now - int(request.session.get(LAST_SEEN_SESSION_KEY) or 0) >= LAST_SEEN_RESOLUTION_SECONDS:
+            request.session[LAST_SEEN_SESSION_KEY] = now
         self.console = ConsoleContext(request)
         try:
             if self.console.role is None:
@@ -121,6 +137,8 @@ class StaffRequiredMixin:
                 {"console": self.console, "what": denied.what, "remedy": denied.remedy},
                 status=403,
             )
+        except Http404:
+            response = render(request, "console/404.html", {"console": self.console}, status=404)
         return apply_security_headers(response)
 
     def get_context_data(self, **kwargs):
@@ -144,8 +162,13 @@ class StaffRequiredMixin:
             raise Http404("No such tenant")
         return tenant
 
+    def may(self, tenant: Tenant, action: str) -> bool:
+        if self.console.tenant is not None and tenant.pk == self.console.tenant.pk:
+            return self.console.may(action)
+        return staff.staff_may(user=self.request.user, tenant=tenant, action=action)
+
     def require_action(self, tenant: Tenant, action: str) -> None:
-        if not staff.staff_may(user=self.request.user, tenant=tenant, action=action):
+        if not self.may(tenant, action):
             spec = staff.ACTIONS[action]
             raise ConsoleDenied(
                 f"You may not {spec.label.lower()} on {tenant.name}.",
@@ -155,7 +178,8 @@ class StaffRequiredMixin:
             )
 
     def require_role(self, role: str, what: str) -> None:
-        if not staff.role_at_least(user=self.request.user, role=role):
+        held = self.console.role
+        if held is None or staff.ROLE_RANK[held] < staff.ROLE_RANK[role]:
             raise ConsoleDenied(
                 f"Only the {role} role may {what}.",
                 f"Ask an Admin to add you to the {role} group if your work needs it.",

@@ -155,7 +155,7 @@ def _field_names(model) -> set[str]:
 
 def deliveries_by_status(*, tenant: Tenant) -> list[tuple[str, int]] | None:
     """Outbox messages by status over the last 14 days; None while no outbox model exists."""
-    model = _tokens_model("OutboundMessage", "OutboxMessage", "Message", "Delivery", "MessageDelivery")
+    model = _tokens_model("OutboxMessage")
     if model is None or not {"tenant", "status"} <= _field_names(model):
         return None
     qs = model.objects.filter(tenant=tenant)
@@ -168,16 +168,14 @@ def deliveries_by_status(*, tenant: Tenant) -> list[tuple[str, int]] | None:
 
 
 def active_sessions_count(*, tenant: Tenant) -> int | None:
-    """Live refresh-token sessions (or access tokens); None while no session model exists."""
-    model = _tokens_model("Session", "AccountSession", "RefreshToken", "AccessToken")
+    """Live sessions (refresh-token families); None while no session model exists."""
+    model = _tokens_model("TokenFamily")
     if model is None or "tenant" not in _field_names(model):
         return None
     fields = _field_names(model)
     qs = model.objects.filter(tenant=tenant)
     if "revoked_at" in fields:
         qs = qs.filter(revoked_at__isnull=True)
-    for expiry in ("refresh_expires_at", "expires_at"):
-        if expiry in fields:
-            qs = qs.filter(**{f"{expiry}__gt": timezone.now()})
-            break
+    if "expires_at" in fields:
+        qs = qs.filter(expires_at__gt=timezone.now())
     return qs.count()

@@ -6,6 +6,7 @@ the site (console or admin) ever sees a user who has only given a password.
 """
 
 import base64
+import hashlib
 import time
 
 import qrcode
@@ -14,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +28,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.console.access import LAST_SEEN_SESSION_KEY, apply_security_headers, safe_next
+from portal.console.access import (
+    LAST_SEEN_SESSION_KEY,
+    SIGNED_IN_AT_SESSION_KEY,
+    apply_security_headers,
+    safe_next,
+)
 
 PENDING_USER_KEY = "console_pending_user"
 PENDING_AT_KEY = "console_pending_at"
@@ -34,6 +41,14 @@ PENDING_BACKEND_KEY = "console_pending_backend"
 PENDING_NEXT_KEY = "console_pending_next"
 PENDING_LIFETIME_SECONDS = 5 * 60
 DEVICE_NAME = "console"
+# Password guesses per username (whatever the address) before the sign-in form pauses.
+PASSWORD_FAILURE_LIMIT = 10
+PASSWORD_FAILURE_WINDOW_SECONDS = 15 * 60
+
+
+def _failure_key(username: str) -> str:
+    digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    return f"console-login-failures:{digest}"
 
 
 class TokenForm(forms.Form):
@@ -71,7 +86,7 @@ def _complete_sign_in(request, user, device):
     _clear_pending(request)
     login(request, user, backend=backend)
     otp_login(request, device)
-    request.session[LAST_SEEN_SESSION_KEY] = int(time.time())
+    request.session[LAST_SEEN_SESSION_KEY] = request.session[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
     return redirect(target)
 
 
@@ -94,9 +109,21 @@ class LoginView(View):
         return render(request, self.template_name, {"form": AuthenticationForm(request), "next": request.GET.get("next", "")})
 
     def post(self, request):
+        key = _failure_key(request.POST.get("username", ""))
+        if cache.get(key, 0) >= PASSWORD_FAILURE_LIMIT:
+            return render(request, self.template_name, {
+                "form": AuthenticationForm(request), "next": request.POST.get("next", ""),
+                "error": "Too many failed attempts for this user. Wait 15 minutes, or ask an Admin.",
+            }, status=429)
         form = AuthenticationForm(request, data=request.POST)
         if not form.is_valid():
+            cache.add(key, 0, PASSWORD_FAILURE_WINDOW_SECONDS)
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, PASSWORD_FAILURE_WINDOW_SECONDS)
             return render(request, self.template_name, {"form": form, "next": request.POST.get("next", "")}, status=200)
+        cache.delete(key)
         user = form.get_user()
         if request.user.is_authenticated:
             logout(request)
@@ -199,3 +226,9 @@ class LogoutView(View):
         logout(request)
         messages.info(request, "You are signed out.")
         return redirect("console:login")
+
+
+def csrf_failure(request, reason=""):
+    """A form older than the session, or sent from elsewhere: say what to do instead of a bare 403."""
+    response = render(request, "console/csrf_failure.html", status=403)
+    return apply_security_headers(response)

@@ -1,5 +1,7 @@
 """Tables of the console (django-tables2): sortable, paginated, with the exact total."""
 
+import json
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -45,6 +47,11 @@ class AccountTable(tables.Table):
         return format_html_join(" ", '<span class="badge badge-{}">{}</span>', labels)
 
 
+def _short(value, limit: int = 60) -> str:
+    text = "—" if value is None else (json.dumps(value) if isinstance(value, dict | list) else str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class AuditEventTable(tables.Table):
     occurred_at = tables.DateTimeColumn(verbose_name="When (UTC)", format="Y-m-d H:i:s")
     action = tables.Column(verbose_name="Action")
@@ -52,7 +59,7 @@ class AuditEventTable(tables.Table):
     subject_uid = tables.Column(verbose_name="Account")
     reason = tables.Column(verbose_name="Reason")
     ticket = tables.Column(verbose_name="Ticket")
-    diff = tables.JSONColumn(verbose_name="Changes", orderable=False)
+    diff = tables.Column(verbose_name="Changes", orderable=False)
 
     class Meta:
         model = AuditEvent
@@ -66,6 +73,15 @@ class AuditEventTable(tables.Table):
     def __init__(self, *args, tenant_slug: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant_slug = tenant_slug
+
+    def render_diff(self, value):
+        if not isinstance(value, dict):
+            return value
+        return format_html_join(
+            "", '<div class="diff"><code>{}</code>: {} → {}</div>',
+            ((field, _short(change[0]), _short(change[1])) if isinstance(change, list) and len(change) == 2
+             else (field, "", _short(change)) for field, change in value.items()),
+        )
 
     def render_subject_uid(self, value):
         if not self.tenant_slug:

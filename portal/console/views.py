@@ -26,6 +26,7 @@ from portal.console.access import (
     TENANT_SESSION_KEY,
     ConsoleDenied,
     StaffRequiredMixin,
+    safe_next,
 )
 from portal.console.filters import AuditEventFilter
 from portal.console.forms import (
@@ -87,7 +88,7 @@ class TenantSwitchView(StaffRequiredMixin, View):
                 raise Http404("No such tenant")
             request.session[TENANT_SESSION_KEY] = tenant.pk
             messages.success(request, f"You are now working on {tenant.name}.")
-        return redirect(request.POST.get("next") or reverse("console:dashboard"))
+        return redirect(safe_next(request, reverse("console:dashboard")))
 
 
 # Accounts ---------------------------------------------------------------------------------
@@ -97,7 +98,8 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
     template_name = "console/account_search.html"
 
     def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
+        htmx = self.request.htmx
+        if htmx and not htmx.boosted and not htmx.history_restore_request:
             return ["console/inc/account_results.html"]
         return [self.template_name]
 
@@ -182,7 +184,10 @@ class AccountDetailView(AccountMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         tenant, account = self.load_account(kwargs["slug"], kwargs["uid"])
-        allowed = staff.staff_allowed_actions(user=self.request.user, tenant=tenant)
+        allowed = (
+            self.console.allowed if tenant == self.console.tenant
+            else staff.staff_allowed_actions(user=self.request.user, tenant=tenant, role=self.console.role)
+        )
         context.update(
             tenant=tenant,
             account=account,

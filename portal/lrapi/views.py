@@ -20,7 +20,6 @@ from portal.lrapi.params import CIBody, CIQuery
 from portal.lrapi.parsers import MALFORMED_BODY_CODE
 from portal.lrapi.projection import apply_fields
 
-
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 

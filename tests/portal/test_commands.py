@@ -94,3 +94,17 @@ def test_demo_tenant_is_created_once_and_its_secret_works(api):
     key = next(line.split()[-1] for line in first.splitlines() if "API key:" in line)
     secret = next(line.split()[-1] for line in second.splitlines() if "API secret:" in line)
     assert _tenant_call(api, key, secret).status_code == 200
+
+
+def test_tenant_settings_refuse_unknown_names_and_signing_modes(tenant):
+    from django.core.exceptions import ValidationError
+
+    from portal import services
+    from portal.audit import Actor
+
+    for changes in ({"no_such_setting": 1}, {"request_signing": "Strict"}):
+        with pytest.raises(ValidationError):
+            services.tenant_update_settings(tenant=tenant, actor=Actor.system("t"), changes=changes)
+    tenant.refresh_from_db()
+    assert tenant.settings == {}
+    assert not AuditEvent.objects.filter(tenant=tenant, action="tenant.updated").exists()

@@ -77,9 +77,10 @@ def test_non_json_body_is_1083_even_where_the_body_is_not_read(lr):
 
 
 @pytest.mark.urls(PROBE_URLS)
-@pytest.mark.parametrize("method, code", [("post", 965), ("put", 1079), ("delete", 1082), ("patch", 1079)])
+@pytest.mark.parametrize("method, code", [("post", 965), ("put", 1079), ("delete", 1082), ("patch", 1079), ("get", 1090)])
 def test_malformed_json_body_by_method(lr, method, code):
-    response = getattr(lr.client, method)(
+    response = lr.client.generic(
+        method.upper(),
         f"/api/v1/_probe/echo?apikey={lr.credential.tenant.api_key}", '{"FirstName": ',
         content_type="application/json", HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
     )

@@ -142,6 +142,35 @@ def test_node_variant_encode_uri_component(api, credential):
 
 
 @pytest.mark.urls(PROBE_URLS)
+def test_go_v12_variant_with_encoded_query_and_the_secret_header_still_sent(api, credential):
+    # Go v12: url.Values.Encode() (sorted; space as '+', '+' as %2B), apisecret stripped from
+    # the URL, PathUnescape + encodeURIComponent, lowercased; UTC+20 min; X-LoginRadius-ApiSecret
+    # header is still on the request.
+    from urllib.parse import urlencode
+
+    query = urlencode(sorted({"apikey": credential.tenant.api_key, "email": "a+b@example.com",
+                              "name": "Ann Lee"}.items()))
+    path = f"/api/v1/_probe/echo?{query}"
+    expiry = utc_expiry(1200).strftime("%Y-%m-%d %H:%M:%S")
+    digest = node_digest(credential.raw, "http://testserver" + path, expiry)
+    response = api.get(path, HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST=f"SHA-256={digest}",
+                       HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key,
+                       HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
+    assert response.status_code == 200, response.content
+    assert response.json()["Via"] == "signature"
+    assert response.json()["Email"] == "a+b@example.com" and response.json()["Name"] == "Ann Lee"
+
+
+@pytest.mark.urls(PROBE_URLS)
+def test_a_signature_with_a_wrong_digest_is_not_rescued_by_a_valid_secret(api, credential):
+    path = _url(credential, path="/api/v1/_probe/echo")
+    expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
+    response = api.get(path, HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST="SHA-256=AAAA",
+                       HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
+    assert_lr_error(response, 1208, 401)
+
+
+@pytest.mark.urls(PROBE_URLS)
 @pytest.mark.parametrize("variant", ["python", "dotnet", "node"])
 def test_signed_post_with_a_raw_json_body(api, credential, variant):
     path = _url(credential, path="/api/v1/_probe/echo")

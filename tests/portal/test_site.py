@@ -113,3 +113,14 @@ def test_request_id_header_is_kept_only_when_plain(client, supplied, kept):
     response = client.get("/healthz", HTTP_X_REQUEST_ID=supplied)
     assert (response["X-Request-Id"] == supplied) is kept
     assert len(response["X-Request-Id"]) <= 64
+
+
+def test_celery_is_configured_for_reliable_delivery(settings):
+    from portal.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    timeout = app.conf.broker_transport_options["visibility_timeout"]
+    assert timeout >= settings.CELERY_MAX_RETRY_DELAY * 2
+    assert timeout >= settings.CELERY_VISIBILITY_TIMEOUT
