@@ -92,6 +92,8 @@ class CustomObjectRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["object_type", "account"], name="customobject_rec_type_acct"),
+            # Keyset pages of a type in id order.
+            models.Index(fields=["object_type", "id"], name="customobject_rec_type_id"),
         ]
 
     def __str__(self) -> str:

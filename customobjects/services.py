@@ -1,4 +1,12 @@
-"""Every write to custom object types and records: validated, audited, in one transaction."""
+"""Every write to custom object types and records: validated, audited, in one transaction.
+
+Update types: `replace` overwrites the stored object; `partialreplace` merges the body's
+top-level keys into it (LoginRadius "upsert"). The v12 enum's `default`, like an absent
+`updatetype` (the v11 SDK sends none unless asked), means the default behaviour, which
+we read as `partialreplace`: the non-destructive one.
+Deleting a record removes the row (the audit event keeps its content), so records on the
+wire always carry `IsDeleted: false`.
+"""
 
 import re
 from typing import Any

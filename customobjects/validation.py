@@ -5,6 +5,7 @@ sees it (CPython's decoder recurses and would raise RecursionError on deep input
 """
 
 import json
+import math
 import re
 from typing import Any
 
@@ -56,6 +57,30 @@ def value_depth(value: Any) -> int:
     return deepest
 
 
+def unstorable_reason(value: Any) -> str | None:
+    """Why a parsed JSON value cannot be stored as JSONB (NUL characters, lone surrogates,
+    NaN or infinite numbers), or None; checked iteratively."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                stack.append(key)
+                stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "Text must not contain the NUL character (\\u0000)."
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "Text must be valid Unicode (no lone surrogates)."
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "Numbers must be finite."
+    return None
+
+
 def encoded_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
@@ -86,6 +111,9 @@ def schema_check(schema: Any) -> None:
         raise LRError(1134, errors=[{"FieldName": "schema", "ErrorMessage": "A JSON Schema must be an object or a boolean."}])
     if value_depth(schema) > HARD_MAX_DEPTH:
         raise LRError(1134, errors=[{"FieldName": "schema", "ErrorMessage": f"The schema nests deeper than {HARD_MAX_DEPTH} levels."}])
+    reason = unstorable_reason(schema)
+    if reason:
+        raise LRError(1134, errors=[{"FieldName": "schema", "ErrorMessage": reason}])
     cls = js_validators.validator_for(schema, default=js_validators.Draft202012Validator)
     try:
         cls.check_schema(schema)
@@ -101,6 +129,9 @@ def record_data_check(object_type: CustomObjectType, data: Any) -> None:
     satisfy its schema: 1035, 1002, 1134 with the failing fields as JSON pointers."""
     if not isinstance(data, dict):
         raise LRError(1035)
+    reason = unstorable_reason(data)
+    if reason:
+        raise LRError(1035, f"The custom object is not storable JSON: {reason}")
     depth = value_depth(data)
     if depth > object_type.max_depth:
         raise LRError(1002, f"The custom object nests {depth} levels; the limit of {object_type.name} is {object_type.max_depth}.")

@@ -16,7 +16,7 @@ from customobjects.api.parsers import (
     content_length,
 )
 from customobjects.models import HARD_MAX_BYTES
-from customobjects.validation import parse_json_text
+from customobjects.validation import parse_json_text, unstorable_reason
 from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 
@@ -273,6 +273,9 @@ class CustomObjectRecordQueryView(CustomObjectBaseView):
             raise LRError(908, "The filter must be a JSON object.") from exc
         if not isinstance(value, dict):
             raise LRError(908, "The filter must be a JSON object.")
+        reason = unstorable_reason(value)
+        if reason:
+            raise LRError(908, f"The filter is not usable JSON: {reason}")
         return value
 
     def _limit(self) -> int:

@@ -277,7 +277,9 @@ def test_deleting_the_account_deletes_its_records(lr, account, object_type):
     create(lr, account, {"a": 1})
     other = AccountFactory(tenant=account.tenant)
     create(lr, other, {"a": 2})
-    account.delete()
+    from accounts.services import account_delete
+
+    account_delete(tenant=account.tenant, actor=Actor.system("t"), account=account)
     assert list(CustomObjectRecord.objects.values_list("data", flat=True)) == [{"a": 2}]
 
 
