@@ -24,6 +24,17 @@ TENANT_SETTING_DEFAULTS: dict[str, object] = {
     "daily_sms_cap": 1_000,
     "reauth_token_lifetime_seconds": 300,
     "request_signing": "preferred",  # or "strict": signed requests only
+    # API rate limits per window (0 = no limit): the whole tenant, one credential, one IP.
+    "rate_limit_window_seconds": 60,
+    "rate_limit_per_tenant": 6000,
+    "rate_limit_per_credential": 3000,
+    "rate_limit_per_ip": 1200,
+    # Per account, per sensitive-operation window (portal.ratelimit.sensitive_operation_hit).
+    "rate_limit_sensitive_window_seconds": 300,
+    "rate_limit_signin": 20,
+    "rate_limit_otp_verify": 10,
+    "rate_limit_token_send": 10,
+    "rate_limit_reauth": 10,
 }
 
 

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.headers.SecurityHeadersMiddleware",
     "portal.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -169,6 +170,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "accounts.hashers.LoginRadiusPBKDF2PasswordHasher",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -208,6 +210,11 @@ SECURE_PROXY_SSL_HEADER = (
 )
 # Client IPs come from X-Forwarded-For only when the direct peer is one of these proxies.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# API rate limits (portal.ratelimit; the limits themselves are tenant settings). Failed
+# authentication is limited per client IP across tenants.
+RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+RATE_LIMIT_AUTH_FAILURES_PER_IP = env.int("RATE_LIMIT_AUTH_FAILURES_PER_IP", default=300)
+RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS = env.int("RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS", default=60)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",

@@ -179,3 +179,24 @@ def active_sessions_count(*, tenant: Tenant) -> int | None:
     if "expires_at" in fields:
         qs = qs.filter(expires_at__gt=timezone.now())
     return qs.count()
+
+
+def account_roles(*, account: Account) -> list[str]:
+    """The account's role names (the roles section's contract selector)."""
+    from roles.selectors import account_role_names
+
+    return account_role_names(account=account)
+
+
+def account_active_sessions(*, account: Account) -> int | None:
+    """Live sessions (refresh-token families) of one account; None while no session model exists."""
+    model = _tokens_model("TokenFamily")
+    if model is None or "account" not in _field_names(model):
+        return None
+    qs = model.objects.filter(tenant=account.tenant_id, account=account)
+    fields = _field_names(model)
+    if "revoked_at" in fields:
+        qs = qs.filter(revoked_at__isnull=True)
+    if "expires_at" in fields:
+        qs = qs.filter(expires_at__gt=timezone.now())
+    return qs.count()

@@ -193,6 +193,8 @@ class AccountDetailView(AccountMixin, TemplateView):
             account=account,
             emails=list(account.emails.all()),
             timeline=selectors.account_timeline(tenant=tenant, uid=account.uid),
+            roles=selectors.account_roles(account=account),
+            active_sessions=selectors.account_active_sessions(account=account),
             actions=[
                 {"name": name, **spec}
                 for name, spec in ACCOUNT_ACTIONS.items()

@@ -13,6 +13,7 @@ from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNeg
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal import ratelimit
 from portal.audit import Actor
 from portal.lrapi import auth
 from portal.lrapi.errors import LRError
@@ -57,10 +58,16 @@ class LRAPIView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if self.auth_mode in ("apikey", "access_token"):
-            principal = auth.authenticate_api_key_only(request)
-        else:
-            principal = auth.authenticate_management(request)
+        try:
+            if self.auth_mode in ("apikey", "access_token"):
+                principal = auth.authenticate_api_key_only(request)
+            else:
+                principal = auth.authenticate_management(request)
+        except LRError as exc:
+            if exc.error_code in ratelimit.AUTH_FAILURE_CODES:
+                ratelimit.check_auth_failure(request)
+            raise
+        ratelimit.check_api_request(request, principal)
         if self.auth_mode == "access_token":
             from tokens.selectors import access_token_resolve
 

@@ -179,3 +179,16 @@ def test_unknown_account_or_action_is_404(world, make_staff, console_client):
     t, a = world["tenant"], world["account"]
     assert client.get(reverse("console:account_detail", args=[t.slug, "nope"])).status_code == 404
     assert client.get(reverse("console:account_action", args=[t.slug, a.uid, "explode"])).status_code == 404
+
+
+def test_not_found_inside_the_console_keeps_the_shell(world, make_staff, console_client):
+    client = console_client(make_staff("Agent", world["tenant"]))
+    response = client.get(reverse("console:account_detail", args=[world["tenant"].slug, "missing"]))
+    assert response.status_code == 404
+    assert b"ask an Admin for access" in response.content and b"Audit log" in response.content
+
+
+def test_tenant_switch_never_redirects_off_site(world, make_staff, console_client):
+    client = console_client(make_staff("Agent", world["tenant"]))
+    response = client.post(reverse("console:tenant_switch"), {"tenant": world["tenant"].pk, "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == reverse("console:dashboard")

@@ -148,3 +148,42 @@ def test_action_that_does_not_apply_changes_nothing(agent_client, tenant):
     assert b"This account is not locked." in response.content
     assert not AuditEvent.objects.filter(subject_uid=account.uid).exists()
     assert Account.objects.get(pk=account.pk).is_login_locked is False
+
+
+def test_htmx_history_restore_gets_the_whole_page(agent_client, tenant):
+    AccountFactory(tenant=tenant, first_name="Hana")
+    AccountFactory(tenant=tenant, first_name="Hana")
+    response = agent_client.get(reverse("console:account_search"), {"q": "Hana"},
+                                HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert b"<html" in response.content
+
+
+def test_search_and_account_page_query_counts_stay_flat(agent_client, tenant, django_assert_max_num_queries):
+    for i in range(40):
+        AccountFactory(tenant=tenant, first_name="Many", last_name=f"P{i}")
+    with django_assert_max_num_queries(14):
+        response = _search(agent_client, q="Many")
+    assert b"<strong>40</strong> accounts found" in response.content
+    account = AccountFactory(tenant=tenant)
+    with django_assert_max_num_queries(15):
+        assert agent_client.get(reverse("console:account_detail", args=[tenant.slug, account.uid])).status_code == 200
+
+
+def test_account_page_shows_roles_and_live_sessions(agent_client, tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from roles.models import AccountRole, Role
+    from tokens.models import TokenFamily
+
+    account = AccountFactory(tenant=tenant)
+    for name in ("editor", "billing"):
+        AccountRole.objects.create(tenant=tenant, account=account, role=Role.objects.create(tenant=tenant, name=name))
+    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=timezone.now() + timedelta(days=1))
+    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=timezone.now() + timedelta(days=1),
+                               revoked_at=timezone.now())
+    body = agent_client.get(reverse("console:account_detail", args=[tenant.slug, account.uid])).content.decode()
+    roles = body.split('id="account-roles">')[1].split("</dd>")[0]
+    assert roles.index("billing") < roles.index("editor")
+    assert 'id="account-sessions">1</dd>' in body

@@ -40,3 +40,22 @@ def test_bar_chart_geometry_scales_to_the_largest_value():
     assert tallest.height == 100 and tallest.y == 16
     assert chart.bars[1].height == 50 and chart.bars[0].height == 0
     assert chart.total == 15 and not chart.is_empty
+
+
+def test_deliveries_and_active_sessions_come_from_the_tokens_models(tenant, other_tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tokens.models import OutboxMessage, TokenFamily
+
+    for status in ("sent", "sent", "failed"):
+        OutboxMessage.objects.create(tenant=tenant, channel="email", template="t", recipient="a@example.com", status=status)
+    OutboxMessage.objects.create(tenant=other_tenant, channel="email", template="t", recipient="b@example.com", status="sent")
+    assert dict(selectors.deliveries_by_status(tenant=tenant)) == {"failed": 1, "sent": 2}
+    account = AccountFactory(tenant=tenant)
+    later = timezone.now() + timedelta(days=1)
+    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=later)
+    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=later, revoked_at=timezone.now())
+    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=timezone.now() - timedelta(seconds=1))
+    assert selectors.active_sessions_count(tenant=tenant) == 1

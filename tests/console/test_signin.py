@@ -167,3 +167,44 @@ def test_console_pages_send_a_strict_content_security_policy(make_staff, tenant,
     response = client.get(reverse("console:dashboard"))
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert b"<script>" not in response.content
+
+
+def test_repeated_wrong_passwords_pause_the_sign_in(make_staff, tenant):
+    from portal.console.signin import PASSWORD_FAILURE_LIMIT
+
+    user = make_staff("Agent", tenant)
+    client = Client()
+    for _ in range(PASSWORD_FAILURE_LIMIT):
+        client.post(reverse("console:login"), {"username": user.username, "password": "wrong"})
+    response = _password_step(client, user)  # even the right password waits now
+    assert response.status_code == 429
+    assert b"Too many failed attempts" in response.content
+    assert "console_pending_user" not in client.session
+
+
+def test_session_ends_at_its_maximum_age_however_active(make_staff, tenant, console_client, settings):
+    from portal.console.access import SIGNED_IN_AT_SESSION_KEY
+
+    settings.SESSION_COOKIE_AGE = 3600
+    client = console_client(make_staff("Agent", tenant))
+    session = client.session
+    session[SIGNED_IN_AT_SESSION_KEY] = int(time.time()) - 3601
+    session[LAST_SEEN_SESSION_KEY] = int(time.time())
+    session.save()
+    response = client.get(reverse("console:dashboard"))
+    assert response.status_code == 302
+    assert SESSION_KEY not in client.session
+
+
+def test_root_redirects_to_the_console():
+    response = Client().get("/")
+    assert response.status_code == 302 and response["Location"] == reverse("console:dashboard")
+
+
+def test_csrf_failure_page_says_what_to_do(make_staff, tenant, console_client):
+    client = console_client(make_staff("Agent", tenant))
+    client.handler.enforce_csrf_checks = True
+    response = client.post(reverse("console:logout"))
+    assert response.status_code == 403
+    assert b"This form has expired" in response.content
+    assert SESSION_KEY in client.session

@@ -133,7 +133,7 @@ def test_rotate_secret_shows_it_exactly_once(page, live_server, make_staff, shot
     new = ApiCredential.objects.filter(tenant=tenant).exclude(pk=old.pk).get()
     assert shown == new.raw_secret()
     shot(page, "11-secret-once")
-    page.get_by_role("link", name="I have stored it").click()
+    page.get_by_role("button", name="I have stored it").click()
     expect(page.get_by_role("heading", name="API secrets")).to_be_visible()
     assert shown not in page.content()
     expect(page.get_by_text(f"…{new.secret_hint}").first).to_be_visible()
@@ -155,3 +155,25 @@ def test_agent_neither_sees_nor_reaches_tenant_admin(page, live_server, make_sta
     shot(page, "12-forbidden")
     page.goto(f"{live_server.url}/console/tenants/{tenant.slug}/")
     expect(page.get_by_role("heading", name="You can't do this here")).to_be_visible()
+
+
+def test_unlock_with_a_reason_shows_in_the_timeline(page, live_server, make_staff, shot):
+    tenant = TenantFactory(name="Acme")
+    agent = make_staff("Agent", tenant)
+    locked = AccountFactory(tenant=tenant, first_name="Lou", last_name="Locked", email="lou@example.com",
+                            is_login_locked=True, login_locked_type="failed_login")
+    sign_in(page, live_server, agent)
+    page.get_by_role("link", name="Accounts").click()
+    page.get_by_label("Search accounts").fill("lou@example.com")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="Lou Locked")).to_be_visible()  # one hit opens the account
+    page.get_by_role("button", name="Unlock account…").click()
+    page.get_by_label("Reason").fill("Identity confirmed on a call")
+    page.get_by_role("button", name="Review…").click()
+    page.get_by_role("button", name="Yes, unlock account").click()
+    expect(page.get_by_text("Account unlocked.")).to_be_visible()
+    entry = page.locator("#timeline li", has_text="account.unlocked")
+    expect(entry.get_by_text("Reason: Identity confirmed on a call")).to_be_visible()
+    expect(page.get_by_role("button", name="Unlock account…")).to_have_count(0)
+    shot(page, "13-account-unlocked")
+    assert not Account.objects.get(pk=locked.pk).is_login_locked

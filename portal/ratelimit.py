@@ -1,0 +1,194 @@
+"""Request rate limits: per tenant, per credential, per client IP, and per account for
+sensitive operations.
+
+Each limit is a counter in a window anchored at its first hit: the window ends
+`window_seconds` after the first counted request and the next request starts a new one.
+With a Redis cache (REDIS_URL) one Lua script increments the counter, sets its expiry
+and reads the remaining time atomically, so every worker process shares one count.
+Otherwise the Django cache's `add`/`incr` (atomic under its lock in one process) count.
+
+When the cache cannot be reached the limits fail open: requests are still served, a
+warning is logged, and the cache is not tried again for a few seconds so that an outage
+does not slow every request down.
+"""
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from portal.lrapi.errors import LRError
+
+logger = logging.getLogger("portal.ratelimit")
+
+# Operations that services and views limit per account (tenant settings hold the limits).
+SENSITIVE_OPERATIONS = ("signin", "otp_verify", "token_send", "reauth")
+
+_LUA_HIT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+
+_breaker_lock = threading.Lock()
+_cache_down_until = 0.0
+
+
+@dataclass(frozen=True)
+class Hit:
+    count: int
+    retry_after: int  # whole seconds until the window ends (at least 1)
+
+
+def _enabled() -> bool:
+    return getattr(settings, "RATE_LIMITS_ENABLED", True)
+
+
+def _cache_key(tenant, scope: str, key: str) -> str:
+    digest = hashlib.sha256(str(key).encode()).hexdigest()[:32]
+    tenant_part = getattr(tenant, "pk", tenant) if tenant is not None else "-"
+    return f"rl:{tenant_part}:{scope}:{digest}"
+
+
+def _redis_client(raw_key: str):
+    """The cache's Redis client, when the default cache is Django's RedisCache."""
+    backend = getattr(cache, "_cache", None)
+    if backend is None or not hasattr(backend, "get_client"):
+        return None, None
+    return backend.get_client(raw_key, write=True), cache.make_and_validate_key(raw_key)
+
+
+def _hit_redis(client, full_key: str, window_seconds: int) -> Hit:
+    count, ttl_ms = client.eval(_LUA_HIT, 1, full_key, int(window_seconds * 1000))
+    return Hit(count=int(count), retry_after=max(1, math.ceil(int(ttl_ms) / 1000)))
+
+
+def _hit_cache(raw_key: str, window_seconds: int) -> Hit:
+    now = time.time()
+    started_key = raw_key + ":t"
+    for _ in range(3):
+        cache.add(started_key, now, timeout=window_seconds)
+        cache.add(raw_key, 0, timeout=window_seconds)
+        try:
+            count = cache.incr(raw_key)
+        except ValueError:  # the window expired between add and incr
+            continue
+        started = cache.get(started_key) or now
+        return Hit(count=count, retry_after=max(1, math.ceil(started + window_seconds - now)))
+    return Hit(count=1, retry_after=window_seconds)
+
+
+def _record_cache_failure(exc: Exception) -> None:
+    global _cache_down_until
+    with _breaker_lock:
+        _cache_down_until = time.monotonic() + getattr(settings, "RATE_LIMIT_CACHE_RETRY_SECONDS", 5)
+    logger.warning("rate limits not enforced: cache unavailable (%s)", type(exc).__name__)
+
+
+def hit(*, tenant, scope: str, key: str, window_seconds: int) -> Hit | None:
+    """Count one request against (tenant, scope, key); None when the cache is unavailable."""
+    if time.monotonic() < _cache_down_until:
+        return None
+    raw_key = _cache_key(tenant, scope, key)
+    try:
+        client, full_key = _redis_client(raw_key)
+        if client is not None:
+            return _hit_redis(client, full_key, window_seconds)
+        return _hit_cache(raw_key, window_seconds)
+    except Exception as exc:  # fail open: an unreachable cache must not stop the API
+        _record_cache_failure(exc)
+        return None
+
+
+def too_many(retry_after: int) -> LRError:
+    return LRError(429, headers={"Retry-After": str(int(retry_after))})
+
+
+def rate_limit_hit(*, tenant, scope: str, key, limit: int, window_seconds: int) -> None:
+    """Count one attempt and raise LRError 429 (with Retry-After) once `limit` attempts
+    were made within `window_seconds`. A limit of 0 or less disables the check."""
+    if not _enabled() or limit is None or int(limit) <= 0 or key in (None, ""):
+        return
+    result = hit(tenant=tenant, scope=scope, key=str(key), window_seconds=max(1, int(window_seconds)))
+    if result is not None and result.count > int(limit):
+        raise too_many(result.retry_after)
+
+
+def sensitive_operation_hit(*, tenant, operation: str, key) -> None:
+    """Per-account limit of a sensitive operation (sign-in, OTP verify, token send,
+    reauthentication), configured by the tenant settings `rate_limit_<operation>` and
+    `rate_limit_sensitive_window_seconds`. `key` names the account (uid, email or phone)."""
+    if operation not in SENSITIVE_OPERATIONS:
+        raise ValueError(f"unknown sensitive operation {operation!r}")
+    rate_limit_hit(
+        tenant=tenant,
+        scope=f"op:{operation}",
+        key=str(key).strip().lower(),
+        limit=int(tenant.setting(f"rate_limit_{operation}")),
+        window_seconds=int(tenant.setting("rate_limit_sensitive_window_seconds")),
+    )
+
+
+def check_api_request(request, principal) -> None:
+    """The per-tenant, per-credential and per-IP limits of an authenticated API request.
+    Every applicable counter counts the request; the longest wait is reported."""
+    if not _enabled():
+        return
+    from portal.middleware import client_ip
+
+    tenant = principal.tenant
+    window = max(1, int(tenant.setting("rate_limit_window_seconds")))
+    checks = [("tenant", "all", tenant.setting("rate_limit_per_tenant"))]
+    credential = getattr(principal, "credential", None)
+    if credential is not None:
+        checks.append(("credential", credential.pk, tenant.setting("rate_limit_per_credential")))
+    ip = client_ip(request)
+    if ip:
+        checks.append(("ip", ip, tenant.setting("rate_limit_per_ip")))
+    waits = []
+    for scope, key, limit in checks:
+        if limit is None or int(limit) <= 0:
+            continue
+        result = hit(tenant=tenant, scope=scope, key=str(key), window_seconds=window)
+        if result is not None and result.count > int(limit):
+            waits.append(result.retry_after)
+    if waits:
+        raise too_many(max(waits))
+
+
+def check_auth_failure(request) -> None:
+    """Failed authentication (wrong secret or signature) counted per client IP across
+    tenants, so secrets cannot be guessed at request speed."""
+    if not _enabled():
+        return
+    from portal.middleware import client_ip
+
+    ip = client_ip(request)
+    rate_limit_hit(
+        tenant=None,
+        scope="auth-failure",
+        key=ip or "",
+        limit=getattr(settings, "RATE_LIMIT_AUTH_FAILURES_PER_IP", 300),
+        window_seconds=getattr(settings, "RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS", 60),
+    )
+
+
+def reset() -> None:
+    """Forget a recorded cache outage (the next request tries the cache again)."""
+    global _cache_down_until
+    with _breaker_lock:
+        _cache_down_until = 0.0
+
+
+# Authentication failures that count towards the per-IP failure limit: wrong or malformed
+# secret, bad signature, unknown key.
+AUTH_FAILURE_CODES = frozenset({901, 902, 921, 1208})
