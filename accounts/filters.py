@@ -24,7 +24,7 @@ class AccountFilter(django_filters.FilterSet):
     email = django_filters.CharFilter(method="filter_email", help_text="An email of the account (any case).")
     phone = django_filters.CharFilter(method="filter_phone", help_text="The phone id (E.164; a space is read as '+').")
     username = django_filters.CharFilter(method="filter_username", help_text="The username (any case).")
-    uid = django_filters.CharFilter(field_name="uid", help_text="The UID.")
+    uid = django_filters.CharFilter(method="filter_uid", help_text="The UID.")
     blocked = django_filters.BooleanFilter(method="filter_blocked", help_text="true: blocked accounts only.")
     locked = django_filters.BooleanFilter(field_name="is_login_locked", help_text="true: login-locked accounts only.")
     verified = django_filters.BooleanFilter(field_name="email_verified", help_text="Email verified or not.")
@@ -36,8 +36,12 @@ class AccountFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, data=None, queryset=None, *, tenant=None, **kwargs):
+        """`tenant` scopes the identifier look-ups; without it they run on `queryset`."""
         self.tenant = tenant
         super().__init__(data, queryset=queryset, **kwargs)
+
+    def _accounts(self) -> QuerySet:
+        return Account.objects.filter(tenant=self.tenant) if self.tenant is not None else self.queryset
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = value.strip().lower()
@@ -47,12 +51,12 @@ class AccountFilter(django_filters.FilterSet):
 
     def filter_email(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip().replace(" ", "+").lower()
-        ids = (
-            AccountEmail.objects.annotate(v=Lower("value"))
-            .filter(tenant=self.tenant, v=value)
-            .values_list("account_id", flat=True)
-        )
-        return queryset.filter(pk__in=list(ids))
+        emails = AccountEmail.objects.annotate(v=Lower("value")).filter(v=value)
+        if self.tenant is not None:
+            emails = emails.filter(tenant=self.tenant)
+        else:
+            emails = emails.filter(account__in=self.queryset)
+        return queryset.filter(pk__in=list(emails.values_list("account_id", flat=True)[:2]))
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         from accounts.profile_fields import clean_phone
@@ -61,10 +65,20 @@ class AccountFilter(django_filters.FilterSet):
             phone = clean_phone(value.replace(" ", "+"))
         except LRError:
             return queryset.none()
-        return queryset.filter(phone_id=phone)
+        return self._one_of(queryset, self._accounts().filter(phone_id=phone))
 
     def filter_username(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.annotate(username_lower=Lower("username")).filter(username_lower=value.strip().lower())
+        matches = self._accounts().annotate(u=Lower("username")).filter(u=value.strip().lower())
+        return self._one_of(queryset, matches)
+
+    def filter_uid(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return self._one_of(queryset, self._accounts().filter(uid=value.strip()))
+
+    @staticmethod
+    def _one_of(queryset: QuerySet, matches: QuerySet) -> QuerySet:
+        """Unique identifiers match at most one account: find it through its unique index
+        first, so the newest-first page query is a primary-key lookup, not a long scan."""
+        return queryset.filter(pk__in=list(matches.values_list("pk", flat=True)[:2]))
 
     def filter_blocked(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:

@@ -68,6 +68,14 @@ class Account(models.Model):
         ]
         indexes = [
             models.Index(fields=["tenant", "created"]),
+            # Newest-first listing and the rare states the console filters on.
+            models.Index(fields=["tenant", "-id"], name="account_tenant_newest"),
+            models.Index(
+                fields=["tenant", "-id"], name="account_tenant_blocked", condition=models.Q(is_active=False)
+            ),
+            models.Index(
+                fields=["tenant", "-id"], name="account_tenant_locked", condition=models.Q(is_login_locked=True)
+            ),
             models.Index(fields=["tenant", "provider_id"], name="account_tenant_provider_id"),
             models.Index("tenant", Lower("last_name"), name="account_tenant_last_name_lower"),
         ]

@@ -7,6 +7,7 @@ canonical LoginRadius spelling. Validation raises the LoginRadius code of the fi
 or 1134 with `Errors[]` naming every field that is wrong.
 """
 
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -93,6 +94,8 @@ WRITABLE_SET = frozenset(WRITABLE)
 CUSTOM_UID_RE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 USERNAME_RE = re.compile(r"^[^\s<>\"']{1,100}$")
 _email_validator = EmailValidator()
+EMAIL_MAX_LENGTH = 254
+EMAIL_TYPE_MAX_LENGTH = 40
 
 
 class Problems:
@@ -109,10 +112,41 @@ class Problems:
             raise field_errors(self.errors)
 
 
+MAX_DEPTH = 8
+
+
+def unstorable(value: Any, depth: int = 0) -> str | None:
+    """Why a JSON value cannot be stored as given (a NUL character, which databases refuse
+    in text; NaN or Infinity, which JSON columns refuse; nesting deeper than MAX_DEPTH),
+    or None."""
+    if isinstance(value, str):
+        return "contains a NUL character" if "\x00" in value else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "contains NaN or Infinity"
+    if isinstance(value, dict | list):
+        if depth >= MAX_DEPTH:
+            return f"is nested deeper than {MAX_DEPTH} levels"
+        items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+        for key, item in items:
+            problem = (unstorable(key, depth) if key is not None else None) or unstorable(item, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
+def reject_nul(value: Any, field: str) -> None:
+    problem = unstorable(value)
+    if problem:
+        raise LRError(1134, errors=[{"FieldName": field, "ErrorMessage": f"The {field} field {problem}."}])
+
+
 def canonicalise(body: Any, problems: Problems) -> dict[str, Any]:
     """The body with canonical key names; unknown keys are reported, read-only ones dropped."""
     if not isinstance(body, dict):
         raise LRError(1134, errors=[{"FieldName": "", "ErrorMessage": "The body must be a JSON object."}])
+    for key, value in body.items():
+        reject_nul(key, "")
+        reject_nul(value, str(key))
     result: dict[str, Any] = {}
     for key, value in body.items():
         canonical = KNOWN.get(str(key).lower())
@@ -135,6 +169,8 @@ def clean_email(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise LRError(1038)
     email = value.strip()
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise LRError(1038)
     try:
         _email_validator(email)
     except ValidationError as exc:
@@ -213,6 +249,7 @@ def clean_email_items(value: Any, *, allow_delete: bool) -> list[dict[str, Any]]
     """`Email[]` items as `{"Type", "Value", "op"?}`; 1201/1202/1203/1038 as LoginRadius has them."""
     if not isinstance(value, list):
         raise LRError(1134, errors=[{"FieldName": "Email", "ErrorMessage": "The Email field must be a list of {Type, Value}."}])
+    reject_nul(value, "Email")
     items, seen_values, seen_primary = [], set(), 0
     for raw in value:
         item = lower_keys(raw)
@@ -225,6 +262,8 @@ def clean_email_items(value: Any, *, allow_delete: bool) -> list[dict[str, Any]]
         email_type = item.get("type")
         if not isinstance(email_type, str) or not email_type.strip():
             raise LRError(1201)
+        if len(email_type.strip()) > EMAIL_TYPE_MAX_LENGTH:
+            raise LRError(1134, errors=[{"FieldName": "Email", "ErrorMessage": f"An email Type may be at most {EMAIL_TYPE_MAX_LENGTH} characters."}])
         email = clean_email(item.get("value"))
         if email.lower() in seen_values:
             raise LRError(1202)

@@ -32,6 +32,8 @@ def account_get(*, tenant: Tenant, uid: str | None, for_profile: bool = False) -
     """The account with this UID in this tenant, or LoginRadius 938 (908 without a UID)."""
     if not uid or not str(uid).strip():
         raise required("uid")
+    if "\x00" in str(uid):
+        raise LRError(938)
     qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
     account = qs.filter(uid=str(uid).strip()).first()
     if account is None:
@@ -57,6 +59,8 @@ def account_get_by_email(*, tenant: Tenant, email: str | None, for_profile: bool
 def account_get_by_username(*, tenant: Tenant, username: str | None, for_profile: bool = False) -> Account:
     if not username or not username.strip():
         raise required("username")
+    if "\x00" in username:
+        raise LRError(938)
     qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
     account = (
         qs.annotate(username_lower=Lower("username"))
@@ -95,7 +99,7 @@ def account_get_by_query(*, tenant: Tenant, q: str | None, for_profile: bool = F
         return account_get(tenant=tenant, uid=value, for_profile=for_profile)
     if key == "id":
         qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
-        account = qs.filter(provider_id=value).first() if value else None
+        account = qs.filter(provider_id=value).first() if value and "\x00" not in value else None
         if account is None:
             raise LRError(938)
         return account

@@ -86,9 +86,15 @@ def _search_text(account: Account, emails: list[str]) -> str:
     return "|".join(p for p in parts if p).lower()
 
 
-def _refresh_search_text(account: Account, emails: list[str] | None = None) -> None:
+def search_text_refresh(*, account: Account, emails: list[str] | None = None) -> None:
+    """Recompute the derived search column (names, identifiers, emails). Every service here
+    keeps it current; accounts written another way (fixtures, imports) call this."""
     account.search_text = _search_text(account, _email_values(account) if emails is None else emails)
     Account.objects.filter(pk=account.pk).update(search_text=account.search_text)
+
+
+def _refresh_search_text(account: Account, emails: list[str] | None = None) -> None:
+    search_text_refresh(account=account, emails=emails)
 
 
 def snapshot(account: Account, emails: list[AccountEmail] | None = None) -> dict[str, Any]:
@@ -413,7 +419,9 @@ def _upsert_email_rows(*, tenant: Tenant, account: Account, items: list[dict[str
             by_value[value.lower()] = row
         elif row.value != value:
             by_value.pop(row.value.lower(), None)
-            row.value, row.verified = value, False
+            if row.value.lower() != value.lower():
+                row.verified = False  # another address; a new spelling of the same one stays verified
+            row.value = value
             row.save(update_fields=["value", "verified"])
             by_value[value.lower()] = row
     result = sorted(by_type.values(), key=lambda r: r.pk)
@@ -895,11 +903,12 @@ def _clean_identity_emails(emails: Any) -> list[dict[str, str]]:
         return []
     if not isinstance(emails, list):
         raise LRError(1134, errors=[{"FieldName": "emails", "ErrorMessage": "emails must be a list."}])
+    pf.reject_nul(emails, "emails")
     result = []
     for item in emails:
         if isinstance(item, dict):
             body = pf.lower_keys(item)
-            result.append({"Type": str(body.get("type") or "Primary"), "Value": pf.clean_email(body.get("value"))})
+            result.append({"Type": str(body.get("type") or "Primary")[: pf.EMAIL_TYPE_MAX_LENGTH], "Value": pf.clean_email(body.get("value"))})
         else:
             result.append({"Type": "Primary", "Value": pf.clean_email(item)})
     return result
@@ -911,6 +920,8 @@ def _clean_provider(provider: Any, provider_id: Any) -> tuple[str, str]:
     if not isinstance(provider_id, str | int) or isinstance(provider_id, bool) or not str(provider_id).strip():
         raise required("providerid")
     provider, provider_id = provider.strip().lower(), str(provider_id).strip()
+    pf.reject_nul(provider, "provider")
+    pf.reject_nul(provider_id, "providerid")
     if len(provider) > 50 or len(provider_id) > 255:
         raise LRError(1134, errors=[{"FieldName": "provider", "ErrorMessage": "provider or provider id is too long."}])
     return provider, provider_id
@@ -932,6 +943,7 @@ def account_identity_link(
     provider, provider_id = _clean_provider(provider, provider_id)
     if profile is not None and not isinstance(profile, dict):
         raise LRError(1134, errors=[{"FieldName": "profile", "ErrorMessage": "profile must be an object."}])
+    pf.reject_nul(profile, "profile")
     email_items = _clean_identity_emails(emails)
     with transaction.atomic():
         existing = AccountIdentity.objects.filter(tenant=tenant, provider=provider, provider_id=provider_id).first()

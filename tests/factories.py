@@ -46,7 +46,11 @@ class AccountFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def email(obj, create, extracted, **kwargs):
         """AccountFactory(email="a@b.com") adds a primary email; email=False adds none."""
-        if extracted is False or not create:
+        if not create:
             return
-        value = extracted or f"{obj.uid[:12]}@example.com"
-        AccountEmail.objects.create(tenant=obj.tenant, account=obj, type="Primary", value=value)
+        if extracted is not False:
+            value = extracted or f"{obj.uid[:12]}@example.com"
+            AccountEmail.objects.create(tenant=obj.tenant, account=obj, type="Primary", value=value)
+        from accounts.services import search_text_refresh
+
+        search_text_refresh(account=obj)  # the search column services keep current

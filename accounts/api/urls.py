@@ -21,6 +21,7 @@ urlpatterns = [
     lr_path(f"{A}/<str:uid>/privacypolicy/history", v.AccountPrivacyPolicyHistoryView.as_view(), name="account_privacy_policy_history"),
     lr_path(f"{A}/<str:uid>/consent/logs", v.AccountConsentLogsView.as_view(), name="account_consent_logs"),
     lr_path("identity/v2/auth/socialidentity", v.SocialIdentityUnlinkView.as_view(), name="social_identity"),
+    lr_path("identity/v2/auth/privacypolicy/history", v.AuthPrivacyPolicyHistoryView.as_view(), name="auth_privacy_policy_history"),
     lr_path("api/v1/accounts", v.AccountSearchView.as_view(), name="account_search"),
     lr_path("api/v1/accounts/<str:uid>/identities", v.AccountIdentityLinkView.as_view(), name="account_identity_link"),
     lr_path(

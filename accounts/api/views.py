@@ -287,6 +287,20 @@ class SocialIdentityUnlinkView(LRAPIView):
         return self.respond({"IsDeleted": True}, project=False)
 
 
+class AuthPrivacyPolicyHistoryView(LRAPIView):
+    """Token side: the signed-in account's privacy-policy acceptances."""
+
+    section = "accounts"
+    auth_mode = "access_token"
+
+    @extend_schema(
+        tags=["Authentication"], operation_id="authPrivacyPolicyHistory", summary="My privacy policy acceptances",
+        parameters=[s.query("access_token", "Access token (or Authorization: Bearer).")], responses=s.PRIVACY_HISTORY,
+    )
+    def get(self, request):
+        return self.respond(selectors.privacy_policy_history(tenant=self.tenant, account=self.account))
+
+
 # ---------------------------------------------------------------- native API
 
 

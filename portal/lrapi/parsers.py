@@ -21,5 +21,5 @@ class LenientJSONParser(BaseParser):
             return {}
         try:
             return json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise LRError(MALFORMED_BODY_CODE.get(method, 1090)) from exc

@@ -168,3 +168,18 @@ def test_raw_json_unicode_body(lr):
         HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
     )
     assert response.json()["BodyFirstName"] == "Åse"
+
+
+
+@pytest.mark.urls(PROBE_URLS)
+def test_deeply_nested_body_is_a_malformed_body_not_a_server_error(lr):
+    depth = 100_000
+    body = "[" * depth + "]" * depth
+    response = lr.client.post(
+        f"/api/v1/_probe/echo?apikey={lr.credential.tenant.api_key}",
+        data=body,
+        content_type="application/json",
+        HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
+    )
+    assert response.status_code == 400
+    assert response.json()["ErrorCode"] == 965
