@@ -14,5 +14,8 @@ audit.register(
         "reauth_token.issued": "A reauthentication token was issued",
         "passkey.registered": "A passkey was registered",
         "passkey.deleted": "A passkey was removed",
+        "push_device.registered": "A device was registered for push approval",
+        "duo.configured": "The tenant's Duo configuration changed",
+        "duo.enrolled": "The account completed a Duo prompt for the first time",
     }
 )

@@ -174,7 +174,8 @@ class PushDevice(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="push_devices")
-    device_token_encrypted = models.TextField()
+    device_token_encrypted = models.TextField()  # the notifier's address for the device
+    device_secret_hash = models.CharField(max_length=64, blank=True)  # the device proves itself with it
     name = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -192,3 +193,72 @@ class DuoEnrollment(models.Model):
 
     def __str__(self) -> str:
         return f"duoenrollment:{self.pk}"
+
+
+class PasskeyChallenge(models.Model):
+    """A WebAuthn challenge handed out once; usable by one ceremony before it expires."""
+
+    PURPOSE_REGISTER = "register"
+    PURPOSE_LOGIN = "login"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=20)
+    challenge = models.CharField(max_length=128, unique=True)  # base64url
+    identifier = models.CharField(max_length=254, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"passkeychallenge:{self.pk}"
+
+
+class PushChallenge(models.Model):
+    """A sign-in waiting for the account's device to approve or deny it."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(PushDevice, on_delete=models.CASCADE, related_name="challenges")
+    login = models.ForeignKey(SecondFactorToken, on_delete=models.CASCADE, related_name="+")
+    public_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, default=PENDING)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"pushchallenge:{self.pk}"
+
+
+class DuoConfig(models.Model):
+    """A tenant's Duo Universal Prompt application; when enabled every sign-in needs Duo."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="duo_config")
+    client_id = models.CharField(max_length=20)
+    client_secret_encrypted = models.TextField()
+    api_host = models.CharField(max_length=255)
+    # PEM bundle trusted for api_host instead of Duo's pinned CAs (a private Duo proxy).
+    ca_bundle = models.TextField(blank=True)
+    enabled = models.BooleanField(default=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"duo:{self.tenant_id}"
+
+
+class DuoState(models.Model):
+    """The `state` of one Duo prompt, tying Duo's redirect back to a pending sign-in."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    login = models.ForeignKey(SecondFactorToken, on_delete=models.CASCADE, related_name="+")
+    state_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"duostate:{self.pk}"

@@ -59,7 +59,35 @@ def second_factor_challenge_json(*, account: Account, state: dict, token: str, e
         "IsOTPAuthenticatorVerified": state["sms"],
         "IsEmailOtpAuthenticatorVerified": state["email"],
         "IsSecurityQuestionAuthenticatorVerified": state["securityquestion"],
+        "IsPushAuthenticatorVerified": state["push"],
+        "IsDuoAuthenticatorVerified": state["duo"],
         "OTPPhoneNo": _mask_phone(factors["sms"]) if "sms" in factors else None,
         "OTPStatus": None,
         "Email": [_mask_email(factors["email"])] if "email" in factors else [],
     }
+
+
+def passkey_list_json(*, account: Account) -> list[dict]:
+    from security.models import PasskeyCredential
+
+    return [
+        {
+            "Id": row.credential_id,
+            "Authenticator": row.authenticator,
+            "Identifier": row.identifier,
+            "CreatedAt": row.created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        }
+        for row in PasskeyCredential.objects.filter(account=account).order_by("created", "pk")
+    ]
+
+
+def account_for_identifier(*, tenant: Tenant, identifier: str) -> Account | None:
+    """The account an identifier names: an email if it has "@", a phone if it starts with
+    "+", a username otherwise."""
+    identifier = identifier.strip()
+    kind = "email" if "@" in identifier else "phone" if identifier.startswith("+") else "username"
+    return account_for_login(tenant=tenant, kind=kind, login_id=identifier)
+
+
+def account_emails(*, account: Account) -> list[str]:
+    return [row.value for row in account.emails.all()]

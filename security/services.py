@@ -27,11 +27,15 @@ from portal.lrapi.errors import LRError
 from portal.models import Tenant
 from security.models import (
     BackupCode,
+    DuoConfig,
     DuoEnrollment,
+    DuoState,
     LoginFailureCounter,
     OtpCode,
     OtpFactor,
+    PasskeyChallenge,
     PasskeyCredential,
+    PushChallenge,
     PushDevice,
     SecondFactorToken,
     SecurityAnswer,
@@ -130,11 +134,12 @@ def totp_provisioning_uri(*, tenant: Tenant, account: Account, secret_b32: str) 
 
 
 @transaction.atomic
-def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str:
-    """Start (or restart) an authenticator enrollment; the seed is shown once, stored encrypted."""
+def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str | None:
+    """Start (or restart) an authenticator enrollment; the seed is shown until confirmed and
+    stored encrypted. A confirmed authenticator is never shown again (None)."""
     existing = TotpFactor.objects.select_for_update().filter(account=account).first()
     if existing is not None and existing.confirmed:
-        return decrypt(existing.secret_encrypted)
+        return None
     secret = pyotp.random_base32()
     if existing is None:
         TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt(secret))
@@ -357,7 +362,9 @@ def account_mfa_state(*, account: Account) -> dict[str, bool]:
 
 def account_has_mfa(*, account: Account) -> bool:
     state = account_mfa_state(account=account)
-    return any(state[name] for name in ("totp", "sms", "email", "securityquestion"))
+    if any(state[name] for name in ("totp", "sms", "email", "securityquestion", "push")):
+        return True
+    return duo_required(tenant=account.tenant)
 
 
 def _factor_rows(account: Account, factor: str):
@@ -468,6 +475,21 @@ def reauth_password(*, tenant: Tenant, account: Account, password: str) -> Issue
     return reauth_token_issue(tenant=tenant, account=account, method="password")
 
 
+def reauth_pin(*, tenant: Tenant, account: Account, pin: str) -> IssuedToken:
+    """Reauthenticate with the account's PIN (accounts keep its hash with the other secrets)."""
+
+    def check() -> bool:
+        stored = (account.secret_hashes or {}).get("pin")
+        if not stored:
+            check_password(pin, _dummy_hash())
+            return False
+        return check_password(pin, stored)
+
+    if not _verify(account=account, verifier="pin_reauth", check=check):
+        raise LRError(966)
+    return reauth_token_issue(tenant=tenant, account=account, method="pin")
+
+
 # --------------------------------------------------------------------------- sign-in and lockout
 
 _DUMMY_HASH: dict[str, str] = {}
@@ -517,6 +539,8 @@ def _login_failure_record(*, tenant: Tenant, account: Account) -> None:
             pass
         counter = LoginFailureCounter.objects.select_for_update().get(account=account)
         now = timezone.now()
+        if _lock_active(Account.objects.get(pk=account.pk), now):
+            return  # locked meanwhile by a parallel attempt: attempts during a lock do not count
         count = counter.failure_count + 1
         threshold = int(tenant.setting("lockout_threshold"))
         if threshold > 0 and count >= threshold:
@@ -598,3 +622,359 @@ def session_for(*, tenant: Tenant, account: Account, reason: str):
         if account_login_record is not None:
             account_login_record(tenant=tenant, account=account)
         return session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid), reason=reason)
+
+
+# --------------------------------------------------------------------------- passkeys (WebAuthn)
+
+PASSKEY_CHALLENGE_SECONDS = 300
+
+
+def passkey_relying_party() -> tuple[str, str]:
+    """(RP ID, origin) from PUBLIC_BASE_URL: the host the browser sees."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    parts = urlsplit(settings.PUBLIC_BASE_URL)
+    return parts.hostname or "localhost", f"{parts.scheme}://{parts.netloc}"
+
+
+def _passkey_error(message: str) -> LRError:
+    return LRError(1134, errors=[{"FieldName": "PasskeyCredential", "ErrorMessage": message}])
+
+
+def _passkey_challenge_new(*, tenant: Tenant, account: Account, purpose: str, identifier: str = "") -> bytes:
+    from webauthn.helpers import bytes_to_base64url, generate_challenge
+
+    challenge = generate_challenge()
+    PasskeyChallenge.objects.create(
+        tenant=tenant, account=account, purpose=purpose, challenge=bytes_to_base64url(challenge),
+        identifier=identifier, expires_at=timezone.now() + timedelta(seconds=PASSKEY_CHALLENGE_SECONDS),
+    )
+    return challenge
+
+
+def _passkey_challenge_take(*, account: Account, purpose: str, credential: dict) -> PasskeyChallenge:
+    """Spend the challenge the client signed; a challenge works for one ceremony only."""
+    import json
+
+    from webauthn.helpers import base64url_to_bytes
+
+    try:
+        client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
+        challenge = str(client_data["challenge"])
+    except (KeyError, TypeError, ValueError):
+        raise _passkey_error("The credential is malformed.") from None
+    row = PasskeyChallenge.objects.filter(
+        account=account, purpose=purpose, challenge=challenge, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).first()
+    if row is None or not PasskeyChallenge.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
+        raise _passkey_error("The challenge is unknown, used or expired.")
+    return row
+
+
+def passkey_registration_begin(*, tenant: Tenant, account: Account, identifier: str = "") -> dict:
+    """Creation options for a new passkey of the account (excluding the ones it has)."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+    )
+
+    rp_id, _ = passkey_relying_party()
+    challenge = _passkey_challenge_new(tenant=tenant, account=account, purpose=PasskeyChallenge.PURPOSE_REGISTER, identifier=identifier)
+    options = generate_registration_options(
+        rp_id=rp_id, rp_name=tenant.name, user_id=account.uid.encode(), user_name=identifier or account.uid,
+        challenge=challenge, timeout=PASSKEY_CHALLENGE_SECONDS * 1000,
+        authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.PREFERRED),
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(c))
+            for c in PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)
+        ],
+    )
+    import json
+
+    return json.loads(options_to_json(options))
+
+
+def passkey_register(*, tenant: Tenant, actor: Actor, account: Account, credential: dict) -> PasskeyCredential:
+    """Verify an attestation against the challenge handed out and keep the credential.
+    A credential id already registered in the tenant is refused."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    rp_id, origin = passkey_relying_party()
+    with transaction.atomic():
+        challenge = _passkey_challenge_take(account=account, purpose=PasskeyChallenge.PURPOSE_REGISTER, credential=credential)
+    try:
+        verified = verify_registration_response(
+            credential=credential, expected_challenge=base64url_to_bytes(challenge.challenge),
+            expected_rp_id=rp_id, expected_origin=origin,
+        )
+    except (WebAuthnException, KeyError, TypeError, ValueError) as exc:
+        raise _passkey_error(f"The attestation is not valid: {exc}") from None
+    credential_id = bytes_to_base64url(verified.credential_id)
+    try:
+        with transaction.atomic():
+            row = PasskeyCredential.objects.create(
+                tenant=tenant, account=account, credential_id=credential_id,
+                public_key=bytes_to_base64url(verified.credential_public_key), sign_count=verified.sign_count,
+                aaguid=verified.aaguid, authenticator=verified.aaguid if verified.aaguid.strip("0-") else "Passkey",
+                identifier=challenge.identifier or account.uid,
+            )
+            audit.record(
+                tenant=tenant, actor=actor, action="passkey.registered", subject_uid=account.uid,
+                changes={"passkey": [None, row.pk], "aaguid": [None, verified.aaguid]},
+            )
+    except IntegrityError:
+        raise _passkey_error("This passkey is already registered.") from None
+    return row
+
+
+def passkey_authentication_begin(*, tenant: Tenant, account: Account) -> dict:
+    import json
+
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+    rp_id, _ = passkey_relying_party()
+    challenge = _passkey_challenge_new(tenant=tenant, account=account, purpose=PasskeyChallenge.PURPOSE_LOGIN)
+    options = generate_authentication_options(
+        rp_id=rp_id, challenge=challenge, timeout=PASSKEY_CHALLENGE_SECONDS * 1000,
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(c))
+            for c in PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)
+        ],
+    )
+    return json.loads(options_to_json(options))
+
+
+def passkey_authenticate(*, account: Account, credential: dict) -> PasskeyCredential:
+    """Verify an assertion of one of the account's passkeys; the sign count must grow (when
+    the authenticator counts) and is stored under a row lock, so a cloned key is caught."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    rp_id, origin = passkey_relying_party()
+    with transaction.atomic():
+        challenge = _passkey_challenge_take(account=account, purpose=PasskeyChallenge.PURPOSE_LOGIN, credential=credential)
+    credential_id = credential.get("id") if isinstance(credential, dict) else None
+    with transaction.atomic():
+        row = PasskeyCredential.objects.select_for_update().filter(account=account, credential_id=credential_id).first()
+        if row is None:
+            raise _passkey_error("This passkey is not registered for the account.")
+        try:
+            verified = verify_authentication_response(
+                credential=credential, expected_challenge=base64url_to_bytes(challenge.challenge),
+                expected_rp_id=rp_id, expected_origin=origin,
+                credential_public_key=base64url_to_bytes(row.public_key), credential_current_sign_count=row.sign_count,
+            )
+        except (WebAuthnException, KeyError, TypeError, ValueError) as exc:
+            raise _passkey_error(f"The assertion is not valid: {exc}") from None
+        PasskeyCredential.objects.filter(pk=row.pk).update(sign_count=verified.new_sign_count)
+        row.sign_count = verified.new_sign_count
+    return row
+
+
+@transaction.atomic
+def passkey_delete(*, tenant: Tenant, actor: Actor, account: Account, passkey_id: str) -> None:
+    """Remove one passkey (its `Id` in the list is the credential id)."""
+    row = PasskeyCredential.objects.filter(account=account, credential_id=passkey_id).first()
+    if row is None:
+        raise LRError(1134, errors=[{"FieldName": "passkeyId", "ErrorMessage": "No such passkey for this account."}])
+    row.delete()
+    audit.record(tenant=tenant, actor=actor, action="passkey.deleted", subject_uid=account.uid, changes={"passkey": [row.credential_id[:16], None]})
+
+
+def passkey_decoy_options() -> dict:
+    """Request options for an identifier that names no account: they look like real ones."""
+    import json
+
+    from webauthn import generate_authentication_options, options_to_json
+
+    rp_id, _ = passkey_relying_party()
+    return json.loads(options_to_json(generate_authentication_options(rp_id=rp_id, timeout=PASSKEY_CHALLENGE_SECONDS * 1000)))
+
+
+def passkey_login(*, tenant: Tenant, account: Account, credential: dict) -> PasskeyCredential:
+    """A passkey sign-in: a locked or blocked account is refused after verification."""
+    row = passkey_authenticate(account=account, credential=credential)
+    account.refresh_from_db()
+    if _lock_active(account, timezone.now()):
+        raise LRError(1132)
+    if not account.is_active:
+        raise LRError(991)
+    login_failures_clear(account=account)
+    return row
+
+
+# --------------------------------------------------------------------------- push approval
+
+PUSH_CHALLENGE_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class RegisteredDevice:
+    device: PushDevice
+    device_secret: str
+
+
+@transaction.atomic
+def push_device_register(*, tenant: Tenant, actor: Actor, account: Account, device_address: str, name: str = "") -> RegisteredDevice:
+    """Register a device that approves sign-ins; its secret is shown once, stored hashed."""
+    secret = secrets.token_urlsafe(32)
+    device = PushDevice.objects.create(
+        tenant=tenant, account=account, device_token_encrypted=encrypt(device_address),
+        device_secret_hash=token_hash(secret), name=name[:200],
+    )
+    audit.record(tenant=tenant, actor=actor, action="push_device.registered", subject_uid=account.uid,
+                 changes={"device": [None, device.pk], "name": [None, device.name]})
+    return RegisteredDevice(device, secret)
+
+
+def push_challenge_start(*, tenant: Tenant, login: SecondFactorToken) -> PushChallenge:
+    """Ask the account's newest device to approve this pending sign-in."""
+    from security.push import notifier
+
+    device = PushDevice.objects.filter(account=login.account).order_by("-created", "-pk").first()
+    if device is None:
+        raise LRError(1134, errors=[{"FieldName": "push", "ErrorMessage": "No device is registered for push approval."}])
+    with transaction.atomic():
+        challenge = PushChallenge.objects.create(
+            tenant=tenant, account=login.account, device=device, login=login, public_id=secrets.token_urlsafe(24),
+            expires_at=min(login.expires_at, timezone.now() + timedelta(seconds=PUSH_CHALLENGE_SECONDS)),
+        )
+        payload = {"ChallengeId": challenge.public_id, "Uid": login.account.uid, "Application": tenant.name,
+                   "ExpireIn": challenge.expires_at.isoformat()}
+        address = decrypt(device.device_token_encrypted)
+        transaction.on_commit(lambda: notifier().send(device_address=address, payload=payload))
+    return challenge
+
+
+def push_challenge_decide(*, tenant: Tenant, challenge_id: str, device_secret: str, approve: bool) -> PushChallenge:
+    """The device's answer. Only the device the challenge went to can answer, once, in time."""
+    with transaction.atomic():
+        challenge = (
+            PushChallenge.objects.select_for_update().select_related("device")
+            .filter(tenant=tenant, public_id=challenge_id or "").first()
+        )
+        if challenge is None or not device_secret or not constant_time_equals(
+            challenge.device.device_secret_hash, token_hash(device_secret)
+        ):
+            raise LRError(1134, errors=[{"FieldName": "ChallengeId", "ErrorMessage": "Unknown challenge or device."}])
+        if challenge.status != PushChallenge.PENDING or challenge.expires_at <= timezone.now():
+            raise LRError(1193)
+        challenge.status = PushChallenge.APPROVED if approve else PushChallenge.DENIED
+        challenge.decided_at = timezone.now()
+        challenge.save(update_fields=["status", "decided_at"])
+    return challenge
+
+
+def push_challenge_status(*, login: SecondFactorToken, challenge_id: str) -> str:
+    """`pending`, `approved`, `denied` or `expired` for a challenge of this sign-in."""
+    challenge = PushChallenge.objects.filter(login=login, public_id=challenge_id or "").first()
+    if challenge is None:
+        raise LRError(1134, errors=[{"FieldName": "ChallengeId", "ErrorMessage": "Unknown challenge."}])
+    if challenge.status == PushChallenge.PENDING and challenge.expires_at <= timezone.now():
+        return "expired"
+    return challenge.status
+
+
+# --------------------------------------------------------------------------- Duo Universal Prompt
+
+DUO_STATE_SECONDS = 300
+
+
+@transaction.atomic
+def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secret: str, api_host: str,
+                   ca_bundle: str = "", enabled: bool = True) -> DuoConfig:
+    """Configure the tenant's Duo application (checked by the Duo client's own rules)."""
+    from duo_universal.client import Client, DuoException
+
+    try:
+        Client(client_id, client_secret, api_host, "https://placeholder.invalid/")
+    except DuoException as exc:
+        raise LRError(1134, errors=[{"FieldName": "duo", "ErrorMessage": str(exc)}]) from None
+    config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
+    before = {"client_id": config.client_id, "api_host": config.api_host, "enabled": config.enabled} if config else {}
+    config = config or DuoConfig(tenant=tenant)
+    config.client_id, config.api_host, config.ca_bundle, config.enabled = client_id, api_host, ca_bundle, enabled
+    config.client_secret_encrypted = encrypt(client_secret)
+    config.save()
+    audit.record(tenant=tenant, actor=actor, action="duo.configured",
+                 changes=audit.diff(before, {"client_id": client_id, "api_host": api_host, "enabled": enabled}))
+    return config
+
+
+def duo_required(*, tenant: Tenant) -> bool:
+    return DuoConfig.objects.filter(tenant=tenant, enabled=True).exists()
+
+
+def duo_callback_url(*, tenant: Tenant) -> str:
+    from django.conf import settings
+
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/identity/v2/auth/login/2fa/duo/callback?apikey={tenant.api_key}"
+
+
+def _duo_client(tenant: Tenant):
+    import os
+    import tempfile
+
+    from duo_universal.client import Client
+
+    config = DuoConfig.objects.filter(tenant=tenant, enabled=True).first()
+    if config is None:
+        raise LRError(1134, errors=[{"FieldName": "duo", "ErrorMessage": "Duo is not configured."}])
+    certs = None
+    if config.ca_bundle:
+        path = os.path.join(tempfile.gettempdir(), f"portal-duo-ca-{token_hash(config.ca_bundle)[:16]}.pem")
+        if not os.path.exists(path):
+            with open(path, "w") as handle:
+                handle.write(config.ca_bundle)
+        certs = path
+    kwargs = {"duo_certs": certs} if certs else {}
+    return Client(config.client_id, decrypt(config.client_secret_encrypted), config.api_host,
+                  duo_callback_url(tenant=tenant), **kwargs)
+
+
+def duo_prompt_start(*, tenant: Tenant, login: SecondFactorToken) -> str:
+    """The Duo prompt URL for this pending sign-in (after Duo's health check)."""
+    from duo_universal.client import DuoException
+
+    client = _duo_client(tenant)
+    try:
+        client.health_check()
+    except DuoException:
+        raise LRError(950, "Duo is unavailable.") from None
+    state = client.generate_state()
+    DuoState.objects.create(tenant=tenant, login=login, state_hash=token_hash(state),
+                            expires_at=timezone.now() + timedelta(seconds=DUO_STATE_SECONDS))
+    return client.create_auth_url(login.account.uid, state)
+
+
+def duo_prompt_complete(*, tenant: Tenant, state: str, duo_code: str) -> SecondFactorToken:
+    """Spend the state, exchange Duo's code and return the sign-in it approves."""
+    from duo_universal.client import DuoException
+
+    row = DuoState.objects.select_related("login__account").filter(
+        tenant=tenant, state_hash=token_hash(state or ""), used_at__isnull=True, expires_at__gt=timezone.now()
+    ).first()
+    if row is None or not DuoState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
+        raise LRError(1193)
+    account = row.login.account
+    try:
+        result = _duo_client(tenant).exchange_authorization_code_for_2fa_result(duo_code, account.uid)
+    except DuoException:
+        raise LRError(1193, "Duo did not approve the sign-in.") from None
+    if (result.get("auth_result") or {}).get("status") != "allow":
+        raise LRError(1193, "Duo did not approve the sign-in.")
+    with transaction.atomic():
+        _, created = DuoEnrollment.objects.get_or_create(account=account, defaults={"tenant": tenant, "duo_username": account.uid})
+        if created:
+            audit.record(tenant=tenant, actor=Actor.account(account.uid), action="duo.enrolled", subject_uid=account.uid)
+    return row.login

@@ -21,7 +21,7 @@ urlpatterns = [
     lr_path(f"{M}/2fa/authenticator/duo", reset("duo"), name="factor_reset_duo_legacy"),
     lr_path(f"{M}/2fa/authenticator/passkey", reset("passkey"), name="factor_reset_passkey_legacy"),
     lr_path(f"{M}/2fa/authenticator/push", reset("push"), name="factor_reset_push_legacy_query"),
-    lr_path(f"{M}/2fa/authenticator/push/<str:uid>", reset("push"), name="factor_reset_push_legacy"),
+    lr_path(f"{M}/2fa/authenticator/push/<str:uid>", views.FactorResetByPathView.as_view(factor="push"), name="factor_reset_push_legacy"),
     # reauthentication, validated by a back end
     *[
         lr_path(f"{M}/<str:uid>/reauth/{kind}", views.ReauthValidateView.as_view(group=kind), name=f"reauth_validate_{kind}")
@@ -29,6 +29,7 @@ urlpatterns = [
     ],
     # reauthentication, by the account
     lr_path(f"{A}/account/reauth/password", views.ReauthView.as_view(method="password"), name="reauth_password"),
+    lr_path(f"{A}/account/reauth/pin", views.ReauthView.as_view(method="pin"), name="reauth_pin"),
     lr_path(f"{A}/account/reauth/2fa", views.ReauthTriggerView.as_view(), name="reauth_trigger"),
     lr_path(f"{A}/account/reauth/2fa/otp", views.ReauthView.as_view(method="otp"), name="reauth_otp"),
     lr_path(f"{A}/account/reauth/2fa/backupcode", views.ReauthView.as_view(method="backupcode"), name="reauth_backupcode"),
@@ -39,6 +40,36 @@ urlpatterns = [
         f"{A}/account/reauth/2fa/securityquestionanswer/verify",
         views.ReauthView.as_view(method="securityquestion"), name="reauth_securityquestion",
     ),
+    # factor setup, by the account
+    lr_path(f"{A}/account/2fa", views.MfaSetupView.as_view(), name="mfa_setup"),
+    lr_path(
+        f"{A}/account/2fa/verification/authenticatorcode",
+        views.MfaSetupVerifyView.as_view(method="authenticatorcode"), name="mfa_setup_verify_authenticatorcode",
+    ),
+    lr_path(f"{A}/account/2fa/verification/otp", views.MfaSetupVerifyView.as_view(method="otp"), name="mfa_setup_verify_otp"),
+    lr_path(f"{A}/account/2fa/otp/email", views.MfaEmailOtpSetupView.as_view(), name="mfa_setup_email_otp"),
+    lr_path(
+        f"{A}/account/2fa/verification/otp/email",
+        views.MfaSetupVerifyView.as_view(method="emailotp"), name="mfa_setup_verify_email_otp",
+    ),
+    lr_path(f"{A}/account/2fa/securityquestionanswer", views.MfaSecurityQuestionSetupView.as_view(), name="mfa_setup_securityquestion"),
+    # passkeys
+    lr_path(f"{M}/passkey", views.PasskeyManageListView.as_view(), name="passkey_manage_list"),
+    lr_path(f"{M}/passkey/<str:passkey_id>", views.PasskeyManageDeleteView.as_view(), name="passkey_manage_delete"),
+    lr_path(f"{A}/account/passkey", views.PasskeyAccountListView.as_view(), name="passkey_account_list"),
+    lr_path(f"{A}/account/passkey/<str:passkey_id>", views.PasskeyAccountDeleteView.as_view(), name="passkey_account_delete"),
+    lr_path(f"{A}/account/register/passkey/begin", views.PasskeyRegisterBeginView.as_view(), name="passkey_register_begin"),
+    lr_path(f"{A}/account/register/passkey/finish", views.PasskeyRegisterFinishView.as_view(), name="passkey_register_finish"),
+    lr_path(f"{A}/login/passkey/begin", views.PasskeyLoginBeginView.as_view(), name="passkey_login_begin"),
+    lr_path(f"{A}/login/passkey/finish", views.PasskeyLoginFinishView.as_view(), name="passkey_login_finish"),
+    # push approval
+    lr_path(f"{A}/account/2fa/push", views.PushDeviceRegisterView.as_view(), name="push_device_register"),
+    lr_path(f"{A}/login/2fa/push", views.PushChallengeStartView.as_view(), name="push_challenge_start"),
+    lr_path(f"{A}/login/2fa/push/respond", views.PushChallengeRespondView.as_view(), name="push_challenge_respond"),
+    lr_path(f"{A}/login/2fa/push/status", views.PushChallengeStatusView.as_view(), name="push_challenge_status"),
+    # Duo
+    lr_path(f"{A}/login/2fa/duo", views.DuoPromptStartView.as_view(), name="duo_prompt_start"),
+    lr_path(f"{A}/login/2fa/duo/callback", views.DuoPromptCallbackView.as_view(), name="duo_prompt_callback"),
     # sign-in
     lr_path(f"{A}/login", views.LoginView.as_view(), name="login"),
     lr_path(f"{A}/login/2fa", views.LoginView.as_view(), name="login_2fa"),

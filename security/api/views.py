@@ -68,6 +68,14 @@ class FactorResetView(LRAPIView):
         return self.respond({"IsDeleted": True})
 
 
+class FactorResetByPathView(FactorResetView):
+    """The legacy form with the UID in the path (DELETE .../2FA/authenticator/push/{uid})."""
+
+    @extend_schema(operation_id="mfa_reset_push_by_path", parameters=[UID_PATH], request=None, responses=IsDeleted)
+    def delete(self, request, uid: str | None = None):
+        return super().delete(request, uid=uid)
+
+
 class AuthenticatorResetView(LRAPIView):
     """The v11 form: DELETE .../2fa/authenticator with a body flag naming the factor."""
 
@@ -181,11 +189,12 @@ class ReauthView(LRAPIView):
     )
     def put(self, request):
         body = self.body()
-        if self.method == "password":
-            password = body.get("password")
-            if not password or not isinstance(password, str):
-                raise required("password")
-            issued = services.reauth_password(tenant=self.tenant, account=self.account, password=password)
+        if self.method in ("password", "pin"):
+            value = body.get(self.method)
+            if not value or not isinstance(value, str):
+                raise required(self.method)
+            reauth = services.reauth_password if self.method == "password" else services.reauth_pin
+            issued = reauth(tenant=self.tenant, account=self.account, **{self.method: value})
         else:
             second_factor_check(account=self.account, method=self.method, body=body)
             issued = services.reauth_token_issue(tenant=self.tenant, account=self.account, method=self.method)
@@ -359,3 +368,417 @@ class LoginOtpSendView(LRAPIView):
     @extend_schema(parameters=[TOKEN_QUERY], request=inline_serializer("EmailIdBody", {"EmailId": serializers.CharField()}), responses=IsPosted)
     def post(self, request):
         return self._send(self.query.get("emailtemplate2fa") or "")
+
+
+# --------------------------------------------------------------------------- factor setup (by the account)
+
+
+def qr_data_uri(text: str) -> str:
+    import base64
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+MfaSettings = inline_serializer(
+    "MfaSettings",
+    {
+        "QRCode": serializers.CharField(allow_null=True),
+        "ManualEntryCode": serializers.CharField(allow_null=True),
+        "IsAuthenticatorVerified": serializers.BooleanField(),
+        "IsOTPAuthenticatorVerified": serializers.BooleanField(),
+    },
+)
+
+
+def mfa_settings_json(*, tenant, account, secret: str | None) -> dict:
+    state = services.account_mfa_state(account=account)
+    uri = services.totp_provisioning_uri(tenant=tenant, account=account, secret_b32=secret) if secret else None
+    return {
+        "QRCode": qr_data_uri(uri) if uri else None,
+        "ManualEntryCode": secret,
+        "IsGoogleAuthenticatorVerified": state["totp"],
+        "IsAuthenticatorVerified": state["totp"],
+        "IsOTPAuthenticatorVerified": state["sms"],
+        "IsEmailOtpAuthenticatorVerified": state["email"],
+        "IsSecurityQuestionAuthenticatorVerified": state["securityquestion"],
+        "OTPPhoneNo": None,
+        "OTPStatus": None,
+    }
+
+
+class MfaSetupView(LRAPIView):
+    """GET /identity/v2/auth/account/2fa: the account's factors, and a new authenticator
+    seed with its otpauth QR code while no authenticator is confirmed.
+    PUT with {"phoneno2fa"}: set the SMS factor's number and send it a code."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(responses=MfaSettings)
+    def get(self, request):
+        secret = services.totp_enroll(tenant=self.tenant, actor=self.actor, account=self.account)
+        return self.respond(mfa_settings_json(tenant=self.tenant, account=self.account, secret=secret))
+
+    @extend_schema(request=inline_serializer("PhoneNo2FA", {"phoneno2fa": serializers.CharField()}), responses=MfaSettings)
+    def put(self, request):
+        phone = self.body().get("phoneno2fa")
+        if not phone or not isinstance(phone, str):
+            raise required("phoneno2fa")
+        phone = phone.strip()
+        if not phone.startswith("+") or not phone[1:].isdigit() or not 8 <= len(phone) <= 16:
+            raise LRError(1096)
+        services.otp_factor_set(tenant=self.tenant, actor=self.actor, account=self.account, channel="sms", destination=phone)
+        services.otp_send(tenant=self.tenant, account=self.account, channel="sms", template=self.query.get("smstemplate2fa") or "")
+        body = mfa_settings_json(tenant=self.tenant, account=self.account, secret=None)
+        body["OTPStatus"] = {"IsPosted": True}
+        return self.respond(body)
+
+
+class MfaSetupVerifyView(LRAPIView):
+    """Confirm a factor being set up with its first code
+    (PUT /identity/v2/auth/account/2fa/verification/authenticatorcode | otp)."""
+
+    section = "security"
+    auth_mode = "access_token"
+    method = ""
+
+    @extend_schema(
+        request=inline_serializer("MfaSetupVerify", {"code": serializers.CharField(help_text="authenticatorcode or otp, by path")}),
+        responses=MfaSettings,
+    )
+    def put(self, request):
+        body = self.body()
+        key = METHOD_BODY_KEY[self.method]
+        value = body.get(key)
+        if not value or not isinstance(value, str):
+            raise required(key)
+        if self.method == "authenticatorcode":
+            ok, code = services.totp_verify(account=self.account, code=value, confirm=True), 1102
+        else:
+            channel = "email" if self.method == "emailotp" else "sms"
+            ok, code = services.otp_verify(account=self.account, channel=channel, code=value), 1067
+        if not ok:
+            raise LRError(code)
+        return self.respond(mfa_settings_json(tenant=self.tenant, account=self.account, secret=None))
+
+
+# --------------------------------------------------------------------------- passkeys
+
+
+PasskeyList = inline_serializer(
+    "PasskeyList",
+    {"Credentials": serializers.ListField(child=inline_serializer("Passkey", {
+        "Id": serializers.CharField(), "Authenticator": serializers.CharField(),
+        "Identifier": serializers.CharField(), "CreatedAt": serializers.CharField(),
+    }))},
+)
+PASSKEY_ID = OpenApiParameter("passkey_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+WebAuthnCredential = inline_serializer(
+    "WebAuthnCredential",
+    {"id": serializers.CharField(), "rawId": serializers.CharField(), "type": serializers.CharField(), "response": serializers.DictField()},
+)
+
+
+def credential_from_body(body_json) -> dict:
+    """The PublicKeyCredential JSON, sent bare or under `PasskeyCredential`."""
+    if not isinstance(body_json, dict):
+        raise required("PasskeyCredential")
+    for key, value in body_json.items():
+        if key.lower() == "passkeycredential":
+            body_json = value
+            break
+    if not isinstance(body_json, dict) or not isinstance(body_json.get("response"), dict) or not body_json.get("id"):
+        raise required("PasskeyCredential")
+    return body_json
+
+
+class PasskeyManageListView(LRAPIView):
+    """GET /identity/v2/manage/account/passkey?uid=: the account's passkeys."""
+
+    section = "security"
+
+    @extend_schema(parameters=[UID_QUERY], responses=PasskeyList)
+    def get(self, request):
+        account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
+        return self.respond({"Credentials": selectors.passkey_list_json(account=account)})
+
+
+class PasskeyManageDeleteView(LRAPIView):
+    """DELETE /identity/v2/manage/account/passkey/{passkeyId}?uid=."""
+
+    section = "security"
+
+    @extend_schema(parameters=[UID_QUERY, PASSKEY_ID], request=None, responses=IsDeleted)
+    def delete(self, request, passkey_id: str):
+        account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
+        services.passkey_delete(tenant=self.tenant, actor=self.actor, account=account, passkey_id=passkey_id)
+        return self.respond({"IsDeleted": True})
+
+
+class PasskeyAccountListView(LRAPIView):
+    """GET /identity/v2/auth/account/passkey: the caller's passkeys."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(responses=PasskeyList)
+    def get(self, request):
+        return self.respond({"Credentials": selectors.passkey_list_json(account=self.account)})
+
+
+class PasskeyAccountDeleteView(LRAPIView):
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(parameters=[PASSKEY_ID], request=None, responses=IsDeleted)
+    def delete(self, request, passkey_id: str):
+        services.passkey_delete(tenant=self.tenant, actor=self.actor, account=self.account, passkey_id=passkey_id)
+        return self.respond({"IsDeleted": True})
+
+
+class PasskeyRegisterBeginView(LRAPIView):
+    """GET /identity/v2/auth/account/register/passkey/begin: creation options."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(responses=inline_serializer("RegisterBegin", {"RegisterBeginCredential": serializers.DictField()}))
+    def get(self, request):
+        identifier = self.query.get("identifier") or ""
+        options = services.passkey_registration_begin(tenant=self.tenant, account=self.account, identifier=identifier)
+        return self.respond({"RegisterBeginCredential": {"publicKey": options}}, project=False)
+
+
+class PasskeyRegisterFinishView(LRAPIView):
+    """POST /identity/v2/auth/account/register/passkey/finish: the attestation."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(request=WebAuthnCredential, responses=IsPosted)
+    def post(self, request):
+        credential = credential_from_body(self.body_json())
+        services.passkey_register(tenant=self.tenant, actor=self.actor, account=self.account, credential=credential)
+        return self.respond({"IsPosted": True})
+
+
+class PasskeyLoginBeginView(LRAPIView):
+    """GET /identity/v2/auth/login/passkey/begin?identifier=<email|username|phone>."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(
+        parameters=[OpenApiParameter("identifier", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
+        responses=inline_serializer("LoginBegin", {"LoginBeginCredential": serializers.DictField()}),
+    )
+    def get(self, request):
+        identifier = self.query.get_plus_preserving("identifier")
+        if not identifier:
+            raise required("identifier")
+        account = selectors.account_for_identifier(tenant=self.tenant, identifier=identifier)
+        if account is None:
+            options = services.passkey_decoy_options()
+        else:
+            options = services.passkey_authentication_begin(tenant=self.tenant, account=account)
+        return self.respond({"LoginBeginCredential": {"publicKey": options}}, project=False)
+
+
+class PasskeyLoginFinishView(LRAPIView):
+    """POST /identity/v2/auth/login/passkey/finish: the assertion; answers with a session."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(request=WebAuthnCredential, responses=LoginResponse)
+    def post(self, request):
+        body = self.body()
+        identifier = next((body.get(k) for k in ("email", "username", "phone", "identifier") if body.get(k)), None)
+        if not identifier or not isinstance(identifier, str):
+            raise required("email")
+        credential = credential_from_body(self.body_json())
+        account = selectors.account_for_identifier(tenant=self.tenant, identifier=identifier)
+        if account is None:
+            raise LRError(1134, errors=[{"FieldName": "PasskeyCredential", "ErrorMessage": "The challenge is unknown, used or expired."}])
+        services.passkey_login(tenant=self.tenant, account=account, credential=credential)
+        return self.respond(session_body(tenant=self.tenant, account=account, reason="passkey sign-in"))
+
+
+# --------------------------------------------------------------------------- push approval
+
+
+class PushDeviceRegisterView(LRAPIView):
+    """POST /identity/v2/auth/account/2fa/push: register the caller's device for push approval."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(
+        request=inline_serializer("PushDevice", {"DeviceToken": serializers.CharField(), "DeviceName": serializers.CharField(required=False)}),
+        responses=inline_serializer("PushDeviceRegistered", {"DeviceId": serializers.IntegerField(), "DeviceSecret": serializers.CharField()}),
+    )
+    def post(self, request):
+        body = self.body()
+        address = body.get("devicetoken")
+        name = body.get("devicename") or ""
+        if not address or not isinstance(address, str) or not isinstance(name, str):
+            raise required("devicetoken")
+        registered = services.push_device_register(tenant=self.tenant, actor=self.actor, account=self.account, device_address=address, name=name)
+        return self.respond({"DeviceId": registered.device.pk, "DeviceSecret": registered.device_secret})
+
+
+class PushChallengeStartView(LRAPIView):
+    """POST /identity/v2/auth/login/2fa/push: send the pending sign-in to the device."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(
+        parameters=[TOKEN_QUERY], request=None,
+        responses=inline_serializer("PushChallenge", {"ChallengeId": serializers.CharField(), "ExpireIn": serializers.CharField()}),
+    )
+    def post(self, request):
+        login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        challenge = services.push_challenge_start(tenant=self.tenant, login=login)
+        return self.respond({"ChallengeId": challenge.public_id, "ExpireIn": iso(challenge.expires_at)})
+
+
+class PushChallengeRespondView(LRAPIView):
+    """PUT /identity/v2/auth/login/2fa/push/respond: the device approves or denies."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(
+        request=inline_serializer("PushRespond", {
+            "ChallengeId": serializers.CharField(), "DeviceSecret": serializers.CharField(), "Approve": serializers.BooleanField(),
+        }),
+        responses=IsPosted,
+    )
+    def put(self, request):
+        body = self.body()
+        challenge_id, secret = body.get("challengeid"), body.get("devicesecret")
+        if not isinstance(challenge_id, str) or not challenge_id:
+            raise required("challengeid")
+        if not isinstance(secret, str) or not secret:
+            raise required("devicesecret")
+        if "approve" not in body:
+            raise required("approve")
+        approve = parse_bool(body.get("approve"), name="approve")
+        services.push_challenge_decide(tenant=self.tenant, challenge_id=challenge_id, device_secret=secret, approve=approve)
+        return self.respond({"IsPosted": True})
+
+
+class PushChallengeStatusView(LRAPIView):
+    """GET /identity/v2/auth/login/2fa/push/status: pending, or the session once approved."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(
+        parameters=[TOKEN_QUERY, OpenApiParameter("challengeid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
+        responses=LoginResponse,
+    )
+    def get(self, request):
+        login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        status = services.push_challenge_status(login=login, challenge_id=self.query.get("challengeid"))
+        if status == "pending":
+            return self.respond({"Status": "pending"})
+        if status != "approved":
+            raise LRError(1193, f"The sign-in was {status} on the device.")
+        if not services.login_challenge_complete(row=login):
+            raise LRError(1193)
+        return self.respond(session_body(tenant=self.tenant, account=login.account, reason="sign-in approved on device"))
+
+
+# --------------------------------------------------------------------------- Duo Universal Prompt
+
+
+class DuoPromptStartView(LRAPIView):
+    """GET /identity/v2/auth/login/2fa/duo: the Duo prompt URL for a pending sign-in."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(parameters=[TOKEN_QUERY], responses=inline_serializer("DuoPrompt", {"AuthUrl": serializers.URLField()}))
+    def get(self, request):
+        login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        return self.respond({"AuthUrl": services.duo_prompt_start(tenant=self.tenant, login=login)})
+
+
+class DuoPromptCallbackView(LRAPIView):
+    """GET /identity/v2/auth/login/2fa/duo/callback: where Duo sends the browser back."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("duo_code", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True),
+            OpenApiParameter("state", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True),
+        ],
+        responses=LoginResponse,
+    )
+    def get(self, request):
+        state, code = self.query.get("state"), self.query.get("duo_code")
+        if not state:
+            raise required("state")
+        if not code:
+            raise required("duo_code")
+        login = services.duo_prompt_complete(tenant=self.tenant, state=state, duo_code=code)
+        if not services.login_challenge_complete(row=login):
+            raise LRError(1193)
+        return self.respond(session_body(tenant=self.tenant, account=login.account, reason="sign-in with Duo"))
+
+
+class MfaEmailOtpSetupView(LRAPIView):
+    """GET /identity/v2/auth/account/2fa/otp/email?emailid=: make one of the account's
+    emails its email factor and send it a code (confirmed by .../verification/otp/email)."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(parameters=[OpenApiParameter("emailid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)], responses=IsPosted)
+    def get(self, request):
+        email = self.query.get_plus_preserving("emailid")
+        if not email:
+            raise required("emailid")
+        known = {e.lower() for e in selectors.account_emails(account=self.account)}
+        if email.lower() not in known:
+            raise LRError(1340)
+        services.otp_factor_set(tenant=self.tenant, actor=self.actor, account=self.account, channel="email", destination=email)
+        services.otp_send(tenant=self.tenant, account=self.account, channel="email", template=self.query.get("emailtemplate2fa") or "")
+        return self.respond({"IsPosted": True})
+
+
+class MfaSecurityQuestionSetupView(LRAPIView):
+    """PUT /identity/v2/auth/account/2fa/securityquestionanswer: set the caller's answers,
+    as {"securityquestionanswer": {"<questionId>": "answer"}} or a list of
+    {"QuestionId", "Answer"} objects."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(request=inline_serializer("SecurityAnswers", {"securityquestionanswer": serializers.JSONField()}), responses=IsPosted)
+    def put(self, request):
+        value = self.body().get("securityquestionanswer")
+        answers: dict[str, str] = {}
+        if hasattr(value, "items"):
+            answers = {str(q): a for q, a in value.items()}
+        elif isinstance(value, list):
+            for item in value:
+                if not isinstance(item, dict):
+                    raise required("securityquestionanswer")
+                lowered = {str(k).lower(): v for k, v in item.items()}
+                answers[str(lowered.get("questionid", ""))] = lowered.get("answer")
+        if not answers or not all(isinstance(a, str) for a in answers.values()):
+            raise required("securityquestionanswer")
+        services.security_answers_set(tenant=self.tenant, actor=self.actor, account=self.account, answers=answers)
+        return self.respond({"IsPosted": True})

@@ -132,6 +132,15 @@ def test_reset_refused_for_credential_without_security_scope(tenant, full, revok
     assert present(full) == ALL
 
 
-def test_reset_calls_the_real_session_revocation(lr, full):
-    """Without the spy the session service is called for real and the reset still succeeds."""
+def test_reset_ends_the_accounts_real_sessions(lr, tenant, full):
+    from portal.lrapi.errors import LRError
+    from tokens.selectors import access_token_resolve
+    from tokens.services.sessions import session_issue
+
+    issued = session_issue(tenant=tenant, account=full, actor=Actor.account(full.uid))
+    assert access_token_resolve(tenant=tenant, token=issued.access_token).account == full
     assert lr.delete(M + "/2fa/totp", None, {"uid": full.uid}).json() == {"IsDeleted": True}
+    with pytest.raises(LRError):
+        access_token_resolve(tenant=tenant, token=issued.access_token)
+    event = AuditEvent.objects.get(action="mfa_factor.reset")
+    assert event.diff["sessions_revoked"][0] >= 1

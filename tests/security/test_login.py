@@ -289,3 +289,65 @@ def test_challenge_errors(api, mfa_member):
         expired = api.put(path, {"authenticatorcode": code}, {"secondfactorauthenticationtoken": token})
     assert expired.json()["ErrorCode"] == 1193
     assert SecondFactorToken.objects.filter(used_at__isnull=False).count() == 0
+
+
+def test_manage_put_is_login_locked_false_unlocks_and_clears_counter(api, lr, tenant, member):
+    tenant.settings = {"lockout_threshold": 2}
+    tenant.save()
+    for _ in range(2):
+        api.post(LOGIN, {"email": "member@example.com", "password": "nope"})
+    member.refresh_from_db()
+    assert member.is_login_locked
+    response = lr.put(f"/identity/v2/manage/account/{member.uid}", {"IsLoginLocked": False})
+    assert response.status_code == 200, response.json()
+    member.refresh_from_db()
+    assert not member.is_login_locked and failures(member) == 0
+    assert api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code == 200
+
+
+def test_sign_in_query_count_is_pinned(api, member, django_assert_max_num_queries):
+    api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD})
+    with django_assert_max_num_queries(30):
+        assert api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code == 200
+    with django_assert_max_num_queries(20):
+        assert api.post(LOGIN, {"email": "member@example.com", "password": "wrong"}).status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_passwords_lock_at_threshold_exactly():
+    import threading
+
+    from django.db import connection
+
+    from tests.factories import TenantFactory
+
+    tenant = TenantFactory(settings={"lockout_threshold": 5, "lockout_minutes": 10})
+    account = AccountFactory(tenant=tenant)
+    account.password = make_password(PASSWORD)
+    account.save()
+    barrier = threading.Barrier(12)
+    codes = []
+
+    def attempt():
+        try:
+            barrier.wait()
+            try:
+                services.login_password(tenant=tenant, account=Account.objects.get(pk=account.pk), password="nope")
+            except Exception as exc:
+                codes.append(getattr(exc, "error_code", repr(exc)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [966] * 12
+    account.refresh_from_db()
+    assert account.is_login_locked
+    assert failures(account) == 5
+    from portal.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="account.locked", subject_uid=account.uid).count() == 1

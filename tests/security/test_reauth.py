@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from freezegun import freeze_time
+from rest_framework.test import APIClient
 
 from portal.audit import Actor
 from portal.crypto import encrypt
@@ -119,3 +120,67 @@ def test_lifetime_follows_tenant_setting(lr, tenant, member):
     token = reauth(tenant, "password", {"password": "pw-123456"}).json()["SecondFactorValidationToken"]
     with freeze_time(timezone.now() + timedelta(seconds=11)):
         assert validate(lr, member.uid, "password", token).json()["ErrorCode"] == 1193
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reauth_token_validates_once_under_concurrency():
+    import threading
+
+    from django.db import connection
+
+    from tests.factories import TenantFactory
+
+    tenant = TenantFactory()
+    account = AccountFactory(tenant=tenant)
+    issued = services.reauth_token_issue(tenant=tenant, account=account, method="password")
+    barrier = threading.Barrier(10)
+    results = []
+
+    def attempt():
+        try:
+            barrier.wait()
+            results.append(services.reauth_token_validate(tenant=tenant, account=account, token=issued.token, group="password"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 9 + [True]
+
+
+def test_end_to_end_with_a_real_session(lr, tenant):
+    """Sign in for real, reauthenticate with the access token, validate on the manage side."""
+    account = AccountFactory(tenant=tenant, email="real@example.com")
+    account.password = make_password("pw-real")
+    account.save()
+    client = APIClient()
+    signed_in = client.post(f"/identity/v2/auth/login?apikey={tenant.api_key}", {"email": "real@example.com", "password": "pw-real"}, format="json")
+    access_token = signed_in.json()["access_token"]
+    response = client.put(
+        f"/identity/v2/auth/account/reauth/password?apikey={tenant.api_key}", {"password": "pw-real"},
+        format="json", HTTP_AUTHORIZATION=f"Bearer {access_token}",
+    )
+    token = response.json()["SecondFactorValidationToken"]
+    assert lr.post(f"{M}/{account.uid}/reauth/password", {"secondfactorvalidationtoken": token}).json() == {"IsValid": True}
+
+
+def test_pin_reauth_validates_on_the_pin_path(lr, tenant, member):
+    member.secret_hashes = {"pin": make_password("4321")}
+    member.save()
+    assert reauth(tenant, "pin", {"PIN": "0000"}).json()["ErrorCode"] == 966
+    with freeze_time(timezone.now() + timedelta(seconds=3)):
+        response = reauth(tenant, "pin", {"pin": "4321"})
+    assert response.status_code == 200, response.json()
+    token = response.json()["SecondFactorValidationToken"]
+    assert validate(lr, member.uid, "password", token).json()["ErrorCode"] == 1193
+    assert validate(lr, member.uid, "pin", token).json() == {"IsValid": True}
+
+
+def test_pin_reauth_without_a_pin(tenant, member):
+    assert reauth(tenant, "pin", {"pin": "4321"}).json()["ErrorCode"] == 966
+    assert reauth(tenant, "pin", {}).json()["ErrorCode"] == 908
+    assert not SecondFactorToken.objects.exists()

@@ -76,3 +76,18 @@ def test_backup_codes_issued_through_sdk_are_single_use(lr_sdk, tenant, member):
     assert BackupCode.objects.filter(account=member, used_at__isnull=True).count() == 9
     new = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=member, reset=True)
     assert BackupCode.objects.filter(account=member, used_at__isnull=True).count() == len(new) == 10
+
+
+def test_sdk_sign_in_with_second_factor_and_reauth(lr_sdk, tenant, member):
+    """login_by_email returns the challenge; the backup-code verification returns the session;
+    reauthentication by backup code gives a token the manage side accepts once."""
+    sdk = lr_sdk()
+    codes = sdk.mfa.mfa_backup_code_by_uid(member.uid)["BackUpCodes"]
+    wrong = sdk.authentication.login_by_email({"email": member.emails.first().value, "password": "nope"})
+    assert wrong["ErrorCode"] == 966
+    first = sdk.authentication.login_by_email({"email": member.emails.first().value, "password": "pw-123456"})
+    token = first["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
+    session = sdk.mfa.mfa_validate_backup_code({"backupcode": codes[0]}, token)
+    assert session["Profile"]["Uid"] == member.uid and session["access_token"]
+    again = sdk.mfa.mfa_validate_backup_code({"backupcode": codes[0]}, token)
+    assert again["ErrorCode"] == 1193
