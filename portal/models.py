@@ -1,9 +1,11 @@
 """Tenants, their API credentials, and the append-only audit log."""
 
+import contextlib
 import uuid
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from portal import crypto
@@ -64,6 +66,47 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # Token-side calls (access-token validation) authenticate by API key alone; caching the
+    # key -> tenant lookup lets a cached token be answered without touching the database.
+    CACHE_SECONDS = 300
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.forget_cached()
+
+    def delete(self, *args, **kwargs):
+        self.forget_cached()
+        return super().delete(*args, **kwargs)
+
+    @staticmethod
+    def _cache_key(api_key: str) -> str:
+        return f"tenant:api_key:{api_key}"
+
+    @classmethod
+    def cached_by_api_key(cls, api_key: str) -> "Tenant | None":
+        key = cls._cache_key(api_key)
+        tenant = None
+        with contextlib.suppress(Exception):  # a cache outage must not stop authentication
+            tenant = cache.get(key)
+        if tenant is None:
+            tenant = cls.objects.filter(api_key=api_key).first()
+            if tenant is not None:
+                with contextlib.suppress(Exception):
+                    cache.set(key, tenant, cls.CACHE_SECONDS)
+        return tenant
+
+    def forget_cached(self) -> None:
+        """Drop the cached copy now and again after commit, so a deactivated tenant or a
+        changed setting is seen by every process on its next request."""
+        key = self._cache_key(self.api_key)
+
+        def drop() -> None:
+            with contextlib.suppress(Exception):
+                cache.delete(key)
+
+        drop()
+        transaction.on_commit(drop)
 
     def setting(self, name: str):
         if name not in TENANT_SETTING_DEFAULTS:

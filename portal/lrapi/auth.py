@@ -85,8 +85,8 @@ def _check_key_format(api_key: str | None) -> str:
 def tenant_for_api_key(api_key: str | None) -> Tenant:
     """The tenant of an API key, or the LoginRadius error for a missing/malformed/unknown one."""
     key = _check_key_format(api_key)
-    tenant = Tenant.objects.filter(api_key=key, is_active=True).first()
-    if tenant is None:
+    tenant = Tenant.cached_by_api_key(key)
+    if tenant is None or not tenant.is_active:
         raise LRError(901)
     return tenant
 

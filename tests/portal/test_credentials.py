@@ -186,3 +186,16 @@ def test_use_is_stamped_on_the_credential(lr, credential):
     lr.get("/api/v1/tenant")
     credential.refresh_from_db()
     assert credential.last_used_at is not None
+
+
+def test_api_key_lookup_is_cached_and_a_deactivated_tenant_is_refused_at_once(tenant, django_assert_num_queries):
+    from portal.lrapi.auth import tenant_for_api_key
+
+    assert tenant_for_api_key(tenant.api_key).pk == tenant.pk
+    with django_assert_num_queries(0):
+        assert tenant_for_api_key(tenant.api_key).pk == tenant.pk
+    tenant.is_active = False
+    tenant.save()
+    with pytest.raises(LRError) as refused:
+        tenant_for_api_key(tenant.api_key)
+    assert refused.value.error_code == 901
