@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 import environ
@@ -75,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ (collectstatic output) with DEBUG off.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.headers.SecurityHeadersMiddleware",
     "portal.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,6 +190,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+# WhiteNoise serves /static/ with DEBUG off: from STATIC_ROOT after `collectstatic`, and
+# through the static finders when collectstatic has not run.
+WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:dashboard"
@@ -313,3 +320,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+# Every API operation documents the LoginRadius errors any call may get (portal.openapi).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "portal.openapi.add_error_responses",
+]

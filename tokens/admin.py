@@ -45,3 +45,25 @@ class AccessTokenAdmin(ReadOnlyAdmin):
     search_fields = ("account__uid", "hint")
     exclude = ("token_hash",)
     raw_id_fields = ("account", "family")
+
+
+# Multipurpose tokens and the outbox (read-only: hashes and encrypted contexts stay hidden).
+from tokens.models import OutboxMessage, MultipurposeToken  # noqa: E402, I001
+
+
+@admin.register(MultipurposeToken)
+class MultipurposeTokenAdmin(ReadOnlyAdmin):
+    list_display = ("id", "tenant", "account", "kind", "purpose", "destination", "created", "expires_at", "used_at", "retired_at")
+    list_filter = ("tenant", "kind", "purpose")
+    search_fields = ("account__uid", "destination")
+    exclude = ("token_hash",)
+    raw_id_fields = ("account",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "tenant", "account", "channel", "template", "recipient", "status", "attempts", "last_error", "created", "sent_at")
+    list_filter = ("tenant", "channel", "status", "template")
+    search_fields = ("account__uid", "recipient", "provider_message_id", "idempotency_key")
+    exclude = ("context_encrypted",)
+    raw_id_fields = ("account", "token")

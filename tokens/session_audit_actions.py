@@ -10,5 +10,6 @@ audit.register(
         "session.revoked": "Session revoked through its refresh token",
         "session.all_revoked": "Every session of the account revoked",
         "session.invalidated": "Access token invalidated",
+        "session.slid": "Access token exchanged for a fresh pair of the same session (sliding token)",
     }
 )

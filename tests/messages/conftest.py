@@ -245,7 +245,7 @@ class CeleryWorker:
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> "CeleryWorker":
+    def start(self, timeout: float = 60.0) -> "CeleryWorker":
         self._log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",

@@ -108,7 +108,7 @@ def test_transient_smtp_failure_is_retried_with_backoff_then_gives_up(tenant, pe
     assert message.status == "queued" and message.attempts == 1 and "451" in message.last_error
     assert message.available_at > timezone.now()
     assert service.message_deliver(message_id=message.pk).status == "busy"  # not before the backoff
-    for attempt in (2, 3):
+    for _attempt in (2, 3):
         OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
         outcome = service.message_deliver(message_id=message.pk)
     message.refresh_from_db()
@@ -260,3 +260,21 @@ def test_console_sms_backend_prints(tenant, person, settings, capsys, eager_task
         issued = service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
     out = capsys.readouterr().out
     assert "to=+14155550123" in out and issued.value in out
+
+
+def test_a_tenant_can_override_a_template(tenant, person, settings, tmp_path, eager_tasks, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    base = tmp_path / "emails" / "tenants" / tenant.slug / "emailverification"
+    base.mkdir(parents=True)
+    (base / "subject.txt").write_text("Welcome to {{ email }}")
+    (base / "body.txt").write_text("Tenant text {{ link }}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        issued = service.verification_email_send(tenant=tenant, account=person, email="person@example.com",
+                                                 actor=Actor.system("test"))
+    [sent] = mail.outbox
+    assert sent.subject == "Welcome to person@example.com"
+    assert sent.body.startswith("Tenant text ") and issued.value in sent.body
+    assert sent.alternatives == []  # this tenant's template has no HTML part
+    assert OutboxMessage.objects.get().template == f"tenants/{tenant.slug}/emailverification"

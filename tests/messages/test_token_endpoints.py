@@ -236,3 +236,10 @@ def test_sdk_calls_work(lr_sdk, tenant):
 
 
 test_sdk_calls_work = pytest.mark.django_db(transaction=True)(test_sdk_calls_work)
+
+
+def test_token_issue_query_count_is_pinned(lr, person, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        assert lr.post(f"{M}/emailtoken/forgotpin", {"email": "person@example.com"}).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert lr.post(f"{M}/smsotp/phoneidverification", {"phone": "+14155550123"}).status_code == 200

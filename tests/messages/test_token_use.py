@@ -137,6 +137,12 @@ def test_verify_phone_by_otp(lr, tenant, person):
     assert _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": "000000" if otp != "000000" else "111111"}).json()["ErrorCode"] == 1067
     response = _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp})
     assert response.status_code == 200, response.json()
+    data = response.json()
+    assert set(data) == {"access_token", "refresh_token", "expires_in", "Profile"}
+    assert data["Profile"]["Uid"] == person.uid and data["Profile"]["PhoneIdVerified"] is True
+    from tokens.selectors import access_token_resolve
+
+    assert access_token_resolve(tenant=tenant, token=data["access_token"]).account == person  # a real session
     person.refresh_from_db()
     assert person.phone_id_verified
     assert _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp}).json()["ErrorCode"] == 1068
@@ -239,3 +245,24 @@ def test_ten_parallel_deletes_with_one_token_succeed_once(lr, tenant, person):
     results = _race(10, lambda: _client_get(f"{A}/account/delete", {**_key(tenant), "deletetoken": token}).status_code)
     assert sorted(results) == [200] + [403] * 9
     assert AuditEvent.objects.filter(action="account.deleted").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sdk_uses_tokens_end_to_end(lr_sdk, tenant):
+    tenant.settings = {"send_cooldown_seconds": 0}
+    tenant.save()
+    account = AccountFactory(tenant=tenant, email="sdk@example.com")
+    account.phone_id = "+14155550166"
+    account.save()
+    sdk = lr_sdk()
+    vtoken = sdk.account.get_email_verification_token("sdk@example.com")["VerificationToken"]
+    assert sdk.authentication.verify_email(vtoken) == {"IsPosted": True, "Data": None}
+    reset = sdk.account.get_forgot_password_token("sdk@example.com")["ForgotToken"]
+    assert sdk.authentication.reset_password_by_reset_token({"resettoken": reset, "password": "Sdk-passw0rd!"}) == {"IsPosted": True}
+    otp = sdk.account.multipurpose_sms_otp_generation({"phone": "+14155550166"}, "phoneidverification")["Token"]
+    verified = sdk.phone_authentication.phone_verification_by_otp(otp, "+14155550166")
+    assert verified["Profile"]["PhoneIdVerified"] is True, verified
+    delete = sdk.account.multipurpose_email_token_generation({"uid": account.uid}, "deleteuser")["Token"]
+    assert sdk.authentication.delete_account_by_delete_token(delete) == {"IsPosted": True}
+    assert not Account.objects.filter(pk=account.pk).exists()
+    assert sdk.authentication.delete_account_by_delete_token(delete)["ErrorCode"] == 979

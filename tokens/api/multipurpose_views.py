@@ -4,7 +4,12 @@ paths, and the native delivery-status listing. Views parse, call a service, shap
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from accounts import selectors as account_selectors
@@ -463,15 +468,33 @@ class PhoneVerifyByOtpView(LRAPIView):
         tags=AUTH_TAG,
         parameters=[_q("otp", "The OTP", required_=True), _q("smstemplate", "SMS template name")],
         request=inline_serializer("PhoneBody", {"phone": serializers.CharField()}),
-        responses={200: inline_serializer("PhoneVerified", {"IsPosted": serializers.BooleanField(), "Data": serializers.DictField(allow_null=True)}), 400: _ERROR, 403: _ERROR},
+        responses={
+            200: inline_serializer(
+                "PhoneVerifiedSession",
+                {"access_token": serializers.CharField(), "refresh_token": serializers.CharField(),
+                 "expires_in": serializers.CharField(), "Profile": serializers.DictField()},
+            ),
+            400: _ERROR,
+            403: _ERROR,
+        },
     )
     def put(self, request):
         otp = _text(self.query.get("otp"))
         if not otp:
             raise required("otp")
         phone = _phone(self.body().get("phone"))
-        service.phone_verify_by_otp(tenant=self.tenant, phone=phone, otp=otp)
-        return self.respond({"IsPosted": True, "Data": None})
+        account, session = service.phone_verify_by_otp(
+            tenant=self.tenant, phone=phone, otp=otp,
+            device={"user_agent": request.headers.get("X-Origin-User-Agent") or request.headers.get("User-Agent", "")},
+        )
+        return self.respond(
+            {
+                "access_token": session.access_token,
+                "refresh_token": session.refresh_token,
+                "expires_in": service.lr_datetime(session.access_expires_at),
+                "Profile": account_selectors.account_profile(account=account),
+            }
+        )
 
 
 class AccountDeleteByTokenView(LRAPIView):
@@ -568,14 +591,12 @@ class MessageListView(LRAPIView):
         account = account_selectors.account_get(tenant=self.tenant, uid=_text(self.query.get("uid")))
         page = self._int("page", 1, minimum=1)
         size = min(self._int("page_size", 50, minimum=1), self.MAX_PAGE_SIZE)
-        rows = OutboxMessage.objects.filter(tenant=self.tenant, account=account)
         status = _text(self.query.get("status")).lower()
-        if status:
-            if status not in dict(OutboxMessage.STATUSES):
-                raise LRError(908, "The status must be one of queued, sending, sent, failed.")
-            rows = rows.filter(status=status)
+        if status and status not in dict(OutboxMessage.STATUSES):
+            raise LRError(908, "The status must be one of queued, sending, sent, failed.")
+        rows = service.account_messages_list(tenant=self.tenant, account=account, status=status)
         total = rows.count()
-        items = rows.order_by("-created", "-id")[(page - 1) * size : page * size]
+        items = rows[(page - 1) * size : page * size]
         return self.respond(
             {"count": total, "page": page, "page_size": size, "results": [message_as_dict(m) for m in items]}
         )
@@ -587,3 +608,13 @@ class MessageListView(LRAPIView):
         if not raw.strip().isdigit() or int(raw) < minimum:
             raise LRError(908, f"The {name} must be a whole number of at least {minimum}.")
         return int(raw)
+
+
+@extend_schema_view(post=extend_schema(exclude=True))
+class EmailTokenMissingTypeView(EmailTokenView):
+    """`emailtoken` without a type: answers 908 like LoginRadius."""
+
+
+@extend_schema_view(post=extend_schema(exclude=True))
+class SmsOtpMissingTypeView(SmsOtpView):
+    """`smsotp` without a type: answers 908 like LoginRadius."""

@@ -14,5 +14,6 @@ urlpatterns = [
     lr_path("api/v2/access_token/activesession", v.LegacyActiveSessionView.as_view(), name="legacy_active_session"),
     lr_path("identity/v2/auth/access_token/validate", v.AuthAccessTokenValidateView.as_view(), name="auth_access_token_validate"),
     lr_path("identity/v2/auth/access_token/invalidate", v.AuthAccessTokenInvalidateView.as_view(), name="auth_access_token_invalidate"),
+    lr_path("identity/v2/auth/access_token/sliding_token", v.AuthSlidingTokenView.as_view(), name="auth_sliding_token"),
     lr_path("identity/v2/auth/access_token", v.AuthAccessTokenInfoView.as_view(), name="auth_access_token_info"),
 ]

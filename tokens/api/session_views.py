@@ -396,3 +396,22 @@ class AuthAccessTokenInfoView(LRAPIView):
             "access_token": resolved.token, "expires_in": lr_datetime(resolved.expires_at),
             "Uid": resolved.uid,
         })
+
+
+class AuthSlidingTokenView(LRAPIView):
+    section = "sessions"
+    auth_mode = "access_token"
+
+    @extend_schema(
+        operation_id="slidingAccessToken", tags=["Session"], parameters=[ACCESS_TOKEN],
+        responses=TOKEN_PAIR,
+        description="Exchanges the live Bearer access token for a fresh access and refresh token "
+        "of the same session; the presented access token stops working at once and the session's "
+        "refresh token is rotated. 1060 missing, 905 unknown/revoked (or already slid), 906 expired.",
+    )
+    def get(self, request):
+        issued = services.access_token_slide(
+            tenant=self.tenant, access_token=self.access_token.token,
+            actor=Actor.account(self.access_token.uid),
+        )
+        return self.respond(_issued_body(issued))

@@ -141,19 +141,31 @@ def _template_exists(name: str) -> bool:
     return True
 
 
-def email_template_resolve(name: str, default: str) -> str:
-    """The email template to use: `name` if templates/emails/<name>/ exists, else `default`."""
-    for candidate in (name, default):
-        if candidate and TEMPLATE_NAME.match(candidate) and (
-            _template_exists(f"emails/{candidate}/body.txt") or _template_exists(f"emails/{candidate}.txt")
-        ):
+def _template_candidates(tenant, name: str, default: str) -> list[str]:
+    """A tenant's own templates (templates/<kind>/tenants/<tenant slug>/<name>) win over the
+    shared ones; the requested name wins over the message type's default."""
+    names = [n for n in (name, default) if n and TEMPLATE_NAME.match(n)]
+    slug = getattr(tenant, "slug", "") or ""
+    candidates = []
+    for n in names:
+        if slug and TEMPLATE_NAME.match(slug):
+            candidates.append(f"tenants/{slug}/{n}")
+        candidates.append(n)
+    return candidates
+
+
+def email_template_resolve(name: str, default: str, tenant=None) -> str:
+    """The email template to use: `name` if templates/emails/<name>/ exists, else `default`
+    (each looked up for the tenant first), else the generic template."""
+    for candidate in _template_candidates(tenant, name, default):
+        if _template_exists(f"emails/{candidate}/body.txt") or _template_exists(f"emails/{candidate}.txt"):
             return candidate
     return FALLBACK_TEMPLATE
 
 
-def sms_template_resolve(name: str, default: str) -> str:
-    for candidate in (name, default):
-        if candidate and TEMPLATE_NAME.match(candidate) and _template_exists(f"sms/{candidate}.txt"):
+def sms_template_resolve(name: str, default: str, tenant=None) -> str:
+    for candidate in _template_candidates(tenant, name, default):
+        if _template_exists(f"sms/{candidate}.txt"):
             return candidate
     return FALLBACK_TEMPLATE
 
@@ -197,11 +209,13 @@ def message_enqueue(
     expires_at=None,
     token: MultipurposeToken | None = None,
     check_limits: bool = True,
+    template_resolved: bool = False,
 ) -> OutboxMessage:
     """Write an outbox message (channel "email" or "sms") in the caller's transaction and
     schedule its delivery after commit. `template` names templates/emails/<template>/ (or
-    templates/emails/<template>.txt) or templates/sms/<template>.txt; an unknown name falls
-    back to the generic template, which shows context["subject"]/["body"]/["code"].
+    templates/emails/<template>.txt) or templates/sms/<template>.txt, a tenant's own copy under
+    templates/<emails|sms>/tenants/<slug>/ first; an unknown name falls back to the generic
+    template, which shows context["subject"]/["body"]/["code"].
     Messages whose `expires_at` has passed are never sent. Counts against the tenant's daily
     cap (and, with `check_limits`, the recipient's cooldown): 1178/1179 when exhausted."""
     if channel not in (OutboxMessage.CHANNEL_EMAIL, OutboxMessage.CHANNEL_SMS):
@@ -210,10 +224,12 @@ def message_enqueue(
         if check_limits:
             _cooldown_take(tenant=tenant, channel=channel, destination=recipient.lower())
         _daily_cap_take(tenant=tenant, channel=channel)
-        if channel == OutboxMessage.CHANNEL_EMAIL:
-            resolved = email_template_resolve(template, FALLBACK_TEMPLATE)
+        if template_resolved:
+            resolved = template
+        elif channel == OutboxMessage.CHANNEL_EMAIL:
+            resolved = email_template_resolve(template, FALLBACK_TEMPLATE, tenant)
         else:
-            resolved = sms_template_resolve(template, FALLBACK_TEMPLATE)
+            resolved = sms_template_resolve(template, FALLBACK_TEMPLATE, tenant)
         message = OutboxMessage.objects.create(
             tenant=tenant,
             account=account,
@@ -335,16 +351,16 @@ def _token_message_enqueue(
     }
     if channel == OutboxMessage.CHANNEL_SMS:
         context.update({"code": value, "voice": voice})
-        resolved = sms_template_resolve(template, token.purpose)
+        resolved = sms_template_resolve(template, token.purpose, tenant)
     else:
         path, vtype = _LINK_PATHS.get(token.purpose, ("/auth/verify", token.purpose))
         context.update({"token": value, "link": _link(link_base, path, {"vtype": vtype, "vtoken": value}),
                         "email": token.destination})
-        resolved = email_template_resolve(template, token.purpose)
+        resolved = email_template_resolve(template, token.purpose, tenant)
     return message_enqueue(
         tenant=tenant, account=account, channel=channel, template=resolved,
         recipient=token.destination, context=context, expires_at=token.expires_at,
-        token=token, check_limits=False,
+        token=token, check_limits=False, template_resolved=True,
     )
 
 
@@ -484,9 +500,11 @@ def password_reset_by_otp(*, tenant: Tenant, phone: str, otp: str, password: str
     return token.account
 
 
-def phone_verify_by_otp(*, tenant: Tenant, phone: str, otp: str) -> Account:
-    """Verify `phone` with the OTP sent to it (phone verification or add-phone)."""
+def phone_verify_by_otp(*, tenant: Tenant, phone: str, otp: str, device: dict | None = None):
+    """Verify `phone` with the OTP sent to it (phone verification or add-phone); proving the
+    phone signs the owner in, as LoginRadius does. Returns (account, IssuedSession)."""
     from accounts import services as account_services
+    from tokens.services.sessions import session_issue
 
     with transaction.atomic():
         token = token_consume(
@@ -502,8 +520,11 @@ def phone_verify_by_otp(*, tenant: Tenant, phone: str, otp: str) -> Account:
             account.refresh_from_db()
         account_services.account_phone_mark_verified(tenant=tenant, actor=actor, account=account)
         _consumed(tenant=tenant, token=token, actor=actor)
-    account.refresh_from_db()
-    return account
+        account.refresh_from_db()
+        session = session_issue(
+            tenant=tenant, account=account, actor=actor, reason="phone verified by OTP", device=device
+        )
+    return account, session
 
 
 def account_delete_by_token(*, tenant: Tenant, value: str) -> None:
@@ -519,6 +540,15 @@ def account_delete_by_token(*, tenant: Tenant, value: str) -> None:
         account_services.account_delete(
             tenant=tenant, actor=actor, account=token.account, reason="deleted by delete token"
         )
+
+
+def account_messages_list(*, tenant: Tenant, account: Account, status: str = ""):
+    """The account's outbox messages, newest first (delivery status for the console and
+    GET /api/v1/messages); a read, no side effects."""
+    rows = OutboxMessage.objects.filter(tenant=tenant, account=account)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("-created", "-id")
 
 
 def multipurpose_tokens_purge(*, older_than: timedelta = timedelta(days=7)) -> int:

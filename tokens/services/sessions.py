@@ -292,7 +292,7 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
 
 
 def _rotate(*, row: RefreshToken, family: TokenFamily, now: datetime, actor: Actor,
-            access_lifetime: timedelta | None = None) -> IssuedSession:
+            access_lifetime: timedelta | None = None, action: str = "session.refreshed") -> IssuedSession:
     issued, successor = _issue_pair(family=family, now=now, access_lifetime=access_lifetime)
     grace = _grace(family.tenant)
     row.rotated_at = now
@@ -306,7 +306,7 @@ def _rotate(*, row: RefreshToken, family: TokenFamily, now: datetime, actor: Act
         successor_encrypted="", successor_erase_at=None
     )
     audit.record(
-        tenant=family.tenant, actor=actor, action="session.refreshed",
+        tenant=family.tenant, actor=actor, action=action,
         subject_uid=family.account.uid,
         changes={
             "session": [family.pk, family.pk],
@@ -356,6 +356,56 @@ def session_refresh_by_access_token(
             token.save(update_fields=["revoked_at"])
             _forget([(token.token_hash, token.expires_at)])
         return _rotate(row=row, family=family, now=now, actor=actor, access_lifetime=lifetime)
+
+
+def access_token_slide(*, tenant, access_token: str | None, actor: Actor) -> IssuedSession:
+    """The sliding token (/identity/v2/auth/access_token/sliding_token): a live access token
+    buys a fresh pair in the same session and stops working itself, so an active client
+    keeps its session without holding a refresh token. The session's refresh token is
+    rotated with it; the family's absolute lifetime still bounds everything. The token row
+    is locked, so one access token slides once even when presented concurrently."""
+    if not access_token or not str(access_token).strip():
+        raise LRError(1060)
+    canonical = normalise_token(access_token)
+    if canonical is None:
+        raise LRError(905)
+    hashed = crypto.token_hash(canonical)
+    now = timezone.now()
+    with transaction.atomic():
+        token = (
+            AccessToken.objects.select_for_update().filter(token_hash=hashed, tenant=tenant).first()
+        )
+        if token is None or token.revoked_at is not None:
+            raise LRError(905)
+        if token.expires_at <= now:
+            raise LRError(906)
+        family = TokenFamily.objects.select_related("tenant", "account").get(pk=token.family_id)
+        if not family.is_live(now):
+            raise LRError(905 if family.revoked_at else 906)
+        if not family.account.is_active:
+            raise LRError(991)
+        token.revoked_at = now
+        token.refresh_allowed = False
+        token.save(update_fields=["revoked_at", "refresh_allowed"])
+        _forget([(token.token_hash, token.expires_at)])
+        row = (
+            RefreshToken.objects.select_for_update()
+            .filter(family=family, revoked_at__isnull=True, rotated_at__isnull=True, expires_at__gt=now)
+            .order_by("-id")
+            .first()
+        )
+        if row is not None:
+            return _rotate(row=row, family=family, now=now, actor=actor, action="session.slid")
+        issued, _ = _issue_pair(family=family, now=now)
+        audit.record(
+            tenant=tenant, actor=actor, action="session.slid", subject_uid=family.account.uid,
+            changes={
+                "session": [family.pk, family.pk],
+                "access_expires_at": [None, issued.access_expires_at.isoformat()],
+                "refresh_expires_at": [None, issued.refresh_expires_at.isoformat()],
+            },
+        )
+        return issued
 
 
 # --- revoking ---------------------------------------------------------------------------
