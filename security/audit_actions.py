@@ -16,6 +16,7 @@ audit.register(
         "passkey.deleted": "A passkey was removed",
         "push_device.registered": "A device was registered for push approval",
         "duo.configured": "The tenant's Duo configuration changed",
+        "duo.removed": "The tenant's Duo configuration was removed",
         "duo.enrolled": "The account completed a Duo prompt for the first time",
     }
 )

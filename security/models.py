@@ -252,10 +252,18 @@ class DuoConfig(models.Model):
 
 
 class DuoState(models.Model):
-    """The `state` of one Duo prompt, tying Duo's redirect back to a pending sign-in."""
+    """The `state` of one Duo prompt, tying Duo's redirect back to a pending sign-in
+    (`login`) or to an account reauthenticating (`account`)."""
+
+    PURPOSE_LOGIN = "login"
+    PURPOSE_REAUTH = "reauth"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    login = models.ForeignKey(SecondFactorToken, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=10, default=PURPOSE_LOGIN)
+    login = models.ForeignKey(SecondFactorToken, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    # Where Duo sends the browser back; the code exchange must name the same address.
+    redirect_uri = models.CharField(max_length=2000, blank=True)
     state_hash = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

@@ -4,7 +4,7 @@ from accounts import selectors as account_selectors
 from accounts.models import Account
 from portal.lrapi.errors import LRError
 from portal.models import Tenant
-from security.models import BackupCode, OtpFactor
+from security.models import BackupCode, DuoConfig, OtpFactor
 
 
 def account_for_login(*, tenant: Tenant, kind: str, login_id: str) -> Account | None:
@@ -91,3 +91,8 @@ def account_for_identifier(*, tenant: Tenant, identifier: str) -> Account | None
 
 def account_emails(*, account: Account) -> list[str]:
     return [row.value for row in account.emails.all()]
+
+
+def duo_config_get(*, tenant: Tenant) -> DuoConfig | None:
+    """The tenant's Duo application, if it has one (enabled or not)."""
+    return DuoConfig.objects.filter(tenant=tenant).first()

@@ -443,7 +443,7 @@ def _second_factor_token_consume(row: SecondFactorToken) -> bool:
 # --------------------------------------------------------------------------- reauthentication
 
 REAUTH_GROUPS = {"password": "password", "pin": "pin", "otp": "2fa", "backupcode": "2fa", "authenticatorcode": "2fa",
-                 "emailotp": "2fa", "securityquestion": "2fa"}
+                 "emailotp": "2fa", "securityquestion": "2fa", "duo": "2fa"}
 
 
 @transaction.atomic
@@ -890,25 +890,57 @@ def push_challenge_status(*, login: SecondFactorToken, challenge_id: str) -> str
 DUO_STATE_SECONDS = 300
 
 
+def _duo_config_fields(config: DuoConfig | None) -> dict:
+    if config is None:
+        return {}
+    return {"client_id": config.client_id, "api_host": config.api_host, "enabled": config.enabled,
+            "ca_bundle_set": bool(config.ca_bundle)}
+
+
 @transaction.atomic
-def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secret: str, api_host: str,
+def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secret: str | None, api_host: str,
                    ca_bundle: str = "", enabled: bool = True) -> DuoConfig:
-    """Configure the tenant's Duo application (checked by the Duo client's own rules)."""
+    """Configure the tenant's Duo application (checked by the Duo client's own rules).
+    A `client_secret` of None keeps the stored one, so the secret never has to leave the
+    operator who set it to change anything else."""
     from duo_universal.client import Client, DuoException
 
+    config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
+    if client_secret is None:
+        if config is None:
+            raise LRError(1134, errors=[{"FieldName": "client_secret", "ErrorMessage": "The client secret is required."}])
+        client_secret = decrypt(config.client_secret_encrypted)
+        secret_changed = False
+    else:
+        secret_changed = config is None or not constant_time_equals(decrypt(config.client_secret_encrypted), client_secret)
     try:
         Client(client_id, client_secret, api_host, "https://placeholder.invalid/")
     except DuoException as exc:
         raise LRError(1134, errors=[{"FieldName": "duo", "ErrorMessage": str(exc)}]) from None
-    config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
-    before = {"client_id": config.client_id, "api_host": config.api_host, "enabled": config.enabled} if config else {}
+    before = _duo_config_fields(config)
     config = config or DuoConfig(tenant=tenant)
     config.client_id, config.api_host, config.ca_bundle, config.enabled = client_id, api_host, ca_bundle, enabled
     config.client_secret_encrypted = encrypt(client_secret)
     config.save()
-    audit.record(tenant=tenant, actor=actor, action="duo.configured",
-                 changes=audit.diff(before, {"client_id": client_id, "api_host": api_host, "enabled": enabled}))
+    changes = audit.diff(before, _duo_config_fields(config))
+    if secret_changed:
+        changes["credential_replaced"] = [False, True]
+    audit.record(tenant=tenant, actor=actor, action="duo.configured", changes=changes)
     return config
+
+
+@transaction.atomic
+def duo_config_delete(*, tenant: Tenant, actor: Actor, reason: str = "") -> None:
+    """Remove the tenant's Duo application: sign-ins stop asking for Duo and prompts
+    still open can no longer complete."""
+    config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
+    if config is None:
+        raise LRError(404, "Duo is not configured for this tenant.")
+    before = _duo_config_fields(config)
+    pending = DuoState.objects.filter(tenant=tenant, used_at__isnull=True).delete()[0]
+    config.delete()
+    audit.record(tenant=tenant, actor=actor, action="duo.removed", reason=reason,
+                 changes={**audit.diff(before, {}), "open_prompts": [pending, 0]})
 
 
 def duo_required(*, tenant: Tenant) -> bool:
@@ -921,7 +953,7 @@ def duo_callback_url(*, tenant: Tenant) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/identity/v2/auth/login/2fa/duo/callback?apikey={tenant.api_key}"
 
 
-def _duo_client(tenant: Tenant):
+def _duo_client(tenant: Tenant, redirect_uri: str = ""):
     import os
     import tempfile
 
@@ -939,42 +971,73 @@ def _duo_client(tenant: Tenant):
         certs = path
     kwargs = {"duo_certs": certs} if certs else {}
     return Client(config.client_id, decrypt(config.client_secret_encrypted), config.api_host,
-                  duo_callback_url(tenant=tenant), **kwargs)
+                  redirect_uri or duo_callback_url(tenant=tenant), **kwargs)
 
 
-def duo_prompt_start(*, tenant: Tenant, login: SecondFactorToken) -> str:
-    """The Duo prompt URL for this pending sign-in (after Duo's health check)."""
+def _duo_prompt_begin(*, tenant: Tenant, subject: Account, redirect_uri: str, **state_fields) -> str:
+    """Check Duo is up, remember a fresh state and return the prompt URL carrying it."""
     from duo_universal.client import DuoException
 
-    client = _duo_client(tenant)
+    client = _duo_client(tenant, redirect_uri)
     try:
         client.health_check()
     except DuoException:
         raise LRError(950, "Duo is unavailable.") from None
     state = client.generate_state()
-    DuoState.objects.create(tenant=tenant, login=login, state_hash=token_hash(state),
-                            expires_at=timezone.now() + timedelta(seconds=DUO_STATE_SECONDS))
-    return client.create_auth_url(login.account.uid, state)
+    DuoState.objects.create(tenant=tenant, state_hash=token_hash(state), redirect_uri=redirect_uri,
+                            expires_at=timezone.now() + timedelta(seconds=DUO_STATE_SECONDS), **state_fields)
+    return client.create_auth_url(subject.uid, state)
+
+
+def _duo_prompt_finish(*, tenant: Tenant, state: str, duo_code: str, purpose: str, account: Account | None = None) -> DuoState:
+    """Spend the state (once, even when Duo then refuses), exchange Duo's code with the
+    redirect address the prompt used, and require Duo's approval. The first approval
+    ties the account to Duo."""
+    from duo_universal.client import DuoException
+
+    rows = DuoState.objects.select_related("login__account", "account").filter(
+        tenant=tenant, purpose=purpose, state_hash=token_hash(state or ""), used_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    if account is not None:
+        rows = rows.filter(account=account)
+    row = rows.first()
+    if row is None or not DuoState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
+        raise LRError(1193)
+    subject = row.login.account if row.login_id else row.account
+    try:
+        result = _duo_client(tenant, row.redirect_uri).exchange_authorization_code_for_2fa_result(duo_code, subject.uid)
+    except DuoException:
+        raise LRError(1193, "Duo did not approve the request.") from None
+    if (result.get("auth_result") or {}).get("status") != "allow":
+        raise LRError(1193, "Duo did not approve the request.")
+    with transaction.atomic():
+        _, created = DuoEnrollment.objects.get_or_create(account=subject, defaults={"tenant": tenant, "duo_username": subject.uid})
+        if created:
+            audit.record(tenant=tenant, actor=Actor.account(subject.uid), action="duo.enrolled", subject_uid=subject.uid)
+    return row
+
+
+def duo_prompt_start(*, tenant: Tenant, login: SecondFactorToken) -> str:
+    """The Duo prompt URL for this pending sign-in (after Duo's health check)."""
+    return _duo_prompt_begin(tenant=tenant, subject=login.account, redirect_uri=duo_callback_url(tenant=tenant),
+                             purpose=DuoState.PURPOSE_LOGIN, login=login)
 
 
 def duo_prompt_complete(*, tenant: Tenant, state: str, duo_code: str) -> SecondFactorToken:
     """Spend the state, exchange Duo's code and return the sign-in it approves."""
-    from duo_universal.client import DuoException
+    return _duo_prompt_finish(tenant=tenant, state=state, duo_code=duo_code, purpose=DuoState.PURPOSE_LOGIN).login
 
-    row = DuoState.objects.select_related("login__account").filter(
-        tenant=tenant, state_hash=token_hash(state or ""), used_at__isnull=True, expires_at__gt=timezone.now()
-    ).first()
-    if row is None or not DuoState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
-        raise LRError(1193)
-    account = row.login.account
-    try:
-        result = _duo_client(tenant).exchange_authorization_code_for_2fa_result(duo_code, account.uid)
-    except DuoException:
-        raise LRError(1193, "Duo did not approve the sign-in.") from None
-    if (result.get("auth_result") or {}).get("status") != "allow":
-        raise LRError(1193, "Duo did not approve the sign-in.")
-    with transaction.atomic():
-        _, created = DuoEnrollment.objects.get_or_create(account=account, defaults={"tenant": tenant, "duo_username": account.uid})
-        if created:
-            audit.record(tenant=tenant, actor=Actor.account(account.uid), action="duo.enrolled", subject_uid=account.uid)
-    return row.login
+
+def duo_reauth_start(*, tenant: Tenant, account: Account, redirect_uri: str) -> str:
+    """The Duo prompt URL with which the account reauthenticates; Duo sends the browser
+    back to `redirect_uri` with the `state` and `duo_code` for `reauth_duo`."""
+    return _duo_prompt_begin(tenant=tenant, subject=account, redirect_uri=redirect_uri,
+                             purpose=DuoState.PURPOSE_REAUTH, account=account)
+
+
+def reauth_duo(*, tenant: Tenant, account: Account, state: str, duo_code: str) -> IssuedToken:
+    """Reauthenticate with the Duo prompt this account started: a state of another
+    account, of a sign-in, used or expired is refused (1193)."""
+    _duo_prompt_finish(tenant=tenant, state=state, duo_code=duo_code, purpose=DuoState.PURPOSE_REAUTH, account=account)
+    return reauth_token_issue(tenant=tenant, account=account, method="duo")

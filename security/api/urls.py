@@ -34,6 +34,7 @@ urlpatterns = [
     lr_path(f"{A}/account/reauth/2fa/otp", views.ReauthView.as_view(method="otp"), name="reauth_otp"),
     lr_path(f"{A}/account/reauth/2fa/backupcode", views.ReauthView.as_view(method="backupcode"), name="reauth_backupcode"),
     lr_path(f"{A}/account/reauth/2fa/authenticatorcode", views.ReauthView.as_view(method="authenticatorcode"), name="reauth_authenticatorcode"),
+    lr_path(f"{A}/account/reauth/2fa/duo", views.ReauthDuoView.as_view(), name="reauth_duo"),
     lr_path(f"{A}/account/reauth/2fa/otp/email", views.ReauthEmailOtpSendView.as_view(), name="reauth_email_otp_send"),
     lr_path(f"{A}/account/reauth/2fa/otp/email/verify", views.ReauthView.as_view(method="emailotp"), name="reauth_email_otp"),
     lr_path(
@@ -70,6 +71,7 @@ urlpatterns = [
     # Duo
     lr_path(f"{A}/login/2fa/duo", views.DuoPromptStartView.as_view(), name="duo_prompt_start"),
     lr_path(f"{A}/login/2fa/duo/callback", views.DuoPromptCallbackView.as_view(), name="duo_prompt_callback"),
+    lr_path("api/v1/security/duo", views.DuoConfigView.as_view(), name="security_duo_config"),
     # sign-in
     lr_path(f"{A}/login", views.LoginView.as_view(), name="login"),
     lr_path(f"{A}/login/2fa", views.LoginView.as_view(), name="login_2fa"),

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 
 from accounts.selectors import account_get
-from portal.lrapi.errors import LRError, required
+from portal.lrapi.errors import LRError, field_errors, required
 from portal.lrapi.params import parse_bool
 from portal.lrapi.views import LRAPIView
 from security import selectors, services
@@ -213,11 +213,36 @@ class ReauthTriggerView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        parameters=[OpenApiParameter("smstemplate2fa", OpenApiTypes.STR, OpenApiParameter.QUERY)],
-        responses=inline_serializer("ReauthTrigger", {"IsOTPAuthenticatorVerified": serializers.BooleanField()}),
+        parameters=[
+            OpenApiParameter("smstemplate2fa", OpenApiTypes.STR, OpenApiParameter.QUERY),
+            OpenApiParameter(
+                "duoredirecturi", OpenApiTypes.URI, OpenApiParameter.QUERY,
+                description="Where Duo sends the browser back (with `state` and `duo_code`) after a "
+                "reauthentication prompt; when given and the tenant uses Duo, `DuoAuthEndpoint` is the prompt URL.",
+            ),
+        ],
+        responses=inline_serializer("ReauthTrigger", {
+            "IsGoogleAuthenticatorVerified": serializers.BooleanField(),
+            "IsAuthenticatorVerified": serializers.BooleanField(),
+            "IsOTPAuthenticatorVerified": serializers.BooleanField(),
+            "IsEmailOtpAuthenticatorVerified": serializers.BooleanField(),
+            "IsSecurityQuestionAuthenticatorVerified": serializers.BooleanField(),
+            "IsDuoAuthenticatorVerified": serializers.BooleanField(),
+            "DuoAuthEndpoint": serializers.URLField(allow_null=True),
+            "OTPStatus": serializers.DictField(allow_null=True),
+        }),
+        description="Which factors the account can reauthenticate with. Sends the SMS code when "
+        "the account has that factor; starts a Duo prompt when `duoredirecturi` is given and the "
+        "tenant uses Duo (950 if Duo is unreachable, 908 if the address is not an http(s) URL).",
     )
     def get(self, request):
         state = services.account_mfa_state(account=self.account)
+        duo_url = None
+        redirect_uri = self.query.get("duoredirecturi")
+        if redirect_uri and services.duo_required(tenant=self.tenant):
+            duo_url = services.duo_reauth_start(
+                tenant=self.tenant, account=self.account, redirect_uri=redirect_uri_checked(redirect_uri)
+            )
         sent = False
         if state["sms"]:
             services.otp_send(tenant=self.tenant, account=self.account, channel="sms", template=self.query.get("smstemplate2fa") or "")
@@ -229,9 +254,50 @@ class ReauthTriggerView(LRAPIView):
                 "IsOTPAuthenticatorVerified": state["sms"],
                 "IsEmailOtpAuthenticatorVerified": state["email"],
                 "IsSecurityQuestionAuthenticatorVerified": state["securityquestion"],
+                "IsDuoAuthenticatorVerified": state["duo"],
+                "DuoAuthEndpoint": duo_url,
                 "OTPStatus": {"IsPosted": True} if sent else None,
             }
         )
+
+
+def redirect_uri_checked(value: str) -> str:
+    """An absolute http(s) URL, or 908."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 2000:
+        raise LRError(908, "The duoredirecturi must be an absolute http or https URL.")
+    return value
+
+
+class ReauthDuoView(LRAPIView):
+    """PUT /identity/v2/auth/account/reauth/2fa/duo: finish the Duo prompt started by the
+    trigger with the `state` and `duo_code` Duo returned, for a SecondFactorValidationToken
+    that the manage side checks on `.../{uid}/reauth/2fa`."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(
+        request=inline_serializer("ReauthDuo", {
+            "State": serializers.CharField(help_text="The `state` Duo returned to duoredirecturi"),
+            "Code": serializers.CharField(help_text="The `duo_code` Duo returned to duoredirecturi"),
+        }),
+        responses=ValidationToken,
+        description="Exchanges Duo's code for the prompt this account started. Missing State or "
+        "Code: 908; a state that is unknown, used, expired or another account's, or a prompt Duo "
+        "did not approve: 1193.",
+    )
+    def put(self, request):
+        body = self.body()
+        state, code = body.get("state"), body.get("code")
+        if not state or not isinstance(state, str):
+            raise required("state")
+        if not code or not isinstance(code, str):
+            raise required("code")
+        issued = services.reauth_duo(tenant=self.tenant, account=self.account, state=state, duo_code=code)
+        return self.respond({"SecondFactorValidationToken": issued.token, "ExpireIn": iso(issued.expires_at)})
 
 
 class ReauthEmailOtpSendView(LRAPIView):
@@ -782,3 +848,95 @@ class MfaSecurityQuestionSetupView(LRAPIView):
             raise required("securityquestionanswer")
         services.security_answers_set(tenant=self.tenant, actor=self.actor, account=self.account, answers=answers)
         return self.respond({"IsPosted": True})
+
+
+# --------------------------------------------------------------------------- native: Duo configuration
+
+DuoConfigOut = inline_serializer(
+    "DuoConfiguration",
+    {
+        "client_id": serializers.CharField(),
+        "api_host": serializers.CharField(),
+        "enabled": serializers.BooleanField(),
+        "ca_bundle_set": serializers.BooleanField(help_text="Whether a PEM bundle replaces Duo's pinned CAs"),
+        "modified": serializers.DateTimeField(),
+    },
+)
+DuoConfigIn = inline_serializer(
+    "DuoConfigurationWrite",
+    {
+        "client_id": serializers.CharField(),
+        "client_secret": serializers.CharField(required=False, help_text="Write-only; required the first time, kept when omitted"),
+        "api_host": serializers.CharField(),
+        "ca_bundle": serializers.CharField(required=False, allow_blank=True, help_text="PEM; omitted keeps the stored one, empty clears it"),
+        "enabled": serializers.BooleanField(required=False, help_text="Default: the stored value, or true"),
+    },
+)
+
+
+def duo_config_json(config) -> dict:
+    return {
+        "client_id": config.client_id, "api_host": config.api_host, "enabled": config.enabled,
+        "ca_bundle_set": bool(config.ca_bundle), "modified": config.modified.isoformat(),
+    }
+
+
+class DuoConfigView(LRAPIView):
+    """/api/v1/security/duo: the tenant's Duo Universal Prompt application. The client
+    secret is write-only: stored encrypted, never returned."""
+
+    section = "security"
+
+    @extend_schema(
+        operation_id="security_duo_retrieve", tags=["Security"], responses=DuoConfigOut,
+        description="The tenant's Duo application without its secret; 404 when none is configured.",
+    )
+    def get(self, request):
+        config = selectors.duo_config_get(tenant=self.tenant)
+        if config is None:
+            raise LRError(404, "Duo is not configured for this tenant.")
+        return self.respond(duo_config_json(config))
+
+    @extend_schema(
+        operation_id="security_duo_update", tags=["Security"], request=DuoConfigIn, responses=DuoConfigOut,
+        description="Creates or changes the Duo application; checked by the Duo client's rules "
+        "(1134 with Errors). While enabled, every sign-in of the tenant needs Duo. Audited.",
+    )
+    def put(self, request):
+        body = self.body()
+        current = selectors.duo_config_get(tenant=self.tenant)
+        errors = {}
+        values = {}
+        for name in ("client_id", "client_secret", "api_host", "ca_bundle"):
+            value = body.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                errors[name] = "Must be a string."
+            values[name] = value
+        for name in ("client_id", "api_host"):
+            if not values.get(name) and name not in errors:
+                errors[name] = "This field is required."
+        if current is None and not values.get("client_secret") and "client_secret" not in errors:
+            errors["client_secret"] = "This field is required."
+        if errors:
+            raise field_errors(errors)
+        enabled = parse_bool(body.get("enabled"), name="enabled") if body.get("enabled") is not None else (
+            current.enabled if current else True
+        )
+        config = services.duo_config_set(
+            tenant=self.tenant, actor=self.actor, client_id=values["client_id"],
+            client_secret=values.get("client_secret") or None, api_host=values["api_host"],
+            ca_bundle=values.get("ca_bundle", current.ca_bundle if current else ""),
+            enabled=enabled,
+        )
+        return self.respond(duo_config_json(config))
+
+    @extend_schema(
+        operation_id="security_duo_destroy", tags=["Security"], request=None, responses={204: None},
+        parameters=[OpenApiParameter("reason", OpenApiTypes.STR, OpenApiParameter.QUERY, description="Kept in the audit log.")],
+        description="Removes the Duo application (404 when none): sign-ins stop asking for Duo. Audited.",
+    )
+    def delete(self, request):
+        services.duo_config_delete(tenant=self.tenant, actor=self.actor, reason=self.query.get("reason") or "")
+        return self.respond(None, status=204, project=False)

@@ -113,3 +113,134 @@ def test_wrong_secret_fails_health_check(tenant, member, duo):
     token = client.post(f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json").json()[
         "SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
     assert client.get(f"{A}/login/2fa/duo{q}&secondfactorauthenticationtoken={token}").json()["ErrorCode"] == 950
+
+
+# --------------------------------------------------------------------------- reauthentication by Duo
+
+BACK = "https://app.example/duo/back"
+
+
+def session_token(account) -> str:
+    from tokens.services.sessions import session_issue
+
+    return session_issue(tenant=account.tenant, account=account, actor=Actor.account(account.uid)).access_token
+
+
+def bearer(token):
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def reauth_prompt(tenant, duo, token, redirect=BACK):
+    """Trigger with duoredirecturi, let the fake Duo answer, return Duo's (state, duo_code)."""
+    from urllib.parse import parse_qs
+
+    trigger = APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi={redirect}", **bearer(token))
+    assert trigger.status_code == 200, trigger.json()
+    auth_url = trigger.json()["DuoAuthEndpoint"]
+    assert auth_url.startswith(f"https://{duo.host}/oauth/v1/authorize?")
+    location = requests.get(auth_url, verify=duo.ca_path, allow_redirects=False, timeout=10).headers["Location"]
+    assert location.startswith(BACK + "?")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    return query["state"], query["duo_code"]
+
+
+def reauth_duo(tenant, token, body):
+    return APIClient().put(f"{A}/account/reauth/2fa/duo?apikey={tenant.api_key}", body, format="json", **bearer(token))
+
+
+def test_duo_reauth_yields_a_token_the_manage_side_accepts_once(lr, tenant, member, duo, configured):
+    from security.models import SecondFactorToken
+
+    token = session_token(member)
+    state, code = reauth_prompt(tenant, duo, token)
+
+    response = reauth_duo(tenant, token, {"State": state, "Code": code})
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert set(body) == {"SecondFactorValidationToken", "ExpireIn"}
+    row = SecondFactorToken.objects.get(account=member, purpose="reauth")
+    assert row.method == "2fa" and body["SecondFactorValidationToken"] not in row.token_hash
+    event = AuditEvent.objects.get(action="reauth_token.issued", subject_uid=member.uid)
+    assert event.diff == {"method": [None, "duo"]}
+    assert DuoEnrollment.objects.filter(account=member).exists()
+    path = f"/identity/v2/manage/account/{member.uid}/reauth"
+    validation = {"secondfactorvalidationtoken": body["SecondFactorValidationToken"]}
+    assert lr.post(f"{path}/password", validation).json()["ErrorCode"] == 1193  # another kind of proof
+    assert lr.post(f"{path}/2fa", validation).json() == {"IsValid": True}
+    assert lr.post(f"{path}/2fa", validation).json()["ErrorCode"] == 1193  # single use
+    assert reauth_duo(tenant, token, {"state": state, "code": code}).json()["ErrorCode"] == 1193  # state spent
+
+
+def test_trigger_reports_duo_and_starts_no_prompt_without_a_redirect(tenant, member, duo, configured):
+    from security.models import DuoState
+
+    token = session_token(member)
+    body = APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}", **bearer(token)).json()
+    assert body["DuoAuthEndpoint"] is None and body["IsDuoAuthenticatorVerified"] is False
+    assert not DuoState.objects.exists() and duo.calls == []
+    bad = APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi=javascript:alert(1)", **bearer(token))
+    assert bad.json()["ErrorCode"] == 908
+    assert not DuoState.objects.exists()
+
+
+def test_trigger_without_duo_configured(tenant, member):
+    token = session_token(member)
+    body = APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi={BACK}", **bearer(token)).json()
+    assert body["DuoAuthEndpoint"] is None and body["IsDuoAuthenticatorVerified"] is False
+
+
+def test_another_accounts_prompt_cannot_be_used(tenant, member, duo, configured):
+    from security.models import SecondFactorToken
+
+    other = AccountFactory(tenant=tenant, email="other@example.com")
+    mine, theirs = session_token(member), session_token(other)
+    state, code = reauth_prompt(tenant, duo, theirs)
+    assert reauth_duo(tenant, mine, {"State": state, "Code": code}).json()["ErrorCode"] == 1193
+    assert not SecondFactorToken.objects.filter(purpose="reauth").exists()
+    # The owner's prompt was not spent by the attempt.
+    assert reauth_duo(tenant, theirs, {"State": state, "Code": code}).status_code == 200
+
+
+def test_duo_denial_or_forgery_gives_no_token(tenant, member, duo, configured):
+    from security.models import SecondFactorToken
+
+    token = session_token(member)
+    duo.decision = "deny"
+    state, code = reauth_prompt(tenant, duo, token)
+    assert reauth_duo(tenant, token, {"State": state, "Code": code}).json()["ErrorCode"] == 1193
+    duo.decision = "allow"
+    state, code = reauth_prompt(tenant, duo, token)
+    assert reauth_duo(tenant, token, {"State": "x" * 36, "Code": code}).json()["ErrorCode"] == 1193
+    assert reauth_duo(tenant, token, {"State": state, "Code": "nope"}).json()["ErrorCode"] == 1193
+    assert not SecondFactorToken.objects.filter(purpose="reauth").exists()
+    assert not DuoEnrollment.objects.exists()
+
+
+def test_duo_reauth_input_errors(tenant, member, duo, configured):
+    token = session_token(member)
+    assert reauth_duo(tenant, token, {}).json()["ErrorCode"] == 908
+    assert "state" in reauth_duo(tenant, token, {"Code": "c"}).json()["Description"]
+    assert "code" in reauth_duo(tenant, token, {"State": "s", "Code": 5}).json()["Description"]
+    assert reauth_duo(tenant, "not-a-token", {"State": "s", "Code": "c"}).json()["ErrorCode"] == 905
+    no_token = APIClient().put(f"{A}/account/reauth/2fa/duo?apikey={tenant.api_key}", {"State": "s", "Code": "c"}, format="json")
+    assert no_token.json()["ErrorCode"] == 1060
+
+
+def test_sign_in_and_reauth_prompts_do_not_cross(tenant, member, duo, configured):
+    from security.models import SecondFactorToken
+
+    client, callback = prompt(tenant, duo)
+    _, _, query = callback.partition("?")
+    params = dict(p.split("=", 1) for p in query.split("&"))
+    token = session_token(member)
+    # A sign-in's state does not reauthenticate...
+    assert reauth_duo(tenant, token, {"State": params["state"], "Code": params["duo_code"]}).json()["ErrorCode"] == 1193
+    assert client.get(callback).status_code == 200  # ...and was not spent by the attempt.
+    # A reauthentication's state does not sign in.
+    state, code = reauth_prompt(tenant, duo, token)
+    path = callback.partition("?")[0]
+    crossed = client.get(f"{path}?apikey={tenant.api_key}&state={state}&duo_code={code}")
+    assert crossed.json()["ErrorCode"] == 1193
+    assert reauth_duo(tenant, token, {"State": state, "Code": code}).status_code == 200
+    assert SecondFactorToken.objects.filter(purpose="reauth").count() == 1

@@ -10,7 +10,10 @@ BODIES = [None, [], "x", 5, {"x": 1}, {"PasskeyCredential": {"id": "a", "respons
           {"id": "a", "response": {"clientDataJSON": "eyJjaGFsbGVuZ2UiOiJ4In0", "authenticatorData": 3, "signature": []}},
           {"email": {"a": 1}, "password": ["x"]}, {"otp": 123456}, {"authenticatorcode": None}, {"backupcode": {"a": 1}},
           {"securityquestionanswer": {"q": 1}}, {"securityquestionanswer": []}, {"Approve": "maybe", "ChallengeId": "x", "DeviceSecret": "y"},
-          {"phoneno2fa": 12}, {"secondfactorvalidationtoken": ["x"]}, {"otpauthenticator": {"x": 1}}]
+          {"phoneno2fa": 12}, {"secondfactorvalidationtoken": ["x"]}, {"otpauthenticator": {"x": 1}},
+          {"State": 5, "Code": []}, {"State": "s" * 5000, "Code": "c"},
+          {"client_id": ["x"], "client_secret": {"a": 1}, "api_host": 3, "ca_bundle": 4, "enabled": {"a": 1}},
+          {"client_id": "DIXXXXXXXXXXXXXXXXXX", "client_secret": "s" * 40, "api_host": "h", "enabled": []}]
 
 TOKEN_PATHS = [
     ("put", "/identity/v2/auth/account/reauth/password"), ("put", "/identity/v2/auth/account/reauth/2fa/otp"),
@@ -19,14 +22,15 @@ TOKEN_PATHS = [
     ("post", "/identity/v2/auth/account/reauth/2fa/securityquestionanswer/verify"),
     ("put", "/identity/v2/auth/account/2fa"), ("put", "/identity/v2/auth/account/2fa/verification/authenticatorcode"),
     ("put", "/identity/v2/auth/account/2fa/verification/otp"), ("post", "/identity/v2/auth/account/register/passkey/finish"),
-    ("post", "/identity/v2/auth/account/2fa/push"),
+    ("post", "/identity/v2/auth/account/2fa/push"), ("put", "/identity/v2/auth/account/reauth/2fa/duo"),
 ]
 KEY_PATHS = [
     ("post", "/identity/v2/auth/login"), ("post", "/identity/v2/auth/login/passkey/finish"),
     ("put", "/identity/v2/auth/login/2fa/verification/otp?secondfactorauthenticationtoken=x"),
     ("put", "/identity/v2/auth/login/2fa/push/respond"),
 ]
-MANAGE_PATHS = [("delete", "/identity/v2/manage/account/2fa/authenticator"), ("post", "/identity/v2/manage/account/{uid}/reauth/password")]
+MANAGE_PATHS = [("delete", "/identity/v2/manage/account/2fa/authenticator"), ("post", "/identity/v2/manage/account/{uid}/reauth/password"),
+                ("put", "/api/v1/security/duo")]
 
 
 @pytest.mark.parametrize("method,path", TOKEN_PATHS + KEY_PATHS)
