@@ -58,7 +58,8 @@ ACTIONS: dict[str, ConsoleAction] = {
     "account.edit": ConsoleAction("Edit profile, emails and phone", AGENT, "manage_accounts"),
     "account.message": ConsoleAction("Send verification and reset messages", AGENT, "manage_accounts"),
     "security.reset": ConsoleAction("Reset factors and revoke sessions", AGENT, "manage_security"),
-    "roles.manage": ConsoleAction("Assign roles and edit role contexts", LEAD, "manage_roles"),
+    "records.edit": ConsoleAction("Edit or delete custom-object records", AGENT, "manage_accounts"),
+    "roles.manage": ConsoleAction("Manage roles, assign them and edit role contexts", LEAD, "manage_roles"),
     "account.impersonate": ConsoleAction("Issue an impersonation token", LEAD, "manage_security"),
     "account.delete": ConsoleAction("Delete an account", ADMIN, "manage_accounts"),
     "tenant.administer": ConsoleAction(

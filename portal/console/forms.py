@@ -1,5 +1,8 @@
 """Console forms. Every field has a label; write forms ask for a reason where the log needs one."""
 
+import json
+from datetime import timedelta
+
 from django import forms
 
 from portal import staff
@@ -29,15 +32,44 @@ class AccountSearchForm(forms.Form):
     blocked = forms.ChoiceField(label="Blocked", choices=TRI_STATE, required=False)
     locked = forms.ChoiceField(label="Locked", choices=TRI_STATE, required=False)
     verified = forms.ChoiceField(label="Email verified", choices=TRI_STATE, required=False)
+    has_mfa = forms.ChoiceField(label="Has MFA", choices=TRI_STATE, required=False)
+    role = forms.ChoiceField(label="Role", required=False, choices=[("", "Any role")])
+    created_from = forms.DateField(label="Created from", required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label="Created until", required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
 
-    def search_kwargs(self) -> dict:
-        data = self.cleaned_data if self.is_valid() else {}
-        return {
-            "query": data.get("q", ""),
-            "blocked": tri_state(data.get("blocked")),
-            "locked": tri_state(data.get("locked")),
-            "email_verified": tri_state(data.get("verified")),
-        }
+    FILTERS = ("blocked", "locked", "verified", "has_mfa", "role", "created_from", "created_to")
+
+    def __init__(self, *args, roles: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "Any role"), *[(r, r) for r in roles]]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", "The end of the range is before its start.")
+        return data
+
+    def searching(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.get(k) for k in ("q", *self.FILTERS))
+
+    def filter_data(self) -> dict:
+        """The filterset's parameters (the native API's names) for the chosen filters."""
+        data = self.cleaned_data
+        out = {}
+        for name in ("blocked", "locked", "verified", "has_mfa"):
+            value = tri_state(data.get(name))
+            if value is not None:
+                out[name] = "true" if value else "false"
+        if data.get("role"):
+            out["role"] = data["role"]
+        if data.get("created_from"):
+            out["created_after"] = f"{data['created_from'].isoformat()}T00:00:00Z"
+        if data.get("created_to"):
+            out["created_before"] = f"{(data['created_to'] + timedelta(days=1)).isoformat()}T00:00:00Z"
+        return out
 
 
 class ReasonForm(forms.Form):
@@ -152,3 +184,82 @@ class StaffGrantForm(forms.Form):
 
 class StaffRevokeForm(forms.Form):
     user = forms.CharField(widget=forms.HiddenInput)
+
+
+def _names(text: str) -> list[str]:
+    return [p.strip() for p in (text or "").replace("\n", ",").split(",") if p.strip()]
+
+
+class RoleCreateForm(forms.Form):
+    name = forms.CharField(label="Role name", max_length=100)
+    permissions = forms.CharField(label="Permissions", required=False,
+                                  help_text="Comma-separated, e.g. read_orders, edit_orders.")
+
+    def clean_permissions(self):
+        return _names(self.cleaned_data["permissions"])
+
+
+class RolePermissionsForm(forms.Form):
+    name = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    permissions = forms.CharField(label="Permissions", required=False, help_text="Comma-separated.")
+    confirm_name = forms.CharField(label="Type the role name to confirm", required=False, max_length=100)
+
+    def clean_permissions(self):
+        return _names(self.cleaned_data["permissions"])
+
+
+class ObjectTypeForm(forms.Form):
+    """A custom-object type: name, optional JSON Schema, limits (blank = the default)."""
+
+    name = forms.CharField(label="Name", max_length=100, help_text="Letters, digits, '_' or '-'.")
+    schema = forms.CharField(
+        label="JSON Schema", required=False, widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+        help_text="Optional: every record must satisfy it.",
+    )
+    max_bytes = forms.IntegerField(label="Max bytes per record", required=False, min_value=1)
+    max_depth = forms.IntegerField(label="Max nesting depth", required=False, min_value=1)
+    max_records_per_account = forms.IntegerField(label="Max records per account", required=False, min_value=1)
+    reason = forms.CharField(label="Reason", max_length=1000, help_text="Written to the audit log.")
+
+    LIMITS = ("max_bytes", "max_depth", "max_records_per_account")
+
+    def __init__(self, *args, instance_type=None, **kwargs):
+        self.instance_type = instance_type
+        if instance_type is not None and not args and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "name": instance_type.name,
+                "schema": json.dumps(instance_type.schema, indent=2) if instance_type.schema is not None else "",
+                **{k: getattr(instance_type, k) for k in self.LIMITS},
+            }
+        super().__init__(*args, **kwargs)
+        prefix = f"t{instance_type.pk}" if instance_type is not None else "new"
+        self.auto_id = f"id_{prefix}_%s"
+
+    def clean_schema(self):
+        text = (self.cleaned_data.get("schema") or "").strip()
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"This is not valid JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("A JSON Schema is an object ({...}).")
+        return value
+
+    def values(self) -> dict:
+        """What the service takes: the name and schema, and each limit that was given."""
+        data = self.cleaned_data
+        out = {"name": data["name"].strip(), "schema": data.get("schema")}
+        out.update({k: data[k] for k in self.LIMITS if data.get(k) is not None})
+        if self.instance_type is not None:
+            current = {"name": self.instance_type.name, "schema": self.instance_type.schema,
+                       **{k: getattr(self.instance_type, k) for k in self.LIMITS}}
+            out = {k: v for k, v in out.items() if current.get(k) != v}
+        return out
+
+
+class ObjectTypeDeleteForm(forms.Form):
+    confirm_name = forms.CharField(label="Type the type's name to confirm", max_length=100)
+    force = forms.BooleanField(label="Also delete its records", required=False)
+    reason = forms.CharField(label="Reason", max_length=1000)

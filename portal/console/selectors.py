@@ -1,5 +1,6 @@
 """Reads the console screens need. Each takes the tenant: nothing of another tenant leaks."""
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -200,3 +201,150 @@ def account_active_sessions(*, account: Account) -> int | None:
     if "expires_at" in fields:
         qs = qs.filter(expires_at__gt=timezone.now())
     return qs.count()
+
+
+# The account page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    pk: int
+    created: object
+    expires_at: object
+    ip: str
+    device: str
+    impersonation: bool
+    actor_label: str
+    reason: str
+
+    @property
+    def label(self) -> str:
+        started = self.created.strftime("%Y-%m-%d %H:%M") if self.created else "?"
+        who = f" · impersonation by {self.actor_label}" if self.impersonation else ""
+        return f"#{self.pk} · {self.device or 'unknown device'} · {self.ip or 'no IP'} · since {started}{who}"
+
+
+def account_sessions(*, account: Account) -> list[SessionRow]:
+    """The account's live sessions (refresh-token families), newest first."""
+    model = _tokens_model("TokenFamily")
+    if model is None:
+        return []
+    rows = model.objects.filter(
+        tenant=account.tenant_id, account=account, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created", "-pk")[:50]
+    return [
+        SessionRow(
+            pk=f.pk, created=f.created, expires_at=f.expires_at, ip=f.ip or "",
+            device=" on ".join(p for p in (f.browser, f.os) if p), impersonation=f.is_impersonation,
+            actor_label=f.actor_label, reason=f.reason,
+        )
+        for f in rows
+    ]
+
+
+def account_mfa(*, account: Account) -> dict:
+    """Second factors, passkeys and backup codes of the account (through security's reads)."""
+    from security.models import BackupCode, PasskeyCredential
+    from security.services import account_mfa_state
+
+    factors = account_mfa_state(account=account)
+    passkeys = [
+        {"id": p.credential_id, "label": f"{p.authenticator or 'Passkey'}"
+                                         f"{' · ' + p.identifier if p.identifier else ''}"
+                                         f" · added {p.created:%Y-%m-%d}", "created": p.created}
+        for p in PasskeyCredential.objects.filter(account=account).order_by("created", "pk")
+    ]
+    codes = BackupCode.objects.filter(account=account)
+    total = codes.count()
+    return {
+        "factors": factors,
+        "passkeys": passkeys,
+        "backup_total": total,
+        "backup_remaining": codes.filter(used_at__isnull=True).count() if total else 0,
+    }
+
+
+def account_contexts(*, account: Account) -> list:
+    from roles.selectors import role_context_list
+
+    return role_context_list(account=account)
+
+
+def roles_of(*, tenant: Tenant) -> list:
+    from roles.selectors import role_list
+
+    return role_list(tenant=tenant)
+
+
+def account_records(*, account: Account) -> list:
+    """The account's custom-object records, by type then age."""
+    from customobjects.models import CustomObjectRecord
+
+    records = list(
+        CustomObjectRecord.objects.filter(tenant=account.tenant_id, account=account)
+        .select_related("object_type").order_by("object_type__name", "created", "pk")[:100]
+    )
+    for record in records:
+        record.preview = json.dumps(record.data, ensure_ascii=False)
+    return records
+
+
+def account_tokens(*, account: Account, limit: int = 10) -> list[dict]:
+    """The account's latest one-time tokens with their state (never their value)."""
+    model = _tokens_model("MultipurposeToken")
+    if model is None:
+        return []
+    now = timezone.now()
+    out = []
+    for t in model.objects.filter(tenant=account.tenant_id, account=account).order_by("-created", "-pk")[:limit]:
+        if t.used_at:
+            state = "used"
+        elif t.retired_at:
+            state = "retired"
+        elif t.expires_at <= now:
+            state = "expired"
+        else:
+            state = "live"
+        out.append({"purpose": t.purpose, "kind": t.kind, "destination": t.destination,
+                    "created": t.created, "expires_at": t.expires_at, "state": state})
+    return out
+
+
+def account_deliveries(*, account: Account, limit: int = 10) -> list:
+    """The account's latest outbound messages with their delivery status."""
+    model = _tokens_model("OutboxMessage")
+    if model is None or "account" not in _field_names(model):
+        return []
+    return list(model.objects.filter(tenant=account.tenant_id, account=account).order_by("-created", "-pk")[:limit])
+
+
+# Roles screens -----------------------------------------------------------------------------------
+
+
+def role_holders(*, tenant: Tenant) -> dict[str, list[str]]:
+    """UIDs holding each role directly (at most 50 per role)."""
+    from roles.models import AccountRole
+
+    out: dict[str, list[str]] = {}
+    rows = (AccountRole.objects.filter(tenant=tenant).select_related("role", "account")
+            .order_by("role__name", "account__uid"))
+    for row in rows.iterator():
+        held = out.setdefault(row.role.name, [])
+        if len(held) < 50:
+            held.append(row.account.uid)
+    return out
+
+
+def role_holder_counts(*, tenant: Tenant) -> dict[str, int]:
+    from roles.models import AccountRole
+
+    rows = AccountRole.objects.filter(tenant=tenant).values("role__name").annotate(n=Count("pk"))
+    return {row["role__name"]: row["n"] for row in rows}
+
+
+def role_context_names(*, tenant: Tenant) -> list[tuple[str, int]]:
+    """Each role-context name in use and how many accounts hold it."""
+    from roles.models import RoleContext
+
+    rows = RoleContext.objects.filter(tenant=tenant).values("name").annotate(n=Count("pk")).order_by("name")
+    return [(row["name"], row["n"]) for row in rows]

@@ -2,7 +2,6 @@
 does; each checks the staff member's role and tenant permission before anything runs."""
 
 import csv
-import importlib
 import json
 from datetime import timedelta
 
@@ -19,8 +18,11 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from accounts.models import Account
+from customobjects import selectors as customobject_selectors
+from customobjects import services as customobject_services
 from portal import services as portal_services
 from portal import staff
+from portal.console import actions as account_actions
 from portal.console import selectors
 from portal.console.access import (
     TENANT_SESSION_KEY,
@@ -28,13 +30,16 @@ from portal.console.access import (
     StaffRequiredMixin,
     safe_next,
 )
-from portal.console.filters import AuditEventFilter
+from portal.console.filters import AuditEventFilter, ConsoleAccountFilter
 from portal.console.forms import (
     AccountSearchForm,
     CredentialCreateForm,
     CredentialRevokeForm,
     CredentialRotateForm,
-    ReasonForm,
+    ObjectTypeDeleteForm,
+    ObjectTypeForm,
+    RoleCreateForm,
+    RolePermissionsForm,
     StaffGrantForm,
     StaffRevokeForm,
     TenantCreateForm,
@@ -44,6 +49,8 @@ from portal.console.forms import (
 from portal.console.tables import AccountTable, AuditEventTable
 from portal.lrapi.errors import LRError
 from portal.models import ApiCredential, Tenant
+from roles import selectors as role_selectors
+from roles import services as role_services
 
 PAGE_SIZE = 25
 
@@ -95,6 +102,9 @@ class TenantSwitchView(StaffRequiredMixin, View):
 
 
 class AccountSearchView(StaffRequiredMixin, TemplateView):
+    """One box plus the filters of the accounts filterset (the native API's), sortable, with
+    the exact total."""
+
     template_name = "console/account_search.html"
 
     def get_template_names(self):
@@ -107,15 +117,20 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         tenant = self.require_tenant()
         self.require_action(tenant, "account.view")
-        form = AccountSearchForm(self.request.GET or None)
-        searched = form.is_bound and form.is_valid() and any(
-            form.cleaned_data.get(k) for k in ("q", "blocked", "locked", "verified")
-        )
+        roles = [r.name for r in selectors.roles_of(tenant=tenant)]
+        form = AccountSearchForm(self.request.GET or None, roles=roles)
+        searched = form.is_bound and form.searching()
         context["form"] = form
         context["searched"] = searched
         if searched:
-            qs = selectors.account_search(tenant=tenant, **form.search_kwargs()).select_related("tenant")
-            table = AccountTable(qs)
+            qs = selectors.account_search(tenant=tenant, query=form.cleaned_data.get("q", ""))
+            filterset = ConsoleAccountFilter(form.filter_data(), queryset=qs, tenant=tenant)
+            if not filterset.is_valid():
+                form.add_error(None, "Check the filters: " + "; ".join(
+                    f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()))
+                context["searched"] = False
+                return context
+            table = AccountTable(filterset.qs.select_related("tenant"))
             RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
             context["table"] = table
             # One exact hit goes straight to the account only on a full-page search.
@@ -140,42 +155,10 @@ class AccountMixin(StaffRequiredMixin):
         return tenant, account
 
 
-# The account actions wired so far: which service runs, what the staff member is told.
-ACCOUNT_ACTIONS: dict[str, dict] = {
-    "block": {
-        "permission": "account.block",
-        "service": "account_block",
-        "title": "Block account",
-        "button": "Block account",
-        "explain": "The account will no longer be able to sign in or use its tokens until it is unblocked.",
-        "done": "Account blocked.",
-        "applies": lambda a: a.is_active,
-        "not_applicable": "This account is already blocked.",
-        "danger": True,
-    },
-    "unblock": {
-        "permission": "account.unblock",
-        "service": "account_unblock",
-        "title": "Unblock account",
-        "button": "Unblock account",
-        "explain": "The account will be able to sign in again.",
-        "done": "Account unblocked.",
-        "applies": lambda a: not a.is_active,
-        "not_applicable": "This account is not blocked.",
-        "danger": False,
-    },
-    "unlock": {
-        "permission": "account.unlock",
-        "service": "account_unlock",
-        "title": "Unlock account",
-        "button": "Unlock account",
-        "explain": "Clears the sign-in lockout and the failed-attempt counter so the person can try again.",
-        "done": "Account unlocked.",
-        "applies": lambda a: a.is_login_locked,
-        "not_applicable": "This account is not locked.",
-        "danger": False,
-    },
-}
+def _allowed(view, tenant) -> frozenset[str]:
+    if tenant == view.console.tenant:
+        return view.console.allowed
+    return staff.staff_allowed_actions(user=view.request.user, tenant=tenant, role=view.console.role)
 
 
 class AccountDetailView(AccountMixin, TemplateView):
@@ -184,86 +167,270 @@ class AccountDetailView(AccountMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         tenant, account = self.load_account(kwargs["slug"], kwargs["uid"])
-        allowed = (
-            self.console.allowed if tenant == self.console.tenant
-            else staff.staff_allowed_actions(user=self.request.user, tenant=tenant, role=self.console.role)
-        )
+        allowed = _allowed(self, tenant)
+        offered = {
+            name: spec for name, spec in account_actions.ACTIONS.items()
+            if spec.permission in allowed and spec.available()
+        }
+        mfa = selectors.account_mfa(account=account)
         context.update(
             tenant=tenant,
             account=account,
             emails=list(account.emails.all()),
+            identities=list(account.identities.all()),
             timeline=selectors.account_timeline(tenant=tenant, uid=account.uid),
             roles=selectors.account_roles(account=account),
-            active_sessions=selectors.account_active_sessions(account=account),
-            actions=[
-                {"name": name, **spec}
-                for name, spec in ACCOUNT_ACTIONS.items()
-                if spec["permission"] in allowed and spec["applies"](account)
+            contexts=selectors.account_contexts(account=account),
+            sessions=selectors.account_sessions(account=account),
+            mfa=mfa,
+            factor_labels=account_actions.FACTOR_LABELS,
+            records=selectors.account_records(account=account),
+            tokens=selectors.account_tokens(account=account),
+            deliveries=selectors.account_deliveries(account=account),
+            now=timezone.now(),
+            # Every action this staff member may take here, by name (templates show these only).
+            can={name: True for name in offered},
+            header_actions=[
+                spec for spec in offered.values() if spec.place == "header" and spec.applies(account)
             ],
-            may_act=any(ACCOUNT_ACTIONS[n]["permission"] in allowed for n in ACCOUNT_ACTIONS),
+            may_act=bool(offered),
         )
         return context
 
 
-def _account_service(name: str):
-    try:
-        module = importlib.import_module("accounts.services")
-        return getattr(module, name)
-    except (ImportError, AttributeError):
-        return None
-
-
 class AccountActionView(AccountMixin, View):
-    """Ask for a reason and a ticket, then confirm, then run the account service."""
+    """Ask what the action needs, a reason and a ticket; repeat it back for confirmation; then
+    run the section's service. A refused or invalid request changes nothing."""
 
     template_name = "console/account_action.html"
 
     def setup_action(self, slug, uid, action):
-        spec = ACCOUNT_ACTIONS.get(action)
+        spec = account_actions.ACTIONS.get(action)
         if spec is None:
             raise Http404("No such action")
         tenant, account = self.load_account(slug, uid)
-        self.require_action(tenant, spec["permission"])
+        self.require_action(tenant, spec.permission)
+        if not spec.available():
+            raise ConsoleDenied(
+                f"{spec.title} is not available on this server yet.",
+                "The service behind it is not installed; ask the operators.",
+            )
         return spec, tenant, account
+
+    def _form(self, spec, tenant, account, data=None, initial=None):
+        return spec.form(data, initial=initial, account=account, tenant=tenant)
 
     def _render(self, request, spec, tenant, account, form, *, confirming=False, status=200):
         return render(
             request, self.template_name,
-            {"console": self.console, "spec": spec, "action": self.kwargs["action"], "tenant": tenant,
-             "account": account, "form": form, "confirming": confirming},
+            {"console": self.console, "spec": spec, "action": spec.name, "tenant": tenant,
+             "account": account, "form": form, "confirming": confirming,
+             "summary": form.summary() if confirming else []},
             status=status,
         )
 
     def get(self, request, slug, uid, action):
         spec, tenant, account = self.setup_action(slug, uid, action)
-        return self._render(request, spec, tenant, account, ReasonForm())
+        if not spec.applies(account):
+            messages.warning(request, spec.not_applicable)
+            return redirect("console:account_detail", tenant.slug, account.uid)
+        initial = account_actions.initial_for(spec, spec.form, account, request.GET)
+        return self._render(request, spec, tenant, account, self._form(spec, tenant, account, initial=initial))
 
     def post(self, request, slug, uid, action):
         spec, tenant, account = self.setup_action(slug, uid, action)
-        form = ReasonForm(request.POST)
+        detail_url = reverse("console:account_detail", args=[tenant.slug, account.uid])
+        if not spec.applies(account):
+            messages.warning(request, spec.not_applicable)
+            return redirect(detail_url)
+        form = self._form(spec, tenant, account, data=request.POST)
         if not form.is_valid():
             return self._render(request, spec, tenant, account, form, status=400)
         if not form.cleaned_data["confirmed"]:
-            confirm = ReasonForm(initial={**form.cleaned_data, "confirmed": True})
-            return self._render(request, spec, tenant, account, confirm, confirming=True)
-        detail_url = reverse("console:account_detail", args=[tenant.slug, account.uid])
-        if not spec["applies"](account):
-            messages.warning(request, spec["not_applicable"])
-            return redirect(detail_url)
-        service = _account_service(spec["service"])
-        if service is None:
-            messages.error(request, f"{spec['title']} is not available on this server yet.")
-            return redirect(detail_url)
+            return self._render(request, spec, tenant, account, form, confirming=True)
+        ctx = account_actions.Ctx(
+            tenant=tenant, account=account, actor=self.console.actor,
+            data=account_actions.prepare(spec, form),
+            reason=form.cleaned_data["reason"], ticket=form.cleaned_data["ticket"],
+        )
         try:
-            service(
-                tenant=tenant, actor=self.console.actor, account=account,
-                reason=form.cleaned_data["reason"], ticket=form.cleaned_data["ticket"],
-            )
+            outcome = spec.run(ctx)
         except LRError as error:
-            messages.error(request, f"{spec['title']} failed: {error}")
+            messages.error(request, f"{spec.title} was refused: {account_actions.error_text(error)}")
             return redirect(detail_url)
-        messages.success(request, spec["done"])
+        messages.success(request, spec.done)
+        if isinstance(outcome, account_actions.Secret):
+            response = render(request, "console/account_secret.html", {
+                "console": self.console, "tenant": tenant, "account": account, "secret": outcome,
+            })
+            response["Cache-Control"] = "no-store"
+            return response
+        if spec.after_url == "search":
+            return redirect("console:account_search")
         return redirect(detail_url)
+
+
+# Roles -------------------------------------------------------------------------------------
+
+
+class RolesView(StaffRequiredMixin, TemplateView):
+    """Roles and their permissions, who holds each, and accounts per role context."""
+
+    template_name = "console/roles.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant = self.require_tenant()
+        self.require_action(tenant, "account.view")
+        counts = selectors.role_holder_counts(tenant=tenant)
+        holders = selectors.role_holders(tenant=tenant)
+        chosen = self.request.GET.get("context", "")
+        context.update(
+            tenant=tenant,
+            roles=[
+                {"role": r, "count": counts.get(r.name, 0), "holders": holders.get(r.name, [])}
+                for r in selectors.roles_of(tenant=tenant)
+            ],
+            context_names=selectors.role_context_names(tenant=tenant),
+            chosen_context=chosen,
+            context_rows=role_selectors.role_context_list_by_name(tenant=tenant, name=chosen) if chosen else [],
+            may_manage=self.console.may("roles.manage"),
+            create_form=kwargs.get("create_form") or RoleCreateForm(),
+            now=timezone.now(),
+        )
+        return context
+
+
+class RoleWriteView(StaffRequiredMixin, View):
+    """Create or delete a role, add or remove permissions: through the roles services."""
+
+    def post(self, request, op):
+        tenant = self.require_tenant()
+        self.require_action(tenant, "roles.manage")
+        actor = self.console.actor
+        back = reverse("console:roles")
+        try:
+            if op == "create":
+                form = RoleCreateForm(request.POST)
+                if not form.is_valid():
+                    view = RolesView()
+                    view.setup(request)
+                    view.console = self.console
+                    return render(request, view.template_name,
+                                  view.get_context_data(create_form=form), status=400)
+                role_services.roles_create(tenant=tenant, actor=actor, roles=[role_services.RoleInput(
+                    name=form.cleaned_data["name"], permissions=tuple(form.cleaned_data["permissions"]))])
+                messages.success(request, f"Role {form.cleaned_data['name']} created.")
+            elif op in ("delete", "add_permissions", "remove_permissions"):
+                form = RolePermissionsForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, "Name the role" + (" and the permissions." if op != "delete" else "."))
+                    return redirect(back)
+                name = form.cleaned_data["name"]
+                if op == "delete":
+                    if form.cleaned_data.get("confirm_name") != name:
+                        messages.error(request, f"Type {name} to confirm: the role was not deleted.")
+                        return redirect(back)
+                    role_services.role_delete(tenant=tenant, actor=actor, name=name)
+                    messages.success(request, f"Role {name} deleted.")
+                else:
+                    permissions = form.cleaned_data["permissions"]
+                    if not permissions:
+                        messages.error(request, "Give at least one permission.")
+                        return redirect(back)
+                    change = (role_services.role_permissions_add if op == "add_permissions"
+                              else role_services.role_permissions_remove)
+                    change(tenant=tenant, actor=actor, name=name, permissions=permissions)
+                    messages.success(request, f"Permissions of {name} saved.")
+            else:
+                raise Http404("No such operation")
+        except LRError as error:
+            messages.error(request, f"Refused: {account_actions.error_text(error)}")
+        return redirect(back)
+
+
+# Custom-object types (Admin) -------------------------------------------------------------------
+
+
+class ObjectTypesView(StaffRequiredMixin, TemplateView):
+    template_name = "console/object_types.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant = self.require_tenant()
+        self.require_action(tenant, "tenant.administer")
+        types = list(customobject_selectors.object_type_list(tenant=tenant))
+        for t in types:
+            t.schema_json = json.dumps(t.schema, ensure_ascii=False) if t.schema is not None else ""
+        editing = kwargs.get("editing")
+        context.update(
+            tenant=tenant,
+            types=types,
+            create_form=kwargs.get("create_form") or ObjectTypeForm(),
+            edit_forms=kwargs.get("edit_forms") or {t.pk: ObjectTypeForm(instance_type=t) for t in types},
+            editing=editing,
+        )
+        return context
+
+
+class ObjectTypeWriteView(StaffRequiredMixin, View):
+    def post(self, request, op, pk=None):
+        tenant = self.require_tenant()
+        self.require_action(tenant, "tenant.administer")
+        actor = self.console.actor
+        back = reverse("console:object_types")
+        object_type = None
+        if pk is not None:
+            object_type = next(
+                (t for t in customobject_selectors.object_type_list(tenant=tenant) if t.pk == pk), None
+            )
+            if object_type is None:
+                raise Http404("No such custom object type")
+        if op not in ("create", "edit", "delete") or (op == "create") != (object_type is None):
+            raise Http404("No such operation")
+        if op == "delete":
+            form = ObjectTypeDeleteForm(request.POST)
+            if not form.is_valid() or form.cleaned_data["confirm_name"] != object_type.name:
+                messages.error(request, f"Type {object_type.name} and a reason to confirm: nothing was deleted.")
+                return redirect(back)
+            try:
+                removed = customobject_services.object_type_delete(
+                    tenant=tenant, actor=actor, object_type=object_type,
+                    force=form.cleaned_data["force"], reason=form.cleaned_data["reason"],
+                )
+            except LRError as error:
+                messages.error(request, f"Refused: {account_actions.error_text(error)}")
+                return redirect(back)
+            messages.success(request, f"Type {object_type.name} deleted with {removed} record(s).")
+            return redirect(back)
+        form = ObjectTypeForm(request.POST, instance_type=object_type)
+        error = None
+        if form.is_valid():
+            try:
+                if op == "create" and object_type is None:
+                    customobject_services.object_type_create(
+                        tenant=tenant, actor=actor, reason=form.cleaned_data["reason"], **form.values())
+                    messages.success(request, f"Type {form.cleaned_data['name']} created.")
+                    return redirect(back)
+                if op == "edit" and object_type is not None:
+                    customobject_services.object_type_update(
+                        tenant=tenant, actor=actor, object_type=object_type, changes=form.values(),
+                        reason=form.cleaned_data["reason"])
+                    messages.success(request, f"Type {form.cleaned_data['name']} saved.")
+                    return redirect(back)
+                raise Http404("No such operation")
+            except LRError as exc:
+                error = account_actions.error_text(exc)
+        if error:
+            form.add_error(None, error)
+        view = ObjectTypesView()
+        view.setup(request)
+        view.console = self.console
+        extra = {"create_form": form} if object_type is None else {"editing": object_type.pk}
+        context = view.get_context_data(**extra)
+        if object_type is not None:
+            context["edit_forms"][object_type.pk] = form
+        return render(request, view.template_name, context, status=400)
 
 
 # Audit log ---------------------------------------------------------------------------------

@@ -1,0 +1,230 @@
+"""Account-page actions, roles and custom-object type screens in a real browser."""
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Account
+from portal import crypto
+from portal.audit import Actor
+from portal.console import actions as console_actions
+from portal.models import AuditEvent
+from tests.console.browser.test_console_browser import sign_in
+from tests.factories import AccountFactory, TenantFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def open_account(page, live_server, account):
+    page.goto(f"{live_server.url}/console/accounts/{account.tenant.slug}/{account.uid}/")
+    expect(page.locator("#account-uid")).to_have_text(account.uid)
+
+
+def give_reason_and_confirm(page, reason, button, ticket=""):
+    page.get_by_label("Reason").fill(reason)
+    if ticket:
+        page.get_by_label("Ticket reference").fill(ticket)
+    page.get_by_role("button", name="Review…").click()
+    expect(page.get_by_text("Are you sure?")).to_be_visible()
+    page.get_by_role("button", name=f"Yes, {button}").click()
+
+
+def timeline_entry(page, action):
+    return page.locator("#timeline li", has_text=action).first
+
+
+def _session(tenant, account):
+    from tokens.services.sessions import session_issue
+
+    return session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid),
+                         device={"ip": "203.0.113.9", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"})
+
+
+def _totp(tenant, account):
+    from security.models import TotpFactor
+
+    TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=crypto.encrypt("JBSWY3DPEHPK3PXP"),
+                              confirmed=True)
+
+
+def test_reset_a_factor(page, live_server, make_staff, csp_violations):
+    from security.models import TotpFactor
+
+    tenant = TenantFactory(name="Acme")
+    agent = make_staff("Agent", tenant)
+    account = AccountFactory(tenant=tenant, first_name="Tom", last_name="Totp")
+    _totp(tenant, account)
+    sign_in(page, live_server, agent)
+    open_account(page, live_server, account)
+    page.locator("#reset-totp").click()
+    expect(page.get_by_label("Factor to reset")).to_have_value("totp")
+    give_reason_and_confirm(page, "Lost phone, identity checked on video call", "reset factor")
+    expect(page.get_by_text("Factor reset.")).to_be_visible()
+    expect(timeline_entry(page, "mfa_factor.reset").get_by_text(
+        "Reason: Lost phone, identity checked on video call")).to_be_visible()
+    expect(page.locator("#reset-totp")).to_have_count(0)
+    assert not TotpFactor.objects.filter(account=account).exists()
+    assert csp_violations == []
+
+
+def test_assign_a_role(page, live_server, make_staff):
+    from roles.services import RoleInput, roles_create
+
+    tenant = TenantFactory(name="Acme")
+    roles_create(tenant=tenant, actor=Actor.system("t"), roles=[RoleInput("support", ("read",)),
+                                                               RoleInput("billing", ("refund",))])
+    lead = make_staff("Lead", tenant)
+    account = AccountFactory(tenant=tenant, first_name="Rae", last_name="Roles")
+    sign_in(page, live_server, lead)
+    open_account(page, live_server, account)
+    page.locator("#action-roles_assign").click()
+    page.get_by_label("billing").check()
+    give_reason_and_confirm(page, "Joined the finance team", "assign roles")
+    expect(page.get_by_text("Roles assigned.")).to_be_visible()
+    expect(page.locator("#account-roles").get_by_text("billing")).to_be_visible()
+    expect(timeline_entry(page, "account_roles.assigned")).to_be_visible()
+    from roles.selectors import account_role_names
+
+    assert account_role_names(account=account) == ["billing"]
+
+
+def test_revoke_sessions(page, live_server, make_staff):
+    from tokens.models import TokenFamily
+
+    tenant = TenantFactory(name="Acme")
+    agent = make_staff("Agent", tenant)
+    account = AccountFactory(tenant=tenant, first_name="Sid", last_name="Sessions")
+    _session(tenant, account)
+    _session(tenant, account)
+    sign_in(page, live_server, agent)
+    open_account(page, live_server, account)
+    expect(page.locator("#account-sessions")).to_have_text("2")
+    expect(page.locator("#sessions").get_by_text("203.0.113.9").first).to_be_visible()
+    if console_actions.ACTIONS["session_revoke"].available():
+        page.locator("#sessions").get_by_role("link", name="Revoke").first.click()
+        give_reason_and_confirm(page, "Unknown device reported by the owner", "revoke session")
+        expect(page.get_by_text("Session revoked.")).to_be_visible()
+        expect(page.locator("#account-sessions")).to_have_text("1")
+    page.locator("#action-sessions_revoke_all").click()
+    give_reason_and_confirm(page, "Password leaked: sign out everywhere", "revoke all sessions")
+    expect(page.get_by_text("All sessions revoked.")).to_be_visible()
+    expect(page.locator("#account-sessions")).to_have_text("0")
+    expect(timeline_entry(page, "session.all_revoked").get_by_text(
+        "Reason: Password leaked: sign out everywhere")).to_be_visible()
+    assert not TokenFamily.objects.filter(account=account, revoked_at__isnull=True).exists()
+
+
+def test_edit_a_profile_field_with_a_reason(page, live_server, make_staff):
+    tenant = TenantFactory(name="Acme")
+    agent = make_staff("Agent", tenant)
+    account = AccountFactory(tenant=tenant, first_name="Jon", last_name="Smith")
+    sign_in(page, live_server, agent)
+    open_account(page, live_server, account)
+    page.locator("#action-edit_profile").click()
+    expect(page.get_by_label("First name")).to_have_value("Jon")
+    page.get_by_label("First name").fill("Jonathan")
+    page.get_by_label("Reason").fill("Legal name on the passport")
+    page.get_by_label("Ticket reference").fill("SUP-77")
+    page.get_by_role("button", name="Review…").click()
+    expect(page.locator("#action-summary").get_by_text("Jonathan")).to_be_visible()
+    assert Account.objects.get(pk=account.pk).first_name == "Jon"
+    page.get_by_role("button", name="Yes, save profile").click()
+    expect(page.get_by_text("Profile saved.")).to_be_visible()
+    expect(page.locator("#profile-first-name")).to_have_text("Jonathan")
+    entry = timeline_entry(page, "account.updated")
+    expect(entry.get_by_text("Reason: Legal name on the passport")).to_be_visible()
+    expect(entry.get_by_text("SUP-77")).to_be_visible()
+    assert Account.objects.get(pk=account.pk).first_name == "Jonathan"
+
+
+def test_delete_an_account_with_typed_confirmation(page, live_server, make_staff):
+    tenant = TenantFactory(name="Acme")
+    admin = make_staff("Admin", tenant)
+    account = AccountFactory(tenant=tenant, first_name="Del", last_name="Eted")
+    sign_in(page, live_server, admin)
+    open_account(page, live_server, account)
+    page.locator("#action-delete").click()
+    page.get_by_label("Type the account's UID to confirm").fill("not-the-uid")
+    page.get_by_label("Reason").fill("Erasure request")
+    page.get_by_role("button", name="Review…").click()
+    expect(page.get_by_text("That is not this account's UID")).to_be_visible()
+    assert Account.objects.filter(pk=account.pk).exists()
+    page.get_by_label("Type the account's UID to confirm").fill(account.uid)
+    page.get_by_role("button", name="Review…").click()
+    expect(page.get_by_text("Are you sure?")).to_be_visible()
+    page.get_by_role("button", name="Yes, delete account permanently").click()
+    expect(page.get_by_text("Account deleted.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
+    assert not Account.objects.filter(pk=account.pk).exists()
+    assert AuditEvent.objects.filter(subject_uid=account.uid, action="account.deleted", reason="Erasure request").exists()
+
+
+def test_screenshots_of_account_roles_and_custom_object_screens(page, live_server, make_staff, shot, csp_violations):
+    from accounts.services import account_identity_link
+    from customobjects.services import object_type_create, record_create
+    from roles.services import (
+        RoleContextInput,
+        RoleInput,
+        account_roles_assign,
+        role_contexts_upsert,
+        roles_create,
+    )
+    from security.services import backup_codes_generate
+    from tokens.services.multipurpose import verification_email_send
+
+    system = Actor.system("seed")
+    tenant = TenantFactory(name="Acme")
+    admin = make_staff("Admin", tenant, username="admin.ada")
+    account = AccountFactory(tenant=tenant, first_name="Maria", last_name="Garcia", username="mgarcia",
+                             email="maria.garcia@example.com", phone_id="+14155550123", phone_id_verified=True,
+                             email_verified=True)
+    from accounts.models import AccountEmail
+
+    AccountEmail.objects.filter(account=account).update(verified=True)
+    AccountEmail.objects.create(tenant=tenant, account=account, type="Secondary", value="maria@work.example")
+    account_identity_link(tenant=tenant, actor=system, account=account, provider="google", provider_id="1093847561")
+    _session(tenant, account)
+    _session(tenant, account)
+    _totp(tenant, account)
+    backup_codes_generate(tenant=tenant, actor=system, account=account)
+    roles_create(tenant=tenant, actor=system, roles=[RoleInput("support", ("tickets.read", "tickets.write")),
+                                                     RoleInput("billing", ("refund", "invoice.read")),
+                                                     RoleInput("store-manager", ("orders.manage",))])
+    account_roles_assign(tenant=tenant, actor=system, account=account, role_names=["support", "billing"])
+    role_contexts_upsert(tenant=tenant, actor=system, account=account, contexts=[
+        RoleContextInput(name="store-berlin", roles=("store-manager",), additional_permissions=("inventory",))])
+    orders = object_type_create(tenant=tenant, actor=system, name="Orders",
+                                schema={"type": "object", "properties": {"total": {"type": "number"}}})
+    object_type_create(tenant=tenant, actor=system, name="Preferences", max_records_per_account=1)
+    record_create(tenant=tenant, actor=system, object_type=orders, account=account, data={"total": 42.5, "items": 3})
+    from django.db import transaction
+
+    with transaction.atomic():
+        verification_email_send(tenant=tenant, account=account, email="maria@work.example", actor=system)
+    for _ in range(3):
+        other = AccountFactory(tenant=tenant)
+        account_roles_assign(tenant=tenant, actor=system, account=other, role_names=["support"])
+
+    page.set_viewport_size(LAPTOP)
+    sign_in(page, live_server, admin)
+    open_account(page, live_server, account)
+    expect(page.locator("#records").get_by_text("Orders")).to_be_visible()
+    shot(page, "20-account-page-full")
+    page.screenshot(path=str(_path("21-account-page-laptop")))
+    page.locator("#roles").get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Role context")).to_have_value("store-berlin")
+    shot(page, "24-edit-role-context")
+    page.goto(f"{live_server.url}/console/roles/?context=store-berlin")
+    expect(page.get_by_role("heading", name="Roles in Acme")).to_be_visible()
+    shot(page, "22-roles")
+    page.goto(f"{live_server.url}/console/custom-objects/")
+    expect(page.get_by_role("heading", name="Custom-object types in Acme")).to_be_visible()
+    shot(page, "23-custom-object-types")
+    assert csp_violations == []
+
+
+def _path(name):
+    from tests.console.browser.conftest import SCREENSHOTS
+
+    return SCREENSHOTS / f"{name}.png"

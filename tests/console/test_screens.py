@@ -1,0 +1,234 @@
+"""Roles and custom-object type screens, search filters, static files with DEBUG off."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Account
+from customobjects.models import CustomObjectType
+from portal.audit import Actor
+from portal.models import AuditEvent
+from roles.models import Role
+from tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_for(make_staff, console_client, tenant):
+    def make(role="Agent", perms=None):
+        return console_client(make_staff(role, tenant, perms))
+
+    return make
+
+
+def _roles_state(tenant):
+    return sorted((r.name, tuple(r.permissions)) for r in Role.objects.filter(tenant=tenant)), AuditEvent.objects.count()
+
+
+# Roles ---------------------------------------------------------------------------------------
+
+
+def test_a_lead_creates_changes_and_deletes_roles(client_for, tenant, lr):
+    lead = client_for("Lead")
+    write = lambda op, **data: lead.post(reverse("console:role_write", args=[op]), data)  # noqa: E731
+    assert write("create", name="support", permissions="read, write").status_code == 302
+    api_roles = lr.get("/identity/v2/manage/role").json()["data"]
+    assert [(r["Name"], r["Permissions"]) for r in api_roles] == [("support", {"read": True, "write": True})]
+    write("add_permissions", name="support", permissions="refund")
+    write("remove_permissions", name="support", permissions="write")
+    assert Role.objects.get(tenant=tenant, name="support").permissions == ["read", "refund"]
+    before = _roles_state(tenant)
+    write("delete", name="support", confirm_name="wrong")
+    assert _roles_state(tenant) == before
+    write("delete", name="support", confirm_name="support")
+    assert not Role.objects.filter(tenant=tenant).exists()
+    actions = list(AuditEvent.objects.filter(tenant=tenant, action__startswith="role.").values_list("action", flat=True))
+    assert sorted(set(actions)) == ["role.created", "role.deleted", "role.permissions_changed"]
+
+
+def test_an_invalid_or_taken_role_name_is_refused_as_by_the_api(client_for, tenant):
+    lead = client_for("Lead")
+    lead.post(reverse("console:role_write", args=["create"]), {"name": "support"})
+    before = _roles_state(tenant)
+    response = lead.post(reverse("console:role_write", args=["create"]), {"name": "support"})
+    assert "Refused" in lead.get(response["Location"]).content.decode()
+    lead.post(reverse("console:role_write", args=["create"]), {"name": "bad name!"})
+    assert _roles_state(tenant) == before
+
+
+def test_an_agent_sees_roles_but_cannot_change_them(client_for, tenant):
+    from roles.services import RoleInput, roles_create
+
+    roles_create(tenant=tenant, actor=Actor.system("t"), roles=[RoleInput("support", ("read",))])
+    agent = client_for("Agent")
+    page = agent.get(reverse("console:roles")).content.decode()
+    assert "support" in page and "Create role" not in page and "Delete role" not in page
+    before = _roles_state(tenant)
+    for op, data in (("create", {"name": "x"}), ("delete", {"name": "support", "confirm_name": "support"}),
+                     ("add_permissions", {"name": "support", "permissions": "p"})):
+        assert agent.post(reverse("console:role_write", args=[op]), data).status_code == 403
+    assert _roles_state(tenant) == before
+
+
+def test_roles_screen_lists_holders_and_accounts_per_context(client_for, tenant, other_tenant):
+    from roles.services import (
+        RoleContextInput,
+        RoleInput,
+        account_roles_assign,
+        role_contexts_upsert,
+        roles_create,
+    )
+
+    actor = Actor.system("t")
+    roles_create(tenant=tenant, actor=actor, roles=[RoleInput("editor", ("edit",))])
+    roles_create(tenant=other_tenant, actor=actor, roles=[RoleInput("hidden-role", ())])
+    ann, bob = AccountFactory(tenant=tenant), AccountFactory(tenant=tenant)
+    account_roles_assign(tenant=tenant, actor=actor, account=ann, role_names=["editor"])
+    role_contexts_upsert(tenant=tenant, actor=actor, account=bob, contexts=[
+        RoleContextInput(name="shop-9", roles=("editor",), expiration=timezone.now() - timedelta(days=1))])
+    page = client_for("Viewer").get(reverse("console:roles")).content.decode()
+    assert ann.uid in page and "1 account" in page and "shop-9" in page and "hidden-role" not in page
+    page = client_for("Viewer").get(reverse("console:roles"), {"context": "shop-9"}).content.decode()
+    table = page.split('id="context-accounts"')[1]
+    assert bob.uid in table and "expired" in table
+
+
+# Custom-object types ---------------------------------------------------------------------------
+
+
+def test_an_admin_creates_edits_and_deletes_types(client_for, tenant, lr):
+    admin = client_for("Admin")
+    write = lambda *args, **data: admin.post(reverse("console:object_type_write", args=args), data)  # noqa: E731
+    response = write("create", name="Orders", schema='{"type": "object"}', max_records_per_account="5",
+                     reason="new checkout")
+    assert response.status_code == 302
+    object_type = CustomObjectType.objects.get(tenant=tenant)
+    assert (object_type.name, object_type.schema, object_type.max_records_per_account) == ("Orders", {"type": "object"}, 5)
+    event = AuditEvent.objects.get(tenant=tenant, action="customobject_type.created")
+    assert event.reason == "new checkout"
+    assert write(object_type.pk, "edit", name="Orders", schema="", max_records_per_account="7",
+                 max_bytes=str(object_type.max_bytes), max_depth=str(object_type.max_depth),
+                 reason="more").status_code == 302
+    object_type.refresh_from_db()
+    assert (object_type.schema, object_type.max_records_per_account) == (None, 7)
+    write(object_type.pk, "delete", confirm_name="Nope", reason="x")
+    assert CustomObjectType.objects.filter(pk=object_type.pk).exists()
+    write(object_type.pk, "delete", confirm_name="Orders", reason="retired")
+    assert not CustomObjectType.objects.filter(pk=object_type.pk).exists()
+
+
+def test_type_errors_are_shown_and_change_nothing(client_for, tenant):
+    admin = client_for("Admin")
+    count = AuditEvent.objects.count()
+    for data in ({"name": "T", "schema": "{not json", "reason": "r"},
+                 {"name": "T", "schema": '{"type": "nonsense"}', "reason": "r"},
+                 {"name": "T", "max_bytes": "999999999999", "reason": "r"},
+                 {"name": "T"}):
+        response = admin.post(reverse("console:object_type_write", args=["create"]), data)
+        assert response.status_code == 400, data
+    assert not CustomObjectType.objects.exists() and AuditEvent.objects.count() == count
+
+
+def test_a_type_holding_records_is_kept_unless_forced(client_for, tenant):
+    from customobjects.services import object_type_create, record_create
+
+    object_type = object_type_create(tenant=tenant, actor=Actor.system("t"), name="Orders")
+    record_create(tenant=tenant, actor=Actor.system("t"), object_type=object_type,
+                  account=AccountFactory(tenant=tenant), data={"a": 1})
+    admin = client_for("Admin")
+    url = reverse("console:object_type_write", args=[object_type.pk, "delete"])
+    response = admin.post(url, {"confirm_name": "Orders", "reason": "r"})
+    assert "still holds 1 records" in admin.get(response["Location"]).content.decode()
+    assert CustomObjectType.objects.filter(pk=object_type.pk).exists()
+    admin.post(url, {"confirm_name": "Orders", "reason": "r", "force": "on"})
+    assert not CustomObjectType.objects.filter(pk=object_type.pk).exists()
+
+
+def test_only_admins_reach_the_types_screen(client_for, tenant, other_tenant):
+    from customobjects.services import object_type_create
+
+    theirs = object_type_create(tenant=other_tenant, actor=Actor.system("t"), name="Theirs")
+    lead = client_for("Lead")
+    assert lead.get(reverse("console:object_types")).status_code == 403
+    assert lead.post(reverse("console:object_type_write", args=["create"]), {"name": "X", "reason": "r"}).status_code == 403
+    assert "Custom objects" not in lead.get(reverse("console:dashboard")).content.decode()
+    admin = client_for("Admin")
+    assert "Theirs" not in admin.get(reverse("console:object_types")).content.decode()
+    response = admin.post(reverse("console:object_type_write", args=[theirs.pk, "delete"]),
+                          {"confirm_name": "Theirs", "reason": "r", "force": "on"})
+    assert response.status_code == 404
+    assert CustomObjectType.objects.filter(pk=theirs.pk).exists() and not CustomObjectType.objects.filter(tenant=tenant).exists()
+
+
+# Search filters --------------------------------------------------------------------------------
+
+
+def _count(response) -> int:
+    import re
+
+    if response.status_code == 302:  # a single hit opens the account
+        return 1 if "/console/accounts/" in response["Location"] else 0
+    match = re.search(rb"<strong>(\d+)</strong> accounts? found", response.content)
+    return int(match.group(1)) if match else 0
+
+
+def test_search_filters_has_mfa_role_and_created_range(client_for, tenant):
+    from roles.services import RoleInput, account_roles_assign, roles_create
+    from security.models import TotpFactor
+
+    agent = client_for("Agent")
+    with_mfa, with_role, old = (AccountFactory(tenant=tenant, first_name="Kim") for _ in range(3))
+    TotpFactor.objects.create(tenant=tenant, account=with_mfa, secret_encrypted="x", confirmed=True)
+    roles_create(tenant=tenant, actor=Actor.system("t"), roles=[RoleInput("vip", ())])
+    account_roles_assign(tenant=tenant, actor=Actor.system("t"), account=with_role, role_names=["vip"])
+    Account.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=40))
+    search = lambda **p: agent.get(reverse("console:account_search"), {"q": "Kim", **p})  # noqa: E731
+    assert _count(search()) == 3
+    assert _count(search(has_mfa="yes")) == 1 and _count(search(has_mfa="no")) == 2
+    assert _count(search(role="vip")) == 1
+    since = (timezone.now() - timedelta(days=2)).date().isoformat()
+    assert _count(search(created_from=since)) == 2
+    assert _count(search(created_to=since)) == 1
+    bad = search(created_from="2030-01-02", created_to="2030-01-01")
+    assert b"before its start" in bad.content
+    # Filters alone, without a query, list matching accounts too.
+    assert _count(agent.get(reverse("console:account_search"), {"role": "vip"})) == 1
+
+
+def test_search_is_sortable(client_for, tenant):
+    agent = client_for("Agent")
+    AccountFactory(tenant=tenant, first_name="Sam", last_name="Zulu")
+    AccountFactory(tenant=tenant, first_name="Sam", last_name="Alpha")
+    up = agent.get(reverse("console:account_search"), {"q": "Sam", "sort": "name"}).content.decode()
+    down = agent.get(reverse("console:account_search"), {"q": "Sam", "sort": "-name"}).content.decode()
+    assert up.index("Alpha") < up.index("Zulu") and down.index("Zulu") < down.index("Alpha")
+
+
+def test_console_search_uses_the_accounts_filterset():
+    from accounts.filters import AccountFilter
+    from portal.console.filters import ConsoleAccountFilter
+
+    assert issubclass(ConsoleAccountFilter, AccountFilter)
+    assert set(AccountFilter.base_filters) < set(ConsoleAccountFilter.base_filters)
+
+
+# Static files ----------------------------------------------------------------------------------
+
+
+def test_static_files_are_served_with_debug_off(settings):
+    settings.DEBUG = False
+    response = Client().get("/static/console/console.css")
+    assert response.status_code == 200
+    assert b".account-grid" in b"".join(response.streaming_content)
+    assert Client().get("/static/vendor/htmx/htmx-2.0.11.min.js").status_code == 200
+
+
+def test_unknown_type_operations_are_not_found(client_for, tenant):
+    admin = client_for("Admin")
+    for args in (["delete"], ["edit"], ["explode"]):
+        assert admin.post(reverse("console:object_type_write", args=args), {"confirm_name": "x"}).status_code == 404
+    assert admin.post(reverse("console:role_write", args=["explode"]), {}).status_code == 404
