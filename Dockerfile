@@ -1,0 +1,41 @@
+# The portal's one image: web (gunicorn), Celery worker and beat run from it with
+# different commands (see compose.yaml). Configuration is environment only.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies first, so code changes reuse this layer.
+COPY pyproject.toml ./
+RUN python - <<'PY' > /tmp/requirements.txt
+import tomllib
+print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
+PY
+RUN pip install -r /tmp/requirements.txt
+
+# The application only (no .venv, var/, tests or local databases from a checkout).
+COPY manage.py ./
+COPY portal ./portal
+COPY accounts ./accounts
+COPY security ./security
+COPY roles ./roles
+COPY tokens ./tokens
+COPY customobjects ./customobjects
+COPY templates ./templates
+COPY static ./static
+RUN useradd --system --uid 10001 --home /app portal \
+    && mkdir -p /app/var \
+    && DJANGO_SETTINGS_MODULE=portal.settings SECRET_KEY=build-only python manage.py collectstatic --noinput -v0 \
+    && chown -R portal /app/var
+USER portal
+
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
+
+# Web by default; WEB_CONCURRENCY sets the number of gunicorn workers (about 2 per core).
+CMD ["sh", "-c", "exec gunicorn portal.wsgi -b 0.0.0.0:8000 -w ${WEB_CONCURRENCY:-4} --keep-alive 30 --access-logfile - --forwarded-allow-ips '*'"]
