@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-services worker beat lint fmt migrate demo-tenant clean browser
+.PHONY: run test test-services worker beat lint fmt migrate demo-tenant clean browser wrk bench soak
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,24 @@ worker: $(STAMP)
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A portal beat --loglevel=INFO
+
+# wrk (Debian's package) drives the benchmark and the soak run.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
+BENCH_ARGS ?=
+# The benchmark: seeds BENCH_DATABASE_URL, serves with gunicorn, writes BENCHMARKS.md.
+bench: $(STAMP) wrk
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+	SECRET_KEY=$${SECRET_KEY:-bench-$$(hostname)-not-for-production-key} \
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+SOAK_ARGS ?= --duration 600
+# A bounded mixed-traffic soak on loopback (10 minutes by default); not part of CI.
+soak: $(STAMP) wrk
+	$(PY) loadtest/soak.py $(SOAK_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

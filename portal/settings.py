@@ -304,8 +304,6 @@ REQUEST_SIGNING_MAX_EXPIRY_SECONDS = env.int("REQUEST_SIGNING_MAX_EXPIRY_SECONDS
 REQUEST_SIGNING_CLOCK_SKEW_SECONDS = env.int("REQUEST_SIGNING_CLOCK_SKEW_SECONDS", default=300)
 M2M_TOKEN_LIFETIME_SECONDS = env.int("M2M_TOKEN_LIFETIME_SECONDS", default=3600)
 
-# Offered by `make run`: the demo tenant is created at startup when missing.
-PORTAL_DEMO_TENANT = env.str("PORTAL_DEMO_TENANT", default="")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
