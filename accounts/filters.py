@@ -3,7 +3,8 @@
 Every filter is answered from an index on PostgreSQL: `search` from the trigram index on
 `search_text`, `email` from the unique index on (tenant, lower(email)), `phone` and
 `username` from their unique indexes, `uid` from (tenant, uid), `created_*` from
-(tenant, created).
+(tenant, created). `has_mfa` and `role` ask the security and roles sections' selectors
+for the matching account ids.
 """
 
 import django_filters
@@ -28,6 +29,8 @@ class AccountFilter(django_filters.FilterSet):
     blocked = django_filters.BooleanFilter(method="filter_blocked", help_text="true: blocked accounts only.")
     locked = django_filters.BooleanFilter(field_name="is_login_locked", help_text="true: login-locked accounts only.")
     verified = django_filters.BooleanFilter(field_name="email_verified", help_text="Email verified or not.")
+    has_mfa = django_filters.BooleanFilter(method="filter_has_mfa", help_text="Has a second factor or not.")
+    role = django_filters.CharFilter(method="filter_role", max_length=100, help_text="Holds this role directly.")
     created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
 
@@ -84,3 +87,19 @@ class AccountFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(is_active=not value)
+
+    def filter_has_mfa(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        from security.selectors import account_ids_with_mfa
+
+        ids = account_ids_with_mfa(tenant=self.tenant)
+        return queryset.filter(pk__in=ids) if value else queryset.exclude(pk__in=ids)
+
+    def filter_role(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        from roles.selectors import role_holder_ids
+
+        return queryset.filter(pk__in=role_holder_ids(tenant=self.tenant, name=value))

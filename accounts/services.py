@@ -658,7 +658,9 @@ def accounts_delete_by_email(*, tenant: Tenant, actor: Actor, email: str, reason
 # ---------------------------------------------------------------- emails
 
 
-def account_email_upsert(*, tenant: Tenant, actor: Actor, account: Account, emails: Any) -> Account:
+def account_email_upsert(
+    *, tenant: Tenant, actor: Actor, account: Account, emails: Any, reason: str = "", ticket: str = ""
+) -> Account:
     """Add or change emails by Type: an existing Type gets the new value (unverified), a new
     Type is appended."""
     items = pf.clean_email_items(emails, allow_delete=False)
@@ -679,11 +681,14 @@ def account_email_upsert(*, tenant: Tenant, actor: Actor, account: Account, emai
         _refresh_search_text(account, [r.value for r in rows])
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
         _record(tenant=tenant, actor=actor, action="account_email.upserted", account=account,
+                reason=reason, ticket=ticket,
                 changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]})
     return account
 
 
-def account_email_remove(*, tenant: Tenant, actor: Actor, account: Account, email: Any) -> Account:
+def account_email_remove(
+    *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
+) -> Account:
     """Remove one email; never the last one (1005)."""
     if email is None or (isinstance(email, str) and not email.strip()):
         raise required("email")
@@ -701,7 +706,41 @@ def account_email_remove(*, tenant: Tenant, actor: Actor, account: Account, emai
         _refresh_search_text(account, remaining)
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
         _record(tenant=tenant, actor=actor, action="account_email.removed", account=account,
-                changes={"Email": [f"{row.type}:{row.value}", None]})
+                reason=reason, ticket=ticket, changes={"Email": [f"{row.type}:{row.value}", None]})
+    return account
+
+
+def account_email_make_primary(
+    *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
+) -> Account:
+    """Make one of the account's emails its Primary (1340 if it has no such email). The
+    former primary becomes Secondary, or takes the promoted email's old type when another
+    email is already Secondary, so each type still names one email; every email keeps its
+    verified state."""
+    if email is None or (isinstance(email, str) and not email.strip()):
+        raise required("email")
+    value = pf.clean_email(email)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
+        row = next((r for r in rows if r.value.lower() == value.lower()), None)
+        if row is None:
+            raise LRError(1340)
+        if row.type.lower() == "primary":
+            return account
+        before = [f"{r.type}:{r.value}" for r in rows]
+        secondary_taken = any(r.type.lower() == "secondary" for r in rows if r.pk != row.pk)
+        demoted_type = row.type if secondary_taken else "Secondary"
+        for other in rows:
+            if other.type.lower() == "primary":
+                other.type = demoted_type
+                other.save(update_fields=["type"])
+        row.type = "Primary"
+        row.save(update_fields=["type"])
+        Account.objects.filter(pk=account.pk).update(modified=timezone.now())
+        _record(tenant=tenant, actor=actor, action="account_email.made_primary", account=account,
+                reason=reason, ticket=ticket,
+                changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]})
     return account
 
 
@@ -752,7 +791,9 @@ def account_email_verification_invalidate(
 # ---------------------------------------------------------------- phone
 
 
-def account_phone_update(*, tenant: Tenant, actor: Actor, account: Account, phone: Any) -> Account:
+def account_phone_update(
+    *, tenant: Tenant, actor: Actor, account: Account, phone: Any, reason: str = "", ticket: str = ""
+) -> Account:
     """Replace the phone id directly (no OTP: a back end vouches for it)."""
     if phone is None or (isinstance(phone, str) and not phone.strip()):
         raise required("phone")
@@ -772,7 +813,7 @@ def account_phone_update(*, tenant: Tenant, actor: Actor, account: Account, phon
             raise _integrity_error(exc) from exc
         _refresh_search_text(account)
         _record(tenant=tenant, actor=actor, action="account_phone.updated", account=account,
-                changes={"PhoneId": [before, phone_id]} if before != phone_id else {})
+                reason=reason, ticket=ticket, changes={"PhoneId": [before, phone_id]} if before != phone_id else {})
     return account
 
 
@@ -973,7 +1014,8 @@ def account_identity_link(
 
 
 def account_identity_unlink(
-    *, tenant: Tenant, actor: Actor, account: Account, provider: Any, provider_id: Any, reason: str = ""
+    *, tenant: Tenant, actor: Actor, account: Account, provider: Any, provider_id: Any, reason: str = "",
+    ticket: str = "",
 ) -> None:
     """Unlink a provider identity, unless it is the account's last way to sign in."""
     provider, provider_id = _clean_provider(provider, provider_id)
@@ -996,4 +1038,4 @@ def account_identity_unlink(
         identity.delete()
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
         _record(tenant=tenant, actor=actor, action="account_identity.unlinked", account=account, reason=reason,
-                changes={"Identity": [f"{provider}:{provider_id}", None]})
+                ticket=ticket, changes={"Identity": [f"{provider}:{provider_id}", None]})

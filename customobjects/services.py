@@ -210,6 +210,7 @@ def record_update(
     update_type: str = UPDATE_REPLACE,
     if_match: str | None = None,
     reason: str = "",
+    ticket: str = "",
 ) -> CustomObjectRecord:
     """Overwrite (`replace`) or merge top-level keys into (`partialreplace`) a record.
 
@@ -239,13 +240,15 @@ def record_update(
         current.save(update_fields=["data", "version", "modified"])
         audit.record(
             tenant=tenant, actor=actor, action="customobject.updated", subject_uid=current.account.uid,
-            reason=reason, changes={**_record_changes(current, before, after), "UpdateType": update_type},
+            reason=reason, ticket=ticket,
+            changes={**_record_changes(current, before, after), "UpdateType": update_type},
         )
     return current
 
 
 def record_delete(
-    *, tenant: Tenant, actor: Actor, record: CustomObjectRecord, if_match: str | None = None, reason: str = ""
+    *, tenant: Tenant, actor: Actor, record: CustomObjectRecord, if_match: str | None = None, reason: str = "",
+    ticket: str = "",
 ) -> None:
     """Delete a record; the audit event keeps what it held."""
     with transaction.atomic():
@@ -264,5 +267,5 @@ def record_delete(
         current.delete()
         audit.record(
             tenant=tenant, actor=actor, action="customobject.deleted", subject_uid=uid,
-            reason=reason, changes=changes,
+            reason=reason, ticket=ticket, changes=changes,
         )

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from portal.lrapi.errors import LRError
@@ -63,6 +63,15 @@ def role_context_list_by_name(*, tenant: Tenant, name: str) -> list[RoleContext]
 
 def role_assignment_exists(*, account, role: Role) -> bool:
     return AccountRole.objects.filter(account=account, role=role).exists()
+
+
+def role_holder_ids(*, tenant: Tenant | None, name: str) -> QuerySet:
+    """Ids of the accounts holding the role `name` directly, for use as a subquery. Without
+    `tenant` the caller's own queryset must scope it."""
+    rows = AccountRole.objects.filter(role__name=name)
+    if tenant is not None:
+        rows = rows.filter(tenant=tenant)
+    return rows.values("account_id")
 
 
 @dataclass(frozen=True)

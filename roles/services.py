@@ -68,7 +68,9 @@ class RoleInput:
     permissions: tuple[str, ...] = ()
 
 
-def roles_create(*, tenant: Tenant, actor: Actor, roles: list[RoleInput]) -> list[Role]:
+def roles_create(
+    *, tenant: Tenant, actor: Actor, roles: list[RoleInput], reason: str = "", ticket: str = ""
+) -> list[Role]:
     """Create several roles at once: all of them, or none if one name is invalid or taken."""
     if not roles:
         raise LRError(908, "The value of Roles can not be null or empty.")
@@ -94,12 +96,14 @@ def roles_create(*, tenant: Tenant, actor: Actor, roles: list[RoleInput]) -> lis
                 tenant=tenant,
                 actor=actor,
                 action="role.created",
+                reason=reason,
+                ticket=ticket,
                 changes=audit.diff({}, {"name": role.name, "permissions": role.permissions}),
             )
     return sorted(created, key=lambda role: role.name)
 
 
-def role_delete(*, tenant: Tenant, actor: Actor, name: str) -> None:
+def role_delete(*, tenant: Tenant, actor: Actor, name: str, reason: str = "", ticket: str = "") -> None:
     """Delete a role and, in the same transaction, take it from every account and context."""
     with transaction.atomic():
         role = Role.objects.select_for_update().filter(tenant=tenant, name=name or "").first()
@@ -119,12 +123,14 @@ def role_delete(*, tenant: Tenant, actor: Actor, name: str) -> None:
             tenant=tenant,
             actor=actor,
             action="role.deleted",
+            reason=reason,
+            ticket=ticket,
             changes=audit.diff(before, {"accounts": [], "contexts": []}),
         )
         permission_cache.invalidate_tenant_on_commit(tenant.pk)
 
 
-def _role_permissions_change(*, tenant, actor, name, permissions, add: bool) -> Role:
+def _role_permissions_change(*, tenant, actor, name, permissions, add: bool, reason="", ticket="") -> Role:
     requested = _check_permissions(permissions)
     if not requested:
         raise LRError(908, "The value of Permissions can not be null or empty.")
@@ -141,20 +147,30 @@ def _role_permissions_change(*, tenant, actor, name, permissions, add: bool) -> 
                 tenant=tenant,
                 actor=actor,
                 action="role.permissions_changed",
+                reason=reason,
+                ticket=ticket,
                 changes={"name": role.name, **audit.diff({"permissions": before}, {"permissions": after})},
             )
             permission_cache.invalidate_tenant_on_commit(tenant.pk)
     return role
 
 
-def role_permissions_add(*, tenant: Tenant, actor: Actor, name: str, permissions: list[str]) -> Role:
+def role_permissions_add(
+    *, tenant: Tenant, actor: Actor, name: str, permissions: list[str], reason: str = "", ticket: str = ""
+) -> Role:
     """Grant more permissions through a role, to everyone holding it."""
-    return _role_permissions_change(tenant=tenant, actor=actor, name=name, permissions=permissions, add=True)
+    return _role_permissions_change(
+        tenant=tenant, actor=actor, name=name, permissions=permissions, add=True, reason=reason, ticket=ticket
+    )
 
 
-def role_permissions_remove(*, tenant: Tenant, actor: Actor, name: str, permissions: list[str]) -> Role:
+def role_permissions_remove(
+    *, tenant: Tenant, actor: Actor, name: str, permissions: list[str], reason: str = "", ticket: str = ""
+) -> Role:
     """Withdraw permissions from a role; names it does not hold are ignored."""
-    return _role_permissions_change(tenant=tenant, actor=actor, name=name, permissions=permissions, add=False)
+    return _role_permissions_change(
+        tenant=tenant, actor=actor, name=name, permissions=permissions, add=False, reason=reason, ticket=ticket
+    )
 
 
 # Account assignments -------------------------------------------------------------------
@@ -164,7 +180,9 @@ def _assigned_names(account) -> list[str]:
     return sorted(AccountRole.objects.filter(account=account).values_list("role__name", flat=True))
 
 
-def account_roles_assign(*, tenant: Tenant, actor: Actor, account, role_names: list[str]) -> list[str]:
+def account_roles_assign(
+    *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str = "", ticket: str = ""
+) -> list[str]:
     """Add roles to an account (kept ones stay); returns every role it now holds."""
     _check_account(tenant, account)
     if not role_names:
@@ -183,13 +201,17 @@ def account_roles_assign(*, tenant: Tenant, actor: Actor, account, role_names: l
                 actor=actor,
                 action="account_roles.assigned",
                 subject_uid=account.uid,
+                reason=reason,
+                ticket=ticket,
                 changes=audit.diff({"roles": before}, {"roles": after}),
             )
             permission_cache.invalidate_accounts_on_commit([account.pk])
     return after
 
 
-def account_roles_unassign(*, tenant: Tenant, actor: Actor, account, role_names: list[str]) -> list[str]:
+def account_roles_unassign(
+    *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str = "", ticket: str = ""
+) -> list[str]:
     """Take roles from an account; a role it does not hold is ignored, an unknown one is 1047."""
     _check_account(tenant, account)
     if not role_names:
@@ -205,6 +227,8 @@ def account_roles_unassign(*, tenant: Tenant, actor: Actor, account, role_names:
                 actor=actor,
                 action="account_roles.unassigned",
                 subject_uid=account.uid,
+                reason=reason,
+                ticket=ticket,
                 changes=audit.diff({"roles": before}, {"roles": after}),
             )
             permission_cache.invalidate_accounts_on_commit([account.pk])
@@ -235,7 +259,7 @@ def context_state(context: RoleContext | None) -> dict:
 
 
 def role_contexts_upsert(
-    *, tenant: Tenant, actor: Actor, account, contexts: list[RoleContextInput]
+    *, tenant: Tenant, actor: Actor, account, contexts: list[RoleContextInput], reason: str = "", ticket: str = ""
 ) -> list[RoleContext]:
     """Create contexts or add to them: roles and additional permissions are added to what a
     context holds (the DELETE operations take them away); a given expiration replaces the
@@ -271,6 +295,8 @@ def role_contexts_upsert(
                     actor=actor,
                     action="role_context.created" if created else "role_context.updated",
                     subject_uid=account.uid,
+                    reason=reason,
+                    ticket=ticket,
                     changes={"context": item.name, **audit.diff(before, after)},
                 )
         if changed:
@@ -278,7 +304,7 @@ def role_contexts_upsert(
     return changed
 
 
-def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str) -> None:
+def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str, reason: str = "", ticket: str = "") -> None:
     """Remove a context of the account with everything it grants."""
     _check_account(tenant, account)
     with transaction.atomic():
@@ -292,13 +318,15 @@ def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str) -> 
             actor=actor,
             action="role_context.deleted",
             subject_uid=account.uid,
+            reason=reason,
+            ticket=ticket,
             changes={"context": name, **audit.diff(before, {})},
         )
         permission_cache.invalidate_accounts_on_commit([account.pk])
 
 
 def role_context_roles_remove(
-    *, tenant: Tenant, actor: Actor, account, name: str, role_names: list[str]
+    *, tenant: Tenant, actor: Actor, account, name: str, role_names: list[str], reason: str = "", ticket: str = ""
 ) -> None:
     """Take roles out of a context; each must be in it (1047 otherwise)."""
     _check_account(tenant, account)
@@ -320,13 +348,15 @@ def role_context_roles_remove(
             actor=actor,
             action="role_context.updated",
             subject_uid=account.uid,
+            reason=reason,
+            ticket=ticket,
             changes={"context": name, **audit.diff(before, after)},
         )
         permission_cache.invalidate_accounts_on_commit([account.pk])
 
 
 def role_context_permissions_remove(
-    *, tenant: Tenant, actor: Actor, account, name: str, permissions: list[str]
+    *, tenant: Tenant, actor: Actor, account, name: str, permissions: list[str], reason: str = "", ticket: str = ""
 ) -> None:
     """Take additional permissions out of a context; each must be in it (1142 otherwise)."""
     _check_account(tenant, account)
@@ -349,6 +379,8 @@ def role_context_permissions_remove(
             actor=actor,
             action="role_context.updated",
             subject_uid=account.uid,
+            reason=reason,
+            ticket=ticket,
             changes={"context": name, **audit.diff(before, context_state(context))},
         )
         permission_cache.invalidate_accounts_on_commit([account.pk])

@@ -1,10 +1,12 @@
 """Reads of account security. Every selector takes the tenant or an account of it."""
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 from accounts import selectors as account_selectors
 from accounts.models import Account
 from portal.lrapi.errors import LRError
 from portal.models import Tenant
-from security.models import BackupCode, DuoConfig, OtpFactor
+from security.models import BackupCode, DuoConfig, OtpFactor, PushDevice, SecurityAnswer, TotpFactor
 
 
 def account_for_login(*, tenant: Tenant, kind: str, login_id: str) -> Account | None:
@@ -35,6 +37,21 @@ def account_profile_json(*, account: Account) -> dict:
 
 def backup_codes_remaining(*, account: Account) -> int:
     return BackupCode.objects.filter(account=account, used_at__isnull=True).count()
+
+
+def account_ids_with_mfa(*, tenant: Tenant | None) -> QuerySet:
+    """Ids of the accounts holding a second factor a sign-in asks for (confirmed TOTP, SMS or
+    email OTP, security questions, push), for use as a subquery. Without `tenant` the
+    caller's own queryset must scope it."""
+    ref = OuterRef("pk")
+    has = (
+        Exists(TotpFactor.objects.filter(account=ref, confirmed=True))
+        | Exists(OtpFactor.objects.filter(account=ref, confirmed=True))
+        | Exists(SecurityAnswer.objects.filter(account=ref))
+        | Exists(PushDevice.objects.filter(account=ref))
+    )
+    accounts = Account.objects.filter(tenant=tenant) if tenant is not None else Account.objects.all()
+    return accounts.filter(has).values("pk")
 
 
 def _mask_email(value: str) -> str:

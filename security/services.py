@@ -196,7 +196,9 @@ def _backup_code_normal(code: str) -> str:
 
 
 @transaction.atomic
-def backup_codes_generate(*, tenant: Tenant, actor: Actor, account: Account, reset: bool = False) -> list[str]:
+def backup_codes_generate(
+    *, tenant: Tenant, actor: Actor, account: Account, reset: bool = False, reason: str = "", ticket: str = ""
+) -> list[str]:
     """Issue ten single-use codes; without `reset`, refuse (1127) when codes already exist."""
     Account.objects.select_for_update().filter(pk=account.pk).first()
     existing = BackupCode.objects.filter(account=account)
@@ -214,7 +216,7 @@ def backup_codes_generate(*, tenant: Tenant, actor: Actor, account: Account, res
     )
     audit.record(
         tenant=tenant, actor=actor, subject_uid=account.uid,
-        action="backup_codes.reset" if reset else "backup_codes.generated",
+        action="backup_codes.reset" if reset else "backup_codes.generated", reason=reason, ticket=ticket,
         changes={"backup_code_count": [had, BACKUP_CODE_COUNT]},
     )
     return codes
@@ -384,7 +386,9 @@ def _factor_rows(account: Account, factor: str):
 
 
 @transaction.atomic
-def mfa_factor_reset(*, tenant: Tenant, actor: Actor, account: Account, factor: str, reason: str = "") -> int:
+def mfa_factor_reset(
+    *, tenant: Tenant, actor: Actor, account: Account, factor: str, reason: str = "", ticket: str = ""
+) -> int:
     """Remove one factor of the account (support: lost phone, new device) and end its
     sessions, since they may have been opened with the factor being withdrawn."""
     from tokens.services.sessions import account_sessions_revoke
@@ -397,7 +401,7 @@ def mfa_factor_reset(*, tenant: Tenant, actor: Actor, account: Account, factor: 
     verifier_throttle_clear(account=account, verifier=factor)
     revoked = account_sessions_revoke(tenant=tenant, account=account, actor=actor, reason=f"mfa reset: {factor}")
     audit.record(
-        tenant=tenant, actor=actor, action="mfa_factor.reset", subject_uid=account.uid, reason=reason,
+        tenant=tenant, actor=actor, action="mfa_factor.reset", subject_uid=account.uid, reason=reason, ticket=ticket,
         changes={"factor": [factor, None], "removed": [removed, 0], "sessions_revoked": [revoked, 0]},
     )
     return removed
@@ -782,13 +786,16 @@ def passkey_authenticate(*, account: Account, credential: dict) -> PasskeyCreden
 
 
 @transaction.atomic
-def passkey_delete(*, tenant: Tenant, actor: Actor, account: Account, passkey_id: str) -> None:
+def passkey_delete(
+    *, tenant: Tenant, actor: Actor, account: Account, passkey_id: str, reason: str = "", ticket: str = ""
+) -> None:
     """Remove one passkey (its `Id` in the list is the credential id)."""
     row = PasskeyCredential.objects.filter(account=account, credential_id=passkey_id).first()
     if row is None:
         raise LRError(1134, errors=[{"FieldName": "passkeyId", "ErrorMessage": "No such passkey for this account."}])
     row.delete()
-    audit.record(tenant=tenant, actor=actor, action="passkey.deleted", subject_uid=account.uid, changes={"passkey": [row.credential_id[:16], None]})
+    audit.record(tenant=tenant, actor=actor, action="passkey.deleted", subject_uid=account.uid, reason=reason,
+                 ticket=ticket, changes={"passkey": [row.credential_id[:16], None]})
 
 
 def passkey_decoy_options() -> dict:

@@ -8,6 +8,7 @@ audit.register(
         "session.refresh_repeated": "A just-rotated refresh token presented again within the grace window",
         "session.reuse_detected": "A rotated refresh token was reused: the whole session was revoked",
         "session.revoked": "Session revoked through its refresh token",
+        "session.revoked_by_id": "One session of the account revoked by its id",
         "session.all_revoked": "Every session of the account revoked",
         "session.invalidated": "Access token invalidated",
         "session.slid": "Access token exchanged for a fresh pair of the same session (sliding token)",

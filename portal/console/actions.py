@@ -5,7 +5,6 @@ Services are looked up when the action runs, so an action whose service is not i
 simply not offered (`available`)."""
 
 import importlib
-import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from portal.console import selectors
 from portal.console.forms import ReasonForm
 from portal.lrapi.errors import LRError
 
-# Impersonation tokens live this long when the session service lets the console choose.
+# Impersonation tokens live this long (or less, if the tenant's access tokens are shorter).
 IMPERSONATION_MINUTES = 15
 
 
@@ -332,20 +331,24 @@ def _call(path: str, **kwargs):
     return fn(**kwargs)
 
 
+def _why(ctx: Ctx) -> dict:
+    """The reason and ticket every service records with its audit event."""
+    return {"reason": ctx.reason, "ticket": ctx.ticket}
+
+
 def _std(ctx: Ctx) -> dict:
-    return {"tenant": ctx.tenant, "actor": ctx.actor, "account": ctx.account}
+    return {"tenant": ctx.tenant, "actor": ctx.actor, "account": ctx.account, **_why(ctx)}
 
 
 def _account_service(name: str) -> Callable[[Ctx], None]:
     def run(ctx: Ctx):
-        _call(f"accounts.services:{name}", **_std(ctx), reason=ctx.reason, ticket=ctx.ticket)
+        _call(f"accounts.services:{name}", **_std(ctx))
 
     return run
 
 
 def run_profile(ctx: Ctx):
-    _call("accounts.services:account_update", **_std(ctx), changes=ctx.data["changes"],
-          null_support=True, reason=ctx.reason, ticket=ctx.ticket)
+    _call("accounts.services:account_update", **_std(ctx), changes=ctx.data["changes"], null_support=True)
 
 
 def run_email_add(ctx: Ctx):
@@ -367,37 +370,32 @@ def run_phone(ctx: Ctx):
 
 def run_unlink(ctx: Ctx):
     provider, _, provider_id = ctx.data["identity"].partition(":")
-    _call("accounts.services:account_identity_unlink", **_std(ctx), provider=provider,
-          provider_id=provider_id, reason=ctx.reason)
+    _call("accounts.services:account_identity_unlink", **_std(ctx), provider=provider, provider_id=provider_id)
 
 
 def run_verification(ctx: Ctx):
     with transaction.atomic():
-        _call("tokens.services.multipurpose:verification_email_send", tenant=ctx.tenant,
-              account=ctx.account, actor=ctx.actor, email=ctx.data["email"])
+        _call("tokens.services.multipurpose:verification_email_send", **_std(ctx), email=ctx.data["email"])
 
 
 def run_password_reset(ctx: Ctx):
     from tokens.models import MultipurposeToken
 
     with transaction.atomic():
-        _call("tokens.services.multipurpose:token_issue", tenant=ctx.tenant, account=ctx.account,
-              actor=ctx.actor, kind=MultipurposeToken.KIND_EMAIL, purpose="forgotpassword",
-              destination=ctx.data["email"], send=True)
+        _call("tokens.services.multipurpose:token_issue", **_std(ctx), kind=MultipurposeToken.KIND_EMAIL,
+              purpose="forgotpassword", destination=ctx.data["email"], send=True)
 
 
 def run_session_revoke(ctx: Ctx):
-    _call("tokens.services.sessions:account_session_revoke", **_std(ctx),
-          session_id=ctx.data["session"], reason=ctx.reason)
+    _call("tokens.services.sessions:account_session_revoke", **_std(ctx), session_id=ctx.data["session"])
 
 
 def run_sessions_revoke_all(ctx: Ctx):
-    return _call("tokens.services.sessions:account_sessions_revoke", tenant=ctx.tenant,
-                 account=ctx.account, actor=ctx.actor, reason=ctx.reason)
+    return _call("tokens.services.sessions:account_sessions_revoke", **_std(ctx))
 
 
 def run_factor_reset(ctx: Ctx):
-    _call("security.services:mfa_factor_reset", **_std(ctx), factor=ctx.data["factor"], reason=ctx.reason)
+    _call("security.services:mfa_factor_reset", **_std(ctx), factor=ctx.data["factor"])
 
 
 def run_passkey_delete(ctx: Ctx):
@@ -445,22 +443,19 @@ def run_context_delete(ctx: Ctx):
 
 
 def run_record_edit(ctx: Ctx):
-    _call("customobjects.services:record_update", tenant=ctx.tenant, actor=ctx.actor,
-          record=ctx.data["record_obj"], data=ctx.data["data"], if_match=ctx.data.get("etag") or None,
-          reason=ctx.reason)
+    _call("customobjects.services:record_update", tenant=ctx.tenant, actor=ctx.actor, **_why(ctx),
+          record=ctx.data["record_obj"], data=ctx.data["data"], if_match=ctx.data.get("etag") or None)
 
 
 def run_record_delete(ctx: Ctx):
-    _call("customobjects.services:record_delete", tenant=ctx.tenant, actor=ctx.actor,
-          record=ctx.data["record_obj"], reason=ctx.reason)
+    _call("customobjects.services:record_delete", tenant=ctx.tenant, actor=ctx.actor, **_why(ctx),
+          record=ctx.data["record_obj"])
 
 
 def run_impersonate(ctx: Ctx):
-    issue = service("tokens.services.sessions:session_issue")
-    kwargs = {"tenant": ctx.tenant, "account": ctx.account, "actor": ctx.actor, "reason": ctx.reason}
-    if issue is not None and "access_lifetime" in inspect.signature(issue).parameters:
-        kwargs["access_lifetime"] = timedelta(minutes=IMPERSONATION_MINUTES)
-    issued = _call("tokens.services.sessions:session_issue", **kwargs)
+    # Only the access token is shown, so no refresh token is issued: the session ends with it.
+    issued = _call("tokens.services.sessions:session_issue", **_std(ctx),
+                   access_lifetime=timedelta(minutes=IMPERSONATION_MINUTES), refresh=False)
     return Secret(
         title="Impersonation token",
         explain="Use it to see the product as this account does. It is shown only now and is "
@@ -471,7 +466,7 @@ def run_impersonate(ctx: Ctx):
 
 
 def run_delete(ctx: Ctx):
-    _call("accounts.services:account_delete", **_std(ctx), reason=ctx.reason, ticket=ctx.ticket)
+    _call("accounts.services:account_delete", **_std(ctx))
 
 
 # The catalogue ------------------------------------------------------------------------------

@@ -190,16 +190,26 @@ def _names(text: str) -> list[str]:
     return [p.strip() for p in (text or "").replace("\n", ",").split(",") if p.strip()]
 
 
-class RoleCreateForm(forms.Form):
+class RoleWhyFields(forms.Form):
+    """Reason and ticket of a role change, written to the audit log with it."""
+
+    reason = forms.CharField(label="Reason", required=False, max_length=1000,
+                             help_text="Written to the audit log with the change.")
+    ticket = forms.CharField(label="Ticket reference", required=False, max_length=100,
+                             help_text="Optional, e.g. SUP-1234.")
+
+
+class RoleCreateForm(RoleWhyFields):
     name = forms.CharField(label="Role name", max_length=100)
     permissions = forms.CharField(label="Permissions", required=False,
                                   help_text="Comma-separated, e.g. read_orders, edit_orders.")
+    field_order = ["name", "permissions", "reason", "ticket"]
 
     def clean_permissions(self):
         return _names(self.cleaned_data["permissions"])
 
 
-class RolePermissionsForm(forms.Form):
+class RolePermissionsForm(RoleWhyFields):
     name = forms.CharField(widget=forms.HiddenInput, max_length=100)
     permissions = forms.CharField(label="Permissions", required=False, help_text="Comma-separated.")
     confirm_name = forms.CharField(label="Type the role name to confirm", required=False, max_length=100)

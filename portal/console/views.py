@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
+from accounts.filters import AccountFilter
 from accounts.models import Account
 from customobjects import selectors as customobject_selectors
 from customobjects import services as customobject_services
@@ -30,7 +31,7 @@ from portal.console.access import (
     StaffRequiredMixin,
     safe_next,
 )
-from portal.console.filters import AuditEventFilter, ConsoleAccountFilter
+from portal.console.filters import AuditEventFilter
 from portal.console.forms import (
     AccountSearchForm,
     CredentialCreateForm,
@@ -124,7 +125,7 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
         context["searched"] = searched
         if searched:
             qs = selectors.account_search(tenant=tenant, query=form.cleaned_data.get("q", ""))
-            filterset = ConsoleAccountFilter(form.filter_data(), queryset=qs, tenant=tenant)
+            filterset = AccountFilter(form.filter_data(), queryset=qs, tenant=tenant)
             if not filterset.is_valid():
                 form.add_error(None, "Check the filters: " + "; ".join(
                     f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()))
@@ -301,6 +302,10 @@ class RolesView(StaffRequiredMixin, TemplateView):
         return context
 
 
+def _why(form) -> dict:
+    return {"reason": form.cleaned_data.get("reason", ""), "ticket": form.cleaned_data.get("ticket", "")}
+
+
 class RoleWriteView(StaffRequiredMixin, View):
     """Create or delete a role, add or remove permissions: through the roles services."""
 
@@ -318,7 +323,7 @@ class RoleWriteView(StaffRequiredMixin, View):
                     view.console = self.console
                     return render(request, view.template_name,
                                   view.get_context_data(create_form=form), status=400)
-                role_services.roles_create(tenant=tenant, actor=actor, roles=[role_services.RoleInput(
+                role_services.roles_create(tenant=tenant, actor=actor, **_why(form), roles=[role_services.RoleInput(
                     name=form.cleaned_data["name"], permissions=tuple(form.cleaned_data["permissions"]))])
                 messages.success(request, f"Role {form.cleaned_data['name']} created.")
             elif op in ("delete", "add_permissions", "remove_permissions"):
@@ -331,7 +336,7 @@ class RoleWriteView(StaffRequiredMixin, View):
                     if form.cleaned_data.get("confirm_name") != name:
                         messages.error(request, f"Type {name} to confirm: the role was not deleted.")
                         return redirect(back)
-                    role_services.role_delete(tenant=tenant, actor=actor, name=name)
+                    role_services.role_delete(tenant=tenant, actor=actor, name=name, **_why(form))
                     messages.success(request, f"Role {name} deleted.")
                 else:
                     permissions = form.cleaned_data["permissions"]
@@ -340,7 +345,7 @@ class RoleWriteView(StaffRequiredMixin, View):
                         return redirect(back)
                     change = (role_services.role_permissions_add if op == "add_permissions"
                               else role_services.role_permissions_remove)
-                    change(tenant=tenant, actor=actor, name=name, permissions=permissions)
+                    change(tenant=tenant, actor=actor, name=name, permissions=permissions, **_why(form))
                     messages.success(request, f"Permissions of {name} saved.")
             else:
                 raise Http404("No such operation")

@@ -13,10 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _require_service(name):
-    try:
-        return getattr(importlib.import_module("accounts.services"), name)
-    except (ImportError, AttributeError):
-        pytest.skip(f"accounts.services.{name} is not available yet")
+    return getattr(importlib.import_module("accounts.services"), name)
 
 
 @pytest.fixture

@@ -285,6 +285,8 @@ def token_issue(
     template: str = "",
     link_base: str = "",
     voice: bool = False,
+    reason: str = "",
+    ticket: str = "",
 ) -> IssuedToken:
     """Issue a token (retiring the account's older token of the same purpose) and, with
     `send`, queue the message that carries it (counted against the daily cap). Raises
@@ -316,6 +318,8 @@ def token_issue(
             actor=actor,
             action="multipurpose_token.issued",
             subject_uid=account.uid,
+            reason=reason,
+            ticket=ticket,
             changes={"kind": kind, "purpose": purpose, "destination": destination, "sent": send,
                      "expires_at": lr_datetime(token.expires_at)},
         )
@@ -365,19 +369,21 @@ def _token_message_enqueue(
 
 
 def verification_email_send(
-    *, tenant, account, email: str, actor: Actor, template: str = "", verification_url: str = ""
+    *, tenant, account, email: str, actor: Actor, template: str = "", verification_url: str = "",
+    reason: str = "", ticket: str = "",
 ) -> IssuedToken:
     """Queue an email-verification message for `email` of `account` (in the caller's
     transaction; delivered after commit)."""
     return token_issue(
         tenant=tenant, account=account, actor=actor, kind=MultipurposeToken.KIND_EMAIL,
         purpose="emailverification", destination=email, send=True, template=template,
-        link_base=verification_url,
+        link_base=verification_url, reason=reason, ticket=ticket,
     )
 
 
 def phone_verification_send(
-    *, tenant, account, actor: Actor, template: str = "", voice: bool = False
+    *, tenant, account, actor: Actor, template: str = "", voice: bool = False,
+    reason: str = "", ticket: str = "",
 ) -> IssuedToken:
     """Queue a phone-verification OTP SMS to the account's phone."""
     if not account.phone_id:
@@ -385,7 +391,7 @@ def phone_verification_send(
     return token_issue(
         tenant=tenant, account=account, actor=actor, kind=MultipurposeToken.KIND_SMS,
         purpose="phoneidverification", destination=account.phone_id, send=True,
-        template=template, voice=voice,
+        template=template, voice=voice, reason=reason, ticket=ticket,
     )
 
 

@@ -125,12 +125,14 @@ def _new_token() -> str:
     return str(uuid.uuid4())
 
 
-def _issue_pair(*, family: TokenFamily, now: datetime, access_lifetime: timedelta | None = None):
-    """Create an access and a refresh token in `family`; returns (IssuedSession, refresh row)."""
+def _issue_pair(*, family: TokenFamily, now: datetime, access_lifetime: timedelta | None = None,
+                refresh: bool = True):
+    """Create an access and (with `refresh`) a refresh token in `family`; returns
+    (IssuedSession, refresh row or None)."""
     tenant = family.tenant
-    access, refresh = _new_token(), _new_token()
+    access, refresh_value = _new_token(), _new_token() if refresh else ""
     access_expires = min(now + (access_lifetime or _access_lifetime(tenant)), family.expires_at)
-    refresh_expires = min(now + _refresh_lifetime(tenant), family.expires_at)
+    refresh_expires = min(now + _refresh_lifetime(tenant), family.expires_at) if refresh else access_expires
     access_hash = crypto.token_hash(access)
     # Older access tokens of the session can no longer be exchanged for a new pair.
     AccessToken.objects.filter(family=family, refresh_allowed=True).update(refresh_allowed=False)
@@ -138,45 +140,62 @@ def _issue_pair(*, family: TokenFamily, now: datetime, access_lifetime: timedelt
         tenant_id=family.tenant_id, account_id=family.account_id, family=family,
         token_hash=access_hash, hint=access[:8], created=now, expires_at=access_expires,
     )
-    refresh_row = RefreshToken.objects.create(
-        tenant_id=family.tenant_id, account_id=family.account_id, family=family,
-        token_hash=crypto.token_hash(refresh), created=now, expires_at=refresh_expires,
-    )
+    refresh_row = None
+    if refresh:
+        refresh_row = RefreshToken.objects.create(
+            tenant_id=family.tenant_id, account_id=family.account_id, family=family,
+            token_hash=crypto.token_hash(refresh_value), created=now, expires_at=refresh_expires,
+        )
     access_token_cache(
         token_hash_value=access_hash, tenant_id=family.tenant_id, account_id=family.account_id,
         uid=family.account.uid, expires_at=access_expires,
     )
-    return IssuedSession(access, refresh, access_expires, refresh_expires), refresh_row
+    return IssuedSession(access, refresh_value, access_expires, refresh_expires), refresh_row
 
 
 def session_issue(
-    *, tenant, account, actor: Actor, reason: str = "", device: dict | None = None
+    *,
+    tenant,
+    account,
+    actor: Actor,
+    reason: str = "",
+    ticket: str = "",
+    device: dict | None = None,
+    access_lifetime: timedelta | None = None,
+    refresh: bool = True,
 ) -> IssuedSession:
     """Open a session for `account`: a sign-in when the actor is the account itself,
     otherwise impersonation by a staff member or back end, which is recorded with its actor
-    and reason so the session can be told apart and audited."""
+    and reason so the session can be told apart and audited.
+
+    `access_lifetime` may shorten the access token's lifetime, never lengthen it past the
+    tenant's. Without `refresh` no refresh token is issued and the session ends when its
+    access token expires, so neither sliding nor the legacy refresh can extend it."""
     if account.tenant_id != tenant.pk:
         raise LRError(938)
     if not account.is_active:
         raise LRError(991)
     impersonation = not (actor.type == "account" and actor.id == account.uid)
     now = timezone.now()
+    lifetime = _access_lifetime(tenant)
+    if access_lifetime is not None and access_lifetime.total_seconds() > 0:
+        lifetime = min(lifetime, access_lifetime)
     with transaction.atomic():
         family = TokenFamily.objects.create(
             tenant=tenant, account=account, created=now, login_date=now,
-            expires_at=now + _family_lifetime(tenant),
+            expires_at=now + (_family_lifetime(tenant) if refresh else lifetime),
             is_impersonation=impersonation, actor_type=actor.type, actor_id=actor.id[:100],
             actor_label=actor.label[:200], reason=reason or "", **_device_fields(device),
         )
-        issued, _ = _issue_pair(family=family, now=now)
+        issued, _ = _issue_pair(family=family, now=now, access_lifetime=lifetime, refresh=refresh)
         audit.record(
             tenant=tenant, actor=actor,
             action="session.impersonated" if impersonation else "session.issued",
-            subject_uid=account.uid, reason=reason,
+            subject_uid=account.uid, reason=reason, ticket=ticket,
             changes={
                 "session": [None, family.pk],
                 "access_expires_at": [None, issued.access_expires_at.isoformat()],
-                "refresh_expires_at": [None, issued.refresh_expires_at.isoformat()],
+                "refresh_expires_at": [None, issued.refresh_expires_at.isoformat() if refresh else None],
                 "ip": [None, family.ip],
                 "device": [None, f"{family.browser} on {family.os}".strip()],
             },
@@ -396,7 +415,9 @@ def access_token_slide(*, tenant, access_token: str | None, actor: Actor) -> Iss
         )
         if row is not None:
             return _rotate(row=row, family=family, now=now, actor=actor, action="session.slid")
-        issued, _ = _issue_pair(family=family, now=now)
+        # A session opened without a refresh token stays without one.
+        issued, _ = _issue_pair(family=family, now=now,
+                                refresh=RefreshToken.objects.filter(family=family).exists())
         audit.record(
             tenant=tenant, actor=actor, action="session.slid", subject_uid=family.account.uid,
             changes={
@@ -436,7 +457,38 @@ def session_revoke(*, tenant, refresh_token: str | None, actor: Actor, reason: s
     return killed
 
 
-def account_sessions_revoke(*, tenant, account, actor: Actor, reason: str = "") -> int:
+def account_session_revoke(
+    *, tenant, account, actor: Actor, session_id, reason: str = "", ticket: str = ""
+) -> int:
+    """End one session of `account` by its id (what the active-sessions listing shows),
+    without its tokens: the family and every token of it. Another account's or tenant's
+    session, or one already ended, is not found (404) and nothing changes."""
+    missing = LRError(404, "The session does not exist for this account.")
+    try:
+        session_pk = int(session_id)
+    except (TypeError, ValueError):
+        raise missing from None
+    if not 0 < session_pk < 2**63:
+        raise missing
+    now = timezone.now()
+    with transaction.atomic():
+        family = (
+            TokenFamily.objects.select_for_update()
+            .filter(pk=session_pk, tenant=tenant, account=account)
+            .first()
+        )
+        if family is None or not family.is_live(now):
+            raise missing
+        killed = _family_kill(family=family, now=now, why=TokenFamily.REVOKED_BY_CLIENT)
+        audit.record(
+            tenant=tenant, actor=actor, action="session.revoked_by_id", subject_uid=account.uid,
+            reason=reason, ticket=ticket,
+            changes={"session": [family.pk, family.pk], "revoked_tokens": [None, killed]},
+        )
+    return killed
+
+
+def account_sessions_revoke(*, tenant, account, actor: Actor, reason: str = "", ticket: str = "") -> int:
     """Revoke every access and refresh token of `account`; returns how many were live.
     Called by password change, block, delete and MFA reset."""
     now = timezone.now()
@@ -452,7 +504,7 @@ def account_sessions_revoke(*, tenant, account, actor: Actor, reason: str = "") 
         )
         audit.record(
             tenant=tenant, actor=actor, action="session.all_revoked", subject_uid=account.uid,
-            reason=reason,
+            reason=reason, ticket=ticket,
             changes={"sessions": [len(families), 0], "revoked_tokens": [None, killed]},
         )
     return killed
