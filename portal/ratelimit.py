@@ -28,6 +28,9 @@ logger = logging.getLogger("portal.ratelimit")
 
 # Operations that services and views limit per account (tenant settings hold the limits).
 SENSITIVE_OPERATIONS = ("signin", "otp_verify", "token_send", "reauth")
+# Authentication failures that count towards the per-IP failure limit: wrong or malformed
+# secret, bad signature, unknown key.
+AUTH_FAILURE_CODES = frozenset({901, 902, 921, 1208})
 
 _LUA_HIT = """
 local count = redis.call('INCR', KEYS[1])
@@ -187,8 +190,3 @@ def reset() -> None:
     global _cache_down_until
     with _breaker_lock:
         _cache_down_until = 0.0
-
-
-# Authentication failures that count towards the per-IP failure limit: wrong or malformed
-# secret, bad signature, unknown key.
-AUTH_FAILURE_CODES = frozenset({901, 902, 921, 1208})

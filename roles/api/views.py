@@ -35,7 +35,7 @@ _create_body = inline_serializer(
         "roles": serializers.ListField(
             child=inline_serializer(
                 "LRRoleCreate",
-                {"name": serializers.CharField(), "permissions": serializers.DictField(child=serializers.BooleanField())},
+                {"name": serializers.CharField(), "permissions": serializers.DictField(child=serializers.BooleanField(), required=False)},
             )
         )
     },

@@ -1,0 +1,182 @@
+"""API rate limits: per tenant, per credential, per client IP, per account for sensitive
+operations; 429 with Retry-After and a LoginRadius body; atomic under concurrency; fail open."""
+
+import threading
+import time
+
+import pytest
+import requests
+from django.core.cache import cache
+
+from portal import ratelimit
+from portal.lrapi.errors import LRError
+from tests.conftest import LRClient
+from tests.factories import ApiCredentialFactory, TenantFactory
+from tests.hardening.conftest import set_tenant_settings
+
+TENANT_PATH = "/api/v1/tenant"
+
+
+def assert_429(response):
+    assert response.status_code == 429, response.content
+    body = response.json()
+    assert body["ErrorCode"] == 429
+    assert body["Message"] and body["Description"]
+    assert body["IsProviderError"] is False
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= 60
+    return retry_after
+
+
+def test_credential_limit_answers_429_with_retry_after(tenant, credential, lr):
+    set_tenant_settings(tenant, rate_limit_per_credential=3)
+    statuses = [lr.get(TENANT_PATH).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    assert_429(lr.get(TENANT_PATH))
+    # Another credential of the same tenant has its own allowance.
+    second = LRClient(ApiCredentialFactory(tenant=tenant))
+    assert second.get(TENANT_PATH).status_code == 200
+
+
+def test_tenant_limit_is_shared_by_its_credentials_and_not_by_other_tenants(tenant, lr, lr_other):
+    set_tenant_settings(tenant, rate_limit_per_tenant=4)
+    second = LRClient(ApiCredentialFactory(tenant=tenant))
+    assert [lr.get(TENANT_PATH).status_code for _ in range(2)] == [200, 200]
+    assert [second.get(TENANT_PATH).status_code for _ in range(2)] == [200, 200]
+    assert_429(second.get(TENANT_PATH))
+    assert_429(lr.get(TENANT_PATH))
+    assert lr_other.get(TENANT_PATH).status_code == 200
+
+
+def test_legacy_path_429_uses_lower_camel_body(tenant, credential):
+    set_tenant_settings(tenant, rate_limit_per_credential=1)
+    client = LRClient(credential)
+    client.get("/api/v2/access_token/validate", {"access_token": "x"})
+    response = client.get("/api/v2/access_token/validate", {"access_token": "x"})
+    assert response.status_code == 429
+    assert response.json()["errorCode"] == 429
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_ip_limit_ignores_forwarded_for_from_untrusted_peers(tenant, lr, settings):
+    settings.TRUSTED_PROXIES = []
+    set_tenant_settings(tenant, rate_limit_per_ip=2, rate_limit_per_credential=0)
+    for n in range(2):
+        assert lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code == 200
+    # A spoofed X-Forwarded-For does not make a fresh client.
+    assert_429(lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="198.51.100.77"))
+
+
+def test_ip_limit_believes_forwarded_for_from_a_trusted_proxy(tenant, lr, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    set_tenant_settings(tenant, rate_limit_per_ip=2, rate_limit_per_credential=0)
+    for _ in range(2):
+        assert lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 200
+    assert_429(lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="203.0.113.5"))
+    assert lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
+
+
+def test_failed_authentication_is_limited_per_ip_across_tenants(tenant, credential, other_tenant, settings):
+    settings.RATE_LIMIT_AUTH_FAILURES_PER_IP = 3
+    wrong = LRClient(credential)
+    codes = []
+    for key in (tenant.api_key, other_tenant.api_key, tenant.api_key):
+        response = wrong.client.get(
+            f"{TENANT_PATH}?apikey={key}", HTTP_X_LOGINRADIUS_APISECRET="00000000-0000-0000-0000-000000000000"
+        )
+        codes.append(response.json()["ErrorCode"])
+    assert codes == [902, 902, 902]
+    response = wrong.client.get(
+        f"{TENANT_PATH}?apikey={tenant.api_key}", HTTP_X_LOGINRADIUS_APISECRET="00000000-0000-0000-0000-000000000000"
+    )
+    assert_429(response)
+
+
+def test_zero_disables_a_limit(tenant, lr):
+    set_tenant_settings(tenant, rate_limit_per_credential=0, rate_limit_per_tenant=0, rate_limit_per_ip=0)
+    assert {lr.get(TENANT_PATH).status_code for _ in range(5)} == {200}
+
+
+def test_rate_limit_hit_counts_per_key_and_reports_the_remaining_window(tenant):
+    for _ in range(3):
+        ratelimit.rate_limit_hit(tenant=tenant, scope="op:test", key="a", limit=3, window_seconds=120)
+    with pytest.raises(LRError) as caught:
+        ratelimit.rate_limit_hit(tenant=tenant, scope="op:test", key="a", limit=3, window_seconds=120)
+    assert caught.value.status_code == 429 and caught.value.error_code == 429
+    assert 1 <= int(caught.value.headers["Retry-After"]) <= 120
+    # Another key, scope or tenant is counted apart.
+    ratelimit.rate_limit_hit(tenant=tenant, scope="op:test", key="b", limit=3, window_seconds=120)
+    ratelimit.rate_limit_hit(tenant=tenant, scope="op:other", key="a", limit=3, window_seconds=120)
+    ratelimit.rate_limit_hit(tenant=TenantFactory(), scope="op:test", key="a", limit=3, window_seconds=120)
+
+
+def test_window_ends_and_the_count_starts_again(tenant):
+    ratelimit.rate_limit_hit(tenant=tenant, scope="op:short", key="a", limit=1, window_seconds=1)
+    with pytest.raises(LRError):
+        ratelimit.rate_limit_hit(tenant=tenant, scope="op:short", key="a", limit=1, window_seconds=1)
+    time.sleep(1.2)
+    ratelimit.rate_limit_hit(tenant=tenant, scope="op:short", key="a", limit=1, window_seconds=1)
+
+
+def test_sensitive_operations_use_tenant_settings_per_account(tenant):
+    set_tenant_settings(tenant, rate_limit_signin=2, rate_limit_otp_verify=1)
+    ratelimit.sensitive_operation_hit(tenant=tenant, operation="signin", key="Ann@Example.com")
+    ratelimit.sensitive_operation_hit(tenant=tenant, operation="signin", key="ann@example.com")
+    with pytest.raises(LRError) as caught:
+        ratelimit.sensitive_operation_hit(tenant=tenant, operation="signin", key=" ANN@example.com")
+    assert caught.value.status_code == 429
+    assert int(caught.value.headers["Retry-After"]) <= 300
+    ratelimit.sensitive_operation_hit(tenant=tenant, operation="signin", key="bob@example.com")
+    ratelimit.sensitive_operation_hit(tenant=tenant, operation="otp_verify", key="uid-1")
+    with pytest.raises(LRError):
+        ratelimit.sensitive_operation_hit(tenant=tenant, operation="otp_verify", key="uid-1")
+    with pytest.raises(ValueError):
+        ratelimit.sensitive_operation_hit(tenant=tenant, operation="nonsense", key="x")
+
+
+def test_unreachable_cache_fails_open(tenant, lr, monkeypatch, caplog):
+    set_tenant_settings(tenant, rate_limit_per_credential=1)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(ratelimit, "_hit_cache", broken)
+    monkeypatch.setattr(ratelimit, "_hit_redis", broken)
+    assert [lr.get(TENANT_PATH).status_code for _ in range(3)] == [200, 200, 200]
+    assert any("rate limits not enforced" in r.getMessage() for r in caplog.records)
+
+
+def test_limits_can_be_switched_off(tenant, lr, settings):
+    settings.RATE_LIMITS_ENABLED = False
+    set_tenant_settings(tenant, rate_limit_per_credential=1)
+    assert [lr.get(TENANT_PATH).status_code for _ in range(3)] == [200, 200, 200]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+def test_limit_holds_under_50_parallel_requests(live_server, tenant, credential):
+    """50 threads at once against the threaded live server: exactly `limit` pass (±1)."""
+    limit = 20
+    set_tenant_settings(tenant, rate_limit_per_credential=limit)
+    cache.clear()
+    url = f"{live_server.url}{TENANT_PATH}?apikey={tenant.api_key}"
+    barrier = threading.Barrier(50)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def call():
+        session = requests.Session()
+        barrier.wait(timeout=30)
+        status = session.get(url, headers={"X-LoginRadius-ApiSecret": credential.raw}, timeout=60).status_code
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=call) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert len(statuses) == 50
+    assert set(statuses) <= {200, 429}, statuses
+    assert abs(statuses.count(200) - limit) <= 1, statuses
