@@ -192,6 +192,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 # WhiteNoise serves /static/ with DEBUG off: from STATIC_ROOT after `collectstatic`, and
 # through the static finders when collectstatic has not run.

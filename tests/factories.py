@@ -38,6 +38,7 @@ class ApiCredentialFactory(factory.django.DjangoModelFactory):
 class AccountFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Account
+        skip_postgeneration_save = True  # the email hook saves what it changes itself
 
     tenant = factory.SubFactory(TenantFactory)
     first_name = factory.Faker("first_name")
