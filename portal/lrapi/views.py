@@ -1,7 +1,8 @@
 """Base views for the LoginRadius-compatible and native APIs.
 
-A view declares its `section` (the credential scope it needs) and, for token-side
-endpoints, `auth_mode = "apikey"`. Handlers read input through `self.query` and
+A view declares its `section` (the credential scope it needs) and its `auth_mode`
+(management credentials by default; API key only, or API key plus an end user's access
+token, for Authentication-API paths). Handlers read input through `self.query` and
 `self.body()`, which match names case-insensitively, and answer through `self.respond()`,
 which applies the `fields` projection.
 """
