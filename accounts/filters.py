@@ -1,20 +1,44 @@
 """The account search filters, shared by the native API and the console.
 
 Every filter is answered from an index on PostgreSQL: `search` from the trigram index on
-`search_text`, `email` from the unique index on (tenant, lower(email)), `phone` and
+`search_text`, `email` from the unique index on (tenant, lower(email)), `email_prefix`
+from the (tenant, lower(email) text_pattern_ops) index (migration 0005), `phone` and
 `username` from their unique indexes, `uid` from (tenant, uid), `created_*` from
 (tenant, created). `has_mfa` and `role` ask the security and roles sections' selectors
 for the matching account ids.
 """
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from accounts.models import Account, AccountEmail
 from portal.lrapi.errors import LRError
+from portal.lrapi.params import FALSE_VALUES, TRUE_VALUES
 
 SEARCH_MAX_LENGTH = 200
+
+
+class StrictBooleanField(forms.Field):
+    """true or false (the API's spellings); any other value, an empty one included, is an
+    error rather than "no filter", so a typo never widens a search."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value is None or isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE_VALUES:
+            return True
+        if text and text in FALSE_VALUES:
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class AccountFilter(django_filters.FilterSet):
@@ -23,13 +47,17 @@ class AccountFilter(django_filters.FilterSet):
         help_text="Substring of a name, email, username, phone or UID (case-insensitive).",
     )
     email = django_filters.CharFilter(method="filter_email", help_text="An email of the account (any case).")
+    email_prefix = django_filters.CharFilter(
+        method="filter_email_prefix", max_length=254,
+        help_text="The start of an email of the account (any case), e.g. 'jane.d' or 'jane@exa'.",
+    )
     phone = django_filters.CharFilter(method="filter_phone", help_text="The phone id (E.164; a space is read as '+').")
     username = django_filters.CharFilter(method="filter_username", help_text="The username (any case).")
     uid = django_filters.CharFilter(method="filter_uid", help_text="The UID.")
-    blocked = django_filters.BooleanFilter(method="filter_blocked", help_text="true: blocked accounts only.")
-    locked = django_filters.BooleanFilter(field_name="is_login_locked", help_text="true: login-locked accounts only.")
-    verified = django_filters.BooleanFilter(field_name="email_verified", help_text="Email verified or not.")
-    has_mfa = django_filters.BooleanFilter(method="filter_has_mfa", help_text="Has a second factor or not.")
+    blocked = StrictBooleanFilter(method="filter_blocked", help_text="true: blocked accounts only.")
+    locked = StrictBooleanFilter(field_name="is_login_locked", help_text="true: login-locked accounts only.")
+    verified = StrictBooleanFilter(field_name="email_verified", help_text="Email verified or not.")
+    has_mfa = StrictBooleanFilter(method="filter_has_mfa", help_text="Has a second factor or not.")
     role = django_filters.CharFilter(method="filter_role", max_length=100, help_text="Holds this role directly.")
     created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
@@ -60,6 +88,17 @@ class AccountFilter(django_filters.FilterSet):
         else:
             emails = emails.filter(account__in=self.queryset)
         return queryset.filter(pk__in=list(emails.values_list("account_id", flat=True)[:2]))
+
+    def filter_email_prefix(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        prefix = value.strip().replace(" ", "+").lower()
+        if not prefix:
+            return queryset
+        emails = AccountEmail.objects.annotate(v=Lower("value")).filter(v__startswith=prefix)
+        if self.tenant is not None:
+            emails = emails.filter(tenant=self.tenant)
+        else:
+            emails = emails.filter(account__in=self.queryset)
+        return queryset.filter(pk__in=emails.values("account_id"))
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         from accounts.profile_fields import clean_phone

@@ -88,6 +88,9 @@ def search(request):
     if kind == "email":
         accounts = accounts.filter(pk__in=AccountEmail.objects.annotate(v=Lower("value")).filter(
             tenant_id=tenant, v=q.lower()).values("account_id"))
+    elif kind == "email_prefix":
+        accounts = accounts.filter(pk__in=AccountEmail.objects.annotate(v=Lower("value")).filter(
+            tenant_id=tenant, v__startswith=q.lower()).values("account_id"))
     elif kind == "search":
         accounts = accounts.filter(search_text__contains=q.lower())
     elif kind == "phone":

@@ -43,7 +43,8 @@ def main() -> None:
     rng = random.Random(7)
     kinds = {
         "exact email": lambda i: {"email": s.email_of(i)},
-        "email prefix": lambda i: {"search": s.email_of(i)[:10]},
+        "email prefix": lambda i: {"email_prefix": s.email_of(i)[:10]},
+        "email prefix as substring": lambda i: {"search": s.email_of(i)[:10]},
         "phone": lambda i: {"phone": s.phone_of(i)},
         "UID": lambda i: {"uid": s.uid_of(i)},
         "name substring": lambda i: {"search": s.names_of(i)[1].lower()[1:7]},

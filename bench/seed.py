@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+import uuid
 from datetime import timedelta
 from importlib import import_module
 from pathlib import Path
@@ -165,7 +166,7 @@ def bench_tenant(slug: str) -> tuple[Tenant, dict]:
         from portal.models import ApiCredential
 
         cred = ApiCredential(tenant=tenant, label="bench")
-        raw = os.urandom(16).hex()
+        raw = str(uuid.uuid4())  # the canonical form the API hashes
         cred.set_secret(raw)
         cred.save()
         issued = SimpleNamespace(raw_secret=raw)

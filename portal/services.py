@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from portal import audit
 from portal.audit import Actor
+from portal.lrapi.auth import credential_forget_cached
 from portal.models import ApiCredential, Tenant
 
 
@@ -81,6 +82,7 @@ def credential_revoke(*, credential: ApiCredential, actor: Actor, reason: str = 
     if credential.revoked_at is None:
         credential.revoked_at = timezone.now()
         credential.save(update_fields=["revoked_at"])
+        credential_forget_cached(credential)
         audit.record(
             tenant=credential.tenant, actor=actor, action="credential.revoked", reason=reason,
             changes={"credential": [str(credential.pk), None]},
@@ -104,6 +106,7 @@ def credential_rotate(
                 before = credential.expires_at
                 credential.expires_at = min(filter(None, [credential.expires_at, revoke_others_at]))
                 credential.save(update_fields=["expires_at"])
+                credential_forget_cached(credential)
                 audit.record(
                     tenant=tenant, actor=actor, action="credential.expiry_changed", reason="rotated",
                     changes={"expires_at": [before and before.isoformat(), credential.expires_at.isoformat()]},

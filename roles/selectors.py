@@ -19,6 +19,23 @@ def account_role_names(*, account) -> list[str]:
     )
 
 
+def account_role_names_sql(*, outer_account_id: str) -> str:
+    """`account_role_names` as a jsonb array, for a query whose account id column is
+    `outer_account_id` (SQL), so the names load with the account (PostgreSQL)."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    role, assignment = qn(Role._meta.db_table), qn(AccountRole._meta.db_table)
+    account_id = qn(AccountRole._meta.get_field("account").column)
+    role_id = qn(AccountRole._meta.get_field("role").column)
+    # Only model metadata goes into this text, never input.
+    return (
+        f"(SELECT COALESCE(jsonb_agg(r.{qn('name')} ORDER BY r.{qn('name')}), '[]'::jsonb) "  # noqa: S608
+        f"FROM {role} r INNER JOIN {assignment} a ON a.{role_id} = r.{qn('id')} "
+        f"WHERE a.{account_id} = {outer_account_id})"
+    )
+
+
 def role_list(*, tenant: Tenant) -> list[Role]:
     return list(Role.objects.filter(tenant=tenant).order_by("name"))
 

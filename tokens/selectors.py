@@ -6,12 +6,22 @@ keyed by the token's keyed hash and holds the tenant, the account and the expiry
 Revocation overwrites entries with a tombstone in the same operation (see
 `access_tokens_forget`), and a cache miss fills the cache only with `cache.add`, so a
 reader racing a revocation can never put a revoked token back.
+
+The database is the source of truth. Every cache call is best-effort: while the cache is
+unreachable tokens are resolved from the database and revocations still commit, but their
+tombstones cannot be written. So that a "live" entry cached before such an outage cannot
+outlast a revocation made during it for long, an entry is kept at most
+`ACCESS_TOKEN_CACHE_SECONDS` (default 60) and the next validation after that reads the
+database again: a revocation the cache missed takes effect within that bound.
 """
 
+import contextlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -23,6 +33,13 @@ CACHE_PREFIX = "tokens:access:"
 REVOKED = "revoked"
 # Tombstones outlive the token they bury by this margin (clock skew between hosts).
 TOMBSTONE_MARGIN_SECONDS = 300
+
+logger = logging.getLogger("tokens.cache")
+
+
+def cache_entry_seconds() -> int:
+    """How long a live entry may answer without the database (see the module docstring)."""
+    return max(1, int(getattr(settings, "ACCESS_TOKEN_CACHE_SECONDS", 60)))
 
 
 def normalise_token(value: str | None) -> str | None:
@@ -39,15 +56,17 @@ def access_cache_key(token_hash_value: str) -> str:
 
 def access_token_cache(*, token_hash_value: str, tenant_id: int, account_id: int, uid: str,
                        expires_at: datetime, add_only: bool = False) -> None:
-    """Remember a live access token until it expires."""
-    timeout = int((expires_at - timezone.now()).total_seconds())
+    """Remember a live access token until it expires, for at most `cache_entry_seconds()`.
+    Best-effort: without a cache the token is resolved from the database."""
+    timeout = min(int((expires_at - timezone.now()).total_seconds()), cache_entry_seconds())
     if timeout <= 0:
         return
     value = (tenant_id, account_id, uid, expires_at.timestamp())
-    if add_only:
-        cache.add(access_cache_key(token_hash_value), value, timeout=timeout)
-    else:
-        cache.set(access_cache_key(token_hash_value), value, timeout=timeout)
+    with contextlib.suppress(Exception):
+        if add_only:
+            cache.add(access_cache_key(token_hash_value), value, timeout=timeout)
+        else:
+            cache.set(access_cache_key(token_hash_value), value, timeout=timeout)
 
 
 def access_tokens_forget(rows: list[tuple[str, datetime]]) -> None:
@@ -57,10 +76,16 @@ def access_tokens_forget(rows: list[tuple[str, datetime]]) -> None:
         return
     now = timezone.now()
     longest = max(int((expires - now).total_seconds()) for _, expires in rows)
-    cache.set_many(
-        {access_cache_key(h): REVOKED for h, _ in rows},
-        timeout=max(longest, 0) + TOMBSTONE_MARGIN_SECONDS,
-    )
+    try:
+        cache.set_many(
+            {access_cache_key(h): REVOKED for h, _ in rows},
+            timeout=max(longest, 0) + TOMBSTONE_MARGIN_SECONDS,
+        )
+    except Exception as exc:  # the revocation is committed in the database all the same
+        logger.warning(
+            "access token tombstones not written: cache unavailable (%s); cached entries expire "
+            "within %ss", type(exc).__name__, cache_entry_seconds(),
+        )
 
 
 @dataclass
@@ -98,7 +123,9 @@ def access_token_resolve(*, tenant, token: str | None) -> ResolvedAccessToken:
     if canonical is None:
         raise LRError(905)
     hashed = token_hash(canonical)
-    cached = cache.get(access_cache_key(hashed))
+    cached = None
+    with contextlib.suppress(Exception):  # a cache outage falls back to the database
+        cached = cache.get(access_cache_key(hashed))
     if cached == REVOKED:
         raise LRError(905)
     if cached is None:

@@ -340,6 +340,7 @@ class AccountSearchView(LRAPIView):
         parameters=[
             s.query("search", "Substring of a name, email, username, phone or UID."),
             s.query("email", "Email (exact, any case)."),
+            s.query("email_prefix", "The start of an email (any case)."),
             s.query("phone", "Phone id (E.164)."),
             s.query("username", "Username (exact, any case)."),
             s.query("uid", "UID."),

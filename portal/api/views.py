@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal import ratelimit
 from portal.lrapi import auth, m2m
 from portal.lrapi.errors import LRError
 from portal.lrapi.parsers import LenientJSONParser
@@ -169,6 +170,7 @@ class M2MTokenView(APIView):
             ),
             (400, "application/json"): OAUTH_ERROR,
             (401, "application/json"): OAUTH_ERROR,
+            (429, "application/json"): OAUTH_ERROR,
         },
         examples=[
             OpenApiExample(
@@ -206,6 +208,8 @@ class M2MTokenView(APIView):
         try:
             credential = auth.credential_for_secret(client_id.strip(), client_secret.strip())
         except LRError as exc:
+            # Counted per client IP like every failed API authentication (429 once too many).
+            ratelimit.check_auth_failure(request)
             raise OAuthError("invalid_client", "Client authentication failed.", 401, challenge) from exc
 
         token, lifetime = m2m.issue_token(credential)
@@ -223,7 +227,10 @@ class M2MTokenView(APIView):
         return response
 
     def handle_exception(self, exc):
-        if isinstance(exc, (LRError, drf.ParseError)):
+        if isinstance(exc, LRError) and exc.status_code == 429:
+            exc = OAuthError("slow_down", "Too many failed client authentications; retry after the "
+                             "interval in the Retry-After header.", 429, exc.headers)
+        elif isinstance(exc, (LRError, drf.ParseError)):
             exc = OAuthError("invalid_request", "The request body is not valid JSON or form data.")
         elif isinstance(exc, drf.UnsupportedMediaType):
             exc = OAuthError(

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from django.apps import apps
 from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Lower, TruncDate
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.models import Account, AccountEmail
@@ -25,28 +26,30 @@ def account_search(
     email_verified: bool | None = None,
 ):
     """Accounts of `tenant` matching one box that understands UID, email, phone, username and
-    name, narrowed by flags. Exact identifiers use the unique indexes; names match by prefix."""
+    name, narrowed by flags.
+
+    An exact UID, username (any case), phone or email finds its account through its unique
+    index, and then only that account is listed. Anything else is a name or fragment,
+    matched through the trigram index on `search_text` (lower-cased names, username, phone,
+    UID and emails); several words must each occur in it. No branch scans the table."""
     qs = Account.objects.filter(tenant=tenant)
     query = (query or "").strip()
     if query:
-        match = Q(uid=query) | Q(username__iexact=query)
-        if "@" in query:
-            match |= Q(
-                pk__in=AccountEmail.objects.filter(tenant=tenant, value__iexact=query).values("account_id")
-            )
+        lowered = query.lower()
+        exact = Q(uid=query) | Q(Exact(Lower("username"), lowered))
         phone = _PHONE_CHARS.sub("", query)
         if phone.lstrip("+").isdigit() and len(phone.lstrip("+")) >= 6:
-            match |= Q(phone_id=phone) | Q(phone_id="+" + phone.lstrip("+"))
-        if "search_text" in _field_names(Account):
-            # Lower-cased names, username, phone, UID and emails (trigram-indexed on PostgreSQL).
-            match |= Q(search_text__contains=query.lower())
-        words = query.split()
-        if words and "@" not in query:
-            name_match = Q()
-            for word in words:
-                name_match &= Q(first_name__istartswith=word) | Q(last_name__istartswith=word)
-            match |= name_match
-        qs = qs.filter(match)
+            exact |= Q(phone_id__in={phone, "+" + phone.lstrip("+")})
+        ids = list(Account.objects.filter(tenant=tenant).filter(exact).values_list("pk", flat=True)[:10])
+        if "@" in query:
+            ids += AccountEmail.objects.annotate(v=Lower("value")).filter(tenant=tenant, v=lowered).values_list(
+                "account_id", flat=True
+            )[:1]
+        if ids:
+            qs = qs.filter(pk__in=ids)
+        else:
+            for word in lowered.split():
+                qs = qs.filter(search_text__contains=word)
     if blocked is not None:
         qs = qs.filter(is_active=not blocked)
     if locked is not None:

@@ -4,16 +4,23 @@ Lookup order (reference §6): signed request (`digest`), the X-LoginRadius heade
 `apikey`/`apisecret` query parameters (any case; `key`/`secret` on /api/v2), then
 `client_id`/`client_secret`, then an M2M bearer token.
 
-The successful plain-secret path costs one query (credential joined with its tenant) plus,
-at most every few minutes, the `last_used_at` update; failures spend a second query to
-tell an unknown key (901) from a wrong secret (902).
+The successful plain-secret path is served from the cache (one round trip for the
+credential and its tenant, both cached for a few seconds) and otherwise costs one query
+(the credential joined with its tenant), plus, at most every few minutes, the
+`last_used_at` update; failures spend a second query to tell an unknown key (901) from a
+wrong secret (902). Revoking, rotating or re-dating a credential drops its cached copy in
+the same call and again on commit (`credential_forget_cached`); a tenant change drops the
+tenant's cached copy, which every cache hit re-reads.
 """
 
+import contextlib
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from portal import crypto
@@ -24,6 +31,9 @@ from portal.models import ApiCredential, Tenant
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z")
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+# How long a resolved credential may be served from the cache; revocation does not wait
+# for it (the services drop the entry), only changes made behind the services' back do.
+CREDENTIAL_CACHE_SECONDS = 5
 
 
 @dataclass
@@ -99,17 +109,18 @@ def credential_for_secret(api_key: str | None, secret: str | None) -> ApiCredent
     """
     key = _check_key_format(api_key)
     if secret and GUID_RE.match(secret):
+        secret_hash = crypto.token_hash(normalise_guid(secret))
+        credential = _cached_credential(key, secret_hash)
+        if credential is not None:
+            return credential
         credential = (
             ApiCredential.objects.usable()
             .select_related("tenant")
-            .filter(
-                tenant__api_key=key,
-                tenant__is_active=True,
-                secret_hash=crypto.token_hash(normalise_guid(secret)),
-            )
+            .filter(tenant__api_key=key, tenant__is_active=True, secret_hash=secret_hash)
             .first()
         )
         if credential is not None:
+            _cache_credential(credential)
             return credential
     tenant_for_api_key(key)  # 901 before any complaint about the secret
     if not secret:
@@ -119,12 +130,63 @@ def credential_for_secret(api_key: str | None, secret: str | None) -> ApiCredent
     raise LRError(902)
 
 
+def _credential_cache_key(secret_hash: str) -> str:
+    return f"credential:secret:{secret_hash}"
+
+
+def _cached_credential(api_key: str, secret_hash: str) -> ApiCredential | None:
+    """The cached credential of `secret_hash` with the tenant of `api_key`, if both are
+    cached and the credential is still usable; None sends the caller to the database.
+    One round trip: the credential and the tenant are read together."""
+    tenant_key = Tenant._cache_key(api_key)
+    try:
+        found = cache.get_many([_credential_cache_key(secret_hash), tenant_key])
+    except Exception:  # a cache outage must not stop authentication
+        return None
+    credential, tenant = found.get(_credential_cache_key(secret_hash)), found.get(tenant_key)
+    if not isinstance(credential, ApiCredential) or not isinstance(tenant, Tenant):
+        return None
+    if credential.tenant_id != tenant.pk or not tenant.is_active or not credential.is_usable:
+        return None
+    credential.tenant = tenant
+    return credential
+
+
+def _cache_credential(credential: ApiCredential) -> None:
+    """Cache the credential (without its tenant: hits read the tenant's own cached copy,
+    which a tenant change drops) and the tenant."""
+    tenant = credential.tenant
+    entry = ApiCredential(**{f.attname: getattr(credential, f.attname) for f in ApiCredential._meta.concrete_fields})
+    entry._state.adding, entry._state.db = False, credential._state.db
+    with contextlib.suppress(Exception):
+        cache.set_many(
+            {_credential_cache_key(credential.secret_hash): entry, Tenant._cache_key(tenant.api_key): tenant},
+            CREDENTIAL_CACHE_SECONDS,
+        )
+
+
+def credential_forget_cached(credential: ApiCredential) -> None:
+    """Drop the cached copy of `credential` now and again after commit, so a revoked,
+    rotated or re-dated secret is refused by every process on its next request (a reader
+    that raced the transaction cannot keep a stale copy past the commit)."""
+    key = _credential_cache_key(credential.secret_hash)
+
+    def drop() -> None:
+        with contextlib.suppress(Exception):
+            cache.delete(key)
+
+    drop()
+    transaction.on_commit(drop)
+
+
 def touch(credential: ApiCredential) -> None:
     """Record use, at most once per LAST_USED_RESOLUTION, so the hot path stays read-only."""
     now = timezone.now()
     if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_RESOLUTION:
         ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
         credential.last_used_at = now
+        with contextlib.suppress(Exception):  # the cached copy must not carry the old stamp
+            cache.delete(_credential_cache_key(credential.secret_hash))
 
 
 def _bearer(request) -> str | None:

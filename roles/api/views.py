@@ -2,7 +2,12 @@
 native effective-permissions endpoint."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from accounts.selectors import account_get
@@ -29,13 +34,30 @@ _additional_body = inline_serializer(
     "LRAdditionalPermissionsBody",
     {"additionalpermissions": serializers.ListField(child=serializers.CharField())},
 )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "object", "additionalProperties": {"type": "boolean"}},
+            {"type": "array", "items": {"type": "string"}},
+        ],
+        "nullable": True,
+        "description": '`{"p": true}` (false ones are left out) or `["p"]`; null or absent: none. '
+        "A flag that is not true or false: 1134; another type: 908.",
+    }
+)
+class _PermissionsField(serializers.JSONField):
+    pass
+
+
 _create_body = inline_serializer(
     "LRRolesCreateBody",
     {
         "roles": serializers.ListField(
             child=inline_serializer(
                 "LRRoleCreate",
-                {"name": serializers.CharField(), "permissions": serializers.DictField(child=serializers.BooleanField(), required=False)},
+                {"name": serializers.CharField(), "permissions": _PermissionsField(required=False)},
             )
         )
     },

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from portal.lrapi.errors import LRError
+from portal.lrapi.errors import LRError, field_errors
 from portal.lrapi.params import CIBody
 from roles.models import Role, RoleContext
 from roles.services import KEEP, RoleContextInput, RoleInput
@@ -165,6 +165,9 @@ def role_input(name, permissions: Mapping | list | None) -> RoleInput:
     if permissions is None:
         perms: list = []
     elif isinstance(permissions, Mapping):
+        not_flags = [str(key) for key, granted in permissions.items() if not isinstance(granted, bool)]
+        if not_flags:
+            raise field_errors({"Permissions": f"Each permission must be true or false: {', '.join(not_flags)[:200]}."})
         perms = [key for key, granted in permissions.items() if granted]
     elif isinstance(permissions, list):
         perms = permissions

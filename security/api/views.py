@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 
 from accounts.selectors import account_get
+from portal import ratelimit
 from portal.lrapi.errors import LRError, field_errors, required
 from portal.lrapi.params import parse_bool
 from portal.lrapi.views import LRAPIView
@@ -129,6 +130,7 @@ class ReauthValidateView(LRAPIView):
         if not token or not isinstance(token, str):
             raise required("secondfactorvalidationtoken")
         account = account_get(tenant=self.tenant, uid=uid)
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="reauth", key=account.uid)
         if not services.reauth_token_validate(tenant=self.tenant, account=account, token=token, group=self.group):
             raise LRError(1193)
         return self.respond({"IsValid": True})
@@ -189,6 +191,7 @@ class ReauthView(LRAPIView):
     )
     def put(self, request):
         body = self.body()
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="reauth", key=self.account.uid)
         if self.method in ("password", "pin"):
             value = body.get(self.method)
             if not value or not isinstance(value, str):
@@ -308,6 +311,7 @@ class ReauthEmailOtpSendView(LRAPIView):
 
     @extend_schema(parameters=[OpenApiParameter("emailid", OpenApiTypes.STR, OpenApiParameter.QUERY)], responses=IsPosted)
     def get(self, request):
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="token_send", key=self.account.uid)
         services.otp_send(tenant=self.tenant, account=self.account, channel="email", template=self.query.get("emailtemplate2fa") or "")
         return self.respond({"IsPosted": True})
 
@@ -363,6 +367,7 @@ class LoginView(LRAPIView):
         if not password or not isinstance(password, str):
             raise required("password")
         kind, login_id = identifiers[0]
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="signin", key=login_id)
         account = selectors.account_for_login(tenant=self.tenant, kind=kind, login_id=login_id)
         outcome = services.login_password(tenant=self.tenant, account=account, password=password)
         if outcome.challenge is None:
@@ -405,6 +410,7 @@ class LoginSecondFactorView(LRAPIView):
     )
     def put(self, request):
         row = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=row.account.uid)
         second_factor_check(account=row.account, method=self.method, body=self.body())
         if not services.login_challenge_complete(row=row):
             raise LRError(1193)
@@ -424,6 +430,7 @@ class LoginOtpSendView(LRAPIView):
 
     def _send(self, template: str):
         row = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="token_send", key=row.account.uid)
         services.otp_send(tenant=self.tenant, account=row.account, channel=self.channel, template=template)
         return self.respond({"IsPosted": True})
 
@@ -525,6 +532,7 @@ class MfaSetupVerifyView(LRAPIView):
         value = body.get(key)
         if not value or not isinstance(value, str):
             raise required(key)
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=self.account.uid)
         if self.method == "authenticatorcode":
             ok, code = services.totp_verify(account=self.account, code=value, confirm=True), 1102
         else:
@@ -712,6 +720,7 @@ class PushChallengeStartView(LRAPIView):
     )
     def post(self, request):
         login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="token_send", key=login.account.uid)
         challenge = services.push_challenge_start(tenant=self.tenant, login=login)
         return self.respond({"ChallengeId": challenge.public_id, "ExpireIn": iso(challenge.expires_at)})
 

@@ -21,7 +21,7 @@ import requests
 from django.conf import settings as django_settings
 from django.db import connection
 
-from portal import ratelimit
+from portal import crypto, ratelimit
 from portal.audit import Actor
 from tests.factories import AccountFactory
 from tests.hardening.conftest import set_tenant_settings
@@ -161,18 +161,32 @@ def test_redis_stopped_mid_run(own_redis, tenant, lr):
     assert lr.get("/api/v1/tenant").status_code == 429
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tokens/selectors.py access_token_resolve reads the cache unguarded: 950 while Redis is down",
-)
 def test_access_token_validation_survives_redis_outage(own_redis, tenant, lr):
+    """Validation falls back to the database; sign-in and revocation still commit."""
+    from tokens.models import AccessToken
     from tokens.services.sessions import session_issue
 
     account = AccountFactory(tenant=tenant)
     issued = session_issue(tenant=tenant, account=account, actor=Actor.system("test"))
+    other = session_issue(tenant=tenant, account=account, actor=Actor.system("test"))
     own_redis.stop()
     response = _timed(lambda: lr.get("/identity/v2/auth/access_token", {"access_token": issued.access_token}))
     assert response.status_code == 200, response.content
+    # A session opened during the outage is valid, from the database.
+    during = _timed(lambda: session_issue(tenant=tenant, account=account, actor=Actor.system("test")))
+    response = _timed(lambda: lr.get("/identity/v2/auth/access_token", {"access_token": during.access_token}))
+    assert response.status_code == 200, response.content
+    # A revocation during the outage commits and is effective at once (no cache to consult).
+    response = _timed(lambda: lr.get("/identity/v2/auth/access_token/invalidate", {"access_token": other.access_token}))
+    assert response.status_code == 200, response.content
+    assert AccessToken.objects.get(token_hash=crypto.token_hash(other.access_token)).revoked_at is not None
+    response = _timed(lambda: lr.get("/identity/v2/auth/access_token", {"access_token": other.access_token}))
+    assert response.json()["ErrorCode"] == 905, response.content
+
+    own_redis.start()
+    ratelimit.reset()
+    assert lr.get("/identity/v2/auth/access_token", {"access_token": issued.access_token}).status_code == 200
+    assert lr.get("/identity/v2/auth/access_token", {"access_token": other.access_token}).json()["ErrorCode"] == 905
 
 
 @pytest.fixture

@@ -180,3 +180,32 @@ def test_limit_holds_under_50_parallel_requests(live_server, tenant, credential)
     assert len(statuses) == 50
     assert set(statuses) <= {200, 429}, statuses
     assert abs(statuses.count(200) - limit) <= 1, statuses
+
+
+def test_failed_m2m_client_authentication_is_limited_per_ip(tenant, credential, settings):
+    from urllib.parse import urlencode
+
+    from rest_framework.test import APIClient
+
+    from portal.lrapi import m2m
+
+    settings.RATE_LIMIT_AUTH_FAILURES_PER_IP = 2
+    client = APIClient()
+    wrong = {"grant_type": "client_credentials", "client_id": tenant.api_key,
+             "client_secret": "00000000-0000-0000-0000-000000000000"}
+    for _ in range(2):
+        response = client.post("/service/oauth/token", wrong, format="json")
+        assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+    response = client.post(  # form-encoded: the same counter
+        "/service/oauth/token", urlencode(wrong), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 429, response.content
+    assert set(response.json()) == {"error", "error_description"}
+    assert response.json()["error"] == "slow_down"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert response["Cache-Control"] == "no-store"
+    # The right secret is not counted and still gets its token.
+    right = {**wrong, "client_secret": credential.raw}
+    response = client.post("/service/oauth/token", right, format="json")
+    assert response.status_code == 200, response.content
+    assert m2m.credential_for_token(response.json()["access_token"]) == credential

@@ -1,13 +1,14 @@
 """The SQL query budget of every hot endpoint, on an account with several emails, roles,
 contexts, identities and records, so that an N+1 regression fails here.
 
-Each test makes one warm-up call first (the credential's last-used stamp, caches a
+Each test makes two warm-up calls first (the credential's last-used stamp, caches a
 production process would already hold), then pins the steady-state count.
 """
 
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -22,6 +23,13 @@ pytestmark = pytest.mark.django_db
 
 SYSTEM = Actor.system("tests")
 A = "/identity/v2/manage/account"
+
+
+def profile_budget() -> int:
+    """The account with its emails, identities and role names: one query on PostgreSQL
+    (array columns), four elsewhere (the account, two prefetches, the role names). The
+    credential is served from its cache."""
+    return 1 if connection.vendor == "postgresql" else 4
 
 
 @pytest.fixture
@@ -60,6 +68,7 @@ def many_accounts(tenant):
 
 def _steady(call, budget, assert_max):
     call()
+    call()  # the first call stamps the credential's last use, which drops its cached copy
     with assert_max(budget):
         response = call()
     assert response.status_code in (200, 302), response.content[:300]
@@ -67,12 +76,12 @@ def _steady(call, budget, assert_max):
 
 
 def test_get_account_by_uid(lr, rich_account, django_assert_max_num_queries):
-    response = _steady(lambda: lr.get(f"{A}/{rich_account.uid}"), 5, django_assert_max_num_queries)
+    response = _steady(lambda: lr.get(f"{A}/{rich_account.uid}"), profile_budget(), django_assert_max_num_queries)
     assert len(response.json()["Email"]) == 3 and len(response.json()["Roles"]) == 3
 
 
 def test_get_account_by_email(lr, rich_account, django_assert_max_num_queries):
-    response = _steady(lambda: lr.get(A, {"email": "other1@example.com"}), 5, django_assert_max_num_queries)
+    response = _steady(lambda: lr.get(A, {"email": "other1@example.com"}), profile_budget(), django_assert_max_num_queries)
     assert response.json()["Uid"] == rich_account.uid
 
 
@@ -86,7 +95,9 @@ def test_refresh_token_rotation(lr, rich_account, django_assert_max_num_queries)
         tokens["refresh"] = response.json().get("refresh_token", tokens["refresh"])
         return response
 
-    _steady(rotate, 11, django_assert_max_num_queries)
+    # Savepoint, the locked token read with its family and account, the older access
+    # tokens' refresh flag, two inserts, the rotated row, the audit row, release.
+    _steady(rotate, 8, django_assert_max_num_queries)
 
 
 def test_access_token_validation_is_one_api_key_lookup(tenant, rich_account, django_assert_max_num_queries):
@@ -122,23 +133,26 @@ def test_custom_object_get(lr, rich_account, django_assert_max_num_queries):
 
 
 @pytest.mark.parametrize(
-    ("params", "count"),
+    ("params", "count", "budget"),
     [
-        ({"email": "user007@example.com"}, 1),
-        ({"search": "user00"}, 10),
-        ({"phone": "+14155550007"}, 1),
-        ({"search": "person1"}, 11),
-        ({"search": "zed"}, 30),
+        ({"email": "user007@example.com"}, 1, 4),
+        ({"email_prefix": "USER00"}, 10, 3),
+        ({"search": "user00"}, 10, 3),
+        ({"phone": "+14155550007"}, 1, 4),
+        ({"search": "person1"}, 11, 3),
+        ({"search": "zed"}, 30, 3),
     ],
-    ids=["exact-email", "email-prefix", "phone", "name-substring", "name-30-hits"],
+    ids=["exact-email", "email-prefix", "email-substring", "phone", "name-substring", "name-30-hits"],
 )
-def test_native_account_search_with_exact_total(lr, many_accounts, params, count, django_assert_max_num_queries):
-    response = _steady(lambda: lr.get("/api/v1/accounts", params), 5, django_assert_max_num_queries)
+def test_native_account_search_with_exact_total(lr, many_accounts, params, count, budget,
+                                                django_assert_max_num_queries):
+    # The identifier look-up (exact filters), the count, the page, the page's emails.
+    response = _steady(lambda: lr.get("/api/v1/accounts", params), budget, django_assert_max_num_queries)
     assert response.json()["count"] == count
 
 
 def test_console_search_page(make_staff, console_client, tenant, many_accounts, django_assert_max_num_queries):
     client = console_client(make_staff("Agent", tenant))
     url = reverse("console:account_search")
-    response = _steady(lambda: client.get(url, {"q": "Zed"}), 11, django_assert_max_num_queries)
+    response = _steady(lambda: client.get(url, {"q": "Zed"}), 12, django_assert_max_num_queries)
     assert b"<strong>30</strong> accounts found" in response.content

@@ -200,11 +200,15 @@ def test_sealed_successor_is_encrypted_and_erased_after_the_window(account, issu
     assert row.successor_encrypted == "" and row.successor_erase_at is None
 
 
-def test_rotating_the_successor_erases_the_predecessors_sealed_copy(account, issue):
+def test_the_predecessors_sealed_copy_is_unusable_once_the_successor_rotates_and_purge_erases_it(account, issue):
     first = issue(account)
     child = refresh(account.tenant, first.refresh_token)
     refresh(account.tenant, child.refresh_token)
-    assert RefreshToken.objects.get(token_hash=token_hash(first.refresh_token)).successor_encrypted == ""
+    predecessor = RefreshToken.objects.get(token_hash=token_hash(first.refresh_token))
+    assert predecessor.replaced_by.rotated_at is not None  # a repeat can no longer be answered from it
+    sessions.sessions_purge(now=predecessor.successor_erase_at + timedelta(seconds=1))
+    predecessor.refresh_from_db()
+    assert predecessor.successor_encrypted == "" and predecessor.successor_erase_at is None
 
 
 def test_repeat_within_grace_after_successor_was_rotated_is_reuse(account, issue):

@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from accounts import selectors as account_selectors
 from accounts.models import Account, AccountEmail
+from portal import ratelimit
 from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 from tokens.models import MultipurposeToken, OutboxMessage
@@ -108,6 +109,12 @@ def _email_template(value) -> str:
     return _text(value)
 
 
+def _token_send_hit(tenant, destination: str) -> None:
+    """Count one token sent to `destination` (429 once the tenant's per-account limit of
+    token sends is reached), before anything is issued or queued."""
+    ratelimit.sensitive_operation_hit(tenant=tenant, operation="token_send", key=destination)
+
+
 # ---------------------------------------------------------------------------------------
 # Schemas
 # ---------------------------------------------------------------------------------------
@@ -178,6 +185,7 @@ class ForgotPasswordTokenView(LRAPIView):
         body = self.body()
         send = self.query.get_bool("sendemail")
         account, email = _account_and_email(self.tenant, body, allow_username=True)
+        _token_send_hit(self.tenant, email)
         issued = service.token_issue(
             tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
             purpose="forgotpassword", destination=email, send=send,
@@ -201,6 +209,7 @@ class EmailVerificationTokenView(LRAPIView):
     def post(self, request):
         email = _email(self.body().get("email"))
         account = account_selectors.account_get_by_email(tenant=self.tenant, email=email)
+        _token_send_hit(self.tenant, email)
         issued = service.token_issue(
             tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
             purpose="emailverification", destination=email,
@@ -245,6 +254,7 @@ class VerificationTokenView(LRAPIView):
                 raise LRError(1307)
             lifetime = timedelta(seconds=int(raw))
         account = account_selectors.account_get_by_email(tenant=self.tenant, email=email)
+        _token_send_hit(self.tenant, email)
         issued = service.token_issue(
             tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
             purpose="emailverification", destination=email, lifetime=lifetime,
@@ -315,6 +325,7 @@ class EmailTokenView(LRAPIView):
                 data["client_guid"] = client_guid
             if _text(body.get("name")):
                 data["name"] = _text(body.get("name"))
+        _token_send_hit(self.tenant, email or account.uid)
         issued = service.token_issue(
             tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
             purpose=tokentype, destination=email, data=data,
@@ -364,6 +375,7 @@ class SmsOtpView(LRAPIView):
         else:
             account = _account_by_phone(self.tenant, phone)
         data = {"name": _text(body.get("name"))} if _text(body.get("name")) else {}
+        _token_send_hit(self.tenant, phone)
         issued = service.token_issue(
             tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_SMS,
             purpose=smsotptype, destination=phone, data=data,
@@ -453,6 +465,7 @@ class PasswordResetByOtpView(LRAPIView):
         password = body.get("password")
         if not isinstance(password, str) or not password:
             raise required("password")
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=phone)
         service.password_reset_by_otp(tenant=self.tenant, phone=phone, otp=otp, password=password)
         return self.respond({"IsPosted": True})
 
@@ -483,6 +496,7 @@ class PhoneVerifyByOtpView(LRAPIView):
         if not otp:
             raise required("otp")
         phone = _phone(self.body().get("phone"))
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=phone)
         account, session = service.phone_verify_by_otp(
             tenant=self.tenant, phone=phone, otp=otp,
             device={"user_agent": request.headers.get("X-Origin-User-Agent") or request.headers.get("User-Agent", "")},

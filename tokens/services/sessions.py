@@ -270,14 +270,17 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
     hashed = _refresh_lookup(tenant=tenant, refresh_token=refresh_token)
     now = timezone.now()
     with transaction.atomic():
-        row = (
-            RefreshToken.objects.select_for_update()
-            .filter(token_hash=hashed, tenant=tenant)
-            .first()
-        )
+        # The row is locked (not its family or account), and read with them in one query.
+        # A unique look-up: no ORDER BY (`first()` would add one, compiled on every call).
+        row = next(iter(
+            RefreshToken.objects.select_for_update(of=("self",))
+            .select_related("family__account")
+            .filter(token_hash=hashed, tenant=tenant)[:1]
+        ), None)
         if row is None:
             raise LRError(1217)
-        family = TokenFamily.objects.select_related("tenant", "account").get(pk=row.family_id)
+        family = row.family
+        family.tenant = tenant
         if row.revoked_at is not None or not family.is_live(now) or row.expires_at <= now:
             raise LRError(1217)
         if not family.account.is_active:
@@ -320,10 +323,9 @@ def _rotate(*, row: RefreshToken, family: TokenFamily, now: datetime, actor: Act
         row.successor_encrypted = _successor_seal(issued)
         row.successor_erase_at = now + grace
     row.save(update_fields=["rotated_at", "replaced_by", "successor_encrypted", "successor_erase_at"])
-    # The predecessor's sealed copy of this (now rotated) token is of no further use.
-    RefreshToken.objects.filter(replaced_by=row).exclude(successor_encrypted="").update(
-        successor_encrypted="", successor_erase_at=None
-    )
+    # The predecessor's sealed copy (of this, now rotated, token) can no longer be handed
+    # out: a repeat of the predecessor finds its successor rotated and kills the family.
+    # It is erased with every other sealed copy past its window by `sessions_purge`.
     audit.record(
         tenant=family.tenant, actor=actor, action=action,
         subject_uid=family.account.uid,

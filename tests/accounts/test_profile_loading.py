@@ -1,0 +1,77 @@
+"""The profile is read in one query on PostgreSQL (emails, identities and role names as
+array columns of the account row), and says exactly what the row-by-row reads say."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts import selectors, services
+from accounts.models import Account
+from portal.audit import Actor
+from roles import services as role_services
+
+pytestmark = pytest.mark.django_db
+
+SYSTEM = Actor.system("tests")
+
+
+@pytest.fixture
+def rich(tenant):
+    account = services.account_create(tenant=tenant, actor=SYSTEM, data={
+        "Email": [{"Type": "Primary", "Value": "Rich@Example.com"}, {"Type": "Secondary", "Value": "r2@example.com"}],
+        "FirstName": "Rich", "PhoneId": "+14155550100", "UserName": "richie",
+    })
+    for i in range(2):
+        services.account_identity_link(tenant=tenant, actor=SYSTEM, account=account, provider="google",
+                                       provider_id=f"g{i}")
+    role_services.roles_create(tenant=tenant, actor=SYSTEM, roles=[
+        role_services.RoleInput(name=name, permissions=("p",)) for name in ("zeta", "alpha", "mid")])
+    role_services.account_roles_assign(tenant=tenant, actor=SYSTEM, account=account, role_names=["zeta", "alpha"])
+    return account
+
+
+def _plain_profile(account) -> dict:
+    return selectors.account_profile(account=Account.objects.get(pk=account.pk))
+
+
+@pytest.mark.parametrize("how", ["uid", "email", "username", "phone", "q"])
+def test_profile_loaded_with_the_account_equals_the_row_by_row_profile(tenant, rich, how):
+    find = {
+        "uid": lambda: selectors.account_get(tenant=tenant, uid=rich.uid, for_profile=True),
+        "email": lambda: selectors.account_get_by_email(tenant=tenant, email="rich@example.COM", for_profile=True),
+        "username": lambda: selectors.account_get_by_username(tenant=tenant, username="RICHIE", for_profile=True),
+        "phone": lambda: selectors.account_get_by_phone(tenant=tenant, phone="+14155550100", for_profile=True),
+        "q": lambda: selectors.account_get_by_query(tenant=tenant, q=f"uid:{rich.uid}", for_profile=True),
+    }[how]
+    with CaptureQueriesContext(connection) as ctx:
+        profile = selectors.account_profile(account=find())
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 4)
+    assert profile == _plain_profile(rich)
+    assert profile["Roles"] == ["alpha", "zeta"]
+    assert [e["Value"] for e in profile["Email"]] == ["Rich@Example.com", "r2@example.com"]
+    assert [i["ID"] for i in profile["Identities"]] == ["g0", "g1"]
+
+
+def test_loaded_emails_and_identities_behave_like_prefetched_rows(tenant, rich):
+    account = selectors.account_get(tenant=tenant, uid=rich.uid, for_profile=True)
+    with CaptureQueriesContext(connection) as ctx:
+        emails = list(account.emails.all())
+        identities = list(account.identities.all())
+    assert ctx.captured_queries == []
+    assert [(e.pk, e.value, e.verified, e.created) for e in emails] == list(
+        rich.emails.order_by("id").values_list("pk", "value", "verified", "created"))
+    assert [(i.pk, i.provider, i.provider_id, i.created) for i in identities] == list(
+        rich.identities.order_by("id").values_list("pk", "provider", "provider_id", "created"))
+    assert all(e.account is account for e in emails)
+
+
+def test_an_account_without_emails_identities_or_roles_has_nulls(tenant):
+    bare = Account.objects.create(tenant=tenant)
+    profile = selectors.account_profile(account=selectors.account_get(tenant=tenant, uid=bare.uid, for_profile=True))
+    assert profile["Email"] is None and profile["Identities"] is None and profile["Roles"] is None
+    assert profile == _plain_profile(bare)
+
+
+def test_accounts_by_email_loads_each_profile(tenant, rich):
+    [found] = selectors.accounts_by_email(tenant=tenant, email="R2@example.com")
+    assert selectors.account_profile(account=found) == _plain_profile(rich)
