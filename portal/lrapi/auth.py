@@ -159,10 +159,9 @@ def _cache_credential(credential: ApiCredential) -> None:
     entry = ApiCredential(**{f.attname: getattr(credential, f.attname) for f in ApiCredential._meta.concrete_fields})
     entry._state.adding, entry._state.db = False, credential._state.db
     with contextlib.suppress(Exception):
-        cache.set_many(
-            {_credential_cache_key(credential.secret_hash): entry, Tenant._cache_key(tenant.api_key): tenant},
-            CREDENTIAL_CACHE_SECONDS,
-        )
+        cache.set(_credential_cache_key(credential.secret_hash), entry, CREDENTIAL_CACHE_SECONDS)
+        # `add`: an entry already there (`Tenant.cached_by_api_key`'s, longer-lived) stays.
+        cache.add(Tenant._cache_key(tenant.api_key), tenant, CREDENTIAL_CACHE_SECONDS)
 
 
 def credential_forget_cached(credential: ApiCredential) -> None:
