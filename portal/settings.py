@@ -306,7 +306,7 @@ REQUEST_SIGNING_CLOCK_SKEW_SECONDS = env.int("REQUEST_SIGNING_CLOCK_SKEW_SECONDS
 M2M_TOKEN_LIFETIME_SECONDS = env.int("M2M_TOKEN_LIFETIME_SECONDS", default=3600)
 # How long a cached "valid" access token is trusted before the database is read again; it
 # bounds how late a revocation made while Redis was unreachable can take effect.
-ACCESS_TOKEN_CACHE_SECONDS = env.int("ACCESS_TOKEN_CACHE_SECONDS", default=60)
+ACCESS_TOKEN_CACHE_SECONDS = env.int("ACCESS_TOKEN_CACHE_SECONDS", default=300)
 
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -11,7 +11,7 @@ The database is the source of truth. Every cache call is best-effort: while the 
 unreachable tokens are resolved from the database and revocations still commit, but their
 tombstones cannot be written. So that a "live" entry cached before such an outage cannot
 outlast a revocation made during it for long, an entry is kept at most
-`ACCESS_TOKEN_CACHE_SECONDS` (default 60) and the next validation after that reads the
+`ACCESS_TOKEN_CACHE_SECONDS` (default 300) and the next validation after that reads the
 database again: a revocation the cache missed takes effect within that bound.
 """
 
@@ -39,7 +39,7 @@ logger = logging.getLogger("tokens.cache")
 
 def cache_entry_seconds() -> int:
     """How long a live entry may answer without the database (see the module docstring)."""
-    return max(1, int(getattr(settings, "ACCESS_TOKEN_CACHE_SECONDS", 60)))
+    return max(1, int(getattr(settings, "ACCESS_TOKEN_CACHE_SECONDS", 300)))
 
 
 def normalise_token(value: str | None) -> str | None:
