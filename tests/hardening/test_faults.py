@@ -80,6 +80,8 @@ def own_redis(settings):
     """A private redis-server; the cache and the Celery producer point at it."""
     from portal.celery import app
 
+    # Captured before CELERY_BROKER_URL changes: app.conf reads through to Django settings.
+    saved = app.conf.broker_url, app.conf.broker_write_url
     server = RedisProcess(free_port())
     server.start()
     settings.CACHES = {
@@ -91,7 +93,6 @@ def own_redis(settings):
         }
     }
     settings.CELERY_BROKER_URL = server.url
-    saved = app.conf.broker_url, app.conf.broker_write_url
     app.conf.broker_url = app.conf.broker_write_url = server.url
     _reset_pools()
     try:
@@ -104,11 +105,16 @@ def own_redis(settings):
 
 
 def _reset_pools():
+    """Forget every broker connection: kombu keeps connection and producer pools in
+    process-wide registries, so closing one without clearing them would leave a closed
+    pool behind for the next publish of the original broker."""
     from celery import current_app
+    from kombu import pools
 
     with contextlib.suppress(Exception):
-        current_app.pool.force_close_all()
+        pools.reset()
     current_app._pool = None
+    current_app.amqp._producer_pool = None
 
 
 def _timed(call, bound=5.0):
