@@ -379,27 +379,35 @@ def session_refresh_by_access_token(
         return _rotate(row=row, family=family, now=now, actor=actor, access_lifetime=lifetime)
 
 
+def _lock_live_access_token(*, tenant, access_token: str | None, now) -> AccessToken:
+    """The access token `access_token` of `tenant`, locked for update (call inside a
+    transaction), or 1060 (missing) / 905 (malformed, unknown, revoked) / 906 (expired)."""
+    if not access_token or not str(access_token).strip():
+        raise LRError(1060)
+    canonical = normalise_token(access_token)
+    if canonical is None:
+        raise LRError(905)
+    token = (
+        AccessToken.objects.select_for_update()
+        .filter(token_hash=crypto.token_hash(canonical), tenant=tenant)
+        .first()
+    )
+    if token is None or token.revoked_at is not None:
+        raise LRError(905)
+    if token.expires_at <= now:
+        raise LRError(906)
+    return token
+
+
 def access_token_slide(*, tenant, access_token: str | None, actor: Actor) -> IssuedSession:
     """The sliding token (/identity/v2/auth/access_token/sliding_token): a live access token
     buys a fresh pair in the same session and stops working itself, so an active client
     keeps its session without holding a refresh token. The session's refresh token is
     rotated with it; the family's absolute lifetime still bounds everything. The token row
     is locked, so one access token slides once even when presented concurrently."""
-    if not access_token or not str(access_token).strip():
-        raise LRError(1060)
-    canonical = normalise_token(access_token)
-    if canonical is None:
-        raise LRError(905)
-    hashed = crypto.token_hash(canonical)
     now = timezone.now()
     with transaction.atomic():
-        token = (
-            AccessToken.objects.select_for_update().filter(token_hash=hashed, tenant=tenant).first()
-        )
-        if token is None or token.revoked_at is not None:
-            raise LRError(905)
-        if token.expires_at <= now:
-            raise LRError(906)
+        token = _lock_live_access_token(tenant=tenant, access_token=access_token, now=now)
         family = TokenFamily.objects.select_related("tenant", "account").get(pk=token.family_id)
         if not family.is_live(now):
             raise LRError(905 if family.revoked_at else 906)
@@ -517,21 +525,9 @@ def access_token_invalidate(
 ) -> None:
     """Invalidate one access token at once everywhere. With `prevent_refresh` the session
     cannot be refreshed either: its refresh tokens die with it."""
-    if not access_token or not str(access_token).strip():
-        raise LRError(1060)
-    canonical = normalise_token(access_token)
-    if canonical is None:
-        raise LRError(905)
-    hashed = crypto.token_hash(canonical)
     now = timezone.now()
     with transaction.atomic():
-        token = (
-            AccessToken.objects.select_for_update().filter(token_hash=hashed, tenant=tenant).first()
-        )
-        if token is None or token.revoked_at is not None:
-            raise LRError(905)
-        if token.expires_at <= now:
-            raise LRError(906)
+        token = _lock_live_access_token(tenant=tenant, access_token=access_token, now=now)
         family = TokenFamily.objects.select_related("account").get(pk=token.family_id)
         token.revoked_at = now
         if prevent_refresh:
