@@ -184,48 +184,52 @@ def account_roles_assign(
     *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str = "", ticket: str = ""
 ) -> list[str]:
     """Add roles to an account (kept ones stay); returns every role it now holds."""
-    _check_account(tenant, account)
-    if not role_names:
-        raise LRError(908, "The value of Roles can not be null or empty.")
-    with transaction.atomic():
-        roles = _roles_by_name(tenant=tenant, names=role_names)
-        before = _assigned_names(account)
+
+    def add(roles):
         AccountRole.objects.bulk_create(
             [AccountRole(tenant=tenant, account=account, role=role) for role in roles],
             ignore_conflicts=True,
         )
-        after = _assigned_names(account)
-        if after != before:
-            audit.record(
-                tenant=tenant,
-                actor=actor,
-                action="account_roles.assigned",
-                subject_uid=account.uid,
-                reason=reason,
-                ticket=ticket,
-                changes=audit.diff({"roles": before}, {"roles": after}),
-            )
-            permission_cache.invalidate_accounts_on_commit([account.pk])
-    return after
+
+    return _account_roles_change(
+        tenant=tenant, actor=actor, account=account, role_names=role_names, reason=reason,
+        ticket=ticket, action="account_roles.assigned", change=add,
+    )
 
 
 def account_roles_unassign(
     *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str = "", ticket: str = ""
 ) -> list[str]:
     """Take roles from an account; a role it does not hold is ignored, an unknown one is 1047."""
+
+    def remove(roles):
+        AccountRole.objects.filter(account=account, role__in=roles).delete()
+
+    return _account_roles_change(
+        tenant=tenant, actor=actor, account=account, role_names=role_names, reason=reason,
+        ticket=ticket, action="account_roles.unassigned", change=remove,
+    )
+
+
+def _account_roles_change(
+    *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str, ticket: str,
+    action: str, change,
+) -> list[str]:
+    """The shared rules of assign and unassign: checks, one audit event when the set of
+    roles changed, and the permission cache dropped after commit."""
     _check_account(tenant, account)
     if not role_names:
         raise LRError(908, "The value of Roles can not be null or empty.")
     with transaction.atomic():
         roles = _roles_by_name(tenant=tenant, names=role_names)
         before = _assigned_names(account)
-        AccountRole.objects.filter(account=account, role__in=roles).delete()
+        change(roles)
         after = _assigned_names(account)
         if after != before:
             audit.record(
                 tenant=tenant,
                 actor=actor,
-                action="account_roles.unassigned",
+                action=action,
                 subject_uid=account.uid,
                 reason=reason,
                 ticket=ticket,
