@@ -3,8 +3,9 @@ sensitive operations.
 
 Each limit is a counter in a window anchored at its first hit: the window ends
 `window_seconds` after the first counted request and the next request starts a new one.
-With a Redis cache (REDIS_URL) one Lua script increments the counter, sets its expiry
-and reads the remaining time atomically, so every worker process shares one count.
+With a Redis cache (REDIS_URL) one Lua script increments the counters, sets their expiry
+and reads the remaining time atomically, so every worker process shares one count and
+all the limits of a request cost one round trip.
 Otherwise the Django cache's `add`/`incr` (atomic under its lock in one process) count.
 
 When the cache cannot be reached the limits fail open: requests are still served, a
@@ -17,6 +18,7 @@ import logging
 import math
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,18 +34,28 @@ SENSITIVE_OPERATIONS = ("signin", "otp_verify", "token_send", "reauth")
 # secret, bad signature, unknown key.
 AUTH_FAILURE_CODES = frozenset({901, 902, 921, 1208})
 
+# Counts one request in every window of KEYS (all of length ARGV[1] ms) and answers
+# {count, remaining ms} per key: one round trip however many limits apply.
 _LUA_HIT = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, ARGV[1])
+    ttl = tonumber(ARGV[1])
+  end
+  out[2 * i - 1] = count
+  out[2 * i] = ttl
 end
-return {count, ttl}
+return out
 """
 
 _breaker_lock = threading.Lock()
 _cache_down_until = 0.0
+# One Redis client (and its registered script) per cache backend object: Django's
+# RedisCache builds a new client on every get_client() call.
+_redis_clients: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -62,17 +74,26 @@ def _cache_key(tenant, scope: str, key: str) -> str:
     return f"rl:{tenant_part}:{scope}:{digest}"
 
 
-def _redis_client(raw_key: str):
-    """The cache's Redis client, when the default cache is Django's RedisCache."""
+def _redis_script():
+    """The counting script bound to the cache's Redis client, when the default cache is
+    Django's RedisCache; None otherwise."""
     backend = getattr(cache, "_cache", None)
     if backend is None or not hasattr(backend, "get_client"):
-        return None, None
-    return backend.get_client(raw_key, write=True), cache.make_and_validate_key(raw_key)
+        return None
+    script = _redis_clients.get(backend)
+    if script is None:
+        # A single-server cache: every key maps to the same (write) client.
+        script = backend.get_client("rl", write=True).register_script(_LUA_HIT)
+        _redis_clients[backend] = script
+    return script
 
 
-def _hit_redis(client, full_key: str, window_seconds: int) -> Hit:
-    count, ttl_ms = client.eval(_LUA_HIT, 1, full_key, int(window_seconds * 1000))
-    return Hit(count=int(count), retry_after=max(1, math.ceil(int(ttl_ms) / 1000)))
+def _hit_redis(script, full_keys: list[str], window_seconds: int) -> list[Hit]:
+    flat = script(keys=full_keys, args=[int(window_seconds * 1000)])
+    return [
+        Hit(count=int(flat[i]), retry_after=max(1, math.ceil(int(flat[i + 1]) / 1000)))
+        for i in range(0, len(flat), 2)
+    ]
 
 
 def _hit_cache(raw_key: str, window_seconds: int) -> Hit:
@@ -97,19 +118,26 @@ def _record_cache_failure(exc: Exception) -> None:
     logger.warning("rate limits not enforced: cache unavailable (%s)", type(exc).__name__)
 
 
-def hit(*, tenant, scope: str, key: str, window_seconds: int) -> Hit | None:
-    """Count one request against (tenant, scope, key); None when the cache is unavailable."""
-    if time.monotonic() < _cache_down_until:
+def hit_many(*, tenant, counters: list[tuple[str, str]], window_seconds: int) -> list[Hit] | None:
+    """Count one request against each (scope, key) of `tenant`, all in windows of
+    `window_seconds`; None when the cache is unavailable."""
+    if not counters or time.monotonic() < _cache_down_until:
         return None
-    raw_key = _cache_key(tenant, scope, key)
+    raw_keys = [_cache_key(tenant, scope, key) for scope, key in counters]
     try:
-        client, full_key = _redis_client(raw_key)
-        if client is not None:
-            return _hit_redis(client, full_key, window_seconds)
-        return _hit_cache(raw_key, window_seconds)
+        script = _redis_script()
+        if script is not None:
+            return _hit_redis(script, [cache.make_and_validate_key(k) for k in raw_keys], window_seconds)
+        return [_hit_cache(k, window_seconds) for k in raw_keys]
     except Exception as exc:  # fail open: an unreachable cache must not stop the API
         _record_cache_failure(exc)
         return None
+
+
+def hit(*, tenant, scope: str, key: str, window_seconds: int) -> Hit | None:
+    """Count one request against (tenant, scope, key); None when the cache is unavailable."""
+    hits = hit_many(tenant=tenant, counters=[(scope, key)], window_seconds=window_seconds)
+    return hits[0] if hits else None
 
 
 def too_many(retry_after: int) -> LRError:
@@ -157,13 +185,11 @@ def check_api_request(request, principal) -> None:
     ip = client_ip(request)
     if ip:
         checks.append(("ip", ip, tenant.setting("rate_limit_per_ip")))
-    waits = []
-    for scope, key, limit in checks:
-        if limit is None or int(limit) <= 0:
-            continue
-        result = hit(tenant=tenant, scope=scope, key=str(key), window_seconds=window)
-        if result is not None and result.count > int(limit):
-            waits.append(result.retry_after)
+    checks = [(scope, str(key), int(limit)) for scope, key, limit in checks if limit is not None and int(limit) > 0]
+    hits = hit_many(tenant=tenant, counters=[(scope, key) for scope, key, _ in checks], window_seconds=window)
+    if hits is None:  # cache unavailable: fail open
+        return
+    waits = [h.retry_after for h, (_, _, limit) in zip(hits, checks, strict=True) if h.count > limit]
     if waits:
         raise too_many(max(waits))
 

@@ -152,6 +152,36 @@ def test_limits_can_be_switched_off(tenant, lr, settings):
     assert [lr.get(TENANT_PATH).status_code for _ in range(3)] == [200, 200, 200]
 
 
+def test_every_limit_of_a_request_counts_it_once(tenant, lr):
+    """Tenant, credential and IP windows each count the request once (per-key counts)."""
+    set_tenant_settings(tenant, rate_limit_per_tenant=3, rate_limit_per_credential=3, rate_limit_per_ip=3)
+    for expected in (1, 2):
+        lr.get(TENANT_PATH)
+        hits = ratelimit.hit_many(
+            tenant=tenant, counters=[("tenant", "all"), ("credential", str(lr.credential.pk)), ("ip", "127.0.0.1")],
+            window_seconds=60,
+        )
+        assert [h.count for h in hits] == [expected * 2] * 3
+
+
+def _redis_eval_calls(client) -> int:
+    stats = client.info("commandstats")
+    return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("eval", "evalsha"))
+
+
+@pytest.mark.postgres
+def test_the_three_request_limits_cost_one_redis_round_trip(tenant, lr):
+    """With Redis, tenant + credential + IP limits are counted by one script call."""
+    backend = getattr(cache, "_cache", None)
+    assert hasattr(backend, "get_client"), "the services pass must use the Redis cache"
+    client = backend.get_client("x", write=True)
+    set_tenant_settings(tenant, rate_limit_per_tenant=100, rate_limit_per_credential=100, rate_limit_per_ip=100)
+    lr.get(TENANT_PATH)  # loads the script
+    before = _redis_eval_calls(client)
+    assert lr.get(TENANT_PATH).status_code == 200
+    assert _redis_eval_calls(client) - before == 1
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(120)
