@@ -53,9 +53,8 @@ return out
 
 _breaker_lock = threading.Lock()
 _cache_down_until = 0.0
-# One Redis client (and its registered script) per cache backend object: Django's
-# RedisCache builds a new client on every get_client() call.
-_redis_clients: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+# The counting script registered on each cache backend's Redis client (EVALSHA, loaded once).
+_redis_scripts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -76,15 +75,15 @@ def _cache_key(tenant, scope: str, key: str) -> str:
 
 def _redis_script():
     """The counting script bound to the cache's Redis client, when the default cache is
-    Django's RedisCache; None otherwise."""
+    a Redis cache; None otherwise."""
     backend = getattr(cache, "_cache", None)
     if backend is None or not hasattr(backend, "get_client"):
         return None
-    script = _redis_clients.get(backend)
+    script = _redis_scripts.get(backend)
     if script is None:
-        # A single-server cache: every key maps to the same (write) client.
+        # Writes always go to the first server, so one client serves every key.
         script = backend.get_client("rl", write=True).register_script(_LUA_HIT)
-        _redis_clients[backend] = script
+        _redis_scripts[backend] = script
     return script
 
 

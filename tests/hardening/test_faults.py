@@ -86,7 +86,7 @@ def own_redis(settings):
     server.start()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.PortalRedisCache",
             "LOCATION": server.url,
             "KEY_PREFIX": "faults",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def require_redis_cache():
     backend = settings.CACHES["default"]["BACKEND"]
-    if backend != "django.core.cache.backends.redis.RedisCache" or type(caches["default"]).__name__ != "RedisCache":
+    if backend != "portal.cache.PortalRedisCache" or type(caches["default"]).__name__ != "PortalRedisCache":
         pytest.fail(f"cross-process invalidation needs the Redis cache, but the cache backend is {backend}")
 
 
@@ -38,7 +38,7 @@ class Reader:
             cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         hello = json.loads(self.proc.stdout.readline())
-        assert hello == {"ready": True, "cache": "django.core.cache.backends.redis.RedisCache"}
+        assert hello == {"ready": True, "cache": "portal.cache.PortalRedisCache"}
 
     def ask(self, tenant, uid, context=None):
         self.proc.stdin.write(f"{tenant.pk} {uid} {context or ''}\n")

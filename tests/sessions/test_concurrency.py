@@ -104,7 +104,7 @@ for line in sys.stdin:
 @pytest.mark.django_db(transaction=True)
 def test_revocation_is_seen_at_once_by_another_process_through_redis(tenant, issue):
     backend = settings.CACHES["default"]["BACKEND"]
-    if backend != "django.core.cache.backends.redis.RedisCache":
+    if backend != "portal.cache.PortalRedisCache":
         pytest.fail(f"the services pass must run with REDIS_URL set (cache backend is {backend})")
     account = AccountFactory(tenant=tenant)
     issued = issue(account)
