@@ -1,5 +1,6 @@
 """Reads of accounts. Every selector takes the tenant: another tenant's UID is "not found"."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,32 +117,79 @@ def _only(qs: QuerySet[Account]) -> Account | None:
     return rows[0] if rows else None
 
 
+# How each look-up narrows a tenant's accounts to one: (accounts, tenant, value) -> accounts.
+_LOOKUPS = {
+    "uid": lambda qs, tenant, value: qs.filter(uid=value),
+    "phone": lambda qs, tenant, value: qs.filter(phone_id=value),
+    "email": lambda qs, tenant, value: qs.filter(
+        pk__in=AccountEmail.objects.annotate(value_lower=Lower("value"))
+        .filter(tenant=tenant, value_lower=value)
+        .values("account_id")
+    ),
+    "username": lambda qs, tenant, value: qs.annotate(username_lower=Lower("username")).filter(username_lower=value),
+    # The profile's ID is not unique: the oldest account answers.
+    "provider_id": lambda qs, tenant, value: qs.filter(provider_id=value).order_by("pk"),
+}
+
+# Stand-ins for the two parameters while a look-up's SQL is compiled; never sent.
+_TENANT_STAND_IN = -7_431_001
+_VALUE_STAND_IN = "\x01value\x01"
+# (database alias, look-up) -> the SQL of the profile query and, per parameter, whether
+# it is the value (else the tenant id).
+_COMPILED_LOOKUPS: dict[tuple[str, str], tuple[str, tuple[bool, ...]]] = {}
+
+
+def _compiled_lookup(kind: str) -> tuple[str, tuple[bool, ...]]:
+    """The profile query of look-up `kind`, compiled once per process: compiling the
+    account's columns and the profile column cost more per request than running them."""
+    key = (connection.alias, kind)
+    if key not in _COMPILED_LOOKUPS:
+        stand_in = Tenant(pk=_TENANT_STAND_IN)
+        qs = _LOOKUPS[kind](accounts_with_profile(stand_in), stand_in, _VALUE_STAND_IN)[:1]
+        sql, params = qs.query.get_compiler(connection=connection).as_sql()
+        if any(p not in (_TENANT_STAND_IN, _VALUE_STAND_IN) for p in params):
+            raise RuntimeError(f"look-up {kind!r} compiled with unexpected parameters {params!r}")
+        _COMPILED_LOOKUPS[key] = (sql, tuple(p == _VALUE_STAND_IN for p in params))
+    return _COMPILED_LOOKUPS[key]
+
+
+def _find_one(*, tenant: Tenant, kind: str, value: str, for_profile: bool) -> Account | None:
+    """The account of `tenant` that look-up `kind` finds for `value`, or None. With
+    `for_profile`, loaded with what `account_profile` reads (see accounts_with_profile)."""
+    if not for_profile or connection.vendor != "postgresql":
+        qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
+        return _only(_LOOKUPS[kind](qs, tenant, value))
+    sql, slots = _compiled_lookup(kind)
+    rows = list(Account.objects.raw(sql, [value if is_value else tenant.pk for is_value in slots]))
+    if not rows:
+        return None
+    account = rows[0]
+    if isinstance(account.__dict__.get("_profile"), str):  # raw rows skip the field's converter
+        account._profile = json.loads(account._profile)
+    _adopt_profile_rows(account)
+    return account
+
+
+def _found(account: Account | None) -> Account:
+    if account is None:
+        raise LRError(938)
+    return account
+
+
 def account_get(*, tenant: Tenant, uid: str | None, for_profile: bool = False) -> Account:
     """The account with this UID in this tenant, or LoginRadius 938 (908 without a UID)."""
     if not uid or not str(uid).strip():
         raise required("uid")
     if "\x00" in str(uid):
         raise LRError(938)
-    qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
-    account = _only(qs.filter(uid=str(uid).strip()))
-    if account is None:
-        raise LRError(938)
-    return account
+    return _found(_find_one(tenant=tenant, kind="uid", value=str(uid).strip(), for_profile=for_profile))
 
 
 def account_get_by_email(*, tenant: Tenant, email: str | None, for_profile: bool = False) -> Account:
     if not email or not email.strip():
         raise required("email")
     email = pf.clean_email(email)
-    qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
-    account = _only(qs.filter(
-        pk__in=AccountEmail.objects.annotate(value_lower=Lower("value"))
-        .filter(tenant=tenant, value_lower=email.lower())
-        .values("account_id")
-    ))
-    if account is None:
-        raise LRError(938)
-    return account
+    return _found(_find_one(tenant=tenant, kind="email", value=email.lower(), for_profile=for_profile))
 
 
 def account_get_by_username(*, tenant: Tenant, username: str | None, for_profile: bool = False) -> Account:
@@ -149,26 +197,14 @@ def account_get_by_username(*, tenant: Tenant, username: str | None, for_profile
         raise required("username")
     if "\x00" in username:
         raise LRError(938)
-    qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
-    account = (
-        qs.annotate(username_lower=Lower("username"))
-        .filter(username_lower=username.strip().lower())
-        .first()
-    )
-    if account is None:
-        raise LRError(938)
-    return account
+    return _found(_find_one(tenant=tenant, kind="username", value=username.strip().lower(), for_profile=for_profile))
 
 
 def account_get_by_phone(*, tenant: Tenant, phone: str | None, for_profile: bool = False) -> Account:
     if not phone or not str(phone).strip():
         raise required("phone")
     phone_id = pf.clean_phone(phone)
-    qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
-    account = _only(qs.filter(phone_id=phone_id))
-    if account is None:
-        raise LRError(938)
-    return account
+    return _found(_find_one(tenant=tenant, kind="phone", value=phone_id, for_profile=for_profile))
 
 
 def account_get_by_query(*, tenant: Tenant, q: str | None, for_profile: bool = False) -> Account:
@@ -186,11 +222,9 @@ def account_get_by_query(*, tenant: Tenant, q: str | None, for_profile: bool = F
     if key == "uid":
         return account_get(tenant=tenant, uid=value, for_profile=for_profile)
     if key == "id":
-        qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
-        account = qs.filter(provider_id=value).first() if value and "\x00" not in value else None
-        if account is None:
+        if not value or "\x00" in value:
             raise LRError(938)
-        return account
+        return _found(_find_one(tenant=tenant, kind="provider_id", value=value, for_profile=for_profile))
     raise LRError(
         1134, errors=[{"FieldName": "q", "ErrorMessage": f"{key} is not a searchable field (email, username, phone, uid, id)."}]
     )
