@@ -33,6 +33,32 @@ def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _required_text(source, name: str) -> str:
+    """`name` from a query or body, stripped; 908-style "required" when absent or blank."""
+    value = _text(source.get(name))
+    if not value:
+        raise required(name)
+    return value
+
+
+def _required_password(body) -> str:
+    """The new password as sent (never stripped: spaces may be part of it)."""
+    password = body.get("password")
+    if not isinstance(password, str) or not password:
+        raise required("password")
+    return password
+
+
+def _name_data(body) -> dict:
+    """The optional `name` a message greets the recipient with."""
+    name = _text(body.get("name"))
+    return {"name": name} if name else {}
+
+
+def _account_by_body_uid(tenant, body) -> Account:
+    return account_selectors.account_get(tenant=tenant, uid=_text(body.get("uid")))
+
+
 def _email(value) -> str:
     email = _text(value)
     if not email:
@@ -241,9 +267,7 @@ class VerificationTokenView(LRAPIView):
     def get(self, request):
         from datetime import timedelta
 
-        vtype = _text(self.query.get("vtype"))
-        if not vtype:
-            raise required("vtype")
+        vtype = _required_text(self.query, "vtype")
         if vtype.lower() != "email":
             raise LRError(1306)
         email = _email(self.query.get_plus_preserving("email"))
@@ -305,11 +329,11 @@ class EmailTokenView(LRAPIView):
         body = self.body()
         data: dict = {}
         if tokentype == "deleteuser":
-            account = account_selectors.account_get(tenant=self.tenant, uid=_text(body.get("uid")))
+            account = _account_by_body_uid(self.tenant, body)
             email = next(iter(account.emails.values_list("value", flat=True)), "")
         elif tokentype == "addemail":
             email = _email(body.get("email"))
-            account = account_selectors.account_get(tenant=self.tenant, uid=_text(body.get("uid")))
+            account = _account_by_body_uid(self.tenant, body)
             taken = AccountEmail.objects.filter(tenant=self.tenant, value__iexact=email).exclude(account=account)
             if taken.exists():
                 raise LRError(936)
@@ -319,12 +343,8 @@ class EmailTokenView(LRAPIView):
                 self.tenant, body, allow_username=tokentype in ("forgotpassword", "passwordlesslogin", "autologin")
             )
             if tokentype in ("onetouchlogin", "autologin"):
-                client_guid = _text(body.get("clientguid"))
-                if not client_guid:
-                    raise required("clientguid")
-                data["client_guid"] = client_guid
-            if _text(body.get("name")):
-                data["name"] = _text(body.get("name"))
+                data["client_guid"] = _required_text(body, "clientguid")
+            data.update(_name_data(body))
         _token_send_hit(self.tenant, email or account.uid)
         issued = service.token_issue(
             tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
@@ -369,12 +389,12 @@ class SmsOtpView(LRAPIView):
         body = self.body()
         phone = _phone(body.get("phone"))
         if smsotptype == "addphone":
-            account = account_selectors.account_get(tenant=self.tenant, uid=_text(body.get("uid")))
+            account = _account_by_body_uid(self.tenant, body)
             if Account.objects.filter(tenant=self.tenant, phone_id=phone).exclude(pk=account.pk).exists():
                 raise LRError(1058)
         else:
             account = _account_by_phone(self.tenant, phone)
-        data = {"name": _text(body.get("name"))} if _text(body.get("name")) else {}
+        data = _name_data(body)
         _token_send_hit(self.tenant, phone)
         issued = service.token_issue(
             tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_SMS,
@@ -405,9 +425,7 @@ class EmailVerifyByTokenView(LRAPIView):
         responses={200: inline_serializer("EmailVerified", {"IsPosted": serializers.BooleanField(), "Data": serializers.DictField(allow_null=True)}), 400: _ERROR, 403: _ERROR},
     )
     def get(self, request):
-        value = _text(self.query.get("verificationtoken"))
-        if not value:
-            raise required("verificationtoken")
+        value = _required_text(self.query, "verificationtoken")
         service.email_verify_by_token(tenant=self.tenant, value=value)
         return self.respond({"IsPosted": True, "Data": None})
 
@@ -431,12 +449,8 @@ class PasswordResetByTokenView(LRAPIView):
     )
     def put(self, request):
         body = self.body()
-        value = _text(body.get("resettoken"))
-        if not value:
-            raise required("resettoken")
-        password = body.get("password")
-        if not isinstance(password, str) or not password:
-            raise required("password")
+        value = _required_text(body, "resettoken")
+        password = _required_password(body)
         service.password_reset_by_token(tenant=self.tenant, value=value, password=password)
         return self.respond({"IsPosted": True})
 
@@ -459,12 +473,8 @@ class PasswordResetByOtpView(LRAPIView):
     def put(self, request):
         body = self.body()
         phone = _phone(body.get("phone"))
-        otp = _text(body.get("otp"))
-        if not otp:
-            raise required("otp")
-        password = body.get("password")
-        if not isinstance(password, str) or not password:
-            raise required("password")
+        otp = _required_text(body, "otp")
+        password = _required_password(body)
         ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=phone)
         service.password_reset_by_otp(tenant=self.tenant, phone=phone, otp=otp, password=password)
         return self.respond({"IsPosted": True})
@@ -492,9 +502,7 @@ class PhoneVerifyByOtpView(LRAPIView):
         },
     )
     def put(self, request):
-        otp = _text(self.query.get("otp"))
-        if not otp:
-            raise required("otp")
+        otp = _required_text(self.query, "otp")
         phone = _phone(self.body().get("phone"))
         ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=phone)
         account, session = service.phone_verify_by_otp(
@@ -524,9 +532,7 @@ class AccountDeleteByTokenView(LRAPIView):
         responses={200: _POSTED, 400: _ERROR, 403: _ERROR},
     )
     def get(self, request):
-        value = _text(self.query.get("deletetoken"))
-        if not value:
-            raise required("deletetoken")
+        value = _required_text(self.query, "deletetoken")
         service.account_delete_by_token(tenant=self.tenant, value=value)
         return self.respond({"IsPosted": True})
 
