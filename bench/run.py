@@ -170,6 +170,16 @@ def check(url: str, path: Path) -> None:
             raise RuntimeError(f"{target}: HTTP {resp.status}")
 
 
+def median_round(rounds: list[tuple[dict, dict]]) -> dict:
+    """The round whose project/floor ratio is the median (its figures are reported), and
+    the range of the ratios over all rounds."""
+    ratios = sorted((p["rps"] / f["rps"], i) for i, (p, f) in enumerate(rounds))
+    _, middle = ratios[len(ratios) // 2]
+    project, floor = rounds[middle]
+    project = {**project, "errors": sum(p["errors"] for p, _ in rounds)}
+    return {"project": project, "floor": floor, "ratio_min": ratios[0][0], "ratio_max": ratios[-1][0]}
+
+
 def fmt_ms(us: float) -> str:
     return f"{us / 1000:.1f}"
 
@@ -205,6 +215,7 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--sessions", type=int, default=4000, help="live sessions issued for the token operations")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating project/floor runs per operation")
     parser.add_argument("--only", default="", help="comma-separated substrings of operation names to run")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
@@ -227,27 +238,36 @@ def main(argv=None) -> None:
         url = f"http://127.0.0.1:{server.port}"
         try:
             ops = operations(state, sample_of(state))
-            refresh = write_lines("refresh.project", state["refresh_tokens"], {"X-LoginRadius-ApiSecret": state["api_secret"]})
+            tokens = state["refresh_tokens"]
+            # Each round presents refresh tokens no earlier round has rotated.
+            per_round = max(len(tokens) // args.rounds, 1)
+            refresh = [write_lines(f"refresh.project.{r}", tokens[r * per_round:(r + 1) * per_round],
+                                   {"X-LoginRadius-ApiSecret": state["api_secret"]}) for r in range(args.rounds)]
             floor_rot = write_lines("refresh.floor", [f"/bench/floor/rotate?h={h}" for h in state["floor_refresh_hashes"]], {})
             chain_prefix = f"/identity/v2/manage/account/access_token/refresh?apikey={state['api_key']}&refresh_token="
             ops.insert(3, {"name": "Refresh-token rotation", "project": refresh, "floor": floor_rot, "chain": chain_prefix})
             for op in ops:
                 if ops_filter and not any(f.lower() in op["name"].lower() for f in ops_filter):
                     continue
+                project_files = op["project"] if isinstance(op["project"], list) else [op["project"]] * args.rounds
                 if "chain" not in op:
-                    check(url, op["project"])
+                    check(url, project_files[0])
                 check(url, op["floor"])
                 log(f"{name}: {op['name']}")
-                # Warm-up (connections, caches, plans), then the measured run.
+                # Warm-up (connections, caches, plans), then the measured runs: project and
+                # floor alternate, so a change in machine speed falls on both.
                 warm = dict(wrk_opts, duration=2)
                 if "chain" not in op:
-                    wrk(url, op["project"], **warm)
+                    wrk(url, project_files[0], **warm)
                 wrk(url, op["floor"], **warm)
-                project = wrk(url, op["project"], chain_prefix=op.get("chain", ""), **wrk_opts)
-                floor = wrk(url, op["floor"], **wrk_opts)
-                results.append({"size": state["accounts"], "op": op["name"], "project": project, "floor": floor})
-                log(f"  project {project['rps']:.0f} req/s p95 {fmt_ms(project['p95'])} ms errors {project['errors']}; "
-                    f"floor {floor['rps']:.0f} req/s p95 {fmt_ms(floor['p95'])} ms")
+                rounds = []
+                for r in range(args.rounds):
+                    project = wrk(url, project_files[r], chain_prefix=op.get("chain", ""), **wrk_opts)
+                    floor = wrk(url, op["floor"], **wrk_opts)
+                    rounds.append((project, floor))
+                    log(f"  round {r + 1}: project {project['rps']:.0f} req/s p95 {fmt_ms(project['p95'])} ms "
+                        f"errors {project['errors']}; floor {floor['rps']:.0f} req/s p95 {fmt_ms(floor['p95'])} ms")
+                results.append({"size": state["accounts"], "op": op["name"], **median_round(rounds)})
         finally:
             server.stop()
 
@@ -261,37 +281,49 @@ def main(argv=None) -> None:
     measure(f"{accounts:,}", state, only)
     report = render(results, command=command, machine=machine(), args=args, seeded=seeded)
     print(report)
-    Path(args.output).write_text(report)
+    write_report(Path(args.output), report)
     (WORK / "results.json").write_text(json.dumps(results, indent=1))
 
 
 def render(results, *, command, machine, args, seeded) -> str:
-    rows = ["| Operation | Accounts | Project req/s | p50 ms | p95 ms | p99 ms | errors | Floor req/s | Floor p50 | Floor p95 | Floor p99 | Project / floor |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| Operation | Accounts | Project req/s | p50 ms | p95 ms | p99 ms | errors | Floor req/s | Floor p50 | Floor p95 | Floor p99 | Project / floor | Ratio range |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         p, f = r["project"], r["floor"]
         rows.append(
             f"| {r['op']} | {r['size']:,} | {p['rps']:.0f} | {fmt_ms(p['p50'])} | {fmt_ms(p['p95'])} | {fmt_ms(p['p99'])} "
             f"| {p['errors']} | {f['rps']:.0f} | {fmt_ms(f['p50'])} | {fmt_ms(f['p95'])} | {fmt_ms(f['p99'])} "
-            f"| {p['rps'] / f['rps']:.2f} |")
+            f"| {p['rps'] / f['rps']:.2f} | {r['ratio_min']:.2f}-{r['ratio_max']:.2f} |")
     return "\n".join([
-        "# Benchmarks",
-        "",
         f"Machine: {machine}",
         "",
         f"Command: `{command}` (environment: `DATABASE_URL`, `REDIS_URL`, `SECRET_KEY` set; DEBUG off)",
         "",
         f"Server: gunicorn, {args.workers} sync workers, bench.settings (the project + floor views), loopback. "
         f"Load: wrk, {args.threads} threads, {args.connections} connections, {args.duration} s per run after a 2 s "
-        "warm-up; the project and its floor run one after the other in the same server process.",
+        f"warm-up; the project and its floor alternate {args.rounds} times in the same server process, and each "
+        "row shows the round with the median project / floor ratio (errors: all rounds).",
         f"Seeding and session pools took {seeded:.0f} s.",
         "",
         *rows,
         "",
         "Floor: a bare Django view on the same server doing the least database work of the operation "
         "(one indexed read for a GET; lock + update + insert for a rotation; count + first page for a search).",
-        "",
     ])
+
+
+BEGIN, END = "<!-- bench.run: begin -->", "<!-- bench.run: end -->"
+
+
+def write_report(path: Path, report: str) -> None:
+    """Replace the generated part of `path` (between the markers), keeping the rest."""
+    block = f"{BEGIN}\n{report}\n{END}"
+    text = path.read_text() if path.exists() else ""
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = f"# Benchmarks\n\n{block}\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # instead of failing with "database is locked" when a read lock cannot be upgraded.
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if IS_POSTGRES and env.bool("DB_SERVER_SIDE_BINDING", default=True):
+    # Parameters bound by the server, so psycopg prepares a statement once it has run five
+    # times on a connection and PostgreSQL stops re-planning the hot queries. Turn off
+    # behind a transaction-mode connection pooler (PgBouncer < 1.21), which cannot keep
+    # prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -1,0 +1,28 @@
+"""The benchmark's report: the median round is reported, the hand-written text around the
+generated block survives a new run."""
+
+from bench.run import BEGIN, END, median_round, write_report
+
+
+def run(rps: float, errors: int = 0) -> dict:
+    return {"rps": rps, "errors": errors, "p50": 1000, "p95": 2000, "p99": 3000}
+
+
+def test_the_round_with_the_median_ratio_is_reported_with_all_errors():
+    rounds = [(run(100), run(400)), (run(300, errors=2), run(400)), (run(200), run(400))]
+    picked = median_round(rounds)
+    assert picked["project"]["rps"] == 200 and picked["floor"]["rps"] == 400
+    assert picked["project"]["errors"] == 2
+    assert (picked["ratio_min"], picked["ratio_max"]) == (0.25, 0.75)
+
+
+def test_a_new_report_replaces_only_the_generated_block(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    write_report(path, "first table")
+    text = path.read_text()
+    assert text.startswith("# Benchmarks") and "first table" in text
+    path.write_text(text + "\n## Analysis\n\nwritten by hand\n")
+    write_report(path, "second table")
+    text = path.read_text()
+    assert "second table" in text and "first table" not in text
+    assert text.index(BEGIN) < text.index("second table") < text.index(END) < text.index("written by hand")
