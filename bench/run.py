@@ -171,13 +171,20 @@ def check(url: str, path: Path) -> None:
 
 
 def median_round(rounds: list[tuple[dict, dict]]) -> dict:
-    """The round whose project/floor ratio is the median (its figures are reported), and
-    the range of the ratios over all rounds."""
-    ratios = sorted((p["rps"] / f["rps"], i) for i, (p, f) in enumerate(rounds))
-    _, middle = ratios[len(ratios) // 2]
-    project, floor = rounds[middle]
-    project = {**project, "errors": sum(p["errors"] for p, _ in rounds)}
-    return {"project": project, "floor": floor, "ratio_min": ratios[0][0], "ratio_max": ratios[-1][0]}
+    """Each figure's median over the rounds (a stall in one round moves none of them), the
+    median of the rounds' project/floor ratios and their range."""
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    def combined(runs: list[dict]) -> dict:
+        return {
+            **{k: median([r[k] for r in runs]) for k in ("rps", "p50", "p95", "p99")},
+            "errors": sum(r["errors"] for r in runs),
+        }
+
+    ratios = sorted(p["rps"] / f["rps"] for p, f in rounds)
+    return {"project": combined([p for p, _ in rounds]), "floor": combined([f for _, f in rounds]),
+            "ratio": median(ratios), "ratio_min": ratios[0], "ratio_max": ratios[-1]}
 
 
 def fmt_ms(us: float) -> str:
@@ -293,7 +300,7 @@ def render(results, *, command, machine, args, seeded) -> str:
         rows.append(
             f"| {r['op']} | {r['size']:,} | {p['rps']:.0f} | {fmt_ms(p['p50'])} | {fmt_ms(p['p95'])} | {fmt_ms(p['p99'])} "
             f"| {p['errors']} | {f['rps']:.0f} | {fmt_ms(f['p50'])} | {fmt_ms(f['p95'])} | {fmt_ms(f['p99'])} "
-            f"| {p['rps'] / f['rps']:.2f} | {r['ratio_min']:.2f}-{r['ratio_max']:.2f} |")
+            f"| {r['ratio']:.2f} | {r['ratio_min']:.2f}-{r['ratio_max']:.2f} |")
     return "\n".join([
         f"Machine: {machine}",
         "",
@@ -301,8 +308,8 @@ def render(results, *, command, machine, args, seeded) -> str:
         "",
         f"Server: gunicorn, {args.workers} sync workers, bench.settings (the project + floor views), loopback. "
         f"Load: wrk, {args.threads} threads, {args.connections} connections, {args.duration} s per run after a 2 s "
-        f"warm-up; the project and its floor alternate {args.rounds} times in the same server process, and each "
-        "row shows the round with the median project / floor ratio (errors: all rounds).",
+        f"warm-up; the project and its floor alternate {args.rounds} times in the same server process. Each "
+        "figure is the median over the rounds, the ratio the median of the rounds' ratios (errors: all rounds).",
         f"Seeding and session pools took {seeded:.0f} s.",
         "",
         *rows,

@@ -95,9 +95,9 @@ def test_refresh_token_rotation(lr, rich_account, django_assert_max_num_queries)
         tokens["refresh"] = response.json().get("refresh_token", tokens["refresh"])
         return response
 
-    # Savepoint, the locked token read with its family and account, the older access
-    # tokens' refresh flag, two inserts, the rotated row, the audit row, release.
-    _steady(rotate, 8, django_assert_max_num_queries)
+    # Savepoint, the locked token read with its family and account, two inserts, the
+    # rotated row, the audit row, release.
+    _steady(rotate, 7, django_assert_max_num_queries)
 
 
 def test_access_token_validation_is_one_api_key_lookup(tenant, rich_account, django_assert_max_num_queries):

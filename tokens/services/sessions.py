@@ -134,8 +134,8 @@ def _issue_pair(*, family: TokenFamily, now: datetime, access_lifetime: timedelt
     access_expires = min(now + (access_lifetime or _access_lifetime(tenant)), family.expires_at)
     refresh_expires = min(now + _refresh_lifetime(tenant), family.expires_at) if refresh else access_expires
     access_hash = crypto.token_hash(access)
-    # Older access tokens of the session can no longer be exchanged for a new pair.
-    AccessToken.objects.filter(family=family, refresh_allowed=True).update(refresh_allowed=False)
+    # Older access tokens of the session can no longer be exchanged for a new pair: the
+    # legacy refresh accepts only the session's newest one (nothing to update here).
     AccessToken.objects.create(
         tenant_id=family.tenant_id, account_id=family.account_id, family=family,
         token_hash=access_hash, hint=access[:8], created=now, expires_at=access_expires,
@@ -358,6 +358,8 @@ def session_refresh_by_access_token(
         )
         if token is None or not token.refresh_allowed:
             raise LRError(905)
+        if AccessToken.objects.filter(family_id=token.family_id, pk__gt=token.pk).exists():
+            raise LRError(905)  # a newer pair was issued in this session since
         family = TokenFamily.objects.select_related("tenant", "account").get(pk=token.family_id)
         if not family.is_live(now):
             raise LRError(905 if family.revoked_at else 906)
