@@ -58,10 +58,15 @@ def _set_prefetched(account: Account, name: str, objs: list) -> None:
 
 
 def _adopt_profile_rows(account: Account) -> None:
+    """Hand the rows of the loaded `_profile` column to the account as prefetched (only
+    those the column carries: a list page loads the emails alone)."""
     loaded = account.__dict__.pop("_profile") or {}
-    _set_prefetched(account, "emails", _rows(AccountEmail, account, loaded.get("emails"), _EMAIL_FIELDS))
-    _set_prefetched(account, "identities", _rows(AccountIdentity, account, loaded.get("identities"), _IDENTITY_FIELDS))
-    account.profile_role_names = list(loaded.get("roles") or [])
+    if "emails" in loaded:
+        _set_prefetched(account, "emails", _rows(AccountEmail, account, loaded["emails"], _EMAIL_FIELDS))
+    if "identities" in loaded:
+        _set_prefetched(account, "identities", _rows(AccountIdentity, account, loaded["identities"], _IDENTITY_FIELDS))
+    if "roles" in loaded:
+        account.profile_role_names = list(loaded["roles"] or [])
 
 
 def _rows_sql(model, fields) -> str:
@@ -107,6 +112,17 @@ def accounts_with_profile(tenant: Tenant) -> QuerySet[Account]:
         )
     return ProfileQuerySet(Account).filter(tenant=tenant).annotate(
         _profile=RawSQL(_profile_sql(), (), output_field=JSONField())  # noqa: S611 (model metadata only)
+    )
+
+
+def accounts_with_emails(qs: QuerySet[Account]) -> QuerySet[Account]:
+    """`qs` with each account's emails loaded as if prefetched: on PostgreSQL in the same
+    query (a jsonb column), elsewhere by a prefetch."""
+    if connection.vendor != "postgresql":
+        return qs.prefetch_related(Prefetch("emails", queryset=AccountEmail.objects.order_by("id")))
+    emails = f"jsonb_build_object('emails', {_rows_sql(AccountEmail, _EMAIL_FIELDS)})"
+    return ProfileQuerySet(model=Account, query=qs.query.chain(), using=qs.db).annotate(
+        _profile=RawSQL(emails, (), output_field=JSONField())  # noqa: S611 (model metadata only)
     )
 
 

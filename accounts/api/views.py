@@ -362,7 +362,7 @@ class AccountSearchView(LRAPIView):
         count = queryset.count()
         paginator = AccountCursorPagination()
         try:
-            page = paginator.paginate_queryset(queryset.prefetch_related("emails"), request, view=self)
+            page = paginator.paginate_queryset(selectors.accounts_with_emails(queryset), request, view=self)
         except Exception as exc:  # a cursor that does not decode
             from rest_framework.exceptions import NotFound
 
