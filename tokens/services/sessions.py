@@ -271,11 +271,13 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
     now = timezone.now()
     with transaction.atomic():
         # The row is locked (not its family or account), and read with them in one query.
-        # A unique look-up: no ORDER BY (`first()` would add one, compiled on every call).
+        # A unique look-up: no ORDER BY (the model's default ordering, or `first()`, would
+        # add one, compiled on every call).
         row = next(iter(
             RefreshToken.objects.select_for_update(of=("self",))
             .select_related("family__account")
-            .filter(token_hash=hashed, tenant=tenant)[:1]
+            .filter(token_hash=hashed, tenant=tenant)
+            .order_by()[:1]
         ), None)
         if row is None:
             raise LRError(1217)
