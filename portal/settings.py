@@ -121,12 +121,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # instead of failing with "database is locked" when a read lock cannot be upgraded.
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
-if IS_POSTGRES and env.bool("DB_SERVER_SIDE_BINDING", default=True):
-    # Parameters bound by the server, so psycopg prepares a statement once it has run five
-    # times on a connection and PostgreSQL stops re-planning the hot queries. Turn off
-    # behind a transaction-mode connection pooler (PgBouncer < 1.21), which cannot keep
-    # prepared statements.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+# Parameters stay bound on the client (Django's default). Server-side binding would let
+# psycopg prepare hot statements (about 0.1 ms less per query in the benchmark), but a
+# prepared statement may get PostgreSQL's generic plan, which cannot use the email-prefix
+# index for `LIKE $1` and chose a backwards primary-key scan of every account for the
+# prefix search (12.9 s instead of 0.3 ms on 1,000,000 accounts; see BENCHMARKS.md).
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
