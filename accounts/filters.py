@@ -18,6 +18,8 @@ from portal.lrapi.errors import LRError
 from portal.lrapi.params import FALSE_VALUES, TRUE_VALUES
 
 SEARCH_MAX_LENGTH = 200
+# Up to this many email-prefix matches are looked up first and then listed by primary key.
+PREFIX_ID_LIST_MAX = 1000
 
 
 class StrictBooleanField(forms.Field):
@@ -92,7 +94,7 @@ class AccountFilter(django_filters.FilterSet):
             emails = emails.filter(tenant=self.tenant)
         else:
             emails = emails.filter(account__in=self.queryset)
-        return queryset.filter(pk__in=list(emails.values_list("account_id", flat=True)[:2]))
+        return queryset.filter(pk__in=list(emails.order_by().values_list("account_id", flat=True)[:2]))
 
     def filter_email_prefix(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         prefix = value.strip().replace(" ", "+").lower()
@@ -103,6 +105,13 @@ class AccountFilter(django_filters.FilterSet):
             emails = emails.filter(tenant=self.tenant)
         else:
             emails = emails.filter(account__in=self.queryset)
+        # A prefix that few emails start with is answered by primary key. Left as a
+        # subquery, PostgreSQL sometimes overestimates its matches from the histogram and
+        # walks the whole account table backwards for the newest-first page (0.8 to 13 s
+        # on 1,000,000 accounts); for a prefix with many matches that walk is the fast plan.
+        few = list(emails.order_by().values_list("account_id", flat=True)[: PREFIX_ID_LIST_MAX + 1])
+        if len(few) <= PREFIX_ID_LIST_MAX:
+            return queryset.filter(pk__in=few)
         return queryset.filter(pk__in=emails.values("account_id"))
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -59,3 +59,14 @@ def test_a_blank_prefix_filters_nothing(lr, people):
 def test_an_overlong_prefix_is_1134(lr, people):
     response = lr.get(S, {"email_prefix": "a" * 255})
     assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
+
+
+@pytest.mark.parametrize("id_list_max", [0, 1, 1000], ids=["subquery", "subquery-just-over", "id-list"])
+def test_totals_agree_whether_matches_are_listed_first_or_left_to_a_subquery(lr, people, monkeypatch, id_list_max):
+    """Few matches are looked up first and listed by primary key, many by a subquery: the
+    same accounts and total either way."""
+    from accounts import filters
+
+    monkeypatch.setattr(filters, "PREFIX_ID_LIST_MAX", id_list_max)
+    count, uids = _uids(lr.get(S, {"email_prefix": "JANE"}))
+    assert count == 2 and uids == {people["jane"].uid, people["janet"].uid}

@@ -136,7 +136,7 @@ def test_custom_object_get(lr, rich_account, django_assert_max_num_queries):
     ("params", "count", "budget"),
     [
         ({"email": "user007@example.com"}, 1, 4),
-        ({"email_prefix": "USER00"}, 10, 3),
+        ({"email_prefix": "USER00"}, 10, 4),
         ({"search": "user00"}, 10, 3),
         ({"phone": "+14155550007"}, 1, 4),
         ({"search": "person1"}, 11, 3),
@@ -146,7 +146,7 @@ def test_custom_object_get(lr, rich_account, django_assert_max_num_queries):
 )
 def test_native_account_search_with_exact_total(lr, many_accounts, params, count, budget,
                                                 django_assert_max_num_queries):
-    # The identifier look-up (exact filters), the count, the page, the page's emails (on
+    # The identifier or prefix look-up, the count, the page, the page's emails (on
     # PostgreSQL loaded with the page).
     if connection.vendor == "postgresql":
         budget -= 1
