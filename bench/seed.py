@@ -151,6 +151,19 @@ def secondary_indexes(*tables: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- the tenant
 
 
+def _secret_works(state: dict) -> bool:
+    """Whether the saved secret still authenticates: secrets are stored as hashes keyed by
+    SECRET_KEY, so a run under another key needs a new credential."""
+    from portal.lrapi import auth
+    from portal.lrapi.errors import LRError
+
+    try:
+        auth.credential_for_secret(state["api_key"], state.get("api_secret"))
+    except LRError:
+        return False
+    return True
+
+
 def bench_tenant(slug: str) -> tuple[Tenant, dict]:
     from portal import services
 
@@ -158,7 +171,7 @@ def bench_tenant(slug: str) -> tuple[Tenant, dict]:
     tenant = Tenant.objects.filter(slug=slug).first()
     if tenant and state_path.exists():
         state = json.loads(state_path.read_text())
-        if state.get("api_key") == tenant.api_key:
+        if state.get("api_key") == tenant.api_key and _secret_works(state):
             return tenant, state
     if tenant is None:
         tenant, issued = services.tenant_create(actor=SYSTEM, name=f"Benchmark {slug}", slug=slug)
