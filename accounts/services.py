@@ -686,19 +686,31 @@ def account_email_upsert(
     return account
 
 
+def _email_argument(email: Any) -> str:
+    """The email a call names, cleaned; 908-style "required" when absent or blank."""
+    if email is None or (isinstance(email, str) and not email.strip()):
+        raise required("email")
+    return pf.clean_email(email)
+
+
+def _locked_with_email(account: Account, value: str) -> tuple[Account, list[AccountEmail], AccountEmail]:
+    """The account, locked, its emails (oldest first) and the one whose address is `value`
+    in any case; 1340 when it has none. Runs inside the caller's transaction."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
+    row = next((r for r in rows if r.value.lower() == value.lower()), None)
+    if row is None:
+        raise LRError(1340)
+    return account, rows, row
+
+
 def account_email_remove(
     *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
 ) -> Account:
     """Remove one email; never the last one (1005)."""
-    if email is None or (isinstance(email, str) and not email.strip()):
-        raise required("email")
-    value = pf.clean_email(email)
+    value = _email_argument(email)
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
-        row = next((r for r in rows if r.value.lower() == value.lower()), None)
-        if row is None:
-            raise LRError(1340)
+        account, rows, row = _locked_with_email(account, value)
         if len(rows) == 1:
             raise LRError(1005)
         row.delete()
@@ -717,15 +729,9 @@ def account_email_make_primary(
     former primary becomes Secondary, or takes the promoted email's old type when another
     email is already Secondary, so each type still names one email; every email keeps its
     verified state."""
-    if email is None or (isinstance(email, str) and not email.strip()):
-        raise required("email")
-    value = pf.clean_email(email)
+    value = _email_argument(email)
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
-        row = next((r for r in rows if r.value.lower() == value.lower()), None)
-        if row is None:
-            raise LRError(1340)
+        account, rows, row = _locked_with_email(account, value)
         if row.type.lower() == "primary":
             return account
         before = [f"{r.type}:{r.value}" for r in rows]

@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 
+from accounts.filters import PREFIX_ID_LIST_MAX
 from accounts.models import Account, AccountEmail
 from customobjects.models import CustomObjectRecord
 from portal.crypto import token_hash
@@ -92,7 +93,8 @@ def search(request):
         # Ids first, as the project does: a subquery sometimes gets a plan that walks the
         # whole table (see accounts.filters.AccountFilter.filter_email_prefix).
         accounts = accounts.filter(pk__in=list(AccountEmail.objects.annotate(v=Lower("value")).filter(
-            tenant_id=tenant, v__startswith=q.lower()).order_by().values_list("account_id", flat=True)[:1001]))
+            tenant_id=tenant, v__startswith=q.lower()).order_by().values_list("account_id", flat=True)
+            [: PREFIX_ID_LIST_MAX + 1]))
     elif kind == "search":
         accounts = accounts.filter(search_text__contains=q.lower())
     elif kind == "phone":

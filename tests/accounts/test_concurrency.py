@@ -1,38 +1,13 @@
 """Duplicates are settled by database constraints, also when two writers race."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from accounts import services
 from accounts.models import Account, AccountEmail
 from portal.lrapi.errors import LRError
 from tests.accounts.conftest import GOOD_PASSWORD, A
+from tests.concurrency import run_concurrently
 from tests.conftest import LRClient
-
-
-def run_concurrently(fn, n=2):
-    barrier = threading.Barrier(n)
-    outcomes, lock = [], threading.Lock()
-
-    def worker(i):
-        try:
-            barrier.wait()
-            result = fn(i)
-        except LRError as exc:
-            result = exc.error_code
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
 
 
 @pytest.mark.postgres
@@ -44,7 +19,7 @@ def test_two_concurrent_creates_with_the_same_email_one_wins(credential):
         )
         return response.status_code, response.json().get("ErrorCode")
 
-    outcomes = run_concurrently(create)
+    outcomes = run_concurrently(create, 2, pass_index=True)
     assert sorted(outcomes, key=str) == sorted([(200, None), (400, 936)], key=str)
     assert AccountEmail.objects.filter(tenant=credential.tenant).count() == 1
     assert Account.objects.filter(tenant=credential.tenant).count() == 1
@@ -73,7 +48,7 @@ def test_constraint_decides_when_both_pass_the_pre_check(tenant, monkeypatch, fi
             data["UserName"] = f"u{i}"
         return services.account_create(tenant=tenant, actor=Actor.system("t"), data=data).uid
 
-    outcomes = run_concurrently(create)
+    outcomes = run_concurrently(create, 2, pass_index=True)
     assert code in outcomes and len([o for o in outcomes if isinstance(o, str)]) == 1, outcomes
     assert Account.objects.filter(tenant=tenant).count() == 1
 

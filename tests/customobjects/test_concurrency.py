@@ -1,38 +1,11 @@
 """Quota and If-Match hold under concurrent writers (PostgreSQL row locks)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from customobjects import services
 from customobjects.models import CustomObjectRecord
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
-
-
-def run_concurrently(fn, n):
-    barrier = threading.Barrier(n)
-    outcomes = []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait()
-            result = fn()
-        except LRError as exc:
-            result = exc.error_code
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
+from tests.concurrency import run_concurrently
 
 
 @pytest.mark.postgres

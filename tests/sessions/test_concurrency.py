@@ -3,15 +3,13 @@
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
 from tokens.models import RefreshToken, TokenFamily
 from tokens.services import sessions
@@ -21,28 +19,9 @@ THREADS = 6
 
 
 def refresh_concurrently(tenant, token: str) -> list:
-    barrier = threading.Barrier(THREADS)
-    results: list = []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait()
-            try:
-                outcome = sessions.session_refresh(tenant=tenant, refresh_token=token, actor=SYSTEM)
-            except LRError as exc:
-                outcome = exc.error_code
-            with lock:
-                results.append(outcome)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return run_concurrently(
+        lambda: sessions.session_refresh(tenant=tenant, refresh_token=token, actor=SYSTEM), THREADS
+    )
 
 
 @pytest.mark.postgres

@@ -2,13 +2,11 @@
 of the same session and stops working itself."""
 
 import re
-import threading
 import uuid
 from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.test import APIClient
@@ -16,6 +14,7 @@ from rest_framework.test import APIClient
 from portal.audit import Actor
 from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
 from tokens.api.session_views import lr_datetime
 from tokens.models import AccessToken, RefreshToken, TokenFamily
@@ -129,26 +128,11 @@ def test_concurrent_slides_of_one_token_yield_one_pair(tenant):
     account = AccountFactory(tenant=tenant)
     issued = sessions.session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
     threads_n = 6
-    barrier = threading.Barrier(threads_n)
-    results, lock = [], threading.Lock()
-
-    def worker():
-        try:
-            barrier.wait()
-            try:
-                outcome = sessions.access_token_slide(tenant=tenant, access_token=issued.access_token, actor=Actor.account(account.uid))
-            except LRError as exc:
-                outcome = exc.error_code
-            with lock:
-                results.append(outcome)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = run_concurrently(
+        lambda: sessions.access_token_slide(tenant=tenant, access_token=issued.access_token,
+                                            actor=Actor.account(account.uid)),
+        threads_n,
+    )
 
     winners = [r for r in results if isinstance(r, sessions.IssuedSession)]
     assert len(results) == threads_n and len(winners) == 1, results
