@@ -5,7 +5,10 @@ Each limit is a counter in a window anchored at its first hit: the window ends
 `window_seconds` after the first counted request and the next request starts a new one.
 With a Redis cache (REDIS_URL) one Lua script increments the counters, sets their expiry
 and reads the remaining time atomically, so every worker process shares one count and
-all the limits of a request cost one round trip.
+all the limits of a request cost one round trip. An API request whose credential is
+cached is authenticated and counted in that same round trip (`read_then_count`): the
+script counts only when the cached entries that prove the key and secret are present, so
+a caller with the public API key alone cannot spend a tenant's allowance.
 Otherwise the Django cache's `add`/`incr` (atomic under its lock in one process) count.
 
 When the cache cannot be reached the limits fail open: requests are still served, a
@@ -51,9 +54,34 @@ end
 return out
 """
 
+# Reads the cache entries KEYS[1..ARGV[1]] and, only when every one is present, counts one
+# request in each further key as _LUA_HIT does, in windows as long (ms) as the value of the
+# last entry read. Answers false when an entry is missing, else the entries then
+# {count, remaining ms} per counter.
+_LUA_READ_THEN_HIT = """
+local n = tonumber(ARGV[1])
+local out = redis.call('MGET', unpack(KEYS, 1, n))
+for i = 1, n do
+  if not out[i] then return false end
+end
+local window = tonumber(out[n])
+if not window or window < 1 then return false end
+for i = n + 1, #KEYS do
+  local count = redis.call('INCR', KEYS[i])
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[i], window)
+    ttl = window
+  end
+  out[#out + 1] = count
+  out[#out + 1] = ttl
+end
+return out
+"""
+
 _breaker_lock = threading.Lock()
 _cache_down_until = 0.0
-# The counting script registered on each cache backend's Redis client (EVALSHA, loaded once).
+# The scripts registered on each cache backend's Redis client (EVALSHA, loaded once).
 _redis_scripts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -63,7 +91,7 @@ class Hit:
     retry_after: int  # whole seconds until the window ends (at least 1)
 
 
-def _enabled() -> bool:
+def rate_limits_enabled() -> bool:
     return getattr(settings, "RATE_LIMITS_ENABLED", True)
 
 
@@ -73,17 +101,23 @@ def _cache_key(tenant, scope: str, key: str) -> str:
     return f"rl:{tenant_part}:{scope}:{digest}"
 
 
-def _redis_script():
-    """The counting script bound to the cache's Redis client, when the default cache is
-    a Redis cache; None otherwise."""
+def _redis_backend():
+    """The default cache's Redis client wrapper, when it is a Redis cache; None otherwise."""
     backend = getattr(cache, "_cache", None)
-    if backend is None or not hasattr(backend, "get_client"):
+    return backend if backend is not None and hasattr(backend, "get_client") else None
+
+
+def _redis_script(source: str = _LUA_HIT):
+    """Script `source` bound to the cache's Redis client, when the default cache is a
+    Redis cache; None otherwise."""
+    backend = _redis_backend()
+    if backend is None:
         return None
-    script = _redis_scripts.get(backend)
+    scripts = _redis_scripts.setdefault(backend, {})
+    script = scripts.get(source)
     if script is None:
         # Writes always go to the first server, so one client serves every key.
-        script = backend.get_client("rl", write=True).register_script(_LUA_HIT)
-        _redis_scripts[backend] = script
+        script = scripts[source] = backend.get_client("rl", write=True).register_script(source)
     return script
 
 
@@ -133,6 +167,39 @@ def hit_many(*, tenant, counters: list[tuple[str, str]], window_seconds: int) ->
         return None
 
 
+def read_then_count(*, entries: list[str], window_entry: str, tenant, counters: list[tuple[str, str]]):
+    """One round trip: the cached values of `entries` and, only when all of them and
+    `window_entry` (a window length in ms, see `remember_window`) are cached, one request
+    counted against each (scope, key) of `tenant`.
+
+    Returns (values, hits), or None when an entry is missing, the cache is not Redis or
+    cannot be reached: the caller then reads and counts the usual way."""
+    if time.monotonic() < _cache_down_until:
+        return None
+    script = _redis_script(_LUA_READ_THEN_HIT)
+    if script is None:
+        return None
+    names = [*entries, window_entry]
+    keys = [cache.make_and_validate_key(k) for k in names]
+    keys += [cache.make_and_validate_key(_cache_key(tenant, scope, key)) for scope, key in counters]
+    try:
+        flat = script(keys=keys, args=[len(names)])
+        if not flat:
+            return None
+        values = [_redis_backend()._serializer.loads(v) for v in flat[: len(entries)]]
+    except Exception:  # a cache outage must not stop the request: the caller falls back
+        return None
+    rest = flat[len(names):]
+    hits = [Hit(count=int(rest[i]), retry_after=max(1, math.ceil(int(rest[i + 1]) / 1000)))
+            for i in range(0, len(rest), 2)]
+    return values, hits
+
+
+def remember_window(*, window_entry: str, window_seconds: int, timeout: int) -> None:
+    """Cache the window length that `read_then_count` uses for counters it starts."""
+    cache.set(window_entry, int(window_seconds * 1000), timeout)
+
+
 def hit(*, tenant, scope: str, key: str, window_seconds: int) -> Hit | None:
     """Count one request against (tenant, scope, key); None when the cache is unavailable."""
     hits = hit_many(tenant=tenant, counters=[(scope, key)], window_seconds=window_seconds)
@@ -146,7 +213,7 @@ def too_many(retry_after: int) -> LRError:
 def rate_limit_hit(*, tenant, scope: str, key, limit: int, window_seconds: int) -> None:
     """Count one attempt and raise LRError 429 (with Retry-After) once `limit` attempts
     were made within `window_seconds`. A limit of 0 or less disables the check."""
-    if not _enabled() or limit is None or int(limit) <= 0 or key in (None, ""):
+    if not rate_limits_enabled() or limit is None or int(limit) <= 0 or key in (None, ""):
         return
     result = hit(tenant=tenant, scope=scope, key=str(key), window_seconds=max(1, int(window_seconds)))
     if result is not None and result.count > int(limit):
@@ -168,27 +235,40 @@ def sensitive_operation_hit(*, tenant, operation: str, key) -> None:
     )
 
 
+def request_counters(*, credential_key: str | None, ip: str | None) -> list[tuple[str, str]]:
+    """The (scope, key) counters of an API request, all of the tenant's API key: known
+    before the credential is read, so a cached credential is counted in the same round
+    trip (`read_then_count`). `credential_key` is the credential's secret hash."""
+    counters = [("tenant", "all")]
+    if credential_key:
+        counters.append(("credential", credential_key))
+    if ip:
+        counters.append(("ip", ip))
+    return counters
+
+
 def check_api_request(request, principal) -> None:
     """The per-tenant, per-credential and per-IP limits of an authenticated API request.
-    Every applicable counter counts the request; the longest wait is reported."""
-    if not _enabled():
+    Every applicable counter counts the request (unless authentication already counted
+    it: `principal.request_hits`); the longest wait is reported."""
+    if not rate_limits_enabled():
         return
     from portal.middleware import client_ip
 
     tenant = principal.tenant
-    window = max(1, int(tenant.setting("rate_limit_window_seconds")))
-    checks = [("tenant", "all", tenant.setting("rate_limit_per_tenant"))]
     credential = getattr(principal, "credential", None)
-    if credential is not None:
-        checks.append(("credential", credential.pk, tenant.setting("rate_limit_per_credential")))
-    ip = client_ip(request)
-    if ip:
-        checks.append(("ip", ip, tenant.setting("rate_limit_per_ip")))
-    checks = [(scope, str(key), int(limit)) for scope, key, limit in checks if limit is not None and int(limit) > 0]
-    hits = hit_many(tenant=tenant, counters=[(scope, key) for scope, key, _ in checks], window_seconds=window)
-    if hits is None:  # cache unavailable: fail open
-        return
-    waits = [h.retry_after for h, (_, _, limit) in zip(hits, checks, strict=True) if h.count > limit]
+    limits = {
+        scope: int(tenant.setting(f"rate_limit_per_{scope}") or 0) for scope in ("tenant", "credential", "ip")
+    }
+    counters = request_counters(credential_key=credential.secret_hash if credential else None, ip=client_ip(request))
+    hits = getattr(principal, "request_hits", None)
+    if hits is None:
+        counters = [(scope, key) for scope, key in counters if limits[scope] > 0]
+        window = max(1, int(tenant.setting("rate_limit_window_seconds")))
+        hits = hit_many(tenant=tenant.api_key, counters=counters, window_seconds=window)
+        if hits is None:  # cache unavailable: fail open
+            return
+    waits = [h.retry_after for h, (scope, _) in zip(hits, counters, strict=True) if 0 < limits[scope] < h.count]
     if waits:
         raise too_many(max(waits))
 
@@ -196,7 +276,7 @@ def check_api_request(request, principal) -> None:
 def check_auth_failure(request) -> None:
     """Failed authentication (wrong secret or signature) counted per client IP across
     tenants, so secrets cannot be guessed at request speed."""
-    if not _enabled():
+    if not rate_limits_enabled():
         return
     from portal.middleware import client_ip
 

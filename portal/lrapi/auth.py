@@ -5,7 +5,8 @@ Lookup order (reference §6): signed request (`digest`), the X-LoginRadius heade
 `client_id`/`client_secret`, then an M2M bearer token.
 
 The successful plain-secret path is served from the cache (one round trip for the
-credential and its tenant, both cached for a few seconds) and otherwise costs one query
+credential and its tenant, both cached for a few seconds, which with Redis also counts the
+request's rate limits: `ratelimit.read_then_count`) and otherwise costs one query
 (the credential joined with its tenant), plus, at most every few minutes, the
 `last_used_at` update; failures spend a second query to tell an unknown key (901) from a
 wrong secret (902). Revoking, rotating or re-dating a credential drops its cached copy in
@@ -23,10 +24,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from portal import crypto
+from portal import crypto, ratelimit
 from portal.lrapi import m2m, signing
 from portal.lrapi.errors import LRError
 from portal.lrapi.params import CIQuery
+from portal.middleware import client_ip
 from portal.models import ApiCredential, Tenant
 
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z")
@@ -43,6 +45,9 @@ class ApiPrincipal:
     tenant: Tenant
     credential: ApiCredential | None
     via: str  # "secret", "signature", "client", "m2m", "apikey"
+    # The request's rate-limit counts when authentication already made them
+    # (`ratelimit.request_counters` order); None: `ratelimit.check_api_request` counts.
+    request_hits: list | None = None
 
     is_authenticated = True
 
@@ -107,12 +112,21 @@ def credential_for_secret(api_key: str | None, secret: str | None) -> ApiCredent
     Raises 908/920 (key), 901 (unknown key), 923 (no secret), 921 (malformed secret),
     902 (wrong, revoked or expired secret). Signing mode is the caller's concern.
     """
+    return _credential_for_secret(api_key, secret, request_ip=None, count=False)[0]
+
+
+def _credential_for_secret(
+    api_key: str | None, secret: str | None, *, request_ip: str | None, count: bool
+) -> tuple[ApiCredential, list | None]:
+    """`credential_for_secret`, and with `count` the request's rate-limit counts when the
+    credential came from the cache in a round trip that also counted them (else None)."""
     key = _check_key_format(api_key)
     if secret and GUID_RE.match(secret):
         secret_hash = crypto.token_hash(normalise_guid(secret))
-        credential = _cached_credential(key, secret_hash)
+        counters = ratelimit.request_counters(credential_key=secret_hash, ip=request_ip) if count else []
+        credential, hits = _cached_credential(key, secret_hash, counters)
         if credential is not None:
-            return credential
+            return credential, hits
         credential = (
             ApiCredential.objects.usable()
             .select_related("tenant")
@@ -121,7 +135,7 @@ def credential_for_secret(api_key: str | None, secret: str | None) -> ApiCredent
         )
         if credential is not None:
             _cache_credential(credential)
-            return credential
+            return credential, None
     tenant_for_api_key(key)  # 901 before any complaint about the secret
     if not secret:
         raise LRError(923)
@@ -130,45 +144,64 @@ def credential_for_secret(api_key: str | None, secret: str | None) -> ApiCredent
     raise LRError(902)
 
 
-def _credential_cache_key(secret_hash: str) -> str:
-    return f"credential:secret:{secret_hash}"
+def _credential_cache_key(api_key: str, secret_hash: str) -> str:
+    # The key names the API key too: an entry proves that this key and secret go together,
+    # which is what lets `read_then_count` count the request before the entry is unpickled.
+    return f"credential:secret:{api_key}:{secret_hash}"
 
 
-def _cached_credential(api_key: str, secret_hash: str) -> ApiCredential | None:
+def _rate_limit_window_key(api_key: str) -> str:
+    return f"credential:rate-limit-window:{api_key}"
+
+
+def _cached_credential(api_key: str, secret_hash: str, counters: list) -> tuple[ApiCredential | None, list | None]:
     """The cached credential of `secret_hash` with the tenant of `api_key`, if both are
-    cached and the credential is still usable; None sends the caller to the database.
-    One round trip: the credential and the tenant are read together."""
-    tenant_key = Tenant._cache_key(api_key)
-    try:
-        found = cache.get_many([_credential_cache_key(secret_hash), tenant_key])
-    except Exception:  # a cache outage must not stop authentication
-        return None
-    credential, tenant = found.get(_credential_cache_key(secret_hash)), found.get(tenant_key)
+    cached and the credential is still usable (None sends the caller to the database), and
+    the counts of `counters` when the same round trip made them. One round trip: the
+    credential and the tenant are read together (and, on Redis, the counters counted)."""
+    entries = [_credential_cache_key(api_key, secret_hash), Tenant._cache_key(api_key)]
+    found = ratelimit.read_then_count(
+        entries=entries, window_entry=_rate_limit_window_key(api_key), tenant=api_key, counters=counters
+    )
+    if found is not None:
+        (credential, tenant), hits = found
+    else:
+        hits = None
+        try:
+            values = cache.get_many(entries)
+        except Exception:  # a cache outage must not stop authentication
+            return None, None
+        credential, tenant = (values.get(k) for k in entries)
     if not isinstance(credential, ApiCredential) or not isinstance(tenant, Tenant):
-        return None
+        return None, None
     if credential.tenant_id != tenant.pk or not tenant.is_active or not credential.is_usable:
-        return None
+        return None, None
     credential.tenant = tenant
-    return credential
+    return credential, hits
 
 
 def _cache_credential(credential: ApiCredential) -> None:
     """Cache the credential (without its tenant: hits read the tenant's own cached copy,
-    which a tenant change drops) and the tenant."""
+    which a tenant change drops), the tenant, and the tenant's rate-limit window."""
     tenant = credential.tenant
     entry = ApiCredential(**{f.attname: getattr(credential, f.attname) for f in ApiCredential._meta.concrete_fields})
     entry._state.adding, entry._state.db = False, credential._state.db
     with contextlib.suppress(Exception):
-        cache.set(_credential_cache_key(credential.secret_hash), entry, CREDENTIAL_CACHE_SECONDS)
+        cache.set(_credential_cache_key(tenant.api_key, credential.secret_hash), entry, CREDENTIAL_CACHE_SECONDS)
         # `add`: an entry already there (`Tenant.cached_by_api_key`'s, longer-lived) stays.
         cache.add(Tenant._cache_key(tenant.api_key), tenant, CREDENTIAL_CACHE_SECONDS)
+        ratelimit.remember_window(
+            window_entry=_rate_limit_window_key(tenant.api_key),
+            window_seconds=max(1, int(tenant.setting("rate_limit_window_seconds"))),
+            timeout=CREDENTIAL_CACHE_SECONDS,
+        )
 
 
 def credential_forget_cached(credential: ApiCredential) -> None:
     """Drop the cached copy of `credential` now and again after commit, so a revoked,
     rotated or re-dated secret is refused by every process on its next request (a reader
     that raced the transaction cannot keep a stale copy past the commit)."""
-    key = _credential_cache_key(credential.secret_hash)
+    key = _credential_cache_key(credential.tenant.api_key, credential.secret_hash)
 
     def drop() -> None:
         with contextlib.suppress(Exception):
@@ -185,7 +218,7 @@ def touch(credential: ApiCredential) -> None:
         ApiCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
         credential.last_used_at = now
         with contextlib.suppress(Exception):  # the cached copy must not carry the old stamp
-            cache.delete(_credential_cache_key(credential.secret_hash))
+            cache.delete(_credential_cache_key(credential.tenant.api_key, credential.secret_hash))
 
 
 def _bearer(request) -> str | None:
@@ -225,7 +258,9 @@ def authenticate_management(request) -> ApiPrincipal:
         # An expiry header without a digest means the caller meant to sign.
         raise LRError(1209 if request.headers.get("X-Request-Expires") else 923)
     try:
-        credential = credential_for_secret(api_key, secret)
+        credential, hits = _credential_for_secret(
+            api_key, secret, request_ip=client_ip(request), count=ratelimit.rate_limits_enabled()
+        )
     except LRError as exc:
         if exc.error_code in (921, 902) and tenant_for_api_key(api_key).setting("request_signing") == "strict":
             raise LRError(1207) from exc
@@ -233,7 +268,7 @@ def authenticate_management(request) -> ApiPrincipal:
     if credential.tenant.setting("request_signing") == "strict":
         raise LRError(1207)
     touch(credential)
-    return ApiPrincipal(tenant=credential.tenant, credential=credential, via=via)
+    return ApiPrincipal(tenant=credential.tenant, credential=credential, via=via, request_hits=hits)
 
 
 def _authenticate_signed(request, tenant: Tenant, supplied_digest: str) -> ApiPrincipal:

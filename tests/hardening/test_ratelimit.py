@@ -157,29 +157,49 @@ def test_every_limit_of_a_request_counts_it_once(tenant, lr):
     set_tenant_settings(tenant, rate_limit_per_tenant=3, rate_limit_per_credential=3, rate_limit_per_ip=3)
     for expected in (1, 2):
         lr.get(TENANT_PATH)
-        hits = ratelimit.hit_many(
-            tenant=tenant, counters=[("tenant", "all"), ("credential", str(lr.credential.pk)), ("ip", "127.0.0.1")],
-            window_seconds=60,
-        )
+        counters = ratelimit.request_counters(credential_key=lr.credential.secret_hash, ip="127.0.0.1")
+        hits = ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)
         assert [h.count for h in hits] == [expected * 2] * 3
 
 
-def _redis_eval_calls(client) -> int:
+def _redis_calls(client) -> dict[str, int]:
+    """Commands served so far, by name (the INFO call that reads them excluded)."""
     stats = client.info("commandstats")
-    return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("eval", "evalsha"))
+    return {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items() if name != "cmdstat_info"}
 
 
 @pytest.mark.postgres
-def test_the_three_request_limits_cost_one_redis_round_trip(tenant, lr):
-    """With Redis, tenant + credential + IP limits are counted by one script call."""
+def test_a_cached_credential_and_the_three_request_limits_cost_one_redis_round_trip(tenant, lr):
+    """With Redis, a request whose credential is cached is authenticated and counted
+    against its tenant, credential and IP limits by one script call, and nothing else."""
     backend = getattr(cache, "_cache", None)
     assert hasattr(backend, "get_client"), "the services pass must use the Redis cache"
     client = backend.get_client("x", write=True)
     set_tenant_settings(tenant, rate_limit_per_tenant=100, rate_limit_per_credential=100, rate_limit_per_ip=100)
-    lr.get(TENANT_PATH)  # loads the script
-    before = _redis_eval_calls(client)
+    for _ in range(2):  # loads the scripts; the first call stamps last use, which drops the cached copy
+        assert lr.get(TENANT_PATH).status_code == 200
+    before = _redis_calls(client)
     assert lr.get(TENANT_PATH).status_code == 200
-    assert _redis_eval_calls(client) - before == 1
+    after = _redis_calls(client)
+    made = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
+    # Commands a script runs are counted too: one call, inside it one read and three counts.
+    assert made == {"evalsha": 1, "mget": 1, "incr": 3, "pttl": 3}
+    counters = ratelimit.request_counters(credential_key=lr.credential.secret_hash, ip="127.0.0.1")
+    assert [h.count for h in ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)] == [4] * 3
+
+
+@pytest.mark.postgres
+def test_a_key_with_a_wrong_secret_spends_none_of_the_tenants_allowance(tenant, lr, client):
+    """Counting in the authentication round trip happens only for a cached key + secret
+    pair: requests with the public API key and a guessed secret leave the counters alone."""
+    set_tenant_settings(tenant, rate_limit_per_tenant=100)
+    for _ in range(2):
+        assert lr.get(TENANT_PATH).status_code == 200
+    wrong = "00000000-0000-4000-8000-000000000000"
+    for _ in range(3):
+        assert client.get(f"{TENANT_PATH}?apikey={tenant.api_key}&apisecret={wrong}").status_code == 401
+    counters = ratelimit.request_counters(credential_key=None, ip=None)
+    assert [h.count for h in ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)] == [3]
 
 
 @pytest.mark.postgres

@@ -97,6 +97,6 @@ def test_the_cached_copy_does_not_hold_back_the_last_used_stamp(api, credential)
 
     from portal.lrapi.auth import _credential_cache_key
 
-    cache.delete(_credential_cache_key(ApiCredential.objects.get(pk=credential.pk).secret_hash))
+    cache.delete(_credential_cache_key(credential.tenant.api_key, ApiCredential.objects.get(pk=credential.pk).secret_hash))
     assert _call(api, credential).status_code == 200
     assert ApiCredential.objects.get(pk=credential.pk).last_used_at > stale
