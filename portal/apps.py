@@ -6,4 +6,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal core"
 
     def ready(self) -> None:
-        from portal import audit_actions  # noqa: F401  (registers the core audit actions)
+        # Importing audit_actions registers the core audit actions.
+        from portal import audit_actions, db  # noqa: F401
+
+        db.connect_signals()

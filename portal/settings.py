@@ -121,11 +121,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # instead of failing with "database is locked" when a read lock cannot be upgraded.
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
-# Parameters stay bound on the client (Django's default). Server-side binding would let
-# psycopg prepare hot statements (about 0.1 ms less per query in the benchmark), but a
-# prepared statement may get PostgreSQL's generic plan, which cannot use the email-prefix
-# index for `LIKE $1` and chose a backwards primary-key scan of every account for the
-# prefix search (12.9 s instead of 0.3 ms on 1,000,000 accounts; see BENCHMARKS.md).
+if IS_POSTGRES:
+    # Parameters are bound on the server; only the statements portal.db registers are
+    # prepared: psycopg's automatic preparing waits for a count no statement reaches (None
+    # would refuse explicit preparing too). A prepared statement may get PostgreSQL's
+    # generic plan, which for the email-prefix search's `LIKE $1` cannot use the prefix
+    # index: it chose a backwards primary-key scan of every account (12.9 s instead of
+    # 0.3 ms on 1,000,000 accounts; see BENCHMARKS.md). Unique-key look-ups have no such risk.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 2**62})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

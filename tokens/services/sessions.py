@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from portal import audit, context, crypto
 from portal.audit import Actor
+from portal.db import preparing
 from portal.lrapi.errors import LRError
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.selectors import access_token_cache, access_tokens_forget, normalise_token
@@ -269,7 +270,8 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
     the grace window) get the same successor, never a second live branch."""
     hashed = _refresh_lookup(tenant=tenant, refresh_token=refresh_token)
     now = timezone.now()
-    with transaction.atomic():
+    # Every statement of a refresh is a unique-key read or a fixed-shape write: prepared.
+    with preparing(), transaction.atomic():
         # The row is locked (not its family or account), and read with them in one query.
         # A unique look-up: no ORDER BY (the model's default ordering, or `first()`, would
         # add one, compiled on every call).
