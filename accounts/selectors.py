@@ -1,6 +1,5 @@
 """Reads of accounts. Every selector takes the tenant: another tenant's UID is "not found"."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from accounts.models import (
     ConsentLog,
     PrivacyPolicyAcceptance,
 )
-from portal.db import preparing
+from portal.db import CompiledQuery
 from portal.lrapi.errors import LRError, required
 from portal.models import Tenant
 
@@ -153,42 +152,17 @@ _TENANT_STAND_IN = -7_431_001
 _VALUE_STAND_IN = "\x01value\x01"
 
 
-@dataclass(frozen=True)
-class _CompiledLookup:
-    sql: str
-    value_slots: tuple[bool, ...]  # per parameter: the value (else the tenant id)
-    field_names: tuple[str, ...]  # the account's fields, the first columns
-    annotations: tuple[str, ...]  # the columns after them (`_profile` among them)
-    converters: dict  # column index -> (converters, expression), as the ORM applies them
+def _profile_query(kind: str) -> CompiledQuery:
+    def build(tenant_id: int, value: str) -> QuerySet[Account]:
+        tenant = Tenant(pk=tenant_id)
+        return _LOOKUPS[kind](accounts_with_profile(tenant), tenant, value)[:1]
+
+    return CompiledQuery(build, stand_ins=(_TENANT_STAND_IN, _VALUE_STAND_IN))
 
 
-# (database alias, look-up) -> its compiled profile query.
-_COMPILED_LOOKUPS: dict[tuple[str, str], _CompiledLookup] = {}
-
-
-def _compiled_lookup(kind: str) -> _CompiledLookup:
-    """The profile query of look-up `kind`, compiled once per process: compiling the
-    account's columns and the profile column, and matching the columns to fields, cost
-    more per request than running the query."""
-    key = (connection.alias, kind)
-    if key not in _COMPILED_LOOKUPS:
-        stand_in = Tenant(pk=_TENANT_STAND_IN)
-        qs = _LOOKUPS[kind](accounts_with_profile(stand_in), stand_in, _VALUE_STAND_IN)[:1]
-        compiler = qs.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        if any(p not in (_TENANT_STAND_IN, _VALUE_STAND_IN) for p in params):
-            raise RuntimeError(f"look-up {kind!r} compiled with unexpected parameters {params!r}")
-        expressions = [expression for expression, _, _ in compiler.select]
-        aliases = [alias for _, _, alias in compiler.select]
-        if aliases != sorted(aliases, key=bool):
-            raise RuntimeError(f"look-up {kind!r} does not select the account's fields first")
-        _COMPILED_LOOKUPS[key] = _CompiledLookup(
-            sql=sql, value_slots=tuple(p == _VALUE_STAND_IN for p in params),
-            field_names=tuple(expression.target.attname for expression, _, alias in compiler.select if not alias),
-            annotations=tuple(alias for alias in aliases if alias),
-            converters=compiler.get_converters(expressions),
-        )
-    return _COMPILED_LOOKUPS[key]
+# The profile query of each look-up, compiled once per process: compiling the account's
+# columns and the profile column cost more per request than running the query.
+_PROFILE_QUERIES = {kind: _profile_query(kind) for kind in _LOOKUPS}
 
 
 def _find_one(*, tenant: Tenant, kind: str, value: str, for_profile: bool) -> Account | None:
@@ -197,22 +171,9 @@ def _find_one(*, tenant: Tenant, kind: str, value: str, for_profile: bool) -> Ac
     if not for_profile or connection.vendor != "postgresql":
         qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
         return _only(_LOOKUPS[kind](qs, tenant, value))
-    lookup = _compiled_lookup(kind)
-    # A unique-key look-up (the profile ID's takes the oldest account by primary key):
-    # prepared, since planning it cost more than running it.
-    with preparing(), connection.cursor() as cursor:
-        cursor.execute(lookup.sql, [value if is_value else tenant.pk for is_value in lookup.value_slots])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, (converters, expression) in lookup.converters.items():
-        for convert in converters:
-            values[index] = convert(values[index], expression, connection)
-    fields = len(lookup.field_names)
-    account = Account.from_db(connection.alias, lookup.field_names, values[:fields])
-    account.__dict__.update(zip(lookup.annotations, values[fields:], strict=True))
-    _adopt_profile_rows(account)
+    account = _PROFILE_QUERIES[kind].first(tenant.pk, value)
+    if account is not None:
+        _adopt_profile_rows(account)
     return account
 
 

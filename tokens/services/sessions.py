@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from portal import audit, context, crypto
 from portal.audit import Actor
-from portal.db import preparing
+from portal.db import CompiledQuery, preparing
 from portal.lrapi.errors import LRError
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.selectors import access_token_cache, access_tokens_forget, normalise_token
@@ -264,6 +264,18 @@ def _refresh_lookup(*, tenant, refresh_token: str | None) -> str:
     return crypto.token_hash(canonical)
 
 
+# The refresh token row, locked (not its family or account) and read with them in one
+# query, compiled once per process (its three tables' columns cost more to compile than
+# to read). A unique look-up: no ORDER BY.
+_LOCKED_REFRESH_TOKEN = CompiledQuery(
+    lambda token_hash, tenant_id: RefreshToken.objects.select_for_update(of=("self",))
+    .select_related("family__account")
+    .filter(token_hash=token_hash, tenant_id=tenant_id)
+    .order_by()[:1],
+    stand_ins=("\x01token hash\x01", -7_431_002),
+)
+
+
 def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> IssuedSession:
     """Exchange a refresh token for a new pair, rotating it. The refresh token row is locked
     so concurrent refreshes of one token serialise: the first rotates, the others (within
@@ -272,15 +284,7 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
     now = timezone.now()
     # Every statement of a refresh is a unique-key read or a fixed-shape write: prepared.
     with preparing(), transaction.atomic():
-        # The row is locked (not its family or account), and read with them in one query.
-        # A unique look-up: no ORDER BY (the model's default ordering, or `first()`, would
-        # add one, compiled on every call).
-        row = next(iter(
-            RefreshToken.objects.select_for_update(of=("self",))
-            .select_related("family__account")
-            .filter(token_hash=hashed, tenant=tenant)
-            .order_by()[:1]
-        ), None)
+        row = _LOCKED_REFRESH_TOKEN.first(hashed, tenant.pk)
         if row is None:
             raise LRError(1217)
         family = row.family
