@@ -107,10 +107,10 @@ def _redis_backend():
     return backend if backend is not None and hasattr(backend, "get_client") else None
 
 
-def _redis_script(source: str = _LUA_HIT):
-    """Script `source` bound to the cache's Redis client, when the default cache is a
-    Redis cache; None otherwise."""
-    backend = _redis_backend()
+def _redis_script(source: str = _LUA_HIT, backend=None):
+    """Script `source` bound to the cache's Redis client (`backend`, default: the default
+    cache's), when the default cache is a Redis cache; None otherwise."""
+    backend = backend or _redis_backend()
     if backend is None:
         return None
     scripts = _redis_scripts.setdefault(backend, {})
@@ -176,17 +176,19 @@ def read_then_count(*, entries: list[str], window_entry: str, tenant, counters: 
     cannot be reached: the caller then reads and counts the usual way."""
     if time.monotonic() < _cache_down_until:
         return None
-    script = _redis_script(_LUA_READ_THEN_HIT)
-    if script is None:
+    backend = _redis_backend()
+    if backend is None:
         return None
+    script = _redis_script(_LUA_READ_THEN_HIT, backend)
     names = [*entries, window_entry]
-    keys = [cache.make_and_validate_key(k) for k in names]
-    keys += [cache.make_and_validate_key(_cache_key(tenant, scope, key)) for scope, key in counters]
+    # The keys are the project's own (digests and GUIDs): no validation pass needed.
+    keys = [cache.make_key(k) for k in names]
+    keys += [cache.make_key(_cache_key(tenant, scope, key)) for scope, key in counters]
     try:
         flat = script(keys=keys, args=[len(names)])
         if not flat:
             return None
-        values = [_redis_backend()._serializer.loads(v) for v in flat[: len(entries)]]
+        values = [backend._serializer.loads(v) for v in flat[: len(entries)]]
     except Exception:  # a cache outage must not stop the request: the caller falls back
         return None
     rest = flat[len(names):]
