@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from portal import context
+from portal.db import insert_new
 from portal.models import AuditEvent, Tenant
 
 _ACTIONS: dict[str, str] = {}
@@ -111,7 +112,9 @@ def record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the service's transaction")
     ctx = context.current()
-    return AuditEvent.objects.create(
+    # An INSERT compiled once: every state change writes one, in its service's transaction.
+    # AuditEvent.save only refuses updates (events are append-only).
+    return insert_new(own_save_only_guards_updates=True, obj=AuditEvent(
         tenant=tenant,
         action=action,
         actor_type=actor.type,
@@ -124,4 +127,4 @@ def record(
         request_id=ctx.request_id,
         ip=ctx.ip,
         user_agent=ctx.user_agent,
-    )
+    ))

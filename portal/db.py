@@ -19,10 +19,12 @@ import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connections
+from django.db import DatabaseError, connections, router
 from django.db.backends.signals import connection_created
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 _preparing = contextvars.ContextVar("portal_db_preparing", default=False)
 # Only queries and row writes: savepoints and other commands carry names that differ on
@@ -112,6 +114,103 @@ class CompiledQuery:
         for name, index in compiled.annotations.items():
             setattr(obj, name, row[index])
         return obj
+
+
+# model -> (alias, the INSERT's SQL, its fields, the compiler that prepares their values)
+_INSERTS: dict[type[Model], tuple] = {}
+
+
+def insert_new(obj: Model, *, own_save_only_guards_updates: bool = False) -> Model:
+    """Insert `obj`, a new instance, as `obj.save()` would, with its INSERT statement
+    compiled once per process and model (and prepared inside `preparing`): for rows written
+    on hot paths (tokens, audit events), whose INSERT cost more to compile than to run.
+
+    Anything this does not cover goes through `save()`: a model with its own save() (unless
+    the caller vouches that it only guards updates), with parents, with pre_save/post_save
+    receivers or without its primary key alone returned, a primary key already set, or a
+    value that is an expression (which would change the SQL)."""
+    model = type(obj)
+    meta = model._meta
+    alias = router.db_for_write(model, instance=obj)
+    connection = connections[alias]
+    if (
+        not obj._state.adding
+        or obj.pk is not None
+        or (model.save is not Model.save and not own_save_only_guards_updates)
+        or meta.parents
+        or meta.db_returning_fields != [meta.pk]
+        or not connection.features.can_return_columns_from_insert
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        obj.save(using=alias)
+        return obj
+    compiled = _INSERTS.get(model)
+    if compiled is None or compiled[0] != alias:
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        query = InsertQuery(model)
+        query.insert_values(fields, [obj])
+        compiler = query.get_compiler(using=alias)
+        compiler.returning_fields = [meta.pk]
+        [(sql, _)] = compiler.as_sql()
+        compiled = _INSERTS[model] = (alias, sql, fields, compiler)
+    _, sql, fields, compiler = compiled
+    values = [compiler.pre_save_val(field, obj) for field in fields]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        obj.save(using=alias)
+        return obj
+    params = [compiler.prepare_value(field, value) for field, value in zip(fields, values, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (pk,) = cursor.fetchone()
+    setattr(obj, meta.pk.attname, pk)
+    obj._state.adding, obj._state.db = False, alias
+    return obj
+
+
+# (model, field names) -> (alias, the UPDATE's SQL)
+_UPDATES: dict[tuple[type[Model], tuple[str, ...]], tuple] = {}
+
+
+def update_saved(obj: Model, fields: tuple[str, ...]) -> None:
+    """`obj.save(update_fields=fields)` with the UPDATE statement compiled once per process,
+    model and fields (and prepared inside `preparing`). Falls back to save() where
+    `insert_new` would: the model's own save(), receivers, parents, or a value that is an
+    expression."""
+    model = type(obj)
+    meta = model._meta
+    alias = obj._state.db or router.db_for_write(model, instance=obj)
+    connection = connections[alias]
+    targets = [meta.get_field(name) for name in fields]
+    if (
+        obj._state.adding
+        or model.save is not Model.save
+        or meta.parents
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        obj.save(update_fields=fields)
+        return
+    values = [field.pre_save(obj, False) for field in targets]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        obj.save(update_fields=fields)
+        return
+    compiled = _UPDATES.get((model, fields))
+    if compiled is None or compiled[0] != alias:
+        query = UpdateQuery(model)
+        query.add_update_fields([(field, None, value) for field, value in zip(targets, values, strict=True)])
+        query.add_q(Q(pk=obj.pk))
+        sql, params = query.get_compiler(using=alias).as_sql()
+        if len(params) != len(targets) + 1:
+            raise RuntimeError(f"{model.__name__} update of {fields} compiled with parameters {params!r}")
+        compiled = _UPDATES[(model, fields)] = (alias, sql)
+    _, sql = compiled
+    params = [field.get_db_prep_save(value, connection=connection) for field, value in zip(targets, values, strict=True)]
+    params.append(meta.pk.get_db_prep_value(obj.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount != 1:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 def _preparing_cursor_class(base: type) -> type:

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from portal import audit, context, crypto
 from portal.audit import Actor
-from portal.db import CompiledQuery, preparing
+from portal.db import CompiledQuery, insert_new, preparing, update_saved
 from portal.lrapi.errors import LRError
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.selectors import access_token_cache, access_tokens_forget, normalise_token
@@ -137,16 +137,16 @@ def _issue_pair(*, family: TokenFamily, now: datetime, access_lifetime: timedelt
     access_hash = crypto.token_hash(access)
     # Older access tokens of the session can no longer be exchanged for a new pair: the
     # legacy refresh accepts only the session's newest one (nothing to update here).
-    AccessToken.objects.create(
+    insert_new(AccessToken(
         tenant_id=family.tenant_id, account_id=family.account_id, family=family,
         token_hash=access_hash, hint=access[:8], created=now, expires_at=access_expires,
-    )
+    ))
     refresh_row = None
     if refresh:
-        refresh_row = RefreshToken.objects.create(
+        refresh_row = insert_new(RefreshToken(
             tenant_id=family.tenant_id, account_id=family.account_id, family=family,
             token_hash=crypto.token_hash(refresh_value), created=now, expires_at=refresh_expires,
-        )
+        ))
     access_token_cache(
         token_hash_value=access_hash, tenant_id=family.tenant_id, account_id=family.account_id,
         uid=family.account.uid, expires_at=access_expires,
@@ -330,7 +330,7 @@ def _rotate(*, row: RefreshToken, family: TokenFamily, now: datetime, actor: Act
     if grace:
         row.successor_encrypted = _successor_seal(issued)
         row.successor_erase_at = now + grace
-    row.save(update_fields=["rotated_at", "replaced_by", "successor_encrypted", "successor_erase_at"])
+    update_saved(row, ("rotated_at", "replaced_by", "successor_encrypted", "successor_erase_at"))
     # The predecessor's sealed copy (of this, now rotated, token) can no longer be handed
     # out: a repeat of the predecessor finds its successor rotated and kills the family.
     # It is erased with every other sealed copy past its window by `sessions_purge`.
