@@ -153,6 +153,7 @@ def insert_new(obj: Model, *, own_save_only_guards_updates: bool = False) -> Mod
         compiler = query.get_compiler(using=alias)
         compiler.returning_fields = [meta.pk]
         [(sql, _)] = compiler.as_sql()
+        query.objs = []  # the compiler is kept for its value preparation, not this row
         compiled = _INSERTS[model] = (alias, sql, fields, compiler)
     _, sql, fields, compiler = compiled
     values = [compiler.pre_save_val(field, obj) for field in fields]
