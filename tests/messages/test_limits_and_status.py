@@ -1,16 +1,16 @@
 """Per-destination cooldown, per-tenant daily caps (1178/1179 with Retry-After), and the
 native delivery-status listing."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from freezegun import freeze_time
 
 from portal.audit import Actor
 from portal.lrapi.errors import LRError
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
 from tokens.models import DailySendCount, MultipurposeToken, OutboxMessage
 from tokens.services import multipurpose as service
@@ -73,28 +73,14 @@ def test_daily_sms_cap_answers_1179_from_the_service(tenant, person):
 
 
 def _parallel(n, call):
-    barrier = threading.Barrier(n)
-    results, lock = [], threading.Lock()
+    """`call(i)` from n threads at once, each in its own transaction: "ok" or the error code."""
 
-    def run(i):
-        try:
-            barrier.wait()
-            with transaction.atomic():
-                call(i)
-            outcome = "ok"
-        except LRError as exc:
-            outcome = exc.error_code
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
+    def attempt(i):
+        with transaction.atomic():
+            call(i)
+        return "ok"
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+    return run_concurrently(attempt, n, pass_index=True)
 
 
 @pytest.mark.postgres
