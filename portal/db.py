@@ -116,7 +116,7 @@ class CompiledQuery:
         return obj
 
 
-# model -> (alias, the INSERT's SQL, its fields, the compiler that prepares their values)
+# model -> (alias, the INSERT's SQL, the compiler that prepares its values)
 _INSERTS: dict[type[Model], tuple] = {}
 
 
@@ -133,33 +133,29 @@ def insert_new(obj: Model, *, own_save_only_guards_updates: bool = False) -> Mod
     meta = model._meta
     alias = router.db_for_write(model, instance=obj)
     connection = connections[alias]
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    values = [field.pre_save(obj, True) for field in fields] if obj._state.adding and obj.pk is None else None
     if (
-        not obj._state.adding
-        or obj.pk is not None
-        or (model.save is not Model.save and not own_save_only_guards_updates)
-        or meta.parents
+        values is None
+        or not _plain_save(model, own_save_only_guards_updates=own_save_only_guards_updates, values=values)
         or meta.db_returning_fields != [meta.pk]
         or not connection.features.can_return_columns_from_insert
-        or pre_save.has_listeners(model)
-        or post_save.has_listeners(model)
     ):
         obj.save(using=alias)
         return obj
     compiled = _INSERTS.get(model)
     if compiled is None or compiled[0] != alias:
-        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
         query = InsertQuery(model)
-        query.insert_values(fields, [obj])
+        # raw: the SQL is read off the values already prepared, not pre_save() run again.
+        query.insert_values(fields, [obj], raw=True)
         compiler = query.get_compiler(using=alias)
         compiler.returning_fields = [meta.pk]
-        [(sql, _)] = compiler.as_sql()
+        [(sql, params)] = compiler.as_sql()
+        if len(params) != len(fields):
+            raise RuntimeError(f"{model.__name__} insert compiled with parameters {params!r}")
         query.objs = []  # the compiler is kept for its value preparation, not this row
-        compiled = _INSERTS[model] = (alias, sql, fields, compiler)
-    _, sql, fields, compiler = compiled
-    values = [compiler.pre_save_val(field, obj) for field in fields]
-    if any(hasattr(value, "resolve_expression") for value in values):
-        obj.save(using=alias)
-        return obj
+        compiled = _INSERTS[model] = (alias, sql, compiler)
+    _, sql, compiler = compiled
     params = [compiler.prepare_value(field, value) for field, value in zip(fields, values, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -167,6 +163,20 @@ def insert_new(obj: Model, *, own_save_only_guards_updates: bool = False) -> Mod
     setattr(obj, meta.pk.attname, pk)
     obj._state.adding, obj._state.db = False, alias
     return obj
+
+
+def _plain_save(model: type[Model], *, values: list, own_save_only_guards_updates: bool = False) -> bool:
+    """Whether writing `values` with a statement compiled once is what save() would do: no
+    own save() (unless it only guards updates and this is an insert), no parents, no
+    pre_save/post_save receivers, and no value that is an expression (it would change the
+    SQL)."""
+    return (
+        (model.save is Model.save or own_save_only_guards_updates)
+        and not model._meta.parents
+        and not pre_save.has_listeners(model)
+        and not post_save.has_listeners(model)
+        and not any(hasattr(value, "resolve_expression") for value in values)
+    )
 
 
 # (model, field names) -> (alias, the UPDATE's SQL)
@@ -183,17 +193,8 @@ def update_saved(obj: Model, fields: tuple[str, ...]) -> None:
     alias = obj._state.db or router.db_for_write(model, instance=obj)
     connection = connections[alias]
     targets = [meta.get_field(name) for name in fields]
-    if (
-        obj._state.adding
-        or model.save is not Model.save
-        or meta.parents
-        or pre_save.has_listeners(model)
-        or post_save.has_listeners(model)
-    ):
-        obj.save(update_fields=fields)
-        return
     values = [field.pre_save(obj, False) for field in targets]
-    if any(hasattr(value, "resolve_expression") for value in values):
+    if obj._state.adding or not _plain_save(model, values=values):
         obj.save(update_fields=fields)
         return
     compiled = _UPDATES.get((model, fields))

@@ -57,9 +57,18 @@ def test_models_with_receivers_go_through_save(tenant):
     assert seen == [event] and event.pk is not None
 
 
-def test_an_expression_value_goes_through_save(tenant):
+def test_an_expression_value_goes_through_save_and_compiles_nothing(tenant, monkeypatch):
+    from portal import db
+
+    monkeypatch.setattr(db, "_INSERTS", {})  # the expression comes first in this process
     event = insert_new(_event(tenant, occurred_at=Now()), own_save_only_guards_updates=True)
     assert _row(event.pk)["occurred_at"] is not None
+    assert db._INSERTS == {}
+    plain = _event(tenant)
+    with CaptureQueriesContext(connection) as queries:
+        insert_new(plain, own_save_only_guards_updates=True)
+    assert len(queries.captured_queries) == 1
+    assert _row(plain.pk)["occurred_at"] == plain.occurred_at
 
 
 def test_an_instance_with_its_key_set_is_not_inserted_again(tenant):
