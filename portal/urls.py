@@ -5,6 +5,7 @@ from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
+from portal.lrapi.routing import IndexedRoutes
 
 # The admin, like the console, needs a verified second factor.
 admin.site.__class__ = OTPAdminSite
@@ -17,14 +18,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False), name="home"),
     path("console/", include("portal.console.urls")),
-    # Sections whose literal paths (account/access_token, account/passkey, ...) would
-    # otherwise be taken for a UID by accounts' account/<uid> come first.
-    path("", include("portal.api.urls")),
-    path("", include("tokens.api.urls")),
-    path("", include("security.api.urls")),
-    path("", include("roles.api.urls")),
-    path("", include("customobjects.api.urls")),
-    path("", include("accounts.api.urls")),
+    IndexedRoutes([
+        # Sections whose literal paths (account/access_token, account/passkey, ...) would
+        # otherwise be taken for a UID by accounts' account/<uid> come first.
+        path("", include("portal.api.urls")),
+        path("", include("tokens.api.urls")),
+        path("", include("security.api.urls")),
+        path("", include("roles.api.urls")),
+        path("", include("customobjects.api.urls")),
+        path("", include("accounts.api.urls")),
+    ]),
 ]
 
 handler404 = "portal.views.not_found"

@@ -1,0 +1,111 @@
+"""The indexed routes resolve every path exactly as Django's resolver over the same patterns."""
+
+import itertools
+import re
+
+import pytest
+from django.http import HttpResponse
+from django.urls import Resolver404, URLResolver, get_resolver, include, path, re_path, reverse
+
+from portal.lrapi.routing import IndexedRoutes, lr_path
+
+
+def _view(name):
+    def view(request, **kwargs):
+        return HttpResponse(name)
+
+    view.__name__ = name
+    return view
+
+
+def _outcome(resolver: URLResolver, target: str):
+    """What a resolver makes of a path: the parts of the match a view and reverse() see."""
+    try:
+        match = resolver.resolve(target)
+    except Resolver404:
+        return "404"
+    return (match.func, match.args, match.kwargs, match.url_name, match.app_names, match.namespaces, match.route,
+            match.captured_kwargs, match.extra_kwargs)
+
+
+def _plain(indexed: IndexedRoutes) -> URLResolver:
+    return URLResolver(indexed.pattern, indexed.url_patterns)
+
+
+SAMPLES = ("uid-1", "42", "ACCOUNT", "access_token", "", "2FA", "e\u0301", "\u212a")
+
+
+def _paths_for(route: str) -> set[str]:
+    """Paths near a route: its converters filled with sample values, its literal text in
+    other cases, a trailing slash, one segment more and one less."""
+    filled = {re.sub(r"<[^>]+>", sample, route) for sample in SAMPLES}
+    variants = set()
+    for candidate in filled:
+        variants |= {candidate, candidate.upper(), candidate.title(), candidate + "/", candidate + "/extra",
+                     candidate.rsplit("/", 1)[0]}
+    return variants
+
+
+def _routes(resolver: URLResolver, prefix: str = "") -> list[str]:
+    routes = []
+    for item in resolver.url_patterns:
+        text = prefix + str(item.pattern)
+        routes.extend(_routes(item, text) if isinstance(item, URLResolver) else [text])
+    return routes
+
+
+def test_every_route_of_the_project_resolves_as_without_the_index():
+    indexed = next(p for p in get_resolver().url_patterns if isinstance(p, IndexedRoutes))
+    plain = _plain(indexed)
+    routes = _routes(indexed)
+    assert len(routes) > 100
+    paths = set().union(*(_paths_for(route) for route in routes))
+    for target in sorted(paths):
+        assert _outcome(indexed, target) == _outcome(plain, target), target
+
+
+def test_order_and_kinds_of_routes_are_kept():
+    first, uid, upper, regex, wide, tail, named = (_view(n) for n in ("first", "uid", "upper", "regex", "wide", "tail", "named"))
+    nested = ([path("items/<int:pk>", named, name="item")], "shop")
+    indexed = IndexedRoutes([
+        lr_path("api/account/special", first, name="special"),
+        lr_path("api/account/<str:uid>", uid, name="by-uid"),
+        path("api/account/Upper", upper),  # case-sensitive, and after the converter: never reached
+        re_path(r"^api/(?P<kind>re\w+)/x$", regex),
+        lr_path("api/files/<path:rest>", wide),
+        lr_path("api/<str:a>/<str:b>/tail", tail),
+        path("store/", include(nested, namespace="store")),
+    ])
+    plain = _plain(indexed)
+    cases = {
+        "api/account/special": "first", "API/Account/SPECIAL": "first", "api/account/other": "uid",
+        "api/account/Upper": "uid", "api/regex/x": "regex", "api/files/a/b/c": "wide", "api/q/r/tail": "tail",
+        "api/account/x/tail": "tail", "store/items/7": "named", "api/account/spec\u0131al": "first", "api/\u017fpecial/x/tail": "tail",
+        "api/\u212aaccount/x": None, "api/account": None, "store/items/x": None,
+    }
+    for target, expected in cases.items():
+        outcome = _outcome(indexed, target)
+        assert outcome == _outcome(plain, target), target
+        assert (outcome[0].__name__ if outcome != "404" else None) == expected, target
+    assert _outcome(indexed, "store/items/7")[4:6] == (["shop"], ["store"])
+
+
+@pytest.mark.parametrize("combo", list(itertools.product(["a", "A", "<str:x>"], ["b", "<int:n>"])))
+def test_literal_and_converter_segments_in_any_order(combo):
+    """Routes whose segments mix literals and converters, declared in every order: the
+    index must never let a later route win over an earlier one that also matches."""
+    first_segment, second_segment = combo
+    routes = [
+        lr_path(f"{first_segment}/{second_segment}", _view("one")),
+        lr_path("<str:x>/<str:y>", _view("two")),
+        lr_path(f"{first_segment}/<str:y>", _view("three")),
+    ]
+    indexed = IndexedRoutes(routes)
+    plain = _plain(indexed)
+    for target in ("a/b", "A/B", "a/7", "z/b", "a", "a/b/c", "/b", "a/"):
+        assert _outcome(indexed, target) == _outcome(plain, target), target
+
+
+def test_reverse_sees_the_sections_as_they_are():
+    assert reverse("account_detail", kwargs={"uid": "abc"}) == "/identity/v2/manage/account/abc"
+    assert reverse("roles_api:role_list") == "/identity/v2/manage/role"
