@@ -1,5 +1,6 @@
 """Reads of accounts. Every selector takes the tenant: another tenant's UID is "not found"."""
 
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,20 +52,108 @@ def _rows(model, account: Account, items, fields) -> list:
     return objs
 
 
-def _set_prefetched(account: Account, name: str, objs: list) -> None:
-    qs = getattr(account, name).get_queryset()
-    qs._result_cache, qs._prefetch_done = objs, True
-    account.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
+class _LoadedRelations(dict):
+    """The `_prefetched_objects_cache` of an account whose emails and identities came as
+    rows of its profile column: their model instances are built when first asked for, as
+    Django's related managers and prefetching ask (item, `in`, get, pop, del). The profile
+    JSON reads the rows themselves (`_loaded_rows`), so a read of one account builds none."""
+
+    def __init__(self, account: Account, rows: dict[str, list], existing: dict):
+        super().__init__(existing)
+        self._account = weakref.ref(account)
+        self._rows = rows
+
+    def rows(self, name: str) -> list | None:
+        """The loaded rows of relation `name` while its objects are not built, else None."""
+        return self._rows.get(name)
+
+    def _build(self, name: str):
+        account, rows = self._account(), self._rows.pop(name)
+        model, fields = _LOADED_RELATIONS[name]
+        # With the rows taken out, the related manager finds nothing here and makes the
+        # account's filtered queryset, which then holds the built objects.
+        queryset = getattr(account, name).get_queryset()
+        queryset._result_cache, queryset._prefetch_done = _rows(model, account, rows, fields), True
+        dict.__setitem__(self, name, queryset)
+        return queryset
+
+    def _build_all(self) -> None:
+        for name in list(self._rows):
+            self._build(name)
+
+    def __missing__(self, name):
+        if name not in self._rows:
+            raise KeyError(name)
+        return self._build(name)
+
+    def __contains__(self, name) -> bool:
+        return dict.__contains__(self, name) or name in self._rows
+
+    def get(self, name, default=None):
+        if name in self._rows and not dict.__contains__(self, name):
+            return self._build(name)
+        return dict.get(self, name, default)
+
+    def __setitem__(self, name, value) -> None:
+        self._rows.pop(name, None)
+        dict.__setitem__(self, name, value)
+
+    def __delitem__(self, name) -> None:
+        if self._rows.pop(name, None) is not None and not dict.__contains__(self, name):
+            return
+        dict.__delitem__(self, name)
+
+    def pop(self, name, *default):
+        if name in self._rows and not dict.__contains__(self, name):
+            self._build(name)
+        return dict.pop(self, name, *default)
+
+    def clear(self) -> None:
+        self._rows.clear()
+        dict.clear(self)
+
+    def __iter__(self):
+        self._build_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + len(self._rows)
+
+    def keys(self):
+        self._build_all()
+        return dict.keys(self)
+
+    def values(self):
+        self._build_all()
+        return dict.values(self)
+
+    def items(self):
+        self._build_all()
+        return dict.items(self)
+
+    def __reduce__(self):  # pickled and copied as the plain dict it stands for
+        self._build_all()
+        return dict, (dict(dict.items(self)),)
+
+
+_LOADED_RELATIONS = {"emails": (AccountEmail, _EMAIL_FIELDS), "identities": (AccountIdentity, _IDENTITY_FIELDS)}
+
+
+def _loaded_rows(account: Account, name: str) -> list[dict] | None:
+    """Relation `name` of `account` as the rows its query loaded, when they are still
+    what the account holds (not built into objects, replaced or dropped); else None."""
+    cached = account.__dict__.get("_prefetched_objects_cache")
+    return cached.rows(name) if isinstance(cached, _LoadedRelations) else None
 
 
 def _adopt_profile_rows(account: Account) -> None:
     """Hand the rows of the loaded `_profile` column to the account as prefetched (only
     those the column carries: a list page loads the emails alone)."""
     loaded = account.__dict__.pop("_profile") or {}
-    if "emails" in loaded:
-        _set_prefetched(account, "emails", _rows(AccountEmail, account, loaded["emails"], _EMAIL_FIELDS))
-    if "identities" in loaded:
-        _set_prefetched(account, "identities", _rows(AccountIdentity, account, loaded["identities"], _IDENTITY_FIELDS))
+    rows = {name: loaded[name] or [] for name in _LOADED_RELATIONS if name in loaded}
+    if rows:
+        existing = account.__dict__.get("_prefetched_objects_cache") or {}
+        account.__dict__["_prefetched_objects_cache"] = _LoadedRelations(account, rows, existing)
     if "roles" in loaded:
         account.profile_role_names = list(loaded["roles"] or [])
 
@@ -270,10 +359,11 @@ def is_login_locked(account: Account, *, now: datetime | None = None) -> bool:
     return until is None or until > (now or timezone.now())
 
 
-def _identity_json(identity: AccountIdentity) -> dict[str, Any]:
-    data = dict(identity.profile or {})
-    data["Provider"] = identity.provider
-    data["ID"] = identity.provider_id
+def _identity_json(identity: dict[str, Any]) -> dict[str, Any]:
+    """An identity (its provider, provider_id and profile) as the profile JSON lists it."""
+    data = dict(identity["profile"] or {})
+    data["Provider"] = identity["provider"]
+    data["ID"] = identity["provider_id"]
     data.setdefault("Email", [])
     return data
 
@@ -289,8 +379,13 @@ def account_profile(*, account: Account) -> dict[str, Any]:
     if roles is None:
         roles = account_role_names(account=account)
     stored = account.profile or {}
-    emails = list(account.emails.all())
-    identities = list(account.identities.all())
+    emails = _loaded_rows(account, "emails")
+    if emails is None:
+        emails = [{"type": e.type, "value": e.value} for e in account.emails.all()]
+    identities = _loaded_rows(account, "identities")
+    if identities is None:
+        identities = [{"provider": i.provider, "provider_id": i.provider_id, "profile": i.profile}
+                      for i in account.identities.all()]
     locked = is_login_locked(account)
     full_name = account.full_name
     data: dict[str, Any] = {name: None for name in pf.SOCIAL_NULLS}
@@ -302,7 +397,7 @@ def account_profile(*, account: Account) -> dict[str, Any]:
             "ID": account.provider_id,
             "Provider": account.registration_provider or "Email",
             "RegistrationProvider": account.registration_provider or "Email",
-            "Email": [{"Type": e.type, "Value": e.value} for e in emails] or None,
+            "Email": [{"Type": e["type"], "Value": e["value"]} for e in emails] or None,
             "EmailVerified": account.email_verified,
             "UnverifiedEmail": None,
             "UserName": account.username,

@@ -75,3 +75,57 @@ def test_an_account_without_emails_identities_or_roles_has_nulls(tenant):
 def test_accounts_by_email_loads_each_profile(tenant, rich):
     [found] = selectors.accounts_by_email(tenant=tenant, email="R2@example.com")
     assert selectors.account_profile(account=found) == _plain_profile(rich)
+
+
+@pytest.mark.postgres
+def test_reading_the_profile_builds_no_email_or_identity_objects(tenant, rich):
+    account = selectors.account_get(tenant=tenant, uid=rich.uid, for_profile=True)
+    selectors.account_profile(account=account)
+    loaded = account._prefetched_objects_cache
+    assert loaded.rows("emails") is not None and loaded.rows("identities") is not None
+    assert dict.__len__(loaded) == 0  # nothing built yet
+    with CaptureQueriesContext(connection) as ctx:
+        assert [e.value for e in account.emails.all()] == ["Rich@Example.com", "r2@example.com"]
+    assert ctx.captured_queries == []
+    assert loaded.rows("emails") is None  # built: later reads use the objects
+
+
+def test_loaded_relations_answer_like_a_prefetch_cache(tenant, rich):
+    from django.db.models import prefetch_related_objects
+
+    account = selectors.account_get(tenant=tenant, uid=rich.uid, for_profile=True)
+    with CaptureQueriesContext(connection) as ctx:
+        prefetch_related_objects([account], "emails", "identities")
+    assert ctx.captured_queries == []
+    # A filter on the manager is still the account's own rows.
+    assert list(account.emails.filter(value__istartswith="r2").values_list("value", flat=True)) == ["r2@example.com"]
+    cache = account._prefetched_objects_cache
+    assert "emails" in cache and cache.get("missing") is None and "missing" not in cache
+    with pytest.raises(KeyError):
+        cache["missing"]
+    assert sorted(cache) == ["emails", "identities"]
+
+
+def test_a_dropped_or_refreshed_relation_is_read_again(tenant, rich):
+    account = selectors.account_get(tenant=tenant, uid=rich.uid, for_profile=True)
+    services.account_email_upsert(tenant=tenant, actor=SYSTEM, account=Account.objects.get(pk=rich.pk),
+                                  emails=[{"Type": "Work", "Value": "w@example.com"}])
+    del account._prefetched_objects_cache["emails"]
+    assert "w@example.com" in [e["Value"] for e in selectors.account_profile(account=account)["Email"]]
+
+    again = selectors.account_get(tenant=tenant, uid=rich.uid, for_profile=True)
+    services.account_identity_link(tenant=tenant, actor=SYSTEM, account=Account.objects.get(pk=rich.pk),
+                                   provider="github", provider_id="gh")
+    again.refresh_from_db()
+    assert [i["ID"] for i in selectors.account_profile(account=again)["Identities"]] == ["g0", "g1", "gh"]
+
+
+def test_a_loaded_account_pickles_with_its_relations(tenant, rich):
+    import pickle
+
+    account = selectors.account_get(tenant=tenant, uid=rich.uid, for_profile=True)
+    copy = pickle.loads(pickle.dumps(account))
+    with CaptureQueriesContext(connection) as ctx:
+        assert [e.value for e in copy.emails.all()] == ["Rich@Example.com", "r2@example.com"]
+    assert ctx.captured_queries == []
+    assert selectors.account_profile(account=copy) == _plain_profile(rich)
