@@ -237,7 +237,8 @@ def _m2m_principal(token: str, tenant_key: str | None = None) -> ApiPrincipal:
 
 def authenticate_management(request) -> ApiPrincipal:
     """Authenticate a back-end (management) call; raises LRError with the exact code."""
-    query = CIQuery(request.GET)
+    request = getattr(request, "_request", request)  # DRF's request forwards each attribute read
+    query = CIQuery.of(request)
     api_key = api_key_of(request, query)
     bearer = _bearer(request)
     bearer_is_m2m = bool(bearer) and m2m.looks_like_m2m(bearer)
@@ -292,6 +293,6 @@ def _authenticate_signed(request, tenant: Tenant, supplied_digest: str) -> ApiPr
 def authenticate_api_key_only(request) -> ApiPrincipal:
     """Token-side (/identity/v2/auth/...) calls carry only the API key; the access token
     identifies the account and is checked by the session section."""
-    query = CIQuery(request.GET)
+    query = CIQuery.of(request)
     tenant = tenant_for_api_key(api_key_of(request, query))
     return ApiPrincipal(tenant=tenant, credential=None, via="apikey")

@@ -29,6 +29,17 @@ class CIQuery:
             # The first spelling wins; SDKs never send two spellings of one name.
             self._values.setdefault(key.lower(), querydict.get(key))
 
+    @classmethod
+    def of(cls, request) -> "CIQuery":
+        """The query parameters of `request` (Django's or DRF's), read once per request:
+        authentication and the view both ask."""
+        request = getattr(request, "_request", request)
+        try:
+            return request.portal_ci_query
+        except AttributeError:
+            query = request.portal_ci_query = cls(request.GET)
+            return query
+
     def get(self, name: str, default: str | None = None) -> str | None:
         return self._values.get(name.lower(), default)
 

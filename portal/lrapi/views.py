@@ -106,7 +106,7 @@ class LRAPIView(APIView):
 
     @cached_property
     def query(self) -> CIQuery:
-        return CIQuery(self.request.GET)
+        return CIQuery.of(self.request)
 
     def body(self) -> CIBody:
         """The JSON body as a case-insensitive object (`{}` when absent)."""
