@@ -185,7 +185,8 @@ def read_then_count(*, entries: list[str], window_entry: str, tenant, counters: 
     keys = [cache.make_key(k) for k in names]
     keys += [cache.make_key(_cache_key(tenant, scope, key)) for scope, key in counters]
     try:
-        flat = script(keys=keys, args=[len(names)])
+        run_script = getattr(backend, "run_script", None)
+        flat = run_script(script, keys=keys, args=[len(names)]) if run_script else script(keys=keys, args=[len(names)])
         if not flat:
             return None
         values = [backend._serializer.loads(v) for v in flat[: len(entries)]]
