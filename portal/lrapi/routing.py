@@ -12,7 +12,8 @@ without the index."""
 import re
 from functools import partial
 
-from django.urls import URLResolver
+from django.conf import settings
+from django.urls import Resolver404, URLResolver
 from django.urls.conf import _path
 from django.urls.resolvers import RoutePattern
 from django.utils.functional import cached_property
@@ -146,4 +147,9 @@ class IndexedRoutes(URLResolver):
         if not path.isascii():
             # str.lower() and the regex module's case folding agree only on ASCII.
             return super().resolve(path)
-        return self._resolver_for(self._reached(path)).resolve(path)
+        try:
+            return self._resolver_for(self._reached(path)).resolve(path)
+        except Resolver404:
+            if settings.DEBUG:  # the debug 404 page lists every route, not only those tried
+                return super().resolve(path)
+            raise

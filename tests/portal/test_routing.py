@@ -109,3 +109,14 @@ def test_literal_and_converter_segments_in_any_order(combo):
 def test_reverse_sees_the_sections_as_they_are():
     assert reverse("account_detail", kwargs={"uid": "abc"}) == "/identity/v2/manage/account/abc"
     assert reverse("roles_api:role_list") == "/identity/v2/manage/role"
+
+
+def test_a_debug_404_lists_every_route(settings):
+    indexed = IndexedRoutes([lr_path("a/b", _view("ab")), lr_path("c/<str:x>", _view("cx"))])
+    settings.DEBUG = False
+    with pytest.raises(Resolver404) as quiet:
+        indexed.resolve("a/zzz")
+    settings.DEBUG = True
+    with pytest.raises(Resolver404) as debug:
+        indexed.resolve("a/zzz")
+    assert len(debug.value.args[0]["tried"]) == 2 > len(quiet.value.args[0]["tried"])
