@@ -27,3 +27,21 @@ def test_a_new_report_replaces_only_the_generated_block(tmp_path):
     text = path.read_text()
     assert "second table" in text and "first table" not in text
     assert text.index(BEGIN) < text.index("second table") < text.index(END) < text.index("written by hand")
+
+
+def test_the_in_process_driver_replays_a_request_file_through_django(tmp_path, monkeypatch, db):
+    from django.core.wsgi import get_wsgi_application
+
+    from bench import in_process
+
+    (tmp_path / "probe.project.txt").write_text(
+        "#H X-Probe: yes\n/healthz?a=1\n/no-such-path\n/chained\tX-Only: one\n"
+    )
+    monkeypatch.setattr(in_process, "REQUESTS", tmp_path)
+    environs = in_process._environs("probe.project.txt")
+    assert [(e["PATH_INFO"], e["QUERY_STRING"]) for e in environs] == [
+        ("/healthz", "a=1"), ("/no-such-path", ""), ("/chained", "")]
+    assert all(e["HTTP_X_PROBE"] == "yes" for e in environs)
+    assert [e.get("HTTP_X_ONLY") for e in environs] == [None, None, "one"]
+    cpu, status = in_process._drive(get_wsgi_application(), environs[:1], 3)
+    assert status.startswith("200") and cpu > 0
