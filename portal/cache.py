@@ -7,8 +7,9 @@ connection of its own (it checks one out of its pool per command), so one per po
 serve every call.
 
 `run_script` is for the one script every API request runs (`portal.ratelimit`): it keeps
-a connection per thread checked out instead of taking one from the pool per call, which
-costs the pool's lock, bookkeeping and a poll of the socket each time.
+a connection of its own per thread instead of taking one from the pool per call, which
+costs the pool's lock, bookkeeping and a poll of the socket each time. The connection is
+outside the pool, so it closes when its thread ends.
 """
 
 import os
@@ -48,7 +49,9 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         pool = self._get_connection_pool(True)
         pinned = getattr(_pinned, "connection", None)
         if pinned is None or pinned[0] is not pool:
-            pinned = _pinned.connection = (pool, pool.get_connection())
+            # Made as the pool makes its own (it connects on first use), but not tracked
+            # by the pool, which would hold it after its thread is gone.
+            pinned = _pinned.connection = (pool, pool.connection_class(**pool.connection_kwargs))
         connection = pinned[1]
         try:
             try:
@@ -62,7 +65,6 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         except BaseException:
             _pinned.__dict__.pop("connection", None)
             connection.disconnect()
-            pool.release(connection)
             raise
 
 

@@ -56,3 +56,27 @@ def test_a_failed_script_leaves_no_reply_behind_for_the_next_call():
         backend.run_script(failing, keys=["a"], args=[])
     caches["default"].set("pinned-after-error", 1, 30)
     assert backend.run_script(script, keys=[caches["default"].make_key("pinned-after-error")], args=[]) is not None
+
+
+@pytest.mark.postgres
+def test_a_threads_script_connection_closes_with_the_thread():
+    import gc
+    import threading
+
+    backend, script = _script("return 1")
+    client = backend.get_client(write=True)
+    name = "script-thread-probe"
+
+    def work():
+        assert backend.run_script(script, keys=[], args=[]) == 1
+        from portal.cache import _pinned
+
+        connection = _pinned.connection[1]
+        connection.send_command("CLIENT", "SETNAME", name)
+        connection.read_response()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    gc.collect()
+    assert name not in {c.get("name") for c in client.client_list()}
