@@ -67,6 +67,15 @@ class _Node:
         self.routes: list[tuple] = []  # positions of the routes whose known segments end here
 
 
+class _Index(_Node):
+    __slots__ = ("resolvers",)
+
+    def __init__(self):
+        super().__init__()
+        # Resolvers over the candidate routes, by the set of this index's nodes a path reached.
+        self.resolvers: dict[frozenset, URLResolver] = {}
+
+
 class IndexedRoutes(URLResolver):
     """`path("", include([...]))` for `patterns` (includes and routes, namespaced or not),
     resolved through an index of path segments. Reversing, checks and the admin's URL
@@ -74,12 +83,10 @@ class IndexedRoutes(URLResolver):
 
     def __init__(self, patterns: list):
         super().__init__(RoutePattern(""), list(patterns))
-        # Resolvers over the candidate routes, by the set of index nodes a path reached.
-        self._resolvers: dict[frozenset, URLResolver] = {}
 
     @cached_property
-    def _index(self) -> _Node:
-        root = _Node()
+    def _index(self) -> _Index:
+        root = _Index()
 
         def add(items, position, chain):
             for i, item in enumerate(items):
@@ -111,12 +118,12 @@ class IndexedRoutes(URLResolver):
         return reached
 
     def _resolver_for(self, reached: list[_Node]) -> URLResolver:
-        key = frozenset(map(id, reached))
-        resolver = self._resolvers.get(key)
+        # reached[0] is the index the nodes belong to: its memo is keyed by their ids.
+        memo, key = reached[0].resolvers, frozenset(map(id, reached))
+        resolver = memo.get(key)
         if resolver is None:
             candidates = {position for node in reached for position in node.routes}
-            resolver = URLResolver(RoutePattern(""), self._only(self.url_patterns, candidates, ()))
-            self._resolvers[key] = resolver
+            resolver = memo[key] = URLResolver(RoutePattern(""), self._only(self.url_patterns, candidates, ()))
         return resolver
 
     @classmethod

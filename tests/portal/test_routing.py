@@ -120,3 +120,17 @@ def test_a_debug_404_lists_every_route(settings):
     with pytest.raises(Resolver404) as debug:
         indexed.resolve("a/zzz")
     assert len(debug.value.args[0]["tried"]) == 2 > len(quiet.value.args[0]["tried"])
+
+
+def test_threads_resolving_at_once_on_a_new_index_agree_with_the_plain_resolver():
+    from tests.concurrency import run_concurrently
+
+    project = next(p for p in get_resolver().url_patterns if isinstance(p, IndexedRoutes))
+    plain = _plain(project)
+    targets = sorted(set().union(*(_paths_for(route) for route in _routes(project)[:40])))
+    for _ in range(5):
+        fresh = IndexedRoutes(project.url_patterns)  # its index is built by whichever thread comes first
+        outcomes = run_concurrently(lambda i, fresh=fresh: [_outcome(fresh, t) for t in targets[i::8]], 8, pass_index=True)
+        assert sorted(map(len, outcomes)) == sorted(len(targets[i::8]) for i in range(8))
+        resolved = [outcome for chunk in outcomes for outcome in chunk]
+        assert sorted(map(repr, resolved)) == sorted(repr(_outcome(plain, t)) for t in targets)
