@@ -41,7 +41,7 @@ class AccountTable(tables.Table):
         model = Account
         fields = ("uid", "name", "email", "username", "phone_id", "status", "created")
         order_by = ("-created",)
-        template_name = "django_tables2/table.html"
+        template_name = "console/tables/rows.html"
         attrs = {"class": "striped", "id": "account-results"}
         empty_text = "No account matches. Check the spelling, or search by UID or the full email address."
 
@@ -85,7 +85,7 @@ class AuditEventTable(tables.Table):
         fields = ("occurred_at", "action", "actor_type", "actor_label", "subject_uid", "reason", "ticket", "diff")
         sequence = ("occurred_at", "action", "actor_type", "actor_label", "subject_uid", "reason", "ticket", "diff")
         order_by = ("-occurred_at",)
-        template_name = "django_tables2/table.html"
+        template_name = "console/tables/rows.html"
         attrs = {"class": "striped", "id": "audit-events"}
         empty_text = "No audit event matches these filters. Widen the time range or clear a filter."
 
