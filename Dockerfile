@@ -38,4 +38,6 @@ HEALTHCHECK --interval=15s --timeout=3s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
 
 # Web by default; WEB_CONCURRENCY sets the number of gunicorn workers (about 2 per core).
-CMD ["sh", "-c", "exec gunicorn portal.wsgi -b 0.0.0.0:8000 -w ${WEB_CONCURRENCY:-4} --keep-alive 30 --access-logfile - --forwarded-allow-ips '*'"]
+# No gunicorn access log: it would print query strings (API secrets, refresh and verification
+# tokens) verbatim; the application logs each request as JSON with query values redacted.
+CMD ["sh", "-c", "exec gunicorn portal.wsgi -b 0.0.0.0:8000 -w ${WEB_CONCURRENCY:-4} --keep-alive 30 --forwarded-allow-ips '*'"]

@@ -24,6 +24,7 @@ audit.register(
         "account_phone.verified": "Account phone id marked verified",
         "account_phone.verification_invalidated": "Account phone verification invalidated",
         "account_password.set": "Account password set",
+        "account_password.change_required": "A new password is required before the next password sign-in",
         "account_identity.linked": "Provider identity linked to the account",
         "account_identity.unlinked": "Provider identity unlinked from the account",
     }

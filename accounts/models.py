@@ -48,6 +48,9 @@ class Account(models.Model):
     last_login_location = models.CharField(max_length=200, blank=True)
     no_of_logins = models.PositiveIntegerField(default=0)
     last_password_change_date = models.DateTimeField(null=True, blank=True)
+    # Set when staff secure a compromised account: password sign-in is refused (1317) until
+    # a new password is set through reset, change or the management set-password call.
+    password_change_required = models.BooleanField(default=False)
     # Lower-cased names, username, phone, UID and emails in one column, so substring
     # search is one trigram-indexed LIKE on PostgreSQL (see migration 0003).
     search_text = models.TextField(blank=True, default="")
@@ -97,6 +100,10 @@ class AccountEmail(models.Model):
     value = models.CharField(max_length=254)
     verified = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
+    # An address added to an existing account cannot receive a forgot-password token before
+    # this instant (the tenant's `new_email_recovery_hold_hours`): whoever added it with a
+    # stolen session cannot turn it into a takeover at once (docs/security-model.md).
+    recovery_after = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

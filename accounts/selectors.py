@@ -361,7 +361,7 @@ def is_login_locked(account: Account, *, now: datetime | None = None) -> bool:
 
 def _identity_json(identity: dict[str, Any]) -> dict[str, Any]:
     """An identity (its provider, provider_id and profile) as the profile JSON lists it."""
-    data = dict(identity["profile"] or {})
+    data = {k: v for k, v in (identity["profile"] or {}).items() if str(k).lower() != "password"}
     data["Provider"] = identity["provider"]
     data["ID"] = identity["provider_id"]
     data.setdefault("Email", [])
@@ -370,6 +370,7 @@ def _identity_json(identity: dict[str, Any]) -> dict[str, Any]:
 
 def account_profile(*, account: Account) -> dict[str, Any]:
     """The LoginRadius profile JSON of `account` (§2.1): every listed key, null when unset.
+    `Password` is always null: no response carries the hash but the password endpoint's.
 
     Reads only `account`, its prefetched emails and identities, and its role names (loaded
     with the account by `accounts_with_profile` on PostgreSQL, otherwise one query)."""
@@ -419,7 +420,8 @@ def account_profile(*, account: Account) -> dict[str, Any]:
             "IsEmailSubscribed": account.is_email_subscribed,
             "IsPasswordBreached": False,
             "IsSecurePassword": None,
-            "Password": account.password or None,
+            # Never the hash: only GET .../account/{uid}/password returns it.
+            "Password": None,
             "LastPasswordChangeDate": lr_datetime(account.last_password_change_date),
             "PasswordExpirationDate": None,
             "LastPasswordChangeToken": None,

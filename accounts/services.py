@@ -6,7 +6,7 @@ constraints; a pre-check gives the usual answer and the constraint settles races
 loser's IntegrityError is mapped to the same LoginRadius code).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -395,6 +395,56 @@ def _apply_profile(account: Account, changes: _Changes, *, creating: bool) -> No
         profile["PINInfo"] = {"Skipped": changes.pin["skipped"]}
 
 
+def _recovery_hold_end(tenant: Tenant) -> datetime:
+    hours = max(float(tenant.setting("new_email_recovery_hold_hours") or 0), 0.0)
+    return timezone.now() + timedelta(hours=hours)
+
+
+def _email_added_notice(*, tenant: Tenant, account: Account, before: list[tuple[str, str]],
+                        after: list[AccountEmail]) -> None:
+    """Tell the account's primary address (as it was before the change) that another address
+    was added, through the outbox in the caller's transaction. The notice names the new
+    address only partly."""
+    from tokens.services.multipurpose import message_enqueue
+
+    old_values = {value.lower() for _, value in before}
+    added = [r.value for r in after if r.value.lower() not in old_values]
+    primary = next((value for kind, value in before if kind.lower() == "primary"), before[0][1] if before else None)
+    if not added or primary is None:
+        return
+    masked = ", ".join(_masked_email(v) for v in added)
+    context = {
+        "subject": f"An email address was added to your {tenant.name} account",
+        "body": f"The address {masked} was added to your {tenant.name} account. If this was not you, "
+                "secure your account now: it cannot be used to reset your password for "
+                f"{tenant.setting('new_email_recovery_hold_hours')} hours.",
+        "application": tenant.name, "added": masked,
+        "hold_hours": tenant.setting("new_email_recovery_hold_hours"),
+    }
+    try:
+        with transaction.atomic():
+            message_enqueue(tenant=tenant, account=account, channel="email", template="emailadded",
+                            recipient=primary, context=context, check_limits=False)
+    except LRError:  # the tenant's daily cap is spent: the change still stands
+        pass
+
+
+def _masked_email(value: str) -> str:
+    local, _, domain = value.partition("@")
+    return f"{local[:2]}***@{domain}"
+
+
+def email_recovery_check(*, account: Account, email: str) -> None:
+    """Refuse (1134) a forgot-password token for an address added too recently."""
+    row = AccountEmail.objects.filter(account=account, value__iexact=email).first()
+    if row is not None and row.recovery_after is not None and row.recovery_after > timezone.now():
+        raise LRError(1134, errors=[{
+            "Field": "Email",
+            "Message": "This email address was added to the account recently and cannot be used to "
+                       f"reset the password before {row.recovery_after:%Y-%m-%d %H:%M} UTC.",
+        }])
+
+
 def _upsert_email_rows(*, tenant: Tenant, account: Account, items: list[dict[str, Any]], rows: list[AccountEmail]) -> list[AccountEmail]:
     """Apply Email items to the account's rows: same Type = new value, new Type = appended,
     `op:delete` = removed. Returns the rows afterwards; refuses to leave none (1005)."""
@@ -414,15 +464,19 @@ def _upsert_email_rows(*, tenant: Tenant, account: Account, items: list[dict[str
         if same_value is not None and same_value is not row:
             raise LRError(1202)
         if row is None:
-            row = AccountEmail.objects.create(tenant=tenant, account=account, type=item["Type"], value=value)
+            row = AccountEmail.objects.create(
+                tenant=tenant, account=account, type=item["Type"], value=value,
+                recovery_after=_recovery_hold_end(tenant) if had_any else None,
+            )
             by_type[row.type.lower()] = row
             by_value[value.lower()] = row
         elif row.value != value:
             by_value.pop(row.value.lower(), None)
             if row.value.lower() != value.lower():
                 row.verified = False  # another address; a new spelling of the same one stays verified
+                row.recovery_after = _recovery_hold_end(tenant)
             row.value = value
-            row.save(update_fields=["value", "verified"])
+            row.save(update_fields=["value", "verified", "recovery_after"])
             by_value[value.lower()] = row
     result = sorted(by_type.values(), key=lambda r: r.pk)
     if had_any and not result:
@@ -538,7 +592,9 @@ def account_update(
         try:
             with transaction.atomic():
                 if parsed.emails is not None:
+                    earlier = [(r.type, r.value) for r in rows]  # rows change in place
                     rows = _upsert_email_rows(tenant=tenant, account=account, items=parsed.emails, rows=rows)
+                    _email_added_notice(tenant=tenant, account=account, before=earlier, after=rows)
                 if "EmailVerified" in flags:
                     account.email_verified = flags["EmailVerified"] and bool(rows)
                     AccountEmail.objects.filter(account=account).update(verified=account.email_verified)
@@ -675,9 +731,11 @@ def account_email_upsert(
         _check_free(tenant=tenant, account=account, changes=changes)
         try:
             with transaction.atomic():
+                earlier = [(r.type, r.value) for r in rows]  # rows change in place
                 rows = _upsert_email_rows(tenant=tenant, account=account, items=items, rows=rows)
         except IntegrityError as exc:
             raise _integrity_error(exc) from exc
+        _email_added_notice(tenant=tenant, account=account, before=earlier, after=rows)
         _refresh_search_text(account, [r.value for r in rows])
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
         _record(tenant=tenant, actor=actor, action="account_email.upserted", account=account,
@@ -873,14 +931,36 @@ def account_password_set(*, tenant: Tenant, actor: Actor, account: Account, pass
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
         had = bool(account.password)
+        was_required = account.password_change_required
         account.password = make_password(password)
         account.last_password_change_date = timezone.now()
-        account.save(update_fields=["password", "last_password_change_date", "modified"])
+        account.password_change_required = False
+        account.save(update_fields=["password", "last_password_change_date", "password_change_required", "modified"])
         _revoke_sessions(tenant=tenant, actor=actor, account=account, reason=reason or "password changed")
         account_tokens_retire(account=account, purposes=["forgotpassword"])
+        changes = {"HasPassword": [had, True]}
+        if was_required:
+            changes["ResetRequired"] = [True, False]  # a key naming "password" would be redacted
         _record(tenant=tenant, actor=actor, action="account_password.set", account=account, reason=reason,
-                changes={"HasPassword": [had, True]})
+                changes=changes)
     return account
+
+
+def account_password_change_require(
+    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
+) -> bool:
+    """Refuse password sign-in (1317) until a new password is set, for an account whose
+    password is known to someone else. Factors and sessions are left to the caller.
+    Returns whether the flag was newly set."""
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        was = account.password_change_required
+        if not was:
+            account.password_change_required = True
+            account.save(update_fields=["password_change_required", "modified"])
+        _record(tenant=tenant, actor=actor, action="account_password.change_required", account=account,
+                reason=reason, ticket=ticket, changes={} if was else {"ResetRequired": [False, True]})
+    return not was
 
 
 def account_password_verify(*, account: Account, password: str) -> bool:

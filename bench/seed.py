@@ -402,7 +402,6 @@ def console_session(tenant: Tenant) -> str:
     )
     from django.contrib.auth.models import Group
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
     from guardian.shortcuts import assign_perm
 
     from portal import staff
@@ -411,6 +410,7 @@ def console_session(tenant: Tenant) -> str:
         SIGNED_IN_AT_SESSION_KEY,
         TENANT_SESSION_KEY,
     )
+    from portal.models import StaffTotpDevice
 
     User = get_user_model()
     user, created = User.objects.get_or_create(username=f"bench-agent-{tenant.slug}")
@@ -420,7 +420,7 @@ def console_session(tenant: Tenant) -> str:
         user.groups.add(Group.objects.get_or_create(name="Agent")[0])
         for perm in staff.TENANT_PERMISSIONS:
             assign_perm(f"portal.{perm}", user, tenant)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+    device = StaffTotpDevice.objects.filter(user=user, confirmed=True).first() or StaffTotpDevice.objects.create(
         user=user, name="bench", confirmed=True)
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     now = int(time.time())

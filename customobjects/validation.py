@@ -2,13 +2,20 @@
 
 A body is refused by size before it is parsed and by nesting depth before `json.loads`
 sees it (CPython's decoder recurses and would raise RecursionError on deep input).
+
+Schema patterns (`pattern`, `patternProperties`, and the `additionalProperties` that
+depends on them) run on RE2, whose matching time is linear in the input: a tenant's
+`^(a+)+$` cannot make a request backtrack for minutes. A pattern RE2 cannot compile
+(backreferences, lookarounds) is refused when the type is saved.
 """
 
+import functools
 import json
 import math
 import re
 from typing import Any
 
+import re2
 from jsonschema import exceptions as js_exceptions
 from jsonschema import validators as js_validators
 
@@ -103,6 +110,122 @@ def _pointer(parts) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
+# ----------------------------------------------------------------- linear-time schema patterns
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+# Keywords whose value is one subschema, a list of them, or a name -> subschema map (all drafts).
+_SUBSCHEMA = ("additionalProperties", "additionalItems", "contains", "propertyNames", "not", "if", "then",
+              "else", "unevaluatedItems", "unevaluatedProperties", "items", "contentSchema")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies")
+
+
+class UnsafePattern(ValueError):
+    """A schema pattern the linear-time engine cannot run."""
+
+
+@functools.lru_cache(maxsize=1024)
+def safe_regex(pattern: str):
+    """The pattern compiled by RE2 (cached), or UnsafePattern."""
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else ""
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise UnsafePattern(str(detail) or "unsupported syntax") from None
+
+
+def _schema_nodes(schema: Any):
+    """(path, subschema) of every schema position (not the data inside `const`, `enum`,
+    `default` or `examples`), walked without recursion."""
+    stack = [(schema, [])]
+    while stack:
+        node, path = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        yield path, node
+        for keyword in _SUBSCHEMA:
+            if isinstance(node.get(keyword), dict):
+                stack.append((node[keyword], [*path, keyword]))
+        for keyword in _SUBSCHEMA_LISTS:
+            if isinstance(node.get(keyword), list):
+                stack.extend((child, [*path, keyword, i]) for i, child in enumerate(node[keyword]))
+        for keyword in _SUBSCHEMA_MAPS:
+            if isinstance(node.get(keyword), dict):
+                stack.extend((child, [*path, keyword, name]) for name, child in node[keyword].items())
+
+
+def schema_pattern_problems(schema: Any) -> list[dict[str, str]]:
+    """LoginRadius error entries for the schema's patterns that cannot run safely."""
+    problems = []
+    keywords = set()
+    for path, node in _schema_nodes(schema):
+        keywords.update(node)
+        patterns = [([*path, "pattern"], node["pattern"])] if isinstance(node.get("pattern"), str) else []
+        if isinstance(node.get("patternProperties"), dict):
+            patterns += [([*path, "patternProperties", key], key) for key in node["patternProperties"]]
+        for pattern_path, pattern in patterns:
+            try:
+                safe_regex(pattern)
+            except UnsafePattern as exc:
+                problems.append({
+                    "FieldName": "schema" + _pointer(pattern_path),
+                    "ErrorMessage": f"The regular expression is not supported ({exc}): backreferences and "
+                                    "lookarounds cannot be used.",
+                })
+    if not problems and {"unevaluatedProperties", "patternProperties"} <= keywords:
+        # jsonschema evaluates patternProperties with Python's backtracking engine there.
+        problems.append({"FieldName": "schema", "ErrorMessage": "unevaluatedProperties cannot be combined with "
+                         "patternProperties; use additionalProperties instead."})
+    return problems
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not safe_regex(pattern).search(instance):
+        yield js_exceptions.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, pattern_properties, instance, schema):
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in pattern_properties.items():
+        regex = safe_regex(pattern)
+        for name, value in instance.items():
+            if regex.search(name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+def _additional_properties(validator, additional, instance, schema):
+    if not validator.is_type(instance, "object"):
+        return
+    extras = set(_extra_names(instance, schema))
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif not additional and extras:
+        yield js_exceptions.ValidationError(
+            "Additional properties are not allowed (" + ", ".join(repr(e) for e in sorted(extras)) + " unexpected)"
+        )
+
+
+def _extra_names(instance: dict, schema: dict):
+    known = schema.get("properties", {}) or {}
+    patterns = [safe_regex(p) for p in (schema.get("patternProperties", {}) or {})]
+    for name in instance:
+        if name not in known and not any(p.search(name) for p in patterns):
+            yield name
+
+
+@functools.cache
+def _safe_validator_class(cls):
+    """The draft's validator class with the pattern keywords running on RE2."""
+    return js_validators.extend(cls, {
+        "pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties,
+    })
+
+
 def schema_check(schema: Any) -> None:
     """Refuse a JSON Schema that is itself invalid (1134, FieldName `schema...`)."""
     if schema is None:
@@ -122,6 +245,9 @@ def schema_check(schema: Any) -> None:
             1134,
             errors=[{"FieldName": "schema" + _pointer(exc.absolute_path), "ErrorMessage": exc.message}],
         ) from exc
+    problems = schema_pattern_problems(schema)
+    if problems:
+        raise LRError(1134, errors=problems[:MAX_REPORTED_ERRORS])
 
 
 def record_data_check(object_type: CustomObjectType, data: Any) -> None:
@@ -140,7 +266,9 @@ def record_data_check(object_type: CustomObjectType, data: Any) -> None:
         raise LRError(1002, f"The custom object takes {size} bytes; the limit of {object_type.name} is {object_type.max_bytes}.")
     if object_type.schema is None:
         return
-    cls = js_validators.validator_for(object_type.schema, default=js_validators.Draft202012Validator)
+    if schema_pattern_problems(object_type.schema):  # a schema stored before the pattern rule
+        raise LRError(1134, errors=[{"FieldName": "", "ErrorMessage": f"The schema of {object_type.name} could not be evaluated."}])
+    cls = _safe_validator_class(js_validators.validator_for(object_type.schema, default=js_validators.Draft202012Validator))
     validator = cls(object_type.schema, format_checker=cls.FORMAT_CHECKER)
     errors = []
     try:
@@ -175,9 +303,4 @@ def _describe(error) -> list[dict[str, str]]:
 
 def _extra_properties(error) -> list[str]:
     schema = error.schema if isinstance(error.schema, dict) else {}
-    known = set(schema.get("properties", {}) or {})
-    patterns = [re.compile(p) for p in (schema.get("patternProperties", {}) or {})]
-    return [
-        name for name in error.instance
-        if name not in known and not any(p.search(name) for p in patterns)
-    ]
+    return list(_extra_names(error.instance, schema))

@@ -74,6 +74,12 @@ class Actor:
         return cls(AuditEvent.ACTOR_ACCOUNT, uid, uid)
 
     @classmethod
+    def impersonating(cls, actor_type: str, actor_id: str, label: str, *, uid: str) -> "Actor":
+        """The staff member or credential that opened an impersonation session, acting
+        through it on account `uid` (the event's subject)."""
+        return cls(actor_type, actor_id, f"{label} (impersonating {uid})")
+
+    @classmethod
     def system(cls, label: str = "system") -> "Actor":
         return cls(AuditEvent.ACTOR_SYSTEM, "", label)
 

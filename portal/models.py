@@ -25,18 +25,28 @@ TENANT_SETTING_DEFAULTS: dict[str, object] = {
     "daily_email_cap": 10_000,
     "daily_sms_cap": 1_000,
     "reauth_token_lifetime_seconds": 300,
+    # Minutes an access token may make security changes after a reauthentication made with it.
+    "elevation_minutes": 5,
+    # Hours an email added to an existing account cannot be used for forgot-password.
+    "new_email_recovery_hold_hours": 24,
     "request_signing": "preferred",  # or "strict": signed requests only
     # API rate limits per window (0 = no limit): the whole tenant, one credential, one IP.
     "rate_limit_window_seconds": 60,
     "rate_limit_per_tenant": 6000,
     "rate_limit_per_credential": 3000,
     "rate_limit_per_ip": 1200,
+    # Calls with the public API key only (token side), counted apart from the above in the
+    # same window: the whole tenant, one client IP.
+    "rate_limit_key_only_per_tenant": 12000,
+    "rate_limit_key_only_per_ip": 600,
     # Per account, per sensitive-operation window (portal.ratelimit.sensitive_operation_hit).
     "rate_limit_sensitive_window_seconds": 300,
     "rate_limit_signin": 20,
     "rate_limit_otp_verify": 10,
     "rate_limit_token_send": 10,
     "rate_limit_reauth": 10,
+    # Passkey sign-in attempts per identifier (known or not) in the same window.
+    "rate_limit_passkey_login": 10,
 }
 
 
@@ -229,3 +239,7 @@ class AuditEvent(models.Model):
         raise TypeError("audit events are append-only")
 
 
+
+
+# Staff authenticator apps live in their own module; imported here so Django finds the model.
+from portal.staff_totp import StaffTotpDevice  # noqa: E402, F401

@@ -1,6 +1,12 @@
 """Request rate limits: per tenant, per credential, per client IP, and per account for
 sensitive operations.
 
+Calls that carry only the public API key (the token side, `/identity/v2/auth/...`) are
+counted in buckets of their own, per tenant and per client IP (the tenant settings
+`rate_limit_key_only_per_tenant` and `rate_limit_key_only_per_ip`), apart from the
+allowance of secret-holding back-end calls: whoever holds the public key can exhaust the
+key-only buckets, never the back end's.
+
 Each limit is a counter in a window anchored at its first hit: the window ends
 `window_seconds` after the first counted request and the next request starts a new one.
 With a Redis cache (REDIS_URL) one Lua script increments the counters, sets their expiry
@@ -96,7 +102,8 @@ def rate_limits_enabled() -> bool:
 
 
 def _cache_key(tenant, scope: str, key: str) -> str:
-    digest = hashlib.sha256(str(key).encode()).hexdigest()[:32]
+    # surrogatepass: a key made of request text must never fail to encode (a lone surrogate).
+    digest = hashlib.sha256(str(key).encode("utf-8", "surrogatepass")).hexdigest()[:32]
     tenant_part = getattr(tenant, "pk", tenant) if tenant is not None else "-"
     return f"rl:{tenant_part}:{scope}:{digest}"
 
@@ -250,21 +257,42 @@ def request_counters(*, credential_key: str | None, ip: str | None) -> list[tupl
     return counters
 
 
+# Key-only calls (principal.via == "apikey"): scope -> the tenant setting of its limit.
+KEY_ONLY_LIMITS = {"key-tenant": "rate_limit_key_only_per_tenant", "key-ip": "rate_limit_key_only_per_ip"}
+
+
+def key_only_counters(*, ip: str | None) -> list[tuple[str, str]]:
+    """The (scope, key) counters of a call that carries only the public API key."""
+    counters = [("key-tenant", "all")]
+    if ip:
+        counters.append(("key-ip", ip))
+    return counters
+
+
 def check_api_request(request, principal) -> None:
-    """The per-tenant, per-credential and per-IP limits of an authenticated API request.
-    Every applicable counter counts the request (unless authentication already counted
-    it: `principal.request_hits`); the longest wait is reported."""
+    """The limits of an authenticated API request: per tenant, per credential and per IP
+    for back-end calls; per tenant and per IP, in buckets of their own, for calls with the
+    public API key only. Every applicable counter counts the request (unless
+    authentication already counted it: `principal.request_hits`); the longest wait is
+    reported."""
     if not rate_limits_enabled():
         return
     from portal.middleware import client_ip
 
     tenant = principal.tenant
-    credential = getattr(principal, "credential", None)
-    limits = {
-        scope: int(tenant.setting(f"rate_limit_per_{scope}") or 0) for scope in ("tenant", "credential", "ip")
-    }
-    counters = request_counters(credential_key=credential.secret_hash if credential else None, ip=client_ip(request))
-    hits = getattr(principal, "request_hits", None)
+    if getattr(principal, "via", None) == "apikey":
+        limits = {scope: int(tenant.setting(name) or 0) for scope, name in KEY_ONLY_LIMITS.items()}
+        counters = key_only_counters(ip=client_ip(request))
+        hits = None
+    else:
+        credential = getattr(principal, "credential", None)
+        limits = {
+            scope: int(tenant.setting(f"rate_limit_per_{scope}") or 0) for scope in ("tenant", "credential", "ip")
+        }
+        counters = request_counters(
+            credential_key=credential.secret_hash if credential else None, ip=client_ip(request)
+        )
+        hits = getattr(principal, "request_hits", None)
     if hits is None:
         counters = [(scope, key) for scope, key in counters if limits[scope] > 0]
         window = max(1, int(tenant.setting("rate_limit_window_seconds")))

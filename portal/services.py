@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -90,25 +90,65 @@ def credential_revoke(*, credential: ApiCredential, actor: Actor, reason: str = 
     return credential
 
 
+# How long a rotated secret keeps working when nobody says otherwise, and the most allowed.
+DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)
+MAX_ROTATION_OVERLAP = timedelta(days=90)
+
+
+class CredentialRotationRefused(ValueError):
+    """The rotation was refused; nothing changed. The message is a sentence for a person."""
+
+
 @transaction.atomic
 def credential_rotate(
-    *, tenant: Tenant, actor: Actor, revoke_others_at: datetime | None = None, label: str = "rotated"
+    *,
+    credential: ApiCredential,
+    actor: Actor,
+    reason: str,
+    ticket: str = "",
+    overlap: timedelta = DEFAULT_ROTATION_OVERLAP,
 ) -> IssuedCredential:
-    """Issue a new secret; older live secrets keep working until `revoke_others_at`
-    (never, when None), so callers can switch over without downtime."""
-    others = list(ApiCredential.objects.usable().filter(tenant=tenant))
-    issued = credential_create(tenant=tenant, actor=actor, label=label)
-    if revoke_others_at is not None:
-        for credential in others:
-            if revoke_others_at <= timezone.now():
-                credential_revoke(credential=credential, actor=actor, reason="rotated")
-            else:
-                before = credential.expires_at
-                credential.expires_at = min(filter(None, [credential.expires_at, revoke_others_at]))
-                credential.save(update_fields=["expires_at"])
-                credential_forget_cached(credential)
-                audit.record(
-                    tenant=tenant, actor=actor, action="credential.expiry_changed", reason="rotated",
-                    changes={"expires_at": [before and before.isoformat(), credential.expires_at.isoformat()]},
-                )
-    return issued
+    """Replace one secret by a new one with the same label, sections and (end of) life.
+
+    The old secret keeps working for `overlap` so its callers can switch over without
+    downtime (a zero overlap revokes it now); the tenant's other secrets are not touched.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise CredentialRotationRefused("Give a reason: it is written to the audit log with the rotation.")
+    if overlap < timedelta(0) or overlap > MAX_ROTATION_OVERLAP:
+        raise CredentialRotationRefused(
+            f"The overlap must be between 0 and {MAX_ROTATION_OVERLAP.days * 24} hours."
+        )
+    old = ApiCredential.objects.select_for_update().select_related("tenant").get(pk=credential.pk)
+    if not old.is_usable:
+        raise CredentialRotationRefused("This secret is revoked or expired: create a new one instead.")
+    now = timezone.now()
+    raw_secret = str(uuid.uuid4())
+    new = ApiCredential(tenant=old.tenant, label=old.label, scopes=list(old.scopes or []), expires_at=old.expires_at)
+    new.set_secret(raw_secret)
+    new.save()
+    audit.record(
+        tenant=old.tenant, actor=actor, action="credential.created", reason=reason, ticket=ticket,
+        changes={"credential": [None, str(new.pk)], "label": [None, new.label], "scopes": [None, new.scopes],
+                 "replaces": [None, str(old.pk)]},
+    )
+    if overlap == timedelta(0):
+        old.revoked_at = now
+        old.save(update_fields=["revoked_at"])
+        audit.record(
+            tenant=old.tenant, actor=actor, action="credential.revoked", reason=reason, ticket=ticket,
+            changes={"credential": [str(old.pk), None], "replaced_by": [None, str(new.pk)]},
+        )
+    else:
+        before = old.expires_at
+        old.expires_at = min(filter(None, [old.expires_at, now + overlap]))
+        if old.expires_at != before:
+            old.save(update_fields=["expires_at"])
+            audit.record(
+                tenant=old.tenant, actor=actor, action="credential.expiry_changed", reason=reason, ticket=ticket,
+                changes={"credential": [str(old.pk), str(old.pk)], "replaced_by": [None, str(new.pk)],
+                         "expires_at": [before and before.isoformat(), old.expires_at.isoformat()]},
+            )
+    credential_forget_cached(old)
+    return IssuedCredential(credential=new, raw_secret=raw_secret)

@@ -80,6 +80,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.headers.SecurityHeadersMiddleware",
     "portal.middleware.RequestContextMiddleware",
+    # One JSON access line per request, query values redacted (gunicorn logs no access lines).
+    "portal.access_log.AccessLogMiddleware",
+    # Bodies over REQUEST_BODY_MAX_BYTES: 413 before anything reads them.
+    "portal.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -234,6 +238,11 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 RATE_LIMIT_AUTH_FAILURES_PER_IP = env.int("RATE_LIMIT_AUTH_FAILURES_PER_IP", default=300)
 RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS = env.int("RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS", default=60)
+# The largest request body accepted (portal.middleware: 413 with a LoginRadius body, on
+# Content-Length before reading; chunked bodies are read at most this far). Custom-object
+# views keep their own cap (customobjects.models.HARD_MAX_BYTES, 1 MiB; LoginRadius 1002).
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_MAX_BYTES, 2_621_440)  # Django's own check stays above ours
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -254,6 +263,13 @@ SMS_HTTP_BASE_URL = env.str("SMS_HTTP_BASE_URL", default="")
 SMS_HTTP_ACCOUNT_SID = env.str("SMS_HTTP_ACCOUNT_SID", default="")
 SMS_HTTP_AUTH_TOKEN = env.str("SMS_HTTP_AUTH_TOKEN", default="")
 SMS_FROM_NUMBER = env.str("SMS_FROM_NUMBER", default="+15005550006")
+
+# Calls to tenant-configured addresses (portal.outbound) refuse loopback, private and CGNAT
+# addresses unless this is on (link-local, multicast, reserved: always refused).
+OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", default=False)
+# Test suite only, never read from the environment: {"host:port": CA bundle path or None}
+# of a local fake third party that portal.outbound may reach past its host and address checks.
+OUTBOUND_TEST_HOSTS: dict[str, str | None] = {}
 
 # Public base URL of this deployment (used for links in mail and for WebAuthn origins).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

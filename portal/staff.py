@@ -61,6 +61,7 @@ ACTIONS: dict[str, ConsoleAction] = {
     "records.edit": ConsoleAction("Edit or delete custom-object records", AGENT, "manage_accounts"),
     "roles.manage": ConsoleAction("Manage roles, assign them and edit role contexts", LEAD, "manage_roles"),
     "account.impersonate": ConsoleAction("Issue an impersonation token", LEAD, "manage_security"),
+    "account.secure": ConsoleAction("Secure a compromised account", LEAD, "manage_security"),
     "account.delete": ConsoleAction("Delete an account", ADMIN, "manage_accounts"),
     "tenant.administer": ConsoleAction(
         "Manage credentials, settings and staff access", ADMIN, "administer_tenant"

@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
+from portal.admin import StaffAdminSite
 from portal.lrapi.routing import IndexedRoutes
 
-# The admin, like the console, needs a verified second factor.
-admin.site.__class__ = OTPAdminSite
+# The admin is entered only through the console sign-in (password, then TOTP).
+admin.site.__class__ = StaffAdminSite
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

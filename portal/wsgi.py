@@ -3,4 +3,7 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-application = get_wsgi_application()
+# Bodies sent without Content-Length are read here, at most REQUEST_BODY_MAX_BYTES.
+from portal.middleware import BodyLimitWSGIMiddleware
+
+application = BodyLimitWSGIMiddleware(get_wsgi_application())

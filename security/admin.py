@@ -70,4 +70,4 @@ class VerifierThrottleAdmin(ReadOnlyAdmin):
 @admin.register(DuoConfig)
 class DuoConfigAdmin(ReadOnlyAdmin):
     list_display = ("tenant", "client_id", "api_host", "enabled", "modified")
-    exclude = ("client_secret_encrypted", "ca_bundle")
+    exclude = ("client_secret_encrypted",)

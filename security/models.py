@@ -51,8 +51,12 @@ class OtpFactor(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="otp_factors")
     channel = models.CharField(max_length=10, choices=CHANNELS)
+    # Where codes of a sign-in go; only once `confirmed` by a code sent there.
     destination = models.CharField(max_length=254)
     confirmed = models.BooleanField(default=False)
+    # A new destination of a confirmed factor, waiting for a code sent to it: until then
+    # `destination` stays the factor.
+    pending_destination = models.CharField(max_length=254, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -70,6 +74,8 @@ class OtpCode(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     channel = models.CharField(max_length=10, choices=OtpFactor.CHANNELS)
+    # The address the code was sent to: it proves that address and no other.
+    destination = models.CharField(max_length=254, blank=True, default="")
     code_hash = models.CharField(max_length=64)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -96,6 +102,21 @@ class SecurityAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"securityanswer:{self.pk}"
+
+
+class SecurityAnswerChange(models.Model):
+    """New answers for an account that already has a second factor: they take effect only
+    once the code sent to the account's primary email (or 2FA phone) confirms them."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="security_answer_change")
+    answers = models.JSONField(default=dict)  # question id -> answer hash
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"securityanswerchange:{self.pk}"
 
 
 class VerifierThrottle(models.Model):
@@ -241,9 +262,8 @@ class DuoConfig(models.Model):
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="duo_config")
     client_id = models.CharField(max_length=20)
     client_secret_encrypted = models.TextField()
+    # api-XXXXXXXX.duosecurity.com or .duofederal.com (security.duo); TLS trusts Duo's pinned CAs only.
     api_host = models.CharField(max_length=255)
-    # PEM bundle trusted for api_host instead of Duo's pinned CAs (a private Duo proxy).
-    ca_bundle = models.TextField(blank=True)
     enabled = models.BooleanField(default=True)
     modified = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,7 @@ counts every refused attempt, so parallel guesses are serialised and each one is
 """
 
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -39,9 +40,12 @@ from security.models import (
     PushDevice,
     SecondFactorToken,
     SecurityAnswer,
+    SecurityAnswerChange,
     TotpFactor,
     VerifierThrottle,
 )
+
+logger = logging.getLogger("security")
 
 TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
@@ -104,6 +108,58 @@ def verifier_throttle_clear(*, account: Account, verifier: str | None = None) ->
     if verifier:
         rows = rows.filter(verifier=verifier)
     rows.update(failure_count=0, last_failure_at=None)
+
+
+# --------------------------------------------------------------------------- notices
+
+FACTOR_NOTICE_TEMPLATE = "factoradded"
+FACTOR_NOTICE_NAMES = {
+    "totp": "an authenticator app",
+    "sms": "a phone number for sign-in codes",
+    "email": "an email address for sign-in codes",
+    "securityquestion": "security question answers",
+    "passkey": "a passkey",
+    "push": "a device that approves sign-ins",
+}
+
+
+def _notice_address(account: Account, fallback_phone: str) -> tuple[str, str] | None:
+    """(channel, address) of the account holder: the primary email (any email when none is
+    primary), else the account's phone, else `fallback_phone`, else the 2FA phone."""
+    emails = list(account.emails.all())
+    primary = next((e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None)
+    if primary is not None:
+        return OtpFactor.CHANNEL_EMAIL, primary.value
+    phone = account.phone_id or fallback_phone or OtpFactor.objects.filter(
+        account=account, channel=OtpFactor.CHANNEL_SMS, confirmed=True
+    ).values_list("destination", flat=True).first()
+    return (OtpFactor.CHANNEL_SMS, phone) if phone else None
+
+
+def factor_notice_send(*, tenant: Tenant, account: Account, factor: str, fallback_phone: str = "") -> None:
+    """Tell the account holder that a sign-in factor was added or replaced, by email (by SMS
+    when the account has no email), through the outbox in the caller's transaction. The
+    notice names the kind of factor only, never its secret or address. When the tenant's
+    daily cap is spent the change still stands; the miss is logged."""
+    from tokens.services.multipurpose import message_enqueue
+
+    address = _notice_address(account, fallback_phone)
+    if address is None:
+        return
+    channel, recipient = address
+    what = FACTOR_NOTICE_NAMES.get(factor, "a sign-in method")
+    context = {
+        "subject": f"A sign-in method was added to your {tenant.name} account",
+        "body": f"{what[:1].upper()}{what[1:]} was added to your {tenant.name} account. If this was not you, "
+                "secure your account now.",
+        "factor": what, "application": tenant.name, "when": timezone.now().isoformat(),
+    }
+    try:
+        with transaction.atomic():
+            message_enqueue(tenant=tenant, account=account, channel=channel, template=FACTOR_NOTICE_TEMPLATE,
+                            recipient=recipient, context=context, check_limits=False)
+    except LRError as exc:
+        logger.warning("factor notice for account %s not queued (%s)", account.uid, exc.error_code)
 
 
 # --------------------------------------------------------------------------- TOTP
@@ -180,6 +236,7 @@ def totp_verify(*, account: Account, code: str, confirm: bool = False, now: floa
                 tenant=account.tenant, actor=Actor.account(account.uid), action="totp.confirmed",
                 subject_uid=account.uid, changes={"confirmed": [False, True]},
             )
+            factor_notice_send(tenant=account.tenant, account=account, factor="totp")
     return ok
 
 
@@ -236,6 +293,16 @@ def backup_code_verify(*, account: Account, code: str) -> bool:
     return _verify(account=account, verifier="backupcode", check=check)
 
 
+@transaction.atomic
+def backup_codes_remove(*, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = "") -> int:
+    """Withdraw every backup code (codes someone else may hold); none is issued in their place."""
+    removed = BackupCode.objects.filter(account=account).delete()[0]
+    verifier_throttle_clear(account=account, verifier="backupcode")
+    audit.record(tenant=tenant, actor=actor, action="backup_codes.removed", subject_uid=account.uid,
+                 reason=reason, ticket=ticket, changes={"backup_code_count": [removed, 0]})
+    return removed
+
+
 # --------------------------------------------------------------------------- email and SMS codes
 
 
@@ -245,60 +312,136 @@ def _otp_new(length: int) -> str:
 
 @transaction.atomic
 def otp_factor_set(*, tenant: Tenant, actor: Actor, account: Account, channel: str, destination: str) -> OtpFactor:
-    """Point the account's email or SMS factor at a destination; it is confirmed by the
-    first code sent there that verifies."""
+    """Point the account's email or SMS factor at a destination. A factor not confirmed yet
+    simply moves there. A confirmed factor keeps its destination (sign-in codes still go
+    there) and holds the new one as pending until a code sent to it confirms it
+    (`otp_factor_confirm`); naming the current destination again drops the pending one."""
     if channel not in (OtpFactor.CHANNEL_EMAIL, OtpFactor.CHANNEL_SMS) or not destination:
         raise ValueError("an email or sms channel and a destination are required")
     factor = OtpFactor.objects.select_for_update().filter(account=account, channel=channel).first()
-    before = {"destination": factor.destination, "confirmed": factor.confirmed} if factor else {}
+    before = _otp_factor_fields(factor) if factor else {}
     if factor is None:
-        factor = OtpFactor(tenant=tenant, account=account, channel=channel)
-    if factor.destination != destination:
+        factor = OtpFactor(tenant=tenant, account=account, channel=channel, destination=destination)
+    elif factor.confirmed:
+        same = _same_destination(channel, factor.destination, destination)
+        factor.pending_destination = "" if same else destination
+    elif not _same_destination(channel, factor.destination, destination):
         factor.destination = destination
-        factor.confirmed = False
+        factor.pending_destination = ""
     factor.save()
     audit.record(
         tenant=tenant, actor=actor, action="otp_factor.enrolled", subject_uid=account.uid,
-        changes={"channel": [None, channel], **audit.diff(before, {"destination": destination, "confirmed": factor.confirmed})},
+        changes={"channel": [None, channel], **audit.diff(before, _otp_factor_fields(factor))},
     )
     return factor
 
 
-@transaction.atomic
-def otp_send(*, tenant: Tenant, account: Account, channel: str, template: str = "") -> OtpCode:
-    """Send a fresh one-time code through the outbox; earlier unused codes stop working."""
+def _same_destination(channel: str, a: str, b: str) -> bool:
+    return a.lower() == b.lower() if channel == OtpFactor.CHANNEL_EMAIL else a == b
+
+
+def _otp_factor_fields(factor: OtpFactor) -> dict:
+    return {"destination": factor.destination, "confirmed": factor.confirmed,
+            "pending_destination": factor.pending_destination or None}
+
+
+def _otp_code_issue(*, tenant: Tenant, account: Account, channel: str, destination: str, template: str) -> OtpCode:
+    """A fresh code for `destination`, sent through the outbox; earlier unused codes sent
+    there stop working."""
     from tokens.services.multipurpose import message_enqueue
 
-    factor = OtpFactor.objects.filter(account=account, channel=channel).first()
-    if factor is None:
-        raise LRError(1134, errors=[{"FieldName": channel, "ErrorMessage": "This second factor is not set up."}])
     length = int(tenant.setting("sms_otp_length")) if channel == OtpFactor.CHANNEL_SMS else 6
     code = _otp_new(length)
     expires_at = timezone.now() + timedelta(minutes=int(tenant.setting("sms_otp_lifetime_minutes")))
-    OtpCode.objects.filter(account=account, channel=channel, used_at__isnull=True).delete()
+    OtpCode.objects.filter(account=account, channel=channel, destination=destination, used_at__isnull=True).delete()
     row = OtpCode.objects.create(
-        tenant=tenant, account=account, channel=channel, code_hash=token_hash(code), expires_at=expires_at
+        tenant=tenant, account=account, channel=channel, destination=destination, code_hash=token_hash(code),
+        expires_at=expires_at,
     )
     message_enqueue(
         tenant=tenant, account=account, channel=channel, template=template or "mfa_otp",
-        recipient=factor.destination, expires_at=expires_at,
+        recipient=destination, expires_at=expires_at,
         context={"subject": "Your verification code", "body": "Your verification code is", "code": code,
                  "expires_at": expires_at.isoformat()},
     )
     return row
 
 
-def otp_verify(*, account: Account, channel: str, code: str) -> bool:
-    """Consume the live code of this channel if `code` is it; confirms the factor."""
+def _not_set_up(channel: str) -> LRError:
+    return LRError(1134, errors=[{"FieldName": channel, "ErrorMessage": "This second factor is not set up."}])
+
+
+@transaction.atomic
+def otp_send(*, tenant: Tenant, account: Account, channel: str, template: str = "") -> OtpCode:
+    """Send a sign-in (or reauthentication) code to the confirmed destination of the
+    factor; a factor that is not confirmed sends nothing (1134)."""
+    factor = OtpFactor.objects.filter(account=account, channel=channel, confirmed=True).first()
+    if factor is None:
+        raise _not_set_up(channel)
+    return _otp_code_issue(tenant=tenant, account=account, channel=channel, destination=factor.destination,
+                           template=template)
+
+
+@transaction.atomic
+def otp_factor_code_send(*, tenant: Tenant, account: Account, channel: str, template: str = "") -> OtpCode:
+    """Send the code that confirms the factor's new destination: the pending one, or the
+    destination of a factor not confirmed yet."""
+    factor = OtpFactor.objects.filter(account=account, channel=channel).first()
+    if factor is None:
+        raise _not_set_up(channel)
+    return _otp_code_issue(tenant=tenant, account=account, channel=channel,
+                           destination=factor.pending_destination or factor.destination, template=template)
+
+
+def _otp_code_use(*, account: Account, channel: str, destination: str, code: str) -> bool:
     digest = token_hash("".join(str(code or "").split()))
+    return bool(
+        OtpCode.objects.filter(
+            account=account, channel=channel, destination=destination, code_hash=digest, used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).update(used_at=timezone.now())
+    )
+
+
+def otp_verify(*, account: Account, channel: str, code: str) -> bool:
+    """A sign-in or reauthentication code: only a code sent to the confirmed destination
+    of a confirmed factor is accepted, once. It never confirms anything."""
 
     def check() -> bool:
-        used = OtpCode.objects.filter(
-            account=account, channel=channel, code_hash=digest, used_at__isnull=True, expires_at__gt=timezone.now()
-        ).update(used_at=timezone.now())
-        if used:
-            OtpFactor.objects.filter(account=account, channel=channel).update(confirmed=True)
-        return bool(used)
+        factor = OtpFactor.objects.filter(account=account, channel=channel, confirmed=True).first()
+        if factor is None:
+            return False
+        return _otp_code_use(account=account, channel=channel, destination=factor.destination, code=code)
+
+    return _verify(account=account, verifier=f"otp_{channel}", check=check)
+
+
+def otp_factor_confirm(*, tenant: Tenant, actor: Actor, account: Account, channel: str, code: str) -> bool:
+    """Confirm the factor's new destination with the code sent to it: a pending destination
+    then replaces the old one, a new factor becomes confirmed, and the account holder is
+    told. A code sent anywhere else (a sign-in code to the old destination) is refused."""
+
+    def check() -> bool:
+        factor = OtpFactor.objects.select_for_update().filter(account=account, channel=channel).first()
+        if factor is None:
+            return False
+        target = factor.pending_destination or factor.destination
+        if not _otp_code_use(account=account, channel=channel, destination=target, code=code):
+            return False
+        if factor.confirmed and not factor.pending_destination:
+            return True  # the confirmed destination verified again: nothing changes
+        before = _otp_factor_fields(factor)
+        old = factor.destination if factor.confirmed else ""
+        factor.destination, factor.pending_destination, factor.confirmed = target, "", True
+        factor.save(update_fields=["destination", "pending_destination", "confirmed"])
+        OtpCode.objects.filter(account=account, channel=channel, used_at__isnull=True).exclude(destination=target).delete()
+        audit.record(
+            tenant=tenant, actor=actor, action="otp_factor.confirmed", subject_uid=account.uid,
+            changes={"channel": [None, channel], **audit.diff(before, _otp_factor_fields(factor))},
+        )
+        factor_notice_send(tenant=tenant, account=account, factor=channel,
+                           fallback_phone=old if channel == OtpFactor.CHANNEL_SMS else "")
+        return True
 
     return _verify(account=account, verifier=f"otp_{channel}", check=check)
 
@@ -310,21 +453,113 @@ def _answer_normal(answer: str) -> str:
     return "".join(str(answer or "").split()).casefold()
 
 
-@transaction.atomic
-def security_answers_set(*, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str]) -> None:
-    """Set the answers to the given questions (others are kept); stored only as hashes."""
+def _answers_cleaned(answers: dict[str, str]) -> dict[str, str]:
+    """Question id -> answer hash; 1134 when a question has no answer."""
     cleaned = {str(q).strip(): a for q, a in answers.items() if str(q).strip()}
     if not cleaned or any(not _answer_normal(a) for a in cleaned.values()):
         raise LRError(1134, errors=[{"FieldName": "securityquestionanswer", "ErrorMessage": "Every question needs an answer."}])
-    for question, answer in cleaned.items():
+    return {question: token_hash(_answer_normal(answer)) for question, answer in cleaned.items()}
+
+
+def _answers_apply(*, tenant: Tenant, account: Account, hashes: dict[str, str]) -> None:
+    for question, answer_hash in hashes.items():
         SecurityAnswer.objects.update_or_create(
-            account=account, question_id=question,
-            defaults={"tenant": tenant, "answer_hash": token_hash(_answer_normal(answer))},
+            account=account, question_id=question, defaults={"tenant": tenant, "answer_hash": answer_hash},
         )
+
+
+@transaction.atomic
+def security_answers_set(*, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str]) -> None:
+    """Set the answers to the given questions (others are kept); stored only as hashes.
+    Takes effect at once: back ends (account create/update), and an account's own first
+    answers while it has no second factor. A pending change of the account is dropped."""
+    hashes = _answers_cleaned(answers)
+    _answers_apply(tenant=tenant, account=account, hashes=hashes)
+    SecurityAnswerChange.objects.filter(account=account).delete()
     audit.record(
         tenant=tenant, actor=actor, action="security_answers.updated", subject_uid=account.uid,
-        changes={"questions": [None, sorted(cleaned)]},
+        changes={"questions": [None, sorted(hashes)]},
     )
+    factor_notice_send(tenant=tenant, account=account, factor="securityquestion")
+
+
+def _confirmation_address(account: Account) -> tuple[str, str] | None:
+    """(channel, address) a confirmation code goes to: the primary email (any email when
+    none is primary), else the confirmed 2FA phone."""
+    emails = list(account.emails.all())
+    primary = next((e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None)
+    if primary is not None:
+        return OtpFactor.CHANNEL_EMAIL, primary.value
+    phone = OtpFactor.objects.filter(account=account, channel=OtpFactor.CHANNEL_SMS, confirmed=True).first()
+    if phone is not None:
+        return OtpFactor.CHANNEL_SMS, phone.destination
+    return None
+
+
+@transaction.atomic
+def security_answers_request(
+    *, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str], email_template: str = "",
+    sms_template: str = "",
+) -> bool:
+    """The account's own change of its answers. Without a second factor they take effect at
+    once. With one (answers already, an authenticator, a code factor, a push device) they
+    would be a new way past it, so they are held until the code sent to the primary email
+    (or the 2FA phone when there is no email) confirms them (`security_answers_confirm`).
+    Returns whether they are pending. A newer change replaces a pending one."""
+    from tokens.services.multipurpose import message_enqueue
+
+    hashes = _answers_cleaned(answers)
+    if not account_has_mfa(account=account):
+        security_answers_set(tenant=tenant, actor=actor, account=account, answers=answers)
+        return False
+    address = _confirmation_address(account)
+    if address is None:
+        raise LRError(1134, errors=[{"FieldName": "securityquestionanswer",
+                                     "ErrorMessage": "The account has no email or 2FA phone to confirm new answers with."}])
+    channel, recipient = address
+    length = int(tenant.setting("sms_otp_length")) if channel == OtpFactor.CHANNEL_SMS else 6
+    code = _otp_new(length)
+    expires_at = timezone.now() + timedelta(minutes=int(tenant.setting("sms_otp_lifetime_minutes")))
+    SecurityAnswerChange.objects.update_or_create(
+        account=account,
+        defaults={"tenant": tenant, "answers": hashes, "code_hash": token_hash(code), "expires_at": expires_at},
+    )
+    message_enqueue(
+        tenant=tenant, account=account, channel=channel, recipient=recipient,
+        template=(sms_template if channel == OtpFactor.CHANNEL_SMS else email_template) or "mfa_otp",
+        expires_at=expires_at,
+        context={"subject": "Confirm your new security answers",
+                 "body": f"Someone asked to change the security answers of your account. If it was you, confirm with the code {code}. If not, ignore this message and keep your answers.",
+                 "code": code, "expires_at": expires_at.isoformat()},
+    )
+    audit.record(
+        tenant=tenant, actor=actor, action="security_answers.change_requested", subject_uid=account.uid,
+        changes={"questions": [None, sorted(hashes)], "confirm_by": [None, channel]},
+    )
+    return True
+
+
+def security_answers_confirm(*, tenant: Tenant, actor: Actor, account: Account, code: str) -> bool:
+    """Put the pending answers in force with the code sent for them, once, before it
+    expires; the account holder is told."""
+    digest = token_hash("".join(str(code or "").split()))
+
+    def check() -> bool:
+        change = SecurityAnswerChange.objects.select_for_update().filter(
+            account=account, expires_at__gt=timezone.now()
+        ).first()
+        if change is None or not constant_time_equals(change.code_hash, digest):
+            return False
+        _answers_apply(tenant=tenant, account=account, hashes=change.answers)
+        change.delete()
+        audit.record(
+            tenant=tenant, actor=actor, action="security_answers.updated", subject_uid=account.uid,
+            changes={"questions": [None, sorted(change.answers)], "confirmed": [False, True]},
+        )
+        factor_notice_send(tenant=tenant, account=account, factor="securityquestion")
+        return True
+
+    return _verify(account=account, verifier="securityquestion_change", check=check)
 
 
 def security_answers_verify(*, account: Account, answers: dict[str, str]) -> bool:
@@ -369,7 +604,8 @@ def account_has_mfa(*, account: Account) -> bool:
     return duo_required(tenant=account.tenant)
 
 
-def _factor_rows(account: Account, factor: str):
+def factor_rows(account: Account, factor: str):
+    """The rows that make up one kind of factor of the account."""
     if factor == "totp":
         return TotpFactor.objects.filter(account=account)
     if factor in ("sms", "email"):
@@ -393,11 +629,13 @@ def mfa_factor_reset(
     sessions, since they may have been opened with the factor being withdrawn."""
     from tokens.services.sessions import account_sessions_revoke
 
-    rows = _factor_rows(account, factor)
+    rows = factor_rows(account, factor)
     removed = rows.count()
     rows.delete()
     if factor in ("sms", "email"):
         OtpCode.objects.filter(account=account, channel=factor, used_at__isnull=True).delete()
+    if factor == "securityquestion":
+        SecurityAnswerChange.objects.filter(account=account).delete()
     verifier_throttle_clear(account=account, verifier=factor)
     revoked = account_sessions_revoke(tenant=tenant, account=account, actor=actor, reason=f"mfa reset: {factor}")
     audit.record(
@@ -592,6 +830,8 @@ def login_password(*, tenant: Tenant, account: Account | None, password: str) ->
     if not account.is_active:
         raise LRError(991)
     login_failures_clear(account=account)
+    if account.password_change_required:  # staff secured the account: this password is known to others
+        raise LRError(1317)
     if account_has_mfa(account=account):
         with transaction.atomic():
             challenge = _second_factor_token_issue(
@@ -733,6 +973,7 @@ def passkey_register(*, tenant: Tenant, actor: Actor, account: Account, credenti
                 tenant=tenant, actor=actor, action="passkey.registered", subject_uid=account.uid,
                 changes={"passkey": [None, row.pk], "aaguid": [None, verified.aaguid]},
             )
+            factor_notice_send(tenant=tenant, account=account, factor="passkey")
     except IntegrityError:
         raise _passkey_error("This passkey is already registered.") from None
     return row
@@ -808,9 +1049,33 @@ def passkey_decoy_options() -> dict:
     return json.loads(options_to_json(generate_authentication_options(rp_id=rp_id, timeout=PASSKEY_CHALLENGE_SECONDS * 1000)))
 
 
-def passkey_login(*, tenant: Tenant, account: Account, credential: dict) -> PasskeyCredential:
-    """A passkey sign-in: a locked or blocked account is refused after verification."""
-    row = passkey_authenticate(account=account, credential=credential)
+PASSKEY_LOGIN_REFUSED = "The passkey could not be verified."
+
+
+def passkey_login(*, tenant: Tenant, identifier: str, account: Account | None, credential: dict) -> PasskeyCredential:
+    """A passkey sign-in for the account `identifier` names (None: it names none).
+
+    Attempts are counted per identifier, known or not (the tenant's
+    `rate_limit_passkey_login` in the sensitive-operation window; beyond it 429). An unknown
+    identifier and every failed verification of a known one (malformed credential, unknown
+    or spent challenge, foreign key, bad signature) get the same answer, so the answer does
+    not tell whether the identifier exists. A locked or blocked account is refused after
+    verification."""
+    from portal import ratelimit
+
+    ratelimit.rate_limit_hit(
+        tenant=tenant, scope="op:passkey_login", key=identifier.strip().lower(),
+        limit=int(tenant.setting("rate_limit_passkey_login")),
+        window_seconds=int(tenant.setting("rate_limit_sensitive_window_seconds")),
+    )
+    if account is None:
+        raise _passkey_error(PASSKEY_LOGIN_REFUSED)
+    try:
+        row = passkey_authenticate(account=account, credential=credential)
+    except LRError as exc:
+        if exc.error_code != 1134:
+            raise
+        raise _passkey_error(PASSKEY_LOGIN_REFUSED) from None
     account.refresh_from_db()
     if _lock_active(account, timezone.now()):
         raise LRError(1132)
@@ -841,7 +1106,22 @@ def push_device_register(*, tenant: Tenant, actor: Actor, account: Account, devi
     )
     audit.record(tenant=tenant, actor=actor, action="push_device.registered", subject_uid=account.uid,
                  changes={"device": [None, device.pk], "name": [None, device.name]})
+    factor_notice_send(tenant=tenant, account=account, factor="push")
     return RegisteredDevice(device, secret)
+
+
+@transaction.atomic
+def push_device_delete(
+    *, tenant: Tenant, actor: Actor, account: Account, device_id: int, reason: str = "", ticket: str = ""
+) -> None:
+    """Remove one push-approval device; challenges sent to it can no longer be answered."""
+    row = PushDevice.objects.filter(account=account, pk=device_id).first()
+    if row is None:
+        raise LRError(1134, errors=[{"FieldName": "deviceId", "ErrorMessage": "No such device for this account."}])
+    pk, name = row.pk, row.name
+    row.delete()
+    audit.record(tenant=tenant, actor=actor, action="push_device.deleted", subject_uid=account.uid, reason=reason,
+                 ticket=ticket, changes={"device": [pk, None], "name": [name, None]})
 
 
 def push_challenge_start(*, tenant: Tenant, login: SecondFactorToken) -> PushChallenge:
@@ -900,18 +1180,23 @@ DUO_STATE_SECONDS = 300
 def _duo_config_fields(config: DuoConfig | None) -> dict:
     if config is None:
         return {}
-    return {"client_id": config.client_id, "api_host": config.api_host, "enabled": config.enabled,
-            "ca_bundle_set": bool(config.ca_bundle)}
+    return {"client_id": config.client_id, "api_host": config.api_host, "enabled": config.enabled}
 
 
 @transaction.atomic
 def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secret: str | None, api_host: str,
-                   ca_bundle: str = "", enabled: bool = True) -> DuoConfig:
+                   enabled: bool = True) -> DuoConfig:
     """Configure the tenant's Duo application (checked by the Duo client's own rules).
     A `client_secret` of None keeps the stored one, so the secret never has to leave the
-    operator who set it to change anything else."""
+    operator who set it to change anything else. Only a Duo API host is accepted: the
+    server sends signed requests there (security.duo)."""
     from duo_universal.client import Client, DuoException
 
+    from security import duo
+
+    api_host = api_host.strip().lower()
+    if not duo.api_host_permitted(api_host):
+        raise LRError(1134, errors=[{"FieldName": "api_host", "ErrorMessage": duo.API_HOST_RULE}])
     config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
     if client_secret is None:
         if config is None:
@@ -926,7 +1211,7 @@ def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secre
         raise LRError(1134, errors=[{"FieldName": "duo", "ErrorMessage": str(exc)}]) from None
     before = _duo_config_fields(config)
     config = config or DuoConfig(tenant=tenant)
-    config.client_id, config.api_host, config.ca_bundle, config.enabled = client_id, api_host, ca_bundle, enabled
+    config.client_id, config.api_host, config.enabled = client_id, api_host, enabled
     config.client_secret_encrypted = encrypt(client_secret)
     config.save()
     changes = audit.diff(before, _duo_config_fields(config))
@@ -960,35 +1245,27 @@ def duo_callback_url(*, tenant: Tenant) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/identity/v2/auth/login/2fa/duo/callback?apikey={tenant.api_key}"
 
 
-def _duo_client(tenant: Tenant, redirect_uri: str = ""):
-    import os
-    import tempfile
-
-    from duo_universal.client import Client
-
+def _duo_config(tenant: Tenant) -> DuoConfig:
     config = DuoConfig.objects.filter(tenant=tenant, enabled=True).first()
     if config is None:
         raise LRError(1134, errors=[{"FieldName": "duo", "ErrorMessage": "Duo is not configured."}])
-    certs = None
-    if config.ca_bundle:
-        path = os.path.join(tempfile.gettempdir(), f"portal-duo-ca-{token_hash(config.ca_bundle)[:16]}.pem")
-        if not os.path.exists(path):
-            with open(path, "w") as handle:
-                handle.write(config.ca_bundle)
-        certs = path
-    kwargs = {"duo_certs": certs} if certs else {}
-    return Client(config.client_id, decrypt(config.client_secret_encrypted), config.api_host,
-                  redirect_uri or duo_callback_url(tenant=tenant), **kwargs)
+    return config
 
 
 def _duo_prompt_begin(*, tenant: Tenant, subject: Account, redirect_uri: str, **state_fields) -> str:
-    """Check Duo is up, remember a fresh state and return the prompt URL carrying it."""
-    from duo_universal.client import DuoException
+    """Check Duo is up, remember a fresh state and return the prompt URL carrying it.
+    Network calls go through security.duo (portal.outbound); duo_universal only builds the
+    prompt URL."""
+    from duo_universal.client import Client, DuoException
 
-    client = _duo_client(tenant, redirect_uri)
+    from security import duo
+
+    config = _duo_config(tenant)
+    secret = decrypt(config.client_secret_encrypted)
     try:
-        client.health_check()
-    except DuoException:
+        duo.health_check(client_id=config.client_id, client_secret=secret, api_host=config.api_host)
+        client = Client(config.client_id, secret, config.api_host, redirect_uri or duo_callback_url(tenant=tenant))
+    except (duo.DuoError, DuoException):
         raise LRError(950, "Duo is unavailable.") from None
     state = client.generate_state()
     DuoState.objects.create(tenant=tenant, state_hash=token_hash(state), redirect_uri=redirect_uri,
@@ -1000,7 +1277,7 @@ def _duo_prompt_finish(*, tenant: Tenant, state: str, duo_code: str, purpose: st
     """Spend the state (once, even when Duo then refuses), exchange Duo's code with the
     redirect address the prompt used, and require Duo's approval. The first approval
     ties the account to Duo."""
-    from duo_universal.client import DuoException
+    from security import duo
 
     rows = DuoState.objects.select_related("login__account", "account").filter(
         tenant=tenant, purpose=purpose, state_hash=token_hash(state or ""), used_at__isnull=True,
@@ -1012,9 +1289,13 @@ def _duo_prompt_finish(*, tenant: Tenant, state: str, duo_code: str, purpose: st
     if row is None or not DuoState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
         raise LRError(1193)
     subject = row.login.account if row.login_id else row.account
+    config = _duo_config(tenant)
     try:
-        result = _duo_client(tenant, row.redirect_uri).exchange_authorization_code_for_2fa_result(duo_code, subject.uid)
-    except DuoException:
+        result = duo.exchange_code(
+            client_id=config.client_id, client_secret=decrypt(config.client_secret_encrypted), api_host=config.api_host,
+            redirect_uri=row.redirect_uri or duo_callback_url(tenant=tenant), code=duo_code or "", username=subject.uid,
+        )
+    except duo.DuoError:
         raise LRError(1193, "Duo did not approve the request.") from None
     if (result.get("auth_result") or {}).get("status") != "allow":
         raise LRError(1193, "Duo did not approve the request.")

@@ -55,18 +55,28 @@ def access_cache_key(token_hash_value: str) -> str:
 
 
 def access_token_cache(*, token_hash_value: str, tenant_id: int, account_id: int, uid: str,
-                       expires_at: datetime, add_only: bool = False) -> None:
+                       expires_at: datetime, grant: tuple | None = None, add_only: bool = False) -> None:
     """Remember a live access token until it expires, for at most `cache_entry_seconds()`.
+    `grant` is the session's `session_grant` (None: the account's own sign-in).
     Best-effort: without a cache the token is resolved from the database."""
     timeout = min(int((expires_at - timezone.now()).total_seconds()), cache_entry_seconds())
     if timeout <= 0:
         return
-    value = (tenant_id, account_id, uid, expires_at.timestamp())
+    value = (tenant_id, account_id, uid, expires_at.timestamp(), grant)
     with contextlib.suppress(Exception):
         if add_only:
             cache.add(access_cache_key(token_hash_value), value, timeout=timeout)
         else:
             cache.set(access_cache_key(token_hash_value), value, timeout=timeout)
+
+
+def session_grant(*, is_impersonation: bool, actor_type: str, actor_id: str, actor_label: str,
+                  scopes: list | None) -> tuple | None:
+    """What a session's tokens carry beyond the account: for impersonation, who opened it
+    and the sections it may reach; None for the account's own sign-in."""
+    if not is_impersonation:
+        return None
+    return (actor_type, actor_id, actor_label, tuple(scopes) if scopes else None)
 
 
 def access_tokens_forget(rows: list[tuple[str, datetime]]) -> None:
@@ -91,7 +101,8 @@ def access_tokens_forget(rows: list[tuple[str, datetime]]) -> None:
 @dataclass
 class ResolvedAccessToken:
     """A live access token. `account` is loaded on first use, so a validation answered
-    from the cache costs no query."""
+    from the cache costs no query. `grant` says what kind of token it is (see
+    `session_grant`): the security model (portal/security_model.py) reads it."""
 
     token: str
     token_hash: str
@@ -99,10 +110,25 @@ class ResolvedAccessToken:
     account_id: int
     uid: str
     expires_at: datetime
+    grant: tuple | None = None
     account: object = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.account = SimpleLazyObject(self._load_account)
+
+    @property
+    def is_impersonation(self) -> bool:
+        return self.grant is not None
+
+    @property
+    def impersonator(self) -> tuple[str, str, str] | None:
+        """(actor type, id, label) of whoever opened an impersonation session."""
+        return None if self.grant is None else self.grant[:3]
+
+    @property
+    def scopes(self) -> tuple | None:
+        """The API sections the token may reach; None: every section."""
+        return None if self.grant is None else self.grant[3]
 
     def _load_account(self):
         from accounts.models import Account
@@ -128,9 +154,9 @@ def access_token_resolve(*, tenant, token: str | None) -> ResolvedAccessToken:
         cached = cache.get(access_cache_key(hashed))
     if cached == REVOKED:
         raise LRError(905)
-    if cached is None:
+    if not isinstance(cached, tuple) or len(cached) != 5:  # a miss, or an entry of an older shape
         cached = _access_token_load(hashed)
-    tenant_id, account_id, uid, expires_ts = cached
+    tenant_id, account_id, uid, expires_ts, grant = cached
     if tenant_id != tenant.pk:
         raise LRError(905)
     expires_at = datetime.fromtimestamp(expires_ts, tz=UTC)
@@ -138,7 +164,7 @@ def access_token_resolve(*, tenant, token: str | None) -> ResolvedAccessToken:
         raise LRError(906)
     return ResolvedAccessToken(
         token=canonical, token_hash=hashed, tenant_id=tenant_id, account_id=account_id,
-        uid=uid, expires_at=expires_at,
+        uid=uid, expires_at=expires_at, grant=grant,
     )
 
 
@@ -147,17 +173,37 @@ def _access_token_load(hashed: str) -> tuple:
 
     row = (
         AccessToken.objects.filter(token_hash=hashed)
-        .values_list("tenant_id", "account_id", "account__uid", "expires_at", "revoked_at")
+        .values_list(
+            "tenant_id", "account_id", "account__uid", "expires_at", "revoked_at",
+            "family__is_impersonation", "family__actor_type", "family__actor_id",
+            "family__actor_label", "family__scopes",
+        )
         .first()
     )
     if row is None or row[4] is not None:
         raise LRError(905)
-    tenant_id, account_id, uid, expires_at, _ = row
+    tenant_id, account_id, uid, expires_at, _, is_impersonation, actor_type, actor_id, actor_label, scopes = row
+    grant = session_grant(
+        is_impersonation=is_impersonation, actor_type=actor_type, actor_id=actor_id,
+        actor_label=actor_label, scopes=scopes,
+    )
     access_token_cache(
         token_hash_value=hashed, tenant_id=tenant_id, account_id=account_id, uid=uid,
-        expires_at=expires_at, add_only=True,
+        expires_at=expires_at, grant=grant, add_only=True,
     )
-    return (tenant_id, account_id, uid, expires_at.timestamp())
+    return (tenant_id, account_id, uid, expires_at.timestamp(), grant)
+
+
+def access_token_elevated_until(*, resolved: ResolvedAccessToken) -> datetime | None:
+    """Until when `resolved` may make security changes (None: not elevated). Read from the
+    database: elevation is rare, short-lived and must end everywhere when it is withdrawn."""
+    from tokens.models import AccessToken
+
+    return (
+        AccessToken.objects.filter(token_hash=resolved.token_hash, revoked_at__isnull=True)
+        .values_list("elevated_until", flat=True)
+        .first()
+    )
 
 
 def active_sessions_list(*, tenant, account, cursor: int = 0, limit: int = 50):

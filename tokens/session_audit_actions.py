@@ -11,6 +11,7 @@ audit.register(
         "session.revoked_by_id": "One session of the account revoked by its id",
         "session.all_revoked": "Every session of the account revoked",
         "session.invalidated": "Access token invalidated",
+        "session.elevated": "Access token elevated by a reauthentication made with it (security changes allowed for a few minutes)",
         "session.slid": "Access token exchanged for a fresh pair of the same session (sliding token)",
     }
 )

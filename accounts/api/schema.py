@@ -51,7 +51,7 @@ PROFILE = inline_serializer(
         "LoginLockedType": serializers.CharField(allow_null=True),
         "IsCustomUid": serializers.BooleanField(),
         "IsEmailSubscribed": serializers.BooleanField(),
-        "Password": serializers.CharField(allow_null=True, help_text="The stored password hash."),
+        "Password": serializers.CharField(allow_null=True, help_text="Always null: the hash is returned only by GET .../{uid}/password."),
         "LastPasswordChangeDate": serializers.DateTimeField(allow_null=True),
         "PreviousUids": serializers.ListField(child=serializers.CharField(), allow_null=True),
         "NoOfLogins": serializers.IntegerField(),

@@ -37,6 +37,10 @@ class CustomObjectBaseView(LRAPIView):
 
     section = "customobjects"
     parser_classes = [RecordJSONParser]
+    # The request-body cap of these paths (portal.middleware.RequestBodyLimitMiddleware):
+    # their own hard limit, refused as LoginRadius refuses an oversized custom object.
+    request_body_max_bytes = HARD_MAX_BYTES
+    request_body_too_large = staticmethod(body_too_large)
 
     def initial(self, request, *args, **kwargs):
         if content_length(request) > HARD_MAX_BYTES:

@@ -134,7 +134,9 @@ class M2MTokenView(APIView):
             "`grant_type=client_credentials` with `client_id` (the API key) and `client_secret` "
             "(an API secret), in a JSON or form body or as HTTP Basic. The token is accepted as "
             "`Authorization: Bearer` on every management endpoint until it expires or its "
-            "secret is revoked. Errors are OAuth-style `{error, error_description}`."
+            "secret is revoked. A tenant with strict request signing issues no tokens "
+            "(`unauthorized_client`) and refuses those issued before (1207). "
+            "Errors are OAuth-style `{error, error_description}`."
         ),
         tags=["OAuth M2M"],
         auth=[{}],  # no API credentials: the client authenticates in the request itself
@@ -206,8 +208,13 @@ class M2MTokenView(APIView):
         if not client_id or not client_secret:
             raise OAuthError("invalid_client", "client_id and client_secret are required.", 401, challenge)
         try:
-            credential = auth.credential_for_secret(client_id.strip(), client_secret.strip())
+            credential = auth.credential_for_client_credentials(client_id.strip(), client_secret.strip())
         except LRError as exc:
+            if exc.error_code == 1207:  # strict request signing: bearer tokens are not issued
+                raise OAuthError(
+                    "unauthorized_client",
+                    "This application accepts signed requests only; it issues no M2M tokens.",
+                ) from exc
             # Counted per client IP like every failed API authentication (429 once too many).
             ratelimit.check_auth_failure(request)
             raise OAuthError("invalid_client", "Client authentication failed.", 401, challenge) from exc

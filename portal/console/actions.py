@@ -8,11 +8,12 @@ import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Account
 from portal.console import selectors
@@ -237,13 +238,91 @@ def _split(text: str) -> list[str]:
     return [p.strip() for p in (text or "").replace("\n", ",").split(",") if p.strip()]
 
 
-class ContextForm(ActionForm):
-    EXPIRY = [("keep", "Keep the current expiry"), ("set", "Expires at the date below"),
-              ("never", "Never expires")]
+def _expiry_fields(form: ActionForm) -> None:
+    """One date-time (UTC) or "Never expires": exactly one of them, checked in `_clean_expiry`."""
+    form.fields["expiration"] = forms.DateTimeField(
+        label="Expires at (UTC)", required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
+        help_text="The grant ends at this moment. Leave it empty only with Never expires.",
+    )
+    form.fields["never_expires"] = forms.BooleanField(
+        label="Never expires", required=False, help_text="The grant lasts until someone removes it.")
+
+
+def _clean_expiry(form: ActionForm, data: dict, *, current: datetime | None = None) -> None:
+    """Put in `data["expires"]` what will be stored (None = never), and in `data["keep_expiry"]`
+    whether it is the stored one left untouched; a date with "never", or neither, is an error."""
+    if "expiration" in form.errors:
+        return
+    date, never = data.get("expiration"), bool(data.get("never_expires"))
+    if date and never:
+        form.add_error("never_expires", "Give either an expiry date or Never expires, not both.")
+        return
+    if not date and not never:
+        form.add_error("expiration", "Give the date the context expires at, or tick Never expires.")
+        return
+    if never:
+        data["expires"], data["keep_expiry"] = None, False
+        return
+    date = date.astimezone(UTC)
+    if current is not None and date == current.astimezone(UTC).replace(microsecond=0):
+        # The stored date as the form showed it (to the second): keep it exactly.
+        data["expires"], data["keep_expiry"] = current, True
+        return
+    if date <= timezone.now():
+        form.add_error("expiration", "This moment is in the past: give a later one, or tick Never expires.")
+        return
+    data["expires"], data["keep_expiry"] = date, False
+
+
+def _expiry_text(value: datetime | None) -> str:
+    return "Never expires" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class _ContextFormBase(ActionForm):
+    EXPIRY_FIELDS = ("expiration", "never_expires")
+
+    def summary(self) -> list[tuple[str, str]]:
+        """The other fields, then the expiry exactly as it will be stored."""
+        rows = [(label, value) for label, value in super().summary()
+                if label not in {str(self.fields[n].label) for n in self.EXPIRY_FIELDS}]
+        return [*rows, ("Expires", _expiry_text(self.cleaned_data.get("expires")))]
+
+
+class ContextAddForm(_ContextFormBase):
+    """A new role context: its name, roles, permissions and expiry (nothing to remove yet)."""
 
     def setup(self):
         roles = [(r.name, r.name) for r in selectors.roles_of(tenant=self.tenant)]
         self.fields["context"] = forms.CharField(label="Role context", max_length=100)
+        self.fields["roles"] = forms.MultipleChoiceField(
+            label="Roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple)
+        self.fields["permissions"] = forms.CharField(
+            label="Additional permissions", required=False, help_text="Comma-separated.")
+        _expiry_fields(self)
+
+    def clean_context(self):
+        name = self.cleaned_data["context"].strip()
+        if any(c.name == name for c in selectors.account_contexts(account=self.account)):
+            raise forms.ValidationError(
+                f"This account already has a role context named {name}: use its Edit link to change it.")
+        return name
+
+    def clean(self):
+        data = super().clean()
+        _clean_expiry(self, data)
+        return data
+
+
+class ContextForm(_ContextFormBase):
+    """An existing role context: add or remove roles and permissions, and set its expiry."""
+
+    def setup(self):
+        self.contexts = {c.name: c for c in selectors.account_contexts(account=self.account)}
+        roles = [(r.name, r.name) for r in selectors.roles_of(tenant=self.tenant)]
+        self.fields["context"] = forms.ChoiceField(
+            label="Role context", choices=[(n, n) for n in self.contexts],
+            error_messages={"invalid_choice": "This account has no role context by that name."})
         self.fields["add_roles"] = forms.MultipleChoiceField(
             label="Add roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple)
         self.fields["remove_roles"] = forms.MultipleChoiceField(
@@ -252,16 +331,13 @@ class ContextForm(ActionForm):
             label="Add permissions", required=False, help_text="Comma-separated.")
         self.fields["remove_permissions"] = forms.CharField(
             label="Remove permissions", required=False, help_text="Comma-separated.")
-        self.fields["expiry"] = forms.ChoiceField(label="Expiry", choices=self.EXPIRY, initial="keep")
-        self.fields["expiration"] = forms.DateTimeField(
-            label="Expires at (UTC)", required=False,
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        )
+        _expiry_fields(self)
 
     def clean(self):
         data = super().clean()
-        if data.get("expiry") == "set" and not data.get("expiration"):
-            self.add_error("expiration", "Give the date the context expires at.")
+        current = self.contexts.get(data.get("context"))
+        if current is not None:
+            _clean_expiry(self, data, current=current.expiration)
         if set(data.get("add_roles") or []) & set(data.get("remove_roles") or []):
             self.add_error("remove_roles", "A role cannot be added and removed at once.")
         return data
@@ -319,6 +395,38 @@ class DeleteForm(ActionForm):
         if value != self.account.uid:
             raise forms.ValidationError("That is not this account's UID: nothing was deleted.")
         return value
+
+
+class SecureForm(ActionForm):
+    """What securing a compromised account does; every measure is on unless unchecked."""
+
+    MEASURES = (
+        ("revoke_sessions", "Revoke every session", "Access and refresh tokens stop working now; half-finished "
+                                                    "sign-ins cannot complete."),
+        ("remove_passkeys", "Remove passkeys", "All of them, or only those added since the time below."),
+        ("remove_push_devices", "Remove push devices", "All of them, or only those added since the time below."),
+        ("reset_second_factors", "Reset the second factors", "Authenticator app, SMS and email codes, security "
+                                                             "questions, Duo enrolment and backup codes."),
+        ("require_password_change", "Require a new password", "Password sign-in is refused until a new password "
+                                                               "is set (send a password reset afterwards)."),
+    )
+
+    def setup(self):
+        for name, label, help_text in self.MEASURES:
+            self.fields[name] = forms.BooleanField(label=label, required=False, initial=True, help_text=help_text)
+        self.fields["devices_added_since"] = forms.DateTimeField(
+            label="Only devices added since (UTC)", required=False,
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            help_text="Optional: leave empty to remove every passkey and push device.",
+        )
+        self.order_fields([name for name, _label, _help in self.MEASURES[:3]]
+                          + ["devices_added_since", "reset_second_factors", "require_password_change"])
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(name) for name, _label, _help in self.MEASURES):
+            raise forms.ValidationError("Choose at least one thing to do to secure the account.")
+        return data
 
 
 # Runs -------------------------------------------------------------------------------------
@@ -412,6 +520,13 @@ def run_backup_codes(ctx: Ctx):
     )
 
 
+def run_secure(ctx: Ctx):
+    data = ctx.data
+    return _call("security.securing:account_secure", **_std(ctx),
+                 devices_added_since=data.get("devices_added_since"),
+                 **{name: bool(data.get(name)) for name, _label, _help in SecureForm.MEASURES})
+
+
 def run_roles_assign(ctx: Ctx):
     _call("roles.services:account_roles_assign", **_std(ctx), role_names=list(ctx.data["roles"]))
 
@@ -420,11 +535,21 @@ def run_roles_unassign(ctx: Ctx):
     _call("roles.services:account_roles_unassign", **_std(ctx), role_names=list(ctx.data["roles"]))
 
 
+def run_context_add(ctx: Ctx):
+    from roles.services import RoleContextInput
+
+    data = ctx.data
+    _call("roles.services:role_contexts_upsert", **_std(ctx), contexts=[RoleContextInput(
+        name=data["context"], roles=tuple(data.get("roles") or ()),
+        additional_permissions=tuple(_split(data.get("permissions"))), expiration=data["expires"],
+    )])
+
+
 def run_context_edit(ctx: Ctx):
     from roles.services import KEEP, RoleContextInput
 
     data = ctx.data
-    expiration = {"keep": KEEP, "never": None}.get(data["expiry"], data.get("expiration"))
+    expiration = KEEP if data["keep_expiry"] else data["expires"]
     with transaction.atomic():
         _call("roles.services:role_contexts_upsert", **_std(ctx), contexts=[RoleContextInput(
             name=data["context"], roles=tuple(data.get("add_roles") or ()),
@@ -555,6 +680,13 @@ ACTIONS: dict[str, AccountAction] = {a.name: a for a in [
         "Backup codes regenerated.", "security.reset", run_backup_codes, ActionForm, danger=True,
         place="mfa", requires=("security.services:backup_codes_generate",)),
     AccountAction(
+        "secure", "Secure account", "Secure account",
+        "For an account someone else got into: ends its sessions, removes its passkeys and push devices "
+        "(or only those added since a time), resets its second factors and requires a new password, "
+        "as one audited operation.",
+        "Account secured.", "account.secure", run_secure, SecureForm, danger=True,
+        requires=("security.securing:account_secure",)),
+    AccountAction(
         "roles_assign", "Assign roles", "Assign roles", "Gives the account the roles' permissions.",
         "Roles assigned.", "roles.manage", run_roles_assign, RolesForm, place="roles",
         requires=("roles.services:account_roles_assign",)),
@@ -564,9 +696,14 @@ ACTIONS: dict[str, AccountAction] = {a.name: a for a in [
         "roles.manage", run_roles_unassign, RolesUnassignForm, danger=True, place="roles",
         target=("roles",), requires=("roles.services:account_roles_unassign",)),
     AccountAction(
+        "context_add", "Add role context", "Add role context",
+        "Grants the account roles and permissions within a named context, until the expiry you give.",
+        "Role context added.", "roles.manage", run_context_add, ContextAddForm, place="contexts",
+        requires=("roles.services:role_contexts_upsert",)),
+    AccountAction(
         "context_edit", "Edit role context", "Save role context",
-        "Creates the context or changes its roles, permissions and expiry.", "Role context saved.",
-        "roles.manage", run_context_edit, ContextForm, place="contexts", target=("context",),
+        "Changes the context's roles, permissions and expiry.", "Role context saved.",
+        "roles.manage", run_context_edit, ContextForm, place="context", target=("context",),
         requires=("roles.services:role_contexts_upsert",)),
     AccountAction(
         "context_delete", "Delete", "Delete role context",
@@ -620,6 +757,10 @@ def initial_for(action: AccountAction, form_class, account, request_get) -> dict
     if form_class is ContextForm and request_get.get("context"):
         ctx = next((c for c in selectors.account_contexts(account=account)
                     if c.name == request_get.get("context")), None)
-        if ctx is not None and ctx.expiration:
-            initial["expiration"] = ctx.expiration.strftime("%Y-%m-%dT%H:%M")
+        if ctx is not None:
+            # The form starts from what is stored: the date to the second, or "never".
+            if ctx.expiration:
+                initial["expiration"] = ctx.expiration.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            else:
+                initial["never_expires"] = True
     return initial

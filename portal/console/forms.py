@@ -111,7 +111,12 @@ SETTING_HELP = {
     "daily_email_cap": "Emails sent per day at most.",
     "daily_sms_cap": "SMS sent per day at most.",
     "reauth_token_lifetime_seconds": "Seconds a re-authentication stays valid.",
+    "elevation_minutes": "Minutes an access token may make security changes after a re-authentication made with it.",
+    "new_email_recovery_hold_hours": "Hours an email added to an existing account cannot receive password-reset links.",
     "request_signing": "Whether unsigned API requests are still accepted.",
+    "rate_limit_key_only_per_tenant": "Calls with the public API key only (token side) per window for the "
+    "whole tenant, counted apart from back-end calls; 0 = no limit.",
+    "rate_limit_key_only_per_ip": "Calls with the public API key only per window from one client IP; 0 = no limit.",
 }
 
 
@@ -159,11 +164,35 @@ class CredentialCreateForm(forms.Form):
 
 
 class CredentialRotateForm(forms.Form):
-    overlap_hours = forms.IntegerField(
-        label="Keep the current secrets working for (hours)", min_value=0, max_value=24 * 90,
-        required=False, initial=24,
-        help_text="0 revokes them now; empty keeps them until revoked by hand.",
+    """Replace one secret: which one, how long the old one keeps working, and why."""
+
+    credential = forms.TypedChoiceField(
+        label="Secret to rotate", coerce=int,
+        error_messages={"invalid_choice": "Choose a live secret of this tenant."},
     )
+    overlap_hours = forms.IntegerField(
+        label="Keep the old secret working for (hours)", min_value=0, max_value=24 * 90, initial=24,
+        help_text="Time to switch its callers over: 0 revokes it at once, at most 2160 (90 days).",
+    )
+    reason = forms.CharField(
+        label="Reason", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Written to the audit log with the rotation.",
+        error_messages={"required": "Give a reason: it is written to the audit log with the rotation."},
+    )
+    ticket = forms.CharField(label="Ticket reference", required=False, max_length=100,
+                             help_text="Optional, e.g. SEC-1234.")
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, credentials: list[ApiCredential], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.credentials = {c.pk: c for c in credentials}
+        self.fields["credential"].choices = [
+            (c.pk, f"…{c.secret_hint} · {c.label or 'no label'} · {', '.join(c.scopes) or 'all sections'}")
+            for c in credentials
+        ]
+
+    def chosen(self) -> ApiCredential:
+        return self.credentials[self.cleaned_data["credential"]]
 
 
 class CredentialRevokeForm(forms.Form):
@@ -183,7 +212,15 @@ class StaffGrantForm(forms.Form):
 
 
 class StaffRevokeForm(forms.Form):
-    user = forms.CharField(widget=forms.HiddenInput)
+    """Remove a staff member's access to a tenant: confirmed, with the reason for the audit log."""
+
+    user = forms.CharField(widget=forms.HiddenInput, max_length=150)
+    reason = forms.CharField(
+        label="Reason", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Written to the audit log with the removal.",
+        error_messages={"required": "Give a reason: it is written to the audit log with the removal."},
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 def _names(text: str) -> list[str]:

@@ -5,9 +5,9 @@ it. The Django session is created only once the second factor is verified, so no
 the site (console or admin) ever sees a user who has only given a password.
 """
 
-import base64
 import hashlib
 import time
+from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
@@ -20,20 +20,23 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.console.access import (
+    LAST_SEEN_RESOLUTION_SECONDS,
     LAST_SEEN_SESSION_KEY,
     SIGNED_IN_AT_SESSION_KEY,
+    _session_expired,
     apply_security_headers,
     safe_next,
 )
+from portal.models import StaffTotpDevice
 
 PENDING_USER_KEY = "console_pending_user"
 PENDING_AT_KEY = "console_pending_at"
@@ -90,6 +93,42 @@ def _complete_sign_in(request, user, device):
     return redirect(target)
 
 
+def console_sign_in_current(request) -> bool:
+    """Whether the request carries a console sign-in (password, then TOTP) that is still
+    current: neither idle too long nor past its maximum age. The admin asks the same
+    question, so it has no sign-in of its own and no way around the console's limits.
+    Being current counts as activity, as on a console page."""
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_verified()):
+        return False
+    if request.session.get(SIGNED_IN_AT_SESSION_KEY) is None:  # not signed in here
+        return False
+    now = int(time.time())
+    if _session_expired(request, now):
+        return False
+    if now - int(request.session.get(LAST_SEEN_SESSION_KEY) or 0) >= LAST_SEEN_RESOLUTION_SECONDS:
+        request.session[LAST_SEEN_SESSION_KEY] = now
+    return True
+
+
+def safe_admin_next(request, admin_root: str) -> str:
+    """The `next` of an admin request when it is a path inside the admin (not its login
+    page); `admin_root` otherwise. The console's own safe_next allows any local page."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not target or "\\" in target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts=set(), require_https=False
+    ):
+        return admin_root
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith(admin_root):
+        return admin_root
+    if ".." in parts.path.split("/"):  # /admin/../console/ leaves the admin
+        return admin_root
+    if parts.path.startswith(reverse("admin:login")):
+        return admin_root
+    return target
+
+
 def qr_code_svg(data: str) -> str:
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     svg = image.to_string(encoding="unicode")
@@ -132,7 +171,7 @@ class LoginView(View):
         request.session[PENDING_AT_KEY] = int(time.time())
         request.session[PENDING_BACKEND_KEY] = user.backend
         request.session[PENDING_NEXT_KEY] = safe_next(request, reverse("console:dashboard"))
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        if StaffTotpDevice.objects.filter(user=user, confirmed=True).exists():
             return redirect("console:login_verify")
         return redirect("console:login_enrol")
 
@@ -147,7 +186,7 @@ class LoginVerifyView(View):
             messages.info(request, "Sign in with your username and password first.")
             return redirect("console:login")
         self.pending = user
-        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        if not StaffTotpDevice.objects.filter(user=user, confirmed=True).exists():
             return redirect("console:login_enrol")
         return apply_security_headers(super().dispatch(request, *args, **kwargs))
 
@@ -157,9 +196,9 @@ class LoginVerifyView(View):
     def post(self, request):
         form = TokenForm(request.POST)
         if form.is_valid():
-            for device in TOTPDevice.objects.filter(user=self.pending, confirmed=True):
+            for device in StaffTotpDevice.objects.filter(user=self.pending, confirmed=True):
                 with transaction.atomic():
-                    locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+                    locked = StaffTotpDevice.objects.select_for_update().get(pk=device.pk)
                     if locked.verify_token(form.cleaned_data["token"]):
                         return _complete_sign_in(request, self.pending, locked)
             form.add_error("token", "That code is not valid. Wait for the next code and try again.")
@@ -177,20 +216,20 @@ class LoginEnrolView(View):
         if user is None:
             messages.info(request, "Sign in with your username and password first.")
             return redirect("console:login")
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        if StaffTotpDevice.objects.filter(user=user, confirmed=True).exists():
             # Someone who knows only the password must not enrol a device of their own.
             return redirect("console:login_verify")
         self.pending = user
         return apply_security_headers(super().dispatch(request, *args, **kwargs))
 
-    def _device(self) -> TOTPDevice:
-        device = TOTPDevice.objects.filter(user=self.pending, confirmed=False).order_by("pk").first()
+    def _device(self) -> StaffTotpDevice:
+        device = StaffTotpDevice.objects.filter(user=self.pending, confirmed=False).order_by("pk").first()
         if device is None:
-            device = TOTPDevice.objects.create(user=self.pending, name=DEVICE_NAME, confirmed=False)
+            device = StaffTotpDevice.objects.create(user=self.pending, name=DEVICE_NAME, confirmed=False)
         return device
 
     def _render(self, request, form, device):
-        secret = base64.b32encode(device.bin_key).decode()
+        secret = device.secret_b32
         return render(
             request,
             self.template_name,
@@ -210,7 +249,7 @@ class LoginEnrolView(View):
         form = TokenForm(request.POST)
         if form.is_valid():
             with transaction.atomic():
-                locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+                locked = StaffTotpDevice.objects.select_for_update().get(pk=device.pk)
                 if locked.verify_token(form.cleaned_data["token"]):
                     locked.confirmed = True
                     locked.save(update_fields=["confirmed"])

@@ -550,10 +550,13 @@ class TenantListView(AdminMixin, TemplateView):
         return _secret_once(request, self.console, tenant, issued)
 
 
-def _secret_once(request, console, tenant, issued):
+def _secret_once(request, console, tenant, issued, replaced=None):
     """The one page that ever shows a new secret; never cached, never shown again."""
+    if replaced is not None:
+        replaced.refresh_from_db(fields=["expires_at", "revoked_at"])
     response = render(request, "console/credential_secret.html", {
         "console": console, "tenant": tenant, "credential": issued.credential, "raw_secret": issued.raw_secret,
+        "replaced": replaced,
     })
     response["Cache-Control"] = "no-store"
     return response
@@ -570,7 +573,6 @@ class TenantDetailView(AdminMixin, TemplateView):
             credentials=list(ApiCredential.objects.filter(tenant=tenant)),
             settings_form=kwargs.get("settings_form") or TenantSettingsForm(tenant=tenant),
             create_form=CredentialCreateForm(),
-            rotate_form=CredentialRotateForm(),
             grant_form=kwargs.get("grant_form") or StaffGrantForm(),
             staff_rows=staff.tenant_staff_list(tenant=tenant),
             permission_labels=staff.TENANT_PERMISSIONS,
@@ -620,22 +622,65 @@ class CredentialCreateView(AdminMixin, View):
 
 
 class CredentialRotateView(AdminMixin, View):
+    """Rotate one secret: choose the overlap and give a reason, review, confirm; the new secret
+    (same label and sections) is then shown once. Anything short of that changes nothing."""
+
+    template_name = "console/credential_rotate.html"
+
+    def _form(self, tenant, data=None, initial=None):
+        live = list(ApiCredential.objects.usable().filter(tenant=tenant).order_by("-created"))
+        return CredentialRotateForm(data, initial=initial, credentials=live)
+
+    def _render(self, request, tenant, form, *, confirming=False, status=200):
+        context = {"console": self.console, "tenant": tenant, "form": form, "confirming": confirming}
+        if confirming:
+            credential = form.chosen()
+            hours = form.cleaned_data["overlap_hours"]
+            deadline = timezone.now() + timedelta(hours=hours)
+            if credential.expires_at and credential.expires_at < deadline:
+                deadline = credential.expires_at
+            context.update(credential=credential, hours=hours, deadline=deadline,
+                           reviewed=_rotation_state(tenant, credential))
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, slug):
+        tenant = self.admin_tenant(slug)
+        return self._render(request, tenant, self._form(tenant, initial={"credential": request.GET.get("credential")}))
+
     def post(self, request, slug):
         tenant = self.admin_tenant(slug)
-        form = CredentialRotateForm(request.POST)
+        form = self._form(tenant, data=request.POST)
         if not form.is_valid():
-            messages.error(request, "The overlap must be a number of hours between 0 and 2160.")
-            return redirect("console:tenant_detail", tenant.slug)
+            return self._render(request, tenant, form, status=400)
+        if not form.cleaned_data["confirmed"]:
+            return self._render(request, tenant, form, confirming=True)
+        credential = form.chosen()
+        reviewed = request.POST.get("reviewed", "")
+        if reviewed and reviewed != _rotation_state(tenant, credential):
+            form.add_error(None, "The secrets of this tenant changed since you reviewed this rotation (was it "
+                                 "already done?). Nothing was changed: check the list and review it again.")
+            return self._render(request, tenant, form, status=409)
         hours = form.cleaned_data["overlap_hours"]
-        revoke_at = None if hours is None else timezone.now() + timedelta(hours=hours)
-        issued = portal_services.credential_rotate(tenant=tenant, actor=self.console.actor, revoke_others_at=revoke_at)
+        try:
+            issued = portal_services.credential_rotate(
+                credential=credential, actor=self.console.actor, overlap=timedelta(hours=hours),
+                reason=form.cleaned_data["reason"], ticket=form.cleaned_data["ticket"],
+            )
+        except portal_services.CredentialRotationRefused as refused:
+            form.add_error(None, str(refused))
+            return self._render(request, tenant, form, status=400)
         if hours == 0:
-            messages.success(request, "Secret rotated; the previous secrets are revoked.")
-        elif hours is None:
-            messages.success(request, "Secret rotated; the previous secrets keep working until you revoke them.")
+            messages.success(request, f"Secret …{credential.secret_hint} rotated and revoked.")
         else:
-            messages.success(request, f"Secret rotated; the previous secrets stop working in {hours} hour(s).")
-        return _secret_once(request, self.console, tenant, issued)
+            messages.success(request, f"Secret …{credential.secret_hint} rotated; it stops working in {hours} hour(s).")
+        return _secret_once(request, self.console, tenant, issued, replaced=credential)
+
+
+def _rotation_state(tenant, credential) -> str:
+    """What a rotation was reviewed against: a replayed or raced confirmation no longer matches."""
+    latest = ApiCredential.objects.filter(tenant=tenant).order_by("-pk").values_list("pk", flat=True).first()
+    stamp = credential.expires_at.isoformat() if credential.expires_at else "never"
+    return f"{latest}:{credential.pk}:{stamp}"
 
 
 class CredentialRevokeView(AdminMixin, View):
@@ -670,12 +715,22 @@ class StaffAccessGrantView(AdminMixin, View):
 
 
 class StaffAccessRevokeView(AdminMixin, View):
+    """Remove a staff member's access: a reason, then a confirmation; then the audited service."""
+
+    template_name = "console/staff_revoke.html"
+
+    def _render(self, request, tenant, form, user, *, confirming=False, status=200):
+        return render(request, self.template_name, {
+            "console": self.console, "tenant": tenant, "form": form, "member": user, "confirming": confirming,
+            "held": [label for p, label in staff.TENANT_PERMISSIONS.items()
+                     if staff.staff_can(user=user, tenant=tenant, permission=p)],
+        }, status=status)
+
     def post(self, request, slug):
         tenant = self.admin_tenant(slug)
         form = StaffRevokeForm(request.POST)
-        user = None
-        if form.is_valid():
-            user = get_user_model().objects.filter(username=form.cleaned_data["user"]).first()
+        username = (request.POST.get("user") or "").strip()
+        user = get_user_model().objects.filter(username=username).first() if username else None
         if user is None:
             messages.error(request, "No such staff member.")
             return redirect("console:tenant_detail", tenant.slug)
@@ -683,7 +738,15 @@ class StaffAccessRevokeView(AdminMixin, View):
             raise ConsoleDenied(
                 "You cannot revoke your own access.", "Ask another Admin of this tenant to do it."
             )
-        removed = staff.staff_access_revoke(tenant=tenant, actor=self.console.actor, user=user)
+        if not form.is_valid():
+            return self._render(request, tenant, form, user, status=400)
+        if not form.cleaned_data["confirmed"]:
+            return self._render(request, tenant, form, user, confirming=True)
+        removed = staff.staff_access_revoke(
+            tenant=tenant, actor=self.console.actor, user=user, reason=form.cleaned_data["reason"],
+        )
         if removed:
             messages.success(request, f"Access of {user.get_username()} to {tenant.name} revoked.")
+        else:
+            messages.info(request, f"{user.get_username()} held no access to {tenant.name}.")
         return redirect("console:tenant_detail", tenant.slug)

@@ -1,8 +1,14 @@
 """Who is calling: resolve the tenant and credential from wherever the SDKs put them.
 
 Lookup order (reference §6): signed request (`digest`), the X-LoginRadius headers, the
-`apikey`/`apisecret` query parameters (any case; `key`/`secret` on /api/v2), then
-`client_id`/`client_secret`, then an M2M bearer token.
+`apikey`/`apisecret` query parameters (any case; `key`/`secret` on /api/v2, where the
+secret alone also names its tenant), then `client_id`/`client_secret`, then an M2M bearer
+token.
+
+A tenant with `request_signing = strict` accepts signed requests only: a plain secret in
+any place (`/api/v2/access_token*` and `client_id`/`client_secret` included) is 1207, the
+client-credentials grant issues no M2M token, and an M2M token issued before the switch is
+refused (1207) when it is next used.
 
 The successful plain-secret path is served from the cache (one round trip for the
 credential and its tenant, both cached for a few seconds, which with Redis also counts the
@@ -104,6 +110,19 @@ def tenant_for_api_key(api_key: str | None) -> Tenant:
     if tenant is None or not tenant.is_active:
         raise LRError(901)
     return tenant
+
+
+def is_strict(tenant: Tenant) -> bool:
+    return tenant.setting("request_signing") == "strict"
+
+
+def credential_for_client_credentials(client_id: str | None, client_secret: str | None) -> ApiCredential:
+    """The credential of an OAuth2 client-credentials request. A tenant in strict signing
+    mode is refused (1207) before its secret is looked at, so the answer tells nothing
+    about the secret; otherwise as `credential_for_secret`."""
+    if is_strict(tenant_for_api_key(client_id)):
+        raise LRError(1207, "This application accepts signed requests only; it issues no M2M tokens.")
+    return credential_for_secret(client_id, client_secret)
 
 
 def credential_for_secret(api_key: str | None, secret: str | None) -> ApiCredential:
@@ -228,9 +247,11 @@ def _bearer(request) -> str | None:
 
 
 def _m2m_principal(token: str, tenant_key: str | None = None) -> ApiPrincipal:
-    credential = m2m.credential_for_token(token)
+    credential = m2m.credential_for_token(token)  # reads the tenant afresh: its mode is current
     if tenant_key is not None and credential.tenant.api_key != _check_key_format(tenant_key):
         raise LRError(902)
+    if is_strict(credential.tenant):
+        raise LRError(1207, "This application accepts signed requests only; M2M bearer tokens are refused.")
     touch(credential)
     return ApiPrincipal(tenant=credential.tenant, credential=credential, via="m2m")
 
@@ -250,11 +271,13 @@ def authenticate_management(request) -> ApiPrincipal:
         return _authenticate_signed(request, tenant_for_api_key(api_key), supplied_digest)
 
     secret, via = api_secret_of(request, query)
+    if not api_key and secret and via == "secret" and is_legacy_path(request.path):
+        return _legacy_secret_principal(secret)
     if not secret:
         if bearer_is_m2m:
             return _m2m_principal(bearer, tenant_key=api_key)
         tenant = tenant_for_api_key(api_key)
-        if tenant.setting("request_signing") == "strict":
+        if is_strict(tenant):
             raise LRError(1207)
         # An expiry header without a digest means the caller meant to sign.
         raise LRError(1209 if request.headers.get("X-Request-Expires") else 923)
@@ -263,13 +286,33 @@ def authenticate_management(request) -> ApiPrincipal:
             api_key, secret, request_ip=client_ip(request), count=ratelimit.rate_limits_enabled()
         )
     except LRError as exc:
-        if exc.error_code in (921, 902) and tenant_for_api_key(api_key).setting("request_signing") == "strict":
+        if exc.error_code in (921, 902) and is_strict(tenant_for_api_key(api_key)):
             raise LRError(1207) from exc
         raise
-    if credential.tenant.setting("request_signing") == "strict":
+    if is_strict(credential.tenant):
         raise LRError(1207)
     touch(credential)
     return ApiPrincipal(tenant=credential.tenant, credential=credential, via=via, request_hits=hits)
+
+
+def _legacy_secret_principal(secret: str) -> ApiPrincipal:
+    """`/api/v2/access_token*` with the secret alone (the SDK's exchange and refresh calls
+    send no key): the secret names its tenant. Failures are 921/902 like any other secret,
+    so the caller counts them, and the request is rate-limited like any management call."""
+    if not GUID_RE.match(secret):
+        raise LRError(921)
+    credential = (
+        ApiCredential.objects.usable()
+        .select_related("tenant")
+        .filter(secret_hash=crypto.token_hash(normalise_guid(secret)), tenant__is_active=True)
+        .first()
+    )
+    if credential is None:
+        raise LRError(902)
+    if is_strict(credential.tenant):
+        raise LRError(1207)
+    touch(credential)
+    return ApiPrincipal(tenant=credential.tenant, credential=credential, via="secret")
 
 
 def _authenticate_signed(request, tenant: Tenant, supplied_digest: str) -> ApiPrincipal:
@@ -277,13 +320,14 @@ def _authenticate_signed(request, tenant: Tenant, supplied_digest: str) -> ApiPr
     if not supplied:
         raise LRError(1208)
     expiry = request.headers.get("X-Request-Expires")
-    signing.check_expiry(expiry)
+    expires = signing.check_expiry(expiry)
     url = request.build_absolute_uri()
     body = request.body or b""
     for credential in ApiCredential.objects.usable().filter(tenant=tenant):
         if signing.signature_matches(
             secret=credential.raw_secret(), supplied=supplied, url=url, expiry=expiry, body=body
         ):
+            signing.record_use(tenant_key=tenant.api_key, supplied=supplied, method=request.method, expires=expires)
             credential.tenant = tenant
             touch(credential)
             return ApiPrincipal(tenant=tenant, credential=credential, via="signature")

@@ -97,6 +97,9 @@ _add(1127, 400, "Backup code already generated", "Backup codes were already gene
 _add(1128, 400, "Backup code is not valid or already used", "The backup code is not valid or has already been used.")
 _add(1193, 400, "Two factor validation token is invalid", "The second factor validation token is invalid or has expired.")
 _add(966, 401, "Invalid user ID and/or password", "Please use a valid user ID and password combination.")
+# LoginRadius answers 1317 when a sign-in's password must be reset first (its catalogue has
+# no code for an expired password); here it answers a password staff required to be replaced.
+_add(1317, 403, "Please reset your password via the email we sent you", "A new password is required for this account: reset it with the forgot-password option, then sign in with the new password.")
 _add(1102, 403, "The two-factor authenticator code is incorrect", "Please enter the correct authenticator code.")
 
 # Roles

@@ -4,6 +4,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from portal.lrapi.errors import LRError
+from portal.lrapi.parsers import SURROGATE_RE
 
 TRUE_VALUES = {"true", "1", "yes", "on"}
 FALSE_VALUES = {"false", "0", "no", "off", ""}
@@ -28,6 +29,10 @@ class CIQuery:
         for key in querydict:
             # The first spelling wins; SDKs never send two spellings of one name.
             self._values.setdefault(key.lower(), querydict.get(key))
+        # Django decodes the query with replacement characters, so this guards values that
+        # reach the layer some other way; a lone surrogate fails wherever it is encoded.
+        if any(SURROGATE_RE.search(f"{k}{v}") for k, v in self._values.items()):
+            raise LRError(908, "A query parameter carries a lone UTF-16 surrogate, which is not valid Unicode text.")
 
     @classmethod
     def of(cls, request) -> "CIQuery":

@@ -14,7 +14,7 @@ from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNeg
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import ratelimit
+from portal import ratelimit, security_model
 from portal.audit import Actor
 from portal.lrapi import auth
 from portal.lrapi.errors import LRError
@@ -69,15 +69,10 @@ class LRAPIView(APIView):
                 ratelimit.check_auth_failure(request)
             raise
         ratelimit.check_api_request(request, principal)
-        if self.auth_mode == "access_token":
-            from tokens.selectors import access_token_resolve
-
-            self.access_token = access_token_resolve(
-                tenant=principal.tenant, token=self._access_token_value(request)
-            )
-            self.account = self.access_token.account
         if not self.section:
             raise RuntimeError(f"{type(self).__name__} must declare its section")
+        if self.auth_mode == "access_token":
+            self._authorize_access_token(request, principal)
         if not principal.allows(self.section):
             raise LRError(1143)
         request.principal = principal
@@ -87,6 +82,46 @@ class LRAPIView(APIView):
         # endpoint would not read it, so callers learn of the mistake.
         if request.method in BODY_METHODS and _has_body(request) and not is_json_content_type(request.content_type):
             raise LRError(1083)
+
+    # The security model's rule for this request's access token (access-token routes only).
+    token_rule: security_model.TokenRule | None = None
+
+    def _authorize_access_token(self, request, principal) -> None:
+        """Resolve the end user's access token and let the security model decide, here and
+        nowhere else, whether it may use this route."""
+        from tokens.selectors import access_token_elevated_until, access_token_resolve
+
+        rule = security_model.token_rule(
+            route_name=getattr(request.resolver_match, "url_name", None), method=request.method
+        )
+        token = access_token_resolve(tenant=principal.tenant, token=self._access_token_value(request))
+        security_model.authorize_token(
+            rule=rule, token=token, section=self.section,
+            elevated_until=lambda: access_token_elevated_until(resolved=token),
+        )
+        self.token_rule = rule
+        self.access_token = token
+        self.account = token.account
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        rule = self.token_rule
+        if rule is not None and rule.elevates and 200 <= response.status_code < 300:
+            response = self._elevate(request, response)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def _elevate(self, request, response):
+        """A reauthentication succeeded: elevate the token it was made with (the security
+        model's rule says which routes do). Refused (e.g. revoked meanwhile): that answer."""
+        from tokens.services.sessions import access_token_elevate
+
+        try:
+            access_token_elevate(
+                tenant=self.tenant, access_token=self.access_token.token, actor=self.actor,
+                method=request.resolver_match.url_name,
+            )
+        except LRError as exc:
+            return self.handle_exception(exc)
+        return response
 
     def _access_token_value(self, request) -> str | None:
         header = request.headers.get("Authorization", "")
@@ -127,7 +162,11 @@ class LRAPIView(APIView):
     @property
     def actor(self) -> Actor:
         if self.auth_mode == "access_token":
-            return Actor.account(self.account.uid)
+            impersonator = self.access_token.impersonator
+            if impersonator is not None:
+                # Audited as the impersonator acting on the account (the subject).
+                return Actor.impersonating(*impersonator, uid=self.access_token.uid)
+            return Actor.account(self.access_token.uid)
         credential = self.principal.credential
         return Actor.credential(credential) if credential else Actor.system("api")
 

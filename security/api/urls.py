@@ -1,5 +1,5 @@
 from portal.lrapi.routing import lr_path
-from security.api import views
+from security.api import securing_views, views
 
 M = "identity/v2/manage/account"
 A = "identity/v2/auth"
@@ -72,6 +72,7 @@ urlpatterns = [
     lr_path(f"{A}/login/2fa/duo", views.DuoPromptStartView.as_view(), name="duo_prompt_start"),
     lr_path(f"{A}/login/2fa/duo/callback", views.DuoPromptCallbackView.as_view(), name="duo_prompt_callback"),
     lr_path("api/v1/security/duo", views.DuoConfigView.as_view(), name="security_duo_config"),
+    lr_path("api/v1/accounts/<str:uid>/secure", securing_views.AccountSecureView.as_view(), name="account_secure"),
     # sign-in
     lr_path(f"{A}/login", views.LoginView.as_view(), name="login"),
     lr_path(f"{A}/login/2fa", views.LoginView.as_view(), name="login_2fa"),

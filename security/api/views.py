@@ -489,7 +489,9 @@ def mfa_settings_json(*, tenant, account, secret: str | None) -> dict:
 class MfaSetupView(LRAPIView):
     """GET /identity/v2/auth/account/2fa: the account's factors, and a new authenticator
     seed with its otpauth QR code while no authenticator is confirmed.
-    PUT with {"phoneno2fa"}: set the SMS factor's number and send it a code."""
+    PUT with {"phoneno2fa"}: set the SMS factor's number and send it a code. A confirmed
+    factor keeps its number (sign-in codes still go there) until PUT .../2fa/verification/otp
+    confirms the new one with the code sent to it."""
 
     section = "security"
     auth_mode = "access_token"
@@ -508,7 +510,9 @@ class MfaSetupView(LRAPIView):
         if not phone.startswith("+") or not phone[1:].isdigit() or not 8 <= len(phone) <= 16:
             raise LRError(1096)
         services.otp_factor_set(tenant=self.tenant, actor=self.actor, account=self.account, channel="sms", destination=phone)
-        services.otp_send(tenant=self.tenant, account=self.account, channel="sms", template=self.query.get("smstemplate2fa") or "")
+        services.otp_factor_code_send(
+            tenant=self.tenant, account=self.account, channel="sms", template=self.query.get("smstemplate2fa") or ""
+        )
         body = mfa_settings_json(tenant=self.tenant, account=self.account, secret=None)
         body["OTPStatus"] = {"IsPosted": True}
         return self.respond(body)
@@ -537,7 +541,10 @@ class MfaSetupVerifyView(LRAPIView):
             ok, code = services.totp_verify(account=self.account, code=value, confirm=True), 1102
         else:
             channel = "email" if self.method == "emailotp" else "sms"
-            ok, code = services.otp_verify(account=self.account, channel=channel, code=value), 1067
+            ok = services.otp_factor_confirm(
+                tenant=self.tenant, actor=self.actor, account=self.account, channel=channel, code=value
+            )
+            code = 1067
         if not ok:
             raise LRError(code)
         return self.respond(mfa_settings_json(tenant=self.tenant, account=self.account, secret=None))
@@ -679,9 +686,7 @@ class PasskeyLoginFinishView(LRAPIView):
             raise required("email")
         credential = credential_from_body(self.body_json())
         account = selectors.account_for_identifier(tenant=self.tenant, identifier=identifier)
-        if account is None:
-            raise LRError(1134, errors=[{"FieldName": "PasskeyCredential", "ErrorMessage": "The challenge is unknown, used or expired."}])
-        services.passkey_login(tenant=self.tenant, account=account, credential=credential)
+        services.passkey_login(tenant=self.tenant, identifier=identifier, account=account, credential=credential)
         return self.respond(session_body(tenant=self.tenant, account=account, reason="passkey sign-in"))
 
 
@@ -829,21 +834,50 @@ class MfaEmailOtpSetupView(LRAPIView):
         if email.lower() not in known:
             raise LRError(1340)
         services.otp_factor_set(tenant=self.tenant, actor=self.actor, account=self.account, channel="email", destination=email)
-        services.otp_send(tenant=self.tenant, account=self.account, channel="email", template=self.query.get("emailtemplate2fa") or "")
+        services.otp_factor_code_send(
+            tenant=self.tenant, account=self.account, channel="email", template=self.query.get("emailtemplate2fa") or ""
+        )
         return self.respond({"IsPosted": True})
 
 
 class MfaSecurityQuestionSetupView(LRAPIView):
     """PUT /identity/v2/auth/account/2fa/securityquestionanswer: set the caller's answers,
     as {"securityquestionanswer": {"<questionId>": "answer"}} or a list of
-    {"QuestionId", "Answer"} objects."""
+    {"QuestionId", "Answer"} objects.
+
+    An account without a second factor gets them at once ({"IsPosted": true}). Otherwise they
+    are held, a code goes to the primary email (the 2FA phone without an email) and the
+    answer is {"IsPosted": true, "OTPStatus": {"IsPosted": true}}; the same PUT with
+    {"otp": "<code>"} then puts them in force (1067 for a wrong, used or expired code)."""
 
     section = "security"
     auth_mode = "access_token"
 
-    @extend_schema(request=inline_serializer("SecurityAnswers", {"securityquestionanswer": serializers.JSONField()}), responses=IsPosted)
+    @extend_schema(
+        request=inline_serializer("SecurityAnswers", {
+            "securityquestionanswer": serializers.JSONField(required=False),
+            "otp": serializers.CharField(required=False, help_text="Confirms answers held for confirmation"),
+        }),
+        responses=inline_serializer("SecurityAnswersPosted", {
+            "IsPosted": serializers.BooleanField(),
+            "OTPStatus": serializers.DictField(required=False, help_text="Present when the answers wait for the code"),
+        }),
+        parameters=[
+            OpenApiParameter("emailtemplate2fa", OpenApiTypes.STR, OpenApiParameter.QUERY),
+            OpenApiParameter("smstemplate2fa", OpenApiTypes.STR, OpenApiParameter.QUERY),
+        ],
+    )
     def put(self, request):
-        value = self.body().get("securityquestionanswer")
+        body = self.body()
+        if "otp" in body and "securityquestionanswer" not in body:
+            otp = body.get("otp")
+            if not otp or not isinstance(otp, str):
+                raise required("otp")
+            ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=self.account.uid)
+            if not services.security_answers_confirm(tenant=self.tenant, actor=self.actor, account=self.account, code=otp):
+                raise LRError(1067)
+            return self.respond({"IsPosted": True})
+        value = body.get("securityquestionanswer")
         answers: dict[str, str] = {}
         if hasattr(value, "items"):
             answers = {str(q): a for q, a in value.items()}
@@ -855,8 +889,11 @@ class MfaSecurityQuestionSetupView(LRAPIView):
                 answers[str(lowered.get("questionid", ""))] = lowered.get("answer")
         if not answers or not all(isinstance(a, str) for a in answers.values()):
             raise required("securityquestionanswer")
-        services.security_answers_set(tenant=self.tenant, actor=self.actor, account=self.account, answers=answers)
-        return self.respond({"IsPosted": True})
+        pending = services.security_answers_request(
+            tenant=self.tenant, actor=self.actor, account=self.account, answers=answers,
+            email_template=self.query.get("emailtemplate2fa") or "", sms_template=self.query.get("smstemplate2fa") or "",
+        )
+        return self.respond({"IsPosted": True, "OTPStatus": {"IsPosted": True}} if pending else {"IsPosted": True})
 
 
 # --------------------------------------------------------------------------- native: Duo configuration
@@ -867,7 +904,6 @@ DuoConfigOut = inline_serializer(
         "client_id": serializers.CharField(),
         "api_host": serializers.CharField(),
         "enabled": serializers.BooleanField(),
-        "ca_bundle_set": serializers.BooleanField(help_text="Whether a PEM bundle replaces Duo's pinned CAs"),
         "modified": serializers.DateTimeField(),
     },
 )
@@ -876,8 +912,7 @@ DuoConfigIn = inline_serializer(
     {
         "client_id": serializers.CharField(),
         "client_secret": serializers.CharField(required=False, help_text="Write-only; required the first time, kept when omitted"),
-        "api_host": serializers.CharField(),
-        "ca_bundle": serializers.CharField(required=False, allow_blank=True, help_text="PEM; omitted keeps the stored one, empty clears it"),
+        "api_host": serializers.CharField(help_text="api-XXXXXXXX.duosecurity.com, or api-XXXXXXXX.duofederal.com for Duo Federal; any other host is refused (1134)"),
         "enabled": serializers.BooleanField(required=False, help_text="Default: the stored value, or true"),
     },
 )
@@ -886,7 +921,7 @@ DuoConfigIn = inline_serializer(
 def duo_config_json(config) -> dict:
     return {
         "client_id": config.client_id, "api_host": config.api_host, "enabled": config.enabled,
-        "ca_bundle_set": bool(config.ca_bundle), "modified": config.modified.isoformat(),
+        "modified": config.modified.isoformat(),
     }
 
 
@@ -916,13 +951,15 @@ class DuoConfigView(LRAPIView):
         current = selectors.duo_config_get(tenant=self.tenant)
         errors = {}
         values = {}
-        for name in ("client_id", "client_secret", "api_host", "ca_bundle"):
+        for name in ("client_id", "client_secret", "api_host"):
             value = body.get(name)
             if value is None:
                 continue
             if not isinstance(value, str):
                 errors[name] = "Must be a string."
             values[name] = value
+        if body.get("ca_bundle") not in (None, ""):  # Duo's pinned CAs are the only trust
+            errors["ca_bundle"] = "Custom CA bundles are not accepted; Duo's own pinned certificates are always used."
         for name in ("client_id", "api_host"):
             if not values.get(name) and name not in errors:
                 errors[name] = "This field is required."
@@ -936,7 +973,6 @@ class DuoConfigView(LRAPIView):
         config = services.duo_config_set(
             tenant=self.tenant, actor=self.actor, client_id=values["client_id"],
             client_secret=values.get("client_secret") or None, api_host=values["api_host"],
-            ca_bundle=values.get("ca_bundle", current.ca_bundle if current else ""),
             enabled=enabled,
         )
         return self.respond(duo_config_json(config))

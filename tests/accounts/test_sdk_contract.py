@@ -1,6 +1,8 @@
 """The real LoginRadius Python SDK (11.7.0) drives every Accounts method against a live
 server, plain and with request signing."""
 
+import time
+
 import pytest
 
 from accounts import services
@@ -83,6 +85,10 @@ def test_sdk_drives_every_accounts_method(lr_sdk, signing, tenant):
     assert acc.get_account_profile_by_uid("0" * 32)["ErrorCode"] == 938
     assert acc.create_account({"Email": [{"Type": "Primary", "Value": "sdk+1@example.com"}]})["ErrorCode"] == 936
 
+    if signing:
+        # The SDK signs a GET as `:{}`, as it signs this DELETE: in the same second as the
+        # GET of the same URL above they would share a digest, refused as a replay (1208).
+        time.sleep(1.05 - time.time() % 1)
     assert ok(acc.delete_account_by_uid(uid))["IsDeleted"] is True
     ok(acc.create_account({"Email": [{"Type": "Primary", "Value": "bye@example.com"}]}))
     assert ok(acc.account_delete_by_email("bye@example.com")) == {"IsDeleted": True, "RecordsDeleted": 1}

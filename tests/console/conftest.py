@@ -6,15 +6,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
 
 from portal import staff
+from portal.models import StaffTotpDevice
 
 PASSWORD = "correct horse battery"
 
 
-def totp_now(device: TOTPDevice) -> str:
+def totp_now(device: StaffTotpDevice) -> str:
     """The code an authenticator app would show for this device right now."""
     return pyotp.TOTP(base64.b32encode(device.bin_key).decode()).now()
 
@@ -36,7 +36,7 @@ def make_staff(db):
             for perm in perms if perms is not None else list(staff.TENANT_PERMISSIONS):
                 assign_perm(f"portal.{perm}", user, tenant)
         if enrolled:
-            user.totp = TOTPDevice.objects.create(user=user, name="console", confirmed=True)
+            user.totp = StaffTotpDevice.objects.create(user=user, name="console", confirmed=True)
         return user
 
     return make
@@ -49,7 +49,7 @@ def console_client(db):
     def make(user) -> Client:
         client = Client()
         client.force_login(user)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = StaffTotpDevice.objects.filter(user=user, confirmed=True).first()
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()

@@ -444,8 +444,8 @@ def test_edit_and_delete_a_role_context(lead, tenant):
 
     _make_role(tenant, "editor")
     account = AccountFactory(tenant=tenant)
-    response = act(lead, account, "context_edit", context="shop-1", add_roles=["editor"],
-                   add_permissions="refund, ship", expiry="set", expiration="2031-01-02T03:04")
+    response = act(lead, account, "context_add", context="shop-1", roles=["editor"],
+                   permissions="refund, ship", expiration="2031-01-02T03:04")
     assert response.status_code == 302
     context = RoleContext.objects.get(account=account, name="shop-1")
     assert [r.name for r in context.roles.all()] == ["editor"]
@@ -454,7 +454,7 @@ def test_edit_and_delete_a_role_context(lead, tenant):
     page = detail(lead, account)
     assert "shop-1" in page and "2031-01-02 03:04" in page
     assert act(lead, account, "context_edit", context="shop-1", remove_roles=["editor"],
-               remove_permissions="ship", expiry="never").status_code == 302
+               remove_permissions="ship", never_expires="on").status_code == 302
     context.refresh_from_db()
     assert (list(context.roles.all()), context.additional_permissions, context.expiration) == ([], ["refund"], None)
     assert act(lead, account, "context_delete", context="shop-1").status_code == 302
@@ -465,11 +465,17 @@ def test_edit_and_delete_a_role_context(lead, tenant):
 def test_a_context_edit_the_service_refuses_changes_nothing(lead, tenant):
     _make_role(tenant, "editor")
     account = AccountFactory(tenant=tenant)
-    act(lead, account, "context_edit", context="c", add_roles=["editor"], add_permissions="a", expiry="keep")
+    assert act(lead, account, "context_add", context="c", roles=["editor"], permissions="a",
+               never_expires="on").status_code == 302
     before = state(account)
     # Removing a permission the context lacks is refused (1142); the add in the same form rolls back.
-    act(lead, account, "context_edit", context="c", add_permissions="b", remove_permissions="zzz", expiry="keep")
+    act(lead, account, "context_edit", context="c", add_permissions="b", remove_permissions="zzz",
+        expiration="2031-01-02T03:04")
     assert state(account) == before
+    from roles.models import RoleContext
+
+    context = RoleContext.objects.get(account=account, name="c")
+    assert (context.additional_permissions, context.expiration) == (["a"], None)
 
 
 # Custom-object records --------------------------------------------------------------------------

@@ -87,10 +87,13 @@ CASES = {
     "factor_reset": ({}, lambda t, a: _make_totp(t, a) and {"factor": "totp"}, "mfa_factor.reset"),
     "passkey_delete": ({}, _passkey, "passkey.deleted"),
     "backup_codes": ({}, None, "backup_codes.reset"),
+    "secure": ({}, lambda t, a: _make_session(t, a) and {"revoke_sessions": "on"}, "account.secured"),
     "roles_assign": ({}, lambda t, a: _make_role(t, "support") and {"roles": ["support"]}, "account_roles.assigned"),
     "roles_unassign": ({}, _held_role, "account_roles.unassigned"),
-    "context_edit": ({}, lambda t, a: _make_role(t, "support") and {
-        "context": "shop", "add_roles": ["support"], "expiry": "keep"}, "role_context.created"),
+    "context_add": ({}, lambda t, a: _make_role(t, "support") and {
+        "context": "shop", "roles": ["support"], "never_expires": "on"}, "role_context.created"),
+    "context_edit": ({}, lambda t, a: {**_context(t, a), "add_permissions": "refund", "never_expires": "on"},
+                     "role_context.updated"),
     "context_delete": ({}, _context, "role_context.deleted"),
     "record_edit": ({}, lambda t, a: {**_record(t, a), "data": '{"total": 11}'}, "customobject.updated"),
     "record_delete": ({}, _record, "customobject.deleted"),

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.console.access import LAST_SEEN_SESSION_KEY
+from portal.models import StaffTotpDevice
 from tests.console.conftest import PASSWORD, totp_now
 
 pytestmark = pytest.mark.django_db
@@ -72,11 +72,11 @@ def test_first_sign_in_enrols_with_a_qr_code(make_staff, tenant):
     page = client.get(reverse("console:login_enrol"))
     assert page.status_code == 200
     assert b"<svg" in page.content and b"QR code" in page.content
-    device = TOTPDevice.objects.get(user=user)
+    device = StaffTotpDevice.objects.get(user=user)
     assert device.confirmed is False
     # Reloading the page keeps the same device: the code the app shows stays valid.
     client.get(reverse("console:login_enrol"))
-    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert StaffTotpDevice.objects.filter(user=user).count() == 1
     response = client.post(reverse("console:login_enrol"), {"token": totp_now(device)})
     assert response.status_code == 302
     device.refresh_from_db()
@@ -90,7 +90,7 @@ def test_enrolment_is_closed_once_a_device_is_confirmed(make_staff, tenant):
     _password_step(client, user)
     response = client.get(reverse("console:login_enrol"))
     assert response.status_code == 302 and response["Location"] == reverse("console:login_verify")
-    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert StaffTotpDevice.objects.filter(user=user).count() == 1
 
 
 def test_pending_password_step_expires(make_staff, tenant, monkeypatch):

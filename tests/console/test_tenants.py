@@ -43,7 +43,8 @@ def test_create_tenant_shows_its_secret_once_and_grants_the_creator(admin_client
 
 def test_rotate_shows_the_new_secret_exactly_once(admin_client, tenant):
     old = ApiCredentialFactory(tenant=tenant)
-    response = admin_client.post(reverse("console:credential_rotate", args=[tenant.slug]), {"overlap_hours": 0})
+    response = admin_client.post(reverse("console:credential_rotate", args=[tenant.slug]), {
+        "credential": old.pk, "overlap_hours": 0, "reason": "leaked", "confirmed": "True"})
     assert response.status_code == 200
     new = ApiCredential.objects.filter(tenant=tenant).exclude(pk=old.pk).get()
     assert new.raw_secret().encode() in response.content
@@ -56,7 +57,8 @@ def test_rotate_shows_the_new_secret_exactly_once(admin_client, tenant):
 
 def test_rotate_with_overlap_keeps_the_old_secret_until_then(admin_client, tenant):
     old = ApiCredentialFactory(tenant=tenant)
-    admin_client.post(reverse("console:credential_rotate", args=[tenant.slug]), {"overlap_hours": 24})
+    admin_client.post(reverse("console:credential_rotate", args=[tenant.slug]), {
+        "credential": old.pk, "overlap_hours": 24, "reason": "yearly", "confirmed": "True"})
     old.refresh_from_db()
     assert old.revoked_at is None and old.expires_at is not None
 
@@ -119,8 +121,10 @@ def test_grant_and_revoke_staff_access(admin_client, make_staff, tenant):
     assert staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
     page = admin_client.get(reverse("console:tenant_detail", args=[tenant.slug]))
     assert agent.username.encode() in page.content
-    admin_client.post(reverse("console:staff_revoke", args=[tenant.slug]), {"user": agent.username})
+    admin_client.post(reverse("console:staff_revoke", args=[tenant.slug]),
+                      {"user": agent.username, "reason": "moved team", "confirmed": "True"})
     assert not staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
+    assert AuditEvent.objects.get(tenant=tenant, action="staff_access.revoked").reason == "moved team"
     assert AuditEvent.objects.filter(tenant=tenant, action__startswith="staff_access.").count() == 2
 
 

@@ -139,9 +139,9 @@ def test_admin_saves_types_through_the_service(admin_client, tenant, settings):
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(username="admin")
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from portal.models import StaffTotpDevice
 
-    TOTPDevice.objects.create(user=user, name="t", confirmed=True)
+    StaffTotpDevice.objects.create(user=user, name="t", confirmed=True)
     # The admin requires OTP verification; exercise the ModelAdmin methods directly.
     from django.contrib.admin.sites import site
     from django.test import RequestFactory

@@ -92,9 +92,13 @@ def run_flows(flows: Flows) -> None:
     otp = f.keep("sms otp", data["Token"])
     p4 = f.keep("password (reset by otp)", "Otp-passw0rd-2275!")
     f.expect(f.key_only("put", f"{A}/password/otp", {"phone": phone, "otp": otp, "password": p4}), "reset by otp")
-    # a fresh session for the end-user calls
-    data = f.expect(f.manage("get", f"{M}/access_token", params={"uid": uid}), "impersonation token 2")
+    # a fresh sign-in for the end-user calls, elevated by a reauthentication (factor changes
+    # need it; an impersonation token never gets it)
+    data = f.expect(f.key_only("post", f"{A}/login", {"email": email, "password": p4}), "sign-in 2")
     access = f.keep("access token 2", data["access_token"])
+    f.keep("refresh token 2", data["refresh_token"])
+    data = f.expect(f.key_only("put", f"{A}/account/reauth/password", {"password": p4}, token=access), "reauth")
+    f.keep("reauth token", data["SecondFactorValidationToken"])
     # TOTP enrolment and verification
     data = f.expect(f.key_only("get", f"{A}/account/2fa", token=access), "totp enrol")
     if data:

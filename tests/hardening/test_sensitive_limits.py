@@ -21,7 +21,7 @@ from security.models import LoginFailureCounter, OtpFactor, SecondFactorToken
 from tests.factories import AccountFactory
 from tests.hardening.conftest import set_tenant_settings
 from tokens.models import AccessToken, MultipurposeToken, OutboxMessage
-from tokens.services.sessions import session_issue
+from tokens.services.sessions import access_token_elevate, session_issue
 
 pytestmark = pytest.mark.django_db
 A = "/identity/v2/auth"
@@ -29,6 +29,16 @@ M = "/identity/v2/manage/account"
 PASSWORD = "pw-limits-123"
 PHONE = "+14155550123"
 SYSTEM = Actor.system("test")
+
+
+def own_session(member, *, elevated: bool = False):
+    """A session of the account's own sign-in (an impersonation token reaches none of the
+    routes these tests limit), elevated as a reauthentication would when asked."""
+    session = session_issue(tenant=member.tenant, account=member, actor=Actor.account(member.uid))
+    if elevated:
+        access_token_elevate(tenant=member.tenant, access_token=session.access_token,
+                             actor=Actor.account(member.uid), method="test")
+    return session
 
 
 @pytest.fixture
@@ -148,9 +158,9 @@ def test_login_second_factor_verification_is_limited_per_account(tenant, member)
 
 def test_factor_setup_verification_is_limited_per_account(tenant, member):
     sms_factor(tenant, member, confirmed=False)
-    security_services.otp_send(tenant=tenant, account=member, channel="sms")
+    security_services.otp_factor_code_send(tenant=tenant, account=member, channel="sms")
     code = last_code(member, "sms")
-    session = session_issue(tenant=tenant, account=member, actor=SYSTEM)
+    session = own_session(member, elevated=True)
     set_tenant_settings(tenant, rate_limit_otp_verify=1)
     api = Api(tenant, session.access_token)
     path = f"{A}/account/2fa/verification/otp"
@@ -183,7 +193,7 @@ def test_phone_verification_by_otp_is_limited(tenant, member, lr):
 
 
 def test_reauthentication_is_limited_per_account(tenant, member, lr):
-    session = session_issue(tenant=tenant, account=member, actor=SYSTEM)
+    session = own_session(member)
     set_tenant_settings(tenant, rate_limit_reauth=2)
     api = Api(tenant, session.access_token)
     token = api.put(f"{A}/account/reauth/password", {"password": PASSWORD}).json()["SecondFactorValidationToken"]
@@ -219,7 +229,7 @@ def test_sign_in_code_resends_are_limited_per_account(tenant, member):
 
 def test_reauth_email_code_sends_are_limited_per_account(tenant, member):
     email_factor(tenant, member)
-    session = session_issue(tenant=tenant, account=member, actor=SYSTEM)
+    session = own_session(member)
     set_tenant_settings(tenant, rate_limit_token_send=1)
     api = Api(tenant, session.access_token)
     assert api.get(f"{A}/account/reauth/2fa/otp/email").json() == {"IsPosted": True}

@@ -48,14 +48,14 @@ def test_revoking_through_the_service_refuses_the_cached_secret_at_once(api, cre
 
 def test_a_rotation_deadline_in_the_past_refuses_the_old_secret_at_once(api, credential):
     _warm(api, credential)
-    services.credential_rotate(tenant=credential.tenant, actor=ADMIN, revoke_others_at=timezone.now())
+    services.credential_rotate(credential=credential, actor=ADMIN, reason="rotated", overlap=timedelta(0))
     assert_lr_error(_call(api, credential), 902, 401)
 
 
 def test_a_rotation_deadline_is_applied_to_the_cached_secret(api, credential):
     _warm(api, credential)
     soon = timezone.now() + timedelta(minutes=5)
-    services.credential_rotate(tenant=credential.tenant, actor=ADMIN, revoke_others_at=soon)
+    services.credential_rotate(credential=credential, actor=ADMIN, reason="rotated", overlap=timedelta(minutes=5))
     assert _call(api, credential).status_code == 200
     from freezegun import freeze_time
 

@@ -199,3 +199,83 @@ def test_api_key_lookup_is_cached_and_a_deactivated_tenant_is_refused_at_once(te
     with pytest.raises(LRError) as refused:
         tenant_for_api_key(tenant.api_key)
     assert refused.value.error_code == 901
+
+
+# Rotation: one credential at a time
+
+
+def _rows(tenant):
+    return sorted(ApiCredential.objects.filter(tenant=tenant).values_list("pk", "label", "scopes", "expires_at",
+                                                                          "revoked_at"))
+
+
+def test_rotating_one_credential_leaves_the_others_of_the_tenant_without_expiry(api, tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from freezegun import freeze_time
+
+    from portal import services
+    from portal.audit import Actor
+
+    rotated = ApiCredentialFactory(tenant=tenant, label="backend", scopes=["native", "roles"])
+    others = [ApiCredentialFactory(tenant=tenant, label="billing"),
+              ApiCredentialFactory(tenant=tenant, label="reports", scopes=["accounts"])]
+    issued = services.credential_rotate(credential=rotated, actor=Actor.system("t"), reason="yearly",
+                                        overlap=timedelta(hours=3))
+    for other in others:
+        other.refresh_from_db()
+        assert (other.expires_at, other.revoked_at) == (None, None)
+    assert (issued.credential.label, issued.credential.scopes) == ("backend", ["native", "roles"])
+    assert issued.credential.expires_at is None
+    url = f"/api/v1/tenant?apikey={tenant.api_key}&apisecret="
+    assert api.get(url + rotated.raw).status_code == 200
+    assert api.get(url + issued.raw_secret).status_code == 200
+    with freeze_time(timezone.now() + timedelta(hours=3, seconds=30)):
+        assert_lr_error(api.get(url + rotated.raw), 902, 401)
+        assert api.get(url + issued.raw_secret).status_code == 200
+        assert api.get(url + others[0].raw).status_code == 200
+
+
+def test_rotation_keeps_an_earlier_expiry_of_the_old_secret(tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal import services
+    from portal.audit import Actor
+
+    soon = timezone.now() + timedelta(hours=1)
+    old = ApiCredentialFactory(tenant=tenant, label="temp", expires_at=soon)
+    issued = services.credential_rotate(credential=old, actor=Actor.system("t"), reason="r",
+                                        overlap=timedelta(hours=24))
+    old.refresh_from_db()
+    assert old.expires_at == soon
+    assert issued.credential.expires_at == soon  # the replacement lives no longer than the original
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_rotation_without_a_reason_is_refused_and_changes_nothing(tenant, reason):
+    from portal import services
+    from portal.audit import Actor
+    from portal.models import AuditEvent
+
+    ApiCredentialFactory(tenant=tenant)
+    before = _rows(tenant), AuditEvent.objects.count()
+    with pytest.raises(services.CredentialRotationRefused):
+        services.credential_rotate(credential=ApiCredential.objects.get(tenant=tenant), actor=Actor.system("t"),
+                                   reason=reason)
+    assert (_rows(tenant), AuditEvent.objects.count()) == before
+
+
+def test_a_revoked_secret_is_not_rotated(tenant):
+    from django.utils import timezone
+
+    from portal import services
+    from portal.audit import Actor
+
+    revoked = ApiCredentialFactory(tenant=tenant, revoked_at=timezone.now())
+    before = _rows(tenant)
+    with pytest.raises(services.CredentialRotationRefused):
+        services.credential_rotate(credential=revoked, actor=Actor.system("t"), reason="r")
+    assert _rows(tenant) == before

@@ -1,32 +1,54 @@
+"""Real access tokens for the token-side endpoints.
+
+`tokens[alias] = account` signs the account in through the session service and elevates
+the token through the service a token-side reauthentication uses, so factor changes are
+allowed as the security model says; `bearer(alias)` is the token to send. Tests of the
+model itself (tests/hardening/test_token_model.py) issue plain, elevated and impersonation
+tokens through the API.
+"""
 
 import pytest
 from rest_framework.test import APIClient
 
-from portal.lrapi.errors import LRError
+from portal.audit import Actor
+from tokens.services.sessions import access_token_elevate, session_issue
+
+_ISSUED: dict[str, str] = {}
 
 
-class Resolved:
-    def __init__(self, account):
-        self.account = account
+def bearer(alias: str) -> str:
+    """The real token issued for `alias`; an alias never issued is sent as it is (905)."""
+    return _ISSUED.get(alias, alias)
+
+
+class IssuedTokens:
+    def __init__(self, *, elevate: bool = True):
+        self.elevate = elevate
+
+    def __setitem__(self, alias: str, account) -> None:
+        issued = session_issue(tenant=account.tenant, account=account, actor=Actor.account(account.uid))
+        if self.elevate:
+            access_token_elevate(
+                tenant=account.tenant, access_token=issued.access_token,
+                actor=Actor.account(account.uid), method="test",
+            )
+        _ISSUED[alias] = issued.access_token
+
+    def __getitem__(self, alias: str) -> str:
+        return _ISSUED[alias]
 
 
 @pytest.fixture
-def tokens(monkeypatch):
-    """Access tokens for the token-side endpoints: `tokens[token] = account`."""
-    known = {}
-
-    def resolve(*, tenant, token):
-        if not token:
-            raise LRError(1060)
-        account = known.get(token)
-        if account is None or account.tenant_id != tenant.pk:
-            raise LRError(905)
-        return Resolved(account)
-
-    monkeypatch.setattr("tokens.selectors.access_token_resolve", resolve)
-    return known
+def tokens(db):
+    """`tokens[alias] = account`: an elevated sign-in token of the account under `alias`."""
+    _ISSUED.clear()
+    yield IssuedTokens()
+    _ISSUED.clear()
 
 
 def reauth(tenant, kind, body, token="tok-member"):
     client = APIClient()
-    return client.put(f"/identity/v2/auth/account/reauth/{kind}?apikey={tenant.api_key}", body, format="json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.put(
+        f"/identity/v2/auth/account/reauth/{kind}?apikey={tenant.api_key}", body, format="json",
+        HTTP_AUTHORIZATION=f"Bearer {bearer(token)}",
+    )

@@ -1,3 +1,6 @@
+import contextlib
+import socket
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -6,6 +9,7 @@ from django.contrib.auth.hashers import make_password
 from rest_framework.test import APIClient
 
 from portal.audit import Actor
+from portal.crypto import encrypt
 from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
 from security import services
@@ -20,8 +24,11 @@ A = "/identity/v2/auth"
 
 
 @pytest.fixture
-def duo():
+def duo(settings):
+    """The fake Duo on loopback, admitted (with its CA) through the test-only
+    OUTBOUND_TEST_HOSTS setting: the production host rule and address checks stay on."""
     server = FakeDuo(CLIENT_ID, CLIENT_SECRET).start()
+    settings.OUTBOUND_TEST_HOSTS = {server.host: server.ca_path}
     yield server
     server.stop()
 
@@ -29,8 +36,7 @@ def duo():
 @pytest.fixture
 def configured(tenant, duo):
     return services.duo_config_set(
-        tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-        api_host=duo.host, ca_bundle=duo.cert_pem.decode(),
+        tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_host=duo.host,
     )
 
 
@@ -70,6 +76,65 @@ def test_config_is_validated(tenant):
     assert not DuoConfig.objects.exists()
 
 
+@pytest.mark.parametrize("api_host", [
+    "LOOPBACK", "127.0.0.1", "localhost", "169.254.169.254", "10.0.0.1", "example.com",
+    "api-1.duosecurity.com.evil.example", "evil.example/api-1.duosecurity.com", "api-1.duosecurity.com:8443",
+    "api-1.duosecurity.com@127.0.0.1", "api-1.duosecurity.com/x", "x.duosecurity.com", "api-.duosecurity.com",
+    "api-1.duosecurity.com.", "api-1.duosecurity.co", "api-1.duofederal.com.evil.example",
+])
+def test_api_host_other_than_duo_is_refused_and_never_called(tenant, api_host):
+    server = FakeDuo(CLIENT_ID, CLIENT_SECRET).start()  # listening, but not admitted by any setting
+    try:
+        api_host = server.host if api_host == "LOOPBACK" else api_host
+        with pytest.raises(LRError) as refused:
+            services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID,
+                                    client_secret=CLIENT_SECRET, api_host=api_host)
+        assert refused.value.error_code == 1134
+        assert refused.value.errors[0]["FieldName"] == "api_host"
+        assert "duosecurity.com" in refused.value.errors[0]["ErrorMessage"]
+        assert not DuoConfig.objects.exists() and not AuditEvent.objects.exists()
+        assert server.calls == []
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("api_host", ["api-1a2b3c4d.duosecurity.com", "API-1A2B3C4D.DuoSecurity.com", "api-1a2b3c4d.duofederal.com"])
+def test_duo_api_hosts_are_accepted(tenant, api_host):
+    config = services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID,
+                                     client_secret=CLIENT_SECRET, api_host=api_host)
+    assert config.api_host == api_host.lower()
+
+
+def test_stored_non_duo_host_is_not_contacted_at_sign_in(tenant, member):
+    """A row written before the host rule (or behind its back) reaches nothing: the outbound
+    client refuses the host before opening any connection, and the sign-in gets 950."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    accepted = []
+
+    def accept():
+        with contextlib.suppress(OSError):
+            accepted.append(listener.accept())
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        DuoConfig.objects.create(tenant=tenant, client_id=CLIENT_ID, client_secret_encrypted=encrypt(CLIENT_SECRET),
+                                 api_host=f"127.0.0.1:{listener.getsockname()[1]}")
+        client = APIClient()
+        q = f"?apikey={tenant.api_key}"
+        token = client.post(f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json").json()[
+            "SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
+        answer = client.get(f"{A}/login/2fa/duo{q}&secondfactorauthenticationtoken={token}").json()
+        assert answer["ErrorCode"] == 950
+        thread.join()
+        assert accepted == []
+    finally:
+        listener.close()
+        for connection, _ in accepted:
+            connection.close()
+
+
 def test_tenant_without_duo_signs_in_without_it(tenant, member):
     client = APIClient()
     response = client.post(f"{A}/login?apikey={tenant.api_key}", {"email": "duo@example.com", "password": "pw-duo"}, format="json")
@@ -107,7 +172,7 @@ def test_forged_state_or_code(tenant, member, duo, configured):
 
 def test_wrong_secret_fails_health_check(tenant, member, duo):
     services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret="t" * 40,
-                            api_host=duo.host, ca_bundle=duo.cert_pem.decode())
+                            api_host=duo.host)
     client = APIClient()
     q = f"?apikey={tenant.api_key}"
     token = client.post(f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json").json()[

@@ -30,8 +30,8 @@ def test_put_creates_and_never_returns_the_secret(lr, tenant):
     response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1234.duosecurity.com"})
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert set(body) == {"client_id", "api_host", "enabled", "ca_bundle_set", "modified"}
-    assert body["client_id"] == CLIENT_ID and body["enabled"] is True and body["ca_bundle_set"] is False
+    assert set(body) == {"client_id", "api_host", "enabled", "modified"}
+    assert body["client_id"] == CLIENT_ID and body["enabled"] is True
     row = DuoConfig.objects.get(tenant=tenant)
     assert SECRET not in row.client_secret_encrypted and decrypt(row.client_secret_encrypted) == SECRET
     shown = lr.get(PATH)
@@ -48,32 +48,52 @@ def test_keys_are_case_insensitive(lr, tenant):
 
 
 def test_update_without_the_secret_keeps_it(lr, tenant):
-    put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com", "ca_bundle": "PEM"})
+    put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com"})
     response = put(lr, {"client_id": CLIENT_ID, "api_host": "api-2.duosecurity.com", "enabled": False})
     assert response.status_code == 200, response.json()
     row = DuoConfig.objects.get(tenant=tenant)
     assert decrypt(row.client_secret_encrypted) == SECRET and row.api_host == "api-2.duosecurity.com"
-    assert row.enabled is False and row.ca_bundle == "PEM" and response.json()["ca_bundle_set"] is True
+    assert row.enabled is False
     event = AuditEvent.objects.filter(action="duo.configured").latest("id")
     assert event.diff == {"api_host": ["api-1.duosecurity.com", "api-2.duosecurity.com"], "enabled": [True, False]}
     assert not services.duo_required(tenant=tenant)
 
     put(lr, {"client_id": CLIENT_ID, "client_secret": NEW_SECRET, "api_host": "api-2.duosecurity.com", "ca_bundle": ""})
     row.refresh_from_db()
-    assert decrypt(row.client_secret_encrypted) == NEW_SECRET and row.ca_bundle == "" and row.enabled is False
+    assert decrypt(row.client_secret_encrypted) == NEW_SECRET and row.enabled is False
     event = AuditEvent.objects.filter(action="duo.configured").latest("id")
-    assert event.diff == {"ca_bundle_set": [True, False], "credential_replaced": [False, True]}
+    assert event.diff == {"credential_replaced": [False, True]}
+
+
+def test_custom_ca_bundle_is_refused(lr):
+    """Duo's pinned CAs are the only trust: a PEM bundle is refused, not stored."""
+    response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com",
+                        "ca_bundle": "-----BEGIN CERTIFICATE-----"})
+    assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
+    assert [e["FieldName"] for e in response.json()["Errors"]] == ["ca_bundle"]
+    assert not DuoConfig.objects.exists() and not AuditEvent.objects.filter(action="duo.configured").exists()
+    assert "ca_bundle" not in {f.name for f in DuoConfig._meta.get_fields()}
+
+
+@pytest.mark.parametrize("api_host", ["127.0.0.1:8443", "localhost", "169.254.169.254", "duo.example.com",
+                                      "api-1.duosecurity.com.example.com", "api-1.duosecurity.com:444"])
+def test_api_host_must_be_a_duo_host(lr, api_host):
+    response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": api_host})
+    assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
+    errors = response.json()["Errors"]
+    assert [e["FieldName"] for e in errors] == ["api_host"] and "duosecurity.com" in errors[0]["ErrorMessage"]
+    assert not DuoConfig.objects.exists() and not AuditEvent.objects.filter(action="duo.configured").exists()
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"client_id": CLIENT_ID, "api_host": "h.duosecurity.com"}, "client_secret"),
-        ({"client_secret": SECRET, "api_host": "h.duosecurity.com"}, "client_id"),
+        ({"client_id": CLIENT_ID, "api_host": "api-1.duosecurity.com"}, "client_secret"),
+        ({"client_secret": SECRET, "api_host": "api-1.duosecurity.com"}, "client_id"),
         ({"client_id": CLIENT_ID, "client_secret": SECRET}, "api_host"),
-        ({"client_id": 7, "client_secret": SECRET, "api_host": "h.duosecurity.com"}, "client_id"),
-        ({"client_id": "short", "client_secret": SECRET, "api_host": "h.duosecurity.com"}, "duo"),
-        ({"client_id": CLIENT_ID, "client_secret": "short", "api_host": "h.duosecurity.com"}, "duo"),
+        ({"client_id": 7, "client_secret": SECRET, "api_host": "api-1.duosecurity.com"}, "client_id"),
+        ({"client_id": "short", "client_secret": SECRET, "api_host": "api-1.duosecurity.com"}, "duo"),
+        ({"client_id": CLIENT_ID, "client_secret": "short", "api_host": "api-1.duosecurity.com"}, "duo"),
     ],
 )
 def test_invalid_configuration_is_refused_and_stores_nothing(lr, body, field):
@@ -84,14 +104,14 @@ def test_invalid_configuration_is_refused_and_stores_nothing(lr, body, field):
 
 
 def test_bad_enabled_flag(lr):
-    response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "h.duosecurity.com", "enabled": "maybe"})
+    response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com", "enabled": "maybe"})
     assert response.status_code == 400 and not DuoConfig.objects.exists()
 
 
 def test_delete_removes_configuration_and_open_prompts(lr, tenant, account):
     from security.models import SecondFactorToken
 
-    services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=SECRET, api_host="h.duosecurity.com")
+    services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=SECRET, api_host="api-1.duosecurity.com")
     login = SecondFactorToken.objects.create(tenant=tenant, account=account, purpose="login", token_hash="x" * 64,
                                              expires_at="2999-01-01T00:00:00Z")
     DuoState.objects.create(tenant=tenant, login=login, state_hash="y" * 64, expires_at="2999-01-01T00:00:00Z")
@@ -107,7 +127,7 @@ def test_delete_removes_configuration_and_open_prompts(lr, tenant, account):
 
 
 def test_other_tenant_sees_and_changes_nothing(lr_other, tenant):
-    services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=SECRET, api_host="h.duosecurity.com")
+    services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=SECRET, api_host="api-1.duosecurity.com")
     assert lr_other.get(PATH).json()["ErrorCode"] == 404
     assert lr_other.delete(PATH).json()["ErrorCode"] == 404
     assert DuoConfig.objects.filter(tenant=tenant).exists()
@@ -116,7 +136,7 @@ def test_other_tenant_sees_and_changes_nothing(lr_other, tenant):
 def test_credential_without_security_scope_is_refused(tenant):
     credential = ApiCredentialFactory(tenant=tenant, scopes=["accounts"])
     client = APIClient()
-    response = client.put(f"{PATH}?apikey={tenant.api_key}", {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "h.duosecurity.com"},
+    response = client.put(f"{PATH}?apikey={tenant.api_key}", {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com"},
                           format="json", HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
     assert response.json()["ErrorCode"] == 1143
     assert not DuoConfig.objects.exists()

@@ -12,6 +12,7 @@ from portal.crypto import decrypt
 from security import services
 from security.models import OtpFactor, SecurityAnswer, TotpFactor
 from tests.factories import AccountFactory
+from tests.security.conftest import bearer
 from tokens.models import OutboxMessage
 
 A = "/identity/v2/auth/account/2fa"
@@ -28,7 +29,7 @@ def call(tenant, method, path, body=None, token="tok-member"):
     client = APIClient()
     kwargs = {"format": "json"} if body is not None else {}
     sep = "&" if "?" in path else "?"
-    return getattr(client, method)(f"{path}{sep}apikey={tenant.api_key}", body, HTTP_AUTHORIZATION=f"Bearer {token}", **kwargs)
+    return getattr(client, method)(f"{path}{sep}apikey={tenant.api_key}", body, HTTP_AUTHORIZATION=f"Bearer {bearer(token)}", **kwargs)
 
 
 def test_authenticator_enrollment_shows_seed_and_qr_until_confirmed(tenant, member):

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import AccountFactory
+from tests.security.conftest import bearer
 
 BODIES = [None, [], "x", 5, {"x": 1}, {"PasskeyCredential": {"id": "a", "response": {"clientDataJSON": 5}}},
           {"id": "a", "response": {"clientDataJSON": "e30", "attestationObject": "!!"}},
@@ -39,7 +40,7 @@ def test_token_and_key_endpoints(tenant, tokens, method, path):
     client = APIClient()
     sep = "&" if "?" in path else "?"
     for body in BODIES:
-        response = getattr(client, method)(f"{path}{sep}apikey={tenant.api_key}", body, format="json", HTTP_AUTHORIZATION="Bearer tok")
+        response = getattr(client, method)(f"{path}{sep}apikey={tenant.api_key}", body, format="json", HTTP_AUTHORIZATION=f"Bearer {bearer('tok')}")
         assert response.status_code < 500, (body, response.content)
         assert "ErrorCode" in response.json(), (body, response.json())
 

@@ -14,7 +14,7 @@ from portal.models import AuditEvent
 from security import services
 from security.models import OtpCode, OtpFactor, SecurityAnswer
 from tests.factories import AccountFactory
-from tests.security.conftest import reauth
+from tests.security.conftest import bearer, reauth
 from tokens.models import OutboxMessage
 
 PASSWORD = "pw-123456"
@@ -90,9 +90,11 @@ def test_expired_code_is_refused(tenant, member):
 
 def test_first_good_code_confirms_the_factor(tenant, member):
     sms(tenant, member, confirmed=False)
-    services.otp_send(tenant=tenant, account=member, channel="sms")
+    services.otp_factor_code_send(tenant=tenant, account=member, channel="sms")
     _, code = last_code(member, "sms")
-    assert services.otp_verify(account=member, channel="sms", code=code)
+    assert not services.otp_verify(account=member, channel="sms", code=code)  # not a sign-in code
+    with freeze_time(timezone.now() + timedelta(seconds=2)):
+        assert services.otp_factor_confirm(tenant=tenant, actor=Actor.system("t"), account=member, channel="sms", code=code)
     assert OtpFactor.objects.get(account=member, channel="sms").confirmed
     assert AuditEvent.objects.filter(action="otp_factor.enrolled", subject_uid=member.uid).exists()
 
@@ -182,7 +184,7 @@ def test_security_question_sign_in(tenant, member):
 def test_reauth_by_sms_otp(tenant, member, lr):
     sms(tenant, member)
     client = APIClient()
-    trigger = client.get(f"/identity/v2/auth/account/reauth/2fa?apikey={tenant.api_key}", HTTP_AUTHORIZATION="Bearer tok-member")
+    trigger = client.get(f"/identity/v2/auth/account/reauth/2fa?apikey={tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {bearer('tok-member')}")
     assert trigger.json()["IsOTPAuthenticatorVerified"] and trigger.json()["OTPStatus"] == {"IsPosted": True}
     _, code = last_code(member, "sms")
     response = reauth(tenant, "2fa/otp", {"otp": code})
@@ -194,7 +196,7 @@ def test_reauth_by_sms_otp(tenant, member, lr):
 def test_reauth_by_email_otp(tenant, member):
     email(tenant, member)
     client = APIClient()
-    sent = client.get(f"/identity/v2/auth/account/reauth/2fa/otp/email?apikey={tenant.api_key}&emailid=otp@example.com", HTTP_AUTHORIZATION="Bearer tok-member")
+    sent = client.get(f"/identity/v2/auth/account/reauth/2fa/otp/email?apikey={tenant.api_key}&emailid=otp@example.com", HTTP_AUTHORIZATION=f"Bearer {bearer('tok-member')}")
     assert sent.json() == {"IsPosted": True}
     _, code = last_code(member, "email")
     assert reauth(tenant, "2fa/otp/email/verify", {"EmailId": "otp@example.com", "Otp": "x"}).json()["ErrorCode"] == 1067
@@ -206,9 +208,9 @@ def test_reauth_by_security_answer(tenant, member):
     services.security_answers_set(tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Paris", "q2": "Rex"})
     client = APIClient()
     path = f"/identity/v2/auth/account/reauth/2fa/securityquestionanswer/verify?apikey={tenant.api_key}"
-    ok = client.post(path, {"securityquestionanswer": {"q1": "PARIS"}}, format="json", HTTP_AUTHORIZATION="Bearer tok-member")
+    ok = client.post(path, {"securityquestionanswer": {"q1": "PARIS"}}, format="json", HTTP_AUTHORIZATION=f"Bearer {bearer('tok-member')}")
     assert ok.status_code == 200 and ok.json()["SecondFactorValidationToken"]
-    bad = client.post(path, {"securityquestionanswer": {"q3": "x"}}, format="json", HTTP_AUTHORIZATION="Bearer tok-member")
+    bad = client.post(path, {"securityquestionanswer": {"q3": "x"}}, format="json", HTTP_AUTHORIZATION=f"Bearer {bearer('tok-member')}")
     assert bad.json()["ErrorCode"] == 1134
 
 

@@ -15,6 +15,7 @@ from portal.models import AuditEvent
 from security import services
 from security.models import PasskeyChallenge, PasskeyCredential
 from tests.factories import AccountFactory, TenantFactory
+from tests.security.conftest import bearer
 from tests.security.soft_authenticator import SoftAuthenticator
 
 ORIGIN = "https://id.example.com"
@@ -37,9 +38,15 @@ def member(tenant, tokens):
     return account
 
 
+def tokens_reissued(account, alias="tok-member"):
+    from tests.security.conftest import IssuedTokens
+
+    IssuedTokens()[alias] = account
+
+
 def call(tenant, method, path, body=None, token="tok-member"):
     client = APIClient()
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer(token)}"} if token else {}
     kwargs = {"format": "json"} if body is not None else {}
     sep = "&" if "?" in path else "?"
     return getattr(client, method)(f"{path}{sep}apikey={tenant.api_key}", body, **headers, **kwargs)
@@ -76,6 +83,10 @@ def test_challenge_works_once(tenant, member):
 
 
 def test_expired_challenge_is_refused(tenant, member):
+    # The token's elevation outlasts the challenge here, so the challenge's expiry is what refuses.
+    tenant.settings["elevation_minutes"] = 10
+    tenant.save()
+    tokens_reissued(member)
     begin = call(tenant, "get", f"{A}/account/register/passkey/begin").json()["RegisterBeginCredential"]["publicKey"]
     credential = SoftAuthenticator().create(begin, origin=ORIGIN)
     with freeze_time(timezone.now() + timedelta(seconds=services.PASSKEY_CHALLENGE_SECONDS + 1)):

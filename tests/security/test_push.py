@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from portal.models import AuditEvent
 from security.models import PushChallenge, PushDevice
 from tests.factories import AccountFactory
+from tests.security.conftest import bearer
 from tests.security.fake_push import INBOX, FakeDevice
 
 A = "/identity/v2/auth"
@@ -32,7 +33,7 @@ def member(tenant, tokens):
 @pytest.fixture
 def device(tenant, member):
     phone = FakeDevice(tenant, "device-address-1")
-    response = phone.register("tok-member")
+    response = phone.register(bearer("tok-member"))
     assert response.status_code == 200, response.json()
     return phone
 
@@ -105,7 +106,7 @@ def test_input_errors(tenant, member, device, django_capture_on_commit_callbacks
     assert client.post(f"{A}/login/2fa/push{q}&secondfactorauthenticationtoken=bogus").json()["ErrorCode"] == 1193
     assert status(client, q, token, "nope").json()["ErrorCode"] == 1134
     assert device.client.post(f"{A}/account/2fa/push?apikey={tenant.api_key}", {}, format="json",
-                              HTTP_AUTHORIZATION="Bearer tok-member").json()["ErrorCode"] == 908
+                              HTTP_AUTHORIZATION=f"Bearer {bearer('tok-member')}").json()["ErrorCode"] == 908
 
 
 def test_sign_in_without_device_cannot_start_push(tenant, member, tokens):

@@ -13,16 +13,10 @@ from datetime import UTC, datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.views import APIView
 
 from accounts.selectors import account_get
-from portal import crypto
-from portal.audit import Actor
-from portal.lrapi import auth
 from portal.lrapi.errors import LRError, required
-from portal.lrapi.params import CIQuery
 from portal.lrapi.views import LRAPIView
-from portal.models import ApiCredential
 from tokens import selectors
 from tokens.services import sessions as services
 
@@ -154,13 +148,17 @@ class ImpersonationTokenView(LRAPIView):
         ],
         responses=TOKEN_PAIR,
         description="Issues an access and refresh token for the account; the session records the "
-        "credential that asked and the reason, and the issue is audited as impersonation.",
+        "credential that asked and the reason, and the issue is audited as impersonation. The "
+        "tokens never reach security, credential or contact changes and reach only the sections "
+        "the asking credential may reach (docs/security-model.md).",
     )
     def get(self, request):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
+        credential = self.principal.credential
         issued = services.session_issue(
             tenant=self.tenant, account=account, actor=self.actor,
             reason=self.query.get("reason") or "", device=_device_from_request(request),
+            scopes=list(credential.scopes) if credential is not None and credential.scopes else None,
         )
         return self.respond(_issued_body(issued))
 
@@ -170,45 +168,11 @@ class ImpersonationTokenView(LRAPIView):
 
 class LegacySessionView(LRAPIView):
     """Key + secret as usual; or the secret alone, which identifies its tenant (the SDK's
-    exchange and refresh calls send `secret=` without a key)."""
+    exchange and refresh calls send `secret=` without a key). Both are authenticated by
+    `auth.authenticate_management`, so secret-only calls are rate-limited and their
+    failures counted like every other management call."""
 
     section = "sessions"
-
-    def initial(self, request, *args, **kwargs):
-        query = CIQuery(request.GET)
-        has_key = any(
-            (value or "").strip()
-            for value in (
-                request.headers.get("X-LoginRadius-ApiKey"), query.get("apikey"),
-                query.get("key"), query.get("client_id"),
-            )
-        )
-        secret = next(
-            (v.strip() for v in (request.headers.get("X-LoginRadius-ApiSecret"),
-                                 query.get("secret"), query.get("apisecret")) if v and v.strip()),
-            None,
-        )
-        if has_key or not secret or request.headers.get("digest"):
-            return super().initial(request, *args, **kwargs)
-        APIView.initial(self, request, *args, **kwargs)
-        if not auth.GUID_RE.match(secret):
-            raise LRError(921)
-        credential = (
-            ApiCredential.objects.usable()
-            .select_related("tenant")
-            .filter(secret_hash=crypto.token_hash(auth.normalise_guid(secret)), tenant__is_active=True)
-            .first()
-        )
-        if credential is None:
-            raise LRError(902)
-        if credential.tenant.setting("request_signing") == "strict":
-            raise LRError(1207)
-        principal = auth.ApiPrincipal(tenant=credential.tenant, credential=credential, via="secret")
-        if not principal.allows(self.section):
-            raise LRError(1143)
-        request.principal = principal
-        self.principal = principal
-        self.tenant = principal.tenant
 
 
 LEGACY_AUTH = [
@@ -372,7 +336,7 @@ class AuthAccessTokenInvalidateView(LRAPIView):
     def get(self, request):
         services.access_token_invalidate(
             tenant=self.tenant, access_token=self.access_token.token,
-            actor=Actor.account(self.access_token.uid),
+            actor=self.actor,
             prevent_refresh=self.query.get_bool("preventRefresh"),
         )
         return self.respond({"IsPosted": True})
@@ -412,6 +376,6 @@ class AuthSlidingTokenView(LRAPIView):
     def get(self, request):
         issued = services.access_token_slide(
             tenant=self.tenant, access_token=self.access_token.token,
-            actor=Actor.account(self.access_token.uid),
+            actor=self.actor,
         )
         return self.respond(_issued_body(issued))

@@ -36,6 +36,9 @@ class TokenFamily(models.Model):
     actor_id = models.CharField(max_length=100, blank=True)
     actor_label = models.CharField(max_length=200, blank=True)
     reason = models.TextField(blank=True)
+    # The API sections an impersonation session may reach: the scopes of the credential that
+    # opened it (null: no narrowing). Every token of the family, refreshed or slid, keeps them.
+    scopes = models.JSONField(null=True, blank=True)
     # What the active-sessions listing shows.
     login_date = models.DateTimeField(default=timezone.now)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -113,6 +116,9 @@ class AccessToken(models.Model):
     # an invalidation keeps it unless preventRefresh was asked; a newer token of the same
     # session, or a refresh using this token, takes it away.
     refresh_allowed = models.BooleanField(default=True)
+    # Until when this token may make security changes: set by a token-side reauthentication
+    # made with it (docs/security-model.md); bound to this token only, never inherited.
+    elevated_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]

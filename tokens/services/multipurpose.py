@@ -297,6 +297,10 @@ def token_issue(
             "sms_otp_lifetime_minutes" if kind == MultipurposeToken.KIND_SMS else "email_token_lifetime_minutes"
         )
         lifetime = timedelta(minutes=int(minutes))
+    if purpose == "forgotpassword" and kind == MultipurposeToken.KIND_EMAIL:
+        from accounts.services import email_recovery_check
+
+        email_recovery_check(account=account, email=destination)
     with transaction.atomic():
         _cooldown_take(tenant=tenant, channel=channel, destination=f"{purpose}:{destination.lower()}")
         account_tokens_retire(account=account, purposes=[purpose], kind=kind)

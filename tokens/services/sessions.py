@@ -23,7 +23,12 @@ from portal.audit import Actor
 from portal.db import CompiledQuery, insert_new, preparing, update_saved
 from portal.lrapi.errors import LRError
 from tokens.models import AccessToken, RefreshToken, TokenFamily
-from tokens.selectors import access_token_cache, access_tokens_forget, normalise_token
+from tokens.selectors import (
+    access_token_cache,
+    access_tokens_forget,
+    normalise_token,
+    session_grant,
+)
 
 MAX_REFRESH_LIFETIME_DAYS = 365
 
@@ -149,7 +154,10 @@ def _issue_pair(*, family: TokenFamily, now: datetime, access_lifetime: timedelt
         ))
     access_token_cache(
         token_hash_value=access_hash, tenant_id=family.tenant_id, account_id=family.account_id,
-        uid=family.account.uid, expires_at=access_expires,
+        uid=family.account.uid, expires_at=access_expires, grant=session_grant(
+            is_impersonation=family.is_impersonation, actor_type=family.actor_type,
+            actor_id=family.actor_id, actor_label=family.actor_label, scopes=family.scopes,
+        ),
     )
     return IssuedSession(access, refresh_value, access_expires, refresh_expires), refresh_row
 
@@ -164,10 +172,14 @@ def session_issue(
     device: dict | None = None,
     access_lifetime: timedelta | None = None,
     refresh: bool = True,
+    scopes: list[str] | None = None,
 ) -> IssuedSession:
     """Open a session for `account`: a sign-in when the actor is the account itself,
     otherwise impersonation by a staff member or back end, which is recorded with its actor
     and reason so the session can be told apart and audited.
+
+    An impersonation session reaches only the API sections in `scopes` (the scopes of the
+    credential that asked; None: no narrowing), and every token derived from it keeps them.
 
     `access_lifetime` may shorten the access token's lifetime, never lengthen it past the
     tenant's. Without `refresh` no refresh token is issued and the session ends when its
@@ -186,7 +198,8 @@ def session_issue(
             tenant=tenant, account=account, created=now, login_date=now,
             expires_at=now + (_family_lifetime(tenant) if refresh else lifetime),
             is_impersonation=impersonation, actor_type=actor.type, actor_id=actor.id[:100],
-            actor_label=actor.label[:200], reason=reason or "", **_device_fields(device),
+            actor_label=actor.label[:200], reason=reason or "",
+            scopes=sorted(scopes) if impersonation and scopes else None, **_device_fields(device),
         )
         issued, _ = _issue_pair(family=family, now=now, access_lifetime=lifetime, refresh=refresh)
         audit.record(
@@ -199,9 +212,32 @@ def session_issue(
                 "refresh_expires_at": [None, issued.refresh_expires_at.isoformat() if refresh else None],
                 "ip": [None, family.ip],
                 "device": [None, f"{family.browser} on {family.os}".strip()],
+                **({"scopes": [None, family.scopes]} if family.scopes else {}),
             },
         )
     return issued
+
+
+def access_token_elevate(*, tenant, access_token: str, actor: Actor, method: str) -> datetime:
+    """Elevate the live access token `access_token` after a token-side reauthentication
+    made with it: for `elevation_minutes` it may make security changes
+    (docs/security-model.md). Returns until when. Impersonation tokens never get here:
+    the security model refuses them every reauthentication route."""
+    now = timezone.now()
+    until = now + timedelta(minutes=_positive(tenant.setting("elevation_minutes"), 5))
+    with transaction.atomic():
+        token = _lock_live_access_token(tenant=tenant, access_token=access_token, now=now)
+        if token.family.is_impersonation:
+            raise LRError(1143, "An impersonation access token cannot be elevated.")
+        until = min(until, token.expires_at)
+        token.elevated_until = until
+        token.save(update_fields=["elevated_until"])
+        audit.record(
+            tenant=tenant, actor=actor, action="session.elevated", subject_uid=token.family.account.uid,
+            changes={"session": [token.family_id, token.family_id], "method": [None, method],
+                     "elevated_until": [None, until.isoformat()]},
+        )
+    return until
 
 
 # --- refreshing -------------------------------------------------------------------------

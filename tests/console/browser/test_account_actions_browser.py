@@ -160,6 +160,38 @@ def test_delete_an_account_with_typed_confirmation(page, live_server, make_staff
     assert AuditEvent.objects.filter(subject_uid=account.uid, action="account.deleted", reason="Erasure request").exists()
 
 
+def test_add_a_role_context_with_a_typed_expiry(page, live_server, make_staff, csp_violations):
+    from roles.models import RoleContext
+    from roles.services import RoleInput, roles_create
+
+    tenant = TenantFactory(name="Acme")
+    roles_create(tenant=tenant, actor=Actor.system("seed"), roles=[RoleInput("store-manager", ("orders.manage",))])
+    lead = make_staff("Lead", tenant, username="lead.li")
+    account = AccountFactory(tenant=tenant)
+    sign_in(page, live_server, lead)
+    open_account(page, live_server, account)
+    page.locator("#action-context_add").click()
+    expect(page.get_by_role("heading", name="Add role context")).to_be_visible()
+    expect(page.get_by_label("Remove roles")).to_have_count(0)
+    page.locator("#id_context").fill("store-berlin")
+    page.get_by_label("store-manager").check()
+    page.get_by_label("Expires at (UTC)").fill("2031-01-02T03:04")
+    page.get_by_label("Never expires").check()
+    page.get_by_label("Reason").fill("Seasonal cover")
+    page.get_by_role("button", name="Review…").click()
+    expect(page.get_by_text("not both")).to_be_visible()
+    assert not RoleContext.objects.filter(account=account).exists()
+    page.get_by_label("Never expires").uncheck()
+    page.get_by_role("button", name="Review…").click()
+    expect(page.locator("#action-summary")).to_contain_text("2031-01-02 03:04:00 UTC")
+    page.get_by_role("button", name="Yes, add role context").click()
+    expect(page.get_by_text("Role context added.")).to_be_visible()
+    stored = RoleContext.objects.get(account=account, name="store-berlin")
+    assert stored.expiration.isoformat() == "2031-01-02T03:04:00+00:00"
+    expect(page.locator("#account-contexts")).to_contain_text("2031-01-02 03:04")
+    assert csp_violations == []
+
+
 def test_screenshots_of_account_roles_and_custom_object_screens(page, live_server, make_staff, shot, csp_violations):
     from accounts.services import account_identity_link
     from customobjects.services import object_type_create, record_create

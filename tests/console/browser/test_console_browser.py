@@ -1,11 +1,10 @@
 import re
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from accounts.models import Account
-from portal.models import ApiCredential, AuditEvent
+from portal.models import ApiCredential, AuditEvent, StaffTotpDevice
 from tests.console.conftest import PASSWORD, totp_now
 from tests.factories import AccountFactory, ApiCredentialFactory, TenantFactory
 
@@ -19,7 +18,7 @@ def sign_in(page, live_server, user):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    device = StaffTotpDevice.objects.get(user=user, confirmed=True)
     page.get_by_label("Code from your authenticator app").fill(totp_now(device))
     page.get_by_role("button", name="Verify and sign in").click()
     expect(page.get_by_role("link", name="Audit log")).to_be_visible()
@@ -38,13 +37,13 @@ def test_first_sign_in_enrols_totp_then_signs_in(page, live_server, make_staff, 
     shot(page, "02-enrol-qr")
     page.get_by_text("Can't scan? Enter the key by hand").click()
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
-    device = TOTPDevice.objects.get(user=user)
+    device = StaffTotpDevice.objects.get(user=user)
     assert secret == __import__("base64").b32encode(device.bin_key).decode()
     page.get_by_label("Code from your authenticator app").fill(totp_now(device))
     page.get_by_role("button", name="Confirm and sign in").click()
     expect(page).to_have_url(re.compile(r"/console/accounts/$"))
     expect(page.get_by_text("Your authenticator app is set up.")).to_be_visible()
-    assert TOTPDevice.objects.get(user=user).confirmed
+    assert StaffTotpDevice.objects.get(user=user).confirmed
     assert csp_violations == []
 
 
@@ -118,7 +117,8 @@ def test_live_search_updates_results_without_reload(page, live_server, make_staf
 
 def test_rotate_secret_shows_it_exactly_once(page, live_server, make_staff, shot, csp_violations):
     tenant = TenantFactory(name="Acme")
-    old = ApiCredentialFactory(tenant=tenant, label="backend")
+    old = ApiCredentialFactory(tenant=tenant, label="backend", scopes=["accounts"])
+    other = ApiCredentialFactory(tenant=tenant, label="billing")
     admin = make_staff("Admin", tenant, username="admin.ada")
     sign_in(page, live_server, admin)
     page.get_by_role("link", name="Tenants").click()
@@ -126,12 +126,26 @@ def test_rotate_secret_shows_it_exactly_once(page, live_server, make_staff, shot
     page.get_by_role("link", name="Acme").click()
     expect(page.get_by_role("heading", name="API secrets")).to_be_visible()
     shot(page, "10-tenant-detail")
-    page.get_by_label("Keep the current secrets working for (hours)").fill("0")
-    page.get_by_role("button", name="Rotate secret").click()
+    page.locator(f"#rotate-{old.pk}").click()
+    expect(page.get_by_role("heading", name="Rotate an API secret")).to_be_visible()
+    expect(page.get_by_label("Keep the old secret working for (hours)")).to_have_value("24")
+    page.get_by_label("Keep the old secret working for (hours)").fill("0")
+    expect(page.get_by_label("Reason")).to_have_attribute("required", "")
+    page.get_by_label("Reason").fill("Secret pasted in a public channel")
+    page.get_by_role("button", name="Review…").click()
+    expect(page.get_by_text("Are you sure?")).to_be_visible()
+    expect(page.locator("#rotate-deadline")).to_have_text("Revoked at once.")
+    assert ApiCredential.objects.filter(tenant=tenant).count() == 2
+    page.get_by_role("button", name=f"Yes, rotate …{old.secret_hint}").click()
     expect(page.get_by_text("it will not be shown again")).to_be_visible()
     shown = page.locator("#api-secret").inner_text().strip()
-    new = ApiCredential.objects.filter(tenant=tenant).exclude(pk=old.pk).get()
+    new = ApiCredential.objects.filter(tenant=tenant).exclude(pk__in=[old.pk, other.pk]).get()
     assert shown == new.raw_secret()
+    assert (new.label, new.scopes) == ("backend", ["accounts"])
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy secret").click()
+    expect(page.locator("#api-secret-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == shown
     shot(page, "11-secret-once")
     page.get_by_role("button", name="I have stored it").click()
     expect(page.get_by_role("heading", name="API secrets")).to_be_visible()
@@ -140,7 +154,31 @@ def test_rotate_secret_shows_it_exactly_once(page, live_server, make_staff, shot
     page.reload()
     assert shown not in page.content()
     old.refresh_from_db()
+    other.refresh_from_db()
     assert old.revoked_at is not None
+    assert (other.revoked_at, other.expires_at) == (None, None)
+    assert AuditEvent.objects.get(tenant=tenant, action="credential.revoked").reason == "Secret pasted in a public channel"
+    assert csp_violations == []
+
+
+def test_removing_staff_access_asks_a_reason_and_a_confirmation(page, live_server, make_staff, csp_violations):
+    from portal import staff
+
+    tenant = TenantFactory(name="Acme")
+    admin = make_staff("Admin", tenant, username="admin.ada")
+    agent = make_staff("Agent", tenant, username="agent.bo")
+    sign_in(page, live_server, admin)
+    page.goto(f"{live_server.url}/console/tenants/{tenant.slug}/")
+    row = page.locator("#staff tr", has_text="agent.bo")
+    row.get_by_text("Remove access…").click()
+    row.get_by_label("Reason").fill("Left the support team")
+    row.get_by_role("button", name="Review removal…").click()
+    expect(page.get_by_text("Are you sure?")).to_be_visible()
+    assert staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
+    page.get_by_role("button", name="Yes, remove access").click()
+    expect(page.get_by_text("Access of agent.bo to Acme revoked.")).to_be_visible()
+    assert not staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
+    assert AuditEvent.objects.get(tenant=tenant, action="staff_access.revoked").reason == "Left the support team"
     assert csp_violations == []
 
 
