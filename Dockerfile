@@ -10,12 +10,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first, so code changes reuse this layer.
-COPY pyproject.toml ./
-RUN python - <<'PY' > /tmp/requirements.txt
-import tomllib
-print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))
-PY
-RUN pip install -r /tmp/requirements.txt
+# Pinned and hashed (`make lock` compiles it from pyproject.toml's ranges).
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 # The application only (no .venv, var/, tests or local databases from a checkout).
 COPY manage.py ./

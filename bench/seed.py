@@ -34,7 +34,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Account, AccountEmail  # noqa: E402
-from accounts.services import _search_text  # noqa: E402
+from accounts.services import account_search_text  # noqa: E402
 from customobjects.models import CustomObjectRecord, CustomObjectType  # noqa: E402
 from portal.audit import Actor  # noqa: E402
 from portal.models import Tenant  # noqa: E402
@@ -265,7 +265,7 @@ def _seed_chunk(tenant, lo, hi, role_ids, otype, now) -> None:
                 "first_name": first, "last_name": last,
                 "profile": {"Gender": "FM"[i % 2], "City": CITIES[i % len(CITIES)]},
                 "custom_fields": {"plan": "gold" if i % 7 == 0 else "basic"},
-                "search_text": _search_text(shape, emails), "signup_date": now, "created": now, "modified": now,
+                "search_text": account_search_text(shape, emails), "signup_date": now, "created": now, "modified": now,
             }
 
     Loader(Account).load(accounts())
@@ -405,12 +405,12 @@ def console_session(tenant: Tenant) -> str:
     from guardian.shortcuts import assign_perm
 
     from portal import staff
-    from portal.console.access import (
+    from portal.models import StaffTotpDevice
+    from portal.staff_session import (
         LAST_SEEN_SESSION_KEY,
         SIGNED_IN_AT_SESSION_KEY,
         TENANT_SESSION_KEY,
     )
-    from portal.models import StaffTotpDevice
 
     User = get_user_model()
     user, created = User.objects.get_or_create(username=f"bench-agent-{tenant.slug}")

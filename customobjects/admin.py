@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from customobjects import services
 from customobjects.models import CustomObjectRecord, CustomObjectType
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from portal.errors import DomainError
 
 
 @admin.register(CustomObjectType)
@@ -28,8 +28,8 @@ class CustomObjectTypeAdmin(admin.ModelAdmin):
                 name = fields.pop("name")
                 schema = fields.pop("schema", None)
                 saved = services.object_type_create(tenant=obj.tenant, actor=actor, name=name, schema=schema, **fields)
-        except LRError as exc:
-            self.message_user(request, f"Not saved: {exc.description} {exc.errors or ''}", messages.ERROR)
+        except DomainError as exc:
+            self.message_user(request, f"Not saved: {exc.sentence()}", messages.ERROR)
             return
         obj.pk = saved.pk
 

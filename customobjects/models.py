@@ -60,13 +60,13 @@ class CustomObjectType(models.Model):
 
     def clean(self) -> None:
         from customobjects.validation import schema_check
-        from portal.lrapi.errors import LRError
+        from portal.errors import CustomObjectSchemaInvalid
 
         try:
             schema_check(self.schema)
-        except LRError as exc:
-            messages = [f"{e['FieldName']}: {e['ErrorMessage']}" for e in exc.errors or []]
-            raise ValidationError({"schema": messages or [exc.description]}) from exc
+        except CustomObjectSchemaInvalid as exc:
+            messages = [f"{error.field}: {error.message}" for error in exc.field_errors]
+            raise ValidationError({"schema": messages or [exc.message]}) from exc
 
 
 class CustomObjectRecord(models.Model):

@@ -10,7 +10,14 @@ from django.db import connection
 
 from accounts.selectors import account_get
 from customobjects.models import RECORD_ID_RE, CustomObjectRecord, CustomObjectType
-from portal.lrapi.errors import LRError, required
+from portal.errors import (
+    CustomObjectRecordIdInvalid,
+    CustomObjectRecordNotFound,
+    CustomObjectsNotConfigured,
+    CustomObjectTypeNotFound,
+    FieldRequired,
+    InvalidValue,
+)
 from portal.models import Tenant
 
 MAX_PAGE_SIZE = 500
@@ -22,28 +29,28 @@ def object_type_list(*, tenant: Tenant):
 
 
 def object_type_get(*, tenant: Tenant, name: str | None) -> CustomObjectType:
-    """The type called `name` (any case): 999 when the tenant has none at all, 908 when no
-    name was given, 1064 when the name is not configured."""
+    """The type called `name` (any case). Refused, in this order: the tenant has none at
+    all, no name was given, the name is not configured."""
     if name:
         object_type = CustomObjectType.objects.filter(tenant=tenant, name__iexact=name).first()
         if object_type is not None:
             return object_type
     if not CustomObjectType.objects.filter(tenant=tenant).exists():
-        raise LRError(999)
+        raise CustomObjectsNotConfigured()
     if not name:
-        raise required("objectname")
-    raise LRError(1064)
+        raise FieldRequired("objectname")
+    raise CustomObjectTypeNotFound()
 
 
 def record_id_check(record_id: str | None) -> str:
     if not record_id or not re.match(RECORD_ID_RE, record_id):
-        raise LRError(995)
+        raise CustomObjectRecordIdInvalid()
     return record_id
 
 
 def record_get(*, tenant: Tenant, object_name: str | None, uid: str | None, record_id: str | None) -> CustomObjectRecord:
     """One record of the account `uid`: one query when it exists; otherwise the precise
-    error (999/1064 type, 938 account, 995 bad id, 1057 no such record)."""
+    error (the type, the account, a malformed id, no such record)."""
     if object_name and uid and record_id and re.match(RECORD_ID_RE, record_id):
         record = (
             CustomObjectRecord.objects.select_related("object_type", "account")
@@ -66,7 +73,7 @@ def record_get(*, tenant: Tenant, object_name: str | None, uid: str | None, reco
         .first()
     )
     if record is None:
-        raise LRError(1057)
+        raise CustomObjectRecordNotFound()
     return record
 
 
@@ -78,7 +85,7 @@ def record_get_by_id(*, tenant: Tenant, object_type: CustomObjectType, record_id
         .first()
     )
     if record is None:
-        raise LRError(1057)
+        raise CustomObjectRecordNotFound()
     return record
 
 
@@ -130,9 +137,9 @@ def decode_cursor(cursor: str | None) -> int:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         pk = int(value)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise LRError(908, "The cursor is not valid.") from exc
+        raise InvalidValue("cursor", "The cursor is not valid.") from exc
     if pk < 0:
-        raise LRError(908, "The cursor is not valid.")
+        raise InvalidValue("cursor", "The cursor is not valid.")
     return pk
 
 

@@ -27,7 +27,18 @@ from customobjects.models import (
 from customobjects.validation import record_data_check, schema_check
 from portal import audit
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from portal.errors import (
+    AccountNotFound,
+    CustomObjectNotAnObject,
+    CustomObjectRecordChanged,
+    CustomObjectRecordIdInvalid,
+    CustomObjectRecordIdTaken,
+    CustomObjectRecordLimitReached,
+    CustomObjectRecordNotFound,
+    CustomObjectTypeInUse,
+    FieldError,
+    InvalidInput,
+)
 from portal.models import Tenant
 
 UPDATE_REPLACE = "replace"
@@ -63,15 +74,19 @@ def _check_type_fields(tenant: Tenant, fields: dict[str, Any], *, exclude_pk: in
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 errors[key] = f"The {key} must be a whole number from {low} to {high}."
     if errors:
-        raise LRError(1134, errors=[{"FieldName": k, "ErrorMessage": v} for k, v in errors.items()])
+        raise InvalidInput(field_errors=[FieldError(k, v) for k, v in errors.items()])
     if "schema" in fields:
         schema_check(fields["schema"])
+
+
+def _name_taken(message: str) -> InvalidInput:
+    return InvalidInput(field_errors=[FieldError("name", message, "taken")])
 
 
 def object_type_create(
     *, tenant: Tenant, actor: Actor, name: str, schema: Any = None, reason: str = "", **limits: int
 ) -> CustomObjectType:
-    """Configure a custom object for the tenant; until then its name answers 1064."""
+    """Configure a custom object for the tenant; until then its name is not found."""
     unknown = set(limits) - set(_LIMITS)
     if unknown:
         raise TypeError(f"unknown limits: {sorted(unknown)}")
@@ -83,7 +98,7 @@ def object_type_create(
             with transaction.atomic():
                 object_type.save()
         except IntegrityError as exc:
-            raise LRError(1134, errors=[{"FieldName": "name", "ErrorMessage": f"A custom object named {name} already exists."}]) from exc
+            raise _name_taken(f"A custom object named {name} already exists.") from exc
         audit.record(
             tenant=tenant, actor=actor, action="customobject_type.created", reason=reason,
             changes=audit.diff({}, _type_snapshot(object_type)),
@@ -112,7 +127,7 @@ def object_type_update(
             with transaction.atomic():
                 object_type.save()
         except IntegrityError as exc:
-            raise LRError(1134, errors=[{"FieldName": "name", "ErrorMessage": "A custom object with this name already exists."}]) from exc
+            raise _name_taken("A custom object with this name already exists.") from exc
         audit.record(
             tenant=tenant, actor=actor, action="customobject_type.updated", reason=reason,
             changes=audit.diff(before, after),
@@ -129,10 +144,9 @@ def object_type_delete(
         object_type = CustomObjectType.objects.select_for_update().get(pk=object_type.pk, tenant=tenant)
         count = object_type.records.count()
         if count and not force:
-            raise LRError(
-                1134,
-                errors=[{"FieldName": "name", "ErrorMessage": f"{object_type.name} still holds {count} records; delete with force=true to remove them too."}],
-            )
+            raise CustomObjectTypeInUse(field_errors=[FieldError(
+                "name", f"{object_type.name} still holds {count} records; delete with force=true to remove them too.",
+            )])
         snapshot = _type_snapshot(object_type)
         object_type.delete()
         audit.record(
@@ -162,17 +176,16 @@ def record_create(
 ) -> CustomObjectRecord:
     """Store a new record for `account`, within the type's schema, limits and record quota."""
     if object_type.tenant_id != tenant.pk or account.tenant_id != tenant.pk:
-        raise LRError(938)
+        raise AccountNotFound()
     if record_id is not None and not re.match(RECORD_ID_RE, record_id):
-        raise LRError(995)
+        raise CustomObjectRecordIdInvalid()
     record_data_check(object_type, data)
     with transaction.atomic():
         # Serialise creates for one account so the quota holds under concurrency.
         Account.objects.select_for_update().filter(pk=account.pk).first()
         held = CustomObjectRecord.objects.filter(object_type=object_type, account=account).count()
         if held >= object_type.max_records_per_account:
-            raise LRError(
-                998,
+            raise CustomObjectRecordLimitReached(
                 f"The account already holds {held} records of {object_type.name}, its limit.",
             )
         record = CustomObjectRecord(
@@ -183,7 +196,7 @@ def record_create(
             with transaction.atomic():
                 record.save()
         except IntegrityError as exc:
-            raise LRError(995, "A record with this id already exists.") from exc
+            raise CustomObjectRecordIdTaken() from exc
         audit.record(
             tenant=tenant, actor=actor, action="customobject.created", subject_uid=account.uid,
             reason=reason, changes=_record_changes(record, {}, data),
@@ -215,12 +228,12 @@ def record_update(
     """Overwrite (`replace`) or merge top-level keys into (`partialreplace`) a record.
 
     With `if_match`, a record changed since the caller read it is refused (412), so two
-    agents cannot silently overwrite each other.
+    agents cannot silently overwrite each other (CustomObjectRecordChanged).
     """
     if update_type not in (UPDATE_REPLACE, UPDATE_PARTIAL):
         raise ValueError(update_type)
     if not isinstance(data, dict):
-        raise LRError(1035)
+        raise CustomObjectNotAnObject()
     with transaction.atomic():
         current = (
             CustomObjectRecord.objects.select_for_update()
@@ -229,9 +242,9 @@ def record_update(
             .first()
         )
         if current is None:
-            raise LRError(1057)
+            raise CustomObjectRecordNotFound()
         if not etag_matches(current, if_match):
-            raise LRError(9412, headers={"ETag": current.etag})
+            raise CustomObjectRecordChanged(current.etag)
         before = current.data if isinstance(current.data, dict) else {}
         after = data if update_type == UPDATE_REPLACE else {**before, **data}
         record_data_check(current.object_type, after)
@@ -259,9 +272,9 @@ def record_delete(
             .first()
         )
         if current is None:
-            raise LRError(1057)
+            raise CustomObjectRecordNotFound()
         if not etag_matches(current, if_match):
-            raise LRError(9412, headers={"ETag": current.etag})
+            raise CustomObjectRecordChanged(current.etag)
         changes = _record_changes(current, current.data if isinstance(current.data, dict) else {}, {})
         uid = current.account.uid
         current.delete()

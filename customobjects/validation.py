@@ -20,7 +20,14 @@ from jsonschema import exceptions as js_exceptions
 from jsonschema import validators as js_validators
 
 from customobjects.models import HARD_MAX_DEPTH, CustomObjectType
-from portal.lrapi.errors import LRError
+from portal.errors import (
+    CustomObjectDataInvalid,
+    CustomObjectNotAnObject,
+    CustomObjectSchemaInvalid,
+    CustomObjectTooLarge,
+    FieldError,
+    MalformedJSON,
+)
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]")
@@ -92,18 +99,19 @@ def encoded_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
-def parse_json_text(raw: bytes, *, invalid_code: int) -> Any:
-    """Parse a request body already known to fit the size cap; deep nesting is refused first."""
+def parse_json_text(raw: bytes) -> Any:
+    """Parse a request body already known to fit the size cap; deep nesting is refused
+    first (CustomObjectTooLarge), undecodable text is MalformedJSON."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LRError(invalid_code) from exc
+        raise MalformedJSON() from exc
     if text_nesting_depth(text) > HARD_MAX_DEPTH:
-        raise LRError(1002, f"The JSON nests deeper than {HARD_MAX_DEPTH} levels.")
+        raise CustomObjectTooLarge(f"The JSON nests deeper than {HARD_MAX_DEPTH} levels.")
     try:
         return json_loads(text)
     except (ValueError, RecursionError) as exc:
-        raise LRError(invalid_code) from exc
+        raise MalformedJSON() from exc
 
 
 def _pointer(parts) -> str:
@@ -157,8 +165,8 @@ def _schema_nodes(schema: Any):
                 stack.extend((child, [*path, keyword, name]) for name, child in node[keyword].items())
 
 
-def schema_pattern_problems(schema: Any) -> list[dict[str, str]]:
-    """LoginRadius error entries for the schema's patterns that cannot run safely."""
+def schema_pattern_problems(schema: Any) -> list[FieldError]:
+    """The schema's patterns that cannot run safely, one field error each."""
     problems = []
     keywords = set()
     for path, node in _schema_nodes(schema):
@@ -170,15 +178,15 @@ def schema_pattern_problems(schema: Any) -> list[dict[str, str]]:
             try:
                 safe_regex(pattern)
             except UnsafePattern as exc:
-                problems.append({
-                    "FieldName": "schema" + _pointer(pattern_path),
-                    "ErrorMessage": f"The regular expression is not supported ({exc}): backreferences and "
-                                    "lookarounds cannot be used.",
-                })
+                problems.append(FieldError(
+                    "schema" + _pointer(pattern_path),
+                    f"The regular expression is not supported ({exc}): backreferences and "
+                    "lookarounds cannot be used.",
+                ))
     if not problems and {"unevaluatedProperties", "patternProperties"} <= keywords:
         # jsonschema evaluates patternProperties with Python's backtracking engine there.
-        problems.append({"FieldName": "schema", "ErrorMessage": "unevaluatedProperties cannot be combined with "
-                         "patternProperties; use additionalProperties instead."})
+        problems.append(FieldError("schema", "unevaluatedProperties cannot be combined with "
+                                   "patternProperties; use additionalProperties instead."))
     return problems
 
 
@@ -227,47 +235,44 @@ def _safe_validator_class(cls):
 
 
 def schema_check(schema: Any) -> None:
-    """Refuse a JSON Schema that is itself invalid (1134, FieldName `schema...`)."""
+    """Refuse a JSON Schema that is itself invalid (field errors named `schema...`)."""
     if schema is None:
         return
     if not isinstance(schema, (dict, bool)):
-        raise LRError(1134, errors=[{"FieldName": "schema", "ErrorMessage": "A JSON Schema must be an object or a boolean."}])
+        raise _schema_invalid("schema", "A JSON Schema must be an object or a boolean.")
     if value_depth(schema) > HARD_MAX_DEPTH:
-        raise LRError(1134, errors=[{"FieldName": "schema", "ErrorMessage": f"The schema nests deeper than {HARD_MAX_DEPTH} levels."}])
+        raise _schema_invalid("schema", f"The schema nests deeper than {HARD_MAX_DEPTH} levels.")
     reason = unstorable_reason(schema)
     if reason:
-        raise LRError(1134, errors=[{"FieldName": "schema", "ErrorMessage": reason}])
+        raise _schema_invalid("schema", reason)
     cls = js_validators.validator_for(schema, default=js_validators.Draft202012Validator)
     try:
         cls.check_schema(schema)
     except js_exceptions.SchemaError as exc:
-        raise LRError(
-            1134,
-            errors=[{"FieldName": "schema" + _pointer(exc.absolute_path), "ErrorMessage": exc.message}],
-        ) from exc
+        raise _schema_invalid("schema" + _pointer(exc.absolute_path), exc.message) from exc
     problems = schema_pattern_problems(schema)
     if problems:
-        raise LRError(1134, errors=problems[:MAX_REPORTED_ERRORS])
+        raise CustomObjectSchemaInvalid(field_errors=problems[:MAX_REPORTED_ERRORS])
 
 
 def record_data_check(object_type: CustomObjectType, data: Any) -> None:
     """A record body must be a JSON object within the type's depth and size limits and
-    satisfy its schema: 1035, 1002, 1134 with the failing fields as JSON pointers."""
+    satisfy its schema; a schema failure names the failing fields by JSON pointer."""
     if not isinstance(data, dict):
-        raise LRError(1035)
+        raise CustomObjectNotAnObject()
     reason = unstorable_reason(data)
     if reason:
-        raise LRError(1035, f"The custom object is not storable JSON: {reason}")
+        raise CustomObjectNotAnObject(f"The custom object is not storable JSON: {reason}")
     depth = value_depth(data)
     if depth > object_type.max_depth:
-        raise LRError(1002, f"The custom object nests {depth} levels; the limit of {object_type.name} is {object_type.max_depth}.")
+        raise CustomObjectTooLarge(f"The custom object nests {depth} levels; the limit of {object_type.name} is {object_type.max_depth}.")
     size = encoded_size(data)
     if size > object_type.max_bytes:
-        raise LRError(1002, f"The custom object takes {size} bytes; the limit of {object_type.name} is {object_type.max_bytes}.")
+        raise CustomObjectTooLarge(f"The custom object takes {size} bytes; the limit of {object_type.name} is {object_type.max_bytes}.")
     if object_type.schema is None:
         return
     if schema_pattern_problems(object_type.schema):  # a schema stored before the pattern rule
-        raise LRError(1134, errors=[{"FieldName": "", "ErrorMessage": f"The schema of {object_type.name} could not be evaluated."}])
+        raise _schema_invalid("", f"The schema of {object_type.name} could not be evaluated.")
     cls = _safe_validator_class(js_validators.validator_for(object_type.schema, default=js_validators.Draft202012Validator))
     validator = cls(object_type.schema, format_checker=cls.FORMAT_CHECKER)
     errors = []
@@ -277,28 +282,26 @@ def record_data_check(object_type: CustomObjectType, data: Any) -> None:
             if len(errors) >= MAX_REPORTED_ERRORS:
                 break
     except Exception as exc:  # an unresolvable $ref, a broken pattern: the schema's fault, not a 500
-        raise LRError(1134, errors=[{"FieldName": "", "ErrorMessage": f"The schema of {object_type.name} could not be evaluated."}]) from exc
+        raise _schema_invalid("", f"The schema of {object_type.name} could not be evaluated.") from exc
     if errors:
-        raise LRError(1134, errors=errors[:MAX_REPORTED_ERRORS])
+        raise CustomObjectDataInvalid(field_errors=errors[:MAX_REPORTED_ERRORS])
 
 
-def _describe(error) -> list[dict[str, str]]:
+def _schema_invalid(field: str, message: str) -> CustomObjectSchemaInvalid:
+    return CustomObjectSchemaInvalid(field_errors=[FieldError(field, message)])
+
+
+def _describe(error) -> list[FieldError]:
     path = list(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [name for name in error.validator_value if name not in error.instance]
         if missing:
-            return [
-                {"FieldName": _pointer([*path, name]), "ErrorMessage": f"The {name} field is required."}
-                for name in missing
-            ]
+            return [FieldError(_pointer([*path, name]), f"The {name} field is required.", "required") for name in missing]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         extras = _extra_properties(error)
         if extras:
-            return [
-                {"FieldName": _pointer([*path, name]), "ErrorMessage": "Additional properties are not allowed."}
-                for name in extras
-            ]
-    return [{"FieldName": _pointer(path), "ErrorMessage": error.message}]
+            return [FieldError(_pointer([*path, name]), "Additional properties are not allowed.") for name in extras]
+    return [FieldError(_pointer(path), error.message, str(error.validator))]
 
 
 def _extra_properties(error) -> list[str]:

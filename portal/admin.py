@@ -13,9 +13,8 @@ from django.views.decorators.cache import never_cache
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.admin import GuardedModelAdmin
 
-from portal.console.access import apply_security_headers
-from portal.console.signin import console_sign_in_current, safe_admin_next
 from portal.models import ApiCredential, AuditEvent, StaffTotpDevice, Tenant
+from portal.staff_session import apply_security_headers, console_sign_in_current, safe_admin_next
 
 
 class StaffAdminSite(AdminSite):

@@ -1,5 +1,8 @@
 """The audit action registry and the one function that records an event.
 
+The audit row is the domain event: `record` writes it and hands it to the subscribers
+registered in `portal.events`.
+
 Every app registers the actions it writes (`<entity>.<past_tense>`); `record` refuses an
 unregistered action so a typo fails in tests instead of writing an unsearchable row.
 Call `record` inside the service's transaction so the event commits with the change.
@@ -10,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from portal import context
+from portal import context, events
 from portal.db import insert_new
 from portal.models import AuditEvent, Tenant
 
@@ -120,7 +123,7 @@ def record(
     ctx = context.current()
     # An INSERT compiled once: every state change writes one, in its service's transaction.
     # AuditEvent.save only refuses updates (events are append-only).
-    return insert_new(own_save_only_guards_updates=True, obj=AuditEvent(
+    row = insert_new(own_save_only_guards_updates=True, obj=AuditEvent(
         tenant=tenant,
         action=action,
         actor_type=actor.type,
@@ -133,4 +136,14 @@ def record(
         request_id=ctx.request_id,
         ip=ctx.ip,
         user_agent=ctx.user_agent,
+        caused_by=events.current_cause(),
+        schema_version=events.SCHEMA_VERSION,
     ))
+    if events.has_subscribers(action):
+        events.publish(events.DomainEvent(
+            id=row.pk, type=action, tenant_id=row.tenant_id, subject_uid=row.subject_uid,
+            actor_type=row.actor_type, actor_id=row.actor_id, actor_label=row.actor_label,
+            reason=row.reason, ticket=row.ticket, diff=row.diff, caused_by=row.caused_by,
+            schema_version=row.schema_version,
+        ))
+    return row

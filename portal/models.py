@@ -217,6 +217,11 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
+    # The event whose subscriber made this change (portal/events.py), so a cascade such as
+    # "password changed -> sessions revoked" reads as one story; no foreign key: append-only.
+    caused_by = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # The version of the event's shape, for consumers that read old rows.
+    schema_version = models.PositiveSmallIntegerField(default=1)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from portal.lrapi.errors import LRError
+from portal.errors import AccountNotFound, RoleContextNotFound, RoleNotFound
 from portal.models import Tenant
 from roles import permission_cache
 from roles.models import AccountRole, Role, RoleContext
@@ -41,10 +41,10 @@ def role_list(*, tenant: Tenant) -> list[Role]:
 
 
 def role_get(*, tenant: Tenant, name: str | None) -> Role:
-    """The role with this name in this tenant, or LoginRadius 1047."""
+    """The role with this name in this tenant, or RoleNotFound."""
     role = Role.objects.filter(tenant=tenant, name=name or "").first()
     if role is None:
-        raise LRError(1047)
+        raise RoleNotFound()
     return role
 
 
@@ -58,10 +58,10 @@ def role_context_list(*, account) -> list[RoleContext]:
 
 
 def role_context_get(*, account, name: str) -> RoleContext:
-    """The account's context with this name, or LoginRadius 1133."""
+    """The account's context with this name, or RoleContextNotFound."""
     context = RoleContext.objects.filter(account=account, name=name).first()
     if context is None:
-        raise LRError(1133, "The role context does not exist for this user.")
+        raise RoleContextNotFound()
     return context
 
 
@@ -189,7 +189,7 @@ def account_permissions(
     cleanup having run.
     """
     if account.tenant_id != tenant.pk:
-        raise LRError(938)
+        raise AccountNotFound()
     if context == "":
         context = None
     now = now or timezone.now()

@@ -13,7 +13,18 @@ from django.db import IntegrityError, transaction
 
 from portal import audit
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from portal.errors import (
+    AccountNotFound,
+    FieldRequired,
+    InvalidValue,
+    PermissionNotFound,
+    RoleContextNameInvalid,
+    RoleContextNotFound,
+    RoleNameInvalid,
+    RoleNameTaken,
+    RoleNotFound,
+    RoleNotInContext,
+)
 from portal.models import Tenant
 from roles import permission_cache
 from roles.models import AccountRole, Role, RoleContext
@@ -32,30 +43,32 @@ def _check_permissions(permissions: Iterable[str]) -> list[str]:
     cleaned = []
     for permission in permissions:
         if not isinstance(permission, str) or not permission.strip() or len(permission) > PERMISSION_MAX_LENGTH:
-            raise LRError(908, "The value of Permissions must be a list of names of at most 100 characters.")
+            raise InvalidValue(
+                "Permissions", "The value of Permissions must be a list of names of at most 100 characters."
+            )
         cleaned.append(permission.strip())
     return _distinct(cleaned)
 
 
 def _roles_by_name(*, tenant: Tenant, names: Iterable[str]) -> list[Role]:
-    """The roles with these names, or 1047 naming the first that does not exist."""
+    """The roles with these names, or RoleNotFound naming the first that does not exist."""
     wanted = _distinct(names)
     found = {role.name: role for role in Role.objects.filter(tenant=tenant, name__in=wanted)}
     for name in wanted:
         if name not in found:
-            raise LRError(1047, f"The role '{name[:100]}' does not exist.")
+            raise RoleNotFound(name)
     return [found[name] for name in wanted]
 
 
 def _check_account(tenant: Tenant, account) -> None:
     """Another tenant's account is "not found", whoever passed it in."""
     if account.tenant_id != tenant.pk:
-        raise LRError(938)
+        raise AccountNotFound()
 
 
 def _check_context_name(name) -> str:
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise LRError(1133)
+        raise RoleContextNameInvalid()
     return name
 
 
@@ -73,24 +86,24 @@ def roles_create(
 ) -> list[Role]:
     """Create several roles at once: all of them, or none if one name is invalid or taken."""
     if not roles:
-        raise LRError(908, "The value of Roles can not be null or empty.")
+        raise FieldRequired("Roles", "The value of Roles can not be null or empty.")
     names = [item.name for item in roles]
     for name in names:
         if not isinstance(name, str) or not NAME_RE.match(name):
-            raise LRError(1175)
+            raise RoleNameInvalid()
     if len(set(names)) != len(names):
-        raise LRError(1175, "The same role name appears more than once.")
+        raise RoleNameInvalid("The same role name appears more than once.")
     cleaned = [(item.name, _check_permissions(item.permissions)) for item in roles]
     with transaction.atomic():
         if Role.objects.filter(tenant=tenant, name__in=names).exists():
-            raise LRError(1175)
+            raise RoleNameTaken()
         try:
             with transaction.atomic():
                 created = Role.objects.bulk_create(
                     [Role(tenant=tenant, name=name, permissions=perms) for name, perms in cleaned]
                 )
         except IntegrityError as exc:  # created concurrently under the same name
-            raise LRError(1175) from exc
+            raise RoleNameTaken() from exc
         for role in created:
             audit.record(
                 tenant=tenant,
@@ -108,7 +121,7 @@ def role_delete(*, tenant: Tenant, actor: Actor, name: str, reason: str = "", ti
     with transaction.atomic():
         role = Role.objects.select_for_update().filter(tenant=tenant, name=name or "").first()
         if role is None:
-            raise LRError(1047)
+            raise RoleNotFound()
         assigned = sorted(
             AccountRole.objects.filter(role=role).values_list("account__uid", flat=True)
         )
@@ -133,11 +146,11 @@ def role_delete(*, tenant: Tenant, actor: Actor, name: str, reason: str = "", ti
 def _role_permissions_change(*, tenant, actor, name, permissions, add: bool, reason="", ticket="") -> Role:
     requested = _check_permissions(permissions)
     if not requested:
-        raise LRError(908, "The value of Permissions can not be null or empty.")
+        raise FieldRequired("Permissions", "The value of Permissions can not be null or empty.")
     with transaction.atomic():
         role = Role.objects.select_for_update().filter(tenant=tenant, name=name or "").first()
         if role is None:
-            raise LRError(1047)
+            raise RoleNotFound()
         before = list(role.permissions or [])
         after = _distinct(set(before) | set(requested)) if add else _distinct(set(before) - set(requested))
         if after != before:
@@ -200,7 +213,7 @@ def account_roles_assign(
 def account_roles_unassign(
     *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str = "", ticket: str = ""
 ) -> list[str]:
-    """Take roles from an account; a role it does not hold is ignored, an unknown one is 1047."""
+    """Take roles from an account; a role it does not hold is ignored, an unknown one is RoleNotFound."""
 
     def remove(roles):
         AccountRole.objects.filter(account=account, role__in=roles).delete()
@@ -219,7 +232,7 @@ def _account_roles_change(
     roles changed, and the permission cache dropped after commit."""
     _check_account(tenant, account)
     if not role_names:
-        raise LRError(908, "The value of Roles can not be null or empty.")
+        raise FieldRequired("Roles", "The value of Roles can not be null or empty.")
     with transaction.atomic():
         roles = _roles_by_name(tenant=tenant, names=role_names)
         before = _assigned_names(account)
@@ -270,10 +283,10 @@ def role_contexts_upsert(
     stored one (`None` = never expires)."""
     _check_account(tenant, account)
     if not contexts:
-        raise LRError(908, "The value of RoleContext can not be null or empty.")
+        raise FieldRequired("RoleContext", "The value of RoleContext can not be null or empty.")
     names = [_check_context_name(item.name) for item in contexts]
     if len(set(names)) != len(names):
-        raise LRError(1133, "The same role context appears more than once.")
+        raise RoleContextNameInvalid("The same role context appears more than once.")
     cleaned = []
     for item in contexts:
         cleaned.append((item, _check_permissions(item.additional_permissions)))
@@ -314,7 +327,7 @@ def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str, rea
     with transaction.atomic():
         context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
         if context is None:
-            raise LRError(1133, "The role context does not exist for this user.")
+            raise RoleContextNotFound()
         before = context_state(context)
         context.delete()
         audit.record(
@@ -332,18 +345,18 @@ def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str, rea
 def role_context_roles_remove(
     *, tenant: Tenant, actor: Actor, account, name: str, role_names: list[str], reason: str = "", ticket: str = ""
 ) -> None:
-    """Take roles out of a context; each must be in it (1047 otherwise)."""
+    """Take roles out of a context; each must be in it (RoleNotInContext otherwise)."""
     _check_account(tenant, account)
     if not role_names:
-        raise LRError(908, "The value of Roles can not be null or empty.")
+        raise FieldRequired("Roles", "The value of Roles can not be null or empty.")
     with transaction.atomic():
         context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
         if context is None:
-            raise LRError(1133, "The role context does not exist for this user.")
+            raise RoleContextNotFound()
         held = {role.name: role for role in context.roles.all()}
         for role_name in _distinct(role_names):
             if role_name not in held:
-                raise LRError(1047, f"The role '{role_name[:100]}' does not exist in this role context.")
+                raise RoleNotInContext(role_name)
         before = context_state(context)
         context.roles.remove(*[held[n] for n in set(role_names)])
         after = context_state(context)
@@ -362,20 +375,22 @@ def role_context_roles_remove(
 def role_context_permissions_remove(
     *, tenant: Tenant, actor: Actor, account, name: str, permissions: list[str], reason: str = "", ticket: str = ""
 ) -> None:
-    """Take additional permissions out of a context; each must be in it (1142 otherwise)."""
+    """Take additional permissions out of a context; each must be in it (PermissionNotFound otherwise)."""
     _check_account(tenant, account)
     if not permissions:
-        raise LRError(908, "The value of AdditionalPermissions can not be null or empty.")
+        raise FieldRequired(
+            "AdditionalPermissions", "The value of AdditionalPermissions can not be null or empty."
+        )
     requested = _check_permissions(permissions)
     with transaction.atomic():
         context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
         if context is None:
-            raise LRError(1133, "The role context does not exist for this user.")
+            raise RoleContextNotFound()
         before = context_state(context)
         held = set(context.additional_permissions or [])
         for permission in requested:
             if permission not in held:
-                raise LRError(1142)
+                raise PermissionNotFound()
         context.additional_permissions = _distinct(held - set(requested))
         context.save(update_fields=["additional_permissions", "modified"])
         audit.record(

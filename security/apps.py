@@ -6,4 +6,6 @@ class SecurityConfig(AppConfig):
     verbose_name = "Account security"
 
     def ready(self) -> None:
-        from security import audit_actions  # noqa: F401
+        from security import audit_actions, subscribers  # noqa: F401
+
+        subscribers.subscribe()

@@ -6,33 +6,28 @@ from accounts import selectors as account_selectors
 from accounts.models import Account
 from portal.lrapi.errors import LRError
 from portal.models import Tenant
-from security.models import BackupCode, DuoConfig, OtpFactor, PushDevice, SecurityAnswer, TotpFactor
+from security.models import (
+    BackupCode,
+    DuoConfig,
+    OtpFactor,
+    PasskeyCredential,
+    PushDevice,
+    SecurityAnswer,
+    TotpFactor,
+)
 
 
 def account_for_login(*, tenant: Tenant, kind: str, login_id: str) -> Account | None:
     """The account a sign-in names (email and username in any case), or None."""
-    login_id = login_id.strip()
-    lookup = {
-        "email": "account_get_by_email",
-        "username": "account_get_by_username",
-        "phone": "account_get_by_phone",
+    find = {
+        "email": account_selectors.account_get_by_email,
+        "username": account_selectors.account_get_by_username,
+        "phone": account_selectors.account_get_by_phone,
     }[kind]
-    selector = getattr(account_selectors, lookup, None)
     try:
-        if selector is not None:
-            return selector(tenant=tenant, **{kind: login_id})
+        return find(tenant=tenant, **{kind: login_id.strip()})
     except LRError:
         return None
-    if kind == "username":
-        return Account.objects.filter(tenant=tenant, username__iexact=login_id).first()
-    return Account.objects.filter(tenant=tenant, phone_id=login_id).first()
-
-
-def account_profile_json(*, account: Account) -> dict:
-    profile = getattr(account_selectors, "account_profile", None)
-    if profile is not None:
-        return profile(account=account)
-    return {"Uid": account.uid, "ID": account.provider_id, "IsLoginLocked": account.is_login_locked}
 
 
 def backup_codes_remaining(*, account: Account) -> int:
@@ -85,8 +80,6 @@ def second_factor_challenge_json(*, account: Account, state: dict, token: str, e
 
 
 def passkey_list_json(*, account: Account) -> list[dict]:
-    from security.models import PasskeyCredential
-
     return [
         {
             "Id": row.credential_id,

@@ -1,10 +1,12 @@
 """Run one call from several threads released together, each on its own database
-connection, and collect what each got: the return value, or the LoginRadius error code."""
+connection, and collect what each got: the return value, the LoginRadius error code, or
+the code of a named domain error."""
 
 import threading
 
 from django.db import connection
 
+from portal.errors import DomainError
 from portal.lrapi.errors import LRError
 
 
@@ -21,6 +23,8 @@ def run_concurrently(fn, n: int, *, pass_index: bool = False, timeout: float = 6
             outcome = fn(i) if pass_index else fn()
         except LRError as exc:
             outcome = exc.error_code
+        except DomainError as exc:
+            outcome = exc.code
         finally:
             connection.close()
         with lock:

@@ -6,4 +6,6 @@ class TokensConfig(AppConfig):
     verbose_name = "Sessions and multipurpose tokens"
 
     def ready(self) -> None:
-        from tokens import audit_actions  # noqa: F401
+        from tokens import audit_actions, subscribers  # noqa: F401
+
+        subscribers.subscribe()

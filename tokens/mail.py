@@ -13,7 +13,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
-from tokens.services.multipurpose import DeliveryError
+from tokens.services.multipurpose.delivery import DeliveryError
 
 
 def _render(names: list[str], context: dict) -> str | None:

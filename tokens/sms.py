@@ -16,7 +16,7 @@ import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from tokens.services.multipurpose import DeliveryError
+from tokens.services.multipurpose.delivery import DeliveryError
 
 
 class BaseSmsBackend:

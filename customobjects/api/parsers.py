@@ -4,6 +4,7 @@ from rest_framework.parsers import BaseParser
 
 from customobjects.models import HARD_MAX_BYTES
 from customobjects.validation import parse_json_text
+from portal.errors import MalformedJSON
 from portal.lrapi.errors import LRError
 from portal.lrapi.parsers import MALFORMED_BODY_CODE
 
@@ -35,7 +36,10 @@ class GuardedJSONParser(BaseParser):
             raise body_too_large(HARD_MAX_BYTES)
         if not raw.strip():
             return {}
-        return parse_json_text(raw, invalid_code=code)
+        try:
+            return parse_json_text(raw)
+        except MalformedJSON as exc:
+            raise LRError(code) from exc
 
 
 class RecordJSONParser(GuardedJSONParser):

@@ -17,6 +17,7 @@ from customobjects.api.parsers import (
 )
 from customobjects.models import HARD_MAX_BYTES
 from customobjects.validation import parse_json_text, unstorable_reason
+from portal.errors import CustomObjectTooLarge, MalformedJSON
 from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 
@@ -272,8 +273,8 @@ class CustomObjectRecordQueryView(CustomObjectBaseView):
         if len(text) > MAX_FILTER_CHARS:
             raise LRError(908, f"The filter must be at most {MAX_FILTER_CHARS} characters.")
         try:
-            value = parse_json_text(text.encode("utf-8"), invalid_code=908)
-        except LRError as exc:
+            value = parse_json_text(text.encode("utf-8"))
+        except (MalformedJSON, CustomObjectTooLarge) as exc:
             raise LRError(908, "The filter must be a JSON object.") from exc
         if not isinstance(value, dict):
             raise LRError(908, "The filter must be a JSON object.")

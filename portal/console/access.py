@@ -3,7 +3,6 @@ timeout, the current tenant among those granted, and a 403 page that says what t
 
 import time
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
@@ -15,33 +14,13 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from portal import staff
 from portal.audit import Actor
 from portal.models import Tenant
-
-TENANT_SESSION_KEY = "console_tenant_id"
-LAST_SEEN_SESSION_KEY = "console_last_seen"
-SIGNED_IN_AT_SESSION_KEY = "console_signed_in_at"
-# The last-seen time is written at most this often, not on every request.
-LAST_SEEN_RESOLUTION_SECONDS = 15
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+from portal.staff_session import (
+    LAST_SEEN_RESOLUTION_SECONDS,
+    LAST_SEEN_SESSION_KEY,
+    TENANT_SESSION_KEY,
+    apply_security_headers,
+    session_expired,
 )
-
-
-def idle_timeout_seconds() -> int:
-    return int(getattr(settings, "CONSOLE_IDLE_TIMEOUT_SECONDS", 30 * 60))
-
-
-def _session_expired(request, now: int) -> str:
-    """Why the console session is over ("" while it is not): idle too long, or older than
-    SESSION_COOKIE_AGE however active it was."""
-    last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
-    if last_seen is not None and now - int(last_seen) > idle_timeout_seconds():
-        return "You were signed out after a period of inactivity. Sign in again."
-    signed_in_at = request.session.get(SIGNED_IN_AT_SESSION_KEY)
-    if signed_in_at is not None and now - int(signed_in_at) > settings.SESSION_COOKIE_AGE:
-        return "Your session reached its maximum length. Sign in again."
-    return ""
 
 
 class ConsoleDenied(PermissionDenied):
@@ -60,12 +39,6 @@ def safe_next(request, default: str) -> str:
     ):
         return target
     return default
-
-
-def apply_security_headers(response):
-    response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.setdefault("Cache-Control", "no-store")
-    return response
 
 
 class ConsoleContext:
@@ -115,7 +88,7 @@ class StaffRequiredMixin:
             login_url = reverse("console:login")
             return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
         now = int(time.time())
-        expired = _session_expired(request, now)
+        expired = session_expired(request, now)
         if expired:
             logout(request)
             messages.info(request, expired)

@@ -5,14 +5,19 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.apps import apps
 from django.db.models import Count, Q
 from django.db.models.functions import Lower, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from accounts.models import Account, AccountEmail
+from customobjects.models import CustomObjectRecord
 from portal.models import AuditEvent, Tenant
+from roles import selectors as role_selectors
+from roles.models import AccountRole, RoleContext
+from security import services as security_services
+from security.models import BackupCode, PasskeyCredential
+from tokens.models import MultipurposeToken, OutboxMessage, TokenFamily
 
 _PHONE_CHARS = re.compile(r"[\s().-]")
 
@@ -144,66 +149,23 @@ def lockouts_per_day(*, tenant: Tenant, days: int = 14) -> list[tuple[str, int]]
     return _per_day(qs, "occurred_at", days)
 
 
-def _tokens_model(*names: str):
-    for name in names:
-        try:
-            return apps.get_model("tokens", name)
-        except LookupError:
-            continue
-    return None
-
-
-def _field_names(model) -> set[str]:
-    return {f.name for f in model._meta.get_fields()}
-
-
-def deliveries_by_status(*, tenant: Tenant) -> list[tuple[str, int]] | None:
-    """Outbox messages by status over the last 14 days; None while no outbox model exists."""
-    model = _tokens_model("OutboxMessage")
-    if model is None or not {"tenant", "status"} <= _field_names(model):
-        return None
-    qs = model.objects.filter(tenant=tenant)
-    fields = _field_names(model)
-    created = next((f for f in ("created", "created_at", "queued_at") if f in fields), None)
-    if created:
-        qs = qs.filter(**{f"{created}__gte": timezone.now() - timedelta(days=14)})
+def deliveries_by_status(*, tenant: Tenant) -> list[tuple[str, int]]:
+    """Outbox messages by status over the last 14 days."""
+    qs = OutboxMessage.objects.filter(tenant=tenant, created__gte=timezone.now() - timedelta(days=14))
     rows = qs.values("status").annotate(n=Count("pk")).order_by("status")
     return [(str(row["status"]), row["n"]) for row in rows]
 
 
-def active_sessions_count(*, tenant: Tenant) -> int | None:
-    """Live sessions (refresh-token families); None while no session model exists."""
-    model = _tokens_model("TokenFamily")
-    if model is None or "tenant" not in _field_names(model):
-        return None
-    fields = _field_names(model)
-    qs = model.objects.filter(tenant=tenant)
-    if "revoked_at" in fields:
-        qs = qs.filter(revoked_at__isnull=True)
-    if "expires_at" in fields:
-        qs = qs.filter(expires_at__gt=timezone.now())
-    return qs.count()
+def active_sessions_count(*, tenant: Tenant) -> int:
+    """Live sessions (refresh-token families)."""
+    return TokenFamily.objects.filter(
+        tenant=tenant, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).count()
 
 
 def account_roles(*, account: Account) -> list[str]:
     """The account's role names (the roles section's contract selector)."""
-    from roles.selectors import account_role_names
-
-    return account_role_names(account=account)
-
-
-def account_active_sessions(*, account: Account) -> int | None:
-    """Live sessions (refresh-token families) of one account; None while no session model exists."""
-    model = _tokens_model("TokenFamily")
-    if model is None or "account" not in _field_names(model):
-        return None
-    qs = model.objects.filter(tenant=account.tenant_id, account=account)
-    fields = _field_names(model)
-    if "revoked_at" in fields:
-        qs = qs.filter(revoked_at__isnull=True)
-    if "expires_at" in fields:
-        qs = qs.filter(expires_at__gt=timezone.now())
-    return qs.count()
+    return role_selectors.account_role_names(account=account)
 
 
 # The account page ----------------------------------------------------------------------------
@@ -229,10 +191,7 @@ class SessionRow:
 
 def account_sessions(*, account: Account) -> list[SessionRow]:
     """The account's live sessions (refresh-token families), newest first."""
-    model = _tokens_model("TokenFamily")
-    if model is None:
-        return []
-    rows = model.objects.filter(
+    rows = TokenFamily.objects.filter(
         tenant=account.tenant_id, account=account, revoked_at__isnull=True, expires_at__gt=timezone.now()
     ).order_by("-created", "-pk")[:50]
     return [
@@ -247,10 +206,7 @@ def account_sessions(*, account: Account) -> list[SessionRow]:
 
 def account_mfa(*, account: Account) -> dict:
     """Second factors, passkeys and backup codes of the account (through security's reads)."""
-    from security.models import BackupCode, PasskeyCredential
-    from security.services import account_mfa_state
-
-    factors = account_mfa_state(account=account)
+    factors = security_services.account_mfa_state(account=account)
     passkeys = [
         {"id": p.credential_id, "label": f"{p.authenticator or 'Passkey'}"
                                          f"{' · ' + p.identifier if p.identifier else ''}"
@@ -268,21 +224,15 @@ def account_mfa(*, account: Account) -> dict:
 
 
 def account_contexts(*, account: Account) -> list:
-    from roles.selectors import role_context_list
-
-    return role_context_list(account=account)
+    return role_selectors.role_context_list(account=account)
 
 
 def roles_of(*, tenant: Tenant) -> list:
-    from roles.selectors import role_list
-
-    return role_list(tenant=tenant)
+    return role_selectors.role_list(tenant=tenant)
 
 
 def account_records(*, account: Account) -> list:
     """The account's custom-object records, by type then age."""
-    from customobjects.models import CustomObjectRecord
-
     records = list(
         CustomObjectRecord.objects.filter(tenant=account.tenant_id, account=account)
         .select_related("object_type").order_by("object_type__name", "created", "pk")[:100]
@@ -294,12 +244,9 @@ def account_records(*, account: Account) -> list:
 
 def account_tokens(*, account: Account, limit: int = 10) -> list[dict]:
     """The account's latest one-time tokens with their state (never their value)."""
-    model = _tokens_model("MultipurposeToken")
-    if model is None:
-        return []
     now = timezone.now()
     out = []
-    for t in model.objects.filter(tenant=account.tenant_id, account=account).order_by("-created", "-pk")[:limit]:
+    for t in MultipurposeToken.objects.filter(tenant=account.tenant_id, account=account).order_by("-created", "-pk")[:limit]:
         if t.used_at:
             state = "used"
         elif t.retired_at:
@@ -315,10 +262,7 @@ def account_tokens(*, account: Account, limit: int = 10) -> list[dict]:
 
 def account_deliveries(*, account: Account, limit: int = 10) -> list:
     """The account's latest outbound messages with their delivery status."""
-    model = _tokens_model("OutboxMessage")
-    if model is None or "account" not in _field_names(model):
-        return []
-    return list(model.objects.filter(tenant=account.tenant_id, account=account).order_by("-created", "-pk")[:limit])
+    return list(OutboxMessage.objects.filter(tenant=account.tenant_id, account=account).order_by("-created", "-pk")[:limit])
 
 
 # Roles screens -----------------------------------------------------------------------------------
@@ -326,8 +270,6 @@ def account_deliveries(*, account: Account, limit: int = 10) -> list:
 
 def role_holders(*, tenant: Tenant) -> dict[str, list[str]]:
     """UIDs holding each role directly (at most 50 per role)."""
-    from roles.models import AccountRole
-
     out: dict[str, list[str]] = {}
     rows = (AccountRole.objects.filter(tenant=tenant).select_related("role", "account")
             .order_by("role__name", "account__uid"))
@@ -339,15 +281,11 @@ def role_holders(*, tenant: Tenant) -> dict[str, list[str]]:
 
 
 def role_holder_counts(*, tenant: Tenant) -> dict[str, int]:
-    from roles.models import AccountRole
-
     rows = AccountRole.objects.filter(tenant=tenant).values("role__name").annotate(n=Count("pk"))
     return {row["role__name"]: row["n"] for row in rows}
 
 
 def role_context_names(*, tenant: Tenant) -> list[tuple[str, int]]:
     """Each role-context name in use and how many accounts hold it."""
-    from roles.models import RoleContext
-
     rows = RoleContext.objects.filter(tenant=tenant).values("name").annotate(n=Count("pk")).order_by("name")
     return [(row["name"], row["n"]) for row in rows]

@@ -7,7 +7,6 @@ the site (console or admin) ever sees a user who has only given a password.
 
 import hashlib
 import time
-from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
@@ -20,7 +19,6 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -28,15 +26,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-from portal.console.access import (
-    LAST_SEEN_RESOLUTION_SECONDS,
+from portal.console.access import safe_next
+from portal.models import StaffTotpDevice
+from portal.staff_session import (
     LAST_SEEN_SESSION_KEY,
     SIGNED_IN_AT_SESSION_KEY,
-    _session_expired,
     apply_security_headers,
-    safe_next,
 )
-from portal.models import StaffTotpDevice
 
 PENDING_USER_KEY = "console_pending_user"
 PENDING_AT_KEY = "console_pending_at"
@@ -91,42 +87,6 @@ def _complete_sign_in(request, user, device):
     otp_login(request, device)
     request.session[LAST_SEEN_SESSION_KEY] = request.session[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
     return redirect(target)
-
-
-def console_sign_in_current(request) -> bool:
-    """Whether the request carries a console sign-in (password, then TOTP) that is still
-    current: neither idle too long nor past its maximum age. The admin asks the same
-    question, so it has no sign-in of its own and no way around the console's limits.
-    Being current counts as activity, as on a console page."""
-    user = request.user
-    if not (user.is_authenticated and user.is_active and user.is_verified()):
-        return False
-    if request.session.get(SIGNED_IN_AT_SESSION_KEY) is None:  # not signed in here
-        return False
-    now = int(time.time())
-    if _session_expired(request, now):
-        return False
-    if now - int(request.session.get(LAST_SEEN_SESSION_KEY) or 0) >= LAST_SEEN_RESOLUTION_SECONDS:
-        request.session[LAST_SEEN_SESSION_KEY] = now
-    return True
-
-
-def safe_admin_next(request, admin_root: str) -> str:
-    """The `next` of an admin request when it is a path inside the admin (not its login
-    page); `admin_root` otherwise. The console's own safe_next allows any local page."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if not target or "\\" in target or not url_has_allowed_host_and_scheme(
-        target, allowed_hosts=set(), require_https=False
-    ):
-        return admin_root
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(admin_root):
-        return admin_root
-    if ".." in parts.path.split("/"):  # /admin/../console/ leaves the admin
-        return admin_root
-    if parts.path.startswith(reverse("admin:login")):
-        return admin_root
-    return target
 
 
 def qr_code_svg(data: str) -> str:

@@ -1,4 +1,5 @@
-"""One exception handler: every API error leaves as a LoginRadius error body."""
+"""One exception handler: every API error leaves as a LoginRadius error body; a named
+domain error answers through its LoginRadius mapping (portal/lrapi/domain_errors.py)."""
 
 import logging
 import uuid
@@ -8,6 +9,8 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from portal.errors import DomainError
+from portal.lrapi.domain_errors import lr_error
 from portal.lrapi.errors import LRError, error_body
 from portal.lrapi.parsers import MALFORMED_BODY_CODE
 
@@ -21,6 +24,8 @@ def is_legacy_path(path: str) -> bool:
 def _as_lr_error(exc: Exception, method: str) -> LRError | None:
     if isinstance(exc, LRError):
         return exc
+    if isinstance(exc, DomainError):
+        return lr_error(exc)
     if isinstance(exc, drf.UnsupportedMediaType):
         return LRError(1083)
     if isinstance(exc, drf.ParseError):

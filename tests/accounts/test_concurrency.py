@@ -4,6 +4,7 @@ import pytest
 
 from accounts import services
 from accounts.models import Account, AccountEmail
+from accounts.services import lifecycle
 from portal.lrapi.errors import LRError
 from tests.accounts.conftest import GOOD_PASSWORD, A
 from tests.concurrency import run_concurrently
@@ -39,7 +40,7 @@ def test_two_concurrent_creates_with_the_same_email_one_wins(credential):
 def test_constraint_decides_when_both_pass_the_pre_check(tenant, monkeypatch, field, code):
     """With the friendly pre-check out of the way, both writers reach the INSERT; the unique
     index makes one wait and then fail, and the failure maps to the LoginRadius code."""
-    monkeypatch.setattr(services, "_check_free", lambda **kw: None)
+    monkeypatch.setattr(lifecycle, "identifiers_check_free", lambda **kw: None)
     from portal.audit import Actor
 
     def create(i):
@@ -68,7 +69,7 @@ def test_integrity_errors_map_to_loginradius_codes(tenant, monkeypatch, first, s
 
     actor = Actor.system("t")
     services.account_create(tenant=tenant, actor=actor, data=first)
-    monkeypatch.setattr(services, "_check_free", lambda **kw: None)
+    monkeypatch.setattr(lifecycle, "identifiers_check_free", lambda **kw: None)
     with pytest.raises(LRError) as exc:
         services.account_create(tenant=tenant, actor=actor, data=second)
     assert exc.value.error_code == code

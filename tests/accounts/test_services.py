@@ -6,9 +6,15 @@ from django.utils import timezone
 
 from accounts import selectors, services
 from accounts.models import Account, AccountEmail, ConsentLog, PrivacyPolicyAcceptance
+from portal.audit import Actor
 from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
+from security.models import LoginFailureCounter
 from tests.accounts.conftest import GOOD_PASSWORD, state
+from tokens.models import AccessToken, MultipurposeToken
+from tokens.selectors import access_token_resolve
+from tokens.services.multipurpose import token_issue
+from tokens.services.sessions import session_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -156,21 +162,47 @@ def test_update_ignores_read_only_profile_keys(tenant, actor, make_account):
     assert account.first_name == "Back"
 
 
-def test_update_is_active_false_blocks_and_revokes_sessions(tenant, actor, make_account, monkeypatch):
-    calls = []
-    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", lambda **kw: calls.append(kw) or 1)
+def open_session(account) -> str:
+    """A real sign-in session of the account; its access token."""
+    return session_issue(tenant=account.tenant, account=account, actor=Actor.account(account.uid)).access_token
+
+
+def assert_sessions_ended_by(account, token: str, cause_action: str) -> None:
+    """Every session of the account is revoked, by an event the change caused."""
+    assert not AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
+    with pytest.raises(LRError):
+        access_token_resolve(tenant=account.tenant, token=token)
+    cause = AuditEvent.objects.filter(action=cause_action, subject_uid=account.uid).latest("id")
+    assert AuditEvent.objects.get(action="session.all_revoked", subject_uid=account.uid).caused_by == cause.pk
+
+
+def test_update_is_active_false_blocks_and_revokes_sessions(tenant, actor, make_account):
     account = make_account()
+    token = open_session(account)
     account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"IsActive": False})
-    assert not account.is_active and len(calls) == 1 and calls[0]["account"].pk == account.pk
+    assert not account.is_active
+    assert_sessions_ended_by(account, token, "account.updated")
 
 
-def test_update_is_login_locked_false_unlocks_and_clears_failures(tenant, actor, make_account, monkeypatch):
-    cleared = []
-    monkeypatch.setattr("security.services.login_failures_clear", lambda **kw: cleared.append(kw["account"].pk))
+def test_an_update_that_does_not_block_leaves_the_sessions(tenant, actor, make_account):
     account = make_account()
+    open_session(account)
+    services.account_update(tenant=tenant, actor=actor, account=account, changes={"FirstName": "Still"})
+    assert AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
+    assert not AuditEvent.objects.filter(action="session.all_revoked").exists()
+
+
+@pytest.mark.parametrize("unlock", ["update", "unlock"])
+def test_unlocking_clears_the_failure_counter(tenant, actor, make_account, unlock):
+    account = make_account()
+    LoginFailureCounter.objects.create(tenant=tenant, account=account, failure_count=5)
     services.account_lock(tenant=tenant, actor=actor, account=account, locked_type="LoginAttempts")
-    account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"IsLoginLocked": False})
-    assert not account.is_login_locked and cleared == [account.pk]
+    if unlock == "update":
+        account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"IsLoginLocked": False})
+    else:
+        account = services.account_unlock(tenant=tenant, actor=actor, account=account)
+    assert not account.is_login_locked
+    assert LoginFailureCounter.objects.get(account=account).failure_count == 0
 
 
 def test_lock_expires_in_the_profile(tenant, actor, make_account):
@@ -182,12 +214,13 @@ def test_lock_expires_in_the_profile(tenant, actor, make_account):
     assert not selectors.is_login_locked(account, now=timezone.now() + timedelta(minutes=6))
 
 
-def test_block_unblock_unlock_audited(tenant, actor, make_account, monkeypatch):
-    revoked = []
-    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", lambda **kw: revoked.append(1) or 0)
+def test_block_unblock_unlock_audited(tenant, actor, make_account):
     account = make_account()
+    token = open_session(account)
     services.account_block(tenant=tenant, actor=actor, account=account, reason="fraud", ticket="T-1")
-    assert not Account.objects.get(pk=account.pk).is_active and revoked == [1]
+    assert not Account.objects.get(pk=account.pk).is_active
+    assert_sessions_ended_by(account, token, "account.blocked")
+    assert AuditEvent.objects.get(action="session.all_revoked").reason == "fraud"
     services.account_unblock(tenant=tenant, actor=actor, account=account)
     assert Account.objects.get(pk=account.pk).is_active
     services.account_unlock(tenant=tenant, actor=actor, account=account)
@@ -196,19 +229,17 @@ def test_block_unblock_unlock_audited(tenant, actor, make_account, monkeypatch):
     assert {"account.unblocked", "account.unlocked"} <= {a for a, _, _ in actions}
 
 
-def test_delete_revokes_then_deletes_and_leaves_a_tombstone(tenant, actor, make_account, monkeypatch):
-    order = []
+def test_delete_revokes_then_deletes_and_leaves_a_tombstone(tenant, actor, make_account):
     account = make_account(FirstName="Secret", PhoneId="+14155552671")
-
-    def revoke(**kw):
-        assert Account.objects.filter(pk=kw["account"].pk).exists()
-        order.append("revoke")
-        return 0
-
-    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", revoke)
+    token = open_session(account)
     uid = account.uid
     services.account_delete(tenant=tenant, actor=actor, account=account, reason="gdpr")
-    assert order == ["revoke"]
+    # The sessions were revoked (their cached tokens tombstoned) before the rows went.
+    with pytest.raises(LRError):
+        access_token_resolve(tenant=tenant, token=token)
+    revoked = AuditEvent.objects.get(action="session.all_revoked", subject_uid=uid)
+    assert revoked.caused_by == AuditEvent.objects.get(action="account.deleted", subject_uid=uid).pk
+    assert revoked.diff["revoked_tokens"] == [None, 2]
     assert not Account.objects.filter(uid=uid).exists() and not AccountEmail.objects.filter(tenant=tenant).exists()
     tomb = AuditEvent.objects.get(action="account.deleted", subject_uid=uid)
     assert tomb.diff == {} and tomb.reason == "gdpr"
@@ -248,19 +279,19 @@ def test_email_and_phone_mark_verified(tenant, actor, make_account):
     assert account.email_verified and account.phone_id_verified and account.emails.get().verified
 
 
-def test_password_set_validates_hashes_revokes_and_retires(tenant, actor, make_account, monkeypatch):
-    events = []
-    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", lambda **kw: events.append("revoke") or 0)
-    monkeypatch.setattr(
-        "tokens.services.multipurpose.account_tokens_retire", lambda **kw: events.append(("retire", kw["purposes"])) or 0
-    )
+def test_password_set_validates_hashes_revokes_and_retires(tenant, actor, make_account):
     account = make_account()
+    token = open_session(account)
+    forgot = token_issue(tenant=tenant, account=account, actor=actor, kind=MultipurposeToken.KIND_EMAIL,
+                         purpose="forgotpassword", destination="ann@example.com")
     with pytest.raises(LRError) as exc:
         services.account_password_set(tenant=tenant, actor=actor, account=account, password="password")
-    assert exc.value.error_code == 1134 and events == []
+    assert exc.value.error_code == 1134
+    assert AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
     account = services.account_password_set(tenant=tenant, actor=actor, account=account, password="Another-long-pass-77")
     assert check_password("Another-long-pass-77", account.password)
-    assert events == ["revoke", ("retire", ["forgotpassword"])]
+    assert_sessions_ended_by(account, token, "account_password.set")
+    assert MultipurposeToken.objects.get(pk=forgot.token.pk).retired_at is not None
     event = AuditEvent.objects.get(action="account_password.set", subject_uid=account.uid)
     assert account.password not in str(event.diff)
 

@@ -640,8 +640,3 @@ def test_remove_one_passkey(agent, tenant):
     assert act(agent, account, "passkey_delete", passkey="drop-id").status_code == 302
     assert list(PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)) == ["keep-id"]
     assert last_event(account).action == "passkey.deleted"
-
-
-def test_every_console_action_has_its_section_service():
-    missing = sorted(name for name, action in console_actions.ACTIONS.items() if not action.available())
-    assert missing == []

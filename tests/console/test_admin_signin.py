@@ -8,8 +8,8 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from portal.console.access import LAST_SEEN_SESSION_KEY
 from portal.console.signin import PENDING_USER_KEY
+from portal.staff_session import LAST_SEEN_SESSION_KEY
 from tests.console.conftest import PASSWORD, totp_now
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
 
-from portal.console.access import LAST_SEEN_SESSION_KEY
 from portal.models import StaffTotpDevice
+from portal.staff_session import LAST_SEEN_SESSION_KEY
 from tests.console.conftest import PASSWORD, totp_now
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_repeated_wrong_passwords_pause_the_sign_in(make_staff, tenant):
 
 
 def test_session_ends_at_its_maximum_age_however_active(make_staff, tenant, console_client, settings):
-    from portal.console.access import SIGNED_IN_AT_SESSION_KEY
+    from portal.staff_session import SIGNED_IN_AT_SESSION_KEY
 
     settings.SESSION_COOKIE_AGE = 3600
     client = console_client(make_staff("Agent", tenant))

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts import services as account_services
-from accounts.management.commands import accounts_import
+from accounts.importing import writing as import_writing
 from accounts.models import Account, AccountEmail
 from portal.models import AuditEvent
 from roles.models import AccountRole
@@ -142,7 +142,7 @@ def test_one_audit_event_per_batch_with_counts_only(tenant, run_import):
 
 def test_resume_continues_after_the_last_committed_batch(tenant, run_import, monkeypatch, tmp_path):
     lines = [{"Email": f"r{i}@example.com"} for i in range(6)]
-    real_write = accounts_import.write_rows
+    real_write = import_writing.write_rows
     calls = []
 
     def failing_write(*args, **kwargs):
@@ -151,14 +151,14 @@ def test_resume_continues_after_the_last_committed_batch(tenant, run_import, mon
             raise RuntimeError("connection lost")
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(accounts_import, "write_rows", failing_write)
+    monkeypatch.setattr(import_writing, "write_rows", failing_write)
     with pytest.raises(RuntimeError):
         run_import(tenant, lines, args=["--batch-size", "2"])
     assert Account.objects.filter(tenant=tenant).count() == 2
     checkpoint = tmp_path / "in.jsonl.checkpoint"
     assert json.loads(checkpoint.read_text())["line"] == 2
 
-    monkeypatch.setattr(accounts_import, "write_rows", real_write)
+    monkeypatch.setattr(import_writing, "write_rows", real_write)
     call_command("accounts_import", str(tmp_path / "in.jsonl"), "--tenant", tenant.slug, "--no-progress",
                  "--batch-size", "2", "--resume")
 

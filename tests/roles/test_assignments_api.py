@@ -120,11 +120,10 @@ class TestTenantIsolation:
     ],
 )
 def test_services_refuse_another_tenants_account(call, tenant, other_tenant, editor):
-    from portal.lrapi.errors import LRError
+    from portal.errors import AccountNotFound
     from roles import services
 
     foreign = AccountFactory(tenant=other_tenant)
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(AccountNotFound):
         call(services, tenant, foreign)
-    assert excinfo.value.error_code == 938
     assert not AccountRole.objects.exists()

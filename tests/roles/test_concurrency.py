@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from portal.lrapi.errors import LRError
+from portal.errors import DomainError
 from roles import services
 from roles.models import Role, RoleContext
 from tests.roles.conftest import SYSTEM
@@ -19,8 +19,8 @@ def run_concurrently(count, target):
         try:
             barrier.wait()
             results[index] = target(index)
-        except LRError as exc:
-            results[index] = exc.error_code
+        except DomainError as exc:
+            results[index] = exc.code
         finally:
             connection.close()
 
@@ -38,7 +38,7 @@ def test_same_role_name_created_concurrently_exists_once(tenant):
     results = run_concurrently(
         4, lambda i: services.roles_create(tenant=tenant, actor=SYSTEM, roles=[services.RoleInput(name="admin")])
     )
-    assert sorted(str(r) if isinstance(r, int) else "ok" for r in results) == ["1175", "1175", "1175", "ok"]
+    assert sorted(r if isinstance(r, str) else "ok" for r in results) == ["ok", *["role.name_taken"] * 3]
     assert Role.objects.filter(tenant=tenant, name="admin").count() == 1
 
 

@@ -28,7 +28,7 @@ from security.models import (
     SecurityAnswer,
     TotpFactor,
 )
-from security.securing import (
+from security.services import (
     AccountSecureRefused,
     NothingToSecure,
     SecureReasonRequired,

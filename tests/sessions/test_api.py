@@ -12,7 +12,7 @@ from portal.audit import Actor
 from portal.crypto import token_hash
 from portal.models import AuditEvent
 from tests.factories import AccountFactory, ApiCredentialFactory
-from tokens.api.session_views import lr_datetime
+from tokens.api.sessions.views import lr_datetime
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.services import sessions
 

@@ -10,6 +10,7 @@ from portal.audit import Actor
 from portal.crypto import token_hash
 from portal.lrapi.errors import LRError
 from tokens import selectors
+from tokens.models import AccessToken
 from tokens.services import sessions
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +78,7 @@ def test_a_reader_racing_a_revocation_cannot_resurrect_the_token(account, issue)
     issued = issue(account)
     cache.clear()
     # A reader loaded the row before the revocation committed...
-    row = sessions.AccessToken.objects.get(token_hash=token_hash(issued.access_token))
+    row = AccessToken.objects.get(token_hash=token_hash(issued.access_token))
     sessions.access_token_invalidate(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
     # ...and fills the cache afterwards: the tombstone wins.
     selectors.access_token_cache(

@@ -16,7 +16,7 @@ from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
-from tokens.api.session_views import lr_datetime
+from tokens.api.sessions.views import lr_datetime
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.services import sessions
 

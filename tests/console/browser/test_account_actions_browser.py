@@ -6,7 +6,6 @@ from playwright.sync_api import expect
 from accounts.models import Account
 from portal import crypto
 from portal.audit import Actor
-from portal.console import actions as console_actions
 from portal.models import AuditEvent
 from tests.console.browser.test_console_browser import sign_in
 from tests.factories import AccountFactory, TenantFactory
@@ -101,11 +100,10 @@ def test_revoke_sessions(page, live_server, make_staff):
     open_account(page, live_server, account)
     expect(page.locator("#account-sessions")).to_have_text("2")
     expect(page.locator("#sessions").get_by_text("203.0.113.9").first).to_be_visible()
-    if console_actions.ACTIONS["session_revoke"].available():
-        page.locator("#sessions").get_by_role("link", name="Revoke").first.click()
-        give_reason_and_confirm(page, "Unknown device reported by the owner", "revoke session")
-        expect(page.get_by_text("Session revoked.")).to_be_visible()
-        expect(page.locator("#account-sessions")).to_have_text("1")
+    page.locator("#sessions").get_by_role("link", name="Revoke").first.click()
+    give_reason_and_confirm(page, "Unknown device reported by the owner", "revoke session")
+    expect(page.get_by_text("Session revoked.")).to_be_visible()
+    expect(page.locator("#account-sessions")).to_have_text("1")
     page.locator("#action-sessions_revoke_all").click()
     give_reason_and_confirm(page, "Password leaked: sign out everywhere", "revoke all sessions")
     expect(page.get_by_text("All sessions revoked.")).to_be_visible()

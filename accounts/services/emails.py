@@ -1,0 +1,216 @@
+"""Writes of the account's email addresses: add or change by Type, remove, make primary,
+mark verified, invalidate. A newly added address waits out the tenant's recovery hold
+before it may receive a forgot-password token, and the former primary address is told."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import profile_fields as pf
+from accounts.models import Account, AccountEmail
+from accounts.services.shared import (
+    ProfileChanges,
+    event_record,
+    identifiers_check_free,
+    integrity_error,
+    search_text_refresh,
+)
+from portal.audit import Actor
+from portal.lrapi.errors import LRError, required
+from portal.models import Tenant
+
+
+def _recovery_hold_end(tenant: Tenant) -> datetime:
+    hours = max(float(tenant.setting("new_email_recovery_hold_hours") or 0), 0.0)
+    return timezone.now() + timedelta(hours=hours)
+
+
+def email_recovery_check(*, account: Account, email: str) -> None:
+    """Refuse (1134) a forgot-password token for an address added too recently."""
+    row = AccountEmail.objects.filter(account=account, value__iexact=email).first()
+    if row is not None and row.recovery_after is not None and row.recovery_after > timezone.now():
+        raise LRError(1134, errors=[{
+            "Field": "Email",
+            "Message": "This email address was added to the account recently and cannot be used to "
+                       f"reset the password before {row.recovery_after:%Y-%m-%d %H:%M} UTC.",
+        }])
+
+
+def email_rows_upsert(*, tenant: Tenant, account: Account, items: list[dict[str, Any]], rows: list[AccountEmail]) -> list[AccountEmail]:
+    """Apply Email items to the account's rows: same Type = new value, new Type = appended,
+    `op:delete` = removed. Returns the rows afterwards; refuses to leave none (1005)."""
+    by_type = {r.type.lower(): r for r in rows}
+    by_value = {r.value.lower(): r for r in rows}
+    had_any = bool(rows)
+    for item in items:
+        value = item["Value"]
+        if item.get("op") == "delete":
+            row = by_value.pop(value.lower(), None)
+            if row is not None:
+                by_type.pop(row.type.lower(), None)
+                row.delete()
+            continue
+        same_value = by_value.get(value.lower())
+        row = by_type.get(item["Type"].lower())
+        if same_value is not None and same_value is not row:
+            raise LRError(1202)
+        if row is None:
+            row = AccountEmail.objects.create(
+                tenant=tenant, account=account, type=item["Type"], value=value,
+                recovery_after=_recovery_hold_end(tenant) if had_any else None,
+            )
+            by_type[row.type.lower()] = row
+            by_value[value.lower()] = row
+        elif row.value != value:
+            by_value.pop(row.value.lower(), None)
+            if row.value.lower() != value.lower():
+                row.verified = False  # another address; a new spelling of the same one stays verified
+                row.recovery_after = _recovery_hold_end(tenant)
+            row.value = value
+            row.save(update_fields=["value", "verified", "recovery_after"])
+            by_value[value.lower()] = row
+    result = sorted(by_type.values(), key=lambda r: r.pk)
+    if had_any and not result:
+        raise LRError(1005)
+    return result
+
+
+# ---------------------------------------------------------------- services
+
+
+def account_email_upsert(
+    *, tenant: Tenant, actor: Actor, account: Account, emails: Any, reason: str = "", ticket: str = ""
+) -> Account:
+    """Add or change emails by Type: an existing Type gets the new value (unverified), a new
+    Type is appended."""
+    items = pf.clean_email_items(emails, allow_delete=False)
+    if not items:
+        raise required("Email")
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
+        before = [f"{r.type}:{r.value}" for r in rows]
+        changes = ProfileChanges()
+        changes.emails = items
+        identifiers_check_free(tenant=tenant, account=account, changes=changes)
+        try:
+            with transaction.atomic():
+                rows = email_rows_upsert(tenant=tenant, account=account, items=items, rows=rows)
+        except IntegrityError as exc:
+            raise integrity_error(exc) from exc
+        search_text_refresh(account=account, emails=[r.value for r in rows])
+        Account.objects.filter(pk=account.pk).update(modified=timezone.now())
+        event_record(tenant=tenant, actor=actor, action="account_email.upserted", account=account,
+                reason=reason, ticket=ticket,
+                changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]})
+    return account
+
+
+def _email_argument(email: Any) -> str:
+    """The email a call names, cleaned; 908-style "required" when absent or blank."""
+    if email is None or (isinstance(email, str) and not email.strip()):
+        raise required("email")
+    return pf.clean_email(email)
+
+
+def _locked_with_email(account: Account, value: str) -> tuple[Account, list[AccountEmail], AccountEmail]:
+    """The account, locked, its emails (oldest first) and the one whose address is `value`
+    in any case; 1340 when it has none. Runs inside the caller's transaction."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
+    row = next((r for r in rows if r.value.lower() == value.lower()), None)
+    if row is None:
+        raise LRError(1340)
+    return account, rows, row
+
+
+def account_email_remove(
+    *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
+) -> Account:
+    """Remove one email; never the last one (1005)."""
+    value = _email_argument(email)
+    with transaction.atomic():
+        account, rows, row = _locked_with_email(account, value)
+        if len(rows) == 1:
+            raise LRError(1005)
+        row.delete()
+        remaining = [r.value for r in rows if r.pk != row.pk]
+        search_text_refresh(account=account, emails=remaining)
+        Account.objects.filter(pk=account.pk).update(modified=timezone.now())
+        event_record(tenant=tenant, actor=actor, action="account_email.removed", account=account,
+                reason=reason, ticket=ticket, changes={"Email": [f"{row.type}:{row.value}", None]})
+    return account
+
+
+def account_email_make_primary(
+    *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
+) -> Account:
+    """Make one of the account's emails its Primary (1340 if it has no such email). The
+    former primary becomes Secondary, or takes the promoted email's old type when another
+    email is already Secondary, so each type still names one email; every email keeps its
+    verified state."""
+    value = _email_argument(email)
+    with transaction.atomic():
+        account, rows, row = _locked_with_email(account, value)
+        if row.type.lower() == "primary":
+            return account
+        before = [f"{r.type}:{r.value}" for r in rows]
+        secondary_taken = any(r.type.lower() == "secondary" for r in rows if r.pk != row.pk)
+        demoted_type = row.type if secondary_taken else "Secondary"
+        for other in rows:
+            if other.type.lower() == "primary":
+                other.type = demoted_type
+                other.save(update_fields=["type"])
+        row.type = "Primary"
+        row.save(update_fields=["type"])
+        Account.objects.filter(pk=account.pk).update(modified=timezone.now())
+        event_record(tenant=tenant, actor=actor, action="account_email.made_primary", account=account,
+                reason=reason, ticket=ticket,
+                changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]})
+    return account
+
+
+def account_email_mark_verified(*, tenant: Tenant, actor: Actor, account: Account, email: str) -> Account:
+    """The owner proved `email` (verification link, OTP): the email and the account are verified."""
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        row = next((r for r in AccountEmail.objects.filter(account=account) if r.value.lower() == str(email).strip().lower()), None)
+        if row is None:
+            raise LRError(1340)
+        was = (row.verified, account.email_verified)
+        row.verified = True
+        row.save(update_fields=["verified"])
+        account.email_verified = True
+        account.save(update_fields=["email_verified", "modified"])
+        event_record(tenant=tenant, actor=actor, action="account_email.verified", account=account,
+                changes={"EmailVerified": [was[1], True], "Email": [row.value, row.value]} if was != (True, True) else {})
+    return account
+
+
+def account_email_verification_invalidate(
+    *, tenant: Tenant, actor: Actor, account: Account, template: str = "", verification_url: str = ""
+) -> Account:
+    """Mark the email unverified and queue a new verification message (1113 without an
+    email, 1115 if already unverified)."""
+    from tokens.services.multipurpose import verification_email_send
+
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
+        if not rows:
+            raise LRError(1113)
+        if not account.email_verified:
+            raise LRError(1115)
+        account.email_verified = False
+        account.save(update_fields=["email_verified", "modified"])
+        AccountEmail.objects.filter(account=account).update(verified=False)
+        primary = next((r for r in rows if r.type.lower() == "primary"), rows[0])
+        verification_email_send(
+            tenant=tenant, account=account, email=primary.value, actor=actor,
+            template=template or "", verification_url=verification_url or "",
+        )
+        event_record(tenant=tenant, actor=actor, action="account_email.verification_invalidated", account=account,
+                changes={"EmailVerified": [True, False]})
+    return account

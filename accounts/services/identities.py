@@ -1,0 +1,115 @@
+"""Links between the account and provider identities (social or enterprise sign-in)."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import profile_fields as pf
+from accounts.models import Account, AccountEmail, AccountIdentity, AccountIdentityEmail
+from accounts.services.shared import event_record, identity_taken, integrity_error
+from portal.audit import Actor
+from portal.lrapi.errors import LRError, required
+from portal.models import Tenant
+
+
+def _clean_identity_emails(emails: Any) -> list[dict[str, str]]:
+    if emails is None:
+        return []
+    if not isinstance(emails, list):
+        raise LRError(1134, errors=[{"FieldName": "emails", "ErrorMessage": "emails must be a list."}])
+    pf.reject_nul(emails, "emails")
+    result = []
+    for item in emails:
+        if isinstance(item, dict):
+            body = pf.lower_keys(item)
+            result.append({"Type": str(body.get("type") or "Primary")[: pf.EMAIL_TYPE_MAX_LENGTH], "Value": pf.clean_email(body.get("value"))})
+        else:
+            result.append({"Type": "Primary", "Value": pf.clean_email(item)})
+    return result
+
+
+def _clean_provider(provider: Any, provider_id: Any) -> tuple[str, str]:
+    if not isinstance(provider, str) or not provider.strip():
+        raise required("provider")
+    if not isinstance(provider_id, str | int) or isinstance(provider_id, bool) or not str(provider_id).strip():
+        raise required("providerid")
+    provider, provider_id = provider.strip().lower(), str(provider_id).strip()
+    pf.reject_nul(provider, "provider")
+    pf.reject_nul(provider_id, "providerid")
+    if len(provider) > 50 or len(provider_id) > 255:
+        raise LRError(1134, errors=[{"FieldName": "provider", "ErrorMessage": "provider or provider id is too long."}])
+    return provider, provider_id
+
+
+def account_identity_link(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    provider: Any,
+    provider_id: Any,
+    profile: Any = None,
+    emails: Any = None,
+    reason: str = "",
+) -> AccountIdentity:
+    """Link a provider identity to the account (or refresh its profile if it already is);
+    refused when that provider identity belongs to another account."""
+    provider, provider_id = _clean_provider(provider, provider_id)
+    if profile is not None and not isinstance(profile, dict):
+        raise LRError(1134, errors=[{"FieldName": "profile", "ErrorMessage": "profile must be an object."}])
+    pf.reject_nul(profile, "profile")
+    email_items = _clean_identity_emails(emails)
+    with transaction.atomic():
+        existing = AccountIdentity.objects.filter(tenant=tenant, provider=provider, provider_id=provider_id).first()
+        if existing is not None and existing.account_id != account.pk:
+            raise identity_taken()
+        data = {**(profile or {}), "Email": email_items}
+        try:
+            with transaction.atomic():
+                if existing is None:
+                    identity = AccountIdentity.objects.create(
+                        tenant=tenant, account=account, provider=provider, provider_id=provider_id, profile=data
+                    )
+                else:
+                    identity = existing
+                    identity.profile = data
+                    identity.save(update_fields=["profile"])
+                    identity.emails.all().delete()
+                AccountIdentityEmail.objects.bulk_create(
+                    [AccountIdentityEmail(tenant=tenant, identity=identity, type=e["Type"], value=e["Value"]) for e in email_items]
+                )
+        except IntegrityError as exc:
+            raise integrity_error(exc) from exc
+        Account.objects.filter(pk=account.pk).update(modified=timezone.now())
+        event_record(tenant=tenant, actor=actor, action="account_identity.linked", account=account, reason=reason,
+                changes={"Identity": [None, f"{provider}:{provider_id}"]} if existing is None else {})
+    return identity
+
+
+def account_identity_unlink(
+    *, tenant: Tenant, actor: Actor, account: Account, provider: Any, provider_id: Any, reason: str = "",
+    ticket: str = "",
+) -> None:
+    """Unlink a provider identity, unless it is the account's last way to sign in."""
+    provider, provider_id = _clean_provider(provider, provider_id)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        identity = AccountIdentity.objects.filter(
+            tenant=tenant, account=account, provider=provider, provider_id=provider_id
+        ).first()
+        if identity is None:
+            raise LRError(404, "This provider identity is not linked to the account.")
+        has_password_login = bool(account.password) and (
+            bool(account.username) or bool(account.phone_id) or AccountEmail.objects.filter(account=account).exists()
+        )
+        has_other_identity = AccountIdentity.objects.filter(account=account).exclude(pk=identity.pk).exists()
+        if not has_password_login and not has_other_identity:
+            raise LRError(
+                1134,
+                errors=[{"FieldName": "provider", "ErrorMessage": "This identity is the account's last way to sign in; set a password or link another identity first."}],
+            )
+        identity.delete()
+        Account.objects.filter(pk=account.pk).update(modified=timezone.now())
+        event_record(tenant=tenant, actor=actor, action="account_identity.unlinked", account=account, reason=reason,
+                ticket=ticket, changes={"Identity": [f"{provider}:{provider_id}", None]})

@@ -1,0 +1,68 @@
+"""Writes of the account's password: set, require a change, check (upgrading old hashes)."""
+
+from typing import Any
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.services.shared import event_record, password_error
+from portal.audit import Actor
+from portal.lrapi.errors import required
+from portal.models import Tenant
+
+
+def account_password_set(*, tenant: Tenant, actor: Actor, account: Account, password: Any, reason: str = "") -> Account:
+    """Set a new password: checked against the password validators, hashed with the default
+    hasher; every session ends and pending reset tokens stop working (tokens does both when
+    it hears account_password.set)."""
+    if password is None or (isinstance(password, str) and not password):
+        raise required("password")
+    error = password_error(password)
+    if error:
+        raise error
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        had = bool(account.password)
+        was_required = account.password_change_required
+        account.password = make_password(password)
+        account.last_password_change_date = timezone.now()
+        account.password_change_required = False
+        account.save(update_fields=["password", "last_password_change_date", "password_change_required", "modified"])
+        changes = {"HasPassword": [had, True]}
+        if was_required:
+            changes["ResetRequired"] = [True, False]  # a key naming "password" would be redacted
+        event_record(tenant=tenant, actor=actor, action="account_password.set", account=account, reason=reason,
+                changes=changes)
+    return account
+
+
+def account_password_change_require(
+    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
+) -> bool:
+    """Refuse password sign-in (1317) until a new password is set, for an account whose
+    password is known to someone else. Factors and sessions are left to the caller.
+    Returns whether the flag was newly set."""
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        was = account.password_change_required
+        if not was:
+            account.password_change_required = True
+            account.save(update_fields=["password_change_required", "modified"])
+        event_record(tenant=tenant, actor=actor, action="account_password.change_required", account=account,
+                reason=reason, ticket=ticket, changes={} if was else {"ResetRequired": [False, True]})
+    return not was
+
+
+def account_password_verify(*, account: Account, password: str) -> bool:
+    """Whether `password` is the account's; a hash made with an older hasher or parameters
+    is replaced by one from the current default on success."""
+    if not account.password or not isinstance(password, str):
+        return False
+
+    def upgrade(raw: str) -> None:
+        account.password = make_password(raw)
+        Account.objects.filter(pk=account.pk).update(password=account.password)
+
+    return check_password(password, account.password, setter=upgrade)

@@ -1,0 +1,153 @@
+"""What several account services share: identifier checks, password rules, the derived
+search column, the audited snapshot and the audit event itself."""
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models.functions import Lower
+
+from accounts.models import Account, AccountEmail
+from portal import audit
+from portal.lrapi.errors import LRError
+from portal.models import Tenant
+
+PASSWORD_MAX_LENGTH = 256
+MANUAL_LOCK = "ManualLock"
+
+
+def integrity_error(exc: IntegrityError) -> LRError:
+    """The LoginRadius code for the unique constraint that refused a write."""
+    text = str(exc).lower()
+    if "account_email_unique_per_tenant" in text or "accounts_accountemail" in text:
+        return LRError(936)
+    if "account_username_unique_per_tenant" in text or "username" in text:
+        return LRError(1017)
+    if "account_phone_unique_per_tenant" in text or "phone_id" in text:
+        return LRError(1058)
+    if "account_identity_unique_per_tenant" in text or "accounts_accountidentity" in text:
+        return identity_taken()
+    if "account_uid_unique_per_tenant" in text or ".uid" in text:
+        return LRError(1044)
+    raise exc
+
+
+def identity_taken() -> LRError:
+    """The answer when a provider identity is already linked to another account."""
+    return LRError(
+        1134,
+        errors=[{"FieldName": "ProviderId", "ErrorMessage": "This provider identity is already linked to another account."}],
+    )
+
+
+def password_error(password: Any) -> LRError | None:
+    """Why `password` cannot be set (length, the password validators), or None."""
+    if not isinstance(password, str) or not password:
+        return LRError(1134, errors=[{"FieldName": "Password", "ErrorMessage": "The Password field is required."}])
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return LRError(
+            1134, errors=[{"FieldName": "Password", "ErrorMessage": f"The password may be at most {PASSWORD_MAX_LENGTH} characters."}]
+        )
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        return LRError(1134, errors=[{"FieldName": "Password", "ErrorMessage": m} for m in exc.messages])
+    return None
+
+
+def _email_values(account: Account) -> list[str]:
+    return list(AccountEmail.objects.filter(account=account).order_by("id").values_list("value", flat=True))
+
+
+def account_search_text(account: Account, emails: list[str]) -> str:
+    """The value of the derived search column, for accounts saved or bulk-written."""
+    names = " ".join(p for p in (account.first_name, account.middle_name, account.last_name) if p)
+    parts = [account.uid, account.username or "", account.phone_id or "", names, *emails]
+    return "|".join(p for p in parts if p).lower()
+
+
+def search_text_refresh(*, account: Account, emails: list[str] | None = None) -> None:
+    """Recompute the derived search column (names, identifiers, emails). Every service here
+    keeps it current; accounts written another way (fixtures, imports) call this."""
+    account.search_text = account_search_text(account, _email_values(account) if emails is None else emails)
+    Account.objects.filter(pk=account.pk).update(search_text=account.search_text)
+
+
+def snapshot(account: Account, emails: list[AccountEmail] | None = None) -> dict[str, Any]:
+    """The audited view of an account: identifiers, names, flags and profile, never secrets."""
+    rows = list(AccountEmail.objects.filter(account=account).order_by("id")) if emails is None else emails
+    data: dict[str, Any] = {
+        "Uid": account.uid,
+        "UserName": account.username,
+        "PhoneId": account.phone_id,
+        "PhoneIdVerified": account.phone_id_verified,
+        "EmailVerified": account.email_verified,
+        "Email": [f"{e.type}:{e.value}" for e in rows],
+        "FirstName": account.first_name,
+        "MiddleName": account.middle_name,
+        "LastName": account.last_name,
+        "IsActive": account.is_active,
+        "IsLoginLocked": account.is_login_locked,
+        "LoginLockedType": account.login_locked_type,
+        "IsEmailSubscribed": account.is_email_subscribed,
+        "CustomFields": dict(account.custom_fields or {}),
+        "RegistrationSource": account.registration_source,
+    }
+    for key, value in (account.profile or {}).items():
+        data.setdefault(key, value)
+    return data
+
+
+def event_record(*, tenant, actor, action, account, before=None, after=None, reason="", ticket="", changes=None):
+    """The audit event of one change to `account`; the field diff from `before`/`after`
+    unless `changes` is given."""
+    if changes is None and before is not None and after is not None:
+        changes = audit.diff(before, after)
+    audit.record(
+        tenant=tenant, actor=actor, action=action, subject_uid=account.uid,
+        reason=reason, ticket=ticket, changes=changes or {},
+    )
+
+
+class ProfileChanges:
+    """A create/update body read into what to write."""
+
+    def __init__(self) -> None:
+        self.uid: str | None = None
+        self.username: tuple[str | None] | None = None  # (value,) when given; value None clears
+        self.phone: tuple[str | None] | None = None
+        self.password: str | None = None
+        self.emails: list[dict[str, Any]] | None = None
+        self.columns: dict[str, Any] = {}
+        self.profile_set: dict[str, Any] = {}
+        self.profile_clear: list[str] = []
+        self.arrays: dict[str, list] = {}
+        self.custom_fields: dict[str, Any] | None = None
+        self.custom_fields_clear = False
+        self.flags: dict[str, bool] = {}
+        self.privacy_policy: str | None = None
+        self.consents: Any = None
+        self.security_answers: dict[str, str] | None = None
+        self.pin: dict[str, Any] | None = None
+
+
+def identifiers_check_free(*, tenant: Tenant, account: Account | None, changes: ProfileChanges) -> None:
+    """The usual answers for identifiers already in use (the constraints settle races)."""
+    others = Account.objects.filter(tenant=tenant)
+    if account is not None:
+        others = others.exclude(pk=account.pk)
+    if changes.uid and Account.objects.filter(tenant=tenant, uid=changes.uid).exists():
+        raise LRError(1044)
+    if changes.emails:
+        values = [e["Value"].lower() for e in changes.emails if e.get("op") != "delete"]
+        taken = AccountEmail.objects.annotate(v=Lower("value")).filter(tenant=tenant, v__in=values)
+        if account is not None:
+            taken = taken.exclude(account=account)
+        if taken.exists():
+            raise LRError(936)
+    username = changes.username[0] if changes.username else None
+    if username and others.annotate(u=Lower("username")).filter(u=username.lower()).exists():
+        raise LRError(1017)
+    if changes.phone and changes.phone[0] and others.filter(phone_id=changes.phone[0]).exists():
+        raise LRError(1058)

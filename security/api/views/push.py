@@ -1,0 +1,98 @@
+"""Push approval: device registration and the challenge of a pending sign-in."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+
+from portal import ratelimit
+from portal.lrapi.errors import LRError, required
+from portal.lrapi.params import parse_bool
+from portal.lrapi.views import LRAPIView
+from security import services
+from security.api.views.common import TOKEN_QUERY, IsPosted, iso
+from security.api.views.signin import LoginResponse, session_body
+
+
+class PushDeviceRegisterView(LRAPIView):
+    """POST /identity/v2/auth/account/2fa/push: register the caller's device for push approval."""
+
+    section = "security"
+    auth_mode = "access_token"
+
+    @extend_schema(
+        request=inline_serializer("PushDevice", {"DeviceToken": serializers.CharField(), "DeviceName": serializers.CharField(required=False)}),
+        responses=inline_serializer("PushDeviceRegistered", {"DeviceId": serializers.IntegerField(), "DeviceSecret": serializers.CharField()}),
+    )
+    def post(self, request):
+        body = self.body()
+        address = body.get("devicetoken")
+        name = body.get("devicename") or ""
+        if not address or not isinstance(address, str) or not isinstance(name, str):
+            raise required("devicetoken")
+        registered = services.push_device_register(tenant=self.tenant, actor=self.actor, account=self.account, device_address=address, name=name)
+        return self.respond({"DeviceId": registered.device.pk, "DeviceSecret": registered.device_secret})
+
+
+class PushChallengeStartView(LRAPIView):
+    """POST /identity/v2/auth/login/2fa/push: send the pending sign-in to the device."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(
+        parameters=[TOKEN_QUERY], request=None,
+        responses=inline_serializer("PushChallenge", {"ChallengeId": serializers.CharField(), "ExpireIn": serializers.CharField()}),
+    )
+    def post(self, request):
+        login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="token_send", key=login.account.uid)
+        challenge = services.push_challenge_start(tenant=self.tenant, login=login)
+        return self.respond({"ChallengeId": challenge.public_id, "ExpireIn": iso(challenge.expires_at)})
+
+
+class PushChallengeRespondView(LRAPIView):
+    """PUT /identity/v2/auth/login/2fa/push/respond: the device approves or denies."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(
+        request=inline_serializer("PushRespond", {
+            "ChallengeId": serializers.CharField(), "DeviceSecret": serializers.CharField(), "Approve": serializers.BooleanField(),
+        }),
+        responses=IsPosted,
+    )
+    def put(self, request):
+        body = self.body()
+        challenge_id, secret = body.get("challengeid"), body.get("devicesecret")
+        if not isinstance(challenge_id, str) or not challenge_id:
+            raise required("challengeid")
+        if not isinstance(secret, str) or not secret:
+            raise required("devicesecret")
+        if "approve" not in body:
+            raise required("approve")
+        approve = parse_bool(body.get("approve"), name="approve")
+        services.push_challenge_decide(tenant=self.tenant, challenge_id=challenge_id, device_secret=secret, approve=approve)
+        return self.respond({"IsPosted": True})
+
+
+class PushChallengeStatusView(LRAPIView):
+    """GET /identity/v2/auth/login/2fa/push/status: pending, or the session once approved."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(
+        parameters=[TOKEN_QUERY, OpenApiParameter("challengeid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
+        responses=LoginResponse,
+    )
+    def get(self, request):
+        login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        status = services.push_challenge_status(login=login, challenge_id=self.query.get("challengeid"))
+        if status == "pending":
+            return self.respond({"Status": "pending"})
+        if status != "approved":
+            raise LRError(1193, f"The sign-in was {status} on the device.")
+        if not services.login_challenge_complete(row=login):
+            raise LRError(1193)
+        return self.respond(session_body(tenant=self.tenant, account=login.account, reason="sign-in approved on device"))

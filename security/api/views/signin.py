@@ -1,0 +1,134 @@
+"""Sign-in on the Authentication API: password, then the second factor when one is needed."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+
+from accounts.selectors import account_profile
+from portal import ratelimit
+from portal.lrapi.errors import LRError, required
+from portal.lrapi.views import LRAPIView
+from security import selectors, services
+from security.api.views.common import TOKEN_QUERY, IsPosted, iso, second_factor_check
+
+LoginBody = inline_serializer(
+    "LoginBody",
+    {
+        "email": serializers.CharField(required=False),
+        "username": serializers.CharField(required=False),
+        "phone": serializers.CharField(required=False),
+        "password": serializers.CharField(),
+    },
+)
+LoginResponse = inline_serializer(
+    "LoginResponse",
+    {
+        "Profile": serializers.DictField(allow_null=True),
+        "access_token": serializers.CharField(allow_null=True),
+        "refresh_token": serializers.CharField(allow_null=True),
+        "expires_in": serializers.CharField(allow_null=True),
+        "SecondFactorAuthentication": serializers.DictField(required=False, allow_null=True),
+    },
+)
+
+
+def session_body(*, tenant, account, reason: str) -> dict:
+    issued = services.session_for(tenant=tenant, account=account, reason=reason)
+    account.refresh_from_db()
+    return {
+        "Profile": account_profile(account=account),
+        "access_token": issued.access_token,
+        "refresh_token": issued.refresh_token,
+        "expires_in": iso(issued.access_expires_at),
+    }
+
+
+class LoginView(LRAPIView):
+    """Password sign-in by email, username or phone (POST /identity/v2/auth/login[/2fa])."""
+
+    section = "security"
+    auth_mode = "apikey"
+
+    @extend_schema(request=LoginBody, responses=LoginResponse)
+    def post(self, request):
+        body = self.body()
+        password = body.get("password")
+        identifiers = [(kind, body.get(kind)) for kind in ("email", "username", "phone") if body.get(kind)]
+        if len(identifiers) != 1 or not all(isinstance(v, str) for _, v in identifiers):
+            raise required("email")
+        if not password or not isinstance(password, str):
+            raise required("password")
+        kind, login_id = identifiers[0]
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="signin", key=login_id)
+        account = selectors.account_for_login(tenant=self.tenant, kind=kind, login_id=login_id)
+        outcome = services.login_password(tenant=self.tenant, account=account, password=password)
+        if outcome.challenge is None:
+            return self.respond(session_body(tenant=self.tenant, account=outcome.account, reason="password sign-in"))
+        state = services.account_mfa_state(account=outcome.account)
+        sent = False
+        if state["sms"] and not state["totp"]:  # the code is the only way in: send it now
+            services.otp_send(tenant=self.tenant, account=outcome.account, channel="sms", template=self.query.get("smstemplate2fa") or "")
+            sent = True
+        challenge = selectors.second_factor_challenge_json(
+            account=outcome.account, state=state, token=outcome.challenge.token,
+            expires_at=iso(outcome.challenge.expires_at),
+        )
+        challenge["OTPStatus"] = {"IsPosted": True} if sent else None
+        return self.respond(
+            {
+                "SecondFactorAuthentication": challenge,
+                "Profile": None,
+                "access_token": None,
+                "refresh_token": None,
+                "expires_in": None,
+            }
+        )
+
+
+class LoginSecondFactorView(LRAPIView):
+    """Complete a sign-in with its second factor (/identity/v2/auth/login/2fa/verification/...)."""
+
+    section = "security"
+    auth_mode = "apikey"
+    method = ""
+
+    @extend_schema(
+        parameters=[TOKEN_QUERY],
+        request=inline_serializer(
+            "LoginSecondFactorBody",
+            {"code": serializers.CharField(help_text="authenticatorcode, backupcode, otp or securityquestionanswer, by path")},
+        ),
+        responses=LoginResponse,
+    )
+    def put(self, request):
+        row = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=row.account.uid)
+        second_factor_check(account=row.account, method=self.method, body=self.body())
+        if not services.login_challenge_complete(row=row):
+            raise LRError(1193)
+        return self.respond(session_body(tenant=self.tenant, account=row.account, reason=f"sign-in with {self.method}"))
+
+    @extend_schema(parameters=[TOKEN_QUERY], request=inline_serializer("LoginSecurityAnswer", {"securityquestionanswer": serializers.DictField()}), responses=LoginResponse)
+    def post(self, request):
+        return self.put(request)
+
+
+class LoginOtpSendView(LRAPIView):
+    """Send the sign-in code again: SMS (GET .../login/2fa/resend) or email (POST .../login/2fa/otp/email)."""
+
+    section = "security"
+    auth_mode = "apikey"
+    channel = "sms"
+
+    def _send(self, template: str):
+        row = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="token_send", key=row.account.uid)
+        services.otp_send(tenant=self.tenant, account=row.account, channel=self.channel, template=template)
+        return self.respond({"IsPosted": True})
+
+    @extend_schema(parameters=[TOKEN_QUERY], responses=IsPosted)
+    def get(self, request):
+        return self._send(self.query.get("smstemplate2fa") or "")
+
+    @extend_schema(parameters=[TOKEN_QUERY], request=inline_serializer("EmailIdBody", {"EmailId": serializers.CharField()}), responses=IsPosted)
+    def post(self, request):
+        return self._send(self.query.get("emailtemplate2fa") or "")

@@ -1,0 +1,95 @@
+"""Authenticator apps (RFC 6238 TOTP): enrollment, codes and their verification."""
+
+import hashlib
+import time
+
+import pyotp
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.models import Account
+from portal import audit
+from portal.audit import Actor
+from portal.crypto import constant_time_equals, decrypt, encrypt
+from portal.models import Tenant
+from security.models import TotpFactor
+from security.services.factors import factor_notice_send
+from security.services.throttling import throttled_verify
+
+TOTP_STEP_SECONDS = 30
+TOTP_DIGITS = 6
+
+
+def totp_code(secret_b32: str, *, for_time: float, digits: int = TOTP_DIGITS, digest=hashlib.sha1) -> str:
+    """The RFC 6238 code of a base32 secret at `for_time` (seconds since the epoch)."""
+    return pyotp.TOTP(secret_b32, digits=digits, digest=digest).generate_otp(int(for_time) // TOTP_STEP_SECONDS)
+
+
+def totp_matching_step(secret_b32: str, code: str, *, for_time: float) -> int | None:
+    """The step (current, previous or next) whose code equals `code`, if any."""
+    code = (code or "").strip()
+    if not code.isdigit() or len(code) != TOTP_DIGITS:
+        return None
+    otp = pyotp.TOTP(secret_b32, digits=TOTP_DIGITS)
+    current = int(for_time) // TOTP_STEP_SECONDS
+    found = None
+    for step in (current - 1, current, current + 1):
+        if constant_time_equals(otp.generate_otp(step), code):
+            found = step
+    return found
+
+
+def totp_provisioning_uri(*, tenant: Tenant, account: Account, secret_b32: str) -> str:
+    label = account.username or account.uid
+    return pyotp.TOTP(secret_b32).provisioning_uri(name=label, issuer_name=tenant.name)
+
+
+@transaction.atomic
+def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str | None:
+    """Start (or restart) an authenticator enrollment; the seed is shown until confirmed and
+    stored encrypted. A confirmed authenticator is never shown again (None)."""
+    existing = TotpFactor.objects.select_for_update().filter(account=account).first()
+    if existing is not None and existing.confirmed:
+        return None
+    secret = pyotp.random_base32()
+    if existing is None:
+        TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt(secret))
+    else:
+        existing.secret_encrypted = encrypt(secret)
+        existing.last_used_step = None
+        existing.save(update_fields=["secret_encrypted", "last_used_step"])
+    audit.record(tenant=tenant, actor=actor, action="totp.enrolled", subject_uid=account.uid)
+    return secret
+
+
+def totp_verify(*, account: Account, code: str, confirm: bool = False, now: float | None = None) -> bool:
+    """Accept a code of the enrolled authenticator once per step (replays are refused).
+
+    With `confirm`, an unconfirmed enrollment becomes confirmed by its first good code.
+    """
+    moment = time.time() if now is None else now
+    confirmed_now = []
+
+    def check() -> bool:
+        factor = TotpFactor.objects.filter(account=account).first()
+        if factor is None or not (factor.confirmed or confirm):
+            return False
+        step = totp_matching_step(decrypt(factor.secret_encrypted), code, for_time=moment)
+        if step is None:
+            return False
+        updated = TotpFactor.objects.filter(pk=factor.pk).filter(
+            Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
+        ).update(last_used_step=step, confirmed=True)
+        if updated and not factor.confirmed:
+            confirmed_now.append(factor)
+        return bool(updated)
+
+    ok = throttled_verify(account=account, verifier="totp", check=check)
+    if confirmed_now:
+        with transaction.atomic():
+            audit.record(
+                tenant=account.tenant, actor=Actor.account(account.uid), action="totp.confirmed",
+                subject_uid=account.uid, changes={"confirmed": [False, True]},
+            )
+            factor_notice_send(tenant=account.tenant, account=account, factor="totp")
+    return ok

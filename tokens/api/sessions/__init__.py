@@ -1,0 +1,1 @@
+"""The Account Session section on the wire; views in `views`, routes in `urls`."""

@@ -1,0 +1,77 @@
+"""Messaging: multipurpose email tokens and SMS OTPs, and the outbox that delivers them.
+
+One module per concern: `issuing` (tokens and the messages carrying them), `consuming`
+(using a token and the action it authorizes), `limits` (cooldowns and daily caps),
+`templates`, `outbox` (queueing) and `delivery` (sending, retries, the relay). Callers
+import from here.
+"""
+
+from tokens.services.multipurpose.consuming import (
+    account_delete_by_token,
+    email_verify_by_token,
+    password_reset_by_otp,
+    password_reset_by_token,
+    phone_verify_by_otp,
+    token_consume,
+)
+from tokens.services.multipurpose.delivery import (
+    DeliveryError,
+    DeliveryOutcome,
+    message_deliver,
+    outbox_relay,
+    retry_delay,
+)
+from tokens.services.multipurpose.issuing import (
+    EMAIL_TOKEN_TYPES,
+    SMS_OTP_TYPES,
+    IssuedToken,
+    account_tokens_retire,
+    lr_datetime,
+    multipurpose_tokens_purge,
+    phone_verification_send,
+    token_issue,
+    verification_email_send,
+)
+from tokens.services.multipurpose.outbox import (
+    account_messages_list,
+    message_context,
+    message_enqueue,
+)
+from tokens.services.multipurpose.templates import (
+    FALLBACK_TEMPLATE,
+    TEMPLATE_NAME,
+    email_template_resolve,
+    render_sms,
+    sms_template_resolve,
+)
+
+__all__ = [
+    "EMAIL_TOKEN_TYPES",
+    "FALLBACK_TEMPLATE",
+    "SMS_OTP_TYPES",
+    "TEMPLATE_NAME",
+    "DeliveryError",
+    "DeliveryOutcome",
+    "IssuedToken",
+    "account_delete_by_token",
+    "account_messages_list",
+    "account_tokens_retire",
+    "email_template_resolve",
+    "email_verify_by_token",
+    "lr_datetime",
+    "message_context",
+    "message_deliver",
+    "message_enqueue",
+    "multipurpose_tokens_purge",
+    "outbox_relay",
+    "password_reset_by_otp",
+    "password_reset_by_token",
+    "phone_verification_send",
+    "phone_verify_by_otp",
+    "render_sms",
+    "retry_delay",
+    "sms_template_resolve",
+    "token_consume",
+    "token_issue",
+    "verification_email_send",
+]

@@ -1,0 +1,196 @@
+"""Ending sessions: by refresh token, by id, every session of an account, one access
+token at a time, and purging what has expired. Every revocation tombstones the access
+tokens in the cache in the same call, so no process keeps accepting them."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal import audit
+from portal.audit import Actor
+from portal.lrapi.errors import LRError
+from tokens.models import AccessToken, RefreshToken, TokenFamily
+from tokens.selectors import access_tokens_forget
+from tokens.services.sessions.lookup import live_access_token_lock, refresh_token_hash
+
+__all__ = [
+    "access_token_invalidate",
+    "access_tokens_tombstone",
+    "account_session_revoke",
+    "account_sessions_revoke",
+    "family_revoke",
+    "session_revoke",
+    "sessions_purge",
+]
+
+
+def family_revoke(*, family: TokenFamily, now: datetime, why: str) -> int:
+    """Revoke a family and every token of it (inside the caller's transaction); returns how
+    many tokens were live."""
+    live_access = list(
+        AccessToken.objects.filter(family=family, revoked_at__isnull=True, expires_at__gt=now)
+        .values_list("token_hash", "expires_at")
+    )
+    AccessToken.objects.filter(family=family, revoked_at__isnull=True).update(
+        revoked_at=now, refresh_allowed=False
+    )
+    AccessToken.objects.filter(family=family, refresh_allowed=True).update(refresh_allowed=False)
+    live_refresh = RefreshToken.objects.filter(
+        family=family, revoked_at__isnull=True, rotated_at__isnull=True, expires_at__gt=now
+    ).count()
+    RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(
+        revoked_at=now, successor_encrypted="", successor_erase_at=None
+    )
+    RefreshToken.objects.filter(family=family).exclude(successor_encrypted="").update(
+        successor_encrypted="", successor_erase_at=None
+    )
+    if family.revoked_at is None:
+        TokenFamily.objects.filter(pk=family.pk).update(revoked_at=now, revoked_reason=why)
+        family.revoked_at, family.revoked_reason = now, why
+    access_tokens_tombstone(live_access)
+    return len(live_access) + live_refresh
+
+
+def access_tokens_tombstone(rows: list[tuple[str, datetime]]) -> None:
+    """Tombstone now (effective for every process before this call returns) and again
+    after commit (a reader that raced the transaction cannot resurrect the entry)."""
+    if not rows:
+        return
+    access_tokens_forget(rows)
+    transaction.on_commit(lambda: access_tokens_forget(rows))
+
+
+# --- revoking ---------------------------------------------------------------------------
+
+
+def session_revoke(*, tenant, refresh_token: str | None, actor: Actor, reason: str = "") -> int:
+    """End the session of a live refresh token: the token, its family and the family's
+    access tokens. Unknown, rotated, revoked, expired or other-tenant tokens give 1217 and
+    change nothing."""
+    hashed = refresh_token_hash(refresh_token=refresh_token)
+    now = timezone.now()
+    with transaction.atomic():
+        row = (
+            RefreshToken.objects.select_for_update()
+            .filter(token_hash=hashed, tenant=tenant)
+            .first()
+        )
+        if row is None or not row.is_live(now):
+            raise LRError(1217)
+        family = TokenFamily.objects.select_related("account").get(pk=row.family_id)
+        if not family.is_live(now):
+            raise LRError(1217)
+        killed = family_revoke(family=family, now=now, why=TokenFamily.REVOKED_BY_CLIENT)
+        audit.record(
+            tenant=tenant, actor=actor, action="session.revoked", subject_uid=family.account.uid,
+            reason=reason, changes={"session": [family.pk, family.pk], "revoked_tokens": [None, killed]},
+        )
+    return killed
+
+
+def account_session_revoke(
+    *, tenant, account, actor: Actor, session_id, reason: str = "", ticket: str = ""
+) -> int:
+    """End one session of `account` by its id (what the active-sessions listing shows),
+    without its tokens: the family and every token of it. Another account's or tenant's
+    session, or one already ended, is not found (404) and nothing changes."""
+    missing = LRError(404, "The session does not exist for this account.")
+    try:
+        session_pk = int(session_id)
+    except (TypeError, ValueError):
+        raise missing from None
+    if not 0 < session_pk < 2**63:
+        raise missing
+    now = timezone.now()
+    with transaction.atomic():
+        family = (
+            TokenFamily.objects.select_for_update()
+            .filter(pk=session_pk, tenant=tenant, account=account)
+            .first()
+        )
+        if family is None or not family.is_live(now):
+            raise missing
+        killed = family_revoke(family=family, now=now, why=TokenFamily.REVOKED_BY_CLIENT)
+        audit.record(
+            tenant=tenant, actor=actor, action="session.revoked_by_id", subject_uid=account.uid,
+            reason=reason, ticket=ticket,
+            changes={"session": [family.pk, family.pk], "revoked_tokens": [None, killed]},
+        )
+    return killed
+
+
+def account_sessions_revoke(*, tenant, account, actor: Actor, reason: str = "", ticket: str = "") -> int:
+    """Revoke every access and refresh token of `account`; returns how many were live.
+    Called by password change, block, delete and MFA reset."""
+    now = timezone.now()
+    with transaction.atomic():
+        families = list(
+            TokenFamily.objects.select_for_update()
+            .filter(tenant=tenant, account=account, revoked_at__isnull=True)
+            .order_by("pk")
+        )
+        killed = sum(
+            family_revoke(family=family, now=now, why=TokenFamily.REVOKED_ACCOUNT)
+            for family in families
+        )
+        audit.record(
+            tenant=tenant, actor=actor, action="session.all_revoked", subject_uid=account.uid,
+            reason=reason, ticket=ticket,
+            changes={"sessions": [len(families), 0], "revoked_tokens": [None, killed]},
+        )
+    return killed
+
+
+def access_token_invalidate(
+    *, tenant, access_token: str | None, actor: Actor, prevent_refresh: bool = False
+) -> None:
+    """Invalidate one access token at once everywhere. With `prevent_refresh` the session
+    cannot be refreshed either: its refresh tokens die with it."""
+    now = timezone.now()
+    with transaction.atomic():
+        token = live_access_token_lock(tenant=tenant, access_token=access_token, now=now)
+        family = TokenFamily.objects.select_related("account").get(pk=token.family_id)
+        token.revoked_at = now
+        if prevent_refresh:
+            token.refresh_allowed = False
+        token.save(update_fields=["revoked_at", "refresh_allowed"])
+        access_tokens_tombstone([(token.token_hash, token.expires_at)])
+        killed = 1
+        if prevent_refresh:
+            killed += family_revoke(family=family, now=now, why=TokenFamily.REVOKED_INVALIDATED)
+        audit.record(
+            tenant=tenant, actor=actor, action="session.invalidated",
+            subject_uid=family.account.uid,
+            changes={
+                "session": [family.pk, family.pk],
+                "prevent_refresh": [None, bool(prevent_refresh)],
+                "revoked_tokens": [None, killed],
+            },
+        )
+
+
+# --- housekeeping -----------------------------------------------------------------------
+
+
+def sessions_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete expired tokens and finished sessions, and erase sealed successors whose grace
+    window has closed. Revoked but unexpired refresh tokens stay: reuse detection needs them."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        erased = RefreshToken.objects.filter(successor_erase_at__lte=now).update(
+            successor_encrypted="", successor_erase_at=None
+        )
+        access = AccessToken.objects.filter(expires_at__lte=now).delete()[1].get(
+            AccessToken._meta.label, 0
+        )
+        refresh = RefreshToken.objects.filter(expires_at__lte=now).delete()[1].get(
+            RefreshToken._meta.label, 0
+        )
+        families = TokenFamily.objects.filter(expires_at__lte=now).delete()[1].get(
+            TokenFamily._meta.label, 0
+        )
+        families += TokenFamily.objects.filter(
+            access_tokens__isnull=True, refresh_tokens__isnull=True
+        ).delete()[1].get(TokenFamily._meta.label, 0)
+    return {"erased": erased, "access": access, "refresh": refresh, "families": families}
