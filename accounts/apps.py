@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import audit_actions  # noqa: F401
+        # The errors and their LoginRadius rows register here, before any request.
+        from accounts import audit_actions, errors  # noqa: F401
+        from accounts.api import lr_errors  # noqa: F401

@@ -4,8 +4,8 @@ Every filter is answered from an index on PostgreSQL: `search` from the trigram 
 `search_text`, `email` from the unique index on (tenant, lower(email)), `email_prefix`
 from the (tenant, lower(email) text_pattern_ops) index (migration 0005), `phone` and
 `username` from their unique indexes, `uid` from (tenant, uid), `created_*` from
-(tenant, created). `has_mfa` and `role` ask the security and roles sections' selectors
-for the matching account ids.
+(tenant, created). `has_mfa` and `role` are answered by the sections that keep second
+factors and roles, which register the matching account ids (accounts.extensions).
 """
 
 import django_filters
@@ -13,7 +13,10 @@ from django import forms
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
+from accounts.errors import PhoneInvalid
+from accounts.extensions import search_filter
 from accounts.models import Account, AccountEmail
+from accounts.profile_fields import clean_phone
 from portal.lrapi.errors import LRError
 from portal.lrapi.params import FALSE_VALUES, TRUE_VALUES
 
@@ -59,8 +62,8 @@ class AccountFilter(django_filters.FilterSet):
     blocked = StrictBooleanFilter(method="filter_blocked", help_text="true: blocked accounts only.")
     locked = StrictBooleanFilter(field_name="is_login_locked", help_text="true: login-locked accounts only.")
     verified = StrictBooleanFilter(field_name="email_verified", help_text="Email verified or not.")
-    has_mfa = StrictBooleanFilter(method="filter_has_mfa", help_text="Has a second factor or not.")
-    role = django_filters.CharFilter(method="filter_role", max_length=100, help_text="Holds this role directly.")
+    has_mfa = StrictBooleanFilter(method="filter_by_section", help_text="Has a second factor or not.")
+    role = django_filters.CharFilter(method="filter_by_section", max_length=100, help_text="Holds this role directly.")
     created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
 
@@ -115,11 +118,9 @@ class AccountFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=emails.values("account_id"))
 
     def filter_phone(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        from accounts.profile_fields import clean_phone
-
         try:
             phone = clean_phone(value.replace(" ", "+"))
-        except LRError:
+        except PhoneInvalid:
             return queryset.none()
         return self._one_of(queryset, self._accounts().filter(phone_id=phone))
 
@@ -141,18 +142,14 @@ class AccountFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(is_active=not value)
 
-    def filter_has_mfa(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
+    def filter_by_section(self, queryset: QuerySet, name: str, value: str | bool | None) -> QuerySet:
+        """The accounts the section that registered filter `name` selects for `value`; a
+        filter no section answers is refused, since ignoring it would widen the search."""
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or value == "":
             return queryset
-        from security.selectors import account_ids_with_mfa
-
-        ids = account_ids_with_mfa(tenant=self.tenant)
-        return queryset.filter(pk__in=ids) if value else queryset.exclude(pk__in=ids)
-
-    def filter_role(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return queryset
-        from roles.selectors import role_holder_ids
-
-        return queryset.filter(pk__in=role_holder_ids(tenant=self.tenant, name=value))
+        account_ids = search_filter(name)
+        if account_ids is None:
+            raise LRError(1134, errors=[{"FieldName": name, "ErrorMessage": "This filter is not available."}])
+        return queryset.filter(pk__in=account_ids(tenant=self.tenant, value=value))

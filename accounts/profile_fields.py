@@ -2,9 +2,9 @@
 each written value is checked.
 
 Callers send keys in any case (`firstname`, `FirstName`); everything here works on the
-canonical LoginRadius spelling. Validation raises the LoginRadius code of the first problem
-(1038 email, 1096 phone, 968 birth date, 1200 UID, 1201-1203 emails, 1125/1107 addresses)
-or 1134 with `Errors[]` naming every field that is wrong.
+canonical LoginRadius spelling. Validation raises the named error of the first problem
+(accounts/errors.py: email, phone, birth date, UID, email items, addresses) or InvalidInput
+naming every field that is wrong.
 """
 
 import math
@@ -16,7 +16,18 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
-from portal.lrapi.errors import LRError, field_errors
+from accounts.errors import (
+    AddressTypeRequired,
+    AddressTypesNotDistinct,
+    BirthDateInvalid,
+    EmailInvalid,
+    EmailsNotDistinct,
+    EmailTypeRequired,
+    PhoneInvalid,
+    PrimaryEmailNotUnique,
+    UidInvalid,
+)
+from portal.errors import FieldError, InvalidInput
 
 # Column-backed names.
 NAME_COLUMNS = {"FirstName": "first_name", "MiddleName": "middle_name", "LastName": "last_name"}
@@ -99,7 +110,7 @@ EMAIL_TYPE_MAX_LENGTH = 40
 
 
 class Problems:
-    """Field errors collected while reading a body; raised together as one 1134."""
+    """Field errors collected while reading a body; raised together as one InvalidInput."""
 
     def __init__(self) -> None:
         self.errors: dict[str, str] = {}
@@ -109,7 +120,12 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise field_errors(self.errors)
+            raise InvalidInput(field_errors=[FieldError(field, message) for field, message in self.errors.items()])
+
+
+def invalid(field: str, message: str) -> InvalidInput:
+    """One field that is wrong, said as the input error that lists fields."""
+    return InvalidInput(field_errors=[FieldError(field, message)])
 
 
 MAX_DEPTH = 8
@@ -137,13 +153,13 @@ def unstorable(value: Any, depth: int = 0) -> str | None:
 def reject_nul(value: Any, field: str) -> None:
     problem = unstorable(value)
     if problem:
-        raise LRError(1134, errors=[{"FieldName": field, "ErrorMessage": f"The {field} field {problem}."}])
+        raise invalid(field, f"The {field} field {problem}.")
 
 
 def canonicalise(body: Any, problems: Problems) -> dict[str, Any]:
     """The body with canonical key names; unknown keys are reported, read-only ones dropped."""
     if not isinstance(body, dict):
-        raise LRError(1134, errors=[{"FieldName": "", "ErrorMessage": "The body must be a JSON object."}])
+        raise invalid("", "The body must be a JSON object.")
     for key, value in body.items():
         reject_nul(key, "")
         reject_nul(value, str(key))
@@ -157,6 +173,19 @@ def canonicalise(body: Any, problems: Problems) -> dict[str, Any]:
     return result
 
 
+def security_answers(body: Any) -> dict[str, str] | None:
+    """The SecurityQuestionAnswer of a create or update body the account services accepted
+    (they check its shape; the security section stores it), or None when absent or empty.
+    Keys match in any case and the last one wins, as in `canonicalise`."""
+    if hasattr(body, "raw"):
+        body = body.raw()
+    value = None
+    for key, item in (body.items() if isinstance(body, dict) else ()):
+        if str(key).lower() == "securityquestionanswer":
+            value = item
+    return dict(value) if isinstance(value, dict) and value else None
+
+
 def lower_keys(item: Any) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in item.items()} if isinstance(item, dict) else {}
 
@@ -167,40 +196,40 @@ def lower_keys(item: Any) -> dict[str, Any]:
 def clean_email(value: Any) -> str:
     """A syntactically valid email, trimmed; 1038 otherwise."""
     if not isinstance(value, str) or not value.strip():
-        raise LRError(1038)
+        raise EmailInvalid()
     email = value.strip()
     if len(email) > EMAIL_MAX_LENGTH:
-        raise LRError(1038)
+        raise EmailInvalid()
     try:
         _email_validator(email)
     except ValidationError as exc:
-        raise LRError(1038) from exc
+        raise EmailInvalid() from exc
     return email
 
 
 def clean_phone(value: Any) -> str:
     """The E.164 form of a phone number; 1096 when it is not a possible number."""
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise LRError(1096)
+        raise PhoneInvalid()
     text = str(value).strip()
     if not text:
-        raise LRError(1096)
+        raise PhoneInvalid()
     if not text.startswith("+"):
         text = "+" + text
     if not re.fullmatch(r"\+[0-9 ().-]{4,25}", text):
-        raise LRError(1096)
+        raise PhoneInvalid()
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException as exc:
-        raise LRError(1096) from exc
+        raise PhoneInvalid() from exc
     if not phonenumbers.is_possible_number(number):
-        raise LRError(1096)
+        raise PhoneInvalid()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def clean_uid(value: Any) -> str:
     if not isinstance(value, str) or not CUSTOM_UID_RE.match(value):
-        raise LRError(1200)
+        raise UidInvalid()
     return value
 
 
@@ -213,11 +242,11 @@ def clean_username(value: Any, problems: Problems) -> str | None:
 
 def clean_birth_date(value: Any) -> str:
     if not isinstance(value, str):
-        raise LRError(968)
+        raise BirthDateInvalid()
     try:
         datetime.strptime(value.strip(), "%m-%d-%Y")
     except ValueError as exc:
-        raise LRError(968) from exc
+        raise BirthDateInvalid() from exc
     return value.strip()
 
 
@@ -248,30 +277,30 @@ def clean_string(name: str, value: Any, problems: Problems, max_length: int) -> 
 def clean_email_items(value: Any, *, allow_delete: bool) -> list[dict[str, Any]]:
     """`Email[]` items as `{"Type", "Value", "op"?}`; 1201/1202/1203/1038 as LoginRadius has them."""
     if not isinstance(value, list):
-        raise LRError(1134, errors=[{"FieldName": "Email", "ErrorMessage": "The Email field must be a list of {Type, Value}."}])
+        raise invalid("Email", "The Email field must be a list of {Type, Value}.")
     reject_nul(value, "Email")
     items, seen_values, seen_primary = [], set(), 0
     for raw in value:
         item = lower_keys(raw)
         if not isinstance(raw, dict):
-            raise LRError(1134, errors=[{"FieldName": "Email", "ErrorMessage": "Each Email item must be an object."}])
+            raise invalid("Email", "Each Email item must be an object.")
         op = str(item.get("op") or "").lower()
         if op == "delete" and allow_delete:
             items.append({"Value": clean_email(item.get("value")), "op": "delete"})
             continue
         email_type = item.get("type")
         if not isinstance(email_type, str) or not email_type.strip():
-            raise LRError(1201)
+            raise EmailTypeRequired()
         if len(email_type.strip()) > EMAIL_TYPE_MAX_LENGTH:
-            raise LRError(1134, errors=[{"FieldName": "Email", "ErrorMessage": f"An email Type may be at most {EMAIL_TYPE_MAX_LENGTH} characters."}])
+            raise invalid("Email", f"An email Type may be at most {EMAIL_TYPE_MAX_LENGTH} characters.")
         email = clean_email(item.get("value"))
         if email.lower() in seen_values:
-            raise LRError(1202)
+            raise EmailsNotDistinct()
         seen_values.add(email.lower())
         if email_type.strip().lower() == "primary":
             seen_primary += 1
             if seen_primary > 1:
-                raise LRError(1203)
+                raise PrimaryEmailNotUnique()
         items.append({"Type": canonical_email_type(email_type), "Value": email})
     return items
 
@@ -347,10 +376,10 @@ def check_addresses(addresses: list) -> None:
     for address in addresses:
         address_type = lower_keys(address).get("type")
         if not isinstance(address_type, str) or not address_type.strip():
-            raise LRError(1125)
+            raise AddressTypeRequired()
         types.append(address_type.strip().lower())
     if len(types) != len(set(types)):
-        raise LRError(1107)
+        raise AddressTypesNotDistinct()
 
 
 def clean_country(value: Any, problems: Problems) -> dict[str, Any] | None:

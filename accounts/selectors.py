@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts import profile_fields as pf
+from accounts.extensions import profile_fields
 from accounts.models import (
     Account,
     AccountEmail,
@@ -29,9 +30,10 @@ _IDENTITY_FIELDS = ("id", "tenant_id", "provider", "provider_id", "profile", "cr
 
 
 class ProfileQuerySet(QuerySet):
-    """Accounts loaded with their emails, identities and role names in the same row (one
-    JSON column on PostgreSQL): each fetched account gets them as if prefetched, so
-    `account.emails.all()`, `account.identities.all()` and `account_profile` query nothing."""
+    """Accounts loaded with their emails, identities and the sections' profile fields in the
+    same row (one JSON column on PostgreSQL): each fetched account gets them as if
+    prefetched, so `account.emails.all()`, `account.identities.all()` and `account_profile`
+    query nothing."""
 
     def _fetch_all(self):
         super()._fetch_all()
@@ -154,8 +156,9 @@ def _adopt_profile_rows(account: Account) -> None:
     if rows:
         existing = account.__dict__.get("_prefetched_objects_cache") or {}
         account.__dict__["_prefetched_objects_cache"] = _LoadedRelations(account, rows, existing)
-    if "roles" in loaded:
-        account.profile_role_names = list(loaded["roles"] or [])
+    fields = {field.key: loaded[field.key] for field in profile_fields() if field.key in loaded}
+    if fields:
+        account.loaded_profile_fields = fields
 
 
 def _rows_sql(model, fields) -> str:
@@ -170,30 +173,33 @@ def _rows_sql(model, fields) -> str:
     )
 
 
-_PROFILE_SQL: list[str] = []
+_PROFILE_SQL: dict[tuple, str] = {}
 
 
 def _profile_sql() -> str:
-    """One jsonb value with the account's emails, identities and role names. Written as SQL
-    once per process: the same annotation built from ORM expressions costs more Python per
-    request (compiling three subqueries) than the round trips it saves."""
-    if not _PROFILE_SQL:
-        from roles.selectors import account_role_names_sql
-
+    """One jsonb value with the account's emails, identities and the registered profile
+    fields (accounts.extensions). Written as SQL once per process and set of fields: the
+    same annotation built from ORM expressions costs more Python per request (compiling
+    a subquery each) than the round trips it saves."""
+    fields = profile_fields()
+    sql = _PROFILE_SQL.get(fields)
+    if sql is None:
         qn = connection.ops.quote_name
         account_id = f"{qn(Account._meta.db_table)}.{qn('id')}"
-        _PROFILE_SQL.append(
-            "jsonb_build_object("
-            f"'emails', {_rows_sql(AccountEmail, _EMAIL_FIELDS)}, "
-            f"'identities', {_rows_sql(AccountIdentity, _IDENTITY_FIELDS)}, "
-            f"'roles', {account_role_names_sql(outer_account_id=account_id)})"
-        )
-    return _PROFILE_SQL[0]
+        parts = [
+            f"'emails', {_rows_sql(AccountEmail, _EMAIL_FIELDS)}",
+            f"'identities', {_rows_sql(AccountIdentity, _IDENTITY_FIELDS)}",
+            # A key is a checked identifier (register_profile_field), never input.
+            *(f"'{field.key}', {field.sql(outer_account_id=account_id)}" for field in fields),
+        ]
+        sql = _PROFILE_SQL[fields] = f"jsonb_build_object({', '.join(parts)})"
+    return sql
 
 
 def accounts_with_profile(tenant: Tenant) -> QuerySet[Account]:
     """Accounts of `tenant` with what `account_profile` reads: on PostgreSQL in the same
-    query (emails, identities and role names as one jsonb column), elsewhere prefetched."""
+    query (emails, identities and the sections' profile fields as one jsonb column),
+    elsewhere emails and identities prefetched."""
     if connection.vendor != "postgresql":
         return Account.objects.filter(tenant=tenant).prefetch_related(
             Prefetch("emails", queryset=AccountEmail.objects.order_by("id")),
@@ -241,17 +247,23 @@ _TENANT_STAND_IN = -7_431_001
 _VALUE_STAND_IN = "\x01value\x01"
 
 
+# The profile query of each look-up and set of profile fields, compiled once per process:
+# compiling the account's columns and the profile column cost more per request than
+# running the query.
+_PROFILE_QUERIES: dict[tuple, CompiledQuery] = {}
+
+
 def _profile_query(kind: str) -> CompiledQuery:
-    def build(tenant_id: int, value: str) -> QuerySet[Account]:
-        tenant = Tenant(pk=tenant_id)
-        return _LOOKUPS[kind](accounts_with_profile(tenant), tenant, value)[:1]
+    key = (kind, profile_fields())
+    query = _PROFILE_QUERIES.get(key)
+    if query is None:
 
-    return CompiledQuery(build, stand_ins=(_TENANT_STAND_IN, _VALUE_STAND_IN))
+        def build(tenant_id: int, value: str) -> QuerySet[Account]:
+            tenant = Tenant(pk=tenant_id)
+            return _LOOKUPS[kind](accounts_with_profile(tenant), tenant, value)[:1]
 
-
-# The profile query of each look-up, compiled once per process: compiling the account's
-# columns and the profile column cost more per request than running the query.
-_PROFILE_QUERIES = {kind: _profile_query(kind) for kind in _LOOKUPS}
+        query = _PROFILE_QUERIES[key] = CompiledQuery(build, stand_ins=(_TENANT_STAND_IN, _VALUE_STAND_IN))
+    return query
 
 
 def _find_one(*, tenant: Tenant, kind: str, value: str, for_profile: bool) -> Account | None:
@@ -260,7 +272,7 @@ def _find_one(*, tenant: Tenant, kind: str, value: str, for_profile: bool) -> Ac
     if not for_profile or connection.vendor != "postgresql":
         qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
         return _only(_LOOKUPS[kind](qs, tenant, value))
-    account = _PROFILE_QUERIES[kind].first(tenant.pk, value)
+    account = _profile_query(kind).first(tenant.pk, value)
     if account is not None:
         _adopt_profile_rows(account)
     return account
@@ -372,13 +384,10 @@ def account_profile(*, account: Account) -> dict[str, Any]:
     """The LoginRadius profile JSON of `account` (§2.1): every listed key, null when unset.
     `Password` is always null: no response carries the hash but the password endpoint's.
 
-    Reads only `account`, its prefetched emails and identities, and its role names (loaded
-    with the account by `accounts_with_profile` on PostgreSQL, otherwise one query)."""
-    from roles.selectors import account_role_names
-
-    roles = getattr(account, "profile_role_names", None)
-    if roles is None:
-        roles = account_role_names(account=account)
+    Reads only `account`, its prefetched emails and identities, and the profile fields the
+    sections register (accounts.extensions; loaded with the account by
+    `accounts_with_profile` on PostgreSQL, otherwise one query each). Without a section
+    its key stays null, as LoginRadius shows an account without roles."""
     stored = account.profile or {}
     emails = _loaded_rows(account, "emails")
     if emails is None:
@@ -410,7 +419,7 @@ def account_profile(*, account: Account) -> dict[str, Any]:
             "FullName": full_name or None,
             "Country": stored.get("Country"),
             "CustomFields": account.custom_fields or None,
-            "Roles": roles or None,
+            "Roles": None,  # a section's profile field (accounts.extensions) fills it
             "PrivacyPolicy": stored.get("PrivacyPolicy"),
             "IsActive": account.is_active,
             "IsDeleted": False,
@@ -440,6 +449,10 @@ def account_profile(*, account: Account) -> dict[str, Any]:
             "Identities": [_identity_json(i) for i in identities] or None,
         }
     )
+    loaded = getattr(account, "loaded_profile_fields", {})
+    for field in profile_fields():
+        value = loaded[field.key] if field.key in loaded else field.load(account=account)
+        data[field.key] = value or None
     return data
 
 

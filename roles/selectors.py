@@ -82,10 +82,11 @@ def role_assignment_exists(*, account, role: Role) -> bool:
     return AccountRole.objects.filter(account=account, role=role).exists()
 
 
-def role_holder_ids(*, tenant: Tenant | None, name: str) -> QuerySet:
-    """Ids of the accounts holding the role `name` directly, for use as a subquery. Without
-    `tenant` the caller's own queryset must scope it."""
-    rows = AccountRole.objects.filter(role__name=name)
+def role_holder_ids(*, tenant: Tenant | None, value: str) -> QuerySet:
+    """Ids of the accounts holding the role named `value` directly, for use as a subquery
+    (the account search's `role` filter). Without `tenant` the caller's own queryset must
+    scope it."""
+    rows = AccountRole.objects.filter(role__name=value)
     if tenant is not None:
         rows = rows.filter(tenant=tenant)
     return rows.values("account_id")

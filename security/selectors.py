@@ -4,8 +4,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts import selectors as account_selectors
 from accounts.models import Account
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.errors import OTHER_APP_REFUSALS
 from security.models import (
     BackupCode,
     DuoConfig,
@@ -18,7 +18,8 @@ from security.models import (
 
 
 def account_for_login(*, tenant: Tenant, kind: str, login_id: str) -> Account | None:
-    """The account a sign-in names (email and username in any case), or None."""
+    """The account a sign-in names (email and username in any case), or None; a malformed
+    identifier names none."""
     find = {
         "email": account_selectors.account_get_by_email,
         "username": account_selectors.account_get_by_username,
@@ -26,7 +27,7 @@ def account_for_login(*, tenant: Tenant, kind: str, login_id: str) -> Account | 
     }[kind]
     try:
         return find(tenant=tenant, **{kind: login_id.strip()})
-    except LRError:
+    except OTHER_APP_REFUSALS:
         return None
 
 
@@ -34,10 +35,11 @@ def backup_codes_remaining(*, account: Account) -> int:
     return BackupCode.objects.filter(account=account, used_at__isnull=True).count()
 
 
-def account_ids_with_mfa(*, tenant: Tenant | None) -> QuerySet:
-    """Ids of the accounts holding a second factor a sign-in asks for (confirmed TOTP, SMS or
-    email OTP, security questions, push), for use as a subquery. Without `tenant` the
-    caller's own queryset must scope it."""
+def account_ids_by_mfa(*, tenant: Tenant | None, value: bool) -> QuerySet:
+    """Ids of the accounts holding (`value` true) or not holding a second factor a sign-in
+    asks for (confirmed TOTP, SMS or email OTP, security questions, push), for use as a
+    subquery (the account search's `has_mfa` filter). Without `tenant` the caller's own
+    queryset must scope it."""
     ref = OuterRef("pk")
     has = (
         Exists(TotpFactor.objects.filter(account=ref, confirmed=True))
@@ -46,7 +48,7 @@ def account_ids_with_mfa(*, tenant: Tenant | None) -> QuerySet:
         | Exists(PushDevice.objects.filter(account=ref))
     )
     accounts = Account.objects.filter(tenant=tenant) if tenant is not None else Account.objects.all()
-    return accounts.filter(has).values("pk")
+    return accounts.filter(has if value else ~has).values("pk")
 
 
 def _mask_email(value: str) -> str:

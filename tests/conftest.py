@@ -51,6 +51,17 @@ def _clear_cache():
 
 
 @pytest.fixture
+def in_process_cache(settings):
+    """The in-process cache as the default one, for tests whose subject is how long a
+    cache entry lives: it reads Python's clock, which freezegun moves, while Redis expires
+    keys on its own clock, which no test can move."""
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+
+
+@pytest.fixture
 def tenant(db):
     return TenantFactory()
 

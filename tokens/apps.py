@@ -6,6 +6,8 @@ class TokensConfig(AppConfig):
     verbose_name = "Sessions and multipurpose tokens"
 
     def ready(self) -> None:
-        from tokens import audit_actions, subscribers  # noqa: F401
+        # The errors and their LoginRadius rows register here, before any request.
+        from tokens import audit_actions, errors, subscribers  # noqa: F401
+        from tokens.api import lr_errors  # noqa: F401
 
         subscribers.subscribe()

@@ -27,7 +27,8 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from portal.crypto import token_hash
-from portal.lrapi.errors import LRError
+from portal.errors import AccountNotFound
+from tokens.errors import AccessTokenExpired, AccessTokenInvalid, AccessTokenMissing
 
 CACHE_PREFIX = "tokens:access:"
 REVOKED = "revoked"
@@ -135,33 +136,33 @@ class ResolvedAccessToken:
 
         account = Account.objects.filter(pk=self.account_id, tenant_id=self.tenant_id).first()
         if account is None:
-            raise LRError(905)
+            raise AccessTokenInvalid()
         return account
 
 
 def access_token_resolve(*, tenant, token: str | None) -> ResolvedAccessToken:
     """The live access token `token` of `tenant` (an object with `.account`), or
-    LoginRadius 1060 (missing) / 905 (unknown, revoked, other tenant, malformed) /
-    906 (expired)."""
+    AccessTokenMissing / AccessTokenInvalid (unknown, revoked, other tenant, malformed) /
+    AccessTokenExpired."""
     if not token or not str(token).strip():
-        raise LRError(1060)
+        raise AccessTokenMissing()
     canonical = normalise_token(token)
     if canonical is None:
-        raise LRError(905)
+        raise AccessTokenInvalid()
     hashed = token_hash(canonical)
     cached = None
     with contextlib.suppress(Exception):  # a cache outage falls back to the database
         cached = cache.get(access_cache_key(hashed))
     if cached == REVOKED:
-        raise LRError(905)
+        raise AccessTokenInvalid()
     if not isinstance(cached, tuple) or len(cached) != 5:  # a miss, or an entry of an older shape
         cached = _access_token_load(hashed)
     tenant_id, account_id, uid, expires_ts, grant = cached
     if tenant_id != tenant.pk:
-        raise LRError(905)
+        raise AccessTokenInvalid()
     expires_at = datetime.fromtimestamp(expires_ts, tz=UTC)
     if expires_at <= timezone.now():
-        raise LRError(906)
+        raise AccessTokenExpired()
     return ResolvedAccessToken(
         token=canonical, token_hash=hashed, tenant_id=tenant_id, account_id=account_id,
         uid=uid, expires_at=expires_at, grant=grant,
@@ -181,7 +182,7 @@ def _access_token_load(hashed: str) -> tuple:
         .first()
     )
     if row is None or row[4] is not None:
-        raise LRError(905)
+        raise AccessTokenInvalid()
     tenant_id, account_id, uid, expires_at, _, is_impersonation, actor_type, actor_id, actor_label, scopes = row
     grant = session_grant(
         is_impersonation=is_impersonation, actor_type=actor_type, actor_id=actor_id,
@@ -228,10 +229,10 @@ def active_sessions_list(*, tenant, account, cursor: int = 0, limit: int = 50):
 
 
 def account_by_profile_id(*, tenant, profile_id: str | None):
-    """The account whose profile `ID` is `profile_id` in this tenant, or LoginRadius 938."""
+    """The account whose profile `ID` is `profile_id` in this tenant, or AccountNotFound."""
     from accounts.models import Account
 
     account = Account.objects.filter(tenant=tenant, provider_id=(profile_id or "").strip()).first()
     if account is None:
-        raise LRError(938)
+        raise AccountNotFound()
     return account

@@ -11,7 +11,7 @@ from django.db import transaction
 from accounts.models import Account
 from portal import events
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from tokens.errors import DailyCapReached
 from tokens.services.multipurpose import account_tokens_retire, message_enqueue
 from tokens.services.sessions import account_sessions_revoke
 
@@ -76,7 +76,7 @@ def email_added_notice(event: events.DomainEvent) -> None:
         with transaction.atomic():
             message_enqueue(tenant=tenant, account=account, channel="email", template="emailadded",
                             recipient=primary, context=context, check_limits=False)
-    except LRError:  # the tenant's daily cap is spent: the change still stands
+    except DailyCapReached:  # the tenant's daily cap is spent: the change still stands
         pass
 
 

@@ -2,19 +2,24 @@
 unlink, and the native account search and identity endpoints. Views parse input, call a
 service or selector, and shape the response."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.pagination import CursorPagination
 
-from accounts import selectors, services
+from accounts import profile_fields, selectors, services
 from accounts.api import schema as s
 from accounts.models import Account
 from accounts.selectors import account_get, account_profile, lr_datetime
 from accounts.sott import sott_make
 from portal.lrapi.errors import LRError, required
+from portal.lrapi.params import CIBody
 from portal.lrapi.views import LRAPIView
+from security.services import security_answers_set
+from tokens.services import multipurpose
 
 TAG = ["Accounts"]
 UID = OpenApiParameter("uid", str, OpenApiParameter.PATH, description="The account UID.")
@@ -34,6 +39,18 @@ class AccountsView(LRAPIView):
     def null_support(self) -> bool:
         return self.query.get_bool("nullsupport")
 
+    def profile_write(self, write: Callable[[], Account], body: CIBody) -> Account:
+        """Run a create or update of the account with the body's security answers, which the
+        security section stores in the same transaction: answers it refuses leave the account
+        unchanged too. Without answers the write's own transaction is the only one."""
+        answers = profile_fields.security_answers(body)
+        if not answers:
+            return write()
+        with transaction.atomic():
+            account = write()
+            security_answers_set(tenant=self.tenant, actor=self.actor, account=account, answers=answers)
+        return account
+
 
 class AccountCollectionView(AccountsView):
     """POST create; GET by email / username / phone / q; DELETE by email."""
@@ -43,7 +60,10 @@ class AccountCollectionView(AccountsView):
         parameters=[s.FIELDS], request=s.PROFILE_BODY, responses=s.PROFILE,
     )
     def post(self, request):
-        account = services.account_create(tenant=self.tenant, actor=self.actor, data=self.body())
+        body = self.body()
+        account = self.profile_write(
+            lambda: services.account_create(tenant=self.tenant, actor=self.actor, data=body), body
+        )
         return self.profile(account)
 
     @extend_schema(
@@ -97,9 +117,13 @@ class AccountDetailView(AccountsView):
         parameters=[UID, s.FIELDS, s.NULL_SUPPORT], request=s.PROFILE_BODY, responses=s.PROFILE,
     )
     def put(self, request, uid):
-        account = services.account_update(
-            tenant=self.tenant, actor=self.actor, account=self.account(uid),
-            changes=self.body(), null_support=self.null_support(),
+        body = self.body()
+        account = self.profile_write(
+            lambda: services.account_update(
+                tenant=self.tenant, actor=self.actor, account=self.account(uid),
+                changes=body, null_support=self.null_support(),
+            ),
+            body,
         )
         return self.profile(account)
 
@@ -191,10 +215,13 @@ class AccountInvalidateEmailView(AccountsView):
         request=None, responses=s.IS_POSTED,
     )
     def put(self, request, uid):
-        services.account_email_verification_invalidate(
-            tenant=self.tenant, actor=self.actor, account=self.account(uid),
-            template=self.query.get("emailtemplate") or "", verification_url=self.query.get("verificationurl") or "",
-        )
+        account = self.account(uid)
+        with transaction.atomic():
+            email = services.account_email_verification_invalidate(tenant=self.tenant, actor=self.actor, account=account)
+            multipurpose.verification_email_send(
+                tenant=self.tenant, account=account, email=email, actor=self.actor,
+                template=self.query.get("emailtemplate") or "", verification_url=self.query.get("verificationurl") or "",
+            )
         return self.respond({"IsPosted": True}, project=False)
 
 
@@ -205,10 +232,11 @@ class AccountInvalidatePhoneView(AccountsView):
         request=None, responses=s.IS_POSTED,
     )
     def put(self, request, uid):
-        services.account_phone_verification_invalidate(
-            tenant=self.tenant, actor=self.actor, account=self.account(uid),
-            template=self.query.get("smstemplate") or "", voice=self.query.get_bool("isvoiceotp"),
-        )
+        account = self.account(uid)
+        template, voice = self.query.get("smstemplate") or "", self.query.get_bool("isvoiceotp")
+        with transaction.atomic():
+            account = services.account_phone_verification_invalidate(tenant=self.tenant, actor=self.actor, account=account)
+            multipurpose.phone_verification_send(tenant=self.tenant, account=account, actor=self.actor, template=template, voice=voice)
         return self.respond({"IsPosted": True}, project=False)
 
 

@@ -10,8 +10,8 @@ from typing import Any
 from django.contrib.auth.hashers import identify_hasher
 
 from accounts import profile_fields as pf
+from accounts.errors import EmailInvalid, PhoneInvalid, UidInvalid
 from accounts.models import new_uid
-from portal.lrapi.errors import LRError
 
 STRING_MAX = pf.PROFILE_STRING_MAX_LENGTH
 IGNORED = frozenset(k.lower() for k in pf.READ_ONLY) - {"roles"}
@@ -105,7 +105,7 @@ def _emails(value: Any) -> list[tuple[str, str]]:
             kind, address = "Primary", item
         try:
             address = pf.clean_email(address)
-        except LRError as exc:
+        except EmailInvalid as exc:
             raise RowError("bad email") from exc
         result.append((pf.canonical_email_type(kind) if kind else "Primary", address))
     return result
@@ -141,7 +141,7 @@ def parse_row(line: int, record: dict[str, Any]) -> Row:
     if uid_value not in (None, ""):
         try:
             uid, custom = pf.clean_uid(uid_value), True
-        except LRError as exc:
+        except UidInvalid as exc:
             raise RowError("bad uid") from exc
     else:
         uid, custom = new_uid(), False
@@ -156,7 +156,7 @@ def parse_row(line: int, record: dict[str, Any]) -> Row:
         elif key == "phoneid":
             try:
                 row.phone = pf.clean_phone(value)
-            except LRError as exc:
+            except PhoneInvalid as exc:
                 raise RowError("bad phone") from exc
         elif key == "username":
             row.username = _string("UserName", value, 100)

@@ -3,7 +3,8 @@ audit event. The API views and the console call these and nothing else.
 
 Duplicate emails, usernames, phones, UIDs and provider identities are refused by database
 constraints; a pre-check gives the usual answer and the constraint settles races (the
-loser's IntegrityError is mapped to the same LoginRadius code).
+loser's IntegrityError becomes the same named error). Refusals are the named errors of
+accounts/errors.py and portal/errors.py; the front doors render them.
 
 The operations live by what they change (profile, emails, phone, identities, password,
 lifecycle); this package names them all, so callers import from `accounts.services`.

@@ -1,5 +1,5 @@
 """Writes of the account's email addresses: add or change by Type, remove, make primary,
-mark verified, invalidate. A newly added address waits out the tenant's recovery hold
+mark verified, mark unverified. A newly added address waits out the tenant's recovery hold
 before it may receive a forgot-password token, and the former primary address is told."""
 
 from datetime import datetime, timedelta
@@ -9,6 +9,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import profile_fields as pf
+from accounts.errors import (
+    EmailAlreadyUnverified,
+    EmailNotInProfile,
+    EmailRecoveryHeld,
+    EmailsNotDistinct,
+    LastEmail,
+    NoEmailToUnverify,
+)
 from accounts.models import Account, AccountEmail
 from accounts.services.shared import (
     ProfileChanges,
@@ -18,7 +26,7 @@ from accounts.services.shared import (
     search_text_refresh,
 )
 from portal.audit import Actor
-from portal.lrapi.errors import LRError, required
+from portal.errors import FieldRequired
 from portal.models import Tenant
 
 
@@ -28,19 +36,15 @@ def _recovery_hold_end(tenant: Tenant) -> datetime:
 
 
 def email_recovery_check(*, account: Account, email: str) -> None:
-    """Refuse (1134) a forgot-password token for an address added too recently."""
+    """Refuse a forgot-password token for an address added too recently."""
     row = AccountEmail.objects.filter(account=account, value__iexact=email).first()
     if row is not None and row.recovery_after is not None and row.recovery_after > timezone.now():
-        raise LRError(1134, errors=[{
-            "Field": "Email",
-            "Message": "This email address was added to the account recently and cannot be used to "
-                       f"reset the password before {row.recovery_after:%Y-%m-%d %H:%M} UTC.",
-        }])
+        raise EmailRecoveryHeld(row.recovery_after)
 
 
 def email_rows_upsert(*, tenant: Tenant, account: Account, items: list[dict[str, Any]], rows: list[AccountEmail]) -> list[AccountEmail]:
     """Apply Email items to the account's rows: same Type = new value, new Type = appended,
-    `op:delete` = removed. Returns the rows afterwards; refuses to leave none (1005)."""
+    `op:delete` = removed. Returns the rows afterwards; refuses to leave none (LastEmail)."""
     by_type = {r.type.lower(): r for r in rows}
     by_value = {r.value.lower(): r for r in rows}
     had_any = bool(rows)
@@ -55,7 +59,7 @@ def email_rows_upsert(*, tenant: Tenant, account: Account, items: list[dict[str,
         same_value = by_value.get(value.lower())
         row = by_type.get(item["Type"].lower())
         if same_value is not None and same_value is not row:
-            raise LRError(1202)
+            raise EmailsNotDistinct()
         if row is None:
             row = AccountEmail.objects.create(
                 tenant=tenant, account=account, type=item["Type"], value=value,
@@ -73,7 +77,7 @@ def email_rows_upsert(*, tenant: Tenant, account: Account, items: list[dict[str,
             by_value[value.lower()] = row
     result = sorted(by_type.values(), key=lambda r: r.pk)
     if had_any and not result:
-        raise LRError(1005)
+        raise LastEmail()
     return result
 
 
@@ -87,7 +91,7 @@ def account_email_upsert(
     Type is appended."""
     items = pf.clean_email_items(emails, allow_delete=False)
     if not items:
-        raise required("Email")
+        raise FieldRequired("Email")
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
         rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
@@ -109,32 +113,32 @@ def account_email_upsert(
 
 
 def _email_argument(email: Any) -> str:
-    """The email a call names, cleaned; 908-style "required" when absent or blank."""
+    """The email a call names, cleaned; FieldRequired when absent or blank."""
     if email is None or (isinstance(email, str) and not email.strip()):
-        raise required("email")
+        raise FieldRequired("email")
     return pf.clean_email(email)
 
 
 def _locked_with_email(account: Account, value: str) -> tuple[Account, list[AccountEmail], AccountEmail]:
     """The account, locked, its emails (oldest first) and the one whose address is `value`
-    in any case; 1340 when it has none. Runs inside the caller's transaction."""
+    in any case; EmailNotInProfile when it has none. Runs inside the caller's transaction."""
     account = Account.objects.select_for_update().get(pk=account.pk)
     rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
     row = next((r for r in rows if r.value.lower() == value.lower()), None)
     if row is None:
-        raise LRError(1340)
+        raise EmailNotInProfile()
     return account, rows, row
 
 
 def account_email_remove(
     *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
 ) -> Account:
-    """Remove one email; never the last one (1005)."""
+    """Remove one email; never the last one (LastEmail)."""
     value = _email_argument(email)
     with transaction.atomic():
         account, rows, row = _locked_with_email(account, value)
         if len(rows) == 1:
-            raise LRError(1005)
+            raise LastEmail()
         row.delete()
         remaining = [r.value for r in rows if r.pk != row.pk]
         search_text_refresh(account=account, emails=remaining)
@@ -147,7 +151,7 @@ def account_email_remove(
 def account_email_make_primary(
     *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
 ) -> Account:
-    """Make one of the account's emails its Primary (1340 if it has no such email). The
+    """Make one of the account's emails its Primary (EmailNotInProfile if it has none). The
     former primary becomes Secondary, or takes the promoted email's old type when another
     email is already Secondary, so each type still names one email; every email keeps its
     verified state."""
@@ -178,7 +182,7 @@ def account_email_mark_verified(*, tenant: Tenant, actor: Actor, account: Accoun
         account = Account.objects.select_for_update().get(pk=account.pk)
         row = next((r for r in AccountEmail.objects.filter(account=account) if r.value.lower() == str(email).strip().lower()), None)
         if row is None:
-            raise LRError(1340)
+            raise EmailNotInProfile()
         was = (row.verified, account.email_verified)
         row.verified = True
         row.save(update_fields=["verified"])
@@ -189,28 +193,21 @@ def account_email_mark_verified(*, tenant: Tenant, actor: Actor, account: Accoun
     return account
 
 
-def account_email_verification_invalidate(
-    *, tenant: Tenant, actor: Actor, account: Account, template: str = "", verification_url: str = ""
-) -> Account:
-    """Mark the email unverified and queue a new verification message (1113 without an
-    email, 1115 if already unverified)."""
-    from tokens.services.multipurpose import verification_email_send
-
+def account_email_verification_invalidate(*, tenant: Tenant, actor: Actor, account: Account) -> str:
+    """Mark the account's emails unverified (NoEmailToUnverify without an email,
+    EmailAlreadyUnverified if already unverified). Returns the address a new verification
+    message goes to, the primary one: the caller sends it in the same transaction."""
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
         rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
         if not rows:
-            raise LRError(1113)
+            raise NoEmailToUnverify()
         if not account.email_verified:
-            raise LRError(1115)
+            raise EmailAlreadyUnverified()
         account.email_verified = False
         account.save(update_fields=["email_verified", "modified"])
         AccountEmail.objects.filter(account=account).update(verified=False)
         primary = next((r for r in rows if r.type.lower() == "primary"), rows[0])
-        verification_email_send(
-            tenant=tenant, account=account, email=primary.value, actor=actor,
-            template=template or "", verification_url=verification_url or "",
-        )
         event_record(tenant=tenant, actor=actor, action="account_email.verification_invalidated", account=account,
                 changes={"EmailVerified": [True, False]})
-    return account
+    return primary.value

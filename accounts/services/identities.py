@@ -6,10 +6,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import profile_fields as pf
+from accounts.errors import IdentityNotLinked, IdentityTaken, LastSignInMethod
 from accounts.models import Account, AccountEmail, AccountIdentity, AccountIdentityEmail
-from accounts.services.shared import event_record, identity_taken, integrity_error
+from accounts.services.shared import event_record, integrity_error
 from portal.audit import Actor
-from portal.lrapi.errors import LRError, required
+from portal.errors import FieldRequired
 from portal.models import Tenant
 
 
@@ -17,7 +18,7 @@ def _clean_identity_emails(emails: Any) -> list[dict[str, str]]:
     if emails is None:
         return []
     if not isinstance(emails, list):
-        raise LRError(1134, errors=[{"FieldName": "emails", "ErrorMessage": "emails must be a list."}])
+        raise pf.invalid("emails", "emails must be a list.")
     pf.reject_nul(emails, "emails")
     result = []
     for item in emails:
@@ -31,14 +32,14 @@ def _clean_identity_emails(emails: Any) -> list[dict[str, str]]:
 
 def _clean_provider(provider: Any, provider_id: Any) -> tuple[str, str]:
     if not isinstance(provider, str) or not provider.strip():
-        raise required("provider")
+        raise FieldRequired("provider")
     if not isinstance(provider_id, str | int) or isinstance(provider_id, bool) or not str(provider_id).strip():
-        raise required("providerid")
+        raise FieldRequired("providerid")
     provider, provider_id = provider.strip().lower(), str(provider_id).strip()
     pf.reject_nul(provider, "provider")
     pf.reject_nul(provider_id, "providerid")
     if len(provider) > 50 or len(provider_id) > 255:
-        raise LRError(1134, errors=[{"FieldName": "provider", "ErrorMessage": "provider or provider id is too long."}])
+        raise pf.invalid("provider", "provider or provider id is too long.")
     return provider, provider_id
 
 
@@ -57,13 +58,13 @@ def account_identity_link(
     refused when that provider identity belongs to another account."""
     provider, provider_id = _clean_provider(provider, provider_id)
     if profile is not None and not isinstance(profile, dict):
-        raise LRError(1134, errors=[{"FieldName": "profile", "ErrorMessage": "profile must be an object."}])
+        raise pf.invalid("profile", "profile must be an object.")
     pf.reject_nul(profile, "profile")
     email_items = _clean_identity_emails(emails)
     with transaction.atomic():
         existing = AccountIdentity.objects.filter(tenant=tenant, provider=provider, provider_id=provider_id).first()
         if existing is not None and existing.account_id != account.pk:
-            raise identity_taken()
+            raise IdentityTaken()
         data = {**(profile or {}), "Email": email_items}
         try:
             with transaction.atomic():
@@ -99,16 +100,13 @@ def account_identity_unlink(
             tenant=tenant, account=account, provider=provider, provider_id=provider_id
         ).first()
         if identity is None:
-            raise LRError(404, "This provider identity is not linked to the account.")
+            raise IdentityNotLinked()
         has_password_login = bool(account.password) and (
             bool(account.username) or bool(account.phone_id) or AccountEmail.objects.filter(account=account).exists()
         )
         has_other_identity = AccountIdentity.objects.filter(account=account).exclude(pk=identity.pk).exists()
         if not has_password_login and not has_other_identity:
-            raise LRError(
-                1134,
-                errors=[{"FieldName": "provider", "ErrorMessage": "This identity is the account's last way to sign in; set a password or link another identity first."}],
-            )
+            raise LastSignInMethod()
         identity.delete()
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
         event_record(tenant=tenant, actor=actor, action="account_identity.unlinked", account=account, reason=reason,

@@ -26,16 +26,18 @@ from accounts.services.shared import (
 )
 from portal import audit, context
 from portal.audit import Actor
-from portal.lrapi.errors import LRError, required
+from portal.errors import AccountNotFound, FieldRequired
 from portal.models import Tenant
 
 
 def account_create(*, tenant: Tenant, actor: Actor, data: Any) -> Account:
     """Create an account from a ManageRegisterModel body, without the verification flow
-    (a back end vouches for it). Needs an email, a phone id or a username."""
+    (a back end vouches for it). Needs an email, a phone id or a username. A
+    SecurityQuestionAnswer is checked with the body but stored by the caller
+    (`profile_fields.security_answers`, security.services.security_answers_set)."""
     changes = profile_changes_read(data, creating=True, null_support=False)
     if not changes.emails and not (changes.phone and changes.phone[0]) and not (changes.username and changes.username[0]):
-        raise required("Email")
+        raise FieldRequired("Email")
     now = timezone.now()
     with transaction.atomic():
         identifiers_check_free(tenant=tenant, account=None, changes=changes)
@@ -67,10 +69,6 @@ def account_create(*, tenant: Tenant, actor: Actor, data: Any) -> Account:
             account.save(update_fields=["profile"])
         if changes.consents:
             consents_record(tenant=tenant, account=account, consents=changes.consents, update_type="Register", now=now)
-        if changes.security_answers:
-            from security.services import security_answers_set
-
-            security_answers_set(tenant=tenant, actor=actor, account=account, answers=changes.security_answers)
         event_record(
             tenant=tenant, actor=actor, action="account.created", account=account,
             changes=audit.diff({}, snapshot(account, rows)),
@@ -150,7 +148,7 @@ def accounts_delete_by_email(*, tenant: Tenant, actor: Actor, email: str, reason
     with transaction.atomic():
         accounts = accounts_by_email(tenant=tenant, email=email)
         if not accounts:
-            raise LRError(938)
+            raise AccountNotFound()
         for account in accounts:
             account_delete(tenant=tenant, actor=actor, account=account, reason=reason)
     return len(accounts)

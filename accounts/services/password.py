@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.services.shared import event_record, password_error
+from accounts.services.shared import event_record, password_check
 from portal.audit import Actor
-from portal.lrapi.errors import required
+from portal.errors import FieldRequired
 from portal.models import Tenant
 
 
@@ -18,10 +18,8 @@ def account_password_set(*, tenant: Tenant, actor: Actor, account: Account, pass
     hasher; every session ends and pending reset tokens stop working (tokens does both when
     it hears account_password.set)."""
     if password is None or (isinstance(password, str) and not password):
-        raise required("password")
-    error = password_error(password)
-    if error:
-        raise error
+        raise FieldRequired("password")
+    password_check(password)
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
         had = bool(account.password)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import profile_fields as pf
+from accounts.errors import UidTaken
 from accounts.models import Account, AccountEmail, ConsentLog, PrivacyPolicyAcceptance
 from accounts.services.emails import email_rows_upsert
 from accounts.services.shared import (
@@ -18,20 +19,20 @@ from accounts.services.shared import (
     event_record,
     identifiers_check_free,
     integrity_error,
-    password_error,
+    password_check,
     search_text_refresh,
     snapshot,
 )
 from portal import audit, context
 from portal.audit import Actor
-from portal.lrapi.errors import LRError, required
+from portal.errors import FieldRequired
 from portal.models import Tenant
 
 # ---------------------------------------------------------------- reading a body
 
 
 def profile_changes_read(data: Any, *, creating: bool, null_support: bool) -> ProfileChanges:
-    """Check a ManageRegisterModel body; raise the LoginRadius error of the first problem."""
+    """Check a ManageRegisterModel body; raise the named error of the first problem."""
     if hasattr(data, "raw"):
         data = data.raw()
     problems = pf.Problems()
@@ -80,9 +81,7 @@ def _read_value(name: str, value: Any, out: ProfileChanges, problems: pf.Problem
         if not creating:
             problems.add("Password", "The password cannot be changed here; use PUT /identity/v2/manage/account/{uid}/password.")
         else:
-            error = password_error(value)
-            if error:
-                raise error
+            password_check(value)
             out.password = value
     elif name == "Email":
         out.emails = pf.clean_email_items(value, allow_delete=not creating)
@@ -132,8 +131,6 @@ def _read_value(name: str, value: Any, out: ProfileChanges, problems: pf.Problem
     elif name == "SecurityQuestionAnswer":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             problems.add("SecurityQuestionAnswer", "SecurityQuestionAnswer must map question ids to answers.")
-        else:
-            out.security_answers = dict(value)
     elif name == "PINInfo":
         out.pin = _read_pin(value, problems)
     elif name == "RegistrationSource":
@@ -282,7 +279,9 @@ def account_update(
     ticket: str = "",
 ) -> Account:
     """Apply a partial profile. `IsActive:false` blocks (and ends sessions), `IsLoginLocked:false`
-    unlocks (and clears the failure counter); nulls clear fields only with `null_support`."""
+    unlocks (and clears the failure counter); nulls clear fields only with `null_support`.
+    A SecurityQuestionAnswer is checked with the body but stored by the caller
+    (`profile_fields.security_answers`, security.services.security_answers_set)."""
     parsed = profile_changes_read(changes, creating=False, null_support=null_support)
     now = timezone.now()
     with transaction.atomic():
@@ -318,10 +317,6 @@ def account_update(
             raise integrity_error(exc) from exc
         if parsed.consents:
             consents_record(tenant=tenant, account=account, consents=parsed.consents, update_type="Update", now=now)
-        if parsed.security_answers:
-            from security.services import security_answers_set
-
-            security_answers_set(tenant=tenant, actor=actor, account=account, answers=parsed.security_answers)
         # Blocking ends the sessions and unlocking clears the failure counter through the
         # event (tokens and security subscribe to account.updated).
         event_record(
@@ -335,7 +330,7 @@ def account_uid_update(*, tenant: Tenant, actor: Actor, account: Account, new_ui
     """Give the account another UID (1200 if malformed, 1044 if taken); everything that hangs
     on the account follows, since other rows reference it by its key, not its UID."""
     if new_uid_value is None or (isinstance(new_uid_value, str) and not new_uid_value.strip()):
-        raise required("newUid")
+        raise FieldRequired("newUid")
     value = pf.clean_uid(new_uid_value.strip() if isinstance(new_uid_value, str) else new_uid_value)
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
@@ -343,7 +338,7 @@ def account_uid_update(*, tenant: Tenant, actor: Actor, account: Account, new_ui
         if value == old:
             return account
         if Account.objects.filter(tenant=tenant, uid=value).exists():
-            raise LRError(1044)
+            raise UidTaken()
         previous = list((account.profile or {}).get("PreviousUids") or [])
         account.profile = {**(account.profile or {}), "PreviousUids": [*previous, old]}
         account.uid = value

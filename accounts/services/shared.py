@@ -8,52 +8,49 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models.functions import Lower
 
+from accounts.errors import (
+    EmailTaken,
+    IdentityTaken,
+    PasswordInvalid,
+    PhoneTaken,
+    UidTaken,
+    UsernameTaken,
+)
 from accounts.models import Account, AccountEmail
 from portal import audit
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
 
 PASSWORD_MAX_LENGTH = 256
 MANUAL_LOCK = "ManualLock"
 
 
-def integrity_error(exc: IntegrityError) -> LRError:
-    """The LoginRadius code for the unique constraint that refused a write."""
+def integrity_error(exc: IntegrityError) -> EmailTaken | UsernameTaken | PhoneTaken | IdentityTaken | UidTaken:
+    """The named error for the unique constraint that refused a write."""
     text = str(exc).lower()
     if "account_email_unique_per_tenant" in text or "accounts_accountemail" in text:
-        return LRError(936)
+        return EmailTaken()
     if "account_username_unique_per_tenant" in text or "username" in text:
-        return LRError(1017)
+        return UsernameTaken()
     if "account_phone_unique_per_tenant" in text or "phone_id" in text:
-        return LRError(1058)
+        return PhoneTaken()
     if "account_identity_unique_per_tenant" in text or "accounts_accountidentity" in text:
-        return identity_taken()
+        return IdentityTaken()
     if "account_uid_unique_per_tenant" in text or ".uid" in text:
-        return LRError(1044)
+        return UidTaken()
     raise exc
 
 
-def identity_taken() -> LRError:
-    """The answer when a provider identity is already linked to another account."""
-    return LRError(
-        1134,
-        errors=[{"FieldName": "ProviderId", "ErrorMessage": "This provider identity is already linked to another account."}],
-    )
-
-
-def password_error(password: Any) -> LRError | None:
-    """Why `password` cannot be set (length, the password validators), or None."""
+def password_check(password: Any) -> None:
+    """Refuse (PasswordInvalid) a password that cannot be set: missing, too long, or
+    refused by the password validators."""
     if not isinstance(password, str) or not password:
-        return LRError(1134, errors=[{"FieldName": "Password", "ErrorMessage": "The Password field is required."}])
+        raise PasswordInvalid("The Password field is required.")
     if len(password) > PASSWORD_MAX_LENGTH:
-        return LRError(
-            1134, errors=[{"FieldName": "Password", "ErrorMessage": f"The password may be at most {PASSWORD_MAX_LENGTH} characters."}]
-        )
+        raise PasswordInvalid(f"The password may be at most {PASSWORD_MAX_LENGTH} characters.")
     try:
         validate_password(password)
     except ValidationError as exc:
-        return LRError(1134, errors=[{"FieldName": "Password", "ErrorMessage": m} for m in exc.messages])
-    return None
+        raise PasswordInvalid(*exc.messages) from exc
 
 
 def _email_values(account: Account) -> list[str]:
@@ -128,7 +125,6 @@ class ProfileChanges:
         self.flags: dict[str, bool] = {}
         self.privacy_policy: str | None = None
         self.consents: Any = None
-        self.security_answers: dict[str, str] | None = None
         self.pin: dict[str, Any] | None = None
 
 
@@ -138,16 +134,16 @@ def identifiers_check_free(*, tenant: Tenant, account: Account | None, changes: 
     if account is not None:
         others = others.exclude(pk=account.pk)
     if changes.uid and Account.objects.filter(tenant=tenant, uid=changes.uid).exists():
-        raise LRError(1044)
+        raise UidTaken()
     if changes.emails:
         values = [e["Value"].lower() for e in changes.emails if e.get("op") != "delete"]
         taken = AccountEmail.objects.annotate(v=Lower("value")).filter(tenant=tenant, v__in=values)
         if account is not None:
             taken = taken.exclude(account=account)
         if taken.exists():
-            raise LRError(936)
+            raise EmailTaken()
     username = changes.username[0] if changes.username else None
     if username and others.annotate(u=Lower("username")).filter(u=username.lower()).exists():
-        raise LRError(1017)
+        raise UsernameTaken()
     if changes.phone and changes.phone[0] and others.filter(phone_id=changes.phone[0]).exists():
-        raise LRError(1058)
+        raise PhoneTaken()

@@ -18,12 +18,14 @@ from portal.lrapi.errors import LRError
 class LRMapping:
     """`errors`: the field errors go into the body's `Errors`. `message_is_description`:
     the error's own message is the Description even when it is the class default (a
-    wording the catalogue entry lacks); otherwise only a raiser's message replaces it."""
+    wording the catalogue entry lacks); otherwise only a raiser's message replaces it.
+    `field_keys`: the names of an `Errors` item's two keys (field, message)."""
 
     code: int
     errors: bool = False
     message_is_description: bool = False
     headers: Callable[[e.DomainError], dict[str, str]] | None = None
+    field_keys: tuple[str, str] = ("FieldName", "ErrorMessage")
 
 
 LR_MAPPING: dict[type[e.DomainError], LRMapping] = {
@@ -95,7 +97,7 @@ def lr_error(error: e.DomainError) -> LRError:
     return LRError(
         mapping.code,
         error.message if use_message else None,
-        errors=[{"FieldName": f.field, "ErrorMessage": f.message} for f in error.field_errors]
+        errors=[dict(zip(mapping.field_keys, (f.field, f.message), strict=True)) for f in error.field_errors]
         if mapping.errors else None,
         headers=headers,
     )

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from portal import ratelimit, security_model
 from portal.audit import Actor
+from portal.errors import DomainError
 from portal.lrapi import auth
 from portal.lrapi.errors import LRError
 from portal.lrapi.params import CIBody, CIQuery
@@ -119,7 +120,7 @@ class LRAPIView(APIView):
                 tenant=self.tenant, access_token=self.access_token.token, actor=self.actor,
                 method=request.resolver_match.url_name,
             )
-        except LRError as exc:
+        except DomainError as exc:
             return self.handle_exception(exc)
         return response
 

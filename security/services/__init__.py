@@ -43,7 +43,6 @@ from security.services.otp import (
 )
 from security.services.passkeys import (
     PASSKEY_CHALLENGE_SECONDS,
-    PASSKEY_LOGIN_REFUSED,
     passkey_authenticate,
     passkey_authentication_begin,
     passkey_decoy_options,
@@ -71,13 +70,7 @@ from security.services.reauth import (
     reauth_token_validate,
 )
 from security.services.second_factor_tokens import IssuedToken
-from security.services.securing import (
-    AccountSecureRefused,
-    NothingToSecure,
-    SecuredAccount,
-    SecureReasonRequired,
-    account_secure,
-)
+from security.services.securing import SecuredAccount, account_secure
 from security.services.security_questions import (
     security_answers_confirm,
     security_answers_request,
@@ -119,18 +112,14 @@ __all__ = [
     "LOCKED_TYPE_FAILED_LOGINS",
     "LOGIN_CHALLENGE_SECONDS",
     "PASSKEY_CHALLENGE_SECONDS",
-    "PASSKEY_LOGIN_REFUSED",
     "PUSH_CHALLENGE_SECONDS",
     "REAUTH_GROUPS",
     "THROTTLE_MAX_DELAY_SECONDS",
     "TOTP_DIGITS",
     "TOTP_STEP_SECONDS",
-    "AccountSecureRefused",
     "IssuedToken",
     "LoginOutcome",
-    "NothingToSecure",
     "RegisteredDevice",
-    "SecureReasonRequired",
     "SecuredAccount",
     "account_has_mfa",
     "account_mfa_state",

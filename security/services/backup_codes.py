@@ -9,8 +9,8 @@ from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
 from portal.crypto import token_hash
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.errors import BackupCodesExist
 from security.models import BackupCode
 from security.services.throttling import throttled_verify, verifier_throttle_clear
 
@@ -30,12 +30,12 @@ def _backup_code_normal(code: str) -> str:
 def backup_codes_generate(
     *, tenant: Tenant, actor: Actor, account: Account, reset: bool = False, reason: str = "", ticket: str = ""
 ) -> list[str]:
-    """Issue ten single-use codes; without `reset`, refuse (1127) when codes already exist."""
+    """Issue ten single-use codes; without `reset`, refuse when codes already exist."""
     Account.objects.select_for_update().filter(pk=account.pk).first()
     existing = BackupCode.objects.filter(account=account)
     had = existing.count()
     if had and not reset:
-        raise LRError(1127)
+        raise BackupCodesExist()
     existing.delete()
     codes: list[str] = []
     while len(codes) < BACKUP_CODE_COUNT:

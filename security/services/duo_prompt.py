@@ -10,8 +10,17 @@ from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, decrypt, encrypt, token_hash
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.errors import (
+    DuoConfigInvalid,
+    DuoHostRefused,
+    DuoNotApproved,
+    DuoNotConfigured,
+    DuoNotEnabled,
+    DuoSecretRequired,
+    DuoUnreachable,
+    SecondFactorTokenInvalid,
+)
 from security.models import DuoConfig, DuoEnrollment, DuoState, SecondFactorToken
 
 DUO_STATE_SECONDS = 300
@@ -36,11 +45,11 @@ def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secre
 
     api_host = api_host.strip().lower()
     if not duo.api_host_permitted(api_host):
-        raise LRError(1134, errors=[{"FieldName": "api_host", "ErrorMessage": duo.API_HOST_RULE}])
+        raise DuoHostRefused(duo.API_HOST_RULE)
     config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
     if client_secret is None:
         if config is None:
-            raise LRError(1134, errors=[{"FieldName": "client_secret", "ErrorMessage": "The client secret is required."}])
+            raise DuoSecretRequired()
         client_secret = decrypt(config.client_secret_encrypted)
         secret_changed = False
     else:
@@ -48,7 +57,7 @@ def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secre
     try:
         Client(client_id, client_secret, api_host, "https://placeholder.invalid/")
     except DuoException as exc:
-        raise LRError(1134, errors=[{"FieldName": "duo", "ErrorMessage": str(exc)}]) from None
+        raise DuoConfigInvalid(str(exc)) from None
     before = _duo_config_fields(config)
     config = config or DuoConfig(tenant=tenant)
     config.client_id, config.api_host, config.enabled = client_id, api_host, enabled
@@ -67,7 +76,7 @@ def duo_config_delete(*, tenant: Tenant, actor: Actor, reason: str = "") -> None
     still open can no longer complete."""
     config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
     if config is None:
-        raise LRError(404, "Duo is not configured for this tenant.")
+        raise DuoNotConfigured()
     before = _duo_config_fields(config)
     pending = DuoState.objects.filter(tenant=tenant, used_at__isnull=True).delete()[0]
     config.delete()
@@ -88,7 +97,7 @@ def duo_callback_url(*, tenant: Tenant) -> str:
 def _duo_config(tenant: Tenant) -> DuoConfig:
     config = DuoConfig.objects.filter(tenant=tenant, enabled=True).first()
     if config is None:
-        raise LRError(1134, errors=[{"FieldName": "duo", "ErrorMessage": "Duo is not configured."}])
+        raise DuoNotEnabled()
     return config
 
 
@@ -106,7 +115,7 @@ def _duo_prompt_begin(*, tenant: Tenant, subject: Account, redirect_uri: str, **
         duo.health_check(client_id=config.client_id, client_secret=secret, api_host=config.api_host)
         client = Client(config.client_id, secret, config.api_host, redirect_uri or duo_callback_url(tenant=tenant))
     except (duo.DuoError, DuoException):
-        raise LRError(950, "Duo is unavailable.") from None
+        raise DuoUnreachable() from None
     state = client.generate_state()
     DuoState.objects.create(tenant=tenant, state_hash=token_hash(state), redirect_uri=redirect_uri,
                             expires_at=timezone.now() + timedelta(seconds=DUO_STATE_SECONDS), **state_fields)
@@ -127,7 +136,7 @@ def duo_prompt_finish(*, tenant: Tenant, state: str, duo_code: str, purpose: str
         rows = rows.filter(account=account)
     row = rows.first()
     if row is None or not DuoState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
-        raise LRError(1193)
+        raise SecondFactorTokenInvalid()
     subject = row.login.account if row.login_id else row.account
     config = _duo_config(tenant)
     try:
@@ -136,9 +145,9 @@ def duo_prompt_finish(*, tenant: Tenant, state: str, duo_code: str, purpose: str
             redirect_uri=row.redirect_uri or duo_callback_url(tenant=tenant), code=duo_code or "", username=subject.uid,
         )
     except duo.DuoError:
-        raise LRError(1193, "Duo did not approve the request.") from None
+        raise DuoNotApproved() from None
     if (result.get("auth_result") or {}).get("status") != "allow":
-        raise LRError(1193, "Duo did not approve the request.")
+        raise DuoNotApproved()
     with transaction.atomic():
         _, created = DuoEnrollment.objects.get_or_create(account=subject, defaults={"tenant": tenant, "duo_username": subject.uid})
         if created:

@@ -9,8 +9,9 @@ from django.utils import timezone
 from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.commands import FactorReset
+from security.errors import OTHER_APP_REFUSALS
 from security.models import (
     DuoEnrollment,
     OtpCode,
@@ -75,8 +76,8 @@ def factor_notice_send(*, tenant: Tenant, account: Account, factor: str, fallbac
         with transaction.atomic():
             message_enqueue(tenant=tenant, account=account, channel=channel, template=FACTOR_NOTICE_TEMPLATE,
                             recipient=recipient, context=context, check_limits=False)
-    except LRError as exc:
-        logger.warning("factor notice for account %s not queued (%s)", account.uid, exc.error_code)
+    except OTHER_APP_REFUSALS as exc:
+        logger.warning("factor notice for account %s not queued (%s)", account.uid, exc)
 
 
 def account_mfa_state(*, account: Account) -> dict[str, bool]:
@@ -118,13 +119,12 @@ def factor_rows(account: Account, factor: str):
 
 
 @transaction.atomic
-def mfa_factor_reset(
-    *, tenant: Tenant, actor: Actor, account: Account, factor: str, reason: str = "", ticket: str = ""
-) -> int:
+def mfa_factor_reset(command: FactorReset, *, tenant: Tenant, actor: Actor, account: Account) -> int:
     """Remove one factor of the account (support: lost phone, new device) and end its
     sessions, since they may have been opened with the factor being withdrawn."""
     from tokens.services.sessions import account_sessions_revoke
 
+    factor = command.factor
     rows = factor_rows(account, factor)
     removed = rows.count()
     rows.delete()
@@ -135,7 +135,8 @@ def mfa_factor_reset(
     verifier_throttle_clear(account=account, verifier=factor)
     revoked = account_sessions_revoke(tenant=tenant, account=account, actor=actor, reason=f"mfa reset: {factor}")
     audit.record(
-        tenant=tenant, actor=actor, action="mfa_factor.reset", subject_uid=account.uid, reason=reason, ticket=ticket,
+        tenant=tenant, actor=actor, action="mfa_factor.reset", subject_uid=account.uid,
+        reason=command.reason, ticket=command.ticket,
         changes={"factor": [factor, None], "removed": [removed, 0], "sessions_revoked": [revoked, 0]},
     )
     return removed

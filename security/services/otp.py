@@ -11,8 +11,8 @@ from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
 from portal.crypto import token_hash
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.errors import SecondFactorNotSetUp
 from security.models import OtpCode, OtpFactor
 from security.services.factors import factor_notice_send
 from security.services.throttling import throttled_verify
@@ -79,17 +79,13 @@ def _otp_code_issue(*, tenant: Tenant, account: Account, channel: str, destinati
     return row
 
 
-def _not_set_up(channel: str) -> LRError:
-    return LRError(1134, errors=[{"FieldName": channel, "ErrorMessage": "This second factor is not set up."}])
-
-
 @transaction.atomic
 def otp_send(*, tenant: Tenant, account: Account, channel: str, template: str = "") -> OtpCode:
     """Send a sign-in (or reauthentication) code to the confirmed destination of the
-    factor; a factor that is not confirmed sends nothing (1134)."""
+    factor; a factor that is not confirmed sends nothing (SecondFactorNotSetUp)."""
     factor = OtpFactor.objects.filter(account=account, channel=channel, confirmed=True).first()
     if factor is None:
-        raise _not_set_up(channel)
+        raise SecondFactorNotSetUp(field=channel)
     return _otp_code_issue(tenant=tenant, account=account, channel=channel, destination=factor.destination,
                            template=template)
 
@@ -100,7 +96,7 @@ def otp_factor_code_send(*, tenant: Tenant, account: Account, channel: str, temp
     destination of a factor not confirmed yet."""
     factor = OtpFactor.objects.filter(account=account, channel=channel).first()
     if factor is None:
-        raise _not_set_up(channel)
+        raise SecondFactorNotSetUp(field=channel)
     return _otp_code_issue(tenant=tenant, account=account, channel=channel,
                            destination=factor.pending_destination or factor.destination, template=template)
 

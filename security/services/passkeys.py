@@ -8,8 +8,15 @@ from django.utils import timezone
 from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.errors import (
+    AccountBlocked,
+    AccountLocked,
+    PasskeyAlreadyRegistered,
+    PasskeyInvalid,
+    PasskeyNotFound,
+    PasskeyNotVerified,
+)
 from security.models import PasskeyChallenge, PasskeyCredential
 from security.services.factors import factor_notice_send
 from security.services.signin import login_failures_clear, login_lock_active
@@ -25,10 +32,6 @@ def passkey_relying_party() -> tuple[str, str]:
 
     parts = urlsplit(settings.PUBLIC_BASE_URL)
     return parts.hostname or "localhost", f"{parts.scheme}://{parts.netloc}"
-
-
-def _passkey_error(message: str) -> LRError:
-    return LRError(1134, errors=[{"FieldName": "PasskeyCredential", "ErrorMessage": message}])
 
 
 def _passkey_challenge_new(*, tenant: Tenant, account: Account, purpose: str, identifier: str = "") -> bytes:
@@ -52,12 +55,12 @@ def _passkey_challenge_take(*, account: Account, purpose: str, credential: dict)
         client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
         challenge = str(client_data["challenge"])
     except (KeyError, TypeError, ValueError):
-        raise _passkey_error("The credential is malformed.") from None
+        raise PasskeyInvalid("The credential is malformed.") from None
     row = PasskeyChallenge.objects.filter(
         account=account, purpose=purpose, challenge=challenge, used_at__isnull=True, expires_at__gt=timezone.now()
     ).first()
     if row is None or not PasskeyChallenge.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
-        raise _passkey_error("The challenge is unknown, used or expired.")
+        raise PasskeyInvalid("The challenge is unknown, used or expired.")
     return row
 
 
@@ -103,7 +106,7 @@ def passkey_register(*, tenant: Tenant, actor: Actor, account: Account, credenti
             expected_rp_id=rp_id, expected_origin=origin,
         )
     except (WebAuthnException, KeyError, TypeError, ValueError) as exc:
-        raise _passkey_error(f"The attestation is not valid: {exc}") from None
+        raise PasskeyInvalid(f"The attestation is not valid: {exc}") from None
     credential_id = bytes_to_base64url(verified.credential_id)
     try:
         with transaction.atomic():
@@ -119,7 +122,7 @@ def passkey_register(*, tenant: Tenant, actor: Actor, account: Account, credenti
             )
             factor_notice_send(tenant=tenant, account=account, factor="passkey")
     except IntegrityError:
-        raise _passkey_error("This passkey is already registered.") from None
+        raise PasskeyAlreadyRegistered() from None
     return row
 
 
@@ -156,7 +159,7 @@ def passkey_authenticate(*, account: Account, credential: dict) -> PasskeyCreden
     with transaction.atomic():
         row = PasskeyCredential.objects.select_for_update().filter(account=account, credential_id=credential_id).first()
         if row is None:
-            raise _passkey_error("This passkey is not registered for the account.")
+            raise PasskeyInvalid("This passkey is not registered for the account.")
         try:
             verified = verify_authentication_response(
                 credential=credential, expected_challenge=base64url_to_bytes(challenge.challenge),
@@ -164,7 +167,7 @@ def passkey_authenticate(*, account: Account, credential: dict) -> PasskeyCreden
                 credential_public_key=base64url_to_bytes(row.public_key), credential_current_sign_count=row.sign_count,
             )
         except (WebAuthnException, KeyError, TypeError, ValueError) as exc:
-            raise _passkey_error(f"The assertion is not valid: {exc}") from None
+            raise PasskeyInvalid(f"The assertion is not valid: {exc}") from None
         PasskeyCredential.objects.filter(pk=row.pk).update(sign_count=verified.new_sign_count)
         row.sign_count = verified.new_sign_count
     return row
@@ -177,7 +180,7 @@ def passkey_delete(
     """Remove one passkey (its `Id` in the list is the credential id)."""
     row = PasskeyCredential.objects.filter(account=account, credential_id=passkey_id).first()
     if row is None:
-        raise LRError(1134, errors=[{"FieldName": "passkeyId", "ErrorMessage": "No such passkey for this account."}])
+        raise PasskeyNotFound()
     row.delete()
     audit.record(tenant=tenant, actor=actor, action="passkey.deleted", subject_uid=account.uid, reason=reason,
                  ticket=ticket, changes={"passkey": [row.credential_id[:16], None]})
@@ -192,8 +195,6 @@ def passkey_decoy_options() -> dict:
     rp_id, _ = passkey_relying_party()
     return json.loads(options_to_json(generate_authentication_options(rp_id=rp_id, timeout=PASSKEY_CHALLENGE_SECONDS * 1000)))
 
-
-PASSKEY_LOGIN_REFUSED = "The passkey could not be verified."
 
 
 def passkey_login(*, tenant: Tenant, identifier: str, account: Account | None, credential: dict) -> PasskeyCredential:
@@ -213,17 +214,15 @@ def passkey_login(*, tenant: Tenant, identifier: str, account: Account | None, c
         window_seconds=int(tenant.setting("rate_limit_sensitive_window_seconds")),
     )
     if account is None:
-        raise _passkey_error(PASSKEY_LOGIN_REFUSED)
+        raise PasskeyNotVerified()
     try:
         row = passkey_authenticate(account=account, credential=credential)
-    except LRError as exc:
-        if exc.error_code != 1134:
-            raise
-        raise _passkey_error(PASSKEY_LOGIN_REFUSED) from None
+    except PasskeyInvalid:
+        raise PasskeyNotVerified() from None
     account.refresh_from_db()
     if login_lock_active(account, timezone.now()):
-        raise LRError(1132)
+        raise AccountLocked()
     if not account.is_active:
-        raise LRError(991)
+        raise AccountBlocked()
     login_failures_clear(account=account)
     return row

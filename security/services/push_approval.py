@@ -11,8 +11,13 @@ from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, decrypt, encrypt, token_hash
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.errors import (
+    PushChallengeClosed,
+    PushChallengeNotFound,
+    PushDeviceNotFound,
+    PushNotSetUp,
+)
 from security.models import PushChallenge, PushDevice, SecondFactorToken
 from security.services.factors import factor_notice_send
 
@@ -46,7 +51,7 @@ def push_device_delete(
     """Remove one push-approval device; challenges sent to it can no longer be answered."""
     row = PushDevice.objects.filter(account=account, pk=device_id).first()
     if row is None:
-        raise LRError(1134, errors=[{"FieldName": "deviceId", "ErrorMessage": "No such device for this account."}])
+        raise PushDeviceNotFound()
     pk, name = row.pk, row.name
     row.delete()
     audit.record(tenant=tenant, actor=actor, action="push_device.deleted", subject_uid=account.uid, reason=reason,
@@ -59,7 +64,7 @@ def push_challenge_start(*, tenant: Tenant, login: SecondFactorToken) -> PushCha
 
     device = PushDevice.objects.filter(account=login.account).order_by("-created", "-pk").first()
     if device is None:
-        raise LRError(1134, errors=[{"FieldName": "push", "ErrorMessage": "No device is registered for push approval."}])
+        raise PushNotSetUp()
     with transaction.atomic():
         challenge = PushChallenge.objects.create(
             tenant=tenant, account=login.account, device=device, login=login, public_id=secrets.token_urlsafe(24),
@@ -82,9 +87,9 @@ def push_challenge_decide(*, tenant: Tenant, challenge_id: str, device_secret: s
         if challenge is None or not device_secret or not constant_time_equals(
             challenge.device.device_secret_hash, token_hash(device_secret)
         ):
-            raise LRError(1134, errors=[{"FieldName": "ChallengeId", "ErrorMessage": "Unknown challenge or device."}])
+            raise PushChallengeNotFound("Unknown challenge or device.")
         if challenge.status != PushChallenge.PENDING or challenge.expires_at <= timezone.now():
-            raise LRError(1193)
+            raise PushChallengeClosed()
         challenge.status = PushChallenge.APPROVED if approve else PushChallenge.DENIED
         challenge.decided_at = timezone.now()
         challenge.save(update_fields=["status", "decided_at"])
@@ -95,7 +100,7 @@ def push_challenge_status(*, login: SecondFactorToken, challenge_id: str) -> str
     """`pending`, `approved`, `denied` or `expired` for a challenge of this sign-in."""
     challenge = PushChallenge.objects.filter(login=login, public_id=challenge_id or "").first()
     if challenge is None:
-        raise LRError(1134, errors=[{"FieldName": "ChallengeId", "ErrorMessage": "Unknown challenge."}])
+        raise PushChallengeNotFound()
     if challenge.status == PushChallenge.PENDING and challenge.expires_at <= timezone.now():
         return "expired"
     return challenge.status

@@ -7,8 +7,8 @@ from django.db import transaction
 from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.errors import PasswordWrong, PinWrong
 from security.models import DuoState, SecondFactorToken
 from security.services.duo_prompt import duo_prompt_finish
 from security.services.second_factor_tokens import (
@@ -49,7 +49,7 @@ def reauth_token_validate(*, tenant: Tenant, account: Account, token: str, group
 def reauth_password(*, tenant: Tenant, account: Account, password: str) -> IssuedToken:
     if not throttled_verify(account=account, verifier="password_reauth",
                    check=lambda: password_matches(account=account, password=password)):
-        raise LRError(966)
+        raise PasswordWrong()
     return reauth_token_issue(tenant=tenant, account=account, method="password")
 
 
@@ -64,12 +64,12 @@ def reauth_pin(*, tenant: Tenant, account: Account, pin: str) -> IssuedToken:
         return check_password(pin, stored)
 
     if not throttled_verify(account=account, verifier="pin_reauth", check=check):
-        raise LRError(966)
+        raise PinWrong()
     return reauth_token_issue(tenant=tenant, account=account, method="pin")
 
 
 def reauth_duo(*, tenant: Tenant, account: Account, state: str, duo_code: str) -> IssuedToken:
     """Reauthenticate with the Duo prompt this account started: a state of another
-    account, of a sign-in, used or expired is refused (1193)."""
+    account, of a sign-in, used or expired is refused (SecondFactorTokenInvalid)."""
     duo_prompt_finish(tenant=tenant, state=state, duo_code=duo_code, purpose=DuoState.PURPOSE_REAUTH, account=account)
     return reauth_token_issue(tenant=tenant, account=account, method="duo")

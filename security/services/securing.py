@@ -7,7 +7,6 @@ the options chosen and what was removed. Either every step happens or none does.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +15,14 @@ from accounts import services as account_services
 from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.commands import AccountSecure, FactorReset
+from security.errors import (
+    NothingToSecure,
+    SecureAccountNotFound,
+    SecureReasonRequired,
+    SecureTextTooLong,
+)
 from security.models import BackupCode, PasskeyCredential, PushDevice, SecondFactorToken
 from security.services.backup_codes import backup_codes_remove
 from security.services.factors import factor_rows, mfa_factor_reset
@@ -29,25 +34,6 @@ from security.services.push_approval import push_device_delete
 SECOND_FACTORS = ("totp", "sms", "email", "securityquestion", "duo")
 REASON_MAX_LENGTH = 1000
 TICKET_MAX_LENGTH = 100
-
-
-class AccountSecureRefused(LRError):
-    """Securing was refused before anything changed."""
-
-
-class SecureReasonRequired(AccountSecureRefused):
-    def __init__(self) -> None:
-        super().__init__(908, "The reason is a required parameter.")
-
-
-class NothingToSecure(AccountSecureRefused):
-    def __init__(self) -> None:
-        super().__init__(1134, errors=[{"FieldName": "options",
-                                        "ErrorMessage": "Choose at least one thing to do to secure the account."}])
-
-
-def _too_long(field: str, limit: int) -> AccountSecureRefused:
-    return AccountSecureRefused(1134, errors=[{"FieldName": field, "ErrorMessage": f"At most {limit} characters."}])
 
 
 @dataclass(frozen=True)
@@ -63,20 +49,7 @@ class SecuredAccount:
     password_change_required: bool
 
 
-def account_secure(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    reason: str,
-    ticket: str = "",
-    revoke_sessions: bool = True,
-    remove_passkeys: bool = True,
-    remove_push_devices: bool = True,
-    devices_added_since: datetime | None = None,
-    reset_second_factors: bool = True,
-    require_password_change: bool = True,
-) -> SecuredAccount:
+def account_secure(command: AccountSecure, *, tenant: Tenant, actor: Actor, account: Account) -> SecuredAccount:
     """Take a compromised account back: end its sessions (and half-finished sign-ins), remove
     its passkeys and push devices (all, or those added since `devices_added_since`), reset
     its second factors and require a new password before the next password sign-in.
@@ -85,29 +58,27 @@ def account_secure(
     reset always does. Refused (nothing changes) without a reason or with nothing chosen."""
     from tokens.services.sessions import account_sessions_revoke
 
-    reason = reason.strip() if isinstance(reason, str) else ""
-    ticket = ticket.strip() if isinstance(ticket, str) else ""
+    reason = command.reason.strip() if isinstance(command.reason, str) else ""
+    ticket = command.ticket.strip() if isinstance(command.ticket, str) else ""
     if not reason:
         raise SecureReasonRequired()
     if len(reason) > REASON_MAX_LENGTH:
-        raise _too_long("reason", REASON_MAX_LENGTH)
+        raise SecureTextTooLong("reason", REASON_MAX_LENGTH)
     if len(ticket) > TICKET_MAX_LENGTH:
-        raise _too_long("ticket", TICKET_MAX_LENGTH)
+        raise SecureTextTooLong("ticket", TICKET_MAX_LENGTH)
     options = {
-        "revoke_sessions": bool(revoke_sessions),
-        "remove_passkeys": bool(remove_passkeys),
-        "remove_push_devices": bool(remove_push_devices),
-        "reset_second_factors": bool(reset_second_factors),
+        "revoke_sessions": bool(command.revoke_sessions),
+        "remove_passkeys": bool(command.remove_passkeys),
+        "remove_push_devices": bool(command.remove_push_devices),
+        "reset_second_factors": bool(command.reset_second_factors),
         # Not "password": audit diffs redact every key naming one.
-        "require_reset": bool(require_password_change),
+        "require_reset": bool(command.require_password_change),
     }
     if not any(options.values()):
         raise NothingToSecure()
     if account.tenant_id != tenant.pk:
-        raise LRError(404, "No account with this UID.")
-    since = devices_added_since
-    if since is not None and timezone.is_naive(since):
-        since = since.replace(tzinfo=UTC)
+        raise SecureAccountNotFound()
+    since = command.devices_added_since
     why = {"reason": reason, "ticket": ticket}
     who = {"tenant": tenant, "actor": actor, "account": account}
 
@@ -116,9 +87,9 @@ def account_secure(
         Account.objects.select_for_update().filter(pk=account.pk).first()
         now = timezone.now()
 
-        sessions = account_sessions_revoke(**who, **why) if revoke_sessions else 0
+        sessions = account_sessions_revoke(**who, **why) if command.revoke_sessions else 0
         pending = 0
-        if revoke_sessions or require_password_change:
+        if command.revoke_sessions or command.require_password_change:
             # A sign-in waiting for its second factor, or a reauthentication proof, would
             # otherwise outlive the sessions it came from.
             pending = SecondFactorToken.objects.filter(
@@ -126,11 +97,11 @@ def account_secure(
             ).update(expires_at=now)
 
         passkeys = 0
-        if remove_passkeys:
+        if command.remove_passkeys:
             if since is None:
                 passkeys = PasskeyCredential.objects.filter(account=account).count()
                 if passkeys:
-                    mfa_factor_reset(**who, factor="passkey", **why)
+                    mfa_factor_reset(FactorReset(factor="passkey", **why), **who)
             else:
                 newer = PasskeyCredential.objects.filter(account=account, created__gte=since).order_by("pk")
                 for credential_id in newer.values_list("credential_id", flat=True):
@@ -138,11 +109,11 @@ def account_secure(
                     passkeys += 1
 
         devices = 0
-        if remove_push_devices:
+        if command.remove_push_devices:
             if since is None:
                 devices = PushDevice.objects.filter(account=account).count()
                 if devices:
-                    mfa_factor_reset(**who, factor="push", **why)
+                    mfa_factor_reset(FactorReset(factor="push", **why), **who)
             else:
                 newer = PushDevice.objects.filter(account=account, created__gte=since).order_by("pk")
                 for device_id in newer.values_list("pk", flat=True):
@@ -151,15 +122,15 @@ def account_secure(
 
         factors: list[str] = []
         codes = 0
-        if reset_second_factors:
+        if command.reset_second_factors:
             for factor in SECOND_FACTORS:
                 if factor_rows(account, factor).exists():
-                    mfa_factor_reset(**who, factor=factor, **why)
+                    mfa_factor_reset(FactorReset(factor=factor, **why), **who)
                     factors.append(factor)
             if BackupCode.objects.filter(account=account).exists():
                 codes = backup_codes_remove(**who, **why)
 
-        if require_password_change:
+        if command.require_password_change:
             account_services.account_password_change_require(**who, **why)
 
         result = SecuredAccount(
@@ -169,7 +140,7 @@ def account_secure(
             push_devices_removed=devices,
             factors_reset=tuple(factors),
             backup_codes_removed=codes,
-            password_change_required=bool(require_password_change),
+            password_change_required=bool(command.require_password_change),
         )
         audit.record(
             tenant=tenant, actor=actor, action="account.secured", subject_uid=account.uid, **why,

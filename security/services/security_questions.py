@@ -10,8 +10,8 @@ from accounts.models import Account
 from portal import audit
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, token_hash
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from security.errors import SecurityAnswersMissing, SecurityAnswersUnconfirmable
 from security.models import OtpFactor, SecurityAnswer, SecurityAnswerChange
 from security.services.factors import account_has_mfa, factor_notice_send
 from security.services.otp import otp_code_new
@@ -23,10 +23,10 @@ def _answer_normal(answer: str) -> str:
 
 
 def _answers_cleaned(answers: dict[str, str]) -> dict[str, str]:
-    """Question id -> answer hash; 1134 when a question has no answer."""
+    """Question id -> answer hash; refused when a question has no answer."""
     cleaned = {str(q).strip(): a for q, a in answers.items() if str(q).strip()}
     if not cleaned or any(not _answer_normal(a) for a in cleaned.values()):
-        raise LRError(1134, errors=[{"FieldName": "securityquestionanswer", "ErrorMessage": "Every question needs an answer."}])
+        raise SecurityAnswersMissing()
     return {question: token_hash(_answer_normal(answer)) for question, answer in cleaned.items()}
 
 
@@ -83,8 +83,7 @@ def security_answers_request(
         return False
     address = _confirmation_address(account)
     if address is None:
-        raise LRError(1134, errors=[{"FieldName": "securityquestionanswer",
-                                     "ErrorMessage": "The account has no email or 2FA phone to confirm new answers with."}])
+        raise SecurityAnswersUnconfirmable()
     channel, recipient = address
     length = int(tenant.setting("sms_otp_length")) if channel == OtpFactor.CHANNEL_SMS else 6
     code = otp_code_new(length)

@@ -12,8 +12,14 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Account
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from portal.errors import FieldRequired
 from portal.models import Tenant
+from security.errors import (
+    AccountBlocked,
+    PasswordChangeRequired,
+    PasswordWrong,
+    SecondFactorTokenInvalid,
+)
 from security.models import LoginFailureCounter, SecondFactorToken
 from security.services.factors import account_has_mfa
 from security.services.second_factor_tokens import (
@@ -90,28 +96,28 @@ class LoginOutcome:
 
 def login_password(*, tenant: Tenant, account: Account | None, password: str) -> LoginOutcome:
     """Check a password sign-in. Unknown account, wrong password and a locked account all
-    answer 966 after the same amount of hashing work; only a wrong password of an unlocked
+    answer PasswordWrong after the same amount of hashing work; only a wrong password of an unlocked
     account counts towards the lockout."""
     if account is None:
         check_password(password or "", dummy_password_hash())
-        raise LRError(966)
+        raise PasswordWrong()
     now = timezone.now()
     matches = password_matches(account=account, password=password or "")
     if account.is_login_locked:
         if login_lock_active(account, now):
-            raise LRError(966)
+            raise PasswordWrong()
         # the lock period is over
         account_services.account_unlock(tenant=tenant, actor=Actor.system("lockout policy"), account=account, reason="lock period over")
         login_failures_clear(account=account)
         account.refresh_from_db()
     if not matches:
         _login_failure_record(tenant=tenant, account=account)
-        raise LRError(966)
+        raise PasswordWrong()
     if not account.is_active:
-        raise LRError(991)
+        raise AccountBlocked()
     login_failures_clear(account=account)
     if account.password_change_required:  # staff secured the account: this password is known to others
-        raise LRError(1317)
+        raise PasswordChangeRequired()
     if account_has_mfa(account=account):
         with transaction.atomic():
             challenge = second_factor_token_issue(
@@ -125,7 +131,7 @@ def login_password(*, tenant: Tenant, account: Account | None, password: str) ->
 def login_challenge_get(*, tenant: Tenant, token: str) -> SecondFactorToken:
     row = second_factor_token_find(tenant=tenant, token=token, purpose=SecondFactorToken.PURPOSE_LOGIN)
     if row is None:
-        raise LRError(1193 if token else 908, None if token else "The secondfactorauthenticationtoken is a required parameter.")
+        raise SecondFactorTokenInvalid() if token else FieldRequired("secondfactorauthenticationtoken")
     return row
 
 

@@ -291,6 +291,33 @@ def test_password_get_and_set(lr, tenant):
     assert state(tenant) == before
 
 
+# ---------------------------------------------------------------- security answers
+
+
+def test_security_answers_sent_with_a_profile_go_to_the_security_section(lr, tenant):
+    from security.services import security_answers_verify
+
+    uid = create(lr, SecurityQuestionAnswer={"q1": "Blue"})["Uid"]
+    account = Account.objects.get(uid=uid)
+    assert security_answers_verify(account=account, answers={"q1": "blue"})
+    assert lr.put(f"{A}/{uid}", {"securityquestionanswer": {"q1": "Green"}}).status_code == 200
+    assert security_answers_verify(account=account, answers={"q1": "green"})
+    assert "Blue" not in str(Account.objects.get(pk=account.pk).profile)
+    assert list(AuditEvent.objects.filter(subject_uid=uid, action__in=["account.created", "account.updated",
+                                                                      "security_answers.updated"])
+                .order_by("id").values_list("action", flat=True)) == [
+        "account.created", "security_answers.updated", "account.updated", "security_answers.updated"]
+
+
+def test_refused_security_answers_leave_nothing_changed(lr, tenant):
+    uid = create(lr)["Uid"]
+    before = state(tenant)
+    assert_error(lr.put(f"{A}/{uid}", {"FirstName": "Changed", "SecurityQuestionAnswer": {"q1": " "}}), 1134, 400)
+    assert_error(lr.post(A, {"Email": [{"Type": "Primary", "Value": "new@example.com"}],
+                             "SecurityQuestionAnswer": {"q1": ""}}), 1134, 400)
+    assert state(tenant) == before
+
+
 # ---------------------------------------------------------------- invalidate
 
 

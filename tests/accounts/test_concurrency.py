@@ -3,9 +3,10 @@
 import pytest
 
 from accounts import services
+from accounts.errors import EmailTaken, PhoneTaken, UidTaken, UsernameTaken
 from accounts.models import Account, AccountEmail
 from accounts.services import lifecycle
-from portal.lrapi.errors import LRError
+from portal.errors import DomainError
 from tests.accounts.conftest import GOOD_PASSWORD, A
 from tests.concurrency import run_concurrently
 from tests.conftest import LRClient
@@ -31,15 +32,15 @@ def test_two_concurrent_creates_with_the_same_email_one_wins(credential):
 @pytest.mark.parametrize(
     ("field", "code"),
     [
-        ({"Email": [{"Type": "Primary", "Value": "same@example.com"}]}, 936),
-        ({"UserName": "Same"}, 1017),
-        ({"PhoneId": "+14155552671"}, 1058),
-        ({"Uid": "same-uid", "UserName": None}, 1044),
+        ({"Email": [{"Type": "Primary", "Value": "same@example.com"}]}, "account.email_taken"),
+        ({"UserName": "Same"}, "account.username_taken"),
+        ({"PhoneId": "+14155552671"}, "account.phone_taken"),
+        ({"Uid": "same-uid", "UserName": None}, "account.uid_taken"),
     ],
 )
 def test_constraint_decides_when_both_pass_the_pre_check(tenant, monkeypatch, field, code):
     """With the friendly pre-check out of the way, both writers reach the INSERT; the unique
-    index makes one wait and then fail, and the failure maps to the LoginRadius code."""
+    index makes one wait and then fail, and the failure maps to the named error."""
     monkeypatch.setattr(lifecycle, "identifiers_check_free", lambda **kw: None)
     from portal.audit import Actor
 
@@ -50,27 +51,28 @@ def test_constraint_decides_when_both_pass_the_pre_check(tenant, monkeypatch, fi
         return services.account_create(tenant=tenant, actor=Actor.system("t"), data=data).uid
 
     outcomes = run_concurrently(create, 2, pass_index=True)
-    assert code in outcomes and len([o for o in outcomes if isinstance(o, str)]) == 1, outcomes
+    assert len(outcomes) == 2 and outcomes.count(code) == 1, outcomes  # one UID, one refusal
     assert Account.objects.filter(tenant=tenant).count() == 1
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("first", "second", "code"),
+    ("first", "second", "error", "code"),
     [
-        ({"Email": [{"Type": "Primary", "Value": "x@example.com"}]}, {"Email": [{"Type": "Primary", "Value": "X@example.com"}]}, 936),
-        ({"UserName": "Dup"}, {"UserName": "dUP"}, 1017),
-        ({"PhoneId": "+14155552671"}, {"PhoneId": "+14155552671"}, 1058),
-        ({"Uid": "u-1", "UserName": "a"}, {"Uid": "u-1", "UserName": "b"}, 1044),
+        ({"Email": [{"Type": "Primary", "Value": "x@example.com"}]}, {"Email": [{"Type": "Primary", "Value": "X@example.com"}]},
+         EmailTaken, "account.email_taken"),
+        ({"UserName": "Dup"}, {"UserName": "dUP"}, UsernameTaken, "account.username_taken"),
+        ({"PhoneId": "+14155552671"}, {"PhoneId": "+14155552671"}, PhoneTaken, "account.phone_taken"),
+        ({"Uid": "u-1", "UserName": "a"}, {"Uid": "u-1", "UserName": "b"}, UidTaken, "account.uid_taken"),
     ],
 )
-def test_integrity_errors_map_to_loginradius_codes(tenant, monkeypatch, first, second, code):
+def test_integrity_errors_map_to_named_errors(tenant, monkeypatch, first, second, error, code):
     from portal.audit import Actor
 
     actor = Actor.system("t")
     services.account_create(tenant=tenant, actor=actor, data=first)
     monkeypatch.setattr(lifecycle, "identifiers_check_free", lambda **kw: None)
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_create(tenant=tenant, actor=actor, data=second)
-    assert exc.value.error_code == code
+    assert (type(exc.value), exc.value.code) == (error, code)
     assert Account.objects.filter(tenant=tenant).count() == 1

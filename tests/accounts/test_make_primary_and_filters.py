@@ -4,11 +4,12 @@ has-MFA and role search filters of /api/v1/accounts."""
 import pytest
 
 from accounts import services
+from accounts.errors import EmailNotInProfile
 from accounts.filters import AccountFilter
 from accounts.models import Account, AccountEmail
 from portal.audit import Actor
 from portal.crypto import encrypt
-from portal.lrapi.errors import LRError
+from portal.errors import DomainError, FieldRequired
 from portal.models import AuditEvent
 from tests.accounts.conftest import A, state
 
@@ -56,14 +57,19 @@ def test_making_the_primary_primary_changes_nothing(tenant, actor, two_emails):
     assert state(tenant) == before
 
 
-@pytest.mark.parametrize("email,code", [("nobody@example.com", 1340), ("theirs@example.com", 1340), ("", 908),
-                                        (None, 908)])
-def test_make_primary_of_an_email_the_account_lacks_changes_nothing(tenant, actor, make_account, two_emails, email, code):
+@pytest.mark.parametrize(("email", "error", "code"), [
+    ("nobody@example.com", EmailNotInProfile, "account.email_not_in_profile"),
+    ("theirs@example.com", EmailNotInProfile, "account.email_not_in_profile"),
+    ("", FieldRequired, "input.required"),
+    (None, FieldRequired, "input.required"),
+])
+def test_make_primary_of_an_email_the_account_lacks_changes_nothing(tenant, actor, make_account, two_emails, email,
+                                                                    error, code):
     make_account("theirs@example.com")
     before = state(tenant)
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         services.account_email_make_primary(tenant=tenant, actor=actor, account=two_emails, email=email)
-    assert excinfo.value.error_code == code
+    assert (type(excinfo.value), excinfo.value.code) == (error, code)
     assert state(tenant) == before
 
 

@@ -4,13 +4,15 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.utils import timezone
 
+from accounts import errors as e
 from accounts import selectors, services
 from accounts.models import Account, AccountEmail, ConsentLog, PrivacyPolicyAcceptance
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from portal.errors import DomainError, FieldRequired, InvalidInput
 from portal.models import AuditEvent
 from security.models import LoginFailureCounter
 from tests.accounts.conftest import GOOD_PASSWORD, state
+from tokens.errors import AccessTokenInvalid
 from tokens.models import AccessToken, MultipurposeToken
 from tokens.selectors import access_token_resolve
 from tokens.services.multipurpose import token_issue
@@ -19,8 +21,9 @@ from tokens.services.sessions import session_issue
 pytestmark = pytest.mark.django_db
 
 
-def codes(exc_info) -> int:
-    return exc_info.value.error_code
+def refused(exc_info) -> tuple[type[DomainError], str]:
+    """What a service refused with: the domain error's class and its stable code."""
+    return type(exc_info.value), exc_info.value.code
 
 
 def test_create_stores_identifiers_profile_and_audits_without_the_hash(tenant, actor):
@@ -46,60 +49,63 @@ def test_create_stores_identifiers_profile_and_audits_without_the_hash(tenant, a
 def test_create_with_custom_uid_and_bad_uid(tenant, actor):
     account = services.account_create(tenant=tenant, actor=actor, data={"Uid": "cust_01-A", "UserName": "x1"})
     assert account.uid == "cust_01-A" and account.is_custom_uid
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_create(tenant=tenant, actor=actor, data={"Uid": "bad uid!", "UserName": "x2"})
-    assert codes(exc) == 1200
-    with pytest.raises(LRError) as exc:
+    assert refused(exc) == (e.UidInvalid, "account.uid_invalid")
+    with pytest.raises(DomainError) as exc:
         services.account_create(tenant=tenant, actor=actor, data={"Uid": "cust_01-A", "UserName": "x3"})
-    assert codes(exc) == 1044
+    assert refused(exc) == (e.UidTaken, "account.uid_taken")
 
 
 @pytest.mark.parametrize(
-    ("data", "code"),
+    ("data", "error", "code"),
     [
-        ({"Email": [{"Type": "Primary", "Value": "not-an-email"}]}, 1038),
-        ({"Email": [{"Value": "a@example.com"}]}, 1201),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "Secondary", "Value": "A@example.com"}]}, 1202),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "primary", "Value": "b@example.com"}]}, 1203),
-        ({"PhoneId": "12"}, 1096),
-        ({"PhoneId": "+1 abc"}, 1096),
-        ({"UserName": "u", "BirthDate": "1985-10-12"}, 968),
-        ({"UserName": "u", "Addresses": [{"City": "X"}]}, 1125),
-        ({"UserName": "u", "Addresses": [{"Type": "Home"}, {"Type": "home"}]}, 1107),
-        ({"FirstName": "Ann"}, 908),
-        ({"UserName": "u", "Bogus": 1}, 1134),
-        ({"UserName": "u", "FirstName": ["x"]}, 1134),
-        ({"UserName": "u", "Password": "short"}, 1134),
-        ({"UserName": "u", "IsDeleted": True}, 1134),
+        ({"Email": [{"Type": "Primary", "Value": "not-an-email"}]}, e.EmailInvalid, "account.email_invalid"),
+        ({"Email": [{"Value": "a@example.com"}]}, e.EmailTypeRequired, "account.email_type_required"),
+        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "Secondary", "Value": "A@example.com"}]},
+         e.EmailsNotDistinct, "account.emails_not_distinct"),
+        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "primary", "Value": "b@example.com"}]},
+         e.PrimaryEmailNotUnique, "account.primary_email_not_unique"),
+        ({"PhoneId": "12"}, e.PhoneInvalid, "account.phone_invalid"),
+        ({"PhoneId": "+1 abc"}, e.PhoneInvalid, "account.phone_invalid"),
+        ({"UserName": "u", "BirthDate": "1985-10-12"}, e.BirthDateInvalid, "account.birth_date_invalid"),
+        ({"UserName": "u", "Addresses": [{"City": "X"}]}, e.AddressTypeRequired, "account.address_type_required"),
+        ({"UserName": "u", "Addresses": [{"Type": "Home"}, {"Type": "home"}]}, e.AddressTypesNotDistinct,
+         "account.address_types_not_distinct"),
+        ({"FirstName": "Ann"}, FieldRequired, "input.required"),
+        ({"UserName": "u", "Bogus": 1}, InvalidInput, "input.invalid"),
+        ({"UserName": "u", "FirstName": ["x"]}, InvalidInput, "input.invalid"),
+        ({"UserName": "u", "Password": "short"}, e.PasswordInvalid, "account.password_invalid"),
+        ({"UserName": "u", "IsDeleted": True}, InvalidInput, "input.invalid"),
     ],
 )
-def test_create_refuses_bad_input_and_changes_nothing(tenant, actor, data, code):
+def test_create_refuses_bad_input_and_changes_nothing(tenant, actor, data, error, code):
     before = state(tenant)
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_create(tenant=tenant, actor=actor, data=data)
-    assert codes(exc) == code
+    assert refused(exc) == (error, code)
     assert state(tenant) == before
 
 
 def test_weak_password_lists_every_validator_message(tenant, actor):
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_create(tenant=tenant, actor=actor, data={"UserName": "u", "Password": "pass"})
-    assert exc.value.error_code == 1134
-    messages = [e["ErrorMessage"] for e in exc.value.errors]
-    assert all(e["FieldName"] == "Password" for e in exc.value.errors)
+    assert refused(exc) == (e.PasswordInvalid, "account.password_invalid")
+    messages = [f.message for f in exc.value.field_errors]
+    assert all(f.field == "Password" for f in exc.value.field_errors)
     assert any("too short" in m for m in messages) and any("too common" in m for m in messages)
 
 
 def test_duplicates_are_refused_case_insensitively(tenant, actor, make_account, other_tenant):
     make_account(email="ann@example.com", UserName="Ann", PhoneId="+14155552671")
-    for data, code in [
-        ({"Email": [{"Type": "Primary", "Value": "ANN@example.com"}]}, 936),
-        ({"UserName": "ANN"}, 1017),
-        ({"PhoneId": "14155552671"}, 1058),
+    for data, error, code in [
+        ({"Email": [{"Type": "Primary", "Value": "ANN@example.com"}]}, e.EmailTaken, "account.email_taken"),
+        ({"UserName": "ANN"}, e.UsernameTaken, "account.username_taken"),
+        ({"PhoneId": "14155552671"}, e.PhoneTaken, "account.phone_taken"),
     ]:
-        with pytest.raises(LRError) as exc:
+        with pytest.raises(DomainError) as exc:
             services.account_create(tenant=tenant, actor=actor, data=data)
-        assert codes(exc) == code
+        assert refused(exc) == (error, code)
     # Another tenant is another namespace.
     other = services.account_create(
         tenant=other_tenant, actor=actor,
@@ -143,13 +149,13 @@ def test_update_nulls_clear_only_with_null_support(tenant, actor, make_account):
 def test_update_refuses_password_and_unknown_fields(tenant, actor, make_account):
     account = make_account()
     before = state(tenant)
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_update(tenant=tenant, actor=actor, account=account, changes={"Password": "x" * 20, "Nope": 1})
-    assert exc.value.error_code == 1134
-    assert {e["FieldName"] for e in exc.value.errors} == {"Nope"}
-    with pytest.raises(LRError) as exc:
+    assert refused(exc) == (InvalidInput, "input.invalid")
+    assert {f.field for f in exc.value.field_errors} == {"Nope"}
+    with pytest.raises(DomainError) as exc:
         services.account_update(tenant=tenant, actor=actor, account=account, changes={"Password": "x" * 20})
-    assert [e["FieldName"] for e in exc.value.errors] == ["Password"]
+    assert [f.field for f in exc.value.field_errors] == ["Password"]
     assert state(tenant) == before
 
 
@@ -170,7 +176,7 @@ def open_session(account) -> str:
 def assert_sessions_ended_by(account, token: str, cause_action: str) -> None:
     """Every session of the account is revoked, by an event the change caused."""
     assert not AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
-    with pytest.raises(LRError):
+    with pytest.raises(AccessTokenInvalid):
         access_token_resolve(tenant=account.tenant, token=token)
     cause = AuditEvent.objects.filter(action=cause_action, subject_uid=account.uid).latest("id")
     assert AuditEvent.objects.get(action="session.all_revoked", subject_uid=account.uid).caused_by == cause.pk
@@ -235,7 +241,7 @@ def test_delete_revokes_then_deletes_and_leaves_a_tombstone(tenant, actor, make_
     uid = account.uid
     services.account_delete(tenant=tenant, actor=actor, account=account, reason="gdpr")
     # The sessions were revoked (their cached tokens tombstoned) before the rows went.
-    with pytest.raises(LRError):
+    with pytest.raises(AccessTokenInvalid):
         access_token_resolve(tenant=tenant, token=token)
     revoked = AuditEvent.objects.get(action="session.all_revoked", subject_uid=uid)
     assert revoked.caused_by == AuditEvent.objects.get(action="account.deleted", subject_uid=uid).pk
@@ -251,13 +257,13 @@ def test_email_upsert_by_type_and_remove(tenant, actor, make_account, other_tena
     services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "b@example.com"}])
     services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "c@example.com"}])
     assert list(account.emails.values_list("type", "value")) == [("Primary", "ann@example.com"), ("Secondary", "c@example.com")]
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_email_remove(tenant=tenant, actor=actor, account=account, email="zzz@example.com")
-    assert exc.value.error_code == 1340
+    assert refused(exc) == (e.EmailNotInProfile, "account.email_not_in_profile")
     services.account_email_remove(tenant=tenant, actor=actor, account=account, email="C@example.com")
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_email_remove(tenant=tenant, actor=actor, account=account, email="ann@example.com")
-    assert exc.value.error_code == 1005
+    assert refused(exc) == (e.LastEmail, "account.last_email")
     assert list(account.emails.values_list("value", flat=True)) == ["ann@example.com"]
 
 
@@ -265,9 +271,9 @@ def test_email_upsert_refuses_an_email_of_another_account(tenant, actor, make_ac
     make_account(email="taken@example.com")
     account = make_account(email="mine@example.com")
     before = state(tenant)
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "TAKEN@example.com"}])
-    assert exc.value.error_code == 936
+    assert refused(exc) == (e.EmailTaken, "account.email_taken")
     assert state(tenant) == before
 
 
@@ -284,9 +290,9 @@ def test_password_set_validates_hashes_revokes_and_retires(tenant, actor, make_a
     token = open_session(account)
     forgot = token_issue(tenant=tenant, account=account, actor=actor, kind=MultipurposeToken.KIND_EMAIL,
                          purpose="forgotpassword", destination="ann@example.com")
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_password_set(tenant=tenant, actor=actor, account=account, password="password")
-    assert exc.value.error_code == 1134
+    assert refused(exc) == (e.PasswordInvalid, "account.password_invalid")
     assert AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
     account = services.account_password_set(tenant=tenant, actor=actor, account=account, password="Another-long-pass-77")
     assert check_password("Another-long-pass-77", account.password)
@@ -324,12 +330,12 @@ def test_uid_update_keeps_previous_uid(tenant, actor, make_account):
     account = services.account_uid_update(tenant=tenant, actor=actor, account=account, new_uid_value="new-uid_1")
     assert account.uid == "new-uid_1" and account.profile["PreviousUids"] == [old]
     other = make_account(email="b@example.com")
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_uid_update(tenant=tenant, actor=actor, account=other, new_uid_value="new-uid_1")
-    assert exc.value.error_code == 1044
-    with pytest.raises(LRError) as exc:
+    assert refused(exc) == (e.UidTaken, "account.uid_taken")
+    with pytest.raises(DomainError) as exc:
         services.account_uid_update(tenant=tenant, actor=actor, account=other, new_uid_value="no spaces")
-    assert exc.value.error_code == 1200
+    assert refused(exc) == (e.UidInvalid, "account.uid_invalid")
 
 
 def test_privacy_policy_and_consents_are_recorded(tenant, actor, make_account):
@@ -351,12 +357,15 @@ def test_privacy_policy_and_consents_are_recorded(tenant, actor, make_account):
     assert ConsentLog.objects.filter(account=account).count() == 2
 
 
-def test_security_question_answers_go_to_the_security_section(tenant, actor, make_account):
-    from security.services import security_answers_verify
+def test_security_question_answers_are_checked_here_and_stored_by_the_caller(tenant, actor, make_account):
+    from security.models import SecurityAnswer
 
     account = make_account()
+    with pytest.raises(DomainError) as exc:
+        services.account_update(tenant=tenant, actor=actor, account=account, changes={"SecurityQuestionAnswer": ["Blue"]})
+    assert [f.field for f in exc.value.field_errors] == ["SecurityQuestionAnswer"]
     services.account_update(tenant=tenant, actor=actor, account=account, changes={"SecurityQuestionAnswer": {"q1": "Blue"}})
-    assert security_answers_verify(account=account, answers={"q1": "blue"})
+    assert not SecurityAnswer.objects.filter(account=account).exists()
     assert "Blue" not in str(Account.objects.get(pk=account.pk).profile)
 
 
@@ -364,9 +373,9 @@ def test_identity_link_unlink_rules(tenant, actor, make_account):
     account = make_account()
     other = make_account(email="other@example.com")
     services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="Google", provider_id="g1", emails=["g@example.com"])
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_identity_link(tenant=tenant, actor=actor, account=other, provider="google", provider_id="g1")
-    assert exc.value.error_code == 1134
+    assert refused(exc) == (e.IdentityTaken, "account.identity_taken")
     assert [a.uid for a in selectors.accounts_by_email(tenant=tenant, email="G@example.com")] == [account.uid]
     services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g1")
     assert not account.identities.exists()
@@ -375,9 +384,9 @@ def test_identity_link_unlink_rules(tenant, actor, make_account):
 def test_identity_unlink_never_removes_the_last_way_to_sign_in(tenant, actor):
     account = services.account_create(tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "s@example.com"}]})
     services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
-    with pytest.raises(LRError) as exc:
+    with pytest.raises(DomainError) as exc:
         services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
-    assert exc.value.error_code == 1134
+    assert refused(exc) == (e.LastSignInMethod, "account.last_sign_in_method")
     assert account.identities.count() == 1
     services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g2")
     services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")

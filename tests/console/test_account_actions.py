@@ -10,9 +10,9 @@ from accounts.models import Account, AccountEmail
 from portal import crypto
 from portal.audit import Actor
 from portal.console import actions as console_actions
-from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
+from tokens.errors import AccessTokenExpired, AccessTokenInvalid
 
 pytestmark = pytest.mark.django_db
 
@@ -340,7 +340,7 @@ def test_revoke_all_sessions_kills_the_tokens_the_api_accepted(agent, tenant, lr
     assert 'id="account-sessions">2<' in detail(agent, account)
     assert act(agent, account, "sessions_revoke_all", reason="stolen laptop").status_code == 302
     for session in issued:
-        with pytest.raises(LRError):
+        with pytest.raises(AccessTokenInvalid):
             access_token_resolve(tenant=tenant, token=session.access_token)
     event = last_event(account)
     assert (event.action, event.reason) == ("session.all_revoked", "stolen laptop")
@@ -358,7 +358,7 @@ def test_revoke_one_session(agent, tenant):
     assert act(agent, account, "session_revoke", session=str(first.pk), reason="stolen phone").status_code == 302
     assert list(TokenFamily.objects.filter(account=account, revoked_at__isnull=True)) == [
         TokenFamily.objects.exclude(pk=first.pk).get(account=account)]
-    with pytest.raises(LRError):
+    with pytest.raises(AccessTokenInvalid):
         access_token_resolve(tenant=tenant, token=first_issued.access_token)
     assert access_token_resolve(tenant=tenant, token=second_issued.access_token).account.pk == account.pk
     event = last_event(account)
@@ -558,7 +558,7 @@ def test_impersonation_tokens_live_fifteen_minutes_without_a_refresh_token(lead,
     assert not RefreshToken.objects.filter(account=account).exists()
     with freeze_time("2026-05-01T10:14:00Z"):
         assert access_token_resolve(tenant=tenant, token=token).account.pk == account.pk
-    with freeze_time(family.expires_at + timedelta(seconds=1)), pytest.raises(LRError):
+    with freeze_time(family.expires_at + timedelta(seconds=1)), pytest.raises(AccessTokenExpired):
         access_token_resolve(tenant=tenant, token=token)
 
 

@@ -13,7 +13,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -25,6 +26,7 @@ from portal import crypto, ratelimit
 from portal.audit import Actor
 from tests.factories import AccountFactory
 from tests.hardening.conftest import set_tenant_settings
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
@@ -35,16 +37,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait(predicate, timeout=20.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            if predicate():
-                return True
-        time.sleep(interval)
-    return False
 
 
 class RedisProcess:
@@ -63,7 +55,8 @@ class RedisProcess:
         )
         import redis
 
-        assert _wait(lambda: redis.Redis(port=self.port, socket_timeout=1).ping()), "redis did not start"
+        assert wait_until(lambda: redis.Redis(port=self.port, socket_timeout=1).ping(), timeout=20,
+                          ignoring=(redis.ConnectionError, redis.TimeoutError)), "redis did not start"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -117,15 +110,13 @@ def _reset_pools():
     current_app.amqp._producer_pool = None
 
 
-def _timed(call, bound=5.0):
-    started = time.monotonic()
-    response = call()
-    elapsed = time.monotonic() - started
-    assert elapsed < bound, f"took {elapsed:.1f}s"
-    return response
+def _limits_failed_open(caplog) -> bool:
+    """Whether a request met the outage: the rate limiter then logs that it let it through."""
+    return any("rate limits not enforced" in r.getMessage() for r in caplog.records)
 
 
-def test_redis_stopped_mid_run(own_redis, tenant, lr):
+@pytest.mark.timeout(60)  # no request may hang on the stopped Redis
+def test_redis_stopped_mid_run(own_redis, tenant, lr, caplog):
     from tokens.models import OutboxMessage
     from tokens.services.sessions import session_issue
 
@@ -144,17 +135,18 @@ def test_redis_stopped_mid_run(own_redis, tenant, lr):
 
     own_redis.stop()
     failures = []
-    for response in _timed(reads, bound=10):
+    for response in reads():
         if response.status_code != 200:
             failures.append((response.request["PATH_INFO"], response.status_code, response.content[:300]))
     assert not failures, failures
+    assert _limits_failed_open(caplog)
 
     # A write commits, and its message waits in the outbox for the relay.
-    response = _timed(lambda: lr.put(f"{M}/{account.uid}", {"FirstName": "AfterOutage"}))
+    response = lr.put(f"{M}/{account.uid}", {"FirstName": "AfterOutage"})
     assert response.status_code == 200, response.content
     account.refresh_from_db()
     assert account.first_name == "AfterOutage"
-    response = _timed(lambda: lr.post(f"{M}/forgot/token", {"email": "fault@example.com"}, params={"sendemail": "true"}))
+    response = lr.post(f"{M}/forgot/token", {"email": "fault@example.com"}, params={"sendemail": "true"})
     assert response.status_code == 200, response.content
     assert OutboxMessage.objects.filter(account=account, status="queued").count() == 1
 
@@ -167,7 +159,8 @@ def test_redis_stopped_mid_run(own_redis, tenant, lr):
     assert lr.get("/api/v1/tenant").status_code == 429
 
 
-def test_access_token_validation_survives_redis_outage(own_redis, tenant, lr):
+@pytest.mark.timeout(60)  # no request may hang on the stopped Redis
+def test_access_token_validation_survives_redis_outage(own_redis, tenant, lr, caplog):
     """Validation falls back to the database; sign-in and revocation still commit."""
     from tokens.models import AccessToken
     from tokens.services.sessions import session_issue
@@ -176,23 +169,35 @@ def test_access_token_validation_survives_redis_outage(own_redis, tenant, lr):
     issued = session_issue(tenant=tenant, account=account, actor=Actor.system("test"))
     other = session_issue(tenant=tenant, account=account, actor=Actor.system("test"))
     own_redis.stop()
-    response = _timed(lambda: lr.get("/identity/v2/auth/access_token", {"access_token": issued.access_token}))
+    response = lr.get("/identity/v2/auth/access_token", {"access_token": issued.access_token})
     assert response.status_code == 200, response.content
+    assert _limits_failed_open(caplog)
     # A session opened during the outage is valid, from the database.
-    during = _timed(lambda: session_issue(tenant=tenant, account=account, actor=Actor.system("test")))
-    response = _timed(lambda: lr.get("/identity/v2/auth/access_token", {"access_token": during.access_token}))
+    during = session_issue(tenant=tenant, account=account, actor=Actor.system("test"))
+    response = lr.get("/identity/v2/auth/access_token", {"access_token": during.access_token})
     assert response.status_code == 200, response.content
     # A revocation during the outage commits and is effective at once (no cache to consult).
-    response = _timed(lambda: lr.get("/identity/v2/auth/access_token/invalidate", {"access_token": other.access_token}))
+    response = lr.get("/identity/v2/auth/access_token/invalidate", {"access_token": other.access_token})
     assert response.status_code == 200, response.content
     assert AccessToken.objects.get(token_hash=crypto.token_hash(other.access_token)).revoked_at is not None
-    response = _timed(lambda: lr.get("/identity/v2/auth/access_token", {"access_token": other.access_token}))
+    response = lr.get("/identity/v2/auth/access_token", {"access_token": other.access_token})
     assert response.json()["ErrorCode"] == 905, response.content
 
     own_redis.start()
     ratelimit.reset()
     assert lr.get("/identity/v2/auth/access_token", {"access_token": issued.access_token}).status_code == 200
     assert lr.get("/identity/v2/auth/access_token", {"access_token": other.access_token}).json()["ErrorCode"] == 905
+
+
+@dataclass
+class AppServer:
+    url: str
+    process: subprocess.Popen
+
+    def workers(self) -> set[int]:
+        """The pids of the gunicorn master's worker processes (Linux /proc)."""
+        pid = self.process.pid
+        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
 
 @pytest.fixture
@@ -211,34 +216,48 @@ def app_server(tenant):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        assert _wait(lambda: requests.get(base + "/healthz", timeout=1).ok, timeout=30), "server did not start"
-        yield base
+        assert wait_until(lambda: requests.get(base + "/healthz", timeout=1).ok, timeout=30,
+                          ignoring=(requests.RequestException,)), "server did not start"
+        yield AppServer(base, proc)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def _terminate_app_connections(dbname: str) -> int:
-    db = django_settings.DATABASES["default"]
+def _app_connections(admin, dbname: str) -> set[int]:
+    """Backend pids of the connections to `dbname`, other than this test's own."""
     own_pid = connection.cursor().connection.info.backend_pid
+    rows = admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
+        (dbname, own_pid),
+    ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+@contextlib.contextmanager
+def _postgres_admin():
+    db = django_settings.DATABASES["default"]
     with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
                          dbname="postgres", autocommit=True) as admin:
-        rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
-            (dbname, own_pid),
-        ).fetchall()
-    return len(rows)
+        yield admin
 
 
 def test_postgres_connections_killed_next_request_succeeds(app_server, tenant, credential):
+    """The worker that held the killed connection answers the next request on a new one:
+    no restart, no error."""
     headers = {"X-LoginRadius-ApiSecret": credential.raw}
-    url = f"{app_server}/api/v1/tenant?apikey={tenant.api_key}"
+    url = f"{app_server.url}/api/v1/tenant?apikey={tenant.api_key}"
+    dbname = django_settings.DATABASES["default"]["NAME"]
     assert requests.get(url, headers=headers, timeout=10).status_code == 200
-    killed = _terminate_app_connections(django_settings.DATABASES["default"]["NAME"])
-    assert killed >= 1, "the server held no database connection to terminate"
-    started = time.monotonic()
-    response = requests.get(url, headers=headers, timeout=30)
-    assert response.status_code == 200, response.text
-    assert time.monotonic() - started < 10
-    assert requests.get(f"{app_server}/readyz", timeout=10).json()["checks"]["database"] == "ok"
+    workers = app_server.workers()
+    with _postgres_admin() as admin:
+        killed = _app_connections(admin, dbname)
+        assert killed, "the server held no database connection to terminate"
+        for pid in killed:  # each gone once this returns (waits up to 10 s for it to exit)
+            assert admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()[0]
+        response = requests.get(url, headers=headers, timeout=30)
+        assert response.status_code == 200, response.text
+        reconnected = _app_connections(admin, dbname)
+    assert reconnected and not reconnected & killed
+    assert app_server.workers() == workers
+    assert requests.get(f"{app_server.url}/readyz", timeout=10).json()["checks"]["database"] == "ok"

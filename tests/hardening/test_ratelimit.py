@@ -1,18 +1,18 @@
 """API rate limits: per tenant, per credential, per client IP, per account for sensitive
 operations; 429 with Retry-After and a LoginRadius body; atomic under concurrency; fail open."""
 
-import threading
-import time
-
 import pytest
 import requests
 from django.core.cache import cache
+from freezegun import freeze_time
 
 from portal import ratelimit
 from portal.lrapi.errors import LRError
+from tests.concurrency import run_concurrently
 from tests.conftest import LRClient
 from tests.factories import ApiCredentialFactory, TenantFactory
 from tests.hardening.conftest import set_tenant_settings
+from tests.waiting import wait_until
 
 TENANT_PATH = "/api/v1/tenant"
 
@@ -110,12 +110,31 @@ def test_rate_limit_hit_counts_per_key_and_reports_the_remaining_window(tenant):
     ratelimit.rate_limit_hit(tenant=TenantFactory(), scope="op:test", key="a", limit=3, window_seconds=120)
 
 
-def test_window_ends_and_the_count_starts_again(tenant):
-    ratelimit.rate_limit_hit(tenant=tenant, scope="op:short", key="a", limit=1, window_seconds=1)
-    with pytest.raises(LRError):
-        ratelimit.rate_limit_hit(tenant=tenant, scope="op:short", key="a", limit=1, window_seconds=1)
-    time.sleep(1.2)
-    ratelimit.rate_limit_hit(tenant=tenant, scope="op:short", key="a", limit=1, window_seconds=1)
+def _admitted(tenant, key: str) -> bool:
+    try:
+        ratelimit.rate_limit_hit(tenant=tenant, scope="op:short", key=key, limit=1, window_seconds=1)
+    except LRError:
+        return False
+    return True
+
+
+def test_window_ends_and_the_count_starts_again(tenant, in_process_cache):
+    with freeze_time() as clock:
+        assert _admitted(tenant, "a")
+        assert not _admitted(tenant, "a")
+        clock.tick(0.5)
+        assert not _admitted(tenant, "a")  # the window runs from the first hit, not the last
+        clock.tick(0.6)
+        assert _admitted(tenant, "a")
+
+
+@pytest.mark.postgres
+def test_redis_window_ends_and_the_count_starts_again(tenant):
+    """In Redis a window is the counter key's expiry, kept on the server's clock."""
+    assert hasattr(getattr(cache, "_cache", None), "get_client"), "the services pass must use the Redis cache"
+    assert _admitted(tenant, "b")
+    assert not _admitted(tenant, "b")
+    assert wait_until(lambda: _admitted(tenant, "b"), timeout=5)
 
 
 def test_sensitive_operations_use_tenant_settings_per_account(tenant):
@@ -211,22 +230,11 @@ def test_limit_holds_under_50_parallel_requests(live_server, tenant, credential)
     set_tenant_settings(tenant, rate_limit_per_credential=limit)
     cache.clear()
     url = f"{live_server.url}{TENANT_PATH}?apikey={tenant.api_key}"
-    barrier = threading.Barrier(50)
-    statuses: list[int] = []
-    lock = threading.Lock()
 
-    def call():
-        session = requests.Session()
-        barrier.wait(timeout=30)
-        status = session.get(url, headers={"X-LoginRadius-ApiSecret": credential.raw}, timeout=60).status_code
-        with lock:
-            statuses.append(status)
+    def call() -> int:
+        return requests.get(url, headers={"X-LoginRadius-ApiSecret": credential.raw}, timeout=60).status_code
 
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
+    statuses = run_concurrently(call, 50, timeout=90)
     assert len(statuses) == 50
     assert set(statuses) <= {200, 429}, statuses
     assert abs(statuses.count(200) - limit) <= 1, statuses

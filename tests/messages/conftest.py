@@ -7,6 +7,7 @@ Other sections may import these fixtures:
 
 import asyncio
 import base64
+import contextlib
 import email
 import json
 import os
@@ -24,6 +25,8 @@ from urllib.parse import parse_qs
 import pytest
 from django.conf import settings
 
+from tests.waiting import wait_until
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 
@@ -39,9 +42,10 @@ def free_port() -> int:
 
 
 class RecordingSmtpHandler:
-    """Keeps every message the server accepted (answered 250 to). `delay_next` seconds of
-    delay before accepting the next N messages let a test kill the sender mid-delivery;
-    a message whose client vanished during the delay is not accepted."""
+    """Keeps every message the server accepted (answered 250 to). Holding the answer to
+    DATA for `delay` seconds for the next `delay_count` messages lets a test kill the sender
+    mid-delivery; a message whose client hung up meanwhile is not accepted, and counted in
+    `abandoned`."""
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
@@ -49,6 +53,7 @@ class RecordingSmtpHandler:
         self.delay = 0.0
         self.delay_count = 0
         self.refuse_with: str | None = None
+        self.abandoned = 0
         self.started = threading.Event()
         self._lock = threading.Lock()
 
@@ -58,7 +63,11 @@ class RecordingSmtpHandler:
             return self.refuse_with
         if self.delay_count > 0:
             self.delay_count -= 1
-            await asyncio.sleep(self.delay)
+            try:
+                await asyncio.sleep(self.delay)  # the withheld answer keeps the sender mid-delivery
+            except asyncio.CancelledError:  # aiosmtpd cancels the handler when the client hangs up
+                self.abandoned += 1
+                raise
         if server.transport is None or server.transport.is_closing():
             return "451 client gone"
         parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
@@ -68,11 +77,8 @@ class RecordingSmtpHandler:
         return "250 Message accepted for delivery"
 
     def wait_for(self, count: int, timeout: float = 20.0) -> list:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.messages) >= count:
-                return list(self.messages)
-            time.sleep(0.05)
+        """The accepted messages, once there are `count` of them or `timeout` has passed."""
+        wait_until(lambda: len(self.messages) >= count, timeout=timeout)
         return list(self.messages)
 
 
@@ -154,7 +160,11 @@ class FakeTwilio:
                 raw = self.rfile.read(length).decode()
                 action = fake.script.pop(0) if fake.script else 201
                 if action == "timeout":
-                    time.sleep(fake.timeout_sleep)
+                    # No answer: hold the connection until the client gives up and hangs
+                    # up (its read returns b""), for at most `timeout_sleep` seconds.
+                    self.connection.settimeout(fake.timeout_sleep)
+                    with contextlib.suppress(OSError):
+                        self.rfile.read(1)
                     return
                 expected = "Basic " + base64.b64encode(f"{fake.ACCOUNT_SID}:{fake.AUTH_TOKEN}".encode()).decode()
                 form = {k: v[0] for k, v in parse_qs(raw).items()}
@@ -253,14 +263,15 @@ class CeleryWorker:
              "-Q", "portal", "-n", f"messages-test-{os.getpid()}-{time.monotonic_ns()}@%h"],
             cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log()}")
-            if b" ready." in self.log_path.read_bytes():
-                return self
-            time.sleep(0.1)
-        raise RuntimeError(f"worker did not become ready:\n{self.log()}")
+            return b" ready." in self.log_path.read_bytes()
+
+        if not wait_until(ready, timeout=timeout, interval=0.1):
+            raise RuntimeError(f"worker did not become ready:\n{self.log()}")
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
@@ -282,11 +293,24 @@ class CeleryWorker:
             self._log.close()
 
 
-def _flush_broker_db() -> None:
-    """Empty this test run's Redis database (the broker queue of earlier runs)."""
+def _broker():
     import redis
 
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+
+def _flush_broker_db() -> None:
+    """Empty this test run's Redis database (the broker queue of earlier runs)."""
+    _broker().flushdb()
+
+
+def broker_idle() -> bool:
+    """No task waits in the broker: none queued for the workers, none handed to a worker
+    and not yet acknowledged (Redis keeps those in `unacked` until the ack, and gives them
+    out again when their worker died), so no further delivery can happen."""
+    broker = _broker()
+    queued = sum(broker.llen(key) for key in broker.scan_iter(match="portal*", _type="list"))
+    return queued == 0 and broker.hlen("unacked") == 0
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
+from tokens.errors import DailyCapReached, SendCooldownActive, SmsDailyCapReached
 from tokens.models import DailySendCount, MultipurposeToken, OutboxMessage
 from tokens.services import multipurpose as service
 
@@ -61,19 +61,19 @@ def test_daily_email_cap_counts_sent_mail_only(lr, tenant, person, django_captur
     assert DailySendCount.objects.get(tenant=tenant, channel="email").count == 2
 
 
-def test_daily_sms_cap_answers_1179_from_the_service(tenant, person):
+def test_daily_sms_cap_is_refused_by_the_service(tenant, person):
     tenant.settings = {"send_cooldown_seconds": 0, "daily_sms_cap": 1}
     tenant.save()
     with transaction.atomic():
         service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
-    with pytest.raises(LRError) as caught:
+    with pytest.raises(SmsDailyCapReached) as caught:
         service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
-    assert caught.value.error_code == 1179 and "Retry-After" in caught.value.headers
+    assert caught.value.retry_after >= 1
     assert OutboxMessage.objects.count() == 1 and MultipurposeToken.objects.count() == 1
 
 
 def _parallel(n, call):
-    """`call(i)` from n threads at once, each in its own transaction: "ok" or the error code."""
+    """`call(i)` from n threads at once, each in its own transaction: "ok" or the error's code."""
 
     def attempt(i):
         with transaction.atomic():
@@ -92,7 +92,7 @@ def test_daily_cap_is_counted_atomically(tenant, person):
         tenant=tenant, account=person, channel="email", template="generic",
         recipient=f"r{i}@example.com", context={"body": "hi"},
     ))
-    assert sorted(results, key=str) == [1178] * 7 + ["ok"] * 3
+    assert sorted(results, key=str) == [DailyCapReached.code] * 7 + ["ok"] * 3
     assert OutboxMessage.objects.count() == 3
     assert DailySendCount.objects.get().count == 3
 
@@ -103,7 +103,7 @@ def test_cooldown_is_taken_atomically(tenant, person):
     results = _parallel(10, lambda i: service.verification_email_send(
         tenant=tenant, account=person, email="person@example.com", actor=Actor.system("test"),
     ))
-    assert sorted(results, key=str) == [1178] * 9 + ["ok"]
+    assert sorted(results, key=str) == [SendCooldownActive.code] * 9 + ["ok"]
     assert OutboxMessage.objects.count() == 1
 
 

@@ -8,22 +8,13 @@ import time
 import pytest
 
 from tests.factories import AccountFactory
-from tests.messages.conftest import free_port
+from tests.messages.conftest import broker_idle, free_port
+from tests.waiting import wait_until
 from tokens.models import OutboxMessage
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 M = "/identity/v2/manage/account"
-
-
-def _wait(predicate, timeout=30.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture
@@ -44,7 +35,7 @@ def test_mail_is_delivered_through_the_worker(lr, person, smtp_server, celery_wo
     assert len(messages) == 1, worker.log()
     assert messages[0]["To"] == "person@example.com"
     assert f"vtoken={token}" in messages[0].get_body(("plain",)).get_content()
-    row = _wait(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=30)
+    row = wait_until(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=30)
     assert row is not None and row.attempts == 1 and row.provider_message_id == messages[0]["Message-ID"]
 
 
@@ -62,10 +53,10 @@ def test_worker_killed_mid_delivery_the_mail_still_arrives_exactly_once(lr, pers
     row = OutboxMessage.objects.get()
     assert row.status == "sending" and row.attempts == 1
     first.kill()
-    time.sleep(0.5)
+    assert wait_until(lambda: smtp_server.handler.abandoned, timeout=10), "the worker's SMTP session stayed open"
     assert smtp_server.messages == []  # the SMTP transaction never completed
 
-    time.sleep(3.5)  # past the visibility timeout
+    time.sleep(3.5)  # the broker gives the unacknowledged task out again only past its visibility timeout
     second = celery_worker_factory(**timing)
     messages = smtp_server.handler.wait_for(1, timeout=20)
     print("redelivered by:", "broker" if messages else "relay")
@@ -77,9 +68,9 @@ def test_worker_killed_mid_delivery_the_mail_still_arrives_exactly_once(lr, pers
         outbox_relay_task.delay()
         messages = smtp_server.handler.wait_for(1, timeout=40)
     assert len(messages) == 1, second.log()
-    time.sleep(3)  # nothing else arrives
+    assert wait_until(broker_idle, timeout=40), "tasks still wait in the broker"
     assert len(smtp_server.messages) == 1
-    row = _wait(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=30)
+    row = wait_until(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=30)
     assert row.attempts == 2 and row.provider_message_id == messages[0]["Message-ID"]
 
 
@@ -110,7 +101,7 @@ def test_broker_down_at_commit_the_relay_delivers_once_it_is_back(lr, person, sm
     worker = celery_worker_factory(OUTBOX_RELAY_AFTER_SECONDS="0")
     with _broker_unreachable():
         token = _forgot_with_mail(lr)  # the API call itself succeeds
-        time.sleep(2)
+    assert broker_idle()  # the task never reached the broker
     assert smtp_server.messages == []
     assert OutboxMessage.objects.get().status == "queued"
     outbox_relay_task.delay()  # what beat runs every OUTBOX_RELAY_INTERVAL_SECONDS
@@ -118,6 +109,6 @@ def test_broker_down_at_commit_the_relay_delivers_once_it_is_back(lr, person, sm
     assert len(messages) == 1, worker.log()
     assert f"vtoken={token}" in messages[0].get_body(("plain",)).get_content()
     outbox_relay_task.delay()  # a second relay run finds nothing to do
-    time.sleep(2)
+    assert wait_until(broker_idle, timeout=30), worker.log()
     assert len(smtp_server.messages) == 1
     assert OutboxMessage.objects.get().status == "sent"

@@ -1,42 +1,18 @@
 """Concurrent writers on PostgreSQL: no lost update, no duplicate, no 500."""
 
-import threading
-
 import pytest
-from django.db import connection
 
-from portal.errors import DomainError
 from roles import services
 from roles.models import Role, RoleContext
+from tests.concurrency import run_concurrently
 from tests.roles.conftest import SYSTEM
-
-
-def run_concurrently(count, target):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = target(index)
-        except DomainError as exc:
-            results[index] = exc.code
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_same_role_name_created_concurrently_exists_once(tenant):
     results = run_concurrently(
-        4, lambda i: services.roles_create(tenant=tenant, actor=SYSTEM, roles=[services.RoleInput(name="admin")])
+        lambda: services.roles_create(tenant=tenant, actor=SYSTEM, roles=[services.RoleInput(name="admin")]), 4
     )
     assert sorted(r if isinstance(r, str) else "ok" for r in results) == ["ok", *["role.name_taken"] * 3]
     assert Role.objects.filter(tenant=tenant, name="admin").count() == 1
@@ -46,8 +22,8 @@ def test_same_role_name_created_concurrently_exists_once(tenant):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_permission_additions_are_all_kept(tenant, editor):
     run_concurrently(
-        5,
         lambda i: services.role_permissions_add(tenant=tenant, actor=SYSTEM, name="editor", permissions=[f"p{i}"]),
+        5, pass_index=True,
     )
     editor.refresh_from_db()
     assert editor.permissions == sorted(["article.edit", "article.read", *[f"p{i}" for i in range(5)]])
@@ -57,11 +33,11 @@ def test_concurrent_permission_additions_are_all_kept(tenant, editor):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_upserts_of_one_context_merge(tenant, account, editor):
     run_concurrently(
-        4,
         lambda i: services.role_contexts_upsert(
             tenant=tenant, actor=SYSTEM, account=account,
             contexts=[services.RoleContextInput(name="Home", roles=("editor",), additional_permissions=(f"x{i}",))],
         ),
+        4, pass_index=True,
     )
     context = RoleContext.objects.get(account=account, name="Home")
     assert context.additional_permissions == ["x0", "x1", "x2", "x3"]

@@ -1,12 +1,11 @@
 """The LoginRadius Python SDK's role methods (`sdk.role.*`) against a live server."""
 
-import time
-
 import pytest
 
 from portal.models import AuditEvent
 from roles.models import Role, RoleContext
 from roles.selectors import account_role_names
+from tests.waiting import wait_for_next_second
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,7 +37,7 @@ def test_role_crud_through_the_sdk(lr_sdk, tenant, signing):
     if signing:
         # The same signed DELETE in the same second carries the same digest: a replay (1208).
         assert sdk.role.delete_role("guest")["ErrorCode"] in (1208, 1047)
-        time.sleep(1.05 - time.time() % 1)  # the SDK's expiry has one-second resolution
+        wait_for_next_second()  # the SDK's expiry has one-second resolution
     assert sdk.role.delete_role("guest")["ErrorCode"] == 1047
     assert list(Role.objects.filter(tenant=tenant).values_list("name", flat=True)) == ["admin"]
 

@@ -18,6 +18,13 @@ from portal.crypto import encrypt, token_hash
 from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
 from security import services
+from security.commands import AccountSecure
+from security.errors import (
+    AccountSecureRefused,
+    NothingToSecure,
+    SecureAccountNotFound,
+    SecureReasonRequired,
+)
 from security.models import (
     BackupCode,
     DuoEnrollment,
@@ -28,13 +35,9 @@ from security.models import (
     SecurityAnswer,
     TotpFactor,
 )
-from security.services import (
-    AccountSecureRefused,
-    NothingToSecure,
-    SecureReasonRequired,
-    account_secure,
-)
+from security.services import account_secure
 from tests.factories import AccountFactory, ApiCredentialFactory
+from tokens.errors import RefreshTokenInvalid
 from tokens.models import TokenFamily
 from tokens.services import sessions
 
@@ -118,8 +121,8 @@ def snapshot(account) -> dict:
 
 
 def secure(tenant, account, **options):
-    return account_secure(tenant=tenant, actor=STAFF, account=account, reason=options.pop("reason", "account taken over"),
-                          **options)
+    command = AccountSecure(reason=options.pop("reason", "account taken over"), **options)
+    return account_secure(command, tenant=tenant, actor=STAFF, account=account)
 
 
 # ---------------------------------------------------------------- the service
@@ -135,7 +138,7 @@ def test_securing_ends_every_session_of_the_account(tenant, member):
     assert result.sessions_revoked == 4  # two access and two refresh tokens
     assert not any(token_valid(tenant, s.access_token) for s in member.issued)
     for issued in member.issued:
-        with pytest.raises(LRError):
+        with pytest.raises(RefreshTokenInvalid):
             sessions.session_refresh(tenant=tenant, refresh_token=issued.refresh_token, actor=Actor.account(member.uid))
     assert token_valid(tenant, theirs.access_token)
 
@@ -230,8 +233,7 @@ def test_setting_a_new_password_clears_the_requirement(lr, tenant, member, set_p
 
 def test_one_account_secured_event_carries_reason_ticket_options_and_counts(tenant, member):
     first_new = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() + 1
-    result = account_secure(tenant=tenant, actor=STAFF, account=member, reason="phished, per call", ticket="SUP-42",
-                            devices_added_since=SINCE)
+    result = secure(tenant, member, reason="phished, per call", ticket="SUP-42", devices_added_since=SINCE)
 
     events = AuditEvent.objects.filter(id__gte=first_new, action="account.secured")
     assert events.count() == 1
@@ -257,8 +259,8 @@ def test_one_account_secured_event_carries_reason_ticket_options_and_counts(tena
 def test_an_empty_reason_is_refused_and_changes_nothing(tenant, member, reason):
     before = snapshot(member)
     with pytest.raises(SecureReasonRequired) as refused:
-        account_secure(tenant=tenant, actor=STAFF, account=member, reason=reason)
-    assert isinstance(refused.value, AccountSecureRefused) and refused.value.status_code == 400
+        secure(tenant, member, reason=reason)
+    assert isinstance(refused.value, AccountSecureRefused) and refused.value.field == "reason"
     assert snapshot(member) == before
     assert all(token_valid(tenant, s.access_token) for s in member.issued)
 
@@ -291,8 +293,8 @@ def test_a_failure_part_way_leaves_everything_as_it_was(tenant, member, monkeypa
 
 def test_another_tenants_account_is_refused(tenant, other_tenant, member):
     before = snapshot(member)
-    with pytest.raises(LRError):
-        account_secure(tenant=other_tenant, actor=STAFF, account=member, reason="wrong tenant")
+    with pytest.raises(SecureAccountNotFound):
+        secure(other_tenant, member, reason="wrong tenant")
     assert snapshot(member) == before
 
 

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from portal.audit import Actor
 from portal.crypto import encrypt
-from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
 from security import services
+from security.errors import DuoConfigInvalid, DuoHostRefused
 from security.models import DuoConfig, DuoEnrollment
 from tests.factories import AccountFactory
 from tests.security.fake_duo import FakeDuo
@@ -71,7 +71,7 @@ def test_config_is_stored_encrypted_and_audited(tenant, configured):
 
 
 def test_config_is_validated(tenant):
-    with pytest.raises(LRError):
+    with pytest.raises(DuoConfigInvalid):
         services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id="short", client_secret=CLIENT_SECRET, api_host="h")
     assert not DuoConfig.objects.exists()
 
@@ -86,12 +86,11 @@ def test_api_host_other_than_duo_is_refused_and_never_called(tenant, api_host):
     server = FakeDuo(CLIENT_ID, CLIENT_SECRET).start()  # listening, but not admitted by any setting
     try:
         api_host = server.host if api_host == "LOOPBACK" else api_host
-        with pytest.raises(LRError) as refused:
+        with pytest.raises(DuoHostRefused) as refused:
             services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID,
                                     client_secret=CLIENT_SECRET, api_host=api_host)
-        assert refused.value.error_code == 1134
-        assert refused.value.errors[0]["FieldName"] == "api_host"
-        assert "duosecurity.com" in refused.value.errors[0]["ErrorMessage"]
+        assert refused.value.field == "api_host"
+        assert "duosecurity.com" in refused.value.field_errors[0].message
         assert not DuoConfig.objects.exists() and not AuditEvent.objects.exists()
         assert server.calls == []
     finally:

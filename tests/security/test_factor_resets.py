@@ -133,14 +133,14 @@ def test_reset_refused_for_credential_without_security_scope(tenant, full, revok
 
 
 def test_reset_ends_the_accounts_real_sessions(lr, tenant, full):
-    from portal.lrapi.errors import LRError
+    from tokens.errors import AccessTokenInvalid
     from tokens.selectors import access_token_resolve
     from tokens.services.sessions import session_issue
 
     issued = session_issue(tenant=tenant, account=full, actor=Actor.account(full.uid))
     assert access_token_resolve(tenant=tenant, token=issued.access_token).account == full
     assert lr.delete(M + "/2fa/totp", None, {"uid": full.uid}).json() == {"IsDeleted": True}
-    with pytest.raises(LRError):
+    with pytest.raises(AccessTokenInvalid):
         access_token_resolve(tenant=tenant, token=issued.access_token)
     event = AuditEvent.objects.get(action="mfa_factor.reset")
     assert event.diff["sessions_revoked"][0] >= 1

@@ -11,6 +11,7 @@ from accounts.models import Account
 from portal.audit import Actor
 from portal.crypto import encrypt
 from security import services
+from security.errors import PasswordWrong
 from security.models import LoginFailureCounter, SecondFactorToken, TotpFactor
 from tests.factories import AccountFactory
 
@@ -335,7 +336,7 @@ def test_parallel_wrong_passwords_lock_at_threshold_exactly():
             try:
                 services.login_password(tenant=tenant, account=Account.objects.get(pk=account.pk), password="nope")
             except Exception as exc:
-                codes.append(getattr(exc, "error_code", repr(exc)))
+                codes.append(getattr(exc, "code", repr(exc)))
         finally:
             connection.close()
 
@@ -344,7 +345,7 @@ def test_parallel_wrong_passwords_lock_at_threshold_exactly():
         t.start()
     for t in threads:
         t.join()
-    assert codes == [966] * 12
+    assert codes == [PasswordWrong.code] * 12
     account.refresh_from_db()
     assert account.is_login_locked
     assert failures(account) == 5

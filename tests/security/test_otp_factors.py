@@ -9,9 +9,9 @@ from rest_framework.test import APIClient
 
 from portal.audit import Actor
 from portal.crypto import decrypt, token_hash
-from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
 from security import services
+from security.errors import SecondFactorNotSetUp, SecurityAnswersMissing
 from security.models import OtpCode, OtpFactor, SecurityAnswer
 from tests.factories import AccountFactory
 from tests.security.conftest import bearer, reauth
@@ -100,9 +100,9 @@ def test_first_good_code_confirms_the_factor(tenant, member):
 
 
 def test_send_without_factor_is_refused(tenant, member):
-    with pytest.raises(LRError) as info:
+    with pytest.raises(SecondFactorNotSetUp) as info:
         services.otp_send(tenant=tenant, account=member, channel="sms")
-    assert info.value.error_code == 1134
+    assert info.value.field == "sms"
     assert not OutboxMessage.objects.exists()
 
 
@@ -220,6 +220,6 @@ def test_security_answers_stored_hashed_and_validated(tenant, member):
     assert "Secret" not in row.answer_hash and "secret" not in row.answer_hash
     event = AuditEvent.objects.get(action="security_answers.updated")
     assert "Secret" not in json.dumps(event.diff)
-    with pytest.raises(LRError):
+    with pytest.raises(SecurityAnswersMissing):
         services.security_answers_set(tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "   "})
     assert SecurityAnswer.objects.get(account=member).answer_hash == row.answer_hash

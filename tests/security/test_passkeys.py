@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
 from security import services
+from security.errors import PasskeyInvalid
 from security.models import PasskeyChallenge, PasskeyCredential
 from tests.factories import AccountFactory, TenantFactory
 from tests.security.conftest import bearer
@@ -234,7 +234,7 @@ def test_one_assertion_in_parallel_is_accepted_once(settings):
             barrier.wait()
             services.passkey_authenticate(account=account, credential=assertion)
             results.append(True)
-        except LRError:
+        except PasskeyInvalid:
             results.append(False)
         finally:
             connection.close()

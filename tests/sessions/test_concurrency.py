@@ -11,6 +11,7 @@ from django.conf import settings
 from portal.audit import Actor
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
+from tokens.errors import AccessTokenInvalid, RefreshTokenInvalid
 from tokens.models import RefreshToken, TokenFamily
 from tokens.services import sessions
 
@@ -55,7 +56,7 @@ def test_concurrent_refreshes_without_grace_never_leave_two_live_branches(tenant
 
     winners = [r for r in results if isinstance(r, sessions.IssuedSession)]
     assert len(results) == THREADS and len(winners) == 1
-    assert sorted(set(results) - set(winners)) == [1217]
+    assert sorted(set(results) - set(winners)) == [RefreshTokenInvalid.code]
     # The losers were reuse: the family died, so not even the winner's branch lives.
     assert not RefreshToken.objects.filter(
         account=account, rotated_at__isnull=True, revoked_at__isnull=True
@@ -66,7 +67,7 @@ def test_concurrent_refreshes_without_grace_never_leave_two_live_branches(tenant
 CHECKER = """
 import os, sys, django
 django.setup()
-from portal.lrapi.errors import LRError
+from portal.errors import DomainError
 from portal.models import Tenant
 from tokens.selectors import access_token_resolve
 tenant = Tenant(pk=int(sys.argv[1]))
@@ -74,8 +75,8 @@ for line in sys.stdin:
     try:
         access_token_resolve(tenant=tenant, token=line.strip())
         print("valid", flush=True)
-    except LRError as exc:
-        print(exc.error_code, flush=True)
+    except DomainError as exc:
+        print(exc.code, flush=True)
 """
 
 
@@ -107,11 +108,11 @@ def test_revocation_is_seen_at_once_by_another_process_through_redis(tenant, iss
         # The other process answers from Redis: it has no database.
         assert ask(issued.access_token) == "valid"
         sessions.access_token_invalidate(tenant=tenant, access_token=issued.access_token, actor=SYSTEM)
-        assert ask(issued.access_token) == "905"
+        assert ask(issued.access_token) == AccessTokenInvalid.code
         other = issue(account)
         assert ask(other.access_token) == "valid"
         sessions.account_sessions_revoke(tenant=tenant, account=account, actor=SYSTEM)
-        assert ask(other.access_token) == "905"
+        assert ask(other.access_token) == AccessTokenInvalid.code
     finally:
         checker.stdin.close()
         checker.wait(timeout=30)

@@ -8,10 +8,18 @@ from freezegun import freeze_time
 
 from portal.audit import Actor
 from portal.crypto import token_hash
-from portal.lrapi.errors import LRError
+from portal.errors import AccountNotFound
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
 from tokens import selectors
+from tokens.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    AccessTokenMissing,
+    RefreshTokenInvalid,
+    RefreshTokenMissing,
+    SessionAccountBlocked,
+)
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.services import sessions
 from tokens.session_tasks import sessions_purge_task
@@ -20,10 +28,6 @@ GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 SYSTEM = Actor.system("test")
 
 pytestmark = pytest.mark.django_db
-
-
-def code_of(excinfo) -> int:
-    return excinfo.value.error_code
 
 
 def refresh(tenant, token):
@@ -74,9 +78,8 @@ def test_family_absolute_lifetime_caps_every_refresh(tenant, issue):
         issued = refresh(tenant, issued.refresh_token)
         assert issued.refresh_expires_at == family_end
         clock.tick(timedelta(days=1, seconds=1))
-        with pytest.raises(LRError) as excinfo:
+        with pytest.raises(RefreshTokenInvalid):
             refresh(tenant, issued.refresh_token)
-        assert code_of(excinfo) == 1217
 
 
 def test_issue_records_device_and_impersonation(account, issue, credential):
@@ -116,9 +119,8 @@ def test_user_agent_parsing(ua, expected):
 
 
 def test_issue_refuses_an_account_of_another_tenant(tenant, other_account):
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(AccountNotFound):
         sessions.session_issue(tenant=tenant, account=other_account, actor=SYSTEM)
-    assert code_of(excinfo) == 938
     assert not TokenFamily.objects.exists()
 
 
@@ -152,19 +154,16 @@ def test_repeat_within_grace_returns_the_same_successor_then_reuse_kills_the_fam
         assert RefreshToken.objects.filter(family__account=account).count() == 2
 
         clock.tick(timedelta(seconds=2))  # past the grace window
-        with pytest.raises(LRError) as excinfo:
+        with pytest.raises(RefreshTokenInvalid):
             refresh(tenant, first.refresh_token)
-        assert code_of(excinfo) == 1217
 
         family = TokenFamily.objects.get(account=account)
         assert family.revoked_at is not None and family.revoked_reason == "reuse"
         for token in (child.access_token, first.access_token):
-            with pytest.raises(LRError) as excinfo:
+            with pytest.raises(AccessTokenInvalid):
                 resolve(tenant, token)
-            assert code_of(excinfo) == 905
-        with pytest.raises(LRError) as excinfo:
+        with pytest.raises(RefreshTokenInvalid):
             refresh(tenant, child.refresh_token)
-        assert code_of(excinfo) == 1217
         assert not RefreshToken.objects.exclude(successor_encrypted="").exists()
     assert actions(subject_uid=account.uid) == [
         "session.issued", "session.refreshed", "session.refresh_repeated", "session.reuse_detected",
@@ -178,9 +177,9 @@ def test_zero_grace_means_any_repeat_is_reuse(tenant, issue):
     first = issue(account)
     child = refresh(tenant, first.refresh_token)
     assert RefreshToken.objects.get(token_hash=token_hash(first.refresh_token)).successor_encrypted == ""
-    with pytest.raises(LRError):
+    with pytest.raises(RefreshTokenInvalid):
         refresh(tenant, first.refresh_token)
-    with pytest.raises(LRError):
+    with pytest.raises(AccessTokenInvalid):
         resolve(tenant, child.access_token)
 
 
@@ -215,43 +214,38 @@ def test_repeat_within_grace_after_successor_was_rotated_is_reuse(account, issue
     first = issue(account)
     child = refresh(account.tenant, first.refresh_token)
     refresh(account.tenant, child.refresh_token)
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(RefreshTokenInvalid):
         refresh(account.tenant, first.refresh_token)
-    assert code_of(excinfo) == 1217
     assert TokenFamily.objects.get(account=account).revoked_reason == "reuse"
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])
-def test_refresh_without_token_is_1337(tenant, value):
-    with pytest.raises(LRError) as excinfo:
+def test_refresh_without_token_is_refused_as_missing(tenant, value):
+    with pytest.raises(RefreshTokenMissing):
         refresh(tenant, value)
-    assert code_of(excinfo) == 1337
 
 
 @pytest.mark.parametrize("value", ["not-a-guid", str(uuid.uuid4()), "1' OR '1'='1"])
-def test_refresh_with_malformed_or_unknown_token_is_1217(tenant, value):
-    with pytest.raises(LRError) as excinfo:
+def test_refresh_with_malformed_or_unknown_token_is_refused_as_invalid(tenant, value):
+    with pytest.raises(RefreshTokenInvalid):
         refresh(tenant, value)
-    assert code_of(excinfo) == 1217
 
 
-def test_refresh_of_another_tenants_token_is_1217_and_changes_nothing(tenant, other_account, issue):
+def test_refresh_of_another_tenants_token_is_invalid_and_changes_nothing(tenant, other_account, issue):
     theirs = issue(other_account)
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(RefreshTokenInvalid):
         refresh(tenant, theirs.refresh_token)
-    assert code_of(excinfo) == 1217
     row = RefreshToken.objects.get(account=other_account)
     assert row.rotated_at is None and row.revoked_at is None
     assert refresh(other_account.tenant, theirs.refresh_token).access_token
 
 
-def test_expired_refresh_token_is_1217_without_side_effect(account, issue):
+def test_expired_refresh_token_is_invalid_without_side_effect(account, issue):
     with freeze_time("2026-01-01T00:00:00Z") as clock:
         issued = issue(account)
         clock.tick(timedelta(days=61))
-        with pytest.raises(LRError) as excinfo:
+        with pytest.raises(RefreshTokenInvalid):
             refresh(account.tenant, issued.refresh_token)
-        assert code_of(excinfo) == 1217
     assert TokenFamily.objects.get(account=account).revoked_at is None
 
 
@@ -264,23 +258,19 @@ def test_refresh_accepts_uppercase_and_undashed_forms(account, issue):
 
 
 def test_resolve_errors(tenant, account, other_account, issue):
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(AccessTokenMissing):
         resolve(tenant, "")
-    assert code_of(excinfo) == 1060
     for token in ("garbage", str(uuid.uuid4()), issue(other_account).access_token):
-        with pytest.raises(LRError) as excinfo:
+        with pytest.raises(AccessTokenInvalid):
             resolve(tenant, token)
-        assert code_of(excinfo) == 905
     with freeze_time("2026-01-01T00:00:00Z") as clock:
         issued = issue(account)
         clock.tick(timedelta(minutes=61))
-        with pytest.raises(LRError) as excinfo:
+        with pytest.raises(AccessTokenExpired):
             resolve(tenant, issued.access_token)
-        assert code_of(excinfo) == 906
         selectors.cache.clear()  # answered the same from the database
-        with pytest.raises(LRError) as excinfo:
+        with pytest.raises(AccessTokenExpired):
             resolve(tenant, issued.access_token)
-        assert code_of(excinfo) == 906
 
 
 # --- revoke, revoke all, invalidate ----------------------------------------------------------
@@ -290,11 +280,10 @@ def test_revoke_one_ends_its_session_only(account, issue, actions):
     one, two = issue(account), issue(account)
     killed = sessions.session_revoke(tenant=account.tenant, refresh_token=one.refresh_token, actor=SYSTEM)
     assert killed == 2
-    with pytest.raises(LRError):
+    with pytest.raises(AccessTokenInvalid):
         resolve(account.tenant, one.access_token)
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(RefreshTokenInvalid):
         refresh(account.tenant, one.refresh_token)
-    assert code_of(excinfo) == 1217
     assert resolve(account.tenant, two.access_token)
     assert refresh(account.tenant, two.refresh_token)
     assert "session.revoked" in actions(subject_uid=account.uid)
@@ -304,11 +293,11 @@ def test_revoke_errors_change_nothing(tenant, account, other_account, issue):
     theirs = issue(other_account)
     mine = issue(account)
     child = refresh(tenant, mine.refresh_token)
-    for value, code in [(None, 1337), ("x", 1217), (theirs.refresh_token, 1217),
-                        (mine.refresh_token, 1217)]:  # a rotated token cannot be revoked
-        with pytest.raises(LRError) as excinfo:
+    for value, error in [(None, RefreshTokenMissing), ("x", RefreshTokenInvalid),
+                         (theirs.refresh_token, RefreshTokenInvalid),
+                         (mine.refresh_token, RefreshTokenInvalid)]:  # a rotated token cannot be revoked
+        with pytest.raises(error):
             sessions.session_revoke(tenant=tenant, refresh_token=value, actor=SYSTEM)
-        assert code_of(excinfo) == code
     assert not TokenFamily.objects.filter(revoked_at__isnull=False).exists()
     assert resolve(other_account.tenant, theirs.access_token)
     assert resolve(tenant, child.access_token)
@@ -326,7 +315,7 @@ def test_account_sessions_revoke_kills_every_token_of_the_account_only(account, 
     assert not AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
     assert not RefreshToken.objects.filter(account=account, revoked_at__isnull=True).exists()
     for issued in mine:
-        with pytest.raises(LRError):
+        with pytest.raises(AccessTokenInvalid):
             resolve(account.tenant, issued.access_token)
     assert resolve(account.tenant, theirs.access_token)
     event = AuditEvent.objects.get(action="session.all_revoked")
@@ -343,9 +332,8 @@ def test_account_sessions_revoke_with_another_tenant_revokes_nothing(tenant, oth
 def test_invalidate_keeps_the_refresh_token(account, issue, actions):
     issued = issue(account)
     sessions.access_token_invalidate(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(AccessTokenInvalid):
         resolve(account.tenant, issued.access_token)
-    assert code_of(excinfo) == 905
     assert refresh(account.tenant, issued.refresh_token).access_token
     assert actions(subject_uid=account.uid)[:2] == ["session.issued", "session.invalidated"]
 
@@ -355,27 +343,23 @@ def test_invalidate_with_prevent_refresh_ends_the_session(account, issue):
     sessions.access_token_invalidate(
         tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM, prevent_refresh=True
     )
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(RefreshTokenInvalid):
         refresh(account.tenant, issued.refresh_token)
-    assert code_of(excinfo) == 1217
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(AccessTokenInvalid):
         sessions.session_refresh_by_access_token(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
-    assert code_of(excinfo) == 905
 
 
 def test_invalidate_errors_change_nothing(tenant, account, other_account, issue):
     theirs = issue(other_account)
-    for value, code in [(None, 1060), ("bad", 905), (str(uuid.uuid4()), 905), (theirs.access_token, 905)]:
-        with pytest.raises(LRError) as excinfo:
+    for value, error in [(None, AccessTokenMissing), ("bad", AccessTokenInvalid),
+                         (str(uuid.uuid4()), AccessTokenInvalid), (theirs.access_token, AccessTokenInvalid)]:
+        with pytest.raises(error):
             sessions.access_token_invalidate(tenant=tenant, access_token=value, actor=SYSTEM)
-        assert code_of(excinfo) == code
     assert resolve(other_account.tenant, theirs.access_token)
     with freeze_time(timezone.now() + timedelta(hours=2)):
         mine = issue(account)
-    with freeze_time(timezone.now() + timedelta(hours=4)):
-        with pytest.raises(LRError) as excinfo:
-            sessions.access_token_invalidate(tenant=tenant, access_token=mine.access_token, actor=SYSTEM)
-        assert code_of(excinfo) == 906
+    with freeze_time(timezone.now() + timedelta(hours=4)), pytest.raises(AccessTokenExpired):
+        sessions.access_token_invalidate(tenant=tenant, access_token=mine.access_token, actor=SYSTEM)
     assert not AuditEvent.objects.filter(action="session.invalidated").exists()
 
 
@@ -386,9 +370,8 @@ def test_refresh_by_access_token_is_single_use_and_rotates(account, issue):
         tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM, expires_in_minutes=5
     )
     assert renewed.access_expires_at - timezone.now() <= timedelta(minutes=5)
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(AccessTokenInvalid):
         sessions.session_refresh_by_access_token(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
-    assert code_of(excinfo) == 905
     # The session's old refresh token was rotated with it.
     assert RefreshToken.objects.get(token_hash=token_hash(issued.refresh_token)).rotated_at is not None
     assert refresh(account.tenant, renewed.refresh_token)
@@ -397,9 +380,8 @@ def test_refresh_by_access_token_is_single_use_and_rotates(account, issue):
 def test_only_the_newest_access_token_can_refresh_the_session(account, issue):
     issued = issue(account)
     refresh(account.tenant, issued.refresh_token)
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(AccessTokenInvalid):
         sessions.session_refresh_by_access_token(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
-    assert code_of(excinfo) == 905
 
 
 # --- purge -----------------------------------------------------------------------------------
@@ -433,12 +415,10 @@ def test_blocked_accounts_get_no_session_and_cannot_refresh(account, issue):
     issued = issue(account)
     account.is_active = False
     account.save()
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(SessionAccountBlocked):
         issue(account)
-    assert code_of(excinfo) == 991
-    with pytest.raises(LRError) as excinfo:
+    with pytest.raises(SessionAccountBlocked):
         refresh(account.tenant, issued.refresh_token)
-    assert code_of(excinfo) == 991
     assert TokenFamily.objects.count() == 1
     assert RefreshToken.objects.get().rotated_at is None
 

@@ -15,7 +15,7 @@ from portal.console.actions.base import (
     run_on_account,
 )
 from security import services as security_services
-from security.services import account_secure
+from security.commands import AccountSecure, FactorReset
 from tokens.services import sessions
 
 # Impersonation tokens live this long (or less, if the tenant's access tokens are shorter).
@@ -89,8 +89,14 @@ def run_session_revoke(ctx: Ctx):
     sessions.account_session_revoke(**account_call(ctx), session_id=ctx.data["session"])
 
 
+def on_account(ctx: Ctx) -> dict:
+    """Who acts, where and on whom: the keyword arguments beside a service's command."""
+    return {"tenant": ctx.tenant, "actor": ctx.actor, "account": ctx.account}
+
+
 def run_factor_reset(ctx: Ctx):
-    security_services.mfa_factor_reset(**account_call(ctx), factor=ctx.data["factor"])
+    command = FactorReset(factor=ctx.data["factor"], reason=ctx.reason, ticket=ctx.ticket)
+    security_services.mfa_factor_reset(command, **on_account(ctx))
 
 
 def run_passkey_delete(ctx: Ctx):
@@ -109,8 +115,11 @@ def run_backup_codes(ctx: Ctx):
 
 def run_secure(ctx: Ctx):
     data = ctx.data
-    return account_secure(**account_call(ctx), devices_added_since=data.get("devices_added_since"),
-                          **{name: bool(data.get(name)) for name, _label, _help in SecureForm.MEASURES})
+    command = AccountSecure(
+        reason=ctx.reason, ticket=ctx.ticket, devices_added_since=data.get("devices_added_since"),
+        **{name: bool(data.get(name)) for name, _label, _help in SecureForm.MEASURES},
+    )
+    return security_services.account_secure(command, **on_account(ctx))
 
 
 def run_impersonate(ctx: Ctx):

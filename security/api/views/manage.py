@@ -9,6 +9,7 @@ from portal.lrapi.params import parse_bool
 from portal.lrapi.views import LRAPIView
 from security import services
 from security.api.views.common import UID_PATH, UID_QUERY, IsDeleted
+from security.commands import FactorReset
 
 BackupCodes = inline_serializer("BackupCodes", {"BackUpCodes": serializers.ListField(child=serializers.CharField())})
 
@@ -41,7 +42,7 @@ class FactorResetView(LRAPIView):
     @extend_schema(parameters=[UID_QUERY], request=None, responses=IsDeleted)
     def delete(self, request, uid: str | None = None):
         account = account_get(tenant=self.tenant, uid=uid or self.query.get("uid"))
-        services.mfa_factor_reset(tenant=self.tenant, actor=self.actor, account=account, factor=self.factor)
+        services.mfa_factor_reset(FactorReset(factor=self.factor), tenant=self.tenant, actor=self.actor, account=account)
         return self.respond({"IsDeleted": True})
 
 
@@ -83,5 +84,5 @@ class AuthenticatorResetView(LRAPIView):
         if not factors:
             raise required("authenticator")
         for factor in factors:
-            services.mfa_factor_reset(tenant=self.tenant, actor=self.actor, account=account, factor=factor)
+            services.mfa_factor_reset(FactorReset(factor=factor), tenant=self.tenant, actor=self.actor, account=account)
         return self.respond({"IsDeleted": True})

@@ -9,10 +9,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 
 from accounts.selectors import account_get
+from portal.errors import AccountNotFound
 from portal.lrapi.errors import LRError
 from portal.lrapi.params import canonical_keys, parse_bool
 from portal.lrapi.views import LRAPIView
-from security.services import SecureReasonRequired, account_secure
+from security.commands import AccountSecure
+from security.errors import SecureAccountNotFound, SecureReasonRequired
+from security.services import account_secure
 
 OPTIONS = ("revoke_sessions", "remove_passkeys", "remove_push_devices", "reset_second_factors", "require_password_change")
 FIELDS = {name: name for name in ("reason", "ticket", "devices_added_since", *OPTIONS)}
@@ -88,18 +91,19 @@ class AccountSecureView(LRAPIView):
     def post(self, request, uid):
         try:
             account = account_get(tenant=self.tenant, uid=uid)
-        except LRError:
-            raise LRError(404, "No account with this UID.") from None
+        except (LRError, AccountNotFound):
+            raise SecureAccountNotFound() from None
         body, unknown = canonical_keys(self.body(), FIELDS)
         if unknown:
             raise LRError(1134, errors=[{"FieldName": name, "ErrorMessage": "Unknown field."} for name in unknown])
         reason = _text(body, "reason")
         if not reason.strip():
             raise SecureReasonRequired()
-        result = account_secure(
-            tenant=self.tenant, actor=self.actor, account=account, reason=reason, ticket=_text(body, "ticket"),
-            devices_added_since=_since(body), **{name: _flag(body, name) for name in OPTIONS},
+        command = AccountSecure(
+            reason=reason, ticket=_text(body, "ticket"), devices_added_since=_since(body),
+            **{name: _flag(body, name) for name in OPTIONS},
         )
+        result = account_secure(command, tenant=self.tenant, actor=self.actor, account=account)
         return self.respond({
             "uid": account.uid,
             "sessions_revoked": result.sessions_revoked,

@@ -8,8 +8,18 @@ from django.utils import timezone
 from accounts.models import Account
 from portal import audit, crypto
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from tokens.errors import (
+    MultipurposeTokenExpired,
+    MultipurposeTokenUnknown,
+    MultipurposeTokenUsed,
+    OtpExpired,
+    OtpUnknown,
+    OtpUsed,
+    VerificationLinkExpired,
+    VerificationLinkUnknown,
+    VerificationLinkUsed,
+)
 from tokens.models import MultipurposeToken
 
 __all__ = [
@@ -21,10 +31,11 @@ __all__ = [
     "token_consume",
 ]
 
-# Errors for a token that is unknown / already used / expired, by how it is consumed.
-_EMAIL_LINK_ERRORS = (973, 974, 975)
-_LINK_ERRORS = (979, 979, 979)
-_OTP_ERRORS = (1067, 1068, 1069)
+# Errors for a token that is unknown / already used / expired, by how it is presented.
+TokenErrors = tuple[type[MultipurposeTokenUnknown], type[MultipurposeTokenUsed], type[MultipurposeTokenExpired]]
+_EMAIL_LINK_ERRORS: TokenErrors = (VerificationLinkUnknown, VerificationLinkUsed, VerificationLinkExpired)
+_LINK_ERRORS: TokenErrors = (MultipurposeTokenUnknown, MultipurposeTokenUsed, MultipurposeTokenExpired)
+_OTP_ERRORS: TokenErrors = (OtpUnknown, OtpUsed, OtpExpired)
 
 
 def token_consume(
@@ -34,7 +45,7 @@ def token_consume(
     purposes: list[str],
     value: str,
     destination: str | None = None,
-    errors: tuple[int, int, int] = _LINK_ERRORS,
+    errors: TokenErrors = _LINK_ERRORS,
 ) -> MultipurposeToken:
     """Mark the live token with this value used and return it; must run inside the caller's
     transaction so that the action the token authorizes commits with its use.
@@ -58,10 +69,10 @@ def token_consume(
     unknown, used, expired = errors
     seen = rows.order_by("-created").first()
     if seen is None or seen.retired_at is not None:
-        raise LRError(unknown)
+        raise unknown()
     if seen.used_at is not None:
-        raise LRError(used)
-    raise LRError(expired)
+        raise used()
+    raise expired()
 
 
 def _consumed(*, tenant, token: MultipurposeToken, actor: Actor) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Account
 from portal import audit, crypto
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from portal.errors import FieldRequired
 from portal.models import Tenant
 from tokens.models import MultipurposeToken, OutboxMessage
 from tokens.services.multipurpose.limits import send_cooldown_take
@@ -110,7 +110,7 @@ def token_issue(
 ) -> IssuedToken:
     """Issue a token (retiring the account's older token of the same purpose) and, with
     `send`, queue the message that carries it (counted against the daily cap). Raises
-    1178/1179 when the destination's cooldown or the cap is reached."""
+    SendCooldownActive / DailyCapReached when the destination's cooldown or the cap is reached."""
     channel = OutboxMessage.CHANNEL_SMS if kind == MultipurposeToken.KIND_SMS else OutboxMessage.CHANNEL_EMAIL
     if lifetime is None:
         minutes = tenant.setting(
@@ -211,7 +211,7 @@ def phone_verification_send(
 ) -> IssuedToken:
     """Queue a phone-verification OTP SMS to the account's phone."""
     if not account.phone_id:
-        raise LRError(908, "The phone is a required parameter.")
+        raise FieldRequired("phone")
     return token_issue(
         tenant=tenant, account=account, actor=actor, kind=MultipurposeToken.KIND_SMS,
         purpose="phoneidverification", destination=account.phone_id, send=True,

@@ -1,6 +1,7 @@
 """Sending limits: a per-destination cooldown and per-tenant daily caps, both counted in
 the database inside the caller's transaction, so a rolled-back request neither sends nor
-counts. Exhausted limits answer 1178 (email) / 1179 (SMS) with Retry-After."""
+counts. An exhausted limit raises SendCooldownActive / DailyCapReached (for SMS, their Sms
+kinds) with `retry_after`."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,20 +9,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from portal.lrapi.errors import LRError
 from portal.models import Tenant
+from tokens.errors import (
+    DailyCapReached,
+    SendCooldownActive,
+    SmsDailyCapReached,
+    SmsSendCooldownActive,
+)
 from tokens.models import DailySendCount, OutboxMessage, SendCooldown
 
 __all__ = ["daily_cap_take", "send_cooldown_take"]
 
 
-def _limit_error(channel: str, retry_after: int) -> LRError:
-    code = 1179 if channel == OutboxMessage.CHANNEL_SMS else 1178
-    return LRError(code, headers={"Retry-After": str(max(1, int(retry_after)))})
-
-
 def send_cooldown_take(*, tenant: Tenant, channel: str, destination: str) -> None:
-    """Claim the destination's cooldown slot, or raise 1178/1179 with Retry-After.
+    """Claim the destination's cooldown slot, or raise SendCooldownActive with `retry_after`.
 
     A conditional UPDATE takes the slot only if the last use is old enough; concurrent
     requests for one destination serialize on its row, so exactly one of them wins."""
@@ -40,11 +41,12 @@ def send_cooldown_take(*, tenant: Tenant, channel: str, destination: str) -> Non
         pass
     last = rows.values_list("last_at", flat=True).first() or now
     remaining = (last + timedelta(seconds=seconds) - now).total_seconds()
-    raise _limit_error(channel, remaining + 0.999)
+    cooldown = SmsSendCooldownActive if channel == OutboxMessage.CHANNEL_SMS else SendCooldownActive
+    raise cooldown(retry_after=remaining + 0.999)
 
 
 def daily_cap_take(*, tenant: Tenant, channel: str) -> None:
-    """Count one message against the tenant's daily cap of the channel, or raise 1178/1179."""
+    """Count one message against the tenant's daily cap of the channel, or raise DailyCapReached."""
     cap = int(tenant.setting("daily_sms_cap" if channel == OutboxMessage.CHANNEL_SMS else "daily_email_cap"))
     now = timezone.now()
     day = now.astimezone(UTC).date()
@@ -63,4 +65,5 @@ def daily_cap_take(*, tenant: Tenant, channel: str) -> None:
         except IntegrityError:
             continue  # created concurrently: count against it
     midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    raise _limit_error(channel, (midnight - now).total_seconds() + 0.999)
+    capped = SmsDailyCapReached if channel == OutboxMessage.CHANNEL_SMS else DailyCapReached
+    raise capped(retry_after=(midnight - now).total_seconds() + 0.999)

@@ -56,7 +56,8 @@ def message_enqueue(
     templates/<emails|sms>/tenants/<slug>/ first; an unknown name falls back to the generic
     template, which shows context["subject"]/["body"]/["code"].
     Messages whose `expires_at` has passed are never sent. Counts against the tenant's daily
-    cap (and, with `check_limits`, the recipient's cooldown): 1178/1179 when exhausted."""
+    cap (and, with `check_limits`, the recipient's cooldown): SendCooldownActive /
+    DailyCapReached when exhausted."""
     if channel not in (OutboxMessage.CHANNEL_EMAIL, OutboxMessage.CHANNEL_SMS):
         raise ValueError(f"unknown channel {channel!r}")
     with transaction.atomic():

@@ -12,7 +12,8 @@ from django.utils import timezone
 from portal import audit, context, crypto
 from portal.audit import Actor
 from portal.db import insert_new
-from portal.lrapi.errors import LRError
+from portal.errors import AccountNotFound
+from tokens.errors import ImpersonationNotElevatable, SessionAccountBlocked
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.selectors import access_token_cache, session_grant
 from tokens.services.sessions.lifetimes import (
@@ -149,9 +150,9 @@ def session_issue(
     tenant's. Without `refresh` no refresh token is issued and the session ends when its
     access token expires, so neither sliding nor the legacy refresh can extend it."""
     if account.tenant_id != tenant.pk:
-        raise LRError(938)
+        raise AccountNotFound()
     if not account.is_active:
-        raise LRError(991)
+        raise SessionAccountBlocked()
     impersonation = not (actor.type == "account" and actor.id == account.uid)
     now = timezone.now()
     lifetime = access_token_lifetime(tenant)
@@ -192,7 +193,7 @@ def access_token_elevate(*, tenant, access_token: str, actor: Actor, method: str
     with transaction.atomic():
         token = live_access_token_lock(tenant=tenant, access_token=access_token, now=now)
         if token.family.is_impersonation:
-            raise LRError(1143, "An impersonation access token cannot be elevated.")
+            raise ImpersonationNotElevatable()
         until = min(until, token.expires_at)
         token.elevated_until = until
         token.save(update_fields=["elevated_until"])

@@ -1,37 +1,45 @@
-"""Finding the token a caller presents, with the error LoginRadius gives when it is not
-usable; shared by elevation, rotation and revocation."""
+"""Finding the token a caller presents, with the named error when it is not usable;
+shared by elevation, rotation and revocation."""
 
 from portal import crypto
-from portal.lrapi.errors import LRError
+from tokens.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    AccessTokenMissing,
+    RefreshTokenInvalid,
+    RefreshTokenMissing,
+)
 from tokens.models import AccessToken
 from tokens.selectors import normalise_token
 
 
 def refresh_token_hash(*, refresh_token: str | None) -> str:
-    """The keyed hash of a presented refresh token, or 1337 (missing) / 1217 (malformed)."""
+    """The keyed hash of a presented refresh token, or RefreshTokenMissing / RefreshTokenInvalid
+    (malformed)."""
     if not refresh_token or not str(refresh_token).strip():
-        raise LRError(1337)
+        raise RefreshTokenMissing()
     canonical = normalise_token(refresh_token)
     if canonical is None:
-        raise LRError(1217)
+        raise RefreshTokenInvalid()
     return crypto.token_hash(canonical)
 
 
 def live_access_token_lock(*, tenant, access_token: str | None, now) -> AccessToken:
     """The access token `access_token` of `tenant`, locked for update (call inside a
-    transaction), or 1060 (missing) / 905 (malformed, unknown, revoked) / 906 (expired)."""
+    transaction), or AccessTokenMissing / AccessTokenInvalid (malformed, unknown, revoked) /
+    AccessTokenExpired."""
     if not access_token or not str(access_token).strip():
-        raise LRError(1060)
+        raise AccessTokenMissing()
     canonical = normalise_token(access_token)
     if canonical is None:
-        raise LRError(905)
+        raise AccessTokenInvalid()
     token = (
         AccessToken.objects.select_for_update()
         .filter(token_hash=crypto.token_hash(canonical), tenant=tenant)
         .first()
     )
     if token is None or token.revoked_at is not None:
-        raise LRError(905)
+        raise AccessTokenInvalid()
     if token.expires_at <= now:
-        raise LRError(906)
+        raise AccessTokenExpired()
     return token

@@ -17,7 +17,13 @@ from django.utils.dateparse import parse_datetime
 from portal import audit, crypto
 from portal.audit import Actor
 from portal.db import CompiledQuery, preparing, update_saved
-from portal.lrapi.errors import LRError
+from tokens.errors import (
+    AccessTokenExpired,
+    AccessTokenInvalid,
+    AccessTokenMissing,
+    RefreshTokenInvalid,
+    SessionAccountBlocked,
+)
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.selectors import normalise_token
 from tokens.services.sessions.issuing import IssuedSession, token_pair_issue
@@ -62,13 +68,13 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
     with preparing(), transaction.atomic():
         row = _LOCKED_REFRESH_TOKEN.first(hashed, tenant.pk)
         if row is None:
-            raise LRError(1217)
+            raise RefreshTokenInvalid()
         family = row.family
         family.tenant = tenant
         if row.revoked_at is not None or not family.is_live(now) or row.expires_at <= now:
-            raise LRError(1217)
+            raise RefreshTokenInvalid()
         if not family.account.is_active:
-            raise LRError(991)
+            raise SessionAccountBlocked()
         if row.rotated_at is None:
             return _rotate(row=row, family=family, now=now, actor=actor)
         successor = row.replaced_by
@@ -94,7 +100,7 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
             changes={"session": [family.pk, family.pk], "revoked_tokens": [None, killed]},
         )
     # Outside the transaction: the family's revocation commits, then the caller is refused.
-    raise LRError(1217)
+    raise RefreshTokenInvalid()
 
 
 def _rotate(*, row: RefreshToken, family: TokenFamily, now: datetime, actor: Actor,
@@ -130,10 +136,10 @@ def session_refresh_by_access_token(
     session's refresh token is rotated with it. `expires_in_minutes` may shorten the new
     access token's lifetime, never lengthen it past the tenant's."""
     if not access_token or not str(access_token).strip():
-        raise LRError(1060)
+        raise AccessTokenMissing()
     canonical = normalise_token(access_token)
     if canonical is None:
-        raise LRError(905)
+        raise AccessTokenInvalid()
     hashed = crypto.token_hash(canonical)
     now = timezone.now()
     with transaction.atomic():
@@ -141,12 +147,12 @@ def session_refresh_by_access_token(
             AccessToken.objects.select_for_update().filter(token_hash=hashed, tenant=tenant).first()
         )
         if token is None or not token.refresh_allowed:
-            raise LRError(905)
+            raise AccessTokenInvalid()
         if AccessToken.objects.filter(family_id=token.family_id, pk__gt=token.pk).exists():
-            raise LRError(905)  # a newer pair was issued in this session since
+            raise AccessTokenInvalid()  # a newer pair was issued in this session since
         family = TokenFamily.objects.select_related("tenant", "account").get(pk=token.family_id)
         if not family.is_live(now):
-            raise LRError(905 if family.revoked_at else 906)
+            raise AccessTokenInvalid() if family.revoked_at else AccessTokenExpired()
         row = (
             RefreshToken.objects.select_for_update()
             .filter(family=family, revoked_at__isnull=True, rotated_at__isnull=True, expires_at__gt=now)
@@ -154,7 +160,7 @@ def session_refresh_by_access_token(
             .first()
         )
         if row is None:
-            raise LRError(906)
+            raise AccessTokenExpired()
         lifetime = access_token_lifetime(tenant)
         if expires_in_minutes and expires_in_minutes > 0:
             lifetime = min(lifetime, timedelta(minutes=expires_in_minutes))
@@ -176,9 +182,9 @@ def access_token_slide(*, tenant, access_token: str | None, actor: Actor) -> Iss
         token = live_access_token_lock(tenant=tenant, access_token=access_token, now=now)
         family = TokenFamily.objects.select_related("tenant", "account").get(pk=token.family_id)
         if not family.is_live(now):
-            raise LRError(905 if family.revoked_at else 906)
+            raise AccessTokenInvalid() if family.revoked_at else AccessTokenExpired()
         if not family.account.is_active:
-            raise LRError(991)
+            raise SessionAccountBlocked()
         token.revoked_at = now
         token.refresh_allowed = False
         token.save(update_fields=["revoked_at", "refresh_allowed"])

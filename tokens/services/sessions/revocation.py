@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portal import audit
 from portal.audit import Actor
-from portal.lrapi.errors import LRError
+from tokens.errors import RefreshTokenInvalid, SessionNotFound
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.selectors import access_tokens_forget
 from tokens.services.sessions.lookup import live_access_token_lock, refresh_token_hash
@@ -66,8 +66,8 @@ def access_tokens_tombstone(rows: list[tuple[str, datetime]]) -> None:
 
 def session_revoke(*, tenant, refresh_token: str | None, actor: Actor, reason: str = "") -> int:
     """End the session of a live refresh token: the token, its family and the family's
-    access tokens. Unknown, rotated, revoked, expired or other-tenant tokens give 1217 and
-    change nothing."""
+    access tokens. Unknown, rotated, revoked, expired or other-tenant tokens are
+    RefreshTokenInvalid and change nothing."""
     hashed = refresh_token_hash(refresh_token=refresh_token)
     now = timezone.now()
     with transaction.atomic():
@@ -77,10 +77,10 @@ def session_revoke(*, tenant, refresh_token: str | None, actor: Actor, reason: s
             .first()
         )
         if row is None or not row.is_live(now):
-            raise LRError(1217)
+            raise RefreshTokenInvalid()
         family = TokenFamily.objects.select_related("account").get(pk=row.family_id)
         if not family.is_live(now):
-            raise LRError(1217)
+            raise RefreshTokenInvalid()
         killed = family_revoke(family=family, now=now, why=TokenFamily.REVOKED_BY_CLIENT)
         audit.record(
             tenant=tenant, actor=actor, action="session.revoked", subject_uid=family.account.uid,
@@ -94,14 +94,13 @@ def account_session_revoke(
 ) -> int:
     """End one session of `account` by its id (what the active-sessions listing shows),
     without its tokens: the family and every token of it. Another account's or tenant's
-    session, or one already ended, is not found (404) and nothing changes."""
-    missing = LRError(404, "The session does not exist for this account.")
+    session, or one already ended, is SessionNotFound and nothing changes."""
     try:
         session_pk = int(session_id)
     except (TypeError, ValueError):
-        raise missing from None
+        raise SessionNotFound() from None
     if not 0 < session_pk < 2**63:
-        raise missing
+        raise SessionNotFound()
     now = timezone.now()
     with transaction.atomic():
         family = (
@@ -110,7 +109,7 @@ def account_session_revoke(
             .first()
         )
         if family is None or not family.is_live(now):
-            raise missing
+            raise SessionNotFound()
         killed = family_revoke(family=family, now=now, why=TokenFamily.REVOKED_BY_CLIENT)
         audit.record(
             tenant=tenant, actor=actor, action="session.revoked_by_id", subject_uid=account.uid,

@@ -1,38 +1,9 @@
-"""Factories shared by every section's tests. Section-specific factories live beside
-their tests (tests/<app>/factories.py) and build on these."""
-
-import uuid
+"""Factories for the base app's accounts."""
 
 import factory
 
 from accounts.models import Account, AccountEmail
-from portal.models import ApiCredential, Tenant
-
-
-class TenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Tenant
-
-    name = factory.Sequence(lambda n: f"Tenant {n}")
-    slug = factory.Sequence(lambda n: f"tenant-{n}")
-
-
-class ApiCredentialFactory(factory.django.DjangoModelFactory):
-    """`credential.raw` holds the plain secret for the test to send."""
-
-    class Meta:
-        model = ApiCredential
-
-    tenant = factory.SubFactory(TenantFactory)
-    label = "test"
-
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        obj = model_class(*args, **kwargs)
-        obj.raw = str(uuid.uuid4())
-        obj.set_secret(obj.raw)
-        obj.save()
-        return obj
+from tests.factories.portal import TenantFactory
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,7 @@
+"""Factories, one module per section (tests/factories/<section>.py); every one is named
+here so that `from tests.factories import AccountFactory` works wherever a test is."""
+
+from tests.factories.accounts import AccountFactory
+from tests.factories.portal import ApiCredentialFactory, TenantFactory
+
+__all__ = ["AccountFactory", "ApiCredentialFactory", "TenantFactory"]
