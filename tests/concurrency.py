@@ -10,9 +10,18 @@ from portal.errors import DomainError
 from portal.lrapi.errors import LRError
 
 
-def run_concurrently(fn, n: int, *, pass_index: bool = False, timeout: float = 60) -> list:
+def run_concurrently(
+    fn,
+    n: int,
+    *,
+    pass_index: bool = False,
+    timeout: float = 60,
+    keep: tuple[type[BaseException], ...] = (),
+) -> list:
     """`fn()` (or `fn(i)` with `pass_index`) in `n` threads at once; their outcomes in the
-    order they finished. A thread still running after `timeout` is missing from the list."""
+    order they finished. A thread still running after `timeout` is missing from the list.
+    An exception of a type in `keep` is itself the outcome, ahead of the two codes above;
+    any other exception ends its thread, so that thread is missing too."""
     barrier = threading.Barrier(n)
     outcomes: list = []
     lock = threading.Lock()
@@ -21,6 +30,8 @@ def run_concurrently(fn, n: int, *, pass_index: bool = False, timeout: float = 6
         try:
             barrier.wait()
             outcome = fn(i) if pass_index else fn()
+        except keep as exc:
+            outcome = exc
         except LRError as exc:
             outcome = exc.error_code
         except DomainError as exc:

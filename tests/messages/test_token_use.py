@@ -1,18 +1,17 @@
 """The consuming side on the Authentication API paths: each token works once, for its own
 purpose and account, before it expires; ten parallel uses give exactly one success."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.db import connection
 from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from accounts.models import Account, AccountEmail
 from portal.models import AuditEvent
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
 from tokens.models import MultipurposeToken
 
@@ -45,7 +44,9 @@ def _client_put(path, body, params):
 
 
 def test_verify_email_by_token_once(lr, tenant, person):
-    token = lr.post(f"{M}/verify/token", {"email": "person@example.com"}).json()["VerificationToken"]
+    token = lr.post(f"{M}/verify/token", {"email": "person@example.com"}).json()[
+        "VerificationToken"
+    ]
     response = _client_get(f"{A}/email", {**_key(tenant), "verificationToken": token})
     assert response.status_code == 200, response.json()
     assert response.json() == {"IsPosted": True, "Data": None}
@@ -53,13 +54,25 @@ def test_verify_email_by_token_once(lr, tenant, person):
     assert person.email_verified and AccountEmail.objects.get(account=person).verified
     again = _client_get(f"{A}/email", {**_key(tenant), "verificationtoken": token})
     assert again.json()["ErrorCode"] == 974
-    assert _client_get(f"{A}/email", {**_key(tenant), "verificationtoken": "0" * 32}).json()["ErrorCode"] == 973
+    assert (
+        _client_get(f"{A}/email", {**_key(tenant), "verificationtoken": "0" * 32}).json()[
+            "ErrorCode"
+        ]
+        == 973
+    )
     assert _client_get(f"{A}/email", _key(tenant)).json()["ErrorCode"] == 908
-    assert AuditEvent.objects.filter(action="multipurpose_token.consumed", subject_uid=person.uid).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="multipurpose_token.consumed", subject_uid=person.uid
+        ).count()
+        == 1
+    )
 
 
 def test_expired_token_is_refused(lr, tenant, person):
-    token = lr.get(f"{M}/vtoken", {"vtype": "email", "email": "person@example.com", "expires_in": "60"}).json()["VerificationToken"]
+    token = lr.get(
+        f"{M}/vtoken", {"vtype": "email", "email": "person@example.com", "expires_in": "60"}
+    ).json()["VerificationToken"]
     with freeze_time(timezone.now() + timedelta(seconds=61)):
         response = _client_get(f"{A}/email", {**_key(tenant), "verificationtoken": token})
     assert response.json()["ErrorCode"] == 975
@@ -69,47 +82,92 @@ def test_expired_token_is_refused(lr, tenant, person):
 
 
 def test_add_email_token_adds_and_verifies_the_email(lr, tenant, person):
-    token = lr.post(f"{M}/emailtoken/addemail", {"email": "second@example.com", "type": "Secondary", "uid": person.uid}).json()["Token"]
-    assert _client_get(f"{A}/email", {**_key(tenant), "verificationtoken": token}).status_code == 200
+    token = lr.post(
+        f"{M}/emailtoken/addemail",
+        {"email": "second@example.com", "type": "Secondary", "uid": person.uid},
+    ).json()["Token"]
+    assert (
+        _client_get(f"{A}/email", {**_key(tenant), "verificationtoken": token}).status_code == 200
+    )
     row = AccountEmail.objects.get(account=person, value="second@example.com")
     assert row.verified and row.type == "Secondary"
 
 
 def test_tokens_are_purpose_bound(lr, tenant, person):
-    verification = lr.post(f"{M}/verify/token", {"email": "person@example.com"}).json()["VerificationToken"]
+    verification = lr.post(f"{M}/verify/token", {"email": "person@example.com"}).json()[
+        "VerificationToken"
+    ]
     reset = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).json()["ForgotToken"]
-    wrong = _client_put(f"{A}/password/reset", {"resettoken": verification, "password": "N3w-passw0rd!"}, _key(tenant))
+    wrong = _client_put(
+        f"{A}/password/reset",
+        {"resettoken": verification, "password": "N3w-passw0rd!"},
+        _key(tenant),
+    )
     assert wrong.json()["ErrorCode"] == 979
-    assert _client_get(f"{A}/email", {**_key(tenant), "verificationtoken": reset}).json()["ErrorCode"] == 973
-    assert _client_get(f"{A}/account/delete", {**_key(tenant), "deletetoken": reset}).json()["ErrorCode"] == 979
+    assert (
+        _client_get(f"{A}/email", {**_key(tenant), "verificationtoken": reset}).json()["ErrorCode"]
+        == 973
+    )
+    assert (
+        _client_get(f"{A}/account/delete", {**_key(tenant), "deletetoken": reset}).json()[
+            "ErrorCode"
+        ]
+        == 979
+    )
     assert Account.objects.filter(pk=person.pk).exists()
     assert MultipurposeToken.objects.filter(used_at__isnull=False).count() == 0
 
 
 def test_tokens_are_tenant_bound(lr, tenant, person, other_tenant):
     reset = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).json()["ForgotToken"]
-    response = _client_put(f"{A}/password/reset", {"resettoken": reset, "password": "N3w-passw0rd!"}, _key(other_tenant))
+    response = _client_put(
+        f"{A}/password/reset",
+        {"resettoken": reset, "password": "N3w-passw0rd!"},
+        _key(other_tenant),
+    )
     assert response.json()["ErrorCode"] == 979
 
 
 def test_reset_password_by_token(lr, tenant, person):
     reset = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).json()["ForgotToken"]
-    assert _client_put(f"{A}/password/reset", {"password": "x"}, _key(tenant)).json()["ErrorCode"] == 908
-    assert _client_put(f"{A}/password/reset", {"ResetToken": reset}, _key(tenant)).json()["ErrorCode"] == 908
-    response = _client_put(f"{A}/password/reset", {"ResetToken": reset, "Password": "N3w-passw0rd!"}, _key(tenant))
+    assert (
+        _client_put(f"{A}/password/reset", {"password": "x"}, _key(tenant)).json()["ErrorCode"]
+        == 908
+    )
+    assert (
+        _client_put(f"{A}/password/reset", {"ResetToken": reset}, _key(tenant)).json()["ErrorCode"]
+        == 908
+    )
+    response = _client_put(
+        f"{A}/password/reset", {"ResetToken": reset, "Password": "N3w-passw0rd!"}, _key(tenant)
+    )
     assert response.status_code == 200, response.json()
     assert response.json() == {"IsPosted": True}
     person.refresh_from_db()
     assert check_password("N3w-passw0rd!", person.password)
-    assert _client_put(f"{A}/password/reset", {"resettoken": reset, "password": "Other-passw0rd!"}, _key(tenant)).json()["ErrorCode"] == 979
+    assert (
+        _client_put(
+            f"{A}/password/reset",
+            {"resettoken": reset, "password": "Other-passw0rd!"},
+            _key(tenant),
+        ).json()["ErrorCode"]
+        == 979
+    )
 
 
 def test_failed_password_rule_keeps_the_token_usable(lr, tenant, person):
     reset = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).json()["ForgotToken"]
-    refused = _client_put(f"{A}/password/reset", {"resettoken": reset, "password": "a"}, _key(tenant))
+    refused = _client_put(
+        f"{A}/password/reset", {"resettoken": reset, "password": "a"}, _key(tenant)
+    )
     assert "ErrorCode" in refused.json()
     assert MultipurposeToken.objects.get().used_at is None
-    assert _client_put(f"{A}/password/reset", {"resettoken": reset, "password": "N3w-passw0rd!"}, _key(tenant)).status_code == 200
+    assert (
+        _client_put(
+            f"{A}/password/reset", {"resettoken": reset, "password": "N3w-passw0rd!"}, _key(tenant)
+        ).status_code
+        == 200
+    )
 
 
 def test_password_change_retires_reset_tokens(lr, tenant, person):
@@ -117,15 +175,30 @@ def test_password_change_retires_reset_tokens(lr, tenant, person):
     from portal.audit import Actor
 
     reset = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).json()["ForgotToken"]
-    account_password_set(tenant=tenant, actor=Actor.system("test"), account=person, password="Changed-passw0rd!")
-    assert _client_put(f"{A}/password/reset", {"resettoken": reset, "password": "N3w-passw0rd!"}, _key(tenant)).json()["ErrorCode"] == 979
+    account_password_set(
+        tenant=tenant, actor=Actor.system("test"), account=person, password="Changed-passw0rd!"
+    )
+    assert (
+        _client_put(
+            f"{A}/password/reset", {"resettoken": reset, "password": "N3w-passw0rd!"}, _key(tenant)
+        ).json()["ErrorCode"]
+        == 979
+    )
 
 
 def test_reset_password_by_sms_otp(lr, tenant, person):
     otp = lr.post(f"{M}/smsotp/forgotpassword", {"phone": "+14155550123"}).json()["Token"]
-    wrong_phone = _client_put(f"{A}/password/otp", {"phone": "+14155550999", "otp": otp, "password": "N3w-passw0rd!"}, _key(tenant))
+    wrong_phone = _client_put(
+        f"{A}/password/otp",
+        {"phone": "+14155550999", "otp": otp, "password": "N3w-passw0rd!"},
+        _key(tenant),
+    )
     assert wrong_phone.json()["ErrorCode"] == 1067
-    response = _client_put(f"{A}/password/otp", {"phone": "+14155550123", "otp": otp, "password": "N3w-passw0rd!"}, _key(tenant))
+    response = _client_put(
+        f"{A}/password/otp",
+        {"phone": "+14155550123", "otp": otp, "password": "N3w-passw0rd!"},
+        _key(tenant),
+    )
     assert response.status_code == 200, response.json()
     person.refresh_from_db()
     assert check_password("N3w-passw0rd!", person.password)
@@ -133,24 +206,47 @@ def test_reset_password_by_sms_otp(lr, tenant, person):
 
 def test_verify_phone_by_otp(lr, tenant, person):
     otp = lr.post(f"{M}/smsotp/phoneidverification", {"phone": "+14155550123"}).json()["Token"]
-    assert _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, _key(tenant)).json()["ErrorCode"] == 908
-    assert _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": "000000" if otp != "000000" else "111111"}).json()["ErrorCode"] == 1067
-    response = _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp})
+    assert (
+        _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, _key(tenant)).json()["ErrorCode"]
+        == 908
+    )
+    assert (
+        _client_put(
+            f"{A}/phone/otp",
+            {"phone": "+14155550123"},
+            {**_key(tenant), "otp": "000000" if otp != "000000" else "111111"},
+        ).json()["ErrorCode"]
+        == 1067
+    )
+    response = _client_put(
+        f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp}
+    )
     assert response.status_code == 200, response.json()
     data = response.json()
     assert set(data) == {"access_token", "refresh_token", "expires_in", "Profile"}
     assert data["Profile"]["Uid"] == person.uid and data["Profile"]["PhoneIdVerified"] is True
     from tokens.selectors import access_token_resolve
 
-    assert access_token_resolve(tenant=tenant, token=data["access_token"]).account == person  # a real session
+    assert (
+        access_token_resolve(tenant=tenant, token=data["access_token"]).account == person
+    )  # a real session
     person.refresh_from_db()
     assert person.phone_id_verified
-    assert _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp}).json()["ErrorCode"] == 1068
+    assert (
+        _client_put(
+            f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp}
+        ).json()["ErrorCode"]
+        == 1068
+    )
 
 
 def test_add_phone_otp_sets_and_verifies_the_new_phone(lr, tenant, person):
-    otp = lr.post(f"{M}/smsotp/addphone", {"phone": "+14155550188", "uid": person.uid}).json()["Token"]
-    response = _client_put(f"{A}/phone/otp", {"phone": "+14155550188"}, {**_key(tenant), "otp": otp})
+    otp = lr.post(f"{M}/smsotp/addphone", {"phone": "+14155550188", "uid": person.uid}).json()[
+        "Token"
+    ]
+    response = _client_put(
+        f"{A}/phone/otp", {"phone": "+14155550188"}, {**_key(tenant), "otp": otp}
+    )
     assert response.status_code == 200, response.json()
     person.refresh_from_db()
     assert person.phone_id == "+14155550188" and person.phone_id_verified
@@ -159,7 +255,9 @@ def test_add_phone_otp_sets_and_verifies_the_new_phone(lr, tenant, person):
 def test_expired_otp(lr, tenant, person):
     otp = lr.post(f"{M}/smsotp/phoneidverification", {"phone": "+14155550123"}).json()["Token"]
     with freeze_time(timezone.now() + timedelta(minutes=11)):
-        response = _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp})
+        response = _client_put(
+            f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp}
+        )
     assert response.json()["ErrorCode"] == 1069
 
 
@@ -170,11 +268,18 @@ def test_delete_account_by_token(lr, tenant, person):
     assert response.status_code == 200, response.json()
     assert response.json() == {"IsPosted": True}
     assert not Account.objects.filter(pk=person.pk).exists()
-    assert _client_get(f"{A}/account/delete", {**_key(tenant), "deletetoken": token}).json()["ErrorCode"] == 979
+    assert (
+        _client_get(f"{A}/account/delete", {**_key(tenant), "deletetoken": token}).json()[
+            "ErrorCode"
+        ]
+        == 979
+    )
 
 
 def test_consuming_needs_a_valid_api_key(lr, tenant, person):
-    token = lr.post(f"{M}/verify/token", {"email": "person@example.com"}).json()["VerificationToken"]
+    token = lr.post(f"{M}/verify/token", {"email": "person@example.com"}).json()[
+        "VerificationToken"
+    ]
     response = _client_get(f"{A}/email", {"verificationtoken": token})
     assert response.json()["ErrorCode"] == 908
     assert MultipurposeToken.objects.get().used_at is None
@@ -183,45 +288,19 @@ def test_consuming_needs_a_valid_api_key(lr, tenant, person):
 # --- concurrency (PostgreSQL) ------------------------------------------------------------
 
 
-def _race(n, call):
-    barrier = threading.Barrier(n)
-    results = []
-    lock = threading.Lock()
-
-    def run():
-        try:
-            barrier.wait()
-            outcome = call()
-        except Exception as exc:  # pragma: no cover - reported in the assertion
-            outcome = exc
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_ten_parallel_password_resets_with_one_token_succeed_once(lr, tenant, person):
     reset = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).json()["ForgotToken"]
     passwords = [f"Parallel-passw0rd-{i}!" for i in range(10)]
-    counter = iter(range(10))
-    lock = threading.Lock()
 
-    def call():
-        with lock:
-            i = next(counter)
-        response = _client_put(f"{A}/password/reset", {"resettoken": reset, "password": passwords[i]}, _key(tenant))
+    def call(i):
+        response = _client_put(
+            f"{A}/password/reset", {"resettoken": reset, "password": passwords[i]}, _key(tenant)
+        )
         return response.status_code, response.json(), passwords[i]
 
-    results = _race(10, call)
+    results = run_concurrently(call, 10, pass_index=True, keep=(Exception,))
     successes = [r for r in results if r[0] == 200]
     assert len(successes) == 1, results
     assert all(r[1].get("ErrorCode") == 979 for r in results if r[0] != 200), results
@@ -234,7 +313,15 @@ def test_ten_parallel_password_resets_with_one_token_succeed_once(lr, tenant, pe
 @pytest.mark.django_db(transaction=True)
 def test_ten_parallel_phone_verifications_with_one_otp_succeed_once(lr, tenant, person):
     otp = lr.post(f"{M}/smsotp/phoneidverification", {"phone": "+14155550123"}).json()["Token"]
-    results = _race(10, lambda: _client_put(f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp}).status_code)
+    results = run_concurrently(
+        lambda: (
+            _client_put(
+                f"{A}/phone/otp", {"phone": "+14155550123"}, {**_key(tenant), "otp": otp}
+            ).status_code
+        ),
+        10,
+        keep=(Exception,),
+    )
     assert sorted(results) == [200] + [403] * 9
 
 
@@ -242,7 +329,13 @@ def test_ten_parallel_phone_verifications_with_one_otp_succeed_once(lr, tenant, 
 @pytest.mark.django_db(transaction=True)
 def test_ten_parallel_deletes_with_one_token_succeed_once(lr, tenant, person):
     token = lr.post(f"{M}/emailtoken/deleteuser", {"uid": person.uid}).json()["Token"]
-    results = _race(10, lambda: _client_get(f"{A}/account/delete", {**_key(tenant), "deletetoken": token}).status_code)
+    results = run_concurrently(
+        lambda: (
+            _client_get(f"{A}/account/delete", {**_key(tenant), "deletetoken": token}).status_code
+        ),
+        10,
+        keep=(Exception,),
+    )
     assert sorted(results) == [200] + [403] * 9
     assert AuditEvent.objects.filter(action="account.deleted").count() == 1
 
@@ -258,11 +351,17 @@ def test_sdk_uses_tokens_end_to_end(lr_sdk, tenant):
     vtoken = sdk.account.get_email_verification_token("sdk@example.com")["VerificationToken"]
     assert sdk.authentication.verify_email(vtoken) == {"IsPosted": True, "Data": None}
     reset = sdk.account.get_forgot_password_token("sdk@example.com")["ForgotToken"]
-    assert sdk.authentication.reset_password_by_reset_token({"resettoken": reset, "password": "Sdk-passw0rd!"}) == {"IsPosted": True}
-    otp = sdk.account.multipurpose_sms_otp_generation({"phone": "+14155550166"}, "phoneidverification")["Token"]
+    assert sdk.authentication.reset_password_by_reset_token(
+        {"resettoken": reset, "password": "Sdk-passw0rd!"}
+    ) == {"IsPosted": True}
+    otp = sdk.account.multipurpose_sms_otp_generation(
+        {"phone": "+14155550166"}, "phoneidverification"
+    )["Token"]
     verified = sdk.phone_authentication.phone_verification_by_otp(otp, "+14155550166")
     assert verified["Profile"]["PhoneIdVerified"] is True, verified
-    delete = sdk.account.multipurpose_email_token_generation({"uid": account.uid}, "deleteuser")["Token"]
+    delete = sdk.account.multipurpose_email_token_generation({"uid": account.uid}, "deleteuser")[
+        "Token"
+    ]
     assert sdk.authentication.delete_account_by_delete_token(delete) == {"IsPosted": True}
     assert not Account.objects.filter(pk=account.pk).exists()
     assert sdk.authentication.delete_account_by_delete_token(delete)["ErrorCode"] == 979

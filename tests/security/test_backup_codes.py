@@ -1,13 +1,12 @@
 import re
-import threading
 
 import pytest
-from django.db import connection
 
 from portal.crypto import token_hash
 from portal.models import AuditEvent
 from security import services
 from security.models import BackupCode, VerifierThrottle
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory, TenantFactory
 
 CODE = re.compile(r"^[0-9a-f]{5}-[0-9a-f]{5}$")
@@ -44,7 +43,9 @@ def test_reset_replaces_the_set(lr, account):
     assert not services.backup_code_verify(account=account, code=old[0])
     VerifierThrottle.objects.all().delete()
     assert services.backup_code_verify(account=account, code=new[0])
-    assert AuditEvent.objects.filter(action="backup_codes.reset", subject_uid=account.uid).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="backup_codes.reset", subject_uid=account.uid).count() == 1
+    )
 
 
 def test_reset_without_existing_codes_generates(lr, account):
@@ -80,21 +81,9 @@ def test_one_code_ten_parallel_attempts_succeeds_once():
     account = AccountFactory(tenant=tenant)
     from portal.audit import Actor
 
-    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[0]
-    results = []
-    barrier = threading.Barrier(10)
-
-    def attempt():
-        try:
-            barrier.wait()
-            results.append(services.backup_code_verify(account=account, code=code))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[
+        0
+    ]
+    results = run_concurrently(lambda: services.backup_code_verify(account=account, code=code), 10)
     assert sorted(results) == [False] * 9 + [True]
     assert BackupCode.objects.filter(account=account, used_at__isnull=False).count() == 1

@@ -13,6 +13,7 @@ from portal.crypto import encrypt
 from security import services
 from security.errors import PasswordWrong
 from security.models import LoginFailureCounter, SecondFactorToken, TotpFactor
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
 
 LOGIN = "/identity/v2/auth/login"
@@ -27,10 +28,22 @@ class Api:
         self.client, self.tenant = client, tenant
 
     def post(self, path, body, params=None):
-        return self.client.post(path + f"?apikey={self.tenant.api_key}" + "".join(f"&{k}={v}" for k, v in (params or {}).items()), body, format="json")
+        return self.client.post(
+            path
+            + f"?apikey={self.tenant.api_key}"
+            + "".join(f"&{k}={v}" for k, v in (params or {}).items()),
+            body,
+            format="json",
+        )
 
     def put(self, path, body, params=None):
-        return self.client.put(path + f"?apikey={self.tenant.api_key}" + "".join(f"&{k}={v}" for k, v in (params or {}).items()), body, format="json")
+        return self.client.put(
+            path
+            + f"?apikey={self.tenant.api_key}"
+            + "".join(f"&{k}={v}" for k, v in (params or {}).items()),
+            body,
+            format="json",
+        )
 
 
 @pytest.fixture
@@ -42,14 +55,21 @@ def api(client, tenant):
 
 @pytest.fixture
 def member(tenant):
-    account = AccountFactory(tenant=tenant, email="Member@Example.com", username="MemberName", phone_id="+15550001111")
+    account = AccountFactory(
+        tenant=tenant, email="Member@Example.com", username="MemberName", phone_id="+15550001111"
+    )
     account.password = make_password(PASSWORD)
     account.save()
     return account
 
 
 def failures(account):
-    return LoginFailureCounter.objects.filter(account=account).values_list("failure_count", flat=True).first() or 0
+    return (
+        LoginFailureCounter.objects.filter(account=account)
+        .values_list("failure_count", flat=True)
+        .first()
+        or 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,7 +90,12 @@ def test_sign_in_returns_session_pair_and_profile(api, member, body):
 
 
 def test_v11_sdk_path_spelling_and_2fa_path(api, member):
-    assert api.post("/identity/v2/auth/login/2FA", {"email": "member@example.com", "password": PASSWORD}).status_code == 200
+    assert (
+        api.post(
+            "/identity/v2/auth/login/2FA", {"email": "member@example.com", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,7 +115,11 @@ def test_malformed_sign_in(api, member, body, code):
 
 
 def test_sign_in_needs_an_api_key(client, member):
-    response = client.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}, content_type="application/json")
+    response = client.post(
+        LOGIN,
+        {"email": "member@example.com", "password": PASSWORD},
+        content_type="application/json",
+    )
     assert response.json()["ErrorCode"] in (908, 922)
 
 
@@ -115,7 +144,11 @@ def test_lockout_at_exact_threshold(api, tenant, member):
     member.refresh_from_db()
     assert member.is_login_locked
     assert member.login_locked_type == services.LOCKED_TYPE_FAILED_LOGINS
-    assert before + timedelta(minutes=10) <= member.login_locked_until <= timezone.now() + timedelta(minutes=10)
+    assert (
+        before + timedelta(minutes=10)
+        <= member.login_locked_until
+        <= timezone.now() + timedelta(minutes=10)
+    )
 
 
 def test_counter_is_shared_by_case_variants_of_the_login_id(api, tenant, member):
@@ -150,9 +183,15 @@ def test_lock_expires_after_its_period(api, tenant, member):
         for _ in range(2):
             api.post(LOGIN, {"email": "member@example.com", "password": "nope"})
         clock.tick(timedelta(minutes=9))
-        assert api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code == 401
+        assert (
+            api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code
+            == 401
+        )
         clock.tick(timedelta(minutes=2))
-        assert api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code == 200
+        assert (
+            api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code
+            == 200
+        )
     member.refresh_from_db()
     assert not member.is_login_locked and failures(member) == 0
 
@@ -164,7 +203,10 @@ def test_lock_without_period_lasts_until_unlocked(api, tenant, member):
     member.refresh_from_db()
     assert member.is_login_locked and member.login_locked_until is None
     with freeze_time(timezone.now() + timedelta(days=30)):
-        assert api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code == 401
+        assert (
+            api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code
+            == 401
+        )
 
 
 def test_success_resets_the_counter(api, tenant, member):
@@ -195,22 +237,32 @@ def test_unlock_through_accounts_clears_counter(api, tenant, member):
 
 
 def test_login_failures_clear(tenant, member):
-    LoginFailureCounter.objects.create(tenant=tenant, account=member, failure_count=4, last_failure_at=timezone.now())
+    LoginFailureCounter.objects.create(
+        tenant=tenant, account=member, failure_count=4, last_failure_at=timezone.now()
+    )
     services.login_failures_clear(account=member)
     assert failures(member) == 0
 
 
 def test_blocked_account_with_right_password(api, member):
     Account.objects.filter(pk=member.pk).update(is_active=False)
-    assert api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).json()["ErrorCode"] == 991
-    assert api.post(LOGIN, {"email": "member@example.com", "password": "x"}).json()["ErrorCode"] == 966
+    assert (
+        api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).json()["ErrorCode"]
+        == 991
+    )
+    assert (
+        api.post(LOGIN, {"email": "member@example.com", "password": "x"}).json()["ErrorCode"] == 966
+    )
 
 
 def test_other_tenant_account_is_unknown(client, other_tenant, member):
     from rest_framework.test import APIClient
 
     other = Api(APIClient(), other_tenant)
-    assert other.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).json()["ErrorCode"] == 966
+    assert (
+        other.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).json()["ErrorCode"]
+        == 966
+    )
 
 
 @pytest.mark.real_hasher
@@ -239,7 +291,9 @@ def test_unknown_and_wrong_take_about_the_same_time(api, member):
 
 @pytest.fixture
 def mfa_member(tenant, member):
-    TotpFactor.objects.create(tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=True)
+    TotpFactor.objects.create(
+        tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=True
+    )
     return member
 
 
@@ -256,11 +310,15 @@ def challenge(api):
 def test_mfa_account_gets_challenge_then_session_with_authenticator_code(api, mfa_member):
     token = challenge(api)
     path = "/identity/v2/auth/login/2fa/verification/authenticatorcode"
-    wrong = api.put(path, {"authenticatorcode": "000000"}, {"secondfactorauthenticationtoken": token})
+    wrong = api.put(
+        path, {"authenticatorcode": "000000"}, {"secondfactorauthenticationtoken": token}
+    )
     assert wrong.json()["ErrorCode"] in (1102,)
     code = services.totp_code(SECRET, for_time=time.time())
     with freeze_time(timezone.now() + timedelta(seconds=5)):
-        good = api.put(path, {"authenticatorcode": code}, {"secondfactorauthenticationtoken": token})
+        good = api.put(
+            path, {"authenticatorcode": code}, {"secondfactorauthenticationtoken": token}
+        )
     assert good.status_code == 200, good.json()
     assert good.json()["access_token"] and good.json()["Profile"]["Uid"] == mfa_member.uid
     again = api.put(path, {"authenticatorcode": code}, {"secondfactorauthenticationtoken": token})
@@ -268,7 +326,9 @@ def test_mfa_account_gets_challenge_then_session_with_authenticator_code(api, mf
 
 
 def test_mfa_sign_in_with_backup_code(api, tenant, mfa_member):
-    codes = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=mfa_member)
+    codes = services.backup_codes_generate(
+        tenant=tenant, actor=Actor.system("t"), account=mfa_member
+    )
     token = challenge(api)
     path = "/identity/v2/auth/login/2FA/verification/backupcode"
     response = api.put(path, {"backupcode": codes[3]}, {"secondfactorauthenticationtoken": token})
@@ -282,12 +342,19 @@ def test_mfa_sign_in_with_backup_code(api, tenant, mfa_member):
 def test_challenge_errors(api, mfa_member):
     path = "/identity/v2/auth/login/2fa/verification/authenticatorcode"
     assert api.put(path, {"authenticatorcode": "123456"}).json()["ErrorCode"] == 908
-    assert api.put(path, {"authenticatorcode": "123456"}, {"secondfactorauthenticationtoken": "bogus"}).json()["ErrorCode"] == 1193
+    assert (
+        api.put(
+            path, {"authenticatorcode": "123456"}, {"secondfactorauthenticationtoken": "bogus"}
+        ).json()["ErrorCode"]
+        == 1193
+    )
     token = challenge(api)
     assert api.put(path, {}, {"secondfactorauthenticationtoken": token}).json()["ErrorCode"] == 908
     with freeze_time(timezone.now() + timedelta(seconds=services.LOGIN_CHALLENGE_SECONDS + 1)):
         code = services.totp_code(SECRET, for_time=time.time())
-        expired = api.put(path, {"authenticatorcode": code}, {"secondfactorauthenticationtoken": token})
+        expired = api.put(
+            path, {"authenticatorcode": code}, {"secondfactorauthenticationtoken": token}
+        )
     assert expired.json()["ErrorCode"] == 1193
     assert SecondFactorToken.objects.filter(used_at__isnull=False).count() == 0
 
@@ -309,42 +376,31 @@ def test_manage_put_is_login_locked_false_unlocks_and_clears_counter(api, lr, te
 def test_sign_in_query_count_is_pinned(api, member, django_assert_max_num_queries):
     api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD})
     with django_assert_max_num_queries(30):
-        assert api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code == 200
+        assert (
+            api.post(LOGIN, {"email": "member@example.com", "password": PASSWORD}).status_code
+            == 200
+        )
     with django_assert_max_num_queries(20):
-        assert api.post(LOGIN, {"email": "member@example.com", "password": "wrong"}).status_code == 401
+        assert (
+            api.post(LOGIN, {"email": "member@example.com", "password": "wrong"}).status_code == 401
+        )
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_wrong_passwords_lock_at_threshold_exactly():
-    import threading
-
-    from django.db import connection
-
     from tests.factories import TenantFactory
 
     tenant = TenantFactory(settings={"lockout_threshold": 5, "lockout_minutes": 10})
     account = AccountFactory(tenant=tenant)
     account.password = make_password(PASSWORD)
     account.save()
-    barrier = threading.Barrier(12)
-    codes = []
-
-    def attempt():
-        try:
-            barrier.wait()
-            try:
-                services.login_password(tenant=tenant, account=Account.objects.get(pk=account.pk), password="nope")
-            except Exception as exc:
-                codes.append(getattr(exc, "code", repr(exc)))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt) for _ in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    codes = run_concurrently(
+        lambda: services.login_password(
+            tenant=tenant, account=Account.objects.get(pk=account.pk), password="nope"
+        ),
+        12,
+    )
     assert codes == [PasswordWrong.code] * 12
     account.refresh_from_db()
     assert account.is_login_locked

@@ -1,9 +1,7 @@
-import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.db import connection
 from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.test import APIClient
@@ -14,6 +12,7 @@ from portal.models import AuditEvent
 from security import services
 from security.errors import PasskeyInvalid
 from security.models import PasskeyChallenge, PasskeyCredential
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory, TenantFactory
 from tests.security.conftest import bearer
 from tests.security.soft_authenticator import SoftAuthenticator
@@ -53,11 +52,17 @@ def call(tenant, method, path, body=None, token="tok-member"):
 
 
 def register(tenant, device, fmt="none", token="tok-member", **kwargs):
-    begin = call(tenant, "get", f"{A}/account/register/passkey/begin?identifier=pk@example.com", token=token)
+    begin = call(
+        tenant, "get", f"{A}/account/register/passkey/begin?identifier=pk@example.com", token=token
+    )
     assert begin.status_code == 200, begin.json()
     options = begin.json()["RegisterBeginCredential"]["publicKey"]
     credential = device.create(options, origin=kwargs.pop("origin", ORIGIN), fmt=fmt, **kwargs)
-    return options, credential, call(tenant, "post", f"{A}/account/register/passkey/finish", credential, token=token)
+    return (
+        options,
+        credential,
+        call(tenant, "post", f"{A}/account/register/passkey/finish", credential, token=token),
+    )
 
 
 @pytest.mark.parametrize("fmt", ["none", "packed"])
@@ -67,8 +72,14 @@ def test_registration_ceremony(tenant, member, fmt):
     assert options["rp"]["id"] == RP_ID and options["challenge"]
     assert finish.status_code == 200 and finish.json() == {"IsPosted": True}, finish.json()
     row = PasskeyCredential.objects.get(account=member)
-    assert row.credential_id == credential["id"] and row.sign_count == 0 and row.identifier == "pk@example.com"
-    assert AuditEvent.objects.filter(action="passkey.registered", subject_uid=member.uid).count() == 1
+    assert (
+        row.credential_id == credential["id"]
+        and row.sign_count == 0
+        and row.identifier == "pk@example.com"
+    )
+    assert (
+        AuditEvent.objects.filter(action="passkey.registered", subject_uid=member.uid).count() == 1
+    )
     assert PasskeyChallenge.objects.get().used_at is not None
 
 
@@ -87,7 +98,9 @@ def test_expired_challenge_is_refused(tenant, member):
     tenant.settings["elevation_minutes"] = 10
     tenant.save()
     tokens_reissued(member)
-    begin = call(tenant, "get", f"{A}/account/register/passkey/begin").json()["RegisterBeginCredential"]["publicKey"]
+    begin = call(tenant, "get", f"{A}/account/register/passkey/begin").json()[
+        "RegisterBeginCredential"
+    ]["publicKey"]
     credential = SoftAuthenticator().create(begin, origin=ORIGIN)
     with freeze_time(timezone.now() + timedelta(seconds=services.PASSKEY_CHALLENGE_SECONDS + 1)):
         response = call(tenant, "post", f"{A}/account/register/passkey/finish", credential)
@@ -95,7 +108,10 @@ def test_expired_challenge_is_refused(tenant, member):
     assert not PasskeyCredential.objects.exists()
 
 
-@pytest.mark.parametrize("bad", [{"origin": "https://evil.example.com"}, {"rp_id": "evil.example.com"}, {"challenge": "AAAA"}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"origin": "https://evil.example.com"}, {"rp_id": "evil.example.com"}, {"challenge": "AAAA"}],
+)
 def test_wrong_origin_rp_or_challenge_is_refused(tenant, member, bad):
     _, _, finish = register(tenant, SoftAuthenticator(), **bad)
     assert finish.json()["ErrorCode"] == 1134
@@ -114,24 +130,55 @@ def test_duplicate_credential_id_is_refused(tenant, member, tokens, second):
 
 
 def test_register_needs_access_token_and_credential(tenant, member):
-    assert call(tenant, "get", f"{A}/account/register/passkey/begin", token="nope").json()["ErrorCode"] == 905
-    assert call(tenant, "post", f"{A}/account/register/passkey/finish", {}).json()["ErrorCode"] == 908
-    assert call(tenant, "post", f"{A}/account/register/passkey/finish", {"id": "x", "response": {}}).json()["ErrorCode"] == 1134
-    assert call(tenant, "post", f"{A}/account/register/passkey/finish", {"id": "x", "response": {"clientDataJSON": "!!"}}).json()["ErrorCode"] == 1134
+    assert (
+        call(tenant, "get", f"{A}/account/register/passkey/begin", token="nope").json()["ErrorCode"]
+        == 905
+    )
+    assert (
+        call(tenant, "post", f"{A}/account/register/passkey/finish", {}).json()["ErrorCode"] == 908
+    )
+    assert (
+        call(
+            tenant, "post", f"{A}/account/register/passkey/finish", {"id": "x", "response": {}}
+        ).json()["ErrorCode"]
+        == 1134
+    )
+    assert (
+        call(
+            tenant,
+            "post",
+            f"{A}/account/register/passkey/finish",
+            {"id": "x", "response": {"clientDataJSON": "!!"}},
+        ).json()["ErrorCode"]
+        == 1134
+    )
 
 
 def login(tenant, device, identifier="pk@example.com", **kwargs):
     begin = call(tenant, "get", f"{A}/login/passkey/begin?identifier={identifier}", token=None)
     options = begin.json()["LoginBeginCredential"]["publicKey"]
     assertion = device.get(options, origin=ORIGIN, **kwargs)
-    return options, assertion, call(tenant, "post", f"{A}/login/passkey/finish", {"email": identifier, "PasskeyCredential": assertion}, token=None)
+    return (
+        options,
+        assertion,
+        call(
+            tenant,
+            "post",
+            f"{A}/login/passkey/finish",
+            {"email": identifier, "PasskeyCredential": assertion},
+            token=None,
+        ),
+    )
 
 
 def test_authentication_ceremony_gives_session_and_stores_count(tenant, member):
     device = SoftAuthenticator()
     register(tenant, device)
     options, _, finish = login(tenant, device)
-    assert options["rpId"] == RP_ID and options["allowCredentials"][0]["id"] == PasskeyCredential.objects.get().credential_id
+    assert (
+        options["rpId"] == RP_ID
+        and options["allowCredentials"][0]["id"] == PasskeyCredential.objects.get().credential_id
+    )
     assert finish.status_code == 200, finish.json()
     assert finish.json()["access_token"] and finish.json()["Profile"]["Uid"] == member.uid
     assert PasskeyCredential.objects.get().sign_count == 1
@@ -162,7 +209,13 @@ def test_assertion_replay_is_refused(tenant, member):
     register(tenant, device)
     _, assertion, finish = login(tenant, device)
     assert finish.status_code == 200
-    replay = call(tenant, "post", f"{A}/login/passkey/finish", {"email": "pk@example.com", "PasskeyCredential": assertion}, token=None)
+    replay = call(
+        tenant,
+        "post",
+        f"{A}/login/passkey/finish",
+        {"email": "pk@example.com", "PasskeyCredential": assertion},
+        token=None,
+    )
     assert replay.json()["ErrorCode"] == 1134
 
 
@@ -186,7 +239,9 @@ def test_unknown_identifier_gets_decoy_options(tenant, member):
 def test_locked_account_cannot_sign_in_with_passkey(tenant, member):
     device = SoftAuthenticator()
     register(tenant, device)
-    Account.objects.filter(pk=member.pk).update(is_login_locked=True, login_locked_until=timezone.now() + timedelta(minutes=5))
+    Account.objects.filter(pk=member.pk).update(
+        is_login_locked=True, login_locked_until=timezone.now() + timedelta(minutes=5)
+    )
     assert login(tenant, device)[2].json()["ErrorCode"] == 1132
 
 
@@ -200,10 +255,19 @@ def test_manage_list_and_delete(lr, lr_other, tenant, member):
     assert len(creds) == 2 and set(creds[0]) == {"Id", "Authenticator", "Identifier", "CreatedAt"}
     assert lr_other.get(f"{M}/passkey", {"uid": member.uid}).json()["ErrorCode"] == 938
     assert lr.get(f"{M}/passkey").json()["ErrorCode"] == 908
-    assert lr_other.delete(f"{M}/passkey/{creds[0]['Id']}", None, {"uid": member.uid}).json()["ErrorCode"] == 938
+    assert (
+        lr_other.delete(f"{M}/passkey/{creds[0]['Id']}", None, {"uid": member.uid}).json()[
+            "ErrorCode"
+        ]
+        == 938
+    )
     assert lr.delete(f"{M}/passkey/nope", None, {"uid": member.uid}).json()["ErrorCode"] == 1134
-    assert lr.delete(f"{M}/passkey/{creds[0]['Id']}", None, {"uid": member.uid}).json() == {"IsDeleted": True}
-    assert [c["Id"] for c in lr.get(f"{M}/passkey", {"uid": member.uid}).json()["Credentials"]] == [creds[1]["Id"]]
+    assert lr.delete(f"{M}/passkey/{creds[0]['Id']}", None, {"uid": member.uid}).json() == {
+        "IsDeleted": True
+    }
+    assert [c["Id"] for c in lr.get(f"{M}/passkey", {"uid": member.uid}).json()["Credentials"]] == [
+        creds[1]["Id"]
+    ]
     assert AuditEvent.objects.filter(action="passkey.deleted").count() == 1
 
 
@@ -212,7 +276,9 @@ def test_account_side_list_and_delete(tenant, member):
     register(tenant, device)
     creds = call(tenant, "get", f"{A}/account/passkey").json()["Credentials"]
     assert len(creds) == 1
-    assert call(tenant, "delete", f"{A}/account/passkey/{creds[0]['Id']}", {}).json() == {"IsDeleted": True}
+    assert call(tenant, "delete", f"{A}/account/passkey/{creds[0]['Id']}", {}).json() == {
+        "IsDeleted": True
+    }
     assert not PasskeyCredential.objects.exists()
 
 
@@ -224,25 +290,23 @@ def test_one_assertion_in_parallel_is_accepted_once(settings):
     account = AccountFactory(tenant=tenant)
     device = SoftAuthenticator()
     options = services.passkey_registration_begin(tenant=tenant, account=account)
-    services.passkey_register(tenant=tenant, actor=Actor.system("t"), account=account, credential=device.create(options, origin=ORIGIN))
-    assertion = device.get(services.passkey_authentication_begin(tenant=tenant, account=account), origin=ORIGIN)
-    barrier = threading.Barrier(8)
-    results = []
+    services.passkey_register(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=account,
+        credential=device.create(options, origin=ORIGIN),
+    )
+    assertion = device.get(
+        services.passkey_authentication_begin(tenant=tenant, account=account), origin=ORIGIN
+    )
 
     def attempt():
         try:
-            barrier.wait()
             services.passkey_authenticate(account=account, credential=assertion)
-            results.append(True)
         except PasskeyInvalid:
-            results.append(False)
-        finally:
-            connection.close()
+            return False
+        return True
 
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(attempt, 8)
     assert sorted(results) == [False] * 7 + [True]
     assert PasskeyCredential.objects.get().sign_count == 1

@@ -12,6 +12,7 @@ from portal.crypto import encrypt
 from portal.models import AuditEvent
 from security import services
 from security.models import SecondFactorToken, TotpFactor
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
 from tests.security.conftest import reauth
 
@@ -38,9 +39,15 @@ def test_password_reauth_issues_a_hashed_short_lived_token(tenant, member):
     row = SecondFactorToken.objects.get(account=member, purpose="reauth")
     assert token not in row.token_hash
     lifetime = tenant.setting("reauth_token_lifetime_seconds")
-    assert before + timedelta(seconds=lifetime) <= row.expires_at <= timezone.now() + timedelta(seconds=lifetime)
+    assert (
+        before + timedelta(seconds=lifetime)
+        <= row.expires_at
+        <= timezone.now() + timedelta(seconds=lifetime)
+    )
     assert data["ExpireIn"].startswith(row.expires_at.strftime("%Y-%m-%dT%H:%M:%S"))
-    assert AuditEvent.objects.filter(action="reauth_token.issued", subject_uid=member.uid).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="reauth_token.issued", subject_uid=member.uid).count() == 1
+    )
 
 
 def test_wrong_password_gives_966_and_no_token(tenant, member):
@@ -49,7 +56,14 @@ def test_wrong_password_gives_966_and_no_token(tenant, member):
     assert not SecondFactorToken.objects.exists()
 
 
-@pytest.mark.parametrize("kind,key", [("password", "password"), ("2fa/backupcode", "backupcode"), ("2FA/authenticatorcode", "authenticatorcode")])
+@pytest.mark.parametrize(
+    "kind,key",
+    [
+        ("password", "password"),
+        ("2fa/backupcode", "backupcode"),
+        ("2FA/authenticatorcode", "authenticatorcode"),
+    ],
+)
 def test_missing_value_gives_908(tenant, member, kind, key):
     response = reauth(tenant, kind, {})
     assert response.json()["ErrorCode"] == 908
@@ -57,30 +71,45 @@ def test_missing_value_gives_908(tenant, member, kind, key):
 
 
 def test_token_side_needs_a_valid_access_token(tenant, member):
-    assert reauth(tenant, "password", {"password": "pw-123456"}, token="bad").json()["ErrorCode"] == 905
+    assert (
+        reauth(tenant, "password", {"password": "pw-123456"}, token="bad").json()["ErrorCode"]
+        == 905
+    )
     assert not SecondFactorToken.objects.exists()
 
 
 def test_authenticator_code_and_backup_code_reauth(tenant, member):
-    TotpFactor.objects.create(tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=True)
+    TotpFactor.objects.create(
+        tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=True
+    )
     codes = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=member)
-    assert reauth(tenant, "2fa/authenticatorcode", {"authenticatorcode": "000000"}).json()["ErrorCode"] == 1102
+    assert (
+        reauth(tenant, "2fa/authenticatorcode", {"authenticatorcode": "000000"}).json()["ErrorCode"]
+        == 1102
+    )
     with freeze_time(timezone.now() + timedelta(seconds=3)):
         code = services.totp_code(SECRET, for_time=time.time())
         ok = reauth(tenant, "2fa/authenticatorcode", {"authenticatorcode": code})
     assert ok.status_code == 200 and ok.json()["SecondFactorValidationToken"]
-    assert reauth(tenant, "2fa/backupcode", {"backupcode": "00000-00000"}).json()["ErrorCode"] == 1128
+    assert (
+        reauth(tenant, "2fa/backupcode", {"backupcode": "00000-00000"}).json()["ErrorCode"] == 1128
+    )
     with freeze_time(timezone.now() + timedelta(seconds=3)):
         ok = reauth(tenant, "2fa/backupcode", {"backupcode": codes[0]})
     assert ok.status_code == 200
 
 
 def validate(lr, uid, kind, token):
-    return lr.post(f"{M}/{uid}/reauth/{kind}", {"secondfactorvalidationtoken": token} if token is not None else {})
+    return lr.post(
+        f"{M}/{uid}/reauth/{kind}",
+        {"secondfactorvalidationtoken": token} if token is not None else {},
+    )
 
 
 def test_manage_side_validates_once(lr, tenant, member):
-    token = reauth(tenant, "password", {"password": "pw-123456"}).json()["SecondFactorValidationToken"]
+    token = reauth(tenant, "password", {"password": "pw-123456"}).json()[
+        "SecondFactorValidationToken"
+    ]
     first = validate(lr, member.uid, "password", token)
     assert first.status_code == 200 and first.json() == {"IsValid": True}
     second = validate(lr, member.uid, "password", token)
@@ -89,11 +118,18 @@ def test_manage_side_validates_once(lr, tenant, member):
 
 def test_manage_side_refuses_expired_foreign_and_wrong_kind(lr, lr_other, tenant, member, tokens):
     other = AccountFactory(tenant=tenant)
-    token = reauth(tenant, "password", {"password": "pw-123456"}).json()["SecondFactorValidationToken"]
+    token = reauth(tenant, "password", {"password": "pw-123456"}).json()[
+        "SecondFactorValidationToken"
+    ]
     assert validate(lr, other.uid, "password", token).json()["ErrorCode"] == 1193
     assert validate(lr, member.uid, "2fa", token).json()["ErrorCode"] == 1193
     assert validate(lr, member.uid, "pin", token).json()["ErrorCode"] == 1193
-    assert lr_other.post(f"{M}/{member.uid}/reauth/password", {"secondfactorvalidationtoken": token}).json()["ErrorCode"] == 938
+    assert (
+        lr_other.post(
+            f"{M}/{member.uid}/reauth/password", {"secondfactorvalidationtoken": token}
+        ).json()["ErrorCode"]
+        == 938
+    )
     lifetime = tenant.setting("reauth_token_lifetime_seconds")
     with freeze_time(timezone.now() + timedelta(seconds=lifetime + 1)):
         assert validate(lr, member.uid, "password", token).json()["ErrorCode"] == 1193
@@ -109,7 +145,9 @@ def test_manage_side_input_errors(lr, member):
 
 def test_2fa_tokens_validate_on_the_2fa_path(lr, tenant, member):
     codes = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=member)
-    token = reauth(tenant, "2fa/backupcode", {"backupcode": codes[1]}).json()["SecondFactorValidationToken"]
+    token = reauth(tenant, "2fa/backupcode", {"backupcode": codes[1]}).json()[
+        "SecondFactorValidationToken"
+    ]
     assert validate(lr, member.uid, "password", token).json()["ErrorCode"] == 1193
     assert validate(lr, member.uid, "2FA", token).json() == {"IsValid": True}
 
@@ -117,7 +155,9 @@ def test_2fa_tokens_validate_on_the_2fa_path(lr, tenant, member):
 def test_lifetime_follows_tenant_setting(lr, tenant, member):
     tenant.settings = {"reauth_token_lifetime_seconds": 10}
     tenant.save()
-    token = reauth(tenant, "password", {"password": "pw-123456"}).json()["SecondFactorValidationToken"]
+    token = reauth(tenant, "password", {"password": "pw-123456"}).json()[
+        "SecondFactorValidationToken"
+    ]
     with freeze_time(timezone.now() + timedelta(seconds=11)):
         assert validate(lr, member.uid, "password", token).json()["ErrorCode"] == 1193
 
@@ -125,30 +165,17 @@ def test_lifetime_follows_tenant_setting(lr, tenant, member):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_reauth_token_validates_once_under_concurrency():
-    import threading
-
-    from django.db import connection
-
     from tests.factories import TenantFactory
 
     tenant = TenantFactory()
     account = AccountFactory(tenant=tenant)
     issued = services.reauth_token_issue(tenant=tenant, account=account, method="password")
-    barrier = threading.Barrier(10)
-    results = []
-
-    def attempt():
-        try:
-            barrier.wait()
-            results.append(services.reauth_token_validate(tenant=tenant, account=account, token=issued.token, group="password"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(
+        lambda: services.reauth_token_validate(
+            tenant=tenant, account=account, token=issued.token, group="password"
+        ),
+        10,
+    )
     assert sorted(results) == [False] * 9 + [True]
 
 
@@ -158,14 +185,22 @@ def test_end_to_end_with_a_real_session(lr, tenant):
     account.password = make_password("pw-real")
     account.save()
     client = APIClient()
-    signed_in = client.post(f"/identity/v2/auth/login?apikey={tenant.api_key}", {"email": "real@example.com", "password": "pw-real"}, format="json")
+    signed_in = client.post(
+        f"/identity/v2/auth/login?apikey={tenant.api_key}",
+        {"email": "real@example.com", "password": "pw-real"},
+        format="json",
+    )
     access_token = signed_in.json()["access_token"]
     response = client.put(
-        f"/identity/v2/auth/account/reauth/password?apikey={tenant.api_key}", {"password": "pw-real"},
-        format="json", HTTP_AUTHORIZATION=f"Bearer {access_token}",
+        f"/identity/v2/auth/account/reauth/password?apikey={tenant.api_key}",
+        {"password": "pw-real"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {access_token}",
     )
     token = response.json()["SecondFactorValidationToken"]
-    assert lr.post(f"{M}/{account.uid}/reauth/password", {"secondfactorvalidationtoken": token}).json() == {"IsValid": True}
+    assert lr.post(
+        f"{M}/{account.uid}/reauth/password", {"secondfactorvalidationtoken": token}
+    ).json() == {"IsValid": True}
 
 
 def test_pin_reauth_validates_on_the_pin_path(lr, tenant, member):

@@ -1,9 +1,7 @@
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from freezegun import freeze_time
 
@@ -11,6 +9,7 @@ from portal.audit import Actor
 from portal.crypto import encrypt
 from security import services
 from security.models import BackupCode, TotpFactor, VerifierThrottle
+from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory, TenantFactory
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -26,7 +25,9 @@ def test_delay_doubles_and_is_capped():
 
 
 def test_right_totp_during_delay_is_refused_and_counted(tenant, account):
-    TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt(SECRET), confirmed=True)
+    TotpFactor.objects.create(
+        tenant=tenant, account=account, secret_encrypted=encrypt(SECRET), confirmed=True
+    )
     start = timezone.now()
     with freeze_time(start) as clock:
         assert not services.totp_verify(account=account, code="000000", now=time.time())
@@ -45,7 +46,9 @@ def test_right_totp_during_delay_is_refused_and_counted(tenant, account):
 
 
 def test_backup_code_during_delay_is_not_consumed(tenant, account):
-    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[0]
+    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[
+        0
+    ]
     with freeze_time(timezone.now()) as clock:
         assert not services.backup_code_verify(account=account, code="00000-00000")
         assert not services.backup_code_verify(account=account, code=code)
@@ -55,7 +58,9 @@ def test_backup_code_during_delay_is_not_consumed(tenant, account):
 
 
 def test_verifiers_are_throttled_separately(tenant, account):
-    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[0]
+    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[
+        0
+    ]
     assert not services.totp_verify(account=account, code="000000")
     assert services.backup_code_verify(account=account, code=code)
 
@@ -68,7 +73,9 @@ def test_accounts_are_throttled_separately(tenant, account):
 
 
 def test_security_answers_are_throttled(tenant, account):
-    services.security_answers_set(tenant=tenant, actor=Actor.system("t"), account=account, answers={"q1": "Blue Sky"})
+    services.security_answers_set(
+        tenant=tenant, actor=Actor.system("t"), account=account, answers={"q1": "Blue Sky"}
+    )
     with freeze_time(timezone.now()) as clock:
         assert not services.security_answers_verify(account=account, answers={"q1": "red"})
         assert not services.security_answers_verify(account=account, answers={"q1": "blue sky"})
@@ -81,26 +88,16 @@ def test_security_answers_are_throttled(tenant, account):
 def test_fifty_parallel_wrong_codes_record_fifty_failures():
     tenant = TenantFactory()
     account = AccountFactory(tenant=tenant)
-    TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt(SECRET), confirmed=True)
-    barrier = threading.Barrier(50)
-    results = []
-
+    TotpFactor.objects.create(
+        tenant=tenant, account=account, secret_encrypted=encrypt(SECRET), confirmed=True
+    )
     now = time.time()
     valid = {services.totp_code(SECRET, for_time=now + d) for d in (-60, -30, 0, 30, 60)}
     wrong = [c for c in (f"{i:06d}" for i in range(100)) if c not in valid][:50]
 
-    def attempt(i):
-        try:
-            barrier.wait()
-            results.append(services.totp_verify(account=account, code=wrong[i]))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = run_concurrently(
+        lambda i: services.totp_verify(account=account, code=wrong[i]), 50, pass_index=True
+    )
     assert results == [False] * 50
     row = throttle(account, "totp")
     assert row.failure_count == 50
