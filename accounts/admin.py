@@ -29,10 +29,28 @@ class AccountAdmin(admin.ModelAdmin):
     """Superuser view of accounts. Changes that matter (block, unlock, delete, passwords)
     belong in the console, which goes through the audited services."""
 
-    list_display = ("uid", "tenant", "username", "phone_id", "first_name", "last_name", "is_active", "is_login_locked", "created")
+    list_display = (
+        "uid",
+        "tenant",
+        "username",
+        "phone_id",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_login_locked",
+        "created",
+    )
     list_filter = ("tenant", "is_active", "is_login_locked", "email_verified")
     search_fields = ("uid", "username", "phone_id", "emails__value", "last_name")
-    readonly_fields = ("password", "secret_hashes", "search_text", "signup_date", "created", "modified", "no_of_logins")
+    readonly_fields = (
+        "password",
+        "secret_hashes",
+        "search_text",
+        "signup_date",
+        "created",
+        "modified",
+        "no_of_logins",
+    )
     list_select_related = ("tenant",)
     inlines = [AccountEmailInline, AccountIdentityInline]
     show_full_result_count = False

@@ -201,7 +201,8 @@ class EmailRecoveryHeld(DomainError):
         text = (
             "This email address was added to the account recently and cannot be used to "
             f"reset the password before {until:%Y-%m-%d %H:%M} UTC."
-            if until is not None else self.default_message
+            if until is not None
+            else self.default_message
         )
         super().__init__(field_errors=[FieldError("Email", text)])
 
@@ -214,9 +215,7 @@ class IdentityNotLinked(DomainError):
     default_message = "This provider identity is not linked to the account."
 
 
-LAST_SIGN_IN_METHOD = (
-    "This identity is the account's last way to sign in; set a password or link another identity first."
-)
+LAST_SIGN_IN_METHOD = "This identity is the account's last way to sign in; set a password or link another identity first."
 
 
 @register

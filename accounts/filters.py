@@ -48,22 +48,36 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 class AccountFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
-        method="filter_search", max_length=SEARCH_MAX_LENGTH,
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
         help_text="Substring of a name, email, username, phone or UID (case-insensitive).",
     )
-    email = django_filters.CharFilter(method="filter_email", help_text="An email of the account (any case).")
+    email = django_filters.CharFilter(
+        method="filter_email", help_text="An email of the account (any case)."
+    )
     email_prefix = django_filters.CharFilter(
-        method="filter_email_prefix", max_length=254,
+        method="filter_email_prefix",
+        max_length=254,
         help_text="The start of an email of the account (any case), e.g. 'jane.d' or 'jane@exa'.",
     )
-    phone = django_filters.CharFilter(method="filter_phone", help_text="The phone id (E.164; a space is read as '+').")
-    username = django_filters.CharFilter(method="filter_username", help_text="The username (any case).")
+    phone = django_filters.CharFilter(
+        method="filter_phone", help_text="The phone id (E.164; a space is read as '+')."
+    )
+    username = django_filters.CharFilter(
+        method="filter_username", help_text="The username (any case)."
+    )
     uid = django_filters.CharFilter(method="filter_uid", help_text="The UID.")
     blocked = StrictBooleanFilter(method="filter_blocked", help_text="true: blocked accounts only.")
-    locked = StrictBooleanFilter(field_name="is_login_locked", help_text="true: login-locked accounts only.")
+    locked = StrictBooleanFilter(
+        field_name="is_login_locked", help_text="true: login-locked accounts only."
+    )
     verified = StrictBooleanFilter(field_name="email_verified", help_text="Email verified or not.")
-    has_mfa = StrictBooleanFilter(method="filter_by_section", help_text="Has a second factor or not.")
-    role = django_filters.CharFilter(method="filter_by_section", max_length=100, help_text="Holds this role directly.")
+    has_mfa = StrictBooleanFilter(
+        method="filter_by_section", help_text="Has a second factor or not."
+    )
+    role = django_filters.CharFilter(
+        method="filter_by_section", max_length=100, help_text="Holds this role directly."
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
 
@@ -78,11 +92,15 @@ class AccountFilter(django_filters.FilterSet):
             # Only the filters the request names are built: FilterSet deep-copies every
             # filter and builds a form field for each, which cost more than the indexed
             # look-up a search makes; a filter the request does not name filters nothing.
-            self.base_filters = {name: f for name, f in type(self).base_filters.items() if name in data}
+            self.base_filters = {
+                name: f for name, f in type(self).base_filters.items() if name in data
+            }
         super().__init__(data, queryset=queryset, **kwargs)
 
     def _accounts(self) -> QuerySet:
-        return Account.objects.filter(tenant=self.tenant) if self.tenant is not None else self.queryset
+        return (
+            Account.objects.filter(tenant=self.tenant) if self.tenant is not None else self.queryset
+        )
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = value.strip().lower()
@@ -97,7 +115,9 @@ class AccountFilter(django_filters.FilterSet):
             emails = emails.filter(tenant=self.tenant)
         else:
             emails = emails.filter(account__in=self.queryset)
-        return queryset.filter(pk__in=list(emails.order_by().values_list("account_id", flat=True)[:2]))
+        return queryset.filter(
+            pk__in=list(emails.order_by().values_list("account_id", flat=True)[:2])
+        )
 
     def filter_email_prefix(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         prefix = value.strip().replace(" ", "+").lower()
@@ -142,7 +162,9 @@ class AccountFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(is_active=not value)
 
-    def filter_by_section(self, queryset: QuerySet, name: str, value: str | bool | None) -> QuerySet:
+    def filter_by_section(
+        self, queryset: QuerySet, name: str, value: str | bool | None
+    ) -> QuerySet:
         """The accounts the section that registered filter `name` selects for `value`; a
         filter no section answers is refused, since ignoring it would widen the search."""
         if isinstance(value, str):
@@ -151,5 +173,7 @@ class AccountFilter(django_filters.FilterSet):
             return queryset
         account_ids = search_filter(name)
         if account_ids is None:
-            raise LRError(1134, errors=[{"FieldName": name, "ErrorMessage": "This filter is not available."}])
+            raise LRError(
+                1134, errors=[{"FieldName": name, "ErrorMessage": "This filter is not available."}]
+            )
         return queryset.filter(pk__in=account_ids(tenant=self.tenant, value=value))

@@ -26,11 +26,15 @@ class LoginRadiusPBKDF2PasswordHasher(BasePasswordHasher):
     def salt(self) -> str:
         return base64.b64encode(secrets.token_bytes(self.salt_bytes)).decode("ascii")
 
-    def encode(self, password: str, salt: str, iterations: int | None = None, key_bytes: int | None = None) -> str:
+    def encode(
+        self, password: str, salt: str, iterations: int | None = None, key_bytes: int | None = None
+    ) -> str:
         self._check_encode_args(password, salt)
         iterations = iterations or self.iterations
         raw_salt = base64.b64decode(salt)
-        key = hashlib.pbkdf2_hmac("sha1", password.encode(), raw_salt, iterations, key_bytes or self.key_bytes)
+        key = hashlib.pbkdf2_hmac(
+            "sha1", password.encode(), raw_salt, iterations, key_bytes or self.key_bytes
+        )
         return f"{self.algorithm}${iterations}${salt}${base64.b64encode(key).decode('ascii')}"
 
     def decode(self, encoded: str) -> dict:
@@ -70,7 +74,11 @@ class LoginRadiusPBKDF2PasswordHasher(BasePasswordHasher):
 def is_loginradius_hash(value: str) -> bool:
     """Whether `value` looks like a LoginRadius export hash (cheap shape check, no hashing)."""
     parts = value.split("$")
-    if len(parts) != 4 or parts[0] != LoginRadiusPBKDF2PasswordHasher.algorithm or not parts[1].isdigit():
+    if (
+        len(parts) != 4
+        or parts[0] != LoginRadiusPBKDF2PasswordHasher.algorithm
+        or not parts[1].isdigit()
+    ):
         return False
     try:
         base64.b64decode(parts[2], validate=True)

@@ -61,11 +61,14 @@ class Account(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "uid"], name="account_uid_unique_per_tenant"),
             models.UniqueConstraint(
-                "tenant", Lower("username"), name="account_username_unique_per_tenant",
+                "tenant",
+                Lower("username"),
+                name="account_username_unique_per_tenant",
                 condition=models.Q(username__isnull=False),
             ),
             models.UniqueConstraint(
-                fields=["tenant", "phone_id"], name="account_phone_unique_per_tenant",
+                fields=["tenant", "phone_id"],
+                name="account_phone_unique_per_tenant",
                 condition=models.Q(phone_id__isnull=False),
             ),
         ]
@@ -74,10 +77,14 @@ class Account(models.Model):
             # Newest-first listing and the rare states the console filters on.
             models.Index(fields=["tenant", "-id"], name="account_tenant_newest"),
             models.Index(
-                fields=["tenant", "-id"], name="account_tenant_blocked", condition=models.Q(is_active=False)
+                fields=["tenant", "-id"],
+                name="account_tenant_blocked",
+                condition=models.Q(is_active=False),
             ),
             models.Index(
-                fields=["tenant", "-id"], name="account_tenant_locked", condition=models.Q(is_login_locked=True)
+                fields=["tenant", "-id"],
+                name="account_tenant_locked",
+                condition=models.Q(is_login_locked=True),
             ),
             models.Index(fields=["tenant", "provider_id"], name="account_tenant_provider_id"),
             models.Index("tenant", Lower("last_name"), name="account_tenant_last_name_lower"),
@@ -108,7 +115,9 @@ class AccountEmail(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint("tenant", Lower("value"), name="account_email_unique_per_tenant"),
+            models.UniqueConstraint(
+                "tenant", Lower("value"), name="account_email_unique_per_tenant"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,7 +141,8 @@ class AccountIdentity(models.Model):
         verbose_name_plural = "account identities"
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "provider", "provider_id"], name="account_identity_unique_per_tenant"
+                fields=["tenant", "provider", "provider_id"],
+                name="account_identity_unique_per_tenant",
             ),
         ]
 
@@ -162,7 +172,9 @@ class PrivacyPolicyAcceptance(models.Model):
     """One acceptance of a privacy-policy version; the newest is the account's current one."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="privacy_policy_acceptances")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="privacy_policy_acceptances"
+    )
     version = models.CharField(max_length=100)
     accept_source = models.CharField(max_length=100, default="API")
     accepted_at = models.DateTimeField()

@@ -35,13 +35,44 @@ NAME_MAX_LENGTH = 100
 
 # Free-text profile fields kept in Account.profile.
 PROFILE_STRINGS = (
-    "Prefix", "Suffix", "NickName", "ProfileName", "BirthDate", "Gender", "Website",
-    "State", "City", "HomeTown", "TimeZone", "LocalLanguage", "Language",
-    "ThumbnailImageUrl", "ImageUrl", "Company", "About", "LocalCity", "LocalCountry",
-    "MainAddress", "ProfileCity", "ProfileCountry", "ProfileUrl", "Industry", "Religion",
-    "Political", "RelationshipStatus", "TagLine", "ProfessionalHeadline", "Favicon",
-    "StaticUrl", "Quota", "Hireable", "CurrentStatus", "Age", "InterestedIn",
-    "ExternalUserLoginId", "RegistrationSourceDetail",
+    "Prefix",
+    "Suffix",
+    "NickName",
+    "ProfileName",
+    "BirthDate",
+    "Gender",
+    "Website",
+    "State",
+    "City",
+    "HomeTown",
+    "TimeZone",
+    "LocalLanguage",
+    "Language",
+    "ThumbnailImageUrl",
+    "ImageUrl",
+    "Company",
+    "About",
+    "LocalCity",
+    "LocalCountry",
+    "MainAddress",
+    "ProfileCity",
+    "ProfileCountry",
+    "ProfileUrl",
+    "Industry",
+    "Religion",
+    "Political",
+    "RelationshipStatus",
+    "TagLine",
+    "ProfessionalHeadline",
+    "Favicon",
+    "StaticUrl",
+    "Quota",
+    "Hireable",
+    "CurrentStatus",
+    "Age",
+    "InterestedIn",
+    "ExternalUserLoginId",
+    "RegistrationSourceDetail",
 )
 PROFILE_STRING_MAX_LENGTH = 4000
 
@@ -53,13 +84,35 @@ PROFILE_ARRAYS: dict[str, str | None] = {
     "Languages": "Name",
     "PlacesLived": "Name",
     "ExternalIds": "Source",
-    "Positions": None, "Educations": None, "IMAccounts": None, "Interests": None,
-    "Skills": None, "Books": None, "Certifications": None, "Courses": None, "Movies": None,
-    "Sports": None, "Games": None, "Television": None, "FavoriteThings": None,
-    "Family": None, "Patents": None, "Publications": None, "Recommendations": None,
-    "RecommendationsReceived": None, "Associations": None, "Awards": None, "Badges": None,
-    "Honors": None, "HonorsAndAwards": None, "Volunteer": None, "MutualFriends": None,
-    "Jobbookmarks": None, "Suggestions": None, "Projects": None, "Inspirations": None,
+    "Positions": None,
+    "Educations": None,
+    "IMAccounts": None,
+    "Interests": None,
+    "Skills": None,
+    "Books": None,
+    "Certifications": None,
+    "Courses": None,
+    "Movies": None,
+    "Sports": None,
+    "Games": None,
+    "Television": None,
+    "FavoriteThings": None,
+    "Family": None,
+    "Patents": None,
+    "Publications": None,
+    "Recommendations": None,
+    "RecommendationsReceived": None,
+    "Associations": None,
+    "Awards": None,
+    "Badges": None,
+    "Honors": None,
+    "HonorsAndAwards": None,
+    "Volunteer": None,
+    "MutualFriends": None,
+    "Jobbookmarks": None,
+    "Suggestions": None,
+    "Projects": None,
+    "Inspirations": None,
     "Memberships": None,
 }
 ARRAY_MAX_ITEMS = 100
@@ -69,35 +122,101 @@ PROFILE_FLAGS = ("IsTwoFactorAuthenticationEnabled", "DisableLogin", "IsProtecte
 
 # Social counters and objects that are null until a provider fills them.
 SOCIAL_NULLS = (
-    "FollowersCount", "FriendsCount", "LikesCount", "IsProtected", "IsGeoEnabled",
-    "RelationshipStatus", "Verified", "Hireable", "Age", "CurrentStatus", "Provider",
-    "ProfessionalHeadline", "ProfileUrl", "Favicon", "StaticUrl", "Quota", "MainAddress",
-    "LocalCity", "LocalCountry", "ProfileCity", "ProfileCountry", "Industry", "Religion",
-    "Political", "TagLine", "InterestedIn", "Kloutscore", "TotalStatusesCount",
+    "FollowersCount",
+    "FriendsCount",
+    "LikesCount",
+    "IsProtected",
+    "IsGeoEnabled",
+    "RelationshipStatus",
+    "Verified",
+    "Hireable",
+    "Age",
+    "CurrentStatus",
+    "Provider",
+    "ProfessionalHeadline",
+    "ProfileUrl",
+    "Favicon",
+    "StaticUrl",
+    "Quota",
+    "MainAddress",
+    "LocalCity",
+    "LocalCountry",
+    "ProfileCity",
+    "ProfileCountry",
+    "Industry",
+    "Religion",
+    "Political",
+    "TagLine",
+    "InterestedIn",
+    "Kloutscore",
+    "TotalStatusesCount",
 )
 
 # Keys that appear in the profile but are never written through create/update; a caller
 # that sends a profile back (GET, edit, PUT) has them ignored.
 READ_ONLY = (
-    "ID", "Provider", "FullName", "Roles", "Identities", "IsCustomUid", "IsPasswordBreached",
-    "IsSecurePassword", "LastPasswordChangeDate", "PasswordExpirationDate",
-    "LastPasswordChangeToken", "PreviousUids", "NoOfLogins", "FirstLogin", "PinsCount",
-    "SignupDate", "LastLoginDate", "LastLoginLocation", "CreatedDate", "ModifiedDate",
-    "UpdatedTime", "UnverifiedEmail", "LoginLockedType", "FollowersCount",
-    "FriendsCount", "LikesCount", "Verified", "Kloutscore", "TotalStatusesCount",
+    "ID",
+    "Provider",
+    "FullName",
+    "Roles",
+    "Identities",
+    "IsCustomUid",
+    "IsPasswordBreached",
+    "IsSecurePassword",
+    "LastPasswordChangeDate",
+    "PasswordExpirationDate",
+    "LastPasswordChangeToken",
+    "PreviousUids",
+    "NoOfLogins",
+    "FirstLogin",
+    "PinsCount",
+    "SignupDate",
+    "LastLoginDate",
+    "LastLoginLocation",
+    "CreatedDate",
+    "ModifiedDate",
+    "UpdatedTime",
+    "UnverifiedEmail",
+    "LoginLockedType",
+    "FollowersCount",
+    "FriendsCount",
+    "LikesCount",
+    "Verified",
+    "Kloutscore",
+    "TotalStatusesCount",
     "ApiKey",
 )
 
 IDENTITY_FIELDS = ("Uid", "UserName", "PhoneId", "Password", "Email")
-STATE_FLAGS = ("EmailVerified", "PhoneIdVerified", "IsActive", "IsLoginLocked", "IsDeleted", "IsEmailSubscribed")
+STATE_FLAGS = (
+    "EmailVerified",
+    "PhoneIdVerified",
+    "IsActive",
+    "IsLoginLocked",
+    "IsDeleted",
+    "IsEmailSubscribed",
+)
 STRUCTURED = (
-    "Country", "CustomFields", "PrivacyPolicy", "AcceptPrivacyPolicy", "SecurityQuestionAnswer",
-    "PINInfo", "Consents", "RegistrationSource", "RegistrationProvider", "SessionLimit",
+    "Country",
+    "CustomFields",
+    "PrivacyPolicy",
+    "AcceptPrivacyPolicy",
+    "SecurityQuestionAnswer",
+    "PINInfo",
+    "Consents",
+    "RegistrationSource",
+    "RegistrationProvider",
+    "SessionLimit",
 )
 
 WRITABLE = (
-    *IDENTITY_FIELDS, *NAME_COLUMNS, *PROFILE_STRINGS, *PROFILE_ARRAYS, *PROFILE_FLAGS,
-    *STATE_FLAGS, *STRUCTURED,
+    *IDENTITY_FIELDS,
+    *NAME_COLUMNS,
+    *PROFILE_STRINGS,
+    *PROFILE_ARRAYS,
+    *PROFILE_FLAGS,
+    *STATE_FLAGS,
+    *STRUCTURED,
 )
 KNOWN = {name.lower(): name for name in (*WRITABLE, *READ_ONLY)}
 WRITABLE_SET = frozenset(WRITABLE)
@@ -120,7 +239,9 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise InvalidInput(field_errors=[FieldError(field, message) for field, message in self.errors.items()])
+            raise InvalidInput(
+                field_errors=[FieldError(field, message) for field, message in self.errors.items()]
+            )
 
 
 def invalid(field: str, message: str) -> InvalidInput:
@@ -144,7 +265,9 @@ def unstorable(value: Any, depth: int = 0) -> str | None:
             return f"is nested deeper than {MAX_DEPTH} levels"
         items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
         for key, item in items:
-            problem = (unstorable(key, depth) if key is not None else None) or unstorable(item, depth + 1)
+            problem = (unstorable(key, depth) if key is not None else None) or unstorable(
+                item, depth + 1
+            )
             if problem:
                 return problem
     return None
@@ -180,7 +303,7 @@ def security_answers(body: Any) -> dict[str, str] | None:
     if hasattr(body, "raw"):
         body = body.raw()
     value = None
-    for key, item in (body.items() if isinstance(body, dict) else ()):
+    for key, item in body.items() if isinstance(body, dict) else ():
         if str(key).lower() == "securityquestionanswer":
             value = item
     return dict(value) if isinstance(value, dict) and value else None
@@ -235,7 +358,10 @@ def clean_uid(value: Any) -> str:
 
 def clean_username(value: Any, problems: Problems) -> str | None:
     if not isinstance(value, str) or not USERNAME_RE.match(value.strip()):
-        problems.add("UserName", "The UserName must be 1 to 100 characters without spaces, quotes or angle brackets.")
+        problems.add(
+            "UserName",
+            "The UserName must be 1 to 100 characters without spaces, quotes or angle brackets.",
+        )
         return None
     return value.strip()
 
@@ -292,7 +418,9 @@ def clean_email_items(value: Any, *, allow_delete: bool) -> list[dict[str, Any]]
         if not isinstance(email_type, str) or not email_type.strip():
             raise EmailTypeRequired()
         if len(email_type.strip()) > EMAIL_TYPE_MAX_LENGTH:
-            raise invalid("Email", f"An email Type may be at most {EMAIL_TYPE_MAX_LENGTH} characters.")
+            raise invalid(
+                "Email", f"An email Type may be at most {EMAIL_TYPE_MAX_LENGTH} characters."
+            )
         email = clean_email(item.get("value"))
         if email.lower() in seen_values:
             raise EmailsNotDistinct()
@@ -400,7 +528,9 @@ def clean_custom_fields(value: Any, problems: Problems) -> dict[str, Any] | None
         return None
     for key, item in value.items():
         if not (item is None or isinstance(item, str | int | float | bool)):
-            problems.add("CustomFields", f"The custom field {key} must be a string, number or boolean.")
+            problems.add(
+                "CustomFields", f"The custom field {key} must be a string, number or boolean."
+            )
             return None
         if isinstance(item, str) and len(item) > PROFILE_STRING_MAX_LENGTH:
             problems.add("CustomFields", f"The custom field {key} is too long.")

@@ -138,7 +138,10 @@ class _LoadedRelations(dict):
         return dict, (dict(dict.items(self)),)
 
 
-_LOADED_RELATIONS = {"emails": (AccountEmail, _EMAIL_FIELDS), "identities": (AccountIdentity, _IDENTITY_FIELDS)}
+_LOADED_RELATIONS = {
+    "emails": (AccountEmail, _EMAIL_FIELDS),
+    "identities": (AccountIdentity, _IDENTITY_FIELDS),
+}
 
 
 def _loaded_rows(account: Account, name: str) -> list[dict] | None:
@@ -205,8 +208,12 @@ def accounts_with_profile(tenant: Tenant) -> QuerySet[Account]:
             Prefetch("emails", queryset=AccountEmail.objects.order_by("id")),
             Prefetch("identities", queryset=AccountIdentity.objects.order_by("id")),
         )
-    return ProfileQuerySet(Account).filter(tenant=tenant).annotate(
-        _profile=RawSQL(_profile_sql(), (), output_field=JSONField())  # noqa: S611 (model metadata only)
+    return (
+        ProfileQuerySet(Account)
+        .filter(tenant=tenant)
+        .annotate(
+            _profile=RawSQL(_profile_sql(), (), output_field=JSONField())  # noqa: S611 (model metadata only)
+        )
     )
 
 
@@ -237,7 +244,9 @@ _LOOKUPS = {
         .filter(tenant=tenant, value_lower=value)
         .values("account_id")
     ),
-    "username": lambda qs, tenant, value: qs.annotate(username_lower=Lower("username")).filter(username_lower=value),
+    "username": lambda qs, tenant, value: qs.annotate(username_lower=Lower("username")).filter(
+        username_lower=value
+    ),
     # The profile's ID is not unique: the oldest account answers.
     "provider_id": lambda qs, tenant, value: qs.filter(provider_id=value).order_by("pk"),
 }
@@ -262,7 +271,9 @@ def _profile_query(kind: str) -> CompiledQuery:
             tenant = Tenant(pk=tenant_id)
             return _LOOKUPS[kind](accounts_with_profile(tenant), tenant, value)[:1]
 
-        query = _PROFILE_QUERIES[key] = CompiledQuery(build, stand_ins=(_TENANT_STAND_IN, _VALUE_STAND_IN))
+        query = _PROFILE_QUERIES[key] = CompiledQuery(
+            build, stand_ins=(_TENANT_STAND_IN, _VALUE_STAND_IN)
+        )
     return query
 
 
@@ -290,25 +301,39 @@ def account_get(*, tenant: Tenant, uid: str | None, for_profile: bool = False) -
         raise required("uid")
     if "\x00" in str(uid):
         raise LRError(938)
-    return _found(_find_one(tenant=tenant, kind="uid", value=str(uid).strip(), for_profile=for_profile))
+    return _found(
+        _find_one(tenant=tenant, kind="uid", value=str(uid).strip(), for_profile=for_profile)
+    )
 
 
-def account_get_by_email(*, tenant: Tenant, email: str | None, for_profile: bool = False) -> Account:
+def account_get_by_email(
+    *, tenant: Tenant, email: str | None, for_profile: bool = False
+) -> Account:
     if not email or not email.strip():
         raise required("email")
     email = pf.clean_email(email)
-    return _found(_find_one(tenant=tenant, kind="email", value=email.lower(), for_profile=for_profile))
+    return _found(
+        _find_one(tenant=tenant, kind="email", value=email.lower(), for_profile=for_profile)
+    )
 
 
-def account_get_by_username(*, tenant: Tenant, username: str | None, for_profile: bool = False) -> Account:
+def account_get_by_username(
+    *, tenant: Tenant, username: str | None, for_profile: bool = False
+) -> Account:
     if not username or not username.strip():
         raise required("username")
     if "\x00" in username:
         raise LRError(938)
-    return _found(_find_one(tenant=tenant, kind="username", value=username.strip().lower(), for_profile=for_profile))
+    return _found(
+        _find_one(
+            tenant=tenant, kind="username", value=username.strip().lower(), for_profile=for_profile
+        )
+    )
 
 
-def account_get_by_phone(*, tenant: Tenant, phone: str | None, for_profile: bool = False) -> Account:
+def account_get_by_phone(
+    *, tenant: Tenant, phone: str | None, for_profile: bool = False
+) -> Account:
     if not phone or not str(phone).strip():
         raise required("phone")
     phone_id = pf.clean_phone(phone)
@@ -318,23 +343,37 @@ def account_get_by_phone(*, tenant: Tenant, phone: str | None, for_profile: bool
 def account_get_by_query(*, tenant: Tenant, q: str | None, for_profile: bool = False) -> Account:
     """`q=key:value` (v12): email, username, phone/phoneid, uid or id (the profile's ID)."""
     if not q or ":" not in q:
-        raise LRError(1134, errors=[{"FieldName": "q", "ErrorMessage": "q must look like key:value."}])
+        raise LRError(
+            1134, errors=[{"FieldName": "q", "ErrorMessage": "q must look like key:value."}]
+        )
     key, _, value = q.partition(":")
     key, value = key.strip().lower(), value.strip()
     if key == "email":
-        return account_get_by_email(tenant=tenant, email=value.replace(" ", "+"), for_profile=for_profile)
+        return account_get_by_email(
+            tenant=tenant, email=value.replace(" ", "+"), for_profile=for_profile
+        )
     if key == "username":
         return account_get_by_username(tenant=tenant, username=value, for_profile=for_profile)
     if key in ("phone", "phoneid"):
-        return account_get_by_phone(tenant=tenant, phone=value.replace(" ", "+"), for_profile=for_profile)
+        return account_get_by_phone(
+            tenant=tenant, phone=value.replace(" ", "+"), for_profile=for_profile
+        )
     if key == "uid":
         return account_get(tenant=tenant, uid=value, for_profile=for_profile)
     if key == "id":
         if not value or "\x00" in value:
             raise LRError(938)
-        return _found(_find_one(tenant=tenant, kind="provider_id", value=value, for_profile=for_profile))
+        return _found(
+            _find_one(tenant=tenant, kind="provider_id", value=value, for_profile=for_profile)
+        )
     raise LRError(
-        1134, errors=[{"FieldName": "q", "ErrorMessage": f"{key} is not a searchable field (email, username, phone, uid, id)."}]
+        1134,
+        errors=[
+            {
+                "FieldName": "q",
+                "ErrorMessage": f"{key} is not a searchable field (email, username, phone, uid, id).",
+            }
+        ],
     )
 
 
@@ -343,7 +382,11 @@ def accounts_by_email(*, tenant: Tenant, email: str | None) -> list[Account]:
     if not email or not email.strip():
         raise required("email")
     value = pf.clean_email(email).lower()
-    own = AccountEmail.objects.annotate(v=Lower("value")).filter(tenant=tenant, v=value).values_list("account_id", flat=True)
+    own = (
+        AccountEmail.objects.annotate(v=Lower("value"))
+        .filter(tenant=tenant, v=value)
+        .values_list("account_id", flat=True)
+    )
     linked = (
         AccountIdentityEmail.objects.annotate(v=Lower("value"))
         .filter(tenant=tenant, v=value)
@@ -394,8 +437,10 @@ def account_profile(*, account: Account) -> dict[str, Any]:
         emails = [{"type": e.type, "value": e.value} for e in account.emails.all()]
     identities = _loaded_rows(account, "identities")
     if identities is None:
-        identities = [{"provider": i.provider, "provider_id": i.provider_id, "profile": i.profile}
-                      for i in account.identities.all()]
+        identities = [
+            {"provider": i.provider, "provider_id": i.provider_id, "profile": i.profile}
+            for i in account.identities.all()
+        ]
     locked = is_login_locked(account)
     full_name = account.full_name
     data: dict[str, Any] = {name: None for name in pf.SOCIAL_NULLS}
@@ -462,7 +507,11 @@ def account_profile(*, account: Account) -> dict[str, Any]:
 def privacy_policy_history(*, tenant: Tenant, account: Account) -> dict[str, Any]:
     rows = list(PrivacyPolicyAcceptance.objects.filter(tenant=tenant, account=account))
     as_json = [
-        {"Version": r.version, "AcceptSource": r.accept_source, "AcceptDateTime": lr_datetime(r.accepted_at)}
+        {
+            "Version": r.version,
+            "AcceptSource": r.accept_source,
+            "AcceptDateTime": lr_datetime(r.accepted_at),
+        }
         for r in rows
     ]
     return {"Uid": account.uid, "Current": as_json[0] if as_json else None, "History": as_json[1:]}

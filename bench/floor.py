@@ -32,7 +32,9 @@ def _found(row) -> JsonResponse:
 
 
 def account_by_uid(request, uid):
-    return _found(Account.objects.filter(tenant_id=_tenant(request), uid=uid).values(*ACCOUNT_FIELDS).first())
+    return _found(
+        Account.objects.filter(tenant_id=_tenant(request), uid=uid).values(*ACCOUNT_FIELDS).first()
+    )
 
 
 def account_by_email(request):
@@ -48,7 +50,9 @@ def account_by_email(request):
 def token_read(request):
     raw = request.GET.get("token", "")
     return _found(
-        AccessToken.objects.filter(token_hash=token_hash(raw)).values("account_id", "expires_at", "revoked_at").first()
+        AccessToken.objects.filter(token_hash=token_hash(raw))
+        .values("account_id", "expires_at", "revoked_at")
+        .first()
     )
 
 
@@ -60,26 +64,38 @@ def rotate(request):
         # read-then-write transaction can deadlock), then the row is read and its successor inserted.
         if not RefreshToken.objects.filter(token_hash=hashed).update(rotated_at=now):
             return _found(None)
-        row = RefreshToken.objects.filter(token_hash=hashed).values("tenant_id", "account_id", "family_id").first()
+        row = (
+            RefreshToken.objects.filter(token_hash=hashed)
+            .values("tenant_id", "account_id", "family_id")
+            .first()
+        )
         RefreshToken.objects.create(
-            tenant_id=row["tenant_id"], account_id=row["account_id"], family_id=row["family_id"],
-            token_hash=secrets.token_hex(32), expires_at=now + timedelta(days=1),
+            tenant_id=row["tenant_id"],
+            account_id=row["account_id"],
+            family_id=row["family_id"],
+            token_hash=secrets.token_hex(32),
+            expires_at=now + timedelta(days=1),
         )
     return JsonResponse({"rotated": True})
 
 
 def permissions(request, uid):
-    rows = AccountRole.objects.filter(account__tenant_id=_tenant(request), account__uid=uid).values_list(
-        "role__permissions", flat=True)
+    rows = AccountRole.objects.filter(
+        account__tenant_id=_tenant(request), account__uid=uid
+    ).values_list("role__permissions", flat=True)
     return JsonResponse({"permissions": sorted({p for perms in rows for p in perms})})
 
 
 def custom_object(request, uid, record_id):
     return _found(
         CustomObjectRecord.objects.filter(
-            tenant_id=_tenant(request), account__uid=uid, record_id=record_id,
+            tenant_id=_tenant(request),
+            account__uid=uid,
+            record_id=record_id,
             object_type__name=request.GET.get("objectname", ""),
-        ).values("record_id", "data", "version").first()
+        )
+        .values("record_id", "data", "version")
+        .first()
     )
 
 
@@ -87,14 +103,22 @@ def search(request):
     kind, q, tenant = request.GET.get("kind"), request.GET.get("q", ""), _tenant(request)
     accounts = Account.objects.filter(tenant_id=tenant)
     if kind == "email":
-        accounts = accounts.filter(pk__in=AccountEmail.objects.annotate(v=Lower("value")).filter(
-            tenant_id=tenant, v=q.lower()).values("account_id"))
+        accounts = accounts.filter(
+            pk__in=AccountEmail.objects.annotate(v=Lower("value"))
+            .filter(tenant_id=tenant, v=q.lower())
+            .values("account_id")
+        )
     elif kind == "email_prefix":
         # Ids first, as the project does: a subquery sometimes gets a plan that walks the
         # whole table (see accounts.filters.AccountFilter.filter_email_prefix).
-        accounts = accounts.filter(pk__in=list(AccountEmail.objects.annotate(v=Lower("value")).filter(
-            tenant_id=tenant, v__startswith=q.lower()).order_by().values_list("account_id", flat=True)
-            [: PREFIX_ID_LIST_MAX + 1]))
+        accounts = accounts.filter(
+            pk__in=list(
+                AccountEmail.objects.annotate(v=Lower("value"))
+                .filter(tenant_id=tenant, v__startswith=q.lower())
+                .order_by()
+                .values_list("account_id", flat=True)[: PREFIX_ID_LIST_MAX + 1]
+            )
+        )
     elif kind == "search":
         accounts = accounts.filter(search_text__contains=q.lower())
     elif kind == "phone":

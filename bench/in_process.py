@@ -44,12 +44,21 @@ def _environs(path: str) -> list[dict]:
     for line in lines:
         target, _, own_header = line.partition("\t")
         route, _, query = target.partition("?")
-        environs.append({
-            "REQUEST_METHOD": "GET", "PATH_INFO": route, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, **headers,
-            **(_header(own_header) if own_header else {}),
-        })
+        environs.append(
+            {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": route,
+                "QUERY_STRING": query,
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "8000",
+                "SERVER_PROTOCOL": "HTTP/1.1",
+                "REMOTE_ADDR": "127.0.0.1",
+                "wsgi.url_scheme": "http",
+                "wsgi.errors": sys.stderr,
+                **headers,
+                **(_header(own_header) if own_header else {}),
+            }
+        )
     return environs
 
 

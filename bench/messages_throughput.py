@@ -51,10 +51,14 @@ def main() -> None:
     parser.add_argument("--load", type=float, default=0.7)
     parser.add_argument("--pool", default="solo", help="worker pool (solo: one process)")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get(
+        "REDIS_URL"
+    ):
         sys.exit("set DATABASE_URL (PostgreSQL) and REDIS_URL")
 
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, check=True
+    )
 
     import django
 
@@ -75,23 +79,51 @@ def main() -> None:
     controller.start()
 
     stamp = int(time.time())
-    tenant = TenantFactory(slug=f"bench-{stamp}", name=f"Bench {stamp}",
-                           settings={"send_cooldown_seconds": 0, "daily_email_cap": 10_000_000})
+    tenant = TenantFactory(
+        slug=f"bench-{stamp}",
+        name=f"Bench {stamp}",
+        settings={"send_cooldown_seconds": 0, "daily_email_cap": 10_000_000},
+    )
     credential = ApiCredentialFactory(tenant=tenant)
     total = args.count + args.paced
     emails = [f"bench{stamp}-{i}@example.com" for i in range(total)]
     for email in emails:
         AccountFactory(tenant=tenant, email=email)
 
-    env = {**os.environ, "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-           "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "SECRET_KEY": settings.SECRET_KEY,
-           "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY, "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
+        "LOG_LEVEL": "WARNING",
+    }
+
     def start_worker():
         return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", f"--pool={args.pool}", "--concurrency=1",
-             "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", "portal"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                f"--pool={args.pool}",
+                "--concurrency=1",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-Q",
+                "portal",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     client = Client()
     path = f"/identity/v2/manage/account/forgot/token?apikey={tenant.api_key}&sendemail=true"
@@ -116,15 +148,19 @@ def main() -> None:
         for email in batch:
             call(email)
         api_done = time.perf_counter()
-        print(f"API: {len(batch)} calls in {api_done - start:.2f}s ({len(batch) / (api_done - start):.0f} calls/s, one client thread)")
+        print(
+            f"API: {len(batch)} calls in {api_done - start:.2f}s ({len(batch) / (api_done - start):.0f} calls/s, one client thread)"
+        )
         worker = start_worker()
         wait_for(batch)
         got = sorted(receiver.received[e] for e in batch if e in receiver.received)
         elapsed = got[-1] - got[0]
         rate = (len(got) - 1) / elapsed
-        print(f"worker drain: {len(got)}/{len(batch)} messages, first to last receipt {elapsed:.2f}s -> {rate:.1f} messages/s")
+        print(
+            f"worker drain: {len(got)}/{len(batch)} messages, first to last receipt {elapsed:.2f}s -> {rate:.1f} messages/s"
+        )
 
-        paced = emails[args.count:]
+        paced = emails[args.count :]
         if paced:
             interval = 1.0 / (rate * args.load)
             next_at = paced_start = time.perf_counter()
@@ -136,11 +172,15 @@ def main() -> None:
                 next_at += interval
             achieved = len(paced) / (time.perf_counter() - paced_start)
             wait_for(paced)
-            latencies = [(receiver.received[e] - sent_at[e]) * 1000 for e in paced if e in receiver.received]
-            print(f"paced at {rate * args.load:.1f} calls/s ({args.load:.0%} of throughput; achieved {achieved:.1f}/s), "
-                  f"{len(latencies)}/{len(paced)} received: "
-                  f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
-                  f"mean {statistics.mean(latencies):.0f} ms")
+            latencies = [
+                (receiver.received[e] - sent_at[e]) * 1000 for e in paced if e in receiver.received
+            ]
+            print(
+                f"paced at {rate * args.load:.1f} calls/s ({args.load:.0%} of throughput; achieved {achieved:.1f}/s), "
+                f"{len(latencies)}/{len(paced)} received: "
+                f"latency p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
+                f"mean {statistics.mean(latencies):.0f} ms"
+            )
     finally:
         if worker is not None:
             os.killpg(worker.pid, 15)

@@ -37,8 +37,21 @@ def log(msg: str) -> None:
 
 
 def seed(accounts: int, sessions: int, tenant: str) -> dict:
-    subprocess.run([sys.executable, "-m", "bench.seed", "--accounts", str(accounts), "--sessions", str(sessions),
-                    "--tenant", tenant], check=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.seed",
+            "--accounts",
+            str(accounts),
+            "--sessions",
+            str(sessions),
+            "--tenant",
+            tenant,
+        ],
+        check=True,
+        cwd=ROOT,
+    )
     return json.loads((WORK / f"{tenant}.json").read_text())
 
 
@@ -51,11 +64,27 @@ def free_port() -> int:
 class Server:
     def __init__(self, workers: int, port: int):
         self.port = port
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+        }
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.cmd = [gunicorn, "portal.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                    "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
-                    "--log-level", "warning", "--keep-alive", "30"]
+        self.cmd = [
+            gunicorn,
+            "portal.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
+            "--log-level",
+            "warning",
+            "--keep-alive",
+            "30",
+        ]
         self.proc = subprocess.Popen(self.cmd, env=env, cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -76,7 +105,9 @@ class Server:
 
 def write_lines(name: str, lines: list[str], headers: dict[str, str]) -> Path:
     path = WORK / f"{name}.txt"
-    path.write_text("".join(f"#H {k}: {v}\n" for k, v in headers.items()) + "".join(x + "\n" for x in lines))
+    path.write_text(
+        "".join(f"#H {k}: {v}\n" for k, v in headers.items()) + "".join(x + "\n" for x in lines)
+    )
     return path
 
 
@@ -89,35 +120,76 @@ def operations(state: dict, sample: dict) -> list[dict]:
     names, prefixes, records = sample["names"], sample["prefixes"], sample["records"]
     A = "/identity/v2/manage/account"
     ops = [
-        ("GET account by UID", [f"{A}/{u}?{q}" for u in uids], [f"/bench/floor/account/{u}?t={t}" for u in uids]),
-        ("GET account by email", [f"{A}?{q}&email={quote(e)}" for e in emails],
-         [f"/bench/floor/account-by-email?t={t}&email={quote(e)}" for e in emails]),
-        ("Access-token validation",
-         [f"/identity/v2/auth/access_token/validate?{q}\tAuthorization: Bearer {tok}" for tok in state["access_tokens"]],
-         [f"/bench/floor/token?token={tok}" for tok in state["access_tokens"]]),
-        ("Effective permissions", [f"/api/v1/accounts/{u}/permissions?{q}&context=Home" for u in uids],
-         [f"/bench/floor/permissions/{u}?t={t}" for u in uids]),
-        ("Custom-object get", [f"{A}/{u}/customobject/{r}?{q}&objectname=orders" for u, r in records],
-         [f"/bench/floor/customobject/{u}/{r}?t={t}&objectname=orders" for u, r in records]),
-        ("Search: exact email", [f"/api/v1/accounts?{q}&email={quote(e)}" for e in emails],
-         [f"/bench/floor/search?t={t}&kind=email&q={quote(e)}" for e in emails]),
-        ("Search: email prefix", [f"/api/v1/accounts?{q}&email_prefix={quote(p)}" for p in prefixes],
-         [f"/bench/floor/search?t={t}&kind=email_prefix&q={quote(p)}" for p in prefixes]),
-        ("Search: phone", [f"/api/v1/accounts?{q}&phone={quote(p)}" for p in phones],
-         [f"/bench/floor/search?t={t}&kind=phone&q={quote(p)}" for p in phones]),
-        ("Search: UID", [f"/api/v1/accounts?{q}&uid={u}" for u in uids],
-         [f"/bench/floor/search?t={t}&kind=uid&q={u}" for u in uids]),
-        ("Search: name substring", [f"/api/v1/accounts?{q}&search={quote(n)}" for n in names],
-         [f"/bench/floor/search?t={t}&kind=search&q={quote(n)}" for n in names]),
-        ("Console search page", [f"/console/accounts/?q={quote(n)}" for n in names],
-         [f"/bench/floor/search?t={t}&kind=search&q={quote(n)}" for n in names]),
+        (
+            "GET account by UID",
+            [f"{A}/{u}?{q}" for u in uids],
+            [f"/bench/floor/account/{u}?t={t}" for u in uids],
+        ),
+        (
+            "GET account by email",
+            [f"{A}?{q}&email={quote(e)}" for e in emails],
+            [f"/bench/floor/account-by-email?t={t}&email={quote(e)}" for e in emails],
+        ),
+        (
+            "Access-token validation",
+            [
+                f"/identity/v2/auth/access_token/validate?{q}\tAuthorization: Bearer {tok}"
+                for tok in state["access_tokens"]
+            ],
+            [f"/bench/floor/token?token={tok}" for tok in state["access_tokens"]],
+        ),
+        (
+            "Effective permissions",
+            [f"/api/v1/accounts/{u}/permissions?{q}&context=Home" for u in uids],
+            [f"/bench/floor/permissions/{u}?t={t}" for u in uids],
+        ),
+        (
+            "Custom-object get",
+            [f"{A}/{u}/customobject/{r}?{q}&objectname=orders" for u, r in records],
+            [f"/bench/floor/customobject/{u}/{r}?t={t}&objectname=orders" for u, r in records],
+        ),
+        (
+            "Search: exact email",
+            [f"/api/v1/accounts?{q}&email={quote(e)}" for e in emails],
+            [f"/bench/floor/search?t={t}&kind=email&q={quote(e)}" for e in emails],
+        ),
+        (
+            "Search: email prefix",
+            [f"/api/v1/accounts?{q}&email_prefix={quote(p)}" for p in prefixes],
+            [f"/bench/floor/search?t={t}&kind=email_prefix&q={quote(p)}" for p in prefixes],
+        ),
+        (
+            "Search: phone",
+            [f"/api/v1/accounts?{q}&phone={quote(p)}" for p in phones],
+            [f"/bench/floor/search?t={t}&kind=phone&q={quote(p)}" for p in phones],
+        ),
+        (
+            "Search: UID",
+            [f"/api/v1/accounts?{q}&uid={u}" for u in uids],
+            [f"/bench/floor/search?t={t}&kind=uid&q={u}" for u in uids],
+        ),
+        (
+            "Search: name substring",
+            [f"/api/v1/accounts?{q}&search={quote(n)}" for n in names],
+            [f"/bench/floor/search?t={t}&kind=search&q={quote(n)}" for n in names],
+        ),
+        (
+            "Console search page",
+            [f"/console/accounts/?q={quote(n)}" for n in names],
+            [f"/bench/floor/search?t={t}&kind=search&q={quote(n)}" for n in names],
+        ),
     ]
     out = []
     for name, project, floor in ops:
         slug = name.lower().replace(" ", "_").replace(":", "").replace("-", "_")
         headers = {"Cookie": state["console_cookie"]} if name.startswith("Console") else dict(auth)
-        out.append({"name": name, "project": write_lines(f"{slug}.project", project, headers),
-                    "floor": write_lines(f"{slug}.floor", floor, {})})
+        out.append(
+            {
+                "name": name,
+                "project": write_lines(f"{slug}.project", project, headers),
+                "floor": write_lines(f"{slug}.floor", floor, {}),
+            }
+        )
     return out
 
 
@@ -140,16 +212,34 @@ def sample_of(state: dict, size: int = 2000) -> dict:
     }
 
 
-def wrk(url: str, path: Path, *, duration: int, connections: int, threads: int, chain_prefix: str = "") -> dict:
-    args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
-            "-s", str(LUA), url, "--", str(path)]
+def wrk(
+    url: str, path: Path, *, duration: int, connections: int, threads: int, chain_prefix: str = ""
+) -> dict:
+    args = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(path),
+    ]
     if chain_prefix:
         args += ["chain", chain_prefix]
     env = {**os.environ, "WRK_THREADS": str(threads)}
     out = subprocess.run(args, capture_output=True, text=True, env=env, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    result["errors"] = result["status"] + result["connect"] + result["read"] + result["write"] + result["timeout"]
+    result["errors"] = (
+        result["status"] + result["connect"] + result["read"] + result["write"] + result["timeout"]
+    )
     return result
 
 
@@ -173,6 +263,7 @@ def check(url: str, path: Path) -> None:
 def median_round(rounds: list[tuple[dict, dict]]) -> dict:
     """Each figure's median over the rounds (a stall in one round moves none of them), the
     median of the rounds' project/floor ratios and their range."""
+
     def median(values: list[float]) -> float:
         return sorted(values)[len(values) // 2]
 
@@ -183,8 +274,13 @@ def median_round(rounds: list[tuple[dict, dict]]) -> dict:
         }
 
     ratios = sorted(p["rps"] / f["rps"] for p, f in rounds)
-    return {"project": combined([p for p, _ in rounds]), "floor": combined([f for _, f in rounds]),
-            "ratio": median(ratios), "ratio_min": ratios[0], "ratio_max": ratios[-1]}
+    return {
+        "project": combined([p for p, _ in rounds]),
+        "floor": combined([f for _, f in rounds]),
+        "ratio": median(ratios),
+        "ratio_min": ratios[0],
+        "ratio_max": ratios[-1],
+    }
 
 
 def fmt_ms(us: float) -> str:
@@ -206,24 +302,51 @@ def machine() -> str:
         mem = f"{kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    pg = subprocess.run(["psql", os.environ.get("DATABASE_URL", ""), "-Atc", "show server_version"],
-                        capture_output=True, text=True).stdout.strip() if shutil.which("psql") else "?"
+    pg = (
+        subprocess.run(
+            ["psql", os.environ.get("DATABASE_URL", ""), "-Atc", "show server_version"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if shutil.which("psql")
+        else "?"
+    )
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
-    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), {mem}; "
-            f"Python {platform.python_version()}; PostgreSQL {pg or '?'}; {wrk_v.strip()}")
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), {mem}; "
+        f"Python {platform.python_version()}; PostgreSQL {pg or '?'}; {wrk_v.strip()}"
+    )
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--accounts", type=int, default=None, help="default: 1,000,000 on PostgreSQL, 20,000 on SQLite")
-    parser.add_argument("--baseline", type=int, default=10_000, help="size for the small-table GET-by-UID run (0: skip)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=None,
+        help="default: 1,000,000 on PostgreSQL, 20,000 on SQLite",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=int,
+        default=10_000,
+        help="size for the small-table GET-by-UID run (0: skip)",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--sessions", type=int, default=4000, help="live sessions issued for the token operations")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating project/floor runs per operation")
-    parser.add_argument("--only", default="", help="comma-separated substrings of operation names to run")
+    parser.add_argument(
+        "--sessions", type=int, default=4000, help="live sessions issued for the token operations"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating project/floor runs per operation"
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated substrings of operation names to run"
+    )
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
@@ -232,11 +355,17 @@ def main(argv=None) -> None:
         sys.exit("set SECRET_KEY (and DATABASE_URL, REDIS_URL) for a production-like run")
     postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     accounts = args.accounts or (1_000_000 if postgres else 20_000)
-    command = "python -m bench.run " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = "python -m bench.run " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
     WORK.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], check=True, cwd=ROOT,
-                   env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"})
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+    )
     results: list[dict] = []
     wrk_opts = {"duration": args.duration, "connections": args.connections, "threads": args.threads}
 
@@ -248,15 +377,37 @@ def main(argv=None) -> None:
             tokens = state["refresh_tokens"]
             # Each round presents refresh tokens no earlier round has rotated.
             per_round = max(len(tokens) // args.rounds, 1)
-            refresh = [write_lines(f"refresh.project.{r}", tokens[r * per_round:(r + 1) * per_round],
-                                   {"X-LoginRadius-ApiSecret": state["api_secret"]}) for r in range(args.rounds)]
-            floor_rot = write_lines("refresh.floor", [f"/bench/floor/rotate?h={h}" for h in state["floor_refresh_hashes"]], {})
+            refresh = [
+                write_lines(
+                    f"refresh.project.{r}",
+                    tokens[r * per_round : (r + 1) * per_round],
+                    {"X-LoginRadius-ApiSecret": state["api_secret"]},
+                )
+                for r in range(args.rounds)
+            ]
+            floor_rot = write_lines(
+                "refresh.floor",
+                [f"/bench/floor/rotate?h={h}" for h in state["floor_refresh_hashes"]],
+                {},
+            )
             chain_prefix = f"/identity/v2/manage/account/access_token/refresh?apikey={state['api_key']}&refresh_token="
-            ops.insert(3, {"name": "Refresh-token rotation", "project": refresh, "floor": floor_rot, "chain": chain_prefix})
+            ops.insert(
+                3,
+                {
+                    "name": "Refresh-token rotation",
+                    "project": refresh,
+                    "floor": floor_rot,
+                    "chain": chain_prefix,
+                },
+            )
             for op in ops:
                 if ops_filter and not any(f.lower() in op["name"].lower() for f in ops_filter):
                     continue
-                project_files = op["project"] if isinstance(op["project"], list) else [op["project"]] * args.rounds
+                project_files = (
+                    op["project"]
+                    if isinstance(op["project"], list)
+                    else [op["project"]] * args.rounds
+                )
                 if "chain" not in op:
                     check(url, project_files[0])
                 check(url, op["floor"])
@@ -269,18 +420,28 @@ def main(argv=None) -> None:
                 wrk(url, op["floor"], **warm)
                 rounds = []
                 for r in range(args.rounds):
-                    project = wrk(url, project_files[r], chain_prefix=op.get("chain", ""), **wrk_opts)
+                    project = wrk(
+                        url, project_files[r], chain_prefix=op.get("chain", ""), **wrk_opts
+                    )
                     floor = wrk(url, op["floor"], **wrk_opts)
                     rounds.append((project, floor))
-                    log(f"  round {r + 1}: project {project['rps']:.0f} req/s p95 {fmt_ms(project['p95'])} ms "
-                        f"errors {project['errors']}; floor {floor['rps']:.0f} req/s p95 {fmt_ms(floor['p95'])} ms")
-                results.append({"size": state["accounts"], "op": op["name"], **median_round(rounds)})
+                    log(
+                        f"  round {r + 1}: project {project['rps']:.0f} req/s p95 {fmt_ms(project['p95'])} ms "
+                        f"errors {project['errors']}; floor {floor['rps']:.0f} req/s p95 {fmt_ms(floor['p95'])} ms"
+                    )
+                results.append(
+                    {"size": state["accounts"], "op": op["name"], **median_round(rounds)}
+                )
         finally:
             server.stop()
 
     t0 = time.monotonic()
     only = [x for x in args.only.split(",") if x]
-    if args.baseline and args.baseline < accounts and (not only or any("uid" in x.lower() for x in only)):
+    if (
+        args.baseline
+        and args.baseline < accounts
+        and (not only or any("uid" in x.lower() for x in only))
+    ):
         state = seed(args.baseline, 200, "bench-small")
         measure(f"{args.baseline:,}", state, ["GET account by UID"])
     state = seed(accounts, args.sessions, "bench")
@@ -293,30 +454,35 @@ def main(argv=None) -> None:
 
 
 def render(results, *, command, machine, args, seeded) -> str:
-    rows = ["| Operation | Accounts | Project req/s | p50 ms | p95 ms | p99 ms | errors | Floor req/s | Floor p50 | Floor p95 | Floor p99 | Project / floor | Ratio range |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| Operation | Accounts | Project req/s | p50 ms | p95 ms | p99 ms | errors | Floor req/s | Floor p50 | Floor p95 | Floor p99 | Project / floor | Ratio range |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         p, f = r["project"], r["floor"]
         rows.append(
             f"| {r['op']} | {r['size']:,} | {p['rps']:.0f} | {fmt_ms(p['p50'])} | {fmt_ms(p['p95'])} | {fmt_ms(p['p99'])} "
             f"| {p['errors']} | {f['rps']:.0f} | {fmt_ms(f['p50'])} | {fmt_ms(f['p95'])} | {fmt_ms(f['p99'])} "
-            f"| {r['ratio']:.2f} | {r['ratio_min']:.2f}-{r['ratio_max']:.2f} |")
-    return "\n".join([
-        f"Machine: {machine}",
-        "",
-        f"Command: `{command}` (environment: `DATABASE_URL`, `REDIS_URL`, `SECRET_KEY` set; DEBUG off)",
-        "",
-        f"Server: gunicorn, {args.workers} sync workers, bench.settings (the project + floor views), loopback. "
-        f"Load: wrk, {args.threads} threads, {args.connections} connections, {args.duration} s per run after a 2 s "
-        f"warm-up; the project and its floor alternate {args.rounds} times in the same server process. Each "
-        "figure is the median over the rounds, the ratio the median of the rounds' ratios (errors: all rounds).",
-        f"Seeding and session pools took {seeded:.0f} s.",
-        "",
-        *rows,
-        "",
-        "Floor: a bare Django view on the same server doing the least database work of the operation "
-        "(one indexed read for a GET; lock + update + insert for a rotation; count + first page for a search).",
-    ])
+            f"| {r['ratio']:.2f} | {r['ratio_min']:.2f}-{r['ratio_max']:.2f} |"
+        )
+    return "\n".join(
+        [
+            f"Machine: {machine}",
+            "",
+            f"Command: `{command}` (environment: `DATABASE_URL`, `REDIS_URL`, `SECRET_KEY` set; DEBUG off)",
+            "",
+            f"Server: gunicorn, {args.workers} sync workers, bench.settings (the project + floor views), loopback. "
+            f"Load: wrk, {args.threads} threads, {args.connections} connections, {args.duration} s per run after a 2 s "
+            f"warm-up; the project and its floor alternate {args.rounds} times in the same server process. Each "
+            "figure is the median over the rounds, the ratio the median of the rounds' ratios (errors: all rounds).",
+            f"Seeding and session pools took {seeded:.0f} s.",
+            "",
+            *rows,
+            "",
+            "Floor: a bare Django view on the same server doing the least database work of the operation "
+            "(one indexed read for a GET; lock + update + insert for a rotation; count + first page for a search).",
+        ]
+    )
 
 
 BEGIN, END = "<!-- bench.run: begin -->", "<!-- bench.run: end -->"
@@ -327,7 +493,7 @@ def write_report(path: Path, report: str) -> None:
     block = f"{BEGIN}\n{report}\n{END}"
     text = path.read_text() if path.exists() else ""
     if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
     else:
         text = f"# Benchmarks\n\n{block}\n"
     path.write_text(text)

@@ -41,8 +41,10 @@ def main() -> None:
         state = tenants[slug]
         uid = s.uid_of(rng.randrange(state["accounts"]))
         t0 = time.perf_counter()
-        response = client.get(f"/identity/v2/manage/account/{uid}?apikey={state['api_key']}",
-                              HTTP_X_LOGINRADIUS_APISECRET=state["api_secret"])
+        response = client.get(
+            f"/identity/v2/manage/account/{uid}?apikey={state['api_key']}",
+            HTTP_X_LOGINRADIUS_APISECRET=state["api_secret"],
+        )
         elapsed = (time.perf_counter() - t0) * 1000
         assert response.status_code == 200, response.content[:200]
         if k >= 40:  # warm-up
@@ -50,9 +52,14 @@ def main() -> None:
     out = {}
     for slug, values in times.items():
         values.sort()
-        out[slug] = {"accounts": tenants[slug]["accounts"], "median_ms": round(values[len(values) // 2], 2),
-                     "p95_ms": round(values[int(len(values) * 0.95)], 2)}
-    out["ratio_large_small_median"] = round(out[args.large]["median_ms"] / out[args.small]["median_ms"], 2)
+        out[slug] = {
+            "accounts": tenants[slug]["accounts"],
+            "median_ms": round(values[len(values) // 2], 2),
+            "p95_ms": round(values[int(len(values) * 0.95)], 2),
+        }
+    out["ratio_large_small_median"] = round(
+        out[args.large]["median_ms"] / out[args.small]["median_ms"], 2
+    )
     print(json.dumps(out, indent=1))
 
 

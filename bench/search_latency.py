@@ -57,8 +57,12 @@ def main() -> None:
             times.append(ms)
             totals.append(total)
         times.sort()
-        out[name] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
-                     "max_ms": round(times[-1], 2), "mean_total": round(statistics.mean(totals), 1)}
+        out[name] = {
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1], 2),
+            "max_ms": round(times[-1], 2),
+            "mean_total": round(statistics.mean(totals), 1),
+        }
     print(json.dumps(out, indent=1))
 
 

@@ -43,11 +43,60 @@ from tokens.models import AccessToken, RefreshToken, TokenFamily  # noqa: E402
 
 STATE_DIR = Path(settings.BASE_DIR) / "var" / "bench"
 SYSTEM = Actor.system("bench")
-FIRST = ["Anna", "Ben", "Carla", "Dmitri", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Keira", "Liam", "Maya", "Noor", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tariq", "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zofia"]
-LAST = [a + b for a in ("Kowal", "Anders", "Bright", "Castell", "Dubois", "Eriks", "Fuente", "Garcia", "Hassan",
-                        "Ivanov", "Jansen", "Kim", "Larsen", "Moreau", "Nakam", "Okafor", "Petrov", "Quinn",
-                        "Rossi", "Schmidt")
-        for b in ("ski", "son", "well", "ano", "mann", "ura", "ez", "berg", "ova", "ford")]
+FIRST = [
+    "Anna",
+    "Ben",
+    "Carla",
+    "Dmitri",
+    "Elif",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Keira",
+    "Liam",
+    "Maya",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zofia",
+]
+LAST = [
+    a + b
+    for a in (
+        "Kowal",
+        "Anders",
+        "Bright",
+        "Castell",
+        "Dubois",
+        "Eriks",
+        "Fuente",
+        "Garcia",
+        "Hassan",
+        "Ivanov",
+        "Jansen",
+        "Kim",
+        "Larsen",
+        "Moreau",
+        "Nakam",
+        "Okafor",
+        "Petrov",
+        "Quinn",
+        "Rossi",
+        "Schmidt",
+    )
+    for b in ("ski", "son", "well", "ano", "mann", "ura", "ez", "berg", "ova", "ford")
+]
 CITIES = ("Berlin", "Lagos", "Osaka", "Lima", "Oslo", "Pune", "Quito", "Tunis")
 PASSWORD = "pbkdf2_sha256$1000$benchsalt$" + "A" * 43 + "="
 ROLES = [(f"role{i}", [f"perm{i}.read", f"perm{i}.write", "common.read"]) for i in range(10)]
@@ -99,7 +148,10 @@ class Loader:
         n = 0
         if self.pg:
             cols = ", ".join(f'"{f.column}"' for f in self.fields)
-            with connection.cursor() as c, c.cursor.copy(f'COPY "{self.model._meta.db_table}" ({cols}) FROM STDIN') as cp:
+            with (
+                connection.cursor() as c,
+                c.cursor.copy(f'COPY "{self.model._meta.db_table}" ({cols}) FROM STDIN') as cp,
+            ):
                 for row in rows:
                     cp.write_row([self._value(f, row) for f in self.fields])
                     n += 1
@@ -144,7 +196,9 @@ def secondary_indexes(*tables: str) -> list[tuple[str, str]]:
         c.execute(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
             "JOIN pg_class t ON t.oid = x.indrelid WHERE t.relname = ANY(%s) AND NOT x.indisunique "
-            "AND NOT x.indisprimary", [list(tables)])
+            "AND NOT x.indisprimary",
+            [list(tables)],
+        )
         return c.fetchall()
 
 
@@ -184,16 +238,27 @@ def bench_tenant(slug: str) -> tuple[Tenant, dict]:
         cred.save()
         issued = SimpleNamespace(raw_secret=raw)
     # Production code path (every limit counted in Redis), with limits the load cannot reach.
-    tenant.settings = {**(tenant.settings or {}), "rate_limit_per_tenant": 10**9,
-                       "rate_limit_per_credential": 10**9, "rate_limit_per_ip": 10**9}
+    tenant.settings = {
+        **(tenant.settings or {}),
+        "rate_limit_per_tenant": 10**9,
+        "rate_limit_per_credential": 10**9,
+        "rate_limit_per_ip": 10**9,
+    }
     tenant.save(update_fields=["settings"])
-    state = {"tenant_id": tenant.pk, "slug": slug, "api_key": tenant.api_key, "api_secret": issued.raw_secret}
+    state = {
+        "tenant_id": tenant.pk,
+        "slug": slug,
+        "api_key": tenant.api_key,
+        "api_secret": issued.raw_secret,
+    }
     return tenant, state
 
 
 def ensure_catalogue(tenant: Tenant) -> tuple[dict, CustomObjectType]:
     for name, perms in ROLES:
-        Role.objects.get_or_create(tenant=tenant, name=name, defaults={"permissions": sorted(perms)})
+        Role.objects.get_or_create(
+            tenant=tenant, name=name, defaults={"permissions": sorted(perms)}
+        )
     roles = {r.name: r.pk for r in Role.objects.filter(tenant=tenant)}
     otype, _ = CustomObjectType.objects.get_or_create(tenant=tenant, name="orders")
     return roles, otype
@@ -233,20 +298,45 @@ def seed_accounts(tenant: Tenant, target: int, log) -> int:
             for _, definition in dropped:
                 c.execute(definition)
         log(f"rebuilt {len(dropped)} indexes in {time.monotonic() - t1:.0f}s")
-    fix_sequences(Account, AccountEmail, AccountRole, RoleContext, CustomObjectRecord, TokenFamily,
-                  RefreshToken, AccessToken)
+    fix_sequences(
+        Account,
+        AccountEmail,
+        AccountRole,
+        RoleContext,
+        CustomObjectRecord,
+        TokenFamily,
+        RefreshToken,
+        AccessToken,
+    )
     if pg:
         with connection.cursor() as c:
-            for table in (*big, "roles_rolecontext", "customobjects_customobjectrecord", "tokens_tokenfamily",
-                          "tokens_refreshtoken", "tokens_accesstoken"):
+            for table in (
+                *big,
+                "roles_rolecontext",
+                "customobjects_customobjectrecord",
+                "tokens_tokenfamily",
+                "tokens_refreshtoken",
+                "tokens_accesstoken",
+            ):
                 c.execute(f'ANALYZE "{table}"')
     return end
 
 
 def _seed_chunk(tenant, lo, hi, role_ids, otype, now) -> None:
     tid = tenant.pk
-    first_id = {m: next_id(m) for m in (Account, AccountEmail, AccountRole, RoleContext, CustomObjectRecord,
-                                         TokenFamily, RefreshToken, AccessToken)}
+    first_id = {
+        m: next_id(m)
+        for m in (
+            Account,
+            AccountEmail,
+            AccountRole,
+            RoleContext,
+            CustomObjectRecord,
+            TokenFamily,
+            RefreshToken,
+            AccessToken,
+        )
+    }
     ids = dict(first_id)
     account_ids = {}
 
@@ -257,25 +347,50 @@ def _seed_chunk(tenant, lo, hi, role_ids, otype, now) -> None:
             account_ids[i] = pk
             first, last = names_of(i)
             emails = [email_of(i)] + ([f"alt{i:07d}@bench.example"] if i % 4 == 0 else [])
-            shape = SimpleNamespace(uid=uid_of(i), username=None, phone_id=phone_of(i), first_name=first,
-                                    middle_name="", last_name=last)
+            shape = SimpleNamespace(
+                uid=uid_of(i),
+                username=None,
+                phone_id=phone_of(i),
+                first_name=first,
+                middle_name="",
+                last_name=last,
+            )
             yield {
-                "id": pk, "tenant_id": tid, "uid": shape.uid, "provider_id": shape.uid, "phone_id": shape.phone_id,
-                "phone_id_verified": i % 3 == 0, "email_verified": i % 2 == 0, "password": PASSWORD,
-                "first_name": first, "last_name": last,
+                "id": pk,
+                "tenant_id": tid,
+                "uid": shape.uid,
+                "provider_id": shape.uid,
+                "phone_id": shape.phone_id,
+                "phone_id_verified": i % 3 == 0,
+                "email_verified": i % 2 == 0,
+                "password": PASSWORD,
+                "first_name": first,
+                "last_name": last,
                 "profile": {"Gender": "FM"[i % 2], "City": CITIES[i % len(CITIES)]},
                 "custom_fields": {"plan": "gold" if i % 7 == 0 else "basic"},
-                "search_text": account_search_text(shape, emails), "signup_date": now, "created": now, "modified": now,
+                "search_text": account_search_text(shape, emails),
+                "signup_date": now,
+                "created": now,
+                "modified": now,
             }
 
     Loader(Account).load(accounts())
 
     def emails():
         for i in range(lo, hi):
-            values = [("Primary", email_of(i))] + ([("Secondary", f"alt{i:07d}@bench.example")] if i % 4 == 0 else [])
+            values = [("Primary", email_of(i))] + (
+                [("Secondary", f"alt{i:07d}@bench.example")] if i % 4 == 0 else []
+            )
             for kind, value in values:
-                yield {"id": None, "tenant_id": tid, "account_id": account_ids[i], "type": kind, "value": value,
-                       "verified": i % 2 == 0, "created": now}
+                yield {
+                    "id": None,
+                    "tenant_id": tid,
+                    "account_id": account_ids[i],
+                    "type": kind,
+                    "value": value,
+                    "verified": i % 2 == 0,
+                    "created": now,
+                }
 
     Loader(AccountEmail).load(_numbered(emails(), ids, AccountEmail))
 
@@ -283,7 +398,13 @@ def _seed_chunk(tenant, lo, hi, role_ids, otype, now) -> None:
         for i in range(lo, hi):
             picks = {role_ids[i % 10], role_ids[(i * 7 + 3) % 10]}
             for rid in sorted(picks):
-                yield {"id": None, "tenant_id": tid, "account_id": account_ids[i], "role_id": rid, "created": now}
+                yield {
+                    "id": None,
+                    "tenant_id": tid,
+                    "account_id": account_ids[i],
+                    "role_id": rid,
+                    "created": now,
+                }
 
     Loader(AccountRole).load(_numbered(assignments(), ids, AccountRole))
 
@@ -294,24 +415,40 @@ def _seed_chunk(tenant, lo, hi, role_ids, otype, now) -> None:
             pk = ids[RoleContext]
             ids[RoleContext] += 1
             contexts.append((pk, role_ids[(i + 5) % 10]))
-            yield {"id": pk, "tenant_id": tid, "account_id": account_ids[i], "name": "Home",
-                   "additional_permissions": ["home.extra"],
-                   "expiration": now + timedelta(days=365) if i % 20 == 0 else None, "created": now, "modified": now}
+            yield {
+                "id": pk,
+                "tenant_id": tid,
+                "account_id": account_ids[i],
+                "name": "Home",
+                "additional_permissions": ["home.extra"],
+                "expiration": now + timedelta(days=365) if i % 20 == 0 else None,
+                "created": now,
+                "modified": now,
+            }
 
     Loader(RoleContext).load(role_contexts())
     through = RoleContext.roles.through
     if connection.vendor == "postgresql":
         _copy_through(through, contexts)
     else:
-        through.objects.bulk_create([through(rolecontext_id=pk, role_id=rid) for pk, rid in contexts])
+        through.objects.bulk_create(
+            [through(rolecontext_id=pk, role_id=rid) for pk, rid in contexts]
+        )
 
     def records():
         for i in range(lo - lo % 5 + (5 if lo % 5 else 0), hi, 5):
             pk = ids[CustomObjectRecord]
             ids[CustomObjectRecord] += 1
-            yield {"id": pk, "tenant_id": tid, "object_type_id": otype.pk, "account_id": account_ids[i],
-                   "record_id": record_id_of(i), "data": {"order": i, "total": i % 1000, "items": ["a", "b"]},
-                   "created": now, "modified": now}
+            yield {
+                "id": pk,
+                "tenant_id": tid,
+                "object_type_id": otype.pk,
+                "account_id": account_ids[i],
+                "record_id": record_id_of(i),
+                "data": {"order": i, "total": i % 1000, "items": ["a", "b"]},
+                "created": now,
+                "modified": now,
+            }
 
     Loader(CustomObjectRecord).load(records())
 
@@ -322,9 +459,19 @@ def _seed_chunk(tenant, lo, hi, role_ids, otype, now) -> None:
             pk = ids[TokenFamily]
             ids[TokenFamily] += 1
             families.append((pk, i))
-            yield {"id": pk, "tenant_id": tid, "account_id": account_ids[i], "created": now,
-                   "expires_at": now + timedelta(days=365), "login_date": now, "actor_type": "account",
-                   "actor_id": uid_of(i), "actor_label": uid_of(i), "browser": "curl", "os": "Linux"}
+            yield {
+                "id": pk,
+                "tenant_id": tid,
+                "account_id": account_ids[i],
+                "created": now,
+                "expires_at": now + timedelta(days=365),
+                "login_date": now,
+                "actor_type": "account",
+                "actor_id": uid_of(i),
+                "actor_label": uid_of(i),
+                "browser": "curl",
+                "os": "Linux",
+            }
 
     Loader(TokenFamily).load(token_families())
 
@@ -332,9 +479,15 @@ def _seed_chunk(tenant, lo, hi, role_ids, otype, now) -> None:
         for pk, i in families:
             rid = ids[RefreshToken]
             ids[RefreshToken] += 1
-            yield {"id": rid, "tenant_id": tid, "account_id": account_ids[i], "family_id": pk,
-                   "token_hash": hashlib.sha256(f"r-{tid}-{i}".encode()).hexdigest(), "created": now,
-                   "expires_at": now + timedelta(days=60)}
+            yield {
+                "id": rid,
+                "tenant_id": tid,
+                "account_id": account_ids[i],
+                "family_id": pk,
+                "token_hash": hashlib.sha256(f"r-{tid}-{i}".encode()).hexdigest(),
+                "created": now,
+                "expires_at": now + timedelta(days=60),
+            }
 
     Loader(RefreshToken).load(refresh_tokens())
 
@@ -342,9 +495,16 @@ def _seed_chunk(tenant, lo, hi, role_ids, otype, now) -> None:
         for pk, i in families:
             aid = ids[AccessToken]
             ids[AccessToken] += 1
-            yield {"id": aid, "tenant_id": tid, "account_id": account_ids[i], "family_id": pk,
-                   "token_hash": hashlib.sha256(f"a-{tid}-{i}".encode()).hexdigest(), "hint": "bench000",
-                   "created": now, "expires_at": now + timedelta(hours=1)}
+            yield {
+                "id": aid,
+                "tenant_id": tid,
+                "account_id": account_ids[i],
+                "family_id": pk,
+                "token_hash": hashlib.sha256(f"a-{tid}-{i}".encode()).hexdigest(),
+                "hint": "bench000",
+                "created": now,
+                "expires_at": now + timedelta(hours=1),
+            }
 
     Loader(AccessToken).load(access_tokens())
 
@@ -358,7 +518,10 @@ def _numbered(rows, ids, model):
 
 def _copy_through(through, contexts) -> None:
     table = through._meta.db_table
-    with connection.cursor() as c, c.cursor.copy(f'COPY "{table}" (rolecontext_id, role_id) FROM STDIN') as cp:
+    with (
+        connection.cursor() as c,
+        c.cursor.copy(f'COPY "{table}" (rolecontext_id, role_id) FROM STDIN') as cp,
+    ):
         for pk, rid in contexts:
             cp.write_row((pk, rid))
 
@@ -374,18 +537,23 @@ def live_pools(tenant: Tenant, state: dict, *, sessions: int, log) -> dict:
     total = Account.objects.filter(tenant=tenant).count()
     step = max(total // sessions, 1)
     pks = Account.objects.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True)
-    picked = list(Account.objects.filter(pk__in=list(pks[: sessions * step])[::step]).order_by("pk"))
+    picked = list(
+        Account.objects.filter(pk__in=list(pks[: sessions * step])[::step]).order_by("pk")
+    )
     t0 = time.monotonic()
     refresh, access = [], []
     for k, account in enumerate(picked):
         issued = session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
-        (refresh if k % 2 else access).append(issued.refresh_token if k % 2 else issued.access_token)
+        (refresh if k % 2 else access).append(
+            issued.refresh_token if k % 2 else issued.access_token
+        )
     log(f"issued {len(picked)} live sessions in {time.monotonic() - t0:.1f}s")
     state["refresh_tokens"] = refresh
     state["access_tokens"] = access
     # The floor rotates seeded (not live) refresh tokens: it neither checks nor consumes them.
     state["floor_refresh_hashes"] = [
-        hashlib.sha256(f"r-{tenant.pk}-{i}".encode()).hexdigest() for i in range(0, min(total, 10_000), 20)
+        hashlib.sha256(f"r-{tenant.pk}-{i}".encode()).hexdigest()
+        for i in range(0, min(total, 10_000), 20)
     ]
     state["accounts"] = total
     state["console_cookie"] = console_session(tenant)
@@ -420,8 +588,9 @@ def console_session(tenant: Tenant) -> str:
         user.groups.add(Group.objects.get_or_create(name="Agent")[0])
         for perm in staff.TENANT_PERMISSIONS:
             assign_perm(f"portal.{perm}", user, tenant)
-    device = StaffTotpDevice.objects.filter(user=user, confirmed=True).first() or StaffTotpDevice.objects.create(
-        user=user, name="bench", confirmed=True)
+    device = StaffTotpDevice.objects.filter(
+        user=user, confirmed=True
+    ).first() or StaffTotpDevice.objects.create(user=user, name="bench", confirmed=True)
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     now = int(time.time())
     store[SESSION_KEY] = str(user.pk)
@@ -436,10 +605,14 @@ def console_session(tenant: Tenant) -> str:
 
 def main(argv=None) -> dict:
     default = 1_000_000 if connection.vendor == "postgresql" else 20_000
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=default)
     parser.add_argument("--tenant", default="bench")
-    parser.add_argument("--sessions", type=int, default=4000, help="live sessions issued for the load")
+    parser.add_argument(
+        "--sessions", type=int, default=4000, help="live sessions issued for the load"
+    )
     args = parser.parse_args(argv)
 
     def log(msg):

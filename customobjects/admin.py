@@ -10,31 +10,46 @@ from portal.errors import DomainError
 class CustomObjectTypeAdmin(admin.ModelAdmin):
     """Writes go through the services, so the admin is audited like the API."""
 
-    list_display = ("name", "tenant", "max_bytes", "max_depth", "max_records_per_account", "modified")
+    list_display = (
+        "name",
+        "tenant",
+        "max_bytes",
+        "max_depth",
+        "max_records_per_account",
+        "modified",
+    )
     list_filter = ("tenant",)
     search_fields = ("name", "tenant__name")
     readonly_fields = ("created", "modified")
 
     def save_model(self, request, obj, form, change):
         actor = Actor.staff(request.user)
-        fields = {key: form.cleaned_data[key] for key in services.TYPE_FIELDS if key in form.cleaned_data}
+        fields = {
+            key: form.cleaned_data[key] for key in services.TYPE_FIELDS if key in form.cleaned_data
+        }
         try:
             if change:
                 saved = services.object_type_update(
-                    tenant=obj.tenant, actor=actor, object_type=obj,
+                    tenant=obj.tenant,
+                    actor=actor,
+                    object_type=obj,
                     changes={k: v for k, v in fields.items() if k in form.changed_data},
                 )
             else:
                 name = fields.pop("name")
                 schema = fields.pop("schema", None)
-                saved = services.object_type_create(tenant=obj.tenant, actor=actor, name=name, schema=schema, **fields)
+                saved = services.object_type_create(
+                    tenant=obj.tenant, actor=actor, name=name, schema=schema, **fields
+                )
         except DomainError as exc:
             self.message_user(request, f"Not saved: {exc.sentence()}", messages.ERROR)
             return
         obj.pk = saved.pk
 
     def delete_model(self, request, obj):
-        services.object_type_delete(tenant=obj.tenant, actor=Actor.staff(request.user), object_type=obj, force=True)
+        services.object_type_delete(
+            tenant=obj.tenant, actor=Actor.staff(request.user), object_type=obj, force=True
+        )
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
@@ -48,7 +63,17 @@ class CustomObjectRecordAdmin(admin.ModelAdmin):
     list_display = ("record_id", "object_type", "account", "version", "modified")
     list_filter = ("object_type__tenant", "object_type")
     search_fields = ("record_id", "account__uid")
-    readonly_fields = ("tenant", "object_type", "account", "record_id", "data", "is_active", "version", "created", "modified")
+    readonly_fields = (
+        "tenant",
+        "object_type",
+        "account",
+        "record_id",
+        "data",
+        "is_active",
+        "version",
+        "created",
+        "modified",
+    )
 
     def has_add_permission(self, request):
         return False

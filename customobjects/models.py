@@ -35,12 +35,16 @@ class CustomObjectType(models.Model):
         max_length=100,
         validators=[RegexValidator(NAME_RE, "Use 1-100 letters, digits, '_' or '-'.")],
     )
-    schema = models.JSONField(null=True, blank=True, help_text="JSON Schema every record must satisfy (optional).")
+    schema = models.JSONField(
+        null=True, blank=True, help_text="JSON Schema every record must satisfy (optional)."
+    )
     max_bytes = models.PositiveIntegerField(
-        default=DEFAULT_MAX_BYTES, validators=[MinValueValidator(2), MaxValueValidator(HARD_MAX_BYTES)]
+        default=DEFAULT_MAX_BYTES,
+        validators=[MinValueValidator(2), MaxValueValidator(HARD_MAX_BYTES)],
     )
     max_depth = models.PositiveSmallIntegerField(
-        default=DEFAULT_MAX_DEPTH, validators=[MinValueValidator(1), MaxValueValidator(HARD_MAX_DEPTH)]
+        default=DEFAULT_MAX_DEPTH,
+        validators=[MinValueValidator(1), MaxValueValidator(HARD_MAX_DEPTH)],
     )
     max_records_per_account = models.PositiveIntegerField(
         default=DEFAULT_MAX_RECORDS_PER_ACCOUNT,
@@ -52,7 +56,9 @@ class CustomObjectType(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint("tenant", Lower("name"), name="customobject_type_name_unique_per_tenant"),
+            models.UniqueConstraint(
+                "tenant", Lower("name"), name="customobject_type_name_unique_per_tenant"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -77,8 +83,12 @@ class CustomObjectRecord(models.Model):
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    object_type = models.ForeignKey(CustomObjectType, on_delete=models.CASCADE, related_name="records")
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="custom_object_records")
+    object_type = models.ForeignKey(
+        CustomObjectType, on_delete=models.CASCADE, related_name="records"
+    )
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="custom_object_records"
+    )
     record_id = models.CharField(max_length=64, default=new_record_id)
     data = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
@@ -88,7 +98,9 @@ class CustomObjectRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["object_type", "record_id"], name="customobject_record_id_unique_per_type"),
+            models.UniqueConstraint(
+                fields=["object_type", "record_id"], name="customobject_record_id_unique_per_type"
+            ),
         ]
         indexes = [
             models.Index(fields=["object_type", "account"], name="customobject_rec_type_acct"),

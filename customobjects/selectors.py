@@ -48,7 +48,9 @@ def record_id_check(record_id: str | None) -> str:
     return record_id
 
 
-def record_get(*, tenant: Tenant, object_name: str | None, uid: str | None, record_id: str | None) -> CustomObjectRecord:
+def record_get(
+    *, tenant: Tenant, object_name: str | None, uid: str | None, record_id: str | None
+) -> CustomObjectRecord:
     """One record of the account `uid`: one query when it exists; otherwise the precise
     error (the type, the account, a malformed id, no such record)."""
     if object_name and uid and record_id and re.match(RECORD_ID_RE, record_id):
@@ -77,7 +79,9 @@ def record_get(*, tenant: Tenant, object_name: str | None, uid: str | None, reco
     return record
 
 
-def record_get_by_id(*, tenant: Tenant, object_type: CustomObjectType, record_id: str | None) -> CustomObjectRecord:
+def record_get_by_id(
+    *, tenant: Tenant, object_type: CustomObjectType, record_id: str | None
+) -> CustomObjectRecord:
     record_id_check(record_id)
     record = (
         CustomObjectRecord.objects.select_related("object_type", "account")
@@ -108,7 +112,8 @@ def jsonb_contains(container: Any, contained: Any, *, top: bool = True) -> bool:
         if not isinstance(container, list):
             return False
         return all(
-            any(jsonb_contains(item, wanted, top=False) for item in container) for wanted in contained
+            any(jsonb_contains(item, wanted, top=False) for item in container)
+            for wanted in contained
         )
     if isinstance(container, list) and top:
         # A top-level array contains a scalar that is one of its elements.
@@ -172,7 +177,9 @@ def record_query(
         base = base.filter(data__contains=contains)
     count = base.count()
     rows = list(
-        base.filter(pk__gt=after).select_related("object_type", "account").order_by("pk")[: limit + 1]
+        base.filter(pk__gt=after)
+        .select_related("object_type", "account")
+        .order_by("pk")[: limit + 1]
     )
     return _page(rows, count, limit)
 
@@ -185,11 +192,15 @@ def _record_query_scan(base, contains, after: int, limit: int) -> RecordPage:
             count += 1
             if pk > after and len(page_pks) <= limit:
                 page_pks.append(pk)
-    rows = list(base.filter(pk__in=page_pks).select_related("object_type", "account").order_by("pk"))
+    rows = list(
+        base.filter(pk__in=page_pks).select_related("object_type", "account").order_by("pk")
+    )
     return _page(rows, count, limit)
 
 
 def _page(rows: list[CustomObjectRecord], count: int, limit: int) -> RecordPage:
     more = len(rows) > limit
     rows = rows[:limit]
-    return RecordPage(records=rows, count=count, next_cursor=encode_cursor(rows[-1].pk) if more and rows else None)
+    return RecordPage(
+        records=rows, count=count, next_cursor=encode_cursor(rows[-1].pk) if more and rows else None
+    )

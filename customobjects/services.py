@@ -56,7 +56,9 @@ def _type_snapshot(object_type: CustomObjectType) -> dict[str, Any]:
     return {name: getattr(object_type, name) for name in TYPE_FIELDS}
 
 
-def _check_type_fields(tenant: Tenant, fields: dict[str, Any], *, exclude_pk: int | None = None) -> None:
+def _check_type_fields(
+    tenant: Tenant, fields: dict[str, Any], *, exclude_pk: int | None = None
+) -> None:
     errors = {}
     if "name" in fields:
         name = fields["name"]
@@ -100,14 +102,22 @@ def object_type_create(
         except IntegrityError as exc:
             raise _name_taken(f"A custom object named {name} already exists.") from exc
         audit.record(
-            tenant=tenant, actor=actor, action="customobject_type.created", reason=reason,
+            tenant=tenant,
+            actor=actor,
+            action="customobject_type.created",
+            reason=reason,
             changes=audit.diff({}, _type_snapshot(object_type)),
         )
     return object_type
 
 
 def object_type_update(
-    *, tenant: Tenant, actor: Actor, object_type: CustomObjectType, changes: dict[str, Any], reason: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    object_type: CustomObjectType,
+    changes: dict[str, Any],
+    reason: str = "",
 ) -> CustomObjectType:
     """Rename, re-schema or re-limit a type. Existing records are kept as they are; the new
     schema and limits apply from their next write."""
@@ -115,7 +125,9 @@ def object_type_update(
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
     with transaction.atomic():
-        object_type = CustomObjectType.objects.select_for_update().get(pk=object_type.pk, tenant=tenant)
+        object_type = CustomObjectType.objects.select_for_update().get(
+            pk=object_type.pk, tenant=tenant
+        )
         _check_type_fields(tenant, changes, exclude_pk=object_type.pk)
         before = _type_snapshot(object_type)
         for key, value in changes.items():
@@ -129,28 +141,46 @@ def object_type_update(
         except IntegrityError as exc:
             raise _name_taken("A custom object with this name already exists.") from exc
         audit.record(
-            tenant=tenant, actor=actor, action="customobject_type.updated", reason=reason,
+            tenant=tenant,
+            actor=actor,
+            action="customobject_type.updated",
+            reason=reason,
             changes=audit.diff(before, after),
         )
     return object_type
 
 
 def object_type_delete(
-    *, tenant: Tenant, actor: Actor, object_type: CustomObjectType, force: bool = False, reason: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    object_type: CustomObjectType,
+    force: bool = False,
+    reason: str = "",
 ) -> int:
     """Remove a type. A type that still holds records is kept unless `force`, which deletes
     them too; returns how many records went with it."""
     with transaction.atomic():
-        object_type = CustomObjectType.objects.select_for_update().get(pk=object_type.pk, tenant=tenant)
+        object_type = CustomObjectType.objects.select_for_update().get(
+            pk=object_type.pk, tenant=tenant
+        )
         count = object_type.records.count()
         if count and not force:
-            raise CustomObjectTypeInUse(field_errors=[FieldError(
-                "name", f"{object_type.name} still holds {count} records; delete with force=true to remove them too.",
-            )])
+            raise CustomObjectTypeInUse(
+                field_errors=[
+                    FieldError(
+                        "name",
+                        f"{object_type.name} still holds {count} records; delete with force=true to remove them too.",
+                    )
+                ]
+            )
         snapshot = _type_snapshot(object_type)
         object_type.delete()
         audit.record(
-            tenant=tenant, actor=actor, action="customobject_type.deleted", reason=reason,
+            tenant=tenant,
+            actor=actor,
+            action="customobject_type.deleted",
+            reason=reason,
             changes={**audit.diff(snapshot, {}), "records_deleted": count},
         )
     return count
@@ -189,8 +219,11 @@ def record_create(
                 f"The account already holds {held} records of {object_type.name}, its limit.",
             )
         record = CustomObjectRecord(
-            tenant=tenant, object_type=object_type, account=account,
-            record_id=record_id or new_record_id(), data=data,
+            tenant=tenant,
+            object_type=object_type,
+            account=account,
+            record_id=record_id or new_record_id(),
+            data=data,
         )
         try:
             with transaction.atomic():
@@ -198,8 +231,12 @@ def record_create(
         except IntegrityError as exc:
             raise CustomObjectRecordIdTaken() from exc
         audit.record(
-            tenant=tenant, actor=actor, action="customobject.created", subject_uid=account.uid,
-            reason=reason, changes=_record_changes(record, {}, data),
+            tenant=tenant,
+            actor=actor,
+            action="customobject.created",
+            subject_uid=account.uid,
+            reason=reason,
+            changes=_record_changes(record, {}, data),
         )
     return record
 
@@ -252,15 +289,24 @@ def record_update(
         current.version += 1
         current.save(update_fields=["data", "version", "modified"])
         audit.record(
-            tenant=tenant, actor=actor, action="customobject.updated", subject_uid=current.account.uid,
-            reason=reason, ticket=ticket,
+            tenant=tenant,
+            actor=actor,
+            action="customobject.updated",
+            subject_uid=current.account.uid,
+            reason=reason,
+            ticket=ticket,
             changes={**_record_changes(current, before, after), "UpdateType": update_type},
         )
     return current
 
 
 def record_delete(
-    *, tenant: Tenant, actor: Actor, record: CustomObjectRecord, if_match: str | None = None, reason: str = "",
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    record: CustomObjectRecord,
+    if_match: str | None = None,
+    reason: str = "",
     ticket: str = "",
 ) -> None:
     """Delete a record; the audit event keeps what it held."""
@@ -275,10 +321,17 @@ def record_delete(
             raise CustomObjectRecordNotFound()
         if not etag_matches(current, if_match):
             raise CustomObjectRecordChanged(current.etag)
-        changes = _record_changes(current, current.data if isinstance(current.data, dict) else {}, {})
+        changes = _record_changes(
+            current, current.data if isinstance(current.data, dict) else {}, {}
+        )
         uid = current.account.uid
         current.delete()
         audit.record(
-            tenant=tenant, actor=actor, action="customobject.deleted", subject_uid=uid,
-            reason=reason, ticket=ticket, changes=changes,
+            tenant=tenant,
+            actor=actor,
+            action="customobject.deleted",
+            subject_uid=uid,
+            reason=reason,
+            ticket=ticket,
+            changes=changes,
         )

@@ -123,10 +123,29 @@ def _pointer(parts) -> str:
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 # Keywords whose value is one subschema, a list of them, or a name -> subschema map (all drafts).
-_SUBSCHEMA = ("additionalProperties", "additionalItems", "contains", "propertyNames", "not", "if", "then",
-              "else", "unevaluatedItems", "unevaluatedProperties", "items", "contentSchema")
+_SUBSCHEMA = (
+    "additionalProperties",
+    "additionalItems",
+    "contains",
+    "propertyNames",
+    "not",
+    "if",
+    "then",
+    "else",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "items",
+    "contentSchema",
+)
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
-_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies")
+_SUBSCHEMA_MAPS = (
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+    "dependencies",
+)
 
 
 class UnsafePattern(ValueError):
@@ -162,7 +181,9 @@ def _schema_nodes(schema: Any):
                 stack.extend((child, [*path, keyword, i]) for i, child in enumerate(node[keyword]))
         for keyword in _SUBSCHEMA_MAPS:
             if isinstance(node.get(keyword), dict):
-                stack.extend((child, [*path, keyword, name]) for name, child in node[keyword].items())
+                stack.extend(
+                    (child, [*path, keyword, name]) for name, child in node[keyword].items()
+                )
 
 
 def schema_pattern_problems(schema: Any) -> list[FieldError]:
@@ -171,22 +192,33 @@ def schema_pattern_problems(schema: Any) -> list[FieldError]:
     keywords = set()
     for path, node in _schema_nodes(schema):
         keywords.update(node)
-        patterns = [([*path, "pattern"], node["pattern"])] if isinstance(node.get("pattern"), str) else []
+        patterns = (
+            [([*path, "pattern"], node["pattern"])] if isinstance(node.get("pattern"), str) else []
+        )
         if isinstance(node.get("patternProperties"), dict):
-            patterns += [([*path, "patternProperties", key], key) for key in node["patternProperties"]]
+            patterns += [
+                ([*path, "patternProperties", key], key) for key in node["patternProperties"]
+            ]
         for pattern_path, pattern in patterns:
             try:
                 safe_regex(pattern)
             except UnsafePattern as exc:
-                problems.append(FieldError(
-                    "schema" + _pointer(pattern_path),
-                    f"The regular expression is not supported ({exc}): backreferences and "
-                    "lookarounds cannot be used.",
-                ))
+                problems.append(
+                    FieldError(
+                        "schema" + _pointer(pattern_path),
+                        f"The regular expression is not supported ({exc}): backreferences and "
+                        "lookarounds cannot be used.",
+                    )
+                )
     if not problems and {"unevaluatedProperties", "patternProperties"} <= keywords:
         # jsonschema evaluates patternProperties with Python's backtracking engine there.
-        problems.append(FieldError("schema", "unevaluatedProperties cannot be combined with "
-                                   "patternProperties; use additionalProperties instead."))
+        problems.append(
+            FieldError(
+                "schema",
+                "unevaluatedProperties cannot be combined with "
+                "patternProperties; use additionalProperties instead.",
+            )
+        )
     return problems
 
 
@@ -214,7 +246,9 @@ def _additional_properties(validator, additional, instance, schema):
             yield from validator.descend(instance[extra], additional, path=extra)
     elif not additional and extras:
         yield js_exceptions.ValidationError(
-            "Additional properties are not allowed (" + ", ".join(repr(e) for e in sorted(extras)) + " unexpected)"
+            "Additional properties are not allowed ("
+            + ", ".join(repr(e) for e in sorted(extras))
+            + " unexpected)"
         )
 
 
@@ -229,9 +263,14 @@ def _extra_names(instance: dict, schema: dict):
 @functools.cache
 def _safe_validator_class(cls):
     """The draft's validator class with the pattern keywords running on RE2."""
-    return js_validators.extend(cls, {
-        "pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties,
-    })
+    return js_validators.extend(
+        cls,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+        },
+    )
 
 
 def schema_check(schema: Any) -> None:
@@ -265,24 +304,36 @@ def record_data_check(object_type: CustomObjectType, data: Any) -> None:
         raise CustomObjectNotAnObject(f"The custom object is not storable JSON: {reason}")
     depth = value_depth(data)
     if depth > object_type.max_depth:
-        raise CustomObjectTooLarge(f"The custom object nests {depth} levels; the limit of {object_type.name} is {object_type.max_depth}.")
+        raise CustomObjectTooLarge(
+            f"The custom object nests {depth} levels; the limit of {object_type.name} is {object_type.max_depth}."
+        )
     size = encoded_size(data)
     if size > object_type.max_bytes:
-        raise CustomObjectTooLarge(f"The custom object takes {size} bytes; the limit of {object_type.name} is {object_type.max_bytes}.")
+        raise CustomObjectTooLarge(
+            f"The custom object takes {size} bytes; the limit of {object_type.name} is {object_type.max_bytes}."
+        )
     if object_type.schema is None:
         return
     if schema_pattern_problems(object_type.schema):  # a schema stored before the pattern rule
         raise _schema_invalid("", f"The schema of {object_type.name} could not be evaluated.")
-    cls = _safe_validator_class(js_validators.validator_for(object_type.schema, default=js_validators.Draft202012Validator))
+    cls = _safe_validator_class(
+        js_validators.validator_for(object_type.schema, default=js_validators.Draft202012Validator)
+    )
     validator = cls(object_type.schema, format_checker=cls.FORMAT_CHECKER)
     errors = []
     try:
-        for error in sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+        for error in sorted(
+            validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)
+        ):
             errors.extend(_describe(error))
             if len(errors) >= MAX_REPORTED_ERRORS:
                 break
-    except Exception as exc:  # an unresolvable $ref, a broken pattern: the schema's fault, not a 500
-        raise _schema_invalid("", f"The schema of {object_type.name} could not be evaluated.") from exc
+    except (
+        Exception
+    ) as exc:  # an unresolvable $ref, a broken pattern: the schema's fault, not a 500
+        raise _schema_invalid(
+            "", f"The schema of {object_type.name} could not be evaluated."
+        ) from exc
     if errors:
         raise CustomObjectDataInvalid(field_errors=errors[:MAX_REPORTED_ERRORS])
 
@@ -296,11 +347,17 @@ def _describe(error) -> list[FieldError]:
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [name for name in error.validator_value if name not in error.instance]
         if missing:
-            return [FieldError(_pointer([*path, name]), f"The {name} field is required.", "required") for name in missing]
+            return [
+                FieldError(_pointer([*path, name]), f"The {name} field is required.", "required")
+                for name in missing
+            ]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         extras = _extra_properties(error)
         if extras:
-            return [FieldError(_pointer([*path, name]), "Additional properties are not allowed.") for name in extras]
+            return [
+                FieldError(_pointer([*path, name]), "Additional properties are not allowed.")
+                for name in extras
+            ]
     return [FieldError(_pointer(path), error.message, str(error.validator))]
 
 

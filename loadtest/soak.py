@@ -51,11 +51,16 @@ def make_tenants(suffix: str):
     from portal.audit import Actor
 
     actor = Actor.system("soak")
-    unlimited = {"rate_limit_per_tenant": 0, "rate_limit_per_credential": 0, "rate_limit_per_ip": 0,
-                 "send_cooldown_seconds": 0}
+    unlimited = {
+        "rate_limit_per_tenant": 0,
+        "rate_limit_per_credential": 0,
+        "rate_limit_per_ip": 0,
+        "send_cooldown_seconds": 0,
+    }
     main, main_cred = services.tenant_create(actor=actor, name=f"Soak {suffix}", settings=unlimited)
     limited, limited_cred = services.tenant_create(
-        actor=actor, name=f"Soak limited {suffix}",
+        actor=actor,
+        name=f"Soak limited {suffix}",
         settings={"rate_limit_per_credential": LIMIT, "rate_limit_window_seconds": 3600},
     )
     return (main.api_key, main_cred.raw_secret), (limited.api_key, limited_cred.raw_secret)
@@ -79,11 +84,21 @@ def seed(base: str, key: str, secret: str, n: int = 20):
     people = []
     for i in range(n):
         email = f"soak{i}-{random.randrange(10**9)}@example.com"
-        body = {"Email": [{"Type": "Primary", "Value": email}], "Password": f"Soak-passw0rd-{i}!", "FirstName": "Soak"}
-        r = requests.post(f"{base}/identity/v2/manage/account?{q}", json=body, headers=headers, timeout=30)
+        body = {
+            "Email": [{"Type": "Primary", "Value": email}],
+            "Password": f"Soak-passw0rd-{i}!",
+            "FirstName": "Soak",
+        }
+        r = requests.post(
+            f"{base}/identity/v2/manage/account?{q}", json=body, headers=headers, timeout=30
+        )
         r.raise_for_status()
         uid = r.json()["Uid"]
-        t = requests.get(f"{base}/identity/v2/manage/account/access_token?{q}&uid={uid}", headers=headers, timeout=30)
+        t = requests.get(
+            f"{base}/identity/v2/manage/account/access_token?{q}&uid={uid}",
+            headers=headers,
+            timeout=30,
+        )
         t.raise_for_status()
         people.append((uid, email, t.json()["access_token"]))
     return people
@@ -96,12 +111,17 @@ def request_lines(key: str, people) -> list[str]:
         lines += [f"GET\t/identity/v2/manage/account/{uid}?{q}\t"] * 6
         lines += [f"GET\t/identity/v2/auth/access_token/validate?{q}&access_token={token}\t"] * 4
         lines += [f"GET\t/identity/v2/manage/account/{uid}/role?{q}\t"] * 2
-        lines += [f"PUT\t/identity/v2/manage/account/{uid}?{q}\t" + json.dumps({"FirstName": "Soak", "LastName": str(random.randrange(1000))})] * 2
+        lines += [
+            f"PUT\t/identity/v2/manage/account/{uid}?{q}\t"
+            + json.dumps({"FirstName": "Soak", "LastName": str(random.randrange(1000))})
+        ] * 2
         lines += [f"GET\t/identity/v2/manage/account?{q}&{urlencode({'email': email})}\t"]
         lines += [f"GET\t/api/v1/accounts?{q}&{urlencode({'email': email})}\t"]
     lines += [f"GET\t/api/v1/tenant?{q}\t"] * 10
     lines += [f"GET\t/identity/v2/manage/account/{'0' * 32}?{q}\t"] * 3  # unknown account: 4xx
-    lines += [f"GET\t/identity/v2/auth/access_token/validate?{q}&access_token=00000000-0000-4000-8000-000000000000\t"] * 3
+    lines += [
+        f"GET\t/identity/v2/auth/access_token/validate?{q}&access_token=00000000-0000-4000-8000-000000000000\t"
+    ] * 3
     return lines
 
 
@@ -114,7 +134,9 @@ def limit_probe(base: str, key: str, secret: str, result: dict) -> None:
     def call():
         session = requests.Session()
         barrier.wait(timeout=30)
-        status = session.get(url, headers={"X-LoginRadius-ApiSecret": secret}, timeout=60).status_code
+        status = session.get(
+            url, headers={"X-LoginRadius-ApiSecret": secret}, timeout=60
+        ).status_code
         with lock:
             statuses.append(status)
 
@@ -150,9 +172,28 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         gunicorn = str(Path(python).with_name("gunicorn"))
         server = subprocess.Popen(
-            [gunicorn, "portal.wsgi", "-w", str(args.workers), "-k", "gthread", "--threads", "4",
-             "-b", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning"],
-            cwd=ROOT, env={**os.environ, "DEBUG": "0", "LOG_LEVEL": os.environ.get("SOAK_SERVER_LOG_LEVEL", "ERROR")},
+            [
+                gunicorn,
+                "portal.wsgi",
+                "-w",
+                str(args.workers),
+                "-k",
+                "gthread",
+                "--threads",
+                "4",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DEBUG": "0",
+                "LOG_LEVEL": os.environ.get("SOAK_SERVER_LOG_LEVEL", "ERROR"),
+            },
         )
     try:
         wait_up(base)
@@ -162,9 +203,23 @@ def main() -> int:
             requests_file = handle.name
         env = {**os.environ, "SOAK_REQUESTS_FILE": requests_file, "SOAK_SECRET": secret}
         wrk = subprocess.Popen(
-            ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
-             "--timeout", "30s", "-s", str(Path(__file__).with_name("soak.lua")), base],
-            env=env, stdout=subprocess.PIPE, text=True,
+            [
+                "wrk",
+                "-t",
+                str(args.threads),
+                "-c",
+                str(args.connections),
+                "-d",
+                f"{args.duration}s",
+                "--timeout",
+                "30s",
+                "-s",
+                str(Path(__file__).with_name("soak.lua")),
+                base,
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         time.sleep(args.duration / 2)
         probe: dict = {}
@@ -184,10 +239,14 @@ def main() -> int:
             socket_errors = int(line.rsplit("socket_errors=", 1)[1])
     server_errors = sum(n for s, n in statuses.items() if s >= 500)
     allowed = probe.get("statuses", []).count(200)
-    print(f"SOAK-LIMIT limit={LIMIT} parallel={PARALLEL} allowed={allowed} "
-          f"refused_429={probe.get('statuses', []).count(429)} other={[s for s in probe.get('statuses', []) if s not in (200, 429)]}")
+    print(
+        f"SOAK-LIMIT limit={LIMIT} parallel={PARALLEL} allowed={allowed} "
+        f"refused_429={probe.get('statuses', []).count(429)} other={[s for s in probe.get('statuses', []) if s not in (200, 429)]}"
+    )
     failed = server_errors > 0 or socket_errors > 0 or abs(allowed - LIMIT) > 1 or not statuses
-    print(f"SOAK-RESULT {'FAIL' if failed else 'PASS'} 5xx={server_errors} socket_errors={socket_errors}")
+    print(
+        f"SOAK-RESULT {'FAIL' if failed else 'PASS'} 5xx={server_errors} socket_errors={socket_errors}"
+    )
     return 1 if failed else 0
 
 

@@ -43,7 +43,11 @@ class AccessLogMiddleware:
             query = request.META.get("QUERY_STRING", "")
             target = request.path + (f"?{redacted_query(query)}" if query else "")
             logger.info(
-                "%s %s %s %s %.1fms", request.method, target, response.status_code,
-                context.current().ip or "-", (time.monotonic() - started) * 1000,
+                "%s %s %s %s %.1fms",
+                request.method,
+                target,
+                response.status_code,
+                context.current().ip or "-",
+                (time.monotonic() - started) * 1000,
             )
         return response

@@ -29,7 +29,10 @@ class StaffAdminSite(AdminSite):
     def has_permission(self, request):
         user = request.user
         return bool(
-            user.is_active and user.is_staff and user.is_superuser and console_sign_in_current(request)
+            user.is_active
+            and user.is_staff
+            and user.is_superuser
+            and console_sign_in_current(request)
         )
 
     @method_decorator(never_cache)
@@ -74,13 +77,33 @@ class StaffTotpDeviceAdmin(admin.ModelAdmin):
     """See and remove staff authenticators (removing one lets its owner enrol anew at their
     next sign-in); the seed is never shown."""
 
-    list_display = ("user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count")
+    list_display = (
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "throttling_failure_count",
+    )
     list_filter = ("confirmed",)
     search_fields = ("user__username", "name")
-    fields = ("user", "name", "confirmed", "created_at", "last_used_at",
-              "throttling_failure_count", "throttling_failure_timestamp")
-    readonly_fields = ("user", "confirmed", "created_at", "last_used_at",
-                       "throttling_failure_count", "throttling_failure_timestamp")
+    fields = (
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "throttling_failure_count",
+        "throttling_failure_timestamp",
+    )
+    readonly_fields = (
+        "user",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "throttling_failure_count",
+        "throttling_failure_timestamp",
+    )
 
     def has_add_permission(self, request):
         return False  # made by the console enrolment, which shows the seed once
@@ -95,7 +118,15 @@ class TenantAdmin(GuardedModelAdmin):
 
 @admin.register(ApiCredential)
 class ApiCredentialAdmin(admin.ModelAdmin):
-    list_display = ("tenant", "label", "secret_hint", "scopes", "expires_at", "revoked_at", "last_used_at")
+    list_display = (
+        "tenant",
+        "label",
+        "secret_hint",
+        "scopes",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
     list_filter = ("tenant",)
     readonly_fields = ("secret_hint", "last_used_at", "created")
     exclude = ("secret_encrypted", "secret_hash")

@@ -22,9 +22,24 @@ _ACTIONS: dict[str, str] = {}
 # Keys whose values never reach an audit row, whatever a caller passes in a diff.
 SECRET_KEYS = frozenset(
     {
-        "password", "passwordhash", "password_hash", "secret", "api_secret", "apisecret",
-        "token", "access_token", "refresh_token", "otp", "code", "backupcode", "backup_codes",
-        "pin", "totp_secret", "seed", "answer", "securityquestionanswer",
+        "password",
+        "passwordhash",
+        "password_hash",
+        "secret",
+        "api_secret",
+        "apisecret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "otp",
+        "code",
+        "backupcode",
+        "backup_codes",
+        "pin",
+        "totp_secret",
+        "seed",
+        "answer",
+        "securityquestionanswer",
     }
 )
 # ...and keys containing or ending with these (client_secret, new_password, reset_token,
@@ -89,9 +104,7 @@ class Actor:
 
 def redact(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: (REDACTED if is_secret_key(k) else redact(v)) for k, v in value.items()
-        }
+        return {k: (REDACTED if is_secret_key(k) else redact(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
@@ -123,27 +136,40 @@ def record(
     ctx = context.current()
     # An INSERT compiled once: every state change writes one, in its service's transaction.
     # AuditEvent.save only refuses updates (events are append-only).
-    row = insert_new(own_save_only_guards_updates=True, obj=AuditEvent(
-        tenant=tenant,
-        action=action,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_label=actor.label[:200],
-        subject_uid=subject_uid,
-        reason=reason or "",
-        ticket=ticket or "",
-        diff=redact(changes or {}),
-        request_id=ctx.request_id,
-        ip=ctx.ip,
-        user_agent=ctx.user_agent,
-        caused_by=events.current_cause(),
-        schema_version=events.SCHEMA_VERSION,
-    ))
+    row = insert_new(
+        own_save_only_guards_updates=True,
+        obj=AuditEvent(
+            tenant=tenant,
+            action=action,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            actor_label=actor.label[:200],
+            subject_uid=subject_uid,
+            reason=reason or "",
+            ticket=ticket or "",
+            diff=redact(changes or {}),
+            request_id=ctx.request_id,
+            ip=ctx.ip,
+            user_agent=ctx.user_agent,
+            caused_by=events.current_cause(),
+            schema_version=events.SCHEMA_VERSION,
+        ),
+    )
     if events.has_subscribers(action):
-        events.publish(events.DomainEvent(
-            id=row.pk, type=action, tenant_id=row.tenant_id, subject_uid=row.subject_uid,
-            actor_type=row.actor_type, actor_id=row.actor_id, actor_label=row.actor_label,
-            reason=row.reason, ticket=row.ticket, diff=row.diff, caused_by=row.caused_by,
-            schema_version=row.schema_version,
-        ))
+        events.publish(
+            events.DomainEvent(
+                id=row.pk,
+                type=action,
+                tenant_id=row.tenant_id,
+                subject_uid=row.subject_uid,
+                actor_type=row.actor_type,
+                actor_id=row.actor_id,
+                actor_label=row.actor_label,
+                reason=row.reason,
+                ticket=row.ticket,
+                diff=row.diff,
+                caused_by=row.caused_by,
+                schema_version=row.schema_version,
+            )
+        )
     return row

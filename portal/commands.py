@@ -60,7 +60,11 @@ def command(name: str):
     """Register a frozen dataclass as the command type `name`."""
 
     def register(cls: type[T]) -> type[T]:
-        if not issubclass(cls, Command) or not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:
+        if (
+            not issubclass(cls, Command)
+            or not dataclasses.is_dataclass(cls)
+            or not cls.__dataclass_params__.frozen
+        ):
             raise TypeError(f"{cls.__name__} must be a frozen dataclass deriving from Command")
         if not callable(getattr(cls, "example", None)):
             raise TypeError(f"{cls.__name__} must offer example(): the round-trip test builds one")
@@ -111,7 +115,7 @@ def _load(kind: type, data: dict[str, Any]) -> Any:
             continue
         value = data[item.name]
         if isinstance(value, str) and value.startswith(SEALED) and item.metadata.get("secret"):
-            value = json.loads(crypto.decrypt(value[len(SEALED):]))
+            value = json.loads(crypto.decrypt(value[len(SEALED) :]))
         values[item.name] = _typed(hints[item.name], value)
     return kind(**values)
 

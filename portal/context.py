@@ -12,7 +12,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "portal_request_context", default=RequestContext()  # noqa: B039 - frozen dataclass
+    "portal_request_context",
+    default=RequestContext(),  # noqa: B039 - frozen dataclass
 )
 
 

@@ -79,7 +79,9 @@ class CompiledQuery:
             sql, params = compiler.as_sql()
             unknown = [p for p in params if p not in self._stand_ins]
             if unknown:
-                raise RuntimeError(f"{qs.model.__name__} query compiled with unexpected parameters {unknown!r}")
+                raise RuntimeError(
+                    f"{qs.model.__name__} query compiled with unexpected parameters {unknown!r}"
+                )
             select, klass_info = compiler.select, compiler.klass_info
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             self._compiled = _Compiled(
@@ -89,7 +91,9 @@ class CompiledQuery:
                 model=klass_info["model"],
                 fields=slice(start, end),
                 init_list=tuple(column[0].target.attname for column in select[start:end]),
-                converters=compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+                converters=compiler.get_converters(
+                    [column[0] for column in select[: compiler.col_count]]
+                ),
                 populators=get_related_populators(klass_info, select, alias),
                 annotations=dict(compiler.annotation_col_map or {}),
             )
@@ -134,10 +138,16 @@ def insert_new(obj: Model, *, own_save_only_guards_updates: bool = False) -> Mod
     alias = router.db_for_write(model, instance=obj)
     connection = connections[alias]
     fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-    values = [field.pre_save(obj, True) for field in fields] if obj._state.adding and obj.pk is None else None
+    values = (
+        [field.pre_save(obj, True) for field in fields]
+        if obj._state.adding and obj.pk is None
+        else None
+    )
     if (
         values is None
-        or not _plain_save(model, own_save_only_guards_updates=own_save_only_guards_updates, values=values)
+        or not _plain_save(
+            model, own_save_only_guards_updates=own_save_only_guards_updates, values=values
+        )
         or meta.db_returning_fields != [meta.pk]
         or not connection.features.can_return_columns_from_insert
     ):
@@ -156,7 +166,9 @@ def insert_new(obj: Model, *, own_save_only_guards_updates: bool = False) -> Mod
         query.objs = []  # the compiler is kept for its value preparation, not this row
         compiled = _INSERTS[model] = (alias, sql, compiler)
     _, sql, compiler = compiled
-    params = [compiler.prepare_value(field, value) for field, value in zip(fields, values, strict=True)]
+    params = [
+        compiler.prepare_value(field, value) for field, value in zip(fields, values, strict=True)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (pk,) = cursor.fetchone()
@@ -165,7 +177,9 @@ def insert_new(obj: Model, *, own_save_only_guards_updates: bool = False) -> Mod
     return obj
 
 
-def _plain_save(model: type[Model], *, values: list, own_save_only_guards_updates: bool = False) -> bool:
+def _plain_save(
+    model: type[Model], *, values: list, own_save_only_guards_updates: bool = False
+) -> bool:
     """Whether writing `values` with a statement compiled once is what save() would do: no
     own save() (unless it only guards updates and this is an insert), no parents, no
     pre_save/post_save receivers, and no value that is an expression (it would change the
@@ -200,14 +214,21 @@ def update_saved(obj: Model, fields: tuple[str, ...]) -> None:
     compiled = _UPDATES.get((model, fields))
     if compiled is None or compiled[0] != alias:
         query = UpdateQuery(model)
-        query.add_update_fields([(field, None, value) for field, value in zip(targets, values, strict=True)])
+        query.add_update_fields(
+            [(field, None, value) for field, value in zip(targets, values, strict=True)]
+        )
         query.add_q(Q(pk=obj.pk))
         sql, params = query.get_compiler(using=alias).as_sql()
         if len(params) != len(targets) + 1:
-            raise RuntimeError(f"{model.__name__} update of {fields} compiled with parameters {params!r}")
+            raise RuntimeError(
+                f"{model.__name__} update of {fields} compiled with parameters {params!r}"
+            )
         compiled = _UPDATES[(model, fields)] = (alias, sql)
     _, sql = compiled
-    params = [field.get_db_prep_save(value, connection=connection) for field, value in zip(targets, values, strict=True)]
+    params = [
+        field.get_db_prep_save(value, connection=connection)
+        for field, value in zip(targets, values, strict=True)
+    ]
     params.append(meta.pk.get_db_prep_value(obj.pk, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -218,7 +239,12 @@ def update_saved(obj: Model, fields: tuple[str, ...]) -> None:
 def _preparing_cursor_class(base: type) -> type:
     class PreparingCursor(base):
         def execute(self, query, params=None, *, prepare=None, **kwargs):
-            if prepare is None and _preparing.get() and isinstance(query, str) and query.startswith(_PREPARABLE):
+            if (
+                prepare is None
+                and _preparing.get()
+                and isinstance(query, str)
+                and query.startswith(_PREPARABLE)
+            ):
                 prepare = True
             return super().execute(query, params, prepare=prepare, **kwargs)
 

@@ -59,7 +59,11 @@ class DomainError(Exception):
 
     def sentence(self) -> str:
         """What a person reads (console, admin): the message, then each field's own."""
-        details = [item.message for item in self.field_errors if item.message and item.message != self.message]
+        details = [
+            item.message
+            for item in self.field_errors
+            if item.message and item.message != self.message
+        ]
         return " ".join([self.message, *details])
 
 

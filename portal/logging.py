@@ -10,7 +10,9 @@ from portal import context
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         # django.request writes its line after the middleware has left the request's context.
-        record.request_id = context.current().request_id or getattr(getattr(record, "request", None), "request_id", "")
+        record.request_id = context.current().request_id or getattr(
+            getattr(record, "request", None), "request_id", ""
+        )
         return True
 
 

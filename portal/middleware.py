@@ -116,7 +116,9 @@ class RequestBodyLimitMiddleware:
             if declared_body_length(request.META) <= limit:
                 return None
         error = getattr(view_class, "request_body_too_large", body_too_large)(limit)
-        return JsonResponse(error.body(lower_camel=is_legacy_path(request.path)), status=error.status_code)
+        return JsonResponse(
+            error.body(lower_camel=is_legacy_path(request.path)), status=error.status_code
+        )
 
 
 class BodyLimitWSGIMiddleware:

@@ -244,7 +244,5 @@ class AuditEvent(models.Model):
         raise TypeError("audit events are append-only")
 
 
-
-
 # Staff authenticator apps live in their own module; imported here so Django finds the model.
 from portal.staff_totp import StaffTotpDevice  # noqa: E402, F401

@@ -22,9 +22,25 @@ ERROR_RESPONSES = {
 
 def _error_schema(*, lower_camel: bool) -> dict:
     names = (
-        ("description", "errorCode", "message", "isProviderError", "providerErrorResponse", "errors", "data")
+        (
+            "description",
+            "errorCode",
+            "message",
+            "isProviderError",
+            "providerErrorResponse",
+            "errors",
+            "data",
+        )
         if lower_camel
-        else ("Description", "ErrorCode", "Message", "IsProviderError", "ProviderErrorResponse", "Errors", "Data")
+        else (
+            "Description",
+            "ErrorCode",
+            "Message",
+            "IsProviderError",
+            "ProviderErrorResponse",
+            "Errors",
+            "Data",
+        )
     )
     description, code, message, provider, provider_response, errors, data = names
     return {
@@ -40,7 +56,10 @@ def _error_schema(*, lower_camel: bool) -> dict:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "properties": {"FieldName": {"type": "string"}, "ErrorMessage": {"type": "string"}},
+                    "properties": {
+                        "FieldName": {"type": "string"},
+                        "ErrorMessage": {"type": "string"},
+                    },
                 },
             },
             data: {"nullable": True},
@@ -56,7 +75,9 @@ def add_error_responses(result, generator, request, public):
     for path, item in result.get("paths", {}).items():
         if not path.lower().startswith(API_PREFIXES):
             continue
-        name = "LoginRadiusErrorLegacy" if path.lower().startswith("/api/v2/") else "LoginRadiusError"
+        name = (
+            "LoginRadiusErrorLegacy" if path.lower().startswith("/api/v2/") else "LoginRadiusError"
+        )
         for method, operation in item.items():
             if method not in HTTP_METHODS:
                 continue
@@ -68,11 +89,16 @@ def add_error_responses(result, generator, request, public):
                     continue
                 response = {
                     "description": description,
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                    },
                 }
                 if status == "429":
                     response["headers"] = {
-                        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}
+                        "Retry-After": {
+                            "schema": {"type": "integer"},
+                            "description": "Seconds to wait",
+                        }
                     }
                 responses[status] = response
     return result

@@ -74,7 +74,9 @@ class OutboundResponse:
             raise OutboundError("the response is not JSON") from exc
 
 
-def address_permitted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool) -> bool:
+def address_permitted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool
+) -> bool:
     """Whether a connection to `address` is allowed."""
     if address.version == 6 and (address.ipv4_mapped or address.sixtofour or address.teredo):
         return False  # an IPv4 address in disguise: refused rather than second-guessed
@@ -109,7 +111,9 @@ def request(
     trusted CAs (e.g. a vendor's pinned bundle)."""
     deadline = time.monotonic() + timeout
     scheme, host, port, target = _parse(url, schemes)
-    test_ca = (getattr(settings, "OUTBOUND_TEST_HOSTS", None) or {}).get(_host_port(host, port), False)
+    test_ca = (getattr(settings, "OUTBOUND_TEST_HOSTS", None) or {}).get(
+        _host_port(host, port), False
+    )
     test_host = test_ca is not False
     if not test_host and not allow_host(host, port):
         raise DestinationRefused(f"{host} is not a permitted destination")
@@ -123,7 +127,11 @@ def request(
         if scheme == "https":
             sock = _tls(sock, host, ca_file=ca_file, deadline=deadline)
         connection = _PinnedConnection(host, port, sock=sock)
-        send_headers = {"Host": _netloc(host, port, scheme), "Accept-Encoding": "identity", "Connection": "close"}
+        send_headers = {
+            "Host": _netloc(host, port, scheme),
+            "Accept-Encoding": "identity",
+            "Connection": "close",
+        }
         send_headers.update(headers or {})
         try:
             connection.request(method, target, body=body, headers=send_headers)
@@ -133,7 +141,9 @@ def request(
             raise OutboundTimeout("the call took too long") from exc
         except (OSError, http.client.HTTPException, ValueError) as exc:
             raise OutboundError(f"the call failed ({type(exc).__name__})") from exc
-        return OutboundResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+        return OutboundResponse(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        )
     finally:
         sock.close()
 
@@ -224,7 +234,9 @@ def _connect(candidates: list[tuple], *, connect_timeout: float, deadline: float
 
 def _tls(sock: socket.socket, host: str, *, ca_file: str | None, deadline: float) -> ssl.SSLSocket:
     try:
-        context = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+        context = (
+            ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+        )
     except (OSError, ssl.SSLError) as exc:
         sock.close()
         raise OutboundError("the trusted certificates could not be loaded") from exc

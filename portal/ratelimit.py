@@ -154,7 +154,9 @@ def _hit_cache(raw_key: str, window_seconds: int) -> Hit:
 def _record_cache_failure(exc: Exception) -> None:
     global _cache_down_until
     with _breaker_lock:
-        _cache_down_until = time.monotonic() + getattr(settings, "RATE_LIMIT_CACHE_RETRY_SECONDS", 5)
+        _cache_down_until = time.monotonic() + getattr(
+            settings, "RATE_LIMIT_CACHE_RETRY_SECONDS", 5
+        )
     logger.warning("rate limits not enforced: cache unavailable (%s)", type(exc).__name__)
 
 
@@ -167,14 +169,18 @@ def hit_many(*, tenant, counters: list[tuple[str, str]], window_seconds: int) ->
     try:
         script = _redis_script()
         if script is not None:
-            return _hit_redis(script, [cache.make_and_validate_key(k) for k in raw_keys], window_seconds)
+            return _hit_redis(
+                script, [cache.make_and_validate_key(k) for k in raw_keys], window_seconds
+            )
         return [_hit_cache(k, window_seconds) for k in raw_keys]
     except Exception as exc:  # fail open: an unreachable cache must not stop the API
         _record_cache_failure(exc)
         return None
 
 
-def read_then_count(*, entries: list[str], window_entry: str, tenant, counters: list[tuple[str, str]]):
+def read_then_count(
+    *, entries: list[str], window_entry: str, tenant, counters: list[tuple[str, str]]
+):
     """One round trip: the cached values of `entries` and, only when all of them and
     `window_entry` (a window length in ms, see `remember_window`) are cached, one request
     counted against each (scope, key) of `tenant`.
@@ -193,15 +199,21 @@ def read_then_count(*, entries: list[str], window_entry: str, tenant, counters: 
     keys += [cache.make_key(_cache_key(tenant, scope, key)) for scope, key in counters]
     try:
         run_script = getattr(backend, "run_script", None)
-        flat = run_script(script, keys=keys, args=[len(names)]) if run_script else script(keys=keys, args=[len(names)])
+        flat = (
+            run_script(script, keys=keys, args=[len(names)])
+            if run_script
+            else script(keys=keys, args=[len(names)])
+        )
         if not flat:
             return None
         values = [backend._serializer.loads(v) for v in flat[: len(entries)]]
     except Exception:  # a cache outage must not stop the request: the caller falls back
         return None
-    rest = flat[len(names):]
-    hits = [Hit(count=int(rest[i]), retry_after=max(1, math.ceil(int(rest[i + 1]) / 1000)))
-            for i in range(0, len(rest), 2)]
+    rest = flat[len(names) :]
+    hits = [
+        Hit(count=int(rest[i]), retry_after=max(1, math.ceil(int(rest[i + 1]) / 1000)))
+        for i in range(0, len(rest), 2)
+    ]
     return values, hits
 
 
@@ -225,7 +237,9 @@ def rate_limit_hit(*, tenant, scope: str, key, limit: int, window_seconds: int) 
     were made within `window_seconds`. A limit of 0 or less disables the check."""
     if not rate_limits_enabled() or limit is None or int(limit) <= 0 or key in (None, ""):
         return
-    result = hit(tenant=tenant, scope=scope, key=str(key), window_seconds=max(1, int(window_seconds)))
+    result = hit(
+        tenant=tenant, scope=scope, key=str(key), window_seconds=max(1, int(window_seconds))
+    )
     if result is not None and result.count > int(limit):
         raise too_many(result.retry_after)
 
@@ -258,7 +272,10 @@ def request_counters(*, credential_key: str | None, ip: str | None) -> list[tupl
 
 
 # Key-only calls (principal.via == "apikey"): scope -> the tenant setting of its limit.
-KEY_ONLY_LIMITS = {"key-tenant": "rate_limit_key_only_per_tenant", "key-ip": "rate_limit_key_only_per_ip"}
+KEY_ONLY_LIMITS = {
+    "key-tenant": "rate_limit_key_only_per_tenant",
+    "key-ip": "rate_limit_key_only_per_ip",
+}
 
 
 def key_only_counters(*, ip: str | None) -> list[tuple[str, str]]:
@@ -287,7 +304,8 @@ def check_api_request(request, principal) -> None:
     else:
         credential = getattr(principal, "credential", None)
         limits = {
-            scope: int(tenant.setting(f"rate_limit_per_{scope}") or 0) for scope in ("tenant", "credential", "ip")
+            scope: int(tenant.setting(f"rate_limit_per_{scope}") or 0)
+            for scope in ("tenant", "credential", "ip")
         }
         counters = request_counters(
             credential_key=credential.secret_hash if credential else None, ip=client_ip(request)
@@ -299,7 +317,11 @@ def check_api_request(request, principal) -> None:
         hits = hit_many(tenant=tenant.api_key, counters=counters, window_seconds=window)
         if hits is None:  # cache unavailable: fail open
             return
-    waits = [h.retry_after for h, (scope, _) in zip(hits, counters, strict=True) if 0 < limits[scope] < h.count]
+    waits = [
+        h.retry_after
+        for h, (scope, _) in zip(hits, counters, strict=True)
+        if 0 < limits[scope] < h.count
+    ]
     if waits:
         raise too_many(max(waits))
 

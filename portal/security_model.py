@@ -63,9 +63,15 @@ PROFILE = TokenRule("ordinary profile data", ALLOW, impersonation=True)
 REAUTH_CHALLENGE = TokenRule("starting a reauthentication", ALLOW, impersonation=False)
 REAUTH = TokenRule("reauthentication", ALLOW, impersonation=False, elevates=True)
 FACTOR_READ = TokenRule("second-factor settings", ALLOW, impersonation=False)
-FACTOR_CHANGE = TokenRule("adding, replacing or removing a second factor", ELEVATED, impersonation=False)
-CONTACT_CHANGE = TokenRule("adding an email, changing the primary email or phone", ELEVATED, impersonation=False)
-PASSWORD_CHANGE = TokenRule("changing the password with the old one", OWN_PROOF, impersonation=False)
+FACTOR_CHANGE = TokenRule(
+    "adding, replacing or removing a second factor", ELEVATED, impersonation=False
+)
+CONTACT_CHANGE = TokenRule(
+    "adding an email, changing the primary email or phone", ELEVATED, impersonation=False
+)
+PASSWORD_CHANGE = TokenRule(
+    "changing the password with the old one", OWN_PROOF, impersonation=False
+)
 IDENTITY_LINK = TokenRule("linking or unlinking identities", ALLOW, impersonation=False)
 
 # Every access-token route by URL name (and HTTP method where the methods differ). A route

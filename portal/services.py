@@ -30,24 +30,33 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def tenant_create(*, actor: Actor, name: str, slug: str | None = None, settings: dict | None = None) -> tuple[Tenant, IssuedCredential]:
+def tenant_create(
+    *, actor: Actor, name: str, slug: str | None = None, settings: dict | None = None
+) -> tuple[Tenant, IssuedCredential]:
     """Create a tenant with its first API secret."""
     tenant = Tenant(name=name, slug=slug or _unique_slug(name), settings=settings or {})
     tenant.full_clean()
     tenant.save()
-    audit.record(tenant=tenant, actor=actor, action="tenant.created", changes={"name": [None, name]})
+    audit.record(
+        tenant=tenant, actor=actor, action="tenant.created", changes={"name": [None, name]}
+    )
     issued = credential_create(tenant=tenant, actor=actor, label="initial")
     return tenant, issued
 
 
 @transaction.atomic
-def tenant_update_settings(*, tenant: Tenant, actor: Actor, changes: dict, reason: str = "") -> Tenant:
+def tenant_update_settings(
+    *, tenant: Tenant, actor: Actor, changes: dict, reason: str = ""
+) -> Tenant:
     before = dict(tenant.settings)
     tenant.settings = {**tenant.settings, **changes}
     tenant.full_clean()
     tenant.save(update_fields=["settings"])
     audit.record(
-        tenant=tenant, actor=actor, action="tenant.updated", reason=reason,
+        tenant=tenant,
+        actor=actor,
+        action="tenant.updated",
+        reason=reason,
         changes=audit.diff(before, tenant.settings),
     )
     return tenant
@@ -66,25 +75,38 @@ def credential_create(
     if unknown:
         raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
     raw_secret = str(uuid.uuid4())
-    credential = ApiCredential(tenant=tenant, label=label, scopes=scopes or [], expires_at=expires_at)
+    credential = ApiCredential(
+        tenant=tenant, label=label, scopes=scopes or [], expires_at=expires_at
+    )
     credential.set_secret(raw_secret)
     credential.save()
     audit.record(
-        tenant=tenant, actor=actor, action="credential.created",
-        changes={"credential": [None, str(credential.pk)], "label": [None, label], "scopes": [None, scopes or []]},
+        tenant=tenant,
+        actor=actor,
+        action="credential.created",
+        changes={
+            "credential": [None, str(credential.pk)],
+            "label": [None, label],
+            "scopes": [None, scopes or []],
+        },
     )
     return IssuedCredential(credential=credential, raw_secret=raw_secret)
 
 
 @transaction.atomic
-def credential_revoke(*, credential: ApiCredential, actor: Actor, reason: str = "") -> ApiCredential:
+def credential_revoke(
+    *, credential: ApiCredential, actor: Actor, reason: str = ""
+) -> ApiCredential:
     credential = ApiCredential.objects.select_for_update().get(pk=credential.pk)
     if credential.revoked_at is None:
         credential.revoked_at = timezone.now()
         credential.save(update_fields=["revoked_at"])
         credential_forget_cached(credential)
         audit.record(
-            tenant=credential.tenant, actor=actor, action="credential.revoked", reason=reason,
+            tenant=credential.tenant,
+            actor=actor,
+            action="credential.revoked",
+            reason=reason,
             changes={"credential": [str(credential.pk), None]},
         )
     return credential
@@ -115,29 +137,47 @@ def credential_rotate(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise CredentialRotationRefused("Give a reason: it is written to the audit log with the rotation.")
+        raise CredentialRotationRefused(
+            "Give a reason: it is written to the audit log with the rotation."
+        )
     if overlap < timedelta(0) or overlap > MAX_ROTATION_OVERLAP:
         raise CredentialRotationRefused(
             f"The overlap must be between 0 and {MAX_ROTATION_OVERLAP.days * 24} hours."
         )
     old = ApiCredential.objects.select_for_update().select_related("tenant").get(pk=credential.pk)
     if not old.is_usable:
-        raise CredentialRotationRefused("This secret is revoked or expired: create a new one instead.")
+        raise CredentialRotationRefused(
+            "This secret is revoked or expired: create a new one instead."
+        )
     now = timezone.now()
     raw_secret = str(uuid.uuid4())
-    new = ApiCredential(tenant=old.tenant, label=old.label, scopes=list(old.scopes or []), expires_at=old.expires_at)
+    new = ApiCredential(
+        tenant=old.tenant, label=old.label, scopes=list(old.scopes or []), expires_at=old.expires_at
+    )
     new.set_secret(raw_secret)
     new.save()
     audit.record(
-        tenant=old.tenant, actor=actor, action="credential.created", reason=reason, ticket=ticket,
-        changes={"credential": [None, str(new.pk)], "label": [None, new.label], "scopes": [None, new.scopes],
-                 "replaces": [None, str(old.pk)]},
+        tenant=old.tenant,
+        actor=actor,
+        action="credential.created",
+        reason=reason,
+        ticket=ticket,
+        changes={
+            "credential": [None, str(new.pk)],
+            "label": [None, new.label],
+            "scopes": [None, new.scopes],
+            "replaces": [None, str(old.pk)],
+        },
     )
     if overlap == timedelta(0):
         old.revoked_at = now
         old.save(update_fields=["revoked_at"])
         audit.record(
-            tenant=old.tenant, actor=actor, action="credential.revoked", reason=reason, ticket=ticket,
+            tenant=old.tenant,
+            actor=actor,
+            action="credential.revoked",
+            reason=reason,
+            ticket=ticket,
             changes={"credential": [str(old.pk), None], "replaced_by": [None, str(new.pk)]},
         )
     else:
@@ -146,9 +186,16 @@ def credential_rotate(
         if old.expires_at != before:
             old.save(update_fields=["expires_at"])
             audit.record(
-                tenant=old.tenant, actor=actor, action="credential.expiry_changed", reason=reason, ticket=ticket,
-                changes={"credential": [str(old.pk), str(old.pk)], "replaced_by": [None, str(new.pk)],
-                         "expires_at": [before and before.isoformat(), old.expires_at.isoformat()]},
+                tenant=old.tenant,
+                actor=actor,
+                action="credential.expiry_changed",
+                reason=reason,
+                ticket=ticket,
+                changes={
+                    "credential": [str(old.pk), str(old.pk)],
+                    "replaced_by": [None, str(new.pk)],
+                    "expires_at": [before and before.isoformat(), old.expires_at.isoformat()],
+                },
             )
     credential_forget_cached(old)
     return IssuedCredential(credential=new, raw_secret=raw_secret)

@@ -132,7 +132,9 @@ if IS_POSTGRES:
     # generic plan, which for the email-prefix search's `LIKE $1` cannot use the prefix
     # index: it chose a backwards primary-key scan of every account (12.9 s instead of
     # 0.3 ms on 1,000,000 accounts; see BENCHMARKS.md). Unique-key look-ups have no such risk.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 2**62})
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 2**62}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -179,8 +181,10 @@ CELERY_BEAT_SCHEDULE["multipurpose-tokens-purge"] = {
 }
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=8)}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=8)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 PASSWORD_HASHERS = [
@@ -229,7 +233,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("TRUST_X_FORWARDED_PROTO", default=False) else None
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+    else None
 )
 # Client IPs come from X-Forwarded-For only when the direct peer is one of these proxies.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
@@ -237,12 +243,16 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # authentication is limited per client IP across tenants.
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 RATE_LIMIT_AUTH_FAILURES_PER_IP = env.int("RATE_LIMIT_AUTH_FAILURES_PER_IP", default=300)
-RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS = env.int("RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS", default=60)
+RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS = env.int(
+    "RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS", default=60
+)
 # The largest request body accepted (portal.middleware: 413 with a LoginRadius body, on
 # Content-Length before reading; chunked bodies are read at most this far). Custom-object
 # views keep their own cap (customobjects.models.HARD_MAX_BYTES, 1 MiB; LoginRadius 1002).
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_MAX_BYTES, 2_621_440)  # Django's own check stays above ours
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    REQUEST_BODY_MAX_BYTES, 2_621_440
+)  # Django's own check stays above ours
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -298,20 +308,48 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {
             "APIKey": {"type": "apiKey", "in": "query", "name": "apikey"},
             "APISecret": {"type": "apiKey", "in": "query", "name": "apisecret"},
-            "XLoginRadiusAPIKey": {"type": "apiKey", "in": "header", "name": "X-LoginRadius-ApiKey"},
-            "XLoginRadiusAPISecret": {"type": "apiKey", "in": "header", "name": "X-LoginRadius-ApiSecret"},
+            "XLoginRadiusAPIKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-LoginRadius-ApiKey",
+            },
+            "XLoginRadiusAPISecret": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-LoginRadius-ApiSecret",
+            },
             "ClientId": {"type": "apiKey", "in": "query", "name": "client_id"},
             "ClientSecret": {"type": "apiKey", "in": "query", "name": "client_secret"},
-            "LegacyKey": {"type": "apiKey", "in": "query", "name": "key",
-                          "description": "API key on /api/v2/... paths"},
-            "LegacySecret": {"type": "apiKey", "in": "query", "name": "secret",
-                             "description": "API secret on /api/v2/... paths"},
-            "Digest": {"type": "apiKey", "in": "header", "name": "digest",
-                       "description": "Signed request: SHA-256=base64(HMAC-SHA256(secret, expiry:url[:body]))"},
-            "XRequestExpiresTime": {"type": "apiKey", "in": "header", "name": "X-Request-Expires",
-                                    "description": "UTC expiry of a signed request"},
-            "M2MBearerToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                               "description": "Issued by POST /service/oauth/token (client credentials)"},
+            "LegacyKey": {
+                "type": "apiKey",
+                "in": "query",
+                "name": "key",
+                "description": "API key on /api/v2/... paths",
+            },
+            "LegacySecret": {
+                "type": "apiKey",
+                "in": "query",
+                "name": "secret",
+                "description": "API secret on /api/v2/... paths",
+            },
+            "Digest": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "digest",
+                "description": "Signed request: SHA-256=base64(HMAC-SHA256(secret, expiry:url[:body]))",
+            },
+            "XRequestExpiresTime": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-Request-Expires",
+                "description": "UTC expiry of a signed request",
+            },
+            "M2MBearerToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "Issued by POST /service/oauth/token (client credentials)",
+            },
         }
     },
     "SECURITY": [

@@ -56,10 +56,14 @@ ACTIONS: dict[str, ConsoleAction] = {
     "account.unblock": ConsoleAction("Unblock an account", AGENT, "manage_accounts"),
     "account.unlock": ConsoleAction("Unlock an account", AGENT, "manage_accounts"),
     "account.edit": ConsoleAction("Edit profile, emails and phone", AGENT, "manage_accounts"),
-    "account.message": ConsoleAction("Send verification and reset messages", AGENT, "manage_accounts"),
+    "account.message": ConsoleAction(
+        "Send verification and reset messages", AGENT, "manage_accounts"
+    ),
     "security.reset": ConsoleAction("Reset factors and revoke sessions", AGENT, "manage_security"),
     "records.edit": ConsoleAction("Edit or delete custom-object records", AGENT, "manage_accounts"),
-    "roles.manage": ConsoleAction("Manage roles, assign them and edit role contexts", LEAD, "manage_roles"),
+    "roles.manage": ConsoleAction(
+        "Manage roles, assign them and edit role contexts", LEAD, "manage_roles"
+    ),
     "account.impersonate": ConsoleAction("Issue an impersonation token", LEAD, "manage_security"),
     "account.secure": ConsoleAction("Secure a compromised account", LEAD, "manage_security"),
     "account.delete": ConsoleAction("Delete an account", ADMIN, "manage_accounts"),
@@ -172,8 +176,16 @@ def staff_access_grant(*, tenant: Tenant, actor: Actor, user, permissions: list[
         assign_perm(_perm(p), user, tenant)
     if added:
         audit.record(
-            tenant=tenant, actor=actor, action="staff_access.granted",
-            changes={"user": [None, user.get_username()], "permissions": [sorted(before & set(TENANT_PERMISSIONS)), sorted(before | set(added))]},
+            tenant=tenant,
+            actor=actor,
+            action="staff_access.granted",
+            changes={
+                "user": [None, user.get_username()],
+                "permissions": [
+                    sorted(before & set(TENANT_PERMISSIONS)),
+                    sorted(before | set(added)),
+                ],
+            },
         )
     return added
 
@@ -195,7 +207,13 @@ def staff_access_revoke(
         remove_perm(_perm(p), user, tenant)
     if removing:
         audit.record(
-            tenant=tenant, actor=actor, action="staff_access.revoked", reason=reason,
-            changes={"user": [user.get_username(), user.get_username()], "permissions": [sorted(before), sorted(before - set(removing))]},
+            tenant=tenant,
+            actor=actor,
+            action="staff_access.revoked",
+            reason=reason,
+            changes={
+                "user": [user.get_username(), user.get_username()],
+                "permissions": [sorted(before), sorted(before - set(removing))],
+            },
         )
     return removing

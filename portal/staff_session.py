@@ -65,8 +65,10 @@ def safe_admin_next(request, admin_root: str) -> str:
     """The `next` of an admin request when it is a path inside the admin (not its login
     page); `admin_root` otherwise. The console's own safe_next allows any local page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if not target or "\\" in target or not url_has_allowed_host_and_scheme(
-        target, allowed_hosts=set(), require_https=False
+    if (
+        not target
+        or "\\" in target
+        or not url_has_allowed_host_and_scheme(target, allowed_hosts=set(), require_https=False)
     ):
         return admin_root
     parts = urlsplit(target)

@@ -18,16 +18,18 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False), name="home"),
     path("console/", include("portal.console.urls")),
-    IndexedRoutes([
-        # Sections whose literal paths (account/access_token, account/passkey, ...) would
-        # otherwise be taken for a UID by accounts' account/<uid> come first.
-        path("", include("portal.api.urls")),
-        path("", include("tokens.api.urls")),
-        path("", include("security.api.urls")),
-        path("", include("roles.api.urls")),
-        path("", include("customobjects.api.urls")),
-        path("", include("accounts.api.urls")),
-    ]),
+    IndexedRoutes(
+        [
+            # Sections whose literal paths (account/access_token, account/passkey, ...) would
+            # otherwise be taken for a UID by accounts' account/<uid> come first.
+            path("", include("portal.api.urls")),
+            path("", include("tokens.api.urls")),
+            path("", include("security.api.urls")),
+            path("", include("roles.api.urls")),
+            path("", include("customobjects.api.urls")),
+            path("", include("accounts.api.urls")),
+        ]
+    ),
 ]
 
 handler404 = "portal.views.not_found"

@@ -46,13 +46,19 @@ def _check_broker() -> str:
 def readyz(request):
     checks = {}
     healthy = True
-    for name, probe in (("database", _check_database), ("cache", _check_cache), ("broker", _check_broker)):
+    for name, probe in (
+        ("database", _check_database),
+        ("cache", _check_cache),
+        ("broker", _check_broker),
+    ):
         try:
             checks[name] = probe()
         except Exception as exc:
             checks[name] = f"error: {type(exc).__name__}"
             healthy = False
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 def not_found(request, exception=None):
@@ -64,4 +70,6 @@ def not_found(request, exception=None):
 def server_error(request):
     if is_api_path(request.path):
         return api_server_error(request)
-    return render(request, "500.html", {"request_id": getattr(request, "request_id", "")}, status=500)
+    return render(
+        request, "500.html", {"request_id": getattr(request, "request_id", "")}, status=500
+    )

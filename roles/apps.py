@@ -10,6 +10,8 @@ class RolesConfig(AppConfig):
         from roles import audit_actions, selectors  # noqa: F401
 
         register_profile_field(
-            ProfileField(key="Roles", sql=selectors.account_role_names_sql, load=selectors.account_role_names)
+            ProfileField(
+                key="Roles", sql=selectors.account_role_names_sql, load=selectors.account_role_names
+            )
         )
         register_search_filter("role", selectors.role_holder_ids)

@@ -64,7 +64,9 @@ class RoleContext(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "name"], name="role_context_unique_per_account"),
+            models.UniqueConstraint(
+                fields=["account", "name"], name="role_context_unique_per_account"
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "name"])]
 

@@ -15,7 +15,9 @@ from roles.models import AccountRole, Role, RoleContext
 def account_role_names(*, account) -> list[str]:
     """Names of the roles assigned to `account` (the profile's `Roles`)."""
     return list(
-        Role.objects.filter(assignments__account=account).order_by("name").values_list("name", flat=True)
+        Role.objects.filter(assignments__account=account)
+        .order_by("name")
+        .values_list("name", flat=True)
     )
 
 
@@ -126,7 +128,9 @@ class EffectivePermissions:
         }
 
     @classmethod
-    def _from_cache(cls, *, account_id: int, context: str | None, value: dict) -> "EffectivePermissions":
+    def _from_cache(
+        cls, *, account_id: int, context: str | None, value: dict
+    ) -> "EffectivePermissions":
         return cls(
             account_id=account_id,
             context=context,

@@ -42,9 +42,14 @@ def _distinct(names: Iterable[str]) -> list[str]:
 def _check_permissions(permissions: Iterable[str]) -> list[str]:
     cleaned = []
     for permission in permissions:
-        if not isinstance(permission, str) or not permission.strip() or len(permission) > PERMISSION_MAX_LENGTH:
+        if (
+            not isinstance(permission, str)
+            or not permission.strip()
+            or len(permission) > PERMISSION_MAX_LENGTH
+        ):
             raise InvalidValue(
-                "Permissions", "The value of Permissions must be a list of names of at most 100 characters."
+                "Permissions",
+                "The value of Permissions must be a list of names of at most 100 characters.",
             )
         cleaned.append(permission.strip())
     return _distinct(cleaned)
@@ -116,7 +121,9 @@ def roles_create(
     return sorted(created, key=lambda role: role.name)
 
 
-def role_delete(*, tenant: Tenant, actor: Actor, name: str, reason: str = "", ticket: str = "") -> None:
+def role_delete(
+    *, tenant: Tenant, actor: Actor, name: str, reason: str = "", ticket: str = ""
+) -> None:
     """Delete a role and, in the same transaction, take it from every account and context."""
     with transaction.atomic():
         role = Role.objects.select_for_update().filter(tenant=tenant, name=name or "").first()
@@ -127,9 +134,16 @@ def role_delete(*, tenant: Tenant, actor: Actor, name: str, reason: str = "", ti
         )
         contexts = sorted(
             f"{uid}/{context}"
-            for uid, context in RoleContext.objects.filter(roles=role).values_list("account__uid", "name")
+            for uid, context in RoleContext.objects.filter(roles=role).values_list(
+                "account__uid", "name"
+            )
         )
-        before = {"name": role.name, "permissions": role.permissions, "accounts": assigned, "contexts": contexts}
+        before = {
+            "name": role.name,
+            "permissions": role.permissions,
+            "accounts": assigned,
+            "contexts": contexts,
+        }
         # AccountRole rows and context memberships go with it (ON DELETE CASCADE).
         role.delete()
         audit.record(
@@ -143,7 +157,9 @@ def role_delete(*, tenant: Tenant, actor: Actor, name: str, reason: str = "", ti
         permission_cache.invalidate_tenant_on_commit(tenant.pk)
 
 
-def _role_permissions_change(*, tenant, actor, name, permissions, add: bool, reason="", ticket="") -> Role:
+def _role_permissions_change(
+    *, tenant, actor, name, permissions, add: bool, reason="", ticket=""
+) -> Role:
     requested = _check_permissions(permissions)
     if not requested:
         raise FieldRequired("Permissions", "The value of Permissions can not be null or empty.")
@@ -152,7 +168,11 @@ def _role_permissions_change(*, tenant, actor, name, permissions, add: bool, rea
         if role is None:
             raise RoleNotFound()
         before = list(role.permissions or [])
-        after = _distinct(set(before) | set(requested)) if add else _distinct(set(before) - set(requested))
+        after = (
+            _distinct(set(before) | set(requested))
+            if add
+            else _distinct(set(before) - set(requested))
+        )
         if after != before:
             role.permissions = after
             role.save(update_fields=["permissions", "modified"])
@@ -162,27 +182,54 @@ def _role_permissions_change(*, tenant, actor, name, permissions, add: bool, rea
                 action="role.permissions_changed",
                 reason=reason,
                 ticket=ticket,
-                changes={"name": role.name, **audit.diff({"permissions": before}, {"permissions": after})},
+                changes={
+                    "name": role.name,
+                    **audit.diff({"permissions": before}, {"permissions": after}),
+                },
             )
             permission_cache.invalidate_tenant_on_commit(tenant.pk)
     return role
 
 
 def role_permissions_add(
-    *, tenant: Tenant, actor: Actor, name: str, permissions: list[str], reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    name: str,
+    permissions: list[str],
+    reason: str = "",
+    ticket: str = "",
 ) -> Role:
     """Grant more permissions through a role, to everyone holding it."""
     return _role_permissions_change(
-        tenant=tenant, actor=actor, name=name, permissions=permissions, add=True, reason=reason, ticket=ticket
+        tenant=tenant,
+        actor=actor,
+        name=name,
+        permissions=permissions,
+        add=True,
+        reason=reason,
+        ticket=ticket,
     )
 
 
 def role_permissions_remove(
-    *, tenant: Tenant, actor: Actor, name: str, permissions: list[str], reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    name: str,
+    permissions: list[str],
+    reason: str = "",
+    ticket: str = "",
 ) -> Role:
     """Withdraw permissions from a role; names it does not hold are ignored."""
     return _role_permissions_change(
-        tenant=tenant, actor=actor, name=name, permissions=permissions, add=False, reason=reason, ticket=ticket
+        tenant=tenant,
+        actor=actor,
+        name=name,
+        permissions=permissions,
+        add=False,
+        reason=reason,
+        ticket=ticket,
     )
 
 
@@ -194,7 +241,13 @@ def _assigned_names(account) -> list[str]:
 
 
 def account_roles_assign(
-    *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account,
+    role_names: list[str],
+    reason: str = "",
+    ticket: str = "",
 ) -> list[str]:
     """Add roles to an account (kept ones stay); returns every role it now holds."""
 
@@ -205,13 +258,25 @@ def account_roles_assign(
         )
 
     return _account_roles_change(
-        tenant=tenant, actor=actor, account=account, role_names=role_names, reason=reason,
-        ticket=ticket, action="account_roles.assigned", change=add,
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        role_names=role_names,
+        reason=reason,
+        ticket=ticket,
+        action="account_roles.assigned",
+        change=add,
     )
 
 
 def account_roles_unassign(
-    *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account,
+    role_names: list[str],
+    reason: str = "",
+    ticket: str = "",
 ) -> list[str]:
     """Take roles from an account; a role it does not hold is ignored, an unknown one is RoleNotFound."""
 
@@ -219,14 +284,27 @@ def account_roles_unassign(
         AccountRole.objects.filter(account=account, role__in=roles).delete()
 
     return _account_roles_change(
-        tenant=tenant, actor=actor, account=account, role_names=role_names, reason=reason,
-        ticket=ticket, action="account_roles.unassigned", change=remove,
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        role_names=role_names,
+        reason=reason,
+        ticket=ticket,
+        action="account_roles.unassigned",
+        change=remove,
     )
 
 
 def _account_roles_change(
-    *, tenant: Tenant, actor: Actor, account, role_names: list[str], reason: str, ticket: str,
-    action: str, change,
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account,
+    role_names: list[str],
+    reason: str,
+    ticket: str,
+    action: str,
+    change,
 ) -> list[str]:
     """The shared rules of assign and unassign: checks, one audit event when the set of
     roles changed, and the permission cache dropped after commit."""
@@ -276,7 +354,13 @@ def context_state(context: RoleContext | None) -> dict:
 
 
 def role_contexts_upsert(
-    *, tenant: Tenant, actor: Actor, account, contexts: list[RoleContextInput], reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account,
+    contexts: list[RoleContextInput],
+    reason: str = "",
+    ticket: str = "",
 ) -> list[RoleContext]:
     """Create contexts or add to them: roles and additional permissions are added to what a
     context holds (the DELETE operations take them away); a given expiration replaces the
@@ -299,7 +383,9 @@ def role_contexts_upsert(
             )
             context = RoleContext.objects.select_for_update().get(pk=context.pk)
             before = {} if created else context_state(context)
-            context.additional_permissions = _distinct(set(context.additional_permissions or []) | set(additional))
+            context.additional_permissions = _distinct(
+                set(context.additional_permissions or []) | set(additional)
+            )
             if item.expiration is not KEEP:
                 context.expiration = item.expiration
             context.save(update_fields=["additional_permissions", "expiration", "modified"])
@@ -321,7 +407,9 @@ def role_contexts_upsert(
     return changed
 
 
-def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str, reason: str = "", ticket: str = "") -> None:
+def role_context_delete(
+    *, tenant: Tenant, actor: Actor, account, name: str, reason: str = "", ticket: str = ""
+) -> None:
     """Remove a context of the account with everything it grants."""
     _check_account(tenant, account)
     with transaction.atomic():
@@ -343,7 +431,14 @@ def role_context_delete(*, tenant: Tenant, actor: Actor, account, name: str, rea
 
 
 def role_context_roles_remove(
-    *, tenant: Tenant, actor: Actor, account, name: str, role_names: list[str], reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account,
+    name: str,
+    role_names: list[str],
+    reason: str = "",
+    ticket: str = "",
 ) -> None:
     """Take roles out of a context; each must be in it (RoleNotInContext otherwise)."""
     _check_account(tenant, account)
@@ -373,7 +468,14 @@ def role_context_roles_remove(
 
 
 def role_context_permissions_remove(
-    *, tenant: Tenant, actor: Actor, account, name: str, permissions: list[str], reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account,
+    name: str,
+    permissions: list[str],
+    reason: str = "",
+    ticket: str = "",
 ) -> None:
     """Take additional permissions out of a context; each must be in it (PermissionNotFound otherwise)."""
     _check_account(tenant, account)
@@ -403,4 +505,3 @@ def role_context_permissions_remove(
             changes={"context": name, **audit.diff(before, context_state(context))},
         )
         permission_cache.invalidate_accounts_on_commit([account.pk])
-

@@ -30,8 +30,12 @@ class AccountSecure(Command):
 
     @classmethod
     def example(cls) -> "AccountSecure":
-        return cls(reason="customer reports a takeover", ticket="SUP-42", remove_push_devices=False,
-                   devices_added_since=datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
+        return cls(
+            reason="customer reports a takeover",
+            ticket="SUP-42",
+            remove_push_devices=False,
+            devices_added_since=datetime(2026, 5, 1, 12, 0, tzinfo=UTC),
+        )
 
 
 @command("mfa_factor.reset")

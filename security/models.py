@@ -34,7 +34,9 @@ class BackupCode(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "code_hash"], name="backup_code_unique_per_account"),
+            models.UniqueConstraint(
+                fields=["account", "code_hash"], name="backup_code_unique_per_account"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -61,7 +63,9 @@ class OtpFactor(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "channel"], name="otp_factor_one_per_channel"),
+            models.UniqueConstraint(
+                fields=["account", "channel"], name="otp_factor_one_per_channel"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,7 +101,9 @@ class SecurityAnswer(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "question_id"], name="security_answer_one_per_question"),
+            models.UniqueConstraint(
+                fields=["account", "question_id"], name="security_answer_one_per_question"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,7 +115,9 @@ class SecurityAnswerChange(models.Model):
     once the code sent to the account's primary email (or 2FA phone) confirms them."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="security_answer_change")
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="security_answer_change"
+    )
     answers = models.JSONField(default=dict)  # question id -> answer hash
     code_hash = models.CharField(max_length=64)
     expires_at = models.DateTimeField()
@@ -130,7 +138,9 @@ class VerifierThrottle(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "verifier"], name="verifier_throttle_unique"),
+            models.UniqueConstraint(
+                fields=["account", "verifier"], name="verifier_throttle_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -183,7 +193,9 @@ class PasskeyCredential(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "credential_id"], name="passkey_credential_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "credential_id"], name="passkey_credential_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -196,7 +208,9 @@ class PushDevice(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="push_devices")
     device_token_encrypted = models.TextField()  # the notifier's address for the device
-    device_secret_hash = models.CharField(max_length=64, blank=True)  # the device proves itself with it
+    device_secret_hash = models.CharField(
+        max_length=64, blank=True
+    )  # the device proves itself with it
     name = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -280,8 +294,12 @@ class DuoState(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     purpose = models.CharField(max_length=10, default=PURPOSE_LOGIN)
-    login = models.ForeignKey(SecondFactorToken, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    login = models.ForeignKey(
+        SecondFactorToken, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     # Where Duo sends the browser back; the code exchange must name the same address.
     redirect_uri = models.CharField(max_length=2000, blank=True)
     state_hash = models.CharField(max_length=64, unique=True)

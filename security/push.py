@@ -16,7 +16,9 @@ class LogNotifier:
     """Records that a notification would be sent, without its address (embedded mode)."""
 
     def send(self, *, device_address: str, payload: dict) -> None:
-        logger.info("push challenge %s for account %s", payload.get("ChallengeId"), payload.get("Uid"))
+        logger.info(
+            "push challenge %s for account %s", payload.get("ChallengeId"), payload.get("Uid")
+        )
 
 
 def notifier():

@@ -47,7 +47,9 @@ def account_ids_by_mfa(*, tenant: Tenant | None, value: bool) -> QuerySet:
         | Exists(SecurityAnswer.objects.filter(account=ref))
         | Exists(PushDevice.objects.filter(account=ref))
     )
-    accounts = Account.objects.filter(tenant=tenant) if tenant is not None else Account.objects.all()
+    accounts = (
+        Account.objects.filter(tenant=tenant) if tenant is not None else Account.objects.all()
+    )
     return accounts.filter(has if value else ~has).values("pk")
 
 
@@ -60,9 +62,13 @@ def _mask_phone(value: str) -> str:
     return f"{'*' * max(len(value) - 4, 0)}{value[-4:]}"
 
 
-def second_factor_challenge_json(*, account: Account, state: dict, token: str, expires_at: str) -> dict:
+def second_factor_challenge_json(
+    *, account: Account, state: dict, token: str, expires_at: str
+) -> dict:
     """The `SecondFactorAuthentication` object of a sign-in that needs a second factor."""
-    factors = {f.channel: f.destination for f in OtpFactor.objects.filter(account=account, confirmed=True)}
+    factors = {
+        f.channel: f.destination for f in OtpFactor.objects.filter(account=account, confirmed=True)
+    }
     return {
         "SecondFactorAuthenticationToken": token,
         "ExpireIn": expires_at,

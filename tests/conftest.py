@@ -22,7 +22,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         needs_pg = item.get_closest_marker("postgres") is not None
         needs_worker = item.get_closest_marker("celery_worker") is not None
-        if (needs_pg and not settings.IS_POSTGRES) or (needs_worker and settings.CELERY_TASK_ALWAYS_EAGER):
+        if (needs_pg and not settings.IS_POSTGRES) or (
+            needs_worker and settings.CELERY_TASK_ALWAYS_EAGER
+        ):
             if services_pass:
                 raise pytest.UsageError(
                     f"{item.nodeid} needs PostgreSQL/Redis but the services pass is not configured for them"
@@ -100,7 +102,9 @@ class LRClient:
     def request(self, method: str, path: str, params: dict | None = None, body=None, **headers):
         headers.setdefault("HTTP_X_LOGINRADIUS_APISECRET", self.credential.raw)
         kwargs = {"format": "json"} if body is not None else {}
-        return getattr(self.client, method.lower())(self._url(path, params), body, **kwargs, **headers)
+        return getattr(self.client, method.lower())(
+            self._url(path, params), body, **kwargs, **headers
+        )
 
     def get(self, path, params=None, **headers):
         return self.request("GET", path, params, **headers)
@@ -134,7 +138,10 @@ def lr_sdk(live_server, credential):
     """
     from LoginRadius import LoginRadius as LR
 
-    saved = {name: getattr(LR, name) for name in ("API_KEY", "API_SECRET", "CUSTOM_DOMAIN", "API_REQUEST_SIGNING", "LIBRARY")}
+    saved = {
+        name: getattr(LR, name)
+        for name in ("API_KEY", "API_SECRET", "CUSTOM_DOMAIN", "API_REQUEST_SIGNING", "LIBRARY")
+    }
 
     def make(*, signing: bool = False, library: str = "requests"):
         LR.API_KEY = credential.tenant.api_key

@@ -10,7 +10,10 @@ T = TypeVar("T")
 
 
 def wait_until(
-    condition: Callable[[], T], *, timeout: float, interval: float = 0.05,
+    condition: Callable[[], T],
+    *,
+    timeout: float,
+    interval: float = 0.05,
     ignoring: tuple[type[BaseException], ...] = (),
 ) -> T:
     """Call `condition()` until it answers something truthy or `timeout` seconds have

@@ -21,8 +21,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(TokenFamily)
 class TokenFamilyAdmin(ReadOnlyAdmin):
     list_display = (
-        "id", "tenant", "account", "login_date", "expires_at", "revoked_at", "revoked_reason",
-        "is_impersonation", "actor_label", "browser", "os", "ip",
+        "id",
+        "tenant",
+        "account",
+        "login_date",
+        "expires_at",
+        "revoked_at",
+        "revoked_reason",
+        "is_impersonation",
+        "actor_label",
+        "browser",
+        "os",
+        "ip",
     )
     list_filter = ("tenant", "is_impersonation", "revoked_reason")
     search_fields = ("account__uid", "actor_label", "ip")
@@ -31,7 +41,16 @@ class TokenFamilyAdmin(ReadOnlyAdmin):
 
 @admin.register(RefreshToken)
 class RefreshTokenAdmin(ReadOnlyAdmin):
-    list_display = ("id", "tenant", "account", "family", "created", "expires_at", "rotated_at", "revoked_at")
+    list_display = (
+        "id",
+        "tenant",
+        "account",
+        "family",
+        "created",
+        "expires_at",
+        "rotated_at",
+        "revoked_at",
+    )
     list_filter = ("tenant",)
     search_fields = ("account__uid",)
     exclude = ("token_hash", "successor_encrypted")
@@ -40,7 +59,16 @@ class RefreshTokenAdmin(ReadOnlyAdmin):
 
 @admin.register(AccessToken)
 class AccessTokenAdmin(ReadOnlyAdmin):
-    list_display = ("id", "tenant", "account", "family", "hint", "created", "expires_at", "revoked_at")
+    list_display = (
+        "id",
+        "tenant",
+        "account",
+        "family",
+        "hint",
+        "created",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = ("tenant",)
     search_fields = ("account__uid", "hint")
     exclude = ("token_hash",)
@@ -53,7 +81,18 @@ from tokens.models import OutboxMessage, MultipurposeToken  # noqa: E402, I001
 
 @admin.register(MultipurposeToken)
 class MultipurposeTokenAdmin(ReadOnlyAdmin):
-    list_display = ("id", "tenant", "account", "kind", "purpose", "destination", "created", "expires_at", "used_at", "retired_at")
+    list_display = (
+        "id",
+        "tenant",
+        "account",
+        "kind",
+        "purpose",
+        "destination",
+        "created",
+        "expires_at",
+        "used_at",
+        "retired_at",
+    )
     list_filter = ("tenant", "kind", "purpose")
     search_fields = ("account__uid", "destination")
     exclude = ("token_hash",)
@@ -62,7 +101,19 @@ class MultipurposeTokenAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ("id", "tenant", "account", "channel", "template", "recipient", "status", "attempts", "last_error", "created", "sent_at")
+    list_display = (
+        "id",
+        "tenant",
+        "account",
+        "channel",
+        "template",
+        "recipient",
+        "status",
+        "attempts",
+        "last_error",
+        "created",
+        "sent_at",
+    )
     list_filter = ("tenant", "channel", "status", "template")
     search_fields = ("account__uid", "recipient", "provider_message_id", "idempotency_key")
     exclude = ("context_encrypted",)

@@ -168,7 +168,9 @@ class SendLimitReached(DomainError):
     kind = Kind.TOO_MANY
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None):
-        super().__init__(message, retry_after=None if retry_after is None else max(1, int(retry_after)))
+        super().__init__(
+            message, retry_after=None if retry_after is None else max(1, int(retry_after))
+        )
 
 
 @register
@@ -177,14 +179,18 @@ class SendCooldownActive(SendLimitReached):
 
     code = "message.send_cooldown"
     title = "Sent too recently"
-    default_message = "A message was sent to this address moments ago; wait before asking for another."
+    default_message = (
+        "A message was sent to this address moments ago; wait before asking for another."
+    )
 
 
 @register
 class SmsSendCooldownActive(SendCooldownActive):
     code = "message.sms_send_cooldown"
     title = "Text message sent too recently"
-    default_message = "A text message was sent to this phone number moments ago; wait before asking for another."
+    default_message = (
+        "A text message was sent to this phone number moments ago; wait before asking for another."
+    )
 
 
 @register
@@ -198,4 +204,6 @@ class DailyCapReached(SendLimitReached):
 class SmsDailyCapReached(DailyCapReached):
     code = "message.sms_daily_cap_reached"
     title = "Daily text message limit reached"
-    default_message = "The application has sent as many text messages today as it may; try again tomorrow."
+    default_message = (
+        "The application has sent as many text messages today as it may; try again tomorrow."
+    )

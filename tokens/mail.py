@@ -47,7 +47,9 @@ def _smtp_permanent(exc: Exception) -> bool:
 def email_send(*, to: str, template: str, context: dict, idempotency_key: str) -> str:
     """Render and send one email; returns its Message-ID. Raises DeliveryError."""
     subject, text, html = email_render(template, context)
-    message_id = f"<{idempotency_key}@{settings.DEFAULT_FROM_EMAIL.rpartition('@')[2] or 'portal.local'}>"
+    message_id = (
+        f"<{idempotency_key}@{settings.DEFAULT_FROM_EMAIL.rpartition('@')[2] or 'portal.local'}>"
+    )
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,

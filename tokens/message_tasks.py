@@ -7,7 +7,13 @@ from tokens.services import multipurpose as service
 __all__ = ["message_deliver_task", "multipurpose_tokens_purge_task", "outbox_relay_task"]
 
 
-@shared_task(bind=True, name="tokens.message_deliver", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(
+    bind=True,
+    name="tokens.message_deliver",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+)
 def message_deliver_task(self, message_id: int) -> str:
     outcome = service.message_deliver(message_id=message_id)
     if outcome.status in ("retry", "busy") and not self.request.is_eager:

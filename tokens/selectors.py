@@ -55,8 +55,16 @@ def access_cache_key(token_hash_value: str) -> str:
     return CACHE_PREFIX + token_hash_value
 
 
-def access_token_cache(*, token_hash_value: str, tenant_id: int, account_id: int, uid: str,
-                       expires_at: datetime, grant: tuple | None = None, add_only: bool = False) -> None:
+def access_token_cache(
+    *,
+    token_hash_value: str,
+    tenant_id: int,
+    account_id: int,
+    uid: str,
+    expires_at: datetime,
+    grant: tuple | None = None,
+    add_only: bool = False,
+) -> None:
     """Remember a live access token until it expires, for at most `cache_entry_seconds()`.
     `grant` is the session's `session_grant` (None: the account's own sign-in).
     Best-effort: without a cache the token is resolved from the database."""
@@ -71,8 +79,9 @@ def access_token_cache(*, token_hash_value: str, tenant_id: int, account_id: int
             cache.set(access_cache_key(token_hash_value), value, timeout=timeout)
 
 
-def session_grant(*, is_impersonation: bool, actor_type: str, actor_id: str, actor_label: str,
-                  scopes: list | None) -> tuple | None:
+def session_grant(
+    *, is_impersonation: bool, actor_type: str, actor_id: str, actor_label: str, scopes: list | None
+) -> tuple | None:
     """What a session's tokens carry beyond the account: for impersonation, who opened it
     and the sections it may reach; None for the account's own sign-in."""
     if not is_impersonation:
@@ -95,7 +104,9 @@ def access_tokens_forget(rows: list[tuple[str, datetime]]) -> None:
     except Exception as exc:  # the revocation is committed in the database all the same
         logger.warning(
             "access token tombstones not written: cache unavailable (%s); cached entries expire "
-            "within %ss", type(exc).__name__, cache_entry_seconds(),
+            "within %ss",
+            type(exc).__name__,
+            cache_entry_seconds(),
         )
 
 
@@ -164,8 +175,13 @@ def access_token_resolve(*, tenant, token: str | None) -> ResolvedAccessToken:
     if expires_at <= timezone.now():
         raise AccessTokenExpired()
     return ResolvedAccessToken(
-        token=canonical, token_hash=hashed, tenant_id=tenant_id, account_id=account_id,
-        uid=uid, expires_at=expires_at, grant=grant,
+        token=canonical,
+        token_hash=hashed,
+        tenant_id=tenant_id,
+        account_id=account_id,
+        uid=uid,
+        expires_at=expires_at,
+        grant=grant,
     )
 
 
@@ -175,22 +191,48 @@ def _access_token_load(hashed: str) -> tuple:
     row = (
         AccessToken.objects.filter(token_hash=hashed)
         .values_list(
-            "tenant_id", "account_id", "account__uid", "expires_at", "revoked_at",
-            "family__is_impersonation", "family__actor_type", "family__actor_id",
-            "family__actor_label", "family__scopes",
+            "tenant_id",
+            "account_id",
+            "account__uid",
+            "expires_at",
+            "revoked_at",
+            "family__is_impersonation",
+            "family__actor_type",
+            "family__actor_id",
+            "family__actor_label",
+            "family__scopes",
         )
         .first()
     )
     if row is None or row[4] is not None:
         raise AccessTokenInvalid()
-    tenant_id, account_id, uid, expires_at, _, is_impersonation, actor_type, actor_id, actor_label, scopes = row
+    (
+        tenant_id,
+        account_id,
+        uid,
+        expires_at,
+        _,
+        is_impersonation,
+        actor_type,
+        actor_id,
+        actor_label,
+        scopes,
+    ) = row
     grant = session_grant(
-        is_impersonation=is_impersonation, actor_type=actor_type, actor_id=actor_id,
-        actor_label=actor_label, scopes=scopes,
+        is_impersonation=is_impersonation,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        scopes=scopes,
     )
     access_token_cache(
-        token_hash_value=hashed, tenant_id=tenant_id, account_id=account_id, uid=uid,
-        expires_at=expires_at, grant=grant, add_only=True,
+        token_hash_value=hashed,
+        tenant_id=tenant_id,
+        account_id=account_id,
+        uid=uid,
+        expires_at=expires_at,
+        grant=grant,
+        add_only=True,
     )
     return (tenant_id, account_id, uid, expires_at.timestamp(), grant)
 
@@ -215,7 +257,10 @@ def active_sessions_list(*, tenant, account, cursor: int = 0, limit: int = 50):
     now = timezone.now()
     qs = (
         AccessToken.objects.filter(
-            tenant=tenant, account=account, revoked_at__isnull=True, expires_at__gt=now,
+            tenant=tenant,
+            account=account,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
             family__revoked_at__isnull=True,
         )
         .select_related("family")

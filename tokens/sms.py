@@ -69,7 +69,9 @@ class HttpSmsBackend(BaseSmsBackend):
 
     def send(self, *, to, body, voice=False, idempotency_key=""):
         if not self.base_url or not self.account_sid:
-            raise DeliveryError("SMS_HTTP_BASE_URL and SMS_HTTP_ACCOUNT_SID must be set", permanent=True)
+            raise DeliveryError(
+                "SMS_HTTP_BASE_URL and SMS_HTTP_ACCOUNT_SID must be set", permanent=True
+            )
         resource = "Calls" if voice else "Messages"
         url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/{resource}.json"
         data = {"To": to, "From": settings.SMS_FROM_NUMBER}
@@ -80,14 +82,21 @@ class HttpSmsBackend(BaseSmsBackend):
         headers = {"I-Twilio-Idempotency-Token": idempotency_key} if idempotency_key else {}
         try:
             response = requests.post(
-                url, data=data, auth=(self.account_sid, self.auth_token), timeout=self.timeout, headers=headers
+                url,
+                data=data,
+                auth=(self.account_sid, self.auth_token),
+                timeout=self.timeout,
+                headers=headers,
             )
         except requests.RequestException as exc:  # timeouts, refused connections
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise DeliveryError(f"provider answered HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise DeliveryError(f"provider refused with HTTP {response.status_code}: {response.text[:200]}", permanent=True)
+            raise DeliveryError(
+                f"provider refused with HTTP {response.status_code}: {response.text[:200]}",
+                permanent=True,
+            )
         try:
             sid = response.json().get("sid")
         except ValueError:

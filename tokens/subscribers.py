@@ -26,7 +26,11 @@ EMAIL_CHANGING_EVENTS = ("account_email.upserted", "account.updated")
 
 
 def _account(event: events.DomainEvent) -> Account | None:
-    return Account.objects.select_related("tenant").filter(tenant_id=event.tenant_id, uid=event.subject_uid).first()
+    return (
+        Account.objects.select_related("tenant")
+        .filter(tenant_id=event.tenant_id, uid=event.subject_uid)
+        .first()
+    )
 
 
 def _actor(event: events.DomainEvent) -> Actor:
@@ -41,7 +45,9 @@ def sessions_end(event: events.DomainEvent) -> None:
     if account is None:
         return
     account_sessions_revoke(
-        tenant=account.tenant, account=account, actor=_actor(event),
+        tenant=account.tenant,
+        account=account,
+        actor=_actor(event),
         reason=event.reason or SESSION_ENDING_EVENTS[event.type],
     )
     if event.type == "account_password.set":
@@ -57,7 +63,10 @@ def email_added_notice(event: events.DomainEvent) -> None:
     before, after = ([str(item).partition(":")[::2] for item in side or []] for side in change)
     old_values = {value.lower() for _, value in before}
     added = [value for _, value in after if value.lower() not in old_values]
-    primary = next((value for kind, value in before if kind.lower() == "primary"), before[0][1] if before else None)
+    primary = next(
+        (value for kind, value in before if kind.lower() == "primary"),
+        before[0][1] if before else None,
+    )
     if not added or primary is None:
         return
     account = _account(event)
@@ -69,13 +78,22 @@ def email_added_notice(event: events.DomainEvent) -> None:
     context = {
         "subject": f"An email address was added to your {tenant.name} account",
         "body": f"The address {masked} was added to your {tenant.name} account. If this was not you, "
-                f"secure your account now: it cannot be used to reset your password for {hold_hours} hours.",
-        "application": tenant.name, "added": masked, "hold_hours": hold_hours,
+        f"secure your account now: it cannot be used to reset your password for {hold_hours} hours.",
+        "application": tenant.name,
+        "added": masked,
+        "hold_hours": hold_hours,
     }
     try:
         with transaction.atomic():
-            message_enqueue(tenant=tenant, account=account, channel="email", template="emailadded",
-                            recipient=primary, context=context, check_limits=False)
+            message_enqueue(
+                tenant=tenant,
+                account=account,
+                channel="email",
+                template="emailadded",
+                recipient=primary,
+                context=context,
+                check_limits=False,
+            )
     except DailyCapReached:  # the tenant's daily cap is spent: the change still stands
         pass
 

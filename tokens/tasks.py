@@ -7,4 +7,9 @@ from tokens.message_tasks import (
 )
 from tokens.session_tasks import sessions_purge_task
 
-__all__ = ["message_deliver_task", "multipurpose_tokens_purge_task", "outbox_relay_task", "sessions_purge_task"]
+__all__ = [
+    "message_deliver_task",
+    "multipurpose_tokens_purge_task",
+    "outbox_relay_task",
+    "sessions_purge_task",
+]

@@ -5,17 +5,25 @@ from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
 FIELDS = OpenApiParameter(
-    "fields", OpenApiTypes.STR, OpenApiParameter.QUERY,
+    "fields",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
     description="Response projection: `a,b`, `a/b`, `a(b,c)` or `*`.",
 )
 NULL_SUPPORT = OpenApiParameter(
-    "nullsupport", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
+    "nullsupport",
+    OpenApiTypes.BOOL,
+    OpenApiParameter.QUERY,
     description="true: null values in the body clear those fields (any case: nullSupport).",
 )
 
 
-def query(name: str, description: str, *, required: bool = False, type_=OpenApiTypes.STR) -> OpenApiParameter:
-    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=required, description=description)
+def query(
+    name: str, description: str, *, required: bool = False, type_=OpenApiTypes.STR
+) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, type_, OpenApiParameter.QUERY, required=required, description=description
+    )
 
 
 PROFILE = inline_serializer(
@@ -51,7 +59,10 @@ PROFILE = inline_serializer(
         "LoginLockedType": serializers.CharField(allow_null=True),
         "IsCustomUid": serializers.BooleanField(),
         "IsEmailSubscribed": serializers.BooleanField(),
-        "Password": serializers.CharField(allow_null=True, help_text="Always null: the hash is returned only by GET .../{uid}/password."),
+        "Password": serializers.CharField(
+            allow_null=True,
+            help_text="Always null: the hash is returned only by GET .../{uid}/password.",
+        ),
         "LastPasswordChangeDate": serializers.DateTimeField(allow_null=True),
         "PreviousUids": serializers.ListField(child=serializers.CharField(), allow_null=True),
         "NoOfLogins": serializers.IntegerField(),
@@ -71,14 +82,18 @@ PROFILE_BODY = inline_serializer(
         "Password": serializers.CharField(required=False, help_text="Create only."),
         "UserName": serializers.CharField(required=False),
         "PhoneId": serializers.CharField(required=False),
-        "Uid": serializers.CharField(required=False, help_text="Create only: a custom UID [A-Za-z0-9_-]{1,50}."),
+        "Uid": serializers.CharField(
+            required=False, help_text="Create only: a custom UID [A-Za-z0-9_-]{1,50}."
+        ),
         "FirstName": serializers.CharField(required=False),
         "LastName": serializers.CharField(required=False),
         "BirthDate": serializers.CharField(required=False, help_text="MM-dd-yyyy"),
         "EmailVerified": serializers.BooleanField(required=False),
         "PhoneIdVerified": serializers.BooleanField(required=False),
         "IsActive": serializers.BooleanField(required=False, help_text="false blocks the account."),
-        "IsLoginLocked": serializers.BooleanField(required=False, help_text="false unlocks the account."),
+        "IsLoginLocked": serializers.BooleanField(
+            required=False, help_text="false unlocks the account."
+        ),
         "CustomFields": serializers.DictField(required=False),
         "PrivacyPolicy": serializers.DictField(required=False),
         "Consents": serializers.DictField(required=False),
@@ -95,7 +110,8 @@ PHONE_BODY = inline_serializer("AccountPhoneBody", {"phone": serializers.CharFie
 PASSWORD_BODY = inline_serializer("AccountPasswordBody", {"password": serializers.CharField()})
 NEW_UID_BODY = inline_serializer("AccountNewUidBody", {"newUid": serializers.CharField()})
 SOCIAL_IDENTITY_BODY = inline_serializer(
-    "SocialIdentityBody", {"provider": serializers.CharField(), "providerid": serializers.CharField()}
+    "SocialIdentityBody",
+    {"provider": serializers.CharField(), "providerid": serializers.CharField()},
 )
 IDENTITY_LINK_BODY = inline_serializer(
     "AccountIdentityLinkBody",
@@ -118,21 +134,36 @@ IDENTITY = inline_serializer(
 )
 
 IS_DELETED = inline_serializer(
-    "AccountIsDeleted", {"IsDeleted": serializers.BooleanField(), "RecordsDeleted": serializers.IntegerField(required=False)}
+    "AccountIsDeleted",
+    {
+        "IsDeleted": serializers.BooleanField(),
+        "RecordsDeleted": serializers.IntegerField(required=False),
+    },
 )
 IS_POSTED = inline_serializer("AccountIsPosted", {"IsPosted": serializers.BooleanField()})
-PASSWORD_HASH = inline_serializer("AccountPasswordHash", {"PasswordHash": serializers.CharField(allow_null=True)})
-SOTT = inline_serializer("Sott", {"Sott": serializers.CharField(), "ExpiryTime": serializers.DateTimeField()})
+PASSWORD_HASH = inline_serializer(
+    "AccountPasswordHash", {"PasswordHash": serializers.CharField(allow_null=True)}
+)
+SOTT = inline_serializer(
+    "Sott", {"Sott": serializers.CharField(), "ExpiryTime": serializers.DateTimeField()}
+)
 IDENTITIES = inline_serializer(
     "AccountIdentitiesByEmail", {"Data": serializers.ListField(child=serializers.DictField())}
 )
 PRIVACY_HISTORY = inline_serializer(
     "PrivacyPolicyHistory",
-    {"Uid": serializers.CharField(), "Current": serializers.DictField(allow_null=True),
-     "History": serializers.ListField(child=serializers.DictField())},
+    {
+        "Uid": serializers.CharField(),
+        "Current": serializers.DictField(allow_null=True),
+        "History": serializers.ListField(child=serializers.DictField()),
+    },
 )
 CONSENT_LOGS = inline_serializer(
-    "ConsentLogs", {"Uid": serializers.CharField(), "ConsentLogs": serializers.ListField(child=serializers.DictField())}
+    "ConsentLogs",
+    {
+        "Uid": serializers.CharField(),
+        "ConsentLogs": serializers.ListField(child=serializers.DictField()),
+    },
 )
 SEARCH_RESULT = inline_serializer(
     "AccountSearchPage",

@@ -48,7 +48,9 @@ class AccountsView(LRAPIView):
             return write()
         with transaction.atomic():
             account = write()
-            security_answers_set(tenant=self.tenant, actor=self.actor, account=account, answers=answers)
+            security_answers_set(
+                tenant=self.tenant, actor=self.actor, account=account, answers=answers
+            )
         return account
 
 
@@ -56,8 +58,12 @@ class AccountCollectionView(AccountsView):
     """POST create; GET by email / username / phone / q; DELETE by email."""
 
     @extend_schema(
-        tags=TAG, operation_id="createUser", summary="Create an account (no verification flow)",
-        parameters=[s.FIELDS], request=s.PROFILE_BODY, responses=s.PROFILE,
+        tags=TAG,
+        operation_id="createUser",
+        summary="Create an account (no verification flow)",
+        parameters=[s.FIELDS],
+        request=s.PROFILE_BODY,
+        responses=s.PROFILE,
     )
     def post(self, request):
         body = self.body()
@@ -67,7 +73,9 @@ class AccountCollectionView(AccountsView):
         return self.profile(account)
 
     @extend_schema(
-        tags=TAG, operation_id="getAccountIdentity", summary="Find an account by email, username, phone or q",
+        tags=TAG,
+        operation_id="getAccountIdentity",
+        summary="Find an account by email, username, phone or q",
         parameters=[
             s.query("email", "Email of the account."),
             s.query("username", "Username (the v11 Python SDK sends userName)."),
@@ -80,21 +88,32 @@ class AccountCollectionView(AccountsView):
     def get(self, request):
         q = self.query
         if q.get("email") is not None:
-            account = selectors.account_get_by_email(tenant=self.tenant, email=q.get_plus_preserving("email"), for_profile=True)
+            account = selectors.account_get_by_email(
+                tenant=self.tenant, email=q.get_plus_preserving("email"), for_profile=True
+            )
         elif q.get("username") is not None:
-            account = selectors.account_get_by_username(tenant=self.tenant, username=q.get("username"), for_profile=True)
+            account = selectors.account_get_by_username(
+                tenant=self.tenant, username=q.get("username"), for_profile=True
+            )
         elif q.get("phone") is not None:
-            account = selectors.account_get_by_phone(tenant=self.tenant, phone=q.get_plus_preserving("phone"), for_profile=True)
+            account = selectors.account_get_by_phone(
+                tenant=self.tenant, phone=q.get_plus_preserving("phone"), for_profile=True
+            )
         elif q.get("q") is not None:
-            account = selectors.account_get_by_query(tenant=self.tenant, q=q.get("q"), for_profile=True)
+            account = selectors.account_get_by_query(
+                tenant=self.tenant, q=q.get("q"), for_profile=True
+            )
         else:
             raise required("email")
         return self.respond(account_profile(account=account))
 
     @extend_schema(
-        tags=TAG, operation_id="deleteAccountByEmail", summary="Delete every account using an email",
+        tags=TAG,
+        operation_id="deleteAccountByEmail",
+        summary="Delete every account using an email",
         parameters=[s.query("email", "Email of the account(s).", required=True)],
-        request=None, responses=s.IS_DELETED,
+        request=None,
+        responses=s.IS_DELETED,
     )
     def delete(self, request):
         count = services.accounts_delete_by_email(
@@ -106,29 +125,47 @@ class AccountCollectionView(AccountsView):
 class AccountDetailView(AccountsView):
     """GET, PUT (partial update) and DELETE of one account by UID."""
 
-    @extend_schema(tags=TAG, operation_id="getAccountIdentityByUID", summary="Get an account by UID",
-                   parameters=[UID, s.FIELDS], responses=s.PROFILE)
+    @extend_schema(
+        tags=TAG,
+        operation_id="getAccountIdentityByUID",
+        summary="Get an account by UID",
+        parameters=[UID, s.FIELDS],
+        responses=s.PROFILE,
+    )
     def get(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid, for_profile=True)
         return self.respond(account_profile(account=account))
 
     @extend_schema(
-        tags=TAG, operation_id="updateAccountProfileByUID", summary="Update an account",
-        parameters=[UID, s.FIELDS, s.NULL_SUPPORT], request=s.PROFILE_BODY, responses=s.PROFILE,
+        tags=TAG,
+        operation_id="updateAccountProfileByUID",
+        summary="Update an account",
+        parameters=[UID, s.FIELDS, s.NULL_SUPPORT],
+        request=s.PROFILE_BODY,
+        responses=s.PROFILE,
     )
     def put(self, request, uid):
         body = self.body()
         account = self.profile_write(
             lambda: services.account_update(
-                tenant=self.tenant, actor=self.actor, account=self.account(uid),
-                changes=body, null_support=self.null_support(),
+                tenant=self.tenant,
+                actor=self.actor,
+                account=self.account(uid),
+                changes=body,
+                null_support=self.null_support(),
             ),
             body,
         )
         return self.profile(account)
 
-    @extend_schema(tags=TAG, operation_id="deleteAccountByUID", summary="Delete an account",
-                   parameters=[UID], request=None, responses=s.IS_DELETED)
+    @extend_schema(
+        tags=TAG,
+        operation_id="deleteAccountByUID",
+        summary="Delete an account",
+        parameters=[UID],
+        request=None,
+        responses=s.IS_DELETED,
+    )
     def delete(self, request, uid):
         services.account_delete(tenant=self.tenant, actor=self.actor, account=self.account(uid))
         return self.respond({"IsDeleted": True, "RecordsDeleted": 1})
@@ -143,15 +180,21 @@ class AccountUidUpdateView(AccountDetailView):
         return super().get(request, uid="uid")
 
     @extend_schema(
-        tags=TAG, operation_id="accountUpdateUid", summary="Change an account's UID (v11)",
-        parameters=[s.query("uid", "The current UID.", required=True)], request=s.NEW_UID_BODY, responses=s.IS_POSTED,
+        tags=TAG,
+        operation_id="accountUpdateUid",
+        summary="Change an account's UID (v11)",
+        parameters=[s.query("uid", "The current UID.", required=True)],
+        request=s.NEW_UID_BODY,
+        responses=s.IS_POSTED,
     )
     def put(self, request):
         body = self.body()
         if "newuid" not in body:
             return super().put(request, uid="uid")
         account = self.account(self.query.get("uid"))
-        services.account_uid_update(tenant=self.tenant, actor=self.actor, account=account, new_uid_value=body.get("newUid"))
+        services.account_uid_update(
+            tenant=self.tenant, actor=self.actor, account=account, new_uid_value=body.get("newUid")
+        )
         return self.respond({"IsPosted": True}, project=False)
 
     @extend_schema(tags=TAG, operation_id="deleteAccountByLiteralUid", exclude=True)
@@ -160,18 +203,32 @@ class AccountUidUpdateView(AccountDetailView):
 
 
 class AccountEmailView(AccountsView):
-    @extend_schema(tags=TAG, operation_id="upsertEmailForAccount", summary="Add or change emails by Type",
-                   parameters=[UID, s.FIELDS], request=s.EMAILS_BODY, responses=s.PROFILE)
+    @extend_schema(
+        tags=TAG,
+        operation_id="upsertEmailForAccount",
+        summary="Add or change emails by Type",
+        parameters=[UID, s.FIELDS],
+        request=s.EMAILS_BODY,
+        responses=s.PROFILE,
+    )
     def put(self, request, uid):
         account = self.account(uid)
         emails = self.body().get("Email")
         if emails is None:
             raise required("Email")
-        account = services.account_email_upsert(tenant=self.tenant, actor=self.actor, account=account, emails=emails)
+        account = services.account_email_upsert(
+            tenant=self.tenant, actor=self.actor, account=account, emails=emails
+        )
         return self.profile(account)
 
-    @extend_schema(tags=TAG, operation_id="deleteEmailFromAccount", summary="Remove an email",
-                   parameters=[UID, s.FIELDS], request=s.EMAIL_BODY, responses=s.PROFILE)
+    @extend_schema(
+        tags=TAG,
+        operation_id="deleteEmailFromAccount",
+        summary="Remove an email",
+        parameters=[UID, s.FIELDS],
+        request=s.EMAIL_BODY,
+        responses=s.PROFILE,
+    )
     def delete(self, request, uid):
         account = self.account(uid)
         account = services.account_email_remove(
@@ -181,70 +238,127 @@ class AccountEmailView(AccountsView):
 
 
 class AccountPhoneView(AccountsView):
-    @extend_schema(tags=TAG, operation_id="updatePhoneNumber", summary="Replace the phone id",
-                   parameters=[UID, s.FIELDS], request=s.PHONE_BODY, responses=s.PROFILE)
+    @extend_schema(
+        tags=TAG,
+        operation_id="updatePhoneNumber",
+        summary="Replace the phone id",
+        parameters=[UID, s.FIELDS],
+        request=s.PHONE_BODY,
+        responses=s.PROFILE,
+    )
     def put(self, request, uid):
         account = self.account(uid)
         body = self.body()
         phone = body.get("phone") if "phone" in body else body.get("phoneid")
-        account = services.account_phone_update(tenant=self.tenant, actor=self.actor, account=account, phone=phone)
+        account = services.account_phone_update(
+            tenant=self.tenant, actor=self.actor, account=account, phone=phone
+        )
         return self.profile(account)
 
 
 class AccountPasswordView(AccountsView):
-    @extend_schema(tags=TAG, operation_id="getProfilePassword", summary="The stored password hash",
-                   parameters=[UID], responses=s.PASSWORD_HASH)
+    @extend_schema(
+        tags=TAG,
+        operation_id="getProfilePassword",
+        summary="The stored password hash",
+        parameters=[UID],
+        responses=s.PASSWORD_HASH,
+    )
     def get(self, request, uid):
         account = self.account(uid)
         return self.respond({"PasswordHash": account.password or None}, project=False)
 
-    @extend_schema(tags=TAG, operation_id="setProfilePassword", summary="Set a new password",
-                   parameters=[UID], request=s.PASSWORD_BODY, responses=s.PASSWORD_HASH)
+    @extend_schema(
+        tags=TAG,
+        operation_id="setProfilePassword",
+        summary="Set a new password",
+        parameters=[UID],
+        request=s.PASSWORD_BODY,
+        responses=s.PASSWORD_HASH,
+    )
     def put(self, request, uid):
         account = self.account(uid)
         account = services.account_password_set(
-            tenant=self.tenant, actor=self.actor, account=account, password=self.body().get("password")
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
+            password=self.body().get("password"),
         )
         return self.respond({"PasswordHash": account.password}, project=False)
 
 
 class AccountInvalidateEmailView(AccountsView):
     @extend_schema(
-        tags=TAG, operation_id="invalidateEmailVerification", summary="Mark the email unverified and resend verification",
-        parameters=[UID, s.query("emailTemplate", "Email template name."), s.query("verificationUrl", "Verification link base.")],
-        request=None, responses=s.IS_POSTED,
+        tags=TAG,
+        operation_id="invalidateEmailVerification",
+        summary="Mark the email unverified and resend verification",
+        parameters=[
+            UID,
+            s.query("emailTemplate", "Email template name."),
+            s.query("verificationUrl", "Verification link base."),
+        ],
+        request=None,
+        responses=s.IS_POSTED,
     )
     def put(self, request, uid):
         account = self.account(uid)
         with transaction.atomic():
-            email = services.account_email_verification_invalidate(tenant=self.tenant, actor=self.actor, account=account)
+            email = services.account_email_verification_invalidate(
+                tenant=self.tenant, actor=self.actor, account=account
+            )
             multipurpose.verification_email_send(
-                tenant=self.tenant, account=account, email=email, actor=self.actor,
-                template=self.query.get("emailtemplate") or "", verification_url=self.query.get("verificationurl") or "",
+                tenant=self.tenant,
+                account=account,
+                email=email,
+                actor=self.actor,
+                template=self.query.get("emailtemplate") or "",
+                verification_url=self.query.get("verificationurl") or "",
             )
         return self.respond({"IsPosted": True}, project=False)
 
 
 class AccountInvalidatePhoneView(AccountsView):
     @extend_schema(
-        tags=TAG, operation_id="resetPhoneVerification", summary="Mark the phone unverified and send an OTP",
-        parameters=[UID, s.query("smsTemplate", "SMS template name."), s.query("isVoiceOtp", "Voice OTP.", type_=bool)],
-        request=None, responses=s.IS_POSTED,
+        tags=TAG,
+        operation_id="resetPhoneVerification",
+        summary="Mark the phone unverified and send an OTP",
+        parameters=[
+            UID,
+            s.query("smsTemplate", "SMS template name."),
+            s.query("isVoiceOtp", "Voice OTP.", type_=bool),
+        ],
+        request=None,
+        responses=s.IS_POSTED,
     )
     def put(self, request, uid):
         account = self.account(uid)
         template, voice = self.query.get("smstemplate") or "", self.query.get_bool("isvoiceotp")
         with transaction.atomic():
-            account = services.account_phone_verification_invalidate(tenant=self.tenant, actor=self.actor, account=account)
-            multipurpose.phone_verification_send(tenant=self.tenant, account=account, actor=self.actor, template=template, voice=voice)
+            account = services.account_phone_verification_invalidate(
+                tenant=self.tenant, actor=self.actor, account=account
+            )
+            multipurpose.phone_verification_send(
+                tenant=self.tenant,
+                account=account,
+                actor=self.actor,
+                template=template,
+                voice=voice,
+            )
         return self.respond({"IsPosted": True}, project=False)
 
 
 class AccountIdentitiesByEmailView(AccountsView):
-    @extend_schema(tags=TAG, operation_id="getIdentities", summary="Every account using an email",
-                   parameters=[s.query("email", "Email.", required=True), s.FIELDS], responses=s.IDENTITIES)
+    @extend_schema(
+        tags=TAG,
+        operation_id="getIdentities",
+        summary="Every account using an email",
+        parameters=[s.query("email", "Email.", required=True), s.FIELDS],
+        responses=s.IDENTITIES,
+    )
     def get(self, request):
-        accounts = selectors.accounts_by_email(tenant=self.tenant, email=self.query.get_plus_preserving("email"))
+        accounts = selectors.accounts_by_email(
+            tenant=self.tenant, email=self.query.get_plus_preserving("email")
+        )
         profiles = [account_profile(account=a) for a in accounts]
         fields = self.query.get("fields")
         if fields:
@@ -255,16 +369,26 @@ class AccountIdentitiesByEmailView(AccountsView):
 
 
 class AccountPrivacyPolicyHistoryView(AccountsView):
-    @extend_schema(tags=TAG, operation_id="getPrivacyPolicyHistoryByUid", summary="Privacy policy acceptances",
-                   parameters=[UID], responses=s.PRIVACY_HISTORY)
+    @extend_schema(
+        tags=TAG,
+        operation_id="getPrivacyPolicyHistoryByUid",
+        summary="Privacy policy acceptances",
+        parameters=[UID],
+        responses=s.PRIVACY_HISTORY,
+    )
     def get(self, request, uid):
         account = self.account(uid)
         return self.respond(selectors.privacy_policy_history(tenant=self.tenant, account=account))
 
 
 class AccountConsentLogsView(AccountsView):
-    @extend_schema(tags=["Consent Management"], operation_id="getConsentLogsByUid", summary="Consent logs",
-                   parameters=[UID], responses=s.CONSENT_LOGS)
+    @extend_schema(
+        tags=["Consent Management"],
+        operation_id="getConsentLogsByUid",
+        summary="Consent logs",
+        parameters=[UID],
+        responses=s.CONSENT_LOGS,
+    )
     def get(self, request, uid):
         account = self.account(uid)
         return self.respond(selectors.consent_logs(tenant=self.tenant, account=account))
@@ -272,7 +396,9 @@ class AccountConsentLogsView(AccountsView):
 
 class SottView(AccountsView):
     @extend_schema(
-        tags=TAG, operation_id="generateSott", summary="A Secure One-Time Token for registration",
+        tags=TAG,
+        operation_id="generateSott",
+        summary="A Secure One-Time Token for registration",
         parameters=[s.query("timedifference", "Validity in minutes (default 10).", type_=int)],
         responses=s.SOTT,
     )
@@ -285,13 +411,23 @@ class SottView(AccountsView):
             except ValueError:
                 minutes = 0
             if not 1 <= minutes <= SOTT_MAX_MINUTES:
-                raise LRError(1134, errors=[{"FieldName": "timedifference", "ErrorMessage": "timedifference must be a number of minutes from 1 to 525600."}])
+                raise LRError(
+                    1134,
+                    errors=[
+                        {
+                            "FieldName": "timedifference",
+                            "ErrorMessage": "timedifference must be a number of minutes from 1 to 525600.",
+                        }
+                    ],
+                )
         credential = self.principal.credential
         if credential is None:
             raise LRError(923)
         start = timezone.now()
         end = start + timedelta(minutes=minutes)
-        token = sott_make(api_key=self.tenant.api_key, api_secret=credential.raw_secret(), start=start, end=end)
+        token = sott_make(
+            api_key=self.tenant.api_key, api_secret=credential.raw_secret(), start=start, end=end
+        )
         return self.respond({"Sott": token, "ExpiryTime": lr_datetime(end)})
 
 
@@ -302,15 +438,21 @@ class SocialIdentityUnlinkView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        tags=["Authentication"], operation_id="unlinkSocialIdentities", summary="Unlink a provider identity",
+        tags=["Authentication"],
+        operation_id="unlinkSocialIdentities",
+        summary="Unlink a provider identity",
         parameters=[s.query("access_token", "Access token (or Authorization: Bearer).")],
-        request=s.SOCIAL_IDENTITY_BODY, responses=s.IS_DELETED,
+        request=s.SOCIAL_IDENTITY_BODY,
+        responses=s.IS_DELETED,
     )
     def delete(self, request):
         body = self.body()
         services.account_identity_unlink(
-            tenant=self.tenant, actor=self.actor, account=self.account,
-            provider=body.get("provider"), provider_id=body.get("providerid"),
+            tenant=self.tenant,
+            actor=self.actor,
+            account=self.account,
+            provider=body.get("provider"),
+            provider_id=body.get("providerid"),
         )
         return self.respond({"IsDeleted": True}, project=False)
 
@@ -322,11 +464,16 @@ class AuthPrivacyPolicyHistoryView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        tags=["Authentication"], operation_id="authPrivacyPolicyHistory", summary="My privacy policy acceptances",
-        parameters=[s.query("access_token", "Access token (or Authorization: Bearer).")], responses=s.PRIVACY_HISTORY,
+        tags=["Authentication"],
+        operation_id="authPrivacyPolicyHistory",
+        summary="My privacy policy acceptances",
+        parameters=[s.query("access_token", "Access token (or Authorization: Bearer).")],
+        responses=s.PRIVACY_HISTORY,
     )
     def get(self, request):
-        return self.respond(selectors.privacy_policy_history(tenant=self.tenant, account=self.account))
+        return self.respond(
+            selectors.privacy_policy_history(tenant=self.tenant, account=self.account)
+        )
 
 
 # ---------------------------------------------------------------- native API
@@ -364,7 +511,9 @@ class AccountSearchView(LRAPIView):
     section = "accounts"
 
     @extend_schema(
-        tags=["Native"], operation_id="accounts_search", summary="Search accounts",
+        tags=["Native"],
+        operation_id="accounts_search",
+        summary="Search accounts",
         parameters=[
             s.query("search", "Substring of a name, email, username, phone or UID."),
             s.query("email", "Email (exact, any case)."),
@@ -375,8 +524,11 @@ class AccountSearchView(LRAPIView):
             s.query("blocked", "true/false.", type_=bool),
             s.query("locked", "true/false.", type_=bool),
             s.query("verified", "Email verified: true/false.", type_=bool),
-            s.query("has_mfa", "Has a second factor (TOTP, SMS or email OTP, security questions, push): true/false.",
-                    type_=bool),
+            s.query(
+                "has_mfa",
+                "Has a second factor (TOTP, SMS or email OTP, security questions, push): true/false.",
+                type_=bool,
+            ),
             s.query("role", "Holds this role directly (exact name)."),
             s.query("created_after", "ISO-8601 date-time (inclusive)."),
             s.query("created_before", "ISO-8601 date-time (exclusive)."),
@@ -390,12 +542,16 @@ class AccountSearchView(LRAPIView):
         count = queryset.count()
         paginator = AccountCursorPagination()
         try:
-            page = paginator.paginate_queryset(selectors.accounts_with_emails(queryset), request, view=self)
+            page = paginator.paginate_queryset(
+                selectors.accounts_with_emails(queryset), request, view=self
+            )
         except Exception as exc:  # a cursor that does not decode
             from rest_framework.exceptions import NotFound
 
             if isinstance(exc, NotFound):
-                raise LRError(1134, errors=[{"FieldName": "cursor", "ErrorMessage": "The cursor is invalid."}]) from exc
+                raise LRError(
+                    1134, errors=[{"FieldName": "cursor", "ErrorMessage": "The cursor is invalid."}]
+                ) from exc
             raise
         return self.respond(
             {
@@ -420,15 +576,25 @@ def identity_json(identity) -> dict:
 class AccountIdentityLinkView(LRAPIView):
     section = "accounts"
 
-    @extend_schema(tags=["Native"], operation_id="account_identity_link", summary="Link a provider identity",
-                   parameters=[UID], request=s.IDENTITY_LINK_BODY, responses={201: s.IDENTITY})
+    @extend_schema(
+        tags=["Native"],
+        operation_id="account_identity_link",
+        summary="Link a provider identity",
+        parameters=[UID],
+        request=s.IDENTITY_LINK_BODY,
+        responses={201: s.IDENTITY},
+    )
     def post(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
         body = self.body()
         provider_id = body.get("provider_id") if "provider_id" in body else body.get("providerid")
         identity = services.account_identity_link(
-            tenant=self.tenant, actor=self.actor, account=account, provider=body.get("provider"),
-            provider_id=provider_id, profile=body.raw().get(body.original_key("profile")) if "profile" in body else None,
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
+            provider=body.get("provider"),
+            provider_id=provider_id,
+            profile=body.raw().get(body.original_key("profile")) if "profile" in body else None,
             emails=body.get("emails"),
         )
         return self.respond(identity_json(identity), status=201)
@@ -438,15 +604,24 @@ class AccountIdentityUnlinkView(LRAPIView):
     section = "accounts"
 
     @extend_schema(
-        tags=["Native"], operation_id="account_identity_unlink", summary="Unlink a provider identity",
-        parameters=[UID, OpenApiParameter("provider", str, OpenApiParameter.PATH),
-                    OpenApiParameter("provider_id", str, OpenApiParameter.PATH)],
-        request=None, responses={204: None},
+        tags=["Native"],
+        operation_id="account_identity_unlink",
+        summary="Unlink a provider identity",
+        parameters=[
+            UID,
+            OpenApiParameter("provider", str, OpenApiParameter.PATH),
+            OpenApiParameter("provider_id", str, OpenApiParameter.PATH),
+        ],
+        request=None,
+        responses={204: None},
     )
     def delete(self, request, uid, provider, provider_id):
         account = account_get(tenant=self.tenant, uid=uid)
         services.account_identity_unlink(
-            tenant=self.tenant, actor=self.actor, account=account, provider=provider, provider_id=provider_id
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
+            provider=provider,
+            provider_id=provider_id,
         )
         return self.respond(None, status=204, project=False)
-

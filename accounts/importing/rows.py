@@ -91,7 +91,11 @@ def _json_text(name: str, value: Any) -> Any:
 def _emails(value: Any) -> list[tuple[str, str]]:
     if isinstance(value, str):
         text = value.strip()
-        items: list[Any] = _json_text("Email", text) if text.startswith("[") else [v for v in text.split(";") if v.strip()]
+        items: list[Any] = (
+            _json_text("Email", text)
+            if text.startswith("[")
+            else [v for v in text.split(";") if v.strip()]
+        )
     elif isinstance(value, list):
         items = value
     else:
@@ -119,7 +123,9 @@ def _password(value: Any) -> str:
     try:
         identify_hasher(value)
     except ValueError as exc:
-        raise RowError("password is not a recognised hash (plain-text passwords are not imported)") from exc
+        raise RowError(
+            "password is not a recognised hash (plain-text passwords are not imported)"
+        ) from exc
     if len(value) > 256:
         raise RowError("password hash too long")
     return value
@@ -145,14 +151,27 @@ def parse_row(line: int, record: dict[str, Any]) -> Row:
             raise RowError("bad uid") from exc
     else:
         uid, custom = new_uid(), False
-    row = Row(line=line, uid=uid, is_custom_uid=custom, emails=_emails(data["email"]) if data.get("email") else [])
+    row = Row(
+        line=line,
+        uid=uid,
+        is_custom_uid=custom,
+        emails=_emails(data["email"]) if data.get("email") else [],
+    )
     for key, value in data.items():
         if value is None or key in ("uid", "email") or key in IGNORED:
             continue
         canonical = pf.KNOWN.get(key)
         if key in BOOL_FIELDS:
-            setattr(row, {"emailverified": "email_verified", "phoneidverified": "phone_verified",
-                          "isactive": "is_active", "isemailsubscribed": "is_email_subscribed"}[key], _bool(canonical, value))
+            setattr(
+                row,
+                {
+                    "emailverified": "email_verified",
+                    "phoneidverified": "phone_verified",
+                    "isactive": "is_active",
+                    "isemailsubscribed": "is_email_subscribed",
+                }[key],
+                _bool(canonical, value),
+            )
         elif key == "phoneid":
             try:
                 row.phone = pf.clean_phone(value)
@@ -177,8 +196,12 @@ def parse_row(line: int, record: dict[str, Any]) -> Row:
                 raise RowError("CustomFields must be an object")
             row.custom_fields = value
         elif key in ("registrationprovider", "registrationsource"):
-            attr = "registration_provider" if key == "registrationprovider" else "registration_source"
-            setattr(row, attr, _string(canonical, value, 40 if attr == "registration_provider" else 300))
+            attr = (
+                "registration_provider" if key == "registrationprovider" else "registration_source"
+            )
+            setattr(
+                row, attr, _string(canonical, value, 40 if attr == "registration_provider" else 300)
+            )
         elif canonical in pf.PROFILE_STRINGS:
             row.profile[canonical] = _string(canonical, value, STRING_MAX)
         elif canonical in pf.PROFILE_ARRAYS:
@@ -189,8 +212,14 @@ def parse_row(line: int, record: dict[str, Any]) -> Row:
         elif canonical in pf.PROFILE_FLAGS:
             row.profile[canonical] = _bool(canonical, value)
         elif canonical == "Country":
-            value = _json_text("Country", value) if isinstance(value, str) and value.startswith("{") else value
-            row.profile["Country"] = value if isinstance(value, dict) else {"Code": "", "Name": str(value)}
+            value = (
+                _json_text("Country", value)
+                if isinstance(value, str) and value.startswith("{")
+                else value
+            )
+            row.profile["Country"] = (
+                value if isinstance(value, dict) else {"Code": "", "Name": str(value)}
+            )
     if not row.emails and not row.phone and not row.username:
         raise RowError("needs an email, a phone id or a username")
     row.email_verified = row.email_verified and bool(row.emails)
@@ -210,7 +239,9 @@ class Seen:
     def clash(self, row: Row) -> str:
         if row.uid in self.uids:
             return "duplicate uid in the file"
-        if any(e.lower() in self.emails for _, e in row.emails) or len({e.lower() for _, e in row.emails}) < len(row.emails):
+        if any(e.lower() in self.emails for _, e in row.emails) or len(
+            {e.lower() for _, e in row.emails}
+        ) < len(row.emails):
             return "duplicate email in the file"
         if row.phone and row.phone in self.phones:
             return "duplicate phone in the file"

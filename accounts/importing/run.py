@@ -64,14 +64,23 @@ def accounts_import(
     batch_errors: list[tuple[int, str]] = []
     first_line = last_line = 0
 
-    def process(rows: list[Row], problems: list[tuple[int, str]], first: int, last: int) -> tuple[int, int]:
+    def process(
+        rows: list[Row], problems: list[tuple[int, str]], first: int, last: int
+    ) -> tuple[int, int]:
         """Check a batch against the tenant, write it, report its rejects, move the checkpoint."""
         clashes = taken_in_tenant(tenant, rows) if rows else {}
         good = [r for r in rows if r.line not in clashes]
         problems += clashes.items()
         if not dry_run:
-            good, conflicts = batch_commit(tenant=tenant, rows=good, roles=roles, rejected=len(problems),
-                                           first_line=first, last_line=last, source=source)
+            good, conflicts = batch_commit(
+                tenant=tenant,
+                rows=good,
+                roles=roles,
+                rejected=len(problems),
+                first_line=first,
+                last_line=last,
+                source=source,
+            )
             problems += [(r.line, reason) for r, reason in conflicts]
         writer.writerows(sorted(problems))
         report.flush()
@@ -137,7 +146,9 @@ def accounts_import(
         if writer_thread is not None:
             for future in pending:
                 future.exception()  # wait: the batch in flight commits or fails before we stop
-            writer_thread.submit(lambda: connection.close()).result()  # the writer thread's own connection
+            writer_thread.submit(
+                lambda: connection.close()
+            ).result()  # the writer thread's own connection
             writer_thread.shutdown()
         if progress is not None:
             progress(done, imported, failed, final=True)

@@ -36,21 +36,57 @@ def taken_in_tenant(tenant: Tenant, rows: list[Row]) -> dict[int, str]:
     names = {r.username.lower() for r in rows if r.username}
     if connection.vendor == "postgresql":
         # One array parameter per query instead of thousands of IN placeholders.
-        taken_uids = _any("SELECT uid FROM accounts_account WHERE tenant_id = %s AND uid = ANY(%s)", tenant, uids)
-        taken_emails = _any("SELECT lower(value) FROM accounts_accountemail WHERE tenant_id = %s "
-                            "AND lower(value) = ANY(%s)", tenant, emails)
-        taken_phones = _any("SELECT phone_id FROM accounts_account WHERE tenant_id = %s AND phone_id = ANY(%s)",
-                            tenant, phones)
-        taken_names = _any("SELECT lower(username) FROM accounts_account WHERE tenant_id = %s "
-                           "AND lower(username) = ANY(%s)", tenant, names)
+        taken_uids = _any(
+            "SELECT uid FROM accounts_account WHERE tenant_id = %s AND uid = ANY(%s)", tenant, uids
+        )
+        taken_emails = _any(
+            "SELECT lower(value) FROM accounts_accountemail WHERE tenant_id = %s "
+            "AND lower(value) = ANY(%s)",
+            tenant,
+            emails,
+        )
+        taken_phones = _any(
+            "SELECT phone_id FROM accounts_account WHERE tenant_id = %s AND phone_id = ANY(%s)",
+            tenant,
+            phones,
+        )
+        taken_names = _any(
+            "SELECT lower(username) FROM accounts_account WHERE tenant_id = %s "
+            "AND lower(username) = ANY(%s)",
+            tenant,
+            names,
+        )
     else:
-        taken_uids = set(Account.objects.filter(tenant=tenant, uid__in=uids).values_list("uid", flat=True))
-        taken_emails = set(AccountEmail.objects.annotate(v=Lower("value")).filter(tenant=tenant, v__in=emails)
-                           .values_list("v", flat=True)) if emails else set()
-        taken_phones = set(Account.objects.filter(tenant=tenant, phone_id__in=phones)
-                           .values_list("phone_id", flat=True)) if phones else set()
-        taken_names = set(Account.objects.annotate(u=Lower("username")).filter(tenant=tenant, u__in=names)
-                          .values_list("u", flat=True)) if names else set()
+        taken_uids = set(
+            Account.objects.filter(tenant=tenant, uid__in=uids).values_list("uid", flat=True)
+        )
+        taken_emails = (
+            set(
+                AccountEmail.objects.annotate(v=Lower("value"))
+                .filter(tenant=tenant, v__in=emails)
+                .values_list("v", flat=True)
+            )
+            if emails
+            else set()
+        )
+        taken_phones = (
+            set(
+                Account.objects.filter(tenant=tenant, phone_id__in=phones).values_list(
+                    "phone_id", flat=True
+                )
+            )
+            if phones
+            else set()
+        )
+        taken_names = (
+            set(
+                Account.objects.annotate(u=Lower("username"))
+                .filter(tenant=tenant, u__in=names)
+                .values_list("u", flat=True)
+            )
+            if names
+            else set()
+        )
     result = {}
     for r in rows:
         if r.uid in taken_uids:
@@ -66,12 +102,23 @@ def taken_in_tenant(tenant: Tenant, rows: list[Row]) -> dict[int, str]:
 
 def _account(tenant: Tenant, row: Row) -> Account:
     account = Account(
-        tenant=tenant, uid=row.uid, is_custom_uid=row.is_custom_uid, username=row.username,
-        phone_id=row.phone, phone_id_verified=row.phone_verified, email_verified=row.email_verified,
-        password=row.password, first_name=row.first_name, middle_name=row.middle_name,
-        last_name=row.last_name, profile=row.profile, custom_fields=row.custom_fields,
-        is_active=row.is_active, is_email_subscribed=row.is_email_subscribed,
-        registration_provider=row.registration_provider, registration_source=row.registration_source,
+        tenant=tenant,
+        uid=row.uid,
+        is_custom_uid=row.is_custom_uid,
+        username=row.username,
+        phone_id=row.phone,
+        phone_id_verified=row.phone_verified,
+        email_verified=row.email_verified,
+        password=row.password,
+        first_name=row.first_name,
+        middle_name=row.middle_name,
+        last_name=row.last_name,
+        profile=row.profile,
+        custom_fields=row.custom_fields,
+        is_active=row.is_active,
+        is_email_subscribed=row.is_email_subscribed,
+        registration_provider=row.registration_provider,
+        registration_source=row.registration_source,
     )
     account.search_text = account_search_text(account, [e for _, e in row.emails])
     return account
@@ -94,12 +141,20 @@ class _Copier:
 
     def copy(self, rows: list[dict[str, Any]]) -> None:
         names = [f.attname for f in self.fields]
-        with connection.wrap_database_errors, connection.cursor() as c, c.cursor.copy(self.sql) as cp:
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as c,
+            c.cursor.copy(self.sql) as cp,
+        ):
             for row in rows:
-                cp.write_row([
-                    json.dumps(v) if (v := row.get(n, self.defaults[n])) is not None and n in self.json else v
-                    for n in names
-                ])
+                cp.write_row(
+                    [
+                        json.dumps(v)
+                        if (v := row.get(n, self.defaults[n])) is not None and n in self.json
+                        else v
+                        for n in names
+                    ]
+                )
 
 
 _copiers: dict[str, _Copier] = {}
@@ -117,32 +172,67 @@ def copy_rows(tenant: Tenant, rows: list[Row], roles: dict[str, Any]) -> None:
     from roles.models import AccountRole
 
     with connection.cursor() as c:
-        c.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                  [Account._meta.db_table, len(rows)])
+        c.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Account._meta.db_table, len(rows)],
+        )
         ids = [x[0] for x in c.fetchall()]
     now = timezone.now()
     accounts = []
     for pk, r in zip(ids, rows, strict=True):
-        shape = SimpleNamespace(uid=r.uid, username=r.username, phone_id=r.phone, first_name=r.first_name,
-                                middle_name=r.middle_name, last_name=r.last_name)
-        accounts.append({
-            "id": pk, "tenant_id": tenant.pk, "uid": r.uid, "provider_id": new_uid(), "is_custom_uid": r.is_custom_uid,
-            "username": r.username, "phone_id": r.phone, "phone_id_verified": r.phone_verified,
-            "email_verified": r.email_verified, "password": r.password, "first_name": r.first_name,
-            "middle_name": r.middle_name, "last_name": r.last_name, "profile": r.profile,
-            "custom_fields": r.custom_fields, "is_active": r.is_active, "is_email_subscribed": r.is_email_subscribed,
-            "registration_provider": r.registration_provider, "registration_source": r.registration_source,
-            "search_text": account_search_text(shape, [e for _, e in r.emails]), "signup_date": now, "created": now,
-            "modified": now,
-        })
+        shape = SimpleNamespace(
+            uid=r.uid,
+            username=r.username,
+            phone_id=r.phone,
+            first_name=r.first_name,
+            middle_name=r.middle_name,
+            last_name=r.last_name,
+        )
+        accounts.append(
+            {
+                "id": pk,
+                "tenant_id": tenant.pk,
+                "uid": r.uid,
+                "provider_id": new_uid(),
+                "is_custom_uid": r.is_custom_uid,
+                "username": r.username,
+                "phone_id": r.phone,
+                "phone_id_verified": r.phone_verified,
+                "email_verified": r.email_verified,
+                "password": r.password,
+                "first_name": r.first_name,
+                "middle_name": r.middle_name,
+                "last_name": r.last_name,
+                "profile": r.profile,
+                "custom_fields": r.custom_fields,
+                "is_active": r.is_active,
+                "is_email_subscribed": r.is_email_subscribed,
+                "registration_provider": r.registration_provider,
+                "registration_source": r.registration_source,
+                "search_text": account_search_text(shape, [e for _, e in r.emails]),
+                "signup_date": now,
+                "created": now,
+                "modified": now,
+            }
+        )
     _copier(Account, with_pk=True).copy(accounts)
-    _copier(AccountEmail, with_pk=False).copy([
-        {"tenant_id": tenant.pk, "account_id": pk, "type": kind, "value": value, "verified": r.email_verified}
-        for pk, r in zip(ids, rows, strict=True) for kind, value in r.emails
-    ])
+    _copier(AccountEmail, with_pk=False).copy(
+        [
+            {
+                "tenant_id": tenant.pk,
+                "account_id": pk,
+                "type": kind,
+                "value": value,
+                "verified": r.email_verified,
+            }
+            for pk, r in zip(ids, rows, strict=True)
+            for kind, value in r.emails
+        ]
+    )
     assignments = [
         {"tenant_id": tenant.pk, "account_id": pk, "role_id": roles[name].pk}
-        for pk, r in zip(ids, rows, strict=True) for name in r.roles
+        for pk, r in zip(ids, rows, strict=True)
+        for name in r.roles
     ]
     if assignments:
         _copier(AccountRole, with_pk=False).copy(assignments)
@@ -158,12 +248,18 @@ def write_rows(tenant: Tenant, rows: list[Row], roles: dict[str, Any]) -> None:
 
     accounts = Account.objects.bulk_create([_account(tenant, r) for r in rows])
     if any(a.pk is None for a in accounts):  # backends that cannot return ids
-        ids = dict(Account.objects.filter(tenant=tenant, uid__in=[a.uid for a in accounts]).values_list("uid", "pk"))
+        ids = dict(
+            Account.objects.filter(tenant=tenant, uid__in=[a.uid for a in accounts]).values_list(
+                "uid", "pk"
+            )
+        )
         for a in accounts:
             a.pk = ids[a.uid]
     AccountEmail.objects.bulk_create(
         [
-            AccountEmail(tenant=tenant, account_id=a.pk, type=kind, value=value, verified=r.email_verified)
+            AccountEmail(
+                tenant=tenant, account_id=a.pk, type=kind, value=value, verified=r.email_verified
+            )
             for a, r in zip(accounts, rows, strict=True)
             for kind, value in r.emails
         ]
@@ -178,16 +274,30 @@ def write_rows(tenant: Tenant, rows: list[Row], roles: dict[str, Any]) -> None:
 
 
 def batch_commit(
-    *, tenant: Tenant, rows: list[Row], roles: dict[str, Any], rejected: int, first_line: int, last_line: int,
+    *,
+    tenant: Tenant,
+    rows: list[Row],
+    roles: dict[str, Any],
+    rejected: int,
+    first_line: int,
+    last_line: int,
     source: str,
 ) -> tuple[list[Row], list[tuple[Row, str]]]:
     """Write a batch with its audit event; if a concurrent writer took an identifier
     meanwhile, redo the batch row by row so only the clashing rows are rejected."""
+
     def audit_batch(count: int, refused: int) -> None:
         audit.record(
-            tenant=tenant, actor=ACTOR, action="account.imported",
-            changes={"imported": count, "rejected": refused, "first_line": first_line,
-                     "last_line": last_line, "source": os.path.basename(source)},
+            tenant=tenant,
+            actor=ACTOR,
+            action="account.imported",
+            changes={
+                "imported": count,
+                "rejected": refused,
+                "first_line": first_line,
+                "last_line": last_line,
+                "source": os.path.basename(source),
+            },
         )
 
     try:

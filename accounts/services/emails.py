@@ -42,7 +42,9 @@ def email_recovery_check(*, account: Account, email: str) -> None:
         raise EmailRecoveryHeld(row.recovery_after)
 
 
-def email_rows_upsert(*, tenant: Tenant, account: Account, items: list[dict[str, Any]], rows: list[AccountEmail]) -> list[AccountEmail]:
+def email_rows_upsert(
+    *, tenant: Tenant, account: Account, items: list[dict[str, Any]], rows: list[AccountEmail]
+) -> list[AccountEmail]:
     """Apply Email items to the account's rows: same Type = new value, new Type = appended,
     `op:delete` = removed. Returns the rows afterwards; refuses to leave none (LastEmail)."""
     by_type = {r.type.lower(): r for r in rows}
@@ -62,7 +64,10 @@ def email_rows_upsert(*, tenant: Tenant, account: Account, items: list[dict[str,
             raise EmailsNotDistinct()
         if row is None:
             row = AccountEmail.objects.create(
-                tenant=tenant, account=account, type=item["Type"], value=value,
+                tenant=tenant,
+                account=account,
+                type=item["Type"],
+                value=value,
                 recovery_after=_recovery_hold_end(tenant) if had_any else None,
             )
             by_type[row.type.lower()] = row
@@ -70,7 +75,9 @@ def email_rows_upsert(*, tenant: Tenant, account: Account, items: list[dict[str,
         elif row.value != value:
             by_value.pop(row.value.lower(), None)
             if row.value.lower() != value.lower():
-                row.verified = False  # another address; a new spelling of the same one stays verified
+                row.verified = (
+                    False  # another address; a new spelling of the same one stays verified
+                )
                 row.recovery_after = _recovery_hold_end(tenant)
             row.value = value
             row.save(update_fields=["value", "verified", "recovery_after"])
@@ -85,7 +92,13 @@ def email_rows_upsert(*, tenant: Tenant, account: Account, items: list[dict[str,
 
 
 def account_email_upsert(
-    *, tenant: Tenant, actor: Actor, account: Account, emails: Any, reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    emails: Any,
+    reason: str = "",
+    ticket: str = "",
 ) -> Account:
     """Add or change emails by Type: an existing Type gets the new value (unverified), a new
     Type is appended."""
@@ -106,9 +119,15 @@ def account_email_upsert(
             raise integrity_error(exc) from exc
         search_text_refresh(account=account, emails=[r.value for r in rows])
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
-        event_record(tenant=tenant, actor=actor, action="account_email.upserted", account=account,
-                reason=reason, ticket=ticket,
-                changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_email.upserted",
+            account=account,
+            reason=reason,
+            ticket=ticket,
+            changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]},
+        )
     return account
 
 
@@ -119,7 +138,9 @@ def _email_argument(email: Any) -> str:
     return pf.clean_email(email)
 
 
-def _locked_with_email(account: Account, value: str) -> tuple[Account, list[AccountEmail], AccountEmail]:
+def _locked_with_email(
+    account: Account, value: str
+) -> tuple[Account, list[AccountEmail], AccountEmail]:
     """The account, locked, its emails (oldest first) and the one whose address is `value`
     in any case; EmailNotInProfile when it has none. Runs inside the caller's transaction."""
     account = Account.objects.select_for_update().get(pk=account.pk)
@@ -131,7 +152,13 @@ def _locked_with_email(account: Account, value: str) -> tuple[Account, list[Acco
 
 
 def account_email_remove(
-    *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    email: Any,
+    reason: str = "",
+    ticket: str = "",
 ) -> Account:
     """Remove one email; never the last one (LastEmail)."""
     value = _email_argument(email)
@@ -143,13 +170,26 @@ def account_email_remove(
         remaining = [r.value for r in rows if r.pk != row.pk]
         search_text_refresh(account=account, emails=remaining)
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
-        event_record(tenant=tenant, actor=actor, action="account_email.removed", account=account,
-                reason=reason, ticket=ticket, changes={"Email": [f"{row.type}:{row.value}", None]})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_email.removed",
+            account=account,
+            reason=reason,
+            ticket=ticket,
+            changes={"Email": [f"{row.type}:{row.value}", None]},
+        )
     return account
 
 
 def account_email_make_primary(
-    *, tenant: Tenant, actor: Actor, account: Account, email: Any, reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    email: Any,
+    reason: str = "",
+    ticket: str = "",
 ) -> Account:
     """Make one of the account's emails its Primary (EmailNotInProfile if it has none). The
     former primary becomes Secondary, or takes the promoted email's old type when another
@@ -170,17 +210,32 @@ def account_email_make_primary(
         row.type = "Primary"
         row.save(update_fields=["type"])
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
-        event_record(tenant=tenant, actor=actor, action="account_email.made_primary", account=account,
-                reason=reason, ticket=ticket,
-                changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_email.made_primary",
+            account=account,
+            reason=reason,
+            ticket=ticket,
+            changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]},
+        )
     return account
 
 
-def account_email_mark_verified(*, tenant: Tenant, actor: Actor, account: Account, email: str) -> Account:
+def account_email_mark_verified(
+    *, tenant: Tenant, actor: Actor, account: Account, email: str
+) -> Account:
     """The owner proved `email` (verification link, OTP): the email and the account are verified."""
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
-        row = next((r for r in AccountEmail.objects.filter(account=account) if r.value.lower() == str(email).strip().lower()), None)
+        row = next(
+            (
+                r
+                for r in AccountEmail.objects.filter(account=account)
+                if r.value.lower() == str(email).strip().lower()
+            ),
+            None,
+        )
         if row is None:
             raise EmailNotInProfile()
         was = (row.verified, account.email_verified)
@@ -188,8 +243,15 @@ def account_email_mark_verified(*, tenant: Tenant, actor: Actor, account: Accoun
         row.save(update_fields=["verified"])
         account.email_verified = True
         account.save(update_fields=["email_verified", "modified"])
-        event_record(tenant=tenant, actor=actor, action="account_email.verified", account=account,
-                changes={"EmailVerified": [was[1], True], "Email": [row.value, row.value]} if was != (True, True) else {})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_email.verified",
+            account=account,
+            changes={"EmailVerified": [was[1], True], "Email": [row.value, row.value]}
+            if was != (True, True)
+            else {},
+        )
     return account
 
 
@@ -208,6 +270,11 @@ def account_email_verification_invalidate(*, tenant: Tenant, actor: Actor, accou
         account.save(update_fields=["email_verified", "modified"])
         AccountEmail.objects.filter(account=account).update(verified=False)
         primary = next((r for r in rows if r.type.lower() == "primary"), rows[0])
-        event_record(tenant=tenant, actor=actor, action="account_email.verification_invalidated", account=account,
-                changes={"EmailVerified": [True, False]})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_email.verification_invalidated",
+            account=account,
+            changes={"EmailVerified": [True, False]},
+        )
     return primary.value

@@ -24,7 +24,12 @@ def _clean_identity_emails(emails: Any) -> list[dict[str, str]]:
     for item in emails:
         if isinstance(item, dict):
             body = pf.lower_keys(item)
-            result.append({"Type": str(body.get("type") or "Primary")[: pf.EMAIL_TYPE_MAX_LENGTH], "Value": pf.clean_email(body.get("value"))})
+            result.append(
+                {
+                    "Type": str(body.get("type") or "Primary")[: pf.EMAIL_TYPE_MAX_LENGTH],
+                    "Value": pf.clean_email(body.get("value")),
+                }
+            )
         else:
             result.append({"Type": "Primary", "Value": pf.clean_email(item)})
     return result
@@ -33,7 +38,11 @@ def _clean_identity_emails(emails: Any) -> list[dict[str, str]]:
 def _clean_provider(provider: Any, provider_id: Any) -> tuple[str, str]:
     if not isinstance(provider, str) or not provider.strip():
         raise FieldRequired("provider")
-    if not isinstance(provider_id, str | int) or isinstance(provider_id, bool) or not str(provider_id).strip():
+    if (
+        not isinstance(provider_id, str | int)
+        or isinstance(provider_id, bool)
+        or not str(provider_id).strip()
+    ):
         raise FieldRequired("providerid")
     provider, provider_id = provider.strip().lower(), str(provider_id).strip()
     pf.reject_nul(provider, "provider")
@@ -62,7 +71,9 @@ def account_identity_link(
     pf.reject_nul(profile, "profile")
     email_items = _clean_identity_emails(emails)
     with transaction.atomic():
-        existing = AccountIdentity.objects.filter(tenant=tenant, provider=provider, provider_id=provider_id).first()
+        existing = AccountIdentity.objects.filter(
+            tenant=tenant, provider=provider, provider_id=provider_id
+        ).first()
         if existing is not None and existing.account_id != account.pk:
             raise IdentityTaken()
         data = {**(profile or {}), "Email": email_items}
@@ -70,7 +81,11 @@ def account_identity_link(
             with transaction.atomic():
                 if existing is None:
                     identity = AccountIdentity.objects.create(
-                        tenant=tenant, account=account, provider=provider, provider_id=provider_id, profile=data
+                        tenant=tenant,
+                        account=account,
+                        provider=provider,
+                        provider_id=provider_id,
+                        profile=data,
                     )
                 else:
                     identity = existing
@@ -78,18 +93,35 @@ def account_identity_link(
                     identity.save(update_fields=["profile"])
                     identity.emails.all().delete()
                 AccountIdentityEmail.objects.bulk_create(
-                    [AccountIdentityEmail(tenant=tenant, identity=identity, type=e["Type"], value=e["Value"]) for e in email_items]
+                    [
+                        AccountIdentityEmail(
+                            tenant=tenant, identity=identity, type=e["Type"], value=e["Value"]
+                        )
+                        for e in email_items
+                    ]
                 )
         except IntegrityError as exc:
             raise integrity_error(exc) from exc
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
-        event_record(tenant=tenant, actor=actor, action="account_identity.linked", account=account, reason=reason,
-                changes={"Identity": [None, f"{provider}:{provider_id}"]} if existing is None else {})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_identity.linked",
+            account=account,
+            reason=reason,
+            changes={"Identity": [None, f"{provider}:{provider_id}"]} if existing is None else {},
+        )
     return identity
 
 
 def account_identity_unlink(
-    *, tenant: Tenant, actor: Actor, account: Account, provider: Any, provider_id: Any, reason: str = "",
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    provider: Any,
+    provider_id: Any,
+    reason: str = "",
     ticket: str = "",
 ) -> None:
     """Unlink a provider identity, unless it is the account's last way to sign in."""
@@ -102,12 +134,23 @@ def account_identity_unlink(
         if identity is None:
             raise IdentityNotLinked()
         has_password_login = bool(account.password) and (
-            bool(account.username) or bool(account.phone_id) or AccountEmail.objects.filter(account=account).exists()
+            bool(account.username)
+            or bool(account.phone_id)
+            or AccountEmail.objects.filter(account=account).exists()
         )
-        has_other_identity = AccountIdentity.objects.filter(account=account).exclude(pk=identity.pk).exists()
+        has_other_identity = (
+            AccountIdentity.objects.filter(account=account).exclude(pk=identity.pk).exists()
+        )
         if not has_password_login and not has_other_identity:
             raise LastSignInMethod()
         identity.delete()
         Account.objects.filter(pk=account.pk).update(modified=timezone.now())
-        event_record(tenant=tenant, actor=actor, action="account_identity.unlinked", account=account, reason=reason,
-                ticket=ticket, changes={"Identity": [f"{provider}:{provider_id}", None]})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_identity.unlinked",
+            account=account,
+            reason=reason,
+            ticket=ticket,
+            changes={"Identity": [f"{provider}:{provider_id}", None]},
+        )

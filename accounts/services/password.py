@@ -13,7 +13,9 @@ from portal.errors import FieldRequired
 from portal.models import Tenant
 
 
-def account_password_set(*, tenant: Tenant, actor: Actor, account: Account, password: Any, reason: str = "") -> Account:
+def account_password_set(
+    *, tenant: Tenant, actor: Actor, account: Account, password: Any, reason: str = ""
+) -> Account:
     """Set a new password: checked against the password validators, hashed with the default
     hasher; every session ends and pending reset tokens stop working (tokens does both when
     it hears account_password.set)."""
@@ -27,12 +29,25 @@ def account_password_set(*, tenant: Tenant, actor: Actor, account: Account, pass
         account.password = make_password(password)
         account.last_password_change_date = timezone.now()
         account.password_change_required = False
-        account.save(update_fields=["password", "last_password_change_date", "password_change_required", "modified"])
+        account.save(
+            update_fields=[
+                "password",
+                "last_password_change_date",
+                "password_change_required",
+                "modified",
+            ]
+        )
         changes = {"HasPassword": [had, True]}
         if was_required:
             changes["ResetRequired"] = [True, False]  # a key naming "password" would be redacted
-        event_record(tenant=tenant, actor=actor, action="account_password.set", account=account, reason=reason,
-                changes=changes)
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_password.set",
+            account=account,
+            reason=reason,
+            changes=changes,
+        )
     return account
 
 
@@ -48,8 +63,15 @@ def account_password_change_require(
         if not was:
             account.password_change_required = True
             account.save(update_fields=["password_change_required", "modified"])
-        event_record(tenant=tenant, actor=actor, action="account_password.change_required", account=account,
-                reason=reason, ticket=ticket, changes={} if was else {"ResetRequired": [False, True]})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_password.change_required",
+            account=account,
+            reason=reason,
+            ticket=ticket,
+            changes={} if was else {"ResetRequired": [False, True]},
+        )
     return not was
 
 

@@ -14,7 +14,13 @@ from portal.models import Tenant
 
 
 def account_phone_update(
-    *, tenant: Tenant, actor: Actor, account: Account, phone: Any, reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    phone: Any,
+    reason: str = "",
+    ticket: str = "",
 ) -> Account:
     """Replace the phone id directly (no OTP: a back end vouches for it)."""
     if phone is None or (isinstance(phone, str) and not phone.strip()):
@@ -34,8 +40,15 @@ def account_phone_update(
         except IntegrityError as exc:
             raise integrity_error(exc) from exc
         search_text_refresh(account=account)
-        event_record(tenant=tenant, actor=actor, action="account_phone.updated", account=account,
-                reason=reason, ticket=ticket, changes={"PhoneId": [before, phone_id]} if before != phone_id else {})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_phone.updated",
+            account=account,
+            reason=reason,
+            ticket=ticket,
+            changes={"PhoneId": [before, phone_id]} if before != phone_id else {},
+        )
     return account
 
 
@@ -47,12 +60,19 @@ def account_phone_mark_verified(*, tenant: Tenant, actor: Actor, account: Accoun
         was = account.phone_id_verified
         account.phone_id_verified = True
         account.save(update_fields=["phone_id_verified", "modified"])
-        event_record(tenant=tenant, actor=actor, action="account_phone.verified", account=account,
-                changes={"PhoneIdVerified": [was, True]} if not was else {})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_phone.verified",
+            account=account,
+            changes={"PhoneIdVerified": [was, True]} if not was else {},
+        )
     return account
 
 
-def account_phone_verification_invalidate(*, tenant: Tenant, actor: Actor, account: Account) -> Account:
+def account_phone_verification_invalidate(
+    *, tenant: Tenant, actor: Actor, account: Account
+) -> Account:
     """Mark the phone unverified (NoPhone without a phone, PhoneAlreadyUnverified if already
     unverified); the caller sends a new verification OTP in the same transaction."""
     with transaction.atomic():
@@ -63,6 +83,11 @@ def account_phone_verification_invalidate(*, tenant: Tenant, actor: Actor, accou
             raise PhoneAlreadyUnverified()
         account.phone_id_verified = False
         account.save(update_fields=["phone_id_verified", "modified"])
-        event_record(tenant=tenant, actor=actor, action="account_phone.verification_invalidated", account=account,
-                changes={"PhoneIdVerified": [True, False]})
+        event_record(
+            tenant=tenant,
+            actor=actor,
+            action="account_phone.verification_invalidated",
+            account=account,
+            changes={"PhoneIdVerified": [True, False]},
+        )
     return account

@@ -57,7 +57,12 @@ def _read_null(name: str, out: ProfileChanges, problems: pf.Problems) -> None:
         out.phone = (None,)
     elif name in pf.NAME_COLUMNS:
         out.columns[pf.NAME_COLUMNS[name]] = ""
-    elif name in pf.PROFILE_STRINGS or name in pf.PROFILE_ARRAYS or name in pf.PROFILE_FLAGS or name in ("Country", "SessionLimit"):
+    elif (
+        name in pf.PROFILE_STRINGS
+        or name in pf.PROFILE_ARRAYS
+        or name in pf.PROFILE_FLAGS
+        or name in ("Country", "SessionLimit")
+    ):
         out.profile_clear.append(name)
     elif name == "CustomFields":
         out.custom_fields_clear = True
@@ -67,7 +72,9 @@ def _read_null(name: str, out: ProfileChanges, problems: pf.Problems) -> None:
         problems.add(name, f"The {name} field cannot be cleared.")
 
 
-def _read_value(name: str, value: Any, out: ProfileChanges, problems: pf.Problems, *, creating: bool) -> None:
+def _read_value(
+    name: str, value: Any, out: ProfileChanges, problems: pf.Problems, *, creating: bool
+) -> None:
     if name == "Uid":
         if creating:
             out.uid = pf.clean_uid(value)
@@ -79,7 +86,10 @@ def _read_value(name: str, value: Any, out: ProfileChanges, problems: pf.Problem
         out.phone = (pf.clean_phone(value),)
     elif name == "Password":
         if not creating:
-            problems.add("Password", "The password cannot be changed here; use PUT /identity/v2/manage/account/{uid}/password.")
+            problems.add(
+                "Password",
+                "The password cannot be changed here; use PUT /identity/v2/manage/account/{uid}/password.",
+            )
         else:
             password_check(value)
             out.password = value
@@ -109,7 +119,9 @@ def _read_value(name: str, value: Any, out: ProfileChanges, problems: pf.Problem
             return
         if name == "IsDeleted":
             if flag:
-                problems.add("IsDeleted", "Delete an account with DELETE /identity/v2/manage/account/{uid}.")
+                problems.add(
+                    "IsDeleted", "Delete an account with DELETE /identity/v2/manage/account/{uid}."
+                )
             return
         out.flags[name] = flag
     elif name == "Country":
@@ -130,7 +142,9 @@ def _read_value(name: str, value: Any, out: ProfileChanges, problems: pf.Problem
         out.consents = _read_consents(value, problems)
     elif name == "SecurityQuestionAnswer":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            problems.add("SecurityQuestionAnswer", "SecurityQuestionAnswer must map question ids to answers.")
+            problems.add(
+                "SecurityQuestionAnswer", "SecurityQuestionAnswer must map question ids to answers."
+            )
     elif name == "PINInfo":
         out.pin = _read_pin(value, problems)
     elif name == "RegistrationSource":
@@ -166,7 +180,12 @@ def _read_consents(value: Any, problems: pf.Problems) -> dict[str, list] | None:
             problems.add("Consents", "Every Consents.Data item needs a ConsentOptionId.")
             return None
         accepted = item.get("isaccepted", True)
-        consents.append({"ConsentId": consent_id.strip(), "Event": "Accepted" if accepted is not False else "Revoked"})
+        consents.append(
+            {
+                "ConsentId": consent_id.strip(),
+                "Event": "Accepted" if accepted is not False else "Revoked",
+            }
+        )
     for item in events:
         item = pf.lower_keys(item)
         event = item.get("event")
@@ -174,7 +193,11 @@ def _read_consents(value: Any, problems: pf.Problems) -> dict[str, list] | None:
             problems.add("Consents", "Every Consents.Events item needs an Event.")
             return None
         versions.append(
-            {"Event": event.strip(), "Version": str(item.get("version") or "1"), "IsCustom": bool(item.get("iscustom", False))}
+            {
+                "Event": event.strip(),
+                "Version": str(item.get("version") or "1"),
+                "IsCustom": bool(item.get("iscustom", False)),
+            }
         )
     return {"consents": consents, "versions": versions}
 
@@ -185,7 +208,9 @@ def _read_pin(value: Any, problems: pf.Problems) -> dict[str, Any] | None:
         return None
     body = pf.lower_keys(value)
     pin, skipped = body.get("pin"), body.get("skipped", False)
-    if pin is not None and (not isinstance(pin, str | int) or not str(pin).isdigit() or not 4 <= len(str(pin)) <= 12):
+    if pin is not None and (
+        not isinstance(pin, str | int) or not str(pin).isdigit() or not 4 <= len(str(pin)) <= 12
+    ):
         problems.add("PINInfo", "The PIN must be 4 to 12 digits.")
         return None
     return {"pin": None if pin is None else str(pin), "skipped": bool(skipped)}
@@ -202,7 +227,9 @@ def profile_apply(account: Account, changes: ProfileChanges, *, creating: bool) 
         profile.pop(name, None)
     profile.update(changes.profile_set)
     for name, items in changes.arrays.items():
-        profile[name] = pf.strip_ops(items) if creating else pf.merge_array(name, profile.get(name), items)
+        profile[name] = (
+            pf.strip_ops(items) if creating else pf.merge_array(name, profile.get(name), items)
+        )
         if not profile[name]:
             profile.pop(name)
     if "Addresses" in profile:
@@ -220,7 +247,9 @@ def profile_apply(account: Account, changes: ProfileChanges, *, creating: bool) 
         account.custom_fields = {}
     if changes.custom_fields is not None:
         if creating:
-            account.custom_fields = {k: v for k, v in changes.custom_fields.items() if v is not None}
+            account.custom_fields = {
+                k: v for k, v in changes.custom_fields.items() if v is not None
+            }
         else:
             merged = dict(account.custom_fields or {})
             for key, value in changes.custom_fields.items():
@@ -241,12 +270,20 @@ def profile_apply(account: Account, changes: ProfileChanges, *, creating: bool) 
         profile["PINInfo"] = {"Skipped": changes.pin["skipped"]}
 
 
-def consents_record(*, tenant: Tenant, account: Account, consents: dict, update_type: str, now: datetime) -> None:
+def consents_record(
+    *, tenant: Tenant, account: Account, consents: dict, update_type: str, now: datetime
+) -> None:
     """Keep the consent history row of a create or update, with the caller's agent and IP."""
     ctx = context.current()
     ConsentLog.objects.create(
-        tenant=tenant, account=account, update_type=update_type, form_versions=consents["versions"],
-        consents=consents["consents"], logged_at=now, user_agent=(ctx.user_agent or "")[:400], ip=ctx.ip,
+        tenant=tenant,
+        account=account,
+        update_type=update_type,
+        form_versions=consents["versions"],
+        consents=consents["consents"],
+        logged_at=now,
+        user_agent=(ctx.user_agent or "")[:400],
+        ip=ctx.ip,
     )
 
 
@@ -255,12 +292,16 @@ def privacy_policy_record(*, tenant: Tenant, account: Account, version: str, now
     current = (account.profile or {}).get("PrivacyPolicy") or {}
     if current.get("Version") == version:
         return
-    PrivacyPolicyAcceptance.objects.create(tenant=tenant, account=account, version=version, accept_source="API", accepted_at=now)
+    PrivacyPolicyAcceptance.objects.create(
+        tenant=tenant, account=account, version=version, accept_source="API", accepted_at=now
+    )
     account.profile = {
         **(account.profile or {}),
         "PrivacyPolicy": {
-            "Version": version, "AcceptSource": "API",
-            "AcceptDateTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+            "Version": version,
+            "AcceptSource": "API",
+            "AcceptDateTime": now.strftime("%Y-%m-%dT%H:%M:%S.")
+            + f"{now.microsecond // 1000:03d}Z",
         },
     }
 
@@ -299,34 +340,58 @@ def account_update(
                     account.is_login_locked, account.login_locked_type = True, MANUAL_LOCK
                     account.login_locked_until = None
             else:
-                account.is_login_locked, account.login_locked_type, account.login_locked_until = False, "", None
+                account.is_login_locked, account.login_locked_type, account.login_locked_until = (
+                    False,
+                    "",
+                    None,
+                )
         try:
             with transaction.atomic():
                 if parsed.emails is not None:
-                    rows = email_rows_upsert(tenant=tenant, account=account, items=parsed.emails, rows=rows)
+                    rows = email_rows_upsert(
+                        tenant=tenant, account=account, items=parsed.emails, rows=rows
+                    )
                 if "EmailVerified" in flags:
                     account.email_verified = flags["EmailVerified"] and bool(rows)
-                    AccountEmail.objects.filter(account=account).update(verified=account.email_verified)
+                    AccountEmail.objects.filter(account=account).update(
+                        verified=account.email_verified
+                    )
                     for row in rows:
                         row.verified = account.email_verified
                 if parsed.privacy_policy:
-                    privacy_policy_record(tenant=tenant, account=account, version=parsed.privacy_policy, now=now)
+                    privacy_policy_record(
+                        tenant=tenant, account=account, version=parsed.privacy_policy, now=now
+                    )
                 account.search_text = account_search_text(account, [r.value for r in rows])
                 account.save()
         except IntegrityError as exc:
             raise integrity_error(exc) from exc
         if parsed.consents:
-            consents_record(tenant=tenant, account=account, consents=parsed.consents, update_type="Update", now=now)
+            consents_record(
+                tenant=tenant,
+                account=account,
+                consents=parsed.consents,
+                update_type="Update",
+                now=now,
+            )
         # Blocking ends the sessions and unlocking clears the failure counter through the
         # event (tokens and security subscribe to account.updated).
         event_record(
-            tenant=tenant, actor=actor, action="account.updated", account=account,
-            before=before, after=snapshot(account, rows), reason=reason, ticket=ticket,
+            tenant=tenant,
+            actor=actor,
+            action="account.updated",
+            account=account,
+            before=before,
+            after=snapshot(account, rows),
+            reason=reason,
+            ticket=ticket,
         )
     return account
 
 
-def account_uid_update(*, tenant: Tenant, actor: Actor, account: Account, new_uid_value: Any) -> Account:
+def account_uid_update(
+    *, tenant: Tenant, actor: Actor, account: Account, new_uid_value: Any
+) -> Account:
     """Give the account another UID (1200 if malformed, 1044 if taken); everything that hangs
     on the account follows, since other rows reference it by its key, not its UID."""
     if new_uid_value is None or (isinstance(new_uid_value, str) and not new_uid_value.strip()):
@@ -349,6 +414,11 @@ def account_uid_update(*, tenant: Tenant, actor: Actor, account: Account, new_ui
         except IntegrityError as exc:
             raise integrity_error(exc) from exc
         search_text_refresh(account=account)
-        audit.record(tenant=tenant, actor=actor, action="account.uid_changed", subject_uid=value,
-                     changes={"Uid": [old, value]})
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="account.uid_changed",
+            subject_uid=value,
+            changes={"Uid": [old, value]},
+        )
     return account

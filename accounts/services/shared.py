@@ -24,7 +24,9 @@ PASSWORD_MAX_LENGTH = 256
 MANUAL_LOCK = "ManualLock"
 
 
-def integrity_error(exc: IntegrityError) -> EmailTaken | UsernameTaken | PhoneTaken | IdentityTaken | UidTaken:
+def integrity_error(
+    exc: IntegrityError,
+) -> EmailTaken | UsernameTaken | PhoneTaken | IdentityTaken | UidTaken:
     """The named error for the unique constraint that refused a write."""
     text = str(exc).lower()
     if "account_email_unique_per_tenant" in text or "accounts_accountemail" in text:
@@ -54,7 +56,9 @@ def password_check(password: Any) -> None:
 
 
 def _email_values(account: Account) -> list[str]:
-    return list(AccountEmail.objects.filter(account=account).order_by("id").values_list("value", flat=True))
+    return list(
+        AccountEmail.objects.filter(account=account).order_by("id").values_list("value", flat=True)
+    )
 
 
 def account_search_text(account: Account, emails: list[str]) -> str:
@@ -67,13 +71,19 @@ def account_search_text(account: Account, emails: list[str]) -> str:
 def search_text_refresh(*, account: Account, emails: list[str] | None = None) -> None:
     """Recompute the derived search column (names, identifiers, emails). Every service here
     keeps it current; accounts written another way (fixtures, imports) call this."""
-    account.search_text = account_search_text(account, _email_values(account) if emails is None else emails)
+    account.search_text = account_search_text(
+        account, _email_values(account) if emails is None else emails
+    )
     Account.objects.filter(pk=account.pk).update(search_text=account.search_text)
 
 
 def snapshot(account: Account, emails: list[AccountEmail] | None = None) -> dict[str, Any]:
     """The audited view of an account: identifiers, names, flags and profile, never secrets."""
-    rows = list(AccountEmail.objects.filter(account=account).order_by("id")) if emails is None else emails
+    rows = (
+        list(AccountEmail.objects.filter(account=account).order_by("id"))
+        if emails is None
+        else emails
+    )
     data: dict[str, Any] = {
         "Uid": account.uid,
         "UserName": account.username,
@@ -96,14 +106,21 @@ def snapshot(account: Account, emails: list[AccountEmail] | None = None) -> dict
     return data
 
 
-def event_record(*, tenant, actor, action, account, before=None, after=None, reason="", ticket="", changes=None):
+def event_record(
+    *, tenant, actor, action, account, before=None, after=None, reason="", ticket="", changes=None
+):
     """The audit event of one change to `account`; the field diff from `before`/`after`
     unless `changes` is given."""
     if changes is None and before is not None and after is not None:
         changes = audit.diff(before, after)
     audit.record(
-        tenant=tenant, actor=actor, action=action, subject_uid=account.uid,
-        reason=reason, ticket=ticket, changes=changes or {},
+        tenant=tenant,
+        actor=actor,
+        action=action,
+        subject_uid=account.uid,
+        reason=reason,
+        ticket=ticket,
+        changes=changes or {},
     )
 
 
@@ -128,7 +145,9 @@ class ProfileChanges:
         self.pin: dict[str, Any] | None = None
 
 
-def identifiers_check_free(*, tenant: Tenant, account: Account | None, changes: ProfileChanges) -> None:
+def identifiers_check_free(
+    *, tenant: Tenant, account: Account | None, changes: ProfileChanges
+) -> None:
     """The usual answers for identifiers already in use (the constraints settle races)."""
     others = Account.objects.filter(tenant=tenant)
     if account is not None:

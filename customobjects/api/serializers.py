@@ -55,11 +55,18 @@ _RECORD_FIELDS = {
 RecordSerializer = inline_serializer("CustomObjectRecord", _RECORD_FIELDS)
 RecordListSerializer = inline_serializer(
     "CustomObjectRecordList",
-    {"data": serializers.ListField(child=serializers.DictField()), "Count": serializers.IntegerField()},
+    {
+        "data": serializers.ListField(child=serializers.DictField()),
+        "Count": serializers.IntegerField(),
+    },
 )
 NativeRecordSerializer = inline_serializer(
     "CustomObjectNativeRecord",
-    {**_RECORD_FIELDS, "ObjectName": serializers.CharField(), "Version": serializers.IntegerField()},
+    {
+        **_RECORD_FIELDS,
+        "ObjectName": serializers.CharField(),
+        "Version": serializers.IntegerField(),
+    },
 )
 NativeRecordPageSerializer = inline_serializer(
     "CustomObjectRecordPage",
@@ -69,7 +76,9 @@ NativeRecordPageSerializer = inline_serializer(
         "next_cursor": serializers.CharField(allow_null=True),
     },
 )
-DeletedSerializer = inline_serializer("CustomObjectDeleted", {"IsDeleted": serializers.BooleanField()})
+DeletedSerializer = inline_serializer(
+    "CustomObjectDeleted", {"IsDeleted": serializers.BooleanField()}
+)
 
 _TYPE_FIELDS = {
     "name": serializers.CharField(),
@@ -80,10 +89,17 @@ _TYPE_FIELDS = {
 }
 ObjectTypeSerializer = inline_serializer(
     "CustomObjectType",
-    {**_TYPE_FIELDS, "created": serializers.DateTimeField(), "modified": serializers.DateTimeField()},
+    {
+        **_TYPE_FIELDS,
+        "created": serializers.DateTimeField(),
+        "modified": serializers.DateTimeField(),
+    },
 )
 ObjectTypeWriteSerializer = inline_serializer("CustomObjectTypeWrite", _TYPE_FIELDS)
 ObjectTypeListSerializer = inline_serializer(
     "CustomObjectTypeList",
-    {"data": serializers.ListField(child=serializers.DictField()), "Count": serializers.IntegerField()},
+    {
+        "data": serializers.ListField(child=serializers.DictField()),
+        "Count": serializers.IntegerField(),
+    },
 )

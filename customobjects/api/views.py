@@ -22,14 +22,35 @@ from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 
 Q = OpenApiParameter.QUERY
-OBJECT_NAME = OpenApiParameter("objectname", str, Q, required=True, description="Name of the custom object (any case; `objectName` too).")
+OBJECT_NAME = OpenApiParameter(
+    "objectname",
+    str,
+    Q,
+    required=True,
+    description="Name of the custom object (any case; `objectName` too).",
+)
 UPDATE_TYPE = OpenApiParameter(
-    "updatetype", str, Q, enum=["replace", "partialreplace", "default"],
+    "updatetype",
+    str,
+    Q,
+    enum=["replace", "partialreplace", "default"],
     description="`replace` overwrites the stored object; `partialreplace` merges top-level keys. Absent or `default`: partialreplace.",
 )
-CUSTOM_OBJECT_ID = OpenApiParameter("customobjectid", str, Q, description="Id for the new record (1-64 letters, digits, `_`, `-`); a 32-hex id is generated when absent.")
-IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description="ETag of the version the change is based on; 412 (ErrorCode 9412) when the record changed since.")
-ACCESS_TOKEN = OpenApiParameter("access_token", str, Q, description="The account's access token (or `Authorization: Bearer`).")
+CUSTOM_OBJECT_ID = OpenApiParameter(
+    "customobjectid",
+    str,
+    Q,
+    description="Id for the new record (1-64 letters, digits, `_`, `-`); a 32-hex id is generated when absent.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="ETag of the version the change is based on; 412 (ErrorCode 9412) when the record changed since.",
+)
+ACCESS_TOKEN = OpenApiParameter(
+    "access_token", str, Q, description="The account's access token (or `Authorization: Bearer`)."
+)
 RECORD_BODY = OpenApiTypes.OBJECT
 
 
@@ -65,7 +86,9 @@ class CustomObjectBaseView(LRAPIView):
         raise LRError(908, "The updatetype must be replace, partialreplace or default.")
 
     def object_type(self, name: str | None = None):
-        return selectors.object_type_get(tenant=self.tenant, name=name if name is not None else self.query.get("objectname"))
+        return selectors.object_type_get(
+            tenant=self.tenant, name=name if name is not None else self.query.get("objectname")
+        )
 
 
 # -- LoginRadius: /identity/v2/manage/account/{uid}/customobject[/{id}] -------------------
@@ -77,21 +100,36 @@ class AccountCustomObjectListView(CustomObjectBaseView):
     def target_account(self, uid: str | None):
         return account_get(tenant=self.tenant, uid=uid)
 
-    @extend_schema(operation_id="getCustomObjectByUid", parameters=[OBJECT_NAME], responses=s.RecordListSerializer, tags=["Account Custom Object"])
+    @extend_schema(
+        operation_id="getCustomObjectByUid",
+        parameters=[OBJECT_NAME],
+        responses=s.RecordListSerializer,
+        tags=["Account Custom Object"],
+    )
     def get(self, request, uid: str | None = None):
         object_type = self.object_type()
         account = self.target_account(uid)
         records = selectors.record_list_for_account(object_type=object_type, account=account)
         return self.respond({"data": [s.record_json(r) for r in records], "Count": len(records)})
 
-    @extend_schema(operation_id="createCustomObject", parameters=[OBJECT_NAME, CUSTOM_OBJECT_ID], request=RECORD_BODY, responses=s.RecordSerializer, tags=["Account Custom Object"])
+    @extend_schema(
+        operation_id="createCustomObject",
+        parameters=[OBJECT_NAME, CUSTOM_OBJECT_ID],
+        request=RECORD_BODY,
+        responses=s.RecordSerializer,
+        tags=["Account Custom Object"],
+    )
     def post(self, request, uid: str | None = None):
         object_type = self.object_type()
         account = self.target_account(uid)
         data = self.record_body(object_type)
         record = services.record_create(
-            tenant=self.tenant, actor=self.actor, object_type=object_type, account=account,
-            data=data, record_id=self.query.get("customobjectid") or None,
+            tenant=self.tenant,
+            actor=self.actor,
+            object_type=object_type,
+            account=account,
+            data=data,
+            record_id=self.query.get("customobjectid") or None,
         )
         return self.respond(s.record_json(record))
 
@@ -104,35 +142,61 @@ class AccountCustomObjectDetailView(CustomObjectBaseView):
 
     def record(self, uid, objectrecordid):
         return selectors.record_get(
-            tenant=self.tenant, object_name=self.query.get("objectname"),
-            uid=self.target_uid(uid), record_id=objectrecordid,
+            tenant=self.tenant,
+            object_name=self.query.get("objectname"),
+            uid=self.target_uid(uid),
+            record_id=objectrecordid,
         )
 
-    @extend_schema(operation_id="getCustomObjectByUidAndRecordId", parameters=[OBJECT_NAME], responses=s.RecordSerializer, tags=["Account Custom Object"])
+    @extend_schema(
+        operation_id="getCustomObjectByUidAndRecordId",
+        parameters=[OBJECT_NAME],
+        responses=s.RecordSerializer,
+        tags=["Account Custom Object"],
+    )
     def get(self, request, objectrecordid: str, uid: str | None = None):
         record = self.record(uid, objectrecordid)
         response = self.respond(s.record_json(record))
         response["ETag"] = record.etag
         return response
 
-    @extend_schema(operation_id="updateCustomObjectByUidAndRecordId", parameters=[OBJECT_NAME, UPDATE_TYPE, IF_MATCH], request=RECORD_BODY, responses=s.RecordSerializer, tags=["Account Custom Object"])
+    @extend_schema(
+        operation_id="updateCustomObjectByUidAndRecordId",
+        parameters=[OBJECT_NAME, UPDATE_TYPE, IF_MATCH],
+        request=RECORD_BODY,
+        responses=s.RecordSerializer,
+        tags=["Account Custom Object"],
+    )
     def put(self, request, objectrecordid: str, uid: str | None = None):
         update_type = self.update_type()
         record = self.record(uid, objectrecordid)
         data = self.record_body(record.object_type)
         record = services.record_update(
-            tenant=self.tenant, actor=self.actor, record=record, data=data,
-            update_type=update_type, if_match=request.headers.get("If-Match"),
+            tenant=self.tenant,
+            actor=self.actor,
+            record=record,
+            data=data,
+            update_type=update_type,
+            if_match=request.headers.get("If-Match"),
         )
         response = self.respond(s.record_json(record))
         response["ETag"] = record.etag
         return response
 
-    @extend_schema(operation_id="deleteCustomObjectByUidAndRecordId", parameters=[OBJECT_NAME, IF_MATCH], request=None, responses=s.DeletedSerializer, tags=["Account Custom Object"])
+    @extend_schema(
+        operation_id="deleteCustomObjectByUidAndRecordId",
+        parameters=[OBJECT_NAME, IF_MATCH],
+        request=None,
+        responses=s.DeletedSerializer,
+        tags=["Account Custom Object"],
+    )
     def delete(self, request, objectrecordid: str, uid: str | None = None):
         record = self.record(uid, objectrecordid)
         services.record_delete(
-            tenant=self.tenant, actor=self.actor, record=record, if_match=request.headers.get("If-Match"),
+            tenant=self.tenant,
+            actor=self.actor,
+            record=record,
+            if_match=request.headers.get("If-Match"),
         )
         return self.respond({"IsDeleted": True})
 
@@ -146,11 +210,22 @@ class TokenCustomObjectListView(AccountCustomObjectListView):
     def target_account(self, uid):
         return self.account
 
-    @extend_schema(operation_id="getCustomObjectByToken", parameters=[OBJECT_NAME, ACCESS_TOKEN], responses=s.RecordListSerializer, tags=["Custom Object"])
+    @extend_schema(
+        operation_id="getCustomObjectByToken",
+        parameters=[OBJECT_NAME, ACCESS_TOKEN],
+        responses=s.RecordListSerializer,
+        tags=["Custom Object"],
+    )
     def get(self, request, uid=None):
         return super().get(request)
 
-    @extend_schema(operation_id="createCustomObjectByToken", parameters=[OBJECT_NAME, ACCESS_TOKEN, CUSTOM_OBJECT_ID], request=RECORD_BODY, responses=s.RecordSerializer, tags=["Custom Object"])
+    @extend_schema(
+        operation_id="createCustomObjectByToken",
+        parameters=[OBJECT_NAME, ACCESS_TOKEN, CUSTOM_OBJECT_ID],
+        request=RECORD_BODY,
+        responses=s.RecordSerializer,
+        tags=["Custom Object"],
+    )
     def post(self, request, uid=None):
         return super().post(request)
 
@@ -161,15 +236,32 @@ class TokenCustomObjectDetailView(AccountCustomObjectDetailView):
     def target_uid(self, uid):
         return self.account.uid
 
-    @extend_schema(operation_id="getCustomObjectByTokenAndRecordId", parameters=[OBJECT_NAME, ACCESS_TOKEN], responses=s.RecordSerializer, tags=["Custom Object"])
+    @extend_schema(
+        operation_id="getCustomObjectByTokenAndRecordId",
+        parameters=[OBJECT_NAME, ACCESS_TOKEN],
+        responses=s.RecordSerializer,
+        tags=["Custom Object"],
+    )
     def get(self, request, objectrecordid: str, uid=None):
         return super().get(request, objectrecordid)
 
-    @extend_schema(operation_id="updateCustomObjectByTokenAndRecordId", parameters=[OBJECT_NAME, ACCESS_TOKEN, UPDATE_TYPE, IF_MATCH], request=RECORD_BODY, responses=s.RecordSerializer, tags=["Custom Object"])
+    @extend_schema(
+        operation_id="updateCustomObjectByTokenAndRecordId",
+        parameters=[OBJECT_NAME, ACCESS_TOKEN, UPDATE_TYPE, IF_MATCH],
+        request=RECORD_BODY,
+        responses=s.RecordSerializer,
+        tags=["Custom Object"],
+    )
     def put(self, request, objectrecordid: str, uid=None):
         return super().put(request, objectrecordid)
 
-    @extend_schema(operation_id="deleteCustomObjectByTokenAndRecordId", parameters=[OBJECT_NAME, ACCESS_TOKEN, IF_MATCH], request=None, responses=s.DeletedSerializer, tags=["Custom Object"])
+    @extend_schema(
+        operation_id="deleteCustomObjectByTokenAndRecordId",
+        parameters=[OBJECT_NAME, ACCESS_TOKEN, IF_MATCH],
+        request=None,
+        responses=s.DeletedSerializer,
+        tags=["Custom Object"],
+    )
     def delete(self, request, objectrecordid: str, uid=None):
         return super().delete(request, objectrecordid)
 
@@ -190,12 +282,21 @@ class CustomObjectTypeListView(CustomObjectBaseView):
 
     parser_classes = [GuardedJSONParser]
 
-    @extend_schema(operation_id="customobject_types_list", responses=s.ObjectTypeListSerializer, tags=["Custom object types"])
+    @extend_schema(
+        operation_id="customobject_types_list",
+        responses=s.ObjectTypeListSerializer,
+        tags=["Custom object types"],
+    )
     def get(self, request):
         types = list(selectors.object_type_list(tenant=self.tenant))
         return self.respond({"data": [s.object_type_json(t) for t in types], "Count": len(types)})
 
-    @extend_schema(operation_id="customobject_types_create", request=s.ObjectTypeWriteSerializer, responses={201: s.ObjectTypeSerializer}, tags=["Custom object types"])
+    @extend_schema(
+        operation_id="customobject_types_create",
+        request=s.ObjectTypeWriteSerializer,
+        responses={201: s.ObjectTypeSerializer},
+        tags=["Custom object types"],
+    )
     def post(self, request):
         fields = _type_fields(self.body_json())
         if not fields.get("name"):
@@ -207,31 +308,60 @@ class CustomObjectTypeListView(CustomObjectBaseView):
 class CustomObjectTypeDetailView(CustomObjectBaseView):
     parser_classes = [GuardedJSONParser]
 
-    @extend_schema(operation_id="customobject_types_retrieve", responses=s.ObjectTypeSerializer, tags=["Custom object types"])
+    @extend_schema(
+        operation_id="customobject_types_retrieve",
+        responses=s.ObjectTypeSerializer,
+        tags=["Custom object types"],
+    )
     def get(self, request, name: str):
         return self.respond(s.object_type_json(self.object_type(name)))
 
-    @extend_schema(operation_id="customobject_types_update", request=s.ObjectTypeWriteSerializer, responses=s.ObjectTypeSerializer, tags=["Custom object types"])
+    @extend_schema(
+        operation_id="customobject_types_update",
+        request=s.ObjectTypeWriteSerializer,
+        responses=s.ObjectTypeSerializer,
+        tags=["Custom object types"],
+    )
     def put(self, request, name: str):
         object_type = self.object_type(name)
         object_type = services.object_type_update(
-            tenant=self.tenant, actor=self.actor, object_type=object_type, changes=_type_fields(self.body_json()),
+            tenant=self.tenant,
+            actor=self.actor,
+            object_type=object_type,
+            changes=_type_fields(self.body_json()),
         )
         return self.respond(s.object_type_json(object_type))
 
-    @extend_schema(operation_id="customobject_types_partial_update", request=s.ObjectTypeWriteSerializer, responses=s.ObjectTypeSerializer, tags=["Custom object types"])
+    @extend_schema(
+        operation_id="customobject_types_partial_update",
+        request=s.ObjectTypeWriteSerializer,
+        responses=s.ObjectTypeSerializer,
+        tags=["Custom object types"],
+    )
     def patch(self, request, name: str):
         return self.put(request, name)
 
     @extend_schema(
         operation_id="customobject_types_destroy",
-        parameters=[OpenApiParameter("force", bool, Q, description="Also delete the type's records (refused with 1134 otherwise).")],
-        request=None, responses={204: None}, tags=["Custom object types"],
+        parameters=[
+            OpenApiParameter(
+                "force",
+                bool,
+                Q,
+                description="Also delete the type's records (refused with 1134 otherwise).",
+            )
+        ],
+        request=None,
+        responses={204: None},
+        tags=["Custom object types"],
     )
     def delete(self, request, name: str):
         object_type = self.object_type(name)
         services.object_type_delete(
-            tenant=self.tenant, actor=self.actor, object_type=object_type, force=self.query.get_bool("force"),
+            tenant=self.tenant,
+            actor=self.actor,
+            object_type=object_type,
+            force=self.query.get_bool("force"),
         )
         return self.respond(None, status=204, project=False)
 
@@ -247,24 +377,41 @@ class CustomObjectRecordQueryView(CustomObjectBaseView):
     @extend_schema(
         operation_id="customobject_records_query",
         parameters=[
-            OpenApiParameter("filter", str, Q, description='JSON object the record must contain (top-level keys, JSONB `@>`), e.g. `{"plan":"gold"}`.'),
+            OpenApiParameter(
+                "filter",
+                str,
+                Q,
+                description='JSON object the record must contain (top-level keys, JSONB `@>`), e.g. `{"plan":"gold"}`.',
+            ),
             OpenApiParameter("uid", str, Q, description="Only records of this account."),
             OpenApiParameter("cursor", str, Q, description="`next_cursor` of the previous page."),
-            OpenApiParameter("limit", int, Q, description=f"Page size, 1-{selectors.MAX_PAGE_SIZE} (default {selectors.DEFAULT_PAGE_SIZE})."),
+            OpenApiParameter(
+                "limit",
+                int,
+                Q,
+                description=f"Page size, 1-{selectors.MAX_PAGE_SIZE} (default {selectors.DEFAULT_PAGE_SIZE}).",
+            ),
         ],
-        responses=s.NativeRecordPageSerializer, tags=["Custom object records"],
+        responses=s.NativeRecordPageSerializer,
+        tags=["Custom object records"],
     )
     def get(self, request, objectname: str):
         object_type = self.object_type(objectname)
         page = selectors.record_query(
-            tenant=self.tenant, object_type=object_type, contains=self._filter(),
-            uid=self.query.get("uid"), cursor=self.query.get("cursor"), limit=self._limit(),
+            tenant=self.tenant,
+            object_type=object_type,
+            contains=self._filter(),
+            uid=self.query.get("uid"),
+            cursor=self.query.get("cursor"),
+            limit=self._limit(),
         )
-        return self.respond({
-            "results": [s.record_json(r, native=True) for r in page.records],
-            "count": page.count,
-            "next_cursor": page.next_cursor,
-        })
+        return self.respond(
+            {
+                "results": [s.record_json(r, native=True) for r in page.records],
+                "count": page.count,
+                "next_cursor": page.next_cursor,
+            }
+        )
 
     def _filter(self) -> dict | None:
         text = self.query.get("filter")
@@ -301,14 +448,20 @@ class CustomObjectRecordDetailView(CustomObjectBaseView):
 
     def record(self, objectname, record_id):
         object_type = self.object_type(objectname)
-        return selectors.record_get_by_id(tenant=self.tenant, object_type=object_type, record_id=record_id)
+        return selectors.record_get_by_id(
+            tenant=self.tenant, object_type=object_type, record_id=record_id
+        )
 
     def _answer(self, record):
         response = self.respond(s.record_json(record, native=True))
         response["ETag"] = record.etag
         return response
 
-    @extend_schema(operation_id="customobject_records_retrieve", responses=s.NativeRecordSerializer, tags=["Custom object records"])
+    @extend_schema(
+        operation_id="customobject_records_retrieve",
+        responses=s.NativeRecordSerializer,
+        tags=["Custom object records"],
+    )
     def get(self, request, objectname: str, record_id: str):
         return self._answer(self.record(objectname, record_id))
 
@@ -316,21 +469,48 @@ class CustomObjectRecordDetailView(CustomObjectBaseView):
         record = self.record(objectname, record_id)
         data = self.record_body(record.object_type)
         record = services.record_update(
-            tenant=self.tenant, actor=self.actor, record=record, data=data,
-            update_type=update_type, if_match=request.headers.get("If-Match"),
+            tenant=self.tenant,
+            actor=self.actor,
+            record=record,
+            data=data,
+            update_type=update_type,
+            if_match=request.headers.get("If-Match"),
         )
         return self._answer(record)
 
-    @extend_schema(operation_id="customobject_records_replace", parameters=[IF_MATCH], request=RECORD_BODY, responses=s.NativeRecordSerializer, tags=["Custom object records"])
+    @extend_schema(
+        operation_id="customobject_records_replace",
+        parameters=[IF_MATCH],
+        request=RECORD_BODY,
+        responses=s.NativeRecordSerializer,
+        tags=["Custom object records"],
+    )
     def put(self, request, objectname: str, record_id: str):
         return self._update(request, objectname, record_id, services.UPDATE_REPLACE)
 
-    @extend_schema(operation_id="customobject_records_merge", parameters=[IF_MATCH], request=RECORD_BODY, responses=s.NativeRecordSerializer, tags=["Custom object records"])
+    @extend_schema(
+        operation_id="customobject_records_merge",
+        parameters=[IF_MATCH],
+        request=RECORD_BODY,
+        responses=s.NativeRecordSerializer,
+        tags=["Custom object records"],
+    )
     def patch(self, request, objectname: str, record_id: str):
         return self._update(request, objectname, record_id, services.UPDATE_PARTIAL)
 
-    @extend_schema(operation_id="customobject_records_destroy", parameters=[IF_MATCH], request=None, responses=s.DeletedSerializer, tags=["Custom object records"])
+    @extend_schema(
+        operation_id="customobject_records_destroy",
+        parameters=[IF_MATCH],
+        request=None,
+        responses=s.DeletedSerializer,
+        tags=["Custom object records"],
+    )
     def delete(self, request, objectname: str, record_id: str):
         record = self.record(objectname, record_id)
-        services.record_delete(tenant=self.tenant, actor=self.actor, record=record, if_match=request.headers.get("If-Match"))
+        services.record_delete(
+            tenant=self.tenant,
+            actor=self.actor,
+            record=record,
+            if_match=request.headers.get("If-Match"),
+        )
         return self.respond({"IsDeleted": True})

@@ -48,7 +48,9 @@ def problem_for(error: DomainError, *, instance: str | None = None) -> Problem:
     if instance:
         body["instance"] = instance
     if error.field_errors:
-        body["errors"] = [{"field": f.field, "message": f.message, "code": f.code} for f in error.field_errors]
+        body["errors"] = [
+            {"field": f.field, "message": f.message, "code": f.code} for f in error.field_errors
+        ]
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
     return Problem(status=status, body=body, headers=headers)
 

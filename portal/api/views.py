@@ -79,7 +79,9 @@ class TenantDetailView(LRAPIView):
                     "id": credential.pk,
                     "label": credential.label,
                     "scopes": credential.scopes,
-                    "expires_at": credential.expires_at.isoformat() if credential.expires_at else None,
+                    "expires_at": credential.expires_at.isoformat()
+                    if credential.expires_at
+                    else None,
                     "authenticated_via": self.principal.via,
                 },
             }
@@ -95,7 +97,9 @@ OAUTH_ERROR = inline_serializer(
 class OAuthError(Exception):
     """An RFC 6749 §5.2 error: `{"error", "error_description"}`."""
 
-    def __init__(self, error: str, description: str, status: int = 400, headers: dict | None = None):
+    def __init__(
+        self, error: str, description: str, status: int = 400, headers: dict | None = None
+    ):
         super().__init__(description)
         self.error = error
         self.description = description
@@ -167,7 +171,9 @@ class M2MTokenView(APIView):
                     "access_token": serializers.CharField(),
                     "token_type": serializers.CharField(),
                     "expires_in": serializers.IntegerField(),
-                    "expire_in": serializers.CharField(help_text="LoginRadius spelling of expires_in"),
+                    "expire_in": serializers.CharField(
+                        help_text="LoginRadius spelling of expires_in"
+                    ),
                 },
             ),
             (400, "application/json"): OAUTH_ERROR,
@@ -177,7 +183,10 @@ class M2MTokenView(APIView):
         examples=[
             OpenApiExample(
                 "invalid_client",
-                value={"error": "invalid_client", "error_description": "Client authentication failed."},
+                value={
+                    "error": "invalid_client",
+                    "error_description": "Client authentication failed.",
+                },
                 response_only=True,
                 status_codes=["401"],
             )
@@ -198,7 +207,9 @@ class M2MTokenView(APIView):
         if not grant_type:
             raise OAuthError("invalid_request", "grant_type is required.")
         if grant_type != "client_credentials":
-            raise OAuthError("unsupported_grant_type", "Only grant_type=client_credentials is supported.")
+            raise OAuthError(
+                "unsupported_grant_type", "Only grant_type=client_credentials is supported."
+            )
 
         basic = _basic_credentials(request)
         if basic and (fields.get("client_id") or fields.get("client_secret")):
@@ -206,9 +217,13 @@ class M2MTokenView(APIView):
         client_id, client_secret = basic or (fields.get("client_id"), fields.get("client_secret"))
         challenge = {"WWW-Authenticate": 'Basic realm="m2m"'} if basic else {}
         if not client_id or not client_secret:
-            raise OAuthError("invalid_client", "client_id and client_secret are required.", 401, challenge)
+            raise OAuthError(
+                "invalid_client", "client_id and client_secret are required.", 401, challenge
+            )
         try:
-            credential = auth.credential_for_client_credentials(client_id.strip(), client_secret.strip())
+            credential = auth.credential_for_client_credentials(
+                client_id.strip(), client_secret.strip()
+            )
         except LRError as exc:
             if exc.error_code == 1207:  # strict request signing: bearer tokens are not issued
                 raise OAuthError(
@@ -217,7 +232,9 @@ class M2MTokenView(APIView):
                 ) from exc
             # Counted per client IP like every failed API authentication (429 once too many).
             ratelimit.check_auth_failure(request)
-            raise OAuthError("invalid_client", "Client authentication failed.", 401, challenge) from exc
+            raise OAuthError(
+                "invalid_client", "Client authentication failed.", 401, challenge
+            ) from exc
 
         token, lifetime = m2m.issue_token(credential)
         auth.touch(credential)
@@ -235,8 +252,13 @@ class M2MTokenView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, LRError) and exc.status_code == 429:
-            exc = OAuthError("slow_down", "Too many failed client authentications; retry after the "
-                             "interval in the Retry-After header.", 429, exc.headers)
+            exc = OAuthError(
+                "slow_down",
+                "Too many failed client authentications; retry after the "
+                "interval in the Retry-After header.",
+                429,
+                exc.headers,
+            )
         elif isinstance(exc, (LRError, drf.ParseError)):
             exc = OAuthError("invalid_request", "The request body is not valid JSON or form data.")
         elif isinstance(exc, drf.UnsupportedMediaType):

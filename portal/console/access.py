@@ -50,7 +50,9 @@ class ConsoleContext:
         self.role = staff.staff_role(user=request.user)
         self.tenants = list(staff.tenants_for_staff(user=request.user))
         self.tenant = self._current_tenant()
-        self.allowed = staff.staff_allowed_actions(user=request.user, tenant=self.tenant, role=self.role)
+        self.allowed = staff.staff_allowed_actions(
+            user=request.user, tenant=self.tenant, role=self.role
+        )
         self.is_admin = self.role == staff.ADMIN
         self.admin_tenants = (
             list(staff.tenants_for_staff(user=request.user, permission="administer_tenant"))
@@ -94,7 +96,10 @@ class StaffRequiredMixin:
             messages.info(request, expired)
             login_url = reverse("console:login")
             return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
-        if now - int(request.session.get(LAST_SEEN_SESSION_KEY) or 0) >= LAST_SEEN_RESOLUTION_SECONDS:
+        if (
+            now - int(request.session.get(LAST_SEEN_SESSION_KEY) or 0)
+            >= LAST_SEEN_RESOLUTION_SECONDS
+        ):
             request.session[LAST_SEEN_SESSION_KEY] = now
         self.console = ConsoleContext(request)
         try:
@@ -106,7 +111,8 @@ class StaffRequiredMixin:
             response = super().dispatch(request, *args, **kwargs)
         except ConsoleDenied as denied:
             response = render(
-                request, "console/403.html",
+                request,
+                "console/403.html",
                 {"console": self.console, "what": denied.what, "remedy": denied.remedy},
                 status=403,
             )
@@ -131,7 +137,9 @@ class StaffRequiredMixin:
     def tenant_from_slug(self, slug: str, permission: str = "view_accounts") -> Tenant:
         """A tenant the user may see, by slug; any other is "not found"."""
         tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None or not staff.staff_can(user=self.request.user, tenant=tenant, permission=permission):
+        if tenant is None or not staff.staff_can(
+            user=self.request.user, tenant=tenant, permission=permission
+        ):
             raise Http404("No such tenant")
         return tenant
 

@@ -14,17 +14,27 @@ def _action_choices():
 
 class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(
-        label="Actor", field_name="actor_label", lookup_expr="icontains",
+        label="Actor",
+        field_name="actor_label",
+        lookup_expr="icontains",
         widget=forms.TextInput(attrs={"placeholder": "staff username, credential or UID"}),
     )
-    subject_uid = django_filters.CharFilter(label="Account UID", field_name="subject_uid", lookup_expr="exact")
-    action = django_filters.ChoiceFilter(label="Action", choices=_action_choices, empty_label="Any action")
+    subject_uid = django_filters.CharFilter(
+        label="Account UID", field_name="subject_uid", lookup_expr="exact"
+    )
+    action = django_filters.ChoiceFilter(
+        label="Action", choices=_action_choices, empty_label="Any action"
+    )
     since = django_filters.DateTimeFilter(
-        label="From", field_name="occurred_at", lookup_expr="gte",
+        label="From",
+        field_name="occurred_at",
+        lookup_expr="gte",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     until = django_filters.DateTimeFilter(
-        label="Until", field_name="occurred_at", lookup_expr="lte",
+        label="Until",
+        field_name="occurred_at",
+        lookup_expr="lte",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 

@@ -25,8 +25,12 @@ class AccountSearchForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "UID, email, phone, username or name",
-                   "autofocus": True, "autocomplete": "off"}
+            attrs={
+                "type": "search",
+                "placeholder": "UID, email, phone, username or name",
+                "autofocus": True,
+                "autocomplete": "off",
+            }
         ),
     )
     blocked = forms.ChoiceField(label="Blocked", choices=TRI_STATE, required=False)
@@ -34,10 +38,12 @@ class AccountSearchForm(forms.Form):
     verified = forms.ChoiceField(label="Email verified", choices=TRI_STATE, required=False)
     has_mfa = forms.ChoiceField(label="Has MFA", choices=TRI_STATE, required=False)
     role = forms.ChoiceField(label="Role", required=False, choices=[("", "Any role")])
-    created_from = forms.DateField(label="Created from", required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(label="Created until", required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+    created_from = forms.DateField(
+        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label="Created until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     FILTERS = ("blocked", "locked", "verified", "has_mfa", "role", "created_from", "created_to")
 
@@ -68,7 +74,9 @@ class AccountSearchForm(forms.Form):
         if data.get("created_from"):
             out["created_after"] = f"{data['created_from'].isoformat()}T00:00:00Z"
         if data.get("created_to"):
-            out["created_before"] = f"{(data['created_to'] + timedelta(days=1)).isoformat()}T00:00:00Z"
+            out["created_before"] = (
+                f"{(data['created_to'] + timedelta(days=1)).isoformat()}T00:00:00Z"
+            )
         return out
 
 
@@ -81,8 +89,12 @@ class ReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Written to the audit log with the action.",
     )
-    ticket = forms.CharField(label="Ticket reference", required=False, max_length=100,
-                             help_text="Optional, e.g. SUP-1234.")
+    ticket = forms.CharField(
+        label="Ticket reference",
+        required=False,
+        max_length=100,
+        help_text="Optional, e.g. SUP-1234.",
+    )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
@@ -133,7 +145,11 @@ class TenantSettingsForm(forms.Form):
             label = name.replace("_", " ").capitalize()
             if name == "request_signing":
                 field = forms.ChoiceField(
-                    label=label, choices=[("preferred", "Preferred"), ("strict", "Strict: signed requests only")]
+                    label=label,
+                    choices=[
+                        ("preferred", "Preferred"),
+                        ("strict", "Strict: signed requests only"),
+                    ],
                 )
             elif isinstance(default, int):
                 field = forms.IntegerField(label=label, min_value=0)
@@ -154,10 +170,16 @@ class TenantSettingsForm(forms.Form):
 
 
 class CredentialCreateForm(forms.Form):
-    label = forms.CharField(label="Label", max_length=200, required=False,
-                            help_text="What uses this secret, e.g. “billing backend”.")
+    label = forms.CharField(
+        label="Label",
+        max_length=200,
+        required=False,
+        help_text="What uses this secret, e.g. “billing backend”.",
+    )
     scopes = forms.MultipleChoiceField(
-        label="Sections it may call", required=False, widget=forms.CheckboxSelectMultiple,
+        label="Sections it may call",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=[(s, s) for s in ApiCredential.SECTIONS],
         help_text="None ticked: every section.",
     )
@@ -167,27 +189,42 @@ class CredentialRotateForm(forms.Form):
     """Replace one secret: which one, how long the old one keeps working, and why."""
 
     credential = forms.TypedChoiceField(
-        label="Secret to rotate", coerce=int,
+        label="Secret to rotate",
+        coerce=int,
         error_messages={"invalid_choice": "Choose a live secret of this tenant."},
     )
     overlap_hours = forms.IntegerField(
-        label="Keep the old secret working for (hours)", min_value=0, max_value=24 * 90, initial=24,
+        label="Keep the old secret working for (hours)",
+        min_value=0,
+        max_value=24 * 90,
+        initial=24,
         help_text="Time to switch its callers over: 0 revokes it at once, at most 2160 (90 days).",
     )
     reason = forms.CharField(
-        label="Reason", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Written to the audit log with the rotation.",
-        error_messages={"required": "Give a reason: it is written to the audit log with the rotation."},
+        error_messages={
+            "required": "Give a reason: it is written to the audit log with the rotation."
+        },
     )
-    ticket = forms.CharField(label="Ticket reference", required=False, max_length=100,
-                             help_text="Optional, e.g. SEC-1234.")
+    ticket = forms.CharField(
+        label="Ticket reference",
+        required=False,
+        max_length=100,
+        help_text="Optional, e.g. SEC-1234.",
+    )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, credentials: list[ApiCredential], **kwargs):
         super().__init__(*args, **kwargs)
         self.credentials = {c.pk: c for c in credentials}
         self.fields["credential"].choices = [
-            (c.pk, f"…{c.secret_hint} · {c.label or 'no label'} · {', '.join(c.scopes) or 'all sections'}")
+            (
+                c.pk,
+                f"…{c.secret_hint} · {c.label or 'no label'} · {', '.join(c.scopes) or 'all sections'}",
+            )
             for c in credentials
         ]
 
@@ -202,7 +239,8 @@ class CredentialRevokeForm(forms.Form):
 class StaffGrantForm(forms.Form):
     user = forms.ModelChoiceField(label="Staff member", queryset=None, to_field_name="username")
     permissions = forms.MultipleChoiceField(
-        label="Permissions on this tenant", widget=forms.CheckboxSelectMultiple,
+        label="Permissions on this tenant",
+        widget=forms.CheckboxSelectMultiple,
         choices=list(staff.TENANT_PERMISSIONS.items()),
     )
 
@@ -216,9 +254,13 @@ class StaffRevokeForm(forms.Form):
 
     user = forms.CharField(widget=forms.HiddenInput, max_length=150)
     reason = forms.CharField(
-        label="Reason", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Written to the audit log with the removal.",
-        error_messages={"required": "Give a reason: it is written to the audit log with the removal."},
+        error_messages={
+            "required": "Give a reason: it is written to the audit log with the removal."
+        },
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -230,16 +272,27 @@ def _names(text: str) -> list[str]:
 class RoleWhyFields(forms.Form):
     """Reason and ticket of a role change, written to the audit log with it."""
 
-    reason = forms.CharField(label="Reason", required=False, max_length=1000,
-                             help_text="Written to the audit log with the change.")
-    ticket = forms.CharField(label="Ticket reference", required=False, max_length=100,
-                             help_text="Optional, e.g. SUP-1234.")
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=1000,
+        help_text="Written to the audit log with the change.",
+    )
+    ticket = forms.CharField(
+        label="Ticket reference",
+        required=False,
+        max_length=100,
+        help_text="Optional, e.g. SUP-1234.",
+    )
 
 
 class RoleCreateForm(RoleWhyFields):
     name = forms.CharField(label="Role name", max_length=100)
-    permissions = forms.CharField(label="Permissions", required=False,
-                                  help_text="Comma-separated, e.g. read_orders, edit_orders.")
+    permissions = forms.CharField(
+        label="Permissions",
+        required=False,
+        help_text="Comma-separated, e.g. read_orders, edit_orders.",
+    )
     field_order = ["name", "permissions", "reason", "ticket"]
 
     def clean_permissions(self):
@@ -249,7 +302,9 @@ class RoleCreateForm(RoleWhyFields):
 class RolePermissionsForm(RoleWhyFields):
     name = forms.CharField(widget=forms.HiddenInput, max_length=100)
     permissions = forms.CharField(label="Permissions", required=False, help_text="Comma-separated.")
-    confirm_name = forms.CharField(label="Type the role name to confirm", required=False, max_length=100)
+    confirm_name = forms.CharField(
+        label="Type the role name to confirm", required=False, max_length=100
+    )
 
     def clean_permissions(self):
         return _names(self.cleaned_data["permissions"])
@@ -260,12 +315,16 @@ class ObjectTypeForm(forms.Form):
 
     name = forms.CharField(label="Name", max_length=100, help_text="Letters, digits, '_' or '-'.")
     schema = forms.CharField(
-        label="JSON Schema", required=False, widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+        label="JSON Schema",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}),
         help_text="Optional: every record must satisfy it.",
     )
     max_bytes = forms.IntegerField(label="Max bytes per record", required=False, min_value=1)
     max_depth = forms.IntegerField(label="Max nesting depth", required=False, min_value=1)
-    max_records_per_account = forms.IntegerField(label="Max records per account", required=False, min_value=1)
+    max_records_per_account = forms.IntegerField(
+        label="Max records per account", required=False, min_value=1
+    )
     reason = forms.CharField(label="Reason", max_length=1000, help_text="Written to the audit log.")
 
     LIMITS = ("max_bytes", "max_depth", "max_records_per_account")
@@ -275,7 +334,9 @@ class ObjectTypeForm(forms.Form):
         if instance_type is not None and not args and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": instance_type.name,
-                "schema": json.dumps(instance_type.schema, indent=2) if instance_type.schema is not None else "",
+                "schema": json.dumps(instance_type.schema, indent=2)
+                if instance_type.schema is not None
+                else "",
                 **{k: getattr(instance_type, k) for k in self.LIMITS},
             }
         super().__init__(*args, **kwargs)
@@ -300,8 +361,11 @@ class ObjectTypeForm(forms.Form):
         out = {"name": data["name"].strip(), "schema": data.get("schema")}
         out.update({k: data[k] for k in self.LIMITS if data.get(k) is not None})
         if self.instance_type is not None:
-            current = {"name": self.instance_type.name, "schema": self.instance_type.schema,
-                       **{k: getattr(self.instance_type, k) for k in self.LIMITS}}
+            current = {
+                "name": self.instance_type.name,
+                "schema": self.instance_type.schema,
+                **{k: getattr(self.instance_type, k) for k in self.LIMITS},
+            }
             out = {k: v for k, v in out.items() if current.get(k) != v}
         return out
 

@@ -45,11 +45,15 @@ def account_search(
         phone = _PHONE_CHARS.sub("", query)
         if phone.lstrip("+").isdigit() and len(phone.lstrip("+")) >= 6:
             exact |= Q(phone_id__in={phone, "+" + phone.lstrip("+")})
-        ids = list(Account.objects.filter(tenant=tenant).filter(exact).values_list("pk", flat=True)[:10])
+        ids = list(
+            Account.objects.filter(tenant=tenant).filter(exact).values_list("pk", flat=True)[:10]
+        )
         if "@" in query:
-            ids += AccountEmail.objects.annotate(v=Lower("value")).filter(tenant=tenant, v=lowered).values_list(
-                "account_id", flat=True
-            )[:1]
+            ids += (
+                AccountEmail.objects.annotate(v=Lower("value"))
+                .filter(tenant=tenant, v=lowered)
+                .values_list("account_id", flat=True)[:1]
+            )
         if ids:
             qs = qs.filter(pk__in=ids)
         else:
@@ -105,8 +109,14 @@ class BarChart:
         return self.height - 24
 
 
-def bar_chart(title: str, points: list[tuple[str, int]], *, width: int = 640, height: int = 180,
-              empty_text: str = "Nothing yet.") -> BarChart:
+def bar_chart(
+    title: str,
+    points: list[tuple[str, int]],
+    *,
+    width: int = 640,
+    height: int = 180,
+    empty_text: str = "Nothing yet.",
+) -> BarChart:
     """Geometry of a bar chart drawn as SVG by the template (no script, no library)."""
     top, bottom = 16, 24
     plot_height = height - top - bottom
@@ -115,11 +125,25 @@ def bar_chart(title: str, points: list[tuple[str, int]], *, width: int = 640, he
     bars = []
     for i, (label, value) in enumerate(points):
         h = (value / maximum * plot_height) if maximum else 0
-        bars.append(Bar(label=label, value=value, x=round(i * slot + slot * 0.15, 1),
-                        y=round(top + plot_height - h, 1), width=round(slot * 0.7, 1),
-                        height=round(h, 1)))
-    return BarChart(title=title, bars=bars, total=sum(v for _, v in points), maximum=maximum,
-                    width=width, height=height, empty_text=empty_text)
+        bars.append(
+            Bar(
+                label=label,
+                value=value,
+                x=round(i * slot + slot * 0.15, 1),
+                y=round(top + plot_height - h, 1),
+                width=round(slot * 0.7, 1),
+                height=round(h, 1),
+            )
+        )
+    return BarChart(
+        title=title,
+        bars=bars,
+        total=sum(v for _, v in points),
+        maximum=maximum,
+        width=width,
+        height=height,
+        empty_text=empty_text,
+    )
 
 
 def _per_day(qs, field: str, days: int) -> list[tuple[str, int]]:
@@ -132,8 +156,10 @@ def _per_day(qs, field: str, days: int) -> list[tuple[str, int]]:
         .annotate(n=Count("pk"))
     )
     counts: dict[date, int] = {row["day"]: row["n"] for row in rows}
-    return [((start + timedelta(days=i)).strftime("%d %b"), counts.get(start + timedelta(days=i), 0))
-            for i in range(days)]
+    return [
+        ((start + timedelta(days=i)).strftime("%d %b"), counts.get(start + timedelta(days=i), 0))
+        for i in range(days)
+    ]
 
 
 def signups_per_day(*, tenant: Tenant, days: int = 14) -> list[tuple[str, int]]:
@@ -151,7 +177,9 @@ def lockouts_per_day(*, tenant: Tenant, days: int = 14) -> list[tuple[str, int]]
 
 def deliveries_by_status(*, tenant: Tenant) -> list[tuple[str, int]]:
     """Outbox messages by status over the last 14 days."""
-    qs = OutboxMessage.objects.filter(tenant=tenant, created__gte=timezone.now() - timedelta(days=14))
+    qs = OutboxMessage.objects.filter(
+        tenant=tenant, created__gte=timezone.now() - timedelta(days=14)
+    )
     rows = qs.values("status").annotate(n=Count("pk")).order_by("status")
     return [(str(row["status"]), row["n"]) for row in rows]
 
@@ -192,13 +220,21 @@ class SessionRow:
 def account_sessions(*, account: Account) -> list[SessionRow]:
     """The account's live sessions (refresh-token families), newest first."""
     rows = TokenFamily.objects.filter(
-        tenant=account.tenant_id, account=account, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        tenant=account.tenant_id,
+        account=account,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
     ).order_by("-created", "-pk")[:50]
     return [
         SessionRow(
-            pk=f.pk, created=f.created, expires_at=f.expires_at, ip=f.ip or "",
-            device=" on ".join(p for p in (f.browser, f.os) if p), impersonation=f.is_impersonation,
-            actor_label=f.actor_label, reason=f.reason,
+            pk=f.pk,
+            created=f.created,
+            expires_at=f.expires_at,
+            ip=f.ip or "",
+            device=" on ".join(p for p in (f.browser, f.os) if p),
+            impersonation=f.is_impersonation,
+            actor_label=f.actor_label,
+            reason=f.reason,
         )
         for f in rows
     ]
@@ -208,9 +244,13 @@ def account_mfa(*, account: Account) -> dict:
     """Second factors, passkeys and backup codes of the account (through security's reads)."""
     factors = security_services.account_mfa_state(account=account)
     passkeys = [
-        {"id": p.credential_id, "label": f"{p.authenticator or 'Passkey'}"
-                                         f"{' · ' + p.identifier if p.identifier else ''}"
-                                         f" · added {p.created:%Y-%m-%d}", "created": p.created}
+        {
+            "id": p.credential_id,
+            "label": f"{p.authenticator or 'Passkey'}"
+            f"{' · ' + p.identifier if p.identifier else ''}"
+            f" · added {p.created:%Y-%m-%d}",
+            "created": p.created,
+        }
         for p in PasskeyCredential.objects.filter(account=account).order_by("created", "pk")
     ]
     codes = BackupCode.objects.filter(account=account)
@@ -235,7 +275,8 @@ def account_records(*, account: Account) -> list:
     """The account's custom-object records, by type then age."""
     records = list(
         CustomObjectRecord.objects.filter(tenant=account.tenant_id, account=account)
-        .select_related("object_type").order_by("object_type__name", "created", "pk")[:100]
+        .select_related("object_type")
+        .order_by("object_type__name", "created", "pk")[:100]
     )
     for record in records:
         record.preview = json.dumps(record.data, ensure_ascii=False)
@@ -246,7 +287,9 @@ def account_tokens(*, account: Account, limit: int = 10) -> list[dict]:
     """The account's latest one-time tokens with their state (never their value)."""
     now = timezone.now()
     out = []
-    for t in MultipurposeToken.objects.filter(tenant=account.tenant_id, account=account).order_by("-created", "-pk")[:limit]:
+    for t in MultipurposeToken.objects.filter(tenant=account.tenant_id, account=account).order_by(
+        "-created", "-pk"
+    )[:limit]:
         if t.used_at:
             state = "used"
         elif t.retired_at:
@@ -255,14 +298,26 @@ def account_tokens(*, account: Account, limit: int = 10) -> list[dict]:
             state = "expired"
         else:
             state = "live"
-        out.append({"purpose": t.purpose, "kind": t.kind, "destination": t.destination,
-                    "created": t.created, "expires_at": t.expires_at, "state": state})
+        out.append(
+            {
+                "purpose": t.purpose,
+                "kind": t.kind,
+                "destination": t.destination,
+                "created": t.created,
+                "expires_at": t.expires_at,
+                "state": state,
+            }
+        )
     return out
 
 
 def account_deliveries(*, account: Account, limit: int = 10) -> list:
     """The account's latest outbound messages with their delivery status."""
-    return list(OutboxMessage.objects.filter(tenant=account.tenant_id, account=account).order_by("-created", "-pk")[:limit])
+    return list(
+        OutboxMessage.objects.filter(tenant=account.tenant_id, account=account).order_by(
+            "-created", "-pk"
+        )[:limit]
+    )
 
 
 # Roles screens -----------------------------------------------------------------------------------
@@ -271,8 +326,11 @@ def account_deliveries(*, account: Account, limit: int = 10) -> list:
 def role_holders(*, tenant: Tenant) -> dict[str, list[str]]:
     """UIDs holding each role directly (at most 50 per role)."""
     out: dict[str, list[str]] = {}
-    rows = (AccountRole.objects.filter(tenant=tenant).select_related("role", "account")
-            .order_by("role__name", "account__uid"))
+    rows = (
+        AccountRole.objects.filter(tenant=tenant)
+        .select_related("role", "account")
+        .order_by("role__name", "account__uid")
+    )
     for row in rows.iterator():
         held = out.setdefault(row.role.name, [])
         if len(held) < 50:
@@ -287,5 +345,10 @@ def role_holder_counts(*, tenant: Tenant) -> dict[str, int]:
 
 def role_context_names(*, tenant: Tenant) -> list[tuple[str, int]]:
     """Each role-context name in use and how many accounts hold it."""
-    rows = RoleContext.objects.filter(tenant=tenant).values("name").annotate(n=Count("pk")).order_by("name")
+    rows = (
+        RoleContext.objects.filter(tenant=tenant)
+        .values("name")
+        .annotate(n=Count("pk"))
+        .order_by("name")
+    )
     return [(row["name"], row["n"]) for row in rows]

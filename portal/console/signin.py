@@ -56,8 +56,12 @@ class TokenForm(forms.Form):
         min_length=6,
         max_length=8,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
-                   "pattern": "[0-9]*"}
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "pattern": "[0-9]*",
+            }
         ),
     )
 
@@ -85,7 +89,9 @@ def _complete_sign_in(request, user, device):
     _clear_pending(request)
     login(request, user, backend=backend)
     otp_login(request, device)
-    request.session[LAST_SEEN_SESSION_KEY] = request.session[SIGNED_IN_AT_SESSION_KEY] = int(time.time())
+    request.session[LAST_SEEN_SESSION_KEY] = request.session[SIGNED_IN_AT_SESSION_KEY] = int(
+        time.time()
+    )
     return redirect(target)
 
 
@@ -105,15 +111,25 @@ class LoginView(View):
     def get(self, request):
         if request.user.is_authenticated and request.user.is_verified():
             return redirect(safe_next(request, reverse("console:dashboard")))
-        return render(request, self.template_name, {"form": AuthenticationForm(request), "next": request.GET.get("next", "")})
+        return render(
+            request,
+            self.template_name,
+            {"form": AuthenticationForm(request), "next": request.GET.get("next", "")},
+        )
 
     def post(self, request):
         key = _failure_key(request.POST.get("username", ""))
         if cache.get(key, 0) >= PASSWORD_FAILURE_LIMIT:
-            return render(request, self.template_name, {
-                "form": AuthenticationForm(request), "next": request.POST.get("next", ""),
-                "error": "Too many failed attempts for this user. Wait 15 minutes, or ask an Admin.",
-            }, status=429)
+            return render(
+                request,
+                self.template_name,
+                {
+                    "form": AuthenticationForm(request),
+                    "next": request.POST.get("next", ""),
+                    "error": "Too many failed attempts for this user. Wait 15 minutes, or ask an Admin.",
+                },
+                status=429,
+            )
         form = AuthenticationForm(request, data=request.POST)
         if not form.is_valid():
             cache.add(key, 0, PASSWORD_FAILURE_WINDOW_SECONDS)
@@ -121,7 +137,12 @@ class LoginView(View):
                 cache.incr(key)
             except ValueError:
                 cache.set(key, 1, PASSWORD_FAILURE_WINDOW_SECONDS)
-            return render(request, self.template_name, {"form": form, "next": request.POST.get("next", "")}, status=200)
+            return render(
+                request,
+                self.template_name,
+                {"form": form, "next": request.POST.get("next", "")},
+                status=200,
+            )
         cache.delete(key)
         user = form.get_user()
         if request.user.is_authenticated:
@@ -183,9 +204,15 @@ class LoginEnrolView(View):
         return apply_security_headers(super().dispatch(request, *args, **kwargs))
 
     def _device(self) -> StaffTotpDevice:
-        device = StaffTotpDevice.objects.filter(user=self.pending, confirmed=False).order_by("pk").first()
+        device = (
+            StaffTotpDevice.objects.filter(user=self.pending, confirmed=False)
+            .order_by("pk")
+            .first()
+        )
         if device is None:
-            device = StaffTotpDevice.objects.create(user=self.pending, name=DEVICE_NAME, confirmed=False)
+            device = StaffTotpDevice.objects.create(
+                user=self.pending, name=DEVICE_NAME, confirmed=False
+            )
         return device
 
     def _render(self, request, form, device):
@@ -215,7 +242,10 @@ class LoginEnrolView(View):
                     locked.save(update_fields=["confirmed"])
                     messages.success(request, "Your authenticator app is set up.")
                     return _complete_sign_in(request, self.pending, locked)
-            form.add_error("token", "That code is not valid. Check the app shows this account and try the next code.")
+            form.add_error(
+                "token",
+                "That code is not valid. Check the app shows this account and try the next code.",
+            )
         return self._render(request, form, device)
 
 

@@ -31,7 +31,9 @@ class DateTimeTextColumn(tables.Column):
 
 class AccountTable(tables.Table):
     uid = tables.Column(verbose_name="UID", linkify=False)
-    name = tables.Column(verbose_name="Name", accessor="full_name", order_by=("last_name", "first_name"))
+    name = tables.Column(
+        verbose_name="Name", accessor="full_name", order_by=("last_name", "first_name")
+    )
     email = tables.Column(verbose_name="Email", empty_values=(), orderable=False)
     phone_id = tables.Column(verbose_name="Phone")
     status = tables.Column(verbose_name="Status", empty_values=(), orderable=False)
@@ -43,7 +45,9 @@ class AccountTable(tables.Table):
         order_by = ("-created",)
         template_name = "console/tables/rows.html"
         attrs = {"class": "striped", "id": "account-results"}
-        empty_text = "No account matches. Check the spelling, or search by UID or the full email address."
+        empty_text = (
+            "No account matches. Check the spelling, or search by UID or the full email address."
+        )
 
     def render_uid(self, value, record):
         url = reverse("console:account_detail", args=[record.tenant.slug, value])
@@ -67,7 +71,11 @@ class AccountTable(tables.Table):
 
 
 def _short(value, limit: int = 60) -> str:
-    text = "—" if value is None else (json.dumps(value) if isinstance(value, dict | list) else str(value))
+    text = (
+        "—"
+        if value is None
+        else (json.dumps(value) if isinstance(value, dict | list) else str(value))
+    )
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -82,8 +90,26 @@ class AuditEventTable(tables.Table):
 
     class Meta:
         model = AuditEvent
-        fields = ("occurred_at", "action", "actor_type", "actor_label", "subject_uid", "reason", "ticket", "diff")
-        sequence = ("occurred_at", "action", "actor_type", "actor_label", "subject_uid", "reason", "ticket", "diff")
+        fields = (
+            "occurred_at",
+            "action",
+            "actor_type",
+            "actor_label",
+            "subject_uid",
+            "reason",
+            "ticket",
+            "diff",
+        )
+        sequence = (
+            "occurred_at",
+            "action",
+            "actor_type",
+            "actor_label",
+            "subject_uid",
+            "reason",
+            "ticket",
+            "diff",
+        )
         order_by = ("-occurred_at",)
         template_name = "console/tables/rows.html"
         attrs = {"class": "striped", "id": "audit-events"}
@@ -97,9 +123,14 @@ class AuditEventTable(tables.Table):
         if not isinstance(value, dict):
             return value
         return format_html_join(
-            "", '<div class="diff"><code>{}</code>: {} → {}</div>',
-            ((field, _short(change[0]), _short(change[1])) if isinstance(change, list) and len(change) == 2
-             else (field, "", _short(change)) for field, change in value.items()),
+            "",
+            '<div class="diff"><code>{}</code>: {} → {}</div>',
+            (
+                (field, _short(change[0]), _short(change[1]))
+                if isinstance(change, list) and len(change) == 2
+                else (field, "", _short(change))
+                for field, change in value.items()
+            ),
         )
 
     def render_subject_uid(self, value):

@@ -21,7 +21,11 @@ urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
     path("tenant/switch/", dashboard.TenantSwitchView.as_view(), name="tenant_switch"),
     path("accounts/", accounts.AccountSearchView.as_view(), name="account_search"),
-    path("accounts/<slug:slug>/<str:uid>/", accounts.AccountDetailView.as_view(), name="account_detail"),
+    path(
+        "accounts/<slug:slug>/<str:uid>/",
+        accounts.AccountDetailView.as_view(),
+        name="account_detail",
+    ),
     path(
         "accounts/<slug:slug>/<str:uid>/<str:action>/",
         accounts.AccountActionView.as_view(),
@@ -30,20 +34,48 @@ urlpatterns = [
     path("roles/", roles.RolesView.as_view(), name="roles"),
     path("roles/<str:op>/", roles.RoleWriteView.as_view(), name="role_write"),
     path("custom-objects/", object_types.ObjectTypesView.as_view(), name="object_types"),
-    path("custom-objects/<str:op>/", object_types.ObjectTypeWriteView.as_view(), name="object_type_write"),
-    path("custom-objects/<int:pk>/<str:op>/", object_types.ObjectTypeWriteView.as_view(), name="object_type_write"),
+    path(
+        "custom-objects/<str:op>/",
+        object_types.ObjectTypeWriteView.as_view(),
+        name="object_type_write",
+    ),
+    path(
+        "custom-objects/<int:pk>/<str:op>/",
+        object_types.ObjectTypeWriteView.as_view(),
+        name="object_type_write",
+    ),
     path("audit/", audit.AuditLogView.as_view(), name="audit_log"),
     path("audit/export.csv", audit.AuditExportView.as_view(), name="audit_export"),
     path("tenants/", tenants.TenantListView.as_view(), name="tenant_list"),
     path("tenants/<slug:slug>/", tenants.TenantDetailView.as_view(), name="tenant_detail"),
-    path("tenants/<slug:slug>/settings/", tenants.TenantSettingsView.as_view(), name="tenant_settings"),
-    path("tenants/<slug:slug>/credentials/new/", tenants.CredentialCreateView.as_view(), name="credential_create"),
-    path("tenants/<slug:slug>/credentials/rotate/", tenants.CredentialRotateView.as_view(), name="credential_rotate"),
+    path(
+        "tenants/<slug:slug>/settings/",
+        tenants.TenantSettingsView.as_view(),
+        name="tenant_settings",
+    ),
+    path(
+        "tenants/<slug:slug>/credentials/new/",
+        tenants.CredentialCreateView.as_view(),
+        name="credential_create",
+    ),
+    path(
+        "tenants/<slug:slug>/credentials/rotate/",
+        tenants.CredentialRotateView.as_view(),
+        name="credential_rotate",
+    ),
     path(
         "tenants/<slug:slug>/credentials/<int:pk>/revoke/",
         tenants.CredentialRevokeView.as_view(),
         name="credential_revoke",
     ),
-    path("tenants/<slug:slug>/staff/grant/", staff_access.StaffAccessGrantView.as_view(), name="staff_grant"),
-    path("tenants/<slug:slug>/staff/revoke/", staff_access.StaffAccessRevokeView.as_view(), name="staff_revoke"),
+    path(
+        "tenants/<slug:slug>/staff/grant/",
+        staff_access.StaffAccessGrantView.as_view(),
+        name="staff_grant",
+    ),
+    path(
+        "tenants/<slug:slug>/staff/revoke/",
+        staff_access.StaffAccessRevokeView.as_view(),
+        name="staff_revoke",
+    ),
 ]

@@ -37,7 +37,9 @@ from portal.lrapi.params import CIQuery
 from portal.middleware import client_ip
 from portal.models import ApiCredential, Tenant
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z")
+GUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z"
+)
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 # How long a resolved credential may be served from the cache; revocation does not wait
 # for it (the services drop the entry), only changes made behind the services' back do.
@@ -116,12 +118,16 @@ def is_strict(tenant: Tenant) -> bool:
     return tenant.setting("request_signing") == "strict"
 
 
-def credential_for_client_credentials(client_id: str | None, client_secret: str | None) -> ApiCredential:
+def credential_for_client_credentials(
+    client_id: str | None, client_secret: str | None
+) -> ApiCredential:
     """The credential of an OAuth2 client-credentials request. A tenant in strict signing
     mode is refused (1207) before its secret is looked at, so the answer tells nothing
     about the secret; otherwise as `credential_for_secret`."""
     if is_strict(tenant_for_api_key(client_id)):
-        raise LRError(1207, "This application accepts signed requests only; it issues no M2M tokens.")
+        raise LRError(
+            1207, "This application accepts signed requests only; it issues no M2M tokens."
+        )
     return credential_for_secret(client_id, client_secret)
 
 
@@ -142,7 +148,9 @@ def _credential_for_secret(
     key = _check_key_format(api_key)
     if secret and GUID_RE.match(secret):
         secret_hash = crypto.token_hash(normalise_guid(secret))
-        counters = ratelimit.request_counters(credential_key=secret_hash, ip=request_ip) if count else []
+        counters = (
+            ratelimit.request_counters(credential_key=secret_hash, ip=request_ip) if count else []
+        )
         credential, hits = _cached_credential(key, secret_hash, counters)
         if credential is not None:
             return credential, hits
@@ -173,14 +181,19 @@ def _rate_limit_window_key(api_key: str) -> str:
     return f"credential:rate-limit-window:{api_key}"
 
 
-def _cached_credential(api_key: str, secret_hash: str, counters: list) -> tuple[ApiCredential | None, list | None]:
+def _cached_credential(
+    api_key: str, secret_hash: str, counters: list
+) -> tuple[ApiCredential | None, list | None]:
     """The cached credential of `secret_hash` with the tenant of `api_key`, if both are
     cached and the credential is still usable (None sends the caller to the database), and
     the counts of `counters` when the same round trip made them. One round trip: the
     credential and the tenant are read together (and, on Redis, the counters counted)."""
     entries = [_credential_cache_key(api_key, secret_hash), Tenant._cache_key(api_key)]
     found = ratelimit.read_then_count(
-        entries=entries, window_entry=_rate_limit_window_key(api_key), tenant=api_key, counters=counters
+        entries=entries,
+        window_entry=_rate_limit_window_key(api_key),
+        tenant=api_key,
+        counters=counters,
     )
     if found is not None:
         (credential, tenant), hits = found
@@ -203,10 +216,16 @@ def _cache_credential(credential: ApiCredential) -> None:
     """Cache the credential (without its tenant: hits read the tenant's own cached copy,
     which a tenant change drops), the tenant, and the tenant's rate-limit window."""
     tenant = credential.tenant
-    entry = ApiCredential(**{f.attname: getattr(credential, f.attname) for f in ApiCredential._meta.concrete_fields})
+    entry = ApiCredential(
+        **{f.attname: getattr(credential, f.attname) for f in ApiCredential._meta.concrete_fields}
+    )
     entry._state.adding, entry._state.db = False, credential._state.db
     with contextlib.suppress(Exception):
-        cache.set(_credential_cache_key(tenant.api_key, credential.secret_hash), entry, CREDENTIAL_CACHE_SECONDS)
+        cache.set(
+            _credential_cache_key(tenant.api_key, credential.secret_hash),
+            entry,
+            CREDENTIAL_CACHE_SECONDS,
+        )
         # `add`: an entry already there (`Tenant.cached_by_api_key`'s, longer-lived) stays.
         cache.add(Tenant._cache_key(tenant.api_key), tenant, CREDENTIAL_CACHE_SECONDS)
         ratelimit.remember_window(
@@ -251,7 +270,9 @@ def _m2m_principal(token: str, tenant_key: str | None = None) -> ApiPrincipal:
     if tenant_key is not None and credential.tenant.api_key != _check_key_format(tenant_key):
         raise LRError(902)
     if is_strict(credential.tenant):
-        raise LRError(1207, "This application accepts signed requests only; M2M bearer tokens are refused.")
+        raise LRError(
+            1207, "This application accepts signed requests only; M2M bearer tokens are refused."
+        )
     touch(credential)
     return ApiPrincipal(tenant=credential.tenant, credential=credential, via="m2m")
 
@@ -327,7 +348,9 @@ def _authenticate_signed(request, tenant: Tenant, supplied_digest: str) -> ApiPr
         if signing.signature_matches(
             secret=credential.raw_secret(), supplied=supplied, url=url, expiry=expiry, body=body
         ):
-            signing.record_use(tenant_key=tenant.api_key, supplied=supplied, method=request.method, expires=expires)
+            signing.record_use(
+                tenant_key=tenant.api_key, supplied=supplied, method=request.method, expires=expires
+            )
             credential.tenant = tenant
             touch(credential)
             return ApiPrincipal(tenant=tenant, credential=credential, via="signature")

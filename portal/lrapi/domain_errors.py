@@ -50,9 +50,10 @@ LR_MAPPING: dict[type[e.DomainError], LRMapping] = {
     e.CustomObjectRecordIdInvalid: LRMapping(995),
     e.CustomObjectRecordIdTaken: LRMapping(995, message_is_description=True),
     e.CustomObjectRecordNotFound: LRMapping(1057),
-    e.CustomObjectRecordChanged: LRMapping(9412, headers=lambda error: {"ETag": error.current_etag}),
+    e.CustomObjectRecordChanged: LRMapping(
+        9412, headers=lambda error: {"ETag": error.current_etag}
+    ),
 }
-
 
 
 def register_mappings(mappings: dict[type[e.DomainError], LRMapping]) -> None:
@@ -97,7 +98,11 @@ def lr_error(error: e.DomainError) -> LRError:
     return LRError(
         mapping.code,
         error.message if use_message else None,
-        errors=[dict(zip(mapping.field_keys, (f.field, f.message), strict=True)) for f in error.field_errors]
-        if mapping.errors else None,
+        errors=[
+            dict(zip(mapping.field_keys, (f.field, f.message), strict=True))
+            for f in error.field_errors
+        ]
+        if mapping.errors
+        else None,
         headers=headers,
     )

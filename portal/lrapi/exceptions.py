@@ -42,12 +42,24 @@ def _as_lr_error(exc: Exception, method: str) -> LRError | None:
         return LRError(
             1134,
             errors=[
-                {"FieldName": str(name), "ErrorMessage": " ".join(str(m) for m in (msgs if isinstance(msgs, list) else [msgs]))}
+                {
+                    "FieldName": str(name),
+                    "ErrorMessage": " ".join(
+                        str(m) for m in (msgs if isinstance(msgs, list) else [msgs])
+                    ),
+                }
                 for name, msgs in detail.items()
             ],
         )
     if isinstance(exc, ValidationError):
-        return LRError(1134, errors=[{"FieldName": k, "ErrorMessage": " ".join(v)} for k, v in exc.message_dict.items()] if hasattr(exc, "error_dict") else [{"FieldName": "", "ErrorMessage": m} for m in exc.messages])
+        return LRError(
+            1134,
+            errors=[
+                {"FieldName": k, "ErrorMessage": " ".join(v)} for k, v in exc.message_dict.items()
+            ]
+            if hasattr(exc, "error_dict")
+            else [{"FieldName": "", "ErrorMessage": m} for m in exc.messages],
+        )
     if isinstance(exc, (drf.PermissionDenied, PermissionDenied)):
         return LRError(1143)
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
@@ -80,7 +92,9 @@ def exception_handler(exc, context):
 
 def json_error_response(request, code: int, **kwargs) -> JsonResponse:
     error = LRError(code, **kwargs)
-    return JsonResponse(error.body(lower_camel=is_legacy_path(request.path)), status=error.status_code)
+    return JsonResponse(
+        error.body(lower_camel=is_legacy_path(request.path)), status=error.status_code
+    )
 
 
 def api_not_found(request, exception=None):

@@ -43,7 +43,11 @@ def credential_for_token(token: str) -> ApiCredential:
     tampered with, 906 when it has expired, 902 when its credential no longer works."""
     try:
         claims = jwt.decode(
-            token, _signing_key(), algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+            token,
+            _signing_key(),
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
             options={"require": ["exp", "iat", "sub", "tid"]},
         )
     except jwt.ExpiredSignatureError as exc:

@@ -32,7 +32,10 @@ class CIQuery:
         # Django decodes the query with replacement characters, so this guards values that
         # reach the layer some other way; a lone surrogate fails wherever it is encoded.
         if any(SURROGATE_RE.search(f"{k}{v}") for k, v in self._values.items()):
-            raise LRError(908, "A query parameter carries a lone UTF-16 surrogate, which is not valid Unicode text.")
+            raise LRError(
+                908,
+                "A query parameter carries a lone UTF-16 surrogate, which is not valid Unicode text.",
+            )
 
     @classmethod
     def of(cls, request) -> "CIQuery":
@@ -100,7 +103,9 @@ class CIBody(Mapping):
         return dict(self._data)
 
 
-def canonical_keys(body: Mapping[str, Any], known: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+def canonical_keys(
+    body: Mapping[str, Any], known: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
     """Map keys of `body` onto canonical names (`known` is `{lowercase: Canonical}`).
 
     Returns the renamed dict and the keys that matched nothing, so callers can refuse

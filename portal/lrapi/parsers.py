@@ -13,9 +13,7 @@ MALFORMED_BODY_CODE = {"POST": 965, "PUT": 1079, "PATCH": 1079, "DELETE": 1082}
 # UTF-8 cannot encode one), so bodies without such an escape skip the walk below.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 SURROGATE_RE = re.compile("[\ud800-\udfff]")
-LONE_SURROGATE_DESCRIPTION = (
-    "The request carries a lone UTF-16 surrogate (\\ud800-\\udfff), which is not valid Unicode text."
-)
+LONE_SURROGATE_DESCRIPTION = "The request carries a lone UTF-16 surrogate (\\ud800-\\udfff), which is not valid Unicode text."
 
 
 def has_lone_surrogate(value: Any) -> bool:

@@ -55,7 +55,7 @@ def _parse_path(path: str) -> dict[str, Spec]:
 def _leaf_set(tree: dict[str, Spec], value: Spec) -> None:
     node: Any = tree
     while True:
-        (key, child), = node.items()
+        ((key, child),) = node.items()
         if child is None:
             node[key] = value
             return

@@ -123,7 +123,9 @@ class IndexedRoutes(URLResolver):
         resolver = memo.get(key)
         if resolver is None:
             candidates = {position for node in reached for position in node.routes}
-            resolver = memo[key] = URLResolver(RoutePattern(""), self._only(self.url_patterns, candidates, ()))
+            resolver = memo[key] = URLResolver(
+                RoutePattern(""), self._only(self.url_patterns, candidates, ())
+            )
         return resolver
 
     @classmethod
@@ -138,13 +140,18 @@ class IndexedRoutes(URLResolver):
                 if not inner:
                     continue
                 plain = (
-                    type(item.pattern) is RoutePattern and str(item.pattern) == ""
+                    type(item.pattern) is RoutePattern
+                    and str(item.pattern) == ""
                     and not (item.namespace or item.app_name or item.default_kwargs)
                 )
                 if plain:
                     kept.extend(inner)
                 else:
-                    kept.append(URLResolver(item.pattern, inner, item.default_kwargs, item.app_name, item.namespace))
+                    kept.append(
+                        URLResolver(
+                            item.pattern, inner, item.default_kwargs, item.app_name, item.namespace
+                        )
+                    )
             elif here in candidates:
                 kept.append(item)
         return kept

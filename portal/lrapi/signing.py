@@ -110,7 +110,7 @@ def parse_digest_header(value: str) -> str | None:
     text = value.strip()
     prefix = "sha-256="
     if text.lower().startswith(prefix):
-        return text[len(prefix):].strip()
+        return text[len(prefix) :].strip()
     return None
 
 

@@ -81,7 +81,11 @@ class LRAPIView(APIView):
         self.tenant = principal.tenant
         # LoginRadius takes JSON only: a body of any other type is refused even where the
         # endpoint would not read it, so callers learn of the mistake.
-        if request.method in BODY_METHODS and _has_body(request) and not is_json_content_type(request.content_type):
+        if (
+            request.method in BODY_METHODS
+            and _has_body(request)
+            and not is_json_content_type(request.content_type)
+        ):
             raise LRError(1083)
 
     # The security model's rule for this request's access token (access-token routes only).
@@ -95,9 +99,13 @@ class LRAPIView(APIView):
         rule = security_model.token_rule(
             route_name=getattr(request.resolver_match, "url_name", None), method=request.method
         )
-        token = access_token_resolve(tenant=principal.tenant, token=self._access_token_value(request))
+        token = access_token_resolve(
+            tenant=principal.tenant, token=self._access_token_value(request)
+        )
         security_model.authorize_token(
-            rule=rule, token=token, section=self.section,
+            rule=rule,
+            token=token,
+            section=self.section,
             elevated_until=lambda: access_token_elevated_until(resolved=token),
         )
         self.token_rule = rule
@@ -117,7 +125,9 @@ class LRAPIView(APIView):
 
         try:
             access_token_elevate(
-                tenant=self.tenant, access_token=self.access_token.token, actor=self.actor,
+                tenant=self.tenant,
+                access_token=self.access_token.token,
+                actor=self.actor,
                 method=request.resolver_match.url_name,
             )
         except DomainError as exc:

@@ -8,7 +8,9 @@ _ACCOUNT = "identity/v2/manage/account"
 # lr_path matches case-insensitively: `rolecontext` and v12's `roleContext` both route here.
 urlpatterns = [
     lr_path("identity/v2/manage/role", views.RoleListView.as_view(), name="role_list"),
-    lr_path("identity/v2/manage/role/<str:role>", views.RoleDetailView.as_view(), name="role_detail"),
+    lr_path(
+        "identity/v2/manage/role/<str:role>", views.RoleDetailView.as_view(), name="role_detail"
+    ),
     lr_path(
         "identity/v2/manage/role/<str:role>/permission",
         views.RolePermissionView.as_view(),

@@ -20,13 +20,20 @@ TAG = "Roles Management"
 
 _role = inline_serializer(
     "LRRole",
-    {"Name": serializers.CharField(), "Permissions": serializers.DictField(child=serializers.BooleanField())},
+    {
+        "Name": serializers.CharField(),
+        "Permissions": serializers.DictField(child=serializers.BooleanField()),
+    },
 )
 _role_list = inline_serializer(
     "LRRoleList", {"data": serializers.ListField(child=_role), "Count": serializers.IntegerField()}
 )
-_roles = inline_serializer("LRAccountRoles", {"Roles": serializers.ListField(child=serializers.CharField())})
-_roles_body = inline_serializer("LRRolesBody", {"roles": serializers.ListField(child=serializers.CharField())})
+_roles = inline_serializer(
+    "LRAccountRoles", {"Roles": serializers.ListField(child=serializers.CharField())}
+)
+_roles_body = inline_serializer(
+    "LRRolesBody", {"roles": serializers.ListField(child=serializers.CharField())}
+)
 _permissions_body = inline_serializer(
     "LRPermissionsBody", {"permissions": serializers.ListField(child=serializers.CharField())}
 )
@@ -68,8 +75,12 @@ _context_fields = {
     "AdditionalPermissions": serializers.ListField(child=serializers.CharField()),
     "Expiration": serializers.DateTimeField(allow_null=True),
 }
-_context = inline_serializer("LRRoleContext", {"Context": serializers.CharField(), **_context_fields})
-_context_list = inline_serializer("LRRoleContextList", {"Data": serializers.ListField(child=_context)})
+_context = inline_serializer(
+    "LRRoleContext", {"Context": serializers.CharField(), **_context_fields}
+)
+_context_list = inline_serializer(
+    "LRRoleContextList", {"Data": serializers.ListField(child=_context)}
+)
 _context_body = inline_serializer(
     "LRRoleContextBody",
     {
@@ -81,7 +92,8 @@ _context_body = inline_serializer(
                     "roles": serializers.ListField(child=serializers.CharField()),
                     "additionalpermissions": serializers.ListField(child=serializers.CharField()),
                     "expiration": serializers.CharField(
-                        allow_null=True, help_text='"07/15/2018 8:30:08 AM" or ISO 8601; UTC unless a zone is given'
+                        allow_null=True,
+                        help_text='"07/15/2018 8:30:08 AM" or ISO 8601; UTC unless a zone is given',
                     ),
                 },
             )
@@ -111,13 +123,18 @@ _context_accounts = inline_serializer(
 class RoleListView(LRAPIView):
     section = "roles"
 
-    @extend_schema(tags=[TAG], operation_id="roles_list", responses=_role_list, summary="Roles list")
+    @extend_schema(
+        tags=[TAG], operation_id="roles_list", responses=_role_list, summary="Roles list"
+    )
     def get(self, request):
         roles = selectors.role_list(tenant=self.tenant)
         return self.respond({"data": [wire.role_json(r) for r in roles], "Count": len(roles)})
 
     @extend_schema(
-        tags=[TAG], operation_id="roles_create", request=_create_body, responses=_role_list,
+        tags=[TAG],
+        operation_id="roles_create",
+        request=_create_body,
+        responses=_role_list,
         summary="Create roles (several at once; 1175 if a name is invalid or taken)",
     )
     def post(self, request):
@@ -131,7 +148,10 @@ class RoleDetailView(LRAPIView):
     section = "roles"
 
     @extend_schema(
-        tags=[TAG], operation_id="role_delete", request=None, responses=_deleted,
+        tags=[TAG],
+        operation_id="role_delete",
+        request=None,
+        responses=_deleted,
         summary="Delete a role (taken from every account and context)",
     )
     def delete(self, request, role):
@@ -143,7 +163,10 @@ class RolePermissionView(LRAPIView):
     section = "roles"
 
     @extend_schema(
-        tags=[TAG], operation_id="role_permissions_add", request=_permissions_body, responses=_role,
+        tags=[TAG],
+        operation_id="role_permissions_add",
+        request=_permissions_body,
+        responses=_role,
         summary="Add permissions to a role",
     )
     def put(self, request, role):
@@ -154,7 +177,10 @@ class RolePermissionView(LRAPIView):
         return self.respond(wire.role_json(updated))
 
     @extend_schema(
-        tags=[TAG], operation_id="role_permissions_remove", request=_permissions_body, responses=_role,
+        tags=[TAG],
+        operation_id="role_permissions_remove",
+        request=_permissions_body,
+        responses=_role,
         summary="Remove permissions from a role",
     )
     def delete(self, request, role):
@@ -168,13 +194,18 @@ class RolePermissionView(LRAPIView):
 class AccountRoleView(LRAPIView):
     section = "roles"
 
-    @extend_schema(tags=[TAG], operation_id="account_roles_get", responses=_roles, summary="Roles by UID")
+    @extend_schema(
+        tags=[TAG], operation_id="account_roles_get", responses=_roles, summary="Roles by UID"
+    )
     def get(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
         return self.respond({"Roles": selectors.account_role_names(account=account)})
 
     @extend_schema(
-        tags=[TAG], operation_id="account_roles_assign", request=_roles_body, responses=_roles,
+        tags=[TAG],
+        operation_id="account_roles_assign",
+        request=_roles_body,
+        responses=_roles,
         summary="Assign roles by UID (1047 if a role does not exist)",
     )
     def put(self, request, uid):
@@ -186,13 +217,18 @@ class AccountRoleView(LRAPIView):
         return self.respond({"Roles": roles})
 
     @extend_schema(
-        tags=[TAG], operation_id="account_roles_unassign", request=_roles_body, responses=_deleted,
+        tags=[TAG],
+        operation_id="account_roles_unassign",
+        request=_roles_body,
+        responses=_deleted,
         summary="Unassign roles by UID",
     )
     def delete(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
         names = wire.name_list(self.body(), "roles", label="Roles")
-        services.account_roles_unassign(tenant=self.tenant, actor=self.actor, account=account, role_names=names)
+        services.account_roles_unassign(
+            tenant=self.tenant, actor=self.actor, account=account, role_names=names
+        )
         return self.respond({"IsDeleted": True})
 
 
@@ -200,10 +236,16 @@ class AccountRoleContextView(LRAPIView):
     section = "roles"
 
     def _contexts(self, account):
-        return {"Data": [wire.role_context_json(c) for c in selectors.role_context_list(account=account)]}
+        return {
+            "Data": [
+                wire.role_context_json(c) for c in selectors.role_context_list(account=account)
+            ]
+        }
 
     @extend_schema(
-        tags=[TAG], operation_id="account_role_contexts_get", responses=_context_list,
+        tags=[TAG],
+        operation_id="account_role_contexts_get",
+        responses=_context_list,
         summary="Role contexts by UID (expired ones included)",
     )
     def get(self, request, uid):
@@ -211,13 +253,18 @@ class AccountRoleContextView(LRAPIView):
         return self.respond(self._contexts(account))
 
     @extend_schema(
-        tags=[TAG], operation_id="account_role_contexts_upsert", request=_context_body, responses=_context_list,
+        tags=[TAG],
+        operation_id="account_role_contexts_upsert",
+        request=_context_body,
+        responses=_context_list,
         summary="Upsert role contexts by UID (roles and permissions are added; 1133, 1047, 1172)",
     )
     def put(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
         contexts = wire.role_contexts_input(self.body_json())
-        services.role_contexts_upsert(tenant=self.tenant, actor=self.actor, account=account, contexts=contexts)
+        services.role_contexts_upsert(
+            tenant=self.tenant, actor=self.actor, account=account, contexts=contexts
+        )
         return self.respond(self._contexts(account))
 
 
@@ -225,12 +272,17 @@ class AccountRoleContextDetailView(LRAPIView):
     section = "roles"
 
     @extend_schema(
-        tags=[TAG], operation_id="account_role_context_delete", request=None, responses=_deleted,
+        tags=[TAG],
+        operation_id="account_role_context_delete",
+        request=None,
+        responses=_deleted,
         summary="Delete a role context by UID",
     )
     def delete(self, request, uid, context_name):
         account = account_get(tenant=self.tenant, uid=uid)
-        services.role_context_delete(tenant=self.tenant, actor=self.actor, account=account, name=context_name)
+        services.role_context_delete(
+            tenant=self.tenant, actor=self.actor, account=account, name=context_name
+        )
         return self.respond({"IsDeleted": True})
 
 
@@ -238,14 +290,21 @@ class AccountRoleContextRoleView(LRAPIView):
     section = "roles"
 
     @extend_schema(
-        tags=[TAG], operation_id="account_role_context_roles_remove", request=_roles_body, responses=_deleted,
+        tags=[TAG],
+        operation_id="account_role_context_roles_remove",
+        request=_roles_body,
+        responses=_deleted,
         summary="Remove roles from a role context",
     )
     def delete(self, request, uid, context_name):
         account = account_get(tenant=self.tenant, uid=uid)
         names = wire.name_list(self.body(), "roles", label="Roles")
         services.role_context_roles_remove(
-            tenant=self.tenant, actor=self.actor, account=account, name=context_name, role_names=names
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
+            name=context_name,
+            role_names=names,
         )
         return self.respond({"IsDeleted": True})
 
@@ -254,14 +313,23 @@ class AccountRoleContextPermissionView(LRAPIView):
     section = "roles"
 
     @extend_schema(
-        tags=[TAG], operation_id="account_role_context_permissions_remove", request=_additional_body,
-        responses=_deleted, summary="Remove additional permissions from a role context (1142)",
+        tags=[TAG],
+        operation_id="account_role_context_permissions_remove",
+        request=_additional_body,
+        responses=_deleted,
+        summary="Remove additional permissions from a role context (1142)",
     )
     def delete(self, request, uid, context_name):
         account = account_get(tenant=self.tenant, uid=uid)
-        permissions = wire.name_list(self.body(), "additionalpermissions", label="AdditionalPermissions")
+        permissions = wire.name_list(
+            self.body(), "additionalpermissions", label="AdditionalPermissions"
+        )
         services.role_context_permissions_remove(
-            tenant=self.tenant, actor=self.actor, account=account, name=context_name, permissions=permissions
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
+            name=context_name,
+            permissions=permissions,
         )
         return self.respond({"IsDeleted": True})
 
@@ -270,7 +338,9 @@ class RoleContextAccountsView(LRAPIView):
     section = "roles"
 
     @extend_schema(
-        tags=[TAG], operation_id="role_context_accounts", responses=_context_accounts,
+        tags=[TAG],
+        operation_id="role_context_accounts",
+        responses=_context_accounts,
         summary="Accounts holding a role context of this name",
     )
     def get(self, request, context_name):
@@ -291,10 +361,15 @@ _permissions_answer = inline_serializer(
         "roles": serializers.ListField(child=serializers.CharField()),
         "permissions": serializers.ListField(child=serializers.CharField()),
         "valid_until": serializers.DateTimeField(
-            allow_null=True, help_text="when this answer changes by itself (the context's expiration)"
+            allow_null=True,
+            help_text="when this answer changes by itself (the context's expiration)",
         ),
-        "permission": serializers.CharField(required=False, help_text="echo of the `permission` asked about"),
-        "allowed": serializers.BooleanField(required=False, help_text="whether `permission` is granted"),
+        "permission": serializers.CharField(
+            required=False, help_text="echo of the `permission` asked about"
+        ),
+        "allowed": serializers.BooleanField(
+            required=False, help_text="whether `permission` is granted"
+        ),
     },
 )
 
@@ -309,8 +384,16 @@ class AccountPermissionsView(LRAPIView):
         tags=["Native: roles"],
         operation_id="account_permissions",
         parameters=[
-            OpenApiParameter("context", OpenApiTypes.STR, description="role context name; omitted: roles outside any context"),
-            OpenApiParameter("permission", OpenApiTypes.STR, description="also answer whether this permission is granted"),
+            OpenApiParameter(
+                "context",
+                OpenApiTypes.STR,
+                description="role context name; omitted: roles outside any context",
+            ),
+            OpenApiParameter(
+                "permission",
+                OpenApiTypes.STR,
+                description="also answer whether this permission is granted",
+            ),
         ],
         responses=_permissions_answer,
         summary="Effective permissions of an account",

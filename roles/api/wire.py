@@ -73,7 +73,9 @@ def name_list(body: Mapping, *keys: str, label: str) -> list[str]:
     value = key_lookup(body, *keys)
     if not value:
         raise LRError(908, f"The value of {label} can not be null or empty.")
-    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item.strip() for item in value
+    ):
         raise LRError(908, f"The value of {label} must be a list of names.")
     return [item.strip() for item in value]
 
@@ -89,7 +91,11 @@ def roles_create_input(body: CIBody) -> list:
         if not isinstance(item, Mapping):
             raise LRError(1175)
         name = key_lookup(item, "name")
-        roles.append(role_input(name.strip() if isinstance(name, str) else name, key_lookup(item, "permissions")))
+        roles.append(
+            role_input(
+                name.strip() if isinstance(name, str) else name, key_lookup(item, "permissions")
+            )
+        )
     return roles
 
 
@@ -155,7 +161,8 @@ def role_context_account_json(context: RoleContext) -> dict:
         "Uid": account.uid,
         "LastLoginDate": format_date(getattr(account, "last_login_date", None)),
         "FullName": full_name or None,
-        "Email": [{"Type": email.type, "Value": email.value} for email in account.emails.all()] or None,
+        "Email": [{"Type": email.type, "Value": email.value} for email in account.emails.all()]
+        or None,
         "ImageUrl": profile.get("ImageUrl"),
     }
 
@@ -165,12 +172,20 @@ def role_input(name, permissions: Mapping | list | None) -> RoleInput:
     if permissions is None:
         perms: list = []
     elif isinstance(permissions, Mapping):
-        not_flags = [str(key) for key, granted in permissions.items() if not isinstance(granted, bool)]
+        not_flags = [
+            str(key) for key, granted in permissions.items() if not isinstance(granted, bool)
+        ]
         if not_flags:
-            raise field_errors({"Permissions": f"Each permission must be true or false: {', '.join(not_flags)[:200]}."})
+            raise field_errors(
+                {
+                    "Permissions": f"Each permission must be true or false: {', '.join(not_flags)[:200]}."
+                }
+            )
         perms = [key for key, granted in permissions.items() if granted]
     elif isinstance(permissions, list):
         perms = permissions
     else:
-        raise LRError(908, "The value of Permissions must be an object of names or a list of names.")
+        raise LRError(
+            908, "The value of Permissions must be an object of names or a list of names."
+        )
     return RoleInput(name=name, permissions=tuple(perms))

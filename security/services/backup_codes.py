@@ -28,7 +28,13 @@ def _backup_code_normal(code: str) -> str:
 
 @transaction.atomic
 def backup_codes_generate(
-    *, tenant: Tenant, actor: Actor, account: Account, reset: bool = False, reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    reset: bool = False,
+    reason: str = "",
+    ticket: str = "",
 ) -> list[str]:
     """Issue ten single-use codes; without `reset`, refuse when codes already exist."""
     Account.objects.select_for_update().filter(pk=account.pk).first()
@@ -46,8 +52,12 @@ def backup_codes_generate(
         [BackupCode(tenant=tenant, account=account, code_hash=token_hash(code)) for code in codes]
     )
     audit.record(
-        tenant=tenant, actor=actor, subject_uid=account.uid,
-        action="backup_codes.reset" if reset else "backup_codes.generated", reason=reason, ticket=ticket,
+        tenant=tenant,
+        actor=actor,
+        subject_uid=account.uid,
+        action="backup_codes.reset" if reset else "backup_codes.generated",
+        reason=reason,
+        ticket=ticket,
         changes={"backup_code_count": [had, BACKUP_CODE_COUNT]},
     )
     return codes
@@ -59,19 +69,28 @@ def backup_code_verify(*, account: Account, code: str) -> bool:
 
     def check() -> bool:
         return bool(
-            BackupCode.objects.filter(account=account, code_hash=digest, used_at__isnull=True).update(
-                used_at=timezone.now()
-            )
+            BackupCode.objects.filter(
+                account=account, code_hash=digest, used_at__isnull=True
+            ).update(used_at=timezone.now())
         )
 
     return throttled_verify(account=account, verifier="backupcode", check=check)
 
 
 @transaction.atomic
-def backup_codes_remove(*, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = "") -> int:
+def backup_codes_remove(
+    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
+) -> int:
     """Withdraw every backup code (codes someone else may hold); none is issued in their place."""
     removed = BackupCode.objects.filter(account=account).delete()[0]
     verifier_throttle_clear(account=account, verifier="backupcode")
-    audit.record(tenant=tenant, actor=actor, action="backup_codes.removed", subject_uid=account.uid,
-                 reason=reason, ticket=ticket, changes={"backup_code_count": [removed, 0]})
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="backup_codes.removed",
+        subject_uid=account.uid,
+        reason=reason,
+        ticket=ticket,
+        changes={"backup_code_count": [removed, 0]},
+    )
     return removed

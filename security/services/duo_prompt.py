@@ -33,8 +33,15 @@ def _duo_config_fields(config: DuoConfig | None) -> dict:
 
 
 @transaction.atomic
-def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secret: str | None, api_host: str,
-                   enabled: bool = True) -> DuoConfig:
+def duo_config_set(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    client_id: str,
+    client_secret: str | None,
+    api_host: str,
+    enabled: bool = True,
+) -> DuoConfig:
     """Configure the tenant's Duo application (checked by the Duo client's own rules).
     A `client_secret` of None keeps the stored one, so the secret never has to leave the
     operator who set it to change anything else. Only a Duo API host is accepted: the
@@ -53,7 +60,9 @@ def duo_config_set(*, tenant: Tenant, actor: Actor, client_id: str, client_secre
         client_secret = decrypt(config.client_secret_encrypted)
         secret_changed = False
     else:
-        secret_changed = config is None or not constant_time_equals(decrypt(config.client_secret_encrypted), client_secret)
+        secret_changed = config is None or not constant_time_equals(
+            decrypt(config.client_secret_encrypted), client_secret
+        )
     try:
         Client(client_id, client_secret, api_host, "https://placeholder.invalid/")
     except DuoException as exc:
@@ -80,8 +89,13 @@ def duo_config_delete(*, tenant: Tenant, actor: Actor, reason: str = "") -> None
     before = _duo_config_fields(config)
     pending = DuoState.objects.filter(tenant=tenant, used_at__isnull=True).delete()[0]
     config.delete()
-    audit.record(tenant=tenant, actor=actor, action="duo.removed", reason=reason,
-                 changes={**audit.diff(before, {}), "open_prompts": [pending, 0]})
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="duo.removed",
+        reason=reason,
+        changes={**audit.diff(before, {}), "open_prompts": [pending, 0]},
+    )
 
 
 def duo_required(*, tenant: Tenant) -> bool:
@@ -101,7 +115,9 @@ def _duo_config(tenant: Tenant) -> DuoConfig:
     return config
 
 
-def _duo_prompt_begin(*, tenant: Tenant, subject: Account, redirect_uri: str, **state_fields) -> str:
+def _duo_prompt_begin(
+    *, tenant: Tenant, subject: Account, redirect_uri: str, **state_fields
+) -> str:
     """Check Duo is up, remember a fresh state and return the prompt URL carrying it.
     Network calls go through security.duo (portal.outbound); duo_universal only builds the
     prompt URL."""
@@ -113,61 +129,101 @@ def _duo_prompt_begin(*, tenant: Tenant, subject: Account, redirect_uri: str, **
     secret = decrypt(config.client_secret_encrypted)
     try:
         duo.health_check(client_id=config.client_id, client_secret=secret, api_host=config.api_host)
-        client = Client(config.client_id, secret, config.api_host, redirect_uri or duo_callback_url(tenant=tenant))
+        client = Client(
+            config.client_id,
+            secret,
+            config.api_host,
+            redirect_uri or duo_callback_url(tenant=tenant),
+        )
     except (duo.DuoError, DuoException):
         raise DuoUnreachable() from None
     state = client.generate_state()
-    DuoState.objects.create(tenant=tenant, state_hash=token_hash(state), redirect_uri=redirect_uri,
-                            expires_at=timezone.now() + timedelta(seconds=DUO_STATE_SECONDS), **state_fields)
+    DuoState.objects.create(
+        tenant=tenant,
+        state_hash=token_hash(state),
+        redirect_uri=redirect_uri,
+        expires_at=timezone.now() + timedelta(seconds=DUO_STATE_SECONDS),
+        **state_fields,
+    )
     return client.create_auth_url(subject.uid, state)
 
 
-def duo_prompt_finish(*, tenant: Tenant, state: str, duo_code: str, purpose: str, account: Account | None = None) -> DuoState:
+def duo_prompt_finish(
+    *, tenant: Tenant, state: str, duo_code: str, purpose: str, account: Account | None = None
+) -> DuoState:
     """Spend the state (once, even when Duo then refuses), exchange Duo's code with the
     redirect address the prompt used, and require Duo's approval. The first approval
     ties the account to Duo."""
     from security import duo
 
     rows = DuoState.objects.select_related("login__account", "account").filter(
-        tenant=tenant, purpose=purpose, state_hash=token_hash(state or ""), used_at__isnull=True,
+        tenant=tenant,
+        purpose=purpose,
+        state_hash=token_hash(state or ""),
+        used_at__isnull=True,
         expires_at__gt=timezone.now(),
     )
     if account is not None:
         rows = rows.filter(account=account)
     row = rows.first()
-    if row is None or not DuoState.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
+    if row is None or not DuoState.objects.filter(pk=row.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    ):
         raise SecondFactorTokenInvalid()
     subject = row.login.account if row.login_id else row.account
     config = _duo_config(tenant)
     try:
         result = duo.exchange_code(
-            client_id=config.client_id, client_secret=decrypt(config.client_secret_encrypted), api_host=config.api_host,
-            redirect_uri=row.redirect_uri or duo_callback_url(tenant=tenant), code=duo_code or "", username=subject.uid,
+            client_id=config.client_id,
+            client_secret=decrypt(config.client_secret_encrypted),
+            api_host=config.api_host,
+            redirect_uri=row.redirect_uri or duo_callback_url(tenant=tenant),
+            code=duo_code or "",
+            username=subject.uid,
         )
     except duo.DuoError:
         raise DuoNotApproved() from None
     if (result.get("auth_result") or {}).get("status") != "allow":
         raise DuoNotApproved()
     with transaction.atomic():
-        _, created = DuoEnrollment.objects.get_or_create(account=subject, defaults={"tenant": tenant, "duo_username": subject.uid})
+        _, created = DuoEnrollment.objects.get_or_create(
+            account=subject, defaults={"tenant": tenant, "duo_username": subject.uid}
+        )
         if created:
-            audit.record(tenant=tenant, actor=Actor.account(subject.uid), action="duo.enrolled", subject_uid=subject.uid)
+            audit.record(
+                tenant=tenant,
+                actor=Actor.account(subject.uid),
+                action="duo.enrolled",
+                subject_uid=subject.uid,
+            )
     return row
 
 
 def duo_prompt_start(*, tenant: Tenant, login: SecondFactorToken) -> str:
     """The Duo prompt URL for this pending sign-in (after Duo's health check)."""
-    return _duo_prompt_begin(tenant=tenant, subject=login.account, redirect_uri=duo_callback_url(tenant=tenant),
-                             purpose=DuoState.PURPOSE_LOGIN, login=login)
+    return _duo_prompt_begin(
+        tenant=tenant,
+        subject=login.account,
+        redirect_uri=duo_callback_url(tenant=tenant),
+        purpose=DuoState.PURPOSE_LOGIN,
+        login=login,
+    )
 
 
 def duo_prompt_complete(*, tenant: Tenant, state: str, duo_code: str) -> SecondFactorToken:
     """Spend the state, exchange Duo's code and return the sign-in it approves."""
-    return duo_prompt_finish(tenant=tenant, state=state, duo_code=duo_code, purpose=DuoState.PURPOSE_LOGIN).login
+    return duo_prompt_finish(
+        tenant=tenant, state=state, duo_code=duo_code, purpose=DuoState.PURPOSE_LOGIN
+    ).login
 
 
 def duo_reauth_start(*, tenant: Tenant, account: Account, redirect_uri: str) -> str:
     """The Duo prompt URL with which the account reauthenticates; Duo sends the browser
     back to `redirect_uri` with the `state` and `duo_code` for `reauth_duo`."""
-    return _duo_prompt_begin(tenant=tenant, subject=account, redirect_uri=redirect_uri,
-                             purpose=DuoState.PURPOSE_REAUTH, account=account)
+    return _duo_prompt_begin(
+        tenant=tenant,
+        subject=account,
+        redirect_uri=redirect_uri,
+        purpose=DuoState.PURPOSE_REAUTH,
+        account=account,
+    )

@@ -45,16 +45,24 @@ def _notice_address(account: Account, fallback_phone: str) -> tuple[str, str] | 
     """(channel, address) of the account holder: the primary email (any email when none is
     primary), else the account's phone, else `fallback_phone`, else the 2FA phone."""
     emails = list(account.emails.all())
-    primary = next((e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None)
+    primary = next(
+        (e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None
+    )
     if primary is not None:
         return OtpFactor.CHANNEL_EMAIL, primary.value
-    phone = account.phone_id or fallback_phone or OtpFactor.objects.filter(
-        account=account, channel=OtpFactor.CHANNEL_SMS, confirmed=True
-    ).values_list("destination", flat=True).first()
+    phone = (
+        account.phone_id
+        or fallback_phone
+        or OtpFactor.objects.filter(account=account, channel=OtpFactor.CHANNEL_SMS, confirmed=True)
+        .values_list("destination", flat=True)
+        .first()
+    )
     return (OtpFactor.CHANNEL_SMS, phone) if phone else None
 
 
-def factor_notice_send(*, tenant: Tenant, account: Account, factor: str, fallback_phone: str = "") -> None:
+def factor_notice_send(
+    *, tenant: Tenant, account: Account, factor: str, fallback_phone: str = ""
+) -> None:
     """Tell the account holder that a sign-in factor was added or replaced, by email (by SMS
     when the account has no email), through the outbox in the caller's transaction. The
     notice names the kind of factor only, never its secret or address. When the tenant's
@@ -69,20 +77,31 @@ def factor_notice_send(*, tenant: Tenant, account: Account, factor: str, fallbac
     context = {
         "subject": f"A sign-in method was added to your {tenant.name} account",
         "body": f"{what[:1].upper()}{what[1:]} was added to your {tenant.name} account. If this was not you, "
-                "secure your account now.",
-        "factor": what, "application": tenant.name, "when": timezone.now().isoformat(),
+        "secure your account now.",
+        "factor": what,
+        "application": tenant.name,
+        "when": timezone.now().isoformat(),
     }
     try:
         with transaction.atomic():
-            message_enqueue(tenant=tenant, account=account, channel=channel, template=FACTOR_NOTICE_TEMPLATE,
-                            recipient=recipient, context=context, check_limits=False)
+            message_enqueue(
+                tenant=tenant,
+                account=account,
+                channel=channel,
+                template=FACTOR_NOTICE_TEMPLATE,
+                recipient=recipient,
+                context=context,
+                check_limits=False,
+            )
     except OTHER_APP_REFUSALS as exc:
         logger.warning("factor notice for account %s not queued (%s)", account.uid, exc)
 
 
 def account_mfa_state(*, account: Account) -> dict[str, bool]:
     """Which second factors the account has (what a sign-in must ask for)."""
-    channels = set(OtpFactor.objects.filter(account=account, confirmed=True).values_list("channel", flat=True))
+    channels = set(
+        OtpFactor.objects.filter(account=account, confirmed=True).values_list("channel", flat=True)
+    )
     return {
         "totp": TotpFactor.objects.filter(account=account, confirmed=True).exists(),
         "sms": OtpFactor.CHANNEL_SMS in channels,
@@ -119,7 +138,9 @@ def factor_rows(account: Account, factor: str):
 
 
 @transaction.atomic
-def mfa_factor_reset(command: FactorReset, *, tenant: Tenant, actor: Actor, account: Account) -> int:
+def mfa_factor_reset(
+    command: FactorReset, *, tenant: Tenant, actor: Actor, account: Account
+) -> int:
     """Remove one factor of the account (support: lost phone, new device) and end its
     sessions, since they may have been opened with the factor being withdrawn."""
     from tokens.services.sessions import account_sessions_revoke
@@ -133,10 +154,20 @@ def mfa_factor_reset(command: FactorReset, *, tenant: Tenant, actor: Actor, acco
     if factor == "securityquestion":
         SecurityAnswerChange.objects.filter(account=account).delete()
     verifier_throttle_clear(account=account, verifier=factor)
-    revoked = account_sessions_revoke(tenant=tenant, account=account, actor=actor, reason=f"mfa reset: {factor}")
+    revoked = account_sessions_revoke(
+        tenant=tenant, account=account, actor=actor, reason=f"mfa reset: {factor}"
+    )
     audit.record(
-        tenant=tenant, actor=actor, action="mfa_factor.reset", subject_uid=account.uid,
-        reason=command.reason, ticket=command.ticket,
-        changes={"factor": [factor, None], "removed": [removed, 0], "sessions_revoked": [revoked, 0]},
+        tenant=tenant,
+        actor=actor,
+        action="mfa_factor.reset",
+        subject_uid=account.uid,
+        reason=command.reason,
+        ticket=command.ticket,
+        changes={
+            "factor": [factor, None],
+            "removed": [removed, 0],
+            "sessions_revoked": [revoked, 0],
+        },
     )
     return removed

@@ -23,7 +23,9 @@ def otp_code_new(length: int) -> str:
 
 
 @transaction.atomic
-def otp_factor_set(*, tenant: Tenant, actor: Actor, account: Account, channel: str, destination: str) -> OtpFactor:
+def otp_factor_set(
+    *, tenant: Tenant, actor: Actor, account: Account, channel: str, destination: str
+) -> OtpFactor:
     """Point the account's email or SMS factor at a destination. A factor not confirmed yet
     simply moves there. A confirmed factor keeps its destination (sign-in codes still go
     there) and holds the new one as pending until a code sent to it confirms it
@@ -42,7 +44,10 @@ def otp_factor_set(*, tenant: Tenant, actor: Actor, account: Account, channel: s
         factor.pending_destination = ""
     factor.save()
     audit.record(
-        tenant=tenant, actor=actor, action="otp_factor.enrolled", subject_uid=account.uid,
+        tenant=tenant,
+        actor=actor,
+        action="otp_factor.enrolled",
+        subject_uid=account.uid,
         changes={"channel": [None, channel], **audit.diff(before, _otp_factor_fields(factor))},
     )
     return factor
@@ -53,11 +58,16 @@ def _same_destination(channel: str, a: str, b: str) -> bool:
 
 
 def _otp_factor_fields(factor: OtpFactor) -> dict:
-    return {"destination": factor.destination, "confirmed": factor.confirmed,
-            "pending_destination": factor.pending_destination or None}
+    return {
+        "destination": factor.destination,
+        "confirmed": factor.confirmed,
+        "pending_destination": factor.pending_destination or None,
+    }
 
 
-def _otp_code_issue(*, tenant: Tenant, account: Account, channel: str, destination: str, template: str) -> OtpCode:
+def _otp_code_issue(
+    *, tenant: Tenant, account: Account, channel: str, destination: str, template: str
+) -> OtpCode:
     """A fresh code for `destination`, sent through the outbox; earlier unused codes sent
     there stop working."""
     from tokens.services.multipurpose import message_enqueue
@@ -65,16 +75,30 @@ def _otp_code_issue(*, tenant: Tenant, account: Account, channel: str, destinati
     length = int(tenant.setting("sms_otp_length")) if channel == OtpFactor.CHANNEL_SMS else 6
     code = otp_code_new(length)
     expires_at = timezone.now() + timedelta(minutes=int(tenant.setting("sms_otp_lifetime_minutes")))
-    OtpCode.objects.filter(account=account, channel=channel, destination=destination, used_at__isnull=True).delete()
+    OtpCode.objects.filter(
+        account=account, channel=channel, destination=destination, used_at__isnull=True
+    ).delete()
     row = OtpCode.objects.create(
-        tenant=tenant, account=account, channel=channel, destination=destination, code_hash=token_hash(code),
+        tenant=tenant,
+        account=account,
+        channel=channel,
+        destination=destination,
+        code_hash=token_hash(code),
         expires_at=expires_at,
     )
     message_enqueue(
-        tenant=tenant, account=account, channel=channel, template=template or "mfa_otp",
-        recipient=destination, expires_at=expires_at,
-        context={"subject": "Your verification code", "body": "Your verification code is", "code": code,
-                 "expires_at": expires_at.isoformat()},
+        tenant=tenant,
+        account=account,
+        channel=channel,
+        template=template or "mfa_otp",
+        recipient=destination,
+        expires_at=expires_at,
+        context={
+            "subject": "Your verification code",
+            "body": "Your verification code is",
+            "code": code,
+            "expires_at": expires_at.isoformat(),
+        },
     )
     return row
 
@@ -86,26 +110,42 @@ def otp_send(*, tenant: Tenant, account: Account, channel: str, template: str = 
     factor = OtpFactor.objects.filter(account=account, channel=channel, confirmed=True).first()
     if factor is None:
         raise SecondFactorNotSetUp(field=channel)
-    return _otp_code_issue(tenant=tenant, account=account, channel=channel, destination=factor.destination,
-                           template=template)
+    return _otp_code_issue(
+        tenant=tenant,
+        account=account,
+        channel=channel,
+        destination=factor.destination,
+        template=template,
+    )
 
 
 @transaction.atomic
-def otp_factor_code_send(*, tenant: Tenant, account: Account, channel: str, template: str = "") -> OtpCode:
+def otp_factor_code_send(
+    *, tenant: Tenant, account: Account, channel: str, template: str = ""
+) -> OtpCode:
     """Send the code that confirms the factor's new destination: the pending one, or the
     destination of a factor not confirmed yet."""
     factor = OtpFactor.objects.filter(account=account, channel=channel).first()
     if factor is None:
         raise SecondFactorNotSetUp(field=channel)
-    return _otp_code_issue(tenant=tenant, account=account, channel=channel,
-                           destination=factor.pending_destination or factor.destination, template=template)
+    return _otp_code_issue(
+        tenant=tenant,
+        account=account,
+        channel=channel,
+        destination=factor.pending_destination or factor.destination,
+        template=template,
+    )
 
 
 def _otp_code_use(*, account: Account, channel: str, destination: str, code: str) -> bool:
     digest = token_hash("".join(str(code or "").split()))
     return bool(
         OtpCode.objects.filter(
-            account=account, channel=channel, destination=destination, code_hash=digest, used_at__isnull=True,
+            account=account,
+            channel=channel,
+            destination=destination,
+            code_hash=digest,
+            used_at__isnull=True,
             expires_at__gt=timezone.now(),
         ).update(used_at=timezone.now())
     )
@@ -119,18 +159,24 @@ def otp_verify(*, account: Account, channel: str, code: str) -> bool:
         factor = OtpFactor.objects.filter(account=account, channel=channel, confirmed=True).first()
         if factor is None:
             return False
-        return _otp_code_use(account=account, channel=channel, destination=factor.destination, code=code)
+        return _otp_code_use(
+            account=account, channel=channel, destination=factor.destination, code=code
+        )
 
     return throttled_verify(account=account, verifier=f"otp_{channel}", check=check)
 
 
-def otp_factor_confirm(*, tenant: Tenant, actor: Actor, account: Account, channel: str, code: str) -> bool:
+def otp_factor_confirm(
+    *, tenant: Tenant, actor: Actor, account: Account, channel: str, code: str
+) -> bool:
     """Confirm the factor's new destination with the code sent to it: a pending destination
     then replaces the old one, a new factor becomes confirmed, and the account holder is
     told. A code sent anywhere else (a sign-in code to the old destination) is refused."""
 
     def check() -> bool:
-        factor = OtpFactor.objects.select_for_update().filter(account=account, channel=channel).first()
+        factor = (
+            OtpFactor.objects.select_for_update().filter(account=account, channel=channel).first()
+        )
         if factor is None:
             return False
         target = factor.pending_destination or factor.destination
@@ -142,13 +188,22 @@ def otp_factor_confirm(*, tenant: Tenant, actor: Actor, account: Account, channe
         old = factor.destination if factor.confirmed else ""
         factor.destination, factor.pending_destination, factor.confirmed = target, "", True
         factor.save(update_fields=["destination", "pending_destination", "confirmed"])
-        OtpCode.objects.filter(account=account, channel=channel, used_at__isnull=True).exclude(destination=target).delete()
+        OtpCode.objects.filter(account=account, channel=channel, used_at__isnull=True).exclude(
+            destination=target
+        ).delete()
         audit.record(
-            tenant=tenant, actor=actor, action="otp_factor.confirmed", subject_uid=account.uid,
+            tenant=tenant,
+            actor=actor,
+            action="otp_factor.confirmed",
+            subject_uid=account.uid,
             changes={"channel": [None, channel], **audit.diff(before, _otp_factor_fields(factor))},
         )
-        factor_notice_send(tenant=tenant, account=account, factor=channel,
-                           fallback_phone=old if channel == OtpFactor.CHANNEL_SMS else "")
+        factor_notice_send(
+            tenant=tenant,
+            account=account,
+            factor=channel,
+            fallback_phone=old if channel == OtpFactor.CHANNEL_SMS else "",
+        )
         return True
 
     return throttled_verify(account=account, verifier=f"otp_{channel}", check=check)

@@ -34,18 +34,26 @@ def passkey_relying_party() -> tuple[str, str]:
     return parts.hostname or "localhost", f"{parts.scheme}://{parts.netloc}"
 
 
-def _passkey_challenge_new(*, tenant: Tenant, account: Account, purpose: str, identifier: str = "") -> bytes:
+def _passkey_challenge_new(
+    *, tenant: Tenant, account: Account, purpose: str, identifier: str = ""
+) -> bytes:
     from webauthn.helpers import bytes_to_base64url, generate_challenge
 
     challenge = generate_challenge()
     PasskeyChallenge.objects.create(
-        tenant=tenant, account=account, purpose=purpose, challenge=bytes_to_base64url(challenge),
-        identifier=identifier, expires_at=timezone.now() + timedelta(seconds=PASSKEY_CHALLENGE_SECONDS),
+        tenant=tenant,
+        account=account,
+        purpose=purpose,
+        challenge=bytes_to_base64url(challenge),
+        identifier=identifier,
+        expires_at=timezone.now() + timedelta(seconds=PASSKEY_CHALLENGE_SECONDS),
     )
     return challenge
 
 
-def _passkey_challenge_take(*, account: Account, purpose: str, credential: dict) -> PasskeyChallenge:
+def _passkey_challenge_take(
+    *, account: Account, purpose: str, credential: dict
+) -> PasskeyChallenge:
     """Spend the challenge the client signed; a challenge works for one ceremony only."""
     import json
 
@@ -57,9 +65,15 @@ def _passkey_challenge_take(*, account: Account, purpose: str, credential: dict)
     except (KeyError, TypeError, ValueError):
         raise PasskeyInvalid("The credential is malformed.") from None
     row = PasskeyChallenge.objects.filter(
-        account=account, purpose=purpose, challenge=challenge, used_at__isnull=True, expires_at__gt=timezone.now()
+        account=account,
+        purpose=purpose,
+        challenge=challenge,
+        used_at__isnull=True,
+        expires_at__gt=timezone.now(),
     ).first()
-    if row is None or not PasskeyChallenge.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now()):
+    if row is None or not PasskeyChallenge.objects.filter(pk=row.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    ):
         raise PasskeyInvalid("The challenge is unknown, used or expired.")
     return row
 
@@ -75,14 +89,27 @@ def passkey_registration_begin(*, tenant: Tenant, account: Account, identifier: 
     )
 
     rp_id, _ = passkey_relying_party()
-    challenge = _passkey_challenge_new(tenant=tenant, account=account, purpose=PasskeyChallenge.PURPOSE_REGISTER, identifier=identifier)
+    challenge = _passkey_challenge_new(
+        tenant=tenant,
+        account=account,
+        purpose=PasskeyChallenge.PURPOSE_REGISTER,
+        identifier=identifier,
+    )
     options = generate_registration_options(
-        rp_id=rp_id, rp_name=tenant.name, user_id=account.uid.encode(), user_name=identifier or account.uid,
-        challenge=challenge, timeout=PASSKEY_CHALLENGE_SECONDS * 1000,
-        authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.PREFERRED),
+        rp_id=rp_id,
+        rp_name=tenant.name,
+        user_id=account.uid.encode(),
+        user_name=identifier or account.uid,
+        challenge=challenge,
+        timeout=PASSKEY_CHALLENGE_SECONDS * 1000,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.PREFERRED
+        ),
         exclude_credentials=[
             PublicKeyCredentialDescriptor(id=base64url_to_bytes(c))
-            for c in PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)
+            for c in PasskeyCredential.objects.filter(account=account).values_list(
+                "credential_id", flat=True
+            )
         ],
     )
     import json
@@ -90,7 +117,9 @@ def passkey_registration_begin(*, tenant: Tenant, account: Account, identifier: 
     return json.loads(options_to_json(options))
 
 
-def passkey_register(*, tenant: Tenant, actor: Actor, account: Account, credential: dict) -> PasskeyCredential:
+def passkey_register(
+    *, tenant: Tenant, actor: Actor, account: Account, credential: dict
+) -> PasskeyCredential:
     """Verify an attestation against the challenge handed out and keep the credential.
     A credential id already registered in the tenant is refused."""
     from webauthn import verify_registration_response
@@ -99,11 +128,15 @@ def passkey_register(*, tenant: Tenant, actor: Actor, account: Account, credenti
 
     rp_id, origin = passkey_relying_party()
     with transaction.atomic():
-        challenge = _passkey_challenge_take(account=account, purpose=PasskeyChallenge.PURPOSE_REGISTER, credential=credential)
+        challenge = _passkey_challenge_take(
+            account=account, purpose=PasskeyChallenge.PURPOSE_REGISTER, credential=credential
+        )
     try:
         verified = verify_registration_response(
-            credential=credential, expected_challenge=base64url_to_bytes(challenge.challenge),
-            expected_rp_id=rp_id, expected_origin=origin,
+            credential=credential,
+            expected_challenge=base64url_to_bytes(challenge.challenge),
+            expected_rp_id=rp_id,
+            expected_origin=origin,
         )
     except (WebAuthnException, KeyError, TypeError, ValueError) as exc:
         raise PasskeyInvalid(f"The attestation is not valid: {exc}") from None
@@ -111,13 +144,20 @@ def passkey_register(*, tenant: Tenant, actor: Actor, account: Account, credenti
     try:
         with transaction.atomic():
             row = PasskeyCredential.objects.create(
-                tenant=tenant, account=account, credential_id=credential_id,
-                public_key=bytes_to_base64url(verified.credential_public_key), sign_count=verified.sign_count,
-                aaguid=verified.aaguid, authenticator=verified.aaguid if verified.aaguid.strip("0-") else "Passkey",
+                tenant=tenant,
+                account=account,
+                credential_id=credential_id,
+                public_key=bytes_to_base64url(verified.credential_public_key),
+                sign_count=verified.sign_count,
+                aaguid=verified.aaguid,
+                authenticator=verified.aaguid if verified.aaguid.strip("0-") else "Passkey",
                 identifier=challenge.identifier or account.uid,
             )
             audit.record(
-                tenant=tenant, actor=actor, action="passkey.registered", subject_uid=account.uid,
+                tenant=tenant,
+                actor=actor,
+                action="passkey.registered",
+                subject_uid=account.uid,
                 changes={"passkey": [None, row.pk], "aaguid": [None, verified.aaguid]},
             )
             factor_notice_send(tenant=tenant, account=account, factor="passkey")
@@ -134,12 +174,18 @@ def passkey_authentication_begin(*, tenant: Tenant, account: Account) -> dict:
     from webauthn.helpers.structs import PublicKeyCredentialDescriptor
 
     rp_id, _ = passkey_relying_party()
-    challenge = _passkey_challenge_new(tenant=tenant, account=account, purpose=PasskeyChallenge.PURPOSE_LOGIN)
+    challenge = _passkey_challenge_new(
+        tenant=tenant, account=account, purpose=PasskeyChallenge.PURPOSE_LOGIN
+    )
     options = generate_authentication_options(
-        rp_id=rp_id, challenge=challenge, timeout=PASSKEY_CHALLENGE_SECONDS * 1000,
+        rp_id=rp_id,
+        challenge=challenge,
+        timeout=PASSKEY_CHALLENGE_SECONDS * 1000,
         allow_credentials=[
             PublicKeyCredentialDescriptor(id=base64url_to_bytes(c))
-            for c in PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)
+            for c in PasskeyCredential.objects.filter(account=account).values_list(
+                "credential_id", flat=True
+            )
         ],
     )
     return json.loads(options_to_json(options))
@@ -154,17 +200,26 @@ def passkey_authenticate(*, account: Account, credential: dict) -> PasskeyCreden
 
     rp_id, origin = passkey_relying_party()
     with transaction.atomic():
-        challenge = _passkey_challenge_take(account=account, purpose=PasskeyChallenge.PURPOSE_LOGIN, credential=credential)
+        challenge = _passkey_challenge_take(
+            account=account, purpose=PasskeyChallenge.PURPOSE_LOGIN, credential=credential
+        )
     credential_id = credential.get("id") if isinstance(credential, dict) else None
     with transaction.atomic():
-        row = PasskeyCredential.objects.select_for_update().filter(account=account, credential_id=credential_id).first()
+        row = (
+            PasskeyCredential.objects.select_for_update()
+            .filter(account=account, credential_id=credential_id)
+            .first()
+        )
         if row is None:
             raise PasskeyInvalid("This passkey is not registered for the account.")
         try:
             verified = verify_authentication_response(
-                credential=credential, expected_challenge=base64url_to_bytes(challenge.challenge),
-                expected_rp_id=rp_id, expected_origin=origin,
-                credential_public_key=base64url_to_bytes(row.public_key), credential_current_sign_count=row.sign_count,
+                credential=credential,
+                expected_challenge=base64url_to_bytes(challenge.challenge),
+                expected_rp_id=rp_id,
+                expected_origin=origin,
+                credential_public_key=base64url_to_bytes(row.public_key),
+                credential_current_sign_count=row.sign_count,
             )
         except (WebAuthnException, KeyError, TypeError, ValueError) as exc:
             raise PasskeyInvalid(f"The assertion is not valid: {exc}") from None
@@ -175,15 +230,28 @@ def passkey_authenticate(*, account: Account, credential: dict) -> PasskeyCreden
 
 @transaction.atomic
 def passkey_delete(
-    *, tenant: Tenant, actor: Actor, account: Account, passkey_id: str, reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    passkey_id: str,
+    reason: str = "",
+    ticket: str = "",
 ) -> None:
     """Remove one passkey (its `Id` in the list is the credential id)."""
     row = PasskeyCredential.objects.filter(account=account, credential_id=passkey_id).first()
     if row is None:
         raise PasskeyNotFound()
     row.delete()
-    audit.record(tenant=tenant, actor=actor, action="passkey.deleted", subject_uid=account.uid, reason=reason,
-                 ticket=ticket, changes={"passkey": [row.credential_id[:16], None]})
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="passkey.deleted",
+        subject_uid=account.uid,
+        reason=reason,
+        ticket=ticket,
+        changes={"passkey": [row.credential_id[:16], None]},
+    )
 
 
 def passkey_decoy_options() -> dict:
@@ -193,11 +261,16 @@ def passkey_decoy_options() -> dict:
     from webauthn import generate_authentication_options, options_to_json
 
     rp_id, _ = passkey_relying_party()
-    return json.loads(options_to_json(generate_authentication_options(rp_id=rp_id, timeout=PASSKEY_CHALLENGE_SECONDS * 1000)))
+    return json.loads(
+        options_to_json(
+            generate_authentication_options(rp_id=rp_id, timeout=PASSKEY_CHALLENGE_SECONDS * 1000)
+        )
+    )
 
 
-
-def passkey_login(*, tenant: Tenant, identifier: str, account: Account | None, credential: dict) -> PasskeyCredential:
+def passkey_login(
+    *, tenant: Tenant, identifier: str, account: Account | None, credential: dict
+) -> PasskeyCredential:
     """A passkey sign-in for the account `identifier` names (None: it names none).
 
     Attempts are counted per identifier, known or not (the tenant's
@@ -209,7 +282,9 @@ def passkey_login(*, tenant: Tenant, identifier: str, account: Account | None, c
     from portal import ratelimit
 
     ratelimit.rate_limit_hit(
-        tenant=tenant, scope="op:passkey_login", key=identifier.strip().lower(),
+        tenant=tenant,
+        scope="op:passkey_login",
+        key=identifier.strip().lower(),
         limit=int(tenant.setting("rate_limit_passkey_login")),
         window_seconds=int(tenant.setting("rate_limit_sensitive_window_seconds")),
     )

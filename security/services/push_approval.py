@@ -31,22 +31,38 @@ class RegisteredDevice:
 
 
 @transaction.atomic
-def push_device_register(*, tenant: Tenant, actor: Actor, account: Account, device_address: str, name: str = "") -> RegisteredDevice:
+def push_device_register(
+    *, tenant: Tenant, actor: Actor, account: Account, device_address: str, name: str = ""
+) -> RegisteredDevice:
     """Register a device that approves sign-ins; its secret is shown once, stored hashed."""
     secret = secrets.token_urlsafe(32)
     device = PushDevice.objects.create(
-        tenant=tenant, account=account, device_token_encrypted=encrypt(device_address),
-        device_secret_hash=token_hash(secret), name=name[:200],
+        tenant=tenant,
+        account=account,
+        device_token_encrypted=encrypt(device_address),
+        device_secret_hash=token_hash(secret),
+        name=name[:200],
     )
-    audit.record(tenant=tenant, actor=actor, action="push_device.registered", subject_uid=account.uid,
-                 changes={"device": [None, device.pk], "name": [None, device.name]})
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="push_device.registered",
+        subject_uid=account.uid,
+        changes={"device": [None, device.pk], "name": [None, device.name]},
+    )
     factor_notice_send(tenant=tenant, account=account, factor="push")
     return RegisteredDevice(device, secret)
 
 
 @transaction.atomic
 def push_device_delete(
-    *, tenant: Tenant, actor: Actor, account: Account, device_id: int, reason: str = "", ticket: str = ""
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    device_id: int,
+    reason: str = "",
+    ticket: str = "",
 ) -> None:
     """Remove one push-approval device; challenges sent to it can no longer be answered."""
     row = PushDevice.objects.filter(account=account, pk=device_id).first()
@@ -54,8 +70,15 @@ def push_device_delete(
         raise PushDeviceNotFound()
     pk, name = row.pk, row.name
     row.delete()
-    audit.record(tenant=tenant, actor=actor, action="push_device.deleted", subject_uid=account.uid, reason=reason,
-                 ticket=ticket, changes={"device": [pk, None], "name": [name, None]})
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="push_device.deleted",
+        subject_uid=account.uid,
+        reason=reason,
+        ticket=ticket,
+        changes={"device": [pk, None], "name": [name, None]},
+    )
 
 
 def push_challenge_start(*, tenant: Tenant, login: SecondFactorToken) -> PushChallenge:
@@ -67,25 +90,43 @@ def push_challenge_start(*, tenant: Tenant, login: SecondFactorToken) -> PushCha
         raise PushNotSetUp()
     with transaction.atomic():
         challenge = PushChallenge.objects.create(
-            tenant=tenant, account=login.account, device=device, login=login, public_id=secrets.token_urlsafe(24),
-            expires_at=min(login.expires_at, timezone.now() + timedelta(seconds=PUSH_CHALLENGE_SECONDS)),
+            tenant=tenant,
+            account=login.account,
+            device=device,
+            login=login,
+            public_id=secrets.token_urlsafe(24),
+            expires_at=min(
+                login.expires_at, timezone.now() + timedelta(seconds=PUSH_CHALLENGE_SECONDS)
+            ),
         )
-        payload = {"ChallengeId": challenge.public_id, "Uid": login.account.uid, "Application": tenant.name,
-                   "ExpireIn": challenge.expires_at.isoformat()}
+        payload = {
+            "ChallengeId": challenge.public_id,
+            "Uid": login.account.uid,
+            "Application": tenant.name,
+            "ExpireIn": challenge.expires_at.isoformat(),
+        }
         address = decrypt(device.device_token_encrypted)
         transaction.on_commit(lambda: notifier().send(device_address=address, payload=payload))
     return challenge
 
 
-def push_challenge_decide(*, tenant: Tenant, challenge_id: str, device_secret: str, approve: bool) -> PushChallenge:
+def push_challenge_decide(
+    *, tenant: Tenant, challenge_id: str, device_secret: str, approve: bool
+) -> PushChallenge:
     """The device's answer. Only the device the challenge went to can answer, once, in time."""
     with transaction.atomic():
         challenge = (
-            PushChallenge.objects.select_for_update().select_related("device")
-            .filter(tenant=tenant, public_id=challenge_id or "").first()
+            PushChallenge.objects.select_for_update()
+            .select_related("device")
+            .filter(tenant=tenant, public_id=challenge_id or "")
+            .first()
         )
-        if challenge is None or not device_secret or not constant_time_equals(
-            challenge.device.device_secret_hash, token_hash(device_secret)
+        if (
+            challenge is None
+            or not device_secret
+            or not constant_time_equals(
+                challenge.device.device_secret_hash, token_hash(device_secret)
+            )
         ):
             raise PushChallengeNotFound("Unknown challenge or device.")
         if challenge.status != PushChallenge.PENDING or challenge.expires_at <= timezone.now():

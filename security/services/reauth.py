@@ -20,35 +20,54 @@ from security.services.second_factor_tokens import (
 from security.services.signin import dummy_password_hash, password_matches
 from security.services.throttling import throttled_verify
 
-REAUTH_GROUPS = {"password": "password", "pin": "pin", "otp": "2fa", "backupcode": "2fa", "authenticatorcode": "2fa",
-                 "emailotp": "2fa", "securityquestion": "2fa", "duo": "2fa"}
+REAUTH_GROUPS = {
+    "password": "password",
+    "pin": "pin",
+    "otp": "2fa",
+    "backupcode": "2fa",
+    "authenticatorcode": "2fa",
+    "emailotp": "2fa",
+    "securityquestion": "2fa",
+    "duo": "2fa",
+}
 
 
 @transaction.atomic
 def reauth_token_issue(*, tenant: Tenant, account: Account, method: str) -> IssuedToken:
     """A short-lived proof that the account just re-entered a credential, for a back end to check."""
     issued = second_factor_token_issue(
-        tenant=tenant, account=account, purpose=SecondFactorToken.PURPOSE_REAUTH,
-        method=REAUTH_GROUPS[method], seconds=int(tenant.setting("reauth_token_lifetime_seconds")),
+        tenant=tenant,
+        account=account,
+        purpose=SecondFactorToken.PURPOSE_REAUTH,
+        method=REAUTH_GROUPS[method],
+        seconds=int(tenant.setting("reauth_token_lifetime_seconds")),
     )
     audit.record(
-        tenant=tenant, actor=Actor.account(account.uid), action="reauth_token.issued",
-        subject_uid=account.uid, changes={"method": [None, method]},
+        tenant=tenant,
+        actor=Actor.account(account.uid),
+        action="reauth_token.issued",
+        subject_uid=account.uid,
+        changes={"method": [None, method]},
     )
     return issued
 
 
 def reauth_token_validate(*, tenant: Tenant, account: Account, token: str, group: str) -> bool:
     """Consume a reauthentication token of this account and kind; single use."""
-    row = second_factor_token_find(tenant=tenant, token=token, purpose=SecondFactorToken.PURPOSE_REAUTH)
+    row = second_factor_token_find(
+        tenant=tenant, token=token, purpose=SecondFactorToken.PURPOSE_REAUTH
+    )
     if row is None or row.account_id != account.pk or row.method != group:
         return False
     return second_factor_token_consume(row)
 
 
 def reauth_password(*, tenant: Tenant, account: Account, password: str) -> IssuedToken:
-    if not throttled_verify(account=account, verifier="password_reauth",
-                   check=lambda: password_matches(account=account, password=password)):
+    if not throttled_verify(
+        account=account,
+        verifier="password_reauth",
+        check=lambda: password_matches(account=account, password=password),
+    ):
         raise PasswordWrong()
     return reauth_token_issue(tenant=tenant, account=account, method="password")
 
@@ -71,5 +90,11 @@ def reauth_pin(*, tenant: Tenant, account: Account, pin: str) -> IssuedToken:
 def reauth_duo(*, tenant: Tenant, account: Account, state: str, duo_code: str) -> IssuedToken:
     """Reauthenticate with the Duo prompt this account started: a state of another
     account, of a sign-in, used or expired is refused (SecondFactorTokenInvalid)."""
-    duo_prompt_finish(tenant=tenant, state=state, duo_code=duo_code, purpose=DuoState.PURPOSE_REAUTH, account=account)
+    duo_prompt_finish(
+        tenant=tenant,
+        state=state,
+        duo_code=duo_code,
+        purpose=DuoState.PURPOSE_REAUTH,
+        account=account,
+    )
     return reauth_token_issue(tenant=tenant, account=account, method="duo")

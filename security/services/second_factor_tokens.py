@@ -18,29 +18,43 @@ class IssuedToken:
     expires_at: datetime
 
 
-def second_factor_token_issue(*, tenant: Tenant, account: Account, purpose: str, method: str, seconds: int) -> IssuedToken:
+def second_factor_token_issue(
+    *, tenant: Tenant, account: Account, purpose: str, method: str, seconds: int
+) -> IssuedToken:
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(seconds=seconds)
     SecondFactorToken.objects.create(
-        tenant=tenant, account=account, purpose=purpose, method=method,
-        token_hash=token_hash(token), expires_at=expires_at,
+        tenant=tenant,
+        account=account,
+        purpose=purpose,
+        method=method,
+        token_hash=token_hash(token),
+        expires_at=expires_at,
     )
     return IssuedToken(token, expires_at)
 
 
-def second_factor_token_find(*, tenant: Tenant, token: str, purpose: str) -> SecondFactorToken | None:
+def second_factor_token_find(
+    *, tenant: Tenant, token: str, purpose: str
+) -> SecondFactorToken | None:
     if not token:
         return None
     return (
         SecondFactorToken.objects.select_related("account")
-        .filter(tenant=tenant, purpose=purpose, token_hash=token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(
+            tenant=tenant,
+            purpose=purpose,
+            token_hash=token_hash(token),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
         .first()
     )
 
 
 def second_factor_token_consume(row: SecondFactorToken) -> bool:
     return bool(
-        SecondFactorToken.objects.filter(pk=row.pk, used_at__isnull=True, expires_at__gt=timezone.now()).update(
-            used_at=timezone.now()
-        )
+        SecondFactorToken.objects.filter(
+            pk=row.pk, used_at__isnull=True, expires_at__gt=timezone.now()
+        ).update(used_at=timezone.now())
     )

@@ -49,7 +49,9 @@ class SecuredAccount:
     password_change_required: bool
 
 
-def account_secure(command: AccountSecure, *, tenant: Tenant, actor: Actor, account: Account) -> SecuredAccount:
+def account_secure(
+    command: AccountSecure, *, tenant: Tenant, actor: Actor, account: Account
+) -> SecuredAccount:
     """Take a compromised account back: end its sessions (and half-finished sign-ins), remove
     its passkeys and push devices (all, or those added since `devices_added_since`), reset
     its second factors and require a new password before the next password sign-in.
@@ -103,7 +105,9 @@ def account_secure(command: AccountSecure, *, tenant: Tenant, actor: Actor, acco
                 if passkeys:
                     mfa_factor_reset(FactorReset(factor="passkey", **why), **who)
             else:
-                newer = PasskeyCredential.objects.filter(account=account, created__gte=since).order_by("pk")
+                newer = PasskeyCredential.objects.filter(
+                    account=account, created__gte=since
+                ).order_by("pk")
                 for credential_id in newer.values_list("credential_id", flat=True):
                     passkey_delete(**who, passkey_id=credential_id, **why)
                     passkeys += 1
@@ -115,7 +119,9 @@ def account_secure(command: AccountSecure, *, tenant: Tenant, actor: Actor, acco
                 if devices:
                     mfa_factor_reset(FactorReset(factor="push", **why), **who)
             else:
-                newer = PushDevice.objects.filter(account=account, created__gte=since).order_by("pk")
+                newer = PushDevice.objects.filter(account=account, created__gte=since).order_by(
+                    "pk"
+                )
                 for device_id in newer.values_list("pk", flat=True):
                     push_device_delete(**who, device_id=device_id, **why)
                     devices += 1
@@ -143,7 +149,11 @@ def account_secure(command: AccountSecure, *, tenant: Tenant, actor: Actor, acco
             password_change_required=bool(command.require_password_change),
         )
         audit.record(
-            tenant=tenant, actor=actor, action="account.secured", subject_uid=account.uid, **why,
+            tenant=tenant,
+            actor=actor,
+            action="account.secured",
+            subject_uid=account.uid,
+            **why,
             changes={
                 **{name: [None, value] for name, value in options.items()},
                 "devices_added_since": [None, since.isoformat() if since else None],

@@ -33,12 +33,16 @@ def _answers_cleaned(answers: dict[str, str]) -> dict[str, str]:
 def _answers_apply(*, tenant: Tenant, account: Account, hashes: dict[str, str]) -> None:
     for question, answer_hash in hashes.items():
         SecurityAnswer.objects.update_or_create(
-            account=account, question_id=question, defaults={"tenant": tenant, "answer_hash": answer_hash},
+            account=account,
+            question_id=question,
+            defaults={"tenant": tenant, "answer_hash": answer_hash},
         )
 
 
 @transaction.atomic
-def security_answers_set(*, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str]) -> None:
+def security_answers_set(
+    *, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str]
+) -> None:
     """Set the answers to the given questions (others are kept); stored only as hashes.
     Takes effect at once: back ends (account create/update), and an account's own first
     answers while it has no second factor. A pending change of the account is dropped."""
@@ -46,7 +50,10 @@ def security_answers_set(*, tenant: Tenant, actor: Actor, account: Account, answ
     _answers_apply(tenant=tenant, account=account, hashes=hashes)
     SecurityAnswerChange.objects.filter(account=account).delete()
     audit.record(
-        tenant=tenant, actor=actor, action="security_answers.updated", subject_uid=account.uid,
+        tenant=tenant,
+        actor=actor,
+        action="security_answers.updated",
+        subject_uid=account.uid,
         changes={"questions": [None, sorted(hashes)]},
     )
     factor_notice_send(tenant=tenant, account=account, factor="securityquestion")
@@ -56,10 +63,14 @@ def _confirmation_address(account: Account) -> tuple[str, str] | None:
     """(channel, address) a confirmation code goes to: the primary email (any email when
     none is primary), else the confirmed 2FA phone."""
     emails = list(account.emails.all())
-    primary = next((e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None)
+    primary = next(
+        (e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None
+    )
     if primary is not None:
         return OtpFactor.CHANNEL_EMAIL, primary.value
-    phone = OtpFactor.objects.filter(account=account, channel=OtpFactor.CHANNEL_SMS, confirmed=True).first()
+    phone = OtpFactor.objects.filter(
+        account=account, channel=OtpFactor.CHANNEL_SMS, confirmed=True
+    ).first()
     if phone is not None:
         return OtpFactor.CHANNEL_SMS, phone.destination
     return None
@@ -67,7 +78,12 @@ def _confirmation_address(account: Account) -> tuple[str, str] | None:
 
 @transaction.atomic
 def security_answers_request(
-    *, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str], email_template: str = "",
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    account: Account,
+    answers: dict[str, str],
+    email_template: str = "",
     sms_template: str = "",
 ) -> bool:
     """The account's own change of its answers. Without a second factor they take effect at
@@ -90,18 +106,33 @@ def security_answers_request(
     expires_at = timezone.now() + timedelta(minutes=int(tenant.setting("sms_otp_lifetime_minutes")))
     SecurityAnswerChange.objects.update_or_create(
         account=account,
-        defaults={"tenant": tenant, "answers": hashes, "code_hash": token_hash(code), "expires_at": expires_at},
+        defaults={
+            "tenant": tenant,
+            "answers": hashes,
+            "code_hash": token_hash(code),
+            "expires_at": expires_at,
+        },
     )
     message_enqueue(
-        tenant=tenant, account=account, channel=channel, recipient=recipient,
-        template=(sms_template if channel == OtpFactor.CHANNEL_SMS else email_template) or "mfa_otp",
+        tenant=tenant,
+        account=account,
+        channel=channel,
+        recipient=recipient,
+        template=(sms_template if channel == OtpFactor.CHANNEL_SMS else email_template)
+        or "mfa_otp",
         expires_at=expires_at,
-        context={"subject": "Confirm your new security answers",
-                 "body": f"Someone asked to change the security answers of your account. If it was you, confirm with the code {code}. If not, ignore this message and keep your answers.",
-                 "code": code, "expires_at": expires_at.isoformat()},
+        context={
+            "subject": "Confirm your new security answers",
+            "body": f"Someone asked to change the security answers of your account. If it was you, confirm with the code {code}. If not, ignore this message and keep your answers.",
+            "code": code,
+            "expires_at": expires_at.isoformat(),
+        },
     )
     audit.record(
-        tenant=tenant, actor=actor, action="security_answers.change_requested", subject_uid=account.uid,
+        tenant=tenant,
+        actor=actor,
+        action="security_answers.change_requested",
+        subject_uid=account.uid,
         changes={"questions": [None, sorted(hashes)], "confirm_by": [None, channel]},
     )
     return True
@@ -113,15 +144,20 @@ def security_answers_confirm(*, tenant: Tenant, actor: Actor, account: Account, 
     digest = token_hash("".join(str(code or "").split()))
 
     def check() -> bool:
-        change = SecurityAnswerChange.objects.select_for_update().filter(
-            account=account, expires_at__gt=timezone.now()
-        ).first()
+        change = (
+            SecurityAnswerChange.objects.select_for_update()
+            .filter(account=account, expires_at__gt=timezone.now())
+            .first()
+        )
         if change is None or not constant_time_equals(change.code_hash, digest):
             return False
         _answers_apply(tenant=tenant, account=account, hashes=change.answers)
         change.delete()
         audit.record(
-            tenant=tenant, actor=actor, action="security_answers.updated", subject_uid=account.uid,
+            tenant=tenant,
+            actor=actor,
+            action="security_answers.updated",
+            subject_uid=account.uid,
             changes={"questions": [None, sorted(change.answers)], "confirmed": [False, True]},
         )
         factor_notice_send(tenant=tenant, account=account, factor="securityquestion")
@@ -134,7 +170,10 @@ def security_answers_verify(*, account: Account, answers: dict[str, str]) -> boo
     """Every given answer must match (case and spaces ignored) and at least one be given."""
 
     def check() -> bool:
-        stored = {row.question_id: row.answer_hash for row in SecurityAnswer.objects.filter(account=account)}
+        stored = {
+            row.question_id: row.answer_hash
+            for row in SecurityAnswer.objects.filter(account=account)
+        }
         if not answers or not stored:
             return False
         ok = True

@@ -50,12 +50,16 @@ def password_matches(*, account: Account, password: str) -> bool:
 
 
 def login_lock_active(account: Account, now: datetime) -> bool:
-    return account.is_login_locked and (account.login_locked_until is None or account.login_locked_until > now)
+    return account.is_login_locked and (
+        account.login_locked_until is None or account.login_locked_until > now
+    )
 
 
 def login_failures_clear(*, account) -> None:
     """Forget the account's consecutive login failures (unlock, successful sign-in)."""
-    LoginFailureCounter.objects.filter(account=account).update(failure_count=0, last_failure_at=None)
+    LoginFailureCounter.objects.filter(account=account).update(
+        failure_count=0, last_failure_at=None
+    )
 
 
 def _login_failure_record(*, tenant: Tenant, account: Account) -> None:
@@ -63,7 +67,9 @@ def _login_failure_record(*, tenant: Tenant, account: Account) -> None:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                LoginFailureCounter.objects.get_or_create(account=account, defaults={"tenant": tenant})
+                LoginFailureCounter.objects.get_or_create(
+                    account=account, defaults={"tenant": tenant}
+                )
         except IntegrityError:
             pass
         counter = LoginFailureCounter.objects.select_for_update().get(account=account)
@@ -76,11 +82,16 @@ def _login_failure_record(*, tenant: Tenant, account: Account) -> None:
             minutes = int(tenant.setting("lockout_minutes"))
             until = now + timedelta(minutes=minutes) if minutes > 0 else None
             account_services.account_lock(
-                tenant=tenant, actor=Actor.system("lockout policy"), account=account,
-                locked_type=LOCKED_TYPE_FAILED_LOGINS, until=until,
+                tenant=tenant,
+                actor=Actor.system("lockout policy"),
+                account=account,
+                locked_type=LOCKED_TYPE_FAILED_LOGINS,
+                until=until,
                 reason=f"{count} consecutive failed sign-ins",
             )
-        LoginFailureCounter.objects.filter(pk=counter.pk).update(failure_count=count, last_failure_at=now)
+        LoginFailureCounter.objects.filter(pk=counter.pk).update(
+            failure_count=count, last_failure_at=now
+        )
 
 
 def login_failure_count(*, account: Account) -> int:
@@ -107,7 +118,12 @@ def login_password(*, tenant: Tenant, account: Account | None, password: str) ->
         if login_lock_active(account, now):
             raise PasswordWrong()
         # the lock period is over
-        account_services.account_unlock(tenant=tenant, actor=Actor.system("lockout policy"), account=account, reason="lock period over")
+        account_services.account_unlock(
+            tenant=tenant,
+            actor=Actor.system("lockout policy"),
+            account=account,
+            reason="lock period over",
+        )
         login_failures_clear(account=account)
         account.refresh_from_db()
     if not matches:
@@ -116,22 +132,33 @@ def login_password(*, tenant: Tenant, account: Account | None, password: str) ->
     if not account.is_active:
         raise AccountBlocked()
     login_failures_clear(account=account)
-    if account.password_change_required:  # staff secured the account: this password is known to others
+    if (
+        account.password_change_required
+    ):  # staff secured the account: this password is known to others
         raise PasswordChangeRequired()
     if account_has_mfa(account=account):
         with transaction.atomic():
             challenge = second_factor_token_issue(
-                tenant=tenant, account=account, purpose=SecondFactorToken.PURPOSE_LOGIN,
-                method="", seconds=LOGIN_CHALLENGE_SECONDS,
+                tenant=tenant,
+                account=account,
+                purpose=SecondFactorToken.PURPOSE_LOGIN,
+                method="",
+                seconds=LOGIN_CHALLENGE_SECONDS,
             )
         return LoginOutcome(account, challenge)
     return LoginOutcome(account, None)
 
 
 def login_challenge_get(*, tenant: Tenant, token: str) -> SecondFactorToken:
-    row = second_factor_token_find(tenant=tenant, token=token, purpose=SecondFactorToken.PURPOSE_LOGIN)
+    row = second_factor_token_find(
+        tenant=tenant, token=token, purpose=SecondFactorToken.PURPOSE_LOGIN
+    )
     if row is None:
-        raise SecondFactorTokenInvalid() if token else FieldRequired("secondfactorauthenticationtoken")
+        raise (
+            SecondFactorTokenInvalid()
+            if token
+            else FieldRequired("secondfactorauthenticationtoken")
+        )
     return row
 
 
@@ -146,4 +173,6 @@ def session_for(*, tenant: Tenant, account: Account, reason: str):
 
     with transaction.atomic():
         account_services.account_login_record(tenant=tenant, account=account)
-        return session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid), reason=reason)
+        return session_issue(
+            tenant=tenant, account=account, actor=Actor.account(account.uid), reason=reason
+        )

@@ -52,7 +52,9 @@ def throttled_verify(*, account: Account, verifier: str, check: Callable[[], boo
         )
         if not waiting and check():
             if row.failure_count:
-                VerifierThrottle.objects.filter(pk=row.pk).update(failure_count=0, last_failure_at=None)
+                VerifierThrottle.objects.filter(pk=row.pk).update(
+                    failure_count=0, last_failure_at=None
+                )
             return True
         VerifierThrottle.objects.filter(pk=row.pk).update(
             failure_count=F("failure_count") + 1, last_failure_at=now

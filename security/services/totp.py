@@ -20,9 +20,13 @@ TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
 
 
-def totp_code(secret_b32: str, *, for_time: float, digits: int = TOTP_DIGITS, digest=hashlib.sha1) -> str:
+def totp_code(
+    secret_b32: str, *, for_time: float, digits: int = TOTP_DIGITS, digest=hashlib.sha1
+) -> str:
     """The RFC 6238 code of a base32 secret at `for_time` (seconds since the epoch)."""
-    return pyotp.TOTP(secret_b32, digits=digits, digest=digest).generate_otp(int(for_time) // TOTP_STEP_SECONDS)
+    return pyotp.TOTP(secret_b32, digits=digits, digest=digest).generate_otp(
+        int(for_time) // TOTP_STEP_SECONDS
+    )
 
 
 def totp_matching_step(secret_b32: str, code: str, *, for_time: float) -> int | None:
@@ -62,7 +66,9 @@ def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str | None
     return secret
 
 
-def totp_verify(*, account: Account, code: str, confirm: bool = False, now: float | None = None) -> bool:
+def totp_verify(
+    *, account: Account, code: str, confirm: bool = False, now: float | None = None
+) -> bool:
     """Accept a code of the enrolled authenticator once per step (replays are refused).
 
     With `confirm`, an unconfirmed enrollment becomes confirmed by its first good code.
@@ -77,9 +83,11 @@ def totp_verify(*, account: Account, code: str, confirm: bool = False, now: floa
         step = totp_matching_step(decrypt(factor.secret_encrypted), code, for_time=moment)
         if step is None:
             return False
-        updated = TotpFactor.objects.filter(pk=factor.pk).filter(
-            Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
-        ).update(last_used_step=step, confirmed=True)
+        updated = (
+            TotpFactor.objects.filter(pk=factor.pk)
+            .filter(Q(last_used_step__isnull=True) | Q(last_used_step__lt=step))
+            .update(last_used_step=step, confirmed=True)
+        )
         if updated and not factor.confirmed:
             confirmed_now.append(factor)
         return bool(updated)
@@ -88,8 +96,11 @@ def totp_verify(*, account: Account, code: str, confirm: bool = False, now: floa
     if confirmed_now:
         with transaction.atomic():
             audit.record(
-                tenant=account.tenant, actor=Actor.account(account.uid), action="totp.confirmed",
-                subject_uid=account.uid, changes={"confirmed": [False, True]},
+                tenant=account.tenant,
+                actor=Actor.account(account.uid),
+                action="totp.confirmed",
+                subject_uid=account.uid,
+                changes={"confirmed": [False, True]},
             )
             factor_notice_send(tenant=account.tenant, account=account, factor="totp")
     return ok

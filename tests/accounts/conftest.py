@@ -12,7 +12,13 @@ GOOD_PASSWORD = "correct-horse-battery-42"
 def assert_error(response, code: int, status: int | None = None) -> dict:
     """The response is a LoginRadius error body with this code."""
     body = response.json()
-    assert {"Description", "ErrorCode", "Message", "IsProviderError", "ProviderErrorResponse"} <= set(body), body
+    assert {
+        "Description",
+        "ErrorCode",
+        "Message",
+        "IsProviderError",
+        "ProviderErrorResponse",
+    } <= set(body), body
     assert body["ErrorCode"] == code, body
     if status is not None:
         assert response.status_code == status, (response.status_code, body)
@@ -22,12 +28,28 @@ def assert_error(response, code: int, status: int | None = None) -> dict:
 def state(tenant) -> tuple:
     """Everything an account write can touch, to assert that a refused call changed nothing."""
     accounts = list(
-        Account.objects.filter(tenant=tenant).order_by("id").values_list(
-            "uid", "username", "phone_id", "first_name", "last_name", "profile", "custom_fields",
-            "password", "is_active", "is_login_locked", "email_verified", "phone_id_verified",
+        Account.objects.filter(tenant=tenant)
+        .order_by("id")
+        .values_list(
+            "uid",
+            "username",
+            "phone_id",
+            "first_name",
+            "last_name",
+            "profile",
+            "custom_fields",
+            "password",
+            "is_active",
+            "is_login_locked",
+            "email_verified",
+            "phone_id_verified",
         )
     )
-    emails = list(AccountEmail.objects.filter(tenant=tenant).order_by("id").values_list("value", "type", "verified"))
+    emails = list(
+        AccountEmail.objects.filter(tenant=tenant)
+        .order_by("id")
+        .values_list("value", "type", "verified")
+    )
     return accounts, emails, AuditEvent.objects.filter(tenant=tenant).count()
 
 

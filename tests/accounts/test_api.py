@@ -26,28 +26,59 @@ def create(lr, email="ann@example.com", **extra):
 
 def test_create_returns_the_full_profile(lr, tenant):
     body = create(
-        lr, FirstName="Ann", LastName="Lee", UserName="annlee", PhoneId="+14155552671", BirthDate="10-12-1985",
-        Country={"Code": "FR", "Name": "France"}, CustomFields={"tier": "gold"}, EmailVerified=True,
+        lr,
+        FirstName="Ann",
+        LastName="Lee",
+        UserName="annlee",
+        PhoneId="+14155552671",
+        BirthDate="10-12-1985",
+        Country={"Code": "FR", "Name": "France"},
+        CustomFields={"tier": "gold"},
+        EmailVerified=True,
     )
     assert re.fullmatch(r"[0-9a-f]{32}", body["Uid"]) and re.fullmatch(r"[0-9a-f]{32}", body["ID"])
     assert body["Email"] == [{"Type": "Primary", "Value": "ann@example.com"}]
-    assert body["FullName"] == "Ann Lee" and body["UserName"] == "annlee" and body["PhoneId"] == "+14155552671"
+    assert (
+        body["FullName"] == "Ann Lee"
+        and body["UserName"] == "annlee"
+        and body["PhoneId"] == "+14155552671"
+    )
     assert body["EmailVerified"] is True and body["PhoneIdVerified"] is False
-    assert body["IsActive"] is True and body["IsDeleted"] is False and body["IsLoginLocked"] is False
+    assert (
+        body["IsActive"] is True and body["IsDeleted"] is False and body["IsLoginLocked"] is False
+    )
     assert body["LoginLockedType"] is None and body["IsCustomUid"] is False
-    assert body["Country"] == {"Code": "FR", "Name": "France"} and body["CustomFields"] == {"tier": "gold"}
+    assert body["Country"] == {"Code": "FR", "Name": "France"} and body["CustomFields"] == {
+        "tier": "gold"
+    }
     assert body["BirthDate"] == "10-12-1985" and body["Provider"] == "Email"
     for key in ("SignupDate", "CreatedDate", "ModifiedDate", "LastPasswordChangeDate"):
         assert DATE.match(body[key]), (key, body[key])
     account = Account.objects.get(uid=body["Uid"])
-    assert body["Password"] is None and check_password(GOOD_PASSWORD, account.password)  # the hash is never returned
-    for key in ("Prefix", "Suffix", "NickName", "Website", "Positions", "Educations", "Identities", "Roles", "LastLoginDate"):
+    assert body["Password"] is None and check_password(
+        GOOD_PASSWORD, account.password
+    )  # the hash is never returned
+    for key in (
+        "Prefix",
+        "Suffix",
+        "NickName",
+        "Website",
+        "Positions",
+        "Educations",
+        "Identities",
+        "Roles",
+        "LastLoginDate",
+    ):
         assert key in body and body[key] is None, key
     assert body["NoOfLogins"] == 0
 
 
 def test_create_fields_projection_and_case_insensitive_keys(lr):
-    response = lr.post(A, {"email": [{"type": "Primary", "value": "x@example.com"}], "firstname": "X"}, params={"fields": "Uid,Email,FirstName"})
+    response = lr.post(
+        A,
+        {"email": [{"type": "Primary", "value": "x@example.com"}], "firstname": "X"},
+        params={"fields": "Uid,Email,FirstName"},
+    )
     assert set(response.json()) == {"Uid", "Email", "FirstName"}
     assert response.json()["FirstName"] == "X"
 
@@ -63,12 +94,43 @@ def test_create_with_custom_uid(lr):
         ({"Email": [{"Type": "Primary", "Value": "bad"}]}, 1038),
         ({"Email": [{"Type": "Primary", "Value": "a@example.com"}], "PhoneId": "abc"}, 1096),
         ({"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Uid": "not valid!"}, 1200),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}], "BirthDate": "31-12-1990"}, 968),
+        (
+            {"Email": [{"Type": "Primary", "Value": "a@example.com"}], "BirthDate": "31-12-1990"},
+            968,
+        ),
         ({"Email": [{"Value": "a@example.com"}]}, 1201),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "Secondary", "Value": "a@example.com"}]}, 1202),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "Primary", "Value": "b@example.com"}]}, 1203),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Addresses": [{"City": "x"}]}, 1125),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Addresses": [{"Type": "H"}, {"Type": "H"}]}, 1107),
+        (
+            {
+                "Email": [
+                    {"Type": "Primary", "Value": "a@example.com"},
+                    {"Type": "Secondary", "Value": "a@example.com"},
+                ]
+            },
+            1202,
+        ),
+        (
+            {
+                "Email": [
+                    {"Type": "Primary", "Value": "a@example.com"},
+                    {"Type": "Primary", "Value": "b@example.com"},
+                ]
+            },
+            1203,
+        ),
+        (
+            {
+                "Email": [{"Type": "Primary", "Value": "a@example.com"}],
+                "Addresses": [{"City": "x"}],
+            },
+            1125,
+        ),
+        (
+            {
+                "Email": [{"Type": "Primary", "Value": "a@example.com"}],
+                "Addresses": [{"Type": "H"}, {"Type": "H"}],
+            },
+            1107,
+        ),
         ({"FirstName": "No identifier"}, 908),
         ({"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Password": "123"}, 1134),
         ({"Email": "a@example.com"}, 1134),
@@ -81,19 +143,37 @@ def test_create_errors_change_nothing(lr, tenant, body, code):
 
 
 def test_create_unknown_field_is_named(lr, tenant):
-    body = assert_error(lr.post(A, {"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Favourite": "x"}), 1134, 400)
-    assert body["Errors"] == [{"FieldName": "Favourite", "ErrorMessage": "The field Favourite is not a known profile field."}]
+    body = assert_error(
+        lr.post(A, {"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Favourite": "x"}),
+        1134,
+        400,
+    )
+    assert body["Errors"] == [
+        {
+            "FieldName": "Favourite",
+            "ErrorMessage": "The field Favourite is not a known profile field.",
+        }
+    ]
     assert not Account.objects.filter(tenant=tenant).exists()
 
 
 def test_create_weak_password_answers_errors(lr):
-    body = assert_error(lr.post(A, {"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Password": "password"}), 1134)
+    body = assert_error(
+        lr.post(
+            A, {"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Password": "password"}
+        ),
+        1134,
+    )
     assert body["Errors"] and all(e["FieldName"] == "Password" for e in body["Errors"])
 
 
 def test_create_malformed_body_and_non_object(lr, tenant):
-    response = lr.client.post(f"{A}?apikey={tenant.api_key}", data="{nope", content_type="application/json",
-                              HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw)
+    response = lr.client.post(
+        f"{A}?apikey={tenant.api_key}",
+        data="{nope",
+        content_type="application/json",
+        HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
+    )
     assert_error(response, 965, 400)
     assert_error(lr.post(A, [1, 2]), 965)
 
@@ -124,12 +204,21 @@ def test_get_by_email_username_phone_q_and_uid(lr):
     uid = body["Uid"]
     assert lr.get(A, {"email": "A+B@example.com"}).json()["Uid"] == uid
     # The v11 Python SDK does not URL-encode: '+' arrives as a space.
-    raw = lr.client.get(f"{A}?apikey={lr.credential.tenant.api_key}&email=a+b@example.com", HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw)
+    raw = lr.client.get(
+        f"{A}?apikey={lr.credential.tenant.api_key}&email=a+b@example.com",
+        HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
+    )
     assert raw.json()["Uid"] == uid
     assert lr.get(A, {"userName": "ann.lee"}).json()["Uid"] == uid
     assert lr.get(A, {"username": "ANN.LEE"}).json()["Uid"] == uid
     assert lr.get(A, {"phone": "+14155552671"}).json()["Uid"] == uid
-    for q in ("email:a+b@example.com", "username:ann.lee", "phoneid:+14155552671", f"uid:{uid}", f"id:{body['ID']}"):
+    for q in (
+        "email:a+b@example.com",
+        "username:ann.lee",
+        "phoneid:+14155552671",
+        f"uid:{uid}",
+        f"id:{body['ID']}",
+    ):
         assert lr.get(A, {"q": q}).json()["Uid"] == uid, q
     response = lr.get(f"{A}/{uid}", {"fields": "Uid,Email/Value"})
     assert response.json() == {"Uid": uid, "Email": [{"Value": "a+b@example.com"}]}
@@ -160,13 +249,22 @@ def test_paths_are_case_insensitive(lr):
 
 
 def test_update_profile_flags_and_null_support(lr, tenant):
-    uid = create(lr, FirstName="Ann", Gender="F", Addresses=[{"Type": "Home", "City": "Paris"}])["Uid"]
-    response = lr.put(f"{A}/{uid}", {"lastname": "Lee", "Gender": None, "Addresses": [{"Type": "Home", "op": "delete"}]})
+    uid = create(lr, FirstName="Ann", Gender="F", Addresses=[{"Type": "Home", "City": "Paris"}])[
+        "Uid"
+    ]
+    response = lr.put(
+        f"{A}/{uid}",
+        {"lastname": "Lee", "Gender": None, "Addresses": [{"Type": "Home", "op": "delete"}]},
+    )
     body = response.json()
     assert body["LastName"] == "Lee" and body["Gender"] == "F" and body["Addresses"] is None
     body = lr.put(f"{A}/{uid}", {"Gender": None}, params={"nullSupport": "True"}).json()
     assert body["Gender"] is None
-    body = lr.put(f"{A}/{uid}", {"EmailVerified": True, "UserName": "newname"}, params={"fields": "EmailVerified,UserName"}).json()
+    body = lr.put(
+        f"{A}/{uid}",
+        {"EmailVerified": True, "UserName": "newname"},
+        params={"fields": "EmailVerified,UserName"},
+    ).json()
     assert body == {"EmailVerified": True, "UserName": "newname"}
     body = lr.put(f"{A}/{uid}", {"IsActive": False}).json()
     assert body["IsActive"] is False
@@ -197,13 +295,21 @@ def test_update_errors_change_nothing(lr, tenant):
     assert_error(lr.put(f"{A}/{uid}", {"UserName": "TAKEN"}), 1017)
     assert_error(lr.put(f"{A}/{uid}", {"PhoneId": "14155552671"}), 1058)
     assert_error(lr.put(f"{A}/{uid}", {"PhoneId": "555"}), 1096)
-    assert_error(lr.put(f"{A}/{uid}", {"Email": [{"Type": "Secondary", "Value": "other@example.com"}]}), 936)
-    assert_error(lr.put(f"{A}/{uid}", {"Email": [{"Value": "ann@example.com", "op": "delete"}]}), 1005)
+    assert_error(
+        lr.put(f"{A}/{uid}", {"Email": [{"Type": "Secondary", "Value": "other@example.com"}]}), 936
+    )
+    assert_error(
+        lr.put(f"{A}/{uid}", {"Email": [{"Value": "ann@example.com", "op": "delete"}]}), 1005
+    )
     assert_error(lr.put(f"{A}/{uid}", {"BirthDate": "2020/01/01"}), 968)
     assert_error(lr.put(f"{A}/{uid}", {"IsActive": "maybe"}), 1134)
     assert_error(lr.put(f"{A}/{'f' * 32}", {"FirstName": "x"}), 938)
-    response = lr.client.put(f"{A}/{uid}?apikey={tenant.api_key}", data="[", content_type="application/json",
-                             HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw)
+    response = lr.client.put(
+        f"{A}/{uid}?apikey={tenant.api_key}",
+        data="[",
+        content_type="application/json",
+        HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
+    )
     assert_error(response, 1079)
     assert state(tenant) == before
 
@@ -223,10 +329,20 @@ def test_delete_by_email(lr, tenant, actor):
     uid = create(lr, "gone@example.com")["Uid"]
     keep = create(lr, "keep@example.com")["Uid"]
     services.account_identity_link(
-        tenant=tenant, actor=actor, account=Account.objects.get(uid=keep), provider="google", provider_id="1", emails=["other@example.com"]
+        tenant=tenant,
+        actor=actor,
+        account=Account.objects.get(uid=keep),
+        provider="google",
+        provider_id="1",
+        emails=["other@example.com"],
     )
-    assert lr.delete(A, params={"email": "GONE@example.com"}).json() == {"IsDeleted": True, "RecordsDeleted": 1}
-    assert not Account.objects.filter(uid=uid).exists() and Account.objects.filter(uid=keep).exists()
+    assert lr.delete(A, params={"email": "GONE@example.com"}).json() == {
+        "IsDeleted": True,
+        "RecordsDeleted": 1,
+    }
+    assert (
+        not Account.objects.filter(uid=uid).exists() and Account.objects.filter(uid=keep).exists()
+    )
     assert_error(lr.delete(A, params={"email": "gone@example.com"}), 938)
     assert_error(lr.delete(A), 908)
 
@@ -236,10 +352,24 @@ def test_delete_by_email(lr, tenant, actor):
 
 def test_email_upsert_and_remove(lr):
     uid = create(lr)["Uid"]
-    body = lr.put(f"{A}/{uid}/email", {"Email": [{"Type": "Secondary", "Value": "b@example.com"}]}).json()
-    assert body["Email"] == [{"Type": "Primary", "Value": "ann@example.com"}, {"Type": "Secondary", "Value": "b@example.com"}]
-    body = lr.put(f"{A}/{uid}/email", {"Email": [{"Type": "Primary", "Value": "new@example.com"}]}, params={"fields": "Email"}).json()
-    assert body == {"Email": [{"Type": "Primary", "Value": "new@example.com"}, {"Type": "Secondary", "Value": "b@example.com"}]}
+    body = lr.put(
+        f"{A}/{uid}/email", {"Email": [{"Type": "Secondary", "Value": "b@example.com"}]}
+    ).json()
+    assert body["Email"] == [
+        {"Type": "Primary", "Value": "ann@example.com"},
+        {"Type": "Secondary", "Value": "b@example.com"},
+    ]
+    body = lr.put(
+        f"{A}/{uid}/email",
+        {"Email": [{"Type": "Primary", "Value": "new@example.com"}]},
+        params={"fields": "Email"},
+    ).json()
+    assert body == {
+        "Email": [
+            {"Type": "Primary", "Value": "new@example.com"},
+            {"Type": "Secondary", "Value": "b@example.com"},
+        ]
+    }
     body = lr.delete(f"{A}/{uid}/email", {"email": "B@example.com"}).json()
     assert body["Email"] == [{"Type": "Primary", "Value": "new@example.com"}]
 
@@ -250,21 +380,36 @@ def test_email_endpoint_errors(lr, tenant):
     before = state(tenant)
     assert_error(lr.put(f"{A}/{uid}/email", {}), 908)
     assert_error(lr.put(f"{A}/{uid}/email", {"Email": [{"Type": "Secondary", "Value": "x"}]}), 1038)
-    assert_error(lr.put(f"{A}/{uid}/email", {"Email": [{"Type": "Secondary", "Value": "OTHER@example.com"}]}), 936)
+    assert_error(
+        lr.put(
+            f"{A}/{uid}/email", {"Email": [{"Type": "Secondary", "Value": "OTHER@example.com"}]}
+        ),
+        936,
+    )
     assert_error(lr.put(f"{A}/{uid}/email", {"Email": [{"Value": "z@example.com"}]}), 1201)
     assert_error(lr.delete(f"{A}/{uid}/email", {"email": "ann@example.com"}), 1005)
     assert_error(lr.delete(f"{A}/{uid}/email", {"email": "nope@example.com"}), 1340)
     assert_error(lr.delete(f"{A}/{uid}/email", {}), 908)
     assert_error(lr.delete(f"{A}/{uid}/email", {"email": "bad"}), 1038)
-    assert_error(lr.put(f"{A}/{'a' * 32}/email", {"Email": [{"Type": "Secondary", "Value": "q@example.com"}]}), 938)
+    assert_error(
+        lr.put(
+            f"{A}/{'a' * 32}/email", {"Email": [{"Type": "Secondary", "Value": "q@example.com"}]}
+        ),
+        938,
+    )
     assert state(tenant) == before
 
 
 def test_phone_update(lr, tenant):
     create(lr, "other@example.com", PhoneId="+14155552671")
     uid = create(lr)["Uid"]
-    assert lr.put(f"{A}/{uid}/phoneid", {"phone": "+44 20 7183 8750"}).json()["PhoneId"] == "+442071838750"
-    assert lr.put(f"{A}/{uid}/phoneid", {"Phone": "+33142685300"}, params={"fields": "PhoneId"}).json() == {"PhoneId": "+33142685300"}
+    assert (
+        lr.put(f"{A}/{uid}/phoneid", {"phone": "+44 20 7183 8750"}).json()["PhoneId"]
+        == "+442071838750"
+    )
+    assert lr.put(
+        f"{A}/{uid}/phoneid", {"Phone": "+33142685300"}, params={"fields": "PhoneId"}
+    ).json() == {"PhoneId": "+33142685300"}
     before = state(tenant)
     assert_error(lr.put(f"{A}/{uid}/phoneid", {"phone": "+14155552671"}), 1058)
     assert_error(lr.put(f"{A}/{uid}/phoneid", {"phone": "xyz"}), 1096)
@@ -303,18 +448,40 @@ def test_security_answers_sent_with_a_profile_go_to_the_security_section(lr, ten
     assert lr.put(f"{A}/{uid}", {"securityquestionanswer": {"q1": "Green"}}).status_code == 200
     assert security_answers_verify(account=account, answers={"q1": "green"})
     assert "Blue" not in str(Account.objects.get(pk=account.pk).profile)
-    assert list(AuditEvent.objects.filter(subject_uid=uid, action__in=["account.created", "account.updated",
-                                                                      "security_answers.updated"])
-                .order_by("id").values_list("action", flat=True)) == [
-        "account.created", "security_answers.updated", "account.updated", "security_answers.updated"]
+    assert list(
+        AuditEvent.objects.filter(
+            subject_uid=uid,
+            action__in=["account.created", "account.updated", "security_answers.updated"],
+        )
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == [
+        "account.created",
+        "security_answers.updated",
+        "account.updated",
+        "security_answers.updated",
+    ]
 
 
 def test_refused_security_answers_leave_nothing_changed(lr, tenant):
     uid = create(lr)["Uid"]
     before = state(tenant)
-    assert_error(lr.put(f"{A}/{uid}", {"FirstName": "Changed", "SecurityQuestionAnswer": {"q1": " "}}), 1134, 400)
-    assert_error(lr.post(A, {"Email": [{"Type": "Primary", "Value": "new@example.com"}],
-                             "SecurityQuestionAnswer": {"q1": ""}}), 1134, 400)
+    assert_error(
+        lr.put(f"{A}/{uid}", {"FirstName": "Changed", "SecurityQuestionAnswer": {"q1": " "}}),
+        1134,
+        400,
+    )
+    assert_error(
+        lr.post(
+            A,
+            {
+                "Email": [{"Type": "Primary", "Value": "new@example.com"}],
+                "SecurityQuestionAnswer": {"q1": ""},
+            },
+        ),
+        1134,
+        400,
+    )
     assert state(tenant) == before
 
 
@@ -323,9 +490,14 @@ def test_refused_security_answers_leave_nothing_changed(lr, tenant):
 
 def test_invalidate_email_queues_verification(lr, tenant, monkeypatch):
     sent = []
-    monkeypatch.setattr("tokens.services.multipurpose.verification_email_send", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(
+        "tokens.services.multipurpose.verification_email_send", lambda **kw: sent.append(kw)
+    )
     uid = create(lr, EmailVerified=True)["Uid"]
-    response = lr.put(f"{A}/{uid}/invalidateemail", params={"emailTemplate": "welcome", "verificationUrl": "https://x.test/v"})
+    response = lr.put(
+        f"{A}/{uid}/invalidateemail",
+        params={"emailTemplate": "welcome", "verificationUrl": "https://x.test/v"},
+    )
     assert response.json() == {"IsPosted": True}
     assert sent[0]["email"] == "ann@example.com" and sent[0]["template"] == "welcome"
     assert sent[0]["verification_url"] == "https://x.test/v"
@@ -338,9 +510,13 @@ def test_invalidate_email_queues_verification(lr, tenant, monkeypatch):
 
 def test_invalidate_phone_queues_otp(lr, monkeypatch):
     sent = []
-    monkeypatch.setattr("tokens.services.multipurpose.phone_verification_send", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(
+        "tokens.services.multipurpose.phone_verification_send", lambda **kw: sent.append(kw)
+    )
     uid = create(lr, PhoneId="+14155552671", PhoneIdVerified=True)["Uid"]
-    response = lr.put(f"{A}/{uid}/invalidatephone", params={"smsTemplate": "otp", "isVoiceOtp": "True"})
+    response = lr.put(
+        f"{A}/{uid}/invalidatephone", params={"smsTemplate": "otp", "isVoiceOtp": "True"}
+    )
     assert response.json() == {"IsPosted": True}
     assert sent[0]["template"] == "otp" and sent[0]["voice"] is True
     assert lr.get(f"{A}/{uid}").json()["PhoneIdVerified"] is False
@@ -357,13 +533,22 @@ def test_identities_by_email(lr, tenant, actor):
     own = create(lr, "shared@example.com")["Uid"]
     linked = create(lr, "mine@example.com")["Uid"]
     services.account_identity_link(
-        tenant=tenant, actor=actor, account=Account.objects.get(uid=linked), provider="google", provider_id="g-1",
-        emails=["Shared@Example.com"], profile={"FirstName": "G"},
+        tenant=tenant,
+        actor=actor,
+        account=Account.objects.get(uid=linked),
+        provider="google",
+        provider_id="g-1",
+        emails=["Shared@Example.com"],
+        profile={"FirstName": "G"},
     )
     body = lr.get(f"{A}/identities", {"email": "shared@example.com"}).json()
     assert sorted(p["Uid"] for p in body["Data"]) == sorted([own, linked])
     identity = next(p for p in body["Data"] if p["Uid"] == linked)["Identities"][0]
-    assert identity["Provider"] == "google" and identity["ID"] == "g-1" and identity["FirstName"] == "G"
+    assert (
+        identity["Provider"] == "google"
+        and identity["ID"] == "g-1"
+        and identity["FirstName"] == "G"
+    )
     body = lr.get(f"{A}/identities", {"email": "shared@example.com", "fields": "Uid"}).json()
     assert all(set(p) == {"Uid"} for p in body["Data"])
     assert lr.get(f"{A}/identities", {"email": "none@example.com"}).json() == {"Data": []}
@@ -372,28 +557,49 @@ def test_identities_by_email(lr, tenant, actor):
 
 def test_privacy_policy_history_and_consent_logs(lr):
     uid = create(
-        lr, PrivacyPolicy={"Version": "v1"},
-        Consents={"Data": [{"ConsentOptionId": "news", "IsAccepted": True}], "Events": [{"Event": "Register", "IsCustom": False}]},
+        lr,
+        PrivacyPolicy={"Version": "v1"},
+        Consents={
+            "Data": [{"ConsentOptionId": "news", "IsAccepted": True}],
+            "Events": [{"Event": "Register", "IsCustom": False}],
+        },
     )["Uid"]
     lr.put(f"{A}/{uid}", {"PrivacyPolicy": {"Version": "v2"}})
     history = lr.get(f"{A}/{uid}/privacypolicy/history").json()
     assert history["Uid"] == uid and history["Current"]["Version"] == "v2"
-    assert history["Current"]["AcceptSource"] == "API" and DATE.match(history["Current"]["AcceptDateTime"])
+    assert history["Current"]["AcceptSource"] == "API" and DATE.match(
+        history["Current"]["AcceptDateTime"]
+    )
     assert [h["Version"] for h in history["History"]] == ["v1"]
     assert lr.get(f"{A}/{uid}").json()["PrivacyPolicy"]["Version"] == "v2"
     logs = lr.get(f"{A}/{uid}/consent/logs").json()
     assert logs["Uid"] == uid and len(logs["ConsentLogs"]) == 1
     log = logs["ConsentLogs"][0]
-    assert set(log) == {"Id", "UpdateType", "CurrentConsentFormsVersions", "LoggedOnDate", "UserAgent", "IP", "Host", "ConsentLogs"}
-    assert log["UpdateType"] == "Register" and log["ConsentLogs"] == [{"ConsentId": "news", "Event": "Accepted"}]
-    assert log["CurrentConsentFormsVersions"] == [{"Event": "Register", "Version": "1", "IsCustom": False}]
+    assert set(log) == {
+        "Id",
+        "UpdateType",
+        "CurrentConsentFormsVersions",
+        "LoggedOnDate",
+        "UserAgent",
+        "IP",
+        "Host",
+        "ConsentLogs",
+    }
+    assert log["UpdateType"] == "Register" and log["ConsentLogs"] == [
+        {"ConsentId": "news", "Event": "Accepted"}
+    ]
+    assert log["CurrentConsentFormsVersions"] == [
+        {"Event": "Register", "Version": "1", "IsCustom": False}
+    ]
     assert_error(lr.get(f"{A}/{'c' * 32}/consent/logs"), 938)
     assert_error(lr.get(f"{A}/{'c' * 32}/privacypolicy/history"), 938)
 
 
 def test_update_uid_v11(lr, tenant):
     uid = create(lr)["Uid"]
-    assert lr.put(f"{A}/uid", {"newUid": "renamed_1"}, params={"uid": uid}).json() == {"IsPosted": True}
+    assert lr.put(f"{A}/uid", {"newUid": "renamed_1"}, params={"uid": uid}).json() == {
+        "IsPosted": True
+    }
     body = lr.get(f"{A}/renamed_1").json()
     assert body["Uid"] == "renamed_1" and body["PreviousUids"] == [uid]
     other = create(lr, "o@example.com")["Uid"]
@@ -433,8 +639,15 @@ def test_sott_matches_the_sdk_algorithm(credential):
     start, end = datetime(2026, 1, 2, 15, 4, 5), datetime(2026, 1, 2, 15, 14, 5)
     LR.API_KEY, LR.API_SECRET = credential.tenant.api_key, credential.raw
     sdk = LR()
-    expected = sdk.get_sott(startTime=start.strftime("%Y/%m/%d %I:%M:%S"), endTime=end.strftime("%Y/%m/%d %I:%M:%S"))
-    assert sott_make(api_key=credential.tenant.api_key, api_secret=credential.raw, start=start, end=end) == expected
+    expected = sdk.get_sott(
+        startTime=start.strftime("%Y/%m/%d %I:%M:%S"), endTime=end.strftime("%Y/%m/%d %I:%M:%S")
+    )
+    assert (
+        sott_make(
+            api_key=credential.tenant.api_key, api_secret=credential.raw, start=start, end=end
+        )
+        == expected
+    )
 
 
 # ---------------------------------------------------------------- credentials and scopes
@@ -456,8 +669,15 @@ def test_get_by_uid_query_count_is_fixed(lr, tenant, actor, django_assert_max_nu
     uid = create(lr, Addresses=[{"Type": "Home"}])["Uid"]
     account = Account.objects.get(uid=uid)
     for i in range(3):
-        services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": f"T{i}", "Value": f"t{i}@example.com"}])
-        services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="google", provider_id=str(i))
+        services.account_email_upsert(
+            tenant=tenant,
+            actor=actor,
+            account=account,
+            emails=[{"Type": f"T{i}", "Value": f"t{i}@example.com"}],
+        )
+        services.account_identity_link(
+            tenant=tenant, actor=actor, account=account, provider="google", provider_id=str(i)
+        )
     lr.get(f"{A}/{uid}")  # warm the credential's last-used stamp
     with django_assert_max_num_queries(5):
         response = lr.get(f"{A}/{uid}")
@@ -466,9 +686,20 @@ def test_get_by_uid_query_count_is_fixed(lr, tenant, actor, django_assert_max_nu
 
 def test_create_query_count_is_fixed(lr, django_assert_max_num_queries):
     lr.get(A, {"email": "warm@example.com"})
-    emails = [{"Type": "Primary", "Value": "q@example.com"}, {"Type": "Secondary", "Value": "q2@example.com"}]
+    emails = [
+        {"Type": "Primary", "Value": "q@example.com"},
+        {"Type": "Secondary", "Value": "q2@example.com"},
+    ]
     with django_assert_max_num_queries(15):
-        response = lr.post(A, {"Email": emails, "Password": GOOD_PASSWORD, "FirstName": "Q", "PhoneId": "+14155552671"})
+        response = lr.post(
+            A,
+            {
+                "Email": emails,
+                "Password": GOOD_PASSWORD,
+                "FirstName": "Q",
+                "PhoneId": "+14155552671",
+            },
+        )
     assert response.status_code == 200
     assert AccountEmail.objects.filter(account__uid=response.json()["Uid"]).count() == 2
 
@@ -488,7 +719,9 @@ def test_create_query_count_is_fixed(lr, django_assert_max_num_queries):
 def test_nul_characters_are_refused_not_500(lr, tenant, body):
     before = state(tenant)
     response = lr.post(A, body)
-    assert response.status_code == 400 and response.json()["ErrorCode"] in (1134, 1038), response.json()
+    assert response.status_code == 400 and response.json()["ErrorCode"] in (1134, 1038), (
+        response.json()
+    )
     assert state(tenant) == before
 
 
@@ -498,19 +731,32 @@ def test_nul_in_lookups_is_not_found(lr):
     assert_error(lr.get(A, {"email": "a\u0000@example.com"}), 1038)
     assert_error(lr.get(f"{A}/{uid}%00"), 938)
     assert_error(lr.get("/api/v1/accounts", {"search": "a\u0000"}), 1134)
-    assert_error(lr.put(f"{A}/{uid}/email", {"Email": [{"Type": "T\u0000", "Value": "t@example.com"}]}), 1134)
+    assert_error(
+        lr.put(f"{A}/{uid}/email", {"Email": [{"Type": "T\u0000", "Value": "t@example.com"}]}), 1134
+    )
 
 
 def test_wrong_json_types_are_field_errors(lr, tenant):
     uid = create(lr)["Uid"]
     before = state(tenant)
     for body in (
-        {"CustomFields": "x"}, {"CustomFields": {"a": {"nested": 1}}}, {"Addresses": {"Type": "Home"}},
-        {"Addresses": [1, [2]]}, {"Country": 5}, {"PrivacyPolicy": "v1"}, {"Consents": []},
-        {"SessionLimit": -1}, {"EmailVerified": "yes"}, {"FirstName": "x" * 101}, {"Email": [1]},
+        {"CustomFields": "x"},
+        {"CustomFields": {"a": {"nested": 1}}},
+        {"Addresses": {"Type": "Home"}},
+        {"Addresses": [1, [2]]},
+        {"Country": 5},
+        {"PrivacyPolicy": "v1"},
+        {"Consents": []},
+        {"SessionLimit": -1},
+        {"EmailVerified": "yes"},
+        {"FirstName": "x" * 101},
+        {"Email": [1]},
     ):
         response = lr.put(f"{A}/{uid}", body)
-        assert response.status_code == 400 and response.json()["ErrorCode"] == 1134, (body, response.json())
+        assert response.status_code == 400 and response.json()["ErrorCode"] == 1134, (
+            body,
+            response.json(),
+        )
     assert state(tenant) == before
 
 
@@ -524,7 +770,10 @@ def test_wrong_json_types_are_field_errors(lr, tenant):
 )
 def test_unstorable_json_values_are_refused(lr, tenant, raw):
     response = lr.client.post(
-        f"{A}?apikey={tenant.api_key}", data=raw, content_type="application/json", HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw
+        f"{A}?apikey={tenant.api_key}",
+        data=raw,
+        content_type="application/json",
+        HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
     )
     assert_error(response, 1134, 400)
     assert not Account.objects.filter(tenant=tenant).exists()

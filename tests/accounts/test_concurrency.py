@@ -17,7 +17,13 @@ from tests.conftest import LRClient
 def test_two_concurrent_creates_with_the_same_email_one_wins(credential):
     def create(i):
         response = LRClient(credential).post(
-            A, {"Email": [{"Type": "Primary", "Value": "Race@Example.com" if i else "race@example.com"}], "Password": GOOD_PASSWORD}
+            A,
+            {
+                "Email": [
+                    {"Type": "Primary", "Value": "Race@Example.com" if i else "race@example.com"}
+                ],
+                "Password": GOOD_PASSWORD,
+            },
         )
         return response.status_code, response.json().get("ErrorCode")
 
@@ -59,11 +65,25 @@ def test_constraint_decides_when_both_pass_the_pre_check(tenant, monkeypatch, fi
 @pytest.mark.parametrize(
     ("first", "second", "error", "code"),
     [
-        ({"Email": [{"Type": "Primary", "Value": "x@example.com"}]}, {"Email": [{"Type": "Primary", "Value": "X@example.com"}]},
-         EmailTaken, "account.email_taken"),
+        (
+            {"Email": [{"Type": "Primary", "Value": "x@example.com"}]},
+            {"Email": [{"Type": "Primary", "Value": "X@example.com"}]},
+            EmailTaken,
+            "account.email_taken",
+        ),
         ({"UserName": "Dup"}, {"UserName": "dUP"}, UsernameTaken, "account.username_taken"),
-        ({"PhoneId": "+14155552671"}, {"PhoneId": "+14155552671"}, PhoneTaken, "account.phone_taken"),
-        ({"Uid": "u-1", "UserName": "a"}, {"Uid": "u-1", "UserName": "b"}, UidTaken, "account.uid_taken"),
+        (
+            {"PhoneId": "+14155552671"},
+            {"PhoneId": "+14155552671"},
+            PhoneTaken,
+            "account.phone_taken",
+        ),
+        (
+            {"Uid": "u-1", "UserName": "a"},
+            {"Uid": "u-1", "UserName": "b"},
+            UidTaken,
+            "account.uid_taken",
+        ),
     ],
 )
 def test_integrity_errors_map_to_named_errors(tenant, monkeypatch, first, second, error, code):

@@ -49,7 +49,10 @@ def test_another_tenants_emails_are_not_searched(lr, people):
 
 def test_prefix_combines_with_other_filters(lr, people):
     Account.objects.filter(pk=people["janet"].pk).update(is_active=False)
-    assert _uids(lr.get(S, {"email_prefix": "jane", "blocked": "true"})) == (1, {people["janet"].uid})
+    assert _uids(lr.get(S, {"email_prefix": "jane", "blocked": "true"})) == (
+        1,
+        {people["janet"].uid},
+    )
 
 
 def test_a_blank_prefix_filters_nothing(lr, people):
@@ -61,8 +64,12 @@ def test_an_overlong_prefix_is_1134(lr, people):
     assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
 
 
-@pytest.mark.parametrize("id_list_max", [0, 1, 1000], ids=["subquery", "subquery-just-over", "id-list"])
-def test_totals_agree_whether_matches_are_listed_first_or_left_to_a_subquery(lr, people, monkeypatch, id_list_max):
+@pytest.mark.parametrize(
+    "id_list_max", [0, 1, 1000], ids=["subquery", "subquery-just-over", "id-list"]
+)
+def test_totals_agree_whether_matches_are_listed_first_or_left_to_a_subquery(
+    lr, people, monkeypatch, id_list_max
+):
     """Few matches are looked up first and listed by primary key, many by a subquery: the
     same accounts and total either way."""
     from accounts import filters

@@ -22,7 +22,9 @@ def forgot(lr, email):
 
 def test_an_added_email_waits_out_the_hold_before_it_can_reset_the_password(lr, tenant):
     account = AccountFactory(tenant=tenant, email="owner@example.com")
-    added = lr.put(f"{M}/{account.uid}/email", {"Email": [{"Type": "Secondary", "Value": "new@example.com"}]})
+    added = lr.put(
+        f"{M}/{account.uid}/email", {"Email": [{"Type": "Secondary", "Value": "new@example.com"}]}
+    )
     assert added.status_code == 200, added.json()
 
     refused = forgot(lr, "new@example.com")
@@ -39,21 +41,35 @@ def test_an_added_email_waits_out_the_hold_before_it_can_reset_the_password(lr, 
 
 def test_the_primary_address_is_told_when_an_email_is_added(lr, tenant):
     account = AccountFactory(tenant=tenant, email="owner@example.com")
-    lr.put(f"{M}/{account.uid}/email", {"Email": [{"Type": "Secondary", "Value": "attacker@example.com"}]})
+    lr.put(
+        f"{M}/{account.uid}/email",
+        {"Email": [{"Type": "Secondary", "Value": "attacker@example.com"}]},
+    )
     notice = OutboxMessage.objects.get(account=account, template="emailadded")
     assert notice.recipient == "owner@example.com"
 
 
 def test_replacing_the_primary_address_tells_the_old_one_and_holds_the_new_one(lr, tenant):
     account = AccountFactory(tenant=tenant, email="owner@example.com")
-    changed = lr.put(f"{M}/{account.uid}", {"Email": [{"Type": "Primary", "Value": "taken-over@example.com"}]})
+    changed = lr.put(
+        f"{M}/{account.uid}", {"Email": [{"Type": "Primary", "Value": "taken-over@example.com"}]}
+    )
     assert changed.status_code == 200, changed.json()
-    assert OutboxMessage.objects.get(account=account, template="emailadded").recipient == "owner@example.com"
+    assert (
+        OutboxMessage.objects.get(account=account, template="emailadded").recipient
+        == "owner@example.com"
+    )
     assert forgot(lr, "taken-over@example.com").json()["ErrorCode"] == 1134
 
 
 def test_emails_an_account_is_created_with_are_not_held(lr, tenant):
-    created = lr.post(M, {"Email": [{"Type": "Primary", "Value": "fresh@example.com"}], "Password": "Fresh-passw0rd!"})
+    created = lr.post(
+        M,
+        {
+            "Email": [{"Type": "Primary", "Value": "fresh@example.com"}],
+            "Password": "Fresh-passw0rd!",
+        },
+    )
     assert created.status_code == 200, created.json()
     assert AccountEmail.objects.get(value="fresh@example.com").recovery_after is None
     assert forgot(lr, "fresh@example.com").status_code == 200

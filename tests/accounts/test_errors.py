@@ -44,20 +44,65 @@ def answer(error: Exception) -> tuple[int, dict]:
         (e.PhoneAlreadyUnverified(), LRError(1161)),
         (AccountNotFound(), LRError(938)),
         (FieldRequired("newUid"), required("newUid")),
-        (e.PasswordInvalid("too short", "too common"), LRError(1134, errors=[
-            {"FieldName": "Password", "ErrorMessage": "too short"},
-            {"FieldName": "Password", "ErrorMessage": "too common"}])),
-        (e.IdentityTaken(), LRError(1134, errors=[
-            {"FieldName": "ProviderId", "ErrorMessage": "This provider identity is already linked to another account."}])),
-        (e.LastSignInMethod(), LRError(1134, errors=[{"FieldName": "provider", "ErrorMessage": (
-            "This identity is the account's last way to sign in; set a password or link another identity first.")}])),
-        (e.IdentityNotLinked(), LRError(404, "This provider identity is not linked to the account.")),
-        (invalid("emails", "emails must be a list."),
-         LRError(1134, errors=[{"FieldName": "emails", "ErrorMessage": "emails must be a list."}])),
-        (e.EmailRecoveryHeld(HELD), LRError(1134, errors=[{
-            "Field": "Email",
-            "Message": "This email address was added to the account recently and cannot be used to "
-                       "reset the password before 2030-01-02 03:04 UTC."}])),
+        (
+            e.PasswordInvalid("too short", "too common"),
+            LRError(
+                1134,
+                errors=[
+                    {"FieldName": "Password", "ErrorMessage": "too short"},
+                    {"FieldName": "Password", "ErrorMessage": "too common"},
+                ],
+            ),
+        ),
+        (
+            e.IdentityTaken(),
+            LRError(
+                1134,
+                errors=[
+                    {
+                        "FieldName": "ProviderId",
+                        "ErrorMessage": "This provider identity is already linked to another account.",
+                    }
+                ],
+            ),
+        ),
+        (
+            e.LastSignInMethod(),
+            LRError(
+                1134,
+                errors=[
+                    {
+                        "FieldName": "provider",
+                        "ErrorMessage": (
+                            "This identity is the account's last way to sign in; set a password or link another identity first."
+                        ),
+                    }
+                ],
+            ),
+        ),
+        (
+            e.IdentityNotLinked(),
+            LRError(404, "This provider identity is not linked to the account."),
+        ),
+        (
+            invalid("emails", "emails must be a list."),
+            LRError(
+                1134, errors=[{"FieldName": "emails", "ErrorMessage": "emails must be a list."}]
+            ),
+        ),
+        (
+            e.EmailRecoveryHeld(HELD),
+            LRError(
+                1134,
+                errors=[
+                    {
+                        "Field": "Email",
+                        "Message": "This email address was added to the account recently and cannot be used to "
+                        "reset the password before 2030-01-02 03:04 UTC.",
+                    }
+                ],
+            ),
+        ),
     ],
     ids=lambda value: type(value).__name__,
 )

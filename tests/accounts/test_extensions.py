@@ -36,14 +36,20 @@ def without(request):
 @pytest.fixture
 def holder(tenant, actor, make_account):
     account = make_account("holder@example.com")
-    role_services.roles_create(tenant=tenant, actor=actor, roles=[role_services.RoleInput("vip", ())])
-    role_services.account_roles_assign(tenant=tenant, actor=actor, account=account, role_names=["vip"])
+    role_services.roles_create(
+        tenant=tenant, actor=actor, roles=[role_services.RoleInput("vip", ())]
+    )
+    role_services.account_roles_assign(
+        tenant=tenant, actor=actor, account=account, role_names=["vip"]
+    )
     return account
 
 
 def _profile(tenant, account) -> tuple[dict, int]:
     with CaptureQueriesContext(connection) as ctx:
-        profile = selectors.account_profile(account=selectors.account_get(tenant=tenant, uid=account.uid, for_profile=True))
+        profile = selectors.account_profile(
+            account=selectors.account_get(tenant=tenant, uid=account.uid, for_profile=True)
+        )
     return profile, len(ctx.captured_queries)
 
 
@@ -59,11 +65,17 @@ def test_roles_show_in_the_profile_at_their_place(tenant, holder):
     profile, _ = _profile(tenant, holder)
     keys = list(profile)
     assert profile["Roles"] == ["vip"]
-    assert keys[keys.index("Roles") - 1: keys.index("Roles") + 2] == ["CustomFields", "Roles", "PrivacyPolicy"]
+    assert keys[keys.index("Roles") - 1 : keys.index("Roles") + 2] == [
+        "CustomFields",
+        "Roles",
+        "PrivacyPolicy",
+    ]
 
 
 @pytest.mark.parametrize("without", [("profile", "Roles")], indirect=True)
-def test_without_the_roles_field_the_profile_shows_null_roles_in_one_query_less(tenant, holder, without):
+def test_without_the_roles_field_the_profile_shows_null_roles_in_one_query_less(
+    tenant, holder, without
+):
     profile, queries = _profile(tenant, holder)
     assert profile["Roles"] is None
     assert queries == (1 if connection.vendor == "postgresql" else 3)
@@ -109,7 +121,9 @@ def test_a_taken_name_or_a_bad_key_is_refused():
         extensions.register_search_filter("role", security_selectors.account_ids_by_mfa)
     with pytest.raises(ValueError, match="already registered"):
         extensions.register_profile_field(
-            extensions.ProfileField(key="Roles", sql=role_selectors.account_role_names_sql, load=len)
+            extensions.ProfileField(
+                key="Roles", sql=role_selectors.account_role_names_sql, load=len
+            )
         )
     for key in ("emails", "identities", "Bad'Key", ""):
         with pytest.raises(ValueError, match="cannot be a profile key"):
@@ -135,7 +149,9 @@ def test_a_filter_no_section_answers_is_refused_not_ignored(lr, holder, without,
     assert body["ErrorCode"] == 1134
     assert body["Errors"] == [{"FieldName": name, "ErrorMessage": "This filter is not available."}]
     # An empty value filters nothing, as with the section there.
-    assert _found(lr.get(S, {name: " "} if name == "role" else {"blocked": "false"})) == {holder.uid}
+    assert _found(lr.get(S, {name: " "} if name == "role" else {"blocked": "false"})) == {
+        holder.uid
+    }
 
 
 def test_value_errors_and_unknown_names_answer_as_before(lr, holder):

@@ -19,72 +19,133 @@ S = "/api/v1/accounts"
 
 
 def emails(account) -> list[tuple[str, str, bool]]:
-    return list(AccountEmail.objects.filter(account=account).order_by("id").values_list("type", "value", "verified"))
+    return list(
+        AccountEmail.objects.filter(account=account)
+        .order_by("id")
+        .values_list("type", "value", "verified")
+    )
 
 
 @pytest.fixture
 def two_emails(make_account, tenant):
     account = make_account("first@example.com")
     AccountEmail.objects.filter(account=account).update(verified=True)
-    AccountEmail.objects.create(tenant=tenant, account=account, type="Secondary", value="second@example.com")
+    AccountEmail.objects.create(
+        tenant=tenant, account=account, type="Secondary", value="second@example.com"
+    )
     return account
 
 
 def test_make_primary_swaps_the_types_and_keeps_verified_state(lr, tenant, actor, two_emails):
     account = services.account_email_make_primary(
-        tenant=tenant, actor=actor, account=two_emails, email="SECOND@example.com", reason="customer asked", ticket="SUP-3",
+        tenant=tenant,
+        actor=actor,
+        account=two_emails,
+        email="SECOND@example.com",
+        reason="customer asked",
+        ticket="SUP-3",
     )
-    assert emails(account) == [("Secondary", "first@example.com", True), ("Primary", "second@example.com", False)]
+    assert emails(account) == [
+        ("Secondary", "first@example.com", True),
+        ("Primary", "second@example.com", False),
+    ]
     event = AuditEvent.objects.get(action="account_email.made_primary")
-    assert (event.subject_uid, event.reason, event.ticket) == (account.uid, "customer asked", "SUP-3")
-    assert event.diff["Email"] == [["Primary:first@example.com", "Secondary:second@example.com"],
-                                   ["Secondary:first@example.com", "Primary:second@example.com"]]
+    assert (event.subject_uid, event.reason, event.ticket) == (
+        account.uid,
+        "customer asked",
+        "SUP-3",
+    )
+    assert event.diff["Email"] == [
+        ["Primary:first@example.com", "Secondary:second@example.com"],
+        ["Secondary:first@example.com", "Primary:second@example.com"],
+    ]
     profile = lr.get(f"{A}/{account.uid}").json()
     assert {(e["Type"], e["Value"]) for e in profile["Email"]} == {
-        ("Secondary", "first@example.com"), ("Primary", "second@example.com")}
+        ("Secondary", "first@example.com"),
+        ("Primary", "second@example.com"),
+    }
 
 
 def test_make_primary_keeps_each_type_naming_one_email(tenant, actor, two_emails):
-    AccountEmail.objects.create(tenant=tenant, account=two_emails, type="Work", value="work@example.com")
-    services.account_email_make_primary(tenant=tenant, actor=actor, account=two_emails, email="work@example.com")
-    assert emails(two_emails) == [("Work", "first@example.com", True), ("Secondary", "second@example.com", False),
-                                  ("Primary", "work@example.com", False)]
+    AccountEmail.objects.create(
+        tenant=tenant, account=two_emails, type="Work", value="work@example.com"
+    )
+    services.account_email_make_primary(
+        tenant=tenant, actor=actor, account=two_emails, email="work@example.com"
+    )
+    assert emails(two_emails) == [
+        ("Work", "first@example.com", True),
+        ("Secondary", "second@example.com", False),
+        ("Primary", "work@example.com", False),
+    ]
 
 
 def test_making_the_primary_primary_changes_nothing(tenant, actor, two_emails):
     before = state(tenant)
-    services.account_email_make_primary(tenant=tenant, actor=actor, account=two_emails, email="first@example.com")
+    services.account_email_make_primary(
+        tenant=tenant, actor=actor, account=two_emails, email="first@example.com"
+    )
     assert state(tenant) == before
 
 
-@pytest.mark.parametrize(("email", "error", "code"), [
-    ("nobody@example.com", EmailNotInProfile, "account.email_not_in_profile"),
-    ("theirs@example.com", EmailNotInProfile, "account.email_not_in_profile"),
-    ("", FieldRequired, "input.required"),
-    (None, FieldRequired, "input.required"),
-])
-def test_make_primary_of_an_email_the_account_lacks_changes_nothing(tenant, actor, make_account, two_emails, email,
-                                                                    error, code):
+@pytest.mark.parametrize(
+    ("email", "error", "code"),
+    [
+        ("nobody@example.com", EmailNotInProfile, "account.email_not_in_profile"),
+        ("theirs@example.com", EmailNotInProfile, "account.email_not_in_profile"),
+        ("", FieldRequired, "input.required"),
+        (None, FieldRequired, "input.required"),
+    ],
+)
+def test_make_primary_of_an_email_the_account_lacks_changes_nothing(
+    tenant, actor, make_account, two_emails, email, error, code
+):
     make_account("theirs@example.com")
     before = state(tenant)
     with pytest.raises(DomainError) as excinfo:
-        services.account_email_make_primary(tenant=tenant, actor=actor, account=two_emails, email=email)
+        services.account_email_make_primary(
+            tenant=tenant, actor=actor, account=two_emails, email=email
+        )
     assert (type(excinfo.value), excinfo.value.code) == (error, code)
     assert state(tenant) == before
 
 
 def test_email_phone_and_identity_writes_record_reason_and_ticket(tenant, actor, make_account):
     account = make_account("a@example.com")
-    services.account_email_upsert(tenant=tenant, actor=actor, account=account,
-                                  emails=[{"Type": "Secondary", "Value": "b@example.com"}], reason="r1", ticket="T-1")
-    services.account_email_remove(tenant=tenant, actor=actor, account=account, email="b@example.com",
-                                  reason="r2", ticket="T-2")
-    services.account_phone_update(tenant=tenant, actor=actor, account=account, phone="+14155550100",
-                                  reason="r3", ticket="T-3")
-    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g")
-    services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g",
-                                     reason="r4", ticket="T-4")
-    recorded = {e.action: (e.reason, e.ticket) for e in AuditEvent.objects.filter(subject_uid=account.uid)}
+    services.account_email_upsert(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        emails=[{"Type": "Secondary", "Value": "b@example.com"}],
+        reason="r1",
+        ticket="T-1",
+    )
+    services.account_email_remove(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        email="b@example.com",
+        reason="r2",
+        ticket="T-2",
+    )
+    services.account_phone_update(
+        tenant=tenant, actor=actor, account=account, phone="+14155550100", reason="r3", ticket="T-3"
+    )
+    services.account_identity_link(
+        tenant=tenant, actor=actor, account=account, provider="google", provider_id="g"
+    )
+    services.account_identity_unlink(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        provider="google",
+        provider_id="g",
+        reason="r4",
+        ticket="T-4",
+    )
+    recorded = {
+        e.action: (e.reason, e.ticket) for e in AuditEvent.objects.filter(subject_uid=account.uid)
+    }
     assert recorded["account_email.upserted"] == ("r1", "T-1")
     assert recorded["account_email.removed"] == ("r2", "T-2")
     assert recorded["account_phone.updated"] == ("r3", "T-3")
@@ -100,21 +161,45 @@ def people(tenant, other_tenant, make_account):
     from security.models import OtpFactor, PushDevice, SecurityAnswer, TotpFactor
 
     system = Actor.system("test")
-    totp, otp, answers, push, unconfirmed, plain, vip = (make_account(f"p{i}@example.com") for i in range(7))
-    TotpFactor.objects.create(tenant=tenant, account=totp, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"), confirmed=True)
-    TotpFactor.objects.create(tenant=tenant, account=unconfirmed, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"))
-    OtpFactor.objects.create(tenant=tenant, account=otp, channel=OtpFactor.CHANNEL_SMS, destination="+14155550100", confirmed=True)
+    totp, otp, answers, push, unconfirmed, plain, vip = (
+        make_account(f"p{i}@example.com") for i in range(7)
+    )
+    TotpFactor.objects.create(
+        tenant=tenant, account=totp, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"), confirmed=True
+    )
+    TotpFactor.objects.create(
+        tenant=tenant, account=unconfirmed, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP")
+    )
+    OtpFactor.objects.create(
+        tenant=tenant,
+        account=otp,
+        channel=OtpFactor.CHANNEL_SMS,
+        destination="+14155550100",
+        confirmed=True,
+    )
     SecurityAnswer.objects.create(tenant=tenant, account=answers, question_id="q1", answer_hash="x")
     PushDevice.objects.create(tenant=tenant, account=push, device_token_encrypted=encrypt("dev"))
     roles_create(tenant=tenant, actor=system, roles=[RoleInput("vip", ())])
     account_roles_assign(tenant=tenant, actor=system, account=vip, role_names=["vip"])
     # The same role name and a factor in another tenant must not leak in.
-    theirs = services.account_create(tenant=other_tenant, actor=system, data={"Email": [{"Type": "Primary", "Value": "x@other.io"}]})
-    TotpFactor.objects.create(tenant=other_tenant, account=theirs, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"), confirmed=True)
+    theirs = services.account_create(
+        tenant=other_tenant,
+        actor=system,
+        data={"Email": [{"Type": "Primary", "Value": "x@other.io"}]},
+    )
+    TotpFactor.objects.create(
+        tenant=other_tenant,
+        account=theirs,
+        secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"),
+        confirmed=True,
+    )
     roles_create(tenant=other_tenant, actor=system, roles=[RoleInput("vip", ())])
     account_roles_assign(tenant=other_tenant, actor=system, account=theirs, role_names=["vip"])
-    return {"mfa": {totp.uid, otp.uid, answers.uid, push.uid}, "none": {unconfirmed.uid, plain.uid, vip.uid},
-            "vip": {vip.uid}}
+    return {
+        "mfa": {totp.uid, otp.uid, answers.uid, push.uid},
+        "none": {unconfirmed.uid, plain.uid, vip.uid},
+        "vip": {vip.uid},
+    }
 
 
 def found(response) -> set[str]:
@@ -144,7 +229,10 @@ def test_search_filters_stay_few_queries(lr, people, django_assert_max_num_queri
 
 def test_has_mfa_and_role_on_a_given_queryset_without_tenant(tenant, people):
     base = Account.objects.filter(tenant=tenant)
-    for params, expected in [({"has_mfa": "true"}, people["mfa"]), ({"role": "vip"}, people["vip"])]:
+    for params, expected in [
+        ({"has_mfa": "true"}, people["mfa"]),
+        ({"role": "vip"}, people["vip"]),
+    ]:
         filterset = AccountFilter(params, queryset=base)
         assert filterset.is_valid()
         assert {a.uid for a in filterset.qs} == expected

@@ -21,12 +21,23 @@ def population(tenant, actor, other_tenant):
         data = {"Email": [{"Type": "Primary", "Value": email}], "Password": GOOD_PASSWORD, **extra}
         return services.account_create(tenant=tenant, actor=actor, data=data)
 
-    ann = make("ann.lee@example.com", FirstName="Ann", LastName="Lee", UserName="annl", PhoneId="+14155552671", EmailVerified=True)
+    ann = make(
+        "ann.lee@example.com",
+        FirstName="Ann",
+        LastName="Lee",
+        UserName="annl",
+        PhoneId="+14155552671",
+        EmailVerified=True,
+    )
     bob = make("bob@corp.io", FirstName="Bob", LastName="Stone")
     cat = make("cat@corp.io", FirstName="Cat", LastName="Leeds", UserName="Kitty")
     services.account_block(tenant=tenant, actor=actor, account=bob)
     services.account_lock(tenant=tenant, actor=actor, account=cat, locked_type="LoginAttempts")
-    services.account_create(tenant=other_tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "ann.lee@other.io"}], "FirstName": "Ann"})
+    services.account_create(
+        tenant=other_tenant,
+        actor=actor,
+        data={"Email": [{"Type": "Primary", "Value": "ann.lee@other.io"}], "FirstName": "Ann"},
+    )
     return {"ann": ann, "bob": bob, "cat": cat}
 
 
@@ -93,7 +104,11 @@ def test_search_cursor_pagination_with_exact_count(lr, tenant, actor):
 
 def test_search_query_count(lr, tenant, actor, django_assert_max_num_queries):
     for i in range(10):
-        services.account_create(tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": f"p{i}@example.com"}]})
+        services.account_create(
+            tenant=tenant,
+            actor=actor,
+            data={"Email": [{"Type": "Primary", "Value": f"p{i}@example.com"}]},
+        )
     lr.get(S)
     with django_assert_max_num_queries(4):
         response = lr.get(S, {"search": "example"})
@@ -104,43 +119,87 @@ def test_search_query_count(lr, tenant, actor, django_assert_max_num_queries):
 
 
 def test_identity_link_and_unlink(lr, tenant, actor):
-    account = services.account_create(tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Password": GOOD_PASSWORD})
-    response = lr.post(f"{S}/{account.uid}/identities", {"provider": "Google", "provider_id": "g-1", "emails": ["g@example.com"], "profile": {"FirstName": "G"}})
+    account = services.account_create(
+        tenant=tenant,
+        actor=actor,
+        data={"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Password": GOOD_PASSWORD},
+    )
+    response = lr.post(
+        f"{S}/{account.uid}/identities",
+        {
+            "provider": "Google",
+            "provider_id": "g-1",
+            "emails": ["g@example.com"],
+            "profile": {"FirstName": "G"},
+        },
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["provider"] == "google" and body["provider_id"] == "g-1" and body["emails"] == ["g@example.com"]
+    assert (
+        body["provider"] == "google"
+        and body["provider_id"] == "g-1"
+        and body["emails"] == ["g@example.com"]
+    )
     assert body["profile"] == {"FirstName": "G"}
     # Linking again refreshes the same identity.
-    assert lr.post(f"{S}/{account.uid}/identities", {"provider": "google", "provider_id": "g-1"}).status_code == 201
+    assert (
+        lr.post(
+            f"{S}/{account.uid}/identities", {"provider": "google", "provider_id": "g-1"}
+        ).status_code
+        == 201
+    )
     assert AccountIdentity.objects.filter(account=account).count() == 1
     profile = lr.get(f"{A}/{account.uid}").json()
-    assert profile["Identities"][0]["Provider"] == "google" and profile["Identities"][0]["ID"] == "g-1"
+    assert (
+        profile["Identities"][0]["Provider"] == "google" and profile["Identities"][0]["ID"] == "g-1"
+    )
     response = lr.delete(f"{S}/{account.uid}/identities/google/g-1")
     assert response.status_code == 204
     assert not AccountIdentity.objects.filter(account=account).exists()
-    assert AuditEvent.objects.filter(action="account_identity.unlinked", subject_uid=account.uid).exists()
+    assert AuditEvent.objects.filter(
+        action="account_identity.unlinked", subject_uid=account.uid
+    ).exists()
 
 
 def test_identity_link_errors(lr, lr_other, tenant, actor):
-    mine = services.account_create(tenant=tenant, actor=actor, data={"UserName": "mine", "Password": GOOD_PASSWORD})
-    theirs = services.account_create(tenant=tenant, actor=actor, data={"UserName": "theirs", "Password": GOOD_PASSWORD})
-    services.account_identity_link(tenant=tenant, actor=actor, account=theirs, provider="google", provider_id="x")
+    mine = services.account_create(
+        tenant=tenant, actor=actor, data={"UserName": "mine", "Password": GOOD_PASSWORD}
+    )
+    theirs = services.account_create(
+        tenant=tenant, actor=actor, data={"UserName": "theirs", "Password": GOOD_PASSWORD}
+    )
+    services.account_identity_link(
+        tenant=tenant, actor=actor, account=theirs, provider="google", provider_id="x"
+    )
     before = AccountIdentity.objects.count()
-    body = assert_error(lr.post(f"{S}/{mine.uid}/identities", {"provider": "google", "provider_id": "x"}), 1134)
+    body = assert_error(
+        lr.post(f"{S}/{mine.uid}/identities", {"provider": "google", "provider_id": "x"}), 1134
+    )
     assert body["Errors"][0]["FieldName"] == "ProviderId"
     assert_error(lr.post(f"{S}/{mine.uid}/identities", {"provider_id": "x"}), 908)
     assert_error(lr.post(f"{S}/{mine.uid}/identities", {"provider": "google"}), 908)
-    assert_error(lr.post(f"{S}/{mine.uid}/identities", {"provider": "g", "provider_id": "1", "emails": ["bad"]}), 1038)
+    assert_error(
+        lr.post(
+            f"{S}/{mine.uid}/identities", {"provider": "g", "provider_id": "1", "emails": ["bad"]}
+        ),
+        1038,
+    )
     assert_error(lr.post(f"{S}/{'0' * 32}/identities", {"provider": "g", "provider_id": "1"}), 938)
-    assert_error(lr_other.post(f"{S}/{mine.uid}/identities", {"provider": "g", "provider_id": "1"}), 938)
+    assert_error(
+        lr_other.post(f"{S}/{mine.uid}/identities", {"provider": "g", "provider_id": "1"}), 938
+    )
     # Someone else's identity cannot be unlinked through my account.
     assert_error(lr.delete(f"{S}/{mine.uid}/identities/google/x"), 404)
     assert AccountIdentity.objects.count() == before
 
 
 def test_identity_unlink_refuses_the_last_way_to_sign_in(lr, tenant, actor):
-    account = services.account_create(tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "s@example.com"}]})
-    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
+    account = services.account_create(
+        tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "s@example.com"}]}
+    )
+    services.account_identity_link(
+        tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1"
+    )
     before = state(tenant)
     assert_error(lr.delete(f"{S}/{account.uid}/identities/facebook/f1"), 1134)
     assert state(tenant) == before and account.identities.count() == 1
@@ -158,24 +217,47 @@ def _token_client(tenant, account):
 
 
 def test_social_identity_unlink_with_access_token(tenant, actor):
-    account = services.account_create(tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "t@example.com"}], "Password": GOOD_PASSWORD})
-    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g9")
+    account = services.account_create(
+        tenant=tenant,
+        actor=actor,
+        data={"Email": [{"Type": "Primary", "Value": "t@example.com"}], "Password": GOOD_PASSWORD},
+    )
+    services.account_identity_link(
+        tenant=tenant, actor=actor, account=account, provider="google", provider_id="g9"
+    )
     client, token = _token_client(tenant, account)
     url = f"/identity/v2/auth/socialidentity?apikey={tenant.api_key}"
-    response = client.delete(url, {"provider": "google", "providerid": "g9"}, format="json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.delete(
+        url,
+        {"provider": "google", "providerid": "g9"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     assert response.json() == {"IsDeleted": True}
     assert not account.identities.exists()
     event = AuditEvent.objects.get(action="account_identity.unlinked", subject_uid=account.uid)
     assert event.actor_type == "account"
-    assert_error(client.delete(url, {"provider": "google", "providerid": "g9"}, format="json", HTTP_AUTHORIZATION=f"Bearer {token}"), 404)
-    assert_error(client.delete(url, {"provider": "google", "providerid": "g9"}, format="json"), 1060)
+    assert_error(
+        client.delete(
+            url,
+            {"provider": "google", "providerid": "g9"},
+            format="json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        ),
+        404,
+    )
+    assert_error(
+        client.delete(url, {"provider": "google", "providerid": "g9"}, format="json"), 1060
+    )
 
 
 def test_delete_ends_real_sessions(lr, tenant, actor):
     from tokens.errors import AccessTokenInvalid
     from tokens.selectors import access_token_resolve
 
-    account = services.account_create(tenant=tenant, actor=actor, data={"UserName": "sess", "Password": GOOD_PASSWORD})
+    account = services.account_create(
+        tenant=tenant, actor=actor, data={"UserName": "sess", "Password": GOOD_PASSWORD}
+    )
     _, token = _token_client(tenant, account)
     assert access_token_resolve(tenant=tenant, token=token).account_id == account.pk
     assert lr.delete(f"{A}/{account.uid}").json()["IsDeleted"] is True
@@ -186,19 +268,31 @@ def test_delete_ends_real_sessions(lr, tenant, actor):
 def test_factory_accounts_are_searchable(lr, tenant):
     from tests.factories import AccountFactory
 
-    account = AccountFactory(tenant=tenant, first_name="Zed", last_name="Quill", email="zq@example.com")
+    account = AccountFactory(
+        tenant=tenant, first_name="Zed", last_name="Quill", email="zq@example.com"
+    )
     assert uids(lr.get(S, {"search": "zed quill"})) == [account.uid]
     assert uids(lr.get(S, {"search": "zq@example"})) == [account.uid]
 
 
 def test_privacy_policy_history_with_access_token(tenant, actor):
     account = services.account_create(
-        tenant=tenant, actor=actor, data={"UserName": "pp", "Password": GOOD_PASSWORD, "PrivacyPolicy": {"Version": "v3"}}
+        tenant=tenant,
+        actor=actor,
+        data={"UserName": "pp", "Password": GOOD_PASSWORD, "PrivacyPolicy": {"Version": "v3"}},
     )
     client, token = _token_client(tenant, account)
-    response = client.get(f"/identity/v2/auth/privacypolicy/history?apikey={tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = client.get(
+        f"/identity/v2/auth/privacypolicy/history?apikey={tenant.api_key}",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     assert response.json()["Uid"] == account.uid and response.json()["Current"]["Version"] == "v3"
-    assert_error(client.get(f"/identity/v2/auth/privacypolicy/history?apikey={tenant.api_key}&access_token=bogus"), 905)
+    assert_error(
+        client.get(
+            f"/identity/v2/auth/privacypolicy/history?apikey={tenant.api_key}&access_token=bogus"
+        ),
+        905,
+    )
 
 
 def test_filterset_works_on_a_given_queryset_without_tenant(population, tenant):

@@ -28,11 +28,18 @@ def refused(exc_info) -> tuple[type[DomainError], str]:
 
 def test_create_stores_identifiers_profile_and_audits_without_the_hash(tenant, actor):
     account = services.account_create(
-        tenant=tenant, actor=actor,
+        tenant=tenant,
+        actor=actor,
         data={
-            "email": [{"type": "primary", "value": "Ann@Example.com"}], "password": GOOD_PASSWORD,
-            "firstname": "Ann", "UserName": "ann", "PhoneId": "+1 415 555 2671", "Gender": "F",
-            "BirthDate": "10-12-1985", "CustomFields": {"tier": "gold"}, "Company": "<b>ACME</b>",
+            "email": [{"type": "primary", "value": "Ann@Example.com"}],
+            "password": GOOD_PASSWORD,
+            "firstname": "Ann",
+            "UserName": "ann",
+            "PhoneId": "+1 415 555 2671",
+            "Gender": "F",
+            "BirthDate": "10-12-1985",
+            "CustomFields": {"tier": "gold"},
+            "Company": "<b>ACME</b>",
         },
     )
     assert account.uid and len(account.uid) == 32 and not account.is_custom_uid
@@ -47,31 +54,72 @@ def test_create_stores_identifiers_profile_and_audits_without_the_hash(tenant, a
 
 
 def test_create_with_custom_uid_and_bad_uid(tenant, actor):
-    account = services.account_create(tenant=tenant, actor=actor, data={"Uid": "cust_01-A", "UserName": "x1"})
+    account = services.account_create(
+        tenant=tenant, actor=actor, data={"Uid": "cust_01-A", "UserName": "x1"}
+    )
     assert account.uid == "cust_01-A" and account.is_custom_uid
     with pytest.raises(DomainError) as exc:
-        services.account_create(tenant=tenant, actor=actor, data={"Uid": "bad uid!", "UserName": "x2"})
+        services.account_create(
+            tenant=tenant, actor=actor, data={"Uid": "bad uid!", "UserName": "x2"}
+        )
     assert refused(exc) == (e.UidInvalid, "account.uid_invalid")
     with pytest.raises(DomainError) as exc:
-        services.account_create(tenant=tenant, actor=actor, data={"Uid": "cust_01-A", "UserName": "x3"})
+        services.account_create(
+            tenant=tenant, actor=actor, data={"Uid": "cust_01-A", "UserName": "x3"}
+        )
     assert refused(exc) == (e.UidTaken, "account.uid_taken")
 
 
 @pytest.mark.parametrize(
     ("data", "error", "code"),
     [
-        ({"Email": [{"Type": "Primary", "Value": "not-an-email"}]}, e.EmailInvalid, "account.email_invalid"),
-        ({"Email": [{"Value": "a@example.com"}]}, e.EmailTypeRequired, "account.email_type_required"),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "Secondary", "Value": "A@example.com"}]},
-         e.EmailsNotDistinct, "account.emails_not_distinct"),
-        ({"Email": [{"Type": "Primary", "Value": "a@example.com"}, {"Type": "primary", "Value": "b@example.com"}]},
-         e.PrimaryEmailNotUnique, "account.primary_email_not_unique"),
+        (
+            {"Email": [{"Type": "Primary", "Value": "not-an-email"}]},
+            e.EmailInvalid,
+            "account.email_invalid",
+        ),
+        (
+            {"Email": [{"Value": "a@example.com"}]},
+            e.EmailTypeRequired,
+            "account.email_type_required",
+        ),
+        (
+            {
+                "Email": [
+                    {"Type": "Primary", "Value": "a@example.com"},
+                    {"Type": "Secondary", "Value": "A@example.com"},
+                ]
+            },
+            e.EmailsNotDistinct,
+            "account.emails_not_distinct",
+        ),
+        (
+            {
+                "Email": [
+                    {"Type": "Primary", "Value": "a@example.com"},
+                    {"Type": "primary", "Value": "b@example.com"},
+                ]
+            },
+            e.PrimaryEmailNotUnique,
+            "account.primary_email_not_unique",
+        ),
         ({"PhoneId": "12"}, e.PhoneInvalid, "account.phone_invalid"),
         ({"PhoneId": "+1 abc"}, e.PhoneInvalid, "account.phone_invalid"),
-        ({"UserName": "u", "BirthDate": "1985-10-12"}, e.BirthDateInvalid, "account.birth_date_invalid"),
-        ({"UserName": "u", "Addresses": [{"City": "X"}]}, e.AddressTypeRequired, "account.address_type_required"),
-        ({"UserName": "u", "Addresses": [{"Type": "Home"}, {"Type": "home"}]}, e.AddressTypesNotDistinct,
-         "account.address_types_not_distinct"),
+        (
+            {"UserName": "u", "BirthDate": "1985-10-12"},
+            e.BirthDateInvalid,
+            "account.birth_date_invalid",
+        ),
+        (
+            {"UserName": "u", "Addresses": [{"City": "X"}]},
+            e.AddressTypeRequired,
+            "account.address_type_required",
+        ),
+        (
+            {"UserName": "u", "Addresses": [{"Type": "Home"}, {"Type": "home"}]},
+            e.AddressTypesNotDistinct,
+            "account.address_types_not_distinct",
+        ),
         ({"FirstName": "Ann"}, FieldRequired, "input.required"),
         ({"UserName": "u", "Bogus": 1}, InvalidInput, "input.invalid"),
         ({"UserName": "u", "FirstName": ["x"]}, InvalidInput, "input.invalid"),
@@ -89,7 +137,9 @@ def test_create_refuses_bad_input_and_changes_nothing(tenant, actor, data, error
 
 def test_weak_password_lists_every_validator_message(tenant, actor):
     with pytest.raises(DomainError) as exc:
-        services.account_create(tenant=tenant, actor=actor, data={"UserName": "u", "Password": "pass"})
+        services.account_create(
+            tenant=tenant, actor=actor, data={"UserName": "u", "Password": "pass"}
+        )
     assert refused(exc) == (e.PasswordInvalid, "account.password_invalid")
     messages = [f.message for f in exc.value.field_errors]
     assert all(f.field == "Password" for f in exc.value.field_errors)
@@ -99,7 +149,11 @@ def test_weak_password_lists_every_validator_message(tenant, actor):
 def test_duplicates_are_refused_case_insensitively(tenant, actor, make_account, other_tenant):
     make_account(email="ann@example.com", UserName="Ann", PhoneId="+14155552671")
     for data, error, code in [
-        ({"Email": [{"Type": "Primary", "Value": "ANN@example.com"}]}, e.EmailTaken, "account.email_taken"),
+        (
+            {"Email": [{"Type": "Primary", "Value": "ANN@example.com"}]},
+            e.EmailTaken,
+            "account.email_taken",
+        ),
         ({"UserName": "ANN"}, e.UsernameTaken, "account.username_taken"),
         ({"PhoneId": "14155552671"}, e.PhoneTaken, "account.phone_taken"),
     ]:
@@ -108,8 +162,13 @@ def test_duplicates_are_refused_case_insensitively(tenant, actor, make_account, 
         assert refused(exc) == (error, code)
     # Another tenant is another namespace.
     other = services.account_create(
-        tenant=other_tenant, actor=actor,
-        data={"Email": [{"Type": "Primary", "Value": "ann@example.com"}], "UserName": "ann", "PhoneId": "+14155552671"},
+        tenant=other_tenant,
+        actor=actor,
+        data={
+            "Email": [{"Type": "Primary", "Value": "ann@example.com"}],
+            "UserName": "ann",
+            "PhoneId": "+14155552671",
+        },
     )
     assert other.tenant == other_tenant
 
@@ -117,18 +176,28 @@ def test_duplicates_are_refused_case_insensitively(tenant, actor, make_account, 
 def test_update_merges_arrays_and_custom_fields_and_deletes_with_op(tenant, actor, make_account):
     account = make_account(
         Addresses=[{"Type": "Home", "City": "Paris"}, {"Type": "Work", "City": "Lyon"}],
-        PhoneNumbers=[{"PhoneType": "Mobile", "PhoneNumber": "1"}], CustomFields={"a": "1", "b": "2"},
+        PhoneNumbers=[{"PhoneType": "Mobile", "PhoneNumber": "1"}],
+        CustomFields={"a": "1", "b": "2"},
     )
     account = services.account_update(
-        tenant=tenant, actor=actor, account=account,
+        tenant=tenant,
+        actor=actor,
+        account=account,
         changes={
-            "Addresses": [{"Type": "Home", "op": "delete"}, {"Type": "Work", "City": "Nice"}, {"Type": "Other", "City": "Rome"}],
+            "Addresses": [
+                {"Type": "Home", "op": "delete"},
+                {"Type": "Work", "City": "Nice"},
+                {"Type": "Other", "City": "Rome"},
+            ],
             "PhoneNumbers": [{"PhoneType": "Mobile", "PhoneNumber": "1", "op": "delete"}],
             "CustomFields": {"b": "3", "c": "4"},
             "FirstName": "Zoe",
         },
     )
-    assert account.profile["Addresses"] == [{"Type": "Work", "City": "Nice"}, {"Type": "Other", "City": "Rome"}]
+    assert account.profile["Addresses"] == [
+        {"Type": "Work", "City": "Nice"},
+        {"Type": "Other", "City": "Rome"},
+    ]
     assert "PhoneNumbers" not in account.profile
     assert account.custom_fields == {"a": "1", "b": "3", "c": "4"}
     event = AuditEvent.objects.filter(action="account.updated", subject_uid=account.uid).first()
@@ -137,24 +206,35 @@ def test_update_merges_arrays_and_custom_fields_and_deletes_with_op(tenant, acto
 
 def test_update_nulls_clear_only_with_null_support(tenant, actor, make_account):
     account = make_account(FirstName="Ann", Gender="F", CustomFields={"a": "1"})
-    account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"FirstName": None, "Gender": None})
+    account = services.account_update(
+        tenant=tenant, actor=actor, account=account, changes={"FirstName": None, "Gender": None}
+    )
     assert account.first_name == "Ann" and account.profile["Gender"] == "F"
     account = services.account_update(
-        tenant=tenant, actor=actor, account=account, changes={"FirstName": None, "Gender": None, "CustomFields": {"a": None}},
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        changes={"FirstName": None, "Gender": None, "CustomFields": {"a": None}},
         null_support=True,
     )
-    assert account.first_name == "" and "Gender" not in account.profile and account.custom_fields == {}
+    assert (
+        account.first_name == "" and "Gender" not in account.profile and account.custom_fields == {}
+    )
 
 
 def test_update_refuses_password_and_unknown_fields(tenant, actor, make_account):
     account = make_account()
     before = state(tenant)
     with pytest.raises(DomainError) as exc:
-        services.account_update(tenant=tenant, actor=actor, account=account, changes={"Password": "x" * 20, "Nope": 1})
+        services.account_update(
+            tenant=tenant, actor=actor, account=account, changes={"Password": "x" * 20, "Nope": 1}
+        )
     assert refused(exc) == (InvalidInput, "input.invalid")
     assert {f.field for f in exc.value.field_errors} == {"Nope"}
     with pytest.raises(DomainError) as exc:
-        services.account_update(tenant=tenant, actor=actor, account=account, changes={"Password": "x" * 20})
+        services.account_update(
+            tenant=tenant, actor=actor, account=account, changes={"Password": "x" * 20}
+        )
     assert [f.field for f in exc.value.field_errors] == ["Password"]
     assert state(tenant) == before
 
@@ -170,7 +250,9 @@ def test_update_ignores_read_only_profile_keys(tenant, actor, make_account):
 
 def open_session(account) -> str:
     """A real sign-in session of the account; its access token."""
-    return session_issue(tenant=account.tenant, account=account, actor=Actor.account(account.uid)).access_token
+    return session_issue(
+        tenant=account.tenant, account=account, actor=Actor.account(account.uid)
+    ).access_token
 
 
 def assert_sessions_ended_by(account, token: str, cause_action: str) -> None:
@@ -179,13 +261,18 @@ def assert_sessions_ended_by(account, token: str, cause_action: str) -> None:
     with pytest.raises(AccessTokenInvalid):
         access_token_resolve(tenant=account.tenant, token=token)
     cause = AuditEvent.objects.filter(action=cause_action, subject_uid=account.uid).latest("id")
-    assert AuditEvent.objects.get(action="session.all_revoked", subject_uid=account.uid).caused_by == cause.pk
+    assert (
+        AuditEvent.objects.get(action="session.all_revoked", subject_uid=account.uid).caused_by
+        == cause.pk
+    )
 
 
 def test_update_is_active_false_blocks_and_revokes_sessions(tenant, actor, make_account):
     account = make_account()
     token = open_session(account)
-    account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"IsActive": False})
+    account = services.account_update(
+        tenant=tenant, actor=actor, account=account, changes={"IsActive": False}
+    )
     assert not account.is_active
     assert_sessions_ended_by(account, token, "account.updated")
 
@@ -193,7 +280,9 @@ def test_update_is_active_false_blocks_and_revokes_sessions(tenant, actor, make_
 def test_an_update_that_does_not_block_leaves_the_sessions(tenant, actor, make_account):
     account = make_account()
     open_session(account)
-    services.account_update(tenant=tenant, actor=actor, account=account, changes={"FirstName": "Still"})
+    services.account_update(
+        tenant=tenant, actor=actor, account=account, changes={"FirstName": "Still"}
+    )
     assert AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
     assert not AuditEvent.objects.filter(action="session.all_revoked").exists()
 
@@ -204,7 +293,9 @@ def test_unlocking_clears_the_failure_counter(tenant, actor, make_account, unloc
     LoginFailureCounter.objects.create(tenant=tenant, account=account, failure_count=5)
     services.account_lock(tenant=tenant, actor=actor, account=account, locked_type="LoginAttempts")
     if unlock == "update":
-        account = services.account_update(tenant=tenant, actor=actor, account=account, changes={"IsLoginLocked": False})
+        account = services.account_update(
+            tenant=tenant, actor=actor, account=account, changes={"IsLoginLocked": False}
+        )
     else:
         account = services.account_unlock(tenant=tenant, actor=actor, account=account)
     assert not account.is_login_locked
@@ -214,7 +305,11 @@ def test_unlocking_clears_the_failure_counter(tenant, actor, make_account, unloc
 def test_lock_expires_in_the_profile(tenant, actor, make_account):
     account = make_account()
     account = services.account_lock(
-        tenant=tenant, actor=actor, account=account, locked_type="LoginAttempts", until=timezone.now() + timedelta(minutes=5)
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        locked_type="LoginAttempts",
+        until=timezone.now() + timedelta(minutes=5),
     )
     assert selectors.is_login_locked(account)
     assert not selectors.is_login_locked(account, now=timezone.now() + timedelta(minutes=6))
@@ -223,14 +318,18 @@ def test_lock_expires_in_the_profile(tenant, actor, make_account):
 def test_block_unblock_unlock_audited(tenant, actor, make_account):
     account = make_account()
     token = open_session(account)
-    services.account_block(tenant=tenant, actor=actor, account=account, reason="fraud", ticket="T-1")
+    services.account_block(
+        tenant=tenant, actor=actor, account=account, reason="fraud", ticket="T-1"
+    )
     assert not Account.objects.get(pk=account.pk).is_active
     assert_sessions_ended_by(account, token, "account.blocked")
     assert AuditEvent.objects.get(action="session.all_revoked").reason == "fraud"
     services.account_unblock(tenant=tenant, actor=actor, account=account)
     assert Account.objects.get(pk=account.pk).is_active
     services.account_unlock(tenant=tenant, actor=actor, account=account)
-    actions = list(AuditEvent.objects.filter(subject_uid=account.uid).values_list("action", "reason", "ticket"))
+    actions = list(
+        AuditEvent.objects.filter(subject_uid=account.uid).values_list("action", "reason", "ticket")
+    )
     assert ("account.blocked", "fraud", "T-1") in actions
     assert {"account.unblocked", "account.unlocked"} <= {a for a, _, _ in actions}
 
@@ -246,7 +345,10 @@ def test_delete_revokes_then_deletes_and_leaves_a_tombstone(tenant, actor, make_
     revoked = AuditEvent.objects.get(action="session.all_revoked", subject_uid=uid)
     assert revoked.caused_by == AuditEvent.objects.get(action="account.deleted", subject_uid=uid).pk
     assert revoked.diff["revoked_tokens"] == [None, 2]
-    assert not Account.objects.filter(uid=uid).exists() and not AccountEmail.objects.filter(tenant=tenant).exists()
+    assert (
+        not Account.objects.filter(uid=uid).exists()
+        and not AccountEmail.objects.filter(tenant=tenant).exists()
+    )
     tomb = AuditEvent.objects.get(action="account.deleted", subject_uid=uid)
     assert tomb.diff == {} and tomb.reason == "gdpr"
     assert "Secret" not in str(tomb.__dict__) and "ann@example.com" not in str(tomb.__dict__)
@@ -254,15 +356,34 @@ def test_delete_revokes_then_deletes_and_leaves_a_tombstone(tenant, actor, make_
 
 def test_email_upsert_by_type_and_remove(tenant, actor, make_account, other_tenant):
     account = make_account()
-    services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "b@example.com"}])
-    services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "c@example.com"}])
-    assert list(account.emails.values_list("type", "value")) == [("Primary", "ann@example.com"), ("Secondary", "c@example.com")]
+    services.account_email_upsert(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        emails=[{"Type": "Secondary", "Value": "b@example.com"}],
+    )
+    services.account_email_upsert(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        emails=[{"Type": "Secondary", "Value": "c@example.com"}],
+    )
+    assert list(account.emails.values_list("type", "value")) == [
+        ("Primary", "ann@example.com"),
+        ("Secondary", "c@example.com"),
+    ]
     with pytest.raises(DomainError) as exc:
-        services.account_email_remove(tenant=tenant, actor=actor, account=account, email="zzz@example.com")
+        services.account_email_remove(
+            tenant=tenant, actor=actor, account=account, email="zzz@example.com"
+        )
     assert refused(exc) == (e.EmailNotInProfile, "account.email_not_in_profile")
-    services.account_email_remove(tenant=tenant, actor=actor, account=account, email="C@example.com")
+    services.account_email_remove(
+        tenant=tenant, actor=actor, account=account, email="C@example.com"
+    )
     with pytest.raises(DomainError) as exc:
-        services.account_email_remove(tenant=tenant, actor=actor, account=account, email="ann@example.com")
+        services.account_email_remove(
+            tenant=tenant, actor=actor, account=account, email="ann@example.com"
+        )
     assert refused(exc) == (e.LastEmail, "account.last_email")
     assert list(account.emails.values_list("value", flat=True)) == ["ann@example.com"]
 
@@ -272,14 +393,21 @@ def test_email_upsert_refuses_an_email_of_another_account(tenant, actor, make_ac
     account = make_account(email="mine@example.com")
     before = state(tenant)
     with pytest.raises(DomainError) as exc:
-        services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Secondary", "Value": "TAKEN@example.com"}])
+        services.account_email_upsert(
+            tenant=tenant,
+            actor=actor,
+            account=account,
+            emails=[{"Type": "Secondary", "Value": "TAKEN@example.com"}],
+        )
     assert refused(exc) == (e.EmailTaken, "account.email_taken")
     assert state(tenant) == before
 
 
 def test_email_and_phone_mark_verified(tenant, actor, make_account):
     account = make_account(PhoneId="+14155552671")
-    services.account_email_mark_verified(tenant=tenant, actor=actor, account=account, email="ANN@example.com")
+    services.account_email_mark_verified(
+        tenant=tenant, actor=actor, account=account, email="ANN@example.com"
+    )
     services.account_phone_mark_verified(tenant=tenant, actor=actor, account=account)
     account.refresh_from_db()
     assert account.email_verified and account.phone_id_verified and account.emails.get().verified
@@ -288,13 +416,23 @@ def test_email_and_phone_mark_verified(tenant, actor, make_account):
 def test_password_set_validates_hashes_revokes_and_retires(tenant, actor, make_account):
     account = make_account()
     token = open_session(account)
-    forgot = token_issue(tenant=tenant, account=account, actor=actor, kind=MultipurposeToken.KIND_EMAIL,
-                         purpose="forgotpassword", destination="ann@example.com")
+    forgot = token_issue(
+        tenant=tenant,
+        account=account,
+        actor=actor,
+        kind=MultipurposeToken.KIND_EMAIL,
+        purpose="forgotpassword",
+        destination="ann@example.com",
+    )
     with pytest.raises(DomainError) as exc:
-        services.account_password_set(tenant=tenant, actor=actor, account=account, password="password")
+        services.account_password_set(
+            tenant=tenant, actor=actor, account=account, password="password"
+        )
     assert refused(exc) == (e.PasswordInvalid, "account.password_invalid")
     assert AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
-    account = services.account_password_set(tenant=tenant, actor=actor, account=account, password="Another-long-pass-77")
+    account = services.account_password_set(
+        tenant=tenant, actor=actor, account=account, password="Another-long-pass-77"
+    )
     assert check_password("Another-long-pass-77", account.password)
     assert_sessions_ended_by(account, token, "account_password.set")
     assert MultipurposeToken.objects.get(pk=forgot.token.pk).retired_at is not None
@@ -308,7 +446,9 @@ def test_password_is_argon2_and_verify_upgrades_old_hashes(tenant, actor, make_a
     assert account.password.startswith("argon2$")
     from django.contrib.auth.hashers import make_password
 
-    Account.objects.filter(pk=account.pk).update(password=make_password(GOOD_PASSWORD, hasher="pbkdf2_sha256"))
+    Account.objects.filter(pk=account.pk).update(
+        password=make_password(GOOD_PASSWORD, hasher="pbkdf2_sha256")
+    )
     account.refresh_from_db()
     assert services.account_password_verify(account=account, password=GOOD_PASSWORD)
     account.refresh_from_db()
@@ -327,29 +467,50 @@ def test_login_record_counts(tenant, make_account):
 def test_uid_update_keeps_previous_uid(tenant, actor, make_account):
     account = make_account()
     old = account.uid
-    account = services.account_uid_update(tenant=tenant, actor=actor, account=account, new_uid_value="new-uid_1")
+    account = services.account_uid_update(
+        tenant=tenant, actor=actor, account=account, new_uid_value="new-uid_1"
+    )
     assert account.uid == "new-uid_1" and account.profile["PreviousUids"] == [old]
     other = make_account(email="b@example.com")
     with pytest.raises(DomainError) as exc:
-        services.account_uid_update(tenant=tenant, actor=actor, account=other, new_uid_value="new-uid_1")
+        services.account_uid_update(
+            tenant=tenant, actor=actor, account=other, new_uid_value="new-uid_1"
+        )
     assert refused(exc) == (e.UidTaken, "account.uid_taken")
     with pytest.raises(DomainError) as exc:
-        services.account_uid_update(tenant=tenant, actor=actor, account=other, new_uid_value="no spaces")
+        services.account_uid_update(
+            tenant=tenant, actor=actor, account=other, new_uid_value="no spaces"
+        )
     assert refused(exc) == (e.UidInvalid, "account.uid_invalid")
 
 
 def test_privacy_policy_and_consents_are_recorded(tenant, actor, make_account):
     account = make_account(
         PrivacyPolicy={"Version": "v1"},
-        Consents={"Data": [{"ConsentOptionId": "marketing", "IsAccepted": True}], "Events": [{"Event": "Register", "IsCustom": False}]},
+        Consents={
+            "Data": [{"ConsentOptionId": "marketing", "IsAccepted": True}],
+            "Events": [{"Event": "Register", "IsCustom": False}],
+        },
     )
-    services.account_update(tenant=tenant, actor=actor, account=account, changes={"PrivacyPolicy": {"Version": "v1"}})
     services.account_update(
-        tenant=tenant, actor=actor, account=account,
-        changes={"PrivacyPolicy": {"Version": "v2"}, "Consents": {"Data": [{"ConsentOptionId": "marketing", "IsAccepted": False}], "Events": [{"Event": "Update"}]}},
+        tenant=tenant, actor=actor, account=account, changes={"PrivacyPolicy": {"Version": "v1"}}
+    )
+    services.account_update(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        changes={
+            "PrivacyPolicy": {"Version": "v2"},
+            "Consents": {
+                "Data": [{"ConsentOptionId": "marketing", "IsAccepted": False}],
+                "Events": [{"Event": "Update"}],
+            },
+        },
     )
     history = selectors.privacy_policy_history(tenant=tenant, account=account)
-    assert history["Current"]["Version"] == "v2" and [h["Version"] for h in history["History"]] == ["v1"]
+    assert history["Current"]["Version"] == "v2" and [h["Version"] for h in history["History"]] == [
+        "v1"
+    ]
     assert PrivacyPolicyAcceptance.objects.filter(account=account).count() == 2
     logs = selectors.consent_logs(tenant=tenant, account=account)["ConsentLogs"]
     assert [log["UpdateType"] for log in logs] == ["Update", "Register"]
@@ -357,14 +518,26 @@ def test_privacy_policy_and_consents_are_recorded(tenant, actor, make_account):
     assert ConsentLog.objects.filter(account=account).count() == 2
 
 
-def test_security_question_answers_are_checked_here_and_stored_by_the_caller(tenant, actor, make_account):
+def test_security_question_answers_are_checked_here_and_stored_by_the_caller(
+    tenant, actor, make_account
+):
     from security.models import SecurityAnswer
 
     account = make_account()
     with pytest.raises(DomainError) as exc:
-        services.account_update(tenant=tenant, actor=actor, account=account, changes={"SecurityQuestionAnswer": ["Blue"]})
+        services.account_update(
+            tenant=tenant,
+            actor=actor,
+            account=account,
+            changes={"SecurityQuestionAnswer": ["Blue"]},
+        )
     assert [f.field for f in exc.value.field_errors] == ["SecurityQuestionAnswer"]
-    services.account_update(tenant=tenant, actor=actor, account=account, changes={"SecurityQuestionAnswer": {"q1": "Blue"}})
+    services.account_update(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        changes={"SecurityQuestionAnswer": {"q1": "Blue"}},
+    )
     assert not SecurityAnswer.objects.filter(account=account).exists()
     assert "Blue" not in str(Account.objects.get(pk=account.pk).profile)
 
@@ -372,31 +545,61 @@ def test_security_question_answers_are_checked_here_and_stored_by_the_caller(ten
 def test_identity_link_unlink_rules(tenant, actor, make_account):
     account = make_account()
     other = make_account(email="other@example.com")
-    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="Google", provider_id="g1", emails=["g@example.com"])
+    services.account_identity_link(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        provider="Google",
+        provider_id="g1",
+        emails=["g@example.com"],
+    )
     with pytest.raises(DomainError) as exc:
-        services.account_identity_link(tenant=tenant, actor=actor, account=other, provider="google", provider_id="g1")
+        services.account_identity_link(
+            tenant=tenant, actor=actor, account=other, provider="google", provider_id="g1"
+        )
     assert refused(exc) == (e.IdentityTaken, "account.identity_taken")
-    assert [a.uid for a in selectors.accounts_by_email(tenant=tenant, email="G@example.com")] == [account.uid]
-    services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g1")
+    assert [a.uid for a in selectors.accounts_by_email(tenant=tenant, email="G@example.com")] == [
+        account.uid
+    ]
+    services.account_identity_unlink(
+        tenant=tenant, actor=actor, account=account, provider="google", provider_id="g1"
+    )
     assert not account.identities.exists()
 
 
 def test_identity_unlink_never_removes_the_last_way_to_sign_in(tenant, actor):
-    account = services.account_create(tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "s@example.com"}]})
-    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
+    account = services.account_create(
+        tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "s@example.com"}]}
+    )
+    services.account_identity_link(
+        tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1"
+    )
     with pytest.raises(DomainError) as exc:
-        services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
+        services.account_identity_unlink(
+            tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1"
+        )
     assert refused(exc) == (e.LastSignInMethod, "account.last_sign_in_method")
     assert account.identities.count() == 1
-    services.account_identity_link(tenant=tenant, actor=actor, account=account, provider="google", provider_id="g2")
-    services.account_identity_unlink(tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1")
+    services.account_identity_link(
+        tenant=tenant, actor=actor, account=account, provider="google", provider_id="g2"
+    )
+    services.account_identity_unlink(
+        tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1"
+    )
     assert list(account.identities.values_list("provider", flat=True)) == ["google"]
 
 
 def test_search_text_follows_writes(tenant, actor, make_account):
     account = make_account(FirstName="Ann", LastName="Lee")
-    services.account_email_upsert(tenant=tenant, actor=actor, account=account, emails=[{"Type": "Work", "Value": "Work@Corp.io"}])
-    services.account_phone_update(tenant=tenant, actor=actor, account=account, phone="+442071838750")
+    services.account_email_upsert(
+        tenant=tenant,
+        actor=actor,
+        account=account,
+        emails=[{"Type": "Work", "Value": "Work@Corp.io"}],
+    )
+    services.account_phone_update(
+        tenant=tenant, actor=actor, account=account, phone="+442071838750"
+    )
     account.refresh_from_db()
     for part in ("ann lee", "work@corp.io", "+442071838750", account.uid):
         assert part in account.search_text

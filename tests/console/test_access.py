@@ -34,14 +34,23 @@ def _urls(world):
         ],
         "post": [
             (reverse("console:tenant_switch"), {"tenant": t.pk}),
-            (reverse("console:account_action", args=[t.slug, a.uid, "block"]), {"reason": "r", "confirmed": "True"}),
-            (reverse("console:account_action", args=[t.slug, a.uid, "unlock"]), {"reason": "r", "confirmed": "True"}),
+            (
+                reverse("console:account_action", args=[t.slug, a.uid, "block"]),
+                {"reason": "r", "confirmed": "True"},
+            ),
+            (
+                reverse("console:account_action", args=[t.slug, a.uid, "unlock"]),
+                {"reason": "r", "confirmed": "True"},
+            ),
             (reverse("console:tenant_list"), {"name": "Evil"}),
             (reverse("console:tenant_settings", args=[t.slug]), {"lockout_threshold": 1}),
             (reverse("console:credential_create", args=[t.slug]), {"label": "x"}),
             (reverse("console:credential_rotate", args=[t.slug]), {"overlap_hours": 0}),
             (reverse("console:credential_revoke", args=[t.slug, c.pk]), {"reason": "r"}),
-            (reverse("console:staff_grant", args=[t.slug]), {"user": "x", "permissions": ["view_accounts"]}),
+            (
+                reverse("console:staff_grant", args=[t.slug]),
+                {"user": "x", "permissions": ["view_accounts"]},
+            ),
             (reverse("console:staff_revoke", args=[t.slug]), {"user": "x"}),
         ],
     }
@@ -75,7 +84,9 @@ def test_anonymous_is_sent_to_sign_in(world):
 
 
 @pytest.mark.parametrize("role", ["Viewer", "Agent", "Lead", "Admin"])
-def test_staff_without_the_tenant_sees_nothing_of_it(world, make_staff, console_client, other_tenant, role):
+def test_staff_without_the_tenant_sees_nothing_of_it(
+    world, make_staff, console_client, other_tenant, role
+):
     user = make_staff(role, other_tenant)  # granted another tenant only
     client = console_client(user)
     t, a = world["tenant"], world["account"]
@@ -103,10 +114,16 @@ def test_staff_without_the_tenant_sees_nothing_of_it(world, make_staff, console_
     assert _snapshot(world) == before
 
 
-def test_staff_with_no_tenant_at_all_get_a_403_that_says_what_to_do(world, make_staff, console_client):
+def test_staff_with_no_tenant_at_all_get_a_403_that_says_what_to_do(
+    world, make_staff, console_client
+):
     client = console_client(make_staff("Agent"))
     assert client.get(reverse("console:dashboard")).status_code == 200  # the empty state
-    for url in (reverse("console:account_search"), reverse("console:audit_log"), reverse("console:audit_export")):
+    for url in (
+        reverse("console:account_search"),
+        reverse("console:audit_log"),
+        reverse("console:audit_export"),
+    ):
         response = client.get(url)
         assert response.status_code == 403, url
         assert b"Ask an Admin" in response.content
@@ -149,7 +166,10 @@ def test_agent_without_manage_permission_cannot_act(world, make_staff, console_c
     page = client.get(reverse("console:account_detail", args=[t.slug, a.uid]))
     assert page.status_code == 200 and b"action-block" not in page.content
     before = _snapshot(world)
-    response = client.post(reverse("console:account_action", args=[t.slug, a.uid, "block"]), {"reason": "r", "confirmed": "True"})
+    response = client.post(
+        reverse("console:account_action", args=[t.slug, a.uid, "block"]),
+        {"reason": "r", "confirmed": "True"},
+    )
     assert response.status_code == 403
     assert b"Act on accounts" in response.content
     assert _snapshot(world) == before
@@ -160,16 +180,22 @@ def test_agent_does_not_see_or_reach_tenant_admin(world, make_staff, console_cli
     page = client.get(reverse("console:dashboard"))
     assert b'href="/console/tenants/"' not in page.content
     assert client.get(reverse("console:tenant_list")).status_code == 403
-    assert client.get(reverse("console:tenant_detail", args=[world["tenant"].slug])).status_code == 403
+    assert (
+        client.get(reverse("console:tenant_detail", args=[world["tenant"].slug])).status_code == 403
+    )
 
 
-def test_admin_without_administer_permission_cannot_manage_the_tenant(world, make_staff, console_client):
+def test_admin_without_administer_permission_cannot_manage_the_tenant(
+    world, make_staff, console_client
+):
     admin = make_staff("Admin", world["tenant"], perms=["view_accounts", "manage_accounts"])
     client = console_client(admin)
     t = world["tenant"]
     assert client.get(reverse("console:tenant_detail", args=[t.slug])).status_code == 403
     before = _snapshot(world)
-    response = client.post(reverse("console:credential_rotate", args=[t.slug]), {"overlap_hours": 0})
+    response = client.post(
+        reverse("console:credential_rotate", args=[t.slug]), {"overlap_hours": 0}
+    )
     assert response.status_code == 403
     assert _snapshot(world) == before
 
@@ -178,7 +204,10 @@ def test_unknown_account_or_action_is_404(world, make_staff, console_client):
     client = console_client(make_staff("Agent", world["tenant"]))
     t, a = world["tenant"], world["account"]
     assert client.get(reverse("console:account_detail", args=[t.slug, "nope"])).status_code == 404
-    assert client.get(reverse("console:account_action", args=[t.slug, a.uid, "explode"])).status_code == 404
+    assert (
+        client.get(reverse("console:account_action", args=[t.slug, a.uid, "explode"])).status_code
+        == 404
+    )
 
 
 def test_not_found_inside_the_console_keeps_the_shell(world, make_staff, console_client):
@@ -190,5 +219,8 @@ def test_not_found_inside_the_console_keeps_the_shell(world, make_staff, console
 
 def test_tenant_switch_never_redirects_off_site(world, make_staff, console_client):
     client = console_client(make_staff("Agent", world["tenant"]))
-    response = client.post(reverse("console:tenant_switch"), {"tenant": world["tenant"].pk, "next": "https://evil.example/"})
+    response = client.post(
+        reverse("console:tenant_switch"),
+        {"tenant": world["tenant"].pk, "next": "https://evil.example/"},
+    )
     assert response.status_code == 302 and response["Location"] == reverse("console:dashboard")

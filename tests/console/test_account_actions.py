@@ -44,14 +44,28 @@ def state(account) -> dict:
         fresh.pop("modified", None)
     return {
         "account": fresh,
-        "emails": sorted(AccountEmail.objects.filter(account_id=account.pk).values_list("type", "value", "verified")),
-        "live_sessions": TokenFamily.objects.filter(account_id=account.pk, revoked_at__isnull=True).count(),
+        "emails": sorted(
+            AccountEmail.objects.filter(account_id=account.pk).values_list(
+                "type", "value", "verified"
+            )
+        ),
+        "live_sessions": TokenFamily.objects.filter(
+            account_id=account.pk, revoked_at__isnull=True
+        ).count(),
         "totp": TotpFactor.objects.filter(account_id=account.pk).count(),
         "otp": OtpFactor.objects.filter(account_id=account.pk).count(),
-        "codes": sorted(BackupCode.objects.filter(account_id=account.pk).values_list("code_hash", flat=True)),
-        "roles": sorted(AccountRole.objects.filter(account_id=account.pk).values_list("role__name", flat=True)),
+        "codes": sorted(
+            BackupCode.objects.filter(account_id=account.pk).values_list("code_hash", flat=True)
+        ),
+        "roles": sorted(
+            AccountRole.objects.filter(account_id=account.pk).values_list("role__name", flat=True)
+        ),
         "contexts": RoleContext.objects.filter(account_id=account.pk).count(),
-        "records": sorted(CustomObjectRecord.objects.filter(account_id=account.pk).values_list("record_id", "version")),
+        "records": sorted(
+            CustomObjectRecord.objects.filter(account_id=account.pk).values_list(
+                "record_id", "version"
+            )
+        ),
         "tokens": MultipurposeToken.objects.filter(account_id=account.pk).count(),
         "messages": OutboxMessage.objects.filter(account_id=account.pk).count(),
         "audit": AuditEvent.objects.count(),
@@ -87,7 +101,9 @@ def last_event(account):
 
 
 def detail(client, account):
-    return client.get(reverse("console:account_detail", args=[account.tenant.slug, account.uid])).content.decode()
+    return client.get(
+        reverse("console:account_detail", args=[account.tenant.slug, account.uid])
+    ).content.decode()
 
 
 def _make_session(tenant, account):
@@ -99,22 +115,35 @@ def _make_session(tenant, account):
 def _make_totp(tenant, account):
     from security.models import TotpFactor
 
-    return TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=crypto.encrypt("JBSWY3DPEHPK3PXP"),
-                                     confirmed=True)
+    return TotpFactor.objects.create(
+        tenant=tenant,
+        account=account,
+        secret_encrypted=crypto.encrypt("JBSWY3DPEHPK3PXP"),
+        confirmed=True,
+    )
 
 
 def _make_role(tenant, name="support", permissions=("read",)):
     from roles.services import RoleInput, roles_create
 
-    return roles_create(tenant=tenant, actor=Actor.system("test"), roles=[RoleInput(name, tuple(permissions))])[0]
+    return roles_create(
+        tenant=tenant, actor=Actor.system("test"), roles=[RoleInput(name, tuple(permissions))]
+    )[0]
 
 
 def _make_record(tenant, account, data=None, schema=None):
     from customobjects.services import object_type_create, record_create
 
-    object_type = object_type_create(tenant=tenant, actor=Actor.system("test"), name="Orders", schema=schema)
-    return record_create(tenant=tenant, actor=Actor.system("test"), object_type=object_type, account=account,
-                         data=data or {"total": 10})
+    object_type = object_type_create(
+        tenant=tenant, actor=Actor.system("test"), name="Orders", schema=schema
+    )
+    return record_create(
+        tenant=tenant,
+        actor=Actor.system("test"),
+        object_type=object_type,
+        account=account,
+        data=data or {"total": 10},
+    )
 
 
 # The shape every action shares -------------------------------------------------------------
@@ -125,19 +154,29 @@ def test_the_form_asks_for_a_reason_and_the_confirmation_repeats_it(agent, tenan
     page = agent.get(url(account, "edit_profile")).content.decode()
     assert 'name="reason"' in page and 'name="ticket"' in page
     before = state(account)
-    response = agent.post(url(account, "edit_profile"), {"first_name": "Anna", "reason": "asked by phone",
-                                                           "ticket": "SUP-9"})
+    response = agent.post(
+        url(account, "edit_profile"),
+        {"first_name": "Anna", "reason": "asked by phone", "ticket": "SUP-9"},
+    )
     body = response.content.decode()
     assert response.status_code == 200 and "Are you sure?" in body
     assert "asked by phone" in body and "Anna" in body
     assert state(account) == before  # nothing runs before the confirmation
 
 
-@pytest.mark.parametrize("action,fields", [
-    ("block", {}), ("unlock", {}), ("edit_profile", {"first_name": "New"}),
-    ("email_add", {"email": "new@example.com", "type": "Secondary"}), ("phone_change", {"phone": "+14155550199"}),
-    ("sessions_revoke_all", {}), ("backup_codes", {}), ("send_password_reset", {}),
-])
+@pytest.mark.parametrize(
+    "action,fields",
+    [
+        ("block", {}),
+        ("unlock", {}),
+        ("edit_profile", {"first_name": "New"}),
+        ("email_add", {"email": "new@example.com", "type": "Secondary"}),
+        ("phone_change", {"phone": "+14155550199"}),
+        ("sessions_revoke_all", {}),
+        ("backup_codes", {}),
+        ("send_password_reset", {}),
+    ],
+)
 def test_a_missing_reason_is_refused_and_changes_nothing(agent, tenant, action, fields):
     account = AccountFactory(tenant=tenant, email="a@example.com", is_login_locked=True)
     _make_session(tenant, account)
@@ -175,7 +214,12 @@ def test_a_tenant_permission_is_needed_as_well_as_the_role(client_for, tenant):
     before = state(account)
     assert act(agent_without_security, account, "factor_reset", factor="totp").status_code == 403
     assert state(account) == before
-    assert "Reset" not in detail(agent_without_security, account).split('id="account-factors"')[1].split("</table>")[0]
+    assert (
+        "Reset"
+        not in detail(agent_without_security, account)
+        .split('id="account-factors"')[1]
+        .split("</table>")[0]
+    )
 
 
 # Profile, emails, phone, identities ----------------------------------------------------------
@@ -183,13 +227,26 @@ def test_a_tenant_permission_is_needed_as_well_as_the_role(client_for, tenant):
 
 def test_edit_profile_runs_account_update_with_reason_and_ticket(agent, tenant, lr):
     account = AccountFactory(tenant=tenant, first_name="Ann", last_name="Lee", username="ann")
-    response = act(agent, account, "edit_profile", first_name="Anna", middle_name="", last_name="Lee",
-                   username="ann", reason="legal name change", ticket="SUP-12")
+    response = act(
+        agent,
+        account,
+        "edit_profile",
+        first_name="Anna",
+        middle_name="",
+        last_name="Lee",
+        username="ann",
+        reason="legal name change",
+        ticket="SUP-12",
+    )
     assert response.status_code == 302
     profile = lr.get(f"/identity/v2/manage/account/{account.uid}").json()
     assert profile["FirstName"] == "Anna" and profile["LastName"] == "Lee"
     event = last_event(account)
-    assert (event.action, event.reason, event.ticket) == ("account.updated", "legal name change", "SUP-12")
+    assert (event.action, event.reason, event.ticket) == (
+        "account.updated",
+        "legal name change",
+        "SUP-12",
+    )
     assert event.diff["FirstName"] == ["Ann", "Anna"]
     assert "legal name change" in detail(agent, account).split('id="timeline"')[1]
 
@@ -200,8 +257,14 @@ def test_edit_profile_refuses_a_username_the_api_refuses(agent, tenant, lr):
     api = lr.put(f"/identity/v2/manage/account/{account.uid}", {"UserName": "taken"})
     assert api.status_code == 400
     before = state(account)
-    response = act(agent, account, "edit_profile", first_name=account.first_name, last_name=account.last_name,
-                   username="taken")
+    response = act(
+        agent,
+        account,
+        "edit_profile",
+        first_name=account.first_name,
+        last_name=account.last_name,
+        username="taken",
+    )
     assert response.status_code == 302
     assert state(account) == before
     assert "was refused" in agent.get(response["Location"]).content.decode()
@@ -218,25 +281,35 @@ def test_edit_profile_with_nothing_changed_is_refused(agent, tenant):
 def test_make_an_email_primary(agent, tenant, lr):
     account = AccountFactory(tenant=tenant, email="first@example.com")
     AccountEmail.objects.filter(account=account).update(verified=True)
-    AccountEmail.objects.create(tenant=tenant, account=account, type="Secondary", value="second@example.com")
+    AccountEmail.objects.create(
+        tenant=tenant, account=account, type="Secondary", value="second@example.com"
+    )
     assert "/email_make_primary/" in detail(agent, account)
     assert act(agent, account, "email_make_primary", email="second@example.com").status_code == 302
     emails = lr.get(f"/identity/v2/manage/account/{account.uid}").json()["Email"]
-    assert sorted((e["Type"], e["Value"]) for e in emails) == [("Primary", "second@example.com"),
-                                                              ("Secondary", "first@example.com")]
-    assert sorted(AccountEmail.objects.filter(account=account).values_list("value", "verified")) == [
-        ("first@example.com", True), ("second@example.com", False)]
+    assert sorted((e["Type"], e["Value"]) for e in emails) == [
+        ("Primary", "second@example.com"),
+        ("Secondary", "first@example.com"),
+    ]
+    assert sorted(
+        AccountEmail.objects.filter(account=account).values_list("value", "verified")
+    ) == [("first@example.com", True), ("second@example.com", False)]
     assert last_event(account).action == "account_email.made_primary"
 
 
 def test_add_and_remove_email(agent, tenant, lr):
     account = AccountFactory(tenant=tenant, email="first@example.com")
-    assert act(agent, account, "email_add", email="second@example.com", type="Secondary").status_code == 302
+    assert (
+        act(agent, account, "email_add", email="second@example.com", type="Secondary").status_code
+        == 302
+    )
     emails = lr.get(f"/identity/v2/manage/account/{account.uid}").json()["Email"]
     assert {e["Value"] for e in emails} == {"first@example.com", "second@example.com"}
     assert last_event(account).action == "account_email.upserted"
     assert act(agent, account, "email_remove", email="first@example.com").status_code == 302
-    assert list(AccountEmail.objects.filter(account=account).values_list("value", flat=True)) == ["second@example.com"]
+    assert list(AccountEmail.objects.filter(account=account).values_list("value", flat=True)) == [
+        "second@example.com"
+    ]
     assert last_event(account).action == "account_email.removed"
 
 
@@ -252,7 +325,9 @@ def test_an_existing_email_type_is_not_silently_replaced(agent, tenant):
     account = AccountFactory(tenant=tenant, email="mine@example.com")
     before = state(account)
     response = act(agent, account, "email_add", email="other@example.com", type="Primary")
-    assert response.status_code == 400 and "already has a Primary email" in response.content.decode()
+    assert (
+        response.status_code == 400 and "already has a Primary email" in response.content.decode()
+    )
     assert state(account) == before
 
 
@@ -280,14 +355,31 @@ def test_unlink_identity_keeps_the_last_way_to_sign_in(agent, tenant):
     from accounts.services import account_identity_link
 
     account = AccountFactory(tenant=tenant, email="social@example.com")
-    account_identity_link(tenant=tenant, actor=Actor.system("t"), account=account, provider="google", provider_id="g-1")
+    account_identity_link(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=account,
+        provider="google",
+        provider_id="g-1",
+    )
     before = state(account)
     act(agent, account, "identity_unlink", identity="google:g-1")  # no password: the only way in
     assert AccountIdentity.objects.filter(account=account).count() == 1
     assert state(account) == before
-    account_identity_link(tenant=tenant, actor=Actor.system("t"), account=account, provider="github", provider_id="h-2")
-    assert act(agent, account, "identity_unlink", identity="google:g-1", reason="merged").status_code == 302
-    assert list(AccountIdentity.objects.filter(account=account).values_list("provider", flat=True)) == ["github"]
+    account_identity_link(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=account,
+        provider="github",
+        provider_id="h-2",
+    )
+    assert (
+        act(agent, account, "identity_unlink", identity="google:g-1", reason="merged").status_code
+        == 302
+    )
+    assert list(
+        AccountIdentity.objects.filter(account=account).values_list("provider", flat=True)
+    ) == ["github"]
     event = last_event(account)
     assert (event.action, event.reason) == ("account_identity.unlinked", "merged")
 
@@ -300,11 +392,15 @@ def test_send_verification_email_queues_a_message_and_honours_the_cooldown(agent
 
     account = AccountFactory(tenant=tenant, email="v@example.com")
     assert act(agent, account, "send_verification", email="v@example.com").status_code == 302
-    assert MultipurposeToken.objects.filter(account=account, purpose="emailverification").count() == 1
+    assert (
+        MultipurposeToken.objects.filter(account=account, purpose="emailverification").count() == 1
+    )
     assert OutboxMessage.objects.filter(account=account, recipient="v@example.com").count() == 1
     assert last_event(account).action == "multipurpose_token.issued"
     before = state(account)
-    response = act(agent, account, "send_verification", email="v@example.com")  # within the cooldown
+    response = act(
+        agent, account, "send_verification", email="v@example.com"
+    )  # within the cooldown
     assert state(account) == before
     assert "was refused" in agent.get(response["Location"]).content.decode()
     page = detail(agent, account)
@@ -355,12 +451,21 @@ def test_revoke_one_session(agent, tenant):
     second_issued = _make_session(tenant, account)
     first = TokenFamily.objects.filter(account=account).order_by("pk").first()
     assert f"?session={first.pk}" in detail(agent, account)
-    assert act(agent, account, "session_revoke", session=str(first.pk), reason="stolen phone").status_code == 302
+    assert (
+        act(
+            agent, account, "session_revoke", session=str(first.pk), reason="stolen phone"
+        ).status_code
+        == 302
+    )
     assert list(TokenFamily.objects.filter(account=account, revoked_at__isnull=True)) == [
-        TokenFamily.objects.exclude(pk=first.pk).get(account=account)]
+        TokenFamily.objects.exclude(pk=first.pk).get(account=account)
+    ]
     with pytest.raises(AccessTokenInvalid):
         access_token_resolve(tenant=tenant, token=first_issued.access_token)
-    assert access_token_resolve(tenant=tenant, token=second_issued.access_token).account.pk == account.pk
+    assert (
+        access_token_resolve(tenant=tenant, token=second_issued.access_token).account.pk
+        == account.pk
+    )
     event = last_event(account)
     assert (event.action, event.reason) == ("session.revoked_by_id", "stolen phone")
 
@@ -386,7 +491,9 @@ def test_reset_a_factor_through_the_security_service(agent, tenant):
     _make_session(tenant, account)
     page = detail(agent, account)
     assert 'id="reset-totp"' in page
-    assert act(agent, account, "factor_reset", factor="totp", reason="lost phone").status_code == 302
+    assert (
+        act(agent, account, "factor_reset", factor="totp", reason="lost phone").status_code == 302
+    )
     assert not TotpFactor.objects.filter(account=account).exists()
     assert state(account)["live_sessions"] == 0  # the service ends sessions, as through the API
     event = AuditEvent.objects.filter(subject_uid=account.uid, action="mfa_factor.reset").get()
@@ -407,7 +514,9 @@ def test_regenerate_backup_codes_shows_them_once_and_they_work(agent, tenant):
     old = backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)
     response = act(agent, account, "backup_codes")
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
-    codes = re.findall(r'<code class="secret">([0-9a-f]{5}-[0-9a-f]{5})</code>', response.content.decode())
+    codes = re.findall(
+        r'<code class="secret">([0-9a-f]{5}-[0-9a-f]{5})</code>', response.content.decode()
+    )
     assert len(codes) == 10 and not set(codes) & set(old)
     assert backup_code_verify(account=account, code=codes[0])
     assert not backup_code_verify(account=account, code=old[0])
@@ -444,8 +553,15 @@ def test_edit_and_delete_a_role_context(lead, tenant):
 
     _make_role(tenant, "editor")
     account = AccountFactory(tenant=tenant)
-    response = act(lead, account, "context_add", context="shop-1", roles=["editor"],
-                   permissions="refund, ship", expiration="2031-01-02T03:04")
+    response = act(
+        lead,
+        account,
+        "context_add",
+        context="shop-1",
+        roles=["editor"],
+        permissions="refund, ship",
+        expiration="2031-01-02T03:04",
+    )
     assert response.status_code == 302
     context = RoleContext.objects.get(account=account, name="shop-1")
     assert [r.name for r in context.roles.all()] == ["editor"]
@@ -453,10 +569,24 @@ def test_edit_and_delete_a_role_context(lead, tenant):
     assert context.expiration.isoformat() == "2031-01-02T03:04:00+00:00"
     page = detail(lead, account)
     assert "shop-1" in page and "2031-01-02 03:04" in page
-    assert act(lead, account, "context_edit", context="shop-1", remove_roles=["editor"],
-               remove_permissions="ship", never_expires="on").status_code == 302
+    assert (
+        act(
+            lead,
+            account,
+            "context_edit",
+            context="shop-1",
+            remove_roles=["editor"],
+            remove_permissions="ship",
+            never_expires="on",
+        ).status_code
+        == 302
+    )
     context.refresh_from_db()
-    assert (list(context.roles.all()), context.additional_permissions, context.expiration) == ([], ["refund"], None)
+    assert (list(context.roles.all()), context.additional_permissions, context.expiration) == (
+        [],
+        ["refund"],
+        None,
+    )
     assert act(lead, account, "context_delete", context="shop-1").status_code == 302
     assert not RoleContext.objects.filter(account=account).exists()
     assert last_event(account).action == "role_context.deleted"
@@ -465,12 +595,29 @@ def test_edit_and_delete_a_role_context(lead, tenant):
 def test_a_context_edit_the_service_refuses_changes_nothing(lead, tenant):
     _make_role(tenant, "editor")
     account = AccountFactory(tenant=tenant)
-    assert act(lead, account, "context_add", context="c", roles=["editor"], permissions="a",
-               never_expires="on").status_code == 302
+    assert (
+        act(
+            lead,
+            account,
+            "context_add",
+            context="c",
+            roles=["editor"],
+            permissions="a",
+            never_expires="on",
+        ).status_code
+        == 302
+    )
     before = state(account)
     # Removing a permission the context lacks is refused (1142); the add in the same form rolls back.
-    act(lead, account, "context_edit", context="c", add_permissions="b", remove_permissions="zzz",
-        expiration="2031-01-02T03:04")
+    act(
+        lead,
+        account,
+        "context_edit",
+        context="c",
+        add_permissions="b",
+        remove_permissions="zzz",
+        expiration="2031-01-02T03:04",
+    )
     assert state(account) == before
     from roles.models import RoleContext
 
@@ -488,12 +635,31 @@ def test_edit_a_record_within_its_schema_and_version(agent, tenant):
     form = agent.get(url(account, "record_edit", record=record.pk)).content.decode()
     assert "&quot;total&quot;: 10" in form
     before = state(account)
-    act(agent, account, "record_edit", record=str(record.pk), data='{"total": "ten"}', etag=record.etag)
+    act(
+        agent,
+        account,
+        "record_edit",
+        record=str(record.pk),
+        data='{"total": "ten"}',
+        etag=record.etag,
+    )
     assert state(account) == before  # the schema refuses it, as through the API
-    act(agent, account, "record_edit", record=str(record.pk), data='{"total": 11}', etag='"stale.0"')
+    act(
+        agent, account, "record_edit", record=str(record.pk), data='{"total": 11}', etag='"stale.0"'
+    )
     assert state(account) == before  # changed since the form was read
-    assert act(agent, account, "record_edit", record=str(record.pk), data='{"total": 12}', etag=record.etag,
-               reason="refund").status_code == 302
+    assert (
+        act(
+            agent,
+            account,
+            "record_edit",
+            record=str(record.pk),
+            data='{"total": 12}',
+            etag=record.etag,
+            reason="refund",
+        ).status_code
+        == 302
+    )
     record.refresh_from_db()
     assert record.data == {"total": 12} and record.version == 2
     event = last_event(account)
@@ -532,7 +698,9 @@ def test_impersonation_is_for_leads_shown_once_and_recorded(agent, lead, tenant)
     assert state(account) == before
     response = act(lead, account, "impersonate", reason="reproduce checkout bug")
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
-    token = re.search(r'<code class="secret">([0-9a-f-]{36})</code>', response.content.decode()).group(1)
+    token = re.search(
+        r'<code class="secret">([0-9a-f-]{36})</code>', response.content.decode()
+    ).group(1)
     assert access_token_resolve(tenant=tenant, token=token).account.pk == account.pk
     event = last_event(account)
     assert (event.action, event.reason) == ("session.impersonated", "reproduce checkout bug")
@@ -576,7 +744,9 @@ def test_delete_needs_an_admin_and_the_typed_uid(lead, admin, tenant, lr):
     response = act(admin, account, "delete", confirm_uid=account.uid[:-1] + "x")
     assert response.status_code == 400 and "nothing was deleted" in response.content.decode()
     assert state(account) == before
-    response = act(admin, account, "delete", confirm_uid=account.uid, reason="GDPR erasure", ticket="DPO-7")
+    response = act(
+        admin, account, "delete", confirm_uid=account.uid, reason="GDPR erasure", ticket="DPO-7"
+    )
     assert response.status_code == 302 and response["Location"] == reverse("console:account_search")
     assert not Account.objects.filter(pk=account.pk).exists()
     assert lr.get(f"/identity/v2/manage/account/{account.uid}").json()["ErrorCode"] == 938
@@ -593,19 +763,44 @@ def test_the_account_page_shows_everything_about_the_account(admin, tenant):
     from security.services import backup_codes_generate
 
     account = AccountFactory(tenant=tenant, email="all@example.com", phone_id="+14155550100")
-    account_identity_link(tenant=tenant, actor=Actor.system("t"), account=account, provider="google", provider_id="g-9")
+    account_identity_link(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=account,
+        provider="google",
+        provider_id="g-9",
+    )
     _make_session(tenant, account)
     _make_totp(tenant, account)
     backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)
     _make_role(tenant, "support")
-    account_roles_assign(tenant=tenant, actor=Actor.system("t"), account=account, role_names=["support"])
-    role_contexts_upsert(tenant=tenant, actor=Actor.system("t"), account=account,
-                         contexts=[RoleContextInput(name="store-7", roles=("support",))])
+    account_roles_assign(
+        tenant=tenant, actor=Actor.system("t"), account=account, role_names=["support"]
+    )
+    role_contexts_upsert(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=account,
+        contexts=[RoleContextInput(name="store-7", roles=("support",))],
+    )
     _make_record(tenant, account, {"plan": "gold"})
     page = detail(admin, account)
-    for expected in ("all@example.com", "+14155550100", "google", "g-9", 'id="account-sessions">1<',
-                     'id="reset-totp"', "10 of 10 unused", "support", "store-7", "gold", "Orders",
-                     "Danger zone", "Regenerate backup codes", "Send password reset"):
+    for expected in (
+        "all@example.com",
+        "+14155550100",
+        "google",
+        "g-9",
+        'id="account-sessions">1<',
+        'id="reset-totp"',
+        "10 of 10 unused",
+        "support",
+        "store-7",
+        "gold",
+        "Orders",
+        "Danger zone",
+        "Regenerate backup codes",
+        "Send password reset",
+    ):
         assert expected in page, expected
 
 
@@ -613,7 +808,12 @@ def test_the_page_offers_only_what_the_role_may_do(client_for, tenant):
     account = AccountFactory(tenant=tenant)
     _make_totp(tenant, account)
     viewer_page = detail(client_for("Viewer"), account)
-    for hidden in ('id="reset-totp"', 'id="action-edit_profile"', 'id="action-delete"', 'id="action-block"'):
+    for hidden in (
+        'id="reset-totp"',
+        'id="action-edit_profile"',
+        'id="action-delete"',
+        'id="action-block"',
+    ):
         assert hidden not in viewer_page
     agent_page = detail(client_for("Agent"), account)
     assert 'id="reset-totp"' in agent_page and 'id="action-edit_profile"' in agent_page
@@ -632,11 +832,18 @@ def test_remove_one_passkey(agent, tenant):
 
     account = AccountFactory(tenant=tenant)
     for cid in ("keep-id", "drop-id"):
-        PasskeyCredential.objects.create(tenant=tenant, account=account, credential_id=cid, public_key="pk",
-                                         authenticator="YubiKey 5")
+        PasskeyCredential.objects.create(
+            tenant=tenant,
+            account=account,
+            credential_id=cid,
+            public_key="pk",
+            authenticator="YubiKey 5",
+        )
     before = state(account)
     assert act(agent, account, "passkey_delete", passkey="someone-elses").status_code == 400
     assert state(account) == before
     assert act(agent, account, "passkey_delete", passkey="drop-id").status_code == 302
-    assert list(PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)) == ["keep-id"]
+    assert list(
+        PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)
+    ) == ["keep-id"]
     assert last_event(account).action == "passkey.deleted"

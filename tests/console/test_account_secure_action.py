@@ -18,8 +18,13 @@ from tokens.models import TokenFamily
 
 pytestmark = pytest.mark.django_db
 
-ALL_OPTIONS = {"revoke_sessions": "on", "remove_passkeys": "on", "remove_push_devices": "on",
-               "reset_second_factors": "on", "require_password_change": "on"}
+ALL_OPTIONS = {
+    "revoke_sessions": "on",
+    "remove_passkeys": "on",
+    "remove_push_devices": "on",
+    "reset_second_factors": "on",
+    "require_password_change": "on",
+}
 
 
 @pytest.fixture
@@ -41,16 +46,28 @@ def victim(tenant):
     from security.services import backup_codes_generate
 
     backup_codes_generate(tenant=tenant, actor=Actor.system("test"), account=account)
-    old = PasskeyCredential.objects.create(tenant=tenant, account=account, credential_id="old-key", public_key="k")
+    old = PasskeyCredential.objects.create(
+        tenant=tenant, account=account, credential_id="old-key", public_key="k"
+    )
     PasskeyCredential.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=30))
-    PasskeyCredential.objects.create(tenant=tenant, account=account, credential_id="new-key", public_key="k")
-    PushDevice.objects.create(tenant=tenant, account=account, device_token_encrypted=encrypt("d"), name="attacker")
+    PasskeyCredential.objects.create(
+        tenant=tenant, account=account, credential_id="new-key", public_key="k"
+    )
+    PushDevice.objects.create(
+        tenant=tenant, account=account, device_token_encrypted=encrypt("d"), name="attacker"
+    )
     return account
 
 
 def devices(account):
-    return (sorted(PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)),
-            PushDevice.objects.filter(account=account).count())
+    return (
+        sorted(
+            PasskeyCredential.objects.filter(account=account).values_list(
+                "credential_id", flat=True
+            )
+        ),
+        PushDevice.objects.filter(account=account).count(),
+    )
 
 
 def full_state(account):
@@ -67,12 +84,17 @@ def test_lead_and_admin_secure_the_account_after_confirming(client_for, tenant, 
     assert 'type="checkbox"' in form
 
     before = full_state(victim)
-    review = client.post(url(victim, "secure"), {**ALL_OPTIONS, "reason": "customer reports takeover", "ticket": "SUP-9"})
+    review = client.post(
+        url(victim, "secure"),
+        {**ALL_OPTIONS, "reason": "customer reports takeover", "ticket": "SUP-9"},
+    )
     assert review.status_code == 200 and "Are you sure?" in review.content.decode()
     assert "customer reports takeover" in review.content.decode()
     assert full_state(victim) == before  # nothing runs before the confirmation
 
-    response = act(client, victim, "secure", reason="customer reports takeover", ticket="SUP-9", **ALL_OPTIONS)
+    response = act(
+        client, victim, "secure", reason="customer reports takeover", ticket="SUP-9", **ALL_OPTIONS
+    )
 
     assert response.status_code == 302
     assert not TokenFamily.objects.filter(account=victim, revoked_at__isnull=True).exists()
@@ -82,14 +104,25 @@ def test_lead_and_admin_secure_the_account_after_confirming(client_for, tenant, 
     victim.refresh_from_db()
     assert victim.password_change_required is True
     event = AuditEvent.objects.get(action="account.secured", subject_uid=victim.uid)
-    assert (event.reason, event.ticket, event.actor_type) == ("customer reports takeover", "SUP-9", "staff")
+    assert (event.reason, event.ticket, event.actor_type) == (
+        "customer reports takeover",
+        "SUP-9",
+        "staff",
+    )
     assert event.diff["passkeys_removed"] == [None, 2]
 
 
 def test_devices_since_removes_only_the_newer_devices(client_for, tenant, victim):
     since = (timezone.now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    response = act(client_for("Lead"), victim, "secure", reason="new devices are the attacker's",
-                   remove_passkeys="on", remove_push_devices="on", devices_added_since=since)
+    response = act(
+        client_for("Lead"),
+        victim,
+        "secure",
+        reason="new devices are the attacker's",
+        remove_passkeys="on",
+        remove_push_devices="on",
+        devices_added_since=since,
+    )
     assert response.status_code == 302
     assert devices(victim) == (["old-key"], 0)
     # Options left unchecked are left alone.
@@ -102,8 +135,18 @@ def test_devices_since_removes_only_the_newer_devices(client_for, tenant, victim
 
 
 def test_the_confirmation_repeats_the_options(client_for, victim):
-    page = client_for("Admin").post(url(victim, "secure"), {
-        "revoke_sessions": "on", "devices_added_since": "2030-01-02T03:04", "reason": "checking"}).content.decode()
+    page = (
+        client_for("Admin")
+        .post(
+            url(victim, "secure"),
+            {
+                "revoke_sessions": "on",
+                "devices_added_since": "2030-01-02T03:04",
+                "reason": "checking",
+            },
+        )
+        .content.decode()
+    )
     assert "Are you sure?" in page
     summary = page.split('id="action-summary"')[1].split("</dl>")[0]
     assert "Revoke every session" in summary and "2030-01-02" in summary
@@ -152,6 +195,13 @@ def test_choosing_nothing_is_refused_and_changes_nothing(client_for, victim):
 
 def test_a_malformed_date_is_refused_and_changes_nothing(client_for, victim):
     before = full_state(victim)
-    response = act(client_for("Admin"), victim, "secure", reason="bad date", devices_added_since="soon", **ALL_OPTIONS)
+    response = act(
+        client_for("Admin"),
+        victim,
+        "secure",
+        reason="bad date",
+        devices_added_since="soon",
+        **ALL_OPTIONS,
+    )
     assert response.status_code == 400
     assert full_state(victim) == before

@@ -29,8 +29,14 @@ def _search(client, **params):
 
 
 def test_search_by_each_identifier(agent_client, tenant):
-    ann = AccountFactory(tenant=tenant, email="ann.lee@example.com", first_name="Ann", last_name="Lee",
-                         username="annie", phone_id="+14155550100")
+    ann = AccountFactory(
+        tenant=tenant,
+        email="ann.lee@example.com",
+        first_name="Ann",
+        last_name="Lee",
+        username="annie",
+        phone_id="+14155550100",
+    )
     AccountFactory(tenant=tenant, email="bob@example.com", first_name="Bob", last_name="Stone")
     detail = reverse("console:account_detail", args=[tenant.slug, ann.uid])
     for q in (ann.uid, "ANN.LEE@example.com", "annie", "+1 415 555 0100", "Ann Lee"):
@@ -74,7 +80,9 @@ def test_search_never_returns_another_tenants_account(agent_client, tenant, othe
 def test_htmx_search_returns_only_the_results(agent_client, tenant):
     AccountFactory(tenant=tenant, first_name="Hana")
     AccountFactory(tenant=tenant, first_name="Hana")
-    response = agent_client.get(reverse("console:account_search"), {"q": "Hana"}, HTTP_HX_REQUEST="true")
+    response = agent_client.get(
+        reverse("console:account_search"), {"q": "Hana"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     assert b"<html" not in response.content
     assert b"<strong>2</strong> accounts found" in response.content
@@ -86,13 +94,25 @@ def test_empty_search_page_explains_what_to_type(agent_client):
 
 
 def test_account_page_shows_profile_emails_flags_and_timeline(agent_client, tenant):
-    account = AccountFactory(tenant=tenant, email="page@example.com", first_name="Pia", phone_id="+14155550199",
-                             is_login_locked=True)
+    account = AccountFactory(
+        tenant=tenant,
+        email="page@example.com",
+        first_name="Pia",
+        phone_id="+14155550199",
+        is_login_locked=True,
+    )
     response = agent_client.get(reverse("console:account_detail", args=[tenant.slug, account.uid]))
     assert response.status_code == 200
     body = response.content.decode()
-    for expected in ("Pia", "page@example.com", "+14155550199", "Locked", "Audit timeline",
-                     'id="action-block"', 'id="action-unlock"'):
+    for expected in (
+        "Pia",
+        "page@example.com",
+        "+14155550199",
+        "Locked",
+        "Audit timeline",
+        'id="action-block"',
+        'id="action-unlock"',
+    ):
         assert expected in body
     assert 'id="action-unblock"' not in body  # not blocked: nothing to unblock
 
@@ -115,13 +135,19 @@ def test_block_runs_the_accounts_service_and_shows_in_timeline(agent_client, ten
     _require_service("account_block")
     account = AccountFactory(tenant=tenant)
     url = reverse("console:account_action", args=[tenant.slug, account.uid, "block"])
-    response = agent_client.post(url, {"reason": "fraud report", "ticket": "SUP-1", "confirmed": "True"})
+    response = agent_client.post(
+        url, {"reason": "fraud report", "ticket": "SUP-1", "confirmed": "True"}
+    )
     assert response.status_code == 302
     account.refresh_from_db()
     assert account.is_active is False
     event = AuditEvent.objects.get(subject_uid=account.uid, action="account.blocked")
     assert (event.reason, event.ticket, event.actor_type, event.actor_label) == (
-        "fraud report", "SUP-1", "staff", agent_client.user.username)
+        "fraud report",
+        "SUP-1",
+        "staff",
+        agent_client.user.username,
+    )
     page = agent_client.get(response["Location"])
     assert b"account.blocked" in page.content and b"fraud report" in page.content
     assert b"Account blocked." in page.content
@@ -130,14 +156,20 @@ def test_block_runs_the_accounts_service_and_shows_in_timeline(agent_client, ten
 def test_unblock_and_unlock_run_their_services(agent_client, tenant):
     _require_service("account_unblock")
     _require_service("account_unlock")
-    account = AccountFactory(tenant=tenant, is_active=False, is_login_locked=True, login_locked_type="failed")
+    account = AccountFactory(
+        tenant=tenant, is_active=False, is_login_locked=True, login_locked_type="failed"
+    )
     for action in ("unblock", "unlock"):
         url = reverse("console:account_action", args=[tenant.slug, account.uid, action])
-        assert agent_client.post(url, {"reason": "verified by phone", "confirmed": "True"}).status_code == 302
+        assert (
+            agent_client.post(url, {"reason": "verified by phone", "confirmed": "True"}).status_code
+            == 302
+        )
     account.refresh_from_db()
     assert account.is_active is True and account.is_login_locked is False
-    assert set(AuditEvent.objects.filter(subject_uid=account.uid).values_list("action", flat=True)) >= {
-        "account.unblocked", "account.unlocked"}
+    assert set(
+        AuditEvent.objects.filter(subject_uid=account.uid).values_list("action", flat=True)
+    ) >= {"account.unblocked", "account.unlocked"}
 
 
 def test_action_that_does_not_apply_changes_nothing(agent_client, tenant):
@@ -152,12 +184,18 @@ def test_action_that_does_not_apply_changes_nothing(agent_client, tenant):
 def test_htmx_history_restore_gets_the_whole_page(agent_client, tenant):
     AccountFactory(tenant=tenant, first_name="Hana")
     AccountFactory(tenant=tenant, first_name="Hana")
-    response = agent_client.get(reverse("console:account_search"), {"q": "Hana"},
-                                HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    response = agent_client.get(
+        reverse("console:account_search"),
+        {"q": "Hana"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
     assert b"<html" in response.content
 
 
-def test_search_and_account_page_query_counts_stay_flat(agent_client, tenant, django_assert_max_num_queries):
+def test_search_and_account_page_query_counts_stay_flat(
+    agent_client, tenant, django_assert_max_num_queries
+):
     for i in range(40):
         AccountFactory(tenant=tenant, first_name="Many", last_name=f"P{i}")
     with django_assert_max_num_queries(15):
@@ -176,8 +214,12 @@ def test_search_and_account_page_query_counts_stay_flat(agent_client, tenant, dj
     from roles.services import RoleContextInput, account_roles_assign, role_contexts_upsert
 
     account_roles_assign(tenant=tenant, actor=Actor.system("t"), account=account, role_names=["r1"])
-    role_contexts_upsert(tenant=tenant, actor=Actor.system("t"), account=account,
-                         contexts=[RoleContextInput(name="c1", roles=("r1",))])
+    role_contexts_upsert(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=account,
+        contexts=[RoleContextInput(name="c1", roles=("r1",))],
+    )
     record = _make_record(tenant, account)
     page = reverse("console:account_detail", args=[tenant.slug, account.uid])
     agent_client.get(page)
@@ -187,10 +229,22 @@ def test_search_and_account_page_query_counts_stay_flat(agent_client, tenant, dj
     for _ in range(5):
         _make_session(tenant, account)
     for i in range(5):
-        record_create(tenant=tenant, actor=Actor.system("t"), object_type=record.object_type, account=account, data={"i": i})
-        role_contexts_upsert(tenant=tenant, actor=Actor.system("t"), account=account,
-                             contexts=[RoleContextInput(name=f"more{i}", roles=("r1",))])
-        AccountEmail.objects.create(tenant=tenant, account=account, type=f"T{i}", value=f"x{i}@example.com")
+        record_create(
+            tenant=tenant,
+            actor=Actor.system("t"),
+            object_type=record.object_type,
+            account=account,
+            data={"i": i},
+        )
+        role_contexts_upsert(
+            tenant=tenant,
+            actor=Actor.system("t"),
+            account=account,
+            contexts=[RoleContextInput(name=f"more{i}", roles=("r1",))],
+        )
+        AccountEmail.objects.create(
+            tenant=tenant, account=account, type=f"T{i}", value=f"x{i}@example.com"
+        )
     with django_assert_max_num_queries(31):
         assert agent_client.get(page).status_code == 200
 
@@ -205,11 +259,21 @@ def test_account_page_shows_roles_and_live_sessions(agent_client, tenant):
 
     account = AccountFactory(tenant=tenant)
     for name in ("editor", "billing"):
-        AccountRole.objects.create(tenant=tenant, account=account, role=Role.objects.create(tenant=tenant, name=name))
-    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=timezone.now() + timedelta(days=1))
-    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=timezone.now() + timedelta(days=1),
-                               revoked_at=timezone.now())
-    body = agent_client.get(reverse("console:account_detail", args=[tenant.slug, account.uid])).content.decode()
+        AccountRole.objects.create(
+            tenant=tenant, account=account, role=Role.objects.create(tenant=tenant, name=name)
+        )
+    TokenFamily.objects.create(
+        tenant=tenant, account=account, expires_at=timezone.now() + timedelta(days=1)
+    )
+    TokenFamily.objects.create(
+        tenant=tenant,
+        account=account,
+        expires_at=timezone.now() + timedelta(days=1),
+        revoked_at=timezone.now(),
+    )
+    body = agent_client.get(
+        reverse("console:account_detail", args=[tenant.slug, account.uid])
+    ).content.decode()
     roles = body.split('id="account-roles">')[1].split("</dd>")[0]
     assert roles.index("billing") < roles.index("editor")
     assert 'id="account-sessions">1<' in body

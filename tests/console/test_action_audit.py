@@ -21,7 +21,9 @@ SYSTEM = Actor.system("test")
 
 
 def _second_email(tenant, account):
-    AccountEmail.objects.create(tenant=tenant, account=account, type="Secondary", value="second@example.com")
+    AccountEmail.objects.create(
+        tenant=tenant, account=account, type="Secondary", value="second@example.com"
+    )
     return {"email": "second@example.com"}
 
 
@@ -29,7 +31,9 @@ def _identities(tenant, account):
     from accounts.services import account_identity_link
 
     for provider, pid in (("google", "g-1"), ("github", "h-2")):
-        account_identity_link(tenant=tenant, actor=SYSTEM, account=account, provider=provider, provider_id=pid)
+        account_identity_link(
+            tenant=tenant, actor=SYSTEM, account=account, provider=provider, provider_id=pid
+        )
     return {"identity": "google:g-1"}
 
 
@@ -43,7 +47,9 @@ def _session(tenant, account):
 def _passkey(tenant, account):
     from security.models import PasskeyCredential
 
-    PasskeyCredential.objects.create(tenant=tenant, account=account, credential_id="pk-1", public_key="pk")
+    PasskeyCredential.objects.create(
+        tenant=tenant, account=account, credential_id="pk-1", public_key="pk"
+    )
     return {"passkey": "pk-1"}
 
 
@@ -59,8 +65,12 @@ def _context(tenant, account):
     from roles.services import RoleContextInput, role_contexts_upsert
 
     _make_role(tenant, "support")
-    role_contexts_upsert(tenant=tenant, actor=SYSTEM, account=account,
-                         contexts=[RoleContextInput(name="shop", roles=("support",))])
+    role_contexts_upsert(
+        tenant=tenant,
+        actor=SYSTEM,
+        account=account,
+        contexts=[RoleContextInput(name="shop", roles=("support",))],
+    )
     return {"context": "shop"}
 
 
@@ -75,27 +85,56 @@ CASES = {
     "unblock": ({"is_active": False}, None, "account.unblocked"),
     "unlock": ({"is_login_locked": True}, None, "account.unlocked"),
     "edit_profile": ({}, lambda t, a: {"first_name": "Changed"}, "account.updated"),
-    "email_add": ({}, lambda t, a: {"email": "new@example.com", "type": "Secondary"}, "account_email.upserted"),
+    "email_add": (
+        {},
+        lambda t, a: {"email": "new@example.com", "type": "Secondary"},
+        "account_email.upserted",
+    ),
     "email_remove": ({}, _second_email, "account_email.removed"),
     "email_make_primary": ({}, _second_email, "account_email.made_primary"),
     "phone_change": ({}, lambda t, a: {"phone": "+14155550177"}, "account_phone.updated"),
     "identity_unlink": ({}, _identities, "account_identity.unlinked"),
     "send_verification": ({}, lambda t, a: {"email": "a@example.com"}, "multipurpose_token.issued"),
-    "send_password_reset": ({}, lambda t, a: {"email": "a@example.com"}, "multipurpose_token.issued"),
+    "send_password_reset": (
+        {},
+        lambda t, a: {"email": "a@example.com"},
+        "multipurpose_token.issued",
+    ),
     "session_revoke": ({}, _session, "session.revoked_by_id"),
     "sessions_revoke_all": ({}, lambda t, a: _make_session(t, a) and {}, "session.all_revoked"),
     "factor_reset": ({}, lambda t, a: _make_totp(t, a) and {"factor": "totp"}, "mfa_factor.reset"),
     "passkey_delete": ({}, _passkey, "passkey.deleted"),
     "backup_codes": ({}, None, "backup_codes.reset"),
-    "secure": ({}, lambda t, a: _make_session(t, a) and {"revoke_sessions": "on"}, "account.secured"),
-    "roles_assign": ({}, lambda t, a: _make_role(t, "support") and {"roles": ["support"]}, "account_roles.assigned"),
+    "secure": (
+        {},
+        lambda t, a: _make_session(t, a) and {"revoke_sessions": "on"},
+        "account.secured",
+    ),
+    "roles_assign": (
+        {},
+        lambda t, a: _make_role(t, "support") and {"roles": ["support"]},
+        "account_roles.assigned",
+    ),
     "roles_unassign": ({}, _held_role, "account_roles.unassigned"),
-    "context_add": ({}, lambda t, a: _make_role(t, "support") and {
-        "context": "shop", "roles": ["support"], "never_expires": "on"}, "role_context.created"),
-    "context_edit": ({}, lambda t, a: {**_context(t, a), "add_permissions": "refund", "never_expires": "on"},
-                     "role_context.updated"),
+    "context_add": (
+        {},
+        lambda t, a: (
+            _make_role(t, "support")
+            and {"context": "shop", "roles": ["support"], "never_expires": "on"}
+        ),
+        "role_context.created",
+    ),
+    "context_edit": (
+        {},
+        lambda t, a: {**_context(t, a), "add_permissions": "refund", "never_expires": "on"},
+        "role_context.updated",
+    ),
     "context_delete": ({}, _context, "role_context.deleted"),
-    "record_edit": ({}, lambda t, a: {**_record(t, a), "data": '{"total": 11}'}, "customobject.updated"),
+    "record_edit": (
+        {},
+        lambda t, a: {**_record(t, a), "data": '{"total": 11}'},
+        "customobject.updated",
+    ),
     "record_delete": ({}, _record, "customobject.deleted"),
     "impersonate": ({}, None, "session.impersonated"),
     "delete": ({}, lambda t, a: {"confirm_uid": a.uid}, "account.deleted"),
@@ -119,6 +158,8 @@ def test_the_audit_event_carries_the_reason_and_ticket(admin, tenant, action):
     first_new = (AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     response = act(admin, account, action, reason=f"because of {action}", ticket="SUP-77", **fields)
     assert response.status_code in (200, 302)
-    event = AuditEvent.objects.filter(id__gte=first_new, subject_uid=account.uid, action=audit_action).get()
+    event = AuditEvent.objects.filter(
+        id__gte=first_new, subject_uid=account.uid, action=audit_action
+    ).get()
     assert (event.reason, event.ticket) == (f"because of {action}", "SUP-77")
     assert event.actor_type == "staff"

@@ -33,7 +33,8 @@ def _console_login_next(response) -> str:
 
 def _sign_in(client, user, next_url: str):
     response = client.post(
-        reverse("console:login"), {"username": user.username, "password": PASSWORD, "next": next_url}
+        reverse("console:login"),
+        {"username": user.username, "password": PASSWORD, "next": next_url},
     )
     assert response["Location"] == reverse("console:login_verify")
     return client.post(reverse("console:login_verify"), {"token": totp_now(user.totp)})
@@ -47,8 +48,14 @@ def test_admin_login_sends_to_the_console_sign_in_keeping_next():
 
 @pytest.mark.parametrize(
     "unsafe",
-    ["https://evil.example/admin/", "//evil.example/admin/", "/console/", "/admin/login/",
-     "javascript:alert(1)", "/\\evil.example/admin/"],
+    [
+        "https://evil.example/admin/",
+        "//evil.example/admin/",
+        "/console/",
+        "/admin/login/",
+        "javascript:alert(1)",
+        "/\\evil.example/admin/",
+    ],
 )
 def test_admin_login_drops_a_next_leading_outside_the_admin(unsafe):
     response = Client().get("/admin/login/", {"next": unsafe})
@@ -61,7 +68,12 @@ def test_admin_login_answers_the_same_for_right_and_wrong_password(superuser):
         client = Client()
         response = client.post(
             "/admin/login/?next=/admin/",
-            {"username": superuser.username, "password": password, "otp_token": "", "next": "/admin/"},
+            {
+                "username": superuser.username,
+                "password": password,
+                "otp_token": "",
+                "next": "/admin/",
+            },
         )
         answers.append((response.status_code, response["Location"], response.content))
         assert SESSION_KEY not in client.session
@@ -93,7 +105,10 @@ def test_superuser_reaches_the_admin_after_console_sign_in_with_totp(superuser):
 
 def test_password_alone_does_not_open_the_admin(superuser):
     client = Client()
-    client.post(reverse("console:login"), {"username": superuser.username, "password": PASSWORD, "next": "/admin/"})
+    client.post(
+        reverse("console:login"),
+        {"username": superuser.username, "password": PASSWORD, "next": "/admin/"},
+    )
     response = client.get("/admin/", follow=True)
     assert urlsplit(response.redirect_chain[-1][0]).path == reverse("console:login")
     assert SESSION_KEY not in client.session
@@ -154,7 +169,11 @@ def test_admin_password_change_asks_for_no_old_password(superuser):
     for old in (PASSWORD, "wrong password"):
         posted = client.post(
             "/admin/password_change/",
-            {"old_password": old, "new_password1": "N3w-passw0rd!x", "new_password2": "N3w-passw0rd!x"},
+            {
+                "old_password": old,
+                "new_password1": "N3w-passw0rd!x",
+                "new_password2": "N3w-passw0rd!x",
+            },
         )
         assert posted.status_code == 302 and posted["Location"] == response["Location"]
     assert get_user_model().objects.get(pk=superuser.pk).password == before

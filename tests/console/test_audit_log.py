@@ -16,7 +16,13 @@ pytestmark = pytest.mark.django_db
 
 def _event(tenant, action="tenant.updated", *, actor="alice", uid="", reason=""):
     with transaction.atomic():
-        return audit.record(tenant=tenant, actor=Actor("staff", "1", actor), action=action, subject_uid=uid, reason=reason)
+        return audit.record(
+            tenant=tenant,
+            actor=Actor("staff", "1", actor),
+            action=action,
+            subject_uid=uid,
+            reason=reason,
+        )
 
 
 @pytest.fixture
@@ -36,8 +42,14 @@ def test_audit_log_lists_only_the_current_tenant(viewer_client, tenant, other_te
 def test_audit_log_filters(viewer_client, tenant):
     _event(tenant, "credential.created", actor="alice", uid="u-1", reason="rsn-first")
     _event(tenant, "credential.revoked", actor="bob", uid="u-2", reason="rsn-second")
-    old = AuditEvent.objects.create(tenant=tenant, action="tenant.updated", actor_type="staff", actor_label="carol",
-                                    reason="old-one", occurred_at=timezone.now() - timedelta(days=10))
+    old = AuditEvent.objects.create(
+        tenant=tenant,
+        action="tenant.updated",
+        actor_type="staff",
+        actor_label="carol",
+        reason="old-one",
+        occurred_at=timezone.now() - timedelta(days=10),
+    )
     url = reverse("console:audit_log")
     by_actor = viewer_client.get(url, {"actor": "bob"}).content
     assert b"rsn-second" in by_actor and b"rsn-first" not in by_actor

@@ -25,7 +25,9 @@ def admin_client(make_staff, console_client, tenant):
 def creds(tenant):
     """Three live secrets of one tenant, two of them scoped."""
     return {
-        "backend": ApiCredentialFactory(tenant=tenant, label="backend", scopes=["native", "accounts"]),
+        "backend": ApiCredentialFactory(
+            tenant=tenant, label="backend", scopes=["native", "accounts"]
+        ),
         "billing": ApiCredentialFactory(tenant=tenant, label="billing", scopes=[]),
         "reports": ApiCredentialFactory(tenant=tenant, label="reports", scopes=["roles"]),
     }
@@ -36,16 +38,24 @@ def rotate_url(tenant):
 
 
 def rotate(client, tenant, target, **fields):
-    data = {"credential": target.pk, "overlap_hours": 2, "reason": "annual rotation",
-            "ticket": "SEC-9", "confirmed": "True"}
+    data = {
+        "credential": target.pk,
+        "overlap_hours": 2,
+        "reason": "annual rotation",
+        "ticket": "SEC-9",
+        "confirmed": "True",
+    }
     data.update(fields)
     return client.post(rotate_url(tenant), {k: v for k, v in data.items() if v is not None})
 
 
 def snapshot(tenant):
     return (
-        sorted(ApiCredential.objects.filter(tenant=tenant).values_list("pk", "label", "scopes", "expires_at",
-                                                                         "revoked_at")),
+        sorted(
+            ApiCredential.objects.filter(tenant=tenant).values_list(
+                "pk", "label", "scopes", "expires_at", "revoked_at"
+            )
+        ),
         AuditEvent.objects.count(),
     )
 
@@ -55,10 +65,16 @@ def tenant_call(tenant, secret):
 
 
 def new_credential(tenant, creds):
-    return ApiCredential.objects.filter(tenant=tenant).exclude(pk__in=[c.pk for c in creds.values()]).get()
+    return (
+        ApiCredential.objects.filter(tenant=tenant)
+        .exclude(pk__in=[c.pk for c in creds.values()])
+        .get()
+    )
 
 
-def test_rotating_one_secret_leaves_the_other_secrets_of_the_tenant_alone(admin_client, tenant, creds):
+def test_rotating_one_secret_leaves_the_other_secrets_of_the_tenant_alone(
+    admin_client, tenant, creds
+):
     before = timezone.now()
     response = rotate(admin_client, tenant, creds["backend"])
     assert response.status_code == 200, response.content
@@ -70,7 +86,12 @@ def test_rotating_one_secret_leaves_the_other_secrets_of_the_tenant_alone(admin_
     assert old.revoked_at is None
     assert before + timedelta(hours=2) <= old.expires_at <= timezone.now() + timedelta(hours=2)
     new = new_credential(tenant, creds)
-    assert (new.label, new.scopes, new.expires_at, new.revoked_at) == ("backend", ["native", "accounts"], None, None)
+    assert (new.label, new.scopes, new.expires_at, new.revoked_at) == (
+        "backend",
+        ["native", "accounts"],
+        None,
+        None,
+    )
     assert ApiCredential.objects.filter(tenant=tenant).count() == 4
 
 
@@ -78,7 +99,11 @@ def test_the_reason_and_ticket_are_in_the_audit_events(admin_client, tenant, cre
     rotate(admin_client, tenant, creds["backend"], reason="key found in a public repo")
     new = new_credential(tenant, creds)
     created = AuditEvent.objects.get(tenant=tenant, action="credential.created")
-    assert (created.reason, created.ticket, created.actor_type) == ("key found in a public repo", "SEC-9", "staff")
+    assert (created.reason, created.ticket, created.actor_type) == (
+        "key found in a public repo",
+        "SEC-9",
+        "staff",
+    )
     assert created.diff["credential"] == [None, str(new.pk)]
     assert created.diff["replaces"] == [None, str(creds["backend"].pk)]
     changed = AuditEvent.objects.get(tenant=tenant, action="credential.expiry_changed")
@@ -109,7 +134,10 @@ def test_zero_overlap_revokes_the_old_secret_at_once(admin_client, tenant, creds
     creds["backend"].refresh_from_db()
     assert creds["backend"].revoked_at is not None
     assert tenant_call(tenant, creds["backend"].raw).json()["ErrorCode"] == 902
-    assert AuditEvent.objects.get(tenant=tenant, action="credential.revoked").reason == "annual rotation"
+    assert (
+        AuditEvent.objects.get(tenant=tenant, action="credential.revoked").reason
+        == "annual rotation"
+    )
     creds["billing"].refresh_from_db()
     assert creds["billing"].revoked_at is None and creds["billing"].expires_at is None
 
@@ -127,7 +155,9 @@ def test_the_new_secret_is_shown_once_with_a_copy_button(admin_client, tenant, c
     assert creds["backend"].raw not in detail
 
 
-def test_a_post_without_confirmation_shows_what_will_happen_and_changes_nothing(admin_client, tenant, creds):
+def test_a_post_without_confirmation_shows_what_will_happen_and_changes_nothing(
+    admin_client, tenant, creds
+):
     before = snapshot(tenant)
     response = rotate(admin_client, tenant, creds["backend"], confirmed=None)
     assert response.status_code == 200
@@ -155,7 +185,9 @@ def test_a_bad_overlap_is_refused_and_changes_nothing(admin_client, tenant, cred
 
 
 def test_the_rotate_page_offers_a_default_overlap(admin_client, tenant, creds):
-    page = admin_client.get(rotate_url(tenant) + f"?credential={creds['backend'].pk}").content.decode()
+    page = admin_client.get(
+        rotate_url(tenant) + f"?credential={creds['backend'].pk}"
+    ).content.decode()
     assert 'name="overlap_hours"' in page and 'value="24"' in page
     assert 'name="reason"' in page
 

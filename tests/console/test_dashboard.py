@@ -12,9 +12,15 @@ def test_dashboard_charts_count_this_tenant_only(make_staff, console_client, ten
     for _ in range(3):
         AccountFactory(tenant=tenant)
     AccountFactory(tenant=other_tenant)
-    AuditEvent.objects.create(tenant=tenant, action="account.locked", actor_type="system", subject_uid="x")
-    AuditEvent.objects.create(tenant=tenant, action="account.unlocked", actor_type="system", subject_uid="x")
-    AuditEvent.objects.create(tenant=other_tenant, action="account.locked", actor_type="system", subject_uid="y")
+    AuditEvent.objects.create(
+        tenant=tenant, action="account.locked", actor_type="system", subject_uid="x"
+    )
+    AuditEvent.objects.create(
+        tenant=tenant, action="account.unlocked", actor_type="system", subject_uid="x"
+    )
+    AuditEvent.objects.create(
+        tenant=other_tenant, action="account.locked", actor_type="system", subject_uid="y"
+    )
     signups = selectors.signups_per_day(tenant=tenant)
     assert len(signups) == 14 and signups[-1][1] == 3 and sum(v for _, v in signups) == 3
     assert sum(v for _, v in selectors.lockouts_per_day(tenant=tenant)) == 1
@@ -50,12 +56,20 @@ def test_deliveries_and_active_sessions_come_from_the_tokens_models(tenant, othe
     from tokens.models import OutboxMessage, TokenFamily
 
     for status in ("sent", "sent", "failed"):
-        OutboxMessage.objects.create(tenant=tenant, channel="email", template="t", recipient="a@example.com", status=status)
-    OutboxMessage.objects.create(tenant=other_tenant, channel="email", template="t", recipient="b@example.com", status="sent")
+        OutboxMessage.objects.create(
+            tenant=tenant, channel="email", template="t", recipient="a@example.com", status=status
+        )
+    OutboxMessage.objects.create(
+        tenant=other_tenant, channel="email", template="t", recipient="b@example.com", status="sent"
+    )
     assert dict(selectors.deliveries_by_status(tenant=tenant)) == {"failed": 1, "sent": 2}
     account = AccountFactory(tenant=tenant)
     later = timezone.now() + timedelta(days=1)
     TokenFamily.objects.create(tenant=tenant, account=account, expires_at=later)
-    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=later, revoked_at=timezone.now())
-    TokenFamily.objects.create(tenant=tenant, account=account, expires_at=timezone.now() - timedelta(seconds=1))
+    TokenFamily.objects.create(
+        tenant=tenant, account=account, expires_at=later, revoked_at=timezone.now()
+    )
+    TokenFamily.objects.create(
+        tenant=tenant, account=account, expires_at=timezone.now() - timedelta(seconds=1)
+    )
     assert selectors.active_sessions_count(tenant=tenant) == 1

@@ -34,8 +34,12 @@ def contexts_via_api(lr, account) -> dict:
 def _existing(tenant, account, name="shop", expiration=None):
     from roles.services import RoleContextInput, role_contexts_upsert
 
-    role_contexts_upsert(tenant=tenant, actor=SYSTEM, account=account, contexts=[
-        RoleContextInput(name=name, roles=("editor",), expiration=expiration)])
+    role_contexts_upsert(
+        tenant=tenant,
+        actor=SYSTEM,
+        account=account,
+        contexts=[RoleContextInput(name=name, roles=("editor",), expiration=expiration)],
+    )
 
 
 def review(client, account, action, **fields):
@@ -49,8 +53,16 @@ def review(client, account, action, **fields):
 
 def test_a_date_typed_on_create_is_what_gets_stored(lead, account, lr):
     # A browser still sending the old select's default must not turn the date into "never".
-    response = act(lead, account, "context_add", context="shop-1", roles=["editor"],
-                   permissions="refund", expiration="2031-01-02T03:04", expiry="keep")
+    response = act(
+        lead,
+        account,
+        "context_add",
+        context="shop-1",
+        roles=["editor"],
+        permissions="refund",
+        expiration="2031-01-02T03:04",
+        expiry="keep",
+    )
     assert response.status_code == 302, response.content
     stored = contexts_via_api(lr, account)["shop-1"]
     assert stored["Expiration"] == "2031-01-02T03:04:00Z"
@@ -58,23 +70,43 @@ def test_a_date_typed_on_create_is_what_gets_stored(lead, account, lr):
 
 
 def test_never_expires_on_create_stores_no_expiry(lr, lead, account):
-    assert act(lead, account, "context_add", context="shop-2", roles=["editor"],
-               never_expires="on").status_code == 302
+    assert (
+        act(
+            lead, account, "context_add", context="shop-2", roles=["editor"], never_expires="on"
+        ).status_code
+        == 302
+    )
     assert contexts_via_api(lr, account)["shop-2"]["Expiration"] is None
 
 
 def test_the_confirmation_shows_exactly_what_will_be_stored(lead, account, lr):
-    page = review(lead, account, "context_add", context="shop-3", roles=["editor"],
-                  expiration="2031-05-06T07:08").content.decode()
+    page = review(
+        lead,
+        account,
+        "context_add",
+        context="shop-3",
+        roles=["editor"],
+        expiration="2031-05-06T07:08",
+    ).content.decode()
     assert "Are you sure?" in page
     assert "2031-05-06 07:08:00 UTC" in page
     assert "Never" not in page.split('id="action-summary"', 1)[1].split("</dl>", 1)[0]
     assert not RoleContext.objects.filter(account=account).exists()
-    assert act(lead, account, "context_add", context="shop-3", roles=["editor"],
-               expiration="2031-05-06T07:08").status_code == 302
+    assert (
+        act(
+            lead,
+            account,
+            "context_add",
+            context="shop-3",
+            roles=["editor"],
+            expiration="2031-05-06T07:08",
+        ).status_code
+        == 302
+    )
     assert contexts_via_api(lr, account)["shop-3"]["Expiration"] == "2031-05-06T07:08:00Z"
-    never = review(lead, account, "context_add", context="shop-4", roles=["editor"],
-                   never_expires="on").content.decode()
+    never = review(
+        lead, account, "context_add", context="shop-4", roles=["editor"], never_expires="on"
+    ).content.decode()
     summary = never.split('id="action-summary"', 1)[1].split("</dl>", 1)[0]
     assert "Never expires" in summary
 
@@ -84,9 +116,15 @@ def test_a_date_together_with_never_is_refused_and_changes_nothing(lead, tenant,
     if action == "context_edit":
         _existing(tenant, account)
     before = state(account)
-    response = act(lead, account, action, context="shop" if action == "context_edit" else "new",
-                   **({"roles": ["editor"]} if action == "context_add" else {}),
-                   expiration="2031-01-02T03:04", never_expires="on")
+    response = act(
+        lead,
+        account,
+        action,
+        context="shop" if action == "context_edit" else "new",
+        **({"roles": ["editor"]} if action == "context_add" else {}),
+        expiration="2031-01-02T03:04",
+        never_expires="on",
+    )
     assert response.status_code == 400
     assert "not both" in response.content.decode()
     assert state(account) == before
@@ -102,7 +140,14 @@ def test_neither_a_date_nor_never_is_refused(lead, account):
 
 def test_a_past_date_is_refused(lead, account):
     before = state(account)
-    response = act(lead, account, "context_add", context="shop", roles=["editor"], expiration="2001-01-01T00:00")
+    response = act(
+        lead,
+        account,
+        "context_add",
+        context="shop",
+        roles=["editor"],
+        expiration="2001-01-01T00:00",
+    )
     assert response.status_code == 400
     assert state(account) == before
 
@@ -118,7 +163,9 @@ def test_the_create_form_asks_only_what_applies_to_a_new_context(lead, account):
 def test_creating_a_context_that_exists_is_refused(lead, tenant, account):
     _existing(tenant, account)
     before = state(account)
-    response = act(lead, account, "context_add", context="shop", roles=["editor"], never_expires="on")
+    response = act(
+        lead, account, "context_add", context="shop", roles=["editor"], never_expires="on"
+    )
     assert response.status_code == 400
     assert "already" in response.content.decode()
     assert state(account) == before
@@ -141,7 +188,10 @@ def test_editing_starts_from_the_stored_expiry(lead, tenant, account):
     _existing(tenant, account, "forever")
     dated = lead.get(url(account, "context_edit", context="dated")).content.decode()
     assert 'value="2032-03-04T05:06:00"' in dated
-    assert 'name="never_expires"' in dated and "checked" not in dated.split('name="never_expires"', 1)[1][:80]
+    assert (
+        'name="never_expires"' in dated
+        and "checked" not in dated.split('name="never_expires"', 1)[1][:80]
+    )
     forever = lead.get(url(account, "context_edit", context="forever")).content.decode()
     assert "checked" in forever.split('name="never_expires"', 1)[1][:80]
     assert "remove_roles" in forever and "remove_permissions" in forever
@@ -149,8 +199,17 @@ def test_editing_starts_from_the_stored_expiry(lead, tenant, account):
 
 def test_a_date_typed_on_edit_replaces_never(lead, tenant, account, lr):
     _existing(tenant, account)
-    assert act(lead, account, "context_edit", context="shop", expiration="2031-01-02T03:04",
-               expiry="keep").status_code == 302
+    assert (
+        act(
+            lead,
+            account,
+            "context_edit",
+            context="shop",
+            expiration="2031-01-02T03:04",
+            expiry="keep",
+        ).status_code
+        == 302
+    )
     assert contexts_via_api(lr, account)["shop"]["Expiration"] == "2031-01-02T03:04:00Z"
     assert act(lead, account, "context_edit", context="shop", never_expires="on").status_code == 302
     assert contexts_via_api(lr, account)["shop"]["Expiration"] is None
@@ -162,8 +221,17 @@ def test_an_untouched_stored_expiry_is_kept_exactly(lead, tenant, account):
     # Stored through the API with sub-second precision; the form shows it to the second.
     stored = datetime(2032, 3, 4, 5, 6, 7, 500000, tzinfo=UTC)
     _existing(tenant, account, expiration=stored)
-    assert act(lead, account, "context_edit", context="shop", add_permissions="ship",
-               expiration="2032-03-04T05:06:07").status_code == 302
+    assert (
+        act(
+            lead,
+            account,
+            "context_edit",
+            context="shop",
+            add_permissions="ship",
+            expiration="2032-03-04T05:06:07",
+        ).status_code
+        == 302
+    )
     context = RoleContext.objects.get(account=account, name="shop")
     assert context.expiration == stored and context.additional_permissions == ["ship"]
 

@@ -26,7 +26,9 @@ def client_for(make_staff, console_client, tenant):
 
 
 def _roles_state(tenant):
-    return sorted((r.name, tuple(r.permissions)) for r in Role.objects.filter(tenant=tenant)), AuditEvent.objects.count()
+    return sorted(
+        (r.name, tuple(r.permissions)) for r in Role.objects.filter(tenant=tenant)
+    ), AuditEvent.objects.count()
 
 
 # Roles ---------------------------------------------------------------------------------------
@@ -37,7 +39,9 @@ def test_a_lead_creates_changes_and_deletes_roles(client_for, tenant, lr):
     write = lambda op, **data: lead.post(reverse("console:role_write", args=[op]), data)  # noqa: E731
     assert write("create", name="support", permissions="read, write").status_code == 302
     api_roles = lr.get("/identity/v2/manage/role").json()["data"]
-    assert [(r["Name"], r["Permissions"]) for r in api_roles] == [("support", {"read": True, "write": True})]
+    assert [(r["Name"], r["Permissions"]) for r in api_roles] == [
+        ("support", {"read": True, "write": True})
+    ]
     write("add_permissions", name="support", permissions="refund")
     write("remove_permissions", name="support", permissions="write")
     assert Role.objects.get(tenant=tenant, name="support").permissions == ["read", "refund"]
@@ -46,7 +50,11 @@ def test_a_lead_creates_changes_and_deletes_roles(client_for, tenant, lr):
     assert _roles_state(tenant) == before
     write("delete", name="support", confirm_name="support")
     assert not Role.objects.filter(tenant=tenant).exists()
-    actions = list(AuditEvent.objects.filter(tenant=tenant, action__startswith="role.").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(tenant=tenant, action__startswith="role.").values_list(
+            "action", flat=True
+        )
+    )
     assert sorted(set(actions)) == ["role.created", "role.deleted", "role.permissions_changed"]
 
 
@@ -68,8 +76,11 @@ def test_an_agent_sees_roles_but_cannot_change_them(client_for, tenant):
     page = agent.get(reverse("console:roles")).content.decode()
     assert "support" in page and "Create role" not in page and "Delete role" not in page
     before = _roles_state(tenant)
-    for op, data in (("create", {"name": "x"}), ("delete", {"name": "support", "confirm_name": "support"}),
-                     ("add_permissions", {"name": "support", "permissions": "p"})):
+    for op, data in (
+        ("create", {"name": "x"}),
+        ("delete", {"name": "support", "confirm_name": "support"}),
+        ("add_permissions", {"name": "support", "permissions": "p"}),
+    ):
         assert agent.post(reverse("console:role_write", args=[op]), data).status_code == 403
     assert _roles_state(tenant) == before
 
@@ -88,11 +99,23 @@ def test_roles_screen_lists_holders_and_accounts_per_context(client_for, tenant,
     roles_create(tenant=other_tenant, actor=actor, roles=[RoleInput("hidden-role", ())])
     ann, bob = AccountFactory(tenant=tenant), AccountFactory(tenant=tenant)
     account_roles_assign(tenant=tenant, actor=actor, account=ann, role_names=["editor"])
-    role_contexts_upsert(tenant=tenant, actor=actor, account=bob, contexts=[
-        RoleContextInput(name="shop-9", roles=("editor",), expiration=timezone.now() - timedelta(days=1))])
+    role_contexts_upsert(
+        tenant=tenant,
+        actor=actor,
+        account=bob,
+        contexts=[
+            RoleContextInput(
+                name="shop-9", roles=("editor",), expiration=timezone.now() - timedelta(days=1)
+            )
+        ],
+    )
     page = client_for("Viewer").get(reverse("console:roles")).content.decode()
-    assert ann.uid in page and "1 account" in page and "shop-9" in page and "hidden-role" not in page
-    page = client_for("Viewer").get(reverse("console:roles"), {"context": "shop-9"}).content.decode()
+    assert (
+        ann.uid in page and "1 account" in page and "shop-9" in page and "hidden-role" not in page
+    )
+    page = (
+        client_for("Viewer").get(reverse("console:roles"), {"context": "shop-9"}).content.decode()
+    )
     table = page.split('id="context-accounts"')[1]
     assert bob.uid in table and "expired" in table
 
@@ -103,16 +126,35 @@ def test_roles_screen_lists_holders_and_accounts_per_context(client_for, tenant,
 def test_an_admin_creates_edits_and_deletes_types(client_for, tenant, lr):
     admin = client_for("Admin")
     write = lambda *args, **data: admin.post(reverse("console:object_type_write", args=args), data)  # noqa: E731
-    response = write("create", name="Orders", schema='{"type": "object"}', max_records_per_account="5",
-                     reason="new checkout")
+    response = write(
+        "create",
+        name="Orders",
+        schema='{"type": "object"}',
+        max_records_per_account="5",
+        reason="new checkout",
+    )
     assert response.status_code == 302
     object_type = CustomObjectType.objects.get(tenant=tenant)
-    assert (object_type.name, object_type.schema, object_type.max_records_per_account) == ("Orders", {"type": "object"}, 5)
+    assert (object_type.name, object_type.schema, object_type.max_records_per_account) == (
+        "Orders",
+        {"type": "object"},
+        5,
+    )
     event = AuditEvent.objects.get(tenant=tenant, action="customobject_type.created")
     assert event.reason == "new checkout"
-    assert write(object_type.pk, "edit", name="Orders", schema="", max_records_per_account="7",
-                 max_bytes=str(object_type.max_bytes), max_depth=str(object_type.max_depth),
-                 reason="more").status_code == 302
+    assert (
+        write(
+            object_type.pk,
+            "edit",
+            name="Orders",
+            schema="",
+            max_records_per_account="7",
+            max_bytes=str(object_type.max_bytes),
+            max_depth=str(object_type.max_depth),
+            reason="more",
+        ).status_code
+        == 302
+    )
     object_type.refresh_from_db()
     assert (object_type.schema, object_type.max_records_per_account) == (None, 7)
     write(object_type.pk, "delete", confirm_name="Nope", reason="x")
@@ -124,10 +166,12 @@ def test_an_admin_creates_edits_and_deletes_types(client_for, tenant, lr):
 def test_type_errors_are_shown_and_change_nothing(client_for, tenant):
     admin = client_for("Admin")
     count = AuditEvent.objects.count()
-    for data in ({"name": "T", "schema": "{not json", "reason": "r"},
-                 {"name": "T", "schema": '{"type": "nonsense"}', "reason": "r"},
-                 {"name": "T", "max_bytes": "999999999999", "reason": "r"},
-                 {"name": "T"}):
+    for data in (
+        {"name": "T", "schema": "{not json", "reason": "r"},
+        {"name": "T", "schema": '{"type": "nonsense"}', "reason": "r"},
+        {"name": "T", "max_bytes": "999999999999", "reason": "r"},
+        {"name": "T"},
+    ):
         response = admin.post(reverse("console:object_type_write", args=["create"]), data)
         assert response.status_code == 400, data
     assert not CustomObjectType.objects.exists() and AuditEvent.objects.count() == count
@@ -137,8 +181,13 @@ def test_a_type_holding_records_is_kept_unless_forced(client_for, tenant):
     from customobjects.services import object_type_create, record_create
 
     object_type = object_type_create(tenant=tenant, actor=Actor.system("t"), name="Orders")
-    record_create(tenant=tenant, actor=Actor.system("t"), object_type=object_type,
-                  account=AccountFactory(tenant=tenant), data={"a": 1})
+    record_create(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        object_type=object_type,
+        account=AccountFactory(tenant=tenant),
+        data={"a": 1},
+    )
     admin = client_for("Admin")
     url = reverse("console:object_type_write", args=[object_type.pk, "delete"])
     response = admin.post(url, {"confirm_name": "Orders", "reason": "r"})
@@ -154,14 +203,24 @@ def test_only_admins_reach_the_types_screen(client_for, tenant, other_tenant):
     theirs = object_type_create(tenant=other_tenant, actor=Actor.system("t"), name="Theirs")
     lead = client_for("Lead")
     assert lead.get(reverse("console:object_types")).status_code == 403
-    assert lead.post(reverse("console:object_type_write", args=["create"]), {"name": "X", "reason": "r"}).status_code == 403
+    assert (
+        lead.post(
+            reverse("console:object_type_write", args=["create"]), {"name": "X", "reason": "r"}
+        ).status_code
+        == 403
+    )
     assert "Custom objects" not in lead.get(reverse("console:dashboard")).content.decode()
     admin = client_for("Admin")
     assert "Theirs" not in admin.get(reverse("console:object_types")).content.decode()
-    response = admin.post(reverse("console:object_type_write", args=[theirs.pk, "delete"]),
-                          {"confirm_name": "Theirs", "reason": "r", "force": "on"})
+    response = admin.post(
+        reverse("console:object_type_write", args=[theirs.pk, "delete"]),
+        {"confirm_name": "Theirs", "reason": "r", "force": "on"},
+    )
     assert response.status_code == 404
-    assert CustomObjectType.objects.filter(pk=theirs.pk).exists() and not CustomObjectType.objects.filter(tenant=tenant).exists()
+    assert (
+        CustomObjectType.objects.filter(pk=theirs.pk).exists()
+        and not CustomObjectType.objects.filter(tenant=tenant).exists()
+    )
 
 
 # Search filters --------------------------------------------------------------------------------
@@ -184,7 +243,9 @@ def test_search_filters_has_mfa_role_and_created_range(client_for, tenant):
     with_mfa, with_role, old = (AccountFactory(tenant=tenant, first_name="Kim") for _ in range(3))
     TotpFactor.objects.create(tenant=tenant, account=with_mfa, secret_encrypted="x", confirmed=True)
     roles_create(tenant=tenant, actor=Actor.system("t"), roles=[RoleInput("vip", ())])
-    account_roles_assign(tenant=tenant, actor=Actor.system("t"), account=with_role, role_names=["vip"])
+    account_roles_assign(
+        tenant=tenant, actor=Actor.system("t"), account=with_role, role_names=["vip"]
+    )
     Account.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=40))
     search = lambda **p: agent.get(reverse("console:account_search"), {"q": "Kim", **p})  # noqa: E731
     assert _count(search()) == 3
@@ -204,7 +265,9 @@ def test_search_is_sortable(client_for, tenant):
     AccountFactory(tenant=tenant, first_name="Sam", last_name="Zulu")
     AccountFactory(tenant=tenant, first_name="Sam", last_name="Alpha")
     up = agent.get(reverse("console:account_search"), {"q": "Sam", "sort": "name"}).content.decode()
-    down = agent.get(reverse("console:account_search"), {"q": "Sam", "sort": "-name"}).content.decode()
+    down = agent.get(
+        reverse("console:account_search"), {"q": "Sam", "sort": "-name"}
+    ).content.decode()
     assert up.index("Alpha") < up.index("Zulu") and down.index("Zulu") < down.index("Alpha")
 
 
@@ -226,8 +289,16 @@ def test_role_changes_record_reason_and_ticket(client_for, tenant):
     assert 'name="reason"' in page and 'name="ticket"' in page
     steps = [
         ("create", {"name": "support", "permissions": "read"}, "role.created"),
-        ("add_permissions", {"name": "support", "permissions": "refund"}, "role.permissions_changed"),
-        ("remove_permissions", {"name": "support", "permissions": "read"}, "role.permissions_changed"),
+        (
+            "add_permissions",
+            {"name": "support", "permissions": "refund"},
+            "role.permissions_changed",
+        ),
+        (
+            "remove_permissions",
+            {"name": "support", "permissions": "read"},
+            "role.permissions_changed",
+        ),
         ("delete", {"name": "support", "confirm_name": "support"}, "role.deleted"),
     ]
     for n, (op, data, action) in enumerate(steps):
@@ -251,5 +322,10 @@ def test_static_files_are_served_with_debug_off(settings):
 def test_unknown_type_operations_are_not_found(client_for, tenant):
     admin = client_for("Admin")
     for args in (["delete"], ["edit"], ["explode"]):
-        assert admin.post(reverse("console:object_type_write", args=args), {"confirm_name": "x"}).status_code == 404
+        assert (
+            admin.post(
+                reverse("console:object_type_write", args=args), {"confirm_name": "x"}
+            ).status_code
+            == 404
+        )
     assert admin.post(reverse("console:role_write", args=["explode"]), {}).status_code == 404

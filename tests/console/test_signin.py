@@ -58,7 +58,9 @@ def test_wrong_code_is_refused_and_signs_nobody_in(make_staff, tenant):
 def test_wrong_password_goes_nowhere(make_staff, tenant):
     user = make_staff("Agent", tenant)
     client = Client()
-    response = client.post(reverse("console:login"), {"username": user.username, "password": "nope"})
+    response = client.post(
+        reverse("console:login"), {"username": user.username, "password": "nope"}
+    )
     assert response.status_code == 200
     assert client.get(reverse("console:login_verify")).status_code == 302
     assert SESSION_KEY not in client.session
@@ -158,7 +160,9 @@ def test_sign_out_is_post_only(make_staff, tenant, console_client):
 def test_console_forms_require_csrf(make_staff, tenant):
     user = make_staff("Agent", tenant)
     client = Client(enforce_csrf_checks=True)
-    response = client.post(reverse("console:login"), {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        reverse("console:login"), {"username": user.username, "password": PASSWORD}
+    )
     assert response.status_code == 403
 
 
@@ -182,7 +186,9 @@ def test_repeated_wrong_passwords_pause_the_sign_in(make_staff, tenant):
     assert "console_pending_user" not in client.session
 
 
-def test_session_ends_at_its_maximum_age_however_active(make_staff, tenant, console_client, settings):
+def test_session_ends_at_its_maximum_age_however_active(
+    make_staff, tenant, console_client, settings
+):
     from portal.staff_session import SIGNED_IN_AT_SESSION_KEY
 
     settings.SESSION_COOKIE_AGE = 3600

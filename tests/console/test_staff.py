@@ -10,13 +10,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_staff_groups_exist():
-    assert set(Group.objects.filter(name__in=staff.ROLES).values_list("name", flat=True)) == set(staff.ROLES)
+    assert set(Group.objects.filter(name__in=staff.ROLES).values_list("name", flat=True)) == set(
+        staff.ROLES
+    )
 
 
 def test_grant_is_audited_and_implies_view(make_staff, tenant):
     admin = make_staff("Admin", tenant)
     agent = make_staff("Agent")
-    added = staff.staff_access_grant(tenant=tenant, actor=Actor.staff(admin), user=agent, permissions=["manage_accounts"])
+    added = staff.staff_access_grant(
+        tenant=tenant, actor=Actor.staff(admin), user=agent, permissions=["manage_accounts"]
+    )
     assert added == ["view_accounts", "manage_accounts"]
     assert staff.staff_can(user=agent, tenant=tenant, permission="manage_accounts")
     assert list(staff.tenants_for_staff(user=agent)) == [tenant]
@@ -28,20 +32,29 @@ def test_grant_is_audited_and_implies_view(make_staff, tenant):
 def test_grant_twice_records_nothing_new(make_staff, tenant):
     admin = make_staff("Admin", tenant)
     agent = make_staff("Agent", tenant, perms=["view_accounts"])
-    assert staff.staff_access_grant(tenant=tenant, actor=Actor.staff(admin), user=agent, permissions=["view_accounts"]) == []
+    assert (
+        staff.staff_access_grant(
+            tenant=tenant, actor=Actor.staff(admin), user=agent, permissions=["view_accounts"]
+        )
+        == []
+    )
     assert not AuditEvent.objects.filter(action="staff_access.granted").exists()
 
 
 def test_unknown_permission_is_refused(make_staff, tenant):
     agent = make_staff("Agent")
     with pytest.raises(ValueError):
-        staff.staff_access_grant(tenant=tenant, actor=Actor.system(), user=agent, permissions=["delete_everything"])
+        staff.staff_access_grant(
+            tenant=tenant, actor=Actor.system(), user=agent, permissions=["delete_everything"]
+        )
     assert not staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
 
 
 def test_revoke_view_revokes_everything_and_is_audited(make_staff, tenant):
     agent = make_staff("Agent", tenant)
-    removed = staff.staff_access_revoke(tenant=tenant, actor=Actor.system(), user=agent, permissions=["view_accounts"])
+    removed = staff.staff_access_revoke(
+        tenant=tenant, actor=Actor.system(), user=agent, permissions=["view_accounts"]
+    )
     assert set(removed) == set(staff.TENANT_PERMISSIONS)
     assert list(staff.tenants_for_staff(user=agent)) == []
     assert AuditEvent.objects.filter(action="staff_access.revoked", tenant=tenant).count() == 1
@@ -49,7 +62,9 @@ def test_revoke_view_revokes_everything_and_is_audited(make_staff, tenant):
 
 def test_revoke_one_permission_keeps_the_rest(make_staff, tenant):
     agent = make_staff("Agent", tenant, perms=["view_accounts", "manage_accounts"])
-    staff.staff_access_revoke(tenant=tenant, actor=Actor.system(), user=agent, permissions=["manage_accounts"])
+    staff.staff_access_revoke(
+        tenant=tenant, actor=Actor.system(), user=agent, permissions=["manage_accounts"]
+    )
     assert staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
     assert not staff.staff_can(user=agent, tenant=tenant, permission="manage_accounts")
 
@@ -65,7 +80,9 @@ def test_role_and_permission_must_both_allow(make_staff, tenant):
     viewer = make_staff("Viewer", tenant)  # holds every permission, but is a Viewer
     assert staff.staff_may(user=viewer, tenant=tenant, action="account.view")
     assert not staff.staff_may(user=viewer, tenant=tenant, action="account.block")
-    agent = make_staff("Agent", tenant, perms=["view_accounts"])  # the role allows, the grant does not
+    agent = make_staff(
+        "Agent", tenant, perms=["view_accounts"]
+    )  # the role allows, the grant does not
     assert not staff.staff_may(user=agent, tenant=tenant, action="account.block")
     lead = make_staff("Lead", tenant)
     assert staff.staff_may(user=lead, tenant=tenant, action="account.impersonate")
@@ -73,8 +90,16 @@ def test_role_and_permission_must_both_allow(make_staff, tenant):
 
 
 def test_role_actions_grow_with_rank():
-    assert staff.ROLE_ACTIONS["Viewer"] < staff.ROLE_ACTIONS["Agent"] < staff.ROLE_ACTIONS["Lead"] < staff.ROLE_ACTIONS["Admin"]
-    assert "account.delete" in staff.ROLE_ACTIONS["Admin"] and "account.delete" not in staff.ROLE_ACTIONS["Lead"]
+    assert (
+        staff.ROLE_ACTIONS["Viewer"]
+        < staff.ROLE_ACTIONS["Agent"]
+        < staff.ROLE_ACTIONS["Lead"]
+        < staff.ROLE_ACTIONS["Admin"]
+    )
+    assert (
+        "account.delete" in staff.ROLE_ACTIONS["Admin"]
+        and "account.delete" not in staff.ROLE_ACTIONS["Lead"]
+    )
 
 
 def test_highest_group_is_the_role(make_staff):

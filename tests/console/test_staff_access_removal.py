@@ -26,13 +26,19 @@ def agent(make_staff, tenant):
 
 
 def held(user, tenant):
-    return sorted(p for p in staff.TENANT_PERMISSIONS if staff.staff_can(user=user, tenant=tenant, permission=p))
+    return sorted(
+        p
+        for p in staff.TENANT_PERMISSIONS
+        if staff.staff_can(user=user, tenant=tenant, permission=p)
+    )
 
 
 def remove(client, tenant, user, **fields):
     data = {"user": user.username, "reason": "left the support team", "confirmed": "True", **fields}
-    return client.post(reverse("console:staff_revoke", args=[tenant.slug]),
-                       {k: v for k, v in data.items() if v is not None})
+    return client.post(
+        reverse("console:staff_revoke", args=[tenant.slug]),
+        {k: v for k, v in data.items() if v is not None},
+    )
 
 
 @pytest.mark.parametrize("reason", [None, "", "  "])
@@ -71,8 +77,10 @@ def test_the_tenant_screen_asks_for_a_reason_before_removing(admin_client, tenan
 
 def test_an_unknown_staff_member_changes_nothing(admin_client, tenant, agent):
     before = AuditEvent.objects.count()
-    response = admin_client.post(reverse("console:staff_revoke", args=[tenant.slug]),
-                                 {"user": "nobody", "reason": "r", "confirmed": "True"})
+    response = admin_client.post(
+        reverse("console:staff_revoke", args=[tenant.slug]),
+        {"user": "nobody", "reason": "r", "confirmed": "True"},
+    )
     assert response.status_code in (302, 400)
     assert AuditEvent.objects.count() == before
     assert held(agent, tenant) == ["manage_accounts", "view_accounts"]

@@ -157,14 +157,24 @@ def test_migration_moves_a_plaintext_device_into_encrypted_storage():
     user = get_user_model().objects.create_user(username="legacy", password=PASSWORD)
     hex_key = "3132333435363738393031323334353637383930"
     old = TOTPDevice.objects.create(
-        user=user, name="legacy phone", confirmed=True, key=hex_key, drift=1, last_t=12345,
+        user=user,
+        name="legacy phone",
+        confirmed=True,
+        key=hex_key,
+        drift=1,
+        last_t=12345,
         throttling_failure_count=2,
     )
     migration.move_plaintext_staff_devices(apps, None)
 
     assert not TOTPDevice.objects.filter(pk=old.pk).exists()  # the plaintext row is gone
     moved = StaffTotpDevice.objects.get(user=user)
-    assert (moved.name, moved.confirmed, moved.drift, moved.last_t) == ("legacy phone", True, 1, 12345)
+    assert (moved.name, moved.confirmed, moved.drift, moved.last_t) == (
+        "legacy phone",
+        True,
+        1,
+        12345,
+    )
     assert moved.throttling_failure_count == 2
     assert moved.bin_key == binascii.unhexlify(hex_key)
     raw = _raw_key_column(moved.pk)

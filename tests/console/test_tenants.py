@@ -43,8 +43,10 @@ def test_create_tenant_shows_its_secret_once_and_grants_the_creator(admin_client
 
 def test_rotate_shows_the_new_secret_exactly_once(admin_client, tenant):
     old = ApiCredentialFactory(tenant=tenant)
-    response = admin_client.post(reverse("console:credential_rotate", args=[tenant.slug]), {
-        "credential": old.pk, "overlap_hours": 0, "reason": "leaked", "confirmed": "True"})
+    response = admin_client.post(
+        reverse("console:credential_rotate", args=[tenant.slug]),
+        {"credential": old.pk, "overlap_hours": 0, "reason": "leaked", "confirmed": "True"},
+    )
     assert response.status_code == 200
     new = ApiCredential.objects.filter(tenant=tenant).exclude(pk=old.pk).get()
     assert new.raw_secret().encode() in response.content
@@ -57,23 +59,32 @@ def test_rotate_shows_the_new_secret_exactly_once(admin_client, tenant):
 
 def test_rotate_with_overlap_keeps_the_old_secret_until_then(admin_client, tenant):
     old = ApiCredentialFactory(tenant=tenant)
-    admin_client.post(reverse("console:credential_rotate", args=[tenant.slug]), {
-        "credential": old.pk, "overlap_hours": 24, "reason": "yearly", "confirmed": "True"})
+    admin_client.post(
+        reverse("console:credential_rotate", args=[tenant.slug]),
+        {"credential": old.pk, "overlap_hours": 24, "reason": "yearly", "confirmed": "True"},
+    )
     old.refresh_from_db()
     assert old.revoked_at is None and old.expires_at is not None
 
 
 def test_create_and_revoke_a_secret(admin_client, tenant):
-    response = admin_client.post(reverse("console:credential_create", args=[tenant.slug]),
-                                 {"label": "billing", "scopes": ["accounts"]})
+    response = admin_client.post(
+        reverse("console:credential_create", args=[tenant.slug]),
+        {"label": "billing", "scopes": ["accounts"]},
+    )
     credential = ApiCredential.objects.get(tenant=tenant, label="billing")
     assert credential.scopes == ["accounts"]
     assert credential.raw_secret().encode() in response.content
-    missing_reason = admin_client.post(reverse("console:credential_revoke", args=[tenant.slug, credential.pk]), {})
+    missing_reason = admin_client.post(
+        reverse("console:credential_revoke", args=[tenant.slug, credential.pk]), {}
+    )
     assert missing_reason.status_code == 302
     credential.refresh_from_db()
     assert credential.revoked_at is None
-    admin_client.post(reverse("console:credential_revoke", args=[tenant.slug, credential.pk]), {"reason": "leaked"})
+    admin_client.post(
+        reverse("console:credential_revoke", args=[tenant.slug, credential.pk]),
+        {"reason": "leaked"},
+    )
     credential.refresh_from_db()
     assert credential.revoked_at is not None
     assert AuditEvent.objects.get(tenant=tenant, action="credential.revoked").reason == "leaked"
@@ -81,7 +92,9 @@ def test_create_and_revoke_a_secret(admin_client, tenant):
 
 def test_credential_of_another_tenant_is_not_found(admin_client, tenant, other_tenant):
     theirs = ApiCredentialFactory(tenant=other_tenant)
-    response = admin_client.post(reverse("console:credential_revoke", args=[tenant.slug, theirs.pk]), {"reason": "x"})
+    response = admin_client.post(
+        reverse("console:credential_revoke", args=[tenant.slug, theirs.pk]), {"reason": "x"}
+    )
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
@@ -121,22 +134,32 @@ def test_grant_and_revoke_staff_access(admin_client, make_staff, tenant):
     assert staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
     page = admin_client.get(reverse("console:tenant_detail", args=[tenant.slug]))
     assert agent.username.encode() in page.content
-    admin_client.post(reverse("console:staff_revoke", args=[tenant.slug]),
-                      {"user": agent.username, "reason": "moved team", "confirmed": "True"})
+    admin_client.post(
+        reverse("console:staff_revoke", args=[tenant.slug]),
+        {"user": agent.username, "reason": "moved team", "confirmed": "True"},
+    )
     assert not staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
-    assert AuditEvent.objects.get(tenant=tenant, action="staff_access.revoked").reason == "moved team"
+    assert (
+        AuditEvent.objects.get(tenant=tenant, action="staff_access.revoked").reason == "moved team"
+    )
     assert AuditEvent.objects.filter(tenant=tenant, action__startswith="staff_access.").count() == 2
 
 
 def test_admin_cannot_revoke_their_own_access(admin_client, admin, tenant):
-    response = admin_client.post(reverse("console:staff_revoke", args=[tenant.slug]), {"user": admin.username})
+    response = admin_client.post(
+        reverse("console:staff_revoke", args=[tenant.slug]), {"user": admin.username}
+    )
     assert response.status_code == 403
     assert staff.staff_can(user=admin, tenant=tenant, permission="administer_tenant")
 
 
-def test_tenant_switcher_changes_the_current_tenant(make_staff, console_client, tenant, other_tenant):
+def test_tenant_switcher_changes_the_current_tenant(
+    make_staff, console_client, tenant, other_tenant
+):
     user = make_staff("Agent", tenant)
-    staff.staff_access_grant(tenant=other_tenant, actor=staff.Actor.system(), user=user, permissions=["view_accounts"])
+    staff.staff_access_grant(
+        tenant=other_tenant, actor=staff.Actor.system(), user=user, permissions=["view_accounts"]
+    )
     client = console_client(user)
     client.post(reverse("console:tenant_switch"), {"tenant": other_tenant.pk})
     page = client.get(reverse("console:dashboard"))

@@ -10,7 +10,11 @@ from portal.audit import Actor
 def make_type(tenant):
     def make(name="orders", *, schema=None, of_tenant=None, **limits):
         return services.object_type_create(
-            tenant=of_tenant or tenant, actor=Actor.system("test"), name=name, schema=schema, **limits
+            tenant=of_tenant or tenant,
+            actor=Actor.system("test"),
+            name=name,
+            schema=schema,
+            **limits,
         )
 
     return make
@@ -28,7 +32,9 @@ def send_raw(credential):
     def send(client, method, path, data: bytes, params=None, **headers):
         query = urlencode({"apikey": credential.tenant.api_key, **(params or {})})
         headers.setdefault("HTTP_X_LOGINRADIUS_APISECRET", credential.raw)
-        return client.generic(method, f"{path}?{query}", data, content_type="application/json", **headers)
+        return client.generic(
+            method, f"{path}?{query}", data, content_type="application/json", **headers
+        )
 
     return send
 

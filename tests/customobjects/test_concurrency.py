@@ -13,9 +13,15 @@ from tests.concurrency import run_concurrently
 def test_records_per_account_quota_holds_under_concurrency(account, make_type):
     object_type = make_type("orders", max_records_per_account=2)
     outcomes = run_concurrently(
-        lambda: services.record_create(
-            tenant=account.tenant, actor=Actor.system("t"), object_type=object_type, account=account, data={"a": 1}
-        ).record_id,
+        lambda: (
+            services.record_create(
+                tenant=account.tenant,
+                actor=Actor.system("t"),
+                object_type=object_type,
+                account=account,
+                data={"a": 1},
+            ).record_id
+        ),
         6,
     )
     limit_reached = "customobject.record_limit_reached"
@@ -27,15 +33,23 @@ def test_records_per_account_quota_holds_under_concurrency(account, make_type):
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_with_the_same_etag_one_wins(account, object_type):
     record = services.record_create(
-        tenant=account.tenant, actor=Actor.system("t"), object_type=object_type, account=account, data={"n": 0}
+        tenant=account.tenant,
+        actor=Actor.system("t"),
+        object_type=object_type,
+        account=account,
+        data={"n": 0},
     )
     etag = record.etag
     counter = iter(range(1, 100))
 
     def write():
         return services.record_update(
-            tenant=account.tenant, actor=Actor.system("t"), record=record,
-            data={"n": next(counter)}, update_type="replace", if_match=etag,
+            tenant=account.tenant,
+            actor=Actor.system("t"),
+            record=record,
+            data={"n": next(counter)},
+            update_type="replace",
+            if_match=etag,
         ).version
 
     outcomes = run_concurrently(write, 4)

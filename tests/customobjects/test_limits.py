@@ -58,12 +58,18 @@ def peak_traced_bytes(fn) -> tuple[object, int]:
 
 
 @pytest.mark.django_db
-def test_five_megabyte_body_is_refused_before_reading(lr, account, object_type, send_raw, monkeypatch, body_bytes_read):
+def test_five_megabyte_body_is_refused_before_reading(
+    lr, account, object_type, send_raw, monkeypatch, body_bytes_read
+):
     import customobjects.validation as validation
 
-    monkeypatch.setattr(validation, "json_loads", lambda *a, **k: pytest.fail("the body was parsed"))
+    monkeypatch.setattr(
+        validation, "json_loads", lambda *a, **k: pytest.fail("the body was parsed")
+    )
     body = b'{"a": "' + b"x" * (5 * 1024 * 1024) + b'"}'
-    res = send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"})
+    res = send_raw(
+        lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}
+    )
     assert res.status_code == 400
     assert res.json()["ErrorCode"] == 1002
     assert body_bytes_read() == 0
@@ -71,7 +77,9 @@ def test_five_megabyte_body_is_refused_before_reading(lr, account, object_type, 
 
 
 @pytest.mark.django_db
-def test_body_over_the_type_limit_is_refused_by_content_length(lr, account, make_type, send_raw, monkeypatch):
+def test_body_over_the_type_limit_is_refused_by_content_length(
+    lr, account, make_type, send_raw, monkeypatch
+):
     make_type("orders", max_bytes=1000)
     import customobjects.validation as validation
 
@@ -80,7 +88,9 @@ def test_body_over_the_type_limit_is_refused_by_content_length(lr, account, make
 
     monkeypatch.setattr(validation, "json_loads", never)
     body = json.dumps({"a": "x" * 2000}).encode()
-    res = send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"})
+    res = send_raw(
+        lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}
+    )
     assert res.json()["ErrorCode"] == 1002
 
 
@@ -94,10 +104,16 @@ def test_ten_thousand_deep_nesting_is_refused_without_recursion(
     def never(*args, **kwargs):
         raise AssertionError("the body must not be parsed")
 
-    existing = CustomObjectRecord.objects.create(tenant=account.tenant, object_type=object_type, account=account, data={"a": 1})
+    existing = CustomObjectRecord.objects.create(
+        tenant=account.tenant, object_type=object_type, account=account, data={"a": 1}
+    )
     monkeypatch.setattr(validation, "json_loads", never)
     body = b'{"a": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
-    path = manage_path(account.uid) if method == "POST" else manage_path(account.uid, existing.record_id)
+    path = (
+        manage_path(account.uid)
+        if method == "POST"
+        else manage_path(account.uid, existing.record_id)
+    )
     res = send_raw(lr.client, method, path, body, params={"objectname": "orders"})
     assert res.status_code == 400
     assert res.json()["ErrorCode"] == 1002
@@ -108,31 +124,50 @@ def test_ten_thousand_deep_nesting_is_refused_without_recursion(
 @pytest.mark.django_db
 def test_deep_objects_and_strings_with_brackets(lr, account, object_type, send_raw):
     deep_objects = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
-    res = send_raw(lr.client, "POST", manage_path(account.uid), deep_objects, params={"objectname": "orders"})
+    res = send_raw(
+        lr.client, "POST", manage_path(account.uid), deep_objects, params={"objectname": "orders"}
+    )
     assert res.json()["ErrorCode"] == 1002
     # Brackets inside strings do not count as nesting.
     fine = json.dumps({"a": "[[[[" * 100 + '\\"{{{'}).encode()
-    assert send_raw(lr.client, "POST", manage_path(account.uid), fine, params={"objectname": "orders"}).status_code == 200
+    assert (
+        send_raw(
+            lr.client, "POST", manage_path(account.uid), fine, params={"objectname": "orders"}
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.django_db
-def test_hundred_thousand_item_array_is_refused_before_reading(lr, account, object_type, send_raw, body_bytes_read):
+def test_hundred_thousand_item_array_is_refused_before_reading(
+    lr, account, object_type, send_raw, body_bytes_read
+):
     body = json.dumps({"items": list(range(100_000))}).encode()
-    res = send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"})
+    res = send_raw(
+        lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}
+    )
     assert res.status_code == 400
     assert res.json()["ErrorCode"] == 1002
     assert body_bytes_read() == 0  # refused on its Content-Length, over the type's limit
-    res, peak = peak_traced_bytes(lambda: send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}))
+    res, peak = peak_traced_bytes(
+        lambda: send_raw(
+            lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}
+        )
+    )
     # Never more than a few copies of the (600 KB) body in memory.
     assert peak < 8 * len(body)
     assert not CustomObjectRecord.objects.exists()
 
 
 @pytest.mark.django_db
-def test_hundred_thousand_item_array_within_a_large_type_limit_is_checked_by_size(lr, account, make_type, send_raw, body_bytes_read):
+def test_hundred_thousand_item_array_within_a_large_type_limit_is_checked_by_size(
+    lr, account, make_type, send_raw, body_bytes_read
+):
     make_type("orders", max_bytes=300_000)
     body = json.dumps({"items": [0] * 100_000}).encode()  # 300 KB: under the hard cap
-    res = send_raw(lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"})
+    res = send_raw(
+        lr.client, "POST", manage_path(account.uid), body, params={"objectname": "orders"}
+    )
     assert res.json()["ErrorCode"] == 1002
     assert body_bytes_read() == 0
 
@@ -142,7 +177,9 @@ def test_deep_filter_and_hostile_type_bodies_never_500(lr, object_type, send_raw
     deep = "[" * 10_000 + "]" * 10_000
     res = lr.get("/api/v1/customobjects/orders/records", params={"filter": deep[:8000]})
     assert res.json()["ErrorCode"] == 908
-    res = send_raw(lr.client, "PUT", "/api/v1/customobject-types/orders", b'{"schema": ' + deep.encode() + b"}")
+    res = send_raw(
+        lr.client, "PUT", "/api/v1/customobject-types/orders", b'{"schema": ' + deep.encode() + b"}"
+    )
     assert res.json()["ErrorCode"] == 1002
     assert CustomObjectType.objects.get().schema is None
 
@@ -175,7 +212,9 @@ def test_nesting_counters():
     ],
 )
 def test_json_that_cannot_be_stored_is_1035_not_a_500(lr, account, object_type, send_raw, raw):
-    res = send_raw(lr.client, "POST", manage_path(account.uid), raw, params={"objectname": "orders"})
+    res = send_raw(
+        lr.client, "POST", manage_path(account.uid), raw, params={"objectname": "orders"}
+    )
     assert res.status_code == 400
     assert res.json()["ErrorCode"] == 1035
     assert not CustomObjectRecord.objects.exists()
@@ -184,11 +223,19 @@ def test_json_that_cannot_be_stored_is_1035_not_a_500(lr, account, object_type, 
 @pytest.mark.django_db
 @pytest.mark.parametrize("flt", ['{"a": "\\u0000"}', '{"a": NaN}', '{"a": "\\udfff"}'])
 def test_unusable_filters_are_908(lr, object_type, flt):
-    assert lr.get("/api/v1/customobjects/orders/records", params={"filter": flt}).json()["ErrorCode"] == 908
+    assert (
+        lr.get("/api/v1/customobjects/orders/records", params={"filter": flt}).json()["ErrorCode"]
+        == 908
+    )
 
 
 @pytest.mark.django_db
 def test_unstorable_schema_is_1134(lr, send_raw):
-    res = send_raw(lr.client, "POST", "/api/v1/customobject-types", b'{"name": "x", "schema": {"title": "\\u0000"}}')
+    res = send_raw(
+        lr.client,
+        "POST",
+        "/api/v1/customobject-types",
+        b'{"name": "x", "schema": {"title": "\\u0000"}}',
+    )
     assert res.json()["ErrorCode"] == 1134
     assert not CustomObjectType.objects.exists()

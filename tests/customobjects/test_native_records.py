@@ -16,8 +16,12 @@ RECORDS = "/api/v1/customobjects/orders/records"
 
 def add(account, object_type, data, record_id=None):
     return services.record_create(
-        tenant=account.tenant, actor=Actor.system("t"), object_type=object_type,
-        account=account, data=data, record_id=record_id,
+        tenant=account.tenant,
+        actor=Actor.system("t"),
+        object_type=object_type,
+        account=account,
+        data=data,
+        record_id=record_id,
     )
 
 
@@ -51,7 +55,12 @@ def test_stale_etag_is_412_and_changes_nothing(lr, account, object_type):
     record = add(account, object_type, {"a": 1})
     stale = lr.get(f"{RECORDS}/{record.record_id}")["ETag"]
     # Another agent changes the record in between.
-    assert lr.request("PATCH", f"{RECORDS}/{record.record_id}", body={"a": 2}, HTTP_IF_MATCH=stale).status_code == 200
+    assert (
+        lr.request(
+            "PATCH", f"{RECORDS}/{record.record_id}", body={"a": 2}, HTTP_IF_MATCH=stale
+        ).status_code
+        == 200
+    )
     res = lr.put(f"{RECORDS}/{record.record_id}", {"a": 3}, HTTP_IF_MATCH=stale)
     assert res.status_code == 412
     body = res.json()
@@ -70,8 +79,15 @@ def test_if_match_star_weak_and_lists(lr, account, object_type):
     record = add(account, object_type, {"a": 1})
     assert lr.put(f"{RECORDS}/{record.record_id}", {"a": 2}, HTTP_IF_MATCH="*").status_code == 200
     current = f'"{record.record_id}.2"'
-    assert lr.put(f"{RECORDS}/{record.record_id}", {"a": 3}, HTTP_IF_MATCH=f'"x.1", W/{current}').status_code == 200
-    assert lr.delete(f"{RECORDS}/{record.record_id}", HTTP_IF_MATCH=f'"{record.record_id}.3"').json() == {"IsDeleted": True}
+    assert (
+        lr.put(
+            f"{RECORDS}/{record.record_id}", {"a": 3}, HTTP_IF_MATCH=f'"x.1", W/{current}'
+        ).status_code
+        == 200
+    )
+    assert lr.delete(
+        f"{RECORDS}/{record.record_id}", HTTP_IF_MATCH=f'"{record.record_id}.3"'
+    ).json() == {"IsDeleted": True}
     assert not CustomObjectRecord.objects.exists()
 
 
@@ -89,7 +105,9 @@ def test_native_record_errors(lr, lr_other, account, object_type, other_tenant, 
     record = add(account, object_type, {"a": 1})
     assert lr.get(f"{RECORDS}/{'0' * 32}").json()["ErrorCode"] == 1057
     assert lr.get(f"{RECORDS}/bad!id").json()["ErrorCode"] == 995
-    assert lr.get(f"/api/v1/customobjects/nope/records/{record.record_id}").json()["ErrorCode"] == 1064
+    assert (
+        lr.get(f"/api/v1/customobjects/nope/records/{record.record_id}").json()["ErrorCode"] == 1064
+    )
     make_type("orders", of_tenant=other_tenant)
     assert lr_other.get(f"{RECORDS}/{record.record_id}").json()["ErrorCode"] == 1057
     assert lr_other.put(f"{RECORDS}/{record.record_id}", {"x": 1}).json()["ErrorCode"] == 1057
@@ -132,7 +150,10 @@ def all_pages(lr, params, limit):
 
 FILTERS = [
     ({"plan": "gold"}, lambda d: d["plan"] == "gold"),
-    ({"plan": "gold", "meta": {"region": "us"}}, lambda d: d["plan"] == "gold" and d["meta"]["region"] == "us"),
+    (
+        {"plan": "gold", "meta": {"region": "us"}},
+        lambda d: d["plan"] == "gold" and d["meta"]["region"] == "us",
+    ),
     ({"tags": ["even", "t0"]}, lambda d: "even" in d["tags"] and "t0" in d["tags"]),
     ({"meta": {"flags": {"beta": True}}}, lambda d: d["meta"]["flags"]["beta"] is True),
     ({"n": 3}, lambda d: d["n"] == 3),
@@ -173,13 +194,17 @@ def test_query_correctness_and_counts(lr, tenant, object_type):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_query_correctness_and_counts_on_postgres_use_jsonb(lr, tenant, object_type, django_assert_max_num_queries):
+def test_query_correctness_and_counts_on_postgres_use_jsonb(
+    lr, tenant, object_type, django_assert_max_num_queries
+):
     from django.db import connection
 
     assert connection.vendor == "postgresql"
     check_query_correctness(lr, tenant, object_type)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'customobject_rec_data_gin'")
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'customobject_rec_data_gin'"
+        )
         (indexdef,) = cursor.fetchone()
     assert "gin" in indexdef and "jsonb_path_ops" in indexdef
     # One count and one page query, whatever the page size.

@@ -40,13 +40,25 @@ def test_create_returns_the_record(lr, account, object_type):
 
 @pytest.mark.django_db
 def test_object_name_parameter_in_any_case_and_customobjectid(lr, account, object_type):
-    res = lr.post(manage_path(account.uid), {"a": 1}, params={"objectName": "ORDERS", "customObjectId": "order-42"})
+    res = lr.post(
+        manage_path(account.uid),
+        {"a": 1},
+        params={"objectName": "ORDERS", "customObjectId": "order-42"},
+    )
     assert res.json()["Id"] == "order-42"
     # The same id twice is refused and changes nothing.
-    again = lr.post(manage_path(account.uid), {"a": 2}, params={"objectname": "orders", "customobjectid": "order-42"})
+    again = lr.post(
+        manage_path(account.uid),
+        {"a": 2},
+        params={"objectname": "orders", "customobjectid": "order-42"},
+    )
     assert again.json()["ErrorCode"] == 995
     assert CustomObjectRecord.objects.get().data == {"a": 1}
-    bad = lr.post(manage_path(account.uid), {"a": 2}, params={"objectname": "orders", "customobjectid": "no/pe!"})
+    bad = lr.post(
+        manage_path(account.uid),
+        {"a": 2},
+        params={"objectname": "orders", "customobjectid": "no/pe!"},
+    )
     assert bad.json()["ErrorCode"] == 995
     assert CustomObjectRecord.objects.count() == 1
 
@@ -69,7 +81,10 @@ def test_list_by_account(lr, account, object_type, make_type):
 
 @pytest.mark.django_db
 def test_list_of_an_account_without_records_is_empty(lr, account, object_type):
-    assert lr.get(manage_path(account.uid), params={"objectname": "orders"}).json() == {"data": [], "Count": 0}
+    assert lr.get(manage_path(account.uid), params={"objectname": "orders"}).json() == {
+        "data": [],
+        "Count": 0,
+    }
 
 
 @pytest.mark.django_db
@@ -92,7 +107,11 @@ def test_get_query_count_is_pinned(lr, account, object_type, django_assert_max_n
 @pytest.mark.django_db
 def test_update_replace_overwrites(lr, account, object_type):
     created = create(lr, account, {"a": 1, "b": 2}).json()
-    res = lr.put(manage_path(account.uid, created["Id"]), {"c": 3}, params={"objectname": "orders", "updatetype": "replace"})
+    res = lr.put(
+        manage_path(account.uid, created["Id"]),
+        {"c": 3},
+        params={"objectname": "orders", "updatetype": "replace"},
+    )
     assert res.status_code == 200, res.json()
     assert res.json()["CustomObject"] == {"c": 3}
     assert res.json()["Id"] == created["Id"]
@@ -118,7 +137,11 @@ def test_update_partialreplace_merges_top_level_keys(lr, account, object_type, u
 @pytest.mark.django_db
 def test_unknown_update_type_is_refused(lr, account, object_type):
     created = create(lr, account, {"a": 1}).json()
-    res = lr.put(manage_path(account.uid, created["Id"]), {"c": 3}, params={"objectname": "orders", "updatetype": "merge"})
+    res = lr.put(
+        manage_path(account.uid, created["Id"]),
+        {"c": 3},
+        params={"objectname": "orders", "updatetype": "merge"},
+    )
     assert res.json()["ErrorCode"] == 908
     assert CustomObjectRecord.objects.get().data == {"a": 1}
 
@@ -143,15 +166,30 @@ def test_errors_for_names_accounts_and_ids(lr, account, make_type):
     make_type("orders")
     assert create(lr, account, {"a": 1}, name="nope").json()["ErrorCode"] == 1064
     assert lr.post(manage_path(account.uid), {"a": 1}).json()["ErrorCode"] == 908
-    assert lr.post(manage_path("missing-uid"), {"a": 1}, params={"objectname": "orders"}).json()["ErrorCode"] == 938
+    assert (
+        lr.post(manage_path("missing-uid"), {"a": 1}, params={"objectname": "orders"}).json()[
+            "ErrorCode"
+        ]
+        == 938
+    )
     path = manage_path(account.uid, "f" * 32)
     assert lr.get(path, params={"objectname": "orders"}).json()["ErrorCode"] == 1057
     assert lr.put(path, {"a": 1}, params={"objectname": "orders"}).json()["ErrorCode"] == 1057
     assert lr.delete(path, params={"objectname": "orders"}).json()["ErrorCode"] == 1057
     bad = manage_path(account.uid, "x" * 65)
     assert lr.get(bad, params={"objectname": "orders"}).json()["ErrorCode"] == 995
-    assert lr.get(manage_path(account.uid, "f" * 32), params={"objectname": "nope"}).json()["ErrorCode"] == 1064
-    assert lr.get(manage_path("missing-uid", "f" * 32), params={"objectname": "orders"}).json()["ErrorCode"] == 938
+    assert (
+        lr.get(manage_path(account.uid, "f" * 32), params={"objectname": "nope"}).json()[
+            "ErrorCode"
+        ]
+        == 1064
+    )
+    assert (
+        lr.get(manage_path("missing-uid", "f" * 32), params={"objectname": "orders"}).json()[
+            "ErrorCode"
+        ]
+        == 938
+    )
     assert not CustomObjectRecord.objects.exists()
 
 
@@ -169,7 +207,9 @@ def test_a_record_of_another_account_is_not_found(lr, account, object_type):
 @pytest.mark.django_db
 @pytest.mark.parametrize("raw", [b'{"a": ', b"[1, 2]", b'"text"', b"42", b"\xff\xfe"])
 def test_body_that_is_not_a_json_object_is_1035(lr, account, object_type, send_raw, raw):
-    res = send_raw(lr.client, "POST", manage_path(account.uid), raw, params={"objectname": "orders"})
+    res = send_raw(
+        lr.client, "POST", manage_path(account.uid), raw, params={"objectname": "orders"}
+    )
     assert res.status_code == 400
     assert res.json()["ErrorCode"] == 1035
     assert not CustomObjectRecord.objects.exists()
@@ -178,7 +218,13 @@ def test_body_that_is_not_a_json_object_is_1035(lr, account, object_type, send_r
 @pytest.mark.django_db
 def test_put_with_invalid_json_is_1035_and_changes_nothing(lr, account, object_type, send_raw):
     created = create(lr, account, {"a": 1}).json()
-    res = send_raw(lr.client, "PUT", manage_path(account.uid, created["Id"]), b"{nope", params={"objectname": "orders"})
+    res = send_raw(
+        lr.client,
+        "PUT",
+        manage_path(account.uid, created["Id"]),
+        b"{nope",
+        params={"objectname": "orders"},
+    )
     assert res.json()["ErrorCode"] == 1035
     assert CustomObjectRecord.objects.get().data == {"a": 1}
 
@@ -192,8 +238,16 @@ def test_tenant_isolation(lr, lr_other, account, object_type, other_tenant, make
     assert lr_other.get(path, params={"objectname": "orders"}).json()["ErrorCode"] == 938
     assert lr_other.put(path, {"b": 1}, params={"objectname": "orders"}).json()["ErrorCode"] == 938
     assert lr_other.delete(path, params={"objectname": "orders"}).json()["ErrorCode"] == 938
-    assert lr_other.get(manage_path(account.uid), params={"objectname": "orders"}).json()["ErrorCode"] == 938
-    assert lr_other.post(manage_path(account.uid), {"x": 1}, params={"objectname": "orders"}).json()["ErrorCode"] == 938
+    assert (
+        lr_other.get(manage_path(account.uid), params={"objectname": "orders"}).json()["ErrorCode"]
+        == 938
+    )
+    assert (
+        lr_other.post(manage_path(account.uid), {"x": 1}, params={"objectname": "orders"}).json()[
+            "ErrorCode"
+        ]
+        == 938
+    )
     assert CustomObjectRecord.objects.get().data == {"a": 1}
 
 
@@ -243,7 +297,9 @@ def test_update_is_validated_after_the_merge(lr, account, make_type):
     # A replace without "plan" is not.
     res = lr.put(path, {"x": 2}, params={"objectname": "orders", "updatetype": "replace"})
     assert res.json()["ErrorCode"] == 1134
-    assert res.json()["Errors"] == [{"FieldName": "/plan", "ErrorMessage": "The plan field is required."}]
+    assert res.json()["Errors"] == [
+        {"FieldName": "/plan", "ErrorMessage": "The plan field is required."}
+    ]
     assert CustomObjectRecord.objects.get().data == {"plan": "gold", "x": 1}
 
 
@@ -267,7 +323,11 @@ def test_size_and_depth_limits_are_1002(lr, account, make_type):
     ok = create(lr, account, {"a": {"b": {}}})
     assert ok.status_code == 200
     # A merge that would grow the record past the limit is refused too.
-    res = lr.put(manage_path(account.uid, ok.json()["Id"]), {"big": "y" * 90}, params={"objectname": "orders"})
+    res = lr.put(
+        manage_path(account.uid, ok.json()["Id"]),
+        {"big": "y" * 90},
+        params={"objectname": "orders"},
+    )
     assert res.json()["ErrorCode"] == 1002
     assert CustomObjectRecord.objects.get().data == {"a": {"b": {}}}
 
@@ -295,8 +355,20 @@ def test_management_needs_the_customobjects_scope(lr, account, object_type, cred
 @pytest.mark.django_db
 def test_services_write_one_audit_event_each(account, object_type):
     actor = Actor.system("t")
-    record = services.record_create(tenant=account.tenant, actor=actor, object_type=object_type, account=account, data={"a": 1})
-    services.record_update(tenant=account.tenant, actor=actor, record=record, data={"a": 2}, update_type="partialreplace")
+    record = services.record_create(
+        tenant=account.tenant, actor=actor, object_type=object_type, account=account, data={"a": 1}
+    )
+    services.record_update(
+        tenant=account.tenant,
+        actor=actor,
+        record=record,
+        data={"a": 2},
+        update_type="partialreplace",
+    )
     services.record_delete(tenant=account.tenant, actor=actor, record=record)
-    actions = list(AuditEvent.objects.filter(action__startswith="customobject.").order_by("pk").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="customobject.")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
     assert actions == ["customobject.created", "customobject.updated", "customobject.deleted"]

@@ -36,7 +36,11 @@ def test_catastrophic_pattern_is_evaluated_in_linear_time(lr, account):
 
 @pytest.mark.timeout(20)
 def test_catastrophic_pattern_properties_and_additional_properties(lr, account):
-    schema = {"type": "object", "patternProperties": {CATASTROPHIC: {"type": "integer"}}, "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "patternProperties": {CATASTROPHIC: {"type": "integer"}},
+        "additionalProperties": False,
+    }
     assert create_type(lr, "keys", schema).status_code == 201
     long_key = "a" * 3000
     assert add_record(lr, account, "keys", {long_key: 1}).status_code in (200, 201)
@@ -78,7 +82,9 @@ def test_patterns_the_safe_engine_cannot_run_are_refused(lr, schema, field):
 
 def test_update_with_a_backreference_is_refused_and_changes_nothing(lr, make_type):
     make_type("orders", schema={"type": "object"})
-    response = lr.request("PATCH", f"{TYPES}/orders", body={"schema": {"properties": {"a": {"pattern": r"(x)\1"}}}})
+    response = lr.request(
+        "PATCH", f"{TYPES}/orders", body={"schema": {"properties": {"a": {"pattern": r"(x)\1"}}}}
+    )
     assert response.json()["ErrorCode"] == 1134
     assert response.json()["Errors"][0]["FieldName"] == "schema/properties/a/pattern"
     assert CustomObjectType.objects.get(name="orders").schema == {"type": "object"}
@@ -88,7 +94,9 @@ def test_update_with_a_backreference_is_refused_and_changes_nothing(lr, make_typ
 def test_stored_schema_with_an_unsafe_pattern_is_not_run(account, lr, make_type):
     """A schema saved before the rule is refused at evaluation with a LoginRadius error."""
     object_type = make_type("legacy")
-    CustomObjectType.objects.filter(pk=object_type.pk).update(schema={"properties": {"a": {"pattern": r"(a)\1"}}})
+    CustomObjectType.objects.filter(pk=object_type.pk).update(
+        schema={"properties": {"a": {"pattern": r"(a)\1"}}}
+    )
     response = add_record(lr, account, "legacy", {"a": "aa"})
     assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
     assert not CustomObjectRecord.objects.exists()
@@ -103,9 +111,15 @@ def test_unevaluated_properties_next_to_pattern_properties_is_refused(lr):
 
 
 def test_ordinary_patterns_still_work(lr, account):
-    schema = {"type": "object", "properties": {"zip": {"type": "string", "pattern": r"^\d{5}(-\d{4})?$"}},
-              "patternProperties": {"^x-": {"type": "string"}}, "additionalProperties": {"type": "integer"}}
+    schema = {
+        "type": "object",
+        "properties": {"zip": {"type": "string", "pattern": r"^\d{5}(-\d{4})?$"}},
+        "patternProperties": {"^x-": {"type": "string"}},
+        "additionalProperties": {"type": "integer"},
+    }
     assert create_type(lr, "addr", schema).status_code == 201
-    assert add_record(lr, account, "addr", {"zip": "12345-6789", "x-note": "hi", "n": 1}).status_code in (200, 201)
+    assert add_record(
+        lr, account, "addr", {"zip": "12345-6789", "x-note": "hi", "n": 1}
+    ).status_code in (200, 201)
     bad = add_record(lr, account, "addr", {"zip": "1234", "x-note": 5, "n": "one"})
     assert sorted(e["FieldName"] for e in bad.json()["Errors"]) == ["/n", "/x-note", "/zip"]

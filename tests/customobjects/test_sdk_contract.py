@@ -16,9 +16,13 @@ def test_sdk_custom_object_management_methods(lr_sdk, account, make_type):
     record_id = created["Id"]
     assert created["CustomObject"] == {"field1": "v", "keep": 1}
 
-    merged = api.update_custom_object_by_uid("orders", record_id, {"field1": "w"}, account.uid, "partialreplace")
+    merged = api.update_custom_object_by_uid(
+        "orders", record_id, {"field1": "w"}, account.uid, "partialreplace"
+    )
     assert merged["CustomObject"] == {"field1": "w", "keep": 1}
-    replaced = api.update_custom_object_by_uid("orders", record_id, {"only": True}, account.uid, "replace")
+    replaced = api.update_custom_object_by_uid(
+        "orders", record_id, {"only": True}, account.uid, "replace"
+    )
     assert replaced["CustomObject"] == {"only": True}
     # Without an update type: partialreplace.
     default = api.update_custom_object_by_uid("orders", record_id, {"more": 2}, account.uid)
@@ -29,7 +33,9 @@ def test_sdk_custom_object_management_methods(lr_sdk, account, make_type):
     one = api.get_custom_object_by_record_id("orders", record_id, account.uid)
     assert one["Id"] == record_id and one["Uid"] == account.uid
 
-    assert api.delete_custom_object_by_record_id("orders", record_id, account.uid) == {"IsDeleted": True}
+    assert api.delete_custom_object_by_record_id("orders", record_id, account.uid) == {
+        "IsDeleted": True
+    }
     assert not CustomObjectRecord.objects.exists()
     missing = api.get_custom_object_by_record_id("orders", record_id, account.uid)
     assert missing["ErrorCode"] == 1057
@@ -51,12 +57,18 @@ def test_sdk_token_methods(lr_sdk, tenant, account, make_type):
     from tokens.services.sessions import session_issue
 
     make_type("orders")
-    token = session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid)).access_token
+    token = session_issue(
+        tenant=tenant, account=account, actor=Actor.account(account.uid)
+    ).access_token
     api = lr_sdk().custom_object
     created = api.create_custom_object_by_token(token, "orders", {"a": 1})
     assert "ErrorCode" not in created, created
     record_id = created["Id"]
-    assert api.update_custom_object_by_token(token, "orders", record_id, {"b": 2}, "partialreplace")["CustomObject"] == {"a": 1, "b": 2}
+    assert api.update_custom_object_by_token(
+        token, "orders", record_id, {"b": 2}, "partialreplace"
+    )["CustomObject"] == {"a": 1, "b": 2}
     assert api.get_custom_object_by_token(token, "orders")["Count"] == 1
-    assert api.get_custom_object_by_record_id_and_token(token, "orders", record_id)["Id"] == record_id
+    assert (
+        api.get_custom_object_by_record_id_and_token(token, "orders", record_id)["Id"] == record_id
+    )
     assert api.delete_custom_object_by_token(token, "orders", record_id) == {"IsDeleted": True}

@@ -17,7 +17,9 @@ AUTH = "/identity/v2/auth/customobject"
 def access_token(tenant, account):
     from tokens.services.sessions import session_issue
 
-    return session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid)).access_token
+    return session_issue(
+        tenant=tenant, account=account, actor=Actor.account(account.uid)
+    ).access_token
 
 
 class TokenClient:
@@ -48,7 +50,9 @@ def test_the_account_manages_its_own_records(me, account, object_type):
     listing = me.call("get", AUTH).json()
     assert listing["Count"] == 1 and listing["data"][0]["Id"] == record_id
     assert me.call("get", f"{AUTH}/{record_id}").json()["CustomObject"] == {"a": 1, "b": 2}
-    merged = me.call("put", f"{AUTH}/{record_id}", {"c": 3}, params={"updateType": "partialreplace"})
+    merged = me.call(
+        "put", f"{AUTH}/{record_id}", {"c": 3}, params={"updateType": "partialreplace"}
+    )
     assert merged.json()["CustomObject"] == {"a": 1, "b": 2, "c": 3}
     replaced = me.call("put", f"{AUTH}/{record_id}", {"d": 4}, params={"updateType": "replace"})
     assert replaced.json()["CustomObject"] == {"d": 4}
@@ -68,7 +72,11 @@ def test_token_in_the_query_works_too(me, object_type):
 @pytest.mark.django_db
 def test_another_accounts_record_is_not_found(me, tenant, object_type, lr):
     other = AccountFactory(tenant=tenant)
-    theirs = lr.post(f"/identity/v2/manage/account/{other.uid}/customobject", {"x": 1}, params={"objectname": "orders"}).json()
+    theirs = lr.post(
+        f"/identity/v2/manage/account/{other.uid}/customobject",
+        {"x": 1},
+        params={"objectname": "orders"},
+    ).json()
     for method, body in (("get", None), ("put", {"y": 2}), ("delete", {})):
         assert me.call(method, f"{AUTH}/{theirs['Id']}", body).json()["ErrorCode"] == 1057
     assert CustomObjectRecord.objects.get().data == {"x": 1}

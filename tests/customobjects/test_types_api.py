@@ -9,7 +9,16 @@ TYPES = "/api/v1/customobject-types"
 @pytest.mark.django_db
 def test_create_type_with_schema_and_limits(lr, tenant):
     schema = {"type": "object", "properties": {"plan": {"type": "string"}}, "required": ["plan"]}
-    res = lr.post(TYPES, {"name": "Subscriptions", "schema": schema, "max_bytes": 4096, "max_depth": 8, "max_records_per_account": 3})
+    res = lr.post(
+        TYPES,
+        {
+            "name": "Subscriptions",
+            "schema": schema,
+            "max_bytes": 4096,
+            "max_depth": 8,
+            "max_records_per_account": 3,
+        },
+    )
     assert res.status_code == 201, res.json()
     body = res.json()
     assert body["name"] == "Subscriptions"
@@ -107,7 +116,13 @@ def test_deleting_a_type_with_records_needs_force(lr, object_type, account):
     from customobjects import services
     from portal.audit import Actor
 
-    services.record_create(tenant=account.tenant, actor=Actor.system("t"), object_type=object_type, account=account, data={"a": 1})
+    services.record_create(
+        tenant=account.tenant,
+        actor=Actor.system("t"),
+        object_type=object_type,
+        account=account,
+        data={"a": 1},
+    )
     assert lr.delete(f"{TYPES}/orders").json()["ErrorCode"] == 1134
     assert CustomObjectType.objects.filter(pk=object_type.pk).exists()
     assert lr.delete(f"{TYPES}/orders", params={"force": "true"}).status_code == 204
@@ -128,7 +143,9 @@ def test_types_are_tenant_isolated(lr, lr_other, make_type, other_tenant):
 def test_malformed_type_body_is_a_loginradius_error(lr, send_raw):
     res = send_raw(lr.client, "POST", TYPES, b'{"name": ')
     assert res.json()["ErrorCode"] == 965
-    res = send_raw(lr.client, "POST", TYPES, b'{"name": "x", "schema": ' + b"[" * 10000 + b"]" * 10000 + b"}")
+    res = send_raw(
+        lr.client, "POST", TYPES, b'{"name": "x", "schema": ' + b"[" * 10000 + b"]" * 10000 + b"}"
+    )
     assert res.status_code == 400
     assert res.json()["ErrorCode"] == 1002
     assert not CustomObjectType.objects.exists()
@@ -151,13 +168,34 @@ def test_admin_saves_types_through_the_service(admin_client, tenant, settings):
     request.user = user
     request._messages = type("M", (), {"add": lambda *a, **k: None})()
     form_class = admin.get_form(request)
-    form = form_class(data={"tenant": tenant.pk, "name": "viaadmin", "schema": '{"type": "object"}', "max_bytes": 100, "max_depth": 3, "max_records_per_account": 2})
+    form = form_class(
+        data={
+            "tenant": tenant.pk,
+            "name": "viaadmin",
+            "schema": '{"type": "object"}',
+            "max_bytes": 100,
+            "max_depth": 3,
+            "max_records_per_account": 2,
+        }
+    )
     assert form.is_valid(), form.errors
     obj = form.save(commit=False)
     admin.save_model(request, obj, form, change=False)
     saved = CustomObjectType.objects.get(tenant=tenant, name="viaadmin")
     assert saved.max_bytes == 100
-    assert AuditEvent.objects.get(action="customobject_type.created").actor_type == AuditEvent.ACTOR_STAFF
-    bad = form_class(data={"tenant": tenant.pk, "name": "bad", "schema": '{"type": 3}', "max_bytes": 100, "max_depth": 3, "max_records_per_account": 2})
+    assert (
+        AuditEvent.objects.get(action="customobject_type.created").actor_type
+        == AuditEvent.ACTOR_STAFF
+    )
+    bad = form_class(
+        data={
+            "tenant": tenant.pk,
+            "name": "bad",
+            "schema": '{"type": 3}',
+            "max_bytes": 100,
+            "max_depth": 3,
+            "max_records_per_account": 2,
+        }
+    )
     assert not bad.is_valid()
     assert "schema" in bad.errors

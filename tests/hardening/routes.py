@@ -37,7 +37,11 @@ class Route:
         cls = self.view_class
         if cls is None:
             return ["get"]
-        return [m for m in METHODS if hasattr(cls, m) and m in getattr(cls, "http_method_names", METHODS)]
+        return [
+            m
+            for m in METHODS
+            if hasattr(cls, m) and m in getattr(cls, "http_method_names", METHODS)
+        ]
 
     def path(self, values: dict[str, str]) -> str:
         return "/" + PARAM_RE.sub(lambda m: str(values[m.group("name")]), self.route)

@@ -30,7 +30,16 @@ REFUSAL_CODES = {404, 405, 901, 902, 905, 906, 908, 920, 921, 922, 923, 938, 106
 # not configured / unknown object name, unknown record.
 NOT_FOUND_CODES = {1047, 999, 1064, 995}
 # Path parameters that name one of this tenant's objects.
-TENANT_OBJECT_PARAMS = {"uid", "role", "objectrecordid", "record_id", "objectname", "name", "passkey_id", "provider_id"}
+TENANT_OBJECT_PARAMS = {
+    "uid",
+    "role",
+    "objectrecordid",
+    "record_id",
+    "objectname",
+    "name",
+    "passkey_id",
+    "provider_id",
+}
 # Key-only routes (auth_mode "apikey") and end-user routes (auth_mode "access_token") are
 # not management routes: their secret is the token, OTP or password in the request, so
 # "wrong secret" and "scoped credential" do not apply to them.
@@ -45,17 +54,25 @@ CONSOLE_NON_WRITES = {
 }
 # Where a response may legitimately mention a seeded value (it echoes the request).
 ECHOING_ROUTES: dict[tuple[str, str], str] = {
-    ("post", "identity/v2/manage/account"): "creates an account in the caller's own tenant from the body and echoes it",
+    (
+        "post",
+        "identity/v2/manage/account",
+    ): "creates an account in the caller's own tenant from the body and echoes it",
 }
 # Console routes an outsider may use because they touch no existing tenant's data.
 CONSOLE_GLOBAL_WRITES = {
-    ("post", "console/tenants/"): "creates a new tenant (platform Admin action); no existing tenant is touched",
+    (
+        "post",
+        "console/tenants/",
+    ): "creates a new tenant (platform Admin action); no existing tenant is touched",
 }
 
 
 @pytest.fixture
 def world(tenant, other_tenant):
-    account = AccountFactory(tenant=tenant, email="matrix-owner@example.com", phone_id="+14155550100")
+    account = AccountFactory(
+        tenant=tenant, email="matrix-owner@example.com", phone_id="+14155550100"
+    )
     other_account = AccountFactory(tenant=other_tenant, email="matrix-other@example.com")
     credential = ApiCredentialFactory(tenant=tenant)
     other_credential = ApiCredentialFactory(tenant=other_tenant)
@@ -140,10 +157,20 @@ def changed(before, after) -> list[str]:
 
 def query_and_body(world) -> tuple[dict, dict]:
     account = world["account"]
-    query = {"uid": account.uid, "email": "matrix-owner@example.com", "phone": "+14155550100",
-             "access_token": "matrix-not-a-token", "role": "matrixrole"}
-    body = {"uid": account.uid, "Email": [{"Type": "Primary", "Value": "matrix-owner@example.com"}],
-            "FirstName": "Changed", "Password": "Matrix-passw0rd!", "roles": ["matrixrole"]}
+    query = {
+        "uid": account.uid,
+        "email": "matrix-owner@example.com",
+        "phone": "+14155550100",
+        "access_token": "matrix-not-a-token",
+        "role": "matrixrole",
+    }
+    body = {
+        "uid": account.uid,
+        "Email": [{"Type": "Primary", "Value": "matrix-owner@example.com"}],
+        "FirstName": "Changed",
+        "Password": "Matrix-passw0rd!",
+        "roles": ["matrixrole"],
+    }
     return query, body
 
 
@@ -175,17 +202,28 @@ def api_routes() -> list[Route]:
 
 
 def test_every_route_is_classified():
-    unclassified = [f"/{r.route} ({r.view_class or r.callback})" for r in all_routes() if r.family == "unclassified"]
+    unclassified = [
+        f"/{r.route} ({r.view_class or r.callback})"
+        for r in all_routes()
+        if r.family == "unclassified"
+    ]
     assert not unclassified, "routes missing from the access matrix: " + ", ".join(unclassified)
     for route in api_routes():
-        assert route.view_class.section, f"/{route.route}: {route.view_class.__name__} declares no section"
+        assert route.view_class.section, (
+            f"/{route.route}: {route.view_class.__name__} declares no section"
+        )
     for route_name, reason in PUBLIC_ROUTES.items():
         assert reason and any(r.route == route_name for r in all_routes()), route_name
 
 
 def test_every_path_parameter_has_a_value(world):
-    missing = [f"/{r.route}: {p}" for r in all_routes() if r.family in ("api", "console")
-               for p in r.params if p not in route_values(world, r)]
+    missing = [
+        f"/{r.route}: {p}"
+        for r in all_routes()
+        if r.family in ("api", "console")
+        for p in r.params
+        if p not in route_values(world, r)
+    ]
     assert not missing, "path parameters the access matrix has no value for: " + ", ".join(missing)
 
 
@@ -202,9 +240,13 @@ def _run(world, callers, *, expect_refusal, check_leak=False, codes=REFUSAL_CODE
                 response = make_call(method, path, query, body)
                 status = response.status_code
                 if status >= 500:
-                    failures.append(f"{label} {method.upper()} {path}: {status} {response.content[:200]!r}")
+                    failures.append(
+                        f"{label} {method.upper()} {path}: {status} {response.content[:200]!r}"
+                    )
                 elif expect_refusal(route) and not refused(response, codes):
-                    failures.append(f"{label} {method.upper()} {path}: {status} code={lr_code(response)} {response.content[:200]!r}")
+                    failures.append(
+                        f"{label} {method.upper()} {path}: {status} code={lr_code(response)} {response.content[:200]!r}"
+                    )
                 elif check_leak and status < 300:
                     text = response.content.decode(errors="replace")
                     leaked = [s for s in world["secrets"] if s in text]
@@ -216,7 +258,14 @@ def _run(world, callers, *, expect_refusal, check_leak=False, codes=REFUSAL_CODE
 
 def test_api_anonymous(world):
     def callers(route):
-        return [("anonymous", lambda m, p, q, b: call_api(APIClient(), m, p, {k: v for k, v in q.items() if k != "access_token"}, b))]
+        return [
+            (
+                "anonymous",
+                lambda m, p, q, b: call_api(
+                    APIClient(), m, p, {k: v for k, v in q.items() if k != "access_token"}, b
+                ),
+            )
+        ]
 
     failures, modified = _run(world, callers, expect_refusal=lambda r: True)
     assert not failures, "\n".join(failures)
@@ -230,10 +279,33 @@ def test_api_wrong_secret(world):
         if route.view_class.auth_mode in KEY_ONLY_MODES:
             return [("key-only", None)]
         return [
-            ("wrong secret header", lambda m, p, q, b: call_api(APIClient(), m, p, {**q, "apikey": key}, b,
-                                                                HTTP_X_LOGINRADIUS_APISECRET=WRONG_SECRET)),
-            ("wrong secret query", lambda m, p, q, b: call_api(APIClient(), m, p, {**q, "apikey": key, "apisecret": WRONG_SECRET,
-                                                                                     "key": key, "secret": WRONG_SECRET}, b)),
+            (
+                "wrong secret header",
+                lambda m, p, q, b: call_api(
+                    APIClient(),
+                    m,
+                    p,
+                    {**q, "apikey": key},
+                    b,
+                    HTTP_X_LOGINRADIUS_APISECRET=WRONG_SECRET,
+                ),
+            ),
+            (
+                "wrong secret query",
+                lambda m, p, q, b: call_api(
+                    APIClient(),
+                    m,
+                    p,
+                    {
+                        **q,
+                        "apikey": key,
+                        "apisecret": WRONG_SECRET,
+                        "key": key,
+                        "secret": WRONG_SECRET,
+                    },
+                    b,
+                ),
+            ),
         ]
 
     failures, modified = _run(world, callers, expect_refusal=lambda r: True)
@@ -245,13 +317,29 @@ def test_api_other_tenant_credential_with_this_tenants_ids(world):
     other = world["other_credential"]
 
     def callers(route):
-        return [("other tenant", lambda m, p, q, b: call_api(
-            APIClient(), m, p, {**q, "apikey": other.tenant.api_key}, b, HTTP_X_LOGINRADIUS_APISECRET=other.raw))]
+        return [
+            (
+                "other tenant",
+                lambda m, p, q, b: call_api(
+                    APIClient(),
+                    m,
+                    p,
+                    {**q, "apikey": other.tenant.api_key},
+                    b,
+                    HTTP_X_LOGINRADIUS_APISECRET=other.raw,
+                ),
+            )
+        ]
 
     tenant = world["tenant"]
     before_rows = {label: rows for label, rows in snapshot().items()}
-    failures, _ = _run(world, callers, expect_refusal=lambda r: bool(TENANT_OBJECT_PARAMS & set(r.params)),
-                       check_leak=True, codes=REFUSAL_CODES | NOT_FOUND_CODES)
+    failures, _ = _run(
+        world,
+        callers,
+        expect_refusal=lambda r: bool(TENANT_OBJECT_PARAMS & set(r.params)),
+        check_leak=True,
+        codes=REFUSAL_CODES | NOT_FOUND_CODES,
+    )
     after_rows = snapshot()
     assert not failures, "\n".join(failures)
     # This tenant's rows are untouched (the other tenant may change its own).
@@ -272,8 +360,19 @@ def test_api_credential_scoped_away_from_the_section(world):
         if route.view_class.auth_mode in KEY_ONLY_MODES:
             return [("key-only", None)]
         cred = scoped[route.view_class.section]
-        return [("scoped away", lambda m, p, q, b: call_api(
-            APIClient(), m, p, {**q, "apikey": tenant.api_key}, b, HTTP_X_LOGINRADIUS_APISECRET=cred.raw))]
+        return [
+            (
+                "scoped away",
+                lambda m, p, q, b: call_api(
+                    APIClient(),
+                    m,
+                    p,
+                    {**q, "apikey": tenant.api_key},
+                    b,
+                    HTTP_X_LOGINRADIUS_APISECRET=cred.raw,
+                ),
+            )
+        ]
 
     failures, modified = _run(world, callers, expect_refusal=lambda r: True)
     assert not failures, "\n".join(failures)
@@ -281,12 +380,19 @@ def test_api_credential_scoped_away_from_the_section(world):
     # Scoped calls are refused with exactly 1143.
     route = next(r for r in api_routes() if r.route == "identity/v2/manage/account/<str:uid>")
     cred = scoped["accounts"]
-    response = call_api(APIClient(), "get", route.path(world["values"]), {"apikey": tenant.api_key}, {},
-                        HTTP_X_LOGINRADIUS_APISECRET=cred.raw)
+    response = call_api(
+        APIClient(),
+        "get",
+        route.path(world["values"]),
+        {"apikey": tenant.api_key},
+        {},
+        HTTP_X_LOGINRADIUS_APISECRET=cred.raw,
+    )
     assert lr_code(response) == 1143 and response.status_code == 403
 
 
 # ---- console ---------------------------------------------------------------------------
+
 
 def console_routes() -> list[Route]:
     return [r for r in all_routes() if r.family == "console"]
@@ -295,18 +401,34 @@ def console_routes() -> list[Route]:
 def _console_calls(world, *, every_op=False):
     for route in console_routes():
         for method in route.methods:
-            op_params = [p for p in route.params if p in CONSOLE_OPS] if every_op and method == "post" else []
+            op_params = (
+                [p for p in route.params if p in CONSOLE_OPS]
+                if every_op and method == "post"
+                else []
+            )
             if op_params:
                 for name in CONSOLE_OPS[op_params[0]]:
-                    yield route, method, route.path(route_values(world, route, **{op_params[0]: name}))
+                    yield (
+                        route,
+                        method,
+                        route.path(route_values(world, route, **{op_params[0]: name})),
+                    )
             else:
                 yield route, method, route.path(route_values(world, route))
 
 
 def _post_data(world):
-    return {"reason": "matrix", "confirmed": "True", "name": "Evil", "label": "x", "overlap_hours": 0,
-            "user": "nobody", "permissions": ["view_accounts"], "tenant": world["tenant"].pk,
-            "lockout_threshold": 1}
+    return {
+        "reason": "matrix",
+        "confirmed": "True",
+        "name": "Evil",
+        "label": "x",
+        "overlap_hours": 0,
+        "user": "nobody",
+        "permissions": ["view_accounts"],
+        "tenant": world["tenant"].pk,
+        "lockout_threshold": 1,
+    }
 
 
 def test_console_anonymous(world):
@@ -318,7 +440,9 @@ def test_console_anonymous(world):
             if response.status_code >= 500:
                 failures.append(f"{method.upper()} {path}: {response.status_code}")
             continue
-        redirected_to_login = response.status_code == 302 and "/console/login/" in response["Location"]
+        redirected_to_login = (
+            response.status_code == 302 and "/console/login/" in response["Location"]
+        )
         if not (redirected_to_login or response.status_code in (401, 403, 404, 405)):
             failures.append(f"{method.upper()} {path}: {response.status_code}")
     assert not failures, "\n".join(failures)
@@ -337,7 +461,9 @@ def test_console_staff_without_access_to_the_tenant(world, make_staff, console_c
             continue
         response = getattr(client, method)(path, _post_data(world) if method == "post" else None)
         status = response.status_code
-        names_tenant = bool({"slug", "uid"} & set(route.params)) or (route.route.startswith("console/custom-objects/") and "pk" in route.params)
+        names_tenant = bool({"slug", "uid"} & set(route.params)) or (
+            route.route.startswith("console/custom-objects/") and "pk" in route.params
+        )
         if status >= 500:
             failures.append(f"{method.upper()} {path}: {status}")
         elif names_tenant and status not in (403, 404):
@@ -349,7 +475,10 @@ def test_console_staff_without_access_to_the_tenant(world, make_staff, console_c
             if leaked:
                 failures.append(f"{method.upper()} {path}: shows {leaked}")
     assert not failures, "\n".join(failures)
-    mine_before, mine_after = tenant_rows(before, world["tenant"]), tenant_rows(snapshot(), world["tenant"])
+    mine_before, mine_after = (
+        tenant_rows(before, world["tenant"]),
+        tenant_rows(snapshot(), world["tenant"]),
+    )
     modified = [label for label in mine_before if mine_before[label] != mine_after[label]]
     assert not modified, modified
 
@@ -376,7 +505,14 @@ def test_console_viewer_cannot_write(world, make_staff, console_client):
 
 def test_admin_requires_sign_in(world):
     failures = []
-    values = {"object_id": "1", "app_label": "portal", "content_type_id": "1", "url": "x", "id": "1", "pk": "1"}
+    values = {
+        "object_id": "1",
+        "app_label": "portal",
+        "content_type_id": "1",
+        "url": "x",
+        "id": "1",
+        "pk": "1",
+    }
     for route in (r for r in all_routes() if r.family == "admin"):
         try:
             path = route.path({p: values.get(p, "1") for p in route.params})
@@ -385,11 +521,17 @@ def test_admin_requires_sign_in(world):
         if "(?P" in route.route or "^" in route.route:
             continue
         response = Client().get(path)
-        ok = response.status_code in (302, 404) or route.route in ("admin/login/", "admin/logout/", "admin/jsi18n/")
+        ok = response.status_code in (302, 404) or route.route in (
+            "admin/login/",
+            "admin/logout/",
+            "admin/jsi18n/",
+        )
         if response.status_code == 302:
             ok = "/admin/login/" in response["Location"] or route.route.endswith(("logout/",))
             # The admin's login address sends everyone to the console sign-in.
-            ok = ok or (route.route == "admin/login/" and response["Location"].startswith("/console/login/"))
+            ok = ok or (
+                route.route == "admin/login/" and response["Location"].startswith("/console/login/")
+            )
         if not ok:
             failures.append(f"GET {path}: {response.status_code}")
     assert not failures, "\n".join(failures)

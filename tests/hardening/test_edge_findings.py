@@ -45,7 +45,9 @@ def api():
 
 
 def _strict(tenant) -> None:
-    services.tenant_update_settings(tenant=tenant, actor=ADMIN, changes={"request_signing": "strict"})
+    services.tenant_update_settings(
+        tenant=tenant, actor=ADMIN, changes={"request_signing": "strict"}
+    )
 
 
 def _expiry() -> str:
@@ -68,15 +70,24 @@ def _signed(api, method, path, secret, *, body=None, expiry=None, digest=None, *
 
 
 def _token_request(api, credential, how):
-    fields = {"grant_type": "client_credentials", "client_id": credential.tenant.api_key,
-              "client_secret": credential.raw}
+    fields = {
+        "grant_type": "client_credentials",
+        "client_id": credential.tenant.api_key,
+        "client_secret": credential.raw,
+    }
     if how == "json":
         return api.post(TOKEN_URL, json.dumps(fields), content_type="application/json")
     if how == "form":
-        return api.post(TOKEN_URL, urlencode(fields), content_type="application/x-www-form-urlencoded")
+        return api.post(
+            TOKEN_URL, urlencode(fields), content_type="application/x-www-form-urlencoded"
+        )
     basic = base64.b64encode(f"{credential.tenant.api_key}:{credential.raw}".encode()).decode()
-    return api.post(TOKEN_URL, "grant_type=client_credentials", content_type="application/x-www-form-urlencoded",
-                    HTTP_AUTHORIZATION=f"Basic {basic}")
+    return api.post(
+        TOKEN_URL,
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
 
 
 # --- 4. strict request signing governs every credential path ----------------------------
@@ -95,8 +106,15 @@ def test_strict_signing_refuses_the_client_credentials_grant(api, credential, ho
 def test_strict_signing_answers_the_same_whatever_the_secret(api, credential):
     """The refusal comes before the secret is looked at: it tells nothing about the secret."""
     _strict(credential.tenant)
-    wrong = api.post(TOKEN_URL, {"grant_type": "client_credentials", "client_id": credential.tenant.api_key,
-                                 "client_secret": "00000000-0000-4000-8000-000000000000"}, format="json")
+    wrong = api.post(
+        TOKEN_URL,
+        {
+            "grant_type": "client_credentials",
+            "client_id": credential.tenant.api_key,
+            "client_secret": "00000000-0000-4000-8000-000000000000",
+        },
+        format="json",
+    )
     right = _token_request(api, credential, "json")
     assert (wrong.status_code, wrong.json()) == (right.status_code, right.json())
 
@@ -106,10 +124,14 @@ def test_m2m_token_issued_before_the_switch_to_strict_stops_working(api, credent
     assert api.get(TENANT_PATH, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     _strict(credential.tenant)
     assert_lr_error(api.get(TENANT_PATH, HTTP_AUTHORIZATION=f"Bearer {token}"), 1207, 400)
-    alongside = api.get(f"{TENANT_PATH}?apikey={credential.tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    alongside = api.get(
+        f"{TENANT_PATH}?apikey={credential.tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
     assert_lr_error(alongside, 1207, 400)
     # The mode is read at each use: back on preferred, the unexpired token works again.
-    services.tenant_update_settings(tenant=credential.tenant, actor=ADMIN, changes={"request_signing": "preferred"})
+    services.tenant_update_settings(
+        tenant=credential.tenant, actor=ADMIN, changes={"request_signing": "preferred"}
+    )
     assert api.get(TENANT_PATH, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
 
@@ -125,16 +147,21 @@ def test_strict_signing_refuses_the_unsigned_go_v12_impersonation_call(api, cred
     _strict(credential.tenant)
     key, secret = credential.tenant.api_key, credential.raw
     path = "/identity/v2/manage/account/access_token?" + urlencode(
-        {"apikey": key, "apisecret": secret, "uid": account.uid})
+        {"apikey": key, "apisecret": secret, "uid": account.uid}
+    )
     response = api.get(path, HTTP_X_LOGINRADIUS_APIKEY=key, HTTP_X_LOGINRADIUS_APISECRET=secret)
     assert_lr_error(response, 1207, 400)
     assert not AccessToken.objects.filter(family__account=account).exists()
-    signed_path = "/identity/v2/manage/account/access_token?" + urlencode({"apikey": key, "uid": account.uid})
+    signed_path = "/identity/v2/manage/account/access_token?" + urlencode(
+        {"apikey": key, "uid": account.uid}
+    )
     response, _, _ = _signed(api, "GET", signed_path, secret)
     assert response.status_code == 200, response.content
 
 
-def test_strict_signing_refuses_plain_secrets_on_the_legacy_access_token_paths(api, credential, account):
+def test_strict_signing_refuses_plain_secrets_on_the_legacy_access_token_paths(
+    api, credential, account
+):
     issued = session_issue(tenant=account.tenant, account=account, actor=ADMIN)
     _strict(credential.tenant)
     key, secret = credential.tenant.api_key, credential.raw
@@ -143,12 +170,19 @@ def test_strict_signing_refuses_plain_secrets_on_the_legacy_access_token_paths(a
         ({"secret": secret}, {}),  # the SDK's exchange and refresh calls send no key
         ({}, {"HTTP_X_LOGINRADIUS_APIKEY": key, "HTTP_X_LOGINRADIUS_APISECRET": secret}),
     ):
-        path = "/api/v2/access_token/validate?" + urlencode({**query, "access_token": issued.access_token})
+        path = "/api/v2/access_token/validate?" + urlencode(
+            {**query, "access_token": issued.access_token}
+        )
         assert_lr_error(api.get(path, **headers), 1207, 400, lower_camel=True)
-    path = "/api/v2/access_token/validate?" + urlencode({"key": key, "access_token": issued.access_token})
+    path = "/api/v2/access_token/validate?" + urlencode(
+        {"key": key, "access_token": issued.access_token}
+    )
     expiry = _expiry()
-    response = api.get(path, HTTP_X_REQUEST_EXPIRES=expiry,
-                       HTTP_DIGEST=f"SHA-256={node_digest(secret, 'http://testserver' + path, expiry)}")
+    response = api.get(
+        path,
+        HTTP_X_REQUEST_EXPIRES=expiry,
+        HTTP_DIGEST=f"SHA-256={node_digest(secret, 'http://testserver' + path, expiry)}",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["access_token"] == issued.access_token
 
@@ -157,7 +191,9 @@ def test_strict_signing_refuses_plain_secrets_on_the_legacy_access_token_paths(a
 
 
 def _key_only(client, tenant, **headers):
-    return client.get(f"/identity/v2/auth/access_token/validate?apikey={tenant.api_key}&access_token=x", **headers)
+    return client.get(
+        f"/identity/v2/auth/access_token/validate?apikey={tenant.api_key}&access_token=x", **headers
+    )
 
 
 def test_exhausting_the_key_only_bucket_leaves_management_calls_alone(tenant, lr):
@@ -193,8 +229,13 @@ def test_key_only_calls_are_limited_per_client_ip(tenant, lr, settings):
 def test_key_only_settings_have_defaults_and_zero_disables_them(tenant):
     assert tenant.setting("rate_limit_key_only_per_tenant") > 0
     assert tenant.setting("rate_limit_key_only_per_ip") > 0
-    set_tenant_settings(tenant, rate_limit_key_only_per_tenant=0, rate_limit_key_only_per_ip=0,
-                        rate_limit_per_tenant=1, rate_limit_per_ip=1)
+    set_tenant_settings(
+        tenant,
+        rate_limit_key_only_per_tenant=0,
+        rate_limit_key_only_per_ip=0,
+        rate_limit_per_tenant=1,
+        rate_limit_per_ip=1,
+    )
     public = APIClient()
     assert {_key_only(public, tenant).status_code for _ in range(4)} == {403}
 
@@ -212,7 +253,7 @@ class CountingInput:
         n = max(0, min(n, self.size - self.read_bytes))
         start = self.read_bytes
         self.read_bytes += n
-        data = (self.prefix[start:start + n] + b"a" * n)[:n]
+        data = (self.prefix[start : start + n] + b"a" * n)[:n]
         return data
 
     def read(self, size: int = -1) -> bytes:
@@ -227,9 +268,16 @@ def _wsgi(path, stream, *, content_length=None, chunked=False, method="POST"):
 
     environ: dict = {}
     wsgiref.util.setup_testing_defaults(environ)
-    environ.update({"REQUEST_METHOD": method, "PATH_INFO": path.split("?")[0],
-                    "QUERY_STRING": path.partition("?")[2], "CONTENT_TYPE": "application/json",
-                    "REMOTE_ADDR": "127.0.0.1", "wsgi.input": stream})
+    environ.update(
+        {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path.split("?")[0],
+            "QUERY_STRING": path.partition("?")[2],
+            "CONTENT_TYPE": "application/json",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": stream,
+        }
+    )
     if content_length is not None:
         environ["CONTENT_LENGTH"] = str(content_length)
     if chunked:
@@ -258,14 +306,19 @@ def wsgi_in_test_transaction():
     signals.request_finished.connect(close_old_connections)
 
 
-def test_wsgi_request_with_a_huge_content_length_is_refused_before_reading(tenant, settings, wsgi_in_test_transaction):
+def test_wsgi_request_with_a_huge_content_length_is_refused_before_reading(
+    tenant, settings, wsgi_in_test_transaction
+):
     stream = CountingInput(100 * 1024 * 1024)
-    status, headers, body = _wsgi(f"/identity/v2/auth/login?apikey={tenant.api_key}", stream,
-                                  content_length=100 * 1024 * 1024)
+    status, headers, body = _wsgi(
+        f"/identity/v2/auth/login?apikey={tenant.api_key}", stream, content_length=100 * 1024 * 1024
+    )
     assert status == 413
     assert headers["Content-Type"].startswith("application/json")
     error = json.loads(body)
-    assert error["ErrorCode"] == 1090 and str(settings.REQUEST_BODY_MAX_BYTES) in error["Description"]
+    assert (
+        error["ErrorCode"] == 1090 and str(settings.REQUEST_BODY_MAX_BYTES) in error["Description"]
+    )
     assert error["IsProviderError"] is False
     assert stream.read_bytes == 0
 
@@ -275,7 +328,9 @@ def test_wsgi_chunked_body_beyond_the_cap_is_refused_after_reading_at_most_the_c
 ):
     settings.REQUEST_BODY_MAX_BYTES = 64 * 1024
     stream = CountingInput(10 * 1024 * 1024)
-    status, _, body = _wsgi(f"/identity/v2/auth/login?apikey={tenant.api_key}", stream, chunked=True)
+    status, _, body = _wsgi(
+        f"/identity/v2/auth/login?apikey={tenant.api_key}", stream, chunked=True
+    )
     assert status == 413 and json.loads(body)["ErrorCode"] == 1090
     assert stream.read_bytes <= settings.REQUEST_BODY_MAX_BYTES + 64 * 1024
 
@@ -283,7 +338,9 @@ def test_wsgi_chunked_body_beyond_the_cap_is_refused_after_reading_at_most_the_c
 def test_wsgi_chunked_body_within_the_cap_reaches_the_view(tenant, wsgi_in_test_transaction):
     AccountFactory(tenant=tenant, email="chunk@example.com")
     raw = json.dumps({"email": "chunk@example.com", "password": "not-the-password"}).encode()
-    status, _, body = _wsgi(f"/identity/v2/auth/login?apikey={tenant.api_key}", io.BytesIO(raw), chunked=True)
+    status, _, body = _wsgi(
+        f"/identity/v2/auth/login?apikey={tenant.api_key}", io.BytesIO(raw), chunked=True
+    )
     # The body was read: the password was checked (an empty body would be 908, email missing).
     assert json.loads(body)["ErrorCode"] == 966, body
     assert status == 401
@@ -293,13 +350,22 @@ def test_test_client_body_over_the_cap_is_413_with_a_loginradius_body(tenant, cr
     settings.REQUEST_BODY_MAX_BYTES = 1000
     client = APIClient()
     body = json.dumps({"email": "a" * 2000 + "@example.com", "password": "x"})
-    response = client.post(f"/identity/v2/auth/login?apikey={tenant.api_key}", body, content_type="application/json")
+    response = client.post(
+        f"/identity/v2/auth/login?apikey={tenant.api_key}", body, content_type="application/json"
+    )
     assert_lr_error(response, 1090, 413)
-    legacy = client.generic("GET", f"/api/v2/access_token/validate?key={tenant.api_key}&secret={credential.raw}",
-                            body, content_type="application/json")
+    legacy = client.generic(
+        "GET",
+        f"/api/v2/access_token/validate?key={tenant.api_key}&secret={credential.raw}",
+        body,
+        content_type="application/json",
+    )
     assert_lr_error(legacy, 1090, 413, lower_camel=True)
-    small = client.post(f"/identity/v2/auth/login?apikey={tenant.api_key}", json.dumps({"email": "a@example.com"}),
-                        content_type="application/json")
+    small = client.post(
+        f"/identity/v2/auth/login?apikey={tenant.api_key}",
+        json.dumps({"email": "a@example.com"}),
+        content_type="application/json",
+    )
     assert small.status_code != 413
 
 
@@ -318,18 +384,24 @@ def test_custom_object_paths_keep_their_own_cap_and_error(tenant, credential, ac
     CustomObjectType.objects.create(tenant=tenant, name="orders")
     settings.REQUEST_BODY_MAX_BYTES = 1000
     client = APIClient()
-    path = (f"/identity/v2/manage/account/{account.uid}/customobject?"
-            + urlencode({"apikey": tenant.api_key, "objectname": "orders"}))
+    path = f"/identity/v2/manage/account/{account.uid}/customobject?" + urlencode(
+        {"apikey": tenant.api_key, "objectname": "orders"}
+    )
     fits = json.dumps({"a": "x" * 5000})  # over the general cap, within the type's 64 KiB
-    response = client.post(path, fits, content_type="application/json", HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
+    response = client.post(
+        path, fits, content_type="application/json", HTTP_X_LOGINRADIUS_APISECRET=credential.raw
+    )
     assert response.status_code == 200, response.content
     stream = CountingInput(HARD_MAX_BYTES + 1)
     environ_path = f"/identity/v2/manage/account/{account.uid}/customobject"
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        status, _, body = _wsgi(f"{environ_path}?{urlencode({'apikey': tenant.api_key, 'objectname': 'orders'})}",
-                                stream, content_length=HARD_MAX_BYTES + 1)
+        status, _, body = _wsgi(
+            f"{environ_path}?{urlencode({'apikey': tenant.api_key, 'objectname': 'orders'})}",
+            stream,
+            content_length=HARD_MAX_BYTES + 1,
+        )
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
@@ -345,13 +417,19 @@ def test_signature_covers_the_body_exactly(api, credential, account):
     folds case makes it) is good for that body only, not for `{"FirstName": "BOB"}`."""
     path = f"/identity/v2/manage/account/{account.uid}?apikey={credential.tenant.api_key}"
     expiry = _expiry()
-    signed_text = f"{expiry}:{quote(('http://testserver' + path).lower(), safe='')}:" + '{"firstname": "bob"}'
+    signed_text = (
+        f"{expiry}:{quote(('http://testserver' + path).lower(), safe='')}:" + '{"firstname": "bob"}'
+    )
     digest = hmac_b64(credential.raw, signed_text.lower())
-    response, _, _ = _signed(api, "PUT", path, credential.raw, body='{"FirstName": "BOB"}', expiry=expiry, digest=digest)
+    response, _, _ = _signed(
+        api, "PUT", path, credential.raw, body='{"FirstName": "BOB"}', expiry=expiry, digest=digest
+    )
     assert_lr_error(response, 1208, 401)
     account.refresh_from_db()
     assert account.first_name != "BOB"
-    exact, _, _ = _signed(api, "PUT", path, credential.raw, body='{"firstname": "bob"}', expiry=expiry, digest=digest)
+    exact, _, _ = _signed(
+        api, "PUT", path, credential.raw, body='{"firstname": "bob"}', expiry=expiry, digest=digest
+    )
     assert exact.status_code == 200, exact.content
     account.refresh_from_db()
     assert account.first_name == "bob"
@@ -362,8 +440,12 @@ def test_signature_url_part_stays_case_folded(api, credential, account):
     path = f"/identity/v2/manage/account/{account.uid}?apikey={credential.tenant.api_key}"
     upper = path.replace("/identity/v2/manage/account/", "/Identity/V2/Manage/Account/")
     expiry = _expiry()
-    digest = python_sdk_digest(credential.raw, "http://testserver" + path, expiry, '{"FirstName": "Bob"}')
-    response, _, _ = _signed(api, "PUT", upper, credential.raw, body='{"FirstName": "Bob"}', expiry=expiry, digest=digest)
+    digest = python_sdk_digest(
+        credential.raw, "http://testserver" + path, expiry, '{"FirstName": "Bob"}'
+    )
+    response, _, _ = _signed(
+        api, "PUT", upper, credential.raw, body='{"FirstName": "Bob"}', expiry=expiry, digest=digest
+    )
     assert response.status_code == 200, response.content
     account.refresh_from_db()
     assert account.first_name == "Bob"
@@ -373,7 +455,9 @@ def test_a_signed_get_replayed_as_a_delete_is_refused(api, credential, account):
     path = f"/identity/v2/manage/account/{account.uid}?apikey={credential.tenant.api_key}"
     read, expiry, digest = _signed(api, "GET", path, credential.raw)
     assert read.status_code == 200, read.content
-    replay, _, _ = _signed(api, "DELETE", path, credential.raw, body="{}", expiry=expiry, digest=digest)
+    replay, _, _ = _signed(
+        api, "DELETE", path, credential.raw, body="{}", expiry=expiry, digest=digest
+    )
     assert_lr_error(replay, 1208, 401)
     assert Account.objects.filter(pk=account.pk).exists()
 
@@ -413,6 +497,7 @@ def test_an_unreachable_replay_store_refuses_signed_requests(api, credential, ac
         def __getattr__(self, name):
             def fail(*args, **kwargs):
                 raise ConnectionError("cache down")
+
             return fail
 
     monkeypatch.setattr(signing, "cache", Down())
@@ -428,7 +513,9 @@ def test_an_unreachable_replay_store_refuses_signed_requests(api, credential, ac
 
 
 def _secret_only(api, secret, token="x"):
-    return api.get("/api/v2/access_token/validate?" + urlencode({"secret": secret, "access_token": token}))
+    return api.get(
+        "/api/v2/access_token/validate?" + urlencode({"secret": secret, "access_token": token})
+    )
 
 
 def test_secret_only_legacy_calls_count_against_the_rate_limits(api, credential):
@@ -460,28 +547,91 @@ def _raw(template: str) -> str:
 
 def _bearer_for(account) -> str:
     issued = session_issue(tenant=account.tenant, account=account, actor=Actor.account(account.uid))
-    access_token_elevate(tenant=account.tenant, access_token=issued.access_token,
-                         actor=Actor.account(account.uid), method="test")
+    access_token_elevate(
+        tenant=account.tenant,
+        access_token=issued.access_token,
+        actor=Actor.account(account.uid),
+        method="test",
+    )
     return issued.access_token
 
 
 SURROGATE_CASES = [
     # (name, method, path, raw body, auth: "key" | "token" | "manage", malformed-body code)
-    ("login email", "post", "/identity/v2/auth/login", '{"email": "@S@x@example.com", "password": "Passw0rd!"}', "key", 965),
-    ("login password", "post", "/identity/v2/auth/login", '{"email": "m@example.com", "password": "a@S@"}', "key", 965),
-    ("password reset", "put", "/identity/v2/auth/password/reset", '{"resettoken": "t", "password": "New@S@pass1"}', "key", 1079),
-    ("forgot password", "post", "/identity/v2/manage/account/forgot/token", '{"email": "m@S@@example.com"}', "manage", 965),
-    ("security answers", "put", "/identity/v2/auth/account/2fa/securityquestionanswer",
-     '{"securityquestionanswer": {"q1": "Town@S@"}}', "token", 1079),
-    ("push registration", "post", "/identity/v2/auth/account/2fa/push", '{"DeviceToken": "d@S@", "DeviceName": "p"}', "token", 965),
-    ("profile Company", "put", "/identity/v2/manage/account/{uid}", '{"Company": "ACME@S@"}', "manage", 1079),
+    (
+        "login email",
+        "post",
+        "/identity/v2/auth/login",
+        '{"email": "@S@x@example.com", "password": "Passw0rd!"}',
+        "key",
+        965,
+    ),
+    (
+        "login password",
+        "post",
+        "/identity/v2/auth/login",
+        '{"email": "m@example.com", "password": "a@S@"}',
+        "key",
+        965,
+    ),
+    (
+        "password reset",
+        "put",
+        "/identity/v2/auth/password/reset",
+        '{"resettoken": "t", "password": "New@S@pass1"}',
+        "key",
+        1079,
+    ),
+    (
+        "forgot password",
+        "post",
+        "/identity/v2/manage/account/forgot/token",
+        '{"email": "m@S@@example.com"}',
+        "manage",
+        965,
+    ),
+    (
+        "security answers",
+        "put",
+        "/identity/v2/auth/account/2fa/securityquestionanswer",
+        '{"securityquestionanswer": {"q1": "Town@S@"}}',
+        "token",
+        1079,
+    ),
+    (
+        "push registration",
+        "post",
+        "/identity/v2/auth/account/2fa/push",
+        '{"DeviceToken": "d@S@", "DeviceName": "p"}',
+        "token",
+        965,
+    ),
+    (
+        "profile Company",
+        "put",
+        "/identity/v2/manage/account/{uid}",
+        '{"Company": "ACME@S@"}',
+        "manage",
+        1079,
+    ),
     ("a key", "put", "/identity/v2/manage/account/{uid}", '{"Custom@S@": 1}', "manage", 1079),
-    ("nested in a list", "put", "/identity/v2/manage/account/{uid}", '{"Company": "x", "Tags": [["@S@"]]}', "manage", 1079),
+    (
+        "nested in a list",
+        "put",
+        "/identity/v2/manage/account/{uid}",
+        '{"Company": "x", "Tags": [["@S@"]]}',
+        "manage",
+        1079,
+    ),
 ]
 
 
-@pytest.mark.parametrize("name,method,path,raw,auth,code", SURROGATE_CASES, ids=[c[0] for c in SURROGATE_CASES])
-def test_a_lone_surrogate_in_a_json_body_is_400(tenant, credential, name, method, path, raw, auth, code):
+@pytest.mark.parametrize(
+    "name,method,path,raw,auth,code", SURROGATE_CASES, ids=[c[0] for c in SURROGATE_CASES]
+)
+def test_a_lone_surrogate_in_a_json_body_is_400(
+    tenant, credential, name, method, path, raw, auth, code
+):
     member = AccountFactory(tenant=tenant, email="m@example.com", first_name="Kim")
     profile_before = dict(member.profile or {})
     path = path.format(uid=member.uid)
@@ -493,8 +643,9 @@ def test_a_lone_surrogate_in_a_json_body_is_400(tenant, credential, name, method
     if auth == "manage":
         headers["HTTP_X_LOGINRADIUS_APISECRET"] = credential.raw
     events = AuditEvent.objects.count()
-    response = getattr(client, method)(f"{path}{sep}apikey={tenant.api_key}", _raw(raw),
-                                       content_type="application/json", **headers)
+    response = getattr(client, method)(
+        f"{path}{sep}apikey={tenant.api_key}", _raw(raw), content_type="application/json", **headers
+    )
     body = assert_lr_error(response, code, 400)
     assert "surrogate" in body["Description"]
     assert AuditEvent.objects.count() == events
@@ -509,19 +660,33 @@ def test_a_lone_surrogate_in_security_answers_at_sign_in_is_400(tenant):
     from security import services as security_services
     from security.models import TotpFactor
 
-    member = AccountFactory(tenant=tenant, email="answers@example.com", password=make_password("answers-pw-1"))
-    security_services.security_answers_set(tenant=tenant, actor=ADMIN, account=member, answers={"q1": "Old Town"})
-    TotpFactor.objects.create(tenant=tenant, account=member, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"), confirmed=True)
+    member = AccountFactory(
+        tenant=tenant, email="answers@example.com", password=make_password("answers-pw-1")
+    )
+    security_services.security_answers_set(
+        tenant=tenant, actor=ADMIN, account=member, answers={"q1": "Old Town"}
+    )
+    TotpFactor.objects.create(
+        tenant=tenant, account=member, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"), confirmed=True
+    )
     client = APIClient()
-    signed_in = client.post(f"/identity/v2/auth/login?apikey={tenant.api_key}",
-                            {"email": "answers@example.com", "password": "answers-pw-1"}, format="json")
+    signed_in = client.post(
+        f"/identity/v2/auth/login?apikey={tenant.api_key}",
+        {"email": "answers@example.com", "password": "answers-pw-1"},
+        format="json",
+    )
     assert signed_in.status_code == 200, signed_in.content
     challenge = signed_in.json()["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
     events = AuditEvent.objects.count()
-    path = (f"/identity/v2/auth/login/2fa/verification/securityquestionanswer?apikey={tenant.api_key}"
-            f"&secondfactorauthenticationtoken={challenge}")
-    response = client.post(path, _raw('{"securityquestionanswer": {"q1": "Old Town@S@"}}'),
-                           content_type="application/json")
+    path = (
+        f"/identity/v2/auth/login/2fa/verification/securityquestionanswer?apikey={tenant.api_key}"
+        f"&secondfactorauthenticationtoken={challenge}"
+    )
+    response = client.post(
+        path,
+        _raw('{"securityquestionanswer": {"q1": "Old Town@S@"}}'),
+        content_type="application/json",
+    )
     body = assert_lr_error(response, 965, 400)
     assert "surrogate" in body["Description"]
     assert AuditEvent.objects.count() == events
@@ -529,9 +694,12 @@ def test_a_lone_surrogate_in_security_answers_at_sign_in_is_400(tenant):
 
 def test_a_surrogate_pair_is_still_accepted(lr, account):
     """A proper escaped pair (an emoji) is valid Unicode and goes through."""
-    response = lr.client.put(f"/identity/v2/manage/account/{account.uid}?apikey={account.tenant.api_key}",
-                             '{"Company": "ACME \\ud83d\\ude00"}', content_type="application/json",
-                             HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw)
+    response = lr.client.put(
+        f"/identity/v2/manage/account/{account.uid}?apikey={account.tenant.api_key}",
+        '{"Company": "ACME \\ud83d\\ude00"}',
+        content_type="application/json",
+        HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
+    )
     assert response.status_code == 200, response.content
     account.refresh_from_db()
     assert account.profile["Company"] == "ACME \U0001f600"

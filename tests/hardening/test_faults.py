@@ -28,7 +28,11 @@ from tests.factories import AccountFactory
 from tests.hardening.conftest import set_tenant_settings
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(180),
+]
 
 M = "/identity/v2/manage/account"
 
@@ -49,14 +53,29 @@ class RedisProcess:
         if binary is None:
             pytest.fail("redis-server is needed for the fault tests")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import redis
 
-        assert wait_until(lambda: redis.Redis(port=self.port, socket_timeout=1).ping(), timeout=20,
-                          ignoring=(redis.ConnectionError, redis.TimeoutError)), "redis did not start"
+        assert wait_until(
+            lambda: redis.Redis(port=self.port, socket_timeout=1).ping(),
+            timeout=20,
+            ignoring=(redis.ConnectionError, redis.TimeoutError),
+        ), "redis did not start"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -137,7 +156,9 @@ def test_redis_stopped_mid_run(own_redis, tenant, lr, caplog):
     failures = []
     for response in reads():
         if response.status_code != 200:
-            failures.append((response.request["PATH_INFO"], response.status_code, response.content[:300]))
+            failures.append(
+                (response.request["PATH_INFO"], response.status_code, response.content[:300])
+            )
     assert not failures, failures
     assert _limits_failed_open(caplog)
 
@@ -146,7 +167,9 @@ def test_redis_stopped_mid_run(own_redis, tenant, lr, caplog):
     assert response.status_code == 200, response.content
     account.refresh_from_db()
     assert account.first_name == "AfterOutage"
-    response = lr.post(f"{M}/forgot/token", {"email": "fault@example.com"}, params={"sendemail": "true"})
+    response = lr.post(
+        f"{M}/forgot/token", {"email": "fault@example.com"}, params={"sendemail": "true"}
+    )
     assert response.status_code == 200, response.content
     assert OutboxMessage.objects.filter(account=account, status="queued").count() == 1
 
@@ -177,16 +200,29 @@ def test_access_token_validation_survives_redis_outage(own_redis, tenant, lr, ca
     response = lr.get("/identity/v2/auth/access_token", {"access_token": during.access_token})
     assert response.status_code == 200, response.content
     # A revocation during the outage commits and is effective at once (no cache to consult).
-    response = lr.get("/identity/v2/auth/access_token/invalidate", {"access_token": other.access_token})
+    response = lr.get(
+        "/identity/v2/auth/access_token/invalidate", {"access_token": other.access_token}
+    )
     assert response.status_code == 200, response.content
-    assert AccessToken.objects.get(token_hash=crypto.token_hash(other.access_token)).revoked_at is not None
+    assert (
+        AccessToken.objects.get(token_hash=crypto.token_hash(other.access_token)).revoked_at
+        is not None
+    )
     response = lr.get("/identity/v2/auth/access_token", {"access_token": other.access_token})
     assert response.json()["ErrorCode"] == 905, response.content
 
     own_redis.start()
     ratelimit.reset()
-    assert lr.get("/identity/v2/auth/access_token", {"access_token": issued.access_token}).status_code == 200
-    assert lr.get("/identity/v2/auth/access_token", {"access_token": other.access_token}).json()["ErrorCode"] == 905
+    assert (
+        lr.get("/identity/v2/auth/access_token", {"access_token": issued.access_token}).status_code
+        == 200
+    )
+    assert (
+        lr.get("/identity/v2/auth/access_token", {"access_token": other.access_token}).json()[
+            "ErrorCode"
+        ]
+        == 905
+    )
 
 
 @dataclass
@@ -197,7 +233,9 @@ class AppServer:
     def workers(self) -> set[int]:
         """The pids of the gunicorn master's worker processes (Linux /proc)."""
         pid = self.process.pid
-        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+        return {
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        }
 
 
 @pytest.fixture
@@ -210,14 +248,28 @@ def app_server(tenant):
     env = {**os.environ, "DATABASE_URL": url, "DB_CONN_MAX_AGE": "600", "DEBUG": "0"}
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "portal.wsgi", "-w", "1", "-b",
-         f"127.0.0.1:{port}", "--timeout", "60"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=django_settings.BASE_DIR,
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "portal.wsgi",
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=django_settings.BASE_DIR,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        assert wait_until(lambda: requests.get(base + "/healthz", timeout=1).ok, timeout=30,
-                          ignoring=(requests.RequestException,)), "server did not start"
+        assert wait_until(
+            lambda: requests.get(base + "/healthz", timeout=1).ok,
+            timeout=30,
+            ignoring=(requests.RequestException,),
+        ), "server did not start"
         yield AppServer(base, proc)
     finally:
         proc.terminate()
@@ -237,8 +289,13 @@ def _app_connections(admin, dbname: str) -> set[int]:
 @contextlib.contextmanager
 def _postgres_admin():
     db = django_settings.DATABASES["default"]
-    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
-                         dbname="postgres", autocommit=True) as admin:
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
         yield admin
 
 

@@ -25,13 +25,24 @@ from schemathesis.specs.openapi.checks import (
 from tests.factories import AccountFactory
 
 EXAMPLES = int(os.environ.get("HARDENING_FUZZ_EXAMPLES", "3"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 if os.environ.get("HARDENING_FUZZ_STRICT") == "1":
     from schemathesis.specs.openapi.checks import negative_data_rejection
 
     CHECKS.append(negative_data_rejection)
 # Header names whose generated values would replace the test's credential.
-AUTH_HEADERS = {"x-loginradius-apikey", "x-loginradius-apisecret", "authorization", "digest", "x-request-expires"}
+AUTH_HEADERS = {
+    "x-loginradius-apikey",
+    "x-loginradius-apisecret",
+    "authorization",
+    "digest",
+    "x-request-expires",
+}
 AUTH_QUERY = {"apikey", "apisecret", "key", "secret", "client_id", "client_secret"}
 
 

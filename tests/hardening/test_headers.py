@@ -65,13 +65,24 @@ def test_debug_off_and_cookies_secure_by_default():
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+    }
     env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     code = (
         "import django;django.setup();from django.conf import settings as s;"
         "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_SECURE, s.X_FRAME_OPTIONS)"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert out.stdout.split() == ["False", "True", "True", "True", "DENY"]
 
 

@@ -28,7 +28,10 @@ class Flows:
     def __init__(self, tenant, credential):
         self.tenant = tenant
         self.credential = credential
-        self.secrets: dict[str, str] = {"api secret": credential.raw, "wrong api secret": WRONG_SECRET}
+        self.secrets: dict[str, str] = {
+            "api secret": credential.raw,
+            "wrong api secret": WRONG_SECRET,
+        }
         self.skipped: list[str] = []
 
     def _url(self, path, params=None):
@@ -37,7 +40,12 @@ class Flows:
     def manage(self, method, path, body=None, params=None):
         client = APIClient()
         kwargs = {"format": "json"} if body is not None else {}
-        return getattr(client, method)(self._url(path, params), body, HTTP_X_LOGINRADIUS_APISECRET=self.credential.raw, **kwargs)
+        return getattr(client, method)(
+            self._url(path, params),
+            body,
+            HTTP_X_LOGINRADIUS_APISECRET=self.credential.raw,
+            **kwargs,
+        )
 
     def key_only(self, method, path, body=None, params=None, token=None):
         client = APIClient()
@@ -62,7 +70,14 @@ def run_flows(flows: Flows) -> None:
     f = flows
     email, phone = "secret-flow@example.com", "+14155550142"
     p1 = f.keep("password (create)", "Create-passw0rd-7731!")
-    data = f.expect(f.manage("post", M, {"Email": [{"Type": "Primary", "Value": email}], "Password": p1, "PhoneId": phone}), "create account")
+    data = f.expect(
+        f.manage(
+            "post",
+            M,
+            {"Email": [{"Type": "Primary", "Value": email}], "Password": p1, "PhoneId": phone},
+        ),
+        "create account",
+    )
     uid = data["Uid"]
     p2 = f.keep("password (set)", "Set-passw0rd-8842!")
     f.expect(f.manage("put", f"{M}/{uid}/password", {"password": p2}), "set password")
@@ -76,28 +91,49 @@ def run_flows(flows: Flows) -> None:
         f.keep("access token (sign-in)", data["access_token"])
         f.keep("refresh token (sign-in)", data["refresh_token"])
     # impersonation token, refresh, validate
-    data = f.expect(f.manage("get", f"{M}/access_token", params={"uid": uid}), "impersonation token")
-    access, refresh = f.keep("access token", data["access_token"]), f.keep("refresh token", data["refresh_token"])
-    data = f.expect(f.manage("get", f"{M}/access_token/refresh", params={"refresh_token": refresh}), "refresh")
+    data = f.expect(
+        f.manage("get", f"{M}/access_token", params={"uid": uid}), "impersonation token"
+    )
+    access, refresh = (
+        f.keep("access token", data["access_token"]),
+        f.keep("refresh token", data["refresh_token"]),
+    )
+    data = f.expect(
+        f.manage("get", f"{M}/access_token/refresh", params={"refresh_token": refresh}), "refresh"
+    )
     access = f.keep("access token (refreshed)", data["access_token"])
     f.keep("refresh token (rotated)", data.get("refresh_token", ""))
-    f.expect(f.key_only("get", f"{A}/access_token/validate", params={"access_token": access}), "validate token")
+    f.expect(
+        f.key_only("get", f"{A}/access_token/validate", params={"access_token": access}),
+        "validate token",
+    )
     # forgot-password token and its use
-    data = f.expect(f.manage("post", f"{M}/forgot/token", {"email": email}, params={"sendemail": "true"}), "forgot token")
+    data = f.expect(
+        f.manage("post", f"{M}/forgot/token", {"email": email}, params={"sendemail": "true"}),
+        "forgot token",
+    )
     reset = f.keep("forgot-password token", data["ForgotToken"])
     p3 = f.keep("password (reset by token)", "Reset-passw0rd-1164!")
-    f.expect(f.key_only("put", f"{A}/password/reset", {"resettoken": reset, "password": p3}), "reset by token")
+    f.expect(
+        f.key_only("put", f"{A}/password/reset", {"resettoken": reset, "password": p3}),
+        "reset by token",
+    )
     # SMS OTP and its use
     data = f.expect(f.manage("post", f"{M}/smsotp/forgotpassword", {"phone": phone}), "sms otp")
     otp = f.keep("sms otp", data["Token"])
     p4 = f.keep("password (reset by otp)", "Otp-passw0rd-2275!")
-    f.expect(f.key_only("put", f"{A}/password/otp", {"phone": phone, "otp": otp, "password": p4}), "reset by otp")
+    f.expect(
+        f.key_only("put", f"{A}/password/otp", {"phone": phone, "otp": otp, "password": p4}),
+        "reset by otp",
+    )
     # a fresh sign-in for the end-user calls, elevated by a reauthentication (factor changes
     # need it; an impersonation token never gets it)
     data = f.expect(f.key_only("post", f"{A}/login", {"email": email, "password": p4}), "sign-in 2")
     access = f.keep("access token 2", data["access_token"])
     f.keep("refresh token 2", data["refresh_token"])
-    data = f.expect(f.key_only("put", f"{A}/account/reauth/password", {"password": p4}, token=access), "reauth")
+    data = f.expect(
+        f.key_only("put", f"{A}/account/reauth/password", {"password": p4}, token=access), "reauth"
+    )
     f.keep("reauth token", data["SecondFactorValidationToken"])
     # TOTP enrolment and verification
     data = f.expect(f.key_only("get", f"{A}/account/2fa", token=access), "totp enrol")
@@ -108,7 +144,12 @@ def run_flows(flows: Flows) -> None:
         for step in (0, 1, 2):
             code = totp.at(time.time() + 30 * step)
             f.keep(f"totp code {step}", code)
-            response = f.key_only("put", f"{A}/account/2fa/verification/authenticatorcode", {"authenticatorcode": code}, token=access)
+            response = f.key_only(
+                "put",
+                f"{A}/account/2fa/verification/authenticatorcode",
+                {"authenticatorcode": code},
+                token=access,
+            )
             if response.status_code == 200:
                 verified = response
                 break
@@ -121,7 +162,11 @@ def run_flows(flows: Flows) -> None:
     # M2M token
     response = APIClient().post(
         "/service/oauth/token",
-        {"grant_type": "client_credentials", "client_id": f.tenant.api_key, "client_secret": f.credential.raw},
+        {
+            "grant_type": "client_credentials",
+            "client_id": f.tenant.api_key,
+            "client_secret": f.credential.raw,
+        },
         format="json",
     )
     data = f.expect(response, "m2m token")
@@ -135,14 +180,18 @@ def run_flows(flows: Flows) -> None:
     if hasattr(portal_services, "credential_create"):
         from portal.audit import Actor
 
-        created = portal_services.credential_create(tenant=f.tenant, actor=Actor.system("test"), label="flow")
+        created = portal_services.credential_create(
+            tenant=f.tenant, actor=Actor.system("test"), label="flow"
+        )
         f.keep("api secret (created)", created.raw_secret)
     else:
         f.skipped.append("API secret creation: portal.services.credential_create absent")
 
 
 # Timestamps carry 6-digit fractions that would collide with 6-digit codes by chance.
-TIMESTAMPS = re.compile(r"\d{4}-\d{2}-\d{2}[ t]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?|datetime\.datetime\([^)]*\)")
+TIMESTAMPS = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ t]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?|datetime\.datetime\([^)]*\)"
+)
 
 
 def found(value: str, haystack: str) -> bool:

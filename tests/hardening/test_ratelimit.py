@@ -76,43 +76,57 @@ def test_ip_limit_believes_forwarded_for_from_a_trusted_proxy(tenant, lr, settin
     assert lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
 
 
-def test_failed_authentication_is_limited_per_ip_across_tenants(tenant, credential, other_tenant, settings):
+def test_failed_authentication_is_limited_per_ip_across_tenants(
+    tenant, credential, other_tenant, settings
+):
     settings.RATE_LIMIT_AUTH_FAILURES_PER_IP = 3
     wrong = LRClient(credential)
     codes = []
     for key in (tenant.api_key, other_tenant.api_key, tenant.api_key):
         response = wrong.client.get(
-            f"{TENANT_PATH}?apikey={key}", HTTP_X_LOGINRADIUS_APISECRET="00000000-0000-0000-0000-000000000000"
+            f"{TENANT_PATH}?apikey={key}",
+            HTTP_X_LOGINRADIUS_APISECRET="00000000-0000-0000-0000-000000000000",
         )
         codes.append(response.json()["ErrorCode"])
     assert codes == [902, 902, 902]
     response = wrong.client.get(
-        f"{TENANT_PATH}?apikey={tenant.api_key}", HTTP_X_LOGINRADIUS_APISECRET="00000000-0000-0000-0000-000000000000"
+        f"{TENANT_PATH}?apikey={tenant.api_key}",
+        HTTP_X_LOGINRADIUS_APISECRET="00000000-0000-0000-0000-000000000000",
     )
     assert_429(response)
 
 
 def test_zero_disables_a_limit(tenant, lr):
-    set_tenant_settings(tenant, rate_limit_per_credential=0, rate_limit_per_tenant=0, rate_limit_per_ip=0)
+    set_tenant_settings(
+        tenant, rate_limit_per_credential=0, rate_limit_per_tenant=0, rate_limit_per_ip=0
+    )
     assert {lr.get(TENANT_PATH).status_code for _ in range(5)} == {200}
 
 
 def test_rate_limit_hit_counts_per_key_and_reports_the_remaining_window(tenant):
     for _ in range(3):
-        ratelimit.rate_limit_hit(tenant=tenant, scope="op:test", key="a", limit=3, window_seconds=120)
+        ratelimit.rate_limit_hit(
+            tenant=tenant, scope="op:test", key="a", limit=3, window_seconds=120
+        )
     with pytest.raises(LRError) as caught:
-        ratelimit.rate_limit_hit(tenant=tenant, scope="op:test", key="a", limit=3, window_seconds=120)
+        ratelimit.rate_limit_hit(
+            tenant=tenant, scope="op:test", key="a", limit=3, window_seconds=120
+        )
     assert caught.value.status_code == 429 and caught.value.error_code == 429
     assert 1 <= int(caught.value.headers["Retry-After"]) <= 120
     # Another key, scope or tenant is counted apart.
     ratelimit.rate_limit_hit(tenant=tenant, scope="op:test", key="b", limit=3, window_seconds=120)
     ratelimit.rate_limit_hit(tenant=tenant, scope="op:other", key="a", limit=3, window_seconds=120)
-    ratelimit.rate_limit_hit(tenant=TenantFactory(), scope="op:test", key="a", limit=3, window_seconds=120)
+    ratelimit.rate_limit_hit(
+        tenant=TenantFactory(), scope="op:test", key="a", limit=3, window_seconds=120
+    )
 
 
 def _admitted(tenant, key: str) -> bool:
     try:
-        ratelimit.rate_limit_hit(tenant=tenant, scope="op:short", key=key, limit=1, window_seconds=1)
+        ratelimit.rate_limit_hit(
+            tenant=tenant, scope="op:short", key=key, limit=1, window_seconds=1
+        )
     except LRError:
         return False
     return True
@@ -131,7 +145,9 @@ def test_window_ends_and_the_count_starts_again(tenant, in_process_cache):
 @pytest.mark.postgres
 def test_redis_window_ends_and_the_count_starts_again(tenant):
     """In Redis a window is the counter key's expiry, kept on the server's clock."""
-    assert hasattr(getattr(cache, "_cache", None), "get_client"), "the services pass must use the Redis cache"
+    assert hasattr(getattr(cache, "_cache", None), "get_client"), (
+        "the services pass must use the Redis cache"
+    )
     assert _admitted(tenant, "b")
     assert not _admitted(tenant, "b")
     assert wait_until(lambda: _admitted(tenant, "b"), timeout=5)
@@ -173,10 +189,14 @@ def test_limits_can_be_switched_off(tenant, lr, settings):
 
 def test_every_limit_of_a_request_counts_it_once(tenant, lr):
     """Tenant, credential and IP windows each count the request once (per-key counts)."""
-    set_tenant_settings(tenant, rate_limit_per_tenant=3, rate_limit_per_credential=3, rate_limit_per_ip=3)
+    set_tenant_settings(
+        tenant, rate_limit_per_tenant=3, rate_limit_per_credential=3, rate_limit_per_ip=3
+    )
     for expected in (1, 2):
         lr.get(TENANT_PATH)
-        counters = ratelimit.request_counters(credential_key=lr.credential.secret_hash, ip="127.0.0.1")
+        counters = ratelimit.request_counters(
+            credential_key=lr.credential.secret_hash, ip="127.0.0.1"
+        )
         hits = ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)
         assert [h.count for h in hits] == [expected * 2] * 3
 
@@ -184,7 +204,11 @@ def test_every_limit_of_a_request_counts_it_once(tenant, lr):
 def _redis_calls(client) -> dict[str, int]:
     """Commands served so far, by name (the INFO call that reads them excluded)."""
     stats = client.info("commandstats")
-    return {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items() if name != "cmdstat_info"}
+    return {
+        name.removeprefix("cmdstat_"): row["calls"]
+        for name, row in stats.items()
+        if name != "cmdstat_info"
+    }
 
 
 @pytest.mark.postgres
@@ -194,8 +218,12 @@ def test_a_cached_credential_and_the_three_request_limits_cost_one_redis_round_t
     backend = getattr(cache, "_cache", None)
     assert hasattr(backend, "get_client"), "the services pass must use the Redis cache"
     client = backend.get_client("x", write=True)
-    set_tenant_settings(tenant, rate_limit_per_tenant=100, rate_limit_per_credential=100, rate_limit_per_ip=100)
-    for _ in range(2):  # loads the scripts; the first call stamps last use, which drops the cached copy
+    set_tenant_settings(
+        tenant, rate_limit_per_tenant=100, rate_limit_per_credential=100, rate_limit_per_ip=100
+    )
+    for _ in range(
+        2
+    ):  # loads the scripts; the first call stamps last use, which drops the cached copy
         assert lr.get(TENANT_PATH).status_code == 200
     before = _redis_calls(client)
     assert lr.get(TENANT_PATH).status_code == 200
@@ -204,7 +232,10 @@ def test_a_cached_credential_and_the_three_request_limits_cost_one_redis_round_t
     # Commands a script runs are counted too: one call, inside it one read and three counts.
     assert made == {"evalsha": 1, "mget": 1, "incr": 3, "pttl": 3}
     counters = ratelimit.request_counters(credential_key=lr.credential.secret_hash, ip="127.0.0.1")
-    assert [h.count for h in ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)] == [4] * 3
+    assert [
+        h.count
+        for h in ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)
+    ] == [4] * 3
 
 
 @pytest.mark.postgres
@@ -216,9 +247,15 @@ def test_a_key_with_a_wrong_secret_spends_none_of_the_tenants_allowance(tenant, 
         assert lr.get(TENANT_PATH).status_code == 200
     wrong = "00000000-0000-4000-8000-000000000000"
     for _ in range(3):
-        assert client.get(f"{TENANT_PATH}?apikey={tenant.api_key}&apisecret={wrong}").status_code == 401
+        assert (
+            client.get(f"{TENANT_PATH}?apikey={tenant.api_key}&apisecret={wrong}").status_code
+            == 401
+        )
     counters = ratelimit.request_counters(credential_key=None, ip=None)
-    assert [h.count for h in ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)] == [3]
+    assert [
+        h.count
+        for h in ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)
+    ] == [3]
 
 
 @pytest.mark.postgres
@@ -232,7 +269,9 @@ def test_limit_holds_under_50_parallel_requests(live_server, tenant, credential)
     url = f"{live_server.url}{TENANT_PATH}?apikey={tenant.api_key}"
 
     def call() -> int:
-        return requests.get(url, headers={"X-LoginRadius-ApiSecret": credential.raw}, timeout=60).status_code
+        return requests.get(
+            url, headers={"X-LoginRadius-ApiSecret": credential.raw}, timeout=60
+        ).status_code
 
     statuses = run_concurrently(call, 50, timeout=90)
     assert len(statuses) == 50
@@ -249,8 +288,11 @@ def test_failed_m2m_client_authentication_is_limited_per_ip(tenant, credential, 
 
     settings.RATE_LIMIT_AUTH_FAILURES_PER_IP = 2
     client = APIClient()
-    wrong = {"grant_type": "client_credentials", "client_id": tenant.api_key,
-             "client_secret": "00000000-0000-0000-0000-000000000000"}
+    wrong = {
+        "grant_type": "client_credentials",
+        "client_id": tenant.api_key,
+        "client_secret": "00000000-0000-0000-0000-000000000000",
+    }
     for _ in range(2):
         response = client.post("/service/oauth/token", wrong, format="json")
         assert response.status_code == 401 and response.json()["error"] == "invalid_client"

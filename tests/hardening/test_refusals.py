@@ -27,7 +27,10 @@ def test_search_refuses_an_invalid_boolean_filter_naming_it(lr, tenant, field, v
     assert_1134(lr.get(SEARCH, {field: value}), field)
 
 
-@pytest.mark.parametrize("value,expected", [("true", 1), ("True", 1), ("1", 1), ("yes", 1), ("false", 1), ("0", 1), ("no", 1)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [("true", 1), ("True", 1), ("1", 1), ("yes", 1), ("false", 1), ("0", 1), ("no", 1)],
+)
 def test_search_boolean_filters_accept_the_api_spellings(lr, tenant, value, expected):
     AccountFactory(tenant=tenant, email_verified=value.lower() in ("true", "1", "yes"))
     assert lr.get(SEARCH, {"verified": value}).json()["count"] == expected
@@ -42,7 +45,9 @@ def test_filterset_reports_the_field_and_absent_means_no_filter(tenant):
     assert filterset.is_valid() and filterset.qs.count() == 1
 
 
-def test_console_search_shows_a_form_error_for_an_invalid_boolean(make_staff, console_client, tenant):
+def test_console_search_shows_a_form_error_for_an_invalid_boolean(
+    make_staff, console_client, tenant
+):
     AccountFactory(tenant=tenant, first_name="Kim")
     agent = console_client(make_staff("Agent", tenant))
     url = reverse("console:account_search")
@@ -54,16 +59,23 @@ def test_console_search_shows_a_form_error_for_an_invalid_boolean(make_staff, co
     assert response.status_code in (200, 302)
 
 
-@pytest.mark.parametrize("permissions", [{"x": {}}, {"x": "true"}, {"x": 1}, {"a": True, "b": None}, {"x": []}])
+@pytest.mark.parametrize(
+    "permissions", [{"x": {}}, {"x": "true"}, {"x": 1}, {"a": True, "b": None}, {"x": []}]
+)
 def test_role_create_refuses_non_boolean_permission_values(lr, tenant, permissions):
     before = AuditEvent.objects.count()
-    response = lr.post("/identity/v2/manage/role", {"roles": [{"name": "r0", "permissions": permissions}]})
+    response = lr.post(
+        "/identity/v2/manage/role", {"roles": [{"name": "r0", "permissions": permissions}]}
+    )
     assert_1134(response, "Permissions")
     assert not Role.objects.filter(tenant=tenant).exists()
     assert AuditEvent.objects.count() == before
 
 
 def test_role_create_keeps_true_and_drops_false_permissions(lr, tenant):
-    response = lr.post("/identity/v2/manage/role", {"roles": [{"name": "r0", "permissions": {"a": True, "b": False}}]})
+    response = lr.post(
+        "/identity/v2/manage/role",
+        {"roles": [{"name": "r0", "permissions": {"a": True, "b": False}}]},
+    )
     assert response.status_code == 200, response.content
     assert list(Role.objects.get(tenant=tenant, name="r0").permissions) == ["a"]

@@ -36,8 +36,12 @@ def own_session(member, *, elevated: bool = False):
     routes these tests limit), elevated as a reauthentication would when asked."""
     session = session_issue(tenant=member.tenant, account=member, actor=Actor.account(member.uid))
     if elevated:
-        access_token_elevate(tenant=member.tenant, access_token=session.access_token,
-                             actor=Actor.account(member.uid), method="test")
+        access_token_elevate(
+            tenant=member.tenant,
+            access_token=session.access_token,
+            actor=Actor.account(member.uid),
+            method="test",
+        )
     return session
 
 
@@ -73,12 +77,20 @@ class Api:
 
 
 def sms_factor(tenant, account, confirmed=True):
-    security_services.otp_factor_set(tenant=tenant, actor=SYSTEM, account=account, channel="sms", destination="+15550009999")
+    security_services.otp_factor_set(
+        tenant=tenant, actor=SYSTEM, account=account, channel="sms", destination="+15550009999"
+    )
     OtpFactor.objects.filter(account=account, channel="sms").update(confirmed=confirmed)
 
 
 def email_factor(tenant, account):
-    security_services.otp_factor_set(tenant=tenant, actor=SYSTEM, account=account, channel="email", destination="limit@example.com")
+    security_services.otp_factor_set(
+        tenant=tenant,
+        actor=SYSTEM,
+        account=account,
+        channel="email",
+        destination="limit@example.com",
+    )
     OtpFactor.objects.filter(account=account, channel="email").update(confirmed=True)
 
 
@@ -88,7 +100,9 @@ def last_code(account, channel):
 
 
 def login_challenge(tenant) -> str:
-    data = Api(tenant).post(f"{A}/login", {"email": "limit@example.com", "password": PASSWORD}).json()
+    data = (
+        Api(tenant).post(f"{A}/login", {"email": "limit@example.com", "password": PASSWORD}).json()
+    )
     return data["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
 
 
@@ -99,12 +113,20 @@ def wrong(code: str) -> str:
 def state(account) -> dict:
     """What a refused request must leave unchanged."""
     return {
-        "failures": list(LoginFailureCounter.objects.filter(account=account).values_list("failure_count", flat=True)),
+        "failures": list(
+            LoginFailureCounter.objects.filter(account=account).values_list(
+                "failure_count", flat=True
+            )
+        ),
         "access_tokens": AccessToken.objects.filter(account=account).count(),
         "outbox": OutboxMessage.objects.filter(account=account).count(),
-        "second_factor_tokens": list(SecondFactorToken.objects.filter(account=account).values_list("pk", "used_at")),
+        "second_factor_tokens": list(
+            SecondFactorToken.objects.filter(account=account).values_list("pk", "used_at")
+        ),
         "multipurpose": MultipurposeToken.objects.filter(account=account).count(),
-        "factors": list(OtpFactor.objects.filter(account=account).values_list("channel", "confirmed")),
+        "factors": list(
+            OtpFactor.objects.filter(account=account).values_list("channel", "confirmed")
+        ),
         "account": Account.objects.filter(pk=account.pk).values().get(),
     }
 
@@ -129,13 +151,24 @@ def refused_and_unchanged(account, call):
 def test_signin_is_limited_per_normalised_login_id(tenant, member):
     set_tenant_settings(tenant, rate_limit_signin=2)
     api = Api(tenant)
-    assert api.post(f"{A}/login", {"email": "limit@example.com", "password": "wrong"}).status_code != 429
-    assert api.post(f"{A}/login", {"email": " LIMIT@Example.com", "password": "wrong"}).status_code != 429
-    refused_and_unchanged(member, lambda: api.post(f"{A}/login", {"email": "Limit@example.com", "password": PASSWORD}))
+    assert (
+        api.post(f"{A}/login", {"email": "limit@example.com", "password": "wrong"}).status_code
+        != 429
+    )
+    assert (
+        api.post(f"{A}/login", {"email": " LIMIT@Example.com", "password": "wrong"}).status_code
+        != 429
+    )
+    refused_and_unchanged(
+        member, lambda: api.post(f"{A}/login", {"email": "Limit@example.com", "password": PASSWORD})
+    )
     # Another login id has its own allowance.
     assert api.post(f"{A}/login", {"username": "limited", "password": PASSWORD}).status_code == 200
     cache.clear()
-    assert api.post(f"{A}/login", {"email": "limit@example.com", "password": PASSWORD}).status_code == 200
+    assert (
+        api.post(f"{A}/login", {"email": "limit@example.com", "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 # --------------------------------------------------------------------------- OTP verification
@@ -173,17 +206,31 @@ def test_otp_password_reset_and_phone_verification_are_limited_per_phone(tenant,
     set_tenant_settings(tenant, rate_limit_otp_verify=1)
     otp = lr.post(f"{M}/smsotp/forgotpassword", {"phone": PHONE}).json()["Token"]
     api = Api(tenant)
-    assert api.put(f"{A}/password/otp", {"phone": PHONE, "otp": wrong(otp), "password": "N3w-passw0rd!"}).json()["ErrorCode"] == 1067
-    refused_and_unchanged(member, lambda: api.put(f"{A}/password/otp", {"phone": PHONE, "otp": otp, "password": "N3w-passw0rd!"}))
+    assert (
+        api.put(
+            f"{A}/password/otp", {"phone": PHONE, "otp": wrong(otp), "password": "N3w-passw0rd!"}
+        ).json()["ErrorCode"]
+        == 1067
+    )
+    refused_and_unchanged(
+        member,
+        lambda: api.put(
+            f"{A}/password/otp", {"phone": PHONE, "otp": otp, "password": "N3w-passw0rd!"}
+        ),
+    )
     # The same phone's verification shares the allowance; the spelling does not matter.
-    refused_and_unchanged(member, lambda: api.put(f"{A}/phone/otp", {"phone": "14155550123"}, {"otp": otp}))
+    refused_and_unchanged(
+        member, lambda: api.put(f"{A}/phone/otp", {"phone": "14155550123"}, {"otp": otp})
+    )
 
 
 def test_phone_verification_by_otp_is_limited(tenant, member, lr):
     otp = lr.post(f"{M}/smsotp/phoneidverification", {"phone": PHONE}).json()["Token"]
     set_tenant_settings(tenant, rate_limit_otp_verify=1)
     api = Api(tenant)
-    assert api.put(f"{A}/phone/otp", {"phone": PHONE}, {"otp": wrong(otp)}).json()["ErrorCode"] == 1067
+    assert (
+        api.put(f"{A}/phone/otp", {"phone": PHONE}, {"otp": wrong(otp)}).json()["ErrorCode"] == 1067
+    )
     refused_and_unchanged(member, lambda: api.put(f"{A}/phone/otp", {"phone": PHONE}, {"otp": otp}))
     cache.clear()
     assert api.put(f"{A}/phone/otp", {"phone": PHONE}, {"otp": otp}).status_code == 200
@@ -196,20 +243,33 @@ def test_reauthentication_is_limited_per_account(tenant, member, lr):
     session = own_session(member)
     set_tenant_settings(tenant, rate_limit_reauth=2)
     api = Api(tenant, session.access_token)
-    token = api.put(f"{A}/account/reauth/password", {"password": PASSWORD}).json()["SecondFactorValidationToken"]
+    token = api.put(f"{A}/account/reauth/password", {"password": PASSWORD}).json()[
+        "SecondFactorValidationToken"
+    ]
     assert api.put(f"{A}/account/reauth/password", {"password": "wrong"}).json()["ErrorCode"] == 966
-    refused_and_unchanged(member, lambda: api.put(f"{A}/account/reauth/password", {"password": PASSWORD}))
+    refused_and_unchanged(
+        member, lambda: api.put(f"{A}/account/reauth/password", {"password": PASSWORD})
+    )
     # The back end's validation counts towards the same account's reauthentications.
-    refused_and_unchanged(member, lambda: lr.post(f"{M}/{member.uid}/reauth/password", {"secondfactorvalidationtoken": token}))
+    refused_and_unchanged(
+        member,
+        lambda: lr.post(
+            f"{M}/{member.uid}/reauth/password", {"secondfactorvalidationtoken": token}
+        ),
+    )
     cache.clear()
-    assert lr.post(f"{M}/{member.uid}/reauth/password", {"secondfactorvalidationtoken": token}).json() == {"IsValid": True}
+    assert lr.post(
+        f"{M}/{member.uid}/reauth/password", {"secondfactorvalidationtoken": token}
+    ).json() == {"IsValid": True}
 
 
 def test_reauth_validation_is_limited_per_account(tenant, member, lr):
     set_tenant_settings(tenant, rate_limit_reauth=1)
     validate = f"{M}/{member.uid}/reauth/password"
     assert lr.post(validate, {"secondfactorvalidationtoken": "guess-1"}).json()["ErrorCode"] == 1193
-    refused_and_unchanged(member, lambda: lr.post(validate, {"secondfactorvalidationtoken": "guess-2"}))
+    refused_and_unchanged(
+        member, lambda: lr.post(validate, {"secondfactorvalidationtoken": "guess-2"})
+    )
 
 
 # --------------------------------------------------------------------------- token sends (security)
@@ -224,7 +284,10 @@ def test_sign_in_code_resends_are_limited_per_account(tenant, member):
     params = {"secondfactorauthenticationtoken": token}
     assert api.get(f"{A}/login/2fa/resend", params).json() == {"IsPosted": True}
     refused_and_unchanged(member, lambda: api.get(f"{A}/login/2fa/resend", params))
-    refused_and_unchanged(member, lambda: api.post(f"{A}/login/2fa/otp/email", {"EmailId": "limit@example.com"}, params))
+    refused_and_unchanged(
+        member,
+        lambda: api.post(f"{A}/login/2fa/otp/email", {"EmailId": "limit@example.com"}, params),
+    )
 
 
 def test_reauth_email_code_sends_are_limited_per_account(tenant, member):
@@ -242,7 +305,9 @@ def test_push_challenges_are_limited_per_account(tenant, member):
     set_tenant_settings(tenant, rate_limit_token_send=1)
     api = Api(tenant)
     params = {"secondfactorauthenticationtoken": token}
-    assert api.post(f"{A}/login/2fa/push", params=params).status_code != 429  # no device: refused, but counted
+    assert (
+        api.post(f"{A}/login/2fa/push", params=params).status_code != 429
+    )  # no device: refused, but counted
     refused_and_unchanged(member, lambda: api.post(f"{A}/login/2fa/push", params=params))
 
 

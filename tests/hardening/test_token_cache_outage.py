@@ -47,11 +47,15 @@ def test_without_the_cache_tokens_are_issued_resolved_and_revoked_from_the_datab
         resolved = selectors.access_token_resolve(tenant=tenant, token=issued.access_token)
     assert resolved.uid == account.uid
     sessions.access_token_invalidate(tenant=tenant, access_token=issued.access_token, actor=SYSTEM)
-    assert AccessToken.objects.get(token_hash=token_hash(issued.access_token)).revoked_at is not None
+    assert (
+        AccessToken.objects.get(token_hash=token_hash(issued.access_token)).revoked_at is not None
+    )
     assert resolve_code(tenant, issued.access_token) == "access_token.invalid"
 
 
-def test_a_revocation_whose_tombstone_was_lost_takes_effect_within_the_bound(tenant, settings, monkeypatch, in_process_cache):
+def test_a_revocation_whose_tombstone_was_lost_takes_effect_within_the_bound(
+    tenant, settings, monkeypatch, in_process_cache
+):
     settings.ACCESS_TOKEN_CACHE_SECONDS = 1
     account = AccountFactory(tenant=tenant)
     with freeze_time() as clock:
@@ -64,9 +68,14 @@ def test_a_revocation_whose_tombstone_was_lost_takes_effect_within_the_bound(ten
             raise ConnectionError("cache unreachable")
 
         monkeypatch.setattr(selectors.cache, "set_many", unreachable)
-        sessions.access_token_invalidate(tenant=tenant, access_token=issued.access_token, actor=SYSTEM)
+        sessions.access_token_invalidate(
+            tenant=tenant, access_token=issued.access_token, actor=SYSTEM
+        )
         monkeypatch.undo()
-        assert AccessToken.objects.get(token_hash=token_hash(issued.access_token)).revoked_at is not None
+        assert (
+            AccessToken.objects.get(token_hash=token_hash(issued.access_token)).revoked_at
+            is not None
+        )
         # Until the entry reaches its bound the cache still answers for it...
         assert resolve_code(tenant, issued.access_token) is None
 

@@ -43,7 +43,9 @@ def holder(tenant):
 
 def sign_in(tenant, email="holder@example.com", password=PASSWORD) -> str:
     response = APIClient().post(
-        f"{A}/login?{urlencode({'apikey': tenant.api_key})}", {"email": email, "password": password}, format="json"
+        f"{A}/login?{urlencode({'apikey': tenant.api_key})}",
+        {"email": email, "password": password},
+        format="json",
     )
     assert response.status_code == 200, response.json()
     return response.json()["access_token"]
@@ -87,7 +89,9 @@ def _token_routes():
             elif isinstance(pattern, URLPattern):
                 cls = getattr(pattern.callback, "view_class", None)
                 if cls is not None and getattr(cls, "auth_mode", None) == "access_token":
-                    methods = [m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)]
+                    methods = [
+                        m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)
+                    ]
                     yield prefix + str(pattern.pattern), pattern.name, methods
 
     return list(walk(get_resolver().url_patterns))
@@ -103,7 +107,9 @@ def test_every_access_token_route_has_a_rule_and_no_rule_is_stale():
                 security_model.token_rule(route_name=name, method=method)
             except Exception:
                 missing.append(f"{method.upper()} /{route} ({name})")
-    assert not missing, "access-token routes the security model does not list: " + ", ".join(missing)
+    assert not missing, "access-token routes the security model does not list: " + ", ".join(
+        missing
+    )
     served = {name for _, name, _ in routes}
     assert not set(security_model.TOKEN_ROUTES) - served
 
@@ -113,14 +119,19 @@ def test_every_access_token_route_has_a_rule_and_no_rule_is_stale():
 
 def test_a_plain_sign_in_token_cannot_register_a_passkey(tenant, holder):
     token = sign_in(tenant)
-    for method, path in (("get", f"{A}/account/register/passkey/begin"), ("post", f"{A}/account/register/passkey/finish")):
+    for method, path in (
+        ("get", f"{A}/account/register/passkey/begin"),
+        ("post", f"{A}/account/register/passkey/finish"),
+    ):
         response = call(tenant, token, method, path, {"id": "x", "response": {}})
         assert response.status_code == 403
         assert refusal(response) == (1143, security_model.ELEVATION_REQUIRED)
     assert not PasskeyCredential.objects.exists()
 
 
-def test_an_impersonation_token_cannot_register_a_passkey_even_after_reauth(tenant, holder, credential):
+def test_an_impersonation_token_cannot_register_a_passkey_even_after_reauth(
+    tenant, holder, credential
+):
     token = impersonate(credential, holder)["access_token"]
     response = call(tenant, token, "get", f"{A}/account/register/passkey/begin")
     assert refusal(response) == (1143, security_model.IMPERSONATION_REFUSED)
@@ -141,14 +152,22 @@ def test_reauthentication_elevates_the_token_it_was_made_with_and_only_it(tenant
 
     begin = call(tenant, token, "get", f"{A}/account/register/passkey/begin")
     assert begin.status_code == 200, begin.json()
-    credential = SoftAuthenticator().create(begin.json()["RegisterBeginCredential"]["publicKey"], origin=ORIGIN)
+    credential = SoftAuthenticator().create(
+        begin.json()["RegisterBeginCredential"]["publicKey"], origin=ORIGIN
+    )
     finish = call(tenant, token, "post", f"{A}/account/register/passkey/finish", credential)
     assert finish.status_code == 200, finish.json()
     assert PasskeyCredential.objects.filter(account=holder).count() == 1
     # The account's other token was not elevated by this reauthentication, nor by a failed one.
-    assert refusal(call(tenant, other, "get", f"{A}/account/register/passkey/begin")) == (1143, security_model.ELEVATION_REQUIRED)
+    assert refusal(call(tenant, other, "get", f"{A}/account/register/passkey/begin")) == (
+        1143,
+        security_model.ELEVATION_REQUIRED,
+    )
     assert reauth_password(tenant, other, password="wrong-password").status_code == 401
-    assert refusal(call(tenant, other, "get", f"{A}/account/register/passkey/begin")) == (1143, security_model.ELEVATION_REQUIRED)
+    assert refusal(call(tenant, other, "get", f"{A}/account/register/passkey/begin")) == (
+        1143,
+        security_model.ELEVATION_REQUIRED,
+    )
     assert AuditEvent.objects.filter(action="session.elevated").count() == 1
 
 
@@ -171,8 +190,13 @@ def test_a_plain_token_cannot_replace_the_sms_factor_or_set_security_answers(ten
     token = sign_in(tenant)
     before = snapshot()
     phone = call(tenant, token, "put", f"{A}/account/2fa", {"phoneno2fa": "+15550009999"})
-    answers = call(tenant, token, "put", f"{A}/account/2fa/securityquestionanswer",
-                   {"securityquestionanswer": {"q1": "paris"}})
+    answers = call(
+        tenant,
+        token,
+        "put",
+        f"{A}/account/2fa/securityquestionanswer",
+        {"securityquestionanswer": {"q1": "paris"}},
+    )
     assert refusal(phone) == refusal(answers) == (1143, security_model.ELEVATION_REQUIRED)
     assert not OtpFactor.objects.exists() and not SecurityAnswer.objects.exists()
     assert not changed(before, snapshot())
@@ -181,25 +205,36 @@ def test_a_plain_token_cannot_replace_the_sms_factor_or_set_security_answers(ten
 # ---- finding 3: impersonation cannot widen the asking credential's scopes ----------------
 
 
-def test_impersonation_through_a_scoped_credential_reaches_only_its_sections(tenant, holder, credential):
+def test_impersonation_through_a_scoped_credential_reaches_only_its_sections(
+    tenant, holder, credential
+):
     scoped = ApiCredentialFactory(tenant=tenant, scopes=["accounts"])
     object_type = CustomObjectType.objects.create(tenant=tenant, name="notes")
-    CustomObjectRecord.objects.create(tenant=tenant, object_type=object_type, account=holder, data={"k": "secret"})
+    CustomObjectRecord.objects.create(
+        tenant=tenant, object_type=object_type, account=holder, data={"k": "secret"}
+    )
     issued = impersonate(scoped, holder)
     assert TokenFamily.objects.get(account=holder).scopes == ["accounts"]
 
     def refused_everywhere(token):
         read = call(tenant, token, "get", f"{A}/customobject", objectname="notes")
         assert refusal(read) == (1143, security_model.SCOPE_REFUSED), read.json()
-        answers = call(tenant, token, "put", f"{A}/account/2fa/securityquestionanswer",
-                       {"securityquestionanswer": {"q1": "paris"}})
+        answers = call(
+            tenant,
+            token,
+            "put",
+            f"{A}/account/2fa/securityquestionanswer",
+            {"securityquestionanswer": {"q1": "paris"}},
+        )
         assert refusal(answers)[0] == 1143
         assert "secret" not in read.content.decode()
 
     refused_everywhere(issued["access_token"])
     # The token's own session stays usable: validate it, then keep its kind across a refresh
     # and a slide.
-    assert call(tenant, issued["access_token"], "get", f"{A}/access_token/validate").status_code == 200
+    assert (
+        call(tenant, issued["access_token"], "get", f"{A}/access_token/validate").status_code == 200
+    )
     # (The app's back end refreshes with its own, session-scoped credential.)
     refreshed = APIClient().get(
         f"{M}/access_token/refresh?{urlencode({'apikey': tenant.api_key, 'refresh_token': issued['refresh_token']})}",
@@ -212,10 +247,19 @@ def test_impersonation_through_a_scoped_credential_reaches_only_its_sections(ten
     refused_everywhere(slid.json()["access_token"])
 
 
-def test_actions_with_an_impersonation_token_are_audited_as_the_impersonator(tenant, holder, credential):
+def test_actions_with_an_impersonation_token_are_audited_as_the_impersonator(
+    tenant, holder, credential
+):
     object_type = CustomObjectType.objects.create(tenant=tenant, name="notes")
     token = impersonate(credential, holder)["access_token"]
-    created = call(tenant, token, "post", f"{A}/customobject", {"note": "left by support"}, objectname=object_type.name)
+    created = call(
+        tenant,
+        token,
+        "post",
+        f"{A}/customobject",
+        {"note": "left by support"},
+        objectname=object_type.name,
+    )
     assert created.status_code == 200, created.json()
     event = AuditEvent.objects.filter(action__startswith="customobject").latest("id")
     assert (event.actor_type, event.actor_id) == ("credential", str(credential.pk))
@@ -233,7 +277,9 @@ def test_actions_with_an_impersonation_token_are_audited_as_the_impersonator(ten
 @pytest.fixture
 def matrix_world(tenant, holder):
     object_type = CustomObjectType.objects.create(tenant=tenant, name="matrixobj")
-    record = CustomObjectRecord.objects.create(tenant=tenant, object_type=object_type, account=holder, data={"k": "v"})
+    record = CustomObjectRecord.objects.create(
+        tenant=tenant, object_type=object_type, account=holder, data={"k": "v"}
+    )
     return {"passkey_id": "matrix-passkey", "objectrecordid": record.record_id}
 
 
@@ -243,8 +289,15 @@ def _path(route: str, values: dict) -> str:
     return "/" + PARAM_RE.sub(lambda m: str(values[m.group("name")]), route)
 
 
-BODY = {"password": PASSWORD, "phoneno2fa": "+15550009999", "otp": "000000",
-        "securityquestionanswer": {"q1": "x"}, "note": "x", "provider": "facebook", "providerid": "x"}
+BODY = {
+    "password": PASSWORD,
+    "phoneno2fa": "+15550009999",
+    "otp": "000000",
+    "securityquestionanswer": {"q1": "x"},
+    "note": "x",
+    "provider": "facebook",
+    "providerid": "x",
+}
 
 
 def _judge(response, *, before, expected: str | None, label: str) -> str | None:
@@ -269,33 +322,49 @@ def _matrix(tenant, matrix_world, failures: list, *, token_for, expected_for):
     and yields each call's (rule, token, route, method)."""
     # One token (and, for plain tokens, one sign-in and one reauthentication) per route:
     # more than the per-account limits allow.
-    tenant.settings.update(rate_limit_signin=0, rate_limit_reauth=0, rate_limit_otp_verify=0, rate_limit_token_send=0)
+    tenant.settings.update(
+        rate_limit_signin=0, rate_limit_reauth=0, rate_limit_otp_verify=0, rate_limit_token_send=0
+    )
     tenant.save()
     for route, name, methods in _token_routes():
         for method in methods:
             rule = security_model.token_rule(route_name=name, method=method)
             token = token_for(name, method)
             before = snapshot()
-            response = call(tenant, token, method, _path(route, matrix_world), BODY, objectname="matrixobj")
+            response = call(
+                tenant, token, method, _path(route, matrix_world), BODY, objectname="matrixobj"
+            )
             expected = expected_for(rule)
-            failure = _judge(response, before=before, expected=expected, label=f"{method.upper()} /{route}")
+            failure = _judge(
+                response, before=before, expected=expected, label=f"{method.upper()} /{route}"
+            )
             if failure:
                 failures.append(failure)
             yield rule, token, route, method
 
 
-def test_every_access_token_route_treats_an_impersonation_token_as_the_model_says(tenant, holder, credential, matrix_world):
+def test_every_access_token_route_treats_an_impersonation_token_as_the_model_says(
+    tenant, holder, credential, matrix_world
+):
     failures = []
-    calls = list(_matrix(
-        tenant, matrix_world, failures,
-        token_for=lambda name, method: impersonate(credential, holder)["access_token"],
-        expected_for=lambda rule: None if rule.impersonation else security_model.IMPERSONATION_REFUSED,
-    ))
+    calls = list(
+        _matrix(
+            tenant,
+            matrix_world,
+            failures,
+            token_for=lambda name, method: impersonate(credential, holder)["access_token"],
+            expected_for=lambda rule: (
+                None if rule.impersonation else security_model.IMPERSONATION_REFUSED
+            ),
+        )
+    )
     assert len(calls) >= 40
     assert not failures, "\n".join(failures)
 
 
-def test_every_access_token_route_asks_a_plain_token_for_elevation_as_the_model_says(tenant, matrix_world):
+def test_every_access_token_route_asks_a_plain_token_for_elevation_as_the_model_says(
+    tenant, matrix_world
+):
     def plain_token(name, method):
         # A fresh account each time: a factor set up by one route would ask the next
         # sign-in for a second factor.
@@ -314,9 +383,13 @@ def test_every_access_token_route_asks_a_plain_token_for_elevation_as_the_model_
             continue
         # After a reauthentication made with the same token, the model lets it through.
         assert reauth_password(tenant, token).status_code == 200, route
-        response = call(tenant, token, method, _path(route, matrix_world), BODY, objectname="matrixobj")
+        response = call(
+            tenant, token, method, _path(route, matrix_world), BODY, objectname="matrixobj"
+        )
         elevated_calls += 1
         if response.status_code >= 500 or (response.content and refusal(response)[0] == 1143):
-            failures.append(f"{method.upper()} /{route}: refused to an elevated token: {response.content[:200]!r}")
+            failures.append(
+                f"{method.upper()} /{route}: refused to an elevated token: {response.content[:200]!r}"
+            )
     assert elevated_calls >= 10
     assert not failures, "\n".join(failures)

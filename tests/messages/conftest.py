@@ -70,7 +70,9 @@ class RecordingSmtpHandler:
                 raise
         if server.transport is None or server.transport.is_closing():
             return "451 client gone"
-        parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        parsed = email.message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default
+        )
         with self._lock:
             self.messages.append(parsed)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
@@ -166,7 +168,10 @@ class FakeTwilio:
                     with contextlib.suppress(OSError):
                         self.rfile.read(1)
                     return
-                expected = "Basic " + base64.b64encode(f"{fake.ACCOUNT_SID}:{fake.AUTH_TOKEN}".encode()).decode()
+                expected = (
+                    "Basic "
+                    + base64.b64encode(f"{fake.ACCOUNT_SID}:{fake.AUTH_TOKEN}".encode()).decode()
+                )
                 form = {k: v[0] for k, v in parse_qs(raw).items()}
                 prefix = f"/2010-04-01/Accounts/{fake.ACCOUNT_SID}/"
                 if self.headers.get("Authorization") != expected:
@@ -174,13 +179,32 @@ class FakeTwilio:
                 elif self.path not in (prefix + "Messages.json", prefix + "Calls.json"):
                     status, payload = 404, {"code": 20404, "message": "Not found", "status": 404}
                 elif action != 201:
-                    status, payload = action, {"code": 20500, "message": "Internal Server Error", "status": action}
+                    status, payload = (
+                        action,
+                        {"code": 20500, "message": "Internal Server Error", "status": action},
+                    )
                 else:
-                    sid = ("CA" if self.path.endswith("Calls.json") else "SM") + os.urandom(16).hex()
-                    status, payload = 201, {"sid": sid, "to": form.get("To"), "from": form.get("From"),
-                                            "body": form.get("Body"), "status": "queued"}
-                    fake.requests.append({"path": self.path, "form": form, "sid": sid,
-                                          "content_type": self.headers.get("Content-Type")})
+                    sid = ("CA" if self.path.endswith("Calls.json") else "SM") + os.urandom(
+                        16
+                    ).hex()
+                    status, payload = (
+                        201,
+                        {
+                            "sid": sid,
+                            "to": form.get("To"),
+                            "from": form.get("From"),
+                            "body": form.get("Body"),
+                            "status": "queued",
+                        },
+                    )
+                    fake.requests.append(
+                        {
+                            "path": self.path,
+                            "form": form,
+                            "sid": sid,
+                            "content_type": self.headers.get("Content-Type"),
+                        }
+                    )
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -258,10 +282,28 @@ class CeleryWorker:
     def start(self, timeout: float = 60.0) -> "CeleryWorker":
         self._log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-Q", "portal", "-n", f"messages-test-{os.getpid()}-{time.monotonic_ns()}@%h"],
-            cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-Q",
+                "portal",
+                "-n",
+                f"messages-test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
         def ready() -> bool:

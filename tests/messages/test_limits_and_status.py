@@ -33,7 +33,9 @@ def test_email_cooldown_per_destination_answers_1178_with_retry_after(lr, tenant
     assert limited.status_code == 429 and limited.json()["ErrorCode"] == 1178
     assert 1 <= int(limited["Retry-After"]) <= 30
     assert MultipurposeToken.objects.filter(purpose="forgotpassword").count() == 1
-    assert MultipurposeToken.objects.get(purpose="forgotpassword").is_live  # the first one stays usable
+    assert MultipurposeToken.objects.get(
+        purpose="forgotpassword"
+    ).is_live  # the first one stays usable
     assert lr.post(f"{M}/forgot/token", {"email": "other@example.com"}).status_code == 200
     with freeze_time(timezone.now() + timedelta(seconds=31)):
         assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).status_code == 200
@@ -46,15 +48,26 @@ def test_sms_cooldown_answers_1179(lr, tenant, person):
     assert int(limited["Retry-After"]) >= 1
 
 
-def test_daily_email_cap_counts_sent_mail_only(lr, tenant, person, django_capture_on_commit_callbacks):
+def test_daily_email_cap_counts_sent_mail_only(
+    lr, tenant, person, django_capture_on_commit_callbacks
+):
     tenant.settings = {"send_cooldown_seconds": 0, "daily_email_cap": 2}
     tenant.save()
     for _ in range(3):  # tokens without mail do not count
         assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).status_code == 200
     with django_capture_on_commit_callbacks(execute=False):
         for _ in range(2):
-            assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, params={"sendemail": "true"}).status_code == 200
-        capped = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, params={"sendemail": "true"})
+            assert (
+                lr.post(
+                    f"{M}/forgot/token",
+                    {"email": "person@example.com"},
+                    params={"sendemail": "true"},
+                ).status_code
+                == 200
+            )
+        capped = lr.post(
+            f"{M}/forgot/token", {"email": "person@example.com"}, params={"sendemail": "true"}
+        )
     assert capped.status_code == 429 and capped.json()["ErrorCode"] == 1178
     assert 0 < int(capped["Retry-After"]) <= 86400
     assert OutboxMessage.objects.count() == 2
@@ -88,10 +101,17 @@ def _parallel(n, call):
 def test_daily_cap_is_counted_atomically(tenant, person):
     tenant.settings = {"send_cooldown_seconds": 0, "daily_email_cap": 3}
     tenant.save()
-    results = _parallel(10, lambda i: service.message_enqueue(
-        tenant=tenant, account=person, channel="email", template="generic",
-        recipient=f"r{i}@example.com", context={"body": "hi"},
-    ))
+    results = _parallel(
+        10,
+        lambda i: service.message_enqueue(
+            tenant=tenant,
+            account=person,
+            channel="email",
+            template="generic",
+            recipient=f"r{i}@example.com",
+            context={"body": "hi"},
+        ),
+    )
     assert sorted(results, key=str) == [DailyCapReached.code] * 7 + ["ok"] * 3
     assert OutboxMessage.objects.count() == 3
     assert DailySendCount.objects.get().count == 3
@@ -100,9 +120,15 @@ def test_daily_cap_is_counted_atomically(tenant, person):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_cooldown_is_taken_atomically(tenant, person):
-    results = _parallel(10, lambda i: service.verification_email_send(
-        tenant=tenant, account=person, email="person@example.com", actor=Actor.system("test"),
-    ))
+    results = _parallel(
+        10,
+        lambda i: service.verification_email_send(
+            tenant=tenant,
+            account=person,
+            email="person@example.com",
+            actor=Actor.system("test"),
+        ),
+    )
     assert sorted(results, key=str) == [SendCooldownActive.code] * 9 + ["ok"]
     assert OutboxMessage.objects.count() == 1
 
@@ -113,14 +139,22 @@ def test_cooldown_is_taken_atomically(tenant, person):
 def _messages(tenant, person, n):
     with transaction.atomic():
         for i in range(n):
-            service.message_enqueue(tenant=tenant, account=person, channel="email", template="generic",
-                                    recipient=f"r{i}@example.com", context={"body": str(i)})
+            service.message_enqueue(
+                tenant=tenant,
+                account=person,
+                channel="email",
+                template="generic",
+                recipient=f"r{i}@example.com",
+                context={"body": str(i)},
+            )
 
 
 def test_messages_listing_shows_delivery_status(lr, tenant, person, django_assert_max_num_queries):
     _messages(tenant, person, 3)
     first = OutboxMessage.objects.order_by("id").first()
-    OutboxMessage.objects.filter(pk=first.pk).update(status="failed", attempts=8, last_error="550 no such user")
+    OutboxMessage.objects.filter(pk=first.pk).update(
+        status="failed", attempts=8, last_error="550 no such user"
+    )
     with django_assert_max_num_queries(8):
         response = lr.get("/api/v1/messages", {"uid": person.uid, "page_size": "2"})
     assert response.status_code == 200, response.json()
@@ -130,7 +164,10 @@ def test_messages_listing_shows_delivery_status(lr, tenant, person, django_asser
     assert data["results"][0]["status"] == "queued" and data["results"][0]["channel"] == "email"
     page2 = lr.get("/api/v1/messages", {"uid": person.uid, "page_size": "2", "page": "2"}).json()
     assert [m["recipient"] for m in page2["results"]] == ["r0@example.com"]
-    assert page2["results"][0]["status"] == "failed" and page2["results"][0]["last_error"] == "550 no such user"
+    assert (
+        page2["results"][0]["status"] == "failed"
+        and page2["results"][0]["last_error"] == "550 no such user"
+    )
     failed = lr.get("/api/v1/messages", {"uid": person.uid, "status": "failed"}).json()
     assert failed["count"] == 1
     assert "context" not in str(data) and "token" not in data["results"][0]
@@ -141,4 +178,7 @@ def test_messages_listing_errors(lr, lr_other, tenant, person):
     assert lr.get("/api/v1/messages", {"uid": "nobody"}).json()["ErrorCode"] == 938
     assert lr_other.get("/api/v1/messages", {"uid": person.uid}).json()["ErrorCode"] == 938
     assert lr.get("/api/v1/messages", {"uid": person.uid, "page": "0"}).json()["ErrorCode"] == 908
-    assert lr.get("/api/v1/messages", {"uid": person.uid, "status": "weird"}).json()["ErrorCode"] == 908
+    assert (
+        lr.get("/api/v1/messages", {"uid": person.uid, "status": "weird"}).json()["ErrorCode"]
+        == 908
+    )

@@ -12,7 +12,11 @@ from tests.messages.conftest import broker_idle, free_port
 from tests.waiting import wait_until
 from tokens.models import OutboxMessage
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 M = "/identity/v2/manage/account"
 
@@ -23,7 +27,9 @@ def person(tenant):
 
 
 def _forgot_with_mail(lr):
-    response = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, params={"sendemail": "true"})
+    response = lr.post(
+        f"{M}/forgot/token", {"email": "person@example.com"}, params={"sendemail": "true"}
+    )
     assert response.status_code == 200, response.json()
     return response.json()["ForgotToken"]
 
@@ -36,27 +42,40 @@ def test_mail_is_delivered_through_the_worker(lr, person, smtp_server, celery_wo
     assert messages[0]["To"] == "person@example.com"
     assert f"vtoken={token}" in messages[0].get_body(("plain",)).get_content()
     row = wait_until(lambda: OutboxMessage.objects.filter(status="sent").first(), timeout=30)
-    assert row is not None and row.attempts == 1 and row.provider_message_id == messages[0]["Message-ID"]
+    assert (
+        row is not None
+        and row.attempts == 1
+        and row.provider_message_id == messages[0]["Message-ID"]
+    )
 
 
-def test_worker_killed_mid_delivery_the_mail_still_arrives_exactly_once(lr, person, smtp_server, celery_worker_factory):
+def test_worker_killed_mid_delivery_the_mail_still_arrives_exactly_once(
+    lr, person, smtp_server, celery_worker_factory
+):
     timing = {
         "CELERY_VISIBILITY_TIMEOUT": "3",  # the broker hands an unacknowledged task out again after 3 s
         "CELERY_MAX_RETRY_DELAY": "1",
         "OUTBOX_CLAIM_LEASE_SECONDS": "2",  # a claim of a vanished worker may be taken over after 2 s
         "EMAIL_TIMEOUT": "60",
     }
-    smtp_server.handler.delay, smtp_server.handler.delay_count = 30.0, 1  # the first delivery hangs in DATA
+    smtp_server.handler.delay, smtp_server.handler.delay_count = (
+        30.0,
+        1,
+    )  # the first delivery hangs in DATA
     first = celery_worker_factory(**timing)
     _forgot_with_mail(lr)
     assert smtp_server.handler.started.wait(60), first.log()
     row = OutboxMessage.objects.get()
     assert row.status == "sending" and row.attempts == 1
     first.kill()
-    assert wait_until(lambda: smtp_server.handler.abandoned, timeout=10), "the worker's SMTP session stayed open"
+    assert wait_until(lambda: smtp_server.handler.abandoned, timeout=10), (
+        "the worker's SMTP session stayed open"
+    )
     assert smtp_server.messages == []  # the SMTP transaction never completed
 
-    time.sleep(3.5)  # the broker gives the unacknowledged task out again only past its visibility timeout
+    time.sleep(
+        3.5
+    )  # the broker gives the unacknowledged task out again only past its visibility timeout
     second = celery_worker_factory(**timing)
     messages = smtp_server.handler.wait_for(1, timeout=20)
     print("redelivered by:", "broker" if messages else "relay")
@@ -95,7 +114,9 @@ def _broker_unreachable():
         reset_pools()
 
 
-def test_broker_down_at_commit_the_relay_delivers_once_it_is_back(lr, person, smtp_server, celery_worker_factory):
+def test_broker_down_at_commit_the_relay_delivers_once_it_is_back(
+    lr, person, smtp_server, celery_worker_factory
+):
     from tokens.message_tasks import outbox_relay_task
 
     worker = celery_worker_factory(OUTBOX_RELAY_AFTER_SECONDS="0")

@@ -14,8 +14,10 @@ def roles(tenant):
     return role_services.roles_create(
         tenant=tenant,
         actor=Actor.system("tests"),
-        roles=[role_services.RoleInput(name="editor", permissions=("edit",)),
-               role_services.RoleInput(name="viewer", permissions=("view",))],
+        roles=[
+            role_services.RoleInput(name="editor", permissions=("edit",)),
+            role_services.RoleInput(name="viewer", permissions=("view",)),
+        ],
     )
 
 
@@ -28,7 +30,9 @@ def run_import(tmp_path):
         if isinstance(lines, str):
             path.write_text(lines)
         else:
-            path.write_text("".join((json.dumps(x) if not isinstance(x, str) else x) + "\n" for x in lines))
+            path.write_text(
+                "".join((json.dumps(x) if not isinstance(x, str) else x) + "\n" for x in lines)
+            )
         call_command("accounts_import", str(path), "--tenant", tenant.slug, "--no-progress", *args)
         return path
 

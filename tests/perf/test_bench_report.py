@@ -9,7 +9,11 @@ def run(rps: float, p95: float = 2000, errors: int = 0) -> dict:
 
 
 def test_each_figure_is_the_median_over_the_rounds_and_errors_add_up():
-    rounds = [(run(100, p95=90_000), run(400)), (run(300, errors=2), run(400)), (run(200), run(500))]
+    rounds = [
+        (run(100, p95=90_000), run(400)),
+        (run(300, errors=2), run(400)),
+        (run(200), run(500)),
+    ]
     picked = median_round(rounds)
     assert picked["project"]["rps"] == 200 and picked["floor"]["rps"] == 400
     assert picked["project"]["p95"] == 2000  # the stalled round's 90 ms is not reported
@@ -26,7 +30,12 @@ def test_a_new_report_replaces_only_the_generated_block(tmp_path):
     write_report(path, "second table")
     text = path.read_text()
     assert "second table" in text and "first table" not in text
-    assert text.index(BEGIN) < text.index("second table") < text.index(END) < text.index("written by hand")
+    assert (
+        text.index(BEGIN)
+        < text.index("second table")
+        < text.index(END)
+        < text.index("written by hand")
+    )
 
 
 def test_the_in_process_driver_replays_a_request_file_through_django(tmp_path, monkeypatch, db):
@@ -40,7 +49,10 @@ def test_the_in_process_driver_replays_a_request_file_through_django(tmp_path, m
     monkeypatch.setattr(in_process, "REQUESTS", tmp_path)
     environs = in_process._environs("probe.project.txt")
     assert [(e["PATH_INFO"], e["QUERY_STRING"]) for e in environs] == [
-        ("/healthz", "a=1"), ("/no-such-path", ""), ("/chained", "")]
+        ("/healthz", "a=1"),
+        ("/no-such-path", ""),
+        ("/chained", ""),
+    ]
     assert all(e["HTTP_X_PROBE"] == "yes" for e in environs)
     assert [e.get("HTTP_X_ONLY") for e in environs] == [None, None, "one"]
     cpu, status = in_process._drive(get_wsgi_application(), environs[:1], 3)

@@ -24,7 +24,9 @@ def _prepared() -> list[tuple[str, int]]:
 def test_profile_look_ups_and_rotation_are_prepared_and_searches_are_not(lr, tenant):
     assert connection.vendor == "postgresql", "the services pass must use PostgreSQL"
     account = AccountFactory(tenant=tenant, email="prepared@example.com")
-    issued = sessions.session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
+    issued = sessions.session_issue(
+        tenant=tenant, account=account, actor=Actor.account(account.uid)
+    )
     refresh = issued.refresh_token
     for _ in range(3):
         assert lr.get(f"{A}/{account.uid}").status_code == 200
@@ -37,7 +39,15 @@ def test_profile_look_ups_and_rotation_are_prepared_and_searches_are_not(lr, ten
     prepared = _prepared()
     by_uid = [n for sql, n in prepared if '"accounts_account"."uid" = $2' in sql]
     assert by_uid == [3]  # one statement, executed three times
-    assert any("LOWER(" in sql.upper() and "accounts_accountemail" in sql and n == 3 for sql, n in prepared)
-    assert any("FOR UPDATE" in sql and "tokens_refreshtoken" in sql and n == 3 for sql, n in prepared)
+    assert any(
+        "LOWER(" in sql.upper() and "accounts_accountemail" in sql and n == 3 for sql, n in prepared
+    )
+    assert any(
+        "FOR UPDATE" in sql and "tokens_refreshtoken" in sql and n == 3 for sql, n in prepared
+    )
     assert not [sql for sql, _ in prepared if "LIKE" in sql.upper()]
-    assert not [sql for sql, _ in prepared if not sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE"))]
+    assert not [
+        sql
+        for sql, _ in prepared
+        if not sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE"))
+    ]

@@ -35,25 +35,51 @@ def profile_budget() -> int:
 @pytest.fixture
 def rich_account(tenant):
     """An account with 3 emails, a phone, 3 identities, 3 roles, 2 contexts and 3 records."""
-    account = AccountFactory(tenant=tenant, email="main@example.com", first_name="Rich", last_name="Person",
-                             phone_id="+14155550100")
+    account = AccountFactory(
+        tenant=tenant,
+        email="main@example.com",
+        first_name="Rich",
+        last_name="Person",
+        phone_id="+14155550100",
+    )
     for i in range(2):
-        account_services.account_email_upsert(tenant=tenant, actor=SYSTEM, account=account,
-                                              emails=[{"Type": f"Other{i}", "Value": f"other{i}@example.com"}])
+        account_services.account_email_upsert(
+            tenant=tenant,
+            actor=SYSTEM,
+            account=account,
+            emails=[{"Type": f"Other{i}", "Value": f"other{i}@example.com"}],
+        )
     for i in range(3):
-        account_services.account_identity_link(tenant=tenant, actor=SYSTEM, account=account,
-                                               provider="google", provider_id=f"g{i}")
-    role_services.roles_create(tenant=tenant, actor=SYSTEM, roles=[
-        role_services.RoleInput(name=f"role{i}", permissions=(f"p{i}", f"q{i}")) for i in range(5)])
-    role_services.account_roles_assign(tenant=tenant, actor=SYSTEM, account=account,
-                                       role_names=["role0", "role1", "role2"])
+        account_services.account_identity_link(
+            tenant=tenant, actor=SYSTEM, account=account, provider="google", provider_id=f"g{i}"
+        )
+    role_services.roles_create(
+        tenant=tenant,
+        actor=SYSTEM,
+        roles=[
+            role_services.RoleInput(name=f"role{i}", permissions=(f"p{i}", f"q{i}"))
+            for i in range(5)
+        ],
+    )
+    role_services.account_roles_assign(
+        tenant=tenant, actor=SYSTEM, account=account, role_names=["role0", "role1", "role2"]
+    )
     for name, roles in (("Home", ("role3",)), ("Work", ("role4",))):
-        role_services.role_contexts_upsert(tenant=tenant, actor=SYSTEM, account=account, contexts=[
-            role_services.RoleContextInput(name=name, roles=roles, additional_permissions=("extra",))])
+        role_services.role_contexts_upsert(
+            tenant=tenant,
+            actor=SYSTEM,
+            account=account,
+            contexts=[
+                role_services.RoleContextInput(
+                    name=name, roles=roles, additional_permissions=("extra",)
+                )
+            ],
+        )
     orders = co_services.object_type_create(tenant=tenant, actor=SYSTEM, name="orders", schema=None)
     account.record_ids = [
-        co_services.record_create(tenant=tenant, actor=SYSTEM, account=account, object_type=orders,
-                                  data={"n": i}).record_id
+        co_services.record_create(
+            tenant=tenant, actor=SYSTEM, account=account, object_type=orders, data={"n": i}
+        ).record_id
         for i in range(3)
     ]
     return account
@@ -62,8 +88,13 @@ def rich_account(tenant):
 @pytest.fixture
 def many_accounts(tenant):
     for i in range(30):
-        AccountFactory(tenant=tenant, email=f"user{i:03d}@example.com", first_name="Zed", last_name=f"Person{i}",
-                       phone_id=f"+1415555{i:04d}")
+        AccountFactory(
+            tenant=tenant,
+            email=f"user{i:03d}@example.com",
+            first_name="Zed",
+            last_name=f"Person{i}",
+            phone_id=f"+1415555{i:04d}",
+        )
 
 
 def _steady(call, budget, assert_max):
@@ -76,18 +107,25 @@ def _steady(call, budget, assert_max):
 
 
 def test_get_account_by_uid(lr, rich_account, django_assert_max_num_queries):
-    response = _steady(lambda: lr.get(f"{A}/{rich_account.uid}"), profile_budget(), django_assert_max_num_queries)
+    response = _steady(
+        lambda: lr.get(f"{A}/{rich_account.uid}"), profile_budget(), django_assert_max_num_queries
+    )
     assert len(response.json()["Email"]) == 3 and len(response.json()["Roles"]) == 3
 
 
 def test_get_account_by_email(lr, rich_account, django_assert_max_num_queries):
-    response = _steady(lambda: lr.get(A, {"email": "other1@example.com"}), profile_budget(), django_assert_max_num_queries)
+    response = _steady(
+        lambda: lr.get(A, {"email": "other1@example.com"}),
+        profile_budget(),
+        django_assert_max_num_queries,
+    )
     assert response.json()["Uid"] == rich_account.uid
 
 
 def test_refresh_token_rotation(lr, rich_account, django_assert_max_num_queries):
-    issued = sessions.session_issue(tenant=rich_account.tenant, account=rich_account,
-                                    actor=Actor.account(rich_account.uid))
+    issued = sessions.session_issue(
+        tenant=rich_account.tenant, account=rich_account, actor=Actor.account(rich_account.uid)
+    )
     tokens = {"refresh": issued.refresh_token}
 
     def rotate():
@@ -100,12 +138,19 @@ def test_refresh_token_rotation(lr, rich_account, django_assert_max_num_queries)
     _steady(rotate, 7, django_assert_max_num_queries)
 
 
-def test_access_token_validation_is_one_api_key_lookup(tenant, rich_account, django_assert_max_num_queries):
-    issued = sessions.session_issue(tenant=tenant, account=rich_account, actor=Actor.account(rich_account.uid))
+def test_access_token_validation_is_one_api_key_lookup(
+    tenant, rich_account, django_assert_max_num_queries
+):
+    issued = sessions.session_issue(
+        tenant=tenant, account=rich_account, actor=Actor.account(rich_account.uid)
+    )
     client = APIClient()
     url = f"/identity/v2/auth/access_token/validate?{urlencode({'apikey': tenant.api_key})}"
-    _steady(lambda: client.get(url, HTTP_AUTHORIZATION=f"Bearer {issued.access_token}"), 1,
-            django_assert_max_num_queries)
+    _steady(
+        lambda: client.get(url, HTTP_AUTHORIZATION=f"Bearer {issued.access_token}"),
+        1,
+        django_assert_max_num_queries,
+    )
 
 
 def test_effective_permissions_cache_hit(lr, rich_account, django_assert_max_num_queries):
@@ -128,7 +173,9 @@ def test_effective_permissions_cache_miss(lr, rich_account, django_assert_max_nu
 
 def test_custom_object_get(lr, rich_account, django_assert_max_num_queries):
     url = f"{A}/{rich_account.uid}/customobject/{rich_account.record_ids[1]}"
-    response = _steady(lambda: lr.get(url, {"objectname": "orders"}), 2, django_assert_max_num_queries)
+    response = _steady(
+        lambda: lr.get(url, {"objectname": "orders"}), 2, django_assert_max_num_queries
+    )
     assert response.json()["CustomObject"] == {"n": 1}
 
 
@@ -142,19 +189,31 @@ def test_custom_object_get(lr, rich_account, django_assert_max_num_queries):
         ({"search": "person1"}, 11, 3),
         ({"search": "zed"}, 30, 3),
     ],
-    ids=["exact-email", "email-prefix", "email-substring", "phone", "name-substring", "name-30-hits"],
+    ids=[
+        "exact-email",
+        "email-prefix",
+        "email-substring",
+        "phone",
+        "name-substring",
+        "name-30-hits",
+    ],
 )
-def test_native_account_search_with_exact_total(lr, many_accounts, params, count, budget,
-                                                django_assert_max_num_queries):
+def test_native_account_search_with_exact_total(
+    lr, many_accounts, params, count, budget, django_assert_max_num_queries
+):
     # The identifier or prefix look-up, the count, the page, the page's emails (on
     # PostgreSQL loaded with the page).
     if connection.vendor == "postgresql":
         budget -= 1
-    response = _steady(lambda: lr.get("/api/v1/accounts", params), budget, django_assert_max_num_queries)
+    response = _steady(
+        lambda: lr.get("/api/v1/accounts", params), budget, django_assert_max_num_queries
+    )
     assert response.json()["count"] == count
 
 
-def test_console_search_page(make_staff, console_client, tenant, many_accounts, django_assert_max_num_queries):
+def test_console_search_page(
+    make_staff, console_client, tenant, many_accounts, django_assert_max_num_queries
+):
     client = console_client(make_staff("Agent", tenant))
     url = reverse("console:account_search")
     response = _steady(lambda: client.get(url, {"q": "Zed"}), 12, django_assert_max_num_queries)

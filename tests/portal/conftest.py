@@ -36,7 +36,9 @@ def assert_lr_error(response, code: int, status: int | None = None, *, lower_cam
 
 
 def hmac_b64(secret: str, message: str) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()).decode()
+    return base64.b64encode(
+        hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+    ).decode()
 
 
 def python_sdk_digest(secret: str, url: str, expiry: str, payload: str | None = "{}") -> str:
@@ -52,7 +54,9 @@ def dotnet_expiry(moment: datetime) -> str:
     """.NET `yyyy-M-d h:m:s tt`: no zero padding, 12-hour clock, AM/PM."""
     hour = moment.hour % 12 or 12
     half = "AM" if moment.hour < 12 else "PM"
-    return f"{moment.year}-{moment.month}-{moment.day} {hour}:{moment.minute}:{moment.second} {half}"
+    return (
+        f"{moment.year}-{moment.month}-{moment.day} {hour}:{moment.minute}:{moment.second} {half}"
+    )
 
 
 def dotnet_digest(secret: str, url: str, expiry: str, payload: str = "") -> str:

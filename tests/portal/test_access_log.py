@@ -43,8 +43,10 @@ def lines(stream):
 @pytest.mark.django_db
 def test_request_line_redacts_secret_query_values(tenant, project_log):
     query = "&".join(f"{name}={value}" for name, value in SECRETS.items())
-    response = APIClient().get(f"/identity/v2/auth/access_token/validate?apikey={tenant.api_key}&{query}&Other=x%20y",
-                               HTTP_X_REQUEST_ID="req-access-1")
+    response = APIClient().get(
+        f"/identity/v2/auth/access_token/validate?apikey={tenant.api_key}&{query}&Other=x%20y",
+        HTTP_X_REQUEST_ID="req-access-1",
+    )
     output = project_log.getvalue()
     access = [line for line in lines(project_log) if line["logger"] == "portal.access"]
     assert len(access) == 1, output

@@ -13,8 +13,13 @@ pytestmark = pytest.mark.django_db
 def _event(tenant, **changes):
     with transaction.atomic():
         return audit.record(
-            tenant=tenant, actor=Actor.system("test"), action="tenant.updated",
-            subject_uid="u1", reason="why", ticket="T-1", changes=changes or {"name": ["a", "b"]},
+            tenant=tenant,
+            actor=Actor.system("test"),
+            action="tenant.updated",
+            subject_uid="u1",
+            reason="why",
+            ticket="T-1",
+            changes=changes or {"name": ["a", "b"]},
         )
 
 
@@ -23,7 +28,11 @@ def test_record_writes_one_row_with_context(tenant):
     event = _event(tenant)
     assert AuditEvent.objects.count() == before + 1
     stored = AuditEvent.objects.get(pk=event.pk)
-    assert (stored.action, stored.actor_type, stored.actor_label) == ("tenant.updated", "system", "test")
+    assert (stored.action, stored.actor_type, stored.actor_label) == (
+        "tenant.updated",
+        "system",
+        "test",
+    )
     assert (stored.subject_uid, stored.reason, stored.ticket) == ("u1", "why", "T-1")
     assert stored.diff == {"name": ["a", "b"]}
 
@@ -31,7 +40,9 @@ def test_record_writes_one_row_with_context(tenant):
 def test_api_request_context_reaches_the_row(lr, tenant):
     from portal import context
 
-    token = context.activate(context.RequestContext(request_id="req-1", ip="10.0.0.1", user_agent="sdk"))
+    token = context.activate(
+        context.RequestContext(request_id="req-1", ip="10.0.0.1", user_agent="sdk")
+    )
     try:
         event = _event(tenant)
     finally:
@@ -60,13 +71,22 @@ def test_orm_refuses_instance_save_and_delete(tenant):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("statement", ["UPDATE portal_auditevent SET reason = 'x' WHERE id = %s",
-                                       "DELETE FROM portal_auditevent WHERE id = %s"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE portal_auditevent SET reason = 'x' WHERE id = %s",
+        "DELETE FROM portal_auditevent WHERE id = %s",
+    ],
+)
 def test_postgres_trigger_refuses_raw_update_and_delete(tenant, statement):
     from django.db import DatabaseError
 
     event = _event(tenant)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(statement, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).reason == "why"
 
@@ -104,7 +124,9 @@ def test_secret_keys_are_redacted_at_any_depth(tenant):
     for secret in ("old", "new", "'t'", "'h'", "123456"):
         assert secret not in text
     assert stored["password"] == audit.REDACTED and stored["Client_Secret"] == audit.REDACTED
-    assert stored["nested"]["city"] == "Oslo" and stored["nested"]["list"] == [{"otp": audit.REDACTED}]
+    assert stored["nested"]["city"] == "Oslo" and stored["nested"]["list"] == [
+        {"otp": audit.REDACTED}
+    ]
     assert stored["access_token_lifetime_minutes"] == [60, 30]
     assert stored["name"] == ["a", "b"]
 

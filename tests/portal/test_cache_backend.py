@@ -8,7 +8,9 @@ from django.core.cache import caches
 
 @pytest.mark.postgres
 def test_one_client_serves_every_call_and_the_cache_works():
-    assert settings.CACHES["default"]["BACKEND"] == "portal.cache.PortalRedisCache", "the services pass needs Redis"
+    assert settings.CACHES["default"]["BACKEND"] == "portal.cache.PortalRedisCache", (
+        "the services pass needs Redis"
+    )
     cache = caches["default"]
     backend = cache._cache
     assert backend.get_client("a", write=True) is backend.get_client("b", write=True)
@@ -51,11 +53,18 @@ def test_scripts_run_on_a_pinned_connection_that_survives_a_flush_and_a_kill():
 @pytest.mark.postgres
 def test_a_failed_script_leaves_no_reply_behind_for_the_next_call():
     backend, script = _script("return redis.call('GET', KEYS[1])")
-    failing = caches["default"]._cache.get_client(write=True).register_script("return redis.error_reply('boom')")
+    failing = (
+        caches["default"]
+        ._cache.get_client(write=True)
+        .register_script("return redis.error_reply('boom')")
+    )
     with pytest.raises(redis.exceptions.ResponseError, match="boom"):
         backend.run_script(failing, keys=["a"], args=[])
     caches["default"].set("pinned-after-error", 1, 30)
-    assert backend.run_script(script, keys=[caches["default"].make_key("pinned-after-error")], args=[]) is not None
+    assert (
+        backend.run_script(script, keys=[caches["default"].make_key("pinned-after-error")], args=[])
+        is not None
+    )
 
 
 @pytest.mark.postgres

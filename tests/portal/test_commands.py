@@ -22,7 +22,9 @@ def _run(*args) -> str:
 
 
 def _tenant_call(api, key, secret):
-    return api.get("/api/v1/tenant", HTTP_X_LOGINRADIUS_APIKEY=key, HTTP_X_LOGINRADIUS_APISECRET=secret)
+    return api.get(
+        "/api/v1/tenant", HTTP_X_LOGINRADIUS_APIKEY=key, HTTP_X_LOGINRADIUS_APISECRET=secret
+    )
 
 
 def test_tenant_create_json_output_works_against_the_api(api):
@@ -36,7 +38,8 @@ def test_tenant_create_json_output_works_against_the_api(api):
     stored = ApiCredential.objects.get(tenant=tenant)
     assert created["api_secret"] not in (stored.secret_encrypted, stored.secret_hash)
     assert set(AuditEvent.objects.filter(tenant=tenant).values_list("action", flat=True)) == {
-        "tenant.created", "credential.created",
+        "tenant.created",
+        "credential.created",
     }
 
 
@@ -50,17 +53,23 @@ def test_tenant_create_human_output_and_unique_slugs():
 def test_rotate_keeps_the_old_secret_until_the_overlap_ends(api):
     created = json.loads(_run("tenant_create", "Rot", "--json"))
     rotated = json.loads(_run("credential_rotate", "rot", "--overlap-hours", "2", "--json"))
-    assert rotated["api_key"] == created["api_key"] and rotated["api_secret"] != created["api_secret"]
+    assert (
+        rotated["api_key"] == created["api_key"] and rotated["api_secret"] != created["api_secret"]
+    )
     assert _tenant_call(api, created["api_key"], created["api_secret"]).status_code == 200
     assert _tenant_call(api, created["api_key"], rotated["api_secret"]).status_code == 200
     with freeze_time(timezone.now() + timedelta(hours=2, minutes=1)):
-        assert _tenant_call(api, created["api_key"], created["api_secret"]).json()["ErrorCode"] == 902
+        assert (
+            _tenant_call(api, created["api_key"], created["api_secret"]).json()["ErrorCode"] == 902
+        )
         assert _tenant_call(api, created["api_key"], rotated["api_secret"]).status_code == 200
 
 
 def test_rotate_with_zero_overlap_revokes_now(api):
     created = json.loads(_run("tenant_create", "Now", "--json"))
-    rotated = json.loads(_run("credential_rotate", created["api_key"], "--overlap-hours", "0", "--json"))
+    rotated = json.loads(
+        _run("credential_rotate", created["api_key"], "--overlap-hours", "0", "--json")
+    )
     assert _tenant_call(api, created["api_key"], created["api_secret"]).json()["ErrorCode"] == 902
     assert _tenant_call(api, created["api_key"], rotated["api_secret"]).status_code == 200
     assert AuditEvent.objects.filter(action="credential.revoked").count() == 1

@@ -20,7 +20,9 @@ ADMIN = Actor.system("tests")
 
 
 def _call(api, credential, secret=None):
-    return api.get(f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={secret or credential.raw}")
+    return api.get(
+        f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={secret or credential.raw}"
+    )
 
 
 def _warm(api, credential):
@@ -48,14 +50,18 @@ def test_revoking_through_the_service_refuses_the_cached_secret_at_once(api, cre
 
 def test_a_rotation_deadline_in_the_past_refuses_the_old_secret_at_once(api, credential):
     _warm(api, credential)
-    services.credential_rotate(credential=credential, actor=ADMIN, reason="rotated", overlap=timedelta(0))
+    services.credential_rotate(
+        credential=credential, actor=ADMIN, reason="rotated", overlap=timedelta(0)
+    )
     assert_lr_error(_call(api, credential), 902, 401)
 
 
 def test_a_rotation_deadline_is_applied_to_the_cached_secret(api, credential):
     _warm(api, credential)
     soon = timezone.now() + timedelta(minutes=5)
-    services.credential_rotate(credential=credential, actor=ADMIN, reason="rotated", overlap=timedelta(minutes=5))
+    services.credential_rotate(
+        credential=credential, actor=ADMIN, reason="rotated", overlap=timedelta(minutes=5)
+    )
     assert _call(api, credential).status_code == 200
     from freezegun import freeze_time
 
@@ -68,7 +74,9 @@ def test_an_expired_secret_is_refused_even_while_cached(api, tenant):
 
     from tests.factories import ApiCredentialFactory
 
-    credential = ApiCredentialFactory(tenant=tenant, expires_at=timezone.now() + timedelta(minutes=1))
+    credential = ApiCredentialFactory(
+        tenant=tenant, expires_at=timezone.now() + timedelta(minutes=1)
+    )
     _warm(api, credential)
     with freeze_time(timezone.now() + timedelta(minutes=2)):
         assert_lr_error(_call(api, credential), 902, 401)
@@ -83,7 +91,9 @@ def test_deactivating_the_tenant_refuses_the_cached_secret_at_once(api, credenti
 
 def test_switching_the_tenant_to_strict_signing_refuses_the_cached_secret_at_once(api, credential):
     _warm(api, credential)
-    services.tenant_update_settings(tenant=credential.tenant, actor=ADMIN, changes={"request_signing": "strict"})
+    services.tenant_update_settings(
+        tenant=credential.tenant, actor=ADMIN, changes={"request_signing": "strict"}
+    )
     response = _call(api, credential)
     assert response.status_code != 200 and response.json()["ErrorCode"] == 1207
 
@@ -97,6 +107,10 @@ def test_the_cached_copy_does_not_hold_back_the_last_used_stamp(api, credential)
 
     from portal.lrapi.auth import _credential_cache_key
 
-    cache.delete(_credential_cache_key(credential.tenant.api_key, ApiCredential.objects.get(pk=credential.pk).secret_hash))
+    cache.delete(
+        _credential_cache_key(
+            credential.tenant.api_key, ApiCredential.objects.get(pk=credential.pk).secret_hash
+        )
+    )
     assert _call(api, credential).status_code == 200
     assert ApiCredential.objects.get(pk=credential.pk).last_used_at > stale

@@ -29,11 +29,25 @@ def _call(api, tenant, secret):
 def test_one_credential_by_id_keeps_its_label_and_scopes_and_leaves_the_others(api, tenant):
     target = ApiCredentialFactory(tenant=tenant, label="backend", scopes=["native", "roles"])
     other = ApiCredentialFactory(tenant=tenant, label="billing")
-    out = json.loads(_run(tenant.slug, "--credential", str(target.pk), "--overlap-hours", "1",
-                          "--reason", "yearly", "--json"))
+    out = json.loads(
+        _run(
+            tenant.slug,
+            "--credential",
+            str(target.pk),
+            "--overlap-hours",
+            "1",
+            "--reason",
+            "yearly",
+            "--json",
+        )
+    )
     assert [row["replaces"] for row in out["credentials"]] == [target.pk]
     new = ApiCredential.objects.get(pk=out["credential_id"])
-    assert (new.label, new.scopes, new.raw_secret()) == ("backend", ["native", "roles"], out["api_secret"])
+    assert (new.label, new.scopes, new.raw_secret()) == (
+        "backend",
+        ["native", "roles"],
+        out["api_secret"],
+    )
     other.refresh_from_db()
     assert (other.expires_at, other.revoked_at) == (None, None)
     assert AuditEvent.objects.get(action="credential.created").reason == "yearly"
@@ -61,7 +75,11 @@ def test_an_unknown_or_foreign_credential_changes_nothing(tenant, other_tenant):
     theirs = ApiCredentialFactory(tenant=other_tenant)
     ApiCredentialFactory(tenant=tenant)
     before = AuditEvent.objects.count(), ApiCredential.objects.count()
-    for args in (("--credential", str(theirs.pk)), ("--credential", "999999"), ("--overlap-hours", "-1")):
+    for args in (
+        ("--credential", str(theirs.pk)),
+        ("--credential", "999999"),
+        ("--overlap-hours", "-1"),
+    ):
         with pytest.raises(CommandError):
             _run(tenant.slug, *args)
     assert (AuditEvent.objects.count(), ApiCredential.objects.count()) == before

@@ -41,7 +41,10 @@ def test_node_style_mixed_case_headers_and_query_together(api, credential):
     # Node v11 sends X-LoginRadius-apiKey / X-LoginRadius-apiSecret plus the query params.
     response = api.get(
         f"/api/v1/tenant?apiKey={credential.tenant.api_key}&apiSecret={credential.raw}",
-        headers={"X-LoginRadius-apiKey": credential.tenant.api_key, "x-loginradius-APISECRET": credential.raw},
+        headers={
+            "X-LoginRadius-apiKey": credential.tenant.api_key,
+            "x-loginradius-APISECRET": credential.raw,
+        },
     )
     assert response.status_code == 200, response.content
 
@@ -54,13 +57,16 @@ def test_python_sdk_mix_key_in_query_secret_in_header(lr, credential):
 
 def test_key_in_header_secret_in_query(api, credential):
     response = api.get(
-        f"/api/v1/tenant?apisecret={credential.raw}", HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key
+        f"/api/v1/tenant?apisecret={credential.raw}",
+        HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key,
     )
     assert response.status_code == 200, response.content
 
 
 def test_client_id_and_client_secret(api, credential):
-    response = api.get(f"/api/v1/tenant?client_id={credential.tenant.api_key}&client_secret={credential.raw}")
+    response = api.get(
+        f"/api/v1/tenant?client_id={credential.tenant.api_key}&client_secret={credential.raw}"
+    )
     assert response.status_code == 200, response.content
     assert response.json()["credential"]["authenticated_via"] == "client"
 
@@ -77,14 +83,18 @@ def _request(path, **headers):
 
 
 def test_key_and_secret_query_names_on_legacy_api_v2_paths(credential):
-    request = _request(f"/api/v2/access_token?key={credential.tenant.api_key}&secret={credential.raw}")
+    request = _request(
+        f"/api/v2/access_token?key={credential.tenant.api_key}&secret={credential.raw}"
+    )
     principal = auth.authenticate_management(request)
     assert principal.tenant == credential.tenant
     assert principal.credential == credential
 
 
 def test_key_and_secret_query_names_are_not_credentials_outside_api_v2(credential):
-    request = _request(f"/identity/v2/manage/account?key={credential.tenant.api_key}&secret={credential.raw}")
+    request = _request(
+        f"/identity/v2/manage/account?key={credential.tenant.api_key}&secret={credential.raw}"
+    )
     with pytest.raises(LRError) as caught:
         auth.authenticate_management(request)
     assert caught.value.error_code == 908
@@ -103,7 +113,9 @@ def test_revoked_secret_is_902_and_its_sibling_still_works(api, credential):
     from django.utils import timezone
 
     ApiCredential.objects.filter(pk=credential.pk).update(revoked_at=timezone.now())
-    revoked = api.get(f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={credential.raw}")
+    revoked = api.get(
+        f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={credential.raw}"
+    )
     assert_lr_error(revoked, 902, 401)
     live = api.get(f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={sibling.raw}")
     assert live.status_code == 200
@@ -122,7 +134,9 @@ def test_expired_secret_is_902(api, tenant):
 def test_inactive_tenant_key_is_901(api, credential):
     credential.tenant.is_active = False
     credential.tenant.save()
-    response = api.get(f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={credential.raw}")
+    response = api.get(
+        f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={credential.raw}"
+    )
     assert_lr_error(response, 901, 403)
 
 
@@ -188,7 +202,9 @@ def test_use_is_stamped_on_the_credential(lr, credential):
     assert credential.last_used_at is not None
 
 
-def test_api_key_lookup_is_cached_and_a_deactivated_tenant_is_refused_at_once(tenant, django_assert_num_queries):
+def test_api_key_lookup_is_cached_and_a_deactivated_tenant_is_refused_at_once(
+    tenant, django_assert_num_queries
+):
     from portal.lrapi.auth import tenant_for_api_key
 
     assert tenant_for_api_key(tenant.api_key).pk == tenant.pk
@@ -205,8 +221,11 @@ def test_api_key_lookup_is_cached_and_a_deactivated_tenant_is_refused_at_once(te
 
 
 def _rows(tenant):
-    return sorted(ApiCredential.objects.filter(tenant=tenant).values_list("pk", "label", "scopes", "expires_at",
-                                                                          "revoked_at"))
+    return sorted(
+        ApiCredential.objects.filter(tenant=tenant).values_list(
+            "pk", "label", "scopes", "expires_at", "revoked_at"
+        )
+    )
 
 
 def test_rotating_one_credential_leaves_the_others_of_the_tenant_without_expiry(api, tenant):
@@ -219,10 +238,13 @@ def test_rotating_one_credential_leaves_the_others_of_the_tenant_without_expiry(
     from portal.audit import Actor
 
     rotated = ApiCredentialFactory(tenant=tenant, label="backend", scopes=["native", "roles"])
-    others = [ApiCredentialFactory(tenant=tenant, label="billing"),
-              ApiCredentialFactory(tenant=tenant, label="reports", scopes=["accounts"])]
-    issued = services.credential_rotate(credential=rotated, actor=Actor.system("t"), reason="yearly",
-                                        overlap=timedelta(hours=3))
+    others = [
+        ApiCredentialFactory(tenant=tenant, label="billing"),
+        ApiCredentialFactory(tenant=tenant, label="reports", scopes=["accounts"]),
+    ]
+    issued = services.credential_rotate(
+        credential=rotated, actor=Actor.system("t"), reason="yearly", overlap=timedelta(hours=3)
+    )
     for other in others:
         other.refresh_from_db()
         assert (other.expires_at, other.revoked_at) == (None, None)
@@ -247,8 +269,9 @@ def test_rotation_keeps_an_earlier_expiry_of_the_old_secret(tenant):
 
     soon = timezone.now() + timedelta(hours=1)
     old = ApiCredentialFactory(tenant=tenant, label="temp", expires_at=soon)
-    issued = services.credential_rotate(credential=old, actor=Actor.system("t"), reason="r",
-                                        overlap=timedelta(hours=24))
+    issued = services.credential_rotate(
+        credential=old, actor=Actor.system("t"), reason="r", overlap=timedelta(hours=24)
+    )
     old.refresh_from_db()
     assert old.expires_at == soon
     assert issued.credential.expires_at == soon  # the replacement lives no longer than the original
@@ -263,8 +286,11 @@ def test_rotation_without_a_reason_is_refused_and_changes_nothing(tenant, reason
     ApiCredentialFactory(tenant=tenant)
     before = _rows(tenant), AuditEvent.objects.count()
     with pytest.raises(services.CredentialRotationRefused):
-        services.credential_rotate(credential=ApiCredential.objects.get(tenant=tenant), actor=Actor.system("t"),
-                                   reason=reason)
+        services.credential_rotate(
+            credential=ApiCredential.objects.get(tenant=tenant),
+            actor=Actor.system("t"),
+            reason=reason,
+        )
     assert (_rows(tenant), AuditEvent.objects.count()) == before
 
 

@@ -12,15 +12,37 @@ from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = ("tenant_id", "action", "actor_type", "actor_id", "actor_label", "subject_uid", "reason", "ticket",
-           "diff", "request_id", "ip", "user_agent")
+COLUMNS = (
+    "tenant_id",
+    "action",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "subject_uid",
+    "reason",
+    "ticket",
+    "diff",
+    "request_id",
+    "ip",
+    "user_agent",
+)
 
 
 def _event(tenant, **overrides) -> AuditEvent:
-    values = {"tenant": tenant, "action": "account.updated", "actor_type": "system", "actor_id": "tests",
-              "actor_label": "Tests", "subject_uid": "u-1", "reason": "why", "ticket": "T-1",
-              "diff": {"FirstName": ["a", "b"], "nested": {"n": [1, None]}}, "request_id": "r-1",
-              "ip": "2001:db8::1", "user_agent": "agent"}
+    values = {
+        "tenant": tenant,
+        "action": "account.updated",
+        "actor_type": "system",
+        "actor_id": "tests",
+        "actor_label": "Tests",
+        "subject_uid": "u-1",
+        "reason": "why",
+        "ticket": "T-1",
+        "diff": {"FirstName": ["a", "b"], "nested": {"n": [1, None]}},
+        "request_id": "r-1",
+        "ip": "2001:db8::1",
+        "user_agent": "agent",
+    }
     return AuditEvent(**{**values, **overrides})
 
 
@@ -74,7 +96,9 @@ def test_an_expression_value_goes_through_save_and_compiles_nothing(tenant, monk
 def test_an_instance_with_its_key_set_is_not_inserted_again(tenant):
     event = insert_new(_event(tenant), own_save_only_guards_updates=True)
     with pytest.raises(TypeError, match="append-only"):
-        insert_new(event, own_save_only_guards_updates=True)  # save() refuses: audit events are never updated
+        insert_new(
+            event, own_save_only_guards_updates=True
+        )  # save() refuses: audit events are never updated
 
 
 def _refresh_row(tenant):
@@ -103,7 +127,11 @@ def test_update_saved_writes_the_named_columns_only_in_one_statement(tenant):
             update_saved(row, ("rotated_at", "successor_encrypted"))
         assert len(queries.captured_queries) == 1
         stored = RefreshToken.objects.get(pk=row.pk)
-        assert (stored.rotated_at, stored.successor_encrypted, stored.revoked_at) == (row.rotated_at, text, None)
+        assert (stored.rotated_at, stored.successor_encrypted, stored.revoked_at) == (
+            row.rotated_at,
+            text,
+            None,
+        )
 
 
 def test_update_saved_of_a_vanished_row_fails_like_save(tenant):

@@ -15,7 +15,13 @@ def test_missing_key_is_908_with_loginradius_wording(api):
 
 
 def test_unknown_key_is_901(api):
-    body = assert_lr_error(api.get("/api/v1/tenant?apikey=11111111-2222-3333-4444-555555555555&apisecret=11111111-2222-3333-4444-555555555555"), 901, 403)
+    body = assert_lr_error(
+        api.get(
+            "/api/v1/tenant?apikey=11111111-2222-3333-4444-555555555555&apisecret=11111111-2222-3333-4444-555555555555"
+        ),
+        901,
+        403,
+    )
     assert body["Message"] == CODES[901].message
 
 
@@ -28,18 +34,24 @@ def test_missing_secret_is_923(api, tenant):
 
 
 def test_missing_secret_with_an_expiry_header_is_1209(api, tenant):
-    response = api.get(f"/api/v1/tenant?apikey={tenant.api_key}", HTTP_X_REQUEST_EXPIRES="2030-1-1 1:1:1 PM")
+    response = api.get(
+        f"/api/v1/tenant?apikey={tenant.api_key}", HTTP_X_REQUEST_EXPIRES="2030-1-1 1:1:1 PM"
+    )
     assert_lr_error(response, 1209, 400)
 
 
 def test_wrong_secret_is_902(api, tenant):
-    response = api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret=11111111-2222-3333-4444-555555555555")
+    response = api.get(
+        f"/api/v1/tenant?apikey={tenant.api_key}&apisecret=11111111-2222-3333-4444-555555555555"
+    )
     assert_lr_error(response, 902, 401)
 
 
 def test_malformed_key_is_920_and_malformed_secret_921(api, tenant):
     assert_lr_error(api.get("/api/v1/tenant?apikey=not-a-guid&apisecret=x"), 920, 400)
-    assert_lr_error(api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret=not-a-guid"), 921, 400)
+    assert_lr_error(
+        api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret=not-a-guid"), 921, 400
+    )
 
 
 def test_errors_leave_as_json_whatever_accept_says(api, tenant):
@@ -52,13 +64,17 @@ def test_errors_leave_as_json_whatever_accept_says(api, tenant):
 def test_post_with_a_non_json_content_type_is_1083(lr):
     path = "/api/v1/_probe/echo"
     response = lr.client.post(
-        f"{path}?apikey={lr.credential.tenant.api_key}", "a=1", content_type="application/x-www-form-urlencoded",
+        f"{path}?apikey={lr.credential.tenant.api_key}",
+        "a=1",
+        content_type="application/x-www-form-urlencoded",
         HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
     )
     body = assert_lr_error(response, 1083, 400)
     assert body["Description"] == "Please use a valid content type header as application/json."
     text = lr.client.post(
-        f"{path}?apikey={lr.credential.tenant.api_key}", '{"a":1}', content_type="text/plain",
+        f"{path}?apikey={lr.credential.tenant.api_key}",
+        '{"a":1}',
+        content_type="text/plain",
         HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
     )
     assert_lr_error(text, 1083, 400)
@@ -77,12 +93,16 @@ def test_non_json_body_is_1083_even_where_the_body_is_not_read(lr):
 
 
 @pytest.mark.urls(PROBE_URLS)
-@pytest.mark.parametrize("method, code", [("post", 965), ("put", 1079), ("delete", 1082), ("patch", 1079), ("get", 1090)])
+@pytest.mark.parametrize(
+    "method, code", [("post", 965), ("put", 1079), ("delete", 1082), ("patch", 1079), ("get", 1090)]
+)
 def test_malformed_json_body_by_method(lr, method, code):
     response = lr.client.generic(
         method.upper(),
-        f"/api/v1/_probe/echo?apikey={lr.credential.tenant.api_key}", '{"FirstName": ',
-        content_type="application/json", HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
+        f"/api/v1/_probe/echo?apikey={lr.credential.tenant.api_key}",
+        '{"FirstName": ',
+        content_type="application/json",
+        HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
     )
     if method == "patch":  # the probe has no PATCH handler: 405 comes first, still an LR body
         assert_lr_error(response, 405, 405)
@@ -115,10 +135,16 @@ def test_credential_scoped_elsewhere_is_1143_on_probe(api, tenant):
     scoped = ApiCredentialFactory(tenant=tenant, scopes=["roles"])
     response = api.get(f"/api/v1/_probe/echo?apikey={tenant.api_key}&apisecret={scoped.raw}")
     body = assert_lr_error(response, 1143, 403)
-    assert body["Description"] == "Your LoginRadius site secret does not have authorization to access this endpoint."
+    assert (
+        body["Description"]
+        == "Your LoginRadius site secret does not have authorization to access this endpoint."
+    )
 
 
-@pytest.mark.parametrize("path", ["/identity/v2/manage/nothing-here", "/api/v1/nothing", "/Identity/V2/x", "/api/v2/nothing"])
+@pytest.mark.parametrize(
+    "path",
+    ["/identity/v2/manage/nothing-here", "/api/v1/nothing", "/Identity/V2/x", "/api/v2/nothing"],
+)
 def test_unknown_api_paths_are_json_404(api, path):
     response = api.get(path)
     assert response.status_code == 404
@@ -143,5 +169,20 @@ def test_registry_entries_are_complete():
     for code, entry in CODES.items():
         assert entry.code == code and entry.message and entry.description
         assert 400 <= entry.status < 600
-    for code in (901, 902, 908, 920, 921, 923, 950, 965, 1079, 1082, 1083, 1090, 1143, *range(1207, 1213)):
+    for code in (
+        901,
+        902,
+        908,
+        920,
+        921,
+        923,
+        950,
+        965,
+        1079,
+        1082,
+        1083,
+        1090,
+        1143,
+        *range(1207, 1213),
+    ):
         assert code in CODES

@@ -11,10 +11,12 @@ from portal.models import AuditEvent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SYSTEM = Actor.system("test")
-audit.register({
-    "eventtest.changed": "A change made by the events tests",
-    "eventtest.followed": "A change a subscriber made because of eventtest.changed",
-})
+audit.register(
+    {
+        "eventtest.changed": "A change made by the events tests",
+        "eventtest.followed": "A change a subscriber made because of eventtest.changed",
+    }
+)
 
 
 @pytest.fixture
@@ -32,16 +34,29 @@ def subscribed():
 
 
 def change(tenant, **diff):
-    return audit.record(tenant=tenant, actor=SYSTEM, action="eventtest.changed", subject_uid="uid-1",
-                        reason="because", changes=diff)
+    return audit.record(
+        tenant=tenant,
+        actor=SYSTEM,
+        action="eventtest.changed",
+        subject_uid="uid-1",
+        reason="because",
+        changes=diff,
+    )
 
 
 def test_an_in_transaction_subscriber_sees_the_event_inside_the_transaction(tenant, subscribed):
     seen = []
 
     def handler(event):
-        seen.append((event.type, event.subject_uid, event.reason, event.diff,
-                     transaction.get_connection().in_atomic_block))
+        seen.append(
+            (
+                event.type,
+                event.subject_uid,
+                event.reason,
+                event.diff,
+                transaction.get_connection().in_atomic_block,
+            )
+        )
 
     subscribed("eventtest.changed", handler, events.IN_TRANSACTION)
     with transaction.atomic():
@@ -52,7 +67,9 @@ def test_an_in_transaction_subscriber_sees_the_event_inside_the_transaction(tena
 
 def test_events_a_subscriber_records_point_to_their_cause(tenant, subscribed):
     def follow(event):
-        audit.record(tenant=tenant, actor=SYSTEM, action="eventtest.followed", subject_uid=event.subject_uid)
+        audit.record(
+            tenant=tenant, actor=SYSTEM, action="eventtest.followed", subject_uid=event.subject_uid
+        )
 
     subscribed("eventtest.changed", follow, events.IN_TRANSACTION)
     with transaction.atomic():
@@ -113,5 +130,9 @@ def test_an_unknown_phase_is_refused():
 
 def test_every_subscription_names_a_registered_event_type():
     registered = audit.registered_actions()
-    unknown = [f"{s.name} -> {s.event_type}" for s in events.subscriptions() if s.event_type not in registered]
+    unknown = [
+        f"{s.name} -> {s.event_type}"
+        for s in events.subscriptions()
+        if s.event_type not in registered
+    ]
     assert not unknown, unknown

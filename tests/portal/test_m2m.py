@@ -41,7 +41,10 @@ def test_json_body_issues_a_bearer_token_that_works(api, credential):
     assert tenant.status_code == 200, tenant.content
     assert tenant.json()["api_key"] == credential.tenant.api_key
     assert tenant.json()["credential"] == {
-        "id": credential.pk, "label": credential.label, "scopes": [], "expires_at": None,
+        "id": credential.pk,
+        "label": credential.label,
+        "scopes": [],
+        "expires_at": None,
         "authenticated_via": "m2m",
     }
 
@@ -59,14 +62,20 @@ def test_form_body_issues_a_token(api, credential):
 def test_http_basic_issues_a_token(api, credential):
     basic = base64.b64encode(f"{credential.tenant.api_key}:{credential.raw}".encode()).decode()
     response = api.post(
-        TOKEN_URL, "grant_type=client_credentials", content_type="application/x-www-form-urlencoded",
+        TOKEN_URL,
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
         HTTP_AUTHORIZATION=f"Basic {basic}",
     )
     assert response.status_code == 200, response.content
 
 
 def test_token_endpoint_path_is_case_insensitive(api, credential):
-    body = {"grant_type": "client_credentials", "client_id": credential.tenant.api_key, "client_secret": credential.raw}
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": credential.tenant.api_key,
+        "client_secret": credential.raw,
+    }
     response = api.post("/Service/OAuth/Token", body, format="json")
     assert response.status_code == 200
 
@@ -81,7 +90,9 @@ def test_token_works_with_the_api_key_alongside(api, credential):
 
 def test_token_with_another_tenants_key_is_902(api, credential, other_tenant):
     token = _issue_json(api, credential).json()["access_token"]
-    response = api.get(f"/api/v1/tenant?apikey={other_tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api.get(
+        f"/api/v1/tenant?apikey={other_tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
     assert_lr_error(response, 902, 401)
 
 
@@ -96,7 +107,11 @@ def test_token_with_another_tenants_key_is_902(api, credential, other_tenant):
     ],
 )
 def test_oauth_style_errors(api, credential, body, error, status):
-    payload = {"grant_type": "client_credentials", "client_id": credential.tenant.api_key, "client_secret": credential.raw}
+    payload = {
+        "grant_type": "client_credentials",
+        "client_id": credential.tenant.api_key,
+        "client_secret": credential.raw,
+    }
     payload.update({k: v for k, v in body.items() if v is not None})
     if body.get("grant_type", "x") is None:
         payload.pop("grant_type")
@@ -117,7 +132,12 @@ def test_malformed_body_and_other_content_types_are_invalid_request(api):
 
 def test_basic_with_wrong_secret_gets_a_challenge(api, credential):
     basic = base64.b64encode(f"{credential.tenant.api_key}:{'1' * 32}".encode()).decode()
-    response = api.post(TOKEN_URL, {"grant_type": "client_credentials"}, format="json", HTTP_AUTHORIZATION=f"Basic {basic}")
+    response = api.post(
+        TOKEN_URL,
+        {"grant_type": "client_credentials"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
     assert response["WWW-Authenticate"].startswith("Basic")
@@ -161,8 +181,14 @@ def test_tampered_token_is_905(api, credential, other_credential):
 
 
 def test_token_signed_with_another_key_or_alg_none_is_905(api, credential):
-    claims = {"iss": m2m.ISSUER, "aud": m2m.AUDIENCE, "sub": str(credential.pk), "tid": credential.tenant.api_key,
-              "iat": timezone.now(), "exp": timezone.now() + timedelta(hours=1)}
+    claims = {
+        "iss": m2m.ISSUER,
+        "aud": m2m.AUDIENCE,
+        "sub": str(credential.pk),
+        "tid": credential.tenant.api_key,
+        "iat": timezone.now(),
+        "exp": timezone.now() + timedelta(hours=1),
+    }
     for token in (
         jwt.encode(claims, "a-guessed-signing-key-of-enough-length-0123456789", algorithm="HS256"),
         jwt.encode(claims, None, algorithm="none"),

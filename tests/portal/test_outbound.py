@@ -45,7 +45,14 @@ class LocalServer:
             def _any(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                server.requests.append({"method": self.command, "path": self.path, "host": self.headers.get("Host"), "body": body})
+                server.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "host": self.headers.get("Host"),
+                        "body": body,
+                    }
+                )
                 answer(self)
 
             do_GET = do_POST = _any
@@ -84,14 +91,22 @@ def certificate(names):
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
@@ -131,28 +146,48 @@ def test_loopback_is_refused_by_default_and_nothing_is_sent(servers, settings):
     server = servers()
     for host in ("127.0.0.1", "localhost"):
         with pytest.raises(outbound.DestinationRefused):
-            outbound.request("GET", server.url(host=host), schemes=("http",), allow_host=allow_loopback)
+            outbound.request(
+                "GET", server.url(host=host), schemes=("http",), allow_host=allow_loopback
+            )
     assert server.requests == []
 
 
 def test_loopback_is_reached_when_private_networks_are_allowed(servers, private_allowed):
     server = servers(reply(201, b'{"stat": "OK"}', {"Content-Type": "application/json"}))
-    response = outbound.request("POST", server.url("/hook?x=1"), schemes=("http",), allow_host=allow_loopback,
-                                body=b"a=b", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = outbound.request(
+        "POST",
+        server.url("/hook?x=1"),
+        schemes=("http",),
+        allow_host=allow_loopback,
+        body=b"a=b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status == 201 and response.json() == {"stat": "OK"}
     assert response.headers["content-type"] == "application/json"
-    assert server.requests == [{"method": "POST", "path": "/hook?x=1", "host": f"127.0.0.1:{server.port}", "body": b"a=b"}]
+    assert server.requests == [
+        {"method": "POST", "path": "/hook?x=1", "host": f"127.0.0.1:{server.port}", "body": b"a=b"}
+    ]
 
 
 def test_host_and_scheme_must_be_permitted(servers, private_allowed):
     server = servers()
     with pytest.raises(outbound.DestinationRefused):
-        outbound.request("GET", server.url(), schemes=("http",), allow_host=lambda host, port: False)
+        outbound.request(
+            "GET", server.url(), schemes=("http",), allow_host=lambda host, port: False
+        )
     with pytest.raises(outbound.DestinationRefused):  # https only by default
         outbound.request("GET", server.url(), allow_host=allow_loopback)
-    for url in ("ftp://127.0.0.1/", "file:///etc/passwd", "http://user:pw@127.0.0.1:1/", "http:///nohost", "http://[::1/"):
+    for url in (
+        "ftp://127.0.0.1/",
+        "file:///etc/passwd",
+        "http://user:pw@127.0.0.1:1/",
+        "http:///nohost",
+        "http://[::1/",
+    ):
         with pytest.raises(outbound.DestinationRefused):
-            outbound.request("GET", url, schemes=("http", "ftp", "file"), allow_host=lambda host, port: True)
+            outbound.request(
+                "GET", url, schemes=("http", "ftp", "file"), allow_host=lambda host, port: True
+            )
     assert server.requests == []
 
 
@@ -201,7 +236,9 @@ def test_name_is_resolved_once_and_tls_uses_the_name(servers, private_allowed, m
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", counting)
-    response = outbound.request("GET", server.url("/x", host="localhost"), allow_host=allow_loopback, ca_file=server.ca_path)
+    response = outbound.request(
+        "GET", server.url("/x", host="localhost"), allow_host=allow_loopback, ca_file=server.ca_path
+    )
     assert response.status == 200 and response.body == b"secure"
     assert lookups == ["localhost"]
     assert server.sni == ["localhost"]
@@ -213,14 +250,23 @@ def test_certificate_is_verified(servers, private_allowed):
     with pytest.raises(outbound.OutboundError):  # not trusted by the system CAs
         outbound.request("GET", server.url(host="localhost"), allow_host=allow_loopback)
     with pytest.raises(outbound.OutboundError):  # the certificate does not name 127.0.0.1
-        outbound.request("GET", server.url(host="127.0.0.1"), allow_host=allow_loopback, ca_file=server.ca_path)
+        outbound.request(
+            "GET", server.url(host="127.0.0.1"), allow_host=allow_loopback, ca_file=server.ca_path
+        )
     assert server.requests == []
 
 
 def test_proxy_environment_is_ignored(servers, private_allowed, monkeypatch):
     proxy = servers(reply(body=b"from the proxy"))
     target = servers(reply(body=b"from the target"))
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         monkeypatch.setenv(name, proxy.url())
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
@@ -232,7 +278,9 @@ def test_proxy_environment_is_ignored(servers, private_allowed, monkeypatch):
 def test_redirects_are_not_followed(servers, private_allowed):
     elsewhere = servers(reply(body=b"followed"))
     redirecting = servers(reply(302, b"", {"Location": elsewhere.url("/stolen")}))
-    response = outbound.request("POST", redirecting.url(), schemes=("http",), allow_host=allow_loopback, body=b"secret=1")
+    response = outbound.request(
+        "POST", redirecting.url(), schemes=("http",), allow_host=allow_loopback, body=b"secret=1"
+    )
     assert response.status == 302 and response.headers["location"] == elsewhere.url("/stolen")
     assert elsewhere.requests == []
 
@@ -240,7 +288,9 @@ def test_redirects_are_not_followed(servers, private_allowed):
 def test_oversized_response_is_refused(servers, private_allowed):
     declared = servers(reply(body=b"x" * 5000))
     with pytest.raises(outbound.ResponseTooLarge):
-        outbound.request("GET", declared.url(), schemes=("http",), allow_host=allow_loopback, max_bytes=4096)
+        outbound.request(
+            "GET", declared.url(), schemes=("http",), allow_host=allow_loopback, max_bytes=4096
+        )
 
     def endless(handler):  # no Content-Length: read until the cap, then refuse
         handler.protocol_version = "HTTP/1.0"
@@ -254,8 +304,12 @@ def test_oversized_response_is_refused(servers, private_allowed):
 
     streaming = servers(endless)
     with pytest.raises(outbound.ResponseTooLarge):
-        outbound.request("GET", streaming.url(), schemes=("http",), allow_host=allow_loopback, max_bytes=100_000)
-    ok = outbound.request("GET", declared.url(), schemes=("http",), allow_host=allow_loopback, max_bytes=5000)
+        outbound.request(
+            "GET", streaming.url(), schemes=("http",), allow_host=allow_loopback, max_bytes=100_000
+        )
+    ok = outbound.request(
+        "GET", declared.url(), schemes=("http",), allow_host=allow_loopback, max_bytes=5000
+    )
     assert ok.body == b"x" * 5000
 
 
@@ -281,7 +335,9 @@ def test_slow_responses_hit_the_deadline(servers, private_allowed):
         server = servers(answer)
         started = time.monotonic()
         with pytest.raises(outbound.OutboundTimeout):
-            outbound.request("GET", server.url(), schemes=("http",), allow_host=allow_loopback, timeout=1.0)
+            outbound.request(
+                "GET", server.url(), schemes=("http",), allow_host=allow_loopback, timeout=1.0
+            )
         assert time.monotonic() - started < 5
 
 
@@ -292,7 +348,9 @@ def test_test_hosts_setting_admits_one_named_host_only(servers, settings):
     listed = servers(reply(body=b"fake vendor"), tls_names=["localhost"])
     other = servers(reply())
     settings.OUTBOUND_TEST_HOSTS = {f"localhost:{listed.port}": listed.ca_path}
-    response = outbound.request("GET", listed.url(host="localhost"), allow_host=lambda host, port: False)
+    response = outbound.request(
+        "GET", listed.url(host="localhost"), allow_host=lambda host, port: False
+    )
     assert response.body == b"fake vendor"
     with pytest.raises(outbound.DestinationRefused):
         outbound.request("GET", other.url(), schemes=("http",), allow_host=allow_loopback)

@@ -26,14 +26,19 @@ def test_fields_comma_list_is_case_insensitive():
 
 
 def test_fields_slash_path():
-    assert apply_fields(PROFILE, "Addresses/Home") == {"Addresses": {"Home": {"City": "Oslo", "Country": "NO"}}}
+    assert apply_fields(PROFILE, "Addresses/Home") == {
+        "Addresses": {"Home": {"City": "Oslo", "Country": "NO"}}
+    }
     assert apply_fields(PROFILE, "addresses/home/city") == {"Addresses": {"Home": {"City": "Oslo"}}}
 
 
 def test_fields_parenthesised_subfields_apply_to_each_list_item():
-    assert apply_fields(PROFILE, "Email(Value)") == {"Email": [{"Value": "a@x.com"}, {"Value": "b@x.com"}]}
+    assert apply_fields(PROFILE, "Email(Value)") == {
+        "Email": [{"Value": "a@x.com"}, {"Value": "b@x.com"}]
+    }
     assert apply_fields(PROFILE, "Uid,Addresses(Home(City),Work)") == {
-        "Uid": "u1", "Addresses": {"Home": {"City": "Oslo"}, "Work": {"City": "Bergen"}},
+        "Uid": "u1",
+        "Addresses": {"Home": {"City": "Oslo"}, "Work": {"City": "Bergen"}},
     }
 
 
@@ -45,7 +50,9 @@ def test_fields_star_and_empty_keep_everything():
 
 
 def test_fields_merge_whole_and_partial_of_the_same_key():
-    assert apply_fields(PROFILE, "Addresses/Home/City,Addresses") == {"Addresses": PROFILE["Addresses"]}
+    assert apply_fields(PROFILE, "Addresses/Home/City,Addresses") == {
+        "Addresses": PROFILE["Addresses"]
+    }
 
 
 def test_fields_projection_of_a_list_response():
@@ -101,7 +108,6 @@ def test_canonical_keys_renames_and_reports_unknowns():
 # Through a view
 
 
-
 @pytest.mark.django_db
 @pytest.mark.urls(PROBE_URLS)
 def test_python_sdk_style_query_survives_end_to_end(api, credential):
@@ -136,7 +142,9 @@ def test_body_keys_any_case(lr):
 def test_empty_object_and_absent_bodies_are_accepted(lr, method):
     url = f"/api/v1/_probe/echo?apikey={lr.credential.tenant.api_key}"
     headers = {"HTTP_X_LOGINRADIUS_APISECRET": lr.credential.raw}
-    with_empty = lr.client.generic(method.upper(), url, "{}", content_type="application/json", **headers)
+    with_empty = lr.client.generic(
+        method.upper(), url, "{}", content_type="application/json", **headers
+    )
     assert with_empty.status_code == 200, with_empty.content
     assert with_empty.json()["Body"] == {}
     absent = lr.client.generic(method.upper(), url, **headers)
@@ -168,7 +176,6 @@ def test_raw_json_unicode_body(lr):
         HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
     )
     assert response.json()["BodyFirstName"] == "Åse"
-
 
 
 @pytest.mark.urls(PROBE_URLS)

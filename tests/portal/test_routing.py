@@ -24,8 +24,17 @@ def _outcome(resolver: URLResolver, target: str):
         match = resolver.resolve(target)
     except Resolver404:
         return "404"
-    return (match.func, match.args, match.kwargs, match.url_name, match.app_names, match.namespaces, match.route,
-            match.captured_kwargs, match.extra_kwargs)
+    return (
+        match.func,
+        match.args,
+        match.kwargs,
+        match.url_name,
+        match.app_names,
+        match.namespaces,
+        match.route,
+        match.captured_kwargs,
+        match.extra_kwargs,
+    )
 
 
 def _plain(indexed: IndexedRoutes) -> URLResolver:
@@ -41,8 +50,14 @@ def _paths_for(route: str) -> set[str]:
     filled = {re.sub(r"<[^>]+>", sample, route) for sample in SAMPLES}
     variants = set()
     for candidate in filled:
-        variants |= {candidate, candidate.upper(), candidate.title(), candidate + "/", candidate + "/extra",
-                     candidate.rsplit("/", 1)[0]}
+        variants |= {
+            candidate,
+            candidate.upper(),
+            candidate.title(),
+            candidate + "/",
+            candidate + "/extra",
+            candidate.rsplit("/", 1)[0],
+        }
     return variants
 
 
@@ -65,23 +80,39 @@ def test_every_route_of_the_project_resolves_as_without_the_index():
 
 
 def test_order_and_kinds_of_routes_are_kept():
-    first, uid, upper, regex, wide, tail, named = (_view(n) for n in ("first", "uid", "upper", "regex", "wide", "tail", "named"))
+    first, uid, upper, regex, wide, tail, named = (
+        _view(n) for n in ("first", "uid", "upper", "regex", "wide", "tail", "named")
+    )
     nested = ([path("items/<int:pk>", named, name="item")], "shop")
-    indexed = IndexedRoutes([
-        lr_path("api/account/special", first, name="special"),
-        lr_path("api/account/<str:uid>", uid, name="by-uid"),
-        path("api/account/Upper", upper),  # case-sensitive, and after the converter: never reached
-        re_path(r"^api/(?P<kind>re\w+)/x$", regex),
-        lr_path("api/files/<path:rest>", wide),
-        lr_path("api/<str:a>/<str:b>/tail", tail),
-        path("store/", include(nested, namespace="store")),
-    ])
+    indexed = IndexedRoutes(
+        [
+            lr_path("api/account/special", first, name="special"),
+            lr_path("api/account/<str:uid>", uid, name="by-uid"),
+            path(
+                "api/account/Upper", upper
+            ),  # case-sensitive, and after the converter: never reached
+            re_path(r"^api/(?P<kind>re\w+)/x$", regex),
+            lr_path("api/files/<path:rest>", wide),
+            lr_path("api/<str:a>/<str:b>/tail", tail),
+            path("store/", include(nested, namespace="store")),
+        ]
+    )
     plain = _plain(indexed)
     cases = {
-        "api/account/special": "first", "API/Account/SPECIAL": "first", "api/account/other": "uid",
-        "api/account/Upper": "uid", "api/regex/x": "regex", "api/files/a/b/c": "wide", "api/q/r/tail": "tail",
-        "api/account/x/tail": "tail", "store/items/7": "named", "api/account/spec\u0131al": "first", "api/\u017fpecial/x/tail": "tail",
-        "api/\u212aaccount/x": None, "api/account": None, "store/items/x": None,
+        "api/account/special": "first",
+        "API/Account/SPECIAL": "first",
+        "api/account/other": "uid",
+        "api/account/Upper": "uid",
+        "api/regex/x": "regex",
+        "api/files/a/b/c": "wide",
+        "api/q/r/tail": "tail",
+        "api/account/x/tail": "tail",
+        "store/items/7": "named",
+        "api/account/spec\u0131al": "first",
+        "api/\u017fpecial/x/tail": "tail",
+        "api/\u212aaccount/x": None,
+        "api/account": None,
+        "store/items/x": None,
     }
     for target, expected in cases.items():
         outcome = _outcome(indexed, target)
@@ -129,8 +160,12 @@ def test_threads_resolving_at_once_on_a_new_index_agree_with_the_plain_resolver(
     plain = _plain(project)
     targets = sorted(set().union(*(_paths_for(route) for route in _routes(project)[:40])))
     for _ in range(5):
-        fresh = IndexedRoutes(project.url_patterns)  # its index is built by whichever thread comes first
-        outcomes = run_concurrently(lambda i, fresh=fresh: [_outcome(fresh, t) for t in targets[i::8]], 8, pass_index=True)
+        fresh = IndexedRoutes(
+            project.url_patterns
+        )  # its index is built by whichever thread comes first
+        outcomes = run_concurrently(
+            lambda i, fresh=fresh: [_outcome(fresh, t) for t in targets[i::8]], 8, pass_index=True
+        )
         assert sorted(map(len, outcomes)) == sorted(len(targets[i::8]) for i in range(8))
         resolved = [outcome for chunk in outcomes for outcome in chunk]
         assert sorted(map(repr, resolved)) == sorted(repr(_outcome(plain, t)) for t in targets)

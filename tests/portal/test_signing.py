@@ -34,20 +34,35 @@ def test_reference_vector_verifies_with_its_expiry_valid():
     signing.check_expiry(VECTOR_EXPIRY)  # an hour ahead: valid
     assert signing.parse_digest_header(f"SHA-256={VECTOR_DIGEST}") == VECTOR_DIGEST
     assert signing.signature_matches(
-        secret="my-api-secret", supplied=VECTOR_DIGEST, url=VECTOR_URL, expiry=VECTOR_EXPIRY, body=b""
+        secret="my-api-secret",
+        supplied=VECTOR_DIGEST,
+        url=VECTOR_URL,
+        expiry=VECTOR_EXPIRY,
+        body=b"",
     )
 
 
 def test_reference_vector_fails_with_another_secret_url_or_expiry():
     assert not signing.signature_matches(
-        secret="my-api-secreT", supplied=VECTOR_DIGEST, url=VECTOR_URL, expiry=VECTOR_EXPIRY, body=b""
+        secret="my-api-secreT",
+        supplied=VECTOR_DIGEST,
+        url=VECTOR_URL,
+        expiry=VECTOR_EXPIRY,
+        body=b"",
     )
     assert not signing.signature_matches(
-        secret="my-api-secret", supplied=VECTOR_DIGEST, url=VECTOR_URL.replace("uid123", "uid124"),
-        expiry=VECTOR_EXPIRY, body=b"",
+        secret="my-api-secret",
+        supplied=VECTOR_DIGEST,
+        url=VECTOR_URL.replace("uid123", "uid124"),
+        expiry=VECTOR_EXPIRY,
+        body=b"",
     )
     assert not signing.signature_matches(
-        secret="my-api-secret", supplied=VECTOR_DIGEST, url=VECTOR_URL, expiry="2026-11-27 06:18:09", body=b""
+        secret="my-api-secret",
+        supplied=VECTOR_DIGEST,
+        url=VECTOR_URL,
+        expiry="2026-11-27 06:18:09",
+        body=b"",
     )
 
 
@@ -61,8 +76,13 @@ def test_reference_vector_is_rebuilt_by_the_python_recipe():
 @freeze_time("2026-11-27 12:00:00")
 @pytest.mark.parametrize(
     "value",
-    ["2026-11-27 13:00:00", "2026-11-27 1:0:0 PM", "2026-11-27 01:00:00 PM", "2026-11-27T13:00:00Z",
-     "2026-11-27 12:03:00"],
+    [
+        "2026-11-27 13:00:00",
+        "2026-11-27 1:0:0 PM",
+        "2026-11-27 01:00:00 PM",
+        "2026-11-27T13:00:00Z",
+        "2026-11-27 12:03:00",
+    ],
 )
 def test_expiry_formats_accepted(value):
     signing.check_expiry(value)
@@ -106,7 +126,9 @@ def _url(credential, path="/api/v1/tenant", extra=""):
 
 
 def _get(api, path_qs, expiry, digest, **headers):
-    return api.get(path_qs, HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST=f"SHA-256={digest}", **headers)
+    return api.get(
+        path_qs, HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST=f"SHA-256={digest}", **headers
+    )
 
 
 def test_python_sdk_get_signs_empty_object(api, credential):
@@ -148,14 +170,25 @@ def test_go_v12_variant_with_encoded_query_and_the_secret_header_still_sent(api,
     # header is still on the request.
     from urllib.parse import urlencode
 
-    query = urlencode(sorted({"apikey": credential.tenant.api_key, "email": "a+b@example.com",
-                              "name": "Ann Lee"}.items()))
+    query = urlencode(
+        sorted(
+            {
+                "apikey": credential.tenant.api_key,
+                "email": "a+b@example.com",
+                "name": "Ann Lee",
+            }.items()
+        )
+    )
     path = f"/api/v1/_probe/echo?{query}"
     expiry = utc_expiry(1200).strftime("%Y-%m-%d %H:%M:%S")
     digest = node_digest(credential.raw, "http://testserver" + path, expiry)
-    response = api.get(path, HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST=f"SHA-256={digest}",
-                       HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key,
-                       HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
+    response = api.get(
+        path,
+        HTTP_X_REQUEST_EXPIRES=expiry,
+        HTTP_DIGEST=f"SHA-256={digest}",
+        HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key,
+        HTTP_X_LOGINRADIUS_APISECRET=credential.raw,
+    )
     assert response.status_code == 200, response.content
     assert response.json()["Via"] == "signature"
     assert response.json()["Email"] == "a+b@example.com" and response.json()["Name"] == "Ann Lee"
@@ -165,8 +198,12 @@ def test_go_v12_variant_with_encoded_query_and_the_secret_header_still_sent(api,
 def test_a_signature_with_a_wrong_digest_is_not_rescued_by_a_valid_secret(api, credential):
     path = _url(credential, path="/api/v1/_probe/echo")
     expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
-    response = api.get(path, HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST="SHA-256=AAAA",
-                       HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
+    response = api.get(
+        path,
+        HTTP_X_REQUEST_EXPIRES=expiry,
+        HTTP_DIGEST="SHA-256=AAAA",
+        HTTP_X_LOGINRADIUS_APISECRET=credential.raw,
+    )
     assert_lr_error(response, 1208, 401)
 
 
@@ -185,8 +222,13 @@ def test_signed_post_with_a_raw_json_body(api, credential, variant):
     else:
         expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
         digest = node_digest(credential.raw, url, expiry, body)
-    response = api.post(path, body, content_type="application/json",
-                        HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST=f"SHA-256={digest}")
+    response = api.post(
+        path,
+        body,
+        content_type="application/json",
+        HTTP_X_REQUEST_EXPIRES=expiry,
+        HTTP_DIGEST=f"SHA-256={digest}",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["Body"] == {"FirstName": "Ann", "Tags": ["a", "b"]}
     assert response.json()["Via"] == "signature"
@@ -196,12 +238,24 @@ def test_signed_post_with_a_raw_json_body(api, credential, variant):
 def test_signature_without_payload_does_not_cover_a_substituted_body(api, credential):
     path = _url(credential, path="/api/v1/_probe/echo")
     expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
-    digest = node_digest(credential.raw, "http://testserver" + path, expiry)  # signed without a body
-    response = api.put(path, json.dumps({"FirstName": "Mallory"}), content_type="application/json",
-                       HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST=f"SHA-256={digest}")
+    digest = node_digest(
+        credential.raw, "http://testserver" + path, expiry
+    )  # signed without a body
+    response = api.put(
+        path,
+        json.dumps({"FirstName": "Mallory"}),
+        content_type="application/json",
+        HTTP_X_REQUEST_EXPIRES=expiry,
+        HTTP_DIGEST=f"SHA-256={digest}",
+    )
     assert_lr_error(response, 1208, 401)
-    empty = api.put(path, "{}", content_type="application/json",
-                    HTTP_X_REQUEST_EXPIRES=expiry, HTTP_DIGEST=f"SHA-256={digest}")
+    empty = api.put(
+        path,
+        "{}",
+        content_type="application/json",
+        HTTP_X_REQUEST_EXPIRES=expiry,
+        HTTP_DIGEST=f"SHA-256={digest}",
+    )
     assert empty.status_code == 200, empty.content
 
 
@@ -225,7 +279,9 @@ def test_expired_signature_is_1212(api, credential):
 
 def test_far_future_expiry_is_1212(api, credential, settings):
     path = _url(credential)
-    expiry = utc_expiry(settings.REQUEST_SIGNING_MAX_EXPIRY_SECONDS + 3600).strftime("%Y-%m-%d %H:%M:%S")
+    expiry = utc_expiry(settings.REQUEST_SIGNING_MAX_EXPIRY_SECONDS + 3600).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
     digest = python_sdk_digest(credential.raw, "http://testserver" + path, expiry)
     assert_lr_error(_get(api, path, expiry, digest), 1212, 400)
 
@@ -255,8 +311,9 @@ def test_revoked_credential_signature_is_1208(api, credential):
 
 
 def test_strict_tenant_refuses_plain_secrets_with_1207_and_accepts_signatures(api, credential):
-    services.tenant_update_settings(tenant=credential.tenant, actor=Actor.system("test"),
-                                    changes={"request_signing": "strict"})
+    services.tenant_update_settings(
+        tenant=credential.tenant, actor=Actor.system("test"), changes={"request_signing": "strict"}
+    )
     plain = api.get(_url(credential), HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
     assert_lr_error(plain, 1207, 400)
     missing = api.get(_url(credential))

@@ -61,14 +61,26 @@ def test_schema_endpoint_serves_openapi_3_with_the_security_schemes(client):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     schemes = schema["components"]["securitySchemes"]
-    assert {"APIKey", "APISecret", "XLoginRadiusAPIKey", "XLoginRadiusAPISecret", "ClientId",
-            "ClientSecret", "Digest", "XRequestExpiresTime", "M2MBearerToken"} <= set(schemes)
+    assert {
+        "APIKey",
+        "APISecret",
+        "XLoginRadiusAPIKey",
+        "XLoginRadiusAPISecret",
+        "ClientId",
+        "ClientSecret",
+        "Digest",
+        "XRequestExpiresTime",
+        "M2MBearerToken",
+    } <= set(schemes)
     tenant_op = schema["paths"]["/api/v1/tenant"]["get"]
     assert {"name": "fields", "in": "query"}.items() <= tenant_op["parameters"][0].items()
     assert {"M2MBearerToken": []} in tenant_op["security"]
     token_op = schema["paths"]["/service/oauth/token"]["post"]
     assert token_op["security"] == [{}]
-    assert set(token_op["requestBody"]["content"]) == {"application/json", "application/x-www-form-urlencoded"}
+    assert set(token_op["requestBody"]["content"]) == {
+        "application/json",
+        "application/x-www-form-urlencoded",
+    }
 
 
 def test_swagger_ui_is_served(client):
@@ -86,8 +98,20 @@ def test_schema_generation_validates_without_errors(tmp_path):
     call_command("spectacular", "--validate", "--file", str(target))
     assert target.read_text().startswith("openapi: 3")
     assert dict(GENERATOR_STATS._error_cache) == {}
-    ours = [w for w in GENERATOR_STATS._warn_cache
-            if any(name in w for name in ("portal/", "TenantDetailView", "M2MTokenView", "tenant_retrieve", "m2m_token"))]
+    ours = [
+        w
+        for w in GENERATOR_STATS._warn_cache
+        if any(
+            name in w
+            for name in (
+                "portal/",
+                "TenantDetailView",
+                "M2MTokenView",
+                "tenant_retrieve",
+                "m2m_token",
+            )
+        )
+    ]
     assert ours == []
 
 
@@ -108,7 +132,9 @@ def test_debug_is_off_and_cookies_are_secure_by_default(settings):
     assert settings.SESSION_COOKIE_HTTPONLY
 
 
-@pytest.mark.parametrize("supplied, kept", [("abc-123", True), ("x" * 65, False), ("bad id", False), ("é", False)])
+@pytest.mark.parametrize(
+    "supplied, kept", [("abc-123", True), ("x" * 65, False), ("bad id", False), ("é", False)]
+)
 def test_request_id_header_is_kept_only_when_plain(client, supplied, kept):
     response = client.get("/healthz", HTTP_X_REQUEST_ID=supplied)
     assert (response["X-Request-Id"] == supplied) is kept

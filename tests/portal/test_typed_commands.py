@@ -29,8 +29,12 @@ class ExampleCommand(Command):
     @classmethod
     def example(cls) -> "ExampleCommand":
         return cls(
-            uid="a1", names=("x", "y"), window=Window(starts=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), hours=3),
-            answers={"q1": "paris"}, password="S3cret-value!", expected_version=7,
+            uid="a1",
+            names=("x", "y"),
+            window=Window(starts=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), hours=3),
+            answers={"q1": "paris"},
+            password="S3cret-value!",
+            expected_version=7,
         )
 
 
@@ -73,6 +77,7 @@ def test_naive_datetimes_and_foreign_values_are_refused():
 
 def test_only_frozen_command_dataclasses_with_an_example_register():
     with pytest.raises(TypeError):
+
         @command("commandtest.mutable")
         @dataclass
         class Mutable(Command):
@@ -83,6 +88,7 @@ def test_only_frozen_command_dataclasses_with_an_example_register():
                 return cls(uid="a")
 
     with pytest.raises(TypeError):
+
         @command("commandtest.no_example")
         @dataclass(frozen=True)
         class NoExample(Command):

@@ -8,12 +8,16 @@ SYSTEM = Actor.system("tests")
 
 def make_role(tenant, name, permissions=()):
     return services.roles_create(
-        tenant=tenant, actor=SYSTEM, roles=[services.RoleInput(name=name, permissions=tuple(permissions))]
+        tenant=tenant,
+        actor=SYSTEM,
+        roles=[services.RoleInput(name=name, permissions=tuple(permissions))],
     )[0]
 
 
 def assign(tenant, account, *names):
-    return services.account_roles_assign(tenant=tenant, actor=SYSTEM, account=account, role_names=list(names))
+    return services.account_roles_assign(
+        tenant=tenant, actor=SYSTEM, account=account, role_names=list(names)
+    )
 
 
 def upsert_context(tenant, account, name, roles=(), additional=(), expiration=services.KEEP):
@@ -23,7 +27,10 @@ def upsert_context(tenant, account, name, roles=(), additional=(), expiration=se
         account=account,
         contexts=[
             services.RoleContextInput(
-                name=name, roles=tuple(roles), additional_permissions=tuple(additional), expiration=expiration
+                name=name,
+                roles=tuple(roles),
+                additional_permissions=tuple(additional),
+                expiration=expiration,
             )
         ],
     )

@@ -22,7 +22,10 @@ def main() -> None:
     from portal.models import Tenant
     from roles.selectors import account_permissions
 
-    print(json.dumps({"ready": True, "cache": django.conf.settings.CACHES["default"]["BACKEND"]}), flush=True)
+    print(
+        json.dumps({"ready": True, "cache": django.conf.settings.CACHES["default"]["BACKEND"]}),
+        flush=True,
+    )
     for line in sys.stdin:
         parts = line.split()
         if not parts:
@@ -34,7 +37,13 @@ def main() -> None:
             answer = account_permissions(tenant=tenant, account=account, context=context)
         role_queries = sum(1 for q in ctx.captured_queries if '"roles_' in q["sql"])
         print(
-            json.dumps({"roles": list(answer.roles), "permissions": list(answer.permissions), "role_queries": role_queries}),
+            json.dumps(
+                {
+                    "roles": list(answer.roles),
+                    "permissions": list(answer.permissions),
+                    "role_queries": role_queries,
+                }
+            ),
             flush=True,
         )
 

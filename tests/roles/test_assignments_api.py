@@ -37,7 +37,9 @@ class TestAccountRoles:
 
     def test_assign_is_idempotent(self, lr, tenant, account, editor):
         lr.put(url(account.uid), {"Roles": ["editor"]})
-        assert lr.put(url(account.uid), {"roles": ["editor", "editor"]}).json() == {"Roles": ["editor"]}
+        assert lr.put(url(account.uid), {"roles": ["editor", "editor"]}).json() == {
+            "Roles": ["editor"]
+        }
         assert AccountRole.objects.filter(account=account).count() == 1
         assert AuditEvent.objects.filter(action="account_roles.assigned").count() == 1
 
@@ -73,7 +75,9 @@ class TestAccountRoles:
 
     def test_unassign_unknown_role_is_1047(self, lr, tenant, account, editor):
         assign(tenant, account, "editor")
-        assert lr.delete(url(account.uid), {"roles": ["editor", "ghost"]}).json()["ErrorCode"] == 1047
+        assert (
+            lr.delete(url(account.uid), {"roles": ["editor", "ghost"]}).json()["ErrorCode"] == 1047
+        )
         assert account_role_names(account=account) == ["editor"]
 
     def test_unassign_a_role_not_held_changes_nothing(self, lr, tenant, account, editor, viewer):
@@ -97,7 +101,11 @@ class TestAccountRoles:
 class TestTenantIsolation:
     def test_another_tenants_account_is_938(self, lr_other, tenant, account, editor):
         assign(tenant, account, "editor")
-        for method, kwargs in (("get", {}), ("put", {"body": {"roles": ["editor"]}}), ("delete", {"body": {"roles": ["editor"]}})):
+        for method, kwargs in (
+            ("get", {}),
+            ("put", {"body": {"roles": ["editor"]}}),
+            ("delete", {"body": {"roles": ["editor"]}}),
+        ):
             assert getattr(lr_other, method)(url(account.uid), **kwargs).json()["ErrorCode"] == 938
         assert account_role_names(account=account) == ["editor"]
 
@@ -111,12 +119,22 @@ class TestTenantIsolation:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda s, t, a: s.account_roles_assign(tenant=t, actor=SYSTEM, account=a, role_names=["editor"]),
-        lambda s, t, a: s.account_roles_unassign(tenant=t, actor=SYSTEM, account=a, role_names=["editor"]),
-        lambda s, t, a: s.role_contexts_upsert(tenant=t, actor=SYSTEM, account=a, contexts=[s.RoleContextInput(name="Home")]),
+        lambda s, t, a: s.account_roles_assign(
+            tenant=t, actor=SYSTEM, account=a, role_names=["editor"]
+        ),
+        lambda s, t, a: s.account_roles_unassign(
+            tenant=t, actor=SYSTEM, account=a, role_names=["editor"]
+        ),
+        lambda s, t, a: s.role_contexts_upsert(
+            tenant=t, actor=SYSTEM, account=a, contexts=[s.RoleContextInput(name="Home")]
+        ),
         lambda s, t, a: s.role_context_delete(tenant=t, actor=SYSTEM, account=a, name="Home"),
-        lambda s, t, a: s.role_context_roles_remove(tenant=t, actor=SYSTEM, account=a, name="Home", role_names=["editor"]),
-        lambda s, t, a: s.role_context_permissions_remove(tenant=t, actor=SYSTEM, account=a, name="Home", permissions=["x"]),
+        lambda s, t, a: s.role_context_roles_remove(
+            tenant=t, actor=SYSTEM, account=a, name="Home", role_names=["editor"]
+        ),
+        lambda s, t, a: s.role_context_permissions_remove(
+            tenant=t, actor=SYSTEM, account=a, name="Home", permissions=["x"]
+        ),
     ],
 )
 def test_services_refuse_another_tenants_account(call, tenant, other_tenant, editor):

@@ -12,9 +12,15 @@ from tests.roles.conftest import SYSTEM
 @pytest.mark.django_db(transaction=True)
 def test_same_role_name_created_concurrently_exists_once(tenant):
     results = run_concurrently(
-        lambda: services.roles_create(tenant=tenant, actor=SYSTEM, roles=[services.RoleInput(name="admin")]), 4
+        lambda: services.roles_create(
+            tenant=tenant, actor=SYSTEM, roles=[services.RoleInput(name="admin")]
+        ),
+        4,
     )
-    assert sorted(r if isinstance(r, str) else "ok" for r in results) == ["ok", *["role.name_taken"] * 3]
+    assert sorted(r if isinstance(r, str) else "ok" for r in results) == [
+        "ok",
+        *["role.name_taken"] * 3,
+    ]
     assert Role.objects.filter(tenant=tenant, name="admin").count() == 1
 
 
@@ -22,11 +28,16 @@ def test_same_role_name_created_concurrently_exists_once(tenant):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_permission_additions_are_all_kept(tenant, editor):
     run_concurrently(
-        lambda i: services.role_permissions_add(tenant=tenant, actor=SYSTEM, name="editor", permissions=[f"p{i}"]),
-        5, pass_index=True,
+        lambda i: services.role_permissions_add(
+            tenant=tenant, actor=SYSTEM, name="editor", permissions=[f"p{i}"]
+        ),
+        5,
+        pass_index=True,
     )
     editor.refresh_from_db()
-    assert editor.permissions == sorted(["article.edit", "article.read", *[f"p{i}" for i in range(5)]])
+    assert editor.permissions == sorted(
+        ["article.edit", "article.read", *[f"p{i}" for i in range(5)]]
+    )
 
 
 @pytest.mark.postgres
@@ -34,10 +45,17 @@ def test_concurrent_permission_additions_are_all_kept(tenant, editor):
 def test_concurrent_upserts_of_one_context_merge(tenant, account, editor):
     run_concurrently(
         lambda i: services.role_contexts_upsert(
-            tenant=tenant, actor=SYSTEM, account=account,
-            contexts=[services.RoleContextInput(name="Home", roles=("editor",), additional_permissions=(f"x{i}",))],
+            tenant=tenant,
+            actor=SYSTEM,
+            account=account,
+            contexts=[
+                services.RoleContextInput(
+                    name="Home", roles=("editor",), additional_permissions=(f"x{i}",)
+                )
+            ],
         ),
-        4, pass_index=True,
+        4,
+        pass_index=True,
     )
     context = RoleContext.objects.get(account=account, name="Home")
     assert context.additional_permissions == ["x0", "x1", "x2", "x3"]

@@ -20,8 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def require_redis_cache():
     backend = settings.CACHES["default"]["BACKEND"]
-    if backend != "portal.cache.PortalRedisCache" or type(caches["default"]).__name__ != "PortalRedisCache":
-        pytest.fail(f"cross-process invalidation needs the Redis cache, but the cache backend is {backend}")
+    if (
+        backend != "portal.cache.PortalRedisCache"
+        or type(caches["default"]).__name__ != "PortalRedisCache"
+    ):
+        pytest.fail(
+            f"cross-process invalidation needs the Redis cache, but the cache backend is {backend}"
+        )
 
 
 def database_url() -> str:
@@ -35,7 +40,11 @@ class Reader:
         env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.roles.permission_reader"],
-            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         hello = json.loads(self.proc.stdout.readline())
         assert hello == {"ready": True, "cache": "portal.cache.PortalRedisCache"}
@@ -62,7 +71,9 @@ def reader():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_removed_role_is_refused_by_another_process_on_its_next_request(reader, tenant, account, editor, viewer):
+def test_removed_role_is_refused_by_another_process_on_its_next_request(
+    reader, tenant, account, editor, viewer
+):
     from roles import services
 
     assign(tenant, account, "editor", "viewer")
@@ -71,7 +82,9 @@ def test_removed_role_is_refused_by_another_process_on_its_next_request(reader, 
     cached = reader.ask(tenant, account.uid)
     assert cached["role_queries"] == 0, "the other process should answer from the shared cache"
 
-    services.account_roles_unassign(tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"])
+    services.account_roles_unassign(
+        tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"]
+    )
     after = reader.ask(tenant, account.uid)
     assert after["roles"] == ["viewer"]
     assert after["permissions"] == ["article.read"]
@@ -79,15 +92,22 @@ def test_removed_role_is_refused_by_another_process_on_its_next_request(reader, 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_role_deletion_and_permission_removal_reach_another_process(reader, tenant, account, editor):
+def test_role_deletion_and_permission_removal_reach_another_process(
+    reader, tenant, account, editor
+):
     from roles import services
 
     assign(tenant, account, "editor")
     upsert_context(tenant, account, "Home", roles=["editor"])
-    assert reader.ask(tenant, account.uid, "Home")["permissions"] == ["article.edit", "article.read"]
+    assert reader.ask(tenant, account.uid, "Home")["permissions"] == [
+        "article.edit",
+        "article.read",
+    ]
     assert reader.ask(tenant, account.uid, "Home")["role_queries"] == 0
 
-    services.role_permissions_remove(tenant=tenant, actor=SYSTEM, name="editor", permissions=["article.edit"])
+    services.role_permissions_remove(
+        tenant=tenant, actor=SYSTEM, name="editor", permissions=["article.edit"]
+    )
     assert reader.ask(tenant, account.uid, "Home")["permissions"] == ["article.read"]
 
     services.role_delete(tenant=tenant, actor=SYSTEM, name="editor")
@@ -107,4 +127,7 @@ def test_a_second_cache_client_sees_the_new_version(tenant, account, editor):
     assert before is not None
     assign(tenant, account, "editor")
     assert second.get(version_key) not in (None, before)
-    assert permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None) != key_here
+    assert (
+        permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None)
+        != key_here
+    )

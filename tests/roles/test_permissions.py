@@ -38,10 +38,18 @@ class TestAnswer:
             "valid_until": None,
         }
 
-    def test_within_a_context_adds_its_roles_and_additional_permissions(self, lr, tenant, account, editor, viewer):
+    def test_within_a_context_adds_its_roles_and_additional_permissions(
+        self, lr, tenant, account, editor, viewer
+    ):
         assign(tenant, account, "viewer")
-        upsert_context(tenant, account, "Home", roles=["editor"], additional=["x"],
-                       expiration=datetime(2099, 1, 1, tzinfo=UTC))
+        upsert_context(
+            tenant,
+            account,
+            "Home",
+            roles=["editor"],
+            additional=["x"],
+            expiration=datetime(2099, 1, 1, tzinfo=UTC),
+        )
         answer = permissions_of(lr, account.uid, context="Home")
         assert answer["roles"] == ["editor", "viewer"]
         assert answer["permissions"] == ["article.edit", "article.read", "x"]
@@ -82,43 +90,63 @@ class TestExpiryBoundary:
 
     def test_a_second_before_and_after(self, lr, tenant, account, editor):
         expires = datetime(2030, 7, 15, 8, 30, 8, tzinfo=UTC)
-        upsert_context(tenant, account, "Home", roles=["editor"], additional=["x"], expiration=expires)
+        upsert_context(
+            tenant, account, "Home", roles=["editor"], additional=["x"], expiration=expires
+        )
         with freeze_time(expires - timedelta(seconds=1)) as frozen:
             before = permissions_of(lr, account.uid, context="Home")
             assert before["context_active"] is True
             assert before["permissions"] == ["article.edit", "article.read", "x"]
             assert before["valid_until"] == "2030-07-15T08:30:08Z"
             # Served from the cache a moment later: still granted.
-            assert permissions_of(lr, account.uid, context="Home")["permissions"] == before["permissions"]
+            assert (
+                permissions_of(lr, account.uid, context="Home")["permissions"]
+                == before["permissions"]
+            )
             frozen.move_to(expires)
             at = permissions_of(lr, account.uid, context="Home")
             assert (at["context_active"], at["permissions"], at["roles"]) == (False, [], [])
             frozen.move_to(expires + timedelta(seconds=1))
             after = permissions_of(lr, account.uid, context="Home")
-            assert (after["context_found"], after["context_active"], after["permissions"]) == (True, False, [])
+            assert (after["context_found"], after["context_active"], after["permissions"]) == (
+                True,
+                False,
+                [],
+            )
         # The stored context is untouched: expiry needs no cleanup.
-        assert lr.get(f"/identity/v2/manage/account/{account.uid}/rolecontext").json()["Data"][0]["Expiration"] == (
-            "2030-07-15T08:30:08Z"
-        )
+        assert lr.get(f"/identity/v2/manage/account/{account.uid}/rolecontext").json()["Data"][0][
+            "Expiration"
+        ] == ("2030-07-15T08:30:08Z")
 
     def test_cached_answer_is_not_kept_past_the_expiration(self, tenant, account, editor):
         expires = datetime(2030, 1, 1, tzinfo=UTC)
         upsert_context(tenant, account, "Home", roles=["editor"], expiration=expires)
         now = expires - timedelta(seconds=30)
-        assert account_permissions(tenant=tenant, account=account, context="Home", now=now).permissions
-        key = permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context="Home")
+        assert account_permissions(
+            tenant=tenant, account=account, context="Home", now=now
+        ).permissions
+        key = permission_cache.answer_key(
+            tenant_id=tenant.pk, account_id=account.pk, context="Home"
+        )
         cached = permission_cache.get(key)
         assert cached is not None and cached["valid_until"] == expires
-        assert account_permissions(
-            tenant=tenant, account=account, context="Home", now=expires
-        ).permissions == ()
+        assert (
+            account_permissions(
+                tenant=tenant, account=account, context="Home", now=expires
+            ).permissions
+            == ()
+        )
 
     def test_cache_timeout_is_capped_by_the_expiration(self, tenant, account, editor, monkeypatch):
         timeouts = []
-        monkeypatch.setattr(permission_cache, "put", lambda key, value, timeout: timeouts.append(timeout))
+        monkeypatch.setattr(
+            permission_cache, "put", lambda key, value, timeout: timeouts.append(timeout)
+        )
         expires = datetime(2030, 1, 1, tzinfo=UTC)
         upsert_context(tenant, account, "Home", roles=["editor"], expiration=expires)
-        account_permissions(tenant=tenant, account=account, context="Home", now=expires - timedelta(seconds=7))
+        account_permissions(
+            tenant=tenant, account=account, context="Home", now=expires - timedelta(seconds=7)
+        )
         account_permissions(tenant=tenant, account=account, now=expires - timedelta(seconds=7))
         assert timeouts == [7.0, float(permission_cache.ttl_seconds())]
 
@@ -143,7 +171,9 @@ class TestInvalidation:
         lr.put(f"/identity/v2/manage/account/{account.uid}/role", {"roles": ["editor"]})
         assert permissions_of(lr, account.uid)["permissions"] == ["article.edit", "article.read"]
 
-    def test_removing_a_permission_from_a_role_affects_every_holder(self, lr, tenant, account, editor):
+    def test_removing_a_permission_from_a_role_affects_every_holder(
+        self, lr, tenant, account, editor
+    ):
         other = AccountFactory(tenant=tenant)
         assign(tenant, account, "editor")
         upsert_context(tenant, other, "Home", roles=["editor"])
@@ -173,13 +203,23 @@ class TestInvalidation:
         upsert_context(tenant, account, "Home", roles=["editor", "viewer"], additional=["x", "y"])
         self.warm(lr, account.uid, context="Home")
         lr.delete(f"{base}/Home/role", {"roles": ["editor"]})
-        assert permissions_of(lr, account.uid, context="Home")["permissions"] == ["article.read", "x", "y"]
+        assert permissions_of(lr, account.uid, context="Home")["permissions"] == [
+            "article.read",
+            "x",
+            "y",
+        ]
         lr.delete(f"{base}/Home/additionalpermission", {"additionalpermissions": ["x"]})
-        assert permissions_of(lr, account.uid, context="Home")["permissions"] == ["article.read", "y"]
+        assert permissions_of(lr, account.uid, context="Home")["permissions"] == [
+            "article.read",
+            "y",
+        ]
         lr.put(base, {"rolecontext": [{"context": "Home", "expiration": "01/01/2001 12:00:00 AM"}]})
         assert permissions_of(lr, account.uid, context="Home")["permissions"] == []
         lr.put(base, {"rolecontext": [{"context": "Home", "expiration": None}]})
-        assert permissions_of(lr, account.uid, context="Home")["permissions"] == ["article.read", "y"]
+        assert permissions_of(lr, account.uid, context="Home")["permissions"] == [
+            "article.read",
+            "y",
+        ]
         lr.delete(f"{base}/Home")
         assert permissions_of(lr, account.uid, context="Home")["context_found"] is False
 
@@ -187,35 +227,66 @@ class TestInvalidation:
         assign(tenant, account, "editor")
         key = permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None)
         self.warm(lr, account.uid)
-        assert lr.put(f"/identity/v2/manage/account/{account.uid}/role", {"roles": ["ghost"]}).json()["ErrorCode"] == 1047
-        assert permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None) == key
+        assert (
+            lr.put(f"/identity/v2/manage/account/{account.uid}/role", {"roles": ["ghost"]}).json()[
+                "ErrorCode"
+            ]
+            == 1047
+        )
+        assert (
+            permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None)
+            == key
+        )
 
     def test_changes_to_one_account_keep_others_cached(self, lr, tenant, account, editor):
         other = AccountFactory(tenant=tenant)
-        other_key = permission_cache.answer_key(tenant_id=tenant.pk, account_id=other.pk, context=None)
+        other_key = permission_cache.answer_key(
+            tenant_id=tenant.pk, account_id=other.pk, context=None
+        )
         assign(tenant, account, "editor")
-        assert permission_cache.answer_key(tenant_id=tenant.pk, account_id=other.pk, context=None) == other_key
+        assert (
+            permission_cache.answer_key(tenant_id=tenant.pk, account_id=other.pk, context=None)
+            == other_key
+        )
 
     def test_versions_move_only_after_commit(self, tenant, account, editor):
         """A reader that computed from the rows before the commit (another process) can only
         have stored its answer under the old key, which nobody reads after the commit."""
-        before = permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None)
+        before = permission_cache.answer_key(
+            tenant_id=tenant.pk, account_id=account.pk, context=None
+        )
         with transaction.atomic():
-            services.account_roles_assign(tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"])
-            during = permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None)
+            services.account_roles_assign(
+                tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"]
+            )
+            during = permission_cache.answer_key(
+                tenant_id=tenant.pk, account_id=account.pk, context=None
+            )
             assert during == before
             # What a concurrent reader would cache from the not yet committed state:
             permission_cache.put(during, {"stale": True}, 60)
-        after = permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None)
+        after = permission_cache.answer_key(
+            tenant_id=tenant.pk, account_id=account.pk, context=None
+        )
         assert after != before
-        assert account_permissions(tenant=tenant, account=account).permissions == ("article.edit", "article.read")
+        assert account_permissions(tenant=tenant, account=account).permissions == (
+            "article.edit",
+            "article.read",
+        )
 
     def test_a_rolled_back_change_does_not_invalidate(self, tenant, account, editor):
-        before = permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None)
+        before = permission_cache.answer_key(
+            tenant_id=tenant.pk, account_id=account.pk, context=None
+        )
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.account_roles_assign(tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"])
+            services.account_roles_assign(
+                tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"]
+            )
             raise RuntimeError("rollback")
-        assert permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None) == before
+        assert (
+            permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=None)
+            == before
+        )
         assert account_permissions(tenant=tenant, account=account).permissions == ()
 
     def test_a_deleted_account_is_not_found_even_when_cached(self, lr, tenant, account, editor):
@@ -243,7 +314,9 @@ class TestQueryCounts:
     def role_queries(ctx):
         return [q["sql"] for q in ctx.captured_queries if '"roles_' in q["sql"]]
 
-    def test_miss_then_hit(self, lr, tenant, account, editor, viewer, django_assert_max_num_queries):
+    def test_miss_then_hit(
+        self, lr, tenant, account, editor, viewer, django_assert_max_num_queries
+    ):
         assign(tenant, account, "editor")
         upsert_context(tenant, account, "Home", roles=["viewer"], additional=["x"])
         lr.get("/identity/v2/manage/role")  # credential bookkeeping out of the way
@@ -261,11 +334,15 @@ class TestQueryCounts:
             lr.get(url(account.uid))
         assert len(self.role_queries(miss)) == 1
 
-    def test_query_count_does_not_grow_with_roles(self, lr, tenant, account, django_assert_max_num_queries):
+    def test_query_count_does_not_grow_with_roles(
+        self, lr, tenant, account, django_assert_max_num_queries
+    ):
         for i in range(20):
             make_role(tenant, f"r{i}", [f"p{i}", f"q{i}"])
         assign(tenant, account, *[f"r{i}" for i in range(10)])
-        upsert_context(tenant, account, "Home", roles=[f"r{i}" for i in range(10, 20)], additional=["x"])
+        upsert_context(
+            tenant, account, "Home", roles=[f"r{i}" for i in range(10, 20)], additional=["x"]
+        )
         lr.get("/identity/v2/manage/role")
         with django_assert_max_num_queries(5):
             answer = lr.get(url(account.uid), {"context": "Home"}).json()
@@ -282,12 +359,16 @@ class BrokenCache:
 
 @pytest.mark.django_db(transaction=True)
 class TestCacheOutage:
-    def test_answers_from_the_database_when_the_cache_is_down(self, lr, tenant, account, editor, monkeypatch):
+    def test_answers_from_the_database_when_the_cache_is_down(
+        self, lr, tenant, account, editor, monkeypatch
+    ):
         assign(tenant, account, "editor")
         monkeypatch.setattr(permission_cache, "cache", BrokenCache())
         assert permissions_of(lr, account.uid)["permissions"] == ["article.edit", "article.read"]
 
-    def test_a_change_still_commits_when_the_cache_is_down(self, lr, tenant, account, editor, monkeypatch):
+    def test_a_change_still_commits_when_the_cache_is_down(
+        self, lr, tenant, account, editor, monkeypatch
+    ):
         monkeypatch.setattr(permission_cache, "cache", BrokenCache())
         response = lr.put(f"/identity/v2/manage/account/{account.uid}/role", {"roles": ["editor"]})
         assert response.json() == {"Roles": ["editor"]}

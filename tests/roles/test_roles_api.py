@@ -39,22 +39,37 @@ class TestRoleCreate:
     def test_creates_several_roles_at_once(self, lr, tenant):
         response = lr.post(
             ROLE,
-            {"roles": [{"name": "admin", "permissions": {"a": True, "b": True}}, {"name": "guest"}]},
+            {
+                "roles": [
+                    {"name": "admin", "permissions": {"a": True, "b": True}},
+                    {"name": "guest"},
+                ]
+            },
         )
         assert response.status_code == 200
         assert response.json() == {
-            "data": [{"Name": "admin", "Permissions": {"a": True, "b": True}}, {"Name": "guest", "Permissions": {}}],
+            "data": [
+                {"Name": "admin", "Permissions": {"a": True, "b": True}},
+                {"Name": "guest", "Permissions": {}},
+            ],
             "Count": 2,
         }
         assert role_rows(tenant) == {"admin": ["a", "b"], "guest": []}
 
     def test_body_keys_are_case_insensitive_and_false_permissions_are_left_out(self, lr, tenant):
-        response = lr.post(ROLE, {"Roles": [{"Name": "admin", "Permissions": {"a": True, "b": False}}]})
+        response = lr.post(
+            ROLE, {"Roles": [{"Name": "admin", "Permissions": {"a": True, "b": False}}]}
+        )
         assert response.status_code == 200
         assert role_rows(tenant) == {"admin": ["a"]}
 
     def test_permissions_as_a_list(self, lr, tenant):
-        assert lr.post(ROLE, {"roles": [{"name": "admin", "permissions": ["x", "y", "x"]}]}).status_code == 200
+        assert (
+            lr.post(
+                ROLE, {"roles": [{"name": "admin", "permissions": ["x", "y", "x"]}]}
+            ).status_code
+            == 200
+        )
         assert role_rows(tenant) == {"admin": ["x", "y"]}
 
     def test_records_one_audit_event_per_role_with_a_diff(self, lr, tenant, credential):
@@ -79,11 +94,15 @@ class TestRoleCreate:
         assert role_rows(tenant) == {}
 
     def test_existing_name_is_1175_and_creates_nothing(self, lr, tenant, editor):
-        response = lr.post(ROLE, {"roles": [{"name": "new"}, {"name": "editor", "permissions": {"z": True}}]})
+        response = lr.post(
+            ROLE, {"roles": [{"name": "new"}, {"name": "editor", "permissions": {"z": True}}]}
+        )
         assert response.status_code == 400
         assert response.json()["ErrorCode"] == 1175
         assert role_rows(tenant) == {"editor": ["article.edit", "article.read"]}
-        assert not AuditEvent.objects.filter(action="role.created", diff__name=[None, "new"]).exists()
+        assert not AuditEvent.objects.filter(
+            action="role.created", diff__name=[None, "new"]
+        ).exists()
 
     def test_same_name_twice_in_one_request_is_1175(self, lr, tenant):
         assert lr.post(ROLE, {"roles": [{"name": "a"}, {"name": "a"}]}).json()["ErrorCode"] == 1175
@@ -97,7 +116,9 @@ class TestRoleCreate:
 
     def test_malformed_json_is_965(self, lr, tenant):
         response = lr.client.post(
-            f"{ROLE}?apikey={tenant.api_key}", data="{nope", content_type="application/json",
+            f"{ROLE}?apikey={tenant.api_key}",
+            data="{nope",
+            content_type="application/json",
             HTTP_X_LOGINRADIUS_APISECRET=lr.credential.raw,
         )
         assert response.json()["ErrorCode"] == 965
@@ -111,7 +132,9 @@ class TestRoleCreate:
 
 @pytest.mark.django_db
 class TestRoleDelete:
-    def test_deletes_role_and_removes_it_from_every_account_and_context(self, lr, tenant, editor, viewer):
+    def test_deletes_role_and_removes_it_from_every_account_and_context(
+        self, lr, tenant, editor, viewer
+    ):
         first, second = AccountFactory(tenant=tenant), AccountFactory(tenant=tenant)
         assign(tenant, first, "editor", "viewer")
         assign(tenant, second, "editor")
@@ -143,7 +166,9 @@ class TestRoleDelete:
 @pytest.mark.django_db
 class TestRolePermissions:
     def test_add_permissions(self, lr, tenant, editor):
-        response = lr.put(f"{ROLE}/editor/permission", {"permissions": ["article.delete", "article.read"]})
+        response = lr.put(
+            f"{ROLE}/editor/permission", {"permissions": ["article.delete", "article.read"]}
+        )
         assert response.status_code == 200
         assert response.json() == {
             "Name": "editor",
@@ -152,17 +177,25 @@ class TestRolePermissions:
         event = AuditEvent.objects.get(action="role.permissions_changed")
         assert event.diff == {
             "name": "editor",
-            "permissions": [["article.edit", "article.read"], ["article.delete", "article.edit", "article.read"]],
+            "permissions": [
+                ["article.edit", "article.read"],
+                ["article.delete", "article.edit", "article.read"],
+            ],
         }
 
     def test_remove_permissions_answers_the_remaining_ones(self, lr, tenant, editor):
-        response = lr.delete(f"{ROLE}/editor/permission", {"Permissions": ["article.edit", "not.held"]})
+        response = lr.delete(
+            f"{ROLE}/editor/permission", {"Permissions": ["article.edit", "not.held"]}
+        )
         assert response.status_code == 200
         assert response.json() == {"Name": "editor", "Permissions": {"article.read": True}}
         assert role_rows(tenant) == {"editor": ["article.read"]}
 
     def test_path_is_case_insensitive(self, lr, tenant, editor):
-        assert lr.put("/Identity/V2/Manage/Role/editor/Permission", {"permissions": ["p"]}).status_code == 200
+        assert (
+            lr.put("/Identity/V2/Manage/Role/editor/Permission", {"permissions": ["p"]}).status_code
+            == 200
+        )
         assert "p" in role_rows(tenant)["editor"]
 
     @pytest.mark.parametrize("method", ["put", "delete"])
@@ -172,7 +205,9 @@ class TestRolePermissions:
         assert role_rows(tenant) == {}
 
     @pytest.mark.parametrize("method", ["put", "delete"])
-    @pytest.mark.parametrize("body", [{}, {"permissions": []}, {"permissions": "p"}, {"permissions": [""]}])
+    @pytest.mark.parametrize(
+        "body", [{}, {"permissions": []}, {"permissions": "p"}, {"permissions": [""]}]
+    )
     def test_missing_or_bad_permissions_is_908(self, lr, tenant, editor, method, body):
         response = getattr(lr, method)(f"{ROLE}/editor/permission", body)
         assert response.json()["ErrorCode"] == 908
@@ -180,7 +215,10 @@ class TestRolePermissions:
         assert not AuditEvent.objects.filter(action="role.permissions_changed").exists()
 
     def test_no_change_records_no_event(self, lr, tenant, editor):
-        assert lr.put(f"{ROLE}/editor/permission", {"permissions": ["article.read"]}).status_code == 200
+        assert (
+            lr.put(f"{ROLE}/editor/permission", {"permissions": ["article.read"]}).status_code
+            == 200
+        )
         assert not AuditEvent.objects.filter(action="role.permissions_changed").exists()
 
 

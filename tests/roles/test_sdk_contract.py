@@ -13,7 +13,12 @@ from tests.waiting import wait_for_next_second
 def test_role_crud_through_the_sdk(lr_sdk, tenant, signing):
     sdk = lr_sdk(signing=signing)
     created = sdk.role.create_roles(
-        {"roles": [{"name": "admin", "permissions": {"users.read": True, "users.write": True}}, {"name": "guest"}]}
+        {
+            "roles": [
+                {"name": "admin", "permissions": {"users.read": True, "users.write": True}},
+                {"name": "guest"},
+            ]
+        }
     )
     assert created == {
         "data": [
@@ -27,10 +32,12 @@ def test_role_crud_through_the_sdk(lr_sdk, tenant, signing):
 
     assert sdk.role.get_roles_list()["Count"] == 2
     assert sdk.role.add_role_permissions({"permissions": ["users.delete"]}, "guest") == {
-        "Name": "guest", "Permissions": {"users.delete": True},
+        "Name": "guest",
+        "Permissions": {"users.delete": True},
     }
     assert sdk.role.remove_role_permissions({"permissions": ["users.write"]}, "admin") == {
-        "Name": "admin", "Permissions": {"users.read": True},
+        "Name": "admin",
+        "Permissions": {"users.read": True},
     }
     assert sdk.role.add_role_permissions({"permissions": ["x"]}, "ghost")["ErrorCode"] == 1047
     assert sdk.role.delete_role("guest") == {"IsDeleted": True}
@@ -47,7 +54,9 @@ def test_account_roles_and_contexts_through_the_sdk(lr_sdk, tenant, account, edi
     sdk = lr_sdk()
     uid = account.uid
     assert sdk.role.get_roles_by_uid(uid) == {"Roles": []}
-    assert sdk.role.assign_roles_by_uid({"roles": ["editor", "viewer"]}, uid) == {"Roles": ["editor", "viewer"]}
+    assert sdk.role.assign_roles_by_uid({"roles": ["editor", "viewer"]}, uid) == {
+        "Roles": ["editor", "viewer"]
+    }
     assert sdk.role.assign_roles_by_uid({"roles": ["ghost"]}, uid)["ErrorCode"] == 1047
     assert sdk.role.assign_roles_by_uid({"roles": ["editor"]}, "0" * 32)["ErrorCode"] == 938
     assert sdk.role.unassign_roles_by_uid({"roles": ["viewer"]}, uid) == {"IsDeleted": True}
@@ -56,14 +65,29 @@ def test_account_roles_and_contexts_through_the_sdk(lr_sdk, tenant, account, edi
 
     model = {
         "roleContext": [
-            {"context": "Home", "roles": ["viewer"], "additionalPermissions": ["X", "Y"], "expiration": "07/15/2030 8:30:08 AM"},
+            {
+                "context": "Home",
+                "roles": ["viewer"],
+                "additionalPermissions": ["X", "Y"],
+                "expiration": "07/15/2030 8:30:08 AM",
+            },
             {"context": "Work", "roles": ["editor"]},
         ]
     }
     expected = {
         "Data": [
-            {"Context": "Home", "Roles": ["viewer"], "AdditionalPermissions": ["X", "Y"], "Expiration": "2030-07-15T08:30:08Z"},
-            {"Context": "Work", "Roles": ["editor"], "AdditionalPermissions": [], "Expiration": None},
+            {
+                "Context": "Home",
+                "Roles": ["viewer"],
+                "AdditionalPermissions": ["X", "Y"],
+                "Expiration": "2030-07-15T08:30:08Z",
+            },
+            {
+                "Context": "Work",
+                "Roles": ["editor"],
+                "AdditionalPermissions": [],
+                "Expiration": None,
+            },
         ]
     }
     assert sdk.role.update_role_context_by_uid(model, uid) == expected
@@ -74,20 +98,31 @@ def test_account_roles_and_contexts_through_the_sdk(lr_sdk, tenant, account, edi
     listed = sdk.role.get_role_context_by_context_name("Home")
     assert [item["Uid"] for item in listed["Data"]] == [uid]
     assert listed["Data"][0]["RoleContext"] == {
-        "Roles": ["viewer"], "AdditionalPermissions": ["X", "Y"], "Expiration": "2030-07-15T08:30:08Z",
+        "Roles": ["viewer"],
+        "AdditionalPermissions": ["X", "Y"],
+        "Expiration": "2030-07-15T08:30:08Z",
     }
 
-    assert sdk.role.delete_roles_from_role_context_by_uid("Home", {"roles": ["viewer"]}, uid) == {"IsDeleted": True}
+    assert sdk.role.delete_roles_from_role_context_by_uid("Home", {"roles": ["viewer"]}, uid) == {
+        "IsDeleted": True
+    }
     assert sdk.role.delete_additional_permission_from_role_context_by_uid(
         "Home", {"additionalPermissions": ["X"]}, uid
     ) == {"IsDeleted": True}
-    assert sdk.role.delete_additional_permission_from_role_context_by_uid(
-        "Home", {"additionalPermissions": ["X"]}, uid
-    )["ErrorCode"] == 1142
+    assert (
+        sdk.role.delete_additional_permission_from_role_context_by_uid(
+            "Home", {"additionalPermissions": ["X"]}, uid
+        )["ErrorCode"]
+        == 1142
+    )
     home = RoleContext.objects.get(account=account, name="Home")
     assert (list(home.roles.all()), home.additional_permissions) == ([], ["Y"])
 
     assert sdk.role.delete_role_context_by_uid("Work", uid) == {"IsDeleted": True}
     assert sdk.role.delete_role_context_by_uid("Work", uid)["ErrorCode"] == 1133
-    assert list(RoleContext.objects.filter(account=account).values_list("name", flat=True)) == ["Home"]
-    assert AuditEvent.objects.filter(subject_uid=uid, action__startswith="role_context.").count() == 5
+    assert list(RoleContext.objects.filter(account=account).values_list("name", flat=True)) == [
+        "Home"
+    ]
+    assert (
+        AuditEvent.objects.filter(subject_uid=uid, action__startswith="role_context.").count() == 5
+    )

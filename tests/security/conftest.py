@@ -26,11 +26,15 @@ class IssuedTokens:
         self.elevate = elevate
 
     def __setitem__(self, alias: str, account) -> None:
-        issued = session_issue(tenant=account.tenant, account=account, actor=Actor.account(account.uid))
+        issued = session_issue(
+            tenant=account.tenant, account=account, actor=Actor.account(account.uid)
+        )
         if self.elevate:
             access_token_elevate(
-                tenant=account.tenant, access_token=issued.access_token,
-                actor=Actor.account(account.uid), method="test",
+                tenant=account.tenant,
+                access_token=issued.access_token,
+                actor=Actor.account(account.uid),
+                method="test",
             )
         _ISSUED[alias] = issued.access_token
 
@@ -49,6 +53,8 @@ def tokens(db):
 def reauth(tenant, kind, body, token="tok-member"):
     client = APIClient()
     return client.put(
-        f"/identity/v2/auth/account/reauth/{kind}?apikey={tenant.api_key}", body, format="json",
+        f"/identity/v2/auth/account/reauth/{kind}?apikey={tenant.api_key}",
+        body,
+        format="json",
         HTTP_AUTHORIZATION=f"Bearer {bearer(token)}",
     )

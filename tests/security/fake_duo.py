@@ -24,14 +24,25 @@ def self_signed_certificate() -> tuple[bytes, bytes]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-duo.local")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
@@ -93,13 +104,24 @@ class FakeDuo:
                     return self._json(404, {"stat": "FAIL"})
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 try:
-                    request = jwt.decode(query["request"], duo.client_secret, algorithms=["HS512"], audience=f"https://{duo.host}")
+                    request = jwt.decode(
+                        query["request"],
+                        duo.client_secret,
+                        algorithms=["HS512"],
+                        audience=f"https://{duo.host}",
+                    )
                 except (KeyError, jwt.PyJWTError):
                     return self._json(400, {"stat": "FAIL", "message": "bad request jwt"})
                 code = secrets.token_urlsafe(16)
-                duo.codes[code] = {"uname": request["duo_uname"], "redirect_uri": request["redirect_uri"], "decision": duo.decision}
+                duo.codes[code] = {
+                    "uname": request["duo_uname"],
+                    "redirect_uri": request["redirect_uri"],
+                    "decision": duo.decision,
+                }
                 target = request["redirect_uri"]
-                target += ("&" if "?" in target else "?") + urlencode({"duo_code": code, "state": request["state"]})
+                target += ("&" if "?" in target else "?") + urlencode(
+                    {"duo_code": code, "state": request["state"]}
+                )
                 self.send_response(302)
                 self.send_header("Location", target)
                 self.send_header("Content-Length", "0")
@@ -115,18 +137,35 @@ class FakeDuo:
                 if not duo._assertion_ok(form.get("client_assertion", ""), endpoint):
                     return self._json(400, {"stat": "FAIL", "message": "invalid_client"})
                 if url.path == "/oauth/v1/health_check":
-                    return self._json(200, {"stat": "OK", "response": {"timestamp": int(time.time())}})
+                    return self._json(
+                        200, {"stat": "OK", "response": {"timestamp": int(time.time())}}
+                    )
                 if url.path == "/oauth/v1/token":
                     entry = duo.codes.pop(form.get("code", ""), None)
                     if entry is None or entry["redirect_uri"] != form.get("redirect_uri"):
                         return self._json(400, {"error": "invalid_grant"})
                     now = int(time.time())
                     id_token = jwt.encode(
-                        {"iss": endpoint, "aud": duo.client_id, "iat": now, "exp": now + 300,
-                         "preferred_username": entry["uname"], "auth_result": {"status": entry["decision"]}},
-                        duo.client_secret, algorithm="HS512",
+                        {
+                            "iss": endpoint,
+                            "aud": duo.client_id,
+                            "iat": now,
+                            "exp": now + 300,
+                            "preferred_username": entry["uname"],
+                            "auth_result": {"status": entry["decision"]},
+                        },
+                        duo.client_secret,
+                        algorithm="HS512",
                     )
-                    return self._json(200, {"id_token": id_token, "access_token": "x", "expires_in": 300, "token_type": "Bearer"})
+                    return self._json(
+                        200,
+                        {
+                            "id_token": id_token,
+                            "access_token": "x",
+                            "expires_in": 300,
+                            "token_type": "Bearer",
+                        },
+                    )
                 return self._json(404, {"stat": "FAIL"})
 
         return Handler

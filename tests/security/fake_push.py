@@ -21,7 +21,9 @@ class FakeDevice:
     def register(self, access_token: str, name: str = "phone"):
         response = self.client.post(
             f"/identity/v2/auth/account/2fa/push?apikey={self.tenant.api_key}",
-            {"DeviceToken": self.address, "DeviceName": name}, format="json", HTTP_AUTHORIZATION=f"Bearer {access_token}",
+            {"DeviceToken": self.address, "DeviceName": name},
+            format="json",
+            HTTP_AUTHORIZATION=f"Bearer {access_token}",
         )
         self.secret = response.json().get("DeviceSecret")
         return response
@@ -33,5 +35,10 @@ class FakeDevice:
         challenge_id = challenge_id or self.notifications()[-1]["ChallengeId"]
         return self.client.put(
             f"/identity/v2/auth/login/2fa/push/respond?apikey={self.tenant.api_key}",
-            {"ChallengeId": challenge_id, "DeviceSecret": secret or self.secret, "Approve": approve}, format="json",
+            {
+                "ChallengeId": challenge_id,
+                "DeviceSecret": secret or self.secret,
+                "Approve": approve,
+            },
+            format="json",
         )

@@ -84,20 +84,44 @@ def member(tenant):
     account = AccountFactory(tenant=tenant, email="member@example.com")
     account.password = make_password(PASSWORD)
     account.save()
-    TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt(SECRET), confirmed=True)
-    OtpFactor.objects.create(tenant=tenant, account=account, channel="sms", destination="+15551230000", confirmed=True)
-    OtpFactor.objects.create(tenant=tenant, account=account, channel="email", destination="m@example.com", confirmed=True)
-    SecurityAnswer.objects.create(tenant=tenant, account=account, question_id="q1", answer_hash=token_hash("x"))
+    TotpFactor.objects.create(
+        tenant=tenant, account=account, secret_encrypted=encrypt(SECRET), confirmed=True
+    )
+    OtpFactor.objects.create(
+        tenant=tenant, account=account, channel="sms", destination="+15551230000", confirmed=True
+    )
+    OtpFactor.objects.create(
+        tenant=tenant, account=account, channel="email", destination="m@example.com", confirmed=True
+    )
+    SecurityAnswer.objects.create(
+        tenant=tenant, account=account, question_id="q1", answer_hash=token_hash("x")
+    )
     DuoEnrollment.objects.create(tenant=tenant, account=account, duo_username="u")
     services.backup_codes_generate(tenant=tenant, actor=STAFF, account=account)
-    _aged(PasskeyCredential, PasskeyCredential.objects.create(
-        tenant=tenant, account=account, credential_id="old-key", public_key="k"), days=30)
-    PasskeyCredential.objects.create(tenant=tenant, account=account, credential_id="new-key", public_key="k")
-    _aged(PushDevice, PushDevice.objects.create(
-        tenant=tenant, account=account, device_token_encrypted=encrypt("old"), name="old phone"), days=30)
-    PushDevice.objects.create(tenant=tenant, account=account, device_token_encrypted=encrypt("new"), name="attacker")
-    account.issued = [sessions.session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
-                      for _ in range(2)]
+    _aged(
+        PasskeyCredential,
+        PasskeyCredential.objects.create(
+            tenant=tenant, account=account, credential_id="old-key", public_key="k"
+        ),
+        days=30,
+    )
+    PasskeyCredential.objects.create(
+        tenant=tenant, account=account, credential_id="new-key", public_key="k"
+    )
+    _aged(
+        PushDevice,
+        PushDevice.objects.create(
+            tenant=tenant, account=account, device_token_encrypted=encrypt("old"), name="old phone"
+        ),
+        days=30,
+    )
+    PushDevice.objects.create(
+        tenant=tenant, account=account, device_token_encrypted=encrypt("new"), name="attacker"
+    )
+    account.issued = [
+        sessions.session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
+        for _ in range(2)
+    ]
     return account
 
 
@@ -107,15 +131,25 @@ def snapshot(account) -> dict:
     fresh.pop("modified", None)
     return {
         "account": fresh,
-        "live_sessions": TokenFamily.objects.filter(account_id=account.pk, revoked_at__isnull=True).count(),
+        "live_sessions": TokenFamily.objects.filter(
+            account_id=account.pk, revoked_at__isnull=True
+        ).count(),
         "totp": TotpFactor.objects.filter(account_id=account.pk).count(),
         "otp": OtpFactor.objects.filter(account_id=account.pk).count(),
         "answers": SecurityAnswer.objects.filter(account_id=account.pk).count(),
         "duo": DuoEnrollment.objects.filter(account_id=account.pk).count(),
         "codes": BackupCode.objects.filter(account_id=account.pk).count(),
-        "passkeys": sorted(PasskeyCredential.objects.filter(account_id=account.pk).values_list("credential_id", flat=True)),
-        "push": sorted(PushDevice.objects.filter(account_id=account.pk).values_list("name", flat=True)),
-        "pending": SecondFactorToken.objects.filter(account_id=account.pk, expires_at__gt=timezone.now()).count(),
+        "passkeys": sorted(
+            PasskeyCredential.objects.filter(account_id=account.pk).values_list(
+                "credential_id", flat=True
+            )
+        ),
+        "push": sorted(
+            PushDevice.objects.filter(account_id=account.pk).values_list("name", flat=True)
+        ),
+        "pending": SecondFactorToken.objects.filter(
+            account_id=account.pk, expires_at__gt=timezone.now()
+        ).count(),
         "audit": AuditEvent.objects.count(),
     }
 
@@ -130,7 +164,9 @@ def secure(tenant, account, **options):
 
 def test_securing_ends_every_session_of_the_account(tenant, member):
     bystander = AccountFactory(tenant=tenant)
-    theirs = sessions.session_issue(tenant=tenant, account=bystander, actor=Actor.account(bystander.uid))
+    theirs = sessions.session_issue(
+        tenant=tenant, account=bystander, actor=Actor.account(bystander.uid)
+    )
     assert all(token_valid(tenant, s.access_token) for s in member.issued)
 
     result = secure(tenant, member)
@@ -139,7 +175,9 @@ def test_securing_ends_every_session_of_the_account(tenant, member):
     assert not any(token_valid(tenant, s.access_token) for s in member.issued)
     for issued in member.issued:
         with pytest.raises(RefreshTokenInvalid):
-            sessions.session_refresh(tenant=tenant, refresh_token=issued.refresh_token, actor=Actor.account(member.uid))
+            sessions.session_refresh(
+                tenant=tenant, refresh_token=issued.refresh_token, actor=Actor.account(member.uid)
+            )
     assert token_valid(tenant, theirs.access_token)
 
 
@@ -147,10 +185,15 @@ def test_securing_removes_passkeys_push_devices_and_second_factors(tenant, membe
     result = secure(tenant, member)
 
     assert services.account_mfa_state(account=member) == dict.fromkeys(
-        ("totp", "sms", "email", "securityquestion", "passkey", "push", "duo"), False)
+        ("totp", "sms", "email", "securityquestion", "passkey", "push", "duo"), False
+    )
     assert not BackupCode.objects.filter(account=member).exists()
     assert not TotpFactor.objects.filter(account=member).exists()
-    assert (result.passkeys_removed, result.push_devices_removed, result.backup_codes_removed) == (2, 2, 10)
+    assert (result.passkeys_removed, result.push_devices_removed, result.backup_codes_removed) == (
+        2,
+        2,
+        10,
+    )
     assert set(result.factors_reset) == {"totp", "sms", "email", "securityquestion", "duo"}
     assert result.password_change_required is True
 
@@ -158,30 +201,61 @@ def test_securing_removes_passkeys_push_devices_and_second_factors(tenant, membe
 def test_devices_added_since_removes_only_the_newer_devices(tenant, member):
     result = secure(tenant, member, devices_added_since=SINCE)
 
-    assert list(PasskeyCredential.objects.filter(account=member).values_list("credential_id", flat=True)) == ["old-key"]
-    assert list(PushDevice.objects.filter(account=member).values_list("name", flat=True)) == ["old phone"]
+    assert list(
+        PasskeyCredential.objects.filter(account=member).values_list("credential_id", flat=True)
+    ) == ["old-key"]
+    assert list(PushDevice.objects.filter(account=member).values_list("name", flat=True)) == [
+        "old phone"
+    ]
     assert (result.passkeys_removed, result.push_devices_removed) == (1, 1)
-    deleted = AuditEvent.objects.filter(subject_uid=member.uid, action__in=("passkey.deleted", "push_device.deleted"))
+    deleted = AuditEvent.objects.filter(
+        subject_uid=member.uid, action__in=("passkey.deleted", "push_device.deleted")
+    )
     assert deleted.count() == 2 and {e.reason for e in deleted} == {"account taken over"}
 
 
 def test_a_naive_devices_added_since_is_read_as_utc(tenant, member):
     naive = (timezone.now() - timedelta(days=2)).replace(tzinfo=None)
-    result = secure(tenant, member, devices_added_since=naive, revoke_sessions=False, reset_second_factors=False,
-                    require_password_change=False)
+    result = secure(
+        tenant,
+        member,
+        devices_added_since=naive,
+        revoke_sessions=False,
+        reset_second_factors=False,
+        require_password_change=False,
+    )
     assert (result.passkeys_removed, result.push_devices_removed) == (1, 1)
 
 
 def test_options_left_off_keep_what_they_cover(tenant, member):
-    result = secure(tenant, member, remove_passkeys=False, remove_push_devices=False, reset_second_factors=False,
-                    require_password_change=False)
+    result = secure(
+        tenant,
+        member,
+        remove_passkeys=False,
+        remove_push_devices=False,
+        reset_second_factors=False,
+        require_password_change=False,
+    )
 
     assert result.sessions_revoked == 4
-    assert (result.passkeys_removed, result.push_devices_removed, result.backup_codes_removed) == (0, 0, 0)
+    assert (result.passkeys_removed, result.push_devices_removed, result.backup_codes_removed) == (
+        0,
+        0,
+        0,
+    )
     assert result.factors_reset == () and result.password_change_required is False
     after = snapshot(member)
-    assert (after["totp"], after["otp"], after["answers"], after["duo"], after["codes"]) == (1, 2, 1, 1, 10)
-    assert after["passkeys"] == ["new-key", "old-key"] and after["push"] == ["attacker", "old phone"]
+    assert (after["totp"], after["otp"], after["answers"], after["duo"], after["codes"]) == (
+        1,
+        2,
+        1,
+        1,
+        10,
+    )
+    assert after["passkeys"] == ["new-key", "old-key"] and after["push"] == [
+        "attacker",
+        "old phone",
+    ]
     member.refresh_from_db()
     assert member.password_change_required is False
     response = sign_in(tenant, PASSWORD)
@@ -204,13 +278,22 @@ def test_sign_in_with_the_old_password_answers_the_forced_change_error(tenant, m
 
 
 def _set_by_manage_api(lr, tenant, member):
-    response = lr.put(f"/identity/v2/manage/account/{member.uid}/password", {"password": NEW_PASSWORD})
+    response = lr.put(
+        f"/identity/v2/manage/account/{member.uid}/password", {"password": NEW_PASSWORD}
+    )
     assert response.status_code == 200, response.json()
 
 
 def _set_by_reset_token(lr, tenant, member):
-    reset = lr.post("/identity/v2/manage/account/forgot/token", {"email": "member@example.com"}).json()["ForgotToken"]
-    response = key_only(tenant, "put", "/identity/v2/auth/password/reset", {"resettoken": reset, "password": NEW_PASSWORD})
+    reset = lr.post(
+        "/identity/v2/manage/account/forgot/token", {"email": "member@example.com"}
+    ).json()["ForgotToken"]
+    response = key_only(
+        tenant,
+        "put",
+        "/identity/v2/auth/password/reset",
+        {"resettoken": reset, "password": NEW_PASSWORD},
+    )
     assert response.status_code == 200, response.json()
 
 
@@ -227,18 +310,26 @@ def test_setting_a_new_password_clears_the_requirement(lr, tenant, member, set_p
     assert response.status_code == 200, response.json()
     assert token_valid(tenant, response.json()["access_token"])
     assert sign_in(tenant, PASSWORD).json()["ErrorCode"] == 966
-    event = AuditEvent.objects.filter(action="account_password.set", subject_uid=member.uid).latest("id")
+    event = AuditEvent.objects.filter(action="account_password.set", subject_uid=member.uid).latest(
+        "id"
+    )
     assert event.diff["ResetRequired"] == [True, False]
 
 
 def test_one_account_secured_event_carries_reason_ticket_options_and_counts(tenant, member):
     first_new = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() + 1
-    result = secure(tenant, member, reason="phished, per call", ticket="SUP-42", devices_added_since=SINCE)
+    result = secure(
+        tenant, member, reason="phished, per call", ticket="SUP-42", devices_added_since=SINCE
+    )
 
     events = AuditEvent.objects.filter(id__gte=first_new, action="account.secured")
     assert events.count() == 1
     event = events.get()
-    assert (event.subject_uid, event.reason, event.ticket) == (member.uid, "phished, per call", "SUP-42")
+    assert (event.subject_uid, event.reason, event.ticket) == (
+        member.uid,
+        "phished, per call",
+        "SUP-42",
+    )
     assert event.actor_type == STAFF.type
     diff = event.diff
     assert diff["sessions_revoked"] == [None, result.sessions_revoked]
@@ -246,12 +337,24 @@ def test_one_account_secured_event_carries_reason_ticket_options_and_counts(tena
     assert diff["backup_codes_removed"] == [None, 10]
     assert sorted(diff["factors_reset"][1]) == ["duo", "email", "securityquestion", "sms", "totp"]
     assert diff["devices_added_since"] == [None, SINCE.isoformat()]
-    for option in ("revoke_sessions", "remove_passkeys", "remove_push_devices", "reset_second_factors", "require_reset"):
+    for option in (
+        "revoke_sessions",
+        "remove_passkeys",
+        "remove_push_devices",
+        "reset_second_factors",
+        "require_reset",
+    ):
         assert diff[option] == [None, True]
     # Each change also records its own event, with the same reason.
     nested = AuditEvent.objects.filter(id__gte=first_new).exclude(action="account.secured")
-    assert {"session.all_revoked", "mfa_factor.reset", "passkey.deleted", "push_device.deleted",
-            "backup_codes.removed", "account_password.change_required"} <= set(nested.values_list("action", flat=True))
+    assert {
+        "session.all_revoked",
+        "mfa_factor.reset",
+        "passkey.deleted",
+        "push_device.deleted",
+        "backup_codes.removed",
+        "account_password.change_required",
+    } <= set(nested.values_list("action", flat=True))
     assert set(nested.values_list("subject_uid", flat=True)) == {member.uid}
 
 
@@ -268,8 +371,15 @@ def test_an_empty_reason_is_refused_and_changes_nothing(tenant, member, reason):
 def test_choosing_nothing_is_refused_and_changes_nothing(tenant, member):
     before = snapshot(member)
     with pytest.raises(NothingToSecure):
-        secure(tenant, member, revoke_sessions=False, remove_passkeys=False, remove_push_devices=False,
-               reset_second_factors=False, require_password_change=False)
+        secure(
+            tenant,
+            member,
+            revoke_sessions=False,
+            remove_passkeys=False,
+            remove_push_devices=False,
+            reset_second_factors=False,
+            require_password_change=False,
+        )
     assert snapshot(member) == before
 
 
@@ -302,14 +412,25 @@ def test_a_pending_sign_in_cannot_be_completed_after_securing(tenant, member):
     response = sign_in(tenant, PASSWORD)
     challenge = response.json()["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
 
-    result = secure(tenant, member, remove_passkeys=False, remove_push_devices=False, reset_second_factors=False,
-                    require_password_change=False)
+    result = secure(
+        tenant,
+        member,
+        remove_passkeys=False,
+        remove_push_devices=False,
+        reset_second_factors=False,
+        require_password_change=False,
+    )
 
     assert result.pending_sign_ins_cancelled == 1
     code = services.totp_code(SECRET, for_time=time.time())
     with freeze_time(timezone.now() + timedelta(seconds=5)):
-        completed = key_only(tenant, "put", "/identity/v2/auth/login/2fa/verification/authenticatorcode",
-                             {"authenticatorcode": code}, secondfactorauthenticationtoken=challenge)
+        completed = key_only(
+            tenant,
+            "put",
+            "/identity/v2/auth/login/2fa/verification/authenticatorcode",
+            {"authenticatorcode": code},
+            secondfactorauthenticationtoken=challenge,
+        )
     assert completed.json()["ErrorCode"] == 1193
     assert not TokenFamily.objects.filter(account=member, revoked_at__isnull=True).exists()
 
@@ -328,30 +449,51 @@ def test_a_plain_password_reset_keeps_the_factors_and_ends_the_sessions(lr, tena
 
 
 def test_native_secure_answers_the_counts(lr, tenant, member, credential):
-    response = lr.post(f"{NATIVE}/{member.uid}/secure", {"reason": "takeover reported", "ticket": "SUP-7"})
+    response = lr.post(
+        f"{NATIVE}/{member.uid}/secure", {"reason": "takeover reported", "ticket": "SUP-7"}
+    )
 
     assert response.status_code == 200, response.json()
     assert response.json() == {
-        "uid": member.uid, "sessions_revoked": 4, "passkeys_removed": 2, "push_devices_removed": 2,
-        "factors_reset": ["totp", "sms", "email", "securityquestion", "duo"], "backup_codes_removed": 10,
-        "pending_sign_ins_cancelled": 0, "password_change_required": True,
+        "uid": member.uid,
+        "sessions_revoked": 4,
+        "passkeys_removed": 2,
+        "push_devices_removed": 2,
+        "factors_reset": ["totp", "sms", "email", "securityquestion", "duo"],
+        "backup_codes_removed": 10,
+        "pending_sign_ins_cancelled": 0,
+        "password_change_required": True,
     }
     event = AuditEvent.objects.get(action="account.secured")
     assert (event.reason, event.ticket, event.actor_type, event.actor_id) == (
-        "takeover reported", "SUP-7", "credential", str(credential.pk))
+        "takeover reported",
+        "SUP-7",
+        "credential",
+        str(credential.pk),
+    )
     assert not any(token_valid(tenant, s.access_token) for s in member.issued)
     assert sign_in(tenant, PASSWORD).json()["ErrorCode"] == 1317
 
 
 def test_native_secure_takes_the_options(lr, tenant, member):
-    response = lr.post(f"{NATIVE}/{member.uid}/secure", {
-        "Reason": "only the new devices", "Revoke_Sessions": False, "reset_second_factors": False,
-        "require_password_change": False, "devices_added_since": SINCE.isoformat(),
-    })
+    response = lr.post(
+        f"{NATIVE}/{member.uid}/secure",
+        {
+            "Reason": "only the new devices",
+            "Revoke_Sessions": False,
+            "reset_second_factors": False,
+            "require_password_change": False,
+            "devices_added_since": SINCE.isoformat(),
+        },
+    )
 
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert (body["sessions_revoked"], body["passkeys_removed"], body["push_devices_removed"]) == (0, 1, 1)
+    assert (body["sessions_revoked"], body["passkeys_removed"], body["push_devices_removed"]) == (
+        0,
+        1,
+        1,
+    )
     assert body["factors_reset"] == [] and body["password_change_required"] is False
     assert all(token_valid(tenant, s.access_token) for s in member.issued)
     event = AuditEvent.objects.get(action="account.secured")
@@ -376,18 +518,27 @@ def test_native_secure_without_a_reason_is_refused(lr, member, body):
     assert snapshot(member) == before
 
 
-@pytest.mark.parametrize("body", [
-    {"reason": 5},
-    {"reason": "x", "ticket": ["SUP-1"]},
-    {"reason": "x", "ticket": "T" * 101},
-    {"reason": "x", "revoke_sessions": "maybe"},
-    {"reason": "x", "remove_passkeys": None},
-    {"reason": "x", "devices_added_since": "last tuesday"},
-    {"reason": "x", "devices_added_since": 1700000000},
-    {"reason": "x", "revoke_everything": True},
-    {"reason": "x", "revoke_sessions": False, "remove_passkeys": False, "remove_push_devices": False,
-     "reset_second_factors": False, "require_password_change": False},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": 5},
+        {"reason": "x", "ticket": ["SUP-1"]},
+        {"reason": "x", "ticket": "T" * 101},
+        {"reason": "x", "revoke_sessions": "maybe"},
+        {"reason": "x", "remove_passkeys": None},
+        {"reason": "x", "devices_added_since": "last tuesday"},
+        {"reason": "x", "devices_added_since": 1700000000},
+        {"reason": "x", "revoke_everything": True},
+        {
+            "reason": "x",
+            "revoke_sessions": False,
+            "remove_passkeys": False,
+            "remove_push_devices": False,
+            "reset_second_factors": False,
+            "require_password_change": False,
+        },
+    ],
+)
 def test_native_secure_refuses_bad_input_and_changes_nothing(lr, member, body):
     before = snapshot(member)
     response = lr.post(f"{NATIVE}/{member.uid}/secure", body)

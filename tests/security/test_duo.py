@@ -36,7 +36,11 @@ def duo(settings):
 @pytest.fixture
 def configured(tenant, duo):
     return services.duo_config_set(
-        tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_host=duo.host,
+        tenant=tenant,
+        actor=Actor.system("t"),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        api_host=duo.host,
     )
 
 
@@ -51,7 +55,9 @@ def member(tenant):
 def prompt(tenant, duo):
     client = APIClient()
     q = f"?apikey={tenant.api_key}"
-    login = client.post(f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json").json()
+    login = client.post(
+        f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json"
+    ).json()
     token = login["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
     start = client.get(f"{A}/login/2fa/duo{q}&secondfactorauthenticationtoken={token}")
     assert start.status_code == 200, start.json()
@@ -72,23 +78,49 @@ def test_config_is_stored_encrypted_and_audited(tenant, configured):
 
 def test_config_is_validated(tenant):
     with pytest.raises(DuoConfigInvalid):
-        services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id="short", client_secret=CLIENT_SECRET, api_host="h")
+        services.duo_config_set(
+            tenant=tenant,
+            actor=Actor.system("t"),
+            client_id="short",
+            client_secret=CLIENT_SECRET,
+            api_host="h",
+        )
     assert not DuoConfig.objects.exists()
 
 
-@pytest.mark.parametrize("api_host", [
-    "LOOPBACK", "127.0.0.1", "localhost", "169.254.169.254", "10.0.0.1", "example.com",
-    "api-1.duosecurity.com.evil.example", "evil.example/api-1.duosecurity.com", "api-1.duosecurity.com:8443",
-    "api-1.duosecurity.com@127.0.0.1", "api-1.duosecurity.com/x", "x.duosecurity.com", "api-.duosecurity.com",
-    "api-1.duosecurity.com.", "api-1.duosecurity.co", "api-1.duofederal.com.evil.example",
-])
+@pytest.mark.parametrize(
+    "api_host",
+    [
+        "LOOPBACK",
+        "127.0.0.1",
+        "localhost",
+        "169.254.169.254",
+        "10.0.0.1",
+        "example.com",
+        "api-1.duosecurity.com.evil.example",
+        "evil.example/api-1.duosecurity.com",
+        "api-1.duosecurity.com:8443",
+        "api-1.duosecurity.com@127.0.0.1",
+        "api-1.duosecurity.com/x",
+        "x.duosecurity.com",
+        "api-.duosecurity.com",
+        "api-1.duosecurity.com.",
+        "api-1.duosecurity.co",
+        "api-1.duofederal.com.evil.example",
+    ],
+)
 def test_api_host_other_than_duo_is_refused_and_never_called(tenant, api_host):
     server = FakeDuo(CLIENT_ID, CLIENT_SECRET).start()  # listening, but not admitted by any setting
     try:
         api_host = server.host if api_host == "LOOPBACK" else api_host
         with pytest.raises(DuoHostRefused) as refused:
-            services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID,
-                                    client_secret=CLIENT_SECRET, api_host=api_host)
+            services.duo_config_set(
+                tenant=tenant,
+                actor=Actor.system("t"),
+                client_id=CLIENT_ID,
+                client_secret=CLIENT_SECRET,
+                api_host=api_host,
+            )
         assert refused.value.field == "api_host"
         assert "duosecurity.com" in refused.value.field_errors[0].message
         assert not DuoConfig.objects.exists() and not AuditEvent.objects.exists()
@@ -97,10 +129,18 @@ def test_api_host_other_than_duo_is_refused_and_never_called(tenant, api_host):
         server.stop()
 
 
-@pytest.mark.parametrize("api_host", ["api-1a2b3c4d.duosecurity.com", "API-1A2B3C4D.DuoSecurity.com", "api-1a2b3c4d.duofederal.com"])
+@pytest.mark.parametrize(
+    "api_host",
+    ["api-1a2b3c4d.duosecurity.com", "API-1A2B3C4D.DuoSecurity.com", "api-1a2b3c4d.duofederal.com"],
+)
 def test_duo_api_hosts_are_accepted(tenant, api_host):
-    config = services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID,
-                                     client_secret=CLIENT_SECRET, api_host=api_host)
+    config = services.duo_config_set(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        api_host=api_host,
+    )
     assert config.api_host == api_host.lower()
 
 
@@ -118,12 +158,17 @@ def test_stored_non_duo_host_is_not_contacted_at_sign_in(tenant, member):
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        DuoConfig.objects.create(tenant=tenant, client_id=CLIENT_ID, client_secret_encrypted=encrypt(CLIENT_SECRET),
-                                 api_host=f"127.0.0.1:{listener.getsockname()[1]}")
+        DuoConfig.objects.create(
+            tenant=tenant,
+            client_id=CLIENT_ID,
+            client_secret_encrypted=encrypt(CLIENT_SECRET),
+            api_host=f"127.0.0.1:{listener.getsockname()[1]}",
+        )
         client = APIClient()
         q = f"?apikey={tenant.api_key}"
-        token = client.post(f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json").json()[
-            "SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
+        token = client.post(
+            f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json"
+        ).json()["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
         answer = client.get(f"{A}/login/2fa/duo{q}&secondfactorauthenticationtoken={token}").json()
         assert answer["ErrorCode"] == 950
         thread.join()
@@ -136,7 +181,11 @@ def test_stored_non_duo_host_is_not_contacted_at_sign_in(tenant, member):
 
 def test_tenant_without_duo_signs_in_without_it(tenant, member):
     client = APIClient()
-    response = client.post(f"{A}/login?apikey={tenant.api_key}", {"email": "duo@example.com", "password": "pw-duo"}, format="json")
+    response = client.post(
+        f"{A}/login?apikey={tenant.api_key}",
+        {"email": "duo@example.com", "password": "pw-duo"},
+        format="json",
+    )
     assert response.json()["access_token"]
 
 
@@ -147,7 +196,9 @@ def test_duo_prompt_approves_sign_in(tenant, member, duo, configured):
     assert done.status_code == 200, done.json()
     assert done.json()["access_token"] and done.json()["Profile"]["Uid"] == member.uid
     assert DuoEnrollment.objects.filter(account=member).exists()
-    assert duo.calls.count("/oauth/v1/health_check") == 1 and duo.calls.count("/oauth/v1/token") == 1
+    assert (
+        duo.calls.count("/oauth/v1/health_check") == 1 and duo.calls.count("/oauth/v1/token") == 1
+    )
     assert client.get(callback).json()["ErrorCode"] == 1193  # state is single-use
 
 
@@ -170,13 +221,24 @@ def test_forged_state_or_code(tenant, member, duo, configured):
 
 
 def test_wrong_secret_fails_health_check(tenant, member, duo):
-    services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret="t" * 40,
-                            api_host=duo.host)
+    services.duo_config_set(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        client_id=CLIENT_ID,
+        client_secret="t" * 40,
+        api_host=duo.host,
+    )
     client = APIClient()
     q = f"?apikey={tenant.api_key}"
-    token = client.post(f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json").json()[
-        "SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
-    assert client.get(f"{A}/login/2fa/duo{q}&secondfactorauthenticationtoken={token}").json()["ErrorCode"] == 950
+    token = client.post(
+        f"{A}/login{q}", {"email": "duo@example.com", "password": "pw-duo"}, format="json"
+    ).json()["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
+    assert (
+        client.get(f"{A}/login/2fa/duo{q}&secondfactorauthenticationtoken={token}").json()[
+            "ErrorCode"
+        ]
+        == 950
+    )
 
 
 # --------------------------------------------------------------------------- reauthentication by Duo
@@ -187,7 +249,9 @@ BACK = "https://app.example/duo/back"
 def session_token(account) -> str:
     from tokens.services.sessions import session_issue
 
-    return session_issue(tenant=account.tenant, account=account, actor=Actor.account(account.uid)).access_token
+    return session_issue(
+        tenant=account.tenant, account=account, actor=Actor.account(account.uid)
+    ).access_token
 
 
 def bearer(token):
@@ -198,21 +262,29 @@ def reauth_prompt(tenant, duo, token, redirect=BACK):
     """Trigger with duoredirecturi, let the fake Duo answer, return Duo's (state, duo_code)."""
     from urllib.parse import parse_qs
 
-    trigger = APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi={redirect}", **bearer(token))
+    trigger = APIClient().get(
+        f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi={redirect}", **bearer(token)
+    )
     assert trigger.status_code == 200, trigger.json()
     auth_url = trigger.json()["DuoAuthEndpoint"]
     assert auth_url.startswith(f"https://{duo.host}/oauth/v1/authorize?")
-    location = requests.get(auth_url, verify=duo.ca_path, allow_redirects=False, timeout=10).headers["Location"]
+    location = requests.get(
+        auth_url, verify=duo.ca_path, allow_redirects=False, timeout=10
+    ).headers["Location"]
     assert location.startswith(BACK + "?")
     query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     return query["state"], query["duo_code"]
 
 
 def reauth_duo(tenant, token, body):
-    return APIClient().put(f"{A}/account/reauth/2fa/duo?apikey={tenant.api_key}", body, format="json", **bearer(token))
+    return APIClient().put(
+        f"{A}/account/reauth/2fa/duo?apikey={tenant.api_key}", body, format="json", **bearer(token)
+    )
 
 
-def test_duo_reauth_yields_a_token_the_manage_side_accepts_once(lr, tenant, member, duo, configured):
+def test_duo_reauth_yields_a_token_the_manage_side_accepts_once(
+    lr, tenant, member, duo, configured
+):
     from security.models import SecondFactorToken
 
     token = session_token(member)
@@ -230,27 +302,44 @@ def test_duo_reauth_yields_a_token_the_manage_side_accepts_once(lr, tenant, memb
     assert DuoEnrollment.objects.filter(account=member).exists()
     path = f"/identity/v2/manage/account/{member.uid}/reauth"
     validation = {"secondfactorvalidationtoken": body["SecondFactorValidationToken"]}
-    assert lr.post(f"{path}/password", validation).json()["ErrorCode"] == 1193  # another kind of proof
+    assert (
+        lr.post(f"{path}/password", validation).json()["ErrorCode"] == 1193
+    )  # another kind of proof
     assert lr.post(f"{path}/2fa", validation).json() == {"IsValid": True}
     assert lr.post(f"{path}/2fa", validation).json()["ErrorCode"] == 1193  # single use
-    assert reauth_duo(tenant, token, {"state": state, "code": code}).json()["ErrorCode"] == 1193  # state spent
+    assert (
+        reauth_duo(tenant, token, {"state": state, "code": code}).json()["ErrorCode"] == 1193
+    )  # state spent
 
 
-def test_trigger_reports_duo_and_starts_no_prompt_without_a_redirect(tenant, member, duo, configured):
+def test_trigger_reports_duo_and_starts_no_prompt_without_a_redirect(
+    tenant, member, duo, configured
+):
     from security.models import DuoState
 
     token = session_token(member)
-    body = APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}", **bearer(token)).json()
+    body = (
+        APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}", **bearer(token)).json()
+    )
     assert body["DuoAuthEndpoint"] is None and body["IsDuoAuthenticatorVerified"] is False
     assert not DuoState.objects.exists() and duo.calls == []
-    bad = APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi=javascript:alert(1)", **bearer(token))
+    bad = APIClient().get(
+        f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi=javascript:alert(1)",
+        **bearer(token),
+    )
     assert bad.json()["ErrorCode"] == 908
     assert not DuoState.objects.exists()
 
 
 def test_trigger_without_duo_configured(tenant, member):
     token = session_token(member)
-    body = APIClient().get(f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi={BACK}", **bearer(token)).json()
+    body = (
+        APIClient()
+        .get(
+            f"{A}/account/reauth/2fa?apikey={tenant.api_key}&duoredirecturi={BACK}", **bearer(token)
+        )
+        .json()
+    )
     assert body["DuoAuthEndpoint"] is None and body["IsDuoAuthenticatorVerified"] is False
 
 
@@ -287,7 +376,11 @@ def test_duo_reauth_input_errors(tenant, member, duo, configured):
     assert "state" in reauth_duo(tenant, token, {"Code": "c"}).json()["Description"]
     assert "code" in reauth_duo(tenant, token, {"State": "s", "Code": 5}).json()["Description"]
     assert reauth_duo(tenant, "not-a-token", {"State": "s", "Code": "c"}).json()["ErrorCode"] == 905
-    no_token = APIClient().put(f"{A}/account/reauth/2fa/duo?apikey={tenant.api_key}", {"State": "s", "Code": "c"}, format="json")
+    no_token = APIClient().put(
+        f"{A}/account/reauth/2fa/duo?apikey={tenant.api_key}",
+        {"State": "s", "Code": "c"},
+        format="json",
+    )
     assert no_token.json()["ErrorCode"] == 1060
 
 
@@ -299,7 +392,12 @@ def test_sign_in_and_reauth_prompts_do_not_cross(tenant, member, duo, configured
     params = dict(p.split("=", 1) for p in query.split("&"))
     token = session_token(member)
     # A sign-in's state does not reauthenticate...
-    assert reauth_duo(tenant, token, {"State": params["state"], "Code": params["duo_code"]}).json()["ErrorCode"] == 1193
+    assert (
+        reauth_duo(tenant, token, {"State": params["state"], "Code": params["duo_code"]}).json()[
+            "ErrorCode"
+        ]
+        == 1193
+    )
     assert client.get(callback).status_code == 200  # ...and was not spent by the attempt.
     # A reauthentication's state does not sign in.
     state, code = reauth_prompt(tenant, duo, token)

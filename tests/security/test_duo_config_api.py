@@ -27,38 +27,69 @@ def test_get_before_any_configuration_is_404(lr):
 
 
 def test_put_creates_and_never_returns_the_secret(lr, tenant):
-    response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1234.duosecurity.com"})
+    response = put(
+        lr,
+        {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1234.duosecurity.com"},
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert set(body) == {"client_id", "api_host", "enabled", "modified"}
     assert body["client_id"] == CLIENT_ID and body["enabled"] is True
     row = DuoConfig.objects.get(tenant=tenant)
-    assert SECRET not in row.client_secret_encrypted and decrypt(row.client_secret_encrypted) == SECRET
+    assert (
+        SECRET not in row.client_secret_encrypted and decrypt(row.client_secret_encrypted) == SECRET
+    )
     shown = lr.get(PATH)
     assert shown.json() == body and SECRET not in shown.content.decode()
     event = AuditEvent.objects.get(action="duo.configured")
     assert event.actor_type == "credential" and SECRET not in str(event.diff)
-    assert event.diff["client_id"] == [None, CLIENT_ID] and event.diff["credential_replaced"] == [False, True]
+    assert event.diff["client_id"] == [None, CLIENT_ID] and event.diff["credential_replaced"] == [
+        False,
+        True,
+    ]
 
 
 def test_keys_are_case_insensitive(lr, tenant):
-    response = put(lr, {"Client_Id": CLIENT_ID, "CLIENT_SECRET": SECRET, "Api_Host": "api-1.duosecurity.com", "Enabled": "false"})
+    response = put(
+        lr,
+        {
+            "Client_Id": CLIENT_ID,
+            "CLIENT_SECRET": SECRET,
+            "Api_Host": "api-1.duosecurity.com",
+            "Enabled": "false",
+        },
+    )
     assert response.status_code == 200, response.json()
     assert DuoConfig.objects.get(tenant=tenant).enabled is False
 
 
 def test_update_without_the_secret_keeps_it(lr, tenant):
     put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com"})
-    response = put(lr, {"client_id": CLIENT_ID, "api_host": "api-2.duosecurity.com", "enabled": False})
+    response = put(
+        lr, {"client_id": CLIENT_ID, "api_host": "api-2.duosecurity.com", "enabled": False}
+    )
     assert response.status_code == 200, response.json()
     row = DuoConfig.objects.get(tenant=tenant)
-    assert decrypt(row.client_secret_encrypted) == SECRET and row.api_host == "api-2.duosecurity.com"
+    assert (
+        decrypt(row.client_secret_encrypted) == SECRET and row.api_host == "api-2.duosecurity.com"
+    )
     assert row.enabled is False
     event = AuditEvent.objects.filter(action="duo.configured").latest("id")
-    assert event.diff == {"api_host": ["api-1.duosecurity.com", "api-2.duosecurity.com"], "enabled": [True, False]}
+    assert event.diff == {
+        "api_host": ["api-1.duosecurity.com", "api-2.duosecurity.com"],
+        "enabled": [True, False],
+    }
     assert not services.duo_required(tenant=tenant)
 
-    put(lr, {"client_id": CLIENT_ID, "client_secret": NEW_SECRET, "api_host": "api-2.duosecurity.com", "ca_bundle": ""})
+    put(
+        lr,
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": NEW_SECRET,
+            "api_host": "api-2.duosecurity.com",
+            "ca_bundle": "",
+        },
+    )
     row.refresh_from_db()
     assert decrypt(row.client_secret_encrypted) == NEW_SECRET and row.enabled is False
     event = AuditEvent.objects.filter(action="duo.configured").latest("id")
@@ -67,22 +98,46 @@ def test_update_without_the_secret_keeps_it(lr, tenant):
 
 def test_custom_ca_bundle_is_refused(lr):
     """Duo's pinned CAs are the only trust: a PEM bundle is refused, not stored."""
-    response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com",
-                        "ca_bundle": "-----BEGIN CERTIFICATE-----"})
+    response = put(
+        lr,
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "api_host": "api-1.duosecurity.com",
+            "ca_bundle": "-----BEGIN CERTIFICATE-----",
+        },
+    )
     assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
     assert [e["FieldName"] for e in response.json()["Errors"]] == ["ca_bundle"]
-    assert not DuoConfig.objects.exists() and not AuditEvent.objects.filter(action="duo.configured").exists()
+    assert (
+        not DuoConfig.objects.exists()
+        and not AuditEvent.objects.filter(action="duo.configured").exists()
+    )
     assert "ca_bundle" not in {f.name for f in DuoConfig._meta.get_fields()}
 
 
-@pytest.mark.parametrize("api_host", ["127.0.0.1:8443", "localhost", "169.254.169.254", "duo.example.com",
-                                      "api-1.duosecurity.com.example.com", "api-1.duosecurity.com:444"])
+@pytest.mark.parametrize(
+    "api_host",
+    [
+        "127.0.0.1:8443",
+        "localhost",
+        "169.254.169.254",
+        "duo.example.com",
+        "api-1.duosecurity.com.example.com",
+        "api-1.duosecurity.com:444",
+    ],
+)
 def test_api_host_must_be_a_duo_host(lr, api_host):
     response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": api_host})
     assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
     errors = response.json()["Errors"]
-    assert [e["FieldName"] for e in errors] == ["api_host"] and "duosecurity.com" in errors[0]["ErrorMessage"]
-    assert not DuoConfig.objects.exists() and not AuditEvent.objects.filter(action="duo.configured").exists()
+    assert [e["FieldName"] for e in errors] == ["api_host"] and "duosecurity.com" in errors[0][
+        "ErrorMessage"
+    ]
+    assert (
+        not DuoConfig.objects.exists()
+        and not AuditEvent.objects.filter(action="duo.configured").exists()
+    )
 
 
 @pytest.mark.parametrize(
@@ -91,30 +146,63 @@ def test_api_host_must_be_a_duo_host(lr, api_host):
         ({"client_id": CLIENT_ID, "api_host": "api-1.duosecurity.com"}, "client_secret"),
         ({"client_secret": SECRET, "api_host": "api-1.duosecurity.com"}, "client_id"),
         ({"client_id": CLIENT_ID, "client_secret": SECRET}, "api_host"),
-        ({"client_id": 7, "client_secret": SECRET, "api_host": "api-1.duosecurity.com"}, "client_id"),
-        ({"client_id": "short", "client_secret": SECRET, "api_host": "api-1.duosecurity.com"}, "duo"),
-        ({"client_id": CLIENT_ID, "client_secret": "short", "api_host": "api-1.duosecurity.com"}, "duo"),
+        (
+            {"client_id": 7, "client_secret": SECRET, "api_host": "api-1.duosecurity.com"},
+            "client_id",
+        ),
+        (
+            {"client_id": "short", "client_secret": SECRET, "api_host": "api-1.duosecurity.com"},
+            "duo",
+        ),
+        (
+            {"client_id": CLIENT_ID, "client_secret": "short", "api_host": "api-1.duosecurity.com"},
+            "duo",
+        ),
     ],
 )
 def test_invalid_configuration_is_refused_and_stores_nothing(lr, body, field):
     response = put(lr, body)
     assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
     assert field in [e["FieldName"] for e in response.json()["Errors"]]
-    assert not DuoConfig.objects.exists() and not AuditEvent.objects.filter(action="duo.configured").exists()
+    assert (
+        not DuoConfig.objects.exists()
+        and not AuditEvent.objects.filter(action="duo.configured").exists()
+    )
 
 
 def test_bad_enabled_flag(lr):
-    response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com", "enabled": "maybe"})
+    response = put(
+        lr,
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "api_host": "api-1.duosecurity.com",
+            "enabled": "maybe",
+        },
+    )
     assert response.status_code == 400 and not DuoConfig.objects.exists()
 
 
 def test_delete_removes_configuration_and_open_prompts(lr, tenant, account):
     from security.models import SecondFactorToken
 
-    services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=SECRET, api_host="api-1.duosecurity.com")
-    login = SecondFactorToken.objects.create(tenant=tenant, account=account, purpose="login", token_hash="x" * 64,
-                                             expires_at="2999-01-01T00:00:00Z")
-    DuoState.objects.create(tenant=tenant, login=login, state_hash="y" * 64, expires_at="2999-01-01T00:00:00Z")
+    services.duo_config_set(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        client_id=CLIENT_ID,
+        client_secret=SECRET,
+        api_host="api-1.duosecurity.com",
+    )
+    login = SecondFactorToken.objects.create(
+        tenant=tenant,
+        account=account,
+        purpose="login",
+        token_hash="x" * 64,
+        expires_at="2999-01-01T00:00:00Z",
+    )
+    DuoState.objects.create(
+        tenant=tenant, login=login, state_hash="y" * 64, expires_at="2999-01-01T00:00:00Z"
+    )
     response = lr.delete(PATH, params={"reason": "moving to passkeys"})
     assert response.status_code == 204
     assert not DuoConfig.objects.exists() and not DuoState.objects.exists()
@@ -127,7 +215,13 @@ def test_delete_removes_configuration_and_open_prompts(lr, tenant, account):
 
 
 def test_other_tenant_sees_and_changes_nothing(lr_other, tenant):
-    services.duo_config_set(tenant=tenant, actor=Actor.system("t"), client_id=CLIENT_ID, client_secret=SECRET, api_host="api-1.duosecurity.com")
+    services.duo_config_set(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        client_id=CLIENT_ID,
+        client_secret=SECRET,
+        api_host="api-1.duosecurity.com",
+    )
     assert lr_other.get(PATH).json()["ErrorCode"] == 404
     assert lr_other.delete(PATH).json()["ErrorCode"] == 404
     assert DuoConfig.objects.filter(tenant=tenant).exists()
@@ -136,7 +230,11 @@ def test_other_tenant_sees_and_changes_nothing(lr_other, tenant):
 def test_credential_without_security_scope_is_refused(tenant):
     credential = ApiCredentialFactory(tenant=tenant, scopes=["accounts"])
     client = APIClient()
-    response = client.put(f"{PATH}?apikey={tenant.api_key}", {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com"},
-                          format="json", HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
+    response = client.put(
+        f"{PATH}?apikey={tenant.api_key}",
+        {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": "api-1.duosecurity.com"},
+        format="json",
+        HTTP_X_LOGINRADIUS_APISECRET=credential.raw,
+    )
     assert response.json()["ErrorCode"] == 1143
     assert not DuoConfig.objects.exists()

@@ -33,11 +33,21 @@ def revoked(monkeypatch):
 @pytest.fixture
 def full(tenant, account):
     """An account with every kind of factor."""
-    TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"), confirmed=True)
-    OtpFactor.objects.create(tenant=tenant, account=account, channel="sms", destination="+15551230000", confirmed=True)
-    OtpFactor.objects.create(tenant=tenant, account=account, channel="email", destination="a@example.com", confirmed=True)
-    SecurityAnswer.objects.create(tenant=tenant, account=account, question_id="q1", answer_hash=token_hash("x"))
-    PasskeyCredential.objects.create(tenant=tenant, account=account, credential_id="abc", public_key="k")
+    TotpFactor.objects.create(
+        tenant=tenant, account=account, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"), confirmed=True
+    )
+    OtpFactor.objects.create(
+        tenant=tenant, account=account, channel="sms", destination="+15551230000", confirmed=True
+    )
+    OtpFactor.objects.create(
+        tenant=tenant, account=account, channel="email", destination="a@example.com", confirmed=True
+    )
+    SecurityAnswer.objects.create(
+        tenant=tenant, account=account, question_id="q1", answer_hash=token_hash("x")
+    )
+    PasskeyCredential.objects.create(
+        tenant=tenant, account=account, credential_id="abc", public_key="k"
+    )
     PushDevice.objects.create(tenant=tenant, account=account, device_token_encrypted=encrypt("d"))
     DuoEnrollment.objects.create(tenant=tenant, account=account, duo_username="u")
     services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)

@@ -61,7 +61,9 @@ class Holder:
 
     def __init__(self, tenant, account):
         self.tenant, self.account = tenant, account
-        self.token = session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid)).access_token
+        self.token = session_issue(
+            tenant=tenant, account=account, actor=Actor.account(account.uid)
+        ).access_token
         self.client = APIClient()
 
     def url(self, path):
@@ -69,7 +71,9 @@ class Holder:
 
     def elevate(self):
         response = self.client.put(
-            self.url(f"{A}/account/reauth/password"), {"password": PASSWORD}, format="json",
+            self.url(f"{A}/account/reauth/password"),
+            {"password": PASSWORD},
+            format="json",
             HTTP_AUTHORIZATION=f"Bearer {self.token}",
         )
         assert response.status_code == 200, response.json()
@@ -77,7 +81,9 @@ class Holder:
     def call(self, method, path, body=None):
         self.elevate()
         kwargs = {"format": "json"} if body is not None else {}
-        return getattr(self.client, method)(self.url(path), body, HTTP_AUTHORIZATION=f"Bearer {self.token}", **kwargs)
+        return getattr(self.client, method)(
+            self.url(path), body, HTTP_AUTHORIZATION=f"Bearer {self.token}", **kwargs
+        )
 
 
 def code_of(message: OutboxMessage) -> str:
@@ -89,16 +95,24 @@ def last_message(account, **filters) -> OutboxMessage:
 
 
 def confirmed_sms(tenant, account, phone=OLD_PHONE):
-    OtpFactor.objects.create(tenant=tenant, account=account, channel="sms", destination=phone, confirmed=True)
+    OtpFactor.objects.create(
+        tenant=tenant, account=account, channel="sms", destination=phone, confirmed=True
+    )
 
 
 def confirmed_totp(tenant, account):
-    TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt(SECRET), confirmed=True)
+    TotpFactor.objects.create(
+        tenant=tenant, account=account, secret_encrypted=encrypt(SECRET), confirmed=True
+    )
 
 
 def sign_in(tenant, client=None):
     client = client or APIClient()
-    response = client.post(f"{LOGIN}?apikey={tenant.api_key}", {"email": "holder@example.com", "password": PASSWORD}, format="json")
+    response = client.post(
+        f"{LOGIN}?apikey={tenant.api_key}",
+        {"email": "holder@example.com", "password": PASSWORD},
+        format="json",
+    )
     assert response.status_code == 200, response.json()
     return response.json()
 
@@ -130,7 +144,9 @@ def test_new_2fa_phone_stays_pending_until_a_code_sent_to_it_confirms_it(tenant,
     to_old = last_message(member, channel="sms")
     assert to_old.recipient == OLD_PHONE
     # The code sent to the new number does not open a sign-in ...
-    refused = second_factor(tenant, challenge["SecondFactorAuthenticationToken"], "otp", {"otp": code_of(to_new)})
+    refused = second_factor(
+        tenant, challenge["SecondFactorAuthenticationToken"], "otp", {"otp": code_of(to_new)}
+    )
     assert refused.json()["ErrorCode"] == 1067
     # ... and the sign-in code sent to the old number does not confirm the new number.
     with freeze_time(timezone.now() + timedelta(seconds=3)):
@@ -142,8 +158,15 @@ def test_new_2fa_phone_stays_pending_until_a_code_sent_to_it_confirms_it(tenant,
         done = holder.call("put", f"{A}/account/2fa/verification/otp", {"otp": code_of(to_new)})
     assert done.status_code == 200, done.json()
     factor.refresh_from_db()
-    assert (factor.destination, factor.confirmed, factor.pending_destination) == (NEW_PHONE, True, "")
-    assert AuditEvent.objects.filter(action="otp_factor.confirmed", subject_uid=member.uid).count() == 1
+    assert (factor.destination, factor.confirmed, factor.pending_destination) == (
+        NEW_PHONE,
+        True,
+        "",
+    )
+    assert (
+        AuditEvent.objects.filter(action="otp_factor.confirmed", subject_uid=member.uid).count()
+        == 1
+    )
     notice = last_message(member, template=NOTICE)
     assert (notice.channel, notice.recipient) == ("email", "holder@example.com")
 
@@ -158,7 +181,11 @@ def test_same_phone_again_changes_nothing(tenant, member):
     assert holder.call("put", f"{A}/account/2fa", {"phoneno2fa": NEW_PHONE}).status_code == 200
     assert holder.call("put", f"{A}/account/2fa", {"phoneno2fa": OLD_PHONE}).status_code == 200
     factor = OtpFactor.objects.get(account=member, channel="sms")
-    assert (factor.destination, factor.confirmed, factor.pending_destination) == (OLD_PHONE, True, "")
+    assert (factor.destination, factor.confirmed, factor.pending_destination) == (
+        OLD_PHONE,
+        True,
+        "",
+    )
 
 
 # ------------------------------------------------------------------ replacing security answers
@@ -167,18 +194,28 @@ def test_same_phone_again_changes_nothing(tenant, member):
 def _login_with_answers(tenant, answers):
     challenge = sign_in(tenant)["SecondFactorAuthentication"]
     assert challenge is not None
-    path = (f"{A}/login/2fa/verification/securityquestionanswer?apikey={tenant.api_key}"
-            f"&secondfactorauthenticationtoken={challenge['SecondFactorAuthenticationToken']}")
+    path = (
+        f"{A}/login/2fa/verification/securityquestionanswer?apikey={tenant.api_key}"
+        f"&secondfactorauthenticationtoken={challenge['SecondFactorAuthenticationToken']}"
+    )
     return APIClient().post(path, {"securityquestionanswer": answers}, format="json")
 
 
-def test_new_answers_stay_pending_until_confirmed_with_a_code_sent_to_the_primary_email(tenant, member):
-    services.security_answers_set(tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Old Town"})
+def test_new_answers_stay_pending_until_confirmed_with_a_code_sent_to_the_primary_email(
+    tenant, member
+):
+    services.security_answers_set(
+        tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Old Town"}
+    )
     confirmed_totp(tenant, member)
     holder = Holder(tenant, member)
     before = OutboxMessage.objects.count()
 
-    posted = holder.call("put", f"{A}/account/2fa/securityquestionanswer", {"securityquestionanswer": {"q1": "New Town"}})
+    posted = holder.call(
+        "put",
+        f"{A}/account/2fa/securityquestionanswer",
+        {"securityquestionanswer": {"q1": "New Town"}},
+    )
     assert posted.status_code == 200, posted.json()
     assert posted.json()["IsPosted"] is True and posted.json()["OTPStatus"] == {"IsPosted": True}
     message = last_message(member)
@@ -193,20 +230,29 @@ def test_new_answers_stay_pending_until_confirmed_with_a_code_sent_to_the_primar
         bad = holder.call("put", f"{A}/account/2fa/securityquestionanswer", {"otp": "not-the-code"})
     assert bad.json()["ErrorCode"] == 1067
     with freeze_time(timezone.now() + timedelta(seconds=10)):
-        done = holder.call("put", f"{A}/account/2fa/securityquestionanswer", {"otp": code_of(message)})
+        done = holder.call(
+            "put", f"{A}/account/2fa/securityquestionanswer", {"otp": code_of(message)}
+        )
     assert done.status_code == 200 and done.json()["IsPosted"] is True, done.json()
     with freeze_time(timezone.now() + timedelta(seconds=20)):
         assert services.security_answers_verify(account=member, answers={"q1": "new town"})
     notice = last_message(member, template=NOTICE)
     assert (notice.channel, notice.recipient) == ("email", "holder@example.com")
     with freeze_time(timezone.now() + timedelta(seconds=30)):
-        assert holder.call("put", f"{A}/account/2fa/securityquestionanswer", {"otp": code_of(message)}).json()["ErrorCode"] == 1067
+        assert (
+            holder.call(
+                "put", f"{A}/account/2fa/securityquestionanswer", {"otp": code_of(message)}
+            ).json()["ErrorCode"]
+            == 1067
+        )
 
 
 def test_first_answers_of_an_account_with_totp_do_not_bypass_it(tenant, member):
     confirmed_totp(tenant, member)
     holder = Holder(tenant, member)
-    posted = holder.call("put", f"{A}/account/2fa/securityquestionanswer", {"securityquestionanswer": {"q1": "Blue"}})
+    posted = holder.call(
+        "put", f"{A}/account/2fa/securityquestionanswer", {"securityquestionanswer": {"q1": "Blue"}}
+    )
     assert posted.status_code == 200, posted.json()
     assert not SecurityAnswer.objects.filter(account=member).exists()
     assert _login_with_answers(tenant, {"q1": "blue"}).json()["ErrorCode"] == 1134
@@ -215,20 +261,36 @@ def test_first_answers_of_an_account_with_totp_do_not_bypass_it(tenant, member):
 def test_answers_of_an_account_without_email_are_confirmed_by_its_2fa_phone(tenant):
     member = make_member(tenant, email=False, username="holder")
     confirmed_sms(tenant, member)
-    services.security_answers_set(tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Old"})
+    services.security_answers_set(
+        tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Old"}
+    )
     holder = Holder(tenant, member)
-    assert holder.call("put", f"{A}/account/2fa/securityquestionanswer", {"securityquestionanswer": {"q1": "New"}}).status_code == 200
+    assert (
+        holder.call(
+            "put",
+            f"{A}/account/2fa/securityquestionanswer",
+            {"securityquestionanswer": {"q1": "New"}},
+        ).status_code
+        == 200
+    )
     message = last_message(member)
     assert (message.channel, message.recipient) == ("sms", OLD_PHONE)
     with freeze_time(timezone.now() + timedelta(seconds=3)):
-        assert holder.call("put", f"{A}/account/2fa/securityquestionanswer", {"otp": code_of(message)}).status_code == 200
+        assert (
+            holder.call(
+                "put", f"{A}/account/2fa/securityquestionanswer", {"otp": code_of(message)}
+            ).status_code
+            == 200
+        )
     notice = last_message(member, template=NOTICE)
     assert (notice.channel, notice.recipient) == ("sms", OLD_PHONE)
 
 
 def test_first_answers_of_an_account_without_factors_take_effect(tenant, member):
     holder = Holder(tenant, member)
-    posted = holder.call("put", f"{A}/account/2fa/securityquestionanswer", {"securityquestionanswer": {"q1": "Blue"}})
+    posted = holder.call(
+        "put", f"{A}/account/2fa/securityquestionanswer", {"securityquestionanswer": {"q1": "Blue"}}
+    )
     assert posted.json() == {"IsPosted": True}
     assert services.security_answers_verify(account=member, answers={"q1": "blue"})
     assert last_message(member, template=NOTICE).recipient == "holder@example.com"
@@ -239,13 +301,20 @@ def test_first_answers_of_an_account_without_factors_take_effect(tenant, member)
 
 def test_sign_in_does_not_send_or_accept_codes_of_an_unconfirmed_email_destination(tenant, member):
     confirmed_totp(tenant, member)
-    services.otp_factor_set(tenant=tenant, actor=Actor.system("t"), account=member, channel="email", destination="holder@example.com")
+    services.otp_factor_set(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=member,
+        channel="email",
+        destination="holder@example.com",
+    )
     challenge = sign_in(tenant)["SecondFactorAuthentication"]
     assert challenge["IsEmailOtpAuthenticatorVerified"] is False
     token = challenge["SecondFactorAuthenticationToken"]
     sent = APIClient().post(
         f"{A}/login/2fa/otp/email?apikey={tenant.api_key}&secondfactorauthenticationtoken={token}",
-        {"EmailId": "holder@example.com"}, format="json",
+        {"EmailId": "holder@example.com"},
+        format="json",
     )
     assert sent.json()["ErrorCode"] == 1134
     assert not OutboxMessage.objects.filter(account=member).exists()
@@ -258,24 +327,42 @@ def test_sign_in_does_not_send_or_accept_codes_of_an_unconfirmed_email_destinati
 
 def test_sign_in_does_not_accept_an_unconfirmed_sms_factor(tenant, member):
     confirmed_totp(tenant, member)
-    OtpFactor.objects.create(tenant=tenant, account=member, channel="sms", destination=NEW_PHONE, confirmed=False)
+    OtpFactor.objects.create(
+        tenant=tenant, account=member, channel="sms", destination=NEW_PHONE, confirmed=False
+    )
     challenge = sign_in(tenant)["SecondFactorAuthentication"]
     assert challenge["IsOTPAuthenticatorVerified"] is False and challenge["OTPStatus"] is None
     token = challenge["SecondFactorAuthenticationToken"]
-    resend = APIClient().get(f"{A}/login/2fa/resend?apikey={tenant.api_key}&secondfactorauthenticationtoken={token}")
+    resend = APIClient().get(
+        f"{A}/login/2fa/resend?apikey={tenant.api_key}&secondfactorauthenticationtoken={token}"
+    )
     assert resend.json()["ErrorCode"] == 1134
     services.otp_factor_code_send(tenant=tenant, account=member, channel="sms")
-    assert second_factor(tenant, token, "otp", {"otp": code_of(last_message(member))}).json()["ErrorCode"] == 1067
+    assert (
+        second_factor(tenant, token, "otp", {"otp": code_of(last_message(member))}).json()[
+            "ErrorCode"
+        ]
+        == 1067
+    )
 
 
 def test_sign_in_does_not_accept_a_pending_authenticator(tenant, member):
     confirmed_sms(tenant, member)
-    TotpFactor.objects.create(tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=False)
+    TotpFactor.objects.create(
+        tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=False
+    )
     challenge = sign_in(tenant)["SecondFactorAuthentication"]
     assert challenge["IsAuthenticatorVerified"] is False
     code = services.totp_code(SECRET, for_time=time.time())
-    assert second_factor(tenant, challenge["SecondFactorAuthenticationToken"], "authenticatorcode",
-                         {"authenticatorcode": code}).json()["ErrorCode"] == 1102
+    assert (
+        second_factor(
+            tenant,
+            challenge["SecondFactorAuthenticationToken"],
+            "authenticatorcode",
+            {"authenticatorcode": code},
+        ).json()["ErrorCode"]
+        == 1102
+    )
 
 
 # ------------------------------------------------------------------ notices
@@ -287,18 +374,30 @@ def test_confirming_an_authenticator_tells_the_holder(tenant, member):
     assert not OutboxMessage.objects.filter(template=NOTICE).exists()
     with freeze_time(timezone.now() + timedelta(seconds=3)):
         code = services.totp_code(secret, for_time=time.time())
-        done = holder.call("put", f"{A}/account/2fa/verification/authenticatorcode", {"authenticatorcode": code})
+        done = holder.call(
+            "put", f"{A}/account/2fa/verification/authenticatorcode", {"authenticatorcode": code}
+        )
     assert done.status_code == 200, done.json()
     notice = OutboxMessage.objects.get(template=NOTICE)
-    assert (notice.account, notice.channel, notice.recipient) == (member, "email", "holder@example.com")
+    assert (notice.account, notice.channel, notice.recipient) == (
+        member,
+        "email",
+        "holder@example.com",
+    )
 
 
 def test_confirming_an_email_factor_tells_the_holder(tenant, member):
     holder = Holder(tenant, member)
-    assert holder.call("get", f"{A}/account/2fa/otp/email?emailid=holder@example.com").json() == {"IsPosted": True}
+    assert holder.call("get", f"{A}/account/2fa/otp/email?emailid=holder@example.com").json() == {
+        "IsPosted": True
+    }
     code = code_of(last_message(member))
     with freeze_time(timezone.now() + timedelta(seconds=3)):
-        done = holder.call("put", f"{A}/account/2fa/verification/otp/email", {"EmailId": "holder@example.com", "Otp": code})
+        done = holder.call(
+            "put",
+            f"{A}/account/2fa/verification/otp/email",
+            {"EmailId": "holder@example.com", "Otp": code},
+        )
     assert done.json()["IsEmailOtpAuthenticatorVerified"] is True
     assert OutboxMessage.objects.get(template=NOTICE).recipient == "holder@example.com"
 
@@ -308,7 +407,11 @@ def test_registering_a_push_device_tells_the_holder(tenant, member):
     holder.elevate()
     assert FakeDevice(tenant, "device-address-9").register(holder.token).status_code == 200
     notice = OutboxMessage.objects.get(template=NOTICE)
-    assert (notice.account, notice.channel, notice.recipient) == (member, "email", "holder@example.com")
+    assert (notice.account, notice.channel, notice.recipient) == (
+        member,
+        "email",
+        "holder@example.com",
+    )
 
 
 def test_registering_a_passkey_tells_the_holder(tenant, member):
@@ -319,7 +422,11 @@ def test_registering_a_passkey_tells_the_holder(tenant, member):
     finish = holder.call("post", f"{A}/account/register/passkey/finish", credential)
     assert finish.json() == {"IsPosted": True}, finish.json()
     notice = OutboxMessage.objects.get(template=NOTICE)
-    assert (notice.account, notice.channel, notice.recipient) == (member, "email", "holder@example.com")
+    assert (notice.account, notice.channel, notice.recipient) == (
+        member,
+        "email",
+        "holder@example.com",
+    )
 
 
 def test_a_holder_without_email_is_told_by_sms(tenant):
@@ -331,6 +438,7 @@ def test_a_holder_without_email_is_told_by_sms(tenant):
     assert FakeDevice(tenant, "device-address-7").register(holder.token).status_code == 200
     notice = OutboxMessage.objects.get(template=NOTICE)
     assert (notice.channel, notice.recipient) == ("sms", "+15550003333")
-    assert "device-address-7" not in notice.context_encrypted and "device-address-7" not in json.dumps(
-        json.loads(decrypt(notice.context_encrypted))
+    assert (
+        "device-address-7" not in notice.context_encrypted
+        and "device-address-7" not in json.dumps(json.loads(decrypt(notice.context_encrypted)))
     )

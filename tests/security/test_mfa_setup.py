@@ -29,7 +29,12 @@ def call(tenant, method, path, body=None, token="tok-member"):
     client = APIClient()
     kwargs = {"format": "json"} if body is not None else {}
     sep = "&" if "?" in path else "?"
-    return getattr(client, method)(f"{path}{sep}apikey={tenant.api_key}", body, HTTP_AUTHORIZATION=f"Bearer {bearer(token)}", **kwargs)
+    return getattr(client, method)(
+        f"{path}{sep}apikey={tenant.api_key}",
+        body,
+        HTTP_AUTHORIZATION=f"Bearer {bearer(token)}",
+        **kwargs,
+    )
 
 
 def test_authenticator_enrollment_shows_seed_and_qr_until_confirmed(tenant, member):
@@ -38,14 +43,25 @@ def test_authenticator_enrollment_shows_seed_and_qr_until_confirmed(tenant, memb
     assert data["IsAuthenticatorVerified"] is False
     assert data["QRCode"].startswith("data:image/svg+xml;base64,")
     assert base64.b64decode(data["QRCode"].split(",", 1)[1]).startswith(b"<?xml")
-    assert call(tenant, "put", A + "/verification/authenticatorcode", {"authenticatorcode": "000000"}).json()["ErrorCode"] == 1102
+    assert (
+        call(
+            tenant, "put", A + "/verification/authenticatorcode", {"authenticatorcode": "000000"}
+        ).json()["ErrorCode"]
+        == 1102
+    )
     with freeze_time(timezone.now() + timedelta(seconds=3)):
         code = services.totp_code(secret, for_time=time.time())
-        done = call(tenant, "put", A + "/verification/authenticatorcode", {"authenticatorcode": code})
+        done = call(
+            tenant, "put", A + "/verification/authenticatorcode", {"authenticatorcode": code}
+        )
     assert done.status_code == 200 and done.json()["IsAuthenticatorVerified"] is True
     assert TotpFactor.objects.get(account=member).confirmed
     again = call(tenant, "get", A).json()
-    assert again["ManualEntryCode"] is None and again["QRCode"] is None and again["IsAuthenticatorVerified"]
+    assert (
+        again["ManualEntryCode"] is None
+        and again["QRCode"] is None
+        and again["IsAuthenticatorVerified"]
+    )
 
 
 def test_new_enrollment_replaces_unconfirmed_seed(tenant, member):
@@ -76,12 +92,22 @@ def test_setup_needs_access_token(tenant, member):
 def test_email_factor_setup(tenant, member):
     email = member.emails.first().value
     assert call(tenant, "get", A + "/otp/email").json()["ErrorCode"] == 908
-    assert call(tenant, "get", A + "/otp/email?emailid=stranger@example.com").json()["ErrorCode"] == 1340
+    assert (
+        call(tenant, "get", A + "/otp/email?emailid=stranger@example.com").json()["ErrorCode"]
+        == 1340
+    )
     assert not OutboxMessage.objects.exists()
-    assert call(tenant, "get", A + f"/otp/email?emailId={email.upper()}").json() == {"IsPosted": True}
+    assert call(tenant, "get", A + f"/otp/email?emailId={email.upper()}").json() == {
+        "IsPosted": True
+    }
     message = OutboxMessage.objects.get(account=member, channel="email")
     code = json.loads(decrypt(message.context_encrypted))["code"]
-    assert call(tenant, "put", A + "/verification/otp/email", {"EmailId": email, "Otp": "x"}).json()["ErrorCode"] == 1067
+    assert (
+        call(tenant, "put", A + "/verification/otp/email", {"EmailId": email, "Otp": "x"}).json()[
+            "ErrorCode"
+        ]
+        == 1067
+    )
     with freeze_time(timezone.now() + timedelta(seconds=3)):
         done = call(tenant, "put", A + "/verification/otp/email", {"EmailId": email, "Otp": code})
     assert done.json()["IsEmailOtpAuthenticatorVerified"] is True
@@ -91,16 +117,34 @@ def test_email_factor_setup(tenant, member):
     "body",
     [
         {"securityquestionanswer": {"q1": "Answer One", "q2": "two"}},
-        {"SecurityQuestionAnswer": [{"QuestionId": "q1", "Answer": "Answer One"}, {"questionid": "q2", "answer": "two"}]},
+        {
+            "SecurityQuestionAnswer": [
+                {"QuestionId": "q1", "Answer": "Answer One"},
+                {"questionid": "q2", "answer": "two"},
+            ]
+        },
     ],
 )
 def test_security_question_setup(tenant, member, body):
     assert call(tenant, "put", A + "/securityquestionanswer", body).json() == {"IsPosted": True}
-    assert sorted(SecurityAnswer.objects.filter(account=member).values_list("question_id", flat=True)) == ["q1", "q2"]
+    assert sorted(
+        SecurityAnswer.objects.filter(account=member).values_list("question_id", flat=True)
+    ) == ["q1", "q2"]
     assert services.security_answers_verify(account=member, answers={"q1": "answerone"})
 
 
-@pytest.mark.parametrize("body", [{}, {"securityquestionanswer": {"q1": 5}}, {"securityquestionanswer": ["x"]}, {"securityquestionanswer": {"q1": " "}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"securityquestionanswer": {"q1": 5}},
+        {"securityquestionanswer": ["x"]},
+        {"securityquestionanswer": {"q1": " "}},
+    ],
+)
 def test_security_question_setup_errors(tenant, member, body):
-    assert call(tenant, "put", A + "/securityquestionanswer", body).json()["ErrorCode"] in (908, 1134)
+    assert call(tenant, "put", A + "/securityquestionanswer", body).json()["ErrorCode"] in (
+        908,
+        1134,
+    )
     assert not SecurityAnswer.objects.exists()

@@ -18,9 +18,18 @@ def member(tenant):
     account = AccountFactory(tenant=tenant)
     account.password = make_password("pw-123456")
     account.save()
-    TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=encrypt("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), confirmed=True)
-    OtpFactor.objects.create(tenant=tenant, account=account, channel="sms", destination="+15550001111", confirmed=True)
-    OtpFactor.objects.create(tenant=tenant, account=account, channel="email", destination="a@example.com", confirmed=True)
+    TotpFactor.objects.create(
+        tenant=tenant,
+        account=account,
+        secret_encrypted=encrypt("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+        confirmed=True,
+    )
+    OtpFactor.objects.create(
+        tenant=tenant, account=account, channel="sms", destination="+15550001111", confirmed=True
+    )
+    OtpFactor.objects.create(
+        tenant=tenant, account=account, channel="email", destination="a@example.com", confirmed=True
+    )
     SecurityAnswer.objects.create(tenant=tenant, account=account, question_id="q", answer_hash="x")
     return account
 
@@ -33,7 +42,9 @@ def test_backup_code_generate_and_reset(lr_sdk, member, signing):
     again = sdk.mfa.mfa_backup_code_by_uid(member.uid)
     assert again["ErrorCode"] == 1127
     reset = sdk.mfa.mfa_reset_backup_code_by_uid(member.uid)
-    assert len(reset["BackUpCodes"]) == 10 and not set(reset["BackUpCodes"]) & set(first["BackUpCodes"])
+    assert len(reset["BackUpCodes"]) == 10 and not set(reset["BackUpCodes"]) & set(
+        first["BackUpCodes"]
+    )
     assert BackupCode.objects.filter(account=member).count() == 10
 
 
@@ -47,7 +58,9 @@ def test_factor_resets(lr_sdk, member):
     assert sdk.mfa.mfa_reset_email_otp_authenticator_by_uid(member.uid) == {"IsDeleted": True}
     assert not OtpFactor.objects.filter(account=member).exists()
     assert SecurityAnswer.objects.filter(account=member).exists()
-    assert sdk.mfa.mfa_reset_security_question_authenticator_by_uid(member.uid) == {"IsDeleted": True}
+    assert sdk.mfa.mfa_reset_security_question_authenticator_by_uid(member.uid) == {
+        "IsDeleted": True
+    }
     assert not SecurityAnswer.objects.filter(account=member).exists()
     assert sdk.mfa.mfa_reset_authenticator_by_uid(True, "unknown-uid")["ErrorCode"] == 938
 
@@ -74,7 +87,9 @@ def test_backup_codes_issued_through_sdk_are_single_use(lr_sdk, tenant, member):
     codes = lr_sdk().mfa.mfa_backup_code_by_uid(member.uid)["BackUpCodes"]
     assert services.backup_code_verify(account=member, code=codes[0])
     assert BackupCode.objects.filter(account=member, used_at__isnull=True).count() == 9
-    new = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=member, reset=True)
+    new = services.backup_codes_generate(
+        tenant=tenant, actor=Actor.system("t"), account=member, reset=True
+    )
     assert BackupCode.objects.filter(account=member, used_at__isnull=True).count() == len(new) == 10
 
 
@@ -83,9 +98,13 @@ def test_sdk_sign_in_with_second_factor_and_reauth(lr_sdk, tenant, member):
     reauthentication by backup code gives a token the manage side accepts once."""
     sdk = lr_sdk()
     codes = sdk.mfa.mfa_backup_code_by_uid(member.uid)["BackUpCodes"]
-    wrong = sdk.authentication.login_by_email({"email": member.emails.first().value, "password": "nope"})
+    wrong = sdk.authentication.login_by_email(
+        {"email": member.emails.first().value, "password": "nope"}
+    )
     assert wrong["ErrorCode"] == 966
-    first = sdk.authentication.login_by_email({"email": member.emails.first().value, "password": "pw-123456"})
+    first = sdk.authentication.login_by_email(
+        {"email": member.emails.first().value, "password": "pw-123456"}
+    )
     token = first["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
     session = sdk.mfa.mfa_validate_backup_code({"backupcode": codes[0]}, token)
     assert session["Profile"]["Uid"] == member.uid and session["access_token"]

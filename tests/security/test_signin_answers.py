@@ -66,23 +66,39 @@ def signed_in(response, account):
 
 
 @pytest.mark.real_hasher
-@pytest.mark.parametrize("body", [{"email": "answers@example.com"}, {"username": "answers"}, {"phone": PHONE}])
+@pytest.mark.parametrize(
+    "body", [{"email": "answers@example.com"}, {"username": "answers"}, {"phone": PHONE}]
+)
 def test_password_sign_in_answers_without_the_hash(tenant, member, body):
     member.password = make_password(PASSWORD)  # the production hasher (Argon2)
     member.save()
     assert member.password.startswith("argon2")
-    signed_in(APIClient().post(url(tenant, f"{A}/login"), {**body, "password": PASSWORD}, format="json"), member)
+    signed_in(
+        APIClient().post(url(tenant, f"{A}/login"), {**body, "password": PASSWORD}, format="json"),
+        member,
+    )
 
 
 def test_second_factor_sign_in_answers_without_the_hash(tenant, member):
-    TotpFactor.objects.create(tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=True)
-    first = APIClient().post(url(tenant, f"{A}/login"), {"email": "answers@example.com", "password": PASSWORD}, format="json")
+    TotpFactor.objects.create(
+        tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=True
+    )
+    first = APIClient().post(
+        url(tenant, f"{A}/login"),
+        {"email": "answers@example.com", "password": PASSWORD},
+        format="json",
+    )
     assert first.json()["Profile"] is None
     assert_no_hash(first, member)
     token = first.json()["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
     done = APIClient().put(
-        url(tenant, f"{A}/login/2fa/verification/authenticatorcode", secondfactorauthenticationtoken=token),
-        {"authenticatorcode": services.totp_code(SECRET, for_time=time.time())}, format="json",
+        url(
+            tenant,
+            f"{A}/login/2fa/verification/authenticatorcode",
+            secondfactorauthenticationtoken=token,
+        ),
+        {"authenticatorcode": services.totp_code(SECRET, for_time=time.time())},
+        format="json",
     )
     signed_in(done, member)
 
@@ -90,34 +106,68 @@ def test_second_factor_sign_in_answers_without_the_hash(tenant, member):
 def test_passkey_sign_in_answers_without_the_hash(tenant, member):
     device = SoftAuthenticator()
     options = services.passkey_registration_begin(tenant=tenant, account=member)
-    services.passkey_register(tenant=tenant, actor=Actor.system("t"), account=member, credential=device.create(options, origin=ORIGIN))
-    begin = APIClient().get(url(tenant, f"{A}/login/passkey/begin", identifier="answers@example.com"))
+    services.passkey_register(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=member,
+        credential=device.create(options, origin=ORIGIN),
+    )
+    begin = APIClient().get(
+        url(tenant, f"{A}/login/passkey/begin", identifier="answers@example.com")
+    )
     assertion = device.get(begin.json()["LoginBeginCredential"]["publicKey"], origin=ORIGIN)
-    finish = APIClient().post(url(tenant, f"{A}/login/passkey/finish"),
-                              {"email": "answers@example.com", "PasskeyCredential": assertion}, format="json")
+    finish = APIClient().post(
+        url(tenant, f"{A}/login/passkey/finish"),
+        {"email": "answers@example.com", "PasskeyCredential": assertion},
+        format="json",
+    )
     signed_in(finish, member)
 
 
 def test_phone_otp_sign_in_answers_without_the_hash(tenant, member, lr):
     otp = lr.post(f"{M}/smsotp/phoneidverification", {"phone": PHONE}).json()["Token"]
-    response = APIClient().put(url(tenant, f"{A}/phone/otp", otp=otp), {"phone": PHONE}, format="json")
+    response = APIClient().put(
+        url(tenant, f"{A}/phone/otp", otp=otp), {"phone": PHONE}, format="json"
+    )
     signed_in(response, member)
 
 
-def test_push_approved_sign_in_answers_without_the_hash(tenant, member, django_capture_on_commit_callbacks):
-    token = session_issue(tenant=tenant, account=member, actor=Actor.account(member.uid)).access_token
+def test_push_approved_sign_in_answers_without_the_hash(
+    tenant, member, django_capture_on_commit_callbacks
+):
+    token = session_issue(
+        tenant=tenant, account=member, actor=Actor.account(member.uid)
+    ).access_token
     client = APIClient()
-    client.put(url(tenant, f"{A}/account/reauth/password"), {"password": PASSWORD}, format="json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.put(
+        url(tenant, f"{A}/account/reauth/password"),
+        {"password": PASSWORD},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     phone = FakeDevice(tenant, "answers-device")
     assert phone.register(token).status_code == 200
     assert PushDevice.objects.filter(account=member).exists()
-    login = client.post(url(tenant, f"{A}/login"), {"email": "answers@example.com", "password": PASSWORD}, format="json").json()
+    login = client.post(
+        url(tenant, f"{A}/login"),
+        {"email": "answers@example.com", "password": PASSWORD},
+        format="json",
+    ).json()
     sfa_token = login["SecondFactorAuthentication"]["SecondFactorAuthenticationToken"]
     with django_capture_on_commit_callbacks(execute=True):
-        started = client.post(url(tenant, f"{A}/login/2fa/push", secondfactorauthenticationtoken=sfa_token))
+        started = client.post(
+            url(tenant, f"{A}/login/2fa/push", secondfactorauthenticationtoken=sfa_token)
+        )
     challenge_id = started.json()["ChallengeId"]
     assert phone.answer(True, challenge_id=challenge_id).json() == {"IsPosted": True}
-    done = client.get(url(tenant, f"{A}/login/2fa/push/status", secondfactorauthenticationtoken=sfa_token, challengeid=challenge_id))
+    done = client.get(
+        url(
+            tenant,
+            f"{A}/login/2fa/push/status",
+            secondfactorauthenticationtoken=sfa_token,
+            challengeid=challenge_id,
+        )
+    )
     signed_in(done, member)
 
 
@@ -125,7 +175,13 @@ def test_push_approved_sign_in_answers_without_the_hash(tenant, member, django_c
 
 
 def test_manage_answers_carry_no_hash_but_the_password_endpoint_does(tenant, member, lr):
-    created = lr.post(M, {"Email": [{"Type": "Primary", "Value": "made@example.com"}], "Password": "Made-passw0rd-123"})
+    created = lr.post(
+        M,
+        {
+            "Email": [{"Type": "Primary", "Value": "made@example.com"}],
+            "Password": "Made-passw0rd-123",
+        },
+    )
     assert created.status_code == 200, created.json()
     made = Account.objects.get(uid=created.json()["Uid"])
     assert_no_hash(created, made)
@@ -136,7 +192,10 @@ def test_manage_answers_carry_no_hash_but_the_password_endpoint_does(tenant, mem
         lr.get(M, {"username": "answers"}),
         lr.get(M, {"phone": PHONE}),
         lr.get(f"{M}/identities", {"email": "answers@example.com"}),
-        lr.put(f"{M}/{member.uid}/email", {"Email": [{"Type": "Secondary", "Value": "second@example.com"}]}),
+        lr.put(
+            f"{M}/{member.uid}/email",
+            {"Email": [{"Type": "Secondary", "Value": "second@example.com"}]},
+        ),
         lr.get("/api/v1/accounts", {"email": "answers@example.com"}),
     ):
         assert response.status_code == 200, response.json()
@@ -149,19 +208,35 @@ def test_manage_answers_carry_no_hash_but_the_password_endpoint_does(tenant, mem
 
 
 def _finish(tenant, identifier, credential):
-    return APIClient().post(url(tenant, f"{A}/login/passkey/finish"), {"email": identifier, "PasskeyCredential": credential}, format="json")
+    return APIClient().post(
+        url(tenant, f"{A}/login/passkey/finish"),
+        {"email": identifier, "PasskeyCredential": credential},
+        format="json",
+    )
 
 
 def _bad_assertions(tenant, member):
     """Assertions that fail for a known account, each for another reason."""
     device = SoftAuthenticator()
     options = services.passkey_registration_begin(tenant=tenant, account=member)
-    services.passkey_register(tenant=tenant, actor=Actor.system("t"), account=member, credential=device.create(options, origin=ORIGIN))
+    services.passkey_register(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=member,
+        credential=device.create(options, origin=ORIGIN),
+    )
     begin = services.passkey_authentication_begin(tenant=tenant, account=member)
     good = device.get(begin, origin=ORIGIN)
     return {
-        "malformed": {"id": good["id"], "rawId": good["rawId"], "type": "public-key", "response": {"clientDataJSON": "!!"}},
-        "unknown challenge": device.get({**begin, "challenge": "AAAAAAAAAAAAAAAAAAAAAA"}, origin=ORIGIN),
+        "malformed": {
+            "id": good["id"],
+            "rawId": good["rawId"],
+            "type": "public-key",
+            "response": {"clientDataJSON": "!!"},
+        },
+        "unknown challenge": device.get(
+            {**begin, "challenge": "AAAAAAAAAAAAAAAAAAAAAA"}, origin=ORIGIN
+        ),
         "wrong origin": device.get(begin, origin="https://evil.example.com"),
     }, good
 
@@ -182,11 +257,16 @@ def test_passkey_attempts_are_limited_per_identifier(tenant, member):
     tenant.save()
     bad, good = _bad_assertions(tenant, member)
     for _ in range(3):
-        assert _finish(tenant, "answers@example.com", bad["unknown challenge"]).json()["ErrorCode"] == 1134
+        assert (
+            _finish(tenant, "answers@example.com", bad["unknown challenge"]).json()["ErrorCode"]
+            == 1134
+        )
     limited = _finish(tenant, "ANSWERS@example.com", good)
     assert limited.status_code == 429 and limited.json()["ErrorCode"] == 429
     assert limited.headers.get("Retry-After")
-    assert PasskeyCredential.objects.get(account=member).sign_count == 0  # not even a good assertion gets through
+    assert (
+        PasskeyCredential.objects.get(account=member).sign_count == 0
+    )  # not even a good assertion gets through
     # An unknown identifier is limited the same way, and the limit is per identifier.
     for _ in range(3):
         assert _finish(tenant, "ghost@example.com", good).json()["ErrorCode"] == 1134

@@ -28,7 +28,11 @@ VECTORS = [
 
 @pytest.mark.parametrize("moment,sha1,sha256,sha512", VECTORS)
 def test_rfc6238_vectors(moment, sha1, sha256, sha512):
-    for digest, expected in ((hashlib.sha1, sha1), (hashlib.sha256, sha256), (hashlib.sha512, sha512)):
+    for digest, expected in (
+        (hashlib.sha1, sha1),
+        (hashlib.sha256, sha256),
+        (hashlib.sha512, sha512),
+    ):
         secret = base64.b32encode(SEEDS[digest]).decode()
         assert services.totp_code(secret, for_time=moment, digits=8, digest=digest) == expected
 
@@ -66,14 +70,18 @@ def test_unconfirmed_factor_accepts_only_when_confirming(tenant, account):
 def test_adjacent_steps_are_accepted(tenant, account, offset):
     secret = enrolled(tenant, account)
     now = 1_700_000_015.0
-    assert services.totp_verify(account=account, code=services.totp_code(secret, for_time=now + offset), now=now)
+    assert services.totp_verify(
+        account=account, code=services.totp_code(secret, for_time=now + offset), now=now
+    )
 
 
 @pytest.mark.parametrize("offset", [-60, 60])
 def test_steps_two_away_are_refused(tenant, account, offset):
     secret = enrolled(tenant, account)
     now = 1_700_000_015.0
-    assert not services.totp_verify(account=account, code=services.totp_code(secret, for_time=now + offset), now=now)
+    assert not services.totp_verify(
+        account=account, code=services.totp_code(secret, for_time=now + offset), now=now
+    )
 
 
 def test_a_step_cannot_be_replayed_nor_an_older_step_used(tenant, account):
@@ -87,7 +95,9 @@ def test_a_step_cannot_be_replayed_nor_an_older_step_used(tenant, account):
     older = services.totp_code(secret, for_time=now - 30)
     assert not services.totp_verify(account=account, code=older, now=now)
     VerifierThrottle.objects.all().delete()
-    assert services.totp_verify(account=account, code=services.totp_code(secret, for_time=now + 30), now=now)
+    assert services.totp_verify(
+        account=account, code=services.totp_code(secret, for_time=now + 30), now=now
+    )
     assert TotpFactor.objects.get(account=account).last_used_step == int(now + 30) // 30
 
 

@@ -27,6 +27,8 @@ def actions():
     """The audit actions written so far, oldest first."""
 
     def read(**filters):
-        return list(AuditEvent.objects.filter(**filters).order_by("id").values_list("action", flat=True))
+        return list(
+            AuditEvent.objects.filter(**filters).order_by("id").values_list("action", flat=True)
+        )
 
     return read

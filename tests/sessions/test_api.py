@@ -38,7 +38,10 @@ def auth_get(tenant, path, token=None, **params):
 def test_lr_datetime_format():
     from datetime import UTC, datetime
 
-    assert lr_datetime(datetime(2018, 9, 18, 7, 16, 2, 650000, tzinfo=UTC)) == "2018-09-18T07:16:02.65Z"
+    assert (
+        lr_datetime(datetime(2018, 9, 18, 7, 16, 2, 650000, tzinfo=UTC))
+        == "2018-09-18T07:16:02.65Z"
+    )
     assert lr_datetime(datetime(2018, 9, 18, 7, 16, 2, tzinfo=UTC)) == "2018-09-18T07:16:02Z"
 
 
@@ -46,8 +49,12 @@ def test_lr_datetime_format():
 
 
 def test_impersonation_token_for_uid(lr, account, credential):
-    response = lr.get(f"{MANAGE}/access_token", {"uid": account.uid, "reason": "debugging ticket 7"},
-                      HTTP_X_ORIGIN_IP="198.51.100.4", HTTP_USER_AGENT="curl/8.0")
+    response = lr.get(
+        f"{MANAGE}/access_token",
+        {"uid": account.uid, "reason": "debugging ticket 7"},
+        HTTP_X_ORIGIN_IP="198.51.100.4",
+        HTTP_USER_AGENT="curl/8.0",
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert set(body) == {"access_token", "refresh_token", "expires_in"}
@@ -55,7 +62,11 @@ def test_impersonation_token_for_uid(lr, account, credential):
     assert LR_DATE.match(body["expires_in"])
     family = TokenFamily.objects.get(account=account)
     assert family.is_impersonation and family.actor_id == str(credential.pk)
-    assert family.reason == "debugging ticket 7" and family.ip == "198.51.100.4" and family.browser == "curl"
+    assert (
+        family.reason == "debugging ticket 7"
+        and family.ip == "198.51.100.4"
+        and family.browser == "curl"
+    )
     event = AuditEvent.objects.get(action="session.impersonated")
     assert event.subject_uid == account.uid and event.actor_type == "credential"
     assert event.reason == "debugging ticket 7"
@@ -88,12 +99,16 @@ def test_refresh_rotates_and_accepts_any_parameter_case(lr, account, issue):
     assert set(body) == {"access_token", "refresh_token", "expires_in"}
     assert body["refresh_token"] != issued.refresh_token
     # Case-insensitive path as well.
-    again = lr.get("/Identity/V2/Manage/Account/Access_Token/Refresh", {"REFRESH_TOKEN": body["refresh_token"]})
+    again = lr.get(
+        "/Identity/V2/Manage/Account/Access_Token/Refresh", {"REFRESH_TOKEN": body["refresh_token"]}
+    )
     assert again.status_code == 200
 
 
-@pytest.mark.parametrize(("params", "code"), [({}, 1337), ({"refresh_token": "x"}, 1217),
-                                              ({"refresh_token": str(uuid.uuid4())}, 1217)])
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [({}, 1337), ({"refresh_token": "x"}, 1217), ({"refresh_token": str(uuid.uuid4())}, 1217)],
+)
 def test_refresh_errors(lr, params, code):
     response = lr.get(f"{MANAGE}/access_token/refresh", params)
     assert response.json()["ErrorCode"] == code
@@ -102,7 +117,9 @@ def test_refresh_errors(lr, params, code):
 
 def test_refresh_of_another_tenants_token(lr_other, account, issue):
     issued = issue(account)
-    response = lr_other.get(f"{MANAGE}/access_token/refresh", {"refresh_token": issued.refresh_token})
+    response = lr_other.get(
+        f"{MANAGE}/access_token/refresh", {"refresh_token": issued.refresh_token}
+    )
     assert response.json()["ErrorCode"] == 1217
     assert RefreshToken.objects.get(account=account).rotated_at is None
 
@@ -110,23 +127,42 @@ def test_refresh_of_another_tenants_token(lr_other, account, issue):
 def test_reuse_after_grace_over_the_wire(lr, account, issue):
     with freeze_time("2026-05-01T10:00:00Z") as clock:
         issued = issue(account)
-        child = lr.get(f"{MANAGE}/access_token/refresh", {"refresh_token": issued.refresh_token}).json()
+        child = lr.get(
+            f"{MANAGE}/access_token/refresh", {"refresh_token": issued.refresh_token}
+        ).json()
         clock.tick(timedelta(seconds=2))
-        repeat = lr.get(f"{MANAGE}/access_token/refresh", {"refresh_token": issued.refresh_token}).json()
+        repeat = lr.get(
+            f"{MANAGE}/access_token/refresh", {"refresh_token": issued.refresh_token}
+        ).json()
         assert repeat == child
         clock.tick(timedelta(seconds=10))
         reuse = lr.get(f"{MANAGE}/access_token/refresh", {"refresh_token": issued.refresh_token})
         assert reuse.json()["ErrorCode"] == 1217
-        assert auth_get(account.tenant, "/identity/v2/auth/access_token/validate", child["access_token"]).json()["ErrorCode"] == 905
-    assert AuditEvent.objects.filter(action="session.reuse_detected", subject_uid=account.uid).count() == 1
+        assert (
+            auth_get(
+                account.tenant, "/identity/v2/auth/access_token/validate", child["access_token"]
+            ).json()["ErrorCode"]
+            == 905
+        )
+    assert (
+        AuditEvent.objects.filter(action="session.reuse_detected", subject_uid=account.uid).count()
+        == 1
+    )
 
 
 def test_revoke_one_refresh_token(lr, lr_other, account, issue):
     issued = issue(account)
-    assert lr_other.get(f"{MANAGE}/access_token/refresh/revoke", {"refresh_token": issued.refresh_token}).json()["ErrorCode"] == 1217
+    assert (
+        lr_other.get(
+            f"{MANAGE}/access_token/refresh/revoke", {"refresh_token": issued.refresh_token}
+        ).json()["ErrorCode"]
+        == 1217
+    )
     assert TokenFamily.objects.get().revoked_at is None
     assert lr.get(f"{MANAGE}/access_token/refresh/revoke").json()["ErrorCode"] == 1337
-    response = lr.get(f"{MANAGE}/access_token/refresh/revoke", {"refresh_Token": issued.refresh_token})
+    response = lr.get(
+        f"{MANAGE}/access_token/refresh/revoke", {"refresh_Token": issued.refresh_token}
+    )
     assert response.status_code == 200 and response.json() == {"IsDeleted": True}
     assert TokenFamily.objects.get().revoked_at is not None
     again = lr.get(f"{MANAGE}/access_token/refresh/revoke", {"refresh_token": issued.refresh_token})
@@ -135,12 +171,22 @@ def test_revoke_one_refresh_token(lr, lr_other, account, issue):
 
 def test_revoke_all_refresh_tokens_of_an_account(lr, lr_other, account, issue):
     issued = [issue(account), issue(account)]
-    assert lr_other.delete(f"{MANAGE}/{account.uid}/access_token/refresh/revoke").json()["ErrorCode"] == 938
+    assert (
+        lr_other.delete(f"{MANAGE}/{account.uid}/access_token/refresh/revoke").json()["ErrorCode"]
+        == 938
+    )
     assert not TokenFamily.objects.filter(revoked_at__isnull=False).exists()
-    response = lr.delete(f"{MANAGE}/{account.uid}/access_token/refresh/revoke", params={"reason": "lost phone"})
+    response = lr.delete(
+        f"{MANAGE}/{account.uid}/access_token/refresh/revoke", params={"reason": "lost phone"}
+    )
     assert response.status_code == 200 and response.json() == {"IsDeleted": True}
     for pair in issued:
-        assert lr.get(f"{MANAGE}/access_token/refresh", {"refresh_token": pair.refresh_token}).json()["ErrorCode"] == 1217
+        assert (
+            lr.get(f"{MANAGE}/access_token/refresh", {"refresh_token": pair.refresh_token}).json()[
+                "ErrorCode"
+            ]
+            == 1217
+        )
     event = AuditEvent.objects.get(action="session.all_revoked")
     assert event.reason == "lost phone" and event.actor_type == "credential"
     assert lr.delete(f"{MANAGE}/{'0' * 32}/access_token/refresh/revoke").json()["ErrorCode"] == 938
@@ -163,16 +209,22 @@ def test_credential_without_sessions_scope_is_refused(tenant, account, issue):
 
 def test_legacy_validate_with_key_and_secret(credential, account, issue):
     issued = issue(account)
-    response = legacy_get(credential, "/api/v2/access_token/validate", access_token=issued.access_token)
+    response = legacy_get(
+        credential, "/api/v2/access_token/validate", access_token=issued.access_token
+    )
     assert response.status_code == 200
-    assert response.json() == {"access_token": issued.access_token, "expires_in": lr_datetime(issued.access_expires_at)}
+    assert response.json() == {
+        "access_token": issued.access_token,
+        "expires_in": lr_datetime(issued.access_expires_at),
+    }
 
 
 def test_legacy_validate_with_headers(tenant, credential, account, issue):
     issued = issue(account)
     response = APIClient().get(
         f"/api/v2/access_token/validate?access_token={issued.access_token}",
-        HTTP_X_LOGINRADIUS_APIKEY=tenant.api_key, HTTP_X_LOGINRADIUS_APISECRET=credential.raw,
+        HTTP_X_LOGINRADIUS_APIKEY=tenant.api_key,
+        HTTP_X_LOGINRADIUS_APISECRET=credential.raw,
     )
     assert response.status_code == 200 and response.json()["access_token"] == issued.access_token
 
@@ -187,30 +239,51 @@ def test_legacy_validate_errors_are_lower_camel(credential, token, code):
 
 def test_legacy_validate_of_another_tenants_token(other_credential, account, issue):
     issued = issue(account)
-    body = legacy_get(other_credential, "/api/v2/access_token/validate", access_token=issued.access_token).json()
+    body = legacy_get(
+        other_credential, "/api/v2/access_token/validate", access_token=issued.access_token
+    ).json()
     assert body["errorCode"] == 905
 
 
 def test_legacy_validate_expired(credential, account, issue):
     with freeze_time(timezone.now() - timedelta(hours=2)):
         issued = issue(account)
-    body = legacy_get(credential, "/api/v2/access_token/validate", access_token=issued.access_token).json()
+    body = legacy_get(
+        credential, "/api/v2/access_token/validate", access_token=issued.access_token
+    ).json()
     assert body["errorCode"] == 906
 
 
 def test_legacy_invalidate_with_and_without_prevent_refresh(credential, account, issue):
     first = issue(account)
-    response = legacy_get(credential, "/api/v2/access_token/invalidate", access_token=first.access_token)
+    response = legacy_get(
+        credential, "/api/v2/access_token/invalidate", access_token=first.access_token
+    )
     assert response.status_code == 200 and response.json() == {"isPosted": True}
-    assert legacy_get(credential, "/api/v2/access_token/validate", access_token=first.access_token).json()["errorCode"] == 905
+    assert (
+        legacy_get(
+            credential, "/api/v2/access_token/validate", access_token=first.access_token
+        ).json()["errorCode"]
+        == 905
+    )
     assert RefreshToken.objects.get().revoked_at is None
 
     second = issue(account)
-    response = legacy_get(credential, "/api/v2/access_token/invalidate", access_token=second.access_token, preventRefresh="True")
+    response = legacy_get(
+        credential,
+        "/api/v2/access_token/invalidate",
+        access_token=second.access_token,
+        preventRefresh="True",
+    )
     assert response.json() == {"isPosted": True}
     family = TokenFamily.objects.get(refresh_tokens__token_hash=token_hash(second.refresh_token))
     assert family.revoked_reason == "invalidated"
-    assert legacy_get(credential, "/api/v2/access_token/invalidate", access_token=second.access_token).json()["errorCode"] == 905
+    assert (
+        legacy_get(
+            credential, "/api/v2/access_token/invalidate", access_token=second.access_token
+        ).json()["errorCode"]
+        == 905
+    )
 
 
 def test_legacy_refresh_with_secret_only(credential, account, issue):
@@ -221,15 +294,32 @@ def test_legacy_refresh_with_secret_only(credential, account, issue):
     assert response.status_code == 200, response.json()
     body = response.json()
     assert set(body) == {"access_token", "refresh_token", "expires_in"}
-    assert AccessToken.objects.get(token_hash=token_hash(issued.access_token)).revoked_at is not None
+    assert (
+        AccessToken.objects.get(token_hash=token_hash(issued.access_token)).revoked_at is not None
+    )
 
 
 def test_legacy_secret_only_errors(account, issue):
     issued = issue(account)
     client = APIClient()
-    assert client.get(f"/api/v2/access_token/refresh?access_token={issued.access_token}&secret=bad").json()["errorCode"] == 921
-    assert client.get(f"/api/v2/access_token/refresh?access_token={issued.access_token}&secret={uuid.uuid4()}").json()["errorCode"] == 902
-    assert client.get(f"/api/v2/access_token/refresh?access_token={issued.access_token}").json()["errorCode"] == 908
+    assert (
+        client.get(
+            f"/api/v2/access_token/refresh?access_token={issued.access_token}&secret=bad"
+        ).json()["errorCode"]
+        == 921
+    )
+    assert (
+        client.get(
+            f"/api/v2/access_token/refresh?access_token={issued.access_token}&secret={uuid.uuid4()}"
+        ).json()["errorCode"]
+        == 902
+    )
+    assert (
+        client.get(f"/api/v2/access_token/refresh?access_token={issued.access_token}").json()[
+            "errorCode"
+        ]
+        == 908
+    )
     assert AccessToken.objects.get().revoked_at is None
 
 
@@ -242,26 +332,46 @@ def test_legacy_exchange_of_a_request_token(credential):
 
 
 def test_active_sessions_by_token_account_and_profile(credential, account, issue):
-    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
-    first = issue(account, device={"ip": "192.0.2.1", "user_agent": chrome, "city": "Paris", "country": "France"})
+    chrome = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+    )
+    first = issue(
+        account,
+        device={"ip": "192.0.2.1", "user_agent": chrome, "city": "Paris", "country": "France"},
+    )
     second = issue(account)
     revoked = issue(account)
-    sessions.session_revoke(tenant=account.tenant, refresh_token=revoked.refresh_token, actor=Actor.system())
+    sessions.session_revoke(
+        tenant=account.tenant, refresh_token=revoked.refresh_token, actor=Actor.system()
+    )
     issue(AccountFactory(tenant=account.tenant))
 
     for path in ("/api/v2/access_token/activesession", "/api/v2/access_token/activeSession"):
-        for params in ({"token": second.access_token}, {"accountid": account.uid}, {"profileid": account.provider_id},
-                       {"accountId": account.uid}, {"profileId": account.provider_id}):
+        for params in (
+            {"token": second.access_token},
+            {"accountid": account.uid},
+            {"profileid": account.provider_id},
+            {"accountId": account.uid},
+            {"profileId": account.provider_id},
+        ):
             response = legacy_get(credential, path, **params)
             assert response.status_code == 200, response.json()
             body = response.json()
             assert set(body) == {"data", "nextcursor"} and body["nextcursor"] == 0
-            assert [row["AccessToken"][:8] for row in body["data"]] == [second.access_token[:8], first.access_token[:8]]
+            assert [row["AccessToken"][:8] for row in body["data"]] == [
+                second.access_token[:8],
+                first.access_token[:8],
+            ]
     row = body["data"][1]
     assert row == {
         "AccessToken": f"{first.access_token[:8]}-****-****-****-************",
-        "Browser": "Chrome", "Device": "Computer", "Os": "Windows", "DeviceType": "Desktop",
-        "City": "Paris", "Country": "France", "Ip": "192.0.2.1",
+        "Browser": "Chrome",
+        "Device": "Computer",
+        "Os": "Windows",
+        "DeviceType": "Desktop",
+        "City": "Paris",
+        "Country": "France",
+        "Ip": "192.0.2.1",
         "LoginDate": row["LoginDate"],
     }
     assert LR_DATE.match(row["LoginDate"])
@@ -274,20 +384,54 @@ def test_active_sessions_paginate_with_cursor(credential, account, issue, monkey
     original = selectors.active_sessions_list
     monkeypatch.setattr(selectors, "active_sessions_list", lambda **kw: original(**kw, limit=2))
     issued = [issue(account) for _ in range(3)]
-    page = legacy_get(credential, "/api/v2/access_token/activesession", accountid=account.uid).json()
+    page = legacy_get(
+        credential, "/api/v2/access_token/activesession", accountid=account.uid
+    ).json()
     assert len(page["data"]) == 2 and page["nextcursor"]
-    rest = legacy_get(credential, "/api/v2/access_token/activesession", accountid=account.uid, cursor=page["nextcursor"]).json()
-    assert [r["AccessToken"][:8] for r in rest["data"]] == [issued[0].access_token[:8]] and rest["nextcursor"] == 0
+    rest = legacy_get(
+        credential,
+        "/api/v2/access_token/activesession",
+        accountid=account.uid,
+        cursor=page["nextcursor"],
+    ).json()
+    assert [r["AccessToken"][:8] for r in rest["data"]] == [issued[0].access_token[:8]] and rest[
+        "nextcursor"
+    ] == 0
 
 
 def test_active_sessions_errors(credential, other_credential, account, issue):
     assert legacy_get(credential, "/api/v2/access_token/activesession").json()["errorCode"] == 908
-    assert legacy_get(credential, "/api/v2/access_token/activesession", accountid="0" * 32).json()["errorCode"] == 938
-    assert legacy_get(credential, "/api/v2/access_token/activesession", profileid="nope").json()["errorCode"] == 938
-    assert legacy_get(credential, "/api/v2/access_token/activesession", token="bad").json()["errorCode"] == 905
+    assert (
+        legacy_get(credential, "/api/v2/access_token/activesession", accountid="0" * 32).json()[
+            "errorCode"
+        ]
+        == 938
+    )
+    assert (
+        legacy_get(credential, "/api/v2/access_token/activesession", profileid="nope").json()[
+            "errorCode"
+        ]
+        == 938
+    )
+    assert (
+        legacy_get(credential, "/api/v2/access_token/activesession", token="bad").json()[
+            "errorCode"
+        ]
+        == 905
+    )
     issued = issue(account)
-    assert legacy_get(other_credential, "/api/v2/access_token/activesession", token=issued.access_token).json()["errorCode"] == 905
-    assert legacy_get(other_credential, "/api/v2/access_token/activesession", accountid=account.uid).json()["errorCode"] == 938
+    assert (
+        legacy_get(
+            other_credential, "/api/v2/access_token/activesession", token=issued.access_token
+        ).json()["errorCode"]
+        == 905
+    )
+    assert (
+        legacy_get(
+            other_credential, "/api/v2/access_token/activesession", accountid=account.uid
+        ).json()["errorCode"]
+        == 938
+    )
 
 
 # --- token side ------------------------------------------------------------------------------
@@ -296,27 +440,65 @@ def test_active_sessions_errors(credential, other_credential, account, issue):
 def test_auth_validate_info_and_invalidate(tenant, account, issue):
     issued = issue(account)
     body = auth_get(tenant, "/identity/v2/auth/access_token/validate", issued.access_token).json()
-    assert body == {"access_token": issued.access_token, "expires_in": lr_datetime(issued.access_expires_at)}
+    assert body == {
+        "access_token": issued.access_token,
+        "expires_in": lr_datetime(issued.access_expires_at),
+    }
     # The token may also come as a query parameter.
-    info = auth_get(tenant, "/identity/v2/auth/access_token", access_token=issued.access_token).json()
+    info = auth_get(
+        tenant, "/identity/v2/auth/access_token", access_token=issued.access_token
+    ).json()
     assert info == {**body, "Uid": account.uid}
 
-    response = auth_get(tenant, "/identity/v2/auth/access_token/invalidate", issued.access_token, preventRefresh="true")
+    response = auth_get(
+        tenant,
+        "/identity/v2/auth/access_token/invalidate",
+        issued.access_token,
+        preventRefresh="true",
+    )
     assert response.status_code == 200 and response.json() == {"IsPosted": True}
     event = AuditEvent.objects.get(action="session.invalidated")
     assert event.actor_type == "account" and event.actor_id == account.uid
-    assert auth_get(tenant, "/identity/v2/auth/access_token/validate", issued.access_token).json()["ErrorCode"] == 905
+    assert (
+        auth_get(tenant, "/identity/v2/auth/access_token/validate", issued.access_token).json()[
+            "ErrorCode"
+        ]
+        == 905
+    )
     assert TokenFamily.objects.get().revoked_reason == "invalidated"
 
 
 def test_auth_side_errors(tenant, other_tenant, account, issue):
     issued = issue(account)
     assert auth_get(tenant, "/identity/v2/auth/access_token/validate").json()["ErrorCode"] == 1060
-    assert auth_get(tenant, "/identity/v2/auth/access_token/validate", "junk").json()["ErrorCode"] == 905
-    assert auth_get(other_tenant, "/identity/v2/auth/access_token/validate", issued.access_token).json()["ErrorCode"] == 905
-    assert auth_get(other_tenant, "/identity/v2/auth/access_token/invalidate", issued.access_token).json()["ErrorCode"] == 905
+    assert (
+        auth_get(tenant, "/identity/v2/auth/access_token/validate", "junk").json()["ErrorCode"]
+        == 905
+    )
+    assert (
+        auth_get(
+            other_tenant, "/identity/v2/auth/access_token/validate", issued.access_token
+        ).json()["ErrorCode"]
+        == 905
+    )
+    assert (
+        auth_get(
+            other_tenant, "/identity/v2/auth/access_token/invalidate", issued.access_token
+        ).json()["ErrorCode"]
+        == 905
+    )
     with freeze_time(timezone.now() + timedelta(hours=2)):
-        assert auth_get(tenant, "/identity/v2/auth/access_token", issued.access_token).json()["ErrorCode"] == 906
-        assert auth_get(tenant, "/identity/v2/auth/access_token/invalidate", issued.access_token).json()["ErrorCode"] == 906
+        assert (
+            auth_get(tenant, "/identity/v2/auth/access_token", issued.access_token).json()[
+                "ErrorCode"
+            ]
+            == 906
+        )
+        assert (
+            auth_get(
+                tenant, "/identity/v2/auth/access_token/invalidate", issued.access_token
+            ).json()["ErrorCode"]
+            == 906
+        )
     assert AccessToken.objects.get().revoked_at is None
     assert not AuditEvent.objects.filter(action="session.invalidated").exists()

@@ -38,7 +38,9 @@ def test_concurrent_refreshes_within_grace_all_get_the_same_single_child(tenant,
     assert len(results) == THREADS
     assert all(isinstance(r, sessions.IssuedSession) for r in results), results
     assert len({r.refresh_token for r in results}) == 1
-    live = RefreshToken.objects.filter(account=account, rotated_at__isnull=True, revoked_at__isnull=True)
+    live = RefreshToken.objects.filter(
+        account=account, rotated_at__isnull=True, revoked_at__isnull=True
+    )
     assert live.count() == 1
     assert RefreshToken.objects.filter(account=account).count() == 2
     assert TokenFamily.objects.get(account=account).revoked_at is None
@@ -89,17 +91,25 @@ def test_revocation_is_seen_at_once_by_another_process_through_redis(tenant, iss
     account = AccountFactory(tenant=tenant)
     issued = issue(account)
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "SECRET_KEY": settings.SECRET_KEY,
-        "REDIS_URL": settings.REDIS_URL, "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "REDIS_URL": settings.REDIS_URL,
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
         # No database at all: a valid answer can only come from the shared cache.
         "DATABASE_URL": "sqlite://:memory:",
     }
     root = Path(settings.BASE_DIR)
     checker = subprocess.Popen(
-        [sys.executable, "-c", CHECKER, str(tenant.pk)], cwd=root, env=env, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, "-c", CHECKER, str(tenant.pk)],
+        cwd=root,
+        env=env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
     try:
+
         def ask(token: str) -> str:
             checker.stdin.write(token + "\n")
             checker.stdin.flush()
@@ -107,7 +117,9 @@ def test_revocation_is_seen_at_once_by_another_process_through_redis(tenant, iss
 
         # The other process answers from Redis: it has no database.
         assert ask(issued.access_token) == "valid"
-        sessions.access_token_invalidate(tenant=tenant, access_token=issued.access_token, actor=SYSTEM)
+        sessions.access_token_invalidate(
+            tenant=tenant, access_token=issued.access_token, actor=SYSTEM
+        )
         assert ask(issued.access_token) == AccessTokenInvalid.code
         other = issue(account)
         assert ask(other.access_token) == "valid"

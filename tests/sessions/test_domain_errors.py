@@ -20,7 +20,10 @@ BEFORE = [
     (e.RefreshTokenInvalid(), LRError(1217)),
     (e.SessionNotFound(), LRError(404, "The session does not exist for this account.")),
     (e.SessionAccountBlocked(), LRError(991)),
-    (e.ImpersonationNotElevatable(), LRError(1143, "An impersonation access token cannot be elevated.")),
+    (
+        e.ImpersonationNotElevatable(),
+        LRError(1143, "An impersonation access token cannot be elevated."),
+    ),
     (AccountNotFound(), LRError(938)),
     (e.MultipurposeTokenUnknown(), LRError(979)),
     (e.MultipurposeTokenUsed(), LRError(979)),
@@ -45,7 +48,9 @@ def answer(error: Exception, path: str):
     return response.status_code, response.data, headers
 
 
-@pytest.mark.parametrize("path", ["/identity/v2/auth/access_token", "/api/v2/access_token/validate"])
+@pytest.mark.parametrize(
+    "path", ["/identity/v2/auth/access_token", "/api/v2/access_token/validate"]
+)
 @pytest.mark.parametrize(("error", "before"), BEFORE, ids=lambda item: type(item).__name__)
 def test_each_error_answers_what_its_call_site_answered_before(error, before, path):
     assert answer(error, path) == answer(before, path)

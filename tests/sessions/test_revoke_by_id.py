@@ -48,46 +48,65 @@ def snapshot():
 
 def test_revoke_by_id_ends_that_session_only_and_at_once(account, issue):
     one, two = issue(account), issue(account)
-    refreshed = sessions.session_refresh(tenant=account.tenant, refresh_token=one.refresh_token, actor=STAFF)
+    refreshed = sessions.session_refresh(
+        tenant=account.tenant, refresh_token=one.refresh_token, actor=STAFF
+    )
     killed = sessions.account_session_revoke(
-        tenant=account.tenant, account=account, actor=STAFF, session_id=family_of(one).pk,
-        reason="lost laptop", ticket="SUP-4",
+        tenant=account.tenant,
+        account=account,
+        actor=STAFF,
+        session_id=family_of(one).pk,
+        reason="lost laptop",
+        ticket="SUP-4",
     )
     assert killed == 3  # the original and the refreshed access token, and the live refresh token
     # The cache entry is a tombstone already: no process accepts the tokens any more.
-    assert cache.get(selectors.access_cache_key(token_hash(refreshed.access_token))) == selectors.REVOKED
+    assert (
+        cache.get(selectors.access_cache_key(token_hash(refreshed.access_token)))
+        == selectors.REVOKED
+    )
     assert not live(account.tenant, one) and not live(account.tenant, refreshed)
     with pytest.raises(RefreshTokenInvalid):
-        sessions.session_refresh(tenant=account.tenant, refresh_token=refreshed.refresh_token, actor=STAFF)
+        sessions.session_refresh(
+            tenant=account.tenant, refresh_token=refreshed.refresh_token, actor=STAFF
+        )
     assert live(account.tenant, two)
-    assert sessions.session_refresh(tenant=account.tenant, refresh_token=two.refresh_token, actor=STAFF)
+    assert sessions.session_refresh(
+        tenant=account.tenant, refresh_token=two.refresh_token, actor=STAFF
+    )
     event = AuditEvent.objects.get(action="session.revoked_by_id")
     assert (event.subject_uid, event.reason, event.ticket) == (account.uid, "lost laptop", "SUP-4")
     assert event.diff["session"] == [family_of(one).pk, family_of(one).pk]
     assert family_of(one).revoked_reason == TokenFamily.REVOKED_BY_CLIENT
 
 
-def test_another_accounts_or_tenants_session_is_not_found_and_nothing_changes(tenant, account, other_tenant, issue):
+def test_another_accounts_or_tenants_session_is_not_found_and_nothing_changes(
+    tenant, account, other_tenant, issue
+):
     neighbour = AccountFactory(tenant=tenant)
     stranger = AccountFactory(tenant=other_tenant)
     mine, theirs, foreign = issue(account), issue(neighbour), issue(stranger)
     ended = issue(account)
-    sessions.account_session_revoke(tenant=tenant, account=account, actor=STAFF, session_id=family_of(ended).pk)
+    sessions.account_session_revoke(
+        tenant=tenant, account=account, actor=STAFF, session_id=family_of(ended).pk
+    )
     before = snapshot()
     attempts = [
-        (tenant, account, family_of(theirs).pk),      # a neighbour's session
-        (tenant, stranger, family_of(foreign).pk),     # the right account, through another tenant
-        (other_tenant, account, family_of(mine).pk),   # the right session, through another tenant
-        (tenant, account, family_of(ended).pk),        # already revoked
-        (tenant, account, 10**9),                      # unknown
-        (tenant, account, 10**30),                     # past any id
+        (tenant, account, family_of(theirs).pk),  # a neighbour's session
+        (tenant, stranger, family_of(foreign).pk),  # the right account, through another tenant
+        (other_tenant, account, family_of(mine).pk),  # the right session, through another tenant
+        (tenant, account, family_of(ended).pk),  # already revoked
+        (tenant, account, 10**9),  # unknown
+        (tenant, account, 10**30),  # past any id
         (tenant, account, -1),
         (tenant, account, "not-a-number"),
         (tenant, account, None),
     ]
     for acting_tenant, target, session_id in attempts:
         with pytest.raises(SessionNotFound):
-            sessions.account_session_revoke(tenant=acting_tenant, account=target, actor=STAFF, session_id=session_id)
+            sessions.account_session_revoke(
+                tenant=acting_tenant, account=target, actor=STAFF, session_id=session_id
+            )
     assert snapshot() == before
     assert live(tenant, mine) and live(tenant, theirs) and live(other_tenant, foreign)
 
@@ -96,13 +115,17 @@ def test_an_expired_session_is_not_found(account, issue):
     issued = issue(account)
     family = family_of(issued)
     with freeze_time(family.expires_at + timedelta(seconds=1)), pytest.raises(SessionNotFound):
-        sessions.account_session_revoke(tenant=account.tenant, account=account, actor=STAFF, session_id=family.pk)
+        sessions.account_session_revoke(
+            tenant=account.tenant, account=account, actor=STAFF, session_id=family.pk
+        )
     assert TokenFamily.objects.get(pk=family.pk).revoked_at is None
 
 
 def test_revoke_all_records_the_ticket(account, issue):
     issue(account)
-    sessions.account_sessions_revoke(tenant=account.tenant, account=account, actor=STAFF, reason="fraud", ticket="SUP-8")
+    sessions.account_sessions_revoke(
+        tenant=account.tenant, account=account, actor=STAFF, reason="fraud", ticket="SUP-8"
+    )
     event = AuditEvent.objects.get(action="session.all_revoked")
     assert (event.reason, event.ticket) == ("fraud", "SUP-8")
 
@@ -122,7 +145,9 @@ def test_access_lifetime_shortens_the_access_token_never_lengthens_it(tenant, is
     assert short.access_expires_at == now + timedelta(minutes=15)
     assert longer.access_expires_at == now + timedelta(minutes=30)
     assert zero.access_expires_at == now + timedelta(minutes=30)
-    assert AccessToken.objects.get(token_hash=token_hash(short.access_token)).expires_at == now + timedelta(minutes=15)
+    assert AccessToken.objects.get(
+        token_hash=token_hash(short.access_token)
+    ).expires_at == now + timedelta(minutes=15)
     with freeze_time(now + timedelta(minutes=16)):
         assert not live(tenant, short)
         assert live(tenant, longer)
@@ -131,8 +156,14 @@ def test_access_lifetime_shortens_the_access_token_never_lengthens_it(tenant, is
 def test_a_session_without_refresh_ends_with_its_access_token(account, issue):
     with freeze_time("2026-03-01T00:00:00Z"):
         now = timezone.now()
-        issued = issue(account, actor=STAFF, reason="reproduce a bug", ticket="SUP-2",
-                       access_lifetime=timedelta(minutes=15), refresh=False)
+        issued = issue(
+            account,
+            actor=STAFF,
+            reason="reproduce a bug",
+            ticket="SUP-2",
+            access_lifetime=timedelta(minutes=15),
+            refresh=False,
+        )
     family = family_of(issued)
     assert issued.refresh_token == "" and not RefreshToken.objects.filter(family=family).exists()
     assert family.expires_at == issued.access_expires_at == now + timedelta(minutes=15)
@@ -141,9 +172,13 @@ def test_a_session_without_refresh_ends_with_its_access_token(account, issue):
     assert (event.reason, event.ticket) == ("reproduce a bug", "SUP-2")
     assert event.diff["refresh_expires_at"] == [None, None]
     with freeze_time(now + timedelta(minutes=10)):
-        slid = sessions.access_token_slide(tenant=account.tenant, access_token=issued.access_token, actor=STAFF)
+        slid = sessions.access_token_slide(
+            tenant=account.tenant, access_token=issued.access_token, actor=STAFF
+        )
         assert slid.access_expires_at == family.expires_at  # sliding cannot outlive the session
         with pytest.raises(AccessTokenExpired):  # the session holds no refresh token to rotate
-            sessions.session_refresh_by_access_token(tenant=account.tenant, access_token=slid.access_token, actor=STAFF)
+            sessions.session_refresh_by_access_token(
+                tenant=account.tenant, access_token=slid.access_token, actor=STAFF
+            )
     with freeze_time(now + timedelta(minutes=16)):
         assert not live(account.tenant, slid)

@@ -38,18 +38,31 @@ def test_account_session_methods(lr_sdk, tenant, signing):
 
     third = pair_ok(sdk.account.get_access_token_by_uid(account.uid))
     assert sdk.account.revoke_all_refresh_token(account.uid) == {"IsDeleted": True}
-    assert sdk.account.refresh_access_token_by_refresh_token(third["refresh_token"])["ErrorCode"] == 1217
+    assert (
+        sdk.account.refresh_access_token_by_refresh_token(third["refresh_token"])["ErrorCode"]
+        == 1217
+    )
 
     assert sdk.account.get_access_token_by_uid("0" * 32)["ErrorCode"] == 938
     assert sdk.account.revoke_refresh_token(str(uuid.uuid4()))["ErrorCode"] == 1217
-    actions = set(AuditEvent.objects.filter(subject_uid=account.uid).values_list("action", flat=True))
-    assert {"session.impersonated", "session.refreshed", "session.revoked", "session.all_revoked"} <= actions
+    actions = set(
+        AuditEvent.objects.filter(subject_uid=account.uid).values_list("action", flat=True)
+    )
+    assert {
+        "session.impersonated",
+        "session.refreshed",
+        "session.revoked",
+        "session.all_revoked",
+    } <= actions
 
 
 def test_legacy_social_methods(lr_sdk, tenant, issue):
     sdk = lr_sdk()
     account = AccountFactory(tenant=tenant)
-    issued = issue(account, device={"user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "ip": "192.0.2.7"})
+    issued = issue(
+        account,
+        device={"user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "ip": "192.0.2.7"},
+    )
 
     exchanged = sdk.social.exchange_access_token(str(uuid.uuid4()))
     assert exchanged["errorCode"] == 905
@@ -63,10 +76,15 @@ def test_legacy_social_methods(lr_sdk, tenant, issue):
         sdk.social.get_active_session_by_profile_id(account.provider_id),
     ):
         assert result["nextcursor"] == 0, result
-        assert [(s["Browser"], s["Os"], s["Ip"]) for s in result["data"]] == [("Firefox", "Linux", "192.0.2.7")]
+        assert [(s["Browser"], s["Os"], s["Ip"]) for s in result["data"]] == [
+            ("Firefox", "Linux", "192.0.2.7")
+        ]
 
     refreshed = pair_ok(sdk.social.refresh_access_token(issued.access_token))
-    assert sdk.social.validate_access_token(refreshed["access_token"])["access_token"] == refreshed["access_token"]
+    assert (
+        sdk.social.validate_access_token(refreshed["access_token"])["access_token"]
+        == refreshed["access_token"]
+    )
 
     assert sdk.social.in_validate_access_token(refreshed["access_token"]) == {"isPosted": True}
     assert sdk.social.validate_access_token(refreshed["access_token"])["errorCode"] == 905
@@ -83,6 +101,10 @@ def test_authentication_token_methods(lr_sdk, tenant, issue):
     info = sdk.authentication.get_access_token_info(issued.access_token)
     assert info["Uid"] == account.uid and info["access_token"] == issued.access_token
 
-    assert sdk.authentication.auth_in_validate_access_token(issued.access_token, prevent_refresh=True) == {"IsPosted": True}
+    assert sdk.authentication.auth_in_validate_access_token(
+        issued.access_token, prevent_refresh=True
+    ) == {"IsPosted": True}
     assert sdk.authentication.auth_validate_access_token(issued.access_token)["ErrorCode"] == 905
-    assert sdk.account.refresh_access_token_by_refresh_token(issued.refresh_token)["ErrorCode"] == 1217
+    assert (
+        sdk.account.refresh_access_token_by_refresh_token(issued.refresh_token)["ErrorCode"] == 1217
+    )

@@ -55,8 +55,11 @@ def test_issue_returns_dashed_guids_stored_only_as_hashes(account, issue, action
 
 
 def test_issue_uses_tenant_lifetimes_with_refresh_capped_at_365_days(tenant, issue):
-    tenant.settings = {"access_token_lifetime_minutes": 15, "refresh_token_lifetime_days": 900,
-                       "refresh_token_family_max_days": 1000}
+    tenant.settings = {
+        "access_token_lifetime_minutes": 15,
+        "refresh_token_lifetime_days": 900,
+        "refresh_token_family_max_days": 1000,
+    }
     tenant.save()
     account = AccountFactory(tenant=tenant)
     with freeze_time("2026-01-01T00:00:00Z"):
@@ -85,14 +88,23 @@ def test_family_absolute_lifetime_caps_every_refresh(tenant, issue):
 def test_issue_records_device_and_impersonation(account, issue, credential):
     ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
     actor = Actor.credential(credential)
-    issue(account, actor=actor, reason="ticket 42: customer cannot sign in",
-          device={"ip": "203.0.113.9", "user_agent": ua, "city": "Oslo", "country": "Norway"})
+    issue(
+        account,
+        actor=actor,
+        reason="ticket 42: customer cannot sign in",
+        device={"ip": "203.0.113.9", "user_agent": ua, "city": "Oslo", "country": "Norway"},
+    )
 
     family = TokenFamily.objects.get(account=account)
     assert family.is_impersonation and family.actor_type == "credential"
     assert family.actor_id == str(credential.pk) and family.reason.startswith("ticket 42")
     assert (family.ip, family.city, family.country) == ("203.0.113.9", "Oslo", "Norway")
-    assert (family.browser, family.os, family.device, family.device_type) == ("Safari", "iOS", "iPhone", "Mobile")
+    assert (family.browser, family.os, family.device, family.device_type) == (
+        "Safari",
+        "iOS",
+        "iPhone",
+        "Mobile",
+    )
     event = AuditEvent.objects.get(subject_uid=account.uid)
     assert event.action == "session.impersonated"
     assert event.actor_type == "credential" and event.reason.startswith("ticket 42")
@@ -101,14 +113,22 @@ def test_issue_records_device_and_impersonation(account, issue, credential):
 @pytest.mark.parametrize(
     ("ua", "expected"),
     [
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
-         ("Chrome", "Windows", "Computer", "Desktop")),
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Gecko/20100101 Firefox/121.0",
-         ("Firefox", "macOS", "Mac", "Desktop")),
-        ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
-         ("Chrome", "Android", "Android device", "Mobile")),
-        ("Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0",
-         ("Edge", "Windows", "Computer", "Desktop")),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+            ("Chrome", "Windows", "Computer", "Desktop"),
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Gecko/20100101 Firefox/121.0",
+            ("Firefox", "macOS", "Mac", "Desktop"),
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
+            ("Chrome", "Android", "Android device", "Mobile"),
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0",
+            ("Edge", "Windows", "Computer", "Desktop"),
+        ),
         ("python-requests/2.32.3", ("python-requests", "Unknown", "Unknown", "Unknown")),
         ("", ("", "", "", "")),
     ],
@@ -141,7 +161,9 @@ def test_refresh_rotates_the_pair(account, issue, actions):
     assert actions(subject_uid=account.uid) == ["session.issued", "session.refreshed"]
 
 
-def test_repeat_within_grace_returns_the_same_successor_then_reuse_kills_the_family(tenant, issue, actions):
+def test_repeat_within_grace_returns_the_same_successor_then_reuse_kills_the_family(
+    tenant, issue, actions
+):
     tenant.settings = {"refresh_reuse_grace_seconds": 5}
     tenant.save()
     account = AccountFactory(tenant=tenant)
@@ -166,7 +188,10 @@ def test_repeat_within_grace_returns_the_same_successor_then_reuse_kills_the_fam
             refresh(tenant, child.refresh_token)
         assert not RefreshToken.objects.exclude(successor_encrypted="").exists()
     assert actions(subject_uid=account.uid) == [
-        "session.issued", "session.refreshed", "session.refresh_repeated", "session.reuse_detected",
+        "session.issued",
+        "session.refreshed",
+        "session.refresh_repeated",
+        "session.reuse_detected",
     ]
 
 
@@ -176,7 +201,10 @@ def test_zero_grace_means_any_repeat_is_reuse(tenant, issue):
     account = AccountFactory(tenant=tenant)
     first = issue(account)
     child = refresh(tenant, first.refresh_token)
-    assert RefreshToken.objects.get(token_hash=token_hash(first.refresh_token)).successor_encrypted == ""
+    assert (
+        RefreshToken.objects.get(token_hash=token_hash(first.refresh_token)).successor_encrypted
+        == ""
+    )
     with pytest.raises(RefreshTokenInvalid):
         refresh(tenant, first.refresh_token)
     with pytest.raises(AccessTokenInvalid):
@@ -199,12 +227,16 @@ def test_sealed_successor_is_encrypted_and_erased_after_the_window(account, issu
     assert row.successor_encrypted == "" and row.successor_erase_at is None
 
 
-def test_the_predecessors_sealed_copy_is_unusable_once_the_successor_rotates_and_purge_erases_it(account, issue):
+def test_the_predecessors_sealed_copy_is_unusable_once_the_successor_rotates_and_purge_erases_it(
+    account, issue
+):
     first = issue(account)
     child = refresh(account.tenant, first.refresh_token)
     refresh(account.tenant, child.refresh_token)
     predecessor = RefreshToken.objects.get(token_hash=token_hash(first.refresh_token))
-    assert predecessor.replaced_by.rotated_at is not None  # a repeat can no longer be answered from it
+    assert (
+        predecessor.replaced_by.rotated_at is not None
+    )  # a repeat can no longer be answered from it
     sessions.sessions_purge(now=predecessor.successor_erase_at + timedelta(seconds=1))
     predecessor.refresh_from_db()
     assert predecessor.successor_encrypted == "" and predecessor.successor_erase_at is None
@@ -231,7 +263,9 @@ def test_refresh_with_malformed_or_unknown_token_is_refused_as_invalid(tenant, v
         refresh(tenant, value)
 
 
-def test_refresh_of_another_tenants_token_is_invalid_and_changes_nothing(tenant, other_account, issue):
+def test_refresh_of_another_tenants_token_is_invalid_and_changes_nothing(
+    tenant, other_account, issue
+):
     theirs = issue(other_account)
     with pytest.raises(RefreshTokenInvalid):
         refresh(tenant, theirs.refresh_token)
@@ -278,7 +312,9 @@ def test_resolve_errors(tenant, account, other_account, issue):
 
 def test_revoke_one_ends_its_session_only(account, issue, actions):
     one, two = issue(account), issue(account)
-    killed = sessions.session_revoke(tenant=account.tenant, refresh_token=one.refresh_token, actor=SYSTEM)
+    killed = sessions.session_revoke(
+        tenant=account.tenant, refresh_token=one.refresh_token, actor=SYSTEM
+    )
     assert killed == 2
     with pytest.raises(AccessTokenInvalid):
         resolve(account.tenant, one.access_token)
@@ -293,9 +329,12 @@ def test_revoke_errors_change_nothing(tenant, account, other_account, issue):
     theirs = issue(other_account)
     mine = issue(account)
     child = refresh(tenant, mine.refresh_token)
-    for value, error in [(None, RefreshTokenMissing), ("x", RefreshTokenInvalid),
-                         (theirs.refresh_token, RefreshTokenInvalid),
-                         (mine.refresh_token, RefreshTokenInvalid)]:  # a rotated token cannot be revoked
+    for value, error in [
+        (None, RefreshTokenMissing),
+        ("x", RefreshTokenInvalid),
+        (theirs.refresh_token, RefreshTokenInvalid),
+        (mine.refresh_token, RefreshTokenInvalid),
+    ]:  # a rotated token cannot be revoked
         with pytest.raises(error):
             sessions.session_revoke(tenant=tenant, refresh_token=value, actor=SYSTEM)
     assert not TokenFamily.objects.filter(revoked_at__isnull=False).exists()
@@ -309,7 +348,9 @@ def test_account_sessions_revoke_kills_every_token_of_the_account_only(account, 
     refresh(account.tenant, mine[0].refresh_token)
     theirs = issue(neighbour)
 
-    killed = sessions.account_sessions_revoke(tenant=account.tenant, account=account, actor=SYSTEM, reason="password changed")
+    killed = sessions.account_sessions_revoke(
+        tenant=account.tenant, account=account, actor=SYSTEM, reason="password changed"
+    )
     # 4 live access tokens (one refreshed session has two) + 3 live refresh tokens.
     assert killed == 7
     assert not AccessToken.objects.filter(account=account, revoked_at__isnull=True).exists()
@@ -320,7 +361,9 @@ def test_account_sessions_revoke_kills_every_token_of_the_account_only(account, 
     assert resolve(account.tenant, theirs.access_token)
     event = AuditEvent.objects.get(action="session.all_revoked")
     assert event.subject_uid == account.uid and event.reason == "password changed"
-    assert sessions.account_sessions_revoke(tenant=account.tenant, account=account, actor=SYSTEM) == 0
+    assert (
+        sessions.account_sessions_revoke(tenant=account.tenant, account=account, actor=SYSTEM) == 0
+    )
 
 
 def test_account_sessions_revoke_with_another_tenant_revokes_nothing(tenant, other_account, issue):
@@ -331,7 +374,9 @@ def test_account_sessions_revoke_with_another_tenant_revokes_nothing(tenant, oth
 
 def test_invalidate_keeps_the_refresh_token(account, issue, actions):
     issued = issue(account)
-    sessions.access_token_invalidate(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
+    sessions.access_token_invalidate(
+        tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+    )
     with pytest.raises(AccessTokenInvalid):
         resolve(account.tenant, issued.access_token)
     assert refresh(account.tenant, issued.refresh_token).access_token
@@ -346,34 +391,48 @@ def test_invalidate_with_prevent_refresh_ends_the_session(account, issue):
     with pytest.raises(RefreshTokenInvalid):
         refresh(account.tenant, issued.refresh_token)
     with pytest.raises(AccessTokenInvalid):
-        sessions.session_refresh_by_access_token(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
+        sessions.session_refresh_by_access_token(
+            tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+        )
 
 
 def test_invalidate_errors_change_nothing(tenant, account, other_account, issue):
     theirs = issue(other_account)
-    for value, error in [(None, AccessTokenMissing), ("bad", AccessTokenInvalid),
-                         (str(uuid.uuid4()), AccessTokenInvalid), (theirs.access_token, AccessTokenInvalid)]:
+    for value, error in [
+        (None, AccessTokenMissing),
+        ("bad", AccessTokenInvalid),
+        (str(uuid.uuid4()), AccessTokenInvalid),
+        (theirs.access_token, AccessTokenInvalid),
+    ]:
         with pytest.raises(error):
             sessions.access_token_invalidate(tenant=tenant, access_token=value, actor=SYSTEM)
     assert resolve(other_account.tenant, theirs.access_token)
     with freeze_time(timezone.now() + timedelta(hours=2)):
         mine = issue(account)
     with freeze_time(timezone.now() + timedelta(hours=4)), pytest.raises(AccessTokenExpired):
-        sessions.access_token_invalidate(tenant=tenant, access_token=mine.access_token, actor=SYSTEM)
+        sessions.access_token_invalidate(
+            tenant=tenant, access_token=mine.access_token, actor=SYSTEM
+        )
     assert not AuditEvent.objects.filter(action="session.invalidated").exists()
 
 
 def test_refresh_by_access_token_is_single_use_and_rotates(account, issue):
     issued = issue(account)
-    sessions.access_token_invalidate(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
+    sessions.access_token_invalidate(
+        tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+    )
     renewed = sessions.session_refresh_by_access_token(
         tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM, expires_in_minutes=5
     )
     assert renewed.access_expires_at - timezone.now() <= timedelta(minutes=5)
     with pytest.raises(AccessTokenInvalid):
-        sessions.session_refresh_by_access_token(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
+        sessions.session_refresh_by_access_token(
+            tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+        )
     # The session's old refresh token was rotated with it.
-    assert RefreshToken.objects.get(token_hash=token_hash(issued.refresh_token)).rotated_at is not None
+    assert (
+        RefreshToken.objects.get(token_hash=token_hash(issued.refresh_token)).rotated_at is not None
+    )
     assert refresh(account.tenant, renewed.refresh_token)
 
 
@@ -381,7 +440,9 @@ def test_only_the_newest_access_token_can_refresh_the_session(account, issue):
     issued = issue(account)
     refresh(account.tenant, issued.refresh_token)
     with pytest.raises(AccessTokenInvalid):
-        sessions.session_refresh_by_access_token(tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM)
+        sessions.session_refresh_by_access_token(
+            tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+        )
 
 
 # --- purge -----------------------------------------------------------------------------------
@@ -408,7 +469,11 @@ def test_purge_keeps_revoked_refresh_tokens_until_they_expire(account, issue):
 def test_deleting_the_account_cascades(account, issue):
     issue(account)
     account.delete()
-    assert not TokenFamily.objects.exists() and not AccessToken.objects.exists() and not RefreshToken.objects.exists()
+    assert (
+        not TokenFamily.objects.exists()
+        and not AccessToken.objects.exists()
+        and not RefreshToken.objects.exists()
+    )
 
 
 def test_blocked_accounts_get_no_session_and_cannot_refresh(account, issue):

@@ -13,7 +13,9 @@ __all__ = ["DailySendCount", "MultipurposeToken", "OutboxMessage", "SendCooldown
 
 class MultipurposeTokenQuerySet(models.QuerySet):
     def live(self):
-        return self.filter(used_at__isnull=True, retired_at__isnull=True, expires_at__gt=timezone.now())
+        return self.filter(
+            used_at__isnull=True, retired_at__isnull=True, expires_at__gt=timezone.now()
+        )
 
 
 class MultipurposeToken(models.Model):
@@ -25,7 +27,9 @@ class MultipurposeToken(models.Model):
     KINDS = [(KIND_EMAIL, "email token"), (KIND_SMS, "SMS OTP")]
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="multipurpose_tokens")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="multipurpose_tokens"
+    )
     kind = models.CharField(max_length=8, choices=KINDS)
     purpose = models.CharField(max_length=40)
     token_hash = models.CharField(max_length=64)
@@ -136,7 +140,9 @@ class DailySendCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "channel", "day"], name="daily_send_count_unique")
+            models.UniqueConstraint(
+                fields=["tenant", "channel", "day"], name="daily_send_count_unique"
+            )
         ]
 
     def __str__(self) -> str:

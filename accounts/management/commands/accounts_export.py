@@ -50,7 +50,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True, help="tenant slug, API key or id")
-        parser.add_argument("--output", "-o", default="-", help="output file; - for standard output")
+        parser.add_argument(
+            "--output", "-o", default="-", help="output file; - for standard output"
+        )
         parser.add_argument("--chunk-size", type=int, default=2000)
         parser.add_argument("--no-progress", action="store_true")
 
@@ -72,7 +74,9 @@ class Command(BaseCommand):
         count = 0
         try:
             for account in qs.iterator(chunk_size=chunk_size):
-                out.write(json.dumps(account_record(account), ensure_ascii=False, separators=(",", ":")))
+                out.write(
+                    json.dumps(account_record(account), ensure_ascii=False, separators=(",", ":"))
+                )
                 out.write("\n")
                 count += 1
                 progress.update(count)
@@ -83,7 +87,11 @@ class Command(BaseCommand):
             else:
                 out.flush()
         with transaction.atomic():
-            audit.record(tenant=tenant_obj, actor=Actor.system("accounts_export"), action="account.exported",
-                         changes={"exported": count})
+            audit.record(
+                tenant=tenant_obj,
+                actor=Actor.system("accounts_export"),
+                action="account.exported",
+                changes={"exported": count},
+            )
         if output != "-":
             self.stdout.write(f"exported {count} accounts to {output}")

@@ -12,7 +12,9 @@ from portal.models import Tenant
 
 
 def find_tenant(value: str) -> Tenant:
-    tenant = Tenant.objects.filter(slug=value).first() or Tenant.objects.filter(api_key=value).first()
+    tenant = (
+        Tenant.objects.filter(slug=value).first() or Tenant.objects.filter(api_key=value).first()
+    )
     if tenant is None and value.isdigit():
         tenant = Tenant.objects.filter(pk=int(value)).first()
     if tenant is None:
@@ -51,7 +53,14 @@ class Progress:
         self.last = 0.0
         self.tty = hasattr(stream, "isatty") and stream.isatty()
 
-    def update(self, done: int, imported: int | None = None, failed: int | None = None, *, final: bool = False) -> None:
+    def update(
+        self,
+        done: int,
+        imported: int | None = None,
+        failed: int | None = None,
+        *,
+        final: bool = False,
+    ) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
@@ -64,8 +73,10 @@ class Progress:
             share = min(done / self.total, 1.0)
             bar = "#" * int(share * 30)
             eta = (self.total - done) / rate if rate > 0 else 0
-            text = (f"[{bar:<30}] {share:6.1%} {done}/{self.total} rows  {rate:,.0f} rows/s  "
-                    f"ETA {int(eta) // 60}:{int(eta) % 60:02d}")
+            text = (
+                f"[{bar:<30}] {share:6.1%} {done}/{self.total} rows  {rate:,.0f} rows/s  "
+                f"ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+            )
         else:
             text = f"{done} rows  {rate:,.0f} rows/s"
         if imported is not None:
@@ -85,15 +96,34 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="input file (.jsonl or .csv), or - for standard input")
         parser.add_argument("--tenant", required=True, help="tenant slug, API key or id")
-        parser.add_argument("--format", choices=["jsonl", "csv"], help="default: from the file name")
+        parser.add_argument(
+            "--format", choices=["jsonl", "csv"], help="default: from the file name"
+        )
         parser.add_argument("--batch-size", type=int, default=2000)
         parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
-        parser.add_argument("--errors", help="error report (CSV: line,reason); default FILE.errors.csv")
+        parser.add_argument(
+            "--errors", help="error report (CSV: line,reason); default FILE.errors.csv"
+        )
         parser.add_argument("--checkpoint", help="checkpoint file; default FILE.checkpoint")
-        parser.add_argument("--resume", action="store_true", help="skip the lines the checkpoint says are done")
+        parser.add_argument(
+            "--resume", action="store_true", help="skip the lines the checkpoint says are done"
+        )
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args, file, tenant, format, batch_size, dry_run, errors, checkpoint, resume, no_progress, **options):
+    def handle(
+        self,
+        *args,
+        file,
+        tenant,
+        format,
+        batch_size,
+        dry_run,
+        errors,
+        checkpoint,
+        resume,
+        no_progress,
+        **options,
+    ):
         tenant_obj = find_tenant(tenant)
         fmt = detect_format(file, format) if file != "-" else (format or "jsonl")
         base = file if file != "-" else "stdin"
@@ -106,12 +136,21 @@ class Command(BaseCommand):
             start_after = checkpoint_line(checkpoint_path)
         total = count_lines(file) - (1 if fmt == "csv" else 0) if file != "-" else None
         progress = Progress(self.stderr._out, total, not no_progress)
-        stream = sys.stdin if file == "-" else open(file, newline="" if fmt == "csv" else None, encoding="utf-8-sig")  # noqa: SIM115
+        newline = "" if fmt == "csv" else None
+        # Closed in the finally below (stdin is left open).
+        stream = sys.stdin if file == "-" else open(file, newline=newline, encoding="utf-8-sig")  # noqa: SIM115
         report = open(errors_path, "a" if resume else "w", newline="", encoding="utf-8")  # noqa: SIM115
         try:
             result = accounts_import(
-                tenant=tenant_obj, stream=stream, fmt=fmt, report=report, checkpoint_path=checkpoint_path,
-                source=base, start_after=start_after, batch_size=batch_size, dry_run=dry_run,
+                tenant=tenant_obj,
+                stream=stream,
+                fmt=fmt,
+                report=report,
+                checkpoint_path=checkpoint_path,
+                source=base,
+                start_after=start_after,
+                batch_size=batch_size,
+                dry_run=dry_run,
                 progress=progress.update,
             )
         finally:
@@ -119,4 +158,6 @@ class Command(BaseCommand):
             if stream is not sys.stdin:
                 stream.close()
         verb = "would import" if dry_run else "imported"
-        self.stdout.write(f"{verb} {result.imported} accounts, rejected {result.rejected} rows (report: {errors_path})")
+        self.stdout.write(
+            f"{verb} {result.imported} accounts, rejected {result.rejected} rows (report: {errors_path})"
+        )

@@ -11,13 +11,21 @@ from tokens.services import multipurpose
 
 
 class ProfileForm(ActionForm):
-    FIELDS = (("first_name", "FirstName", "First name"), ("middle_name", "MiddleName", "Middle name"),
-              ("last_name", "LastName", "Last name"), ("username", "UserName", "Username"))
+    FIELDS = (
+        ("first_name", "FirstName", "First name"),
+        ("middle_name", "MiddleName", "Middle name"),
+        ("last_name", "LastName", "Last name"),
+        ("username", "UserName", "Username"),
+    )
 
     def setup(self):
         for attr, _key, label in self.FIELDS:
-            self.fields[attr] = forms.CharField(label=label, required=False, max_length=255,
-                                                initial=getattr(self.account, attr) or "")
+            self.fields[attr] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=255,
+                initial=getattr(self.account, attr) or "",
+            )
 
     def clean(self):
         data = super().clean()
@@ -41,8 +49,12 @@ class ProfileForm(ActionForm):
 class EmailAddForm(ActionForm):
     def setup(self):
         self.fields["email"] = forms.EmailField(label="Email address", max_length=254)
-        self.fields["type"] = forms.CharField(label="Type", max_length=40, initial="Secondary",
-                                              help_text="Primary, Secondary or another label.")
+        self.fields["type"] = forms.CharField(
+            label="Type",
+            max_length=40,
+            initial="Secondary",
+            help_text="Primary, Secondary or another label.",
+        )
 
     def clean_type(self):
         value = self.cleaned_data["type"].strip()
@@ -59,13 +71,17 @@ def _email_choices(account):
 
 class EmailChoiceForm(ActionForm):
     def setup(self):
-        self.fields["email"] = forms.ChoiceField(label="Email address", choices=_email_choices(self.account))
+        self.fields["email"] = forms.ChoiceField(
+            label="Email address", choices=_email_choices(self.account)
+        )
 
 
 class PhoneForm(ActionForm):
     def setup(self):
         self.fields["phone"] = forms.CharField(
-            label="New phone number", max_length=32, initial=self.account.phone_id or "",
+            label="New phone number",
+            max_length=32,
+            initial=self.account.phone_id or "",
             help_text="International format, e.g. +14155550100. It will need verifying again.",
         )
 
@@ -74,15 +90,18 @@ class IdentityForm(ActionForm):
     def setup(self):
         self.fields["identity"] = forms.ChoiceField(
             label="Linked identity",
-            choices=[(f"{i.provider}:{i.provider_id}", f"{i.provider} · {i.provider_id}")
-                     for i in self.account.identities.all()],
+            choices=[
+                (f"{i.provider}:{i.provider_id}", f"{i.provider} · {i.provider_id}")
+                for i in self.account.identities.all()
+            ],
         )
 
 
 class DeleteForm(ActionForm):
     def setup(self):
         self.fields["confirm_uid"] = forms.CharField(
-            label="Type the account's UID to confirm", max_length=255,
+            label="Type the account's UID to confirm",
+            max_length=255,
             widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         )
 
@@ -94,12 +113,15 @@ class DeleteForm(ActionForm):
 
 
 def run_profile(ctx: Ctx):
-    account_services.account_update(**account_call(ctx), changes=ctx.data["changes"], null_support=True)
+    account_services.account_update(
+        **account_call(ctx), changes=ctx.data["changes"], null_support=True
+    )
 
 
 def run_email_add(ctx: Ctx):
-    account_services.account_email_upsert(**account_call(ctx),
-                                          emails=[{"Type": ctx.data["type"], "Value": ctx.data["email"]}])
+    account_services.account_email_upsert(
+        **account_call(ctx), emails=[{"Type": ctx.data["type"], "Value": ctx.data["email"]}]
+    )
 
 
 def run_email_remove(ctx: Ctx):
@@ -116,7 +138,9 @@ def run_phone(ctx: Ctx):
 
 def run_unlink(ctx: Ctx):
     provider, _, provider_id = ctx.data["identity"].partition(":")
-    account_services.account_identity_unlink(**account_call(ctx), provider=provider, provider_id=provider_id)
+    account_services.account_identity_unlink(
+        **account_call(ctx), provider=provider, provider_id=provider_id
+    )
 
 
 def run_verification(ctx: Ctx):
@@ -126,63 +150,162 @@ def run_verification(ctx: Ctx):
 
 def run_password_reset(ctx: Ctx):
     with transaction.atomic():
-        multipurpose.token_issue(**account_call(ctx), kind=MultipurposeToken.KIND_EMAIL,
-                                 purpose="forgotpassword", destination=ctx.data["email"], send=True)
+        multipurpose.token_issue(
+            **account_call(ctx),
+            kind=MultipurposeToken.KIND_EMAIL,
+            purpose="forgotpassword",
+            destination=ctx.data["email"],
+            send=True,
+        )
 
 
 ACTIONS = [
     AccountAction(
-        "block", "Block account", "Block account",
+        "block",
+        "Block account",
+        "Block account",
         "The account will no longer be able to sign in or use its tokens until it is unblocked.",
-        "Account blocked.", "account.block", run_on_account(account_services.account_block), ActionForm,
-        danger=True, applies=lambda a: a.is_active, not_applicable="This account is already blocked."),
+        "Account blocked.",
+        "account.block",
+        run_on_account(account_services.account_block),
+        ActionForm,
+        danger=True,
+        applies=lambda a: a.is_active,
+        not_applicable="This account is already blocked.",
+    ),
     AccountAction(
-        "unblock", "Unblock account", "Unblock account", "The account will be able to sign in again.",
-        "Account unblocked.", "account.unblock", run_on_account(account_services.account_unblock), ActionForm,
-        applies=lambda a: not a.is_active, not_applicable="This account is not blocked."),
+        "unblock",
+        "Unblock account",
+        "Unblock account",
+        "The account will be able to sign in again.",
+        "Account unblocked.",
+        "account.unblock",
+        run_on_account(account_services.account_unblock),
+        ActionForm,
+        applies=lambda a: not a.is_active,
+        not_applicable="This account is not blocked.",
+    ),
     AccountAction(
-        "unlock", "Unlock account", "Unlock account",
+        "unlock",
+        "Unlock account",
+        "Unlock account",
         "Clears the sign-in lockout and the failed-attempt counter so the person can try again.",
-        "Account unlocked.", "account.unlock", run_on_account(account_services.account_unlock), ActionForm,
-        applies=lambda a: a.is_login_locked, not_applicable="This account is not locked."),
+        "Account unlocked.",
+        "account.unlock",
+        run_on_account(account_services.account_unlock),
+        ActionForm,
+        applies=lambda a: a.is_login_locked,
+        not_applicable="This account is not locked.",
+    ),
     AccountAction(
-        "edit_profile", "Edit profile", "Save profile", "Change the names and username of the account.",
-        "Profile saved.", "account.edit", run_profile, ProfileForm, place="profile"),
+        "edit_profile",
+        "Edit profile",
+        "Save profile",
+        "Change the names and username of the account.",
+        "Profile saved.",
+        "account.edit",
+        run_profile,
+        ProfileForm,
+        place="profile",
+    ),
     AccountAction(
-        "email_add", "Add email", "Add email", "Adds an unverified address to the account.",
-        "Email added.", "account.edit", run_email_add, EmailAddForm, place="emails"),
+        "email_add",
+        "Add email",
+        "Add email",
+        "Adds an unverified address to the account.",
+        "Email added.",
+        "account.edit",
+        run_email_add,
+        EmailAddForm,
+        place="emails",
+    ),
     AccountAction(
-        "email_remove", "Remove email", "Remove email",
-        "The address stops being a way to sign in or recover this account.", "Email removed.",
-        "account.edit", run_email_remove, EmailChoiceForm, danger=True, place="email",
-        target=("email",), applies=lambda a: len(a.emails.all()) > 1,
-        not_applicable="The last email of an account cannot be removed."),
+        "email_remove",
+        "Remove email",
+        "Remove email",
+        "The address stops being a way to sign in or recover this account.",
+        "Email removed.",
+        "account.edit",
+        run_email_remove,
+        EmailChoiceForm,
+        danger=True,
+        place="email",
+        target=("email",),
+        applies=lambda a: len(a.emails.all()) > 1,
+        not_applicable="The last email of an account cannot be removed.",
+    ),
     AccountAction(
-        "email_make_primary", "Make primary", "Make primary",
-        "The address becomes the account's primary email.", "Primary email changed.",
-        "account.edit", run_email_make_primary, EmailChoiceForm, place="email", target=("email",)),
+        "email_make_primary",
+        "Make primary",
+        "Make primary",
+        "The address becomes the account's primary email.",
+        "Primary email changed.",
+        "account.edit",
+        run_email_make_primary,
+        EmailChoiceForm,
+        place="email",
+        target=("email",),
+    ),
     AccountAction(
-        "phone_change", "Change phone", "Change phone",
+        "phone_change",
+        "Change phone",
+        "Change phone",
         "Replaces the phone number; the new one is unverified until the person confirms it.",
-        "Phone changed.", "account.edit", run_phone, PhoneForm, place="phone"),
+        "Phone changed.",
+        "account.edit",
+        run_phone,
+        PhoneForm,
+        place="phone",
+    ),
     AccountAction(
-        "identity_unlink", "Unlink", "Unlink identity",
-        "The provider identity no longer signs in to this account.", "Identity unlinked.",
-        "account.edit", run_unlink, IdentityForm, danger=True, place="identity", target=("identity",)),
+        "identity_unlink",
+        "Unlink",
+        "Unlink identity",
+        "The provider identity no longer signs in to this account.",
+        "Identity unlinked.",
+        "account.edit",
+        run_unlink,
+        IdentityForm,
+        danger=True,
+        place="identity",
+        target=("identity",),
+    ),
     AccountAction(
-        "send_verification", "Send verification email", "Send verification email",
+        "send_verification",
+        "Send verification email",
+        "Send verification email",
         "Emails a new verification link to the address; older links stop working.",
-        "Verification email queued.", "account.message", run_verification, EmailChoiceForm,
-        place="email", target=("email",)),
+        "Verification email queued.",
+        "account.message",
+        run_verification,
+        EmailChoiceForm,
+        place="email",
+        target=("email",),
+    ),
     AccountAction(
-        "send_password_reset", "Send password reset", "Send password reset email",
+        "send_password_reset",
+        "Send password reset",
+        "Send password reset email",
         "Emails a password-reset link to the address; older reset links stop working.",
-        "Password reset email queued.", "account.message", run_password_reset, EmailChoiceForm,
-        place="emails", target=("email",)),
+        "Password reset email queued.",
+        "account.message",
+        run_password_reset,
+        EmailChoiceForm,
+        place="emails",
+        target=("email",),
+    ),
     AccountAction(
-        "delete", "Delete account", "Delete account permanently",
+        "delete",
+        "Delete account",
+        "Delete account permanently",
         "Deletes the account and everything attached to it: sessions, factors, roles, records. "
-        "This cannot be undone.", "Account deleted.", "account.delete",
-        run_on_account(account_services.account_delete), DeleteForm,
-        danger=True, place="danger", after_url="search"),
+        "This cannot be undone.",
+        "Account deleted.",
+        "account.delete",
+        run_on_account(account_services.account_delete),
+        DeleteForm,
+        danger=True,
+        place="danger",
+        after_url="search",
+    ),
 ]

@@ -48,7 +48,12 @@ def reason_and_ticket(ctx: Ctx) -> dict:
 
 def account_call(ctx: Ctx) -> dict:
     """The keyword arguments of a service acting on the account: who, where, on whom, why."""
-    return {"tenant": ctx.tenant, "actor": ctx.actor, "account": ctx.account, **reason_and_ticket(ctx)}
+    return {
+        "tenant": ctx.tenant,
+        "actor": ctx.actor,
+        "account": ctx.account,
+        **reason_and_ticket(ctx),
+    }
 
 
 def run_on_account(service: Callable[..., Any]) -> Callable[[Ctx], None]:

@@ -20,7 +20,9 @@ class RolesForm(ActionForm):
         names = [r.name for r in selectors.roles_of(tenant=self.tenant)]
         choices = [(n, n) for n in names if (n in held) == self.held_only]
         self.fields["roles"] = forms.MultipleChoiceField(
-            label="Roles", choices=choices, widget=forms.CheckboxSelectMultiple,
+            label="Roles",
+            choices=choices,
+            widget=forms.CheckboxSelectMultiple,
         )
 
 
@@ -41,12 +43,16 @@ def _split(text: str) -> list[str]:
 def _expiry_fields(form: ActionForm) -> None:
     """One date-time (UTC) or "Never expires": exactly one of them, checked in `_clean_expiry`."""
     form.fields["expiration"] = forms.DateTimeField(
-        label="Expires at (UTC)", required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
+        label="Expires at (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"
+        ),
         help_text="The grant ends at this moment. Leave it empty only with Never expires.",
     )
     form.fields["never_expires"] = forms.BooleanField(
-        label="Never expires", required=False, help_text="The grant lasts until someone removes it.")
+        label="Never expires", required=False, help_text="The grant lasts until someone removes it."
+    )
 
 
 def _clean_expiry(form: ActionForm, data: dict, *, current: datetime | None = None) -> None:
@@ -70,13 +76,19 @@ def _clean_expiry(form: ActionForm, data: dict, *, current: datetime | None = No
         data["expires"], data["keep_expiry"] = current, True
         return
     if date <= timezone.now():
-        form.add_error("expiration", "This moment is in the past: give a later one, or tick Never expires.")
+        form.add_error(
+            "expiration", "This moment is in the past: give a later one, or tick Never expires."
+        )
         return
     data["expires"], data["keep_expiry"] = date, False
 
 
 def _expiry_text(value: datetime | None) -> str:
-    return "Never expires" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        "Never expires"
+        if value is None
+        else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    )
 
 
 class _ContextFormBase(ActionForm):
@@ -84,8 +96,11 @@ class _ContextFormBase(ActionForm):
 
     def summary(self) -> list[tuple[str, str]]:
         """The other fields, then the expiry exactly as it will be stored."""
-        rows = [(label, value) for label, value in super().summary()
-                if label not in {str(self.fields[n].label) for n in self.EXPIRY_FIELDS}]
+        rows = [
+            (label, value)
+            for label, value in super().summary()
+            if label not in {str(self.fields[n].label) for n in self.EXPIRY_FIELDS}
+        ]
         return [*rows, ("Expires", _expiry_text(self.cleaned_data.get("expires")))]
 
 
@@ -96,16 +111,19 @@ class ContextAddForm(_ContextFormBase):
         roles = [(r.name, r.name) for r in selectors.roles_of(tenant=self.tenant)]
         self.fields["context"] = forms.CharField(label="Role context", max_length=100)
         self.fields["roles"] = forms.MultipleChoiceField(
-            label="Roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple)
+            label="Roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple
+        )
         self.fields["permissions"] = forms.CharField(
-            label="Additional permissions", required=False, help_text="Comma-separated.")
+            label="Additional permissions", required=False, help_text="Comma-separated."
+        )
         _expiry_fields(self)
 
     def clean_context(self):
         name = self.cleaned_data["context"].strip()
         if any(c.name == name for c in selectors.account_contexts(account=self.account)):
             raise forms.ValidationError(
-                f"This account already has a role context named {name}: use its Edit link to change it.")
+                f"This account already has a role context named {name}: use its Edit link to change it."
+            )
         return name
 
     def clean(self):
@@ -122,11 +140,19 @@ class ContextForm(_ContextFormBase):
         """The form starts from what is stored: the date to the second, or "never"."""
         if not query.get("context"):
             return initial
-        chosen = next((c for c in selectors.account_contexts(account=account)
-                       if c.name == query.get("context")), None)
+        chosen = next(
+            (
+                c
+                for c in selectors.account_contexts(account=account)
+                if c.name == query.get("context")
+            ),
+            None,
+        )
         if chosen is not None:
             if chosen.expiration:
-                initial["expiration"] = chosen.expiration.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+                initial["expiration"] = chosen.expiration.astimezone(UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%S"
+                )
             else:
                 initial["never_expires"] = True
         return initial
@@ -135,16 +161,22 @@ class ContextForm(_ContextFormBase):
         self.contexts = {c.name: c for c in selectors.account_contexts(account=self.account)}
         roles = [(r.name, r.name) for r in selectors.roles_of(tenant=self.tenant)]
         self.fields["context"] = forms.ChoiceField(
-            label="Role context", choices=[(n, n) for n in self.contexts],
-            error_messages={"invalid_choice": "This account has no role context by that name."})
+            label="Role context",
+            choices=[(n, n) for n in self.contexts],
+            error_messages={"invalid_choice": "This account has no role context by that name."},
+        )
         self.fields["add_roles"] = forms.MultipleChoiceField(
-            label="Add roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple)
+            label="Add roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple
+        )
         self.fields["remove_roles"] = forms.MultipleChoiceField(
-            label="Remove roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple)
+            label="Remove roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple
+        )
         self.fields["add_permissions"] = forms.CharField(
-            label="Add permissions", required=False, help_text="Comma-separated.")
+            label="Add permissions", required=False, help_text="Comma-separated."
+        )
         self.fields["remove_permissions"] = forms.CharField(
-            label="Remove permissions", required=False, help_text="Comma-separated.")
+            label="Remove permissions", required=False, help_text="Comma-separated."
+        )
         _expiry_fields(self)
 
     def clean(self):
@@ -160,7 +192,9 @@ class ContextForm(_ContextFormBase):
 class ContextDeleteForm(ActionForm):
     def setup(self):
         names = [c.name for c in selectors.account_contexts(account=self.account)]
-        self.fields["context"] = forms.ChoiceField(label="Role context", choices=[(n, n) for n in names])
+        self.fields["context"] = forms.ChoiceField(
+            label="Role context", choices=[(n, n) for n in names]
+        )
 
 
 def run_roles_assign(ctx: Ctx):
@@ -173,26 +207,44 @@ def run_roles_unassign(ctx: Ctx):
 
 def run_context_add(ctx: Ctx):
     data = ctx.data
-    role_services.role_contexts_upsert(**account_call(ctx), contexts=[role_services.RoleContextInput(
-        name=data["context"], roles=tuple(data.get("roles") or ()),
-        additional_permissions=tuple(_split(data.get("permissions"))), expiration=data["expires"],
-    )])
+    role_services.role_contexts_upsert(
+        **account_call(ctx),
+        contexts=[
+            role_services.RoleContextInput(
+                name=data["context"],
+                roles=tuple(data.get("roles") or ()),
+                additional_permissions=tuple(_split(data.get("permissions"))),
+                expiration=data["expires"],
+            )
+        ],
+    )
 
 
 def run_context_edit(ctx: Ctx):
     data = ctx.data
     expiration = role_services.KEEP if data["keep_expiry"] else data["expires"]
     with transaction.atomic():
-        role_services.role_contexts_upsert(**account_call(ctx), contexts=[role_services.RoleContextInput(
-            name=data["context"], roles=tuple(data.get("add_roles") or ()),
-            additional_permissions=tuple(_split(data.get("add_permissions"))), expiration=expiration,
-        )])
+        role_services.role_contexts_upsert(
+            **account_call(ctx),
+            contexts=[
+                role_services.RoleContextInput(
+                    name=data["context"],
+                    roles=tuple(data.get("add_roles") or ()),
+                    additional_permissions=tuple(_split(data.get("add_permissions"))),
+                    expiration=expiration,
+                )
+            ],
+        )
         if data.get("remove_roles"):
-            role_services.role_context_roles_remove(**account_call(ctx), name=data["context"],
-                                                    role_names=list(data["remove_roles"]))
+            role_services.role_context_roles_remove(
+                **account_call(ctx), name=data["context"], role_names=list(data["remove_roles"])
+            )
         if _split(data.get("remove_permissions")):
             role_services.role_context_permissions_remove(
-                **account_call(ctx), name=data["context"], permissions=_split(data["remove_permissions"]))
+                **account_call(ctx),
+                name=data["context"],
+                permissions=_split(data["remove_permissions"]),
+            )
 
 
 def run_context_delete(ctx: Ctx):
@@ -201,23 +253,63 @@ def run_context_delete(ctx: Ctx):
 
 ACTIONS = [
     AccountAction(
-        "roles_assign", "Assign roles", "Assign roles", "Gives the account the roles' permissions.",
-        "Roles assigned.", "roles.manage", run_roles_assign, RolesForm, place="roles"),
+        "roles_assign",
+        "Assign roles",
+        "Assign roles",
+        "Gives the account the roles' permissions.",
+        "Roles assigned.",
+        "roles.manage",
+        run_roles_assign,
+        RolesForm,
+        place="roles",
+    ),
     AccountAction(
-        "roles_unassign", "Unassign roles", "Unassign roles",
-        "Takes the roles (and their permissions) from the account.", "Roles unassigned.",
-        "roles.manage", run_roles_unassign, RolesUnassignForm, danger=True, place="roles",
-        target=("roles",)),
+        "roles_unassign",
+        "Unassign roles",
+        "Unassign roles",
+        "Takes the roles (and their permissions) from the account.",
+        "Roles unassigned.",
+        "roles.manage",
+        run_roles_unassign,
+        RolesUnassignForm,
+        danger=True,
+        place="roles",
+        target=("roles",),
+    ),
     AccountAction(
-        "context_add", "Add role context", "Add role context",
+        "context_add",
+        "Add role context",
+        "Add role context",
         "Grants the account roles and permissions within a named context, until the expiry you give.",
-        "Role context added.", "roles.manage", run_context_add, ContextAddForm, place="contexts"),
+        "Role context added.",
+        "roles.manage",
+        run_context_add,
+        ContextAddForm,
+        place="contexts",
+    ),
     AccountAction(
-        "context_edit", "Edit role context", "Save role context",
-        "Changes the context's roles, permissions and expiry.", "Role context saved.",
-        "roles.manage", run_context_edit, ContextForm, place="context", target=("context",)),
+        "context_edit",
+        "Edit role context",
+        "Save role context",
+        "Changes the context's roles, permissions and expiry.",
+        "Role context saved.",
+        "roles.manage",
+        run_context_edit,
+        ContextForm,
+        place="context",
+        target=("context",),
+    ),
     AccountAction(
-        "context_delete", "Delete", "Delete role context",
-        "Removes the context with everything it grants.", "Role context deleted.", "roles.manage",
-        run_context_delete, ContextDeleteForm, danger=True, place="context", target=("context",)),
+        "context_delete",
+        "Delete",
+        "Delete role context",
+        "Removes the context with everything it grants.",
+        "Role context deleted.",
+        "roles.manage",
+        run_context_delete,
+        ContextDeleteForm,
+        danger=True,
+        place="context",
+        target=("context",),
+    ),
 ]

@@ -48,8 +48,11 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
             qs = selectors.account_search(tenant=tenant, query=form.cleaned_data.get("q", ""))
             filterset = AccountFilter(form.filter_data(), queryset=qs, tenant=tenant)
             if not filterset.is_valid():
-                form.add_error(None, "Check the filters: " + "; ".join(
-                    f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()))
+                form.add_error(
+                    None,
+                    "Check the filters: "
+                    + "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()),
+                )
                 context["searched"] = False
                 return context
             table = AccountTable(filterset.qs.select_related("tenant"))
@@ -61,7 +64,12 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
         table = context.get("table")
-        if table is not None and not request.htmx and table.paginator.count == 1 and request.GET.get("q"):
+        if (
+            table is not None
+            and not request.htmx
+            and table.paginator.count == 1
+            and request.GET.get("q")
+        ):
             only = table.page.object_list.data[0]
             return redirect("console:account_detail", only.tenant.slug, only.uid)
         return self.render_to_response(context)
@@ -80,7 +88,9 @@ class AccountMixin(StaffRequiredMixin):
 def _allowed(view, tenant) -> frozenset[str]:
     if tenant == view.console.tenant:
         return view.console.allowed
-    return staff.staff_allowed_actions(user=view.request.user, tenant=tenant, role=view.console.role)
+    return staff.staff_allowed_actions(
+        user=view.request.user, tenant=tenant, role=view.console.role
+    )
 
 
 class AccountDetailView(AccountMixin, TemplateView):
@@ -90,7 +100,11 @@ class AccountDetailView(AccountMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         tenant, account = self.load_account(kwargs["slug"], kwargs["uid"])
         allowed = _allowed(self, tenant)
-        offered = {name: spec for name, spec in account_actions.ACTIONS.items() if spec.permission in allowed}
+        offered = {
+            name: spec
+            for name, spec in account_actions.ACTIONS.items()
+            if spec.permission in allowed
+        }
         mfa = selectors.account_mfa(account=account)
         context.update(
             tenant=tenant,
@@ -110,7 +124,9 @@ class AccountDetailView(AccountMixin, TemplateView):
             # Every action this staff member may take here, by name (templates show these only).
             can={name: True for name in offered},
             header_actions=[
-                spec for spec in offered.values() if spec.place == "header" and spec.applies(account)
+                spec
+                for spec in offered.values()
+                if spec.place == "header" and spec.applies(account)
             ],
             may_act=bool(offered),
         )
@@ -136,10 +152,18 @@ class AccountActionView(AccountMixin, View):
 
     def _render(self, request, spec, tenant, account, form, *, confirming=False, status=200):
         return render(
-            request, self.template_name,
-            {"console": self.console, "spec": spec, "action": spec.name, "tenant": tenant,
-             "account": account, "form": form, "confirming": confirming,
-             "summary": form.summary() if confirming else []},
+            request,
+            self.template_name,
+            {
+                "console": self.console,
+                "spec": spec,
+                "action": spec.name,
+                "tenant": tenant,
+                "account": account,
+                "form": form,
+                "confirming": confirming,
+                "summary": form.summary() if confirming else [],
+            },
             status=status,
         )
 
@@ -149,7 +173,9 @@ class AccountActionView(AccountMixin, View):
             messages.warning(request, spec.not_applicable)
             return redirect("console:account_detail", tenant.slug, account.uid)
         initial = spec.initial(account=account, query=request.GET)
-        return self._render(request, spec, tenant, account, self._form(spec, tenant, account, initial=initial))
+        return self._render(
+            request, spec, tenant, account, self._form(spec, tenant, account, initial=initial)
+        )
 
     def post(self, request, slug, uid, action):
         spec, tenant, account = self.setup_action(slug, uid, action)
@@ -163,20 +189,32 @@ class AccountActionView(AccountMixin, View):
         if not form.cleaned_data["confirmed"]:
             return self._render(request, spec, tenant, account, form, confirming=True)
         ctx = account_actions.Ctx(
-            tenant=tenant, account=account, actor=self.console.actor,
+            tenant=tenant,
+            account=account,
+            actor=self.console.actor,
             data=form.run_data(),
-            reason=form.cleaned_data["reason"], ticket=form.cleaned_data["ticket"],
+            reason=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
         )
         try:
             outcome = spec.run(ctx)
         except SERVICE_ERRORS as error:
-            messages.error(request, f"{spec.title} was refused: {account_actions.error_text(error)}")
+            messages.error(
+                request, f"{spec.title} was refused: {account_actions.error_text(error)}"
+            )
             return redirect(detail_url)
         messages.success(request, spec.done)
         if isinstance(outcome, account_actions.Secret):
-            response = render(request, "console/account_secret.html", {
-                "console": self.console, "tenant": tenant, "account": account, "secret": outcome,
-            })
+            response = render(
+                request,
+                "console/account_secret.html",
+                {
+                    "console": self.console,
+                    "tenant": tenant,
+                    "account": account,
+                    "secret": outcome,
+                },
+            )
             response["Cache-Control"] = "no-store"
             return response
         if spec.after_url == "search":

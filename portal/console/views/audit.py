@@ -40,8 +40,19 @@ class _Echo:
         return value
 
 
-AUDIT_CSV_COLUMNS = ("occurred_at", "action", "actor_type", "actor_id", "actor_label", "subject_uid",
-                     "reason", "ticket", "diff", "request_id", "ip")
+AUDIT_CSV_COLUMNS = (
+    "occurred_at",
+    "action",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "subject_uid",
+    "reason",
+    "ticket",
+    "diff",
+    "request_id",
+    "ip",
+)
 
 
 def _csv_safe(value) -> str:
@@ -56,19 +67,30 @@ class AuditExportView(StaffRequiredMixin, View):
     def get(self, request):
         tenant = self.require_tenant()
         self.require_action(tenant, "audit.view")
-        filterset = AuditEventFilter(request.GET or None, queryset=selectors.audit_events(tenant=tenant))
+        filterset = AuditEventFilter(
+            request.GET or None, queryset=selectors.audit_events(tenant=tenant)
+        )
         qs = filterset.qs if filterset.is_valid() else selectors.audit_events(tenant=tenant)
         writer = csv.writer(_Echo())
 
         def rows():
             yield writer.writerow(AUDIT_CSV_COLUMNS)
             for event in qs.order_by("-occurred_at", "-id").iterator(chunk_size=2000):
-                yield writer.writerow([
-                    event.occurred_at.isoformat(), event.action, event.actor_type, event.actor_id,
-                    _csv_safe(event.actor_label), event.subject_uid, _csv_safe(event.reason),
-                    _csv_safe(event.ticket), _csv_safe(json.dumps(event.diff) if event.diff else ""),
-                    event.request_id, event.ip or "",
-                ])
+                yield writer.writerow(
+                    [
+                        event.occurred_at.isoformat(),
+                        event.action,
+                        event.actor_type,
+                        event.actor_id,
+                        _csv_safe(event.actor_label),
+                        event.subject_uid,
+                        _csv_safe(event.reason),
+                        _csv_safe(event.ticket),
+                        _csv_safe(json.dumps(event.diff) if event.diff else ""),
+                        event.request_id,
+                        event.ip or "",
+                    ]
+                )
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

@@ -24,15 +24,19 @@ class DashboardView(StaffRequiredMixin, TemplateView):
             return context
         context.update(
             signups=selectors.bar_chart(
-                "Sign-ups per day", selectors.signups_per_day(tenant=tenant),
+                "Sign-ups per day",
+                selectors.signups_per_day(tenant=tenant),
                 empty_text="No sign-ups in the last 14 days.",
             ),
             lockouts=selectors.bar_chart(
-                "Lockouts per day", selectors.lockouts_per_day(tenant=tenant),
+                "Lockouts per day",
+                selectors.lockouts_per_day(tenant=tenant),
                 empty_text="No lockouts in the last 14 days.",
             ),
             deliveries=selectors.bar_chart(
-                "Deliveries by status (14 days)", selectors.deliveries_by_status(tenant=tenant), width=400,
+                "Deliveries by status (14 days)",
+                selectors.deliveries_by_status(tenant=tenant),
+                width=400,
                 empty_text="No messages sent in the last 14 days.",
             ),
             active_sessions=selectors.active_sessions_count(tenant=tenant),

@@ -32,7 +32,8 @@ class ObjectTypesView(StaffRequiredMixin, TemplateView):
             tenant=tenant,
             types=types,
             create_form=kwargs.get("create_form") or ObjectTypeForm(),
-            edit_forms=kwargs.get("edit_forms") or {t.pk: ObjectTypeForm(instance_type=t) for t in types},
+            edit_forms=kwargs.get("edit_forms")
+            or {t.pk: ObjectTypeForm(instance_type=t) for t in types},
             editing=editing,
         )
         return context
@@ -47,7 +48,8 @@ class ObjectTypeWriteView(StaffRequiredMixin, View):
         object_type = None
         if pk is not None:
             object_type = next(
-                (t for t in customobject_selectors.object_type_list(tenant=tenant) if t.pk == pk), None
+                (t for t in customobject_selectors.object_type_list(tenant=tenant) if t.pk == pk),
+                None,
             )
             if object_type is None:
                 raise Http404("No such custom object type")
@@ -56,12 +58,18 @@ class ObjectTypeWriteView(StaffRequiredMixin, View):
         if op == "delete":
             form = ObjectTypeDeleteForm(request.POST)
             if not form.is_valid() or form.cleaned_data["confirm_name"] != object_type.name:
-                messages.error(request, f"Type {object_type.name} and a reason to confirm: nothing was deleted.")
+                messages.error(
+                    request,
+                    f"Type {object_type.name} and a reason to confirm: nothing was deleted.",
+                )
                 return redirect(back)
             try:
                 removed = customobject_services.object_type_delete(
-                    tenant=tenant, actor=actor, object_type=object_type,
-                    force=form.cleaned_data["force"], reason=form.cleaned_data["reason"],
+                    tenant=tenant,
+                    actor=actor,
+                    object_type=object_type,
+                    force=form.cleaned_data["force"],
+                    reason=form.cleaned_data["reason"],
                 )
             except SERVICE_ERRORS as error:
                 messages.error(request, f"Refused: {error_text(error)}")
@@ -74,13 +82,21 @@ class ObjectTypeWriteView(StaffRequiredMixin, View):
             try:
                 if op == "create" and object_type is None:
                     customobject_services.object_type_create(
-                        tenant=tenant, actor=actor, reason=form.cleaned_data["reason"], **form.values())
+                        tenant=tenant,
+                        actor=actor,
+                        reason=form.cleaned_data["reason"],
+                        **form.values(),
+                    )
                     messages.success(request, f"Type {form.cleaned_data['name']} created.")
                     return redirect(back)
                 if op == "edit" and object_type is not None:
                     customobject_services.object_type_update(
-                        tenant=tenant, actor=actor, object_type=object_type, changes=form.values(),
-                        reason=form.cleaned_data["reason"])
+                        tenant=tenant,
+                        actor=actor,
+                        object_type=object_type,
+                        changes=form.values(),
+                        reason=form.cleaned_data["reason"],
+                    )
                     messages.success(request, f"Type {form.cleaned_data['name']} saved.")
                     return redirect(back)
                 raise Http404("No such operation")

@@ -37,7 +37,9 @@ class RolesView(StaffRequiredMixin, TemplateView):
             ],
             context_names=selectors.role_context_names(tenant=tenant),
             chosen_context=chosen,
-            context_rows=role_selectors.role_context_list_by_name(tenant=tenant, name=chosen) if chosen else [],
+            context_rows=role_selectors.role_context_list_by_name(tenant=tenant, name=chosen)
+            if chosen
+            else [],
             may_manage=self.console.may("roles.manage"),
             create_form=kwargs.get("create_form") or RoleCreateForm(),
             now=timezone.now(),
@@ -46,7 +48,10 @@ class RolesView(StaffRequiredMixin, TemplateView):
 
 
 def _why(form) -> dict:
-    return {"reason": form.cleaned_data.get("reason", ""), "ticket": form.cleaned_data.get("ticket", "")}
+    return {
+        "reason": form.cleaned_data.get("reason", ""),
+        "ticket": form.cleaned_data.get("ticket", ""),
+    }
 
 
 class RoleWriteView(StaffRequiredMixin, View):
@@ -64,20 +69,38 @@ class RoleWriteView(StaffRequiredMixin, View):
                     view = RolesView()
                     view.setup(request)
                     view.console = self.console
-                    return render(request, view.template_name,
-                                  view.get_context_data(create_form=form), status=400)
-                role_services.roles_create(tenant=tenant, actor=actor, **_why(form), roles=[role_services.RoleInput(
-                    name=form.cleaned_data["name"], permissions=tuple(form.cleaned_data["permissions"]))])
+                    return render(
+                        request,
+                        view.template_name,
+                        view.get_context_data(create_form=form),
+                        status=400,
+                    )
+                role_services.roles_create(
+                    tenant=tenant,
+                    actor=actor,
+                    **_why(form),
+                    roles=[
+                        role_services.RoleInput(
+                            name=form.cleaned_data["name"],
+                            permissions=tuple(form.cleaned_data["permissions"]),
+                        )
+                    ],
+                )
                 messages.success(request, f"Role {form.cleaned_data['name']} created.")
             elif op in ("delete", "add_permissions", "remove_permissions"):
                 form = RolePermissionsForm(request.POST)
                 if not form.is_valid():
-                    messages.error(request, "Name the role" + (" and the permissions." if op != "delete" else "."))
+                    messages.error(
+                        request,
+                        "Name the role" + (" and the permissions." if op != "delete" else "."),
+                    )
                     return redirect(back)
                 name = form.cleaned_data["name"]
                 if op == "delete":
                     if form.cleaned_data.get("confirm_name") != name:
-                        messages.error(request, f"Type {name} to confirm: the role was not deleted.")
+                        messages.error(
+                            request, f"Type {name} to confirm: the role was not deleted."
+                        )
                         return redirect(back)
                     role_services.role_delete(tenant=tenant, actor=actor, name=name, **_why(form))
                     messages.success(request, f"Role {name} deleted.")
@@ -86,9 +109,14 @@ class RoleWriteView(StaffRequiredMixin, View):
                     if not permissions:
                         messages.error(request, "Give at least one permission.")
                         return redirect(back)
-                    change = (role_services.role_permissions_add if op == "add_permissions"
-                              else role_services.role_permissions_remove)
-                    change(tenant=tenant, actor=actor, name=name, permissions=permissions, **_why(form))
+                    change = (
+                        role_services.role_permissions_add
+                        if op == "add_permissions"
+                        else role_services.role_permissions_remove
+                    )
+                    change(
+                        tenant=tenant, actor=actor, name=name, permissions=permissions, **_why(form)
+                    )
                     messages.success(request, f"Permissions of {name} saved.")
             else:
                 raise Http404("No such operation")

@@ -20,7 +20,10 @@ class StaffAccessGrantView(AdminMixin, View):
             return redirect("console:tenant_detail", tenant.slug)
         user = form.cleaned_data["user"]
         added = staff.staff_access_grant(
-            tenant=tenant, actor=self.console.actor, user=user, permissions=form.cleaned_data["permissions"],
+            tenant=tenant,
+            actor=self.console.actor,
+            user=user,
+            permissions=form.cleaned_data["permissions"],
         )
         if added:
             messages.success(request, f"Granted {', '.join(added)} to {user.get_username()}.")
@@ -35,11 +38,23 @@ class StaffAccessRevokeView(AdminMixin, View):
     template_name = "console/staff_revoke.html"
 
     def _render(self, request, tenant, form, user, *, confirming=False, status=200):
-        return render(request, self.template_name, {
-            "console": self.console, "tenant": tenant, "form": form, "member": user, "confirming": confirming,
-            "held": [label for p, label in staff.TENANT_PERMISSIONS.items()
-                     if staff.staff_can(user=user, tenant=tenant, permission=p)],
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "console": self.console,
+                "tenant": tenant,
+                "form": form,
+                "member": user,
+                "confirming": confirming,
+                "held": [
+                    label
+                    for p, label in staff.TENANT_PERMISSIONS.items()
+                    if staff.staff_can(user=user, tenant=tenant, permission=p)
+                ],
+            },
+            status=status,
+        )
 
     def post(self, request, slug):
         tenant = self.admin_tenant(slug)
@@ -58,7 +73,10 @@ class StaffAccessRevokeView(AdminMixin, View):
         if not form.cleaned_data["confirmed"]:
             return self._render(request, tenant, form, user, confirming=True)
         removed = staff.staff_access_revoke(
-            tenant=tenant, actor=self.console.actor, user=user, reason=form.cleaned_data["reason"],
+            tenant=tenant,
+            actor=self.console.actor,
+            user=user,
+            reason=form.cleaned_data["reason"],
         )
         if removed:
             messages.success(request, f"Access of {user.get_username()} to {tenant.name} revoked.")

@@ -28,7 +28,9 @@ class AdminMixin(StaffRequiredMixin):
     def admin_tenant(self, slug: str) -> Tenant:
         self.require_role(staff.ADMIN, "manage tenants and credentials")
         tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None or not staff.staff_can(user=self.request.user, tenant=tenant, permission="view_accounts"):
+        if tenant is None or not staff.staff_can(
+            user=self.request.user, tenant=tenant, permission="view_accounts"
+        ):
             raise Http404("No such tenant")
         self.require_action(tenant, "tenant.administer")
         return tenant
@@ -48,21 +50,38 @@ class TenantListView(AdminMixin, TemplateView):
         self.require_role(staff.ADMIN, "create tenants")
         form = TenantCreateForm(request.POST)
         if not form.is_valid():
-            return render(request, "console/tenant_list.html", {
-                "console": self.console, "tenants": self.console.admin_tenants, "create_form": form,
-            }, status=400)
+            return render(
+                request,
+                "console/tenant_list.html",
+                {
+                    "console": self.console,
+                    "tenants": self.console.admin_tenants,
+                    "create_form": form,
+                },
+                status=400,
+            )
         try:
             tenant, issued = portal_services.tenant_create(
-                actor=self.console.actor, name=form.cleaned_data["name"],
+                actor=self.console.actor,
+                name=form.cleaned_data["name"],
                 slug=form.cleaned_data["slug"] or None,
             )
         except ValidationError as error:
             form.add_error(None, error)
-            return render(request, "console/tenant_list.html", {
-                "console": self.console, "tenants": self.console.admin_tenants, "create_form": form,
-            }, status=400)
+            return render(
+                request,
+                "console/tenant_list.html",
+                {
+                    "console": self.console,
+                    "tenants": self.console.admin_tenants,
+                    "create_form": form,
+                },
+                status=400,
+            )
         staff.staff_access_grant(
-            tenant=tenant, actor=self.console.actor, user=request.user,
+            tenant=tenant,
+            actor=self.console.actor,
+            user=request.user,
             permissions=list(staff.TENANT_PERMISSIONS),
         )
         messages.success(request, f"Tenant {tenant.name} created.")
@@ -73,10 +92,17 @@ def _secret_once(request, console, tenant, issued, replaced=None):
     """The one page that ever shows a new secret; never cached, never shown again."""
     if replaced is not None:
         replaced.refresh_from_db(fields=["expires_at", "revoked_at"])
-    response = render(request, "console/credential_secret.html", {
-        "console": console, "tenant": tenant, "credential": issued.credential, "raw_secret": issued.raw_secret,
-        "replaced": replaced,
-    })
+    response = render(
+        request,
+        "console/credential_secret.html",
+        {
+            "console": console,
+            "tenant": tenant,
+            "credential": issued.credential,
+            "raw_secret": issued.raw_secret,
+            "replaced": replaced,
+        },
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -108,7 +134,9 @@ class TenantSettingsView(AdminMixin, View):
             if changes:
                 try:
                     portal_services.tenant_update_settings(
-                        tenant=tenant, actor=self.console.actor, changes=changes,
+                        tenant=tenant,
+                        actor=self.console.actor,
+                        changes=changes,
                         reason=form.cleaned_data.get("reason", ""),
                     )
                 except ValidationError as error:
@@ -122,7 +150,12 @@ class TenantSettingsView(AdminMixin, View):
         view = TenantDetailView()
         view.setup(request, slug=slug)
         view.console = self.console
-        return render(request, view.template_name, view.get_context_data(slug=slug, settings_form=form), status=400)
+        return render(
+            request,
+            view.template_name,
+            view.get_context_data(slug=slug, settings_form=form),
+            status=400,
+        )
 
 
 class CredentialCreateView(AdminMixin, View):
@@ -133,7 +166,9 @@ class CredentialCreateView(AdminMixin, View):
             messages.error(request, "Check the label and sections.")
             return redirect("console:tenant_detail", tenant.slug)
         issued = portal_services.credential_create(
-            tenant=tenant, actor=self.console.actor, label=form.cleaned_data["label"],
+            tenant=tenant,
+            actor=self.console.actor,
+            label=form.cleaned_data["label"],
             scopes=form.cleaned_data["scopes"],
         )
         messages.success(request, "New API secret created.")
@@ -151,20 +186,33 @@ class CredentialRotateView(AdminMixin, View):
         return CredentialRotateForm(data, initial=initial, credentials=live)
 
     def _render(self, request, tenant, form, *, confirming=False, status=200):
-        context = {"console": self.console, "tenant": tenant, "form": form, "confirming": confirming}
+        context = {
+            "console": self.console,
+            "tenant": tenant,
+            "form": form,
+            "confirming": confirming,
+        }
         if confirming:
             credential = form.chosen()
             hours = form.cleaned_data["overlap_hours"]
             deadline = timezone.now() + timedelta(hours=hours)
             if credential.expires_at and credential.expires_at < deadline:
                 deadline = credential.expires_at
-            context.update(credential=credential, hours=hours, deadline=deadline,
-                           reviewed=_rotation_state(tenant, credential))
+            context.update(
+                credential=credential,
+                hours=hours,
+                deadline=deadline,
+                reviewed=_rotation_state(tenant, credential),
+            )
         return render(request, self.template_name, context, status=status)
 
     def get(self, request, slug):
         tenant = self.admin_tenant(slug)
-        return self._render(request, tenant, self._form(tenant, initial={"credential": request.GET.get("credential")}))
+        return self._render(
+            request,
+            tenant,
+            self._form(tenant, initial={"credential": request.GET.get("credential")}),
+        )
 
     def post(self, request, slug):
         tenant = self.admin_tenant(slug)
@@ -176,14 +224,20 @@ class CredentialRotateView(AdminMixin, View):
         credential = form.chosen()
         reviewed = request.POST.get("reviewed", "")
         if reviewed and reviewed != _rotation_state(tenant, credential):
-            form.add_error(None, "The secrets of this tenant changed since you reviewed this rotation (was it "
-                                 "already done?). Nothing was changed: check the list and review it again.")
+            form.add_error(
+                None,
+                "The secrets of this tenant changed since you reviewed this rotation (was it "
+                "already done?). Nothing was changed: check the list and review it again.",
+            )
             return self._render(request, tenant, form, status=409)
         hours = form.cleaned_data["overlap_hours"]
         try:
             issued = portal_services.credential_rotate(
-                credential=credential, actor=self.console.actor, overlap=timedelta(hours=hours),
-                reason=form.cleaned_data["reason"], ticket=form.cleaned_data["ticket"],
+                credential=credential,
+                actor=self.console.actor,
+                overlap=timedelta(hours=hours),
+                reason=form.cleaned_data["reason"],
+                ticket=form.cleaned_data["ticket"],
             )
         except portal_services.CredentialRotationRefused as refused:
             form.add_error(None, str(refused))
@@ -191,13 +245,21 @@ class CredentialRotateView(AdminMixin, View):
         if hours == 0:
             messages.success(request, f"Secret …{credential.secret_hint} rotated and revoked.")
         else:
-            messages.success(request, f"Secret …{credential.secret_hint} rotated; it stops working in {hours} hour(s).")
+            messages.success(
+                request,
+                f"Secret …{credential.secret_hint} rotated; it stops working in {hours} hour(s).",
+            )
         return _secret_once(request, self.console, tenant, issued, replaced=credential)
 
 
 def _rotation_state(tenant, credential) -> str:
     """What a rotation was reviewed against: a replayed or raced confirmation no longer matches."""
-    latest = ApiCredential.objects.filter(tenant=tenant).order_by("-pk").values_list("pk", flat=True).first()
+    latest = (
+        ApiCredential.objects.filter(tenant=tenant)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
     stamp = credential.expires_at.isoformat() if credential.expires_at else "never"
     return f"{latest}:{credential.pk}:{stamp}"
 
@@ -210,6 +272,8 @@ class CredentialRevokeView(AdminMixin, View):
         if not form.is_valid():
             messages.error(request, "Give a reason to revoke a secret.")
             return redirect("console:tenant_detail", tenant.slug)
-        portal_services.credential_revoke(credential=credential, actor=self.console.actor, reason=form.cleaned_data["reason"])
+        portal_services.credential_revoke(
+            credential=credential, actor=self.console.actor, reason=form.cleaned_data["reason"]
+        )
         messages.success(request, f"Secret …{credential.secret_hint} revoked.")
         return redirect("console:tenant_detail", tenant.slug)

@@ -16,5 +16,7 @@ class Command(BaseCommand):
         credential = ApiCredential.objects.filter(pk=credential_id).select_related("tenant").first()
         if credential is None:
             raise CommandError(f"no credential {credential_id}")
-        services.credential_revoke(credential=credential, actor=Actor.system("manage.py"), reason=reason)
+        services.credential_revoke(
+            credential=credential, actor=Actor.system("manage.py"), reason=reason
+        )
         self.stdout.write(f"Revoked credential {credential_id} of {credential.tenant.slug}.")

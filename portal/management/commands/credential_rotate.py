@@ -18,17 +18,30 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("tenant", help="tenant slug or API key")
-        parser.add_argument("--credential", type=int, metavar="ID",
-                            help="rotate only this credential (its id, as in the console or --json output)")
-        parser.add_argument("--overlap-hours", type=float,
-                            default=services.DEFAULT_ROTATION_OVERLAP.total_seconds() / 3600,
-                            help="how long each replaced secret keeps working (0 = revoke it now; default 24)")
-        parser.add_argument("--reason", default="rotated with manage.py credential_rotate",
-                            help="written to the audit log with the rotation")
+        parser.add_argument(
+            "--credential",
+            type=int,
+            metavar="ID",
+            help="rotate only this credential (its id, as in the console or --json output)",
+        )
+        parser.add_argument(
+            "--overlap-hours",
+            type=float,
+            default=services.DEFAULT_ROTATION_OVERLAP.total_seconds() / 3600,
+            help="how long each replaced secret keeps working (0 = revoke it now; default 24)",
+        )
+        parser.add_argument(
+            "--reason",
+            default="rotated with manage.py credential_rotate",
+            help="written to the audit log with the rotation",
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, tenant, credential, overlap_hours, reason, json, **options):
-        target = Tenant.objects.filter(slug=tenant).first() or Tenant.objects.filter(api_key=tenant).first()
+        target = (
+            Tenant.objects.filter(slug=tenant).first()
+            or Tenant.objects.filter(api_key=tenant).first()
+        )
         if target is None:
             raise CommandError(f"no tenant {tenant!r}")
         live = ApiCredential.objects.usable().filter(tenant=target).order_by("pk")
@@ -37,27 +50,48 @@ class Command(BaseCommand):
             if not live.exists():
                 raise CommandError(f"no live credential {credential} on tenant {target.slug!r}")
         elif not live.exists():
-            raise CommandError(f"tenant {target.slug!r} has no live secret to rotate: create one instead")
+            raise CommandError(
+                f"tenant {target.slug!r} has no live secret to rotate: create one instead"
+            )
         overlap = timedelta(hours=overlap_hours)
         actor = Actor.system("manage.py")
         try:
             with transaction.atomic():  # all of the tenant's secrets, or none
-                issued = [(old, services.credential_rotate(credential=old, actor=actor, reason=reason,
-                                                           overlap=overlap)) for old in list(live)]
+                issued = [
+                    (
+                        old,
+                        services.credential_rotate(
+                            credential=old, actor=actor, reason=reason, overlap=overlap
+                        ),
+                    )
+                    for old in list(live)
+                ]
         except services.CredentialRotationRefused as refused:
             raise CommandError(str(refused)) from refused
-        rows = [{"credential_id": new.credential.pk, "replaces": old.pk, "label": new.credential.label,
-                 "scopes": new.credential.scopes, "api_secret": new.raw_secret} for old, new in issued]
+        rows = [
+            {
+                "credential_id": new.credential.pk,
+                "replaces": old.pk,
+                "label": new.credential.label,
+                "scopes": new.credential.scopes,
+                "api_secret": new.raw_secret,
+            }
+            for old, new in issued
+        ]
         if json:
             payload = {"api_key": target.api_key, "credentials": rows}
             if len(rows) == 1:  # the single-secret shape scripts already read
-                payload.update(api_secret=rows[0]["api_secret"], credential_id=rows[0]["credential_id"])
+                payload.update(
+                    api_secret=rows[0]["api_secret"], credential_id=rows[0]["credential_id"]
+                )
             self.stdout.write(_dumps(payload))
             return
         for row in rows:
             label = row["label"] or "(no label)"
-            self.stdout.write(f"{label}: new API secret {row['api_secret']}   (shown once; "
-                              f"credential {row['credential_id']} replaces {row['replaces']})")
+            self.stdout.write(
+                f"{label}: new API secret {row['api_secret']}   (shown once; "
+                f"credential {row['credential_id']} replaces {row['replaces']})"
+            )
         if overlap_hours:
             self.stdout.write(f"The replaced secrets stop working in {overlap_hours:g} hours.")
         else:

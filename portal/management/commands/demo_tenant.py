@@ -13,12 +13,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
         if tenant is None:
-            tenant, issued = services.tenant_create(actor=Actor.system("make run"), name="Demo", slug=DEMO_SLUG)
+            tenant, issued = services.tenant_create(
+                actor=Actor.system("make run"), name="Demo", slug=DEMO_SLUG
+            )
             secret = issued.raw_secret
         else:
-            credential = ApiCredential.objects.usable().filter(tenant=tenant).order_by("-created").first()
+            credential = (
+                ApiCredential.objects.usable().filter(tenant=tenant).order_by("-created").first()
+            )
             if credential is None:
-                secret = services.credential_create(tenant=tenant, actor=Actor.system("make run"), label="demo").raw_secret
+                secret = services.credential_create(
+                    tenant=tenant, actor=Actor.system("make run"), label="demo"
+                ).raw_secret
             else:
                 # The demo secret is shown on every start for convenience; it is stored
                 # encrypted (signed requests need it), so it can be recovered here.

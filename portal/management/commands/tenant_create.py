@@ -12,11 +12,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name")
         parser.add_argument("--slug", default=None)
-        parser.add_argument("--json", action="store_true", help="print {api_key, api_secret} as JSON")
+        parser.add_argument(
+            "--json", action="store_true", help="print {api_key, api_secret} as JSON"
+        )
 
     def handle(self, *args, name, slug, json: bool = False, **options):
-        tenant, issued = services.tenant_create(actor=Actor.system("manage.py"), name=name, slug=slug)
-        payload = {"tenant": tenant.slug, "api_key": tenant.api_key, "api_secret": issued.raw_secret}
+        tenant, issued = services.tenant_create(
+            actor=Actor.system("manage.py"), name=name, slug=slug
+        )
+        payload = {
+            "tenant": tenant.slug,
+            "api_key": tenant.api_key,
+            "api_secret": issued.raw_secret,
+        }
         if json:
             self.stdout.write(_dumps(payload))
         else:

@@ -8,16 +8,23 @@ from rest_framework import serializers
 from portal.lrapi.errors import LRError, required
 from security import services
 
-UID_QUERY = OpenApiParameter("uid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description="Account UID")
+UID_QUERY = OpenApiParameter(
+    "uid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description="Account UID"
+)
 UID_PATH = OpenApiParameter("uid", OpenApiTypes.STR, OpenApiParameter.PATH)
-TOKEN_QUERY = OpenApiParameter("secondfactorauthenticationtoken", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)
+TOKEN_QUERY = OpenApiParameter(
+    "secondfactorauthenticationtoken", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True
+)
 
 IsDeleted = inline_serializer("SecurityIsDeleted", {"IsDeleted": serializers.BooleanField()})
 IsPosted = inline_serializer("SecurityIsPosted", {"IsPosted": serializers.BooleanField()})
 IsValid = inline_serializer("SecurityIsValid", {"IsValid": serializers.BooleanField()})
 ValidationToken = inline_serializer(
     "SecondFactorValidationToken",
-    {"SecondFactorValidationToken": serializers.CharField(), "ExpireIn": serializers.DateTimeField()},
+    {
+        "SecondFactorValidationToken": serializers.CharField(),
+        "ExpireIn": serializers.DateTimeField(),
+    },
 )
 
 
@@ -46,7 +53,10 @@ def second_factor_check(*, account, method: str, body) -> None:
         if not all(isinstance(a, str) for a in answers.values()):
             raise required(key)
         if not services.security_answers_verify(account=account, answers=answers):
-            raise LRError(1134, errors=[{"FieldName": key, "ErrorMessage": "The security answer is incorrect."}])
+            raise LRError(
+                1134,
+                errors=[{"FieldName": key, "ErrorMessage": "The security answer is incorrect."}],
+            )
         return
     if not value or not isinstance(value, str):
         raise required(key)

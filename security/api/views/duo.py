@@ -19,9 +19,14 @@ class DuoPromptStartView(LRAPIView):
     section = "security"
     auth_mode = "apikey"
 
-    @extend_schema(parameters=[TOKEN_QUERY], responses=inline_serializer("DuoPrompt", {"AuthUrl": serializers.URLField()}))
+    @extend_schema(
+        parameters=[TOKEN_QUERY],
+        responses=inline_serializer("DuoPrompt", {"AuthUrl": serializers.URLField()}),
+    )
     def get(self, request):
-        login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
+        login = services.login_challenge_get(
+            tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken")
+        )
         return self.respond({"AuthUrl": services.duo_prompt_start(tenant=self.tenant, login=login)})
 
 
@@ -47,7 +52,9 @@ class DuoPromptCallbackView(LRAPIView):
         login = services.duo_prompt_complete(tenant=self.tenant, state=state, duo_code=code)
         if not services.login_challenge_complete(row=login):
             raise LRError(1193)
-        return self.respond(session_body(tenant=self.tenant, account=login.account, reason="sign-in with Duo"))
+        return self.respond(
+            session_body(tenant=self.tenant, account=login.account, reason="sign-in with Duo")
+        )
 
 
 DuoConfigOut = inline_serializer(
@@ -63,16 +70,24 @@ DuoConfigIn = inline_serializer(
     "DuoConfigurationWrite",
     {
         "client_id": serializers.CharField(),
-        "client_secret": serializers.CharField(required=False, help_text="Write-only; required the first time, kept when omitted"),
-        "api_host": serializers.CharField(help_text="api-XXXXXXXX.duosecurity.com, or api-XXXXXXXX.duofederal.com for Duo Federal; any other host is refused (1134)"),
-        "enabled": serializers.BooleanField(required=False, help_text="Default: the stored value, or true"),
+        "client_secret": serializers.CharField(
+            required=False, help_text="Write-only; required the first time, kept when omitted"
+        ),
+        "api_host": serializers.CharField(
+            help_text="api-XXXXXXXX.duosecurity.com, or api-XXXXXXXX.duofederal.com for Duo Federal; any other host is refused (1134)"
+        ),
+        "enabled": serializers.BooleanField(
+            required=False, help_text="Default: the stored value, or true"
+        ),
     },
 )
 
 
 def duo_config_json(config) -> dict:
     return {
-        "client_id": config.client_id, "api_host": config.api_host, "enabled": config.enabled,
+        "client_id": config.client_id,
+        "api_host": config.api_host,
+        "enabled": config.enabled,
         "modified": config.modified.isoformat(),
     }
 
@@ -84,7 +99,9 @@ class DuoConfigView(LRAPIView):
     section = "security"
 
     @extend_schema(
-        operation_id="security_duo_retrieve", tags=["Security"], responses=DuoConfigOut,
+        operation_id="security_duo_retrieve",
+        tags=["Security"],
+        responses=DuoConfigOut,
         description="The tenant's Duo application without its secret; 404 when none is configured.",
     )
     def get(self, request):
@@ -94,7 +111,10 @@ class DuoConfigView(LRAPIView):
         return self.respond(duo_config_json(config))
 
     @extend_schema(
-        operation_id="security_duo_update", tags=["Security"], request=DuoConfigIn, responses=DuoConfigOut,
+        operation_id="security_duo_update",
+        tags=["Security"],
+        request=DuoConfigIn,
+        responses=DuoConfigOut,
         description="Creates or changes the Duo application; checked by the Duo client's rules "
         "(1134 with Errors). While enabled, every sign-in of the tenant needs Duo. Audited.",
     )
@@ -111,7 +131,9 @@ class DuoConfigView(LRAPIView):
                 errors[name] = "Must be a string."
             values[name] = value
         if body.get("ca_bundle") not in (None, ""):  # Duo's pinned CAs are the only trust
-            errors["ca_bundle"] = "Custom CA bundles are not accepted; Duo's own pinned certificates are always used."
+            errors["ca_bundle"] = (
+                "Custom CA bundles are not accepted; Duo's own pinned certificates are always used."
+            )
         for name in ("client_id", "api_host"):
             if not values.get(name) and name not in errors:
                 errors[name] = "This field is required."
@@ -119,21 +141,38 @@ class DuoConfigView(LRAPIView):
             errors["client_secret"] = "This field is required."
         if errors:
             raise field_errors(errors)
-        enabled = parse_bool(body.get("enabled"), name="enabled") if body.get("enabled") is not None else (
-            current.enabled if current else True
+        enabled = (
+            parse_bool(body.get("enabled"), name="enabled")
+            if body.get("enabled") is not None
+            else (current.enabled if current else True)
         )
         config = services.duo_config_set(
-            tenant=self.tenant, actor=self.actor, client_id=values["client_id"],
-            client_secret=values.get("client_secret") or None, api_host=values["api_host"],
+            tenant=self.tenant,
+            actor=self.actor,
+            client_id=values["client_id"],
+            client_secret=values.get("client_secret") or None,
+            api_host=values["api_host"],
             enabled=enabled,
         )
         return self.respond(duo_config_json(config))
 
     @extend_schema(
-        operation_id="security_duo_destroy", tags=["Security"], request=None, responses={204: None},
-        parameters=[OpenApiParameter("reason", OpenApiTypes.STR, OpenApiParameter.QUERY, description="Kept in the audit log.")],
+        operation_id="security_duo_destroy",
+        tags=["Security"],
+        request=None,
+        responses={204: None},
+        parameters=[
+            OpenApiParameter(
+                "reason",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                description="Kept in the audit log.",
+            )
+        ],
         description="Removes the Duo application (404 when none): sign-ins stop asking for Duo. Audited.",
     )
     def delete(self, request):
-        services.duo_config_delete(tenant=self.tenant, actor=self.actor, reason=self.query.get("reason") or "")
+        services.duo_config_delete(
+            tenant=self.tenant, actor=self.actor, reason=self.query.get("reason") or ""
+        )
         return self.respond(None, status=204, project=False)

@@ -37,7 +37,11 @@ MfaSettings = inline_serializer(
 
 def mfa_settings_json(*, tenant, account, secret: str | None) -> dict:
     state = services.account_mfa_state(account=account)
-    uri = services.totp_provisioning_uri(tenant=tenant, account=account, secret_b32=secret) if secret else None
+    uri = (
+        services.totp_provisioning_uri(tenant=tenant, account=account, secret_b32=secret)
+        if secret
+        else None
+    )
     return {
         "QRCode": qr_data_uri(uri) if uri else None,
         "ManualEntryCode": secret,
@@ -64,9 +68,14 @@ class MfaSetupView(LRAPIView):
     @extend_schema(responses=MfaSettings)
     def get(self, request):
         secret = services.totp_enroll(tenant=self.tenant, actor=self.actor, account=self.account)
-        return self.respond(mfa_settings_json(tenant=self.tenant, account=self.account, secret=secret))
+        return self.respond(
+            mfa_settings_json(tenant=self.tenant, account=self.account, secret=secret)
+        )
 
-    @extend_schema(request=inline_serializer("PhoneNo2FA", {"phoneno2fa": serializers.CharField()}), responses=MfaSettings)
+    @extend_schema(
+        request=inline_serializer("PhoneNo2FA", {"phoneno2fa": serializers.CharField()}),
+        responses=MfaSettings,
+    )
     def put(self, request):
         phone = self.body().get("phoneno2fa")
         if not phone or not isinstance(phone, str):
@@ -74,9 +83,18 @@ class MfaSetupView(LRAPIView):
         phone = phone.strip()
         if not phone.startswith("+") or not phone[1:].isdigit() or not 8 <= len(phone) <= 16:
             raise LRError(1096)
-        services.otp_factor_set(tenant=self.tenant, actor=self.actor, account=self.account, channel="sms", destination=phone)
+        services.otp_factor_set(
+            tenant=self.tenant,
+            actor=self.actor,
+            account=self.account,
+            channel="sms",
+            destination=phone,
+        )
         services.otp_factor_code_send(
-            tenant=self.tenant, account=self.account, channel="sms", template=self.query.get("smstemplate2fa") or ""
+            tenant=self.tenant,
+            account=self.account,
+            channel="sms",
+            template=self.query.get("smstemplate2fa") or "",
         )
         body = mfa_settings_json(tenant=self.tenant, account=self.account, secret=None)
         body["OTPStatus"] = {"IsPosted": True}
@@ -92,7 +110,10 @@ class MfaSetupVerifyView(LRAPIView):
     method = ""
 
     @extend_schema(
-        request=inline_serializer("MfaSetupVerify", {"code": serializers.CharField(help_text="authenticatorcode or otp, by path")}),
+        request=inline_serializer(
+            "MfaSetupVerify",
+            {"code": serializers.CharField(help_text="authenticatorcode or otp, by path")},
+        ),
         responses=MfaSettings,
     )
     def put(self, request):
@@ -101,18 +122,26 @@ class MfaSetupVerifyView(LRAPIView):
         value = body.get(key)
         if not value or not isinstance(value, str):
             raise required(key)
-        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=self.account.uid)
+        ratelimit.sensitive_operation_hit(
+            tenant=self.tenant, operation="otp_verify", key=self.account.uid
+        )
         if self.method == "authenticatorcode":
             ok, code = services.totp_verify(account=self.account, code=value, confirm=True), 1102
         else:
             channel = "email" if self.method == "emailotp" else "sms"
             ok = services.otp_factor_confirm(
-                tenant=self.tenant, actor=self.actor, account=self.account, channel=channel, code=value
+                tenant=self.tenant,
+                actor=self.actor,
+                account=self.account,
+                channel=channel,
+                code=value,
             )
             code = 1067
         if not ok:
             raise LRError(code)
-        return self.respond(mfa_settings_json(tenant=self.tenant, account=self.account, secret=None))
+        return self.respond(
+            mfa_settings_json(tenant=self.tenant, account=self.account, secret=None)
+        )
 
 
 class MfaEmailOtpSetupView(LRAPIView):
@@ -122,7 +151,12 @@ class MfaEmailOtpSetupView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
 
-    @extend_schema(parameters=[OpenApiParameter("emailid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)], responses=IsPosted)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("emailid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)
+        ],
+        responses=IsPosted,
+    )
     def get(self, request):
         email = self.query.get_plus_preserving("emailid")
         if not email:
@@ -130,9 +164,18 @@ class MfaEmailOtpSetupView(LRAPIView):
         known = {e.lower() for e in selectors.account_emails(account=self.account)}
         if email.lower() not in known:
             raise LRError(1340)
-        services.otp_factor_set(tenant=self.tenant, actor=self.actor, account=self.account, channel="email", destination=email)
+        services.otp_factor_set(
+            tenant=self.tenant,
+            actor=self.actor,
+            account=self.account,
+            channel="email",
+            destination=email,
+        )
         services.otp_factor_code_send(
-            tenant=self.tenant, account=self.account, channel="email", template=self.query.get("emailtemplate2fa") or ""
+            tenant=self.tenant,
+            account=self.account,
+            channel="email",
+            template=self.query.get("emailtemplate2fa") or "",
         )
         return self.respond({"IsPosted": True})
 
@@ -151,14 +194,24 @@ class MfaSecurityQuestionSetupView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        request=inline_serializer("SecurityAnswers", {
-            "securityquestionanswer": serializers.JSONField(required=False),
-            "otp": serializers.CharField(required=False, help_text="Confirms answers held for confirmation"),
-        }),
-        responses=inline_serializer("SecurityAnswersPosted", {
-            "IsPosted": serializers.BooleanField(),
-            "OTPStatus": serializers.DictField(required=False, help_text="Present when the answers wait for the code"),
-        }),
+        request=inline_serializer(
+            "SecurityAnswers",
+            {
+                "securityquestionanswer": serializers.JSONField(required=False),
+                "otp": serializers.CharField(
+                    required=False, help_text="Confirms answers held for confirmation"
+                ),
+            },
+        ),
+        responses=inline_serializer(
+            "SecurityAnswersPosted",
+            {
+                "IsPosted": serializers.BooleanField(),
+                "OTPStatus": serializers.DictField(
+                    required=False, help_text="Present when the answers wait for the code"
+                ),
+            },
+        ),
         parameters=[
             OpenApiParameter("emailtemplate2fa", OpenApiTypes.STR, OpenApiParameter.QUERY),
             OpenApiParameter("smstemplate2fa", OpenApiTypes.STR, OpenApiParameter.QUERY),
@@ -170,8 +223,12 @@ class MfaSecurityQuestionSetupView(LRAPIView):
             otp = body.get("otp")
             if not otp or not isinstance(otp, str):
                 raise required("otp")
-            ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=self.account.uid)
-            if not services.security_answers_confirm(tenant=self.tenant, actor=self.actor, account=self.account, code=otp):
+            ratelimit.sensitive_operation_hit(
+                tenant=self.tenant, operation="otp_verify", key=self.account.uid
+            )
+            if not services.security_answers_confirm(
+                tenant=self.tenant, actor=self.actor, account=self.account, code=otp
+            ):
                 raise LRError(1067)
             return self.respond({"IsPosted": True})
         value = body.get("securityquestionanswer")
@@ -187,7 +244,13 @@ class MfaSecurityQuestionSetupView(LRAPIView):
         if not answers or not all(isinstance(a, str) for a in answers.values()):
             raise required("securityquestionanswer")
         pending = services.security_answers_request(
-            tenant=self.tenant, actor=self.actor, account=self.account, answers=answers,
-            email_template=self.query.get("emailtemplate2fa") or "", sms_template=self.query.get("smstemplate2fa") or "",
+            tenant=self.tenant,
+            actor=self.actor,
+            account=self.account,
+            answers=answers,
+            email_template=self.query.get("emailtemplate2fa") or "",
+            sms_template=self.query.get("smstemplate2fa") or "",
         )
-        return self.respond({"IsPosted": True, "OTPStatus": {"IsPosted": True}} if pending else {"IsPosted": True})
+        return self.respond(
+            {"IsPosted": True, "OTPStatus": {"IsPosted": True}} if pending else {"IsPosted": True}
+        )

@@ -11,7 +11,9 @@ from security import services
 from security.api.views.common import UID_PATH, UID_QUERY, IsDeleted
 from security.commands import FactorReset
 
-BackupCodes = inline_serializer("BackupCodes", {"BackUpCodes": serializers.ListField(child=serializers.CharField())})
+BackupCodes = inline_serializer(
+    "BackupCodes", {"BackUpCodes": serializers.ListField(child=serializers.CharField())}
+)
 
 
 class BackupCodeGenerateView(LRAPIView):
@@ -20,10 +22,14 @@ class BackupCodeGenerateView(LRAPIView):
     section = "security"
     reset = False
 
-    @extend_schema(parameters=[UID_QUERY], responses=BackupCodes, description="Backup codes by UID.")
+    @extend_schema(
+        parameters=[UID_QUERY], responses=BackupCodes, description="Backup codes by UID."
+    )
     def get(self, request):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
-        codes = services.backup_codes_generate(tenant=self.tenant, actor=self.actor, account=account, reset=self.reset)
+        codes = services.backup_codes_generate(
+            tenant=self.tenant, actor=self.actor, account=account, reset=self.reset
+        )
         return self.respond({"BackUpCodes": codes})
 
 
@@ -42,14 +48,21 @@ class FactorResetView(LRAPIView):
     @extend_schema(parameters=[UID_QUERY], request=None, responses=IsDeleted)
     def delete(self, request, uid: str | None = None):
         account = account_get(tenant=self.tenant, uid=uid or self.query.get("uid"))
-        services.mfa_factor_reset(FactorReset(factor=self.factor), tenant=self.tenant, actor=self.actor, account=account)
+        services.mfa_factor_reset(
+            FactorReset(factor=self.factor), tenant=self.tenant, actor=self.actor, account=account
+        )
         return self.respond({"IsDeleted": True})
 
 
 class FactorResetByPathView(FactorResetView):
     """The legacy form with the UID in the path (DELETE .../2FA/authenticator/push/{uid})."""
 
-    @extend_schema(operation_id="mfa_reset_push_by_path", parameters=[UID_PATH], request=None, responses=IsDeleted)
+    @extend_schema(
+        operation_id="mfa_reset_push_by_path",
+        parameters=[UID_PATH],
+        request=None,
+        responses=IsDeleted,
+    )
     def delete(self, request, uid: str | None = None):
         return super().delete(request, uid=uid)
 
@@ -84,5 +97,7 @@ class AuthenticatorResetView(LRAPIView):
         if not factors:
             raise required("authenticator")
         for factor in factors:
-            services.mfa_factor_reset(FactorReset(factor=factor), tenant=self.tenant, actor=self.actor, account=account)
+            services.mfa_factor_reset(
+                FactorReset(factor=factor), tenant=self.tenant, actor=self.actor, account=account
+            )
         return self.respond({"IsDeleted": True})

@@ -13,15 +13,29 @@ from security.api.views.signin import LoginResponse, session_body
 
 PasskeyList = inline_serializer(
     "PasskeyList",
-    {"Credentials": serializers.ListField(child=inline_serializer("Passkey", {
-        "Id": serializers.CharField(), "Authenticator": serializers.CharField(),
-        "Identifier": serializers.CharField(), "CreatedAt": serializers.CharField(),
-    }))},
+    {
+        "Credentials": serializers.ListField(
+            child=inline_serializer(
+                "Passkey",
+                {
+                    "Id": serializers.CharField(),
+                    "Authenticator": serializers.CharField(),
+                    "Identifier": serializers.CharField(),
+                    "CreatedAt": serializers.CharField(),
+                },
+            )
+        )
+    },
 )
 PASSKEY_ID = OpenApiParameter("passkey_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 WebAuthnCredential = inline_serializer(
     "WebAuthnCredential",
-    {"id": serializers.CharField(), "rawId": serializers.CharField(), "type": serializers.CharField(), "response": serializers.DictField()},
+    {
+        "id": serializers.CharField(),
+        "rawId": serializers.CharField(),
+        "type": serializers.CharField(),
+        "response": serializers.DictField(),
+    },
 )
 
 
@@ -33,7 +47,11 @@ def credential_from_body(body_json) -> dict:
         if key.lower() == "passkeycredential":
             body_json = value
             break
-    if not isinstance(body_json, dict) or not isinstance(body_json.get("response"), dict) or not body_json.get("id"):
+    if (
+        not isinstance(body_json, dict)
+        or not isinstance(body_json.get("response"), dict)
+        or not body_json.get("id")
+    ):
         raise required("PasskeyCredential")
     return body_json
 
@@ -57,7 +75,9 @@ class PasskeyManageDeleteView(LRAPIView):
     @extend_schema(parameters=[UID_QUERY, PASSKEY_ID], request=None, responses=IsDeleted)
     def delete(self, request, passkey_id: str):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
-        services.passkey_delete(tenant=self.tenant, actor=self.actor, account=account, passkey_id=passkey_id)
+        services.passkey_delete(
+            tenant=self.tenant, actor=self.actor, account=account, passkey_id=passkey_id
+        )
         return self.respond({"IsDeleted": True})
 
 
@@ -78,7 +98,9 @@ class PasskeyAccountDeleteView(LRAPIView):
 
     @extend_schema(parameters=[PASSKEY_ID], request=None, responses=IsDeleted)
     def delete(self, request, passkey_id: str):
-        services.passkey_delete(tenant=self.tenant, actor=self.actor, account=self.account, passkey_id=passkey_id)
+        services.passkey_delete(
+            tenant=self.tenant, actor=self.actor, account=self.account, passkey_id=passkey_id
+        )
         return self.respond({"IsDeleted": True})
 
 
@@ -88,10 +110,16 @@ class PasskeyRegisterBeginView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
 
-    @extend_schema(responses=inline_serializer("RegisterBegin", {"RegisterBeginCredential": serializers.DictField()}))
+    @extend_schema(
+        responses=inline_serializer(
+            "RegisterBegin", {"RegisterBeginCredential": serializers.DictField()}
+        )
+    )
     def get(self, request):
         identifier = self.query.get("identifier") or ""
-        options = services.passkey_registration_begin(tenant=self.tenant, account=self.account, identifier=identifier)
+        options = services.passkey_registration_begin(
+            tenant=self.tenant, account=self.account, identifier=identifier
+        )
         return self.respond({"RegisterBeginCredential": {"publicKey": options}}, project=False)
 
 
@@ -104,7 +132,9 @@ class PasskeyRegisterFinishView(LRAPIView):
     @extend_schema(request=WebAuthnCredential, responses=IsPosted)
     def post(self, request):
         credential = credential_from_body(self.body_json())
-        services.passkey_register(tenant=self.tenant, actor=self.actor, account=self.account, credential=credential)
+        services.passkey_register(
+            tenant=self.tenant, actor=self.actor, account=self.account, credential=credential
+        )
         return self.respond({"IsPosted": True})
 
 
@@ -115,8 +145,12 @@ class PasskeyLoginBeginView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
-        parameters=[OpenApiParameter("identifier", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
-        responses=inline_serializer("LoginBegin", {"LoginBeginCredential": serializers.DictField()}),
+        parameters=[
+            OpenApiParameter("identifier", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)
+        ],
+        responses=inline_serializer(
+            "LoginBegin", {"LoginBeginCredential": serializers.DictField()}
+        ),
     )
     def get(self, request):
         identifier = self.query.get_plus_preserving("identifier")
@@ -139,10 +173,16 @@ class PasskeyLoginFinishView(LRAPIView):
     @extend_schema(request=WebAuthnCredential, responses=LoginResponse)
     def post(self, request):
         body = self.body()
-        identifier = next((body.get(k) for k in ("email", "username", "phone", "identifier") if body.get(k)), None)
+        identifier = next(
+            (body.get(k) for k in ("email", "username", "phone", "identifier") if body.get(k)), None
+        )
         if not identifier or not isinstance(identifier, str):
             raise required("email")
         credential = credential_from_body(self.body_json())
         account = selectors.account_for_identifier(tenant=self.tenant, identifier=identifier)
-        services.passkey_login(tenant=self.tenant, identifier=identifier, account=account, credential=credential)
-        return self.respond(session_body(tenant=self.tenant, account=account, reason="passkey sign-in"))
+        services.passkey_login(
+            tenant=self.tenant, identifier=identifier, account=account, credential=credential
+        )
+        return self.respond(
+            session_body(tenant=self.tenant, account=account, reason="passkey sign-in")
+        )

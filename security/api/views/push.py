@@ -20,8 +20,17 @@ class PushDeviceRegisterView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        request=inline_serializer("PushDevice", {"DeviceToken": serializers.CharField(), "DeviceName": serializers.CharField(required=False)}),
-        responses=inline_serializer("PushDeviceRegistered", {"DeviceId": serializers.IntegerField(), "DeviceSecret": serializers.CharField()}),
+        request=inline_serializer(
+            "PushDevice",
+            {
+                "DeviceToken": serializers.CharField(),
+                "DeviceName": serializers.CharField(required=False),
+            },
+        ),
+        responses=inline_serializer(
+            "PushDeviceRegistered",
+            {"DeviceId": serializers.IntegerField(), "DeviceSecret": serializers.CharField()},
+        ),
     )
     def post(self, request):
         body = self.body()
@@ -29,8 +38,16 @@ class PushDeviceRegisterView(LRAPIView):
         name = body.get("devicename") or ""
         if not address or not isinstance(address, str) or not isinstance(name, str):
             raise required("devicetoken")
-        registered = services.push_device_register(tenant=self.tenant, actor=self.actor, account=self.account, device_address=address, name=name)
-        return self.respond({"DeviceId": registered.device.pk, "DeviceSecret": registered.device_secret})
+        registered = services.push_device_register(
+            tenant=self.tenant,
+            actor=self.actor,
+            account=self.account,
+            device_address=address,
+            name=name,
+        )
+        return self.respond(
+            {"DeviceId": registered.device.pk, "DeviceSecret": registered.device_secret}
+        )
 
 
 class PushChallengeStartView(LRAPIView):
@@ -40,14 +57,24 @@ class PushChallengeStartView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
-        parameters=[TOKEN_QUERY], request=None,
-        responses=inline_serializer("PushChallenge", {"ChallengeId": serializers.CharField(), "ExpireIn": serializers.CharField()}),
+        parameters=[TOKEN_QUERY],
+        request=None,
+        responses=inline_serializer(
+            "PushChallenge",
+            {"ChallengeId": serializers.CharField(), "ExpireIn": serializers.CharField()},
+        ),
     )
     def post(self, request):
-        login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
-        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="token_send", key=login.account.uid)
+        login = services.login_challenge_get(
+            tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken")
+        )
+        ratelimit.sensitive_operation_hit(
+            tenant=self.tenant, operation="token_send", key=login.account.uid
+        )
         challenge = services.push_challenge_start(tenant=self.tenant, login=login)
-        return self.respond({"ChallengeId": challenge.public_id, "ExpireIn": iso(challenge.expires_at)})
+        return self.respond(
+            {"ChallengeId": challenge.public_id, "ExpireIn": iso(challenge.expires_at)}
+        )
 
 
 class PushChallengeRespondView(LRAPIView):
@@ -57,9 +84,14 @@ class PushChallengeRespondView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
-        request=inline_serializer("PushRespond", {
-            "ChallengeId": serializers.CharField(), "DeviceSecret": serializers.CharField(), "Approve": serializers.BooleanField(),
-        }),
+        request=inline_serializer(
+            "PushRespond",
+            {
+                "ChallengeId": serializers.CharField(),
+                "DeviceSecret": serializers.CharField(),
+                "Approve": serializers.BooleanField(),
+            },
+        ),
         responses=IsPosted,
     )
     def put(self, request):
@@ -72,7 +104,9 @@ class PushChallengeRespondView(LRAPIView):
         if "approve" not in body:
             raise required("approve")
         approve = parse_bool(body.get("approve"), name="approve")
-        services.push_challenge_decide(tenant=self.tenant, challenge_id=challenge_id, device_secret=secret, approve=approve)
+        services.push_challenge_decide(
+            tenant=self.tenant, challenge_id=challenge_id, device_secret=secret, approve=approve
+        )
         return self.respond({"IsPosted": True})
 
 
@@ -83,16 +117,29 @@ class PushChallengeStatusView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
-        parameters=[TOKEN_QUERY, OpenApiParameter("challengeid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)],
+        parameters=[
+            TOKEN_QUERY,
+            OpenApiParameter(
+                "challengeid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True
+            ),
+        ],
         responses=LoginResponse,
     )
     def get(self, request):
-        login = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
-        status = services.push_challenge_status(login=login, challenge_id=self.query.get("challengeid"))
+        login = services.login_challenge_get(
+            tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken")
+        )
+        status = services.push_challenge_status(
+            login=login, challenge_id=self.query.get("challengeid")
+        )
         if status == "pending":
             return self.respond({"Status": "pending"})
         if status != "approved":
             raise LRError(1193, f"The sign-in was {status} on the device.")
         if not services.login_challenge_complete(row=login):
             raise LRError(1193)
-        return self.respond(session_body(tenant=self.tenant, account=login.account, reason="sign-in approved on device"))
+        return self.respond(
+            session_body(
+                tenant=self.tenant, account=login.account, reason="sign-in approved on device"
+            )
+        )

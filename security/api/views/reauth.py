@@ -28,7 +28,9 @@ class ReauthValidateView(LRAPIView):
 
     @extend_schema(
         parameters=[UID_PATH],
-        request=inline_serializer("ReauthValidate", {"secondfactorvalidationtoken": serializers.CharField()}),
+        request=inline_serializer(
+            "ReauthValidate", {"secondfactorvalidationtoken": serializers.CharField()}
+        ),
         responses=IsValid,
     )
     def post(self, request, uid: str):
@@ -37,7 +39,9 @@ class ReauthValidateView(LRAPIView):
             raise required("secondfactorvalidationtoken")
         account = account_get(tenant=self.tenant, uid=uid)
         ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="reauth", key=account.uid)
-        if not services.reauth_token_validate(tenant=self.tenant, account=account, token=token, group=self.group):
+        if not services.reauth_token_validate(
+            tenant=self.tenant, account=account, token=token, group=self.group
+        ):
             raise LRError(1193)
         return self.respond({"IsValid": True})
 
@@ -52,13 +56,19 @@ class ReauthView(LRAPIView):
     @extend_schema(
         request=inline_serializer(
             "ReauthBody",
-            {"value": serializers.CharField(help_text="password, otp, backupcode, authenticatorcode or securityquestionanswer, by path")},
+            {
+                "value": serializers.CharField(
+                    help_text="password, otp, backupcode, authenticatorcode or securityquestionanswer, by path"
+                )
+            },
         ),
         responses=ValidationToken,
     )
     def put(self, request):
         body = self.body()
-        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="reauth", key=self.account.uid)
+        ratelimit.sensitive_operation_hit(
+            tenant=self.tenant, operation="reauth", key=self.account.uid
+        )
         if self.method in ("password", "pin"):
             value = body.get(self.method)
             if not value or not isinstance(value, str):
@@ -67,10 +77,19 @@ class ReauthView(LRAPIView):
             issued = reauth(tenant=self.tenant, account=self.account, **{self.method: value})
         else:
             second_factor_check(account=self.account, method=self.method, body=body)
-            issued = services.reauth_token_issue(tenant=self.tenant, account=self.account, method=self.method)
-        return self.respond({"SecondFactorValidationToken": issued.token, "ExpireIn": iso(issued.expires_at)})
+            issued = services.reauth_token_issue(
+                tenant=self.tenant, account=self.account, method=self.method
+            )
+        return self.respond(
+            {"SecondFactorValidationToken": issued.token, "ExpireIn": iso(issued.expires_at)}
+        )
 
-    @extend_schema(request=inline_serializer("ReauthSecurityAnswer", {"securityquestionanswer": serializers.DictField()}), responses=ValidationToken)
+    @extend_schema(
+        request=inline_serializer(
+            "ReauthSecurityAnswer", {"securityquestionanswer": serializers.DictField()}
+        ),
+        responses=ValidationToken,
+    )
     def post(self, request):
         return self.put(request)
 
@@ -86,21 +105,26 @@ class ReauthTriggerView(LRAPIView):
         parameters=[
             OpenApiParameter("smstemplate2fa", OpenApiTypes.STR, OpenApiParameter.QUERY),
             OpenApiParameter(
-                "duoredirecturi", OpenApiTypes.URI, OpenApiParameter.QUERY,
+                "duoredirecturi",
+                OpenApiTypes.URI,
+                OpenApiParameter.QUERY,
                 description="Where Duo sends the browser back (with `state` and `duo_code`) after a "
                 "reauthentication prompt; when given and the tenant uses Duo, `DuoAuthEndpoint` is the prompt URL.",
             ),
         ],
-        responses=inline_serializer("ReauthTrigger", {
-            "IsGoogleAuthenticatorVerified": serializers.BooleanField(),
-            "IsAuthenticatorVerified": serializers.BooleanField(),
-            "IsOTPAuthenticatorVerified": serializers.BooleanField(),
-            "IsEmailOtpAuthenticatorVerified": serializers.BooleanField(),
-            "IsSecurityQuestionAuthenticatorVerified": serializers.BooleanField(),
-            "IsDuoAuthenticatorVerified": serializers.BooleanField(),
-            "DuoAuthEndpoint": serializers.URLField(allow_null=True),
-            "OTPStatus": serializers.DictField(allow_null=True),
-        }),
+        responses=inline_serializer(
+            "ReauthTrigger",
+            {
+                "IsGoogleAuthenticatorVerified": serializers.BooleanField(),
+                "IsAuthenticatorVerified": serializers.BooleanField(),
+                "IsOTPAuthenticatorVerified": serializers.BooleanField(),
+                "IsEmailOtpAuthenticatorVerified": serializers.BooleanField(),
+                "IsSecurityQuestionAuthenticatorVerified": serializers.BooleanField(),
+                "IsDuoAuthenticatorVerified": serializers.BooleanField(),
+                "DuoAuthEndpoint": serializers.URLField(allow_null=True),
+                "OTPStatus": serializers.DictField(allow_null=True),
+            },
+        ),
         description="Which factors the account can reauthenticate with. Sends the SMS code when "
         "the account has that factor; starts a Duo prompt when `duoredirecturi` is given and the "
         "tenant uses Duo (950 if Duo is unreachable, 908 if the address is not an http(s) URL).",
@@ -111,11 +135,18 @@ class ReauthTriggerView(LRAPIView):
         redirect_uri = self.query.get("duoredirecturi")
         if redirect_uri and services.duo_required(tenant=self.tenant):
             duo_url = services.duo_reauth_start(
-                tenant=self.tenant, account=self.account, redirect_uri=redirect_uri_checked(redirect_uri)
+                tenant=self.tenant,
+                account=self.account,
+                redirect_uri=redirect_uri_checked(redirect_uri),
             )
         sent = False
         if state["sms"]:
-            services.otp_send(tenant=self.tenant, account=self.account, channel="sms", template=self.query.get("smstemplate2fa") or "")
+            services.otp_send(
+                tenant=self.tenant,
+                account=self.account,
+                channel="sms",
+                template=self.query.get("smstemplate2fa") or "",
+            )
             sent = True
         return self.respond(
             {
@@ -150,10 +181,17 @@ class ReauthDuoView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        request=inline_serializer("ReauthDuo", {
-            "State": serializers.CharField(help_text="The `state` Duo returned to duoredirecturi"),
-            "Code": serializers.CharField(help_text="The `duo_code` Duo returned to duoredirecturi"),
-        }),
+        request=inline_serializer(
+            "ReauthDuo",
+            {
+                "State": serializers.CharField(
+                    help_text="The `state` Duo returned to duoredirecturi"
+                ),
+                "Code": serializers.CharField(
+                    help_text="The `duo_code` Duo returned to duoredirecturi"
+                ),
+            },
+        ),
         responses=ValidationToken,
         description="Exchanges Duo's code for the prompt this account started. Missing State or "
         "Code: 908; a state that is unknown, used, expired or another account's, or a prompt Duo "
@@ -166,8 +204,12 @@ class ReauthDuoView(LRAPIView):
             raise required("state")
         if not code or not isinstance(code, str):
             raise required("code")
-        issued = services.reauth_duo(tenant=self.tenant, account=self.account, state=state, duo_code=code)
-        return self.respond({"SecondFactorValidationToken": issued.token, "ExpireIn": iso(issued.expires_at)})
+        issued = services.reauth_duo(
+            tenant=self.tenant, account=self.account, state=state, duo_code=code
+        )
+        return self.respond(
+            {"SecondFactorValidationToken": issued.token, "ExpireIn": iso(issued.expires_at)}
+        )
 
 
 class ReauthEmailOtpSendView(LRAPIView):
@@ -176,8 +218,18 @@ class ReauthEmailOtpSendView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
 
-    @extend_schema(parameters=[OpenApiParameter("emailid", OpenApiTypes.STR, OpenApiParameter.QUERY)], responses=IsPosted)
+    @extend_schema(
+        parameters=[OpenApiParameter("emailid", OpenApiTypes.STR, OpenApiParameter.QUERY)],
+        responses=IsPosted,
+    )
     def get(self, request):
-        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="token_send", key=self.account.uid)
-        services.otp_send(tenant=self.tenant, account=self.account, channel="email", template=self.query.get("emailtemplate2fa") or "")
+        ratelimit.sensitive_operation_hit(
+            tenant=self.tenant, operation="token_send", key=self.account.uid
+        )
+        services.otp_send(
+            tenant=self.tenant,
+            account=self.account,
+            channel="email",
+            template=self.query.get("emailtemplate2fa") or "",
+        )
         return self.respond({"IsPosted": True})

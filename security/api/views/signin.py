@@ -52,7 +52,9 @@ class LoginView(LRAPIView):
     def post(self, request):
         body = self.body()
         password = body.get("password")
-        identifiers = [(kind, body.get(kind)) for kind in ("email", "username", "phone") if body.get(kind)]
+        identifiers = [
+            (kind, body.get(kind)) for kind in ("email", "username", "phone") if body.get(kind)
+        ]
         if len(identifiers) != 1 or not all(isinstance(v, str) for _, v in identifiers):
             raise required("email")
         if not password or not isinstance(password, str):
@@ -62,14 +64,23 @@ class LoginView(LRAPIView):
         account = selectors.account_for_login(tenant=self.tenant, kind=kind, login_id=login_id)
         outcome = services.login_password(tenant=self.tenant, account=account, password=password)
         if outcome.challenge is None:
-            return self.respond(session_body(tenant=self.tenant, account=outcome.account, reason="password sign-in"))
+            return self.respond(
+                session_body(tenant=self.tenant, account=outcome.account, reason="password sign-in")
+            )
         state = services.account_mfa_state(account=outcome.account)
         sent = False
         if state["sms"] and not state["totp"]:  # the code is the only way in: send it now
-            services.otp_send(tenant=self.tenant, account=outcome.account, channel="sms", template=self.query.get("smstemplate2fa") or "")
+            services.otp_send(
+                tenant=self.tenant,
+                account=outcome.account,
+                channel="sms",
+                template=self.query.get("smstemplate2fa") or "",
+            )
             sent = True
         challenge = selectors.second_factor_challenge_json(
-            account=outcome.account, state=state, token=outcome.challenge.token,
+            account=outcome.account,
+            state=state,
+            token=outcome.challenge.token,
             expires_at=iso(outcome.challenge.expires_at),
         )
         challenge["OTPStatus"] = {"IsPosted": True} if sent else None
@@ -95,19 +106,37 @@ class LoginSecondFactorView(LRAPIView):
         parameters=[TOKEN_QUERY],
         request=inline_serializer(
             "LoginSecondFactorBody",
-            {"code": serializers.CharField(help_text="authenticatorcode, backupcode, otp or securityquestionanswer, by path")},
+            {
+                "code": serializers.CharField(
+                    help_text="authenticatorcode, backupcode, otp or securityquestionanswer, by path"
+                )
+            },
         ),
         responses=LoginResponse,
     )
     def put(self, request):
-        row = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
-        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=row.account.uid)
+        row = services.login_challenge_get(
+            tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken")
+        )
+        ratelimit.sensitive_operation_hit(
+            tenant=self.tenant, operation="otp_verify", key=row.account.uid
+        )
         second_factor_check(account=row.account, method=self.method, body=self.body())
         if not services.login_challenge_complete(row=row):
             raise LRError(1193)
-        return self.respond(session_body(tenant=self.tenant, account=row.account, reason=f"sign-in with {self.method}"))
+        return self.respond(
+            session_body(
+                tenant=self.tenant, account=row.account, reason=f"sign-in with {self.method}"
+            )
+        )
 
-    @extend_schema(parameters=[TOKEN_QUERY], request=inline_serializer("LoginSecurityAnswer", {"securityquestionanswer": serializers.DictField()}), responses=LoginResponse)
+    @extend_schema(
+        parameters=[TOKEN_QUERY],
+        request=inline_serializer(
+            "LoginSecurityAnswer", {"securityquestionanswer": serializers.DictField()}
+        ),
+        responses=LoginResponse,
+    )
     def post(self, request):
         return self.put(request)
 
@@ -120,15 +149,25 @@ class LoginOtpSendView(LRAPIView):
     channel = "sms"
 
     def _send(self, template: str):
-        row = services.login_challenge_get(tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken"))
-        ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="token_send", key=row.account.uid)
-        services.otp_send(tenant=self.tenant, account=row.account, channel=self.channel, template=template)
+        row = services.login_challenge_get(
+            tenant=self.tenant, token=self.query.get("secondfactorauthenticationtoken")
+        )
+        ratelimit.sensitive_operation_hit(
+            tenant=self.tenant, operation="token_send", key=row.account.uid
+        )
+        services.otp_send(
+            tenant=self.tenant, account=row.account, channel=self.channel, template=template
+        )
         return self.respond({"IsPosted": True})
 
     @extend_schema(parameters=[TOKEN_QUERY], responses=IsPosted)
     def get(self, request):
         return self._send(self.query.get("smstemplate2fa") or "")
 
-    @extend_schema(parameters=[TOKEN_QUERY], request=inline_serializer("EmailIdBody", {"EmailId": serializers.CharField()}), responses=IsPosted)
+    @extend_schema(
+        parameters=[TOKEN_QUERY],
+        request=inline_serializer("EmailIdBody", {"EmailId": serializers.CharField()}),
+        responses=IsPosted,
+    )
     def post(self, request):
         return self._send(self.query.get("emailtemplate2fa") or "")

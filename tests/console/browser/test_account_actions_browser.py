@@ -36,15 +36,23 @@ def timeline_entry(page, action):
 def _session(tenant, account):
     from tokens.services.sessions import session_issue
 
-    return session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid),
-                         device={"ip": "203.0.113.9", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"})
+    return session_issue(
+        tenant=tenant,
+        account=account,
+        actor=Actor.account(account.uid),
+        device={"ip": "203.0.113.9", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"},
+    )
 
 
 def _totp(tenant, account):
     from security.models import TotpFactor
 
-    TotpFactor.objects.create(tenant=tenant, account=account, secret_encrypted=crypto.encrypt("JBSWY3DPEHPK3PXP"),
-                              confirmed=True)
+    TotpFactor.objects.create(
+        tenant=tenant,
+        account=account,
+        secret_encrypted=crypto.encrypt("JBSWY3DPEHPK3PXP"),
+        confirmed=True,
+    )
 
 
 def test_reset_a_factor(page, live_server, make_staff, csp_violations):
@@ -60,8 +68,11 @@ def test_reset_a_factor(page, live_server, make_staff, csp_violations):
     expect(page.get_by_label("Factor to reset")).to_have_value("totp")
     give_reason_and_confirm(page, "Lost phone, identity checked on video call", "reset factor")
     expect(page.get_by_text("Factor reset.")).to_be_visible()
-    expect(timeline_entry(page, "mfa_factor.reset").get_by_text(
-        "Reason: Lost phone, identity checked on video call")).to_be_visible()
+    expect(
+        timeline_entry(page, "mfa_factor.reset").get_by_text(
+            "Reason: Lost phone, identity checked on video call"
+        )
+    ).to_be_visible()
     expect(page.locator("#reset-totp")).to_have_count(0)
     assert not TotpFactor.objects.filter(account=account).exists()
     assert csp_violations == []
@@ -71,8 +82,11 @@ def test_assign_a_role(page, live_server, make_staff):
     from roles.services import RoleInput, roles_create
 
     tenant = TenantFactory(name="Acme")
-    roles_create(tenant=tenant, actor=Actor.system("t"), roles=[RoleInput("support", ("read",)),
-                                                               RoleInput("billing", ("refund",))])
+    roles_create(
+        tenant=tenant,
+        actor=Actor.system("t"),
+        roles=[RoleInput("support", ("read",)), RoleInput("billing", ("refund",))],
+    )
     lead = make_staff("Lead", tenant)
     account = AccountFactory(tenant=tenant, first_name="Rae", last_name="Roles")
     sign_in(page, live_server, lead)
@@ -108,8 +122,11 @@ def test_revoke_sessions(page, live_server, make_staff):
     give_reason_and_confirm(page, "Password leaked: sign out everywhere", "revoke all sessions")
     expect(page.get_by_text("All sessions revoked.")).to_be_visible()
     expect(page.locator("#account-sessions")).to_have_text("0")
-    expect(timeline_entry(page, "session.all_revoked").get_by_text(
-        "Reason: Password leaked: sign out everywhere")).to_be_visible()
+    expect(
+        timeline_entry(page, "session.all_revoked").get_by_text(
+            "Reason: Password leaked: sign out everywhere"
+        )
+    ).to_be_visible()
     assert not TokenFamily.objects.filter(account=account, revoked_at__isnull=True).exists()
 
 
@@ -155,7 +172,9 @@ def test_delete_an_account_with_typed_confirmation(page, live_server, make_staff
     expect(page.get_by_text("Account deleted.")).to_be_visible()
     expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
     assert not Account.objects.filter(pk=account.pk).exists()
-    assert AuditEvent.objects.filter(subject_uid=account.uid, action="account.deleted", reason="Erasure request").exists()
+    assert AuditEvent.objects.filter(
+        subject_uid=account.uid, action="account.deleted", reason="Erasure request"
+    ).exists()
 
 
 def test_add_a_role_context_with_a_typed_expiry(page, live_server, make_staff, csp_violations):
@@ -163,7 +182,11 @@ def test_add_a_role_context_with_a_typed_expiry(page, live_server, make_staff, c
     from roles.services import RoleInput, roles_create
 
     tenant = TenantFactory(name="Acme")
-    roles_create(tenant=tenant, actor=Actor.system("seed"), roles=[RoleInput("store-manager", ("orders.manage",))])
+    roles_create(
+        tenant=tenant,
+        actor=Actor.system("seed"),
+        roles=[RoleInput("store-manager", ("orders.manage",))],
+    )
     lead = make_staff("Lead", tenant, username="lead.li")
     account = AccountFactory(tenant=tenant)
     sign_in(page, live_server, lead)
@@ -190,7 +213,9 @@ def test_add_a_role_context_with_a_typed_expiry(page, live_server, make_staff, c
     assert csp_violations == []
 
 
-def test_screenshots_of_account_roles_and_custom_object_screens(page, live_server, make_staff, shot, csp_violations):
+def test_screenshots_of_account_roles_and_custom_object_screens(
+    page, live_server, make_staff, shot, csp_violations
+):
     from accounts.services import account_identity_link
     from customobjects.services import object_type_create, record_create
     from roles.services import (
@@ -206,32 +231,71 @@ def test_screenshots_of_account_roles_and_custom_object_screens(page, live_serve
     system = Actor.system("seed")
     tenant = TenantFactory(name="Acme")
     admin = make_staff("Admin", tenant, username="admin.ada")
-    account = AccountFactory(tenant=tenant, first_name="Maria", last_name="Garcia", username="mgarcia",
-                             email="maria.garcia@example.com", phone_id="+14155550123", phone_id_verified=True,
-                             email_verified=True)
+    account = AccountFactory(
+        tenant=tenant,
+        first_name="Maria",
+        last_name="Garcia",
+        username="mgarcia",
+        email="maria.garcia@example.com",
+        phone_id="+14155550123",
+        phone_id_verified=True,
+        email_verified=True,
+    )
     from accounts.models import AccountEmail
 
     AccountEmail.objects.filter(account=account).update(verified=True)
-    AccountEmail.objects.create(tenant=tenant, account=account, type="Secondary", value="maria@work.example")
-    account_identity_link(tenant=tenant, actor=system, account=account, provider="google", provider_id="1093847561")
+    AccountEmail.objects.create(
+        tenant=tenant, account=account, type="Secondary", value="maria@work.example"
+    )
+    account_identity_link(
+        tenant=tenant, actor=system, account=account, provider="google", provider_id="1093847561"
+    )
     _session(tenant, account)
     _session(tenant, account)
     _totp(tenant, account)
     backup_codes_generate(tenant=tenant, actor=system, account=account)
-    roles_create(tenant=tenant, actor=system, roles=[RoleInput("support", ("tickets.read", "tickets.write")),
-                                                     RoleInput("billing", ("refund", "invoice.read")),
-                                                     RoleInput("store-manager", ("orders.manage",))])
-    account_roles_assign(tenant=tenant, actor=system, account=account, role_names=["support", "billing"])
-    role_contexts_upsert(tenant=tenant, actor=system, account=account, contexts=[
-        RoleContextInput(name="store-berlin", roles=("store-manager",), additional_permissions=("inventory",))])
-    orders = object_type_create(tenant=tenant, actor=system, name="Orders",
-                                schema={"type": "object", "properties": {"total": {"type": "number"}}})
+    roles_create(
+        tenant=tenant,
+        actor=system,
+        roles=[
+            RoleInput("support", ("tickets.read", "tickets.write")),
+            RoleInput("billing", ("refund", "invoice.read")),
+            RoleInput("store-manager", ("orders.manage",)),
+        ],
+    )
+    account_roles_assign(
+        tenant=tenant, actor=system, account=account, role_names=["support", "billing"]
+    )
+    role_contexts_upsert(
+        tenant=tenant,
+        actor=system,
+        account=account,
+        contexts=[
+            RoleContextInput(
+                name="store-berlin", roles=("store-manager",), additional_permissions=("inventory",)
+            )
+        ],
+    )
+    orders = object_type_create(
+        tenant=tenant,
+        actor=system,
+        name="Orders",
+        schema={"type": "object", "properties": {"total": {"type": "number"}}},
+    )
     object_type_create(tenant=tenant, actor=system, name="Preferences", max_records_per_account=1)
-    record_create(tenant=tenant, actor=system, object_type=orders, account=account, data={"total": 42.5, "items": 3})
+    record_create(
+        tenant=tenant,
+        actor=system,
+        object_type=orders,
+        account=account,
+        data={"total": 42.5, "items": 3},
+    )
     from django.db import transaction
 
     with transaction.atomic():
-        verification_email_send(tenant=tenant, account=account, email="maria@work.example", actor=system)
+        verification_email_send(
+            tenant=tenant, account=account, email="maria@work.example", actor=system
+        )
     for _ in range(3):
         other = AccountFactory(tenant=tenant)
         account_roles_assign(tenant=tenant, actor=system, account=other, role_names=["support"])

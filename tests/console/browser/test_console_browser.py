@@ -24,7 +24,9 @@ def sign_in(page, live_server, user):
     expect(page.get_by_role("link", name="Audit log")).to_be_visible()
 
 
-def test_first_sign_in_enrols_totp_then_signs_in(page, live_server, make_staff, shot, csp_violations):
+def test_first_sign_in_enrols_totp_then_signs_in(
+    page, live_server, make_staff, shot, csp_violations
+):
     tenant = TenantFactory(name="Acme")
     user = make_staff("Agent", tenant, enrolled=False, username="newagent")
     page.goto(f"{live_server.url}/console/accounts/")
@@ -65,9 +67,17 @@ def test_wrong_code_keeps_the_door_shut(page, live_server, make_staff):
 def test_search_open_and_block_with_reason(page, live_server, make_staff, shot, csp_violations):
     tenant = TenantFactory(name="Acme")
     agent = make_staff("Agent", tenant, username="agent.smith")
-    ann = AccountFactory(tenant=tenant, first_name="Ann", last_name="Lee", email="ann.lee@example.com",
-                         phone_id="+14155550100", username="annlee")
-    AccountFactory(tenant=tenant, first_name="Ann", last_name="Other", email="ann.other@example.com")
+    ann = AccountFactory(
+        tenant=tenant,
+        first_name="Ann",
+        last_name="Lee",
+        email="ann.lee@example.com",
+        phone_id="+14155550100",
+        username="annlee",
+    )
+    AccountFactory(
+        tenant=tenant, first_name="Ann", last_name="Other", email="ann.other@example.com"
+    )
     AccountFactory(tenant=tenant, first_name="Bob", last_name="Stone")
     sign_in(page, live_server, agent)
     shot(page, "03-dashboard")
@@ -91,7 +101,11 @@ def test_search_open_and_block_with_reason(page, live_server, make_staff, shot, 
     expect(page.get_by_text("Account blocked.")).to_be_visible()
     timeline = page.locator("#timeline")
     expect(timeline.get_by_text("account.blocked")).to_be_visible()
-    expect(timeline.locator("li", has_text="account.blocked").get_by_text("Reason: Chargeback fraud reported by the bank")).to_be_visible()
+    expect(
+        timeline.locator("li", has_text="account.blocked").get_by_text(
+            "Reason: Chargeback fraud reported by the bank"
+        )
+    ).to_be_visible()
     expect(page.locator("#account-flags").get_by_text("Blocked")).to_be_visible()
     shot(page, "07-account-blocked")
     assert not Account.objects.get(pk=ann.pk).is_active
@@ -157,11 +171,16 @@ def test_rotate_secret_shows_it_exactly_once(page, live_server, make_staff, shot
     other.refresh_from_db()
     assert old.revoked_at is not None
     assert (other.revoked_at, other.expires_at) == (None, None)
-    assert AuditEvent.objects.get(tenant=tenant, action="credential.revoked").reason == "Secret pasted in a public channel"
+    assert (
+        AuditEvent.objects.get(tenant=tenant, action="credential.revoked").reason
+        == "Secret pasted in a public channel"
+    )
     assert csp_violations == []
 
 
-def test_removing_staff_access_asks_a_reason_and_a_confirmation(page, live_server, make_staff, csp_violations):
+def test_removing_staff_access_asks_a_reason_and_a_confirmation(
+    page, live_server, make_staff, csp_violations
+):
     from portal import staff
 
     tenant = TenantFactory(name="Acme")
@@ -178,7 +197,10 @@ def test_removing_staff_access_asks_a_reason_and_a_confirmation(page, live_serve
     page.get_by_role("button", name="Yes, remove access").click()
     expect(page.get_by_text("Access of agent.bo to Acme revoked.")).to_be_visible()
     assert not staff.staff_can(user=agent, tenant=tenant, permission="view_accounts")
-    assert AuditEvent.objects.get(tenant=tenant, action="staff_access.revoked").reason == "Left the support team"
+    assert (
+        AuditEvent.objects.get(tenant=tenant, action="staff_access.revoked").reason
+        == "Left the support team"
+    )
     assert csp_violations == []
 
 
@@ -198,13 +220,21 @@ def test_agent_neither_sees_nor_reaches_tenant_admin(page, live_server, make_sta
 def test_unlock_with_a_reason_shows_in_the_timeline(page, live_server, make_staff, shot):
     tenant = TenantFactory(name="Acme")
     agent = make_staff("Agent", tenant)
-    locked = AccountFactory(tenant=tenant, first_name="Lou", last_name="Locked", email="lou@example.com",
-                            is_login_locked=True, login_locked_type="failed_login")
+    locked = AccountFactory(
+        tenant=tenant,
+        first_name="Lou",
+        last_name="Locked",
+        email="lou@example.com",
+        is_login_locked=True,
+        login_locked_type="failed_login",
+    )
     sign_in(page, live_server, agent)
     page.get_by_role("link", name="Accounts").click()
     page.get_by_label("Search accounts").fill("lou@example.com")
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("heading", name="Lou Locked")).to_be_visible()  # one hit opens the account
+    expect(
+        page.get_by_role("heading", name="Lou Locked")
+    ).to_be_visible()  # one hit opens the account
     page.get_by_role("button", name="Unlock account…").click()
     page.get_by_label("Reason").fill("Identity confirmed on a call")
     page.get_by_role("button", name="Review…").click()

@@ -46,7 +46,9 @@ def _email(value) -> str:
 
 def _primary_email(account: Account) -> str:
     emails = list(account.emails.all())
-    primary = next((e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None)
+    primary = next(
+        (e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None
+    )
     if primary is None:
         raise LRError(1039)
     return primary.value
@@ -66,7 +68,9 @@ def _account_and_email(tenant, body, *, allow_username: bool) -> tuple[Account, 
 
 def _identity_providers(account: Account) -> list[str]:
     identities = account.profile.get("Identities") if isinstance(account.profile, dict) else None
-    providers = [i.get("Provider") for i in identities or [] if isinstance(i, dict) and i.get("Provider")]
+    providers = [
+        i.get("Provider") for i in identities or [] if isinstance(i, dict) and i.get("Provider")
+    ]
     return sorted(set(providers))
 
 
@@ -96,7 +100,9 @@ class ForgotPasswordTokenView(LRAPIView):
         operation_id="forgotPasswordTokenAndEmail",
         tags=TAG,
         parameters=[
-            query_param("sendemail", "true: also send the forgot-password email", type_=OpenApiTypes.BOOL),
+            query_param(
+                "sendemail", "true: also send the forgot-password email", type_=OpenApiTypes.BOOL
+            ),
             query_param("emailtemplate", "Email template name (templates/emails/<name>/)"),
             query_param("resetpasswordurl", "Reset page the emailed link points at"),
         ],
@@ -104,7 +110,10 @@ class ForgotPasswordTokenView(LRAPIView):
         responses={
             200: inline_serializer(
                 "ForgotToken",
-                {"ForgotToken": serializers.CharField(), "IdentityProviders": serializers.ListField(child=serializers.CharField())},
+                {
+                    "ForgotToken": serializers.CharField(),
+                    "IdentityProviders": serializers.ListField(child=serializers.CharField()),
+                },
             ),
             400: ERROR,
             403: ERROR,
@@ -117,12 +126,19 @@ class ForgotPasswordTokenView(LRAPIView):
         account, email = _account_and_email(self.tenant, body, allow_username=True)
         token_send_hit(self.tenant, email)
         issued = service.token_issue(
-            tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
-            purpose="forgotpassword", destination=email, send=send,
+            tenant=self.tenant,
+            account=account,
+            actor=self.actor,
+            kind=MultipurposeToken.KIND_EMAIL,
+            purpose="forgotpassword",
+            destination=email,
+            send=send,
             template=stripped_text(self.query.get("emailtemplate")),
             link_base=stripped_text(self.query.get("resetpasswordurl")),
         )
-        return self.respond({"ForgotToken": issued.value, "IdentityProviders": _identity_providers(account)})
+        return self.respond(
+            {"ForgotToken": issued.value, "IdentityProviders": _identity_providers(account)}
+        )
 
 
 class EmailVerificationTokenView(LRAPIView):
@@ -141,11 +157,18 @@ class EmailVerificationTokenView(LRAPIView):
         account = account_selectors.account_get_by_email(tenant=self.tenant, email=email)
         token_send_hit(self.tenant, email)
         issued = service.token_issue(
-            tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
-            purpose="emailverification", destination=email,
+            tenant=self.tenant,
+            account=account,
+            actor=self.actor,
+            kind=MultipurposeToken.KIND_EMAIL,
+            purpose="emailverification",
+            destination=email,
         )
         return self.respond(
-            {"VerificationToken": issued.value, "expires_in": service.lr_datetime(issued.expires_at)}
+            {
+                "VerificationToken": issued.value,
+                "expires_in": service.lr_datetime(issued.expires_at),
+            }
         )
 
 
@@ -162,7 +185,9 @@ class VerificationTokenView(LRAPIView):
             query_param("vtype", "Must be `email`", required_=True),
             query_param("email", "The email to verify", required_=True),
             query_param("expires_in", "Lifetime in seconds", type_=OpenApiTypes.INT),
-            query_param("sendemail", "true: also send the verification email", type_=OpenApiTypes.BOOL),
+            query_param(
+                "sendemail", "true: also send the verification email", type_=OpenApiTypes.BOOL
+            ),
             query_param("verificationurl", "Verification page the emailed link points at"),
             query_param("emailtemplate", "Email template name"),
         ],
@@ -182,14 +207,22 @@ class VerificationTokenView(LRAPIView):
         account = account_selectors.account_get_by_email(tenant=self.tenant, email=email)
         token_send_hit(self.tenant, email)
         issued = service.token_issue(
-            tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
-            purpose="emailverification", destination=email, lifetime=lifetime,
+            tenant=self.tenant,
+            account=account,
+            actor=self.actor,
+            kind=MultipurposeToken.KIND_EMAIL,
+            purpose="emailverification",
+            destination=email,
+            lifetime=lifetime,
             send=self.query.get_bool("sendemail"),
             template=stripped_text(self.query.get("emailtemplate")),
             link_base=stripped_text(self.query.get("verificationurl")),
         )
         return self.respond(
-            {"VerificationToken": issued.value, "expires_in": service.lr_datetime(issued.expires_at)}
+            {
+                "VerificationToken": issued.value,
+                "expires_in": service.lr_datetime(issued.expires_at),
+            }
         )
 
 
@@ -203,8 +236,11 @@ class EmailTokenView(LRAPIView):
         tags=TAG,
         parameters=[
             OpenApiParameter(
-                "tokentype", OpenApiTypes.STR, OpenApiParameter.PATH,
-                enum=list(service.EMAIL_TOKEN_TYPES), description="Token type",
+                "tokentype",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(service.EMAIL_TOKEN_TYPES),
+                description="Token type",
             )
         ],
         request=_EMAIL_BODY,
@@ -214,7 +250,9 @@ class EmailTokenView(LRAPIView):
                 {
                     "Token": serializers.CharField(),
                     "ExpiresIn": serializers.CharField(),
-                    "IdentityProviders": serializers.ListField(child=serializers.CharField(), allow_null=True),
+                    "IdentityProviders": serializers.ListField(
+                        child=serializers.CharField(), allow_null=True
+                    ),
                 },
             ),
             400: ERROR,
@@ -236,24 +274,37 @@ class EmailTokenView(LRAPIView):
         elif tokentype == "addemail":
             email = _email(body.get("email"))
             account = account_by_body_uid(self.tenant, body)
-            taken = AccountEmail.objects.filter(tenant=self.tenant, value__iexact=email).exclude(account=account)
+            taken = AccountEmail.objects.filter(tenant=self.tenant, value__iexact=email).exclude(
+                account=account
+            )
             if taken.exists():
                 raise LRError(936)
             data["type"] = stripped_text(body.get("type")) or "Secondary"
         else:
             account, email = _account_and_email(
-                self.tenant, body, allow_username=tokentype in ("forgotpassword", "passwordlesslogin", "autologin")
+                self.tenant,
+                body,
+                allow_username=tokentype in ("forgotpassword", "passwordlesslogin", "autologin"),
             )
             if tokentype in ("onetouchlogin", "autologin"):
                 data["client_guid"] = required_text(body, "clientguid")
             data.update(name_data(body))
         token_send_hit(self.tenant, email or account.uid)
         issued = service.token_issue(
-            tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_EMAIL,
-            purpose=tokentype, destination=email, data=data,
+            tenant=self.tenant,
+            account=account,
+            actor=self.actor,
+            kind=MultipurposeToken.KIND_EMAIL,
+            purpose=tokentype,
+            destination=email,
+            data=data,
         )
         return self.respond(
-            {"Token": issued.value, "ExpiresIn": service.lr_datetime(issued.expires_at), "IdentityProviders": None}
+            {
+                "Token": issued.value,
+                "ExpiresIn": service.lr_datetime(issued.expires_at),
+                "IdentityProviders": None,
+            }
         )
 
 

@@ -78,7 +78,9 @@ class MessageListView(LRAPIView):
         },
     )
     def get(self, request):
-        account = account_selectors.account_get(tenant=self.tenant, uid=stripped_text(self.query.get("uid")))
+        account = account_selectors.account_get(
+            tenant=self.tenant, uid=stripped_text(self.query.get("uid"))
+        )
         page = self._int("page", 1, minimum=1)
         size = min(self._int("page_size", 50, minimum=1), self.MAX_PAGE_SIZE)
         status = stripped_text(self.query.get("status")).lower()
@@ -88,7 +90,12 @@ class MessageListView(LRAPIView):
         total = rows.count()
         items = rows[(page - 1) * size : page * size]
         return self.respond(
-            {"count": total, "page": page, "page_size": size, "results": [message_as_dict(m) for m in items]}
+            {
+                "count": total,
+                "page": page,
+                "page_size": size,
+                "results": [message_as_dict(m) for m in items],
+            }
         )
 
     def _int(self, name: str, default: int, *, minimum: int) -> int:

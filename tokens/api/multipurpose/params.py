@@ -81,5 +81,9 @@ ERROR = inline_serializer(
 _FLAG = OpenApiTypes.STR
 
 
-def query_param(name: str, description: str, *, required_: bool = False, type_=_FLAG) -> OpenApiParameter:
-    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=required_, description=description)
+def query_param(
+    name: str, description: str, *, required_: bool = False, type_=_FLAG
+) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, type_, OpenApiParameter.QUERY, required=required_, description=description
+    )

@@ -36,16 +36,26 @@ class SmsOtpView(LRAPIView):
         tags=TAG,
         parameters=[
             OpenApiParameter(
-                "smsotptype", OpenApiTypes.STR, OpenApiParameter.PATH,
-                enum=list(service.SMS_OTP_TYPES), description="OTP type",
+                "smsotptype",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=list(service.SMS_OTP_TYPES),
+                description="OTP type",
             )
         ],
         request=inline_serializer(
             "MultipurposeSmsBody",
-            {"Phone": serializers.CharField(), "Uid": serializers.CharField(required=False), "Name": serializers.CharField(required=False)},
+            {
+                "Phone": serializers.CharField(),
+                "Uid": serializers.CharField(required=False),
+                "Name": serializers.CharField(required=False),
+            },
         ),
         responses={
-            200: inline_serializer("MultiSmsToken", {"Token": serializers.CharField(), "ExpiresIn": serializers.CharField()}),
+            200: inline_serializer(
+                "MultiSmsToken",
+                {"Token": serializers.CharField(), "ExpiresIn": serializers.CharField()},
+            ),
             400: ERROR,
             403: ERROR,
             429: ERROR,
@@ -61,17 +71,28 @@ class SmsOtpView(LRAPIView):
         phone = phone_e164(body.get("phone"))
         if smsotptype == "addphone":
             account = account_by_body_uid(self.tenant, body)
-            if Account.objects.filter(tenant=self.tenant, phone_id=phone).exclude(pk=account.pk).exists():
+            if (
+                Account.objects.filter(tenant=self.tenant, phone_id=phone)
+                .exclude(pk=account.pk)
+                .exists()
+            ):
                 raise LRError(1058)
         else:
             account = account_selectors.account_get_by_phone(tenant=self.tenant, phone=phone)
         data = name_data(body)
         token_send_hit(self.tenant, phone)
         issued = service.token_issue(
-            tenant=self.tenant, account=account, actor=self.actor, kind=MultipurposeToken.KIND_SMS,
-            purpose=smsotptype, destination=phone, data=data,
+            tenant=self.tenant,
+            account=account,
+            actor=self.actor,
+            kind=MultipurposeToken.KIND_SMS,
+            purpose=smsotptype,
+            destination=phone,
+            data=data,
         )
-        return self.respond({"Token": issued.value, "ExpiresIn": service.lr_datetime(issued.expires_at)})
+        return self.respond(
+            {"Token": issued.value, "ExpiresIn": service.lr_datetime(issued.expires_at)}
+        )
 
 
 @extend_schema_view(post=extend_schema(exclude=True))

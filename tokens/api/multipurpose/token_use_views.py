@@ -37,7 +37,17 @@ class EmailVerifyByTokenView(LRAPIView):
             query_param("url", "Site URL (logged only)"),
             query_param("welcomeemailtemplate", "Welcome email template (not sent)"),
         ],
-        responses={200: inline_serializer("EmailVerified", {"IsPosted": serializers.BooleanField(), "Data": serializers.DictField(allow_null=True)}), 400: ERROR, 403: ERROR},
+        responses={
+            200: inline_serializer(
+                "EmailVerified",
+                {
+                    "IsPosted": serializers.BooleanField(),
+                    "Data": serializers.DictField(allow_null=True),
+                },
+            ),
+            400: ERROR,
+            403: ERROR,
+        },
     )
     def get(self, request):
         value = required_text(self.query, "verificationtoken")
@@ -56,9 +66,12 @@ class PasswordResetByTokenView(LRAPIView):
         tags=AUTH_TAG,
         request=inline_serializer(
             "ResetPasswordByResetToken",
-            {"resettoken": serializers.CharField(), "password": serializers.CharField(),
-             "welcomeemailtemplate": serializers.CharField(required=False),
-             "resetpasswordemailtemplate": serializers.CharField(required=False)},
+            {
+                "resettoken": serializers.CharField(),
+                "password": serializers.CharField(),
+                "welcomeemailtemplate": serializers.CharField(required=False),
+                "resetpasswordemailtemplate": serializers.CharField(required=False),
+            },
         ),
         responses={200: _POSTED, 400: ERROR, 403: ERROR},
     )
@@ -81,7 +94,11 @@ class PasswordResetByOtpView(LRAPIView):
         tags=AUTH_TAG,
         request=inline_serializer(
             "ResetPasswordByOtp",
-            {"phone": serializers.CharField(), "otp": serializers.CharField(), "password": serializers.CharField()},
+            {
+                "phone": serializers.CharField(),
+                "otp": serializers.CharField(),
+                "password": serializers.CharField(),
+            },
         ),
         responses={200: _POSTED, 400: ERROR, 403: ERROR},
     )
@@ -104,13 +121,20 @@ class PhoneVerifyByOtpView(LRAPIView):
     @extend_schema(
         operation_id="phoneVerificationByOTP",
         tags=AUTH_TAG,
-        parameters=[query_param("otp", "The OTP", required_=True), query_param("smstemplate", "SMS template name")],
+        parameters=[
+            query_param("otp", "The OTP", required_=True),
+            query_param("smstemplate", "SMS template name"),
+        ],
         request=inline_serializer("PhoneBody", {"phone": serializers.CharField()}),
         responses={
             200: inline_serializer(
                 "PhoneVerifiedSession",
-                {"access_token": serializers.CharField(), "refresh_token": serializers.CharField(),
-                 "expires_in": serializers.CharField(), "Profile": serializers.DictField()},
+                {
+                    "access_token": serializers.CharField(),
+                    "refresh_token": serializers.CharField(),
+                    "expires_in": serializers.CharField(),
+                    "Profile": serializers.DictField(),
+                },
             ),
             400: ERROR,
             403: ERROR,
@@ -121,8 +145,13 @@ class PhoneVerifyByOtpView(LRAPIView):
         phone = phone_e164(self.body().get("phone"))
         ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=phone)
         account, session = service.phone_verify_by_otp(
-            tenant=self.tenant, phone=phone, otp=otp,
-            device={"user_agent": request.headers.get("X-Origin-User-Agent") or request.headers.get("User-Agent", "")},
+            tenant=self.tenant,
+            phone=phone,
+            otp=otp,
+            device={
+                "user_agent": request.headers.get("X-Origin-User-Agent")
+                or request.headers.get("User-Agent", "")
+            },
         )
         return self.respond(
             {

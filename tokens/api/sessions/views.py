@@ -54,7 +54,9 @@ def _device_from_request(request) -> dict:
 
 
 def _param(name: str, description: str, *, required_: bool = False, type_=OpenApiTypes.STR):
-    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=required_, description=description)
+    return OpenApiParameter(
+        name, type_, OpenApiParameter.QUERY, required=required_, description=description
+    )
 
 
 TOKEN_PAIR = inline_serializer(
@@ -62,7 +64,9 @@ TOKEN_PAIR = inline_serializer(
     {
         "access_token": serializers.CharField(help_text="Dashed GUID"),
         "refresh_token": serializers.CharField(help_text="Dashed GUID"),
-        "expires_in": serializers.CharField(help_text="Access-token expiry, e.g. 2018-09-18T07:16:02.65Z"),
+        "expires_in": serializers.CharField(
+            help_text="Access-token expiry, e.g. 2018-09-18T07:16:02.65Z"
+        ),
     },
 )
 TOKEN_VALIDITY = inline_serializer(
@@ -71,8 +75,12 @@ TOKEN_VALIDITY = inline_serializer(
 )
 IS_DELETED = inline_serializer("SessionIsDeleted", {"IsDeleted": serializers.BooleanField()})
 IS_POSTED = inline_serializer("SessionIsPosted", {"IsPosted": serializers.BooleanField()})
-IS_POSTED_LEGACY = inline_serializer("SessionIsPostedLegacy", {"isPosted": serializers.BooleanField()})
-REFRESH_TOKEN = _param("refresh_token", "The refresh token (the v11 Python SDK sends `refresh_Token`).", required_=True)
+IS_POSTED_LEGACY = inline_serializer(
+    "SessionIsPostedLegacy", {"isPosted": serializers.BooleanField()}
+)
+REFRESH_TOKEN = _param(
+    "refresh_token", "The refresh token (the v11 Python SDK sends `refresh_Token`).", required_=True
+)
 ACCESS_TOKEN = _param("access_token", "The access token (or `Authorization: Bearer`).")
 
 
@@ -85,7 +93,9 @@ class AccessTokenRefreshView(LRAPIView):
     section = "sessions"
 
     @extend_schema(
-        operation_id="refreshAccessToken", tags=["Account Session"], parameters=[REFRESH_TOKEN],
+        operation_id="refreshAccessToken",
+        tags=["Account Session"],
+        parameters=[REFRESH_TOKEN],
         responses=TOKEN_PAIR,
         description="Exchanges a refresh token for a new pair; the presented refresh token stops "
         "working. Presenting it again after the tenant's grace window revokes the whole session "
@@ -104,14 +114,18 @@ class RefreshTokenRevokeView(LRAPIView):
     section = "sessions"
 
     @extend_schema(
-        operation_id="revokeRefreshToken", tags=["Account Session"], parameters=[REFRESH_TOKEN],
+        operation_id="revokeRefreshToken",
+        tags=["Account Session"],
+        parameters=[REFRESH_TOKEN],
         responses=IS_DELETED,
         description="Ends the session of a live refresh token, its access tokens included. "
         "Missing token: 1337; unknown, rotated, expired or another tenant's: 1217.",
     )
     def get(self, request):
         services.session_revoke(
-            tenant=self.tenant, refresh_token=self.query.get("refresh_token"), actor=self.actor,
+            tenant=self.tenant,
+            refresh_token=self.query.get("refresh_token"),
+            actor=self.actor,
             reason=self.query.get("reason") or "",
         )
         return self.respond({"IsDeleted": True})
@@ -123,14 +137,20 @@ class AccountRefreshTokensRevokeView(LRAPIView):
     section = "sessions"
 
     @extend_schema(
-        operation_id="revokeAllRefreshToken", tags=["Account Session"], request=None,
-        parameters=[_param("reason", "Why (kept in the audit log).")], responses=IS_DELETED,
+        operation_id="revokeAllRefreshToken",
+        tags=["Account Session"],
+        request=None,
+        parameters=[_param("reason", "Why (kept in the audit log).")],
+        responses=IS_DELETED,
         description="Revokes every refresh and access token of the account (938 if unknown).",
     )
     def delete(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
         services.account_sessions_revoke(
-            tenant=self.tenant, account=account, actor=self.actor, reason=self.query.get("reason") or ""
+            tenant=self.tenant,
+            account=account,
+            actor=self.actor,
+            reason=self.query.get("reason") or "",
         )
         return self.respond({"IsDeleted": True})
 
@@ -141,7 +161,8 @@ class ImpersonationTokenView(LRAPIView):
     section = "accounts"
 
     @extend_schema(
-        operation_id="getImpersonationToken", tags=["Accounts"],
+        operation_id="getImpersonationToken",
+        tags=["Accounts"],
         parameters=[
             _param("uid", "The account's UID.", required_=True),
             _param("reason", "Why the token is needed; recorded with the actor in the audit log."),
@@ -156,9 +177,14 @@ class ImpersonationTokenView(LRAPIView):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
         credential = self.principal.credential
         issued = services.session_issue(
-            tenant=self.tenant, account=account, actor=self.actor,
-            reason=self.query.get("reason") or "", device=_device_from_request(request),
-            scopes=list(credential.scopes) if credential is not None and credential.scopes else None,
+            tenant=self.tenant,
+            account=account,
+            actor=self.actor,
+            reason=self.query.get("reason") or "",
+            device=_device_from_request(request),
+            scopes=list(credential.scopes)
+            if credential is not None and credential.scopes
+            else None,
         )
         return self.respond(_issued_body(issued))
 
@@ -183,8 +209,12 @@ LEGACY_AUTH = [
 
 class LegacyAccessTokenExchangeView(LegacySessionView):
     @extend_schema(
-        operation_id="getAccessToken", tags=["Account Session"],
-        parameters=[*LEGACY_AUTH, _param("token", "A request token from a hosted social login.", required_=True)],
+        operation_id="getAccessToken",
+        tags=["Account Session"],
+        parameters=[
+            *LEGACY_AUTH,
+            _param("token", "A request token from a hosted social login.", required_=True),
+        ],
         responses=TOKEN_VALIDITY,
         description="Exchanges a request token from LoginRadius's hosted social login. This "
         "server hosts no social login and issues no request tokens, so after authenticating the "
@@ -193,15 +223,24 @@ class LegacyAccessTokenExchangeView(LegacySessionView):
     def get(self, request):
         if not (self.query.get("token") or "").strip():
             raise required("token")
-        raise LRError(905, "The request token is invalid or has expired; this server issues no request tokens.")
+        raise LRError(
+            905,
+            "The request token is invalid or has expired; this server issues no request tokens.",
+        )
 
 
 class LegacyAccessTokenRefreshView(LegacySessionView):
     @extend_schema(
-        operation_id="nativeRefreshAccessToken", tags=["Account Session"],
+        operation_id="nativeRefreshAccessToken",
+        tags=["Account Session"],
         parameters=[
-            *LEGACY_AUTH, _param("access_token", "The session's newest access token.", required_=True),
-            _param("expiresIn", "Lifetime of the new access token in minutes (at most the tenant's).", type_=OpenApiTypes.NUMBER),
+            *LEGACY_AUTH,
+            _param("access_token", "The session's newest access token.", required_=True),
+            _param(
+                "expiresIn",
+                "Lifetime of the new access token in minutes (at most the tenant's).",
+                type_=OpenApiTypes.NUMBER,
+            ),
             _param("isWeb", "Accepted for compatibility; ignored.", type_=OpenApiTypes.BOOL),
         ],
         responses=TOKEN_PAIR,
@@ -214,7 +253,9 @@ class LegacyAccessTokenRefreshView(LegacySessionView):
         except ValueError:
             minutes = 0
         issued = services.session_refresh_by_access_token(
-            tenant=self.tenant, access_token=self.query.get("access_token"), actor=self.actor,
+            tenant=self.tenant,
+            access_token=self.query.get("access_token"),
+            actor=self.actor,
             expires_in_minutes=minutes if minutes > 0 else None,
         )
         return self.respond(_issued_body(issued))
@@ -222,28 +263,41 @@ class LegacyAccessTokenRefreshView(LegacySessionView):
 
 class LegacyAccessTokenValidateView(LegacySessionView):
     @extend_schema(
-        operation_id="validateAccessToken", tags=["Account Session"],
+        operation_id="validateAccessToken",
+        tags=["Account Session"],
         parameters=[*LEGACY_AUTH, _param("access_token", "The access token.", required_=True)],
         responses=TOKEN_VALIDITY,
         description="Answers from the cache when it can. 1060 missing, 905 unknown/revoked, 906 expired.",
     )
     def get(self, request):
-        resolved = selectors.access_token_resolve(tenant=self.tenant, token=self.query.get("access_token"))
-        return self.respond({"access_token": resolved.token, "expires_in": lr_datetime(resolved.expires_at)})
+        resolved = selectors.access_token_resolve(
+            tenant=self.tenant, token=self.query.get("access_token")
+        )
+        return self.respond(
+            {"access_token": resolved.token, "expires_in": lr_datetime(resolved.expires_at)}
+        )
 
 
 class LegacyAccessTokenInvalidateView(LegacySessionView):
     @extend_schema(
-        operation_id="nativeInvalidateAccessToken", tags=["Account Session"],
+        operation_id="nativeInvalidateAccessToken",
+        tags=["Account Session"],
         parameters=[
-            *LEGACY_AUTH, _param("access_token", "The access token.", required_=True),
-            _param("preventRefresh", "Also end the session's ability to refresh.", type_=OpenApiTypes.BOOL),
+            *LEGACY_AUTH,
+            _param("access_token", "The access token.", required_=True),
+            _param(
+                "preventRefresh",
+                "Also end the session's ability to refresh.",
+                type_=OpenApiTypes.BOOL,
+            ),
         ],
         responses=IS_POSTED_LEGACY,
     )
     def get(self, request):
         services.access_token_invalidate(
-            tenant=self.tenant, access_token=self.query.get("access_token"), actor=self.actor,
+            tenant=self.tenant,
+            access_token=self.query.get("access_token"),
+            actor=self.actor,
             prevent_refresh=self.query.get_bool("preventRefresh"),
         )
         return self.respond({"isPosted": True})
@@ -252,21 +306,35 @@ class LegacyAccessTokenInvalidateView(LegacySessionView):
 ACTIVE_SESSION = inline_serializer(
     "ActiveSessions",
     {
-        "data": serializers.ListField(child=inline_serializer("ActiveSession", {
-            "AccessToken": serializers.CharField(help_text="Masked: only the first 8 characters are kept"),
-            "Browser": serializers.CharField(), "Device": serializers.CharField(),
-            "Os": serializers.CharField(), "DeviceType": serializers.CharField(),
-            "City": serializers.CharField(), "Country": serializers.CharField(),
-            "Ip": serializers.CharField(), "LoginDate": serializers.CharField(),
-        })),
-        "nextcursor": serializers.IntegerField(help_text="Pass as `cursor` for the next page; 0 = last page"),
+        "data": serializers.ListField(
+            child=inline_serializer(
+                "ActiveSession",
+                {
+                    "AccessToken": serializers.CharField(
+                        help_text="Masked: only the first 8 characters are kept"
+                    ),
+                    "Browser": serializers.CharField(),
+                    "Device": serializers.CharField(),
+                    "Os": serializers.CharField(),
+                    "DeviceType": serializers.CharField(),
+                    "City": serializers.CharField(),
+                    "Country": serializers.CharField(),
+                    "Ip": serializers.CharField(),
+                    "LoginDate": serializers.CharField(),
+                },
+            )
+        ),
+        "nextcursor": serializers.IntegerField(
+            help_text="Pass as `cursor` for the next page; 0 = last page"
+        ),
     },
 )
 
 
 class LegacyActiveSessionView(LegacySessionView):
     @extend_schema(
-        operation_id="getActiveSession", tags=["Account Session"],
+        operation_id="getActiveSession",
+        tags=["Account Session"],
         parameters=[
             *LEGACY_AUTH,
             _param("token", "An access token of the account."),
@@ -286,20 +354,28 @@ class LegacyActiveSessionView(LegacySessionView):
         elif query.get("accountid"):
             account = account_get(tenant=self.tenant, uid=query.get("accountid"))
         elif query.get("profileid"):
-            account = selectors.account_by_profile_id(tenant=self.tenant, profile_id=query.get("profileid"))
+            account = selectors.account_by_profile_id(
+                tenant=self.tenant, profile_id=query.get("profileid")
+            )
         else:
             raise LRError(908, "The token, accountid or profileid is a required parameter.")
         try:
             cursor = max(int(query.get("cursor") or 0), 0)
         except ValueError:
             raise LRError(908, "The cursor must be a number.") from None
-        rows, next_cursor = selectors.active_sessions_list(tenant=self.tenant, account=account, cursor=cursor)
+        rows, next_cursor = selectors.active_sessions_list(
+            tenant=self.tenant, account=account, cursor=cursor
+        )
         data = [
             {
                 "AccessToken": f"{row.hint}-****-****-****-************",
-                "Browser": row.family.browser, "Device": row.family.device, "Os": row.family.os,
-                "DeviceType": row.family.device_type, "City": row.family.city,
-                "Country": row.family.country, "Ip": row.family.ip or "",
+                "Browser": row.family.browser,
+                "Device": row.family.device,
+                "Os": row.family.os,
+                "DeviceType": row.family.device_type,
+                "City": row.family.city,
+                "Country": row.family.country,
+                "Ip": row.family.ip or "",
                 "LoginDate": lr_datetime(row.family.login_date),
             }
             for row in rows
@@ -315,13 +391,17 @@ class AuthAccessTokenValidateView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        operation_id="authValidateAccessToken", tags=["Session"], parameters=[ACCESS_TOKEN],
+        operation_id="authValidateAccessToken",
+        tags=["Session"],
+        parameters=[ACCESS_TOKEN],
         responses=TOKEN_VALIDITY,
         description="Validates the Bearer access token (answered from the cache when it can).",
     )
     def get(self, request):
         resolved = self.access_token
-        return self.respond({"access_token": resolved.token, "expires_in": lr_datetime(resolved.expires_at)})
+        return self.respond(
+            {"access_token": resolved.token, "expires_in": lr_datetime(resolved.expires_at)}
+        )
 
 
 class AuthAccessTokenInvalidateView(LRAPIView):
@@ -329,13 +409,22 @@ class AuthAccessTokenInvalidateView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        operation_id="authInValidateAccessToken", tags=["Session"],
-        parameters=[ACCESS_TOKEN, _param("preventRefresh", "Also end the session's ability to refresh.", type_=OpenApiTypes.BOOL)],
+        operation_id="authInValidateAccessToken",
+        tags=["Session"],
+        parameters=[
+            ACCESS_TOKEN,
+            _param(
+                "preventRefresh",
+                "Also end the session's ability to refresh.",
+                type_=OpenApiTypes.BOOL,
+            ),
+        ],
         responses=IS_POSTED,
     )
     def get(self, request):
         services.access_token_invalidate(
-            tenant=self.tenant, access_token=self.access_token.token,
+            tenant=self.tenant,
+            access_token=self.access_token.token,
             actor=self.actor,
             prevent_refresh=self.query.get_bool("preventRefresh"),
         )
@@ -347,19 +436,28 @@ class AuthAccessTokenInfoView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        operation_id="getAccessTokenInfo", tags=["Session"], parameters=[ACCESS_TOKEN],
-        responses=inline_serializer("SessionTokenInfo", {
-            "access_token": serializers.CharField(), "expires_in": serializers.CharField(),
-            "Uid": serializers.CharField(),
-        }),
+        operation_id="getAccessTokenInfo",
+        tags=["Session"],
+        parameters=[ACCESS_TOKEN],
+        responses=inline_serializer(
+            "SessionTokenInfo",
+            {
+                "access_token": serializers.CharField(),
+                "expires_in": serializers.CharField(),
+                "Uid": serializers.CharField(),
+            },
+        ),
         description="The Bearer access token, its expiry and the UID of its account.",
     )
     def get(self, request):
         resolved = self.access_token
-        return self.respond({
-            "access_token": resolved.token, "expires_in": lr_datetime(resolved.expires_at),
-            "Uid": resolved.uid,
-        })
+        return self.respond(
+            {
+                "access_token": resolved.token,
+                "expires_in": lr_datetime(resolved.expires_at),
+                "Uid": resolved.uid,
+            }
+        )
 
 
 class AuthSlidingTokenView(LRAPIView):
@@ -367,7 +465,9 @@ class AuthSlidingTokenView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
-        operation_id="slidingAccessToken", tags=["Session"], parameters=[ACCESS_TOKEN],
+        operation_id="slidingAccessToken",
+        tags=["Session"],
+        parameters=[ACCESS_TOKEN],
         responses=TOKEN_PAIR,
         description="Exchanges the live Bearer access token for a fresh access and refresh token "
         "of the same session; the presented access token stops working at once and the session's "
@@ -375,7 +475,8 @@ class AuthSlidingTokenView(LRAPIView):
     )
     def get(self, request):
         issued = services.access_token_slide(
-            tenant=self.tenant, access_token=self.access_token.token,
+            tenant=self.tenant,
+            access_token=self.access_token.token,
             actor=self.actor,
         )
         return self.respond(_issued_body(issued))

@@ -32,9 +32,19 @@ __all__ = [
 ]
 
 # Errors for a token that is unknown / already used / expired, by how it is presented.
-TokenErrors = tuple[type[MultipurposeTokenUnknown], type[MultipurposeTokenUsed], type[MultipurposeTokenExpired]]
-_EMAIL_LINK_ERRORS: TokenErrors = (VerificationLinkUnknown, VerificationLinkUsed, VerificationLinkExpired)
-_LINK_ERRORS: TokenErrors = (MultipurposeTokenUnknown, MultipurposeTokenUsed, MultipurposeTokenExpired)
+TokenErrors = tuple[
+    type[MultipurposeTokenUnknown], type[MultipurposeTokenUsed], type[MultipurposeTokenExpired]
+]
+_EMAIL_LINK_ERRORS: TokenErrors = (
+    VerificationLinkUnknown,
+    VerificationLinkUsed,
+    VerificationLinkExpired,
+)
+_LINK_ERRORS: TokenErrors = (
+    MultipurposeTokenUnknown,
+    MultipurposeTokenUsed,
+    MultipurposeTokenExpired,
+)
 _OTP_ERRORS: TokenErrors = (OtpUnknown, OtpUsed, OtpExpired)
 
 
@@ -91,15 +101,22 @@ def email_verify_by_token(*, tenant: Tenant, value: str, actor: Actor | None = N
 
     with transaction.atomic():
         token = token_consume(
-            tenant=tenant, kind=MultipurposeToken.KIND_EMAIL, purposes=["emailverification", "addemail"],
-            value=value, errors=_EMAIL_LINK_ERRORS,
+            tenant=tenant,
+            kind=MultipurposeToken.KIND_EMAIL,
+            purposes=["emailverification", "addemail"],
+            value=value,
+            errors=_EMAIL_LINK_ERRORS,
         )
         account = token.account
         actor = actor or Actor.account(account.uid)
         if token.purpose == "addemail":
             account_services.account_email_upsert(
-                tenant=tenant, actor=actor, account=account,
-                emails=[{"Type": token.data.get("type") or "Secondary", "Value": token.destination}],
+                tenant=tenant,
+                actor=actor,
+                account=account,
+                emails=[
+                    {"Type": token.data.get("type") or "Secondary", "Value": token.destination}
+                ],
             )
         account_services.account_email_mark_verified(
             tenant=tenant, actor=actor, account=account, email=token.destination
@@ -114,11 +131,17 @@ def password_reset_by_token(*, tenant: Tenant, value: str, password: str) -> Acc
 
     with transaction.atomic():
         token = token_consume(
-            tenant=tenant, kind=MultipurposeToken.KIND_EMAIL, purposes=["forgotpassword"], value=value,
+            tenant=tenant,
+            kind=MultipurposeToken.KIND_EMAIL,
+            purposes=["forgotpassword"],
+            value=value,
         )
         actor = Actor.account(token.account.uid)
         account_services.account_password_set(
-            tenant=tenant, actor=actor, account=token.account, password=password,
+            tenant=tenant,
+            actor=actor,
+            account=token.account,
+            password=password,
             reason="password reset by token",
         )
         _consumed(tenant=tenant, token=token, actor=actor)
@@ -131,12 +154,19 @@ def password_reset_by_otp(*, tenant: Tenant, phone: str, otp: str, password: str
 
     with transaction.atomic():
         token = token_consume(
-            tenant=tenant, kind=MultipurposeToken.KIND_SMS, purposes=["forgotpassword"], value=otp,
-            destination=phone, errors=_OTP_ERRORS,
+            tenant=tenant,
+            kind=MultipurposeToken.KIND_SMS,
+            purposes=["forgotpassword"],
+            value=otp,
+            destination=phone,
+            errors=_OTP_ERRORS,
         )
         actor = Actor.account(token.account.uid)
         account_services.account_password_set(
-            tenant=tenant, actor=actor, account=token.account, password=password,
+            tenant=tenant,
+            actor=actor,
+            account=token.account,
+            password=password,
             reason="password reset by SMS OTP",
         )
         _consumed(tenant=tenant, token=token, actor=actor)
@@ -151,8 +181,12 @@ def phone_verify_by_otp(*, tenant: Tenant, phone: str, otp: str, device: dict | 
 
     with transaction.atomic():
         token = token_consume(
-            tenant=tenant, kind=MultipurposeToken.KIND_SMS, purposes=["phoneidverification", "addphone"],
-            value=otp, destination=phone, errors=_OTP_ERRORS,
+            tenant=tenant,
+            kind=MultipurposeToken.KIND_SMS,
+            purposes=["phoneidverification", "addphone"],
+            value=otp,
+            destination=phone,
+            errors=_OTP_ERRORS,
         )
         account = token.account
         actor = Actor.account(account.uid)
@@ -165,7 +199,11 @@ def phone_verify_by_otp(*, tenant: Tenant, phone: str, otp: str, device: dict | 
         _consumed(tenant=tenant, token=token, actor=actor)
         account.refresh_from_db()
         session = session_issue(
-            tenant=tenant, account=account, actor=actor, reason="phone verified by OTP", device=device
+            tenant=tenant,
+            account=account,
+            actor=actor,
+            reason="phone verified by OTP",
+            device=device,
         )
     return account, session
 
@@ -176,7 +214,10 @@ def account_delete_by_token(*, tenant: Tenant, value: str) -> None:
 
     with transaction.atomic():
         token = token_consume(
-            tenant=tenant, kind=MultipurposeToken.KIND_EMAIL, purposes=["deleteuser"], value=value,
+            tenant=tenant,
+            kind=MultipurposeToken.KIND_EMAIL,
+            purposes=["deleteuser"],
+            value=value,
         )
         actor = Actor.account(token.account.uid)
         _consumed(tenant=tenant, token=token, actor=actor)

@@ -70,7 +70,11 @@ def message_deliver(*, message_id: int) -> DeliveryOutcome:
     superseded tokens, send through the channel's backend, record the outcome."""
     message = _claim(message_id)
     if message is None:
-        row = OutboxMessage.objects.filter(pk=message_id).values("status", "claimed_at", "available_at").first()
+        row = (
+            OutboxMessage.objects.filter(pk=message_id)
+            .values("status", "claimed_at", "available_at")
+            .first()
+        )
         if row is None or row["status"] in (OutboxMessage.SENT, OutboxMessage.FAILED):
             return DeliveryOutcome("skipped")
         now = timezone.now()
@@ -81,10 +85,20 @@ def message_deliver(*, message_id: int) -> DeliveryOutcome:
 
     now = timezone.now()
     if message.expires_at is not None and message.expires_at <= now:
-        _finish(message, status=OutboxMessage.FAILED, last_error="expired before delivery", context_encrypted="")
+        _finish(
+            message,
+            status=OutboxMessage.FAILED,
+            last_error="expired before delivery",
+            context_encrypted="",
+        )
         return DeliveryOutcome("failed")
     if message.token is not None and not message.token.is_live:
-        _finish(message, status=OutboxMessage.FAILED, last_error="token no longer valid", context_encrypted="")
+        _finish(
+            message,
+            status=OutboxMessage.FAILED,
+            last_error="token no longer valid",
+            context_encrypted="",
+        )
         return DeliveryOutcome("failed")
 
     try:
@@ -93,18 +107,35 @@ def message_deliver(*, message_id: int) -> DeliveryOutcome:
         error = str(exc)[:500]
         if exc.permanent or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
             _finish(message, status=OutboxMessage.FAILED, last_error=error, context_encrypted="")
-            logger.warning("message %s failed for good after %s attempts: %s", message.pk, message.attempts, error)
+            logger.warning(
+                "message %s failed for good after %s attempts: %s",
+                message.pk,
+                message.attempts,
+                error,
+            )
             return DeliveryOutcome("failed")
         delay = retry_delay(message.attempts)
         _finish(
-            message, status=OutboxMessage.QUEUED, last_error=error,
+            message,
+            status=OutboxMessage.QUEUED,
+            last_error=error,
             available_at=timezone.now() + timedelta(seconds=delay),
         )
-        logger.info("message %s attempt %s failed (%s); retrying in %.1fs", message.pk, message.attempts, error, delay)
+        logger.info(
+            "message %s attempt %s failed (%s); retrying in %.1fs",
+            message.pk,
+            message.attempts,
+            error,
+            delay,
+        )
         return DeliveryOutcome("retry", delay)
     _finish(
-        message, status=OutboxMessage.SENT, sent_at=timezone.now(), provider_message_id=provider_id[:200],
-        last_error="", context_encrypted="",
+        message,
+        status=OutboxMessage.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=provider_id[:200],
+        last_error="",
+        context_encrypted="",
     )
     return DeliveryOutcome("sent")
 
@@ -117,13 +148,17 @@ def _send(message: OutboxMessage) -> str:
 
         body = render_sms(message.template, context)
         return sms.sms_send(
-            to=message.recipient, body=body, voice=bool(context.get("voice")),
+            to=message.recipient,
+            body=body,
+            voice=bool(context.get("voice")),
             idempotency_key=str(message.idempotency_key),
         )
     from tokens import mail
 
     return mail.email_send(
-        to=message.recipient, template=message.template, context=context,
+        to=message.recipient,
+        template=message.template,
+        context=context,
         idempotency_key=str(message.idempotency_key),
     )
 

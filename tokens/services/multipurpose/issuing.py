@@ -111,10 +111,16 @@ def token_issue(
     """Issue a token (retiring the account's older token of the same purpose) and, with
     `send`, queue the message that carries it (counted against the daily cap). Raises
     SendCooldownActive / DailyCapReached when the destination's cooldown or the cap is reached."""
-    channel = OutboxMessage.CHANNEL_SMS if kind == MultipurposeToken.KIND_SMS else OutboxMessage.CHANNEL_EMAIL
+    channel = (
+        OutboxMessage.CHANNEL_SMS
+        if kind == MultipurposeToken.KIND_SMS
+        else OutboxMessage.CHANNEL_EMAIL
+    )
     if lifetime is None:
         minutes = tenant.setting(
-            "sms_otp_lifetime_minutes" if kind == MultipurposeToken.KIND_SMS else "email_token_lifetime_minutes"
+            "sms_otp_lifetime_minutes"
+            if kind == MultipurposeToken.KIND_SMS
+            else "email_token_lifetime_minutes"
         )
         lifetime = timedelta(minutes=int(minutes))
     if purpose == "forgotpassword" and kind == MultipurposeToken.KIND_EMAIL:
@@ -122,7 +128,9 @@ def token_issue(
 
         email_recovery_check(account=account, email=destination)
     with transaction.atomic():
-        send_cooldown_take(tenant=tenant, channel=channel, destination=f"{purpose}:{destination.lower()}")
+        send_cooldown_take(
+            tenant=tenant, channel=channel, destination=f"{purpose}:{destination.lower()}"
+        )
         account_tokens_retire(account=account, purposes=[purpose], kind=kind)
         value = _new_value(kind, tenant)
         now = timezone.now()
@@ -144,14 +152,25 @@ def token_issue(
             subject_uid=account.uid,
             reason=reason,
             ticket=ticket,
-            changes={"kind": kind, "purpose": purpose, "destination": destination, "sent": send,
-                     "expires_at": lr_datetime(token.expires_at)},
+            changes={
+                "kind": kind,
+                "purpose": purpose,
+                "destination": destination,
+                "sent": send,
+                "expires_at": lr_datetime(token.expires_at),
+            },
         )
         message = None
         if send:
             message = _token_message_enqueue(
-                tenant=tenant, account=account, token=token, value=value, channel=channel,
-                template=template, link_base=link_base, voice=voice,
+                tenant=tenant,
+                account=account,
+                token=token,
+                value=value,
+                channel=channel,
+                template=template,
+                link_base=link_base,
+                voice=voice,
             )
     return IssuedToken(token=token, value=value, message=message)
 
@@ -182,40 +201,81 @@ def _token_message_enqueue(
         resolved = sms_template_resolve(template, token.purpose, tenant)
     else:
         path, vtype = _LINK_PATHS.get(token.purpose, ("/auth/verify", token.purpose))
-        context.update({"token": value, "link": message_link(link_base, path, {"vtype": vtype, "vtoken": value}),
-                        "email": token.destination})
+        context.update(
+            {
+                "token": value,
+                "link": message_link(link_base, path, {"vtype": vtype, "vtoken": value}),
+                "email": token.destination,
+            }
+        )
         resolved = email_template_resolve(template, token.purpose, tenant)
     return message_enqueue(
-        tenant=tenant, account=account, channel=channel, template=resolved,
-        recipient=token.destination, context=context, expires_at=token.expires_at,
-        token=token, check_limits=False, template_resolved=True,
+        tenant=tenant,
+        account=account,
+        channel=channel,
+        template=resolved,
+        recipient=token.destination,
+        context=context,
+        expires_at=token.expires_at,
+        token=token,
+        check_limits=False,
+        template_resolved=True,
     )
 
 
 def verification_email_send(
-    *, tenant, account, email: str, actor: Actor, template: str = "", verification_url: str = "",
-    reason: str = "", ticket: str = "",
+    *,
+    tenant,
+    account,
+    email: str,
+    actor: Actor,
+    template: str = "",
+    verification_url: str = "",
+    reason: str = "",
+    ticket: str = "",
 ) -> IssuedToken:
     """Queue an email-verification message for `email` of `account` (in the caller's
     transaction; delivered after commit)."""
     return token_issue(
-        tenant=tenant, account=account, actor=actor, kind=MultipurposeToken.KIND_EMAIL,
-        purpose="emailverification", destination=email, send=True, template=template,
-        link_base=verification_url, reason=reason, ticket=ticket,
+        tenant=tenant,
+        account=account,
+        actor=actor,
+        kind=MultipurposeToken.KIND_EMAIL,
+        purpose="emailverification",
+        destination=email,
+        send=True,
+        template=template,
+        link_base=verification_url,
+        reason=reason,
+        ticket=ticket,
     )
 
 
 def phone_verification_send(
-    *, tenant, account, actor: Actor, template: str = "", voice: bool = False,
-    reason: str = "", ticket: str = "",
+    *,
+    tenant,
+    account,
+    actor: Actor,
+    template: str = "",
+    voice: bool = False,
+    reason: str = "",
+    ticket: str = "",
 ) -> IssuedToken:
     """Queue a phone-verification OTP SMS to the account's phone."""
     if not account.phone_id:
         raise FieldRequired("phone")
     return token_issue(
-        tenant=tenant, account=account, actor=actor, kind=MultipurposeToken.KIND_SMS,
-        purpose="phoneidverification", destination=account.phone_id, send=True,
-        template=template, voice=voice, reason=reason, ticket=ticket,
+        tenant=tenant,
+        account=account,
+        actor=actor,
+        kind=MultipurposeToken.KIND_SMS,
+        purpose="phoneidverification",
+        destination=account.phone_id,
+        send=True,
+        template=template,
+        voice=voice,
+        reason=reason,
+        ticket=ticket,
     )
 
 

@@ -35,7 +35,9 @@ def send_cooldown_take(*, tenant: Tenant, channel: str, destination: str) -> Non
         return
     try:
         with transaction.atomic():
-            SendCooldown.objects.create(tenant=tenant, channel=channel, destination=destination, last_at=now)
+            SendCooldown.objects.create(
+                tenant=tenant, channel=channel, destination=destination, last_at=now
+            )
         return
     except IntegrityError:
         pass
@@ -47,7 +49,11 @@ def send_cooldown_take(*, tenant: Tenant, channel: str, destination: str) -> Non
 
 def daily_cap_take(*, tenant: Tenant, channel: str) -> None:
     """Count one message against the tenant's daily cap of the channel, or raise DailyCapReached."""
-    cap = int(tenant.setting("daily_sms_cap" if channel == OutboxMessage.CHANNEL_SMS else "daily_email_cap"))
+    cap = int(
+        tenant.setting(
+            "daily_sms_cap" if channel == OutboxMessage.CHANNEL_SMS else "daily_email_cap"
+        )
+    )
     now = timezone.now()
     day = now.astimezone(UTC).date()
     rows = DailySendCount.objects.filter(tenant=tenant, channel=channel, day=day)

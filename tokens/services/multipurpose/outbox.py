@@ -19,7 +19,12 @@ from tokens.services.multipurpose.templates import (
 
 logger = logging.getLogger("tokens.delivery")
 
-__all__ = ["account_messages_list", "message_context", "message_delivery_schedule", "message_enqueue"]
+__all__ = [
+    "account_messages_list",
+    "message_context",
+    "message_delivery_schedule",
+    "message_enqueue",
+]
 
 
 def message_delivery_schedule(message_id: int) -> None:
@@ -31,10 +36,19 @@ def message_delivery_schedule(message_id: int) -> None:
         message_deliver_task.apply_async(
             (message_id,),
             retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
+            retry_policy={
+                "max_retries": 1,
+                "interval_start": 0,
+                "interval_step": 0.2,
+                "interval_max": 0.2,
+            },
         )
     except Exception as exc:  # broker unreachable: the relay picks the row up
-        logger.warning("message %s not handed to the broker (%s); the relay will", message_id, type(exc).__name__)
+        logger.warning(
+            "message %s not handed to the broker (%s); the relay will",
+            message_id,
+            type(exc).__name__,
+        )
 
 
 def message_enqueue(

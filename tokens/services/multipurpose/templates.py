@@ -46,7 +46,9 @@ def email_template_resolve(name: str, default: str, tenant=None) -> str:
     """The email template to use: `name` if templates/emails/<name>/ exists, else `default`
     (each looked up for the tenant first), else the generic template."""
     for candidate in _template_candidates(tenant, name, default):
-        if _template_exists(f"emails/{candidate}/body.txt") or _template_exists(f"emails/{candidate}.txt"):
+        if _template_exists(f"emails/{candidate}/body.txt") or _template_exists(
+            f"emails/{candidate}.txt"
+        ):
             return candidate
     return FALLBACK_TEMPLATE
 

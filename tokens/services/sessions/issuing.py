@@ -24,7 +24,13 @@ from tokens.services.sessions.lifetimes import (
 )
 from tokens.services.sessions.lookup import live_access_token_lock
 
-__all__ = ["IssuedSession", "access_token_elevate", "parse_user_agent", "session_issue", "token_pair_issue"]
+__all__ = [
+    "IssuedSession",
+    "access_token_elevate",
+    "parse_user_agent",
+    "session_issue",
+    "token_pair_issue",
+]
 
 
 @dataclass(frozen=True)
@@ -39,14 +45,24 @@ class IssuedSession:
 
 
 _BROWSERS = [
-    ("Edge", r"Edg(?:e|A|iOS)?/"), ("Opera", r"OPR/|Opera"), ("Samsung Internet", r"SamsungBrowser/"),
-    ("Firefox", r"Firefox/|FxiOS/"), ("Chrome", r"Chrome/|CriOS/"), ("Safari", r"Safari/"),
-    ("Internet Explorer", r"MSIE |Trident/"), ("python-requests", r"python-requests/"),
-    ("curl", r"^curl/"), ("Node.js", r"node-fetch|axios|undici"),
+    ("Edge", r"Edg(?:e|A|iOS)?/"),
+    ("Opera", r"OPR/|Opera"),
+    ("Samsung Internet", r"SamsungBrowser/"),
+    ("Firefox", r"Firefox/|FxiOS/"),
+    ("Chrome", r"Chrome/|CriOS/"),
+    ("Safari", r"Safari/"),
+    ("Internet Explorer", r"MSIE |Trident/"),
+    ("python-requests", r"python-requests/"),
+    ("curl", r"^curl/"),
+    ("Node.js", r"node-fetch|axios|undici"),
 ]
 _SYSTEMS = [
-    ("iOS", r"iPhone|iPad|iPod"), ("Android", r"Android"), ("Windows", r"Windows"),
-    ("macOS", r"Mac OS X|Macintosh"), ("ChromeOS", r"CrOS"), ("Linux", r"Linux"),
+    ("iOS", r"iPhone|iPad|iPod"),
+    ("Android", r"Android"),
+    ("Windows", r"Windows"),
+    ("macOS", r"Mac OS X|Macintosh"),
+    ("ChromeOS", r"CrOS"),
+    ("Linux", r"Linux"),
 ]
 
 
@@ -64,10 +80,17 @@ def parse_user_agent(user_agent: str) -> dict[str, str]:
     else:
         device_type = "Unknown" if ua else ""
     match = re.search(r"iPhone|iPad|iPod", ua)
-    device = match.group(0) if match else {
-        "Android": "Android device", "Windows": "Computer", "macOS": "Mac", "Linux": "Computer",
-        "ChromeOS": "Chromebook",
-    }.get(system, "Unknown" if ua else "")
+    device = (
+        match.group(0)
+        if match
+        else {
+            "Android": "Android device",
+            "Windows": "Computer",
+            "macOS": "Mac",
+            "Linux": "Computer",
+            "ChromeOS": "Chromebook",
+        }.get(system, "Unknown" if ua else "")
+    )
     return {"browser": browser, "os": system, "device": device, "device_type": device_type}
 
 
@@ -96,32 +119,61 @@ def _new_token() -> str:
     return str(uuid.uuid4())
 
 
-def token_pair_issue(*, family: TokenFamily, now: datetime, access_lifetime: timedelta | None = None,
-                     refresh: bool = True):
+def token_pair_issue(
+    *,
+    family: TokenFamily,
+    now: datetime,
+    access_lifetime: timedelta | None = None,
+    refresh: bool = True,
+):
     """Create an access and (with `refresh`) a refresh token in `family`; returns
     (IssuedSession, refresh row or None)."""
     tenant = family.tenant
     access, refresh_value = _new_token(), _new_token() if refresh else ""
-    access_expires = min(now + (access_lifetime or access_token_lifetime(tenant)), family.expires_at)
-    refresh_expires = min(now + refresh_token_lifetime(tenant), family.expires_at) if refresh else access_expires
+    access_expires = min(
+        now + (access_lifetime or access_token_lifetime(tenant)), family.expires_at
+    )
+    refresh_expires = (
+        min(now + refresh_token_lifetime(tenant), family.expires_at) if refresh else access_expires
+    )
     access_hash = crypto.token_hash(access)
     # Older access tokens of the session can no longer be exchanged for a new pair: the
     # legacy refresh accepts only the session's newest one (nothing to update here).
-    insert_new(AccessToken(
-        tenant_id=family.tenant_id, account_id=family.account_id, family=family,
-        token_hash=access_hash, hint=access[:8], created=now, expires_at=access_expires,
-    ))
+    insert_new(
+        AccessToken(
+            tenant_id=family.tenant_id,
+            account_id=family.account_id,
+            family=family,
+            token_hash=access_hash,
+            hint=access[:8],
+            created=now,
+            expires_at=access_expires,
+        )
+    )
     refresh_row = None
     if refresh:
-        refresh_row = insert_new(RefreshToken(
-            tenant_id=family.tenant_id, account_id=family.account_id, family=family,
-            token_hash=crypto.token_hash(refresh_value), created=now, expires_at=refresh_expires,
-        ))
+        refresh_row = insert_new(
+            RefreshToken(
+                tenant_id=family.tenant_id,
+                account_id=family.account_id,
+                family=family,
+                token_hash=crypto.token_hash(refresh_value),
+                created=now,
+                expires_at=refresh_expires,
+            )
+        )
     access_token_cache(
-        token_hash_value=access_hash, tenant_id=family.tenant_id, account_id=family.account_id,
-        uid=family.account.uid, expires_at=access_expires, grant=session_grant(
-            is_impersonation=family.is_impersonation, actor_type=family.actor_type,
-            actor_id=family.actor_id, actor_label=family.actor_label, scopes=family.scopes,
+        token_hash_value=access_hash,
+        tenant_id=family.tenant_id,
+        account_id=family.account_id,
+        uid=family.account.uid,
+        expires_at=access_expires,
+        grant=session_grant(
+            is_impersonation=family.is_impersonation,
+            actor_type=family.actor_type,
+            actor_id=family.actor_id,
+            actor_label=family.actor_label,
+            scopes=family.scopes,
         ),
     )
     return IssuedSession(access, refresh_value, access_expires, refresh_expires), refresh_row
@@ -160,21 +212,36 @@ def session_issue(
         lifetime = min(lifetime, access_lifetime)
     with transaction.atomic():
         family = TokenFamily.objects.create(
-            tenant=tenant, account=account, created=now, login_date=now,
+            tenant=tenant,
+            account=account,
+            created=now,
+            login_date=now,
             expires_at=now + (session_max_lifetime(tenant) if refresh else lifetime),
-            is_impersonation=impersonation, actor_type=actor.type, actor_id=actor.id[:100],
-            actor_label=actor.label[:200], reason=reason or "",
-            scopes=sorted(scopes) if impersonation and scopes else None, **_device_fields(device),
+            is_impersonation=impersonation,
+            actor_type=actor.type,
+            actor_id=actor.id[:100],
+            actor_label=actor.label[:200],
+            reason=reason or "",
+            scopes=sorted(scopes) if impersonation and scopes else None,
+            **_device_fields(device),
         )
-        issued, _ = token_pair_issue(family=family, now=now, access_lifetime=lifetime, refresh=refresh)
+        issued, _ = token_pair_issue(
+            family=family, now=now, access_lifetime=lifetime, refresh=refresh
+        )
         audit.record(
-            tenant=tenant, actor=actor,
+            tenant=tenant,
+            actor=actor,
             action="session.impersonated" if impersonation else "session.issued",
-            subject_uid=account.uid, reason=reason, ticket=ticket,
+            subject_uid=account.uid,
+            reason=reason,
+            ticket=ticket,
             changes={
                 "session": [None, family.pk],
                 "access_expires_at": [None, issued.access_expires_at.isoformat()],
-                "refresh_expires_at": [None, issued.refresh_expires_at.isoformat() if refresh else None],
+                "refresh_expires_at": [
+                    None,
+                    issued.refresh_expires_at.isoformat() if refresh else None,
+                ],
                 "ip": [None, family.ip],
                 "device": [None, f"{family.browser} on {family.os}".strip()],
                 **({"scopes": [None, family.scopes]} if family.scopes else {}),
@@ -198,8 +265,14 @@ def access_token_elevate(*, tenant, access_token: str, actor: Actor, method: str
         token.elevated_until = until
         token.save(update_fields=["elevated_until"])
         audit.record(
-            tenant=tenant, actor=actor, action="session.elevated", subject_uid=token.family.account.uid,
-            changes={"session": [token.family_id, token.family_id], "method": [None, method],
-                     "elevated_until": [None, until.isoformat()]},
+            tenant=tenant,
+            actor=actor,
+            action="session.elevated",
+            subject_uid=token.family.account.uid,
+            changes={
+                "session": [token.family_id, token.family_id],
+                "method": [None, method],
+                "elevated_until": [None, until.isoformat()],
+            },
         )
     return until

@@ -35,25 +35,35 @@ __all__ = ["access_token_slide", "session_refresh", "session_refresh_by_access_t
 
 
 def _successor_seal(issued: IssuedSession) -> str:
-    return crypto.encrypt(json.dumps({
-        "a": issued.access_token, "r": issued.refresh_token,
-        "ae": issued.access_expires_at.isoformat(), "re": issued.refresh_expires_at.isoformat(),
-    }))
+    return crypto.encrypt(
+        json.dumps(
+            {
+                "a": issued.access_token,
+                "r": issued.refresh_token,
+                "ae": issued.access_expires_at.isoformat(),
+                "re": issued.refresh_expires_at.isoformat(),
+            }
+        )
+    )
 
 
 def _successor_open(sealed: str) -> IssuedSession:
     data = json.loads(crypto.decrypt(sealed))
-    return IssuedSession(data["a"], data["r"], parse_datetime(data["ae"]), parse_datetime(data["re"]))
+    return IssuedSession(
+        data["a"], data["r"], parse_datetime(data["ae"]), parse_datetime(data["re"])
+    )
 
 
 # The refresh token row, locked (not its family or account) and read with them in one
 # query, compiled once per process (its three tables' columns cost more to compile than
 # to read). A unique look-up: no ORDER BY.
 _LOCKED_REFRESH_TOKEN = CompiledQuery(
-    lambda token_hash, tenant_id: RefreshToken.objects.select_for_update(of=("self",))
-    .select_related("family__account")
-    .filter(token_hash=token_hash, tenant_id=tenant_id)
-    .order_by()[:1],
+    lambda token_hash, tenant_id: (
+        RefreshToken.objects.select_for_update(of=("self",))
+        .select_related("family__account")
+        .filter(token_hash=token_hash, tenant_id=tenant_id)
+        .order_by()[:1]
+    ),
     stand_ins=("\x01token hash\x01", -7_431_002),
 )
 
@@ -87,14 +97,18 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
         ):
             issued = _successor_open(row.successor_encrypted)
             audit.record(
-                tenant=tenant, actor=actor, action="session.refresh_repeated",
+                tenant=tenant,
+                actor=actor,
+                action="session.refresh_repeated",
                 subject_uid=family.account.uid,
                 changes={"session": [family.pk, family.pk]},
             )
             return issued
         killed = family_revoke(family=family, now=now, why=TokenFamily.REVOKED_REUSE)
         audit.record(
-            tenant=tenant, actor=actor, action="session.reuse_detected",
+            tenant=tenant,
+            actor=actor,
+            action="session.reuse_detected",
             subject_uid=family.account.uid,
             reason="A rotated refresh token was presented again; the session was revoked.",
             changes={"session": [family.pk, family.pk], "revoked_tokens": [None, killed]},
@@ -103,8 +117,15 @@ def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> Issue
     raise RefreshTokenInvalid()
 
 
-def _rotate(*, row: RefreshToken, family: TokenFamily, now: datetime, actor: Actor,
-            access_lifetime: timedelta | None = None, action: str = "session.refreshed") -> IssuedSession:
+def _rotate(
+    *,
+    row: RefreshToken,
+    family: TokenFamily,
+    now: datetime,
+    actor: Actor,
+    access_lifetime: timedelta | None = None,
+    action: str = "session.refreshed",
+) -> IssuedSession:
     issued, successor = token_pair_issue(family=family, now=now, access_lifetime=access_lifetime)
     grace = refresh_reuse_grace(family.tenant)
     row.rotated_at = now
@@ -117,12 +138,17 @@ def _rotate(*, row: RefreshToken, family: TokenFamily, now: datetime, actor: Act
     # out: a repeat of the predecessor finds its successor rotated and kills the family.
     # It is erased with every other sealed copy past its window by `sessions_purge`.
     audit.record(
-        tenant=family.tenant, actor=actor, action=action,
+        tenant=family.tenant,
+        actor=actor,
+        action=action,
         subject_uid=family.account.uid,
         changes={
             "session": [family.pk, family.pk],
             "access_expires_at": [None, issued.access_expires_at.isoformat()],
-            "refresh_expires_at": [row.expires_at.isoformat(), issued.refresh_expires_at.isoformat()],
+            "refresh_expires_at": [
+                row.expires_at.isoformat(),
+                issued.refresh_expires_at.isoformat(),
+            ],
         },
     )
     return issued
@@ -155,7 +181,9 @@ def session_refresh_by_access_token(
             raise AccessTokenInvalid() if family.revoked_at else AccessTokenExpired()
         row = (
             RefreshToken.objects.select_for_update()
-            .filter(family=family, revoked_at__isnull=True, rotated_at__isnull=True, expires_at__gt=now)
+            .filter(
+                family=family, revoked_at__isnull=True, rotated_at__isnull=True, expires_at__gt=now
+            )
             .order_by("-id")
             .first()
         )
@@ -191,17 +219,23 @@ def access_token_slide(*, tenant, access_token: str | None, actor: Actor) -> Iss
         access_tokens_tombstone([(token.token_hash, token.expires_at)])
         row = (
             RefreshToken.objects.select_for_update()
-            .filter(family=family, revoked_at__isnull=True, rotated_at__isnull=True, expires_at__gt=now)
+            .filter(
+                family=family, revoked_at__isnull=True, rotated_at__isnull=True, expires_at__gt=now
+            )
             .order_by("-id")
             .first()
         )
         if row is not None:
             return _rotate(row=row, family=family, now=now, actor=actor, action="session.slid")
         # A session opened without a refresh token stays without one.
-        issued, _ = token_pair_issue(family=family, now=now,
-                                    refresh=RefreshToken.objects.filter(family=family).exists())
+        issued, _ = token_pair_issue(
+            family=family, now=now, refresh=RefreshToken.objects.filter(family=family).exists()
+        )
         audit.record(
-            tenant=tenant, actor=actor, action="session.slid", subject_uid=family.account.uid,
+            tenant=tenant,
+            actor=actor,
+            action="session.slid",
+            subject_uid=family.account.uid,
             changes={
                 "session": [family.pk, family.pk],
                 "access_expires_at": [None, issued.access_expires_at.isoformat()],

@@ -29,8 +29,9 @@ def family_revoke(*, family: TokenFamily, now: datetime, why: str) -> int:
     """Revoke a family and every token of it (inside the caller's transaction); returns how
     many tokens were live."""
     live_access = list(
-        AccessToken.objects.filter(family=family, revoked_at__isnull=True, expires_at__gt=now)
-        .values_list("token_hash", "expires_at")
+        AccessToken.objects.filter(
+            family=family, revoked_at__isnull=True, expires_at__gt=now
+        ).values_list("token_hash", "expires_at")
     )
     AccessToken.objects.filter(family=family, revoked_at__isnull=True).update(
         revoked_at=now, refresh_allowed=False
@@ -83,8 +84,12 @@ def session_revoke(*, tenant, refresh_token: str | None, actor: Actor, reason: s
             raise RefreshTokenInvalid()
         killed = family_revoke(family=family, now=now, why=TokenFamily.REVOKED_BY_CLIENT)
         audit.record(
-            tenant=tenant, actor=actor, action="session.revoked", subject_uid=family.account.uid,
-            reason=reason, changes={"session": [family.pk, family.pk], "revoked_tokens": [None, killed]},
+            tenant=tenant,
+            actor=actor,
+            action="session.revoked",
+            subject_uid=family.account.uid,
+            reason=reason,
+            changes={"session": [family.pk, family.pk], "revoked_tokens": [None, killed]},
         )
     return killed
 
@@ -112,14 +117,20 @@ def account_session_revoke(
             raise SessionNotFound()
         killed = family_revoke(family=family, now=now, why=TokenFamily.REVOKED_BY_CLIENT)
         audit.record(
-            tenant=tenant, actor=actor, action="session.revoked_by_id", subject_uid=account.uid,
-            reason=reason, ticket=ticket,
+            tenant=tenant,
+            actor=actor,
+            action="session.revoked_by_id",
+            subject_uid=account.uid,
+            reason=reason,
+            ticket=ticket,
             changes={"session": [family.pk, family.pk], "revoked_tokens": [None, killed]},
         )
     return killed
 
 
-def account_sessions_revoke(*, tenant, account, actor: Actor, reason: str = "", ticket: str = "") -> int:
+def account_sessions_revoke(
+    *, tenant, account, actor: Actor, reason: str = "", ticket: str = ""
+) -> int:
     """Revoke every access and refresh token of `account`; returns how many were live.
     Called by password change, block, delete and MFA reset."""
     now = timezone.now()
@@ -134,8 +145,12 @@ def account_sessions_revoke(*, tenant, account, actor: Actor, reason: str = "", 
             for family in families
         )
         audit.record(
-            tenant=tenant, actor=actor, action="session.all_revoked", subject_uid=account.uid,
-            reason=reason, ticket=ticket,
+            tenant=tenant,
+            actor=actor,
+            action="session.all_revoked",
+            subject_uid=account.uid,
+            reason=reason,
+            ticket=ticket,
             changes={"sessions": [len(families), 0], "revoked_tokens": [None, killed]},
         )
     return killed
@@ -159,7 +174,9 @@ def access_token_invalidate(
         if prevent_refresh:
             killed += family_revoke(family=family, now=now, why=TokenFamily.REVOKED_INVALIDATED)
         audit.record(
-            tenant=tenant, actor=actor, action="session.invalidated",
+            tenant=tenant,
+            actor=actor,
+            action="session.invalidated",
             subject_uid=family.account.uid,
             changes={
                 "session": [family.pk, family.pk],
@@ -180,16 +197,24 @@ def sessions_purge(*, now: datetime | None = None) -> dict[str, int]:
         erased = RefreshToken.objects.filter(successor_erase_at__lte=now).update(
             successor_encrypted="", successor_erase_at=None
         )
-        access = AccessToken.objects.filter(expires_at__lte=now).delete()[1].get(
-            AccessToken._meta.label, 0
+        access = (
+            AccessToken.objects.filter(expires_at__lte=now)
+            .delete()[1]
+            .get(AccessToken._meta.label, 0)
         )
-        refresh = RefreshToken.objects.filter(expires_at__lte=now).delete()[1].get(
-            RefreshToken._meta.label, 0
+        refresh = (
+            RefreshToken.objects.filter(expires_at__lte=now)
+            .delete()[1]
+            .get(RefreshToken._meta.label, 0)
         )
-        families = TokenFamily.objects.filter(expires_at__lte=now).delete()[1].get(
-            TokenFamily._meta.label, 0
+        families = (
+            TokenFamily.objects.filter(expires_at__lte=now)
+            .delete()[1]
+            .get(TokenFamily._meta.label, 0)
         )
-        families += TokenFamily.objects.filter(
-            access_tokens__isnull=True, refresh_tokens__isnull=True
-        ).delete()[1].get(TokenFamily._meta.label, 0)
+        families += (
+            TokenFamily.objects.filter(access_tokens__isnull=True, refresh_tokens__isnull=True)
+            .delete()[1]
+            .get(TokenFamily._meta.label, 0)
+        )
     return {"erased": erased, "access": access, "refresh": refresh, "families": families}
