@@ -38,7 +38,7 @@ TENANT_SETTING_DEFAULTS: dict[str, object] = {
     # Calls with the public API key only (token side), counted apart from the above in the
     # same window: the whole tenant, one client IP.
     "rate_limit_key_only_per_tenant": 12000,
-    "rate_limit_key_only_per_ip": 600,
+    "rate_limit_key_only_per_ip": 1200,  # as much as one IP had before key-only calls had their own bucket
     # Per account, per sensitive-operation window (portal.ratelimit.sensitive_operation_hit).
     "rate_limit_sensitive_window_seconds": 300,
     "rate_limit_signin": 20,
