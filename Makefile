@@ -24,12 +24,26 @@ lock:
 	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
 	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml
 
+# Django's deployment checks run under the environment of a production web process behind a
+# TLS load balancer (docs/deploy.md, "HTTPS"), with keys made for the run; any warning fails.
+DEPLOY_CHECK_ENV := DEBUG=0 \
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	FIELD_ENCRYPTION_KEY="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+	DATABASE_URL=postgres://portal@postgres.internal:5432/portal \
+	REDIS_URL=redis://redis.internal:6379/0 \
+	ALLOWED_HOSTS=portal.example.com CSRF_TRUSTED_ORIGINS=https://portal.example.com \
+	PUBLIC_BASE_URL=https://portal.example.com TRUSTED_PROXIES=10.0.0.10 \
+	TRUST_X_FORWARDED_PROTO=1 SECURE_SSL_REDIRECT=1 SECURE_HSTS_SECONDS=31536000 \
+	SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1
+
 # The gates CI runs besides the tests.
 check: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(DEPLOY_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 # Debian's Chromium for the console's browser tests (Playwright drives it; no browser download).
 browser:
@@ -50,11 +64,15 @@ run: demo-tenant
 test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Outside the embedded default FIELD_ENCRYPTION_KEY is required; unset, the services pass
+# makes a key for its run.
+NEW_FERNET_KEY := from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())
 # The suite against PostgreSQL + Redis with real Celery workers (what CI's second pass runs).
 test-services: $(STAMP) browser
 	PORTAL_SERVICES_PASS=1 \
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(PY) -c "$(NEW_FERNET_KEY)")} \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 worker: $(STAMP)
@@ -70,10 +88,13 @@ wrk:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
 BENCH_ARGS ?=
+# A fixed key per host, like the benchmark's SECRET_KEY: a seeded database outlives one run.
+BENCH_FERNET_KEY := import base64, hashlib, socket; print(base64.urlsafe_b64encode(hashlib.sha256(b'bench-' + socket.gethostname().encode()).digest()).decode())
 # The benchmark: seeds BENCH_DATABASE_URL, serves with gunicorn, writes BENCHMARKS.md.
 bench: $(STAMP) wrk
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
 	SECRET_KEY=$${SECRET_KEY:-bench-$$(hostname)-not-for-production-key} \
+	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(PY) -c "$(BENCH_FERNET_KEY)")} \
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 SOAK_ARGS ?= --duration 600

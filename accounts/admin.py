@@ -37,10 +37,9 @@ class AccountAdmin(admin.ModelAdmin):
         "first_name",
         "last_name",
         "is_active",
-        "is_login_locked",
         "created",
     )
-    list_filter = ("tenant", "is_active", "is_login_locked", "email_verified")
+    list_filter = ("tenant", "is_active", "email_verified")
     search_fields = ("uid", "username", "phone_id", "emails__value", "last_name")
     readonly_fields = (
         "password",

@@ -7,5 +7,5 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # The errors and their LoginRadius rows register here, before any request.
-        from accounts import audit_actions, errors  # noqa: F401
+        from accounts import audit_actions, commands, errors  # noqa: F401
         from accounts.api import lr_errors  # noqa: F401

@@ -227,3 +227,21 @@ class LastSignInMethod(DomainError):
 
     def __init__(self) -> None:
         super().__init__(field_errors=[FieldError("provider", LAST_SIGN_IN_METHOD)])
+
+
+# The caller's view of the account is out of date ----------------------------------------
+
+
+@register
+class AccountVersionStale(DomainError):
+    """The command was built against a version of the account (`expected_version`) that is
+    no longer the stored one; `current_version` is (accounts.selectors.account_version)."""
+
+    code = "account.version_stale"
+    kind = Kind.PRECONDITION
+    title = "Account changed since it was read"
+    default_message = "The account changed since it was read; read it again and retry."
+
+    def __init__(self, current_version: str = ""):
+        self.current_version = current_version
+        super().__init__()

@@ -26,12 +26,18 @@ class ProfileField:
     `sql(outer_account_id=...)` is a jsonb expression of the value for the account whose id
     column is `outer_account_id` (SQL), so it loads with the account on PostgreSQL; it must
     hold only model metadata, never input. `load(account=...)` reads the value of one
-    account (one query) when it was not loaded. An empty value is shown as null.
+    account (one query) when it was not loaded. An empty value is shown as null, unless
+    `show` turns the loaded value into what the profile shows (a flag that is false).
+    `related` names a one-to-one relation of the account holding the value: where the
+    profile is not one jsonb column (SQLite), the account query loads it (select_related),
+    so `load` reads it without a query.
     """
 
     key: str
     sql: Callable[..., str]
     load: Callable[..., Any]
+    show: Callable[[Any], Any] | None = None
+    related: str = ""
 
 
 _PROFILE_FIELDS: dict[str, ProfileField] = {}

@@ -4,8 +4,9 @@ Every filter is answered from an index on PostgreSQL: `search` from the trigram 
 `search_text`, `email` from the unique index on (tenant, lower(email)), `email_prefix`
 from the (tenant, lower(email) text_pattern_ops) index (migration 0005), `phone` and
 `username` from their unique indexes, `uid` from (tenant, uid), `created_*` from
-(tenant, created). `has_mfa` and `role` are answered by the sections that keep second
-factors and roles, which register the matching account ids (accounts.extensions).
+(tenant, created). `has_mfa`, `locked` and `role` are answered by the sections that keep
+second factors, sign-in locks and roles, which register the matching account ids
+(accounts.extensions).
 """
 
 import django_filters
@@ -17,8 +18,8 @@ from accounts.errors import PhoneInvalid
 from accounts.extensions import search_filter
 from accounts.models import Account, AccountEmail
 from accounts.profile_fields import clean_phone
-from portal.lrapi.errors import LRError
-from portal.lrapi.params import FALSE_VALUES, TRUE_VALUES
+from portal.errors import FieldError, InvalidInput
+from portal.spellings import FALSE_VALUES, TRUE_VALUES
 
 SEARCH_MAX_LENGTH = 200
 # Up to this many email-prefix matches are looked up first and then listed by primary key.
@@ -69,7 +70,7 @@ class AccountFilter(django_filters.FilterSet):
     uid = django_filters.CharFilter(method="filter_uid", help_text="The UID.")
     blocked = StrictBooleanFilter(method="filter_blocked", help_text="true: blocked accounts only.")
     locked = StrictBooleanFilter(
-        field_name="is_login_locked", help_text="true: login-locked accounts only."
+        method="filter_by_section", help_text="true: login-locked accounts only."
     )
     verified = StrictBooleanFilter(field_name="email_verified", help_text="Email verified or not.")
     has_mfa = StrictBooleanFilter(
@@ -173,7 +174,5 @@ class AccountFilter(django_filters.FilterSet):
             return queryset
         account_ids = search_filter(name)
         if account_ids is None:
-            raise LRError(
-                1134, errors=[{"FieldName": name, "ErrorMessage": "This filter is not available."}]
-            )
+            raise InvalidInput(field_errors=[FieldError(name, "This filter is not available.")])
         return queryset.filter(pk__in=account_ids(tenant=self.tenant, value=value))

@@ -1,4 +1,10 @@
-"""Password hashes imported from LoginRadius exports.
+"""The production password hasher, and the hashes imported from LoginRadius exports.
+
+ConfiguredArgon2PasswordHasher is Django's Argon2id hasher with the deployment's
+parameters (settings PASSWORD_ARGON2_*, OWASP's recommendation by default: 19 MiB, two
+passes, one lane). It keeps Django's algorithm name, so hashes made with other Argon2
+parameters (Django's default 100 MiB and 8 lanes) still verify, and `must_update` asks for
+a re-hash at the next successful sign-in.
 
 LoginRadius exports an account's password as `Rfc2898DeriveBytes$<iterations>$<salt>$<hash>`:
 .NET's Rfc2898DeriveBytes, i.e. PBKDF2-HMAC-SHA1, with the salt and the derived key in
@@ -12,9 +18,19 @@ import binascii
 import hashlib
 import secrets
 
-from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
+from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher, BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_noop as _
+
+
+class ConfiguredArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2id with the memory (KiB), time cost and parallelism the settings name."""
+
+    def __init__(self) -> None:
+        self.memory_cost = settings.PASSWORD_ARGON2_MEMORY_KIB
+        self.time_cost = settings.PASSWORD_ARGON2_TIME_COST
+        self.parallelism = settings.PASSWORD_ARGON2_PARALLELISM
 
 
 class LoginRadiusPBKDF2PasswordHasher(BasePasswordHasher):

@@ -37,9 +37,6 @@ class Account(models.Model):
     # never part of the profile JSON.
     secret_hashes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)  # False = blocked
-    is_login_locked = models.BooleanField(default=False)
-    login_locked_type = models.CharField(max_length=40, blank=True)
-    login_locked_until = models.DateTimeField(null=True, blank=True)
     is_email_subscribed = models.BooleanField(default=False)
     registration_provider = models.CharField(max_length=40, default="Email")
     registration_source = models.CharField(max_length=300, blank=True)
@@ -80,11 +77,6 @@ class Account(models.Model):
                 fields=["tenant", "-id"],
                 name="account_tenant_blocked",
                 condition=models.Q(is_active=False),
-            ),
-            models.Index(
-                fields=["tenant", "-id"],
-                name="account_tenant_locked",
-                condition=models.Q(is_login_locked=True),
             ),
             models.Index(fields=["tenant", "provider_id"], name="account_tenant_provider_id"),
             models.Index("tenant", Lower("last_name"), name="account_tenant_last_name_lower"),

@@ -1,15 +1,15 @@
 """Reads of accounts. Every selector takes the tenant: another tenant's UID is "not found"."""
 
-import weakref
+import json
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import JSONField, Prefetch, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts import profile_fields as pf
 from accounts.extensions import profile_fields
@@ -21,147 +21,38 @@ from accounts.models import (
     ConsentLog,
     PrivacyPolicyAcceptance,
 )
-from portal.db import CompiledQuery
-from portal.lrapi.errors import LRError, required
+from portal.errors import AccountNotFound, FieldError, FieldRequired, InvalidInput
 from portal.models import Tenant
+from portal.rows import StandIns, check_columns, column_names, instances
 
 _EMAIL_FIELDS = ("id", "tenant_id", "type", "value", "verified", "created")
 _IDENTITY_FIELDS = ("id", "tenant_id", "provider", "provider_id", "profile", "created")
 
 
-class ProfileQuerySet(QuerySet):
-    """Accounts loaded with their emails, identities and the sections' profile fields in the
-    same row (one JSON column on PostgreSQL): each fetched account gets them as if
-    prefetched, so `account.emails.all()`, `account.identities.all()` and `account_profile`
-    query nothing."""
-
-    def _fetch_all(self):
-        super()._fetch_all()
-        for account in self._result_cache or ():
-            if isinstance(account, Account) and "_profile" in account.__dict__:
-                _adopt_profile_rows(account)
+# The jsonb column `accounts_with_profile` and `accounts_with_emails` add to each account:
+# {"emails": [...], "identities": [...], <profile field key>: value, ...}, the rows as they
+# were when the account was read.
+LOADED_PROFILE = "loaded_profile"
 
 
-def _rows(model, account: Account, items, fields) -> list:
-    objs = []
-    for item in items or ():
-        values = {name: item.get(name) for name in fields}
-        values["created"] = parse_datetime(values["created"]) if values["created"] else None
-        obj = model(account_id=account.pk, **values)
-        obj._state.adding, obj._state.db = False, account._state.db
-        model.account.field.set_cached_value(obj, account)
-        objs.append(obj)
-    return objs
+def _loaded(account: Account) -> dict:
+    """What the account's query loaded with it (see LOADED_PROFILE); empty if nothing."""
+    loaded = getattr(account, LOADED_PROFILE, None)
+    if isinstance(loaded, str):  # a raw query's column arrives as text
+        loaded = json.loads(loaded)
+        setattr(account, LOADED_PROFILE, loaded)
+    return loaded or {}
 
 
-class _LoadedRelations(dict):
-    """The `_prefetched_objects_cache` of an account whose emails and identities came as
-    rows of its profile column: their model instances are built when first asked for, as
-    Django's related managers and prefetching ask (item, `in`, get, pop, del). The profile
-    JSON reads the rows themselves (`_loaded_rows`), so a read of one account builds none."""
-
-    def __init__(self, account: Account, rows: dict[str, list], existing: dict):
-        super().__init__(existing)
-        self._account = weakref.ref(account)
-        self._rows = rows
-
-    def rows(self, name: str) -> list | None:
-        """The loaded rows of relation `name` while its objects are not built, else None."""
-        return self._rows.get(name)
-
-    def _build(self, name: str):
-        account, rows = self._account(), self._rows.pop(name)
-        model, fields = _LOADED_RELATIONS[name]
-        # With the rows taken out, the related manager finds nothing here and makes the
-        # account's filtered queryset, which then holds the built objects.
-        queryset = getattr(account, name).get_queryset()
-        queryset._result_cache, queryset._prefetch_done = _rows(model, account, rows, fields), True
-        dict.__setitem__(self, name, queryset)
-        return queryset
-
-    def _build_all(self) -> None:
-        for name in list(self._rows):
-            self._build(name)
-
-    def __missing__(self, name):
-        if name not in self._rows:
-            raise KeyError(name)
-        return self._build(name)
-
-    def __contains__(self, name) -> bool:
-        return dict.__contains__(self, name) or name in self._rows
-
-    def get(self, name, default=None):
-        if name in self._rows and not dict.__contains__(self, name):
-            return self._build(name)
-        return dict.get(self, name, default)
-
-    def __setitem__(self, name, value) -> None:
-        self._rows.pop(name, None)
-        dict.__setitem__(self, name, value)
-
-    def __delitem__(self, name) -> None:
-        if self._rows.pop(name, None) is not None and not dict.__contains__(self, name):
-            return
-        dict.__delitem__(self, name)
-
-    def pop(self, name, *default):
-        if name in self._rows and not dict.__contains__(self, name):
-            self._build(name)
-        return dict.pop(self, name, *default)
-
-    def clear(self) -> None:
-        self._rows.clear()
-        dict.clear(self)
-
-    def __iter__(self):
-        self._build_all()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        return dict.__len__(self) + len(self._rows)
-
-    def keys(self):
-        self._build_all()
-        return dict.keys(self)
-
-    def values(self):
-        self._build_all()
-        return dict.values(self)
-
-    def items(self):
-        self._build_all()
-        return dict.items(self)
-
-    def __reduce__(self):  # pickled and copied as the plain dict it stands for
-        self._build_all()
-        return dict, (dict(dict.items(self)),)
-
-
-_LOADED_RELATIONS = {
-    "emails": (AccountEmail, _EMAIL_FIELDS),
-    "identities": (AccountIdentity, _IDENTITY_FIELDS),
-}
-
-
-def _loaded_rows(account: Account, name: str) -> list[dict] | None:
-    """Relation `name` of `account` as the rows its query loaded, when they are still
-    what the account holds (not built into objects, replaced or dropped); else None."""
-    cached = account.__dict__.get("_prefetched_objects_cache")
-    return cached.rows(name) if isinstance(cached, _LoadedRelations) else None
-
-
-def _adopt_profile_rows(account: Account) -> None:
-    """Hand the rows of the loaded `_profile` column to the account as prefetched (only
-    those the column carries: a list page loads the emails alone)."""
-    loaded = account.__dict__.pop("_profile") or {}
-    rows = {name: loaded[name] or [] for name in _LOADED_RELATIONS if name in loaded}
-    if rows:
-        existing = account.__dict__.get("_prefetched_objects_cache") or {}
-        account.__dict__["_prefetched_objects_cache"] = _LoadedRelations(account, rows, existing)
-    fields = {field.key: loaded[field.key] for field in profile_fields() if field.key in loaded}
-    if fields:
-        account.loaded_profile_fields = fields
+def account_email_rows(account: Account) -> list[dict[str, Any]]:
+    """The account's emails (type, value, verified) in creation order: the rows loaded with
+    the account when its query loaded them, else its (prefetched) emails."""
+    loaded = _loaded(account)
+    if "emails" in loaded:
+        return loaded["emails"]
+    return [
+        {"type": e.type, "value": e.value, "verified": e.verified} for e in account.emails.all()
+    ]
 
 
 def _rows_sql(model, fields) -> str:
@@ -204,27 +95,27 @@ def accounts_with_profile(tenant: Tenant) -> QuerySet[Account]:
     query (emails, identities and the sections' profile fields as one jsonb column),
     elsewhere emails and identities prefetched."""
     if connection.vendor != "postgresql":
-        return Account.objects.filter(tenant=tenant).prefetch_related(
+        accounts = Account.objects.filter(tenant=tenant)
+        related = [field.related for field in profile_fields() if field.related]
+        if related:  # (select_related() without names would follow every foreign key)
+            accounts = accounts.select_related(*related)
+        return accounts.prefetch_related(
             Prefetch("emails", queryset=AccountEmail.objects.order_by("id")),
             Prefetch("identities", queryset=AccountIdentity.objects.order_by("id")),
         )
-    return (
-        ProfileQuerySet(Account)
-        .filter(tenant=tenant)
-        .annotate(
-            _profile=RawSQL(_profile_sql(), (), output_field=JSONField())  # noqa: S611 (model metadata only)
-        )
+    return Account.objects.filter(tenant=tenant).annotate(
+        **{LOADED_PROFILE: RawSQL(_profile_sql(), (), output_field=JSONField())}  # noqa: S611 (model metadata only)
     )
 
 
 def accounts_with_emails(qs: QuerySet[Account]) -> QuerySet[Account]:
-    """`qs` with each account's emails loaded as if prefetched: on PostgreSQL in the same
-    query (a jsonb column), elsewhere by a prefetch."""
+    """`qs` with each account's emails loaded (`account_email_rows` reads them): on
+    PostgreSQL in the same query (a jsonb column), elsewhere by a prefetch."""
     if connection.vendor != "postgresql":
         return qs.prefetch_related(Prefetch("emails", queryset=AccountEmail.objects.order_by("id")))
     emails = f"jsonb_build_object('emails', {_rows_sql(AccountEmail, _EMAIL_FIELDS)})"
-    return ProfileQuerySet(model=Account, query=qs.query.chain(), using=qs.db).annotate(
-        _profile=RawSQL(emails, (), output_field=JSONField())  # noqa: S611 (model metadata only)
+    return qs.annotate(
+        **{LOADED_PROFILE: RawSQL(emails, (), output_field=JSONField())}  # noqa: S611 (model metadata only)
     )
 
 
@@ -251,56 +142,66 @@ _LOOKUPS = {
     "provider_id": lambda qs, tenant, value: qs.filter(provider_id=value).order_by("pk"),
 }
 
-# Stand-ins for the two parameters while a look-up's SQL is compiled; never sent.
-_TENANT_STAND_IN = -7_431_001
-_VALUE_STAND_IN = "\x01value\x01"
+
+# Each look-up's profile query on PostgreSQL, as the ORM writes it (made once per process
+# and set of profile fields, `portal.rows`), and the parameter each placeholder takes.
+_STAND_INS = StandIns(-7_431_001, "\x01value\x01")  # the tenant's id, the value
+_PROFILE_QUERIES: dict[tuple, tuple[str, tuple[int, ...]]] = {}
+_CHECKED_PROFILE_QUERIES: set[str] = set()
 
 
-# The profile query of each look-up and set of profile fields, compiled once per process:
-# compiling the account's columns and the profile column cost more per request than
-# running the query.
-_PROFILE_QUERIES: dict[tuple, CompiledQuery] = {}
-
-
-def _profile_query(kind: str) -> CompiledQuery:
-    key = (kind, profile_fields())
+def _profile_query(kind: str, *, for_profile: bool = True) -> tuple[str, tuple[int, ...]]:
+    key = (kind, profile_fields() if for_profile else None)
     query = _PROFILE_QUERIES.get(key)
     if query is None:
-
-        def build(tenant_id: int, value: str) -> QuerySet[Account]:
-            tenant = Tenant(pk=tenant_id)
-            return _LOOKUPS[kind](accounts_with_profile(tenant), tenant, value)[:1]
-
-        query = _PROFILE_QUERIES[key] = CompiledQuery(
-            build, stand_ins=(_TENANT_STAND_IN, _VALUE_STAND_IN)
+        tenant_id, value = _STAND_INS.values
+        tenant = Tenant(pk=tenant_id)
+        accounts = (
+            accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
         )
+        found = _LOOKUPS[kind](accounts, tenant, value)[:1]
+        query = _PROFILE_QUERIES[key] = _STAND_INS.sql(found)
     return query
 
 
 def _find_one(*, tenant: Tenant, kind: str, value: str, for_profile: bool) -> Account | None:
     """The account of `tenant` that look-up `kind` finds for `value`, or None. With
-    `for_profile`, loaded with what `account_profile` reads (see accounts_with_profile)."""
-    if not for_profile or connection.vendor != "postgresql":
-        qs = accounts_with_profile(tenant) if for_profile else Account.objects.filter(tenant=tenant)
-        return _only(_LOOKUPS[kind](qs, tenant, value))
-    account = _profile_query(kind).first(tenant.pk, value)
-    if account is not None:
-        _adopt_profile_rows(account)
-    return account
+    `for_profile`, loaded with what `account_profile` reads (see accounts_with_profile).
+    Without it, on any database, the plain look-up's SQL is also written once (a sign-in
+    finds its account this way on every request)."""
+    if not for_profile or connection.vendor == "postgresql":
+        sql, slots = _profile_query(kind, for_profile=for_profile)
+        values = (tenant.pk, value)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [values[slot] for slot in slots])
+            row = cursor.fetchone()
+            if sql not in _CHECKED_PROFILE_QUERIES:  # the row's layout, checked once
+                selected = [column[0] for column in cursor.description]
+                check_columns(selected, Account)
+                if for_profile and selected[len(column_names(Account))] != LOADED_PROFILE:
+                    raise RuntimeError(f"the profile query selects {selected!r}")
+                _CHECKED_PROFILE_QUERIES.add(sql)
+        if row is None:
+            return None
+        [account] = instances(row, Account, alias=connection.alias)
+        if for_profile:
+            setattr(account, LOADED_PROFILE, row[len(column_names(Account))])
+        return cast(Account, account)
+    return _only(_LOOKUPS[kind](accounts_with_profile(tenant), tenant, value))
 
 
 def _found(account: Account | None) -> Account:
     if account is None:
-        raise LRError(938)
+        raise AccountNotFound()
     return account
 
 
 def account_get(*, tenant: Tenant, uid: str | None, for_profile: bool = False) -> Account:
-    """The account with this UID in this tenant, or LoginRadius 938 (908 without a UID)."""
+    """The account with this UID in this tenant; AccountNotFound, or FieldRequired without a UID."""
     if not uid or not str(uid).strip():
-        raise required("uid")
+        raise FieldRequired("uid")
     if "\x00" in str(uid):
-        raise LRError(938)
+        raise AccountNotFound()
     return _found(
         _find_one(tenant=tenant, kind="uid", value=str(uid).strip(), for_profile=for_profile)
     )
@@ -310,7 +211,7 @@ def account_get_by_email(
     *, tenant: Tenant, email: str | None, for_profile: bool = False
 ) -> Account:
     if not email or not email.strip():
-        raise required("email")
+        raise FieldRequired("email")
     email = pf.clean_email(email)
     return _found(
         _find_one(tenant=tenant, kind="email", value=email.lower(), for_profile=for_profile)
@@ -321,9 +222,9 @@ def account_get_by_username(
     *, tenant: Tenant, username: str | None, for_profile: bool = False
 ) -> Account:
     if not username or not username.strip():
-        raise required("username")
+        raise FieldRequired("username")
     if "\x00" in username:
-        raise LRError(938)
+        raise AccountNotFound()
     return _found(
         _find_one(
             tenant=tenant, kind="username", value=username.strip().lower(), for_profile=for_profile
@@ -335,7 +236,7 @@ def account_get_by_phone(
     *, tenant: Tenant, phone: str | None, for_profile: bool = False
 ) -> Account:
     if not phone or not str(phone).strip():
-        raise required("phone")
+        raise FieldRequired("phone")
     phone_id = pf.clean_phone(phone)
     return _found(_find_one(tenant=tenant, kind="phone", value=phone_id, for_profile=for_profile))
 
@@ -343,9 +244,7 @@ def account_get_by_phone(
 def account_get_by_query(*, tenant: Tenant, q: str | None, for_profile: bool = False) -> Account:
     """`q=key:value` (v12): email, username, phone/phoneid, uid or id (the profile's ID)."""
     if not q or ":" not in q:
-        raise LRError(
-            1134, errors=[{"FieldName": "q", "ErrorMessage": "q must look like key:value."}]
-        )
+        raise InvalidInput(field_errors=[FieldError("q", "q must look like key:value.")])
     key, _, value = q.partition(":")
     key, value = key.strip().lower(), value.strip()
     if key == "email":
@@ -362,25 +261,21 @@ def account_get_by_query(*, tenant: Tenant, q: str | None, for_profile: bool = F
         return account_get(tenant=tenant, uid=value, for_profile=for_profile)
     if key == "id":
         if not value or "\x00" in value:
-            raise LRError(938)
+            raise AccountNotFound()
         return _found(
             _find_one(tenant=tenant, kind="provider_id", value=value, for_profile=for_profile)
         )
-    raise LRError(
-        1134,
-        errors=[
-            {
-                "FieldName": "q",
-                "ErrorMessage": f"{key} is not a searchable field (email, username, phone, uid, id).",
-            }
-        ],
+    raise InvalidInput(
+        field_errors=[
+            FieldError("q", f"{key} is not a searchable field (email, username, phone, uid, id).")
+        ]
     )
 
 
 def accounts_by_email(*, tenant: Tenant, email: str | None) -> list[Account]:
     """Every account that uses `email`: as one of its emails or through a linked identity."""
     if not email or not email.strip():
-        raise required("email")
+        raise FieldRequired("email")
     value = pf.clean_email(email).lower()
     own = (
         AccountEmail.objects.annotate(v=Lower("value"))
@@ -407,13 +302,6 @@ def lr_datetime(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-def is_login_locked(account: Account, *, now: datetime | None = None) -> bool:
-    if not account.is_login_locked:
-        return False
-    until = account.login_locked_until
-    return until is None or until > (now or timezone.now())
-
-
 def _identity_json(identity: dict[str, Any]) -> dict[str, Any]:
     """An identity (its provider, provider_id and profile) as the profile JSON lists it."""
     data = {k: v for k, v in (identity["profile"] or {}).items() if str(k).lower() != "password"}
@@ -432,16 +320,14 @@ def account_profile(*, account: Account) -> dict[str, Any]:
     `accounts_with_profile` on PostgreSQL, otherwise one query each). Without a section
     its key stays null, as LoginRadius shows an account without roles."""
     stored = account.profile or {}
-    emails = _loaded_rows(account, "emails")
-    if emails is None:
-        emails = [{"type": e.type, "value": e.value} for e in account.emails.all()]
-    identities = _loaded_rows(account, "identities")
+    loaded = _loaded(account)
+    emails = account_email_rows(account)
+    identities = loaded.get("identities")
     if identities is None:
         identities = [
             {"provider": i.provider, "provider_id": i.provider_id, "profile": i.profile}
             for i in account.identities.all()
         ]
-    locked = is_login_locked(account)
     full_name = account.full_name
     data: dict[str, Any] = {name: None for name in pf.SOCIAL_NULLS}
     for name in (*pf.PROFILE_STRINGS, *pf.PROFILE_ARRAYS, *pf.PROFILE_FLAGS):
@@ -468,8 +354,9 @@ def account_profile(*, account: Account) -> dict[str, Any]:
             "PrivacyPolicy": stored.get("PrivacyPolicy"),
             "IsActive": account.is_active,
             "IsDeleted": False,
-            "IsLoginLocked": locked,
-            "LoginLockedType": (account.login_locked_type or None) if locked else None,
+            # Sign-in locks are security's profile fields (accounts.extensions).
+            "IsLoginLocked": False,
+            "LoginLockedType": None,
             "IsCustomUid": account.is_custom_uid,
             "IsEmailSubscribed": account.is_email_subscribed,
             "IsPasswordBreached": False,
@@ -494,10 +381,9 @@ def account_profile(*, account: Account) -> dict[str, Any]:
             "Identities": [_identity_json(i) for i in identities] or None,
         }
     )
-    loaded = getattr(account, "loaded_profile_fields", {})
     for field in profile_fields():
         value = loaded[field.key] if field.key in loaded else field.load(account=account)
-        data[field.key] = value or None
+        data[field.key] = field.show(value) if field.show else (value or None)
     return data
 
 
@@ -540,18 +426,41 @@ def consent_logs(*, tenant: Tenant, account: Account) -> dict[str, Any]:
 # ---------------------------------------------------------------- search
 
 
+@contextmanager
+def custom_plans(*, needed: bool = True):
+    """With `needed`, a block whose queries PostgreSQL plans for their values on every run,
+    even once psycopg has prepared them: the generic plan of the email-prefix search's
+    `LIKE $1` cannot use the prefix index and walks every account. The setting lasts to
+    the end of the transaction (this block's, or the caller's when it has one)."""
+    if not needed or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        yield
+
+
 def account_search(*, tenant: Tenant, params: Any) -> QuerySet[Account]:
     """Accounts of `tenant` matching the native search filters (see accounts.filters);
-    newest first. Raises 1134 naming the filters whose values are wrong."""
+    newest first. Raises InvalidInput naming the filters whose values are wrong."""
     from accounts.filters import AccountFilter
 
     filterset = AccountFilter(params, queryset=Account.objects.filter(tenant=tenant), tenant=tenant)
     if not filterset.is_valid():
-        raise LRError(
-            1134,
-            errors=[
-                {"FieldName": name, "ErrorMessage": " ".join(str(m) for m in messages)}
+        raise InvalidInput(
+            field_errors=[
+                FieldError(name, " ".join(str(m) for m in messages))
                 for name, messages in filterset.errors.items()
-            ],
+            ]
         )
     return filterset.qs.order_by("-id")
+
+
+# ---------------------------------------------------------------- version
+
+
+def account_version(account: Account) -> str:
+    """The account's version, as a command's `expected_version` names it: the time it was
+    last changed, RFC 3339 in UTC with microseconds. Every account service moves it on."""
+    return account.modified.astimezone(UTC).isoformat(timespec="microseconds")

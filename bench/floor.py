@@ -1,8 +1,9 @@
-"""The framework floor: bare Django views doing the least database work each operation
-needs (one indexed read for a read; lock + update + insert for a rotation; count + one
-page for a search), with no authentication, audit, cache or wire formatting. The project's
-figure divided by the floor's, measured on the same server in the same run, is the cost
-of everything the project adds."""
+"""The old floor: Django views doing the least database work each operation needs (one
+indexed read for a read; lock + update + insert for a rotation; count + one page for a
+search), with no authentication, audit, cache or wire formatting, served inside the
+project's settings (bench.settings), so every request walks the project's middleware.
+Kept next to the bare floor (bench.bare), which runs none, so one release shows its ratio
+against both; every operation has one here, the searches included."""
 
 import secrets
 from datetime import timedelta

@@ -31,7 +31,7 @@ def _header(text: str) -> dict[str, str]:
     return {"HTTP_" + name.strip().upper().replace("-", "_"): value.strip()}
 
 
-def _environs(path: str) -> list[dict]:
+def request_environs(path: str) -> list[dict]:
     """One WSGI environ per request line, as bench/wrk/requests.lua reads the file: '#H
     Name: value' lines go with every request, 'PATH<TAB>Name: value' with that one."""
     headers, lines = {}, []
@@ -62,7 +62,7 @@ def _environs(path: str) -> list[dict]:
     return environs
 
 
-def _drive(app, environs: list[dict], n: int) -> tuple[float, str]:
+def drive(app, environs: list[dict], n: int) -> tuple[float, str]:
     """CPU microseconds per request over `n` requests, and the last status."""
     status = ""
 
@@ -87,15 +87,15 @@ def main() -> None:
     args = parser.parse_args()
     app = get_wsgi_application()
     sides = [args.only] if args.only else ["project", "floor"]
-    environs = {side: _environs(f"{args.operation}.{side}.txt") for side in sides}
+    environs = {side: request_environs(f"{args.operation}.{side}.txt") for side in sides}
     for side in sides:
-        _drive(app, environs[side], args.warm_up)
+        drive(app, environs[side], args.warm_up)
     if not args.n:
         return
     for round_number in range(1, args.rounds + 1):
         figures = []
         for side in sides:
-            cpu, status = _drive(app, environs[side], args.n)
+            cpu, status = drive(app, environs[side], args.n)
             if not status.startswith("200"):
                 sys.exit(f"{side}: {status}")
             figures.append(f"{side} {cpu:.0f} us")

@@ -37,6 +37,7 @@ from accounts.models import Account, AccountEmail  # noqa: E402
 from accounts.services import account_search_text  # noqa: E402
 from customobjects.models import CustomObjectRecord, CustomObjectType  # noqa: E402
 from portal.audit import Actor  # noqa: E402
+from portal.crypto import token_hash  # noqa: E402
 from portal.models import Tenant  # noqa: E402
 from roles.models import AccountRole, Role, RoleContext  # noqa: E402
 from tokens.models import AccessToken, RefreshToken, TokenFamily  # noqa: E402
@@ -99,6 +100,9 @@ LAST = [
 ]
 CITIES = ("Berlin", "Lagos", "Osaka", "Lima", "Oslo", "Pune", "Quito", "Tunis")
 PASSWORD = "pbkdf2_sha256$1000$benchsalt$" + "A" * 43 + "="
+# The password of the sign-in pool, hashed with the production hasher when the pool is set.
+SIGNIN_PASSWORD = "bench-sign-in-Passw0rd"
+SIGNIN_POOL = 256
 ROLES = [(f"role{i}", [f"perm{i}.read", f"perm{i}.write", "common.read"]) for i in range(10)]
 
 
@@ -225,6 +229,7 @@ UNREACHABLE_LIMITS = {
     "rate_limit_per_ip": 10**9,
     "rate_limit_key_only_per_tenant": 10**9,
     "rate_limit_key_only_per_ip": 10**9,
+    "rate_limit_signin": 10**9,  # the sign-in load presents each pool account many times
 }
 
 
@@ -560,14 +565,38 @@ def live_pools(tenant: Tenant, state: dict, *, sessions: int, log) -> dict:
     log(f"issued {len(picked)} live sessions in {time.monotonic() - t0:.1f}s")
     state["refresh_tokens"] = refresh
     state["access_tokens"] = access
-    # The floor rotates seeded (not live) refresh tokens: it neither checks nor consumes them.
+    # The floors rotate seeded (not live) refresh tokens: they neither check nor consume them.
     state["floor_refresh_hashes"] = [
         hashlib.sha256(f"r-{tenant.pk}-{i}".encode()).hexdigest()
         for i in range(0, min(total, 10_000), 20)
     ]
+    state["floor_refresh_subjects"] = [uid_of(i) for i in range(0, min(total, 10_000), 20)]
+    # The bare floor reads access tokens by their stored hash (it imports nothing of the project).
+    state["floor_access_hashes"] = [token_hash(t) for t in access]
+    state["signin_emails"] = signin_pool(tenant, total=total, log=log)
+    state["signin_password"] = SIGNIN_PASSWORD
     state["accounts"] = total
     state["console_cookie"] = console_session(tenant)
     return state
+
+
+def signin_pool(tenant: Tenant, *, total: int, log) -> list[str]:
+    """Emails of accounts (spread over the table, verified ones) whose password is
+    SIGNIN_PASSWORD hashed with the production hasher of this run's settings: one hash
+    shared by the pool, set again on every seeding so a change of hasher parameters takes."""
+    from django.contrib.auth.hashers import make_password
+
+    indexes = list(range(0, total, 2 * max(total // (2 * SIGNIN_POOL), 1)))[:SIGNIN_POOL]
+    t0 = time.monotonic()
+    encoded = make_password(SIGNIN_PASSWORD)
+    Account.objects.filter(tenant=tenant, uid__in=[uid_of(i) for i in indexes]).update(
+        password=encoded
+    )
+    log(
+        f"sign-in pool: {len(indexes)} accounts, {'$'.join(encoded.split('$')[:4])} "
+        f"({time.monotonic() - t0:.1f}s)"
+    )
+    return [email_of(i) for i in indexes]
 
 
 def console_session(tenant: Tenant) -> str:

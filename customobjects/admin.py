@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from customobjects import services
+from customobjects.commands import ObjectTypeCreate, ObjectTypeDelete, ObjectTypeUpdate
 from customobjects.models import CustomObjectRecord, CustomObjectType
 from portal.audit import Actor
 from portal.errors import DomainError
@@ -29,17 +30,20 @@ class CustomObjectTypeAdmin(admin.ModelAdmin):
         }
         try:
             if change:
+                changes = {k: v for k, v in fields.items() if k in form.changed_data}
                 saved = services.object_type_update(
+                    ObjectTypeUpdate(changes=changes),
                     tenant=obj.tenant,
                     actor=actor,
                     object_type=obj,
-                    changes={k: v for k, v in fields.items() if k in form.changed_data},
                 )
             else:
                 name = fields.pop("name")
                 schema = fields.pop("schema", None)
                 saved = services.object_type_create(
-                    tenant=obj.tenant, actor=actor, name=name, schema=schema, **fields
+                    ObjectTypeCreate(name=name, schema=schema, limits=fields),
+                    tenant=obj.tenant,
+                    actor=actor,
                 )
         except DomainError as exc:
             self.message_user(request, f"Not saved: {exc.sentence()}", messages.ERROR)
@@ -48,7 +52,10 @@ class CustomObjectTypeAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         services.object_type_delete(
-            tenant=obj.tenant, actor=Actor.staff(request.user), object_type=obj, force=True
+            ObjectTypeDelete(force=True),
+            tenant=obj.tenant,
+            actor=Actor.staff(request.user),
+            object_type=obj,
         )
 
     def delete_queryset(self, request, queryset):

@@ -6,4 +6,4 @@ class CustomObjectsConfig(AppConfig):
     verbose_name = "Account custom objects"
 
     def ready(self):
-        from customobjects import audit_actions  # noqa: F401
+        from customobjects import audit_actions, commands  # noqa: F401

@@ -1,4 +1,8 @@
-from portal import audit
+from portal import audit, events
+
+# A type's audited fields (customobjects.services.TYPE_FIELDS) and a record's event keys.
+TYPE_KEYS = ("name", "schema", "max_bytes", "max_depth", "max_records_per_account")
+RECORD_KEYS = ("ObjectName", "Id", "CustomObject")
 
 audit.register(
     {
@@ -8,5 +12,14 @@ audit.register(
         "customobject.created": "A custom object record was created for an account",
         "customobject.updated": "A custom object record of an account was changed",
         "customobject.deleted": "A custom object record of an account was deleted",
-    }
+    },
+    payloads={
+        "customobject_type.created": events.payload(*TYPE_KEYS),
+        "customobject_type.updated": events.payload(*TYPE_KEYS),
+        "customobject_type.deleted": events.payload(*TYPE_KEYS, values=("records_deleted",)),
+        # The record's own keys are the tenant's: `CustomObject` holds their diff.
+        "customobject.created": events.payload(values=RECORD_KEYS),
+        "customobject.updated": events.payload(values=(*RECORD_KEYS, "UpdateType")),
+        "customobject.deleted": events.payload(values=RECORD_KEYS),
+    },
 )

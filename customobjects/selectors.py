@@ -4,6 +4,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.db import connection
@@ -91,6 +92,12 @@ def record_get_by_id(
     if record is None:
         raise CustomObjectRecordNotFound()
     return record
+
+
+def record_version(record: CustomObjectRecord) -> str:
+    """The version of a record a command's `expected_version` names: the time of its last
+    write, RFC 3339 with microseconds."""
+    return record.modified.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def record_list_for_account(*, object_type: CustomObjectType, account) -> list[CustomObjectRecord]:

@@ -6,14 +6,29 @@ top-level keys into it (LoginRadius "upsert"). The v12 enum's `default`, like an
 we read as `partialreplace`: the non-destructive one.
 Deleting a record removes the row (the audit event keeps its content), so records on the
 wire always carry `IsDeleted: false`.
+
+Each service takes one typed command (customobjects/commands.py). A record write may carry
+an If-Match value and an `expected_version` (selectors.record_version); a record changed
+since is refused and nothing changes.
 """
 
 import re
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from accounts.models import Account
+from customobjects.commands import (
+    UPDATE_PARTIAL,
+    UPDATE_REPLACE,
+    ObjectTypeCreate,
+    ObjectTypeDelete,
+    ObjectTypeUpdate,
+    RecordCreate,
+    RecordDelete,
+    RecordUpdate,
+)
 from customobjects.models import (
     HARD_MAX_BYTES,
     HARD_MAX_DEPTH,
@@ -24,8 +39,9 @@ from customobjects.models import (
     CustomObjectType,
     new_record_id,
 )
+from customobjects.selectors import record_version
 from customobjects.validation import record_data_check, schema_check
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.errors import (
     AccountNotFound,
@@ -36,13 +52,25 @@ from portal.errors import (
     CustomObjectRecordLimitReached,
     CustomObjectRecordNotFound,
     CustomObjectTypeInUse,
+    CustomObjectVersionStale,
     FieldError,
     InvalidInput,
+    InvalidValue,
 )
 from portal.models import Tenant
 
-UPDATE_REPLACE = "replace"
-UPDATE_PARTIAL = "partialreplace"
+__all__ = [
+    "TYPE_FIELDS",
+    "UPDATE_PARTIAL",
+    "UPDATE_REPLACE",
+    "etag_matches",
+    "object_type_create",
+    "object_type_delete",
+    "object_type_update",
+    "record_create",
+    "record_delete",
+    "record_update",
+]
 
 _LIMITS = {
     "max_bytes": (2, HARD_MAX_BYTES),
@@ -56,6 +84,14 @@ def _type_snapshot(object_type: CustomObjectType) -> dict[str, Any]:
     return {name: getattr(object_type, name) for name in TYPE_FIELDS}
 
 
+def _type_name_taken(tenant: Tenant, name: str, *, exclude_pk: int | None) -> bool:
+    """Whether another type of the tenant (not `exclude_pk`) has `name`, in any case."""
+    others = CustomObjectType.objects.filter(tenant=tenant, name__iexact=name)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    return others.exists()
+
+
 def _check_type_fields(
     tenant: Tenant, fields: dict[str, Any], *, exclude_pk: int | None = None
 ) -> None:
@@ -64,11 +100,7 @@ def _check_type_fields(
         name = fields["name"]
         if not isinstance(name, str) or not re.match(NAME_RE, name):
             errors["name"] = "The name must be 1-100 letters, digits, '_' or '-'."
-        elif (
-            CustomObjectType.objects.filter(tenant=tenant, name__iexact=name)
-            .exclude(pk=exclude_pk)
-            .exists()
-        ):
+        elif _type_name_taken(tenant, name, exclude_pk=exclude_pk):
             errors["name"] = f"A custom object named {name} already exists."
     for key, (low, high) in _LIMITS.items():
         if key in fields:
@@ -85,10 +117,12 @@ def _name_taken(message: str) -> InvalidInput:
     return InvalidInput(field_errors=[FieldError("name", message, "taken")])
 
 
+@events.emits("customobject_type.created")
 def object_type_create(
-    *, tenant: Tenant, actor: Actor, name: str, schema: Any = None, reason: str = "", **limits: int
+    command: ObjectTypeCreate, *, tenant: Tenant, actor: Actor
 ) -> CustomObjectType:
     """Configure a custom object for the tenant; until then its name is not found."""
+    name, schema, limits = command.name, command.schema, dict(command.limits)
     unknown = set(limits) - set(_LIMITS)
     if unknown:
         raise TypeError(f"unknown limits: {sorted(unknown)}")
@@ -105,22 +139,20 @@ def object_type_create(
             tenant=tenant,
             actor=actor,
             action="customobject_type.created",
-            reason=reason,
+            reason=command.reason,
+            ticket=command.ticket,
             changes=audit.diff({}, _type_snapshot(object_type)),
         )
     return object_type
 
 
+@events.emits("customobject_type.updated")
 def object_type_update(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    object_type: CustomObjectType,
-    changes: dict[str, Any],
-    reason: str = "",
+    command: ObjectTypeUpdate, *, tenant: Tenant, actor: Actor, object_type: CustomObjectType
 ) -> CustomObjectType:
     """Rename, re-schema or re-limit a type. Existing records are kept as they are; the new
     schema and limits apply from their next write."""
+    changes = dict(command.changes)
     unknown = set(changes) - set(TYPE_FIELDS)
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
@@ -144,19 +176,16 @@ def object_type_update(
             tenant=tenant,
             actor=actor,
             action="customobject_type.updated",
-            reason=reason,
+            reason=command.reason,
+            ticket=command.ticket,
             changes=audit.diff(before, after),
         )
     return object_type
 
 
+@events.emits("customobject_type.deleted")
 def object_type_delete(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    object_type: CustomObjectType,
-    force: bool = False,
-    reason: str = "",
+    command: ObjectTypeDelete, *, tenant: Tenant, actor: Actor, object_type: CustomObjectType
 ) -> int:
     """Remove a type. A type that still holds records is kept unless `force`, which deletes
     them too; returns how many records went with it."""
@@ -165,7 +194,7 @@ def object_type_delete(
             pk=object_type.pk, tenant=tenant
         )
         count = object_type.records.count()
-        if count and not force:
+        if count and not command.force:
             raise CustomObjectTypeInUse(
                 field_errors=[
                     FieldError(
@@ -180,7 +209,8 @@ def object_type_delete(
             tenant=tenant,
             actor=actor,
             action="customobject_type.deleted",
-            reason=reason,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={**audit.diff(snapshot, {}), "records_deleted": count},
         )
     return count
@@ -194,17 +224,17 @@ def _record_changes(record: CustomObjectRecord, before: dict, after: dict) -> di
     }
 
 
+@events.emits("customobject.created")
 def record_create(
+    command: RecordCreate,
     *,
     tenant: Tenant,
     actor: Actor,
     object_type: CustomObjectType,
     account: Account,
-    data: Any,
-    record_id: str | None = None,
-    reason: str = "",
 ) -> CustomObjectRecord:
     """Store a new record for `account`, within the type's schema, limits and record quota."""
+    data, record_id = command.data, command.record_id
     if object_type.tenant_id != tenant.pk or account.tenant_id != tenant.pk:
         raise AccountNotFound()
     if record_id is not None and not re.match(RECORD_ID_RE, record_id):
@@ -235,12 +265,14 @@ def record_create(
             actor=actor,
             action="customobject.created",
             subject_uid=account.uid,
-            reason=reason,
+            reason=command.reason,
+            ticket=command.ticket,
             changes=_record_changes(record, {}, data),
         )
     return record
 
 
+@events.reads
 def etag_matches(record: CustomObjectRecord, if_match: str | None) -> bool:
     """Whether an If-Match header names the record's current version (`*` matches any)."""
     if if_match is None:
@@ -251,22 +283,33 @@ def etag_matches(record: CustomObjectRecord, if_match: str | None) -> bool:
     return any(t.removeprefix("W/") == record.etag for t in tags)
 
 
+def _check_version(record: CustomObjectRecord, expected: str | None) -> None:
+    """Refuse a command that expected another version of the record."""
+    if expected is None:
+        return
+    try:
+        wanted = datetime.fromisoformat(expected)
+    except (TypeError, ValueError):
+        wanted = None
+    if wanted is None or wanted.tzinfo is None:
+        raise InvalidValue(
+            "expected_version", "The expected_version must be an RFC 3339 date-time with offset."
+        )
+    if wanted != record.modified:
+        raise CustomObjectVersionStale(record_version(record))
+
+
+@events.emits("customobject.updated")
 def record_update(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    record: CustomObjectRecord,
-    data: Any,
-    update_type: str = UPDATE_REPLACE,
-    if_match: str | None = None,
-    reason: str = "",
-    ticket: str = "",
+    command: RecordUpdate, *, tenant: Tenant, actor: Actor, record: CustomObjectRecord
 ) -> CustomObjectRecord:
     """Overwrite (`replace`) or merge top-level keys into (`partialreplace`) a record.
 
-    With `if_match`, a record changed since the caller read it is refused (412), so two
-    agents cannot silently overwrite each other (CustomObjectRecordChanged).
+    With `if_match` or `expected_version`, a record changed since the caller read it is
+    refused (412), so two agents cannot silently overwrite each other
+    (CustomObjectRecordChanged, CustomObjectVersionStale).
     """
+    data, update_type = command.data, command.update_type
     if update_type not in (UPDATE_REPLACE, UPDATE_PARTIAL):
         raise ValueError(update_type)
     if not isinstance(data, dict):
@@ -280,8 +323,9 @@ def record_update(
         )
         if current is None:
             raise CustomObjectRecordNotFound()
-        if not etag_matches(current, if_match):
+        if not etag_matches(current, command.if_match):
             raise CustomObjectRecordChanged(current.etag)
+        _check_version(current, command.expected_version)
         before = current.data if isinstance(current.data, dict) else {}
         after = data if update_type == UPDATE_REPLACE else {**before, **data}
         record_data_check(current.object_type, after)
@@ -293,21 +337,16 @@ def record_update(
             actor=actor,
             action="customobject.updated",
             subject_uid=current.account.uid,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={**_record_changes(current, before, after), "UpdateType": update_type},
         )
     return current
 
 
+@events.emits("customobject.deleted")
 def record_delete(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    record: CustomObjectRecord,
-    if_match: str | None = None,
-    reason: str = "",
-    ticket: str = "",
+    command: RecordDelete, *, tenant: Tenant, actor: Actor, record: CustomObjectRecord
 ) -> None:
     """Delete a record; the audit event keeps what it held."""
     with transaction.atomic():
@@ -319,8 +358,9 @@ def record_delete(
         )
         if current is None:
             raise CustomObjectRecordNotFound()
-        if not etag_matches(current, if_match):
+        if not etag_matches(current, command.if_match):
             raise CustomObjectRecordChanged(current.etag)
+        _check_version(current, command.expected_version)
         changes = _record_changes(
             current, current.data if isinstance(current.data, dict) else {}, {}
         )
@@ -331,7 +371,7 @@ def record_delete(
             actor=actor,
             action="customobject.deleted",
             subject_uid=uid,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes=changes,
         )

@@ -7,6 +7,8 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing audit_actions registers the core audit actions.
-        from portal import audit_actions, db  # noqa: F401
+        from portal import audit_actions, metrics, observability  # noqa: F401
 
-        db.connect_signals()
+        # Metrics count domain events; error reporting and tracing start when configured.
+        metrics.connect()
+        observability.configure()

@@ -8,16 +8,19 @@ unregistered action so a typo fails in tests instead of writing an unsearchable 
 Call `record` inside the service's transaction so the event commits with the change.
 """
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from portal import context, events
-from portal.db import insert_new
 from portal.models import AuditEvent, Tenant
 
 _ACTIONS: dict[str, str] = {}
+_PAYLOADS: dict[str, events.Payload] = {}
+logger = logging.getLogger(__name__)
 
 # Keys whose values never reach an audit row, whatever a caller passes in a diff.
 SECRET_KEYS = frozenset(
@@ -58,17 +61,44 @@ def is_secret_key(key: Any) -> bool:
     )
 
 
-def register(actions: dict[str, str]) -> None:
-    """Register `{action: human description}`; apps call this from AppConfig.ready()."""
+def register(actions: dict[str, str], *, payloads: dict[str, events.Payload] | None = None) -> None:
+    """Register `{action: human description}` with the shape of each one's diff
+    (`portal.events.payload`); apps call this from AppConfig.ready()."""
     for name, description in actions.items():
         entity, _, verb = name.partition(".")
         if not entity or not verb:
             raise ValueError(f"audit action {name!r} must look like <entity>.<past_tense>")
         _ACTIONS[name] = description
+    for name, shape in (payloads or {}).items():
+        if name not in _ACTIONS:
+            raise ValueError(f"payload shape for unregistered audit action {name!r}")
+        _PAYLOADS[name] = shape
 
 
 def registered_actions() -> dict[str, str]:
     return dict(_ACTIONS)
+
+
+def payload_shape(action: str) -> events.Payload | None:
+    """The declared shape of `action`'s diff (None: not declared)."""
+    return _PAYLOADS.get(action)
+
+
+class EventPayloadMismatch(ValueError):
+    """A diff left the payload shape declared for its event type."""
+
+
+def payload_check(action: str, changes: dict[str, Any]) -> None:
+    """Compare a diff with its event type's shape: refuse in strict mode (the tests), log
+    otherwise, so a forgotten declaration never costs a user their change."""
+    shape = _PAYLOADS.get(action)
+    problems = shape.problems(changes) if shape is not None else []
+    if not problems:
+        return
+    message = f"{action} diff does not fit its declared payload: {'; '.join(problems)}"
+    if getattr(settings, "EVENT_PAYLOADS_STRICT", False):
+        raise EventPayloadMismatch(message)
+    logger.error(message)
 
 
 @dataclass(frozen=True)
@@ -128,48 +158,95 @@ def record(
     reason: str = "",
     ticket: str = "",
     changes: dict[str, Any] | None = None,
+    imported: bool = False,
 ) -> AuditEvent:
+    """Write the event row and hand it to the subscribers. `imported` marks an event a bulk
+    import wrote (one per account), which webhooks and notices pass over."""
     if action not in _ACTIONS:
         raise ValueError(f"unregistered audit action {action!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the service's transaction")
+    payload_check(action, changes or {})
     ctx = context.current()
-    # An INSERT compiled once: every state change writes one, in its service's transaction.
-    # AuditEvent.save only refuses updates (events are append-only).
-    row = insert_new(
-        own_save_only_guards_updates=True,
-        obj=AuditEvent(
-            tenant=tenant,
-            action=action,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            actor_label=actor.label[:200],
-            subject_uid=subject_uid,
-            reason=reason or "",
-            ticket=ticket or "",
-            diff=redact(changes or {}),
-            request_id=ctx.request_id,
-            ip=ctx.ip,
-            user_agent=ctx.user_agent,
-            caused_by=events.current_cause(),
-            schema_version=events.SCHEMA_VERSION,
-        ),
+    row = AuditEvent.objects.create(
+        tenant=tenant,
+        action=action,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label[:200],
+        subject_uid=subject_uid,
+        reason=reason or "",
+        ticket=ticket or "",
+        diff=redact(changes or {}),
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+        user_agent=ctx.user_agent,
+        caused_by=events.current_cause(),
+        schema_version=events.SCHEMA_VERSION,
+        imported=imported,
     )
     if events.has_subscribers(action):
-        events.publish(
-            events.DomainEvent(
-                id=row.pk,
-                type=action,
-                tenant_id=row.tenant_id,
-                subject_uid=row.subject_uid,
-                actor_type=row.actor_type,
-                actor_id=row.actor_id,
-                actor_label=row.actor_label,
-                reason=row.reason,
-                ticket=row.ticket,
-                diff=row.diff,
-                caused_by=row.caused_by,
-                schema_version=row.schema_version,
+        events.publish(_domain_event(row))
+    return row
+
+
+def record_imported(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    action: str,
+    subjects: list[tuple[str, dict[str, Any]]],
+    reason: str = "",
+) -> list[AuditEvent]:
+    """One event per `(subject_uid, changes)`, marked imported, written with one bulk insert
+    (a bulk import writes thousands in a batch) in the import's transaction."""
+    if action not in _ACTIONS:
+        raise ValueError(f"unregistered audit action {action!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record_imported must run inside the import's transaction")
+    ctx = context.current()
+    cause = events.current_cause()
+    rows = []
+    for subject_uid, changes in subjects:
+        payload_check(action, changes)
+        rows.append(
+            AuditEvent(
+                tenant=tenant,
+                action=action,
+                actor_type=actor.type,
+                actor_id=actor.id,
+                actor_label=actor.label[:200],
+                subject_uid=subject_uid,
+                reason=reason,
+                diff=redact(changes),
+                request_id=ctx.request_id,
+                ip=ctx.ip,
+                user_agent=ctx.user_agent,
+                caused_by=cause,
+                schema_version=events.SCHEMA_VERSION,
+                imported=True,
             )
         )
-    return row
+    created = AuditEvent.objects.bulk_create(rows)
+    if events.has_subscribers(action):
+        for row in created:
+            events.publish(_domain_event(row))
+    return created
+
+
+def _domain_event(row: AuditEvent) -> events.DomainEvent:
+    return events.DomainEvent(
+        id=row.pk,
+        type=row.action,
+        tenant_id=row.tenant_id,
+        subject_uid=row.subject_uid,
+        actor_type=row.actor_type,
+        actor_id=row.actor_id,
+        actor_label=row.actor_label,
+        reason=row.reason,
+        ticket=row.ticket,
+        diff=row.diff,
+        caused_by=row.caused_by,
+        schema_version=row.schema_version,
+        imported=row.imported,
+    )

@@ -1,4 +1,4 @@
-from portal import audit
+from portal import audit, events
 
 audit.register(
     {
@@ -9,5 +9,21 @@ audit.register(
         "credential.expiry_changed": "API secret expiry changed",
         "staff_access.granted": "Staff access to a tenant granted",
         "staff_access.revoked": "Staff access to a tenant revoked",
-    }
+    },
+    payloads={
+        "tenant.created": events.payload("name"),
+        # The tenant's settings, by name (portal.models.Tenant.setting).
+        "tenant.updated": events.payload(open=True),
+        "credential.created": events.payload("credential", "label", "scopes", "replaces"),
+        "credential.revoked": events.payload("credential", "replaced_by"),
+        "credential.expiry_changed": events.payload("credential", "replaced_by", "expires_at"),
+        "staff_access.granted": events.payload("user", "permissions"),
+        "staff_access.revoked": events.payload("user", "permissions"),
+    },
+)
+
+# manage.py encryption_keys_rotate: one event per batch, naming the column and the count.
+audit.register(
+    {"encryption_key.rotated": "Stored secrets re-encrypted under the newest key"},
+    payloads={"encryption_key.rotated": events.payload("column", "reencrypted", pairs=False)},
 )

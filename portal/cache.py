@@ -1,74 +1,97 @@
-"""The Redis cache backend, with one Redis client per connection pool.
+"""The Redis cache backend: Django's, plus one redis-py client of the same server that runs
+the script every API request runs (authentication and rate limits, `portal.ratelimit`).
 
-Django's RedisCacheClient builds a new `redis.Redis` for every operation, and each
-construction copies the client's response-callback table: on a request that makes two or
-three cache calls that is a measurable share of the request. A `redis.Redis` holds no
-connection of its own (it checks one out of its pool per command), so one per pool can
-serve every call.
-
-`run_script` is for the one script every API request runs (`portal.ratelimit`): it keeps
-a connection of its own per thread instead of taking one from the pool per call, which
-costs the pool's lock, bookkeeping and a poll of the socket each time. The connection is
-outside the pool, so it closes when its thread ends.
+Django's cache client builds a `redis.Redis` for every operation and checks a connection
+out of its pool for every command. The runner is built once per process and server, from
+the cache's LOCATION and OPTIONS; each thread runs its scripts through a client of its own
+that keeps one connection (redis-py's `single_connection_client`), which halves the cost of
+the call. Scripts go through redis-py's `register_script`: EVALSHA, loading the script when
+the server lacks it.
 """
 
 import os
 import threading
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from redis.exceptions import NoScriptError
+import redis
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache, RedisSerializer
 
-_pinned = threading.local()
+from portal import metrics
+
+# Cache OPTIONS that configure Django's client, not a redis-py connection.
+_DJANGO_ONLY_OPTIONS = frozenset({"pool_class", "parser_class", "serializer"})
+
+_clients: dict[tuple, "ScriptRunner"] = {}
+_clients_lock = threading.Lock()
 
 
-def _forget_pinned() -> None:
-    # A forked child must not share the parent's socket.
-    _pinned.__dict__.clear()
+class ScriptRunner:
+    """Lua scripts run on one Redis server, each registered once; values the Django cache
+    stored are read back with its serializer (`loads`). `client` is the pooled client of
+    the server, for anything but the per-request script."""
 
+    def __init__(self, pool: redis.ConnectionPool) -> None:
+        self.client = redis.Redis(connection_pool=pool)
+        self.serializer = RedisSerializer()
+        self.scripts: dict[str, redis.commands.core.Script] = {}
+        self.forget_thread_clients()
 
-os.register_at_fork(after_in_child=_forget_pinned)
+    def forget_thread_clients(self) -> None:
+        # A forked child must not share its parent's connections.
+        self.thread_clients = threading.local()
 
-
-class ReusedClientRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+    def thread_client(self) -> redis.Redis:
+        """This thread's client: one connection of the pool, kept (returned to the pool
+        when the thread, and so the client, is gone)."""
+        client = getattr(self.thread_clients, "client", None)
         if client is None:
-            # Pools live as long as this object, so their ids stay unique.
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self.thread_clients.client = redis.Redis(
+                connection_pool=self.client.connection_pool, single_connection_client=True
+            )
         return client
 
-    def run_script(self, script, *, keys: list[str], args: list) -> object:
-        """EVALSHA of `script` (a redis-py Script of this cache's client) on this thread's
-        connection to the write server, loading the script if the server lacks it. Any
-        failure drops the connection (a reply may be left unread) and is raised."""
-        pool = self._get_connection_pool(True)
-        pinned = getattr(_pinned, "connection", None)
-        if pinned is None or pinned[0] is not pool:
-            # Made as the pool makes its own (it connects on first use), but not tracked
-            # by the pool, which would hold it after its thread is gone.
-            pinned = _pinned.connection = (pool, pool.connection_class(**pool.connection_kwargs))
-        connection = pinned[1]
-        try:
-            try:
-                connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-                return connection.read_response()
-            except NoScriptError:  # a restarted or flushed server: the reply was read
-                connection.send_command("SCRIPT", "LOAD", script.script)
-                connection.read_response()
-                connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-                return connection.read_response()
-        except BaseException:
-            _pinned.__dict__.pop("connection", None)
-            connection.disconnect()
-            raise
+    def run(self, source: str, *, keys: list[str], args: list) -> object:
+        script = self.scripts.get(source)
+        if script is None:
+            script = self.scripts.setdefault(source, self.client.register_script(source))
+        with metrics.CacheCallTimer():  # the request's cache time, with metrics on
+            return script(keys=keys, args=args, client=self.thread_client())
+
+    def loads(self, value: bytes) -> object:
+        return self.serializer.loads(value)
 
 
-class PortalRedisCache(RedisCache):
+def script_runner(location: str, options: dict) -> ScriptRunner:
+    """The process's runner for the Redis server at `location` (a redis:// URL)."""
+    connection_options = {k: v for k, v in options.items() if k not in _DJANGO_ONLY_OPTIONS}
+    key = (location, repr(sorted(connection_options.items())))
+    runner = _clients.get(key)
+    if runner is None:
+        with _clients_lock:
+            runner = _clients.get(key)
+            if runner is None:
+                pool = redis.ConnectionPool.from_url(location, **connection_options)
+                runner = _clients[key] = ScriptRunner(pool)
+    return runner
+
+
+def _forget_thread_clients() -> None:
+    for runner in list(_clients.values()):
+        runner.forget_thread_clients()
+
+
+os.register_at_fork(after_in_child=_forget_thread_clients)
+
+
+class PortalRedisCache(metrics.CacheTimingMixin, RedisCache):
+    """Django's Redis cache; `scripts` runs Lua scripts on its (first, write) server. With
+    metrics on, each call's time counts as the request's cache time."""
+
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._class = ReusedClientRedisCacheClient
+        servers = server.split(",") if isinstance(server, str) else list(server)
+        self.scripts = script_runner(servers[0].strip(), dict(params.get("OPTIONS") or {}))
+
+
+class PortalLocMemCache(metrics.CacheTimingMixin, LocMemCache):
+    """The embedded default's in-process cache, its calls timed like the Redis cache's."""

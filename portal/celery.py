@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from portal import metrics
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
@@ -35,3 +37,4 @@ def _configure_visibility_timeout(sender=None, **kwargs) -> None:
 
 
 app.autodiscover_tasks()
+metrics.connect_celery_signals()  # task run times; a worker serves its pool's metrics

@@ -130,7 +130,7 @@ def _typed(hint: Any, value: Any) -> Any:
         return _typed(options[0], value) if len(options) == 1 else value
     if hint is datetime:
         return datetime.fromisoformat(value)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _load(hint, value)
     if origin is tuple:
         args = typing.get_args(hint)

@@ -5,22 +5,44 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.utils.functional import SimpleLazyObject
 
-_fernet = SimpleLazyObject(lambda: Fernet(settings.FIELD_ENCRYPTION_KEY.encode()))
+
+@functools.lru_cache(maxsize=4)
+def _keys(configured: str) -> tuple[Fernet, MultiFernet]:
+    """FIELD_ENCRYPTION_KEY (comma-separated, newest first) as (the newest key, all keys)."""
+    keys = [Fernet(key.strip()) for key in configured.split(",")]
+    return keys[0], MultiFernet(keys)
 
 
 def encrypt(plaintext: str) -> str:
-    return _fernet.encrypt(plaintext.encode()).decode()
+    """A Fernet token of `plaintext` under the newest key."""
+    return _keys(settings.FIELD_ENCRYPTION_KEY)[1].encrypt(plaintext.encode()).decode()
 
 
 def decrypt(ciphertext: str) -> str:
+    """The plaintext of a token made under any of the configured keys."""
     try:
-        return _fernet.decrypt(ciphertext.encode()).decode()
-    except InvalidToken as exc:  # wrong FIELD_ENCRYPTION_KEY or tampered row
-        raise ValueError("cannot decrypt: FIELD_ENCRYPTION_KEY does not match") from exc
+        return _keys(settings.FIELD_ENCRYPTION_KEY)[1].decrypt(ciphertext.encode()).decode()
+    except InvalidToken as exc:  # a key missing from FIELD_ENCRYPTION_KEY, or a tampered row
+        raise ValueError("cannot decrypt: no key in FIELD_ENCRYPTION_KEY matches") from exc
+
+
+def reencrypt(ciphertext: str) -> str | None:
+    """`ciphertext` under the newest key, or None when it already is (nothing to write)."""
+    newest, every = _keys(settings.FIELD_ENCRYPTION_KEY)
+    token = ciphertext.encode()
+    try:
+        newest.decrypt(token)
+    except InvalidToken:
+        pass
+    else:
+        return None
+    try:
+        return every.rotate(token).decode()
+    except InvalidToken as exc:
+        raise ValueError("cannot decrypt: no key in FIELD_ENCRYPTION_KEY matches") from exc
 
 
 @functools.lru_cache(maxsize=4)

@@ -123,6 +123,20 @@ class MalformedJSON(DomainError):
     default_message = "The text is not valid JSON."
 
 
+@register
+class RateLimited(DomainError):
+    """Too many attempts of one kind within a window; `retry_after` (whole seconds) says when
+    the next one is counted again."""
+
+    code = "request.rate_limited"
+    kind = Kind.TOO_MANY
+    title = "Too many requests"
+    default_message = "Too many requests; retry later."
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after=int(retry_after))
+
+
 # Accounts, as other sections see them --------------------------------------------------
 
 
@@ -191,6 +205,21 @@ class RoleNotInContext(DomainError):
     def __init__(self, name: str):
         self.name = name
         super().__init__(f"The role '{name[:100]}' does not exist in this role context.")
+
+
+@register
+class RoleContextVersionStale(DomainError):
+    """The command expected another version of the role context: it changed (or was
+    deleted) since the caller read it. `current_version` is the stored one (None: gone)."""
+
+    code = "role_context.version_stale"
+    kind = Kind.PRECONDITION
+    title = "Role context changed since it was read"
+    default_message = "The role context changed since it was read; read it again and retry."
+
+    def __init__(self, current_version: str | None = None):
+        self.current_version = current_version
+        super().__init__()
 
 
 @register
@@ -303,4 +332,19 @@ class CustomObjectRecordChanged(DomainError):
 
     def __init__(self, current_etag: str):
         self.current_etag = current_etag
+        super().__init__()
+
+
+@register
+class CustomObjectVersionStale(DomainError):
+    """The command expected another version of the record (its `expected_version`, see
+    customobjects.selectors.record_version): it changed since the caller read it."""
+
+    code = "customobject.version_stale"
+    kind = Kind.PRECONDITION
+    title = "Record changed since it was read"
+    default_message = "The record changed since it was read; read it again and retry."
+
+    def __init__(self, current_version: str | None = None):
+        self.current_version = current_version
         super().__init__()

@@ -15,8 +15,9 @@ Apps subscribe from `AppConfig.ready()`. An event recorded while a subscriber ru
 the event that caused it (`caused_by`), so a cascade reads as one story in the history.
 """
 
+import contextlib
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,8 @@ class DomainEvent:
     diff: dict[str, Any] = field(default_factory=dict)
     caused_by: int | None = None
     schema_version: int = SCHEMA_VERSION
+    # Written by a bulk import (one event per account): webhooks and notices pass these over.
+    imported: bool = False
 
 
 Subscriber = Callable[[DomainEvent], None]
@@ -100,6 +103,17 @@ def current_cause() -> int | None:
     return _CAUSE.get()
 
 
+@contextlib.contextmanager
+def caused_by(event_id: int) -> Iterator[None]:
+    """Events recorded inside point to `event_id`: the effects a command carries out after
+    recording its own event (the old secret retired by a rotation)."""
+    token = _CAUSE.set(event_id)
+    try:
+        yield
+    finally:
+        _CAUSE.reset(token)
+
+
 def publish(event: DomainEvent) -> None:
     """Hand a just-recorded event to its subscribers (called by `portal.audit.record`,
     inside the transaction that recorded it)."""
@@ -126,3 +140,148 @@ def _deferred(handler: Subscriber, event: DomainEvent) -> Callable[[], None]:
             _CAUSE.reset(token)
 
     return run
+
+
+# --- Which events a change records ------------------------------------------------------
+#
+# Every public function of a services module (and of the flows) says what it records, so a
+# test can walk them all (tests/portal/test_one_event_per_service.py):
+#
+# - `@emits("account.updated")`: a command. One call that changes something records exactly
+#   one event, of that type (or of one of the types named, chosen by the input). Effects
+#   that subscribers carry out record their own events, pointing back with `caused_by`.
+# - `@flow(...)`: spans several steps (sign-in, consuming a multipurpose token) and records
+#   the events of the commands it runs; the types it names are those it records itself.
+# - `@reads`: changes nothing a history would show (reads, checks, pure helpers).
+# - `@step`: a part of a command, run only inside a command's transaction, whose event
+#   describes the whole change.
+# - `@upkeep`: keeps short-lived working state only (challenges, counters, throttles, the
+#   outbox and purges of expired rows); nothing an account's history would show.
+
+SERVICE = "service"
+FLOW = "flow"
+READS = "reads"
+STEP = "step"
+UPKEEP = "upkeep"
+DECLARATION_KINDS = (SERVICE, FLOW, READS, STEP, UPKEEP)
+DECLARATION_ATTRIBUTE = "__event_declaration__"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What one function records: its kind and, for commands and flows, the event types."""
+
+    kind: str
+    event_types: tuple[str, ...] = ()
+    function: str = ""
+    # Types the command's own effects record after its event, pointing to it (`caused_by`).
+    effects: tuple[str, ...] = ()
+
+
+_DECLARATIONS: dict[str, Declaration] = {}
+
+
+def _declare(
+    kind: str, event_types: tuple[str, ...], effects: tuple[str, ...] = ()
+) -> Callable[[Callable], Callable]:
+    def mark(function: Callable) -> Callable:
+        name = f"{function.__module__}.{function.__qualname__}"
+        declaration = Declaration(
+            kind=kind, event_types=event_types, function=name, effects=effects
+        )
+        setattr(function, DECLARATION_ATTRIBUTE, declaration)
+        _DECLARATIONS[name] = declaration
+        return function
+
+    return mark
+
+
+def emits(
+    event_type: str, *alternatives: str, effects: tuple[str, ...] = ()
+) -> Callable[[Callable], Callable]:
+    """Declare a command: each call records one event of `event_type` (or of one of the
+    `alternatives`, chosen by the input, e.g. created or updated). `effects`: the types its
+    own follow-up changes record inside `caused_by(event)` (the secret a rotation retires)."""
+    return _declare(SERVICE, (event_type, *alternatives), effects)
+
+
+def flow(*event_types: str) -> Callable[[Callable], Callable]:
+    """Declare a flow: it records the events of the commands it runs, plus `event_types`
+    it records itself."""
+    return _declare(FLOW, event_types)
+
+
+def reads(function: Callable) -> Callable:
+    """Declare a function that changes nothing a history would show."""
+    return _declare(READS, ())(function)
+
+
+def step(function: Callable) -> Callable:
+    """Declare a part of a command, run inside the command's transaction and event."""
+    return _declare(STEP, ())(function)
+
+
+def upkeep(function: Callable) -> Callable:
+    """Declare a function that keeps short-lived working state only."""
+    return _declare(UPKEEP, ())(function)
+
+
+def declaration(function: Callable) -> Declaration | None:
+    return getattr(function, DECLARATION_ATTRIBUTE, None)
+
+
+def declarations() -> dict[str, Declaration]:
+    """Every declared function by dotted name, for checks."""
+    return dict(_DECLARATIONS)
+
+
+# --- Payload shapes ----------------------------------------------------------------------
+#
+# Each event type declares the shape of its diff when it is registered
+# (`audit.register({...}, payloads={...})` in each app's audit_actions*.py), and
+# `portal.audit.record` checks every diff against it: a key the shape does not name, or a
+# value that is not a `[before, after]` pair where the shape says so, is a programming error
+# (it raises where settings.EVENT_PAYLOADS_STRICT is on, as in the tests, and is logged
+# otherwise). Consumers (webhooks, the history view) read only the keys a shape names.
+
+
+@dataclass(frozen=True)
+class Payload:
+    """The keys an event's diff may carry, each one optional (a diff names what changed):
+    `pairs` hold `[before, after]`, `values` plain values (a count, the context's name)."""
+
+    pairs: frozenset[str] = frozenset()
+    values: frozenset[str] = frozenset()
+    # Keys beyond those are allowed too: the profile fields a tenant defines itself.
+    open: bool = False
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return self.pairs | self.values
+
+    def problems(self, diff: dict[str, Any]) -> list[str]:
+        """What in `diff` leaves this shape (empty when it fits)."""
+        found = []
+        if not self.open:
+            unknown = sorted(str(key) for key in diff if key not in self.keys)
+            if unknown:
+                found.append(f"undeclared keys {unknown}")
+        loose = sorted(
+            str(key)
+            for key, value in diff.items()
+            if key in self.pairs and not (isinstance(value, list) and len(value) == 2)
+        )
+        if loose:
+            found.append(f"values that are not [before, after] pairs {loose}")
+        return found
+
+
+def payload(
+    *keys: str, pairs: bool = True, values: tuple[str, ...] = (), open: bool = False
+) -> Payload:
+    """The shape of a diff: `payload("Email", "FirstName")` for `[before, after]` pairs,
+    `values=("name",)` for plain values beside them (`pairs=False`: `keys` are plain too),
+    `open=True` when tenant-defined keys may appear as well."""
+    if pairs:
+        return Payload(pairs=frozenset(keys), values=frozenset(values), open=open)
+    return Payload(values=frozenset(keys) | frozenset(values), open=open)

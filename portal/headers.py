@@ -34,6 +34,11 @@ PAGE_PREFIXES = ("/console/", "/admin/")
 API_PREFIXES = ("/identity/", "/api/v1/", "/api/v2/", "/service/")
 
 
+def is_api_path(path: str) -> bool:
+    """Whether `path` is an API call (LoginRadius paths, /api/v1/), any case."""
+    return path.lower().startswith(API_PREFIXES)
+
+
 def _policy_for(path: str) -> tuple[str | None, bool]:
     lowered = path.lower()
     if lowered.startswith(PAGE_PREFIXES):

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from portal import crypto
+from portal.fields import EncryptedTextField
 
 # Settings a tenant can tune; sections read them through Tenant.setting().
 TENANT_SETTING_DEFAULTS: dict[str, object] = {
@@ -90,12 +91,13 @@ class Tenant(models.Model):
         return super().delete(*args, **kwargs)
 
     @staticmethod
-    def _cache_key(api_key: str) -> str:
+    def cache_key_for(api_key: str) -> str:
+        """The cache entry of the tenant with `api_key` (`cached_by_api_key`)."""
         return f"tenant:api_key:{api_key}"
 
     @classmethod
     def cached_by_api_key(cls, api_key: str) -> "Tenant | None":
-        key = cls._cache_key(api_key)
+        key = cls.cache_key_for(api_key)
         tenant = None
         with contextlib.suppress(Exception):  # a cache outage must not stop authentication
             tenant = cache.get(key)
@@ -109,7 +111,7 @@ class Tenant(models.Model):
     def forget_cached(self) -> None:
         """Drop the cached copy now and again after commit, so a deactivated tenant or a
         changed setting is seen by every process on its next request."""
-        key = self._cache_key(self.api_key)
+        key = self.cache_key_for(self.api_key)
 
         def drop() -> None:
             with contextlib.suppress(Exception):
@@ -149,7 +151,7 @@ class ApiCredential(models.Model):
     label = models.CharField(max_length=200, blank=True)
     # The raw secret is needed to verify signed requests, so it is encrypted, not hashed;
     # the keyed hash finds the credential of a plain-secret request in one indexed read.
-    secret_encrypted = models.TextField(editable=False)
+    secret_encrypted = EncryptedTextField(editable=False)
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     secret_hint = models.CharField(max_length=8, editable=False)
     # Empty list = every section; otherwise the sections (see SECTIONS) it may call.
@@ -222,6 +224,8 @@ class AuditEvent(models.Model):
     caused_by = models.BigIntegerField(null=True, blank=True, db_index=True)
     # The version of the event's shape, for consumers that read old rows.
     schema_version = models.PositiveSmallIntegerField(default=1)
+    # Written by a bulk import, one per account: history stays whole, webhooks pass it over.
+    imported = models.BooleanField(default=False)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -11,11 +11,13 @@ Each limit is a counter in a window anchored at its first hit: the window ends
 `window_seconds` after the first counted request and the next request starts a new one.
 With a Redis cache (REDIS_URL) one Lua script increments the counters, sets their expiry
 and reads the remaining time atomically, so every worker process shares one count and
-all the limits of a request cost one round trip. An API request whose credential is
-cached is authenticated and counted in that same round trip (`read_then_count`): the
-script counts only when the cached entries that prove the key and secret are present, so
-a caller with the public API key alone cannot spend a tenant's allowance.
-Otherwise the Django cache's `add`/`incr` (atomic under its lock in one process) count.
+all the limits of a request cost one round trip (redis-py's registered scripts, through the
+cache's `scripts`, `portal.cache`). An API request whose credential is cached is
+authenticated and counted in that same round trip (`read_then_count`): the script counts
+only when the cached entries that prove the key and secret are present, so a caller with
+the public API key alone cannot spend a tenant's allowance.
+Without Redis (the embedded in-process cache) the same step runs in process: one read of
+the entries and counters and one write of the counters, under a lock of the process.
 
 When the cache cannot be reached the limits fail open: requests are still served, a
 warning is logged, and the cache is not tried again for a few seconds so that an outage
@@ -27,13 +29,13 @@ import logging
 import math
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 
-from portal.lrapi.errors import LRError
+from portal.client_address import client_ip
+from portal.errors import RateLimited
 
 logger = logging.getLogger("portal.ratelimit")
 
@@ -87,8 +89,8 @@ return out
 
 _breaker_lock = threading.Lock()
 _cache_down_until = 0.0
-# The scripts registered on each cache backend's Redis client (EVALSHA, loaded once).
-_redis_scripts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+# Counting in process (no Redis): a counter is read and written back under this lock.
+_local_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -108,47 +110,39 @@ def _cache_key(tenant, scope: str, key: str) -> str:
     return f"rl:{tenant_part}:{scope}:{digest}"
 
 
-def _redis_backend():
-    """The default cache's Redis client wrapper, when it is a Redis cache; None otherwise."""
-    backend = getattr(cache, "_cache", None)
-    return backend if backend is not None and hasattr(backend, "get_client") else None
+def _scripts():
+    """The default cache's script runner (`portal.cache.ScriptRunner`) when it is the
+    Redis cache; None for the in-process cache."""
+    return getattr(cache, "scripts", None)
 
 
-def _redis_script(source: str = _LUA_HIT, backend=None):
-    """Script `source` bound to the cache's Redis client (`backend`, default: the default
-    cache's), when the default cache is a Redis cache; None otherwise."""
-    backend = backend or _redis_backend()
-    if backend is None:
-        return None
-    scripts = _redis_scripts.setdefault(backend, {})
-    script = scripts.get(source)
-    if script is None:
-        # Writes always go to the first server, so one client serves every key.
-        script = scripts[source] = backend.get_client("rl", write=True).register_script(source)
-    return script
-
-
-def _hit_redis(script, full_keys: list[str], window_seconds: int) -> list[Hit]:
-    flat = script(keys=full_keys, args=[int(window_seconds * 1000)])
+def _hits(flat: list) -> list[Hit]:
+    """{count, remaining ms} pairs, as the scripts answer them."""
     return [
         Hit(count=int(flat[i]), retry_after=max(1, math.ceil(int(flat[i + 1]) / 1000)))
         for i in range(0, len(flat), 2)
     ]
 
 
-def _hit_cache(raw_key: str, window_seconds: int) -> Hit:
+def _hit_redis(scripts, full_keys: list[str], window_seconds: int) -> list[Hit]:
+    return _hits(scripts.run(_LUA_HIT, keys=full_keys, args=[int(window_seconds * 1000)]))
+
+
+def _hit_cache(raw_keys: list[str], window_seconds: float) -> list[Hit]:
+    """Count one request against each of `raw_keys` in the in-process cache. Each counter
+    is (count, end of its window); the caller holds `_local_lock`."""
     now = time.time()
-    started_key = raw_key + ":t"
-    for _ in range(3):
-        cache.add(started_key, now, timeout=window_seconds)
-        cache.add(raw_key, 0, timeout=window_seconds)
-        try:
-            count = cache.incr(raw_key)
-        except ValueError:  # the window expired between add and incr
-            continue
-        started = cache.get(started_key) or now
-        return Hit(count=count, retry_after=max(1, math.ceil(started + window_seconds - now)))
-    return Hit(count=1, retry_after=window_seconds)
+    found = cache.get_many(raw_keys)
+    hits, written = [], {}
+    for key in raw_keys:
+        count, ends = found.get(key) or (0, 0.0)
+        if ends <= now:  # no window, or it has ended: this request starts one
+            count, ends = 0, now + window_seconds
+        written[key] = (count + 1, ends)
+        hits.append(Hit(count=count + 1, retry_after=max(1, math.ceil(ends - now))))
+    for key, value in written.items():
+        cache.set(key, value, timeout=max(1, math.ceil(value[1] - now)))
+    return hits
 
 
 def _record_cache_failure(exc: Exception) -> None:
@@ -167,12 +161,13 @@ def hit_many(*, tenant, counters: list[tuple[str, str]], window_seconds: int) ->
         return None
     raw_keys = [_cache_key(tenant, scope, key) for scope, key in counters]
     try:
-        script = _redis_script()
-        if script is not None:
+        scripts = _scripts()
+        if scripts is not None:
             return _hit_redis(
-                script, [cache.make_and_validate_key(k) for k in raw_keys], window_seconds
+                scripts, [cache.make_and_validate_key(k) for k in raw_keys], window_seconds
             )
-        return [_hit_cache(k, window_seconds) for k in raw_keys]
+        with _local_lock:
+            return _hit_cache(raw_keys, window_seconds)
     except Exception as exc:  # fail open: an unreachable cache must not stop the API
         _record_cache_failure(exc)
         return None
@@ -185,36 +180,46 @@ def read_then_count(
     `window_entry` (a window length in ms, see `remember_window`) are cached, one request
     counted against each (scope, key) of `tenant`.
 
-    Returns (values, hits), or None when an entry is missing, the cache is not Redis or
-    cannot be reached: the caller then reads and counts the usual way."""
+    Returns (values, hits), or None when an entry is missing or the cache cannot be
+    reached: the caller then reads and counts the usual way."""
     if time.monotonic() < _cache_down_until:
         return None
-    backend = _redis_backend()
-    if backend is None:
-        return None
-    script = _redis_script(_LUA_READ_THEN_HIT, backend)
+    scripts = _scripts()
+    if scripts is None:
+        return _read_then_count_here(
+            entries=entries, window_entry=window_entry, tenant=tenant, counters=counters
+        )
     names = [*entries, window_entry]
     # The keys are the project's own (digests and GUIDs): no validation pass needed.
     keys = [cache.make_key(k) for k in names]
     keys += [cache.make_key(_cache_key(tenant, scope, key)) for scope, key in counters]
     try:
-        run_script = getattr(backend, "run_script", None)
-        flat = (
-            run_script(script, keys=keys, args=[len(names)])
-            if run_script
-            else script(keys=keys, args=[len(names)])
-        )
+        flat = scripts.run(_LUA_READ_THEN_HIT, keys=keys, args=[len(names)])
         if not flat:
             return None
-        values = [backend._serializer.loads(v) for v in flat[: len(entries)]]
+        values = [scripts.loads(v) for v in flat[: len(entries)]]
     except Exception:  # a cache outage must not stop the request: the caller falls back
         return None
-    rest = flat[len(names) :]
-    hits = [
-        Hit(count=int(rest[i]), retry_after=max(1, math.ceil(int(rest[i + 1]) / 1000)))
-        for i in range(0, len(rest), 2)
-    ]
-    return values, hits
+    return values, _hits(flat[len(names) :])
+
+
+def _read_then_count_here(
+    *, entries: list[str], window_entry: str, tenant, counters: list[tuple[str, str]]
+):
+    """`read_then_count` on the in-process cache: what the Redis script does, in process."""
+    try:
+        with _local_lock:
+            found = cache.get_many([*entries, window_entry])
+            window_ms = found.get(window_entry)
+            if any(name not in found for name in entries) or not isinstance(window_ms, int):
+                return None
+            if window_ms < 1:
+                return None
+            raw_keys = [_cache_key(tenant, scope, key) for scope, key in counters]
+            hits = _hit_cache(raw_keys, window_ms / 1000) if raw_keys else []
+    except Exception:  # a cache outage must not stop the request: the caller falls back
+        return None
+    return [found[name] for name in entries], hits
 
 
 def remember_window(*, window_entry: str, window_seconds: int, timeout: int) -> None:
@@ -228,12 +233,12 @@ def hit(*, tenant, scope: str, key: str, window_seconds: int) -> Hit | None:
     return hits[0] if hits else None
 
 
-def too_many(retry_after: int) -> LRError:
-    return LRError(429, headers={"Retry-After": str(int(retry_after))})
+def too_many(retry_after: int) -> RateLimited:
+    return RateLimited(retry_after=retry_after)
 
 
 def rate_limit_hit(*, tenant, scope: str, key, limit: int, window_seconds: int) -> None:
-    """Count one attempt and raise LRError 429 (with Retry-After) once `limit` attempts
+    """Count one attempt and raise RateLimited (429 with Retry-After on the wire) once `limit` attempts
     were made within `window_seconds`. A limit of 0 or less disables the check."""
     if not rate_limits_enabled() or limit is None or int(limit) <= 0 or key in (None, ""):
         return
@@ -294,13 +299,11 @@ def check_api_request(request, principal) -> None:
     reported."""
     if not rate_limits_enabled():
         return
-    from portal.middleware import client_ip
-
     tenant = principal.tenant
     if getattr(principal, "via", None) == "apikey":
         limits = {scope: int(tenant.setting(name) or 0) for scope, name in KEY_ONLY_LIMITS.items()}
         counters = key_only_counters(ip=client_ip(request))
-        hits = None
+        hits = getattr(principal, "request_hits", None)
     else:
         credential = getattr(principal, "credential", None)
         limits = {
@@ -331,8 +334,6 @@ def check_auth_failure(request) -> None:
     tenants, so secrets cannot be guessed at request speed."""
     if not rate_limits_enabled():
         return
-    from portal.middleware import client_ip
-
     ip = client_ip(request)
     rate_limit_hit(
         tenant=None,

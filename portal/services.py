@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.lrapi.auth import credential_forget_cached
 from portal.models import ApiCredential, Tenant
@@ -30,6 +30,7 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
+@events.emits("tenant.created", effects=("credential.created",))
 def tenant_create(
     *, actor: Actor, name: str, slug: str | None = None, settings: dict | None = None
 ) -> tuple[Tenant, IssuedCredential]:
@@ -37,14 +38,16 @@ def tenant_create(
     tenant = Tenant(name=name, slug=slug or _unique_slug(name), settings=settings or {})
     tenant.full_clean()
     tenant.save()
-    audit.record(
+    event = audit.record(
         tenant=tenant, actor=actor, action="tenant.created", changes={"name": [None, name]}
     )
-    issued = credential_create(tenant=tenant, actor=actor, label="initial")
+    with events.caused_by(event.pk):  # its first secret is part of the creation's story
+        issued = credential_create(tenant=tenant, actor=actor, label="initial")
     return tenant, issued
 
 
 @transaction.atomic
+@events.emits("tenant.updated")
 def tenant_update_settings(
     *, tenant: Tenant, actor: Actor, changes: dict, reason: str = ""
 ) -> Tenant:
@@ -63,6 +66,7 @@ def tenant_update_settings(
 
 
 @transaction.atomic
+@events.emits("credential.created")
 def credential_create(
     *,
     tenant: Tenant,
@@ -94,6 +98,7 @@ def credential_create(
 
 
 @transaction.atomic
+@events.emits("credential.revoked")
 def credential_revoke(
     *, credential: ApiCredential, actor: Actor, reason: str = ""
 ) -> ApiCredential:
@@ -122,6 +127,7 @@ class CredentialRotationRefused(ValueError):
 
 
 @transaction.atomic
+@events.emits("credential.created", effects=("credential.revoked", "credential.expiry_changed"))
 def credential_rotate(
     *,
     credential: ApiCredential,
@@ -156,7 +162,7 @@ def credential_rotate(
     )
     new.set_secret(raw_secret)
     new.save()
-    audit.record(
+    created = audit.record(
         tenant=old.tenant,
         actor=actor,
         action="credential.created",
@@ -169,6 +175,24 @@ def credential_rotate(
             "replaces": [None, str(old.pk)],
         },
     )
+    # Retiring the old secret is the rotation's effect: its event points to the new one's.
+    with events.caused_by(created.pk):
+        _rotated_out(old=old, new=new, actor=actor, why=(reason, ticket), overlap=overlap, now=now)
+    credential_forget_cached(old)
+    return IssuedCredential(credential=new, raw_secret=raw_secret)
+
+
+def _rotated_out(
+    *,
+    old: ApiCredential,
+    new: ApiCredential,
+    actor: Actor,
+    why: tuple[str, str],
+    overlap: timedelta,
+    now: datetime,
+) -> None:
+    """Revoke the rotated secret now (no overlap) or shorten its life to the overlap."""
+    reason, ticket = why
     if overlap == timedelta(0):
         old.revoked_at = now
         old.save(update_fields=["revoked_at"])
@@ -197,5 +221,3 @@ def credential_rotate(
                     "expires_at": [before and before.isoformat(), old.expires_at.isoformat()],
                 },
             )
-    credential_forget_cached(old)
-    return IssuedCredential(credential=new, raw_secret=raw_secret)

@@ -13,6 +13,8 @@ import warnings
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -22,30 +24,73 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=False)
 
 
-def _installation_secret_key() -> str:
-    """Without SECRET_KEY, each installation makes its own random key once, under var/.
-    Several hosts sharing one database must set SECRET_KEY instead."""
-    path = VAR_DIR / "secret_key"
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+def _installation_key(name: str, make) -> str:
+    """A key this installation makes once under var/ and reads ever after. Written to a
+    temporary file and linked into place, so a process starting at the same moment reads
+    either nothing (and links its own, losing the race) or the whole key."""
+    path = VAR_DIR / name
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
         return path.read_text().strip()
-    key = secrets.token_urlsafe(50)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    except FileNotFoundError:
+        pass
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    draft = VAR_DIR / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
-SECRET_KEY = env.str("SECRET_KEY", default="") or _installation_secret_key()
-
-# Fernet key for secrets that must be recoverable (API secrets, TOTP seeds).
-FIELD_ENCRYPTION_KEY = env.str(
-    "FIELD_ENCRYPTION_KEY",
-    default=base64.urlsafe_b64encode(
-        hashlib.sha256(("field-encryption:" + SECRET_KEY).encode()).digest()
-    ).decode(),
+# Without SECRET_KEY, each installation makes its own random key once, under var/.
+# Several hosts sharing one database must set SECRET_KEY instead.
+SECRET_KEY = env.str("SECRET_KEY", default="") or _installation_key(
+    "secret_key", lambda: secrets.token_urlsafe(50)
 )
+
+# Fernet keys for secrets that must be recoverable (API secrets, TOTP seeds, push device
+# addresses, outbox contexts): comma-separated, newest first. The first encrypts, every one
+# decrypts; `manage.py encryption_keys_rotate` re-encrypts stored values with the first.
+# Never derived from SECRET_KEY: rotating the signing key must not lose stored secrets.
+# Required unless DEBUG is on or the database is the embedded default (no DATABASE_URL),
+# where the installation makes one once under var/ as it does SECRET_KEY.
+EMBEDDED_DATABASE = not env.str("DATABASE_URL", default="")
+
+
+def _installation_field_encryption_key() -> str:
+    # An embedded installation from before this key existed encrypted its rows with a key
+    # derived from SECRET_KEY; keep using that key (now stored, no longer derived) for them.
+    if EMBEDDED_DATABASE and (VAR_DIR / "portal.sqlite3").exists():
+        return base64.urlsafe_b64encode(
+            hashlib.sha256(("field-encryption:" + SECRET_KEY).encode()).digest()
+        ).decode()
+    return Fernet.generate_key().decode()
+
+
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="").strip()
+if not FIELD_ENCRYPTION_KEY:
+    if not (DEBUG or EMBEDDED_DATABASE):
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY is not set. It encrypts API secrets and factor seeds in the "
+            "database and must be the same on every process; make one with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    FIELD_ENCRYPTION_KEY = _installation_key(
+        "field_encryption_key", _installation_field_encryption_key
+    )
+for _position, _key in enumerate(FIELD_ENCRYPTION_KEY.split(","), start=1):
+    try:
+        Fernet(_key.strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEY: key {_position} is not a Fernet key (URL-safe base64 of "
+            "32 bytes); several keys are separated by commas, newest first"
+        ) from None
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -75,23 +120,25 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.metrics.RequestMetricsMiddleware",  # off (not loaded) without METRICS_PORT
     "django.middleware.security.SecurityMiddleware",
-    # Serves /static/ (collectstatic output) with DEBUG off.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Serves /static/ (collectstatic output) with DEBUG off. The console's middlewares
+    # (portal.console_middleware) are the stock ones, passed straight by on API paths.
+    "portal.console_middleware.WhiteNoiseMiddleware",
     "portal.headers.SecurityHeadersMiddleware",
     "portal.middleware.RequestContextMiddleware",
     # One JSON access line per request, query values redacted (gunicorn logs no access lines).
     "portal.access_log.AccessLogMiddleware",
     # Bodies over REQUEST_BODY_MAX_BYTES: 413 before anything reads them.
     "portal.middleware.RequestBodyLimitMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.console_middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.console_middleware.CsrfViewMiddleware",
+    "portal.console_middleware.AuthenticationMiddleware",
+    "portal.console_middleware.OTPMiddleware",
+    "portal.console_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "portal.console_middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -126,14 +173,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if IS_POSTGRES:
-    # Parameters are bound on the server; only the statements portal.db registers are
-    # prepared: psycopg's automatic preparing waits for a count no statement reaches (None
-    # would refuse explicit preparing too). A prepared statement may get PostgreSQL's
-    # generic plan, which for the email-prefix search's `LIKE $1` cannot use the prefix
-    # index: it chose a backwards primary-key scan of every account (12.9 s instead of
-    # 0.3 ms on 1,000,000 accounts; see BENCHMARKS.md). Unique-key look-ups have no such risk.
+    # Parameters are bound on the server, and psycopg prepares a statement once it has run
+    # DB_PREPARE_THRESHOLD times on a connection ("off": never), so PostgreSQL plans the hot
+    # look-ups and writes once per connection instead of on every request. A prepared
+    # statement may get PostgreSQL's generic plan, which for the email-prefix search's
+    # `LIKE $1` cannot use the prefix index (a backwards primary-key scan of every account:
+    # 12.9 s instead of 0.3 ms on 1,000,000 accounts): the native search asks for a plan
+    # per value (accounts.selectors.custom_plans).
+    _prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="2").strip().lower()
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"server_side_binding": True, "prepare_threshold": 2**62}
+        {
+            "server_side_binding": True,
+            "prepare_threshold": None if _prepare_threshold == "off" else int(_prepare_threshold),
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -147,7 +199,7 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "portal.cache.PortalLocMemCache"}}
 
 # Celery: a real broker when REDIS_URL is set, otherwise tasks run inline.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
@@ -187,8 +239,24 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Argon2id parameters of the production hasher (accounts.hashers.ConfiguredArgon2PasswordHasher),
+# OWASP's recommendation by default; a stored hash with other parameters is re-hashed at its
+# account's next successful sign-in.
+PASSWORD_ARGON2_MEMORY_KIB = env.int("PASSWORD_ARGON2_MEMORY_KIB", default=19 * 1024)
+PASSWORD_ARGON2_TIME_COST = env.int("PASSWORD_ARGON2_TIME_COST", default=2)
+PASSWORD_ARGON2_PARALLELISM = env.int("PASSWORD_ARGON2_PARALLELISM", default=1)
+if not (
+    PASSWORD_ARGON2_TIME_COST >= 1
+    and PASSWORD_ARGON2_PARALLELISM >= 1
+    and PASSWORD_ARGON2_MEMORY_KIB >= 8 * PASSWORD_ARGON2_PARALLELISM
+):
+    raise ImproperlyConfigured(
+        "PASSWORD_ARGON2_TIME_COST and PASSWORD_ARGON2_PARALLELISM must be at least 1, and "
+        "PASSWORD_ARGON2_MEMORY_KIB at least 8 KiB per lane (PASSWORD_ARGON2_PARALLELISM)"
+    )
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Replaces Django's Argon2PasswordHasher: both answer to the algorithm name "argon2".
+    "accounts.hashers.ConfiguredArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -208,12 +276,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 # WhiteNoise serves /static/ with DEBUG off: from STATIC_ROOT after `collectstatic`, and
 # through the static finders when collectstatic has not run.
 WHITENOISE_USE_FINDERS = True
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+# Importing settings creates no directory, so STATIC_ROOT is missing until collectstatic;
+# WhiteNoise warns about that from the caller's frame, hence no module in the filter.
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:dashboard"
@@ -232,11 +301,21 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https")
     if env.bool("TRUST_X_FORWARDED_PROTO", default=False)
     else None
 )
+# Plain-HTTP requests are redirected to HTTPS, except the health probes a load balancer sends
+# to each web process directly (docs/deploy.md, "HTTPS").
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# security.W003 looks for Django's CsrfViewMiddleware by its own path; MIDDLEWARE has it as
+# portal.console_middleware.CsrfViewMiddleware (a subclass that passes API paths, which carry
+# no cookies, straight by), checked by tests/portal/test_deployment.py.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
 # Client IPs come from X-Forwarded-For only when the direct peer is one of these proxies.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # API rate limits (portal.ratelimit; the limits themselves are tenant settings). Failed
@@ -280,6 +359,9 @@ OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", de
 # Test suite only, never read from the environment: {"host:port": CA bundle path or None}
 # of a local fake third party that portal.outbound may reach past its host and address checks.
 OUTBOUND_TEST_HOSTS: dict[str, str | None] = {}
+# An event diff that leaves its type's declared payload shape (portal/events.py): refused
+# when on (the test suite turns it on), logged as an error otherwise.
+EVENT_PAYLOADS_STRICT = env.bool("EVENT_PAYLOADS_STRICT", default=False)
 
 # Public base URL of this deployment (used for links in mail and for WebAuthn origins).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
@@ -370,6 +452,18 @@ M2M_TOKEN_LIFETIME_SECONDS = env.int("M2M_TOKEN_LIFETIME_SECONDS", default=3600)
 # bounds how late a revocation made while Redis was unreachable can take effect.
 ACCESS_TOKEN_CACHE_SECONDS = env.int("ACCESS_TOKEN_CACHE_SECONDS", default=300)
 
+
+# Prometheus metrics (portal/metrics.py): off unless METRICS_PORT is set. Then the gunicorn
+# master (gunicorn.conf.py) and each Celery worker serve them on this port, never on the
+# application's, with every process's figures summed through PROMETHEUS_MULTIPROC_DIR.
+METRICS_PORT = env.int("METRICS_PORT", default=0)
+METRICS_BIND_ADDRESS = env.str("METRICS_BIND_ADDRESS", default="127.0.0.1")
+# Error reporting and tracing (portal/observability.py), each off unless configured.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="account-portal")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -21,7 +21,7 @@ from guardian.shortcuts import (
     remove_perm,
 )
 
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.models import Tenant
 
@@ -162,6 +162,7 @@ def staff_users():
 
 
 @transaction.atomic
+@events.emits("staff_access.granted")
 def staff_access_grant(*, tenant: Tenant, actor: Actor, user, permissions: list[str]) -> list[str]:
     """Grant `user` these permissions on `tenant`; returns those newly granted.
 
@@ -191,6 +192,7 @@ def staff_access_grant(*, tenant: Tenant, actor: Actor, user, permissions: list[
 
 
 @transaction.atomic
+@events.emits("staff_access.revoked")
 def staff_access_revoke(
     *, tenant: Tenant, actor: Actor, user, permissions: list[str] | None = None, reason: str = ""
 ) -> list[str]:

@@ -17,6 +17,7 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
 from portal import crypto
+from portal.fields import EncryptedTextField
 
 SEED_BYTES = 20
 
@@ -34,7 +35,7 @@ class StaffTotpDevice(TimestampMixin, ThrottlingMixin, Device):
     app is known to run ahead or behind, `tolerance` the steps either side accepted.
     """
 
-    key_encrypted = models.TextField(default=new_encrypted_seed, editable=False)
+    key_encrypted = EncryptedTextField(default=new_encrypted_seed, editable=False)
     step = models.PositiveSmallIntegerField(default=30)
     t0 = models.BigIntegerField(default=0)
     digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)

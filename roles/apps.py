@@ -7,7 +7,7 @@ class RolesConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.extensions import ProfileField, register_profile_field, register_search_filter
-        from roles import audit_actions, selectors  # noqa: F401
+        from roles import audit_actions, commands, selectors  # noqa: F401
 
         register_profile_field(
             ProfileField(

@@ -1,4 +1,7 @@
-from portal import audit
+from portal import audit, events
+
+# What a role context holds (roles.services.context_state).
+CONTEXT_KEYS = ("roles", "additional_permissions", "expiration")
 
 audit.register(
     {
@@ -10,5 +13,15 @@ audit.register(
         "role_context.created": "Role context created for an account",
         "role_context.updated": "Role context of an account changed",
         "role_context.deleted": "Role context of an account deleted",
-    }
+    },
+    payloads={
+        "role.created": events.payload("name", "permissions"),
+        "role.deleted": events.payload("name", "permissions", "accounts", "contexts"),
+        "role.permissions_changed": events.payload("permissions", values=("name",)),
+        "account_roles.assigned": events.payload("roles"),
+        "account_roles.unassigned": events.payload("roles"),
+        "role_context.created": events.payload(*CONTEXT_KEYS, values=("context",)),
+        "role_context.updated": events.payload(*CONTEXT_KEYS, values=("context",)),
+        "role_context.deleted": events.payload(*CONTEXT_KEYS, values=("context",)),
+    },
 )

@@ -1,7 +1,7 @@
 """Reads of roles, assignments and role contexts, and the effective-permissions answer."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -67,6 +67,12 @@ def role_context_get(*, account, name: str) -> RoleContext:
     return context
 
 
+def role_context_version(context: RoleContext) -> str:
+    """The version of a role context a command's `expected_version` names: the time of its
+    last change, RFC 3339 with microseconds."""
+    return context.modified.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def role_context_list_by_name(*, tenant: Tenant, name: str) -> list[RoleContext]:
     """Every account of the tenant holding a context of this name, with the account loaded."""
     return list(
@@ -116,7 +122,7 @@ class EffectivePermissions:
     def allows(self, permission: str) -> bool:
         return permission in self.permissions
 
-    def _to_cache(self) -> dict:
+    def to_cache(self) -> dict:
         return {
             "roles": list(self.roles),
             "permissions": list(self.permissions),
@@ -128,7 +134,7 @@ class EffectivePermissions:
         }
 
     @classmethod
-    def _from_cache(
+    def from_cache(
         cls, *, account_id: int, context: str | None, value: dict
     ) -> "EffectivePermissions":
         return cls(
@@ -201,10 +207,10 @@ def account_permissions(
     key = permission_cache.answer_key(tenant_id=tenant.pk, account_id=account.pk, context=context)
     value = permission_cache.get(key)
     if value is not None and (value["valid_until"] is None or now < value["valid_until"]):
-        return EffectivePermissions._from_cache(account_id=account.pk, context=context, value=value)
+        return EffectivePermissions.from_cache(account_id=account.pk, context=context, value=value)
     answer = _compute(account=account, context=context, now=now)
     timeout = float(permission_cache.ttl_seconds())
     if answer.valid_until is not None:
         timeout = min(timeout, (answer.valid_until - now).total_seconds())
-    permission_cache.put(key, answer._to_cache(), timeout)
+    permission_cache.put(key, answer.to_cache(), timeout)
     return answer

@@ -1,17 +1,20 @@
 """Every write to roles, assignments and role contexts.
 
-Each service runs in one transaction, records one audit event with a diff in it, and
-invalidates the effective-permissions cache after the commit (see permission_cache).
+Each service takes one typed command (roles/commands.py), runs in one transaction, records
+one audit event with a diff in it, and invalidates the effective-permissions cache after
+the commit (see permission_cache). A command naming a role context may carry
+`expected_version` (selectors.role_context_version): a context that changed since is
+RoleContextVersionStale and nothing changes.
 """
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.errors import (
     AccountNotFound,
@@ -20,6 +23,7 @@ from portal.errors import (
     PermissionNotFound,
     RoleContextNameInvalid,
     RoleContextNotFound,
+    RoleContextVersionStale,
     RoleNameInvalid,
     RoleNameTaken,
     RoleNotFound,
@@ -27,12 +31,23 @@ from portal.errors import (
 )
 from portal.models import Tenant
 from roles import permission_cache
+from roles.commands import (
+    AccountRolesAssign,
+    AccountRolesUnassign,
+    RoleContextDelete,
+    RoleContextGrant,
+    RoleContextPermissionsRemove,
+    RoleContextRolesRemove,
+    RoleDelete,
+    RolePermissionsAdd,
+    RolePermissionsRemove,
+    RolesCreate,
+)
 from roles.models import AccountRole, Role, RoleContext
+from roles.selectors import role_context_version
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,100}$")
 PERMISSION_MAX_LENGTH = 100
-# An expiration left out of an upsert: the stored one is kept.
-KEEP = object()
 
 
 def _distinct(names: Iterable[str]) -> list[str]:
@@ -77,19 +92,36 @@ def _check_context_name(name) -> str:
     return name
 
 
+def _moment(version: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(version)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidValue(
+            "expected_version", "The expected_version must be an RFC 3339 date-time with offset."
+        )
+    return moment
+
+
+def _check_version(context: RoleContext | None, expected: str | None) -> None:
+    """Refuse a command that expected another version of the context (or one now gone)."""
+    if expected is None:
+        return
+    wanted = _moment(expected)
+    if context is None:
+        raise RoleContextVersionStale(None)
+    if wanted != context.modified:
+        raise RoleContextVersionStale(role_context_version(context))
+
+
 # Roles ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RoleInput:
-    name: str
-    permissions: tuple[str, ...] = ()
-
-
-def roles_create(
-    *, tenant: Tenant, actor: Actor, roles: list[RoleInput], reason: str = "", ticket: str = ""
-) -> list[Role]:
+@events.emits("role.created")
+def roles_create(command: RolesCreate, *, tenant: Tenant, actor: Actor) -> list[Role]:
     """Create several roles at once: all of them, or none if one name is invalid or taken."""
+    roles, reason, ticket = command.roles, command.reason, command.ticket
     if not roles:
         raise FieldRequired("Roles", "The value of Roles can not be null or empty.")
     names = [item.name for item in roles]
@@ -121,10 +153,10 @@ def roles_create(
     return sorted(created, key=lambda role: role.name)
 
 
-def role_delete(
-    *, tenant: Tenant, actor: Actor, name: str, reason: str = "", ticket: str = ""
-) -> None:
+@events.emits("role.deleted")
+def role_delete(command: RoleDelete, *, tenant: Tenant, actor: Actor) -> None:
     """Delete a role and, in the same transaction, take it from every account and context."""
+    name, reason, ticket = command.name, command.reason, command.ticket
     with transaction.atomic():
         role = Role.objects.select_for_update().filter(tenant=tenant, name=name or "").first()
         if role is None:
@@ -144,6 +176,8 @@ def role_delete(
             "accounts": assigned,
             "contexts": contexts,
         }
+        # The contexts holding it change: their version moves on.
+        RoleContext.objects.filter(roles=role).update(modified=timezone.now())
         # AccountRole rows and context memberships go with it (ON DELETE CASCADE).
         role.delete()
         audit.record(
@@ -191,45 +225,33 @@ def _role_permissions_change(
     return role
 
 
-def role_permissions_add(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    name: str,
-    permissions: list[str],
-    reason: str = "",
-    ticket: str = "",
-) -> Role:
+@events.emits("role.permissions_changed")
+def role_permissions_add(command: RolePermissionsAdd, *, tenant: Tenant, actor: Actor) -> Role:
     """Grant more permissions through a role, to everyone holding it."""
     return _role_permissions_change(
         tenant=tenant,
         actor=actor,
-        name=name,
-        permissions=permissions,
+        name=command.name,
+        permissions=command.permissions,
         add=True,
-        reason=reason,
-        ticket=ticket,
+        reason=command.reason,
+        ticket=command.ticket,
     )
 
 
+@events.emits("role.permissions_changed")
 def role_permissions_remove(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    name: str,
-    permissions: list[str],
-    reason: str = "",
-    ticket: str = "",
+    command: RolePermissionsRemove, *, tenant: Tenant, actor: Actor
 ) -> Role:
     """Withdraw permissions from a role; names it does not hold are ignored."""
     return _role_permissions_change(
         tenant=tenant,
         actor=actor,
-        name=name,
-        permissions=permissions,
+        name=command.name,
+        permissions=command.permissions,
         add=False,
-        reason=reason,
-        ticket=ticket,
+        reason=command.reason,
+        ticket=command.ticket,
     )
 
 
@@ -240,14 +262,9 @@ def _assigned_names(account) -> list[str]:
     return sorted(AccountRole.objects.filter(account=account).values_list("role__name", flat=True))
 
 
+@events.emits("account_roles.assigned")
 def account_roles_assign(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account,
-    role_names: list[str],
-    reason: str = "",
-    ticket: str = "",
+    command: AccountRolesAssign, *, tenant: Tenant, actor: Actor, account
 ) -> list[str]:
     """Add roles to an account (kept ones stay); returns every role it now holds."""
 
@@ -261,22 +278,17 @@ def account_roles_assign(
         tenant=tenant,
         actor=actor,
         account=account,
-        role_names=role_names,
-        reason=reason,
-        ticket=ticket,
+        role_names=command.roles,
+        reason=command.reason,
+        ticket=command.ticket,
         action="account_roles.assigned",
         change=add,
     )
 
 
+@events.emits("account_roles.unassigned")
 def account_roles_unassign(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account,
-    role_names: list[str],
-    reason: str = "",
-    ticket: str = "",
+    command: AccountRolesUnassign, *, tenant: Tenant, actor: Actor, account
 ) -> list[str]:
     """Take roles from an account; a role it does not hold is ignored, an unknown one is RoleNotFound."""
 
@@ -287,9 +299,9 @@ def account_roles_unassign(
         tenant=tenant,
         actor=actor,
         account=account,
-        role_names=role_names,
-        reason=reason,
-        ticket=ticket,
+        role_names=command.roles,
+        reason=command.reason,
+        ticket=command.ticket,
         action="account_roles.unassigned",
         change=remove,
     )
@@ -300,7 +312,7 @@ def _account_roles_change(
     tenant: Tenant,
     actor: Actor,
     account,
-    role_names: list[str],
+    role_names: Iterable[str],
     reason: str,
     ticket: str,
     action: str,
@@ -333,16 +345,7 @@ def _account_roles_change(
 # Role contexts -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RoleContextInput:
-    """One context of an upsert. `expiration` left unset keeps a stored one."""
-
-    name: str
-    roles: tuple[str, ...] = ()
-    additional_permissions: tuple[str, ...] = ()
-    expiration: datetime | object | None = KEEP
-
-
+@events.reads
 def context_state(context: RoleContext | None) -> dict:
     if context is None:
         return {}
@@ -353,18 +356,15 @@ def context_state(context: RoleContext | None) -> dict:
     }
 
 
+@events.emits("role_context.created", "role_context.updated")
 def role_contexts_upsert(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account,
-    contexts: list[RoleContextInput],
-    reason: str = "",
-    ticket: str = "",
+    command: RoleContextGrant, *, tenant: Tenant, actor: Actor, account
 ) -> list[RoleContext]:
     """Create contexts or add to them: roles and additional permissions are added to what a
-    context holds (the DELETE operations take them away); a given expiration replaces the
-    stored one (`None` = never expires)."""
+    context holds (the removals take them away); the expiration replaces the stored one
+    (`None` = never expires) unless `keep_expiration`. A context whose expected version is
+    stale refuses the whole command. Returns the contexts that changed."""
+    contexts, reason, ticket = command.contexts, command.reason, command.ticket
     _check_account(tenant, account)
     if not contexts:
         raise FieldRequired("RoleContext", "The value of RoleContext can not be null or empty.")
@@ -378,6 +378,13 @@ def role_contexts_upsert(
         changed: list[RoleContext] = []
         for item, additional in cleaned:
             roles = _roles_by_name(tenant=tenant, names=item.roles)
+            if item.expected_version is not None:
+                _check_version(
+                    RoleContext.objects.select_for_update()
+                    .filter(account=account, name=item.name)
+                    .first(),
+                    item.expected_version,
+                )
             context, created = RoleContext.objects.get_or_create(
                 tenant=tenant, account=account, name=item.name
             )
@@ -386,12 +393,13 @@ def role_contexts_upsert(
             context.additional_permissions = _distinct(
                 set(context.additional_permissions or []) | set(additional)
             )
-            if item.expiration is not KEEP:
+            if not item.keep_expiration:
                 context.expiration = item.expiration
-            context.save(update_fields=["additional_permissions", "expiration", "modified"])
             context.roles.add(*roles)
             after = context_state(context)
             if after != before:
+                # Saved only when something changed, so its version moves only then.
+                context.save(update_fields=["additional_permissions", "expiration", "modified"])
                 changed.append(context)
                 audit.record(
                     tenant=tenant,
@@ -407,15 +415,18 @@ def role_contexts_upsert(
     return changed
 
 
+@events.emits("role_context.deleted")
 def role_context_delete(
-    *, tenant: Tenant, actor: Actor, account, name: str, reason: str = "", ticket: str = ""
+    command: RoleContextDelete, *, tenant: Tenant, actor: Actor, account
 ) -> None:
     """Remove a context of the account with everything it grants."""
+    name, reason, ticket = command.name, command.reason, command.ticket
     _check_account(tenant, account)
     with transaction.atomic():
         context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
         if context is None:
             raise RoleContextNotFound()
+        _check_version(context, command.expected_version)
         before = context_state(context)
         context.delete()
         audit.record(
@@ -430,17 +441,13 @@ def role_context_delete(
         permission_cache.invalidate_accounts_on_commit([account.pk])
 
 
+@events.emits("role_context.updated")
 def role_context_roles_remove(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account,
-    name: str,
-    role_names: list[str],
-    reason: str = "",
-    ticket: str = "",
+    command: RoleContextRolesRemove, *, tenant: Tenant, actor: Actor, account
 ) -> None:
     """Take roles out of a context; each must be in it (RoleNotInContext otherwise)."""
+    name, role_names = command.name, command.roles
+    reason, ticket = command.reason, command.ticket
     _check_account(tenant, account)
     if not role_names:
         raise FieldRequired("Roles", "The value of Roles can not be null or empty.")
@@ -448,12 +455,14 @@ def role_context_roles_remove(
         context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
         if context is None:
             raise RoleContextNotFound()
+        _check_version(context, command.expected_version)
         held = {role.name: role for role in context.roles.all()}
         for role_name in _distinct(role_names):
             if role_name not in held:
                 raise RoleNotInContext(role_name)
         before = context_state(context)
         context.roles.remove(*[held[n] for n in set(role_names)])
+        context.save(update_fields=["modified"])
         after = context_state(context)
         audit.record(
             tenant=tenant,
@@ -467,17 +476,13 @@ def role_context_roles_remove(
         permission_cache.invalidate_accounts_on_commit([account.pk])
 
 
+@events.emits("role_context.updated")
 def role_context_permissions_remove(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account,
-    name: str,
-    permissions: list[str],
-    reason: str = "",
-    ticket: str = "",
+    command: RoleContextPermissionsRemove, *, tenant: Tenant, actor: Actor, account
 ) -> None:
     """Take additional permissions out of a context; each must be in it (PermissionNotFound otherwise)."""
+    name, permissions = command.name, command.permissions
+    reason, ticket = command.reason, command.ticket
     _check_account(tenant, account)
     if not permissions:
         raise FieldRequired(
@@ -488,6 +493,7 @@ def role_context_permissions_remove(
         context = RoleContext.objects.select_for_update().filter(account=account, name=name).first()
         if context is None:
             raise RoleContextNotFound()
+        _check_version(context, command.expected_version)
         before = context_state(context)
         held = set(context.additional_permissions or [])
         for permission in requested:

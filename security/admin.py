@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from security.models import (
+    AccountLockout,
     BackupCode,
     DuoConfig,
     LoginFailureCounter,
@@ -71,3 +72,12 @@ class VerifierThrottleAdmin(ReadOnlyAdmin):
 class DuoConfigAdmin(ReadOnlyAdmin):
     list_display = ("tenant", "client_id", "api_host", "enabled", "modified")
     exclude = ("client_secret_encrypted",)
+
+
+@admin.register(AccountLockout)
+class AccountLockoutAdmin(ReadOnlyAdmin):
+    """Sign-in locks; staff lift them with the console's Unlock (audited)."""
+
+    list_display = ("account", "tenant", "locked_type", "locked_until", "created")
+    list_filter = ("tenant", "locked_type")
+    list_select_related = ("account", "tenant")

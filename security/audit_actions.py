@@ -1,4 +1,4 @@
-from portal import audit
+from portal import audit, events
 
 audit.register(
     {
@@ -11,8 +11,6 @@ audit.register(
         "otp_factor.confirmed": "An email or SMS second factor's destination was confirmed with a code sent to it",
         "security_answers.updated": "Security question answers were set",
         "security_answers.change_requested": "New security question answers wait for confirmation by a code",
-        "login.locked": "The account was locked after consecutive failed sign-ins",
-        "login_failures.cleared": "The failed sign-in counter was cleared",
         "reauth_token.issued": "A reauthentication token was issued",
         "passkey.registered": "A passkey was registered",
         "passkey.deleted": "A passkey was removed",
@@ -23,5 +21,43 @@ audit.register(
         "duo.configured": "The tenant's Duo configuration changed",
         "duo.removed": "The tenant's Duo configuration was removed",
         "duo.enrolled": "The account completed a Duo prompt for the first time",
-    }
+    },
+    payloads={
+        "mfa_factor.reset": events.payload("factor", "removed", "sessions_revoked"),
+        "totp.enrolled": events.payload("confirmed"),
+        "totp.confirmed": events.payload("confirmed"),
+        "backup_codes.generated": events.payload("backup_code_count"),
+        "backup_codes.reset": events.payload("backup_code_count"),
+        "otp_factor.enrolled": events.payload(
+            "channel", "destination", "confirmed", "pending_destination"
+        ),
+        "otp_factor.confirmed": events.payload(
+            "channel", "destination", "confirmed", "pending_destination"
+        ),
+        "security_answers.updated": events.payload("questions", "confirmed"),
+        "security_answers.change_requested": events.payload("questions", "confirm_by"),
+        "reauth_token.issued": events.payload("method"),
+        "passkey.registered": events.payload("passkey", "aaguid"),
+        "passkey.deleted": events.payload("passkey"),
+        "push_device.registered": events.payload("device", "name"),
+        "push_device.deleted": events.payload("device", "name"),
+        "backup_codes.removed": events.payload("backup_code_count"),
+        "account.secured": events.payload(
+            "revoke_sessions",
+            "remove_passkeys",
+            "remove_push_devices",
+            "reset_second_factors",
+            "require_reset",
+            "devices_added_since",
+            "sessions_revoked",
+            "pending_sign_ins_cancelled",
+            "passkeys_removed",
+            "push_devices_removed",
+            "factors_reset",
+            "backup_codes_removed",
+        ),
+        "duo.configured": events.payload("client_id", "api_host", "enabled", "credential_replaced"),
+        "duo.removed": events.payload("client_id", "api_host", "enabled", "open_prompts"),
+        "duo.enrolled": events.payload(),
+    },
 )

@@ -4,13 +4,13 @@ builds from its own input and hands to the service."""
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from portal.commands import Command, command
+from portal.commands import Command, command, secret
 
 
 @command("account.secure")
 @dataclass(frozen=True)
 class AccountSecure(Command):
-    """Take a compromised account back (security.services.account_secure): every measure is
+    """Take a compromised account back (flows.securing.account_secure): every measure is
     on unless turned off. `devices_added_since` limits the passkey and push removals to the
     devices added since then; a time without an offset is UTC."""
 
@@ -51,3 +51,150 @@ class FactorReset(Command):
     @classmethod
     def example(cls) -> "FactorReset":
         return cls(factor="totp", reason="lost phone", ticket="SUP-7")
+
+
+@command("backup_codes.generate")
+@dataclass(frozen=True)
+class BackupCodesGenerate(Command):
+    """Issue the ten backup codes of an account (security.services.backup_codes_generate);
+    without `reset`, refused when it already has some."""
+
+    reset: bool = False
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "BackupCodesGenerate":
+        return cls(reset=True, reason="codes printed and lost", ticket="SUP-21")
+
+
+@command("backup_codes.remove")
+@dataclass(frozen=True)
+class BackupCodesRemove(Command):
+    """Withdraw every backup code of an account, issuing none in their place
+    (security.services.backup_codes_remove)."""
+
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "BackupCodesRemove":
+        return cls(reason="codes may be known to someone else", ticket="SUP-22")
+
+
+@command("passkey.remove")
+@dataclass(frozen=True)
+class PasskeyRemove(Command):
+    """Remove one passkey of an account by its credential id
+    (security.services.passkey_delete)."""
+
+    passkey_id: str
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "PasskeyRemove":
+        return cls(passkey_id="q1w2e3r4t5y6", reason="lost security key")
+
+
+@command("push_device.remove")
+@dataclass(frozen=True)
+class PushDeviceRemove(Command):
+    """Remove one push-approval device of an account
+    (security.services.push_device_delete)."""
+
+    device_id: int
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "PushDeviceRemove":
+        return cls(device_id=17, reason="phone replaced", ticket="SUP-23")
+
+
+@command("duo.configure")
+@dataclass(frozen=True)
+class DuoConfigSet(Command):
+    """Configure the tenant's Duo application (security.services.duo_config_set); a
+    `client_secret` of None keeps the stored one."""
+
+    client_id: str
+    api_host: str
+    client_secret: str | None = secret(default=None)
+    enabled: bool = True
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "DuoConfigSet":
+        return cls(
+            client_id="DIXXXXXXXXXXXXXXXXXX",
+            api_host="api-12345678.duosecurity.com",
+            client_secret="duo-client-secret-0123456789abcdef0123",
+            reason="Duo rollout",
+        )
+
+
+@command("duo.remove")
+@dataclass(frozen=True)
+class DuoConfigDelete(Command):
+    """Remove the tenant's Duo application (security.services.duo_config_delete)."""
+
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "DuoConfigDelete":
+        return cls(reason="moving to passkeys", ticket="OPS-8")
+
+
+@command("account.lock")
+@dataclass(frozen=True)
+class AccountLock(Command):
+    """Lock an account's sign-in (security.services.account_lock), by hand or by the lockout
+    policy, until `until` (None: until unlocked); a time without an offset is UTC."""
+
+    locked_type: str = "ManualLock"
+    until: datetime | None = None
+    reason: str = ""
+    ticket: str = ""
+
+    def __post_init__(self) -> None:
+        if self.until is not None and self.until.tzinfo is None:
+            object.__setattr__(self, "until", self.until.replace(tzinfo=UTC))
+
+    @classmethod
+    def example(cls) -> "AccountLock":
+        return cls(
+            locked_type="FailedLoginAttemptsExceeded",
+            until=datetime(2026, 5, 1, 12, 15, tzinfo=UTC),
+            reason="5 consecutive failed sign-ins",
+        )
+
+
+@command("account.unlock")
+@dataclass(frozen=True)
+class AccountUnlock(Command):
+    """Let a locked account sign in again now (security.services.account_unlock)."""
+
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "AccountUnlock":
+        return cls(reason="customer verified by phone", ticket="SUP-8")
+
+
+@command("account.lock_set")
+@dataclass(frozen=True)
+class AccountLockSet(Command):
+    """The profile's `IsLoginLocked` written with an account change
+    (security.services.account_lock_set): lock by hand, or unlock."""
+
+    locked: bool
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "AccountLockSet":
+        return cls(locked=True, reason="suspicious sign-ins", ticket="SUP-9")

@@ -1,4 +1,5 @@
-"""Second factors, their verifiers' throttles, login failure counters and one-time tokens.
+"""Second factors, their verifiers' throttles, login failure counters, sign-in locks and
+one-time tokens.
 
 Every secret is stored hashed (`portal.crypto.token_hash`) or, when it must be recovered
 (a TOTP seed), encrypted (`portal.crypto.encrypt`).
@@ -7,6 +8,7 @@ Every secret is stored hashed (`portal.crypto.token_hash`) or, when it must be r
 from django.db import models
 
 from accounts.models import Account
+from portal.fields import EncryptedTextField
 from portal.models import Tenant
 
 
@@ -15,7 +17,7 @@ class TotpFactor(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="totp_factor")
-    secret_encrypted = models.TextField()
+    secret_encrypted = EncryptedTextField()
     confirmed = models.BooleanField(default=False)
     # The last accepted 30-second step: a step is never accepted twice.
     last_used_step = models.BigIntegerField(null=True, blank=True)
@@ -159,6 +161,27 @@ class LoginFailureCounter(models.Model):
         return f"loginfailurecounter:{self.pk}"
 
 
+class AccountLockout(models.Model):
+    """The sign-in lock of an account, set by the lockout policy (too many wrong passwords)
+    or by staff; no row means not locked. Past `locked_until` the lock no longer holds, and
+    the next sign-in attempt removes the row (None: until unlocked)."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="login_lockout"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    locked_type = models.CharField(max_length=40)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The console lists a tenant's locked accounts newest first.
+        indexes = [models.Index(fields=["tenant", "-account"], name="lockout_tenant_newest")]
+
+    def __str__(self) -> str:
+        return f"accountlockout:{self.account_id}"
+
+
 class SecondFactorToken(models.Model):
     """A one-time token: the pending second step of a sign-in, or a reauthentication proof."""
 
@@ -207,7 +230,7 @@ class PushDevice(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="push_devices")
-    device_token_encrypted = models.TextField()  # the notifier's address for the device
+    device_token_encrypted = EncryptedTextField()  # the notifier's address for the device
     device_secret_hash = models.CharField(
         max_length=64, blank=True
     )  # the device proves itself with it
@@ -275,7 +298,7 @@ class DuoConfig(models.Model):
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="duo_config")
     client_id = models.CharField(max_length=20)
-    client_secret_encrypted = models.TextField()
+    client_secret_encrypted = EncryptedTextField()
     # api-XXXXXXXX.duosecurity.com or .duofederal.com (security.duo); TLS trusts Duo's pinned CAs only.
     api_host = models.CharField(max_length=255)
     enabled = models.BooleanField(default=True)

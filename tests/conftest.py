@@ -37,6 +37,15 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _strict_event_payloads():
+    """An event whose diff leaves its type's declared payload shape fails the test that
+    recorded it (portal/audit.py; production logs it instead)."""
+    from django.conf import settings
+
+    settings.EVENT_PAYLOADS_STRICT = True
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(request, settings):
     """Argon2 is the production hasher; most tests do not need its cost."""

@@ -1,8 +1,16 @@
-from portal import audit
+from portal import audit, events
 
 audit.register(
     {
         "multipurpose_token.issued": "A multipurpose email token or SMS OTP was issued",
         "multipurpose_token.consumed": "A multipurpose email token or SMS OTP was used",
-    }
+    },
+    payloads={
+        "multipurpose_token.issued": events.payload(
+            "kind", "purpose", "destination", "sent", "expires_at", pairs=False
+        ),
+        "multipurpose_token.consumed": events.payload(
+            "kind", "purpose", "destination", pairs=False
+        ),
+    },
 )

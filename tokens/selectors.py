@@ -273,6 +273,15 @@ def active_sessions_list(*, tenant, account, cursor: int = 0, limit: int = 50):
     return rows[:limit], next_cursor
 
 
+def live_sessions_count(*, tenant, account) -> int:
+    """How many sessions (token families) of `account` are not revoked."""
+    from tokens.models import TokenFamily
+
+    return TokenFamily.objects.filter(
+        tenant=tenant, account=account, revoked_at__isnull=True
+    ).count()
+
+
 def account_by_profile_id(*, tenant, profile_id: str | None):
     """The account whose profile `ID` is `profile_id` in this tenant, or AccountNotFound."""
     from accounts.models import Account

@@ -1,9 +1,11 @@
-"""What the tokens app does when the accounts app reports a change (portal/events.py).
+"""What the tokens app does when the accounts app or a section reports a change
+(portal/events.py).
 
 The base app records what happened (`account.blocked`, `account_password.set`, ...) and
-never imports tokens; these in-transaction subscribers end the account's sessions, retire
-its reset tokens and queue the notices, atomically with the change that caused them. The
-events they record themselves point to that change (`caused_by`).
+never imports tokens, nor does security (`mfa_factor.reset`); these in-transaction
+subscribers end the account's sessions, retire its reset tokens and queue the notices,
+atomically with the change that caused them. The events they record themselves point to
+that change (`caused_by`).
 """
 
 from django.db import transaction
@@ -11,6 +13,7 @@ from django.db import transaction
 from accounts.models import Account
 from portal import events
 from portal.audit import Actor
+from tokens.commands import AccountSessionsRevoke
 from tokens.errors import DailyCapReached
 from tokens.services.multipurpose import account_tokens_retire, message_enqueue
 from tokens.services.sessions import account_sessions_revoke
@@ -26,6 +29,8 @@ EMAIL_CHANGING_EVENTS = ("account_email.upserted", "account.updated")
 
 
 def _account(event: events.DomainEvent) -> Account | None:
+    if event.tenant_id is None:  # a platform event: no account of a tenant
+        return None
     return (
         Account.objects.select_related("tenant")
         .filter(tenant_id=event.tenant_id, uid=event.subject_uid)
@@ -45,13 +50,27 @@ def sessions_end(event: events.DomainEvent) -> None:
     if account is None:
         return
     account_sessions_revoke(
+        AccountSessionsRevoke(reason=event.reason or SESSION_ENDING_EVENTS[event.type]),
         tenant=account.tenant,
         account=account,
         actor=_actor(event),
-        reason=event.reason or SESSION_ENDING_EVENTS[event.type],
     )
     if event.type == "account_password.set":
         account_tokens_retire(account=account, purposes=["forgotpassword"])
+
+
+def sessions_end_after_factor_reset(event: events.DomainEvent) -> None:
+    """A second factor withdrawn by support: the sessions it may have opened end with it."""
+    account = _account(event)
+    if account is None:
+        return
+    factor = event.diff["factor"][0]
+    account_sessions_revoke(
+        AccountSessionsRevoke(reason=f"mfa reset: {factor}"),
+        tenant=account.tenant,
+        account=account,
+        actor=_actor(event),
+    )
 
 
 def email_added_notice(event: events.DomainEvent) -> None:
@@ -106,5 +125,8 @@ def _masked_email(value: str) -> str:
 def subscribe() -> None:
     for event_type in SESSION_ENDING_EVENTS:
         events.subscribe(event_type, sessions_end, phase=events.IN_TRANSACTION)
+    events.subscribe(
+        "mfa_factor.reset", sessions_end_after_factor_reset, phase=events.IN_TRANSACTION
+    )
     for event_type in EMAIL_CHANGING_EVENTS:
         events.subscribe(event_type, email_added_notice, phase=events.IN_TRANSACTION)

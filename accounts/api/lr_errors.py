@@ -31,5 +31,13 @@ register_mappings(
         e.EmailRecoveryHeld: LRMapping(1134, errors=True, field_keys=("Field", "Message")),
         e.IdentityNotLinked: LRMapping(404, message_is_description=True),
         e.LastSignInMethod: LRMapping(1134, errors=True),
+        # A command's expected_version is not the account's: 412 with this project's
+        # precondition code (as a custom object record's stale If-Match answers), the
+        # message saying what to do and the ETag naming the current version.
+        e.AccountVersionStale: LRMapping(
+            9412,
+            message_is_description=True,
+            headers=lambda error: {"ETag": f'"{error.current_version}"'},
+        ),
     }
 )

@@ -9,8 +9,9 @@ Each record is a LoginRadius profile (keys in any case): `Uid`, `Email` (a list 
 `RegistrationProvider`, `RegistrationSource` and the free-text and array profile fields.
 Read-only and unknown keys (an exported profile carries many) are ignored.
 
-Rows are checked, then written in batches with bulk inserts, one transaction and one
-audit event (`account.imported`, counts only) per batch. A row that cannot be imported
+Rows are checked, then written in batches with bulk inserts, one transaction per batch
+with its events: `account.imported` (counts only) and, pointing to it (`caused_by`), one
+`account.created` per account marked `imported` (webhooks pass those over). A row that cannot be imported
 is skipped and written to the error report (line number and reason). After each
 committed batch the checkpoint file records the last line read, so `--resume` continues
 after it. Passwords keep their hash: Django checks it on the first sign-in and replaces

@@ -1,5 +1,7 @@
 """Writing checked rows: the identifiers the tenant already holds, bulk inserts (COPY on
-PostgreSQL) and one transaction with one audit event per batch."""
+PostgreSQL) and one transaction per batch with its events: the batch's `account.imported`
+(counts) and, pointing to it, one `account.created` per account marked imported, so each
+account's history starts where it was imported."""
 
 import json
 import os
@@ -13,7 +15,7 @@ from django.utils import timezone
 from accounts.importing.rows import Row
 from accounts.models import Account, AccountEmail, new_uid
 from accounts.services import account_search_text
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.models import Tenant
 
@@ -273,6 +275,31 @@ def write_rows(tenant: Tenant, rows: list[Row], roles: dict[str, Any]) -> None:
         AccountRole.objects.bulk_create(assignments)
 
 
+def created_changes(row: Row) -> dict[str, Any]:
+    """The imported account's creation diff, with the keys `account.created` uses
+    (accounts.services.snapshot) and the roles it was given."""
+    values: dict[str, Any] = {
+        "Uid": row.uid,
+        "UserName": row.username,
+        "PhoneId": row.phone,
+        "PhoneIdVerified": row.phone_verified,
+        "EmailVerified": row.email_verified,
+        "Email": [f"{kind}:{value}" for kind, value in row.emails],
+        "FirstName": row.first_name,
+        "MiddleName": row.middle_name,
+        "LastName": row.last_name,
+        "IsActive": row.is_active,
+        "IsEmailSubscribed": row.is_email_subscribed,
+        "CustomFields": dict(row.custom_fields or {}),
+        "RegistrationSource": row.registration_source,
+        "Roles": sorted(row.roles) or None,
+    }
+    for key, value in (row.profile or {}).items():
+        values.setdefault(key, value)
+    return audit.diff({}, values)
+
+
+@events.flow("account.imported", "account.created")
 def batch_commit(
     *,
     tenant: Tenant,
@@ -286,25 +313,33 @@ def batch_commit(
     """Write a batch with its audit event; if a concurrent writer took an identifier
     meanwhile, redo the batch row by row so only the clashing rows are rejected."""
 
-    def audit_batch(count: int, refused: int) -> None:
-        audit.record(
+    def audit_batch(written: list[Row], refused: int) -> None:
+        batch = audit.record(
             tenant=tenant,
             actor=ACTOR,
             action="account.imported",
             changes={
-                "imported": count,
+                "imported": len(written),
                 "rejected": refused,
                 "first_line": first_line,
                 "last_line": last_line,
                 "source": os.path.basename(source),
             },
         )
+        if written:
+            with events.caused_by(batch.pk):
+                audit.record_imported(
+                    tenant=tenant,
+                    actor=ACTOR,
+                    action="account.created",
+                    subjects=[(r.uid, created_changes(r)) for r in written],
+                )
 
     try:
         with transaction.atomic():
             if rows:
                 write_rows(tenant, rows, roles)
-            audit_batch(len(rows), rejected)
+            audit_batch(rows, rejected)
         return rows, []
     except IntegrityError:
         pass
@@ -317,5 +352,5 @@ def batch_commit(
                 good.append(r)
             except IntegrityError:
                 conflicts.append((r, "duplicate identifier (taken while importing)"))
-        audit_batch(len(good), rejected + len(conflicts))
+        audit_batch(good, rejected + len(conflicts))
     return good, conflicts

@@ -23,10 +23,8 @@ from accounts.services.lifecycle import (
     account_block,
     account_create,
     account_delete,
-    account_lock,
     account_login_record,
     account_unblock,
-    account_unlock,
     accounts_delete_by_email,
 )
 from accounts.services.password import (
@@ -41,15 +39,14 @@ from accounts.services.phone import (
 )
 from accounts.services.profile import account_uid_update, account_update
 from accounts.services.shared import (
-    MANUAL_LOCK,
     PASSWORD_MAX_LENGTH,
     account_search_text,
+    password_check,
     search_text_refresh,
     snapshot,
 )
 
 __all__ = [
-    "MANUAL_LOCK",
     "PASSWORD_MAX_LENGTH",
     "account_block",
     "account_create",
@@ -61,7 +58,6 @@ __all__ = [
     "account_email_verification_invalidate",
     "account_identity_link",
     "account_identity_unlink",
-    "account_lock",
     "account_login_record",
     "account_password_change_require",
     "account_password_set",
@@ -72,10 +68,10 @@ __all__ = [
     "account_search_text",
     "account_uid_update",
     "account_unblock",
-    "account_unlock",
     "account_update",
     "accounts_delete_by_email",
     "email_recovery_check",
+    "password_check",
     "search_text_refresh",
     "snapshot",
 ]

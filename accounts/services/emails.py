@@ -9,6 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import profile_fields as pf
+from accounts.commands import (
+    EmailEdit,
+    EmailMakePrimary,
+    EmailRemove,
+    EmailUpsert,
+    EmailVerificationInvalidate,
+)
 from accounts.errors import (
     EmailAlreadyUnverified,
     EmailNotInProfile,
@@ -20,11 +27,13 @@ from accounts.errors import (
 from accounts.models import Account, AccountEmail
 from accounts.services.shared import (
     ProfileChanges,
+    account_locked,
     event_record,
     identifiers_check_free,
     integrity_error,
     search_text_refresh,
 )
+from portal import events
 from portal.audit import Actor
 from portal.errors import FieldRequired
 from portal.models import Tenant
@@ -35,6 +44,7 @@ def _recovery_hold_end(tenant: Tenant) -> datetime:
     return timezone.now() + timedelta(hours=hours)
 
 
+@events.reads
 def email_recovery_check(*, account: Account, email: str) -> None:
     """Refuse a forgot-password token for an address added too recently."""
     row = AccountEmail.objects.filter(account=account, value__iexact=email).first()
@@ -42,31 +52,33 @@ def email_recovery_check(*, account: Account, email: str) -> None:
         raise EmailRecoveryHeld(row.recovery_after)
 
 
+@events.step
 def email_rows_upsert(
-    *, tenant: Tenant, account: Account, items: list[dict[str, Any]], rows: list[AccountEmail]
+    *, tenant: Tenant, account: Account, items: list[EmailEdit], rows: list[AccountEmail]
 ) -> list[AccountEmail]:
-    """Apply Email items to the account's rows: same Type = new value, new Type = appended,
-    `op:delete` = removed. Returns the rows afterwards; refuses to leave none (LastEmail)."""
+    """Apply checked address edits to the account's rows: same Type = new value, new Type =
+    appended, a removal = removed. Returns the rows afterwards; refuses to leave none
+    (LastEmail)."""
     by_type = {r.type.lower(): r for r in rows}
     by_value = {r.value.lower(): r for r in rows}
     had_any = bool(rows)
     for item in items:
-        value = item["Value"]
-        if item.get("op") == "delete":
+        value = item.value
+        if item.remove:
             row = by_value.pop(value.lower(), None)
             if row is not None:
                 by_type.pop(row.type.lower(), None)
                 row.delete()
             continue
         same_value = by_value.get(value.lower())
-        row = by_type.get(item["Type"].lower())
+        row = by_type.get(item.type.lower())
         if same_value is not None and same_value is not row:
             raise EmailsNotDistinct()
         if row is None:
             row = AccountEmail.objects.create(
                 tenant=tenant,
                 account=account,
-                type=item["Type"],
+                type=item.type,
                 value=value,
                 recovery_after=_recovery_hold_end(tenant) if had_any else None,
             )
@@ -91,22 +103,20 @@ def email_rows_upsert(
 # ---------------------------------------------------------------- services
 
 
+@events.emits("account_email.upserted")
 def account_email_upsert(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    emails: Any,
-    reason: str = "",
-    ticket: str = "",
+    command: EmailUpsert, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
     """Add or change emails by Type: an existing Type gets the new value (unverified), a new
     Type is appended."""
-    items = pf.clean_email_items(emails, allow_delete=False)
+    pf.reject_nul([[e.type, e.value] for e in command.emails], "Email")
+    items = pf.email_edits_check(
+        [EmailEdit(type=e.type, value=e.value) for e in command.emails], allow_remove=False
+    )
     if not items:
         raise FieldRequired("Email")
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
         before = [f"{r.type}:{r.value}" for r in rows]
         changes = ProfileChanges()
@@ -124,8 +134,8 @@ def account_email_upsert(
             actor=actor,
             action="account_email.upserted",
             account=account,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]},
         )
     return account
@@ -139,11 +149,11 @@ def _email_argument(email: Any) -> str:
 
 
 def _locked_with_email(
-    account: Account, value: str
+    account: Account, value: str, *, expected_version: str | None
 ) -> tuple[Account, list[AccountEmail], AccountEmail]:
     """The account, locked, its emails (oldest first) and the one whose address is `value`
     in any case; EmailNotInProfile when it has none. Runs inside the caller's transaction."""
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = account_locked(account, expected_version=expected_version)
     rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
     row = next((r for r in rows if r.value.lower() == value.lower()), None)
     if row is None:
@@ -151,19 +161,16 @@ def _locked_with_email(
     return account, rows, row
 
 
+@events.emits("account_email.removed")
 def account_email_remove(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    email: Any,
-    reason: str = "",
-    ticket: str = "",
+    command: EmailRemove, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
     """Remove one email; never the last one (LastEmail)."""
-    value = _email_argument(email)
+    value = _email_argument(command.email)
     with transaction.atomic():
-        account, rows, row = _locked_with_email(account, value)
+        account, rows, row = _locked_with_email(
+            account, value, expected_version=command.expected_version
+        )
         if len(rows) == 1:
             raise LastEmail()
         row.delete()
@@ -175,29 +182,26 @@ def account_email_remove(
             actor=actor,
             action="account_email.removed",
             account=account,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"Email": [f"{row.type}:{row.value}", None]},
         )
     return account
 
 
+@events.emits("account_email.made_primary")
 def account_email_make_primary(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    email: Any,
-    reason: str = "",
-    ticket: str = "",
+    command: EmailMakePrimary, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
     """Make one of the account's emails its Primary (EmailNotInProfile if it has none). The
     former primary becomes Secondary, or takes the promoted email's old type when another
     email is already Secondary, so each type still names one email; every email keeps its
     verified state."""
-    value = _email_argument(email)
+    value = _email_argument(command.email)
     with transaction.atomic():
-        account, rows, row = _locked_with_email(account, value)
+        account, rows, row = _locked_with_email(
+            account, value, expected_version=command.expected_version
+        )
         if row.type.lower() == "primary":
             return account
         before = [f"{r.type}:{r.value}" for r in rows]
@@ -215,13 +219,14 @@ def account_email_make_primary(
             actor=actor,
             action="account_email.made_primary",
             account=account,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"Email": [before, [f"{r.type}:{r.value}" for r in rows]]},
         )
     return account
 
 
+@events.emits("account_email.verified")
 def account_email_mark_verified(
     *, tenant: Tenant, actor: Actor, account: Account, email: str
 ) -> Account:
@@ -255,12 +260,15 @@ def account_email_mark_verified(
     return account
 
 
-def account_email_verification_invalidate(*, tenant: Tenant, actor: Actor, account: Account) -> str:
+@events.emits("account_email.verification_invalidated")
+def account_email_verification_invalidate(
+    command: EmailVerificationInvalidate, *, tenant: Tenant, actor: Actor, account: Account
+) -> str:
     """Mark the account's emails unverified (NoEmailToUnverify without an email,
     EmailAlreadyUnverified if already unverified). Returns the address a new verification
     message goes to, the primary one: the caller sends it in the same transaction."""
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
         if not rows:
             raise NoEmailToUnverify()
@@ -275,6 +283,8 @@ def account_email_verification_invalidate(*, tenant: Tenant, actor: Actor, accou
             actor=actor,
             action="account_email.verification_invalidated",
             account=account,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"EmailVerified": [True, False]},
         )
     return primary.value

@@ -6,33 +6,26 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import profile_fields as pf
+from accounts.commands import EmailAddress, IdentityLink, IdentityUnlink
 from accounts.errors import IdentityNotLinked, IdentityTaken, LastSignInMethod
 from accounts.models import Account, AccountEmail, AccountIdentity, AccountIdentityEmail
-from accounts.services.shared import event_record, integrity_error
+from accounts.services.shared import account_locked, event_record, integrity_error
+from portal import events
 from portal.audit import Actor
 from portal.errors import FieldRequired
 from portal.models import Tenant
 
 
-def _clean_identity_emails(emails: Any) -> list[dict[str, str]]:
-    if emails is None:
-        return []
-    if not isinstance(emails, list):
-        raise pf.invalid("emails", "emails must be a list.")
-    pf.reject_nul(emails, "emails")
-    result = []
-    for item in emails:
-        if isinstance(item, dict):
-            body = pf.lower_keys(item)
-            result.append(
-                {
-                    "Type": str(body.get("type") or "Primary")[: pf.EMAIL_TYPE_MAX_LENGTH],
-                    "Value": pf.clean_email(body.get("value")),
-                }
-            )
-        else:
-            result.append({"Type": "Primary", "Value": pf.clean_email(item)})
-    return result
+def _clean_identity_emails(emails: tuple[EmailAddress, ...]) -> list[dict[str, str]]:
+    """The provider's addresses as the identity keeps them (a Type cut to its length)."""
+    pf.reject_nul([[e.type, e.value] for e in emails], "emails")
+    return [
+        {
+            "Type": str(e.type or "Primary")[: pf.EMAIL_TYPE_MAX_LENGTH],
+            "Value": pf.clean_email(e.value),
+        }
+        for e in emails
+    ]
 
 
 def _clean_provider(provider: Any, provider_id: Any) -> tuple[str, str]:
@@ -52,25 +45,21 @@ def _clean_provider(provider: Any, provider_id: Any) -> tuple[str, str]:
     return provider, provider_id
 
 
+@events.emits("account_identity.linked")
 def account_identity_link(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    provider: Any,
-    provider_id: Any,
-    profile: Any = None,
-    emails: Any = None,
-    reason: str = "",
+    command: IdentityLink, *, tenant: Tenant, actor: Actor, account: Account
 ) -> AccountIdentity:
     """Link a provider identity to the account (or refresh its profile if it already is);
     refused when that provider identity belongs to another account."""
-    provider, provider_id = _clean_provider(provider, provider_id)
+    provider, provider_id = _clean_provider(command.provider, command.provider_id)
+    profile = command.profile
     if profile is not None and not isinstance(profile, dict):
         raise pf.invalid("profile", "profile must be an object.")
     pf.reject_nul(profile, "profile")
-    email_items = _clean_identity_emails(emails)
+    email_items = _clean_identity_emails(command.emails)
     with transaction.atomic():
+        if command.expected_version is not None:
+            account_locked(account, expected_version=command.expected_version)
         existing = AccountIdentity.objects.filter(
             tenant=tenant, provider=provider, provider_id=provider_id
         ).first()
@@ -108,26 +97,21 @@ def account_identity_link(
             actor=actor,
             action="account_identity.linked",
             account=account,
-            reason=reason,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"Identity": [None, f"{provider}:{provider_id}"]} if existing is None else {},
         )
     return identity
 
 
+@events.emits("account_identity.unlinked")
 def account_identity_unlink(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    provider: Any,
-    provider_id: Any,
-    reason: str = "",
-    ticket: str = "",
+    command: IdentityUnlink, *, tenant: Tenant, actor: Actor, account: Account
 ) -> None:
     """Unlink a provider identity, unless it is the account's last way to sign in."""
-    provider, provider_id = _clean_provider(provider, provider_id)
+    provider, provider_id = _clean_provider(command.provider, command.provider_id)
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         identity = AccountIdentity.objects.filter(
             tenant=tenant, account=account, provider=provider, provider_id=provider_id
         ).first()
@@ -150,7 +134,7 @@ def account_identity_unlink(
             actor=actor,
             action="account_identity.unlinked",
             account=account,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"Identity": [f"{provider}:{provider_id}", None]},
         )

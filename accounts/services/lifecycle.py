@@ -1,41 +1,46 @@
-"""The account's life: creation, block and unblock, lock and unlock, deletion, and the
-count of successful sign-ins."""
-
-from datetime import datetime
-from typing import Any
+"""The account's life: creation, block and unblock, deletion, and the count of successful
+sign-ins. Sign-in locks are security's (security.services.lockout)."""
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.commands import (
+    AccountBlock,
+    AccountCreate,
+    AccountDelete,
+    AccountsDeleteByEmail,
+    AccountUnblock,
+)
 from accounts.models import Account, AccountEmail, new_uid
 from accounts.services.profile import (
     consents_record,
     privacy_policy_record,
     profile_apply,
-    profile_changes_read,
+    profile_changes,
 )
 from accounts.services.shared import (
-    MANUAL_LOCK,
+    account_locked,
     account_search_text,
     event_record,
     identifiers_check_free,
     integrity_error,
     snapshot,
 )
-from portal import audit, context
+from portal import audit, context, events
 from portal.audit import Actor
 from portal.errors import AccountNotFound, FieldRequired
 from portal.models import Tenant
 
 
-def account_create(*, tenant: Tenant, actor: Actor, data: Any) -> Account:
-    """Create an account from a ManageRegisterModel body, without the verification flow
-    (a back end vouches for it). Needs an email, a phone id or a username. A
-    SecurityQuestionAnswer is checked with the body but stored by the caller
-    (`profile_fields.security_answers`, security.services.security_answers_set)."""
-    changes = profile_changes_read(data, creating=True, null_support=False)
+@events.emits("account.created")
+def account_create(command: AccountCreate, *, tenant: Tenant, actor: Actor) -> Account:
+    """Create an account without the verification flow (a back end vouches for it). Needs
+    an email, a phone id or a username. Security answers sent with a LoginRadius body are
+    stored by the front door (security.services.security_answers_set), and so is
+    `IsLoginLocked: true` (security.services.account_lock_set)."""
+    changes = profile_changes(command, creating=True)
     if (
         not changes.emails
         and not (changes.phone and changes.phone[0])
@@ -52,13 +57,11 @@ def account_create(*, tenant: Tenant, actor: Actor, data: Any) -> Account:
         flags = changes.flags
         account.email_verified = bool(flags.get("EmailVerified", False)) and bool(changes.emails)
         account.is_active = flags.get("IsActive", True)
-        if flags.get("IsLoginLocked"):
-            account.is_login_locked, account.login_locked_type = True, MANUAL_LOCK
         if changes.password:
             account.password = make_password(changes.password)
             account.last_password_change_date = now
         emails = changes.emails or []
-        account.search_text = account_search_text(account, [e["Value"] for e in emails])
+        account.search_text = account_search_text(account, [e.value for e in emails])
         try:
             with transaction.atomic():
                 account.save()
@@ -66,8 +69,8 @@ def account_create(*, tenant: Tenant, actor: Actor, data: Any) -> Account:
                     AccountEmail.objects.create(
                         tenant=tenant,
                         account=account,
-                        type=e["Type"],
-                        value=e["Value"],
+                        type=e.type,
+                        value=e.value,
                         verified=account.email_verified,
                     )
                     for e in emails
@@ -92,17 +95,20 @@ def account_create(*, tenant: Tenant, actor: Actor, data: Any) -> Account:
             actor=actor,
             action="account.created",
             account=account,
+            reason=command.reason,
+            ticket=command.ticket,
             changes=audit.diff({}, snapshot(account, rows)),
         )
     return account
 
 
+@events.emits("account.blocked")
 def account_block(
-    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
+    command: AccountBlock, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
     """Stop every sign-in: the account is inactive and its sessions end now."""
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         was = account.is_active
         account.is_active = False
         account.save(update_fields=["is_active", "modified"])
@@ -112,18 +118,20 @@ def account_block(
             actor=actor,
             action="account.blocked",
             account=account,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"IsActive": [was, False]} if was else {},
         )
     return account
 
 
+@events.emits("account.unblocked")
 def account_unblock(
-    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
+    command: AccountUnblock, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
+    """Let a blocked account sign in again."""
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         was = account.is_active
         account.is_active = True
         account.save(update_fields=["is_active", "modified"])
@@ -132,118 +140,52 @@ def account_unblock(
             actor=actor,
             action="account.unblocked",
             account=account,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"IsActive": [was, True]} if not was else {},
         )
     return account
 
 
-def account_lock(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    locked_type: str,
-    until: datetime | None = None,
-    reason: str = "",
-) -> Account:
-    """Lock sign-in (too many failures, or by hand) until `until` (None: until unlocked)."""
-    with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        before = {
-            "IsLoginLocked": account.is_login_locked,
-            "LoginLockedType": account.login_locked_type,
-            "LoginLockedUntil": account.login_locked_until.isoformat()
-            if account.login_locked_until
-            else None,
-        }
-        account.is_login_locked = True
-        account.login_locked_type = (locked_type or MANUAL_LOCK)[:40]
-        account.login_locked_until = until
-        account.save(
-            update_fields=["is_login_locked", "login_locked_type", "login_locked_until", "modified"]
-        )
-        after = {
-            "IsLoginLocked": True,
-            "LoginLockedType": account.login_locked_type,
-            "LoginLockedUntil": until.isoformat() if until else None,
-        }
-        event_record(
-            tenant=tenant,
-            actor=actor,
-            action="account.locked",
-            account=account,
-            before=before,
-            after=after,
-            reason=reason,
-        )
-    return account
-
-
-def account_unlock(
-    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
-) -> Account:
-    """Let the account sign in again now: clear the lock (security clears the failure
-    counter when it hears account.unlocked)."""
-    with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
-        before = {
-            "IsLoginLocked": account.is_login_locked,
-            "LoginLockedType": account.login_locked_type,
-        }
-        account.is_login_locked, account.login_locked_type, account.login_locked_until = (
-            False,
-            "",
-            None,
-        )
-        account.save(
-            update_fields=["is_login_locked", "login_locked_type", "login_locked_until", "modified"]
-        )
-        event_record(
-            tenant=tenant,
-            actor=actor,
-            action="account.unlocked",
-            account=account,
-            reason=reason,
-            ticket=ticket,
-            before=before,
-            after={"IsLoginLocked": False, "LoginLockedType": ""},
-        )
-    return account
-
-
+@events.emits("account.deleted")
 def account_delete(
-    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
+    command: AccountDelete, *, tenant: Tenant, actor: Actor, account: Account
 ) -> None:
     """Delete the account and everything hanging on it (sessions end first; other sections'
     rows go by cascade). The audit keeps a tombstone: who, when, which UID; no profile data.
     The event comes first: its subscribers (tokens ending the sessions) still find the rows."""
     with transaction.atomic():
+        if command.expected_version is not None:
+            account_locked(account, expected_version=command.expected_version)
         audit.record(
             tenant=tenant,
             actor=actor,
             action="account.deleted",
             subject_uid=account.uid,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
         )
         Account.objects.filter(pk=account.pk, tenant=tenant).delete()
 
 
-def accounts_delete_by_email(*, tenant: Tenant, actor: Actor, email: str, reason: str = "") -> int:
+@events.flow()
+def accounts_delete_by_email(
+    command: AccountsDeleteByEmail, *, tenant: Tenant, actor: Actor
+) -> int:
     """Delete every account that uses `email` (its own or a linked identity's); 938 if none."""
     from accounts.selectors import accounts_by_email
 
+    each = AccountDelete(reason=command.reason, ticket=command.ticket)
     with transaction.atomic():
-        accounts = accounts_by_email(tenant=tenant, email=email)
+        accounts = accounts_by_email(tenant=tenant, email=command.email)
         if not accounts:
             raise AccountNotFound()
         for account in accounts:
-            account_delete(tenant=tenant, actor=actor, account=account, reason=reason)
+            account_delete(each, tenant=tenant, actor=actor, account=account)
     return len(accounts)
 
 
+@events.emits("account.login_recorded")
 def account_login_record(*, tenant: Tenant, account: Account) -> Account:
     """Count a successful sign-in (NoOfLogins, LastLoginDate)."""
     now = timezone.now()

@@ -1,29 +1,31 @@
 """Writes of the account's password: set, require a change, check (upgrading old hashes)."""
 
-from typing import Any
-
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.commands import PasswordSet
 from accounts.models import Account
-from accounts.services.shared import event_record, password_check
+from accounts.services.shared import account_locked, event_record, password_check
+from portal import events
 from portal.audit import Actor
 from portal.errors import FieldRequired
 from portal.models import Tenant
 
 
+@events.emits("account_password.set")
 def account_password_set(
-    *, tenant: Tenant, actor: Actor, account: Account, password: Any, reason: str = ""
+    command: PasswordSet, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
     """Set a new password: checked against the password validators, hashed with the default
     hasher; every session ends and pending reset tokens stop working (tokens does both when
     it hears account_password.set)."""
+    password = command.password
     if password is None or (isinstance(password, str) and not password):
         raise FieldRequired("password")
     password_check(password)
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         had = bool(account.password)
         was_required = account.password_change_required
         account.password = make_password(password)
@@ -45,12 +47,14 @@ def account_password_set(
             actor=actor,
             action="account_password.set",
             account=account,
-            reason=reason,
+            reason=command.reason,
+            ticket=command.ticket,
             changes=changes,
         )
     return account
 
 
+@events.emits("account_password.change_required")
 def account_password_change_require(
     *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
 ) -> bool:
@@ -75,6 +79,7 @@ def account_password_change_require(
     return not was
 
 
+@events.reads
 def account_password_verify(*, account: Account, password: str) -> bool:
     """Whether `password` is the account's; a hash made with an older hasher or parameters
     is replaced by one from the current default on success."""

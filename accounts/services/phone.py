@@ -1,33 +1,34 @@
 """Writes of the account's phone id: replace, mark verified, invalidate."""
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 
 from accounts import profile_fields as pf
+from accounts.commands import PhoneSet, PhoneVerificationInvalidate
 from accounts.errors import NoPhone, PhoneAlreadyUnverified, PhoneTaken
 from accounts.models import Account
-from accounts.services.shared import event_record, integrity_error, search_text_refresh
+from accounts.services.shared import (
+    account_locked,
+    event_record,
+    integrity_error,
+    search_text_refresh,
+)
+from portal import events
 from portal.audit import Actor
 from portal.errors import FieldRequired
 from portal.models import Tenant
 
 
+@events.emits("account_phone.updated")
 def account_phone_update(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    phone: Any,
-    reason: str = "",
-    ticket: str = "",
+    command: PhoneSet, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
     """Replace the phone id directly (no OTP: a back end vouches for it)."""
+    phone = command.phone
     if phone is None or (isinstance(phone, str) and not phone.strip()):
         raise FieldRequired("phone")
     phone_id = pf.clean_phone(phone)
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         if Account.objects.filter(tenant=tenant, phone_id=phone_id).exclude(pk=account.pk).exists():
             raise PhoneTaken()
         before = account.phone_id
@@ -45,13 +46,14 @@ def account_phone_update(
             actor=actor,
             action="account_phone.updated",
             account=account,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"PhoneId": [before, phone_id]} if before != phone_id else {},
         )
     return account
 
 
+@events.emits("account_phone.verified")
 def account_phone_mark_verified(*, tenant: Tenant, actor: Actor, account: Account) -> Account:
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account.pk)
@@ -70,13 +72,14 @@ def account_phone_mark_verified(*, tenant: Tenant, actor: Actor, account: Accoun
     return account
 
 
+@events.emits("account_phone.verification_invalidated")
 def account_phone_verification_invalidate(
-    *, tenant: Tenant, actor: Actor, account: Account
+    command: PhoneVerificationInvalidate, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
     """Mark the phone unverified (NoPhone without a phone, PhoneAlreadyUnverified if already
     unverified); the caller sends a new verification OTP in the same transaction."""
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         if not account.phone_id:
             raise NoPhone()
         if not account.phone_id_verified:
@@ -88,6 +91,8 @@ def account_phone_verification_invalidate(
             actor=actor,
             action="account_phone.verification_invalidated",
             account=account,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"PhoneIdVerified": [True, False]},
         )
     return account

@@ -1,4 +1,4 @@
-"""Writes of the account's profile: reading a ManageRegisterModel body into what to write,
+"""Writes of the account's profile: checking a create or update command into what to write,
 applying it, and the update and UID-change services."""
 
 from datetime import datetime
@@ -9,12 +9,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import profile_fields as pf
+from accounts.commands import (
+    AccountChanges,
+    AccountCreate,
+    ConsentChanges,
+    PinChange,
+    ProfileWrite,
+    UidChange,
+)
 from accounts.errors import UidTaken
 from accounts.models import Account, AccountEmail, ConsentLog, PrivacyPolicyAcceptance
 from accounts.services.emails import email_rows_upsert
 from accounts.services.shared import (
-    MANUAL_LOCK,
     ProfileChanges,
+    account_locked,
     account_search_text,
     event_record,
     identifiers_check_free,
@@ -23,78 +31,94 @@ from accounts.services.shared import (
     search_text_refresh,
     snapshot,
 )
-from portal import audit, context
+from portal import audit, context, events
 from portal.audit import Actor
 from portal.errors import FieldRequired
 from portal.models import Tenant
 
-# ---------------------------------------------------------------- reading a body
+# ---------------------------------------------------------------- checking a command
+
+# The account's state flags a command may set (deleting is a service of its own; a sign-in
+# lock is security's).
+SETTABLE_FLAGS = tuple(f for f in pf.STATE_FLAGS if f not in ("IsDeleted", "IsLoginLocked"))
+CLEARABLE_PROFILE = frozenset(
+    (*pf.PROFILE_STRINGS, *pf.PROFILE_ARRAYS, *pf.PROFILE_FLAGS, "Country", "SessionLimit")
+)
 
 
-def profile_changes_read(data: Any, *, creating: bool, null_support: bool) -> ProfileChanges:
-    """Check a ManageRegisterModel body; raise the named error of the first problem."""
-    if hasattr(data, "raw"):
-        data = data.raw()
+@events.reads
+def profile_changes(command: ProfileWrite, *, creating: bool) -> ProfileChanges:
+    """Check a create or update command, whoever built it; raise the named error of the
+    first problem, or InvalidInput naming every field that is wrong."""
     problems = pf.Problems()
-    fields = pf.canonicalise(data, problems)
-    problems.raise_if_any()
     out = ProfileChanges()
-    for name, value in fields.items():
-        if value is None:
-            if creating or not null_support:
-                continue
-            _read_null(name, out, problems)
+    for name in getattr(command, "cleared", ()):
+        _clear(name, out, problems)
+    for name, value in command.values.items():
+        pf.reject_nul(value, name)
+        _set(name, value, out, problems, creating=creating)
+    if command.emails:
+        out.emails = pf.email_edits_check(command.emails, allow_remove=not creating)
+    for name, edits in command.lists.items():
+        if name not in pf.PROFILE_ARRAYS:
+            problems.add(name, f"The field {name} is not a list field of the profile.")
             continue
-        _read_value(name, value, out, problems, creating=creating)
+        pf.reject_nul([edit.item for edit in edits], name)
+        if pf.list_edits_check(name, edits, problems):
+            out.arrays[name] = edits
+    _custom_fields(command, out, problems, creating=creating)
+    version = command.privacy_policy_version
+    if version is not None:
+        if not isinstance(version, str) or not version.strip() or len(version) > 100:
+            problems.add("PrivacyPolicy", "PrivacyPolicy must be an object with a Version.")
+        else:
+            out.privacy_policy = version.strip()
+    if command.consents is not None:
+        out.consents = _consents(command.consents, problems)
+    if command.pin is not None:
+        out.pin = _pin(command.pin, problems)
+    if isinstance(command, AccountCreate):
+        if command.uid is not None:
+            out.uid = pf.clean_uid(command.uid)
+        if command.password is not None:
+            password_check(command.password)
+            out.password = command.password
+        if command.registration_provider is not None:
+            provider = pf.clean_string(
+                "RegistrationProvider", command.registration_provider, problems, 40
+            )
+            if provider is not None:
+                out.columns["registration_provider"] = provider
     problems.raise_if_any()
     return out
 
 
-def _read_null(name: str, out: ProfileChanges, problems: pf.Problems) -> None:
+def _clear(name: str, out: ProfileChanges, problems: pf.Problems) -> None:
     if name == "UserName":
         out.username = (None,)
     elif name == "PhoneId":
         out.phone = (None,)
     elif name in pf.NAME_COLUMNS:
         out.columns[pf.NAME_COLUMNS[name]] = ""
-    elif (
-        name in pf.PROFILE_STRINGS
-        or name in pf.PROFILE_ARRAYS
-        or name in pf.PROFILE_FLAGS
-        or name in ("Country", "SessionLimit")
-    ):
+    elif name in CLEARABLE_PROFILE:
         out.profile_clear.append(name)
     elif name == "CustomFields":
         out.custom_fields_clear = True
     elif name == "RegistrationSource":
         out.columns["registration_source"] = ""
-    elif name in ("Email", "Password", "Uid"):
+    else:
         problems.add(name, f"The {name} field cannot be cleared.")
 
 
-def _read_value(
+def _set(
     name: str, value: Any, out: ProfileChanges, problems: pf.Problems, *, creating: bool
 ) -> None:
-    if name == "Uid":
-        if creating:
-            out.uid = pf.clean_uid(value)
-    elif name == "UserName":
+    if name == "UserName":
         username = pf.clean_username(value, problems)
         if username is not None:
             out.username = (username,)
     elif name == "PhoneId":
         out.phone = (pf.clean_phone(value),)
-    elif name == "Password":
-        if not creating:
-            problems.add(
-                "Password",
-                "The password cannot be changed here; use PUT /identity/v2/manage/account/{uid}/password.",
-            )
-        else:
-            password_check(value)
-            out.password = value
-    elif name == "Email":
-        out.emails = pf.clean_email_items(value, allow_delete=not creating)
     elif name in pf.NAME_COLUMNS:
         text = pf.clean_string(name, value, problems, pf.NAME_MAX_LENGTH)
         if text is not None:
@@ -106,119 +130,88 @@ def _read_value(
         if text is not None:
             out.profile_set[name] = text
     elif name in pf.PROFILE_ARRAYS:
+        # A whole list set at once replaces the stored one.
         items = pf.clean_array(name, value, problems)
         if items is not None:
-            out.arrays[name] = items
-    elif name in pf.PROFILE_FLAGS or name == "AcceptPrivacyPolicy":
+            out.profile_set[name] = items
+    elif name in pf.PROFILE_FLAGS or name in SETTABLE_FLAGS:
         flag = pf.clean_bool(name, value, problems)
-        if flag is not None and name != "AcceptPrivacyPolicy":
-            out.profile_set[name] = flag
-    elif name in pf.STATE_FLAGS:
-        flag = pf.clean_bool(name, value, problems)
-        if flag is None:
-            return
-        if name == "IsDeleted":
-            if flag:
-                problems.add(
-                    "IsDeleted", "Delete an account with DELETE /identity/v2/manage/account/{uid}."
-                )
-            return
-        out.flags[name] = flag
+        if flag is not None:
+            (out.profile_set if name in pf.PROFILE_FLAGS else out.flags)[name] = flag
     elif name == "Country":
         country = pf.clean_country(value, problems)
         if country is not None:
             out.profile_set["Country"] = country
-    elif name == "CustomFields":
-        custom = pf.clean_custom_fields(value, problems)
-        if custom is not None:
-            out.custom_fields = custom
-    elif name == "PrivacyPolicy":
-        version = pf.lower_keys(value).get("version") if isinstance(value, dict) else None
-        if not isinstance(version, str) or not version.strip() or len(version) > 100:
-            problems.add("PrivacyPolicy", "PrivacyPolicy must be an object with a Version.")
-        else:
-            out.privacy_policy = version.strip()
-    elif name == "Consents":
-        out.consents = _read_consents(value, problems)
-    elif name == "SecurityQuestionAnswer":
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            problems.add(
-                "SecurityQuestionAnswer", "SecurityQuestionAnswer must map question ids to answers."
-            )
-    elif name == "PINInfo":
-        out.pin = _read_pin(value, problems)
     elif name == "RegistrationSource":
         text = pf.clean_string(name, value, problems, 300)
         if text is not None:
             out.columns["registration_source"] = text
-    elif name == "RegistrationProvider":
-        text = pf.clean_string(name, value, problems, 40)
-        if text is not None and creating:
-            out.columns["registration_provider"] = text
     elif name == "SessionLimit":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             problems.add("SessionLimit", "SessionLimit must be a non-negative integer.")
         else:
             out.profile_set["SessionLimit"] = value
+    else:
+        problems.add(name, f"The field {name} cannot be set here.")
 
 
-def _read_consents(value: Any, problems: pf.Problems) -> dict[str, list] | None:
-    """ConsentSubmitModel: `{"Data": [{"ConsentOptionId", "IsAccepted"}], "Events": [{"Event", "IsCustom"}]}`."""
-    if not isinstance(value, dict):
-        problems.add("Consents", "Consents must be an object with Data and Events.")
-        return None
-    body = pf.lower_keys(value)
-    data, events = body.get("data") or [], body.get("events") or []
-    if not isinstance(data, list) or not isinstance(events, list):
-        problems.add("Consents", "Consents.Data and Consents.Events must be lists.")
-        return None
-    consents, versions = [], []
-    for item in data:
-        item = pf.lower_keys(item)
-        consent_id = item.get("consentoptionid") or item.get("consentid")
-        if not isinstance(consent_id, str) or not consent_id.strip():
-            problems.add("Consents", "Every Consents.Data item needs a ConsentOptionId.")
-            return None
-        accepted = item.get("isaccepted", True)
-        consents.append(
-            {
-                "ConsentId": consent_id.strip(),
-                "Event": "Accepted" if accepted is not False else "Revoked",
-            }
+def _custom_fields(
+    command: ProfileWrite, out: ProfileChanges, problems: pf.Problems, *, creating: bool
+) -> None:
+    """Custom fields to set and (on update) to remove, as one merge: a removed key maps to None."""
+    removed = tuple(getattr(command, "custom_fields_removed", ()))
+    if not command.custom_fields and not removed:
+        return
+    pf.reject_nul(command.custom_fields, "CustomFields")
+    merged = pf.clean_custom_fields(
+        {**{key: None for key in removed}, **command.custom_fields}, problems
+    )
+    if merged is not None:
+        out.custom_fields = (
+            merged if not creating else {k: v for k, v in merged.items() if v is not None}
         )
-    for item in events:
-        item = pf.lower_keys(item)
-        event = item.get("event")
-        if not isinstance(event, str) or not event.strip():
-            problems.add("Consents", "Every Consents.Events item needs an Event.")
-            return None
-        versions.append(
-            {
-                "Event": event.strip(),
-                "Version": str(item.get("version") or "1"),
-                "IsCustom": bool(item.get("iscustom", False)),
-            }
-        )
-    return {"consents": consents, "versions": versions}
 
 
-def _read_pin(value: Any, problems: pf.Problems) -> dict[str, Any] | None:
-    if not isinstance(value, dict):
-        problems.add("PINInfo", "PINInfo must be an object {PIN, Skipped}.")
+def _consents(value: ConsentChanges, problems: pf.Problems) -> dict[str, list] | None:
+    if any(not isinstance(c.consent_id, str) or not c.consent_id.strip() for c in value.consents):
+        problems.add("Consents", "Every Consents.Data item needs a ConsentOptionId.")
         return None
-    body = pf.lower_keys(value)
-    pin, skipped = body.get("pin"), body.get("skipped", False)
+    if any(not isinstance(e.event, str) or not e.event.strip() for e in value.events):
+        problems.add("Consents", "Every Consents.Events item needs an Event.")
+        return None
+    return {
+        "consents": [
+            {
+                "ConsentId": c.consent_id.strip(),
+                "Event": "Accepted" if c.accepted is not False else "Revoked",
+            }
+            for c in value.consents
+        ],
+        "versions": [
+            {
+                "Event": e.event.strip(),
+                "Version": str(e.version or "1"),
+                "IsCustom": bool(e.is_custom),
+            }
+            for e in value.events
+        ],
+    }
+
+
+def _pin(value: PinChange, problems: pf.Problems) -> dict[str, Any] | None:
+    pin = value.pin
     if pin is not None and (
-        not isinstance(pin, str | int) or not str(pin).isdigit() or not 4 <= len(str(pin)) <= 12
+        not isinstance(pin, str) or not pin.isdigit() or not 4 <= len(pin) <= 12
     ):
         problems.add("PINInfo", "The PIN must be 4 to 12 digits.")
         return None
-    return {"pin": None if pin is None else str(pin), "skipped": bool(skipped)}
+    return {"pin": pin, "skipped": value.skipped}
 
 
 # ---------------------------------------------------------------- applying a body
 
 
+@events.step
 def profile_apply(account: Account, changes: ProfileChanges, *, creating: bool) -> None:
     """Write a read body onto the account, not yet saved: columns, profile, custom fields,
     PIN. On update, arrays merge into the stored ones and custom fields merge by key."""
@@ -228,7 +221,7 @@ def profile_apply(account: Account, changes: ProfileChanges, *, creating: bool) 
     profile.update(changes.profile_set)
     for name, items in changes.arrays.items():
         profile[name] = (
-            pf.strip_ops(items) if creating else pf.merge_array(name, profile.get(name), items)
+            pf.list_items(items) if creating else pf.merge_array(name, profile.get(name), items)
         )
         if not profile[name]:
             profile.pop(name)
@@ -270,6 +263,7 @@ def profile_apply(account: Account, changes: ProfileChanges, *, creating: bool) 
         profile["PINInfo"] = {"Skipped": changes.pin["skipped"]}
 
 
+@events.step
 def consents_record(
     *, tenant: Tenant, account: Account, consents: dict, update_type: str, now: datetime
 ) -> None:
@@ -287,6 +281,7 @@ def consents_record(
     )
 
 
+@events.step
 def privacy_policy_record(*, tenant: Tenant, account: Account, version: str, now: datetime) -> None:
     """Record the acceptance of a new privacy-policy version (the caller saves the profile)."""
     current = (account.profile or {}).get("PrivacyPolicy") or {}
@@ -309,24 +304,18 @@ def privacy_policy_record(*, tenant: Tenant, account: Account, version: str, now
 # ---------------------------------------------------------------- services
 
 
+@events.emits("account.updated")
 def account_update(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    changes: Any,
-    null_support: bool = False,
-    reason: str = "",
-    ticket: str = "",
+    command: AccountChanges, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
-    """Apply a partial profile. `IsActive:false` blocks (and ends sessions), `IsLoginLocked:false`
-    unlocks (and clears the failure counter); nulls clear fields only with `null_support`.
-    A SecurityQuestionAnswer is checked with the body but stored by the caller
-    (`profile_fields.security_answers`, security.services.security_answers_set)."""
-    parsed = profile_changes_read(changes, creating=False, null_support=null_support)
+    """Apply a partial update of the profile. `IsActive: false` blocks (and ends sessions).
+    Security answers sent with a LoginRadius body are stored by the front door
+    (security.services.security_answers_set), and `IsLoginLocked` is set by the front door
+    too (security.services.account_lock_set: a lock is security's)."""
+    parsed = profile_changes(command, creating=False)
     now = timezone.now()
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
         before = snapshot(account, rows)
         identifiers_check_free(tenant=tenant, account=account, changes=parsed)
@@ -334,17 +323,6 @@ def account_update(
         flags = parsed.flags
         if "IsActive" in flags:
             account.is_active = flags["IsActive"]
-        if "IsLoginLocked" in flags:
-            if flags["IsLoginLocked"]:
-                if not account.is_login_locked:
-                    account.is_login_locked, account.login_locked_type = True, MANUAL_LOCK
-                    account.login_locked_until = None
-            else:
-                account.is_login_locked, account.login_locked_type, account.login_locked_until = (
-                    False,
-                    "",
-                    None,
-                )
         try:
             with transaction.atomic():
                 if parsed.emails is not None:
@@ -374,8 +352,7 @@ def account_update(
                 update_type="Update",
                 now=now,
             )
-        # Blocking ends the sessions and unlocking clears the failure counter through the
-        # event (tokens and security subscribe to account.updated).
+        # Blocking ends the sessions through the event (tokens subscribes to account.updated).
         event_record(
             tenant=tenant,
             actor=actor,
@@ -383,22 +360,23 @@ def account_update(
             account=account,
             before=before,
             after=snapshot(account, rows),
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
         )
     return account
 
 
+@events.emits("account.uid_changed")
 def account_uid_update(
-    *, tenant: Tenant, actor: Actor, account: Account, new_uid_value: Any
+    command: UidChange, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
     """Give the account another UID (1200 if malformed, 1044 if taken); everything that hangs
     on the account follows, since other rows reference it by its key, not its UID."""
-    if new_uid_value is None or (isinstance(new_uid_value, str) and not new_uid_value.strip()):
+    if not isinstance(command.new_uid, str) or not command.new_uid.strip():
         raise FieldRequired("newUid")
-    value = pf.clean_uid(new_uid_value.strip() if isinstance(new_uid_value, str) else new_uid_value)
+    value = pf.clean_uid(command.new_uid.strip())
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         old = account.uid
         if value == old:
             return account
@@ -419,6 +397,8 @@ def account_uid_update(
             actor=actor,
             action="account.uid_changed",
             subject_uid=value,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"Uid": [old, value]},
         )
     return account

@@ -1,6 +1,7 @@
 """What several account services share: identifier checks, password rules, the derived
 search column, the audited snapshot and the audit event itself."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -8,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models.functions import Lower
 
+from accounts.commands import EmailEdit, ListEdit
 from accounts.errors import (
+    AccountVersionStale,
     EmailTaken,
     IdentityTaken,
     PasswordInvalid,
@@ -17,13 +20,13 @@ from accounts.errors import (
     UsernameTaken,
 )
 from accounts.models import Account, AccountEmail
-from portal import audit
+from portal import audit, events
 from portal.models import Tenant
 
 PASSWORD_MAX_LENGTH = 256
-MANUAL_LOCK = "ManualLock"
 
 
+@events.reads
 def integrity_error(
     exc: IntegrityError,
 ) -> EmailTaken | UsernameTaken | PhoneTaken | IdentityTaken | UidTaken:
@@ -42,6 +45,7 @@ def integrity_error(
     raise exc
 
 
+@events.reads
 def password_check(password: Any) -> None:
     """Refuse (PasswordInvalid) a password that cannot be set: missing, too long, or
     refused by the password validators."""
@@ -61,6 +65,7 @@ def _email_values(account: Account) -> list[str]:
     )
 
 
+@events.reads
 def account_search_text(account: Account, emails: list[str]) -> str:
     """The value of the derived search column, for accounts saved or bulk-written."""
     names = " ".join(p for p in (account.first_name, account.middle_name, account.last_name) if p)
@@ -68,6 +73,7 @@ def account_search_text(account: Account, emails: list[str]) -> str:
     return "|".join(p for p in parts if p).lower()
 
 
+@events.step
 def search_text_refresh(*, account: Account, emails: list[str] | None = None) -> None:
     """Recompute the derived search column (names, identifiers, emails). Every service here
     keeps it current; accounts written another way (fixtures, imports) call this."""
@@ -77,6 +83,7 @@ def search_text_refresh(*, account: Account, emails: list[str] | None = None) ->
     Account.objects.filter(pk=account.pk).update(search_text=account.search_text)
 
 
+@events.reads
 def snapshot(account: Account, emails: list[AccountEmail] | None = None) -> dict[str, Any]:
     """The audited view of an account: identifiers, names, flags and profile, never secrets."""
     rows = (
@@ -95,8 +102,6 @@ def snapshot(account: Account, emails: list[AccountEmail] | None = None) -> dict
         "MiddleName": account.middle_name,
         "LastName": account.last_name,
         "IsActive": account.is_active,
-        "IsLoginLocked": account.is_login_locked,
-        "LoginLockedType": account.login_locked_type,
         "IsEmailSubscribed": account.is_email_subscribed,
         "CustomFields": dict(account.custom_fields or {}),
         "RegistrationSource": account.registration_source,
@@ -106,6 +111,7 @@ def snapshot(account: Account, emails: list[AccountEmail] | None = None) -> dict
     return data
 
 
+@events.step
 def event_record(
     *, tenant, actor, action, account, before=None, after=None, reason="", ticket="", changes=None
 ):
@@ -132,11 +138,11 @@ class ProfileChanges:
         self.username: tuple[str | None] | None = None  # (value,) when given; value None clears
         self.phone: tuple[str | None] | None = None
         self.password: str | None = None
-        self.emails: list[dict[str, Any]] | None = None
+        self.emails: list[EmailEdit] | None = None
         self.columns: dict[str, Any] = {}
         self.profile_set: dict[str, Any] = {}
         self.profile_clear: list[str] = []
-        self.arrays: dict[str, list] = {}
+        self.arrays: dict[str, tuple[ListEdit, ...]] = {}
         self.custom_fields: dict[str, Any] | None = None
         self.custom_fields_clear = False
         self.flags: dict[str, bool] = {}
@@ -145,6 +151,7 @@ class ProfileChanges:
         self.pin: dict[str, Any] | None = None
 
 
+@events.reads
 def identifiers_check_free(
     *, tenant: Tenant, account: Account | None, changes: ProfileChanges
 ) -> None:
@@ -155,7 +162,7 @@ def identifiers_check_free(
     if changes.uid and Account.objects.filter(tenant=tenant, uid=changes.uid).exists():
         raise UidTaken()
     if changes.emails:
-        values = [e["Value"].lower() for e in changes.emails if e.get("op") != "delete"]
+        values = [e.value.lower() for e in changes.emails if not e.remove]
         taken = AccountEmail.objects.annotate(v=Lower("value")).filter(tenant=tenant, v__in=values)
         if account is not None:
             taken = taken.exclude(account=account)
@@ -166,3 +173,28 @@ def identifiers_check_free(
         raise UsernameTaken()
     if changes.phone and changes.phone[0] and others.filter(phone_id=changes.phone[0]).exists():
         raise PhoneTaken()
+
+
+@events.reads
+def account_locked(account: Account, *, expected_version: str | None = None) -> Account:
+    """The account's row, locked until the caller's transaction ends; AccountVersionStale
+    when the command was built against another version than the stored one (a command
+    without `expected_version` is not compared)."""
+    from accounts.selectors import account_version
+
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    if expected_version is not None and not _same_version(expected_version, locked):
+        raise AccountVersionStale(current_version=account_version(locked))
+    return locked
+
+
+def _same_version(expected: str, account: Account) -> bool:
+    """Whether `expected` names the account's version: the same instant, however written
+    (`Z` or `+00:00`); a value that is no time at all names no version."""
+    try:
+        when = datetime.fromisoformat(expected.strip())
+    except (AttributeError, ValueError):
+        return False
+    if when.tzinfo is None:
+        return False
+    return when == account.modified

@@ -1,11 +1,12 @@
 -- Drives one benchmark operation from a request file.
---   wrk -s requests.lua URL -- FILE [chain PATH_PREFIX]
+--   wrk -s requests.lua URL -- FILE [chain PATH_PREFIX | post]
 -- FILE: optional "#H Name: value" lines (headers on every request), then one request per
 -- line: "PATH" or "PATH<TAB>Name: value" (a header for that request only). Each thread
 -- starts at its own offset and cycles through the lines.
 -- chain mode (refresh-token rotation): each line is a refresh token; a request sends
 -- PATH_PREFIX .. token, and the refresh_token of its answer is queued for a later request,
 -- so every token is presented once, as a real client would.
+-- post mode (sign-in): each line is "PATH<TAB>BODY", sent as a POST with the file's headers.
 
 local threads = {}
 local counter = 0
@@ -50,6 +51,7 @@ function request()
   local line = lines[pos]
   pos = pos % #lines + 1
   local path, extra = line:match("^([^\t]+)\t(.*)$")
+  if mode == "post" then return wrk.format("POST", path, headers, extra) end
   if path == nil then return wrk.format("GET", line, headers) end
   local h = {}
   for k, v in pairs(headers) do h[k] = v end

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import ratelimit
+from portal.errors import RateLimited
 from portal.lrapi import auth, m2m
 from portal.lrapi.errors import LRError
 from portal.lrapi.parsers import LenientJSONParser
@@ -251,13 +252,13 @@ class M2MTokenView(APIView):
         return response
 
     def handle_exception(self, exc):
-        if isinstance(exc, LRError) and exc.status_code == 429:
+        if isinstance(exc, RateLimited):
             exc = OAuthError(
                 "slow_down",
                 "Too many failed client authentications; retry after the "
                 "interval in the Retry-After header.",
                 429,
-                exc.headers,
+                {"Retry-After": str(exc.retry_after)},
             )
         elif isinstance(exc, (LRError, drf.ParseError)):
             exc = OAuthError("invalid_request", "The request body is not valid JSON or form data.")

@@ -15,6 +15,7 @@ from customobjects.models import CustomObjectRecord
 from portal.models import AuditEvent, Tenant
 from roles import selectors as role_selectors
 from roles.models import AccountRole, RoleContext
+from security import selectors as security_selectors
 from security import services as security_services
 from security.models import BackupCode, PasskeyCredential
 from tokens.models import MultipurposeToken, OutboxMessage, TokenFamily
@@ -62,10 +63,16 @@ def account_search(
     if blocked is not None:
         qs = qs.filter(is_active=not blocked)
     if locked is not None:
-        qs = qs.filter(is_login_locked=locked)
+        qs = qs.filter(pk__in=security_selectors.account_ids_locked(tenant=tenant, value=locked))
     if email_verified is not None:
         qs = qs.filter(email_verified=email_verified)
-    return qs.prefetch_related("emails")
+    # Each row's lock badge reads the lock loaded with the page.
+    return security_selectors.accounts_with_lockout(qs).prefetch_related("emails")
+
+
+def account_lockout(*, account: Account):
+    """The account's sign-in lock (security's), or None."""
+    return security_selectors.account_lockout(account=account)
 
 
 def account_timeline(*, tenant: Tenant, uid: str, limit: int = 50) -> list[AuditEvent]:

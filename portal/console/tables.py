@@ -11,6 +11,7 @@ from django.utils.timezone import template_localtime
 
 from accounts.models import Account
 from portal.models import AuditEvent
+from security import selectors as security_selectors
 
 
 class DateTimeTextColumn(tables.Column):
@@ -61,7 +62,7 @@ class AccountTable(tables.Table):
         labels = []
         if not record.is_active:
             labels.append(("blocked", "Blocked"))
-        if record.is_login_locked:
+        if security_selectors.account_lockout(account=record) is not None:
             labels.append(("locked", "Locked"))
         if record.email_verified:
             labels.append(("ok", "Verified"))

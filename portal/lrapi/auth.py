@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from portal import crypto, ratelimit
@@ -188,7 +188,7 @@ def _cached_credential(
     cached and the credential is still usable (None sends the caller to the database), and
     the counts of `counters` when the same round trip made them. One round trip: the
     credential and the tenant are read together (and, on Redis, the counters counted)."""
-    entries = [_credential_cache_key(api_key, secret_hash), Tenant._cache_key(api_key)]
+    entries = [_credential_cache_key(api_key, secret_hash), Tenant.cache_key_for(api_key)]
     found = ratelimit.read_then_count(
         entries=entries,
         window_entry=_rate_limit_window_key(api_key),
@@ -216,10 +216,11 @@ def _cache_credential(credential: ApiCredential) -> None:
     """Cache the credential (without its tenant: hits read the tenant's own cached copy,
     which a tenant change drops), the tenant, and the tenant's rate-limit window."""
     tenant = credential.tenant
-    entry = ApiCredential(
-        **{f.attname: getattr(credential, f.attname) for f in ApiCredential._meta.concrete_fields}
+    # A copy loaded as the database row it is (`from_db`), without the tenant it holds.
+    names = [f.attname for f in ApiCredential._meta.concrete_fields]
+    entry = ApiCredential.from_db(
+        router.db_for_read(ApiCredential), names, [getattr(credential, name) for name in names]
     )
-    entry._state.adding, entry._state.db = False, credential._state.db
     with contextlib.suppress(Exception):
         cache.set(
             _credential_cache_key(tenant.api_key, credential.secret_hash),
@@ -227,7 +228,7 @@ def _cache_credential(credential: ApiCredential) -> None:
             CREDENTIAL_CACHE_SECONDS,
         )
         # `add`: an entry already there (`Tenant.cached_by_api_key`'s, longer-lived) stays.
-        cache.add(Tenant._cache_key(tenant.api_key), tenant, CREDENTIAL_CACHE_SECONDS)
+        cache.add(Tenant.cache_key_for(tenant.api_key), tenant, CREDENTIAL_CACHE_SECONDS)
         ratelimit.remember_window(
             window_entry=_rate_limit_window_key(tenant.api_key),
             window_seconds=max(1, int(tenant.setting("rate_limit_window_seconds"))),
@@ -359,7 +360,28 @@ def _authenticate_signed(request, tenant: Tenant, supplied_digest: str) -> ApiPr
 
 def authenticate_api_key_only(request) -> ApiPrincipal:
     """Token-side (/identity/v2/auth/...) calls carry only the API key; the access token
-    identifies the account and is checked by the session section."""
-    query = CIQuery.of(request)
-    tenant = tenant_for_api_key(api_key_of(request, query))
-    return ApiPrincipal(tenant=tenant, credential=None, via="apikey")
+    identifies the account and is checked by the session section. The tenant is read from
+    the cache in the round trip that counts the request's key-only limits
+    (`ratelimit.read_then_count`), else as `tenant_for_api_key` reads it."""
+    key = _check_key_format(api_key_of(request, CIQuery.of(request)))
+    tenant, hits = None, None
+    if ratelimit.rate_limits_enabled():
+        found = ratelimit.read_then_count(
+            entries=[Tenant.cache_key_for(key)],
+            window_entry=_rate_limit_window_key(key),
+            tenant=key,
+            counters=ratelimit.key_only_counters(ip=client_ip(request)),
+        )
+        if found is not None:
+            [tenant], hits = found
+    if not isinstance(tenant, Tenant):
+        tenant = tenant_for_api_key(key)
+        with contextlib.suppress(Exception):  # lets the next call count in the same trip
+            ratelimit.remember_window(
+                window_entry=_rate_limit_window_key(key),
+                window_seconds=max(1, int(tenant.setting("rate_limit_window_seconds"))),
+                timeout=CREDENTIAL_CACHE_SECONDS,
+            )
+    elif not tenant.is_active:
+        raise LRError(901)
+    return ApiPrincipal(tenant=tenant, credential=None, via="apikey", request_hits=hits)

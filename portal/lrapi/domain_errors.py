@@ -34,12 +34,14 @@ LR_MAPPING: dict[type[e.DomainError], LRMapping] = {
     e.InvalidValue: LRMapping(908),
     e.MalformedJSON: LRMapping(1090),
     e.AccountNotFound: LRMapping(938),
+    e.RateLimited: LRMapping(429),
     e.RoleNotFound: LRMapping(1047),
     e.RoleNameInvalid: LRMapping(1175),
     e.RoleNameTaken: LRMapping(1175),
     e.RoleContextNameInvalid: LRMapping(1133),
     e.RoleContextNotFound: LRMapping(1133, message_is_description=True),
     e.RoleNotInContext: LRMapping(1047),
+    e.RoleContextVersionStale: LRMapping(9412, message_is_description=True),
     e.PermissionNotFound: LRMapping(1142),
     e.CustomObjectsNotConfigured: LRMapping(999),
     e.CustomObjectTypeNotFound: LRMapping(1064),
@@ -53,6 +55,7 @@ LR_MAPPING: dict[type[e.DomainError], LRMapping] = {
     e.CustomObjectRecordChanged: LRMapping(
         9412, headers=lambda error: {"ETag": error.current_etag}
     ),
+    e.CustomObjectVersionStale: LRMapping(9412, message_is_description=True),
 }
 
 

@@ -5,9 +5,7 @@ from typing import Any
 
 from portal.lrapi.errors import LRError
 from portal.lrapi.parsers import SURROGATE_RE
-
-TRUE_VALUES = {"true", "1", "yes", "on"}
-FALSE_VALUES = {"false", "0", "no", "off", ""}
+from portal.spellings import FALSE_VALUES, TRUE_VALUES
 
 
 def parse_bool(value: Any, *, name: str = "parameter") -> bool:

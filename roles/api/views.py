@@ -15,6 +15,16 @@ from portal.lrapi.errors import LRError
 from portal.lrapi.views import LRAPIView
 from roles import selectors, services
 from roles.api import wire
+from roles.commands import (
+    AccountRolesAssign,
+    AccountRolesUnassign,
+    RoleContextDelete,
+    RoleContextPermissionsRemove,
+    RoleContextRolesRemove,
+    RoleDelete,
+    RolePermissionsAdd,
+    RolePermissionsRemove,
+)
 
 TAG = "Roles Management"
 
@@ -139,7 +149,7 @@ class RoleListView(LRAPIView):
     )
     def post(self, request):
         roles = services.roles_create(
-            tenant=self.tenant, actor=self.actor, roles=wire.roles_create_input(self.body())
+            wire.roles_create_command(self.body()), tenant=self.tenant, actor=self.actor
         )
         return self.respond({"data": [wire.role_json(r) for r in roles], "Count": len(roles)})
 
@@ -155,7 +165,7 @@ class RoleDetailView(LRAPIView):
         summary="Delete a role (taken from every account and context)",
     )
     def delete(self, request, role):
-        services.role_delete(tenant=self.tenant, actor=self.actor, name=role)
+        services.role_delete(RoleDelete(name=role), tenant=self.tenant, actor=self.actor)
         return self.respond({"IsDeleted": True})
 
 
@@ -172,7 +182,9 @@ class RolePermissionView(LRAPIView):
     def put(self, request, role):
         permissions = wire.name_list(self.body(), "permissions", label="Permissions")
         updated = services.role_permissions_add(
-            tenant=self.tenant, actor=self.actor, name=role, permissions=permissions
+            RolePermissionsAdd(name=role, permissions=tuple(permissions)),
+            tenant=self.tenant,
+            actor=self.actor,
         )
         return self.respond(wire.role_json(updated))
 
@@ -186,7 +198,9 @@ class RolePermissionView(LRAPIView):
     def delete(self, request, role):
         permissions = wire.name_list(self.body(), "permissions", label="Permissions")
         updated = services.role_permissions_remove(
-            tenant=self.tenant, actor=self.actor, name=role, permissions=permissions
+            RolePermissionsRemove(name=role, permissions=tuple(permissions)),
+            tenant=self.tenant,
+            actor=self.actor,
         )
         return self.respond(wire.role_json(updated))
 
@@ -212,7 +226,10 @@ class AccountRoleView(LRAPIView):
         account = account_get(tenant=self.tenant, uid=uid)
         names = wire.name_list(self.body(), "roles", label="Roles")
         roles = services.account_roles_assign(
-            tenant=self.tenant, actor=self.actor, account=account, role_names=names
+            AccountRolesAssign(roles=tuple(names)),
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
         )
         return self.respond({"Roles": roles})
 
@@ -227,7 +244,10 @@ class AccountRoleView(LRAPIView):
         account = account_get(tenant=self.tenant, uid=uid)
         names = wire.name_list(self.body(), "roles", label="Roles")
         services.account_roles_unassign(
-            tenant=self.tenant, actor=self.actor, account=account, role_names=names
+            AccountRolesUnassign(roles=tuple(names)),
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
         )
         return self.respond({"IsDeleted": True})
 
@@ -261,9 +281,9 @@ class AccountRoleContextView(LRAPIView):
     )
     def put(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
-        contexts = wire.role_contexts_input(self.body_json())
+        command = wire.role_context_grant_command(self.body_json())
         services.role_contexts_upsert(
-            tenant=self.tenant, actor=self.actor, account=account, contexts=contexts
+            command, tenant=self.tenant, actor=self.actor, account=account
         )
         return self.respond(self._contexts(account))
 
@@ -281,7 +301,10 @@ class AccountRoleContextDetailView(LRAPIView):
     def delete(self, request, uid, context_name):
         account = account_get(tenant=self.tenant, uid=uid)
         services.role_context_delete(
-            tenant=self.tenant, actor=self.actor, account=account, name=context_name
+            RoleContextDelete(name=context_name),
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
         )
         return self.respond({"IsDeleted": True})
 
@@ -300,11 +323,10 @@ class AccountRoleContextRoleView(LRAPIView):
         account = account_get(tenant=self.tenant, uid=uid)
         names = wire.name_list(self.body(), "roles", label="Roles")
         services.role_context_roles_remove(
+            RoleContextRolesRemove(name=context_name, roles=tuple(names)),
             tenant=self.tenant,
             actor=self.actor,
             account=account,
-            name=context_name,
-            role_names=names,
         )
         return self.respond({"IsDeleted": True})
 
@@ -325,11 +347,10 @@ class AccountRoleContextPermissionView(LRAPIView):
             self.body(), "additionalpermissions", label="AdditionalPermissions"
         )
         services.role_context_permissions_remove(
+            RoleContextPermissionsRemove(name=context_name, permissions=tuple(permissions)),
             tenant=self.tenant,
             actor=self.actor,
             account=account,
-            name=context_name,
-            permissions=permissions,
         )
         return self.respond({"IsDeleted": True})
 

@@ -1,4 +1,5 @@
-"""Wire shapes of the Roles Management API: parsing request bodies, shaping responses."""
+"""Wire shapes of the Roles Management API: parsing request bodies into the roles commands
+(roles/commands.py), shaping responses."""
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -6,8 +7,8 @@ from typing import Any
 
 from portal.lrapi.errors import LRError, field_errors
 from portal.lrapi.params import CIBody
+from roles.commands import ContextGrant, RoleContextGrant, RoleInput, RolesCreate
 from roles.models import Role, RoleContext
-from roles.services import KEEP, RoleContextInput, RoleInput
 
 # LoginRadius samples write expirations the .NET way ("07/15/2018 8:30:08 AM"); ISO 8601
 # is accepted too. A time without a zone is UTC.
@@ -80,7 +81,7 @@ def name_list(body: Mapping, *keys: str, label: str) -> list[str]:
     return [item.strip() for item in value]
 
 
-def roles_create_input(body: CIBody) -> list:
+def roles_create_command(body: CIBody) -> RolesCreate:
     items = key_lookup(body, "roles")
     if not items:
         raise LRError(908, "The value of Roles can not be null or empty.")
@@ -96,10 +97,10 @@ def roles_create_input(body: CIBody) -> list:
                 name.strip() if isinstance(name, str) else name, key_lookup(item, "permissions")
             )
         )
-    return roles
+    return RolesCreate(roles=tuple(roles))
 
 
-def role_contexts_input(request_json: Any) -> list[RoleContextInput]:
+def role_context_grant_command(request_json: Any) -> RoleContextGrant:
     if isinstance(request_json, list):
         items = request_json
     elif isinstance(request_json, Mapping):
@@ -124,14 +125,15 @@ def role_contexts_input(request_json: Any) -> list[RoleContextInput]:
         expiration = key_lookup(item, "expiration", default=missing)
         name = key_lookup(item, "context")
         contexts.append(
-            RoleContextInput(
+            ContextGrant(
                 name=name.strip() if isinstance(name, str) else name,
                 roles=tuple(r.strip() for r in roles),
                 additional_permissions=tuple(additional),
-                expiration=KEEP if expiration is missing else parse_expiration(expiration),
+                expiration=None if expiration is missing else parse_expiration(expiration),
+                keep_expiration=expiration is missing,
             )
         )
-    return contexts
+    return RoleContextGrant(contexts=tuple(contexts))
 
 
 def role_json(role: Role) -> dict:

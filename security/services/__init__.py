@@ -3,9 +3,10 @@
 - throttling: the delay and failure count of every verifier
 - factors: which factors an account has, their reset by support, the notice of a new one
 - totp, otp, backup_codes, security_questions, passkeys, push_approval, duo_prompt: the factors
-- second_factor_tokens, signin: password sign-in, its second-factor step, login failures, lockout
+- second_factor_tokens, signin: password sign-in, its second-factor step, login failures
+- lockout: sign-in locks (the lockout policy's and staff's) and their lifting
 - reauth: reauthentication and the proof a back end checks
-- securing: taking a compromised account back in one operation
+- securing: security's part of taking a compromised account back (flows.securing)
 """
 
 from security.services.backup_codes import (
@@ -33,6 +34,14 @@ from security.services.factors import (
     factor_notice_send,
     factor_rows,
     mfa_factor_reset,
+)
+from security.services.lockout import (
+    LOCKED_TYPE_FAILED_LOGINS,
+    MANUAL_LOCK,
+    account_lock,
+    account_lock_set,
+    account_unlock,
+    login_failures_clear,
 )
 from security.services.otp import (
     otp_factor_code_send,
@@ -70,7 +79,12 @@ from security.services.reauth import (
     reauth_token_validate,
 )
 from security.services.second_factor_tokens import IssuedToken
-from security.services.securing import SecuredAccount, account_secure
+from security.services.securing import (
+    FactorsWithdrawn,
+    SecureRequest,
+    account_factors_withdraw,
+    account_secure_check,
+)
 from security.services.security_questions import (
     security_answers_confirm,
     security_answers_request,
@@ -78,15 +92,13 @@ from security.services.security_questions import (
     security_answers_verify,
 )
 from security.services.signin import (
-    LOCKED_TYPE_FAILED_LOGINS,
     LOGIN_CHALLENGE_SECONDS,
     LoginOutcome,
     login_challenge_complete,
     login_challenge_get,
     login_failure_count,
-    login_failures_clear,
+    login_lock_active,
     login_password,
-    session_for,
 )
 from security.services.throttling import (
     THROTTLE_MAX_DELAY_SECONDS,
@@ -111,19 +123,25 @@ __all__ = [
     "FACTOR_NOTICE_TEMPLATE",
     "LOCKED_TYPE_FAILED_LOGINS",
     "LOGIN_CHALLENGE_SECONDS",
+    "MANUAL_LOCK",
     "PASSKEY_CHALLENGE_SECONDS",
     "PUSH_CHALLENGE_SECONDS",
     "REAUTH_GROUPS",
     "THROTTLE_MAX_DELAY_SECONDS",
     "TOTP_DIGITS",
     "TOTP_STEP_SECONDS",
+    "FactorsWithdrawn",
     "IssuedToken",
     "LoginOutcome",
     "RegisteredDevice",
-    "SecuredAccount",
+    "SecureRequest",
+    "account_factors_withdraw",
     "account_has_mfa",
+    "account_lock",
+    "account_lock_set",
     "account_mfa_state",
-    "account_secure",
+    "account_secure_check",
+    "account_unlock",
     "backup_code_verify",
     "backup_codes_generate",
     "backup_codes_remove",
@@ -140,6 +158,7 @@ __all__ = [
     "login_challenge_get",
     "login_failure_count",
     "login_failures_clear",
+    "login_lock_active",
     "login_password",
     "mfa_factor_reset",
     "otp_factor_code_send",
@@ -169,7 +188,6 @@ __all__ = [
     "security_answers_request",
     "security_answers_set",
     "security_answers_verify",
-    "session_for",
     "throttle_delay_seconds",
     "totp_code",
     "totp_enroll",

@@ -6,10 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.crypto import token_hash
 from portal.models import Tenant
+from security.commands import BackupCodesGenerate, BackupCodesRemove
 from security.errors import BackupCodesExist
 from security.models import BackupCode
 from security.services.throttling import throttled_verify, verifier_throttle_clear
@@ -27,16 +28,12 @@ def _backup_code_normal(code: str) -> str:
 
 
 @transaction.atomic
+@events.emits("backup_codes.generated", "backup_codes.reset")
 def backup_codes_generate(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    reset: bool = False,
-    reason: str = "",
-    ticket: str = "",
+    command: BackupCodesGenerate, *, tenant: Tenant, actor: Actor, account: Account
 ) -> list[str]:
     """Issue ten single-use codes; without `reset`, refuse when codes already exist."""
+    reset, reason, ticket = command.reset, command.reason, command.ticket
     Account.objects.select_for_update().filter(pk=account.pk).first()
     existing = BackupCode.objects.filter(account=account)
     had = existing.count()
@@ -63,6 +60,7 @@ def backup_codes_generate(
     return codes
 
 
+@events.upkeep
 def backup_code_verify(*, account: Account, code: str) -> bool:
     """Consume one unused backup code; a used or unknown code is refused."""
     digest = token_hash(_backup_code_normal(code))
@@ -78,10 +76,12 @@ def backup_code_verify(*, account: Account, code: str) -> bool:
 
 
 @transaction.atomic
+@events.emits("backup_codes.removed")
 def backup_codes_remove(
-    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
+    command: BackupCodesRemove, *, tenant: Tenant, actor: Actor, account: Account
 ) -> int:
     """Withdraw every backup code (codes someone else may hold); none is issued in their place."""
+    reason, ticket = command.reason, command.ticket
     removed = BackupCode.objects.filter(account=account).delete()[0]
     verifier_throttle_clear(account=account, verifier="backupcode")
     audit.record(

@@ -7,10 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, decrypt, encrypt, token_hash
 from portal.models import Tenant
+from security.commands import DuoConfigDelete, DuoConfigSet
 from security.errors import (
     DuoConfigInvalid,
     DuoHostRefused,
@@ -33,15 +34,8 @@ def _duo_config_fields(config: DuoConfig | None) -> dict:
 
 
 @transaction.atomic
-def duo_config_set(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    client_id: str,
-    client_secret: str | None,
-    api_host: str,
-    enabled: bool = True,
-) -> DuoConfig:
+@events.emits("duo.configured")
+def duo_config_set(command: DuoConfigSet, *, tenant: Tenant, actor: Actor) -> DuoConfig:
     """Configure the tenant's Duo application (checked by the Duo client's own rules).
     A `client_secret` of None keeps the stored one, so the secret never has to leave the
     operator who set it to change anything else. Only a Duo API host is accepted: the
@@ -50,7 +44,8 @@ def duo_config_set(
 
     from security import duo
 
-    api_host = api_host.strip().lower()
+    client_id, client_secret, enabled = command.client_id, command.client_secret, command.enabled
+    api_host = command.api_host.strip().lower()
     if not duo.api_host_permitted(api_host):
         raise DuoHostRefused(duo.API_HOST_RULE)
     config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
@@ -75,12 +70,20 @@ def duo_config_set(
     changes = audit.diff(before, _duo_config_fields(config))
     if secret_changed:
         changes["credential_replaced"] = [False, True]
-    audit.record(tenant=tenant, actor=actor, action="duo.configured", changes=changes)
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="duo.configured",
+        reason=command.reason,
+        ticket=command.ticket,
+        changes=changes,
+    )
     return config
 
 
 @transaction.atomic
-def duo_config_delete(*, tenant: Tenant, actor: Actor, reason: str = "") -> None:
+@events.emits("duo.removed")
+def duo_config_delete(command: DuoConfigDelete, *, tenant: Tenant, actor: Actor) -> None:
     """Remove the tenant's Duo application: sign-ins stop asking for Duo and prompts
     still open can no longer complete."""
     config = DuoConfig.objects.select_for_update().filter(tenant=tenant).first()
@@ -93,15 +96,18 @@ def duo_config_delete(*, tenant: Tenant, actor: Actor, reason: str = "") -> None
         tenant=tenant,
         actor=actor,
         action="duo.removed",
-        reason=reason,
+        reason=command.reason,
+        ticket=command.ticket,
         changes={**audit.diff(before, {}), "open_prompts": [pending, 0]},
     )
 
 
+@events.reads
 def duo_required(*, tenant: Tenant) -> bool:
     return DuoConfig.objects.filter(tenant=tenant, enabled=True).exists()
 
 
+@events.reads
 def duo_callback_url(*, tenant: Tenant) -> str:
     from django.conf import settings
 
@@ -148,6 +154,7 @@ def _duo_prompt_begin(
     return client.create_auth_url(subject.uid, state)
 
 
+@events.flow("duo.enrolled")
 def duo_prompt_finish(
     *, tenant: Tenant, state: str, duo_code: str, purpose: str, account: Account | None = None
 ) -> DuoState:
@@ -170,7 +177,9 @@ def duo_prompt_finish(
         used_at=timezone.now()
     ):
         raise SecondFactorTokenInvalid()
-    subject = row.login.account if row.login_id else row.account
+    subject = row.login.account if row.login is not None else row.account
+    if subject is None:  # a state names a pending sign-in or an account
+        raise SecondFactorTokenInvalid()
     config = _duo_config(tenant)
     try:
         result = duo.exchange_code(
@@ -199,6 +208,7 @@ def duo_prompt_finish(
     return row
 
 
+@events.upkeep
 def duo_prompt_start(*, tenant: Tenant, login: SecondFactorToken) -> str:
     """The Duo prompt URL for this pending sign-in (after Duo's health check)."""
     return _duo_prompt_begin(
@@ -210,6 +220,7 @@ def duo_prompt_start(*, tenant: Tenant, login: SecondFactorToken) -> str:
     )
 
 
+@events.flow()
 def duo_prompt_complete(*, tenant: Tenant, state: str, duo_code: str) -> SecondFactorToken:
     """Spend the state, exchange Duo's code and return the sign-in it approves."""
     return duo_prompt_finish(
@@ -217,6 +228,7 @@ def duo_prompt_complete(*, tenant: Tenant, state: str, duo_code: str) -> SecondF
     ).login
 
 
+@events.upkeep
 def duo_reauth_start(*, tenant: Tenant, account: Account, redirect_uri: str) -> str:
     """The Duo prompt URL with which the account reauthenticates; Duo sends the browser
     back to `redirect_uri` with the `state` and `duo_code` for `reauth_duo`."""

@@ -2,17 +2,23 @@
 each one, their reset by support, and the notice sent when one is added."""
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.expressions import BaseExpression
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events, slots
 from portal.audit import Actor
 from portal.models import Tenant
+from portal.rows import StandIns
 from security.commands import FactorReset
 from security.errors import OTHER_APP_REFUSALS
 from security.models import (
+    DuoConfig,
     DuoEnrollment,
     OtpCode,
     OtpFactor,
@@ -22,7 +28,6 @@ from security.models import (
     SecurityAnswerChange,
     TotpFactor,
 )
-from security.services.duo_prompt import duo_required
 from security.services.throttling import verifier_throttle_clear
 
 logger = logging.getLogger("security")
@@ -60,6 +65,7 @@ def _notice_address(account: Account, fallback_phone: str) -> tuple[str, str] | 
     return (OtpFactor.CHANNEL_SMS, phone) if phone else None
 
 
+@events.upkeep
 def factor_notice_send(
     *, tenant: Tenant, account: Account, factor: str, fallback_phone: str = ""
 ) -> None:
@@ -67,8 +73,6 @@ def factor_notice_send(
     when the account has no email), through the outbox in the caller's transaction. The
     notice names the kind of factor only, never its secret or address. When the tenant's
     daily cap is spent the change still stands; the miss is logged."""
-    from tokens.services.multipurpose import message_enqueue
-
     address = _notice_address(account, fallback_phone)
     if address is None:
         return
@@ -84,7 +88,7 @@ def factor_notice_send(
     }
     try:
         with transaction.atomic():
-            message_enqueue(
+            slots.message_queue(
                 tenant=tenant,
                 account=account,
                 channel=channel,
@@ -97,29 +101,95 @@ def factor_notice_send(
         logger.warning("factor notice for account %s not queued (%s)", account.uid, exc)
 
 
-def account_mfa_state(*, account: Account) -> dict[str, bool]:
-    """Which second factors the account has (what a sign-in must ask for)."""
-    channels = set(
-        OtpFactor.objects.filter(account=account, confirmed=True).values_list("channel", flat=True)
-    )
+# The factors whose presence makes a password sign-in ask for a second one.
+SIGNIN_FACTORS = ("totp", "sms", "email", "securityquestion", "push")
+# The annotation prefix of mfa_state_annotations (an account field may bear a factor's name).
+_HAS = "has_"
+_TENANT_DUO = "tenant_requires_duo"
+
+
+def _mfa_state_annotations() -> dict[str, Exists]:
+    """Expressions for an Account query: whether the account has each factor, and whether
+    its tenant requires Duo (duo_prompt.duo_required)."""
+    account = OuterRef("pk")
     return {
-        "totp": TotpFactor.objects.filter(account=account, confirmed=True).exists(),
-        "sms": OtpFactor.CHANNEL_SMS in channels,
-        "email": OtpFactor.CHANNEL_EMAIL in channels,
-        "securityquestion": SecurityAnswer.objects.filter(account=account).exists(),
-        "passkey": PasskeyCredential.objects.filter(account=account).exists(),
-        "push": PushDevice.objects.filter(account=account).exists(),
-        "duo": DuoEnrollment.objects.filter(account=account).exists(),
+        f"{_HAS}totp": Exists(TotpFactor.objects.filter(account=account, confirmed=True)),
+        f"{_HAS}sms": Exists(
+            OtpFactor.objects.filter(account=account, confirmed=True, channel=OtpFactor.CHANNEL_SMS)
+        ),
+        f"{_HAS}email": Exists(
+            OtpFactor.objects.filter(
+                account=account, confirmed=True, channel=OtpFactor.CHANNEL_EMAIL
+            )
+        ),
+        f"{_HAS}securityquestion": Exists(SecurityAnswer.objects.filter(account=account)),
+        f"{_HAS}passkey": Exists(PasskeyCredential.objects.filter(account=account)),
+        f"{_HAS}push": Exists(PushDevice.objects.filter(account=account)),
+        f"{_HAS}duo": Exists(DuoEnrollment.objects.filter(account=account)),
+        _TENANT_DUO: Exists(DuoConfig.objects.filter(tenant=OuterRef("tenant_id"), enabled=True)),
     }
 
 
+@dataclass(frozen=True)
+class MfaState:
+    """The account's factors as account_mfa_state gives them, whether a password sign-in
+    must ask for a second factor, and the `extra` values mfa_state_read was asked for."""
+
+    factors: dict[str, bool]
+    required: bool
+    extra: dict[str, Any]
+
+
+# The parameters of the query: the account's id (a stand-in), the constants its filters
+# compare with (themselves).
+_PARAMETERS = StandIns(-7_431_002, OtpFactor.CHANNEL_SMS, OtpFactor.CHANNEL_EMAIL, True)
+_MFA_QUERIES: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[int, ...]]] = {}
+
+
+@events.reads
+def mfa_state_read(*, account: Account, **extra: BaseExpression) -> MfaState:
+    """The account's MfaState in one query: one per factor otherwise. `extra`: named
+    expressions over the account's row read along (the same expression for the same name
+    on every call). The ORM writes the SQL once per process (portal.rows): compiling its
+    eight subqueries on every sign-in would cost more Python than running them."""
+    key = (connection.vendor, tuple(sorted(extra)))
+    query = _MFA_QUERIES.get(key)
+    if query is None:
+        accounts = Account.objects.filter(pk=_PARAMETERS.values[0])
+        query = _MFA_QUERIES[key] = _PARAMETERS.sql(
+            accounts.values(**_mfa_state_annotations(), **extra)
+        )
+    sql, slots_taken = query
+    with connection.cursor() as cursor:
+        parameters = (account.pk, *_PARAMETERS.values[1:])
+        cursor.execute(sql, [parameters[slot] for slot in slots_taken])
+        names = [column[0] for column in cursor.description]
+        row = cursor.fetchone()
+    if row is None:
+        raise Account.DoesNotExist(f"account {account.pk} is gone")
+    values = dict(zip(names, row, strict=True))
+    factors = {name: bool(values[_HAS + name]) for name in FACTORS}
+    return MfaState(
+        factors=factors,
+        required=any(factors[name] for name in SIGNIN_FACTORS) or bool(values[_TENANT_DUO]),
+        extra={name: values[name] for name in extra},
+    )
+
+
+@events.reads
+def account_mfa_state(*, account: Account) -> dict[str, bool]:
+    """Which second factors the account has (what a sign-in must ask for)."""
+    return mfa_state_read(account=account).factors
+
+
+@events.reads
 def account_has_mfa(*, account: Account) -> bool:
-    state = account_mfa_state(account=account)
-    if any(state[name] for name in ("totp", "sms", "email", "securityquestion", "push")):
-        return True
-    return duo_required(tenant=account.tenant)
+    """Whether a password sign-in of the account must ask for a second factor: it has one
+    of SIGNIN_FACTORS, or its tenant requires Duo (duo_prompt.duo_required)."""
+    return mfa_state_read(account=account).required
 
 
+@events.reads
 def factor_rows(account: Account, factor: str):
     """The rows that make up one kind of factor of the account."""
     if factor == "totp":
@@ -138,13 +208,13 @@ def factor_rows(account: Account, factor: str):
 
 
 @transaction.atomic
+@events.emits("mfa_factor.reset")
 def mfa_factor_reset(
     command: FactorReset, *, tenant: Tenant, actor: Actor, account: Account
 ) -> int:
-    """Remove one factor of the account (support: lost phone, new device) and end its
-    sessions, since they may have been opened with the factor being withdrawn."""
-    from tokens.services.sessions import account_sessions_revoke
-
+    """Remove one factor of the account (support: lost phone, new device). Its sessions end
+    too, since they may have been opened with the factor being withdrawn: the tokens app's
+    subscriber of `mfa_factor.reset` revokes them in this transaction, pointing to it."""
     factor = command.factor
     rows = factor_rows(account, factor)
     removed = rows.count()
@@ -154,9 +224,7 @@ def mfa_factor_reset(
     if factor == "securityquestion":
         SecurityAnswerChange.objects.filter(account=account).delete()
     verifier_throttle_clear(account=account, verifier=factor)
-    revoked = account_sessions_revoke(
-        tenant=tenant, account=account, actor=actor, reason=f"mfa reset: {factor}"
-    )
+    sessions = slots.live_sessions_count(tenant=tenant, account=account)
     audit.record(
         tenant=tenant,
         actor=actor,
@@ -167,7 +235,7 @@ def mfa_factor_reset(
         changes={
             "factor": [factor, None],
             "removed": [removed, 0],
-            "sessions_revoked": [revoked, 0],
+            "sessions_revoked": [sessions, 0],
         },
     )
     return removed

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events, slots
 from portal.audit import Actor
 from portal.crypto import token_hash
 from portal.models import Tenant
@@ -18,11 +18,13 @@ from security.services.factors import factor_notice_send
 from security.services.throttling import throttled_verify
 
 
+@events.reads
 def otp_code_new(length: int) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(length))
 
 
 @transaction.atomic
+@events.emits("otp_factor.enrolled")
 def otp_factor_set(
     *, tenant: Tenant, actor: Actor, account: Account, channel: str, destination: str
 ) -> OtpFactor:
@@ -70,8 +72,6 @@ def _otp_code_issue(
 ) -> OtpCode:
     """A fresh code for `destination`, sent through the outbox; earlier unused codes sent
     there stop working."""
-    from tokens.services.multipurpose import message_enqueue
-
     length = int(tenant.setting("sms_otp_length")) if channel == OtpFactor.CHANNEL_SMS else 6
     code = otp_code_new(length)
     expires_at = timezone.now() + timedelta(minutes=int(tenant.setting("sms_otp_lifetime_minutes")))
@@ -86,7 +86,7 @@ def _otp_code_issue(
         code_hash=token_hash(code),
         expires_at=expires_at,
     )
-    message_enqueue(
+    slots.message_queue(
         tenant=tenant,
         account=account,
         channel=channel,
@@ -104,6 +104,7 @@ def _otp_code_issue(
 
 
 @transaction.atomic
+@events.upkeep
 def otp_send(*, tenant: Tenant, account: Account, channel: str, template: str = "") -> OtpCode:
     """Send a sign-in (or reauthentication) code to the confirmed destination of the
     factor; a factor that is not confirmed sends nothing (SecondFactorNotSetUp)."""
@@ -120,6 +121,7 @@ def otp_send(*, tenant: Tenant, account: Account, channel: str, template: str = 
 
 
 @transaction.atomic
+@events.upkeep
 def otp_factor_code_send(
     *, tenant: Tenant, account: Account, channel: str, template: str = ""
 ) -> OtpCode:
@@ -151,6 +153,7 @@ def _otp_code_use(*, account: Account, channel: str, destination: str, code: str
     )
 
 
+@events.upkeep
 def otp_verify(*, account: Account, channel: str, code: str) -> bool:
     """A sign-in or reauthentication code: only a code sent to the confirmed destination
     of a confirmed factor is accepted, once. It never confirms anything."""
@@ -166,6 +169,7 @@ def otp_verify(*, account: Account, channel: str, code: str) -> bool:
     return throttled_verify(account=account, verifier=f"otp_{channel}", check=check)
 
 
+@events.emits("otp_factor.confirmed")
 def otp_factor_confirm(
     *, tenant: Tenant, actor: Actor, account: Account, channel: str, code: str
 ) -> bool:

@@ -6,9 +6,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.models import Tenant
+from security.commands import PasskeyRemove
 from security.errors import (
     AccountBlocked,
     AccountLocked,
@@ -19,11 +20,13 @@ from security.errors import (
 )
 from security.models import PasskeyChallenge, PasskeyCredential
 from security.services.factors import factor_notice_send
-from security.services.signin import login_failures_clear, login_lock_active
+from security.services.lockout import login_failures_clear
+from security.services.signin import login_lock_active
 
 PASSKEY_CHALLENGE_SECONDS = 300
 
 
+@events.reads
 def passkey_relying_party() -> tuple[str, str]:
     """(RP ID, origin) from PUBLIC_BASE_URL: the host the browser sees."""
     from urllib.parse import urlsplit
@@ -78,6 +81,7 @@ def _passkey_challenge_take(
     return row
 
 
+@events.upkeep
 def passkey_registration_begin(*, tenant: Tenant, account: Account, identifier: str = "") -> dict:
     """Creation options for a new passkey of the account (excluding the ones it has)."""
     from webauthn import generate_registration_options, options_to_json
@@ -117,6 +121,7 @@ def passkey_registration_begin(*, tenant: Tenant, account: Account, identifier: 
     return json.loads(options_to_json(options))
 
 
+@events.emits("passkey.registered")
 def passkey_register(
     *, tenant: Tenant, actor: Actor, account: Account, credential: dict
 ) -> PasskeyCredential:
@@ -166,6 +171,7 @@ def passkey_register(
     return row
 
 
+@events.upkeep
 def passkey_authentication_begin(*, tenant: Tenant, account: Account) -> dict:
     import json
 
@@ -191,6 +197,7 @@ def passkey_authentication_begin(*, tenant: Tenant, account: Account) -> dict:
     return json.loads(options_to_json(options))
 
 
+@events.upkeep
 def passkey_authenticate(*, account: Account, credential: dict) -> PasskeyCredential:
     """Verify an assertion of one of the account's passkeys; the sign count must grow (when
     the authenticator counts) and is stored under a row lock, so a cloned key is caught."""
@@ -229,17 +236,15 @@ def passkey_authenticate(*, account: Account, credential: dict) -> PasskeyCreden
 
 
 @transaction.atomic
+@events.emits("passkey.deleted")
 def passkey_delete(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    passkey_id: str,
-    reason: str = "",
-    ticket: str = "",
+    command: PasskeyRemove, *, tenant: Tenant, actor: Actor, account: Account
 ) -> None:
     """Remove one passkey (its `Id` in the list is the credential id)."""
-    row = PasskeyCredential.objects.filter(account=account, credential_id=passkey_id).first()
+    reason, ticket = command.reason, command.ticket
+    row = PasskeyCredential.objects.filter(
+        account=account, credential_id=command.passkey_id
+    ).first()
     if row is None:
         raise PasskeyNotFound()
     row.delete()
@@ -254,6 +259,7 @@ def passkey_delete(
     )
 
 
+@events.reads
 def passkey_decoy_options() -> dict:
     """Request options for an identifier that names no account: they look like real ones."""
     import json
@@ -268,6 +274,7 @@ def passkey_decoy_options() -> dict:
     )
 
 
+@events.flow()
 def passkey_login(
     *, tenant: Tenant, identifier: str, account: Account | None, credential: dict
 ) -> PasskeyCredential:
@@ -295,7 +302,7 @@ def passkey_login(
     except PasskeyInvalid:
         raise PasskeyNotVerified() from None
     account.refresh_from_db()
-    if login_lock_active(account, timezone.now()):
+    if login_lock_active(account=account):
         raise AccountLocked()
     if not account.is_active:
         raise AccountBlocked()

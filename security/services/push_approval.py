@@ -8,10 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, decrypt, encrypt, token_hash
 from portal.models import Tenant
+from security.commands import PushDeviceRemove
 from security.errors import (
     PushChallengeClosed,
     PushChallengeNotFound,
@@ -31,6 +32,7 @@ class RegisteredDevice:
 
 
 @transaction.atomic
+@events.emits("push_device.registered")
 def push_device_register(
     *, tenant: Tenant, actor: Actor, account: Account, device_address: str, name: str = ""
 ) -> RegisteredDevice:
@@ -55,17 +57,13 @@ def push_device_register(
 
 
 @transaction.atomic
+@events.emits("push_device.deleted")
 def push_device_delete(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    device_id: int,
-    reason: str = "",
-    ticket: str = "",
+    command: PushDeviceRemove, *, tenant: Tenant, actor: Actor, account: Account
 ) -> None:
     """Remove one push-approval device; challenges sent to it can no longer be answered."""
-    row = PushDevice.objects.filter(account=account, pk=device_id).first()
+    reason, ticket = command.reason, command.ticket
+    row = PushDevice.objects.filter(account=account, pk=command.device_id).first()
     if row is None:
         raise PushDeviceNotFound()
     pk, name = row.pk, row.name
@@ -81,6 +79,7 @@ def push_device_delete(
     )
 
 
+@events.upkeep
 def push_challenge_start(*, tenant: Tenant, login: SecondFactorToken) -> PushChallenge:
     """Ask the account's newest device to approve this pending sign-in."""
     from security.push import notifier
@@ -110,6 +109,7 @@ def push_challenge_start(*, tenant: Tenant, login: SecondFactorToken) -> PushCha
     return challenge
 
 
+@events.upkeep
 def push_challenge_decide(
     *, tenant: Tenant, challenge_id: str, device_secret: str, approve: bool
 ) -> PushChallenge:
@@ -137,6 +137,7 @@ def push_challenge_decide(
     return challenge
 
 
+@events.reads
 def push_challenge_status(*, login: SecondFactorToken, challenge_id: str) -> str:
     """`pending`, `approved`, `denied` or `expired` for a challenge of this sign-in."""
     challenge = PushChallenge.objects.filter(login=login, public_id=challenge_id or "").first()

@@ -5,7 +5,7 @@ from django.contrib.auth.hashers import check_password
 from django.db import transaction
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.models import Tenant
 from security.errors import PasswordWrong, PinWrong
@@ -33,6 +33,7 @@ REAUTH_GROUPS = {
 
 
 @transaction.atomic
+@events.emits("reauth_token.issued")
 def reauth_token_issue(*, tenant: Tenant, account: Account, method: str) -> IssuedToken:
     """A short-lived proof that the account just re-entered a credential, for a back end to check."""
     issued = second_factor_token_issue(
@@ -52,6 +53,7 @@ def reauth_token_issue(*, tenant: Tenant, account: Account, method: str) -> Issu
     return issued
 
 
+@events.upkeep
 def reauth_token_validate(*, tenant: Tenant, account: Account, token: str, group: str) -> bool:
     """Consume a reauthentication token of this account and kind; single use."""
     row = second_factor_token_find(
@@ -62,6 +64,7 @@ def reauth_token_validate(*, tenant: Tenant, account: Account, token: str, group
     return second_factor_token_consume(row)
 
 
+@events.flow()
 def reauth_password(*, tenant: Tenant, account: Account, password: str) -> IssuedToken:
     if not throttled_verify(
         account=account,
@@ -72,6 +75,7 @@ def reauth_password(*, tenant: Tenant, account: Account, password: str) -> Issue
     return reauth_token_issue(tenant=tenant, account=account, method="password")
 
 
+@events.flow()
 def reauth_pin(*, tenant: Tenant, account: Account, pin: str) -> IssuedToken:
     """Reauthenticate with the account's PIN (accounts keep its hash with the other secrets)."""
 
@@ -87,6 +91,7 @@ def reauth_pin(*, tenant: Tenant, account: Account, pin: str) -> IssuedToken:
     return reauth_token_issue(tenant=tenant, account=account, method="pin")
 
 
+@events.flow()
 def reauth_duo(*, tenant: Tenant, account: Account, state: str, duo_code: str) -> IssuedToken:
     """Reauthenticate with the Duo prompt this account started: a state of another
     account, of a sign-in, used or expired is refused (SecondFactorTokenInvalid)."""

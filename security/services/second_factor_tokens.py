@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from accounts.models import Account
+from portal import events
 from portal.crypto import token_hash
 from portal.models import Tenant
 from security.models import SecondFactorToken
@@ -18,6 +19,7 @@ class IssuedToken:
     expires_at: datetime
 
 
+@events.upkeep
 def second_factor_token_issue(
     *, tenant: Tenant, account: Account, purpose: str, method: str, seconds: int
 ) -> IssuedToken:
@@ -34,6 +36,7 @@ def second_factor_token_issue(
     return IssuedToken(token, expires_at)
 
 
+@events.reads
 def second_factor_token_find(
     *, tenant: Tenant, token: str, purpose: str
 ) -> SecondFactorToken | None:
@@ -52,6 +55,7 @@ def second_factor_token_find(
     )
 
 
+@events.upkeep
 def second_factor_token_consume(row: SecondFactorToken) -> bool:
     return bool(
         SecondFactorToken.objects.filter(

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events, slots
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, token_hash
 from portal.models import Tenant
@@ -40,6 +40,7 @@ def _answers_apply(*, tenant: Tenant, account: Account, hashes: dict[str, str]) 
 
 
 @transaction.atomic
+@events.emits("security_answers.updated")
 def security_answers_set(
     *, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str]
 ) -> None:
@@ -77,6 +78,7 @@ def _confirmation_address(account: Account) -> tuple[str, str] | None:
 
 
 @transaction.atomic
+@events.emits("security_answers.change_requested", "security_answers.updated")
 def security_answers_request(
     *,
     tenant: Tenant,
@@ -91,8 +93,6 @@ def security_answers_request(
     would be a new way past it, so they are held until the code sent to the primary email
     (or the 2FA phone when there is no email) confirms them (`security_answers_confirm`).
     Returns whether they are pending. A newer change replaces a pending one."""
-    from tokens.services.multipurpose import message_enqueue
-
     hashes = _answers_cleaned(answers)
     if not account_has_mfa(account=account):
         security_answers_set(tenant=tenant, actor=actor, account=account, answers=answers)
@@ -113,7 +113,7 @@ def security_answers_request(
             "expires_at": expires_at,
         },
     )
-    message_enqueue(
+    slots.message_queue(
         tenant=tenant,
         account=account,
         channel=channel,
@@ -138,6 +138,7 @@ def security_answers_request(
     return True
 
 
+@events.emits("security_answers.updated")
 def security_answers_confirm(*, tenant: Tenant, actor: Actor, account: Account, code: str) -> bool:
     """Put the pending answers in force with the code sent for them, once, before it
     expires; the account holder is told."""
@@ -166,6 +167,7 @@ def security_answers_confirm(*, tenant: Tenant, actor: Actor, account: Account, 
     return throttled_verify(account=account, verifier="securityquestion_change", check=check)
 
 
+@events.reads
 def security_answers_verify(*, account: Account, answers: dict[str, str]) -> bool:
     """Every given answer must match (case and spaces ignored) and at least one be given."""
 

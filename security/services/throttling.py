@@ -14,11 +14,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
+from portal import events
 from security.models import VerifierThrottle
 
 THROTTLE_MAX_DELAY_SECONDS = 15 * 60
 
 
+@events.reads
 def throttle_delay_seconds(failure_count: int) -> int:
     """The wait after `failure_count` consecutive failures: 0, 1, 2, 4, ... capped."""
     if failure_count <= 0:
@@ -38,6 +40,7 @@ def _throttle_row(*, account: Account, verifier: str) -> VerifierThrottle:
     return VerifierThrottle.objects.select_for_update().get(account=account, verifier=verifier)
 
 
+@events.upkeep
 def throttled_verify(*, account: Account, verifier: str, check: Callable[[], bool]) -> bool:
     """Run `check` (which may consume what it matched) unless the verifier is throttled.
 
@@ -62,6 +65,7 @@ def throttled_verify(*, account: Account, verifier: str, check: Callable[[], boo
         return False
 
 
+@events.upkeep
 def verifier_throttle_clear(*, account: Account, verifier: str | None = None) -> None:
     """Forget failures (after an admin reset of the factor)."""
     rows = VerifierThrottle.objects.filter(account=account)

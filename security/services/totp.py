@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import Account
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, decrypt, encrypt
 from portal.models import Tenant
@@ -20,6 +20,7 @@ TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
 
 
+@events.reads
 def totp_code(
     secret_b32: str, *, for_time: float, digits: int = TOTP_DIGITS, digest=hashlib.sha1
 ) -> str:
@@ -29,6 +30,7 @@ def totp_code(
     )
 
 
+@events.reads
 def totp_matching_step(secret_b32: str, code: str, *, for_time: float) -> int | None:
     """The step (current, previous or next) whose code equals `code`, if any."""
     code = (code or "").strip()
@@ -43,12 +45,14 @@ def totp_matching_step(secret_b32: str, code: str, *, for_time: float) -> int | 
     return found
 
 
+@events.reads
 def totp_provisioning_uri(*, tenant: Tenant, account: Account, secret_b32: str) -> str:
     label = account.username or account.uid
     return pyotp.TOTP(secret_b32).provisioning_uri(name=label, issuer_name=tenant.name)
 
 
 @transaction.atomic
+@events.emits("totp.enrolled")
 def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str | None:
     """Start (or restart) an authenticator enrollment; the seed is shown until confirmed and
     stored encrypted. A confirmed authenticator is never shown again (None)."""
@@ -66,6 +70,7 @@ def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str | None
     return secret
 
 
+@events.emits("totp.confirmed")
 def totp_verify(
     *, account: Account, code: str, confirm: bool = False, now: float | None = None
 ) -> bool:

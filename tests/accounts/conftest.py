@@ -1,6 +1,7 @@
 import pytest
 
 from accounts import services
+from accounts.api import profile_body
 from accounts.models import Account, AccountEmail
 from portal.audit import Actor
 from portal.models import AuditEvent
@@ -40,7 +41,7 @@ def state(tenant) -> tuple:
             "custom_fields",
             "password",
             "is_active",
-            "is_login_locked",
+            "login_lockout__locked_type",
             "email_verified",
             "phone_id_verified",
         )
@@ -64,6 +65,8 @@ def make_account(tenant, actor):
         data = {"Email": [{"Type": "Primary", "Value": email}], "Password": GOOD_PASSWORD, **extra}
         if email is None:
             data.pop("Email")
-        return services.account_create(tenant=tenant, actor=actor, data=data)
+        return services.account_create(
+            profile_body.account_create_read(data), tenant=tenant, actor=actor
+        )
 
     return make

@@ -4,8 +4,12 @@ import pytest
 from django.contrib.auth.hashers import check_password
 
 from accounts import services
+from accounts.api import profile_body
+from accounts.commands import EmailUpsert, IdentityLink
 from accounts.models import Account, AccountEmail
 from portal.models import AuditEvent
+from security import services as security_services
+from security.commands import AccountLock
 from tests.accounts.conftest import GOOD_PASSWORD, A, assert_error, state
 from tests.factories import ApiCredentialFactory
 
@@ -274,7 +278,9 @@ def test_update_profile_flags_and_null_support(lr, tenant):
 def test_update_unlock_via_is_login_locked_false(lr, tenant, actor):
     uid = create(lr)["Uid"]
     account = Account.objects.get(uid=uid)
-    services.account_lock(tenant=tenant, actor=actor, account=account, locked_type="LoginAttempts")
+    security_services.account_lock(
+        AccountLock(locked_type="LoginAttempts"), tenant=tenant, actor=actor, account=account
+    )
     assert lr.get(f"{A}/{uid}").json()["IsLoginLocked"] is True
     assert lr.get(f"{A}/{uid}").json()["LoginLockedType"] == "LoginAttempts"
     body = lr.put(f"{A}/{uid}", {"IsLoginLocked": False}).json()
@@ -329,12 +335,14 @@ def test_delete_by_email(lr, tenant, actor):
     uid = create(lr, "gone@example.com")["Uid"]
     keep = create(lr, "keep@example.com")["Uid"]
     services.account_identity_link(
+        IdentityLink(
+            provider="google",
+            provider_id="1",
+            emails=profile_body.identity_emails_read(["other@example.com"]),
+        ),
         tenant=tenant,
         actor=actor,
         account=Account.objects.get(uid=keep),
-        provider="google",
-        provider_id="1",
-        emails=["other@example.com"],
     )
     assert lr.delete(A, params={"email": "GONE@example.com"}).json() == {
         "IsDeleted": True,
@@ -533,13 +541,15 @@ def test_identities_by_email(lr, tenant, actor):
     own = create(lr, "shared@example.com")["Uid"]
     linked = create(lr, "mine@example.com")["Uid"]
     services.account_identity_link(
+        IdentityLink(
+            provider="google",
+            provider_id="g-1",
+            emails=profile_body.identity_emails_read(["Shared@Example.com"]),
+            profile={"FirstName": "G"},
+        ),
         tenant=tenant,
         actor=actor,
         account=Account.objects.get(uid=linked),
-        provider="google",
-        provider_id="g-1",
-        emails=["Shared@Example.com"],
-        profile={"FirstName": "G"},
     )
     body = lr.get(f"{A}/identities", {"email": "shared@example.com"}).json()
     assert sorted(p["Uid"] for p in body["Data"]) == sorted([own, linked])
@@ -670,13 +680,20 @@ def test_get_by_uid_query_count_is_fixed(lr, tenant, actor, django_assert_max_nu
     account = Account.objects.get(uid=uid)
     for i in range(3):
         services.account_email_upsert(
+            EmailUpsert(
+                emails=profile_body.email_addresses_read(
+                    [{"Type": f"T{i}", "Value": f"t{i}@example.com"}]
+                )
+            ),
             tenant=tenant,
             actor=actor,
             account=account,
-            emails=[{"Type": f"T{i}", "Value": f"t{i}@example.com"}],
         )
         services.account_identity_link(
-            tenant=tenant, actor=actor, account=account, provider="google", provider_id=str(i)
+            IdentityLink(provider="google", provider_id=str(i)),
+            tenant=tenant,
+            actor=actor,
+            account=account,
         )
     lr.get(f"{A}/{uid}")  # warm the credential's last-used stamp
     with django_assert_max_num_queries(5):

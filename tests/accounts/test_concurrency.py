@@ -3,6 +3,7 @@
 import pytest
 
 from accounts import services
+from accounts.api import profile_body
 from accounts.errors import EmailTaken, PhoneTaken, UidTaken, UsernameTaken
 from accounts.models import Account, AccountEmail
 from accounts.services import lifecycle
@@ -54,7 +55,9 @@ def test_constraint_decides_when_both_pass_the_pre_check(tenant, monkeypatch, fi
         data = {k: v for k, v in field.items() if v is not None}
         if "UserName" not in data and "Email" not in data and "PhoneId" not in data:
             data["UserName"] = f"u{i}"
-        return services.account_create(tenant=tenant, actor=Actor.system("t"), data=data).uid
+        return services.account_create(
+            profile_body.account_create_read(data), tenant=tenant, actor=Actor.system("t")
+        ).uid
 
     outcomes = run_concurrently(create, 2, pass_index=True)
     assert len(outcomes) == 2 and outcomes.count(code) == 1, outcomes  # one UID, one refusal
@@ -90,9 +93,11 @@ def test_integrity_errors_map_to_named_errors(tenant, monkeypatch, first, second
     from portal.audit import Actor
 
     actor = Actor.system("t")
-    services.account_create(tenant=tenant, actor=actor, data=first)
+    services.account_create(profile_body.account_create_read(first), tenant=tenant, actor=actor)
     monkeypatch.setattr(lifecycle, "identifiers_check_free", lambda **kw: None)
     with pytest.raises(DomainError) as exc:
-        services.account_create(tenant=tenant, actor=actor, data=second)
+        services.account_create(
+            profile_body.account_create_read(second), tenant=tenant, actor=actor
+        )
     assert (type(exc.value), exc.value.code) == (error, code)
     assert Account.objects.filter(tenant=tenant).count() == 1

@@ -10,6 +10,7 @@ from accounts import extensions, selectors
 from accounts.models import Account
 from roles import selectors as role_selectors
 from roles import services as role_services
+from roles.commands import AccountRolesAssign, RoleInput, RolesCreate
 from security import selectors as security_selectors
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +38,10 @@ def without(request):
 def holder(tenant, actor, make_account):
     account = make_account("holder@example.com")
     role_services.roles_create(
-        tenant=tenant, actor=actor, roles=[role_services.RoleInput("vip", ())]
+        RolesCreate(roles=[RoleInput("vip", ())]), tenant=tenant, actor=actor
     )
     role_services.account_roles_assign(
-        tenant=tenant, actor=actor, account=account, role_names=["vip"]
+        AccountRolesAssign(roles=["vip"]), tenant=tenant, actor=actor, account=account
     )
     return account
 
@@ -54,11 +55,24 @@ def _profile(tenant, account) -> tuple[dict, int]:
 
 
 def test_the_sections_register_their_fields_and_filters():
-    assert [(f.key, f.sql, f.load) for f in extensions.profile_fields()] == [
-        ("Roles", role_selectors.account_role_names_sql, role_selectors.account_role_names)
+    assert sorted((f.key, f.sql, f.load, f.show) for f in extensions.profile_fields()) == [
+        (
+            "IsLoginLocked",
+            security_selectors.lockout_profile_sql,
+            security_selectors.lockout_profile_load,
+            security_selectors.lockout_profile_is_locked,
+        ),
+        (
+            "LoginLockedType",
+            security_selectors.lockout_profile_sql,
+            security_selectors.lockout_profile_load,
+            security_selectors.lockout_profile_type,
+        ),
+        ("Roles", role_selectors.account_role_names_sql, role_selectors.account_role_names, None),
     ]
     assert extensions.search_filter("role") is role_selectors.role_holder_ids
     assert extensions.search_filter("has_mfa") is security_selectors.account_ids_by_mfa
+    assert extensions.search_filter("locked") is security_selectors.account_ids_locked
 
 
 def test_roles_show_in_the_profile_at_their_place(tenant, holder):

@@ -4,6 +4,15 @@ has-MFA and role search filters of /api/v1/accounts."""
 import pytest
 
 from accounts import services
+from accounts.api import profile_body
+from accounts.commands import (
+    EmailMakePrimary,
+    EmailRemove,
+    EmailUpsert,
+    IdentityLink,
+    IdentityUnlink,
+    PhoneSet,
+)
 from accounts.errors import EmailNotInProfile
 from accounts.filters import AccountFilter
 from accounts.models import Account, AccountEmail
@@ -38,12 +47,10 @@ def two_emails(make_account, tenant):
 
 def test_make_primary_swaps_the_types_and_keeps_verified_state(lr, tenant, actor, two_emails):
     account = services.account_email_make_primary(
+        EmailMakePrimary(email="SECOND@example.com", reason="customer asked", ticket="SUP-3"),
         tenant=tenant,
         actor=actor,
         account=two_emails,
-        email="SECOND@example.com",
-        reason="customer asked",
-        ticket="SUP-3",
     )
     assert emails(account) == [
         ("Secondary", "first@example.com", True),
@@ -71,7 +78,7 @@ def test_make_primary_keeps_each_type_naming_one_email(tenant, actor, two_emails
         tenant=tenant, account=two_emails, type="Work", value="work@example.com"
     )
     services.account_email_make_primary(
-        tenant=tenant, actor=actor, account=two_emails, email="work@example.com"
+        EmailMakePrimary(email="work@example.com"), tenant=tenant, actor=actor, account=two_emails
     )
     assert emails(two_emails) == [
         ("Work", "first@example.com", True),
@@ -83,7 +90,7 @@ def test_make_primary_keeps_each_type_naming_one_email(tenant, actor, two_emails
 def test_making_the_primary_primary_changes_nothing(tenant, actor, two_emails):
     before = state(tenant)
     services.account_email_make_primary(
-        tenant=tenant, actor=actor, account=two_emails, email="first@example.com"
+        EmailMakePrimary(email="first@example.com"), tenant=tenant, actor=actor, account=two_emails
     )
     assert state(tenant) == before
 
@@ -104,7 +111,7 @@ def test_make_primary_of_an_email_the_account_lacks_changes_nothing(
     before = state(tenant)
     with pytest.raises(DomainError) as excinfo:
         services.account_email_make_primary(
-            tenant=tenant, actor=actor, account=two_emails, email=email
+            EmailMakePrimary(email=email), tenant=tenant, actor=actor, account=two_emails
         )
     assert (type(excinfo.value), excinfo.value.code) == (error, code)
     assert state(tenant) == before
@@ -113,35 +120,40 @@ def test_make_primary_of_an_email_the_account_lacks_changes_nothing(
 def test_email_phone_and_identity_writes_record_reason_and_ticket(tenant, actor, make_account):
     account = make_account("a@example.com")
     services.account_email_upsert(
+        EmailUpsert(
+            emails=profile_body.email_addresses_read(
+                [{"Type": "Secondary", "Value": "b@example.com"}]
+            ),
+            reason="r1",
+            ticket="T-1",
+        ),
         tenant=tenant,
         actor=actor,
         account=account,
-        emails=[{"Type": "Secondary", "Value": "b@example.com"}],
-        reason="r1",
-        ticket="T-1",
     )
     services.account_email_remove(
+        EmailRemove(email="b@example.com", reason="r2", ticket="T-2"),
         tenant=tenant,
         actor=actor,
         account=account,
-        email="b@example.com",
-        reason="r2",
-        ticket="T-2",
     )
     services.account_phone_update(
-        tenant=tenant, actor=actor, account=account, phone="+14155550100", reason="r3", ticket="T-3"
-    )
-    services.account_identity_link(
-        tenant=tenant, actor=actor, account=account, provider="google", provider_id="g"
-    )
-    services.account_identity_unlink(
+        PhoneSet(phone="+14155550100", reason="r3", ticket="T-3"),
         tenant=tenant,
         actor=actor,
         account=account,
-        provider="google",
-        provider_id="g",
-        reason="r4",
-        ticket="T-4",
+    )
+    services.account_identity_link(
+        IdentityLink(provider="google", provider_id="g"),
+        tenant=tenant,
+        actor=actor,
+        account=account,
+    )
+    services.account_identity_unlink(
+        IdentityUnlink(provider="google", provider_id="g", reason="r4", ticket="T-4"),
+        tenant=tenant,
+        actor=actor,
+        account=account,
     )
     recorded = {
         e.action: (e.reason, e.ticket) for e in AuditEvent.objects.filter(subject_uid=account.uid)
@@ -157,7 +169,8 @@ def test_email_phone_and_identity_writes_record_reason_and_ticket(tenant, actor,
 
 @pytest.fixture
 def people(tenant, other_tenant, make_account):
-    from roles.services import RoleInput, account_roles_assign, roles_create
+    from roles.commands import AccountRolesAssign, RoleInput, RolesCreate
+    from roles.services import account_roles_assign, roles_create
     from security.models import OtpFactor, PushDevice, SecurityAnswer, TotpFactor
 
     system = Actor.system("test")
@@ -179,13 +192,15 @@ def people(tenant, other_tenant, make_account):
     )
     SecurityAnswer.objects.create(tenant=tenant, account=answers, question_id="q1", answer_hash="x")
     PushDevice.objects.create(tenant=tenant, account=push, device_token_encrypted=encrypt("dev"))
-    roles_create(tenant=tenant, actor=system, roles=[RoleInput("vip", ())])
-    account_roles_assign(tenant=tenant, actor=system, account=vip, role_names=["vip"])
+    roles_create(RolesCreate(roles=[RoleInput("vip", ())]), tenant=tenant, actor=system)
+    account_roles_assign(
+        AccountRolesAssign(roles=["vip"]), tenant=tenant, actor=system, account=vip
+    )
     # The same role name and a factor in another tenant must not leak in.
     theirs = services.account_create(
+        profile_body.account_create_read({"Email": [{"Type": "Primary", "Value": "x@other.io"}]}),
         tenant=other_tenant,
         actor=system,
-        data={"Email": [{"Type": "Primary", "Value": "x@other.io"}]},
     )
     TotpFactor.objects.create(
         tenant=other_tenant,
@@ -193,8 +208,10 @@ def people(tenant, other_tenant, make_account):
         secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"),
         confirmed=True,
     )
-    roles_create(tenant=other_tenant, actor=system, roles=[RoleInput("vip", ())])
-    account_roles_assign(tenant=other_tenant, actor=system, account=theirs, role_names=["vip"])
+    roles_create(RolesCreate(roles=[RoleInput("vip", ())]), tenant=other_tenant, actor=system)
+    account_roles_assign(
+        AccountRolesAssign(roles=["vip"]), tenant=other_tenant, actor=system, account=theirs
+    )
     return {
         "mfa": {totp.uid, otp.uid, answers.uid, push.uid},
         "none": {unconfirmed.uid, plain.uid, vip.uid},

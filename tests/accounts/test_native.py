@@ -5,9 +5,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services
+from accounts.api import profile_body
+from accounts.commands import AccountBlock, IdentityLink
 from accounts.models import Account, AccountIdentity
 from portal.audit import Actor
 from portal.models import AuditEvent
+from security import services as security_services
+from security.commands import AccountLock
 from tests.accounts.conftest import GOOD_PASSWORD, A, assert_error, state
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +23,9 @@ S = "/api/v1/accounts"
 def population(tenant, actor, other_tenant):
     def make(email, **extra):
         data = {"Email": [{"Type": "Primary", "Value": email}], "Password": GOOD_PASSWORD, **extra}
-        return services.account_create(tenant=tenant, actor=actor, data=data)
+        return services.account_create(
+            profile_body.account_create_read(data), tenant=tenant, actor=actor
+        )
 
     ann = make(
         "ann.lee@example.com",
@@ -31,12 +37,16 @@ def population(tenant, actor, other_tenant):
     )
     bob = make("bob@corp.io", FirstName="Bob", LastName="Stone")
     cat = make("cat@corp.io", FirstName="Cat", LastName="Leeds", UserName="Kitty")
-    services.account_block(tenant=tenant, actor=actor, account=bob)
-    services.account_lock(tenant=tenant, actor=actor, account=cat, locked_type="LoginAttempts")
+    services.account_block(AccountBlock(), tenant=tenant, actor=actor, account=bob)
+    security_services.account_lock(
+        AccountLock(locked_type="LoginAttempts"), tenant=tenant, actor=actor, account=cat
+    )
     services.account_create(
+        profile_body.account_create_read(
+            {"Email": [{"Type": "Primary", "Value": "ann.lee@other.io"}], "FirstName": "Ann"}
+        ),
         tenant=other_tenant,
         actor=actor,
-        data={"Email": [{"Type": "Primary", "Value": "ann.lee@other.io"}], "FirstName": "Ann"},
     )
     return {"ann": ann, "bob": bob, "cat": cat}
 
@@ -88,7 +98,9 @@ def test_search_result_shape_and_tenant_isolation(lr, lr_other, population):
 
 def test_search_cursor_pagination_with_exact_count(lr, tenant, actor):
     for i in range(7):
-        services.account_create(tenant=tenant, actor=actor, data={"UserName": f"user{i}"})
+        services.account_create(
+            profile_body.account_create_read({"UserName": f"user{i}"}), tenant=tenant, actor=actor
+        )
     first = lr.get(S, {"page_size": 3}).json()
     assert first["count"] == 7 and len(first["results"]) == 3 and first["previous"] is None
     seen = [r["uid"] for r in first["results"]]
@@ -105,9 +117,11 @@ def test_search_cursor_pagination_with_exact_count(lr, tenant, actor):
 def test_search_query_count(lr, tenant, actor, django_assert_max_num_queries):
     for i in range(10):
         services.account_create(
+            profile_body.account_create_read(
+                {"Email": [{"Type": "Primary", "Value": f"p{i}@example.com"}]}
+            ),
             tenant=tenant,
             actor=actor,
-            data={"Email": [{"Type": "Primary", "Value": f"p{i}@example.com"}]},
         )
     lr.get(S)
     with django_assert_max_num_queries(4):
@@ -120,9 +134,11 @@ def test_search_query_count(lr, tenant, actor, django_assert_max_num_queries):
 
 def test_identity_link_and_unlink(lr, tenant, actor):
     account = services.account_create(
+        profile_body.account_create_read(
+            {"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Password": GOOD_PASSWORD}
+        ),
         tenant=tenant,
         actor=actor,
-        data={"Email": [{"Type": "Primary", "Value": "a@example.com"}], "Password": GOOD_PASSWORD},
     )
     response = lr.post(
         f"{S}/{account.uid}/identities",
@@ -163,13 +179,17 @@ def test_identity_link_and_unlink(lr, tenant, actor):
 
 def test_identity_link_errors(lr, lr_other, tenant, actor):
     mine = services.account_create(
-        tenant=tenant, actor=actor, data={"UserName": "mine", "Password": GOOD_PASSWORD}
+        profile_body.account_create_read({"UserName": "mine", "Password": GOOD_PASSWORD}),
+        tenant=tenant,
+        actor=actor,
     )
     theirs = services.account_create(
-        tenant=tenant, actor=actor, data={"UserName": "theirs", "Password": GOOD_PASSWORD}
+        profile_body.account_create_read({"UserName": "theirs", "Password": GOOD_PASSWORD}),
+        tenant=tenant,
+        actor=actor,
     )
     services.account_identity_link(
-        tenant=tenant, actor=actor, account=theirs, provider="google", provider_id="x"
+        IdentityLink(provider="google", provider_id="x"), tenant=tenant, actor=actor, account=theirs
     )
     before = AccountIdentity.objects.count()
     body = assert_error(
@@ -195,10 +215,17 @@ def test_identity_link_errors(lr, lr_other, tenant, actor):
 
 def test_identity_unlink_refuses_the_last_way_to_sign_in(lr, tenant, actor):
     account = services.account_create(
-        tenant=tenant, actor=actor, data={"Email": [{"Type": "Primary", "Value": "s@example.com"}]}
+        profile_body.account_create_read(
+            {"Email": [{"Type": "Primary", "Value": "s@example.com"}]}
+        ),
+        tenant=tenant,
+        actor=actor,
     )
     services.account_identity_link(
-        tenant=tenant, actor=actor, account=account, provider="facebook", provider_id="f1"
+        IdentityLink(provider="facebook", provider_id="f1"),
+        tenant=tenant,
+        actor=actor,
+        account=account,
     )
     before = state(tenant)
     assert_error(lr.delete(f"{S}/{account.uid}/identities/facebook/f1"), 1134)
@@ -218,12 +245,17 @@ def _token_client(tenant, account):
 
 def test_social_identity_unlink_with_access_token(tenant, actor):
     account = services.account_create(
+        profile_body.account_create_read(
+            {"Email": [{"Type": "Primary", "Value": "t@example.com"}], "Password": GOOD_PASSWORD}
+        ),
         tenant=tenant,
         actor=actor,
-        data={"Email": [{"Type": "Primary", "Value": "t@example.com"}], "Password": GOOD_PASSWORD},
     )
     services.account_identity_link(
-        tenant=tenant, actor=actor, account=account, provider="google", provider_id="g9"
+        IdentityLink(provider="google", provider_id="g9"),
+        tenant=tenant,
+        actor=actor,
+        account=account,
     )
     client, token = _token_client(tenant, account)
     url = f"/identity/v2/auth/socialidentity?apikey={tenant.api_key}"
@@ -256,7 +288,9 @@ def test_delete_ends_real_sessions(lr, tenant, actor):
     from tokens.selectors import access_token_resolve
 
     account = services.account_create(
-        tenant=tenant, actor=actor, data={"UserName": "sess", "Password": GOOD_PASSWORD}
+        profile_body.account_create_read({"UserName": "sess", "Password": GOOD_PASSWORD}),
+        tenant=tenant,
+        actor=actor,
     )
     _, token = _token_client(tenant, account)
     assert access_token_resolve(tenant=tenant, token=token).account_id == account.pk
@@ -277,9 +311,11 @@ def test_factory_accounts_are_searchable(lr, tenant):
 
 def test_privacy_policy_history_with_access_token(tenant, actor):
     account = services.account_create(
+        profile_body.account_create_read(
+            {"UserName": "pp", "Password": GOOD_PASSWORD, "PrivacyPolicy": {"Version": "v3"}}
+        ),
         tenant=tenant,
         actor=actor,
-        data={"UserName": "pp", "Password": GOOD_PASSWORD, "PrivacyPolicy": {"Version": "v3"}},
     )
     client, token = _token_client(tenant, account)
     response = client.get(

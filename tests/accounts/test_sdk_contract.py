@@ -4,6 +4,7 @@ server, plain and with request signing."""
 import pytest
 
 from accounts import services
+from accounts.commands import IdentityLink
 from accounts.models import Account
 from portal.audit import Actor
 from tests.waiting import wait_for_next_second
@@ -51,11 +52,10 @@ def test_sdk_drives_every_accounts_method(lr_sdk, signing, tenant):
     # Token side: the signed-in account reads its policy history and unlinks an identity.
     account = Account.objects.get(uid=uid)
     services.account_identity_link(
+        IdentityLink(provider="google", provider_id="g-1"),
         tenant=tenant,
         actor=Actor.system("t"),
         account=account,
-        provider="google",
-        provider_id="g-1",
     )
     token = session_issue(tenant=tenant, account=account, actor=Actor.account(uid)).access_token
     assert (

@@ -61,7 +61,11 @@ def _snapshot(world):
     t.refresh_from_db()
     return (
         AuditEvent.objects.count(),
-        list(Account.objects.filter(tenant=t).values_list("uid", "is_active", "is_login_locked")),
+        list(
+            Account.objects.filter(tenant=t).values_list(
+                "uid", "is_active", "login_lockout__locked_type"
+            )
+        ),
         list(ApiCredential.objects.values_list("pk", "revoked_at", "expires_at")),
         dict(t.settings),
         ApiCredential.objects.count(),

@@ -6,12 +6,14 @@ import re
 import pytest
 from django.urls import reverse
 
+from accounts.commands import IdentityLink
 from accounts.models import Account, AccountEmail
 from portal import crypto
 from portal.audit import Actor
 from portal.console import actions as console_actions
 from portal.models import AuditEvent
-from tests.factories import AccountFactory
+from security.commands import BackupCodesGenerate
+from tests.factories import AccountFactory, AccountLockoutFactory
 from tokens.errors import AccessTokenExpired, AccessTokenInvalid
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +38,7 @@ def state(account) -> dict:
     """Everything an action might change, to prove a refusal changed nothing."""
     from customobjects.models import CustomObjectRecord
     from roles.models import AccountRole, RoleContext
-    from security.models import BackupCode, OtpFactor, TotpFactor
+    from security.models import AccountLockout, BackupCode, OtpFactor, TotpFactor
     from tokens.models import MultipurposeToken, OutboxMessage, TokenFamily
 
     fresh = Account.objects.filter(pk=account.pk).values().first()
@@ -52,6 +54,11 @@ def state(account) -> dict:
         "live_sessions": TokenFamily.objects.filter(
             account_id=account.pk, revoked_at__isnull=True
         ).count(),
+        "lockout": list(
+            AccountLockout.objects.filter(account_id=account.pk).values_list(
+                "locked_type", "locked_until"
+            )
+        ),
         "totp": TotpFactor.objects.filter(account_id=account.pk).count(),
         "otp": OtpFactor.objects.filter(account_id=account.pk).count(),
         "codes": sorted(
@@ -124,25 +131,29 @@ def _make_totp(tenant, account):
 
 
 def _make_role(tenant, name="support", permissions=("read",)):
-    from roles.services import RoleInput, roles_create
+    from roles.commands import RoleInput, RolesCreate
+    from roles.services import roles_create
 
     return roles_create(
-        tenant=tenant, actor=Actor.system("test"), roles=[RoleInput(name, tuple(permissions))]
+        RolesCreate(roles=[RoleInput(name, tuple(permissions))]),
+        tenant=tenant,
+        actor=Actor.system("test"),
     )[0]
 
 
 def _make_record(tenant, account, data=None, schema=None):
+    from customobjects.commands import ObjectTypeCreate, RecordCreate
     from customobjects.services import object_type_create, record_create
 
     object_type = object_type_create(
-        tenant=tenant, actor=Actor.system("test"), name="Orders", schema=schema
+        ObjectTypeCreate(name="Orders", schema=schema), tenant=tenant, actor=Actor.system("test")
     )
     return record_create(
+        RecordCreate(data=data or {"total": 10}),
         tenant=tenant,
         actor=Actor.system("test"),
         object_type=object_type,
         account=account,
-        data=data or {"total": 10},
     )
 
 
@@ -178,7 +189,7 @@ def test_the_form_asks_for_a_reason_and_the_confirmation_repeats_it(agent, tenan
     ],
 )
 def test_a_missing_reason_is_refused_and_changes_nothing(agent, tenant, action, fields):
-    account = AccountFactory(tenant=tenant, email="a@example.com", is_login_locked=True)
+    account = AccountLockoutFactory(account__tenant=tenant, account__email="a@example.com").account
     _make_session(tenant, account)
     if action == "send_password_reset":
         fields = {"email": "a@example.com"}
@@ -192,7 +203,7 @@ def test_a_missing_reason_is_refused_and_changes_nothing(agent, tenant, action, 
 @pytest.mark.parametrize("action", sorted(console_actions.ACTIONS))
 def test_a_viewer_may_not_run_any_action(client_for, tenant, action):
     viewer = client_for("Viewer")
-    account = AccountFactory(tenant=tenant, is_login_locked=True)
+    account = AccountLockoutFactory(account__tenant=tenant).account
     before = state(account)
     assert viewer.get(url(account, action)).status_code == 403
     assert act(viewer, account, action).status_code == 403
@@ -201,7 +212,7 @@ def test_a_viewer_may_not_run_any_action(client_for, tenant, action):
 
 @pytest.mark.parametrize("action", sorted(console_actions.ACTIONS))
 def test_another_tenants_account_is_not_found(admin, other_tenant, action):
-    theirs = AccountFactory(tenant=other_tenant, is_login_locked=True)
+    theirs = AccountLockoutFactory(account__tenant=other_tenant).account
     before = state(theirs)
     assert act(admin, theirs, action).status_code == 404
     assert state(theirs) == before
@@ -356,22 +367,20 @@ def test_unlink_identity_keeps_the_last_way_to_sign_in(agent, tenant):
 
     account = AccountFactory(tenant=tenant, email="social@example.com")
     account_identity_link(
+        IdentityLink(provider="google", provider_id="g-1"),
         tenant=tenant,
         actor=Actor.system("t"),
         account=account,
-        provider="google",
-        provider_id="g-1",
     )
     before = state(account)
     act(agent, account, "identity_unlink", identity="google:g-1")  # no password: the only way in
     assert AccountIdentity.objects.filter(account=account).count() == 1
     assert state(account) == before
     account_identity_link(
+        IdentityLink(provider="github", provider_id="h-2"),
         tenant=tenant,
         actor=Actor.system("t"),
         account=account,
-        provider="github",
-        provider_id="h-2",
     )
     assert (
         act(agent, account, "identity_unlink", identity="google:g-1", reason="merged").status_code
@@ -511,7 +520,9 @@ def test_regenerate_backup_codes_shows_them_once_and_they_work(agent, tenant):
     from security.services import backup_code_verify, backup_codes_generate
 
     account = AccountFactory(tenant=tenant)
-    old = backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)
+    old = backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=account
+    )
     response = act(agent, account, "backup_codes")
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     codes = re.findall(
@@ -759,29 +770,34 @@ def test_delete_needs_an_admin_and_the_typed_uid(lead, admin, tenant, lr):
 
 def test_the_account_page_shows_everything_about_the_account(admin, tenant):
     from accounts.services import account_identity_link
-    from roles.services import RoleContextInput, account_roles_assign, role_contexts_upsert
+    from roles.commands import AccountRolesAssign, ContextGrant, RoleContextGrant
+    from roles.services import account_roles_assign, role_contexts_upsert
     from security.services import backup_codes_generate
 
     account = AccountFactory(tenant=tenant, email="all@example.com", phone_id="+14155550100")
     account_identity_link(
+        IdentityLink(provider="google", provider_id="g-9"),
         tenant=tenant,
         actor=Actor.system("t"),
         account=account,
-        provider="google",
-        provider_id="g-9",
     )
     _make_session(tenant, account)
     _make_totp(tenant, account)
-    backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)
+    backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=account
+    )
     _make_role(tenant, "support")
     account_roles_assign(
-        tenant=tenant, actor=Actor.system("t"), account=account, role_names=["support"]
-    )
-    role_contexts_upsert(
+        AccountRolesAssign(roles=["support"]),
         tenant=tenant,
         actor=Actor.system("t"),
         account=account,
-        contexts=[RoleContextInput(name="store-7", roles=("support",))],
+    )
+    role_contexts_upsert(
+        RoleContextGrant(contexts=[ContextGrant(name="store-7", roles=("support",))]),
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=account,
     )
     _make_record(tenant, account, {"plan": "gold"})
     page = detail(admin, account)
@@ -847,3 +863,33 @@ def test_remove_one_passkey(agent, tenant):
         PasskeyCredential.objects.filter(account=account).values_list("credential_id", flat=True)
     ) == ["keep-id"]
     assert last_event(account).action == "passkey.deleted"
+
+
+def test_edit_profile_over_a_newer_change_is_refused_with_a_sentence(agent, tenant):
+    from accounts import services as account_services
+    from accounts.commands import AccountChanges
+    from accounts.selectors import account_version
+
+    account = AccountFactory(tenant=tenant, first_name="Ann", last_name="Lee")
+    page = agent.get(url(account, "edit_profile")).content.decode()
+    read_at = account_version(account)
+    assert f'name="version" value="{read_at}"' in page
+    # Someone else saves the account after the form was read.
+    account_services.account_update(
+        AccountChanges(values={"LastName": "Lee-Smith"}),
+        tenant=tenant,
+        actor=Actor.system("elsewhere"),
+        account=account,
+    )
+    before = state(account)
+    fields = {"first_name": "Anna", "last_name": "Lee", "version": read_at}
+    response = act(agent, account, "edit_profile", **fields)
+    assert response.status_code == 302
+    assert state(account) == before
+    shown = agent.get(response["Location"]).content.decode()
+    assert "The account changed since it was read; read it again and retry." in shown
+    # Read again, the same edit goes through.
+    account.refresh_from_db()
+    fields = {"first_name": "Anna", "last_name": "Lee-Smith", "version": account_version(account)}
+    assert act(agent, account, "edit_profile", **fields).status_code == 302
+    assert Account.objects.get(pk=account.pk).first_name == "Anna"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from portal.audit import Actor
 from portal.crypto import encrypt
 from portal.models import AuditEvent
+from security.commands import BackupCodesGenerate
 from security.models import BackupCode, PasskeyCredential, PushDevice, TotpFactor
 from tests.console.test_account_actions import _make_session, _make_totp, act, detail, state, url
 from tests.factories import AccountFactory
@@ -45,7 +46,9 @@ def victim(tenant):
     _make_totp(tenant, account)
     from security.services import backup_codes_generate
 
-    backup_codes_generate(tenant=tenant, actor=Actor.system("test"), account=account)
+    backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("test"), account=account
+    )
     old = PasskeyCredential.objects.create(
         tenant=tenant, account=account, credential_id="old-key", public_key="k"
     )

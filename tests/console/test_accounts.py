@@ -3,11 +3,13 @@ import importlib
 import pytest
 from django.urls import reverse
 
-from accounts.models import Account, AccountEmail
+from accounts.models import AccountEmail
+from customobjects.commands import RecordCreate
 from customobjects.services import record_create
 from portal.audit import Actor
 from portal.models import AuditEvent
-from tests.factories import AccountFactory
+from security.models import AccountLockout
+from tests.factories import AccountFactory, AccountLockoutFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +62,7 @@ def test_search_lists_with_exact_total_and_pages(agent_client, tenant):
 
 def test_search_filters_flags(agent_client, tenant):
     AccountFactory(tenant=tenant, first_name="Al", is_active=False)
-    AccountFactory(tenant=tenant, first_name="Al", is_login_locked=True)
+    AccountLockoutFactory(account__tenant=tenant, account__first_name="Al")
     AccountFactory(tenant=tenant, first_name="Al", email_verified=True)
     assert b"<strong>1</strong> account found" in _search(agent_client, blocked="yes").content
     response = _search(agent_client, blocked="no", locked="no")
@@ -99,8 +101,8 @@ def test_account_page_shows_profile_emails_flags_and_timeline(agent_client, tena
         email="page@example.com",
         first_name="Pia",
         phone_id="+14155550199",
-        is_login_locked=True,
     )
+    AccountLockoutFactory(account=account)
     response = agent_client.get(reverse("console:account_detail", args=[tenant.slug, account.uid]))
     assert response.status_code == 200
     body = response.content.decode()
@@ -155,10 +157,8 @@ def test_block_runs_the_accounts_service_and_shows_in_timeline(agent_client, ten
 
 def test_unblock_and_unlock_run_their_services(agent_client, tenant):
     _require_service("account_unblock")
-    _require_service("account_unlock")
-    account = AccountFactory(
-        tenant=tenant, is_active=False, is_login_locked=True, login_locked_type="failed"
-    )
+    account = AccountFactory(tenant=tenant, is_active=False)
+    AccountLockoutFactory(account=account, locked_type="failed")
     for action in ("unblock", "unlock"):
         url = reverse("console:account_action", args=[tenant.slug, account.uid, action])
         assert (
@@ -166,7 +166,8 @@ def test_unblock_and_unlock_run_their_services(agent_client, tenant):
             == 302
         )
     account.refresh_from_db()
-    assert account.is_active is True and account.is_login_locked is False
+    assert account.is_active is True
+    assert not AccountLockout.objects.filter(account=account).exists()
     assert set(
         AuditEvent.objects.filter(subject_uid=account.uid).values_list("action", flat=True)
     ) >= {"account.unblocked", "account.unlocked"}
@@ -178,7 +179,7 @@ def test_action_that_does_not_apply_changes_nothing(agent_client, tenant):
     response = agent_client.post(url, {"reason": "x", "confirmed": "True"}, follow=True)
     assert b"This account is not locked." in response.content
     assert not AuditEvent.objects.filter(subject_uid=account.uid).exists()
-    assert Account.objects.get(pk=account.pk).is_login_locked is False
+    assert not AccountLockout.objects.filter(account=account).exists()
 
 
 def test_htmx_history_restore_gets_the_whole_page(agent_client, tenant):
@@ -211,14 +212,17 @@ def test_search_and_account_page_query_counts_stay_flat(
     account = AccountFactory(tenant=tenant)
     _make_totp(tenant, account)
     _make_role(tenant, "r1")
-    from roles.services import RoleContextInput, account_roles_assign, role_contexts_upsert
+    from roles.commands import AccountRolesAssign, ContextGrant, RoleContextGrant
+    from roles.services import account_roles_assign, role_contexts_upsert
 
-    account_roles_assign(tenant=tenant, actor=Actor.system("t"), account=account, role_names=["r1"])
+    account_roles_assign(
+        AccountRolesAssign(roles=["r1"]), tenant=tenant, actor=Actor.system("t"), account=account
+    )
     role_contexts_upsert(
+        RoleContextGrant(contexts=[ContextGrant(name="c1", roles=("r1",))]),
         tenant=tenant,
         actor=Actor.system("t"),
         account=account,
-        contexts=[RoleContextInput(name="c1", roles=("r1",))],
     )
     record = _make_record(tenant, account)
     page = reverse("console:account_detail", args=[tenant.slug, account.uid])
@@ -230,17 +234,17 @@ def test_search_and_account_page_query_counts_stay_flat(
         _make_session(tenant, account)
     for i in range(5):
         record_create(
+            RecordCreate(data={"i": i}),
             tenant=tenant,
             actor=Actor.system("t"),
             object_type=record.object_type,
             account=account,
-            data={"i": i},
         )
         role_contexts_upsert(
+            RoleContextGrant(contexts=[ContextGrant(name=f"more{i}", roles=("r1",))]),
             tenant=tenant,
             actor=Actor.system("t"),
             account=account,
-            contexts=[RoleContextInput(name=f"more{i}", roles=("r1",))],
         )
         AccountEmail.objects.create(
             tenant=tenant, account=account, type=f"T{i}", value=f"x{i}@example.com"

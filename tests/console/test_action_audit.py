@@ -3,6 +3,7 @@ service, which writes them on its audit event."""
 
 import pytest
 
+from accounts.commands import IdentityLink
 from accounts.models import AccountEmail
 from portal.audit import Actor
 from portal.console import actions as console_actions
@@ -14,7 +15,7 @@ from tests.console.test_account_actions import (
     _make_totp,
     act,
 )
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, AccountLockoutFactory
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
@@ -32,7 +33,10 @@ def _identities(tenant, account):
 
     for provider, pid in (("google", "g-1"), ("github", "h-2")):
         account_identity_link(
-            tenant=tenant, actor=SYSTEM, account=account, provider=provider, provider_id=pid
+            IdentityLink(provider=provider, provider_id=pid),
+            tenant=tenant,
+            actor=SYSTEM,
+            account=account,
         )
     return {"identity": "google:g-1"}
 
@@ -54,22 +58,26 @@ def _passkey(tenant, account):
 
 
 def _held_role(tenant, account):
+    from roles.commands import AccountRolesAssign
     from roles.services import account_roles_assign
 
     _make_role(tenant, "support")
-    account_roles_assign(tenant=tenant, actor=SYSTEM, account=account, role_names=["support"])
+    account_roles_assign(
+        AccountRolesAssign(roles=["support"]), tenant=tenant, actor=SYSTEM, account=account
+    )
     return {"roles": ["support"]}
 
 
 def _context(tenant, account):
-    from roles.services import RoleContextInput, role_contexts_upsert
+    from roles.commands import ContextGrant, RoleContextGrant
+    from roles.services import role_contexts_upsert
 
     _make_role(tenant, "support")
     role_contexts_upsert(
+        RoleContextGrant(contexts=[ContextGrant(name="shop", roles=("support",))]),
         tenant=tenant,
         actor=SYSTEM,
         account=account,
-        contexts=[RoleContextInput(name="shop", roles=("support",))],
     )
     return {"context": "shop"}
 
@@ -83,7 +91,7 @@ def _record(tenant, account):
 CASES = {
     "block": ({}, None, "account.blocked"),
     "unblock": ({"is_active": False}, None, "account.unblocked"),
-    "unlock": ({"is_login_locked": True}, None, "account.unlocked"),
+    "unlock": ({"locked": True}, None, "account.unlocked"),
     "edit_profile": ({}, lambda t, a: {"first_name": "Changed"}, "account.updated"),
     "email_add": (
         {},
@@ -153,7 +161,11 @@ def admin(make_staff, console_client, tenant):
 @pytest.mark.parametrize("action", sorted(CASES))
 def test_the_audit_event_carries_the_reason_and_ticket(admin, tenant, action):
     attributes, setup, audit_action = CASES[action]
+    attributes = dict(attributes)
+    locked = attributes.pop("locked", False)
     account = AccountFactory(tenant=tenant, email="a@example.com", **attributes)
+    if locked:
+        AccountLockoutFactory(account=account)
     fields = setup(tenant, account) if setup else {}
     first_new = (AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     response = act(admin, account, action, reason=f"because of {action}", ticket="SUP-77", **fields)

@@ -32,13 +32,16 @@ def contexts_via_api(lr, account) -> dict:
 
 
 def _existing(tenant, account, name="shop", expiration=None):
-    from roles.services import RoleContextInput, role_contexts_upsert
+    from roles.commands import ContextGrant, RoleContextGrant
+    from roles.services import role_contexts_upsert
 
     role_contexts_upsert(
+        RoleContextGrant(
+            contexts=[ContextGrant(name=name, roles=("editor",), expiration=expiration)]
+        ),
         tenant=tenant,
         actor=SYSTEM,
         account=account,
-        contexts=[RoleContextInput(name=name, roles=("editor",), expiration=expiration)],
     )
 
 

@@ -69,9 +69,12 @@ def test_an_invalid_or_taken_role_name_is_refused_as_by_the_api(client_for, tena
 
 
 def test_an_agent_sees_roles_but_cannot_change_them(client_for, tenant):
-    from roles.services import RoleInput, roles_create
+    from roles.commands import RoleInput, RolesCreate
+    from roles.services import roles_create
 
-    roles_create(tenant=tenant, actor=Actor.system("t"), roles=[RoleInput("support", ("read",))])
+    roles_create(
+        RolesCreate(roles=[RoleInput("support", ("read",))]), tenant=tenant, actor=Actor.system("t")
+    )
     agent = client_for("Agent")
     page = agent.get(reverse("console:roles")).content.decode()
     assert "support" in page and "Create role" not in page and "Delete role" not in page
@@ -86,28 +89,35 @@ def test_an_agent_sees_roles_but_cannot_change_them(client_for, tenant):
 
 
 def test_roles_screen_lists_holders_and_accounts_per_context(client_for, tenant, other_tenant):
-    from roles.services import (
-        RoleContextInput,
+    from roles.commands import (
+        AccountRolesAssign,
+        ContextGrant,
+        RoleContextGrant,
         RoleInput,
-        account_roles_assign,
-        role_contexts_upsert,
-        roles_create,
+        RolesCreate,
     )
+    from roles.services import account_roles_assign, role_contexts_upsert, roles_create
 
     actor = Actor.system("t")
-    roles_create(tenant=tenant, actor=actor, roles=[RoleInput("editor", ("edit",))])
-    roles_create(tenant=other_tenant, actor=actor, roles=[RoleInput("hidden-role", ())])
+    roles_create(RolesCreate(roles=[RoleInput("editor", ("edit",))]), tenant=tenant, actor=actor)
+    roles_create(
+        RolesCreate(roles=[RoleInput("hidden-role", ())]), tenant=other_tenant, actor=actor
+    )
     ann, bob = AccountFactory(tenant=tenant), AccountFactory(tenant=tenant)
-    account_roles_assign(tenant=tenant, actor=actor, account=ann, role_names=["editor"])
+    account_roles_assign(
+        AccountRolesAssign(roles=["editor"]), tenant=tenant, actor=actor, account=ann
+    )
     role_contexts_upsert(
+        RoleContextGrant(
+            contexts=[
+                ContextGrant(
+                    name="shop-9", roles=("editor",), expiration=timezone.now() - timedelta(days=1)
+                )
+            ]
+        ),
         tenant=tenant,
         actor=actor,
         account=bob,
-        contexts=[
-            RoleContextInput(
-                name="shop-9", roles=("editor",), expiration=timezone.now() - timedelta(days=1)
-            )
-        ],
     )
     page = client_for("Viewer").get(reverse("console:roles")).content.decode()
     assert (
@@ -178,15 +188,18 @@ def test_type_errors_are_shown_and_change_nothing(client_for, tenant):
 
 
 def test_a_type_holding_records_is_kept_unless_forced(client_for, tenant):
+    from customobjects.commands import ObjectTypeCreate, RecordCreate
     from customobjects.services import object_type_create, record_create
 
-    object_type = object_type_create(tenant=tenant, actor=Actor.system("t"), name="Orders")
+    object_type = object_type_create(
+        ObjectTypeCreate(name="Orders"), tenant=tenant, actor=Actor.system("t")
+    )
     record_create(
+        RecordCreate(data={"a": 1}),
         tenant=tenant,
         actor=Actor.system("t"),
         object_type=object_type,
         account=AccountFactory(tenant=tenant),
-        data={"a": 1},
     )
     admin = client_for("Admin")
     url = reverse("console:object_type_write", args=[object_type.pk, "delete"])
@@ -198,9 +211,12 @@ def test_a_type_holding_records_is_kept_unless_forced(client_for, tenant):
 
 
 def test_only_admins_reach_the_types_screen(client_for, tenant, other_tenant):
+    from customobjects.commands import ObjectTypeCreate
     from customobjects.services import object_type_create
 
-    theirs = object_type_create(tenant=other_tenant, actor=Actor.system("t"), name="Theirs")
+    theirs = object_type_create(
+        ObjectTypeCreate(name="Theirs"), tenant=other_tenant, actor=Actor.system("t")
+    )
     lead = client_for("Lead")
     assert lead.get(reverse("console:object_types")).status_code == 403
     assert (
@@ -236,15 +252,16 @@ def _count(response) -> int:
 
 
 def test_search_filters_has_mfa_role_and_created_range(client_for, tenant):
-    from roles.services import RoleInput, account_roles_assign, roles_create
+    from roles.commands import AccountRolesAssign, RoleInput, RolesCreate
+    from roles.services import account_roles_assign, roles_create
     from security.models import TotpFactor
 
     agent = client_for("Agent")
     with_mfa, with_role, old = (AccountFactory(tenant=tenant, first_name="Kim") for _ in range(3))
     TotpFactor.objects.create(tenant=tenant, account=with_mfa, secret_encrypted="x", confirmed=True)
-    roles_create(tenant=tenant, actor=Actor.system("t"), roles=[RoleInput("vip", ())])
+    roles_create(RolesCreate(roles=[RoleInput("vip", ())]), tenant=tenant, actor=Actor.system("t"))
     account_roles_assign(
-        tenant=tenant, actor=Actor.system("t"), account=with_role, role_names=["vip"]
+        AccountRolesAssign(roles=["vip"]), tenant=tenant, actor=Actor.system("t"), account=with_role
     )
     Account.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=40))
     search = lambda **p: agent.get(reverse("console:account_search"), {"q": "Kim", **p})  # noqa: E731

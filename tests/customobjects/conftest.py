@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 import pytest
 
 from customobjects import services
+from customobjects.commands import ObjectTypeCreate
 from portal.audit import Actor
 
 
@@ -10,11 +11,9 @@ from portal.audit import Actor
 def make_type(tenant):
     def make(name="orders", *, schema=None, of_tenant=None, **limits):
         return services.object_type_create(
+            ObjectTypeCreate(name=name, schema=schema, limits=limits),
             tenant=of_tenant or tenant,
             actor=Actor.system("test"),
-            name=name,
-            schema=schema,
-            **limits,
         )
 
     return make

@@ -3,6 +3,7 @@
 import pytest
 
 from customobjects import services
+from customobjects.commands import RecordCreate, RecordUpdate
 from customobjects.models import CustomObjectRecord
 from portal.audit import Actor
 from tests.concurrency import run_concurrently
@@ -15,11 +16,11 @@ def test_records_per_account_quota_holds_under_concurrency(account, make_type):
     outcomes = run_concurrently(
         lambda: (
             services.record_create(
+                RecordCreate(data={"a": 1}),
                 tenant=account.tenant,
                 actor=Actor.system("t"),
                 object_type=object_type,
                 account=account,
-                data={"a": 1},
             ).record_id
         ),
         6,
@@ -33,23 +34,21 @@ def test_records_per_account_quota_holds_under_concurrency(account, make_type):
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_with_the_same_etag_one_wins(account, object_type):
     record = services.record_create(
+        RecordCreate(data={"n": 0}),
         tenant=account.tenant,
         actor=Actor.system("t"),
         object_type=object_type,
         account=account,
-        data={"n": 0},
     )
     etag = record.etag
     counter = iter(range(1, 100))
 
     def write():
         return services.record_update(
+            RecordUpdate(data={"n": next(counter)}, update_type="replace", if_match=etag),
             tenant=account.tenant,
             actor=Actor.system("t"),
             record=record,
-            data={"n": next(counter)},
-            update_type="replace",
-            if_match=etag,
         ).version
 
     outcomes = run_concurrently(write, 4)

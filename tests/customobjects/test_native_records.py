@@ -5,6 +5,7 @@ import json
 import pytest
 
 from customobjects import services
+from customobjects.commands import RecordCreate
 from customobjects.models import CustomObjectRecord
 from customobjects.selectors import jsonb_contains
 from portal.audit import Actor
@@ -16,12 +17,11 @@ RECORDS = "/api/v1/customobjects/orders/records"
 
 def add(account, object_type, data, record_id=None):
     return services.record_create(
+        RecordCreate(data=data, record_id=record_id),
         tenant=account.tenant,
         actor=Actor.system("t"),
         object_type=object_type,
         account=account,
-        data=data,
-        record_id=record_id,
     )
 
 

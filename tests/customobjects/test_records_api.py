@@ -5,6 +5,7 @@ import re
 import pytest
 
 from customobjects import services
+from customobjects.commands import RecordCreate, RecordDelete, RecordUpdate
 from customobjects.models import CustomObjectRecord
 from portal.audit import Actor
 from portal.models import AuditEvent
@@ -337,9 +338,10 @@ def test_deleting_the_account_deletes_its_records(lr, account, object_type):
     create(lr, account, {"a": 1})
     other = AccountFactory(tenant=account.tenant)
     create(lr, other, {"a": 2})
+    from accounts.commands import AccountDelete
     from accounts.services import account_delete
 
-    account_delete(tenant=account.tenant, actor=Actor.system("t"), account=account)
+    account_delete(AccountDelete(), tenant=account.tenant, actor=Actor.system("t"), account=account)
     assert list(CustomObjectRecord.objects.values_list("data", flat=True)) == [{"a": 2}]
 
 
@@ -356,16 +358,19 @@ def test_management_needs_the_customobjects_scope(lr, account, object_type, cred
 def test_services_write_one_audit_event_each(account, object_type):
     actor = Actor.system("t")
     record = services.record_create(
-        tenant=account.tenant, actor=actor, object_type=object_type, account=account, data={"a": 1}
+        RecordCreate(data={"a": 1}),
+        tenant=account.tenant,
+        actor=actor,
+        object_type=object_type,
+        account=account,
     )
     services.record_update(
+        RecordUpdate(data={"a": 2}, update_type="partialreplace"),
         tenant=account.tenant,
         actor=actor,
         record=record,
-        data={"a": 2},
-        update_type="partialreplace",
     )
-    services.record_delete(tenant=account.tenant, actor=actor, record=record)
+    services.record_delete(RecordDelete(), tenant=account.tenant, actor=actor, record=record)
     actions = list(
         AuditEvent.objects.filter(action__startswith="customobject.")
         .order_by("pk")

@@ -114,14 +114,15 @@ def test_no_types_at_all_is_999_and_unknown_name_1064(lr, make_type):
 @pytest.mark.django_db
 def test_deleting_a_type_with_records_needs_force(lr, object_type, account):
     from customobjects import services
+    from customobjects.commands import RecordCreate
     from portal.audit import Actor
 
     services.record_create(
+        RecordCreate(data={"a": 1}),
         tenant=account.tenant,
         actor=Actor.system("t"),
         object_type=object_type,
         account=account,
-        data={"a": 1},
     )
     assert lr.delete(f"{TYPES}/orders").json()["ErrorCode"] == 1134
     assert CustomObjectType.objects.filter(pk=object_type.pk).exists()
@@ -161,12 +162,15 @@ def test_admin_saves_types_through_the_service(admin_client, tenant, settings):
     StaffTotpDevice.objects.create(user=user, name="t", confirmed=True)
     # The admin requires OTP verification; exercise the ModelAdmin methods directly.
     from django.contrib.admin.sites import site
+    from django.contrib.messages.middleware import MessageMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
     from django.test import RequestFactory
 
-    admin = site._registry[CustomObjectType]
+    admin = site.get_model_admin(CustomObjectType)
     request = RequestFactory().post("/")
     request.user = user
-    request._messages = type("M", (), {"add": lambda *a, **k: None})()
+    SessionMiddleware(lambda r: None).process_request(request)
+    MessageMiddleware(lambda r: None).process_request(request)  # the admin's notices
     form_class = admin.get_form(request)
     form = form_class(
         data={

@@ -3,5 +3,6 @@ here so that `from tests.factories import AccountFactory` works wherever a test 
 
 from tests.factories.accounts import AccountFactory
 from tests.factories.portal import ApiCredentialFactory, TenantFactory
+from tests.factories.security import AccountLockoutFactory
 
-__all__ = ["AccountFactory", "ApiCredentialFactory", "TenantFactory"]
+__all__ = ["AccountFactory", "AccountLockoutFactory", "ApiCredentialFactory", "TenantFactory"]

@@ -125,8 +125,9 @@ def _reset_pools():
 
     with contextlib.suppress(Exception):
         pools.reset()
-    current_app._pool = None
-    current_app.amqp._producer_pool = None
+    # Celery offers no public way to forget these (close() also deregisters the app).
+    current_app._pool = None  # noqa: SLF001
+    current_app.amqp._producer_pool = None  # noqa: SLF001
 
 
 def _limits_failed_open(caplog) -> bool:

@@ -34,14 +34,14 @@ class Flows:
         }
         self.skipped: list[str] = []
 
-    def _url(self, path, params=None):
+    def url(self, path, params=None):
         return f"{path}?{urlencode({'apikey': self.tenant.api_key, **(params or {})})}"
 
     def manage(self, method, path, body=None, params=None):
         client = APIClient()
         kwargs = {"format": "json"} if body is not None else {}
         return getattr(client, method)(
-            self._url(path, params),
+            self.url(path, params),
             body,
             HTTP_X_LOGINRADIUS_APISECRET=self.credential.raw,
             **kwargs,
@@ -51,7 +51,7 @@ class Flows:
         client = APIClient()
         kwargs = {"format": "json"} if body is not None else {}
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-        return getattr(client, method)(self._url(path, params), body, **headers, **kwargs)
+        return getattr(client, method)(self.url(path, params), body, **headers, **kwargs)
 
     def keep(self, label, value):
         if isinstance(value, str) and value:
@@ -82,7 +82,7 @@ def run_flows(flows: Flows) -> None:
     p2 = f.keep("password (set)", "Set-passw0rd-8842!")
     f.expect(f.manage("put", f"{M}/{uid}/password", {"password": p2}), "set password")
     # wrong secret attempt
-    APIClient().get(f._url("/api/v1/tenant"), HTTP_X_LOGINRADIUS_APISECRET=WRONG_SECRET)
+    APIClient().get(f.url("/api/v1/tenant"), HTTP_X_LOGINRADIUS_APISECRET=WRONG_SECRET)
     # sign-in (and a failed one with a wrong password)
     f.keep("wrong password", "Wrong-passw0rd-9953!")
     f.key_only("post", f"{A}/login", {"email": email, "password": "Wrong-passw0rd-9953!"})

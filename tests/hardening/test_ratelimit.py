@@ -5,9 +5,10 @@ import pytest
 import requests
 from django.core.cache import cache
 from freezegun import freeze_time
+from rest_framework.test import APIClient
 
 from portal import ratelimit
-from portal.lrapi.errors import LRError
+from portal.errors import RateLimited
 from tests.concurrency import run_concurrently
 from tests.conftest import LRClient
 from tests.factories import ApiCredentialFactory, TenantFactory
@@ -108,12 +109,11 @@ def test_rate_limit_hit_counts_per_key_and_reports_the_remaining_window(tenant):
         ratelimit.rate_limit_hit(
             tenant=tenant, scope="op:test", key="a", limit=3, window_seconds=120
         )
-    with pytest.raises(LRError) as caught:
+    with pytest.raises(RateLimited) as caught:
         ratelimit.rate_limit_hit(
             tenant=tenant, scope="op:test", key="a", limit=3, window_seconds=120
         )
-    assert caught.value.status_code == 429 and caught.value.error_code == 429
-    assert 1 <= int(caught.value.headers["Retry-After"]) <= 120
+    assert 1 <= caught.value.retry_after <= 120
     # Another key, scope or tenant is counted apart.
     ratelimit.rate_limit_hit(tenant=tenant, scope="op:test", key="b", limit=3, window_seconds=120)
     ratelimit.rate_limit_hit(tenant=tenant, scope="op:other", key="a", limit=3, window_seconds=120)
@@ -127,7 +127,7 @@ def _admitted(tenant, key: str) -> bool:
         ratelimit.rate_limit_hit(
             tenant=tenant, scope="op:short", key=key, limit=1, window_seconds=1
         )
-    except LRError:
+    except RateLimited:
         return False
     return True
 
@@ -145,9 +145,7 @@ def test_window_ends_and_the_count_starts_again(tenant, in_process_cache):
 @pytest.mark.postgres
 def test_redis_window_ends_and_the_count_starts_again(tenant):
     """In Redis a window is the counter key's expiry, kept on the server's clock."""
-    assert hasattr(getattr(cache, "_cache", None), "get_client"), (
-        "the services pass must use the Redis cache"
-    )
+    assert getattr(cache, "scripts", None) is not None, "the services pass must use the Redis cache"
     assert _admitted(tenant, "b")
     assert not _admitted(tenant, "b")
     assert wait_until(lambda: _admitted(tenant, "b"), timeout=5)
@@ -157,13 +155,12 @@ def test_sensitive_operations_use_tenant_settings_per_account(tenant):
     set_tenant_settings(tenant, rate_limit_signin=2, rate_limit_otp_verify=1)
     ratelimit.sensitive_operation_hit(tenant=tenant, operation="signin", key="Ann@Example.com")
     ratelimit.sensitive_operation_hit(tenant=tenant, operation="signin", key="ann@example.com")
-    with pytest.raises(LRError) as caught:
+    with pytest.raises(RateLimited) as caught:
         ratelimit.sensitive_operation_hit(tenant=tenant, operation="signin", key=" ANN@example.com")
-    assert caught.value.status_code == 429
-    assert int(caught.value.headers["Retry-After"]) <= 300
+    assert caught.value.retry_after <= 300
     ratelimit.sensitive_operation_hit(tenant=tenant, operation="signin", key="bob@example.com")
     ratelimit.sensitive_operation_hit(tenant=tenant, operation="otp_verify", key="uid-1")
-    with pytest.raises(LRError):
+    with pytest.raises(RateLimited):
         ratelimit.sensitive_operation_hit(tenant=tenant, operation="otp_verify", key="uid-1")
     with pytest.raises(ValueError):
         ratelimit.sensitive_operation_hit(tenant=tenant, operation="nonsense", key="x")
@@ -215,9 +212,9 @@ def _redis_calls(client) -> dict[str, int]:
 def test_a_cached_credential_and_the_three_request_limits_cost_one_redis_round_trip(tenant, lr):
     """With Redis, a request whose credential is cached is authenticated and counted
     against its tenant, credential and IP limits by one script call, and nothing else."""
-    backend = getattr(cache, "_cache", None)
-    assert hasattr(backend, "get_client"), "the services pass must use the Redis cache"
-    client = backend.get_client("x", write=True)
+    scripts = getattr(cache, "scripts", None)
+    assert scripts is not None, "the services pass must use the Redis cache"
+    client = scripts.client
     set_tenant_settings(
         tenant, rate_limit_per_tenant=100, rate_limit_per_credential=100, rate_limit_per_ip=100
     )
@@ -309,3 +306,24 @@ def test_failed_m2m_client_authentication_is_limited_per_ip(tenant, credential, 
     response = client.post("/service/oauth/token", right, format="json")
     assert response.status_code == 200, response.content
     assert m2m.credential_for_token(response.json()["access_token"]) == credential
+
+
+@pytest.mark.postgres
+def test_a_key_only_call_with_its_tenant_cached_costs_one_redis_round_trip(tenant):
+    """The tenant of a call that carries only the public API key is read, and the call
+    counted against its key-only limits, by one script call."""
+    client = cache.scripts.client
+    path = f"/identity/v2/auth/access_token/validate?apikey={tenant.api_key}&access_token=x"
+    public = APIClient()
+    for _ in range(2):  # caches the tenant and its window; loads the script
+        assert public.get(path).status_code == 403
+    before = _redis_calls(client)
+    assert public.get(path).status_code == 403  # a malformed token: no token read
+    after = _redis_calls(client)
+    made = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
+    assert made == {"evalsha": 1, "mget": 1, "incr": 2, "pttl": 2}
+    counters = ratelimit.key_only_counters(ip="127.0.0.1")
+    assert [
+        h.count
+        for h in ratelimit.hit_many(tenant=tenant.api_key, counters=counters, window_seconds=60)
+    ] == [4] * 2

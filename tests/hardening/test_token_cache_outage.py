@@ -11,6 +11,7 @@ from portal.crypto import token_hash
 from portal.errors import DomainError
 from tests.factories import AccountFactory
 from tokens import selectors
+from tokens.commands import AccessTokenInvalidate
 from tokens.models import AccessToken
 from tokens.services import sessions
 
@@ -46,7 +47,9 @@ def test_without_the_cache_tokens_are_issued_resolved_and_revoked_from_the_datab
     with django_assert_num_queries(1):
         resolved = selectors.access_token_resolve(tenant=tenant, token=issued.access_token)
     assert resolved.uid == account.uid
-    sessions.access_token_invalidate(tenant=tenant, access_token=issued.access_token, actor=SYSTEM)
+    sessions.access_token_invalidate(
+        AccessTokenInvalidate(access_token=issued.access_token), tenant=tenant, actor=SYSTEM
+    )
     assert (
         AccessToken.objects.get(token_hash=token_hash(issued.access_token)).revoked_at is not None
     )
@@ -69,7 +72,7 @@ def test_a_revocation_whose_tombstone_was_lost_takes_effect_within_the_bound(
 
         monkeypatch.setattr(selectors.cache, "set_many", unreachable)
         sessions.access_token_invalidate(
-            tenant=tenant, access_token=issued.access_token, actor=SYSTEM
+            AccessTokenInvalidate(access_token=issued.access_token), tenant=tenant, actor=SYSTEM
         )
         monkeypatch.undo()
         assert (

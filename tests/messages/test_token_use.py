@@ -9,6 +9,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
+from accounts.commands import PasswordSet
 from accounts.models import Account, AccountEmail
 from portal.models import AuditEvent
 from tests.concurrency import run_concurrently
@@ -176,7 +177,10 @@ def test_password_change_retires_reset_tokens(lr, tenant, person):
 
     reset = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).json()["ForgotToken"]
     account_password_set(
-        tenant=tenant, actor=Actor.system("test"), account=person, password="Changed-passw0rd!"
+        PasswordSet(password="Changed-passw0rd!"),
+        tenant=tenant,
+        actor=Actor.system("test"),
+        account=person,
     )
     assert (
         _client_put(

@@ -101,8 +101,9 @@ def _broker_unreachable():
     saved = app.conf.broker_url, app.conf.broker_write_url
 
     def reset_pools():
-        app._pool = None
-        app.amqp._producer_pool = None
+        # Celery offers no public way to forget these (close() also deregisters the app).
+        app._pool = None  # noqa: SLF001
+        app.amqp._producer_pool = None  # noqa: SLF001
 
     dead = f"redis://127.0.0.1:{free_port()}/0"
     app.conf.broker_url = app.conf.broker_write_url = dead

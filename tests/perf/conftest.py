@@ -7,17 +7,20 @@ from django.core.management import call_command
 
 from portal.audit import Actor
 from roles import services as role_services
+from roles.commands import RoleInput, RolesCreate
 
 
 @pytest.fixture
 def roles(tenant):
     return role_services.roles_create(
+        RolesCreate(
+            roles=[
+                RoleInput(name="editor", permissions=("edit",)),
+                RoleInput(name="viewer", permissions=("view",)),
+            ]
+        ),
         tenant=tenant,
         actor=Actor.system("tests"),
-        roles=[
-            role_services.RoleInput(name="editor", permissions=("edit",)),
-            role_services.RoleInput(name="viewer", permissions=("view",)),
-        ],
     )
 
 

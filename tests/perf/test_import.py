@@ -306,11 +306,12 @@ def test_export_then_import_round_trips(tenant, other_tenant, roles, run_import,
 def other_roles_for(tenant):
     from portal.audit import Actor
     from roles import services
+    from roles.commands import RoleInput, RolesCreate
 
     services.roles_create(
+        RolesCreate(roles=[RoleInput(name="editor"), RoleInput(name="viewer")]),
         tenant=tenant,
         actor=Actor.system("tests"),
-        roles=[services.RoleInput(name="editor"), services.RoleInput(name="viewer")],
     )
 
 

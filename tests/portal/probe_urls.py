@@ -48,6 +48,20 @@ def html_boom(request):
     raise RuntimeError("console page failed")
 
 
+def middleware_probe(request):
+    """What the middleware gave the request: the console's parts, or not."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {
+            "session": hasattr(request, "session"),
+            "user": hasattr(request, "user"),
+            "htmx": hasattr(request, "htmx"),
+            "request_id": getattr(request, "request_id", None),
+        }
+    )
+
+
 urlpatterns = [
     lr_path("api/v1/_probe/echo", EchoView.as_view()),
     lr_path("api/v2/_probe/echo", EchoView.as_view()),
@@ -55,6 +69,9 @@ urlpatterns = [
     lr_path("api/v1/_probe/boom", BoomView.as_view()),
     lr_path("api/v1/_probe/nobody", NoBodyView.as_view()),
     path("pages/_probe/boom", html_boom),
+    lr_path("api/v1/_probe/middleware", middleware_probe),
+    lr_path("identity/v2/manage/_probe/middleware", middleware_probe),
+    path("pages/_probe/middleware", middleware_probe),
     path("", include(portal_urlpatterns)),
 ]
 

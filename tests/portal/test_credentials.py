@@ -163,11 +163,14 @@ def test_one_tenants_secret_with_another_tenants_key_is_902(api, credential, oth
 
 def test_other_tenants_account_is_user_does_not_exist(lr, lr_other, account):
     from accounts.selectors import account_get
+    from portal.errors import AccountNotFound
 
     assert account_get(tenant=account.tenant, uid=account.uid) == account
-    with pytest.raises(LRError) as caught:
+    with pytest.raises(AccountNotFound):
         account_get(tenant=lr_other.credential.tenant, uid=account.uid)
-    assert caught.value.error_code == 938
+    # And on the wire, through the other tenant's key: LoginRadius 938.
+    response = lr_other.get(f"/identity/v2/manage/account/{account.uid}")
+    assert_lr_error(response, 938, 403)
 
 
 # Scope

@@ -22,6 +22,7 @@ EXAMPLES: dict[type[e.DomainError], tuple] = {
     e.InvalidValue: ("cursor", "The cursor is not valid."),
     e.RoleNotInContext: ("editor",),
     e.CustomObjectRecordChanged: ('"3-abc"',),
+    e.RateLimited: (30,),
 }
 
 REGISTERED = sorted(e.REGISTRY.values(), key=lambda cls: cls.code)

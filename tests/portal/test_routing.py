@@ -1,4 +1,5 @@
-"""The indexed routes resolve every path exactly as Django's resolver over the same patterns."""
+"""LoginRadius routes match without regard to case, and the indexed routes resolve every path
+exactly as Django's resolver over the same patterns."""
 
 import itertools
 import re
@@ -121,6 +122,12 @@ def test_order_and_kinds_of_routes_are_kept():
     assert _outcome(indexed, "store/items/7")[4:6] == (["shop"], ["store"])
 
 
+def test_a_converter_keeps_the_case_of_what_it_captured():
+    resolver = IndexedRoutes([lr_path("account/<str:uid>/Echo", _view("echo"))])
+    match = resolver.resolve("ACCOUNT/AbC/echo")
+    assert match.kwargs == {"uid": "AbC"}
+
+
 @pytest.mark.parametrize("combo", list(itertools.product(["a", "A", "<str:x>"], ["b", "<int:n>"])))
 def test_literal_and_converter_segments_in_any_order(combo):
     """Routes whose segments mix literals and converters, declared in every order: the
@@ -135,6 +142,14 @@ def test_literal_and_converter_segments_in_any_order(combo):
     plain = _plain(indexed)
     for target in ("a/b", "A/B", "a/7", "z/b", "a", "a/b/c", "/b", "a/"):
         assert _outcome(indexed, target) == _outcome(plain, target), target
+
+
+def test_sections_route_mixed_case_paths_of_the_project():
+    resolver = get_resolver()
+    assert resolver.resolve("/identity/v2/manage/account/abc").url_name == "account_detail"
+    assert resolver.resolve("/IDENTITY/v2/Manage/Account/abc").kwargs == {"uid": "abc"}
+    # A literal path of another section is not taken for a UID.
+    assert resolver.resolve("/identity/v2/manage/account/access_token").url_name != "account_detail"
 
 
 def test_reverse_sees_the_sections_as_they_are():

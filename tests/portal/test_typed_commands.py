@@ -1,13 +1,14 @@
 """Typed commands serialise to JSON and back without loss, and stored commands never hold
 their secret fields in clear (portal/commands.py)."""
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
-from portal.commands import Command, command, registered_commands, secret
+from portal.commands import SEALED, Command, command, registered_commands, secret
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,15 @@ def test_only_frozen_command_dataclasses_with_an_example_register():
         @dataclass(frozen=True)
         class NoExample(Command):
             uid: str
+
+
+@pytest.mark.parametrize("name", sorted(registered_commands()))
+def test_no_registered_command_stores_a_secret_field_in_clear(name):
+    kind = registered_commands()[name]
+    original = kind.example()
+    sealed = original.to_json(seal=True)["data"]
+    for item in dataclasses.fields(kind):
+        value = getattr(original, item.name)
+        if item.metadata.get("secret") and value is not None:
+            assert sealed[item.name].startswith(SEALED), (name, item.name)
+            assert json.dumps(value) not in json.dumps(sealed), (name, item.name)

@@ -2,37 +2,42 @@ import pytest
 
 from portal.audit import Actor
 from roles import services
+from roles.commands import (
+    AccountRolesAssign,
+    ContextGrant,
+    RoleContextGrant,
+    RoleInput,
+    RolesCreate,
+)
 
 SYSTEM = Actor.system("tests")
+KEEP = "keep"  # an upsert that leaves the stored expiration as it is
 
 
 def make_role(tenant, name, permissions=()):
     return services.roles_create(
+        RolesCreate(roles=(RoleInput(name=name, permissions=tuple(permissions)),)),
         tenant=tenant,
         actor=SYSTEM,
-        roles=[services.RoleInput(name=name, permissions=tuple(permissions))],
     )[0]
 
 
 def assign(tenant, account, *names):
     return services.account_roles_assign(
-        tenant=tenant, actor=SYSTEM, account=account, role_names=list(names)
+        AccountRolesAssign(roles=names), tenant=tenant, actor=SYSTEM, account=account
     )
 
 
-def upsert_context(tenant, account, name, roles=(), additional=(), expiration=services.KEEP):
+def upsert_context(tenant, account, name, roles=(), additional=(), expiration=KEEP):
+    grant = ContextGrant(
+        name=name,
+        roles=tuple(roles),
+        additional_permissions=tuple(additional),
+        expiration=None if expiration is KEEP else expiration,
+        keep_expiration=expiration is KEEP,
+    )
     return services.role_contexts_upsert(
-        tenant=tenant,
-        actor=SYSTEM,
-        account=account,
-        contexts=[
-            services.RoleContextInput(
-                name=name,
-                roles=tuple(roles),
-                additional_permissions=tuple(additional),
-                expiration=expiration,
-            )
-        ],
+        RoleContextGrant(contexts=(grant,)), tenant=tenant, actor=SYSTEM, account=account
     )
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import Account
 from portal.models import AuditEvent
+from roles import commands as c
 from roles.models import AccountRole
 from roles.selectors import account_role_names
 from tests.factories import AccountFactory
@@ -120,20 +121,31 @@ class TestTenantIsolation:
     "call",
     [
         lambda s, t, a: s.account_roles_assign(
-            tenant=t, actor=SYSTEM, account=a, role_names=["editor"]
+            c.AccountRolesAssign(roles=("editor",)), tenant=t, actor=SYSTEM, account=a
         ),
         lambda s, t, a: s.account_roles_unassign(
-            tenant=t, actor=SYSTEM, account=a, role_names=["editor"]
+            c.AccountRolesUnassign(roles=("editor",)), tenant=t, actor=SYSTEM, account=a
         ),
         lambda s, t, a: s.role_contexts_upsert(
-            tenant=t, actor=SYSTEM, account=a, contexts=[s.RoleContextInput(name="Home")]
+            c.RoleContextGrant(contexts=(c.ContextGrant(name="Home"),)),
+            tenant=t,
+            actor=SYSTEM,
+            account=a,
         ),
-        lambda s, t, a: s.role_context_delete(tenant=t, actor=SYSTEM, account=a, name="Home"),
+        lambda s, t, a: s.role_context_delete(
+            c.RoleContextDelete(name="Home"), tenant=t, actor=SYSTEM, account=a
+        ),
         lambda s, t, a: s.role_context_roles_remove(
-            tenant=t, actor=SYSTEM, account=a, name="Home", role_names=["editor"]
+            c.RoleContextRolesRemove(name="Home", roles=("editor",)),
+            tenant=t,
+            actor=SYSTEM,
+            account=a,
         ),
         lambda s, t, a: s.role_context_permissions_remove(
-            tenant=t, actor=SYSTEM, account=a, name="Home", permissions=["x"]
+            c.RoleContextPermissionsRemove(name="Home", permissions=("x",)),
+            tenant=t,
+            actor=SYSTEM,
+            account=a,
         ),
     ],
 )

@@ -3,6 +3,13 @@
 import pytest
 
 from roles import services
+from roles.commands import (
+    ContextGrant,
+    RoleContextGrant,
+    RoleInput,
+    RolePermissionsAdd,
+    RolesCreate,
+)
 from roles.models import Role, RoleContext
 from tests.concurrency import run_concurrently
 from tests.roles.conftest import SYSTEM
@@ -13,7 +20,7 @@ from tests.roles.conftest import SYSTEM
 def test_same_role_name_created_concurrently_exists_once(tenant):
     results = run_concurrently(
         lambda: services.roles_create(
-            tenant=tenant, actor=SYSTEM, roles=[services.RoleInput(name="admin")]
+            RolesCreate(roles=(RoleInput(name="admin"),)), tenant=tenant, actor=SYSTEM
         ),
         4,
     )
@@ -29,7 +36,7 @@ def test_same_role_name_created_concurrently_exists_once(tenant):
 def test_concurrent_permission_additions_are_all_kept(tenant, editor):
     run_concurrently(
         lambda i: services.role_permissions_add(
-            tenant=tenant, actor=SYSTEM, name="editor", permissions=[f"p{i}"]
+            RolePermissionsAdd(name="editor", permissions=(f"p{i}",)), tenant=tenant, actor=SYSTEM
         ),
         5,
         pass_index=True,
@@ -45,14 +52,19 @@ def test_concurrent_permission_additions_are_all_kept(tenant, editor):
 def test_concurrent_upserts_of_one_context_merge(tenant, account, editor):
     run_concurrently(
         lambda i: services.role_contexts_upsert(
+            RoleContextGrant(
+                contexts=(
+                    ContextGrant(
+                        name="Home",
+                        roles=("editor",),
+                        additional_permissions=(f"x{i}",),
+                        keep_expiration=True,
+                    ),
+                )
+            ),
             tenant=tenant,
             actor=SYSTEM,
             account=account,
-            contexts=[
-                services.RoleContextInput(
-                    name="Home", roles=("editor",), additional_permissions=(f"x{i}",)
-                )
-            ],
         ),
         4,
         pass_index=True,

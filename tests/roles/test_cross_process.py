@@ -13,6 +13,7 @@ from django.core.cache import cache, caches
 from django.db import connection
 
 from roles import permission_cache
+from roles.commands import AccountRolesUnassign, RoleDelete, RolePermissionsRemove
 from tests.roles.conftest import SYSTEM, assign, upsert_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +84,7 @@ def test_removed_role_is_refused_by_another_process_on_its_next_request(
     assert cached["role_queries"] == 0, "the other process should answer from the shared cache"
 
     services.account_roles_unassign(
-        tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"]
+        AccountRolesUnassign(roles=("editor",)), tenant=tenant, actor=SYSTEM, account=account
     )
     after = reader.ask(tenant, account.uid)
     assert after["roles"] == ["viewer"]
@@ -106,11 +107,13 @@ def test_role_deletion_and_permission_removal_reach_another_process(
     assert reader.ask(tenant, account.uid, "Home")["role_queries"] == 0
 
     services.role_permissions_remove(
-        tenant=tenant, actor=SYSTEM, name="editor", permissions=["article.edit"]
+        RolePermissionsRemove(name="editor", permissions=("article.edit",)),
+        tenant=tenant,
+        actor=SYSTEM,
     )
     assert reader.ask(tenant, account.uid, "Home")["permissions"] == ["article.read"]
 
-    services.role_delete(tenant=tenant, actor=SYSTEM, name="editor")
+    services.role_delete(RoleDelete(name="editor"), tenant=tenant, actor=SYSTEM)
     answer = reader.ask(tenant, account.uid, "Home")
     assert (answer["roles"], answer["permissions"]) == ([], [])
 

@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from accounts.models import Account
 from portal.errors import AccountNotFound
 from roles import permission_cache, services
+from roles.commands import AccountRolesAssign
 from roles.selectors import account_permissions
 from tests.factories import AccountFactory
 from tests.roles.conftest import SYSTEM, assign, make_role, permissions_of, upsert_context
@@ -257,7 +258,7 @@ class TestInvalidation:
         )
         with transaction.atomic():
             services.account_roles_assign(
-                tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"]
+                AccountRolesAssign(roles=("editor",)), tenant=tenant, actor=SYSTEM, account=account
             )
             during = permission_cache.answer_key(
                 tenant_id=tenant.pk, account_id=account.pk, context=None
@@ -280,7 +281,7 @@ class TestInvalidation:
         )
         with pytest.raises(RuntimeError), transaction.atomic():
             services.account_roles_assign(
-                tenant=tenant, actor=SYSTEM, account=account, role_names=["editor"]
+                AccountRolesAssign(roles=("editor",)), tenant=tenant, actor=SYSTEM, account=account
             )
             raise RuntimeError("rollback")
         assert (

@@ -13,12 +13,13 @@ from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from accounts.models import Account
+from flows.securing import account_secure
 from portal.audit import Actor
 from portal.crypto import encrypt, token_hash
 from portal.lrapi.errors import LRError
 from portal.models import AuditEvent
 from security import services
-from security.commands import AccountSecure
+from security.commands import AccountSecure, BackupCodesGenerate
 from security.errors import (
     AccountSecureRefused,
     NothingToSecure,
@@ -35,7 +36,6 @@ from security.models import (
     SecurityAnswer,
     TotpFactor,
 )
-from security.services import account_secure
 from tests.factories import AccountFactory, ApiCredentialFactory
 from tokens.errors import RefreshTokenInvalid
 from tokens.models import TokenFamily
@@ -97,7 +97,9 @@ def member(tenant):
         tenant=tenant, account=account, question_id="q1", answer_hash=token_hash("x")
     )
     DuoEnrollment.objects.create(tenant=tenant, account=account, duo_username="u")
-    services.backup_codes_generate(tenant=tenant, actor=STAFF, account=account)
+    services.backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=STAFF, account=account
+    )
     _aged(
         PasskeyCredential,
         PasskeyCredential.objects.create(
@@ -356,6 +358,28 @@ def test_one_account_secured_event_carries_reason_ticket_options_and_counts(tena
         "account_password.change_required",
     } <= set(nested.values_list("action", flat=True))
     assert set(nested.values_list("subject_uid", flat=True)) == {member.uid}
+
+
+def test_securing_records_its_steps_in_order_each_reset_ending_sessions_as_its_consequence(
+    tenant, member
+):
+    first_new = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() + 1
+    secure(tenant, member)
+
+    story = list(AuditEvent.objects.filter(id__gte=first_new).order_by("id"))
+    actions = [event.action for event in story]
+    # The sessions end first, for the securing itself; then each factor reset ends the
+    # sessions again (none left), pointing to the reset; the umbrella event comes last.
+    assert actions[0] == "session.all_revoked" and story[0].caused_by is None
+    assert story[0].reason == "account taken over" and story[0].diff["sessions"] == [2, 0]
+    assert actions[-1] == "account.secured"
+    resets = {event.pk: event for event in story if event.action == "mfa_factor.reset"}
+    assert len(resets) == 7  # passkey, push and the five second factors
+    endings = [e for e in story[1:] if e.action == "session.all_revoked"]
+    assert sorted(e.caused_by for e in endings) == sorted(resets)
+    for ending in endings:
+        factor = resets[ending.caused_by].diff["factor"][0]
+        assert ending.reason == f"mfa reset: {factor}" and ending.diff["sessions"] == [0, 0]
 
 
 @pytest.mark.parametrize("reason", ["", "   ", None])

@@ -5,6 +5,7 @@ import pytest
 from portal.crypto import token_hash
 from portal.models import AuditEvent
 from security import services
+from security.commands import BackupCodesGenerate
 from security.models import BackupCode, VerifierThrottle
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory, TenantFactory
@@ -81,9 +82,9 @@ def test_one_code_ten_parallel_attempts_succeeds_once():
     account = AccountFactory(tenant=tenant)
     from portal.audit import Actor
 
-    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[
-        0
-    ]
+    code = services.backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=account
+    )[0]
     results = run_concurrently(lambda: services.backup_code_verify(account=account, code=code), 10)
     assert sorted(results) == [False] * 9 + [True]
     assert BackupCode.objects.filter(account=account, used_at__isnull=False).count() == 1

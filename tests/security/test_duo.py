@@ -12,6 +12,7 @@ from portal.audit import Actor
 from portal.crypto import encrypt
 from portal.models import AuditEvent
 from security import services
+from security.commands import DuoConfigSet
 from security.errors import DuoConfigInvalid, DuoHostRefused
 from security.models import DuoConfig, DuoEnrollment
 from tests.factories import AccountFactory
@@ -36,11 +37,9 @@ def duo(settings):
 @pytest.fixture
 def configured(tenant, duo):
     return services.duo_config_set(
+        DuoConfigSet(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_host=duo.host),
         tenant=tenant,
         actor=Actor.system("t"),
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        api_host=duo.host,
     )
 
 
@@ -79,11 +78,9 @@ def test_config_is_stored_encrypted_and_audited(tenant, configured):
 def test_config_is_validated(tenant):
     with pytest.raises(DuoConfigInvalid):
         services.duo_config_set(
+            DuoConfigSet(client_id="short", client_secret=CLIENT_SECRET, api_host="h"),
             tenant=tenant,
             actor=Actor.system("t"),
-            client_id="short",
-            client_secret=CLIENT_SECRET,
-            api_host="h",
         )
     assert not DuoConfig.objects.exists()
 
@@ -115,11 +112,9 @@ def test_api_host_other_than_duo_is_refused_and_never_called(tenant, api_host):
         api_host = server.host if api_host == "LOOPBACK" else api_host
         with pytest.raises(DuoHostRefused) as refused:
             services.duo_config_set(
+                DuoConfigSet(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_host=api_host),
                 tenant=tenant,
                 actor=Actor.system("t"),
-                client_id=CLIENT_ID,
-                client_secret=CLIENT_SECRET,
-                api_host=api_host,
             )
         assert refused.value.field == "api_host"
         assert "duosecurity.com" in refused.value.field_errors[0].message
@@ -135,11 +130,9 @@ def test_api_host_other_than_duo_is_refused_and_never_called(tenant, api_host):
 )
 def test_duo_api_hosts_are_accepted(tenant, api_host):
     config = services.duo_config_set(
+        DuoConfigSet(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_host=api_host),
         tenant=tenant,
         actor=Actor.system("t"),
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        api_host=api_host,
     )
     assert config.api_host == api_host.lower()
 
@@ -222,11 +215,9 @@ def test_forged_state_or_code(tenant, member, duo, configured):
 
 def test_wrong_secret_fails_health_check(tenant, member, duo):
     services.duo_config_set(
+        DuoConfigSet(client_id=CLIENT_ID, client_secret="t" * 40, api_host=duo.host),
         tenant=tenant,
         actor=Actor.system("t"),
-        client_id=CLIENT_ID,
-        client_secret="t" * 40,
-        api_host=duo.host,
     )
     client = APIClient()
     q = f"?apikey={tenant.api_key}"

@@ -7,6 +7,7 @@ from portal.audit import Actor
 from portal.crypto import decrypt
 from portal.models import AuditEvent
 from security import services
+from security.commands import DuoConfigSet
 from security.models import DuoConfig, DuoState
 from tests.factories import ApiCredentialFactory
 
@@ -187,11 +188,9 @@ def test_delete_removes_configuration_and_open_prompts(lr, tenant, account):
     from security.models import SecondFactorToken
 
     services.duo_config_set(
+        DuoConfigSet(client_id=CLIENT_ID, client_secret=SECRET, api_host="api-1.duosecurity.com"),
         tenant=tenant,
         actor=Actor.system("t"),
-        client_id=CLIENT_ID,
-        client_secret=SECRET,
-        api_host="api-1.duosecurity.com",
     )
     login = SecondFactorToken.objects.create(
         tenant=tenant,
@@ -216,11 +215,9 @@ def test_delete_removes_configuration_and_open_prompts(lr, tenant, account):
 
 def test_other_tenant_sees_and_changes_nothing(lr_other, tenant):
     services.duo_config_set(
+        DuoConfigSet(client_id=CLIENT_ID, client_secret=SECRET, api_host="api-1.duosecurity.com"),
         tenant=tenant,
         actor=Actor.system("t"),
-        client_id=CLIENT_ID,
-        client_secret=SECRET,
-        api_host="api-1.duosecurity.com",
     )
     assert lr_other.get(PATH).json()["ErrorCode"] == 404
     assert lr_other.delete(PATH).json()["ErrorCode"] == 404

@@ -4,6 +4,7 @@ from portal.audit import Actor
 from portal.crypto import encrypt, token_hash
 from portal.models import AuditEvent
 from security import services
+from security.commands import BackupCodesGenerate
 from security.models import (
     BackupCode,
     DuoEnrollment,
@@ -18,16 +19,15 @@ M = "/identity/v2/manage/account"
 
 
 @pytest.fixture
-def revoked(monkeypatch):
-    """Records every call of the session revocation service."""
-    calls = []
+def revoked():
+    """How many times every session of an account was ended: the `session.all_revoked`
+    events recorded so far (a reset ends them once)."""
 
-    def spy(*, tenant, account, actor, reason=""):
-        calls.append(account.uid)
-        return 2
+    class SessionEndings:
+        def __len__(self) -> int:
+            return AuditEvent.objects.filter(action="session.all_revoked").count()
 
-    monkeypatch.setattr("tokens.services.sessions.account_sessions_revoke", spy)
-    return calls
+    return SessionEndings()
 
 
 @pytest.fixture
@@ -50,7 +50,9 @@ def full(tenant, account):
     )
     PushDevice.objects.create(tenant=tenant, account=account, device_token_encrypted=encrypt("d"))
     DuoEnrollment.objects.create(tenant=tenant, account=account, duo_username="u")
-    services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)
+    services.backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=account
+    )
     return account
 
 
@@ -154,3 +156,20 @@ def test_reset_ends_the_accounts_real_sessions(lr, tenant, full):
         access_token_resolve(tenant=tenant, token=issued.access_token)
     event = AuditEvent.objects.get(action="mfa_factor.reset")
     assert event.diff["sessions_revoked"][0] >= 1
+
+
+def test_the_sessions_a_reset_ends_are_recorded_as_its_consequence(lr, tenant, full):
+    from tokens.models import TokenFamily
+    from tokens.services.sessions import session_issue
+
+    for _ in range(2):
+        session_issue(tenant=tenant, account=full, actor=Actor.account(full.uid))
+    assert lr.delete(M + "/2fa/totp", None, {"uid": full.uid}).json() == {"IsDeleted": True}
+
+    reset = AuditEvent.objects.get(action="mfa_factor.reset")
+    ended = AuditEvent.objects.get(action="session.all_revoked")
+    assert reset.diff["sessions_revoked"] == [2, 0]
+    assert ended.caused_by == reset.pk and ended.pk > reset.pk
+    assert ended.reason == "mfa reset: totp" and ended.diff["sessions"] == [2, 0]
+    assert (ended.actor_type, ended.actor_id) == (reset.actor_type, reset.actor_id)
+    assert not TokenFamily.objects.filter(account=full, revoked_at__isnull=True).exists()

@@ -6,14 +6,13 @@ from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
-from accounts.models import Account
 from portal.audit import Actor
 from portal.models import AuditEvent
 from security import services
 from security.errors import PasskeyInvalid
 from security.models import PasskeyChallenge, PasskeyCredential
 from tests.concurrency import run_concurrently
-from tests.factories import AccountFactory, TenantFactory
+from tests.factories import AccountFactory, AccountLockoutFactory, TenantFactory
 from tests.security.conftest import bearer
 from tests.security.soft_authenticator import SoftAuthenticator
 
@@ -239,9 +238,7 @@ def test_unknown_identifier_gets_decoy_options(tenant, member):
 def test_locked_account_cannot_sign_in_with_passkey(tenant, member):
     device = SoftAuthenticator()
     register(tenant, device)
-    Account.objects.filter(pk=member.pk).update(
-        is_login_locked=True, login_locked_until=timezone.now() + timedelta(minutes=5)
-    )
+    AccountLockoutFactory(account=member, locked_until=timezone.now() + timedelta(minutes=5))
     assert login(tenant, device)[2].json()["ErrorCode"] == 1132
 
 

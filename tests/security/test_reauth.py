@@ -11,6 +11,7 @@ from portal.audit import Actor
 from portal.crypto import encrypt
 from portal.models import AuditEvent
 from security import services
+from security.commands import BackupCodesGenerate
 from security.models import SecondFactorToken, TotpFactor
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
@@ -82,7 +83,9 @@ def test_authenticator_code_and_backup_code_reauth(tenant, member):
     TotpFactor.objects.create(
         tenant=tenant, account=member, secret_encrypted=encrypt(SECRET), confirmed=True
     )
-    codes = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=member)
+    codes = services.backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=member
+    )
     assert (
         reauth(tenant, "2fa/authenticatorcode", {"authenticatorcode": "000000"}).json()["ErrorCode"]
         == 1102
@@ -144,7 +147,9 @@ def test_manage_side_input_errors(lr, member):
 
 
 def test_2fa_tokens_validate_on_the_2fa_path(lr, tenant, member):
-    codes = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=member)
+    codes = services.backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=member
+    )
     token = reauth(tenant, "2fa/backupcode", {"backupcode": codes[1]}).json()[
         "SecondFactorValidationToken"
     ]

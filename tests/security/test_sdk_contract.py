@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import make_password
 from portal.audit import Actor
 from portal.crypto import encrypt
 from security import services
+from security.commands import BackupCodesGenerate
 from security.models import BackupCode, OtpFactor, SecurityAnswer, TotpFactor
 from tests.factories import AccountFactory
 
@@ -88,7 +89,7 @@ def test_backup_codes_issued_through_sdk_are_single_use(lr_sdk, tenant, member):
     assert services.backup_code_verify(account=member, code=codes[0])
     assert BackupCode.objects.filter(account=member, used_at__isnull=True).count() == 9
     new = services.backup_codes_generate(
-        tenant=tenant, actor=Actor.system("t"), account=member, reset=True
+        BackupCodesGenerate(reset=True), tenant=tenant, actor=Actor.system("t"), account=member
     )
     assert BackupCode.objects.filter(account=member, used_at__isnull=True).count() == len(new) == 10
 

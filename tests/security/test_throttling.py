@@ -8,6 +8,7 @@ from freezegun import freeze_time
 from portal.audit import Actor
 from portal.crypto import encrypt
 from security import services
+from security.commands import BackupCodesGenerate
 from security.models import BackupCode, TotpFactor, VerifierThrottle
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory, TenantFactory
@@ -46,9 +47,9 @@ def test_right_totp_during_delay_is_refused_and_counted(tenant, account):
 
 
 def test_backup_code_during_delay_is_not_consumed(tenant, account):
-    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[
-        0
-    ]
+    code = services.backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=account
+    )[0]
     with freeze_time(timezone.now()) as clock:
         assert not services.backup_code_verify(account=account, code="00000-00000")
         assert not services.backup_code_verify(account=account, code=code)
@@ -58,16 +59,18 @@ def test_backup_code_during_delay_is_not_consumed(tenant, account):
 
 
 def test_verifiers_are_throttled_separately(tenant, account):
-    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=account)[
-        0
-    ]
+    code = services.backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=account
+    )[0]
     assert not services.totp_verify(account=account, code="000000")
     assert services.backup_code_verify(account=account, code=code)
 
 
 def test_accounts_are_throttled_separately(tenant, account):
     other = AccountFactory(tenant=tenant)
-    code = services.backup_codes_generate(tenant=tenant, actor=Actor.system("t"), account=other)[0]
+    code = services.backup_codes_generate(
+        BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=other
+    )[0]
     assert not services.backup_code_verify(account=account, code="00000-00000")
     assert services.backup_code_verify(account=other, code=code)
 

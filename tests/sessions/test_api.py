@@ -13,6 +13,7 @@ from portal.crypto import token_hash
 from portal.models import AuditEvent
 from tests.factories import AccountFactory, ApiCredentialFactory
 from tokens.api.sessions.views import lr_datetime
+from tokens.commands import RefreshTokenRevoke
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.services import sessions
 
@@ -342,7 +343,9 @@ def test_active_sessions_by_token_account_and_profile(credential, account, issue
     second = issue(account)
     revoked = issue(account)
     sessions.session_revoke(
-        tenant=account.tenant, refresh_token=revoked.refresh_token, actor=Actor.system()
+        RefreshTokenRevoke(refresh_token=revoked.refresh_token),
+        tenant=account.tenant,
+        actor=Actor.system(),
     )
     issue(AccountFactory(tenant=account.tenant))
 

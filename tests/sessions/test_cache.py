@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from portal.audit import Actor
 from portal.crypto import token_hash
 from tokens import selectors
+from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke, RefreshTokenRevoke
 from tokens.errors import AccessTokenInvalid, AccessTokenMissing, RefreshTokenInvalid
 from tokens.models import AccessToken
 from tokens.services import sessions
@@ -61,7 +62,9 @@ def test_malformed_and_missing_tokens_never_reach_the_database(tenant, django_as
 
 def test_revocation_tombstones_the_cache_entry(account, issue, django_assert_num_queries):
     issued = issue(account)
-    sessions.session_revoke(tenant=account.tenant, refresh_token=issued.refresh_token, actor=SYSTEM)
+    sessions.session_revoke(
+        RefreshTokenRevoke(refresh_token=issued.refresh_token), tenant=account.tenant, actor=SYSTEM
+    )
     assert cache.get(key_of(issued.access_token)) == selectors.REVOKED
     with django_assert_num_queries(0), pytest.raises(AccessTokenInvalid):
         selectors.access_token_resolve(tenant=account.tenant, token=issued.access_token)
@@ -72,10 +75,14 @@ def test_every_revocation_path_tombstones(account, issue, how):
     issued = issue(account)
     if how == "invalidate":
         sessions.access_token_invalidate(
-            tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+            AccessTokenInvalidate(access_token=issued.access_token),
+            tenant=account.tenant,
+            actor=SYSTEM,
         )
     elif how == "revoke_all":
-        sessions.account_sessions_revoke(tenant=account.tenant, account=account, actor=SYSTEM)
+        sessions.account_sessions_revoke(
+            AccountSessionsRevoke(), tenant=account.tenant, account=account, actor=SYSTEM
+        )
     else:
         account.tenant.settings = {"refresh_reuse_grace_seconds": 0}
         account.tenant.save()
@@ -95,7 +102,7 @@ def test_a_reader_racing_a_revocation_cannot_resurrect_the_token(account, issue)
     # A reader loaded the row before the revocation committed...
     row = AccessToken.objects.get(token_hash=token_hash(issued.access_token))
     sessions.access_token_invalidate(
-        tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+        AccessTokenInvalidate(access_token=issued.access_token), tenant=account.tenant, actor=SYSTEM
     )
     # ...and fills the cache afterwards: the tombstone wins.
     selectors.access_token_cache(

@@ -11,6 +11,7 @@ from django.conf import settings
 from portal.audit import Actor
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
+from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke
 from tokens.errors import AccessTokenInvalid, RefreshTokenInvalid
 from tokens.models import RefreshToken, TokenFamily
 from tokens.services import sessions
@@ -118,12 +119,14 @@ def test_revocation_is_seen_at_once_by_another_process_through_redis(tenant, iss
         # The other process answers from Redis: it has no database.
         assert ask(issued.access_token) == "valid"
         sessions.access_token_invalidate(
-            tenant=tenant, access_token=issued.access_token, actor=SYSTEM
+            AccessTokenInvalidate(access_token=issued.access_token), tenant=tenant, actor=SYSTEM
         )
         assert ask(issued.access_token) == AccessTokenInvalid.code
         other = issue(account)
         assert ask(other.access_token) == "valid"
-        sessions.account_sessions_revoke(tenant=tenant, account=account, actor=SYSTEM)
+        sessions.account_sessions_revoke(
+            AccountSessionsRevoke(), tenant=tenant, account=account, actor=SYSTEM
+        )
         assert ask(other.access_token) == AccessTokenInvalid.code
     finally:
         checker.stdin.close()

@@ -12,6 +12,7 @@ from portal.crypto import token_hash
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
 from tokens import selectors
+from tokens.commands import AccountSessionRevoke, AccountSessionsRevoke
 from tokens.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -52,12 +53,10 @@ def test_revoke_by_id_ends_that_session_only_and_at_once(account, issue):
         tenant=account.tenant, refresh_token=one.refresh_token, actor=STAFF
     )
     killed = sessions.account_session_revoke(
+        AccountSessionRevoke(session_id=family_of(one).pk, reason="lost laptop", ticket="SUP-4"),
         tenant=account.tenant,
         account=account,
         actor=STAFF,
-        session_id=family_of(one).pk,
-        reason="lost laptop",
-        ticket="SUP-4",
     )
     assert killed == 3  # the original and the refreshed access token, and the live refresh token
     # The cache entry is a tombstone already: no process accepts the tokens any more.
@@ -88,7 +87,10 @@ def test_another_accounts_or_tenants_session_is_not_found_and_nothing_changes(
     mine, theirs, foreign = issue(account), issue(neighbour), issue(stranger)
     ended = issue(account)
     sessions.account_session_revoke(
-        tenant=tenant, account=account, actor=STAFF, session_id=family_of(ended).pk
+        AccountSessionRevoke(session_id=family_of(ended).pk),
+        tenant=tenant,
+        account=account,
+        actor=STAFF,
     )
     before = snapshot()
     attempts = [
@@ -105,7 +107,10 @@ def test_another_accounts_or_tenants_session_is_not_found_and_nothing_changes(
     for acting_tenant, target, session_id in attempts:
         with pytest.raises(SessionNotFound):
             sessions.account_session_revoke(
-                tenant=acting_tenant, account=target, actor=STAFF, session_id=session_id
+                AccountSessionRevoke(session_id=session_id),
+                tenant=acting_tenant,
+                account=target,
+                actor=STAFF,
             )
     assert snapshot() == before
     assert live(tenant, mine) and live(tenant, theirs) and live(other_tenant, foreign)
@@ -116,7 +121,10 @@ def test_an_expired_session_is_not_found(account, issue):
     family = family_of(issued)
     with freeze_time(family.expires_at + timedelta(seconds=1)), pytest.raises(SessionNotFound):
         sessions.account_session_revoke(
-            tenant=account.tenant, account=account, actor=STAFF, session_id=family.pk
+            AccountSessionRevoke(session_id=family.pk),
+            tenant=account.tenant,
+            account=account,
+            actor=STAFF,
         )
     assert TokenFamily.objects.get(pk=family.pk).revoked_at is None
 
@@ -124,7 +132,10 @@ def test_an_expired_session_is_not_found(account, issue):
 def test_revoke_all_records_the_ticket(account, issue):
     issue(account)
     sessions.account_sessions_revoke(
-        tenant=account.tenant, account=account, actor=STAFF, reason="fraud", ticket="SUP-8"
+        AccountSessionsRevoke(reason="fraud", ticket="SUP-8"),
+        tenant=account.tenant,
+        account=account,
+        actor=STAFF,
     )
     event = AuditEvent.objects.get(action="session.all_revoked")
     assert (event.reason, event.ticket) == ("fraud", "SUP-8")

@@ -12,6 +12,7 @@ from portal.errors import AccountNotFound
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
 from tokens import selectors
+from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke, RefreshTokenRevoke
 from tokens.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -313,7 +314,7 @@ def test_resolve_errors(tenant, account, other_account, issue):
 def test_revoke_one_ends_its_session_only(account, issue, actions):
     one, two = issue(account), issue(account)
     killed = sessions.session_revoke(
-        tenant=account.tenant, refresh_token=one.refresh_token, actor=SYSTEM
+        RefreshTokenRevoke(refresh_token=one.refresh_token), tenant=account.tenant, actor=SYSTEM
     )
     assert killed == 2
     with pytest.raises(AccessTokenInvalid):
@@ -336,7 +337,9 @@ def test_revoke_errors_change_nothing(tenant, account, other_account, issue):
         (mine.refresh_token, RefreshTokenInvalid),
     ]:  # a rotated token cannot be revoked
         with pytest.raises(error):
-            sessions.session_revoke(tenant=tenant, refresh_token=value, actor=SYSTEM)
+            sessions.session_revoke(
+                RefreshTokenRevoke(refresh_token=value), tenant=tenant, actor=SYSTEM
+            )
     assert not TokenFamily.objects.filter(revoked_at__isnull=False).exists()
     assert resolve(other_account.tenant, theirs.access_token)
     assert resolve(tenant, child.access_token)
@@ -349,7 +352,10 @@ def test_account_sessions_revoke_kills_every_token_of_the_account_only(account, 
     theirs = issue(neighbour)
 
     killed = sessions.account_sessions_revoke(
-        tenant=account.tenant, account=account, actor=SYSTEM, reason="password changed"
+        AccountSessionsRevoke(reason="password changed"),
+        tenant=account.tenant,
+        account=account,
+        actor=SYSTEM,
     )
     # 4 live access tokens (one refreshed session has two) + 3 live refresh tokens.
     assert killed == 7
@@ -362,20 +368,28 @@ def test_account_sessions_revoke_kills_every_token_of_the_account_only(account, 
     event = AuditEvent.objects.get(action="session.all_revoked")
     assert event.subject_uid == account.uid and event.reason == "password changed"
     assert (
-        sessions.account_sessions_revoke(tenant=account.tenant, account=account, actor=SYSTEM) == 0
+        sessions.account_sessions_revoke(
+            AccountSessionsRevoke(), tenant=account.tenant, account=account, actor=SYSTEM
+        )
+        == 0
     )
 
 
 def test_account_sessions_revoke_with_another_tenant_revokes_nothing(tenant, other_account, issue):
     theirs = issue(other_account)
-    assert sessions.account_sessions_revoke(tenant=tenant, account=other_account, actor=SYSTEM) == 0
+    assert (
+        sessions.account_sessions_revoke(
+            AccountSessionsRevoke(), tenant=tenant, account=other_account, actor=SYSTEM
+        )
+        == 0
+    )
     assert resolve(other_account.tenant, theirs.access_token)
 
 
 def test_invalidate_keeps_the_refresh_token(account, issue, actions):
     issued = issue(account)
     sessions.access_token_invalidate(
-        tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+        AccessTokenInvalidate(access_token=issued.access_token), tenant=account.tenant, actor=SYSTEM
     )
     with pytest.raises(AccessTokenInvalid):
         resolve(account.tenant, issued.access_token)
@@ -386,7 +400,9 @@ def test_invalidate_keeps_the_refresh_token(account, issue, actions):
 def test_invalidate_with_prevent_refresh_ends_the_session(account, issue):
     issued = issue(account)
     sessions.access_token_invalidate(
-        tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM, prevent_refresh=True
+        AccessTokenInvalidate(access_token=issued.access_token, prevent_refresh=True),
+        tenant=account.tenant,
+        actor=SYSTEM,
     )
     with pytest.raises(RefreshTokenInvalid):
         refresh(account.tenant, issued.refresh_token)
@@ -405,13 +421,15 @@ def test_invalidate_errors_change_nothing(tenant, account, other_account, issue)
         (theirs.access_token, AccessTokenInvalid),
     ]:
         with pytest.raises(error):
-            sessions.access_token_invalidate(tenant=tenant, access_token=value, actor=SYSTEM)
+            sessions.access_token_invalidate(
+                AccessTokenInvalidate(access_token=value), tenant=tenant, actor=SYSTEM
+            )
     assert resolve(other_account.tenant, theirs.access_token)
     with freeze_time(timezone.now() + timedelta(hours=2)):
         mine = issue(account)
     with freeze_time(timezone.now() + timedelta(hours=4)), pytest.raises(AccessTokenExpired):
         sessions.access_token_invalidate(
-            tenant=tenant, access_token=mine.access_token, actor=SYSTEM
+            AccessTokenInvalidate(access_token=mine.access_token), tenant=tenant, actor=SYSTEM
         )
     assert not AuditEvent.objects.filter(action="session.invalidated").exists()
 
@@ -419,7 +437,7 @@ def test_invalidate_errors_change_nothing(tenant, account, other_account, issue)
 def test_refresh_by_access_token_is_single_use_and_rotates(account, issue):
     issued = issue(account)
     sessions.access_token_invalidate(
-        tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM
+        AccessTokenInvalidate(access_token=issued.access_token), tenant=account.tenant, actor=SYSTEM
     )
     renewed = sessions.session_refresh_by_access_token(
         tenant=account.tenant, access_token=issued.access_token, actor=SYSTEM, expires_in_minutes=5

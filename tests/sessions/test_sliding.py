@@ -16,6 +16,7 @@ from portal.models import AuditEvent
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
 from tokens.api.sessions.views import lr_datetime
+from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke
 from tokens.errors import AccessTokenInvalid
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.services import sessions
@@ -120,7 +121,9 @@ def test_slide_errors_change_nothing(tenant, other_tenant, account, issue):
     assert not AuditEvent.objects.filter(action="session.slid").exists()
 
     sessions.access_token_invalidate(
-        tenant=tenant, access_token=issued.access_token, actor=Actor.system("t")
+        AccessTokenInvalidate(access_token=issued.access_token),
+        tenant=tenant,
+        actor=Actor.system("t"),
     )
     assert auth_get(tenant, SLIDE, issued.access_token).json()["ErrorCode"] == 905
     assert (
@@ -132,7 +135,9 @@ def test_slide_errors_change_nothing(tenant, other_tenant, account, issue):
 @pytest.mark.django_db
 def test_service_refuses_a_token_revoked_after_it_was_resolved(tenant, account, issue):
     issued = issue(account)
-    sessions.account_sessions_revoke(tenant=tenant, account=account, actor=Actor.system("t"))
+    sessions.account_sessions_revoke(
+        AccountSessionsRevoke(), tenant=tenant, account=account, actor=Actor.system("t")
+    )
     with pytest.raises(AccessTokenInvalid):
         sessions.access_token_slide(
             tenant=tenant, access_token=issued.access_token, actor=Actor.account(account.uid)

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account
+from portal.fields import EncryptedTextField
 from portal.models import Tenant
 
 __all__ = ["DailySendCount", "MultipurposeToken", "OutboxMessage", "SendCooldown"]
@@ -86,7 +87,7 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(max_length=254)
     # The template context, encrypted: it carries the plain token until delivery, and is
     # wiped once the message is sent or given up.
-    context_encrypted = models.TextField(blank=True)
+    context_encrypted = EncryptedTextField(blank=True)
     status = models.CharField(max_length=8, choices=STATUSES, default=QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account
+from portal.fields import EncryptedTextField
 from portal.models import Tenant
 
 __all__ = ["AccessToken", "RefreshToken", "TokenFamily"]
@@ -80,7 +81,7 @@ class RefreshToken(models.Model):
     )
     # The successor's raw tokens, encrypted, kept only during the reuse grace window so a
     # racing duplicate refresh gets the same answer; erased when the window closes.
-    successor_encrypted = models.TextField(blank=True)
+    successor_encrypted = EncryptedTextField(blank=True)
     successor_erase_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

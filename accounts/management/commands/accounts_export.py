@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 
 from accounts.management.commands.accounts_import import Progress, find_tenant
 from accounts.models import Account, AccountEmail
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
 
 
@@ -56,6 +56,7 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=2000)
         parser.add_argument("--no-progress", action="store_true")
 
+    @events.emits("account.exported")
     def handle(self, *args, tenant, output, chunk_size, no_progress, **options):
         from roles.models import AccountRole
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
             )
         )
         total = Account.objects.filter(tenant=tenant_obj).count()
-        progress = Progress(self.stderr._out, total, not no_progress and output != "-")
+        progress = Progress(self.stderr, total, not no_progress and output != "-")
         out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
         count = 0
         try:

@@ -44,14 +44,18 @@ def count_lines(path: str) -> int:
 # ---------------------------------------------------------------- progress
 
 
+def _plain(text: str) -> str:
+    return text
+
+
 class Progress:
-    """A one-line progress bar with rate and ETA on stderr."""
+    """A one-line progress bar with rate and ETA on stderr (a command's OutputWrapper)."""
 
     def __init__(self, stream, total: int | None, enabled: bool) -> None:
         self.stream, self.total, self.enabled = stream, total, enabled
         self.started = time.monotonic()
         self.last = 0.0
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.tty = stream.isatty()
 
     def update(
         self,
@@ -81,9 +85,10 @@ class Progress:
             text = f"{done} rows  {rate:,.0f} rows/s"
         if imported is not None:
             text += f"  imported {imported}  rejected {failed}"
-        self.stream.write(("\r" + text) if self.tty else text + "\n")
+        # Written as it is: no ending added, and not in the error style of stderr.
+        self.stream.write(("\r" + text) if self.tty else text + "\n", _plain, ending="")
         if final and self.tty:
-            self.stream.write("\n")
+            self.stream.write("\n", _plain, ending="")
         self.stream.flush()
 
 
@@ -135,7 +140,7 @@ class Command(BaseCommand):
                 raise CommandError("--resume needs a file")
             start_after = checkpoint_line(checkpoint_path)
         total = count_lines(file) - (1 if fmt == "csv" else 0) if file != "-" else None
-        progress = Progress(self.stderr._out, total, not no_progress)
+        progress = Progress(self.stderr, total, not no_progress)
         newline = "" if fmt == "csv" else None
         # Closed in the finally below (stdin is left open).
         stream = sys.stdin if file == "-" else open(file, newline=newline, encoding="utf-8-sig")  # noqa: SIM115

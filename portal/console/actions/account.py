@@ -5,7 +5,32 @@ from django import forms
 from django.db import transaction
 
 from accounts import services as account_services
-from portal.console.actions.base import AccountAction, ActionForm, Ctx, account_call, run_on_account
+from accounts.commands import (
+    AccountBlock,
+    AccountChanges,
+    AccountDelete,
+    AccountUnblock,
+    EmailAddress,
+    EmailMakePrimary,
+    EmailRemove,
+    EmailUpsert,
+    IdentityUnlink,
+    PhoneSet,
+)
+from accounts.selectors import account_version
+from portal.console.actions.base import (
+    AccountAction,
+    ActionForm,
+    Ctx,
+    account_call,
+    on_account,
+    reason_and_ticket,
+    run_command,
+)
+from security import selectors as security_selectors
+from security import services as security_services
+from security.commands import AccountUnlock
+from tokens.commands import TokenIssue
 from tokens.models import MultipurposeToken
 from tokens.services import multipurpose
 
@@ -26,6 +51,11 @@ class ProfileForm(ActionForm):
                 max_length=255,
                 initial=getattr(self.account, attr) or "",
             )
+        # The version the form was read at: a save over someone else's newer change is
+        # refused (AccountVersionStale) rather than silently undoing it.
+        self.fields["version"] = forms.CharField(
+            required=False, widget=forms.HiddenInput, initial=account_version(self.account)
+        )
 
     def clean(self):
         data = super().clean()
@@ -34,7 +64,7 @@ class ProfileForm(ActionForm):
         return data
 
     def changes(self) -> dict:
-        """The profile keys that differ from the account, cleared ones as null."""
+        """The profile fields that differ from the account: the new value, or None to clear."""
         out = {}
         for attr, key, _label in self.FIELDS:
             new = (self.cleaned_data.get(attr) or "").strip()
@@ -113,34 +143,42 @@ class DeleteForm(ActionForm):
 
 
 def run_profile(ctx: Ctx):
-    account_services.account_update(
-        **account_call(ctx), changes=ctx.data["changes"], null_support=True
+    changes = ctx.data["changes"]
+    command = AccountChanges(
+        values={name: value for name, value in changes.items() if value is not None},
+        cleared=tuple(name for name, value in changes.items() if value is None),
+        expected_version=ctx.data.get("version") or None,
+        **reason_and_ticket(ctx),
     )
+    account_services.account_update(command, **on_account(ctx))
 
 
 def run_email_add(ctx: Ctx):
+    added = EmailAddress(type=ctx.data["type"], value=ctx.data["email"])
     account_services.account_email_upsert(
-        **account_call(ctx), emails=[{"Type": ctx.data["type"], "Value": ctx.data["email"]}]
+        EmailUpsert(emails=(added,), **reason_and_ticket(ctx)), **on_account(ctx)
     )
 
 
 def run_email_remove(ctx: Ctx):
-    account_services.account_email_remove(**account_call(ctx), email=ctx.data["email"])
+    command = EmailRemove(email=ctx.data["email"], **reason_and_ticket(ctx))
+    account_services.account_email_remove(command, **on_account(ctx))
 
 
 def run_email_make_primary(ctx: Ctx):
-    account_services.account_email_make_primary(**account_call(ctx), email=ctx.data["email"])
+    command = EmailMakePrimary(email=ctx.data["email"], **reason_and_ticket(ctx))
+    account_services.account_email_make_primary(command, **on_account(ctx))
 
 
 def run_phone(ctx: Ctx):
-    account_services.account_phone_update(**account_call(ctx), phone=ctx.data["phone"])
+    command = PhoneSet(phone=ctx.data["phone"], **reason_and_ticket(ctx))
+    account_services.account_phone_update(command, **on_account(ctx))
 
 
 def run_unlink(ctx: Ctx):
     provider, _, provider_id = ctx.data["identity"].partition(":")
-    account_services.account_identity_unlink(
-        **account_call(ctx), provider=provider, provider_id=provider_id
-    )
+    command = IdentityUnlink(provider=provider, provider_id=provider_id, **reason_and_ticket(ctx))
+    account_services.account_identity_unlink(command, **on_account(ctx))
 
 
 def run_verification(ctx: Ctx):
@@ -150,13 +188,15 @@ def run_verification(ctx: Ctx):
 
 def run_password_reset(ctx: Ctx):
     with transaction.atomic():
-        multipurpose.token_issue(
-            **account_call(ctx),
+        command = TokenIssue(
             kind=MultipurposeToken.KIND_EMAIL,
             purpose="forgotpassword",
             destination=ctx.data["email"],
             send=True,
+            reason=ctx.reason,
+            ticket=ctx.ticket,
         )
+        multipurpose.token_issue(command, tenant=ctx.tenant, account=ctx.account, actor=ctx.actor)
 
 
 ACTIONS = [
@@ -167,7 +207,7 @@ ACTIONS = [
         "The account will no longer be able to sign in or use its tokens until it is unblocked.",
         "Account blocked.",
         "account.block",
-        run_on_account(account_services.account_block),
+        run_command(account_services.account_block, AccountBlock),
         ActionForm,
         danger=True,
         applies=lambda a: a.is_active,
@@ -180,7 +220,7 @@ ACTIONS = [
         "The account will be able to sign in again.",
         "Account unblocked.",
         "account.unblock",
-        run_on_account(account_services.account_unblock),
+        run_command(account_services.account_unblock, AccountUnblock),
         ActionForm,
         applies=lambda a: not a.is_active,
         not_applicable="This account is not blocked.",
@@ -192,9 +232,9 @@ ACTIONS = [
         "Clears the sign-in lockout and the failed-attempt counter so the person can try again.",
         "Account unlocked.",
         "account.unlock",
-        run_on_account(account_services.account_unlock),
+        run_command(security_services.account_unlock, AccountUnlock),
         ActionForm,
-        applies=lambda a: a.is_login_locked,
+        applies=lambda a: security_selectors.account_lockout(account=a) is not None,
         not_applicable="This account is not locked.",
     ),
     AccountAction(
@@ -302,7 +342,7 @@ ACTIONS = [
         "This cannot be undone.",
         "Account deleted.",
         "account.delete",
-        run_on_account(account_services.account_delete),
+        run_command(account_services.account_delete, AccountDelete),
         DeleteForm,
         danger=True,
         place="danger",

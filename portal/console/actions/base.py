@@ -56,6 +56,22 @@ def account_call(ctx: Ctx) -> dict:
     }
 
 
+def on_account(ctx: Ctx) -> dict:
+    """Who acts, where and on whom: the keyword arguments beside a service's command."""
+    return {"tenant": ctx.tenant, "actor": ctx.actor, "account": ctx.account}
+
+
+def run_command(
+    service: Callable[..., Any], command_type: Callable[..., Any]
+) -> Callable[[Ctx], None]:
+    """The run of an action whose command needs nothing but the reason and ticket."""
+
+    def run(ctx: Ctx) -> None:
+        service(command_type(reason=ctx.reason, ticket=ctx.ticket), **on_account(ctx))
+
+    return run
+
+
 def run_on_account(service: Callable[..., Any]) -> Callable[[Ctx], None]:
     """The run of an action whose service needs nothing but the account and the reason."""
 
@@ -92,10 +108,11 @@ class ActionForm(ReasonForm):
         return dict(self.cleaned_data)
 
     def summary(self) -> list[tuple[str, str]]:
-        """What the confirmation repeats back: every field but reason, ticket and confirmed."""
+        """What the confirmation repeats back: every field but reason, ticket, confirmed and
+        the hidden ones (the version the form was read at)."""
         rows = []
         for name, f in self.fields.items():
-            if name in ("reason", "ticket", "confirmed"):
+            if name in ("reason", "ticket", "confirmed") or f.widget.is_hidden:
                 continue
             value = self.cleaned_data.get(name)
             if isinstance(f, forms.ChoiceField) and not isinstance(f, forms.MultipleChoiceField):

@@ -5,6 +5,7 @@ import json
 from django import forms
 
 from customobjects import services as customobject_services
+from customobjects.commands import RecordDelete, RecordUpdate
 from portal.console import selectors
 from portal.console.actions.base import AccountAction, ActionForm, Ctx, reason_and_ticket
 
@@ -71,19 +72,20 @@ class RecordEditForm(RecordForm):
 
 
 def run_record_edit(ctx: Ctx):
+    command = RecordUpdate(
+        data=ctx.data["data"], if_match=ctx.data.get("etag") or None, **reason_and_ticket(ctx)
+    )
     customobject_services.record_update(
-        tenant=ctx.tenant,
-        actor=ctx.actor,
-        **reason_and_ticket(ctx),
-        record=ctx.data["record_obj"],
-        data=ctx.data["data"],
-        if_match=ctx.data.get("etag") or None,
+        command, tenant=ctx.tenant, actor=ctx.actor, record=ctx.data["record_obj"]
     )
 
 
 def run_record_delete(ctx: Ctx):
     customobject_services.record_delete(
-        tenant=ctx.tenant, actor=ctx.actor, **reason_and_ticket(ctx), record=ctx.data["record_obj"]
+        RecordDelete(**reason_and_ticket(ctx)),
+        tenant=ctx.tenant,
+        actor=ctx.actor,
+        record=ctx.data["record_obj"],
     )
 
 

@@ -8,8 +8,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.console import selectors
-from portal.console.actions.base import AccountAction, ActionForm, Ctx, account_call
+from portal.console.actions.base import AccountAction, ActionForm, Ctx, reason_and_ticket
+from portal.console.actions.security import on_account
 from roles import services as role_services
+from roles.commands import (
+    AccountRolesAssign,
+    AccountRolesUnassign,
+    ContextGrant,
+    RoleContextDelete,
+    RoleContextGrant,
+    RoleContextPermissionsRemove,
+    RoleContextRolesRemove,
+)
+from roles.selectors import role_context_version
 
 
 class RolesForm(ActionForm):
@@ -149,6 +160,9 @@ class ContextForm(_ContextFormBase):
             None,
         )
         if chosen is not None:
+            # The version the form was read at: a context changed since is refused, not
+            # overwritten.
+            initial["version"] = role_context_version(chosen)
             if chosen.expiration:
                 initial["expiration"] = chosen.expiration.astimezone(UTC).strftime(
                     "%Y-%m-%dT%H:%M:%S"
@@ -178,6 +192,10 @@ class ContextForm(_ContextFormBase):
             label="Remove permissions", required=False, help_text="Comma-separated."
         )
         _expiry_fields(self)
+        self.fields["version"] = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def summary(self):
+        return [(label, value) for label, value in super().summary() if label != "Version"]
 
     def clean(self):
         data = super().clean()
@@ -198,57 +216,61 @@ class ContextDeleteForm(ActionForm):
 
 
 def run_roles_assign(ctx: Ctx):
-    role_services.account_roles_assign(**account_call(ctx), role_names=list(ctx.data["roles"]))
+    command = AccountRolesAssign(roles=tuple(ctx.data["roles"]), **reason_and_ticket(ctx))
+    role_services.account_roles_assign(command, **on_account(ctx))
 
 
 def run_roles_unassign(ctx: Ctx):
-    role_services.account_roles_unassign(**account_call(ctx), role_names=list(ctx.data["roles"]))
+    command = AccountRolesUnassign(roles=tuple(ctx.data["roles"]), **reason_and_ticket(ctx))
+    role_services.account_roles_unassign(command, **on_account(ctx))
 
 
 def run_context_add(ctx: Ctx):
     data = ctx.data
-    role_services.role_contexts_upsert(
-        **account_call(ctx),
-        contexts=[
-            role_services.RoleContextInput(
-                name=data["context"],
-                roles=tuple(data.get("roles") or ()),
-                additional_permissions=tuple(_split(data.get("permissions"))),
-                expiration=data["expires"],
-            )
-        ],
+    grant = ContextGrant(
+        name=data["context"],
+        roles=tuple(data.get("roles") or ()),
+        additional_permissions=tuple(_split(data.get("permissions"))),
+        expiration=data["expires"],
     )
+    command = RoleContextGrant(contexts=(grant,), **reason_and_ticket(ctx))
+    role_services.role_contexts_upsert(command, **on_account(ctx))
 
 
 def run_context_edit(ctx: Ctx):
+    """The grant, then the removals, in one transaction: the grant checks the version the
+    form was read at and locks the context, so the removals act on that same version."""
     data = ctx.data
-    expiration = role_services.KEEP if data["keep_expiry"] else data["expires"]
+    name, why = data["context"], reason_and_ticket(ctx)
+    grant = ContextGrant(
+        name=name,
+        roles=tuple(data.get("add_roles") or ()),
+        additional_permissions=tuple(_split(data.get("add_permissions"))),
+        expiration=None if data["keep_expiry"] else data["expires"],
+        keep_expiration=bool(data["keep_expiry"]),
+        expected_version=data.get("version") or None,
+    )
     with transaction.atomic():
         role_services.role_contexts_upsert(
-            **account_call(ctx),
-            contexts=[
-                role_services.RoleContextInput(
-                    name=data["context"],
-                    roles=tuple(data.get("add_roles") or ()),
-                    additional_permissions=tuple(_split(data.get("add_permissions"))),
-                    expiration=expiration,
-                )
-            ],
+            RoleContextGrant(contexts=(grant,), **why), **on_account(ctx)
         )
         if data.get("remove_roles"):
             role_services.role_context_roles_remove(
-                **account_call(ctx), name=data["context"], role_names=list(data["remove_roles"])
+                RoleContextRolesRemove(name=name, roles=tuple(data["remove_roles"]), **why),
+                **on_account(ctx),
             )
         if _split(data.get("remove_permissions")):
             role_services.role_context_permissions_remove(
-                **account_call(ctx),
-                name=data["context"],
-                permissions=_split(data["remove_permissions"]),
+                RoleContextPermissionsRemove(
+                    name=name, permissions=tuple(_split(data["remove_permissions"])), **why
+                ),
+                **on_account(ctx),
             )
 
 
 def run_context_delete(ctx: Ctx):
-    role_services.role_context_delete(**account_call(ctx), name=ctx.data["context"])
+    command = RoleContextDelete(name=ctx.data["context"], **reason_and_ticket(ctx))
+    role_services.role_context_delete(command, **on_account(ctx))
 
 
 ACTIONS = [

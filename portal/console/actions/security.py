@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django import forms
 
+from flows.securing import account_secure
 from portal.console import selectors
 from portal.console.actions.base import (
     AccountAction,
@@ -12,10 +13,10 @@ from portal.console.actions.base import (
     Ctx,
     Secret,
     account_call,
-    run_on_account,
 )
 from security import services as security_services
-from security.commands import AccountSecure, FactorReset
+from security.commands import AccountSecure, BackupCodesGenerate, FactorReset, PasskeyRemove
+from tokens.commands import AccountSessionRevoke, AccountSessionsRevoke
 from tokens.services import sessions
 
 # Impersonation tokens live this long (or less, if the tenant's access tokens are shorter).
@@ -118,7 +119,15 @@ class SecureForm(ActionForm):
 
 
 def run_session_revoke(ctx: Ctx):
-    sessions.account_session_revoke(**account_call(ctx), session_id=ctx.data["session"])
+    command = AccountSessionRevoke(
+        session_id=ctx.data["session"], reason=ctx.reason, ticket=ctx.ticket
+    )
+    sessions.account_session_revoke(command, **on_account(ctx))
+
+
+def run_sessions_revoke_all(ctx: Ctx):
+    command = AccountSessionsRevoke(reason=ctx.reason, ticket=ctx.ticket)
+    sessions.account_sessions_revoke(command, **on_account(ctx))
 
 
 def on_account(ctx: Ctx) -> dict:
@@ -132,11 +141,13 @@ def run_factor_reset(ctx: Ctx):
 
 
 def run_passkey_delete(ctx: Ctx):
-    security_services.passkey_delete(**account_call(ctx), passkey_id=ctx.data["passkey"])
+    command = PasskeyRemove(passkey_id=ctx.data["passkey"], reason=ctx.reason, ticket=ctx.ticket)
+    security_services.passkey_delete(command, **on_account(ctx))
 
 
 def run_backup_codes(ctx: Ctx):
-    codes = security_services.backup_codes_generate(**account_call(ctx), reset=True)
+    command = BackupCodesGenerate(reset=True, reason=ctx.reason, ticket=ctx.ticket)
+    codes = security_services.backup_codes_generate(command, **on_account(ctx))
     return Secret(
         title="New backup codes",
         explain="The previous codes no longer work. Hand these to the account holder through a "
@@ -153,7 +164,7 @@ def run_secure(ctx: Ctx):
         devices_added_since=data.get("devices_added_since"),
         **{name: bool(data.get(name)) for name, _label, _help in SecureForm.MEASURES},
     )
-    return security_services.account_secure(command, **on_account(ctx))
+    return account_secure(command, **on_account(ctx))
 
 
 def run_impersonate(ctx: Ctx):
@@ -193,7 +204,7 @@ ACTIONS = [
         "Ends every session of the account now; the person must sign in again everywhere.",
         "All sessions revoked.",
         "security.reset",
-        run_on_account(sessions.account_sessions_revoke),
+        run_sessions_revoke_all,
         ActionForm,
         danger=True,
         place="sessions",

@@ -109,6 +109,7 @@ class AccountDetailView(AccountMixin, TemplateView):
         context.update(
             tenant=tenant,
             account=account,
+            lockout=selectors.account_lockout(account=account),
             emails=list(account.emails.all()),
             identities=list(account.identities.all()),
             timeline=selectors.account_timeline(tenant=tenant, uid=account.uid),

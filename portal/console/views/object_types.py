@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from customobjects import selectors as customobject_selectors
 from customobjects import services as customobject_services
+from customobjects.commands import ObjectTypeCreate, ObjectTypeDelete, ObjectTypeUpdate
 from portal.console.access import StaffRequiredMixin
 from portal.console.actions import error_text
 from portal.console.errors import SERVICE_ERRORS
@@ -65,11 +66,12 @@ class ObjectTypeWriteView(StaffRequiredMixin, View):
                 return redirect(back)
             try:
                 removed = customobject_services.object_type_delete(
+                    ObjectTypeDelete(
+                        force=form.cleaned_data["force"], reason=form.cleaned_data["reason"]
+                    ),
                     tenant=tenant,
                     actor=actor,
                     object_type=object_type,
-                    force=form.cleaned_data["force"],
-                    reason=form.cleaned_data["reason"],
                 )
             except SERVICE_ERRORS as error:
                 messages.error(request, f"Refused: {error_text(error)}")
@@ -81,21 +83,25 @@ class ObjectTypeWriteView(StaffRequiredMixin, View):
         if form.is_valid():
             try:
                 if op == "create" and object_type is None:
+                    values = form.values()
                     customobject_services.object_type_create(
+                        ObjectTypeCreate(
+                            name=values.pop("name"),
+                            schema=values.pop("schema", None),
+                            limits=values,
+                            reason=form.cleaned_data["reason"],
+                        ),
                         tenant=tenant,
                         actor=actor,
-                        reason=form.cleaned_data["reason"],
-                        **form.values(),
                     )
                     messages.success(request, f"Type {form.cleaned_data['name']} created.")
                     return redirect(back)
                 if op == "edit" and object_type is not None:
                     customobject_services.object_type_update(
+                        ObjectTypeUpdate(changes=form.values(), reason=form.cleaned_data["reason"]),
                         tenant=tenant,
                         actor=actor,
                         object_type=object_type,
-                        changes=form.values(),
-                        reason=form.cleaned_data["reason"],
                     )
                     messages.success(request, f"Type {form.cleaned_data['name']} saved.")
                     return redirect(back)

@@ -15,6 +15,13 @@ from portal.console.errors import SERVICE_ERRORS
 from portal.console.forms import RoleCreateForm, RolePermissionsForm
 from roles import selectors as role_selectors
 from roles import services as role_services
+from roles.commands import (
+    RoleDelete,
+    RoleInput,
+    RolePermissionsAdd,
+    RolePermissionsRemove,
+    RolesCreate,
+)
 
 
 class RolesView(StaffRequiredMixin, TemplateView):
@@ -76,15 +83,17 @@ class RoleWriteView(StaffRequiredMixin, View):
                         status=400,
                     )
                 role_services.roles_create(
+                    RolesCreate(
+                        roles=(
+                            RoleInput(
+                                name=form.cleaned_data["name"],
+                                permissions=tuple(form.cleaned_data["permissions"]),
+                            ),
+                        ),
+                        **_why(form),
+                    ),
                     tenant=tenant,
                     actor=actor,
-                    **_why(form),
-                    roles=[
-                        role_services.RoleInput(
-                            name=form.cleaned_data["name"],
-                            permissions=tuple(form.cleaned_data["permissions"]),
-                        )
-                    ],
                 )
                 messages.success(request, f"Role {form.cleaned_data['name']} created.")
             elif op in ("delete", "add_permissions", "remove_permissions"):
@@ -102,21 +111,31 @@ class RoleWriteView(StaffRequiredMixin, View):
                             request, f"Type {name} to confirm: the role was not deleted."
                         )
                         return redirect(back)
-                    role_services.role_delete(tenant=tenant, actor=actor, name=name, **_why(form))
+                    role_services.role_delete(
+                        RoleDelete(name=name, **_why(form)), tenant=tenant, actor=actor
+                    )
                     messages.success(request, f"Role {name} deleted.")
                 else:
                     permissions = form.cleaned_data["permissions"]
                     if not permissions:
                         messages.error(request, "Give at least one permission.")
                         return redirect(back)
-                    change = (
-                        role_services.role_permissions_add
-                        if op == "add_permissions"
-                        else role_services.role_permissions_remove
-                    )
-                    change(
-                        tenant=tenant, actor=actor, name=name, permissions=permissions, **_why(form)
-                    )
+                    if op == "add_permissions":
+                        role_services.role_permissions_add(
+                            RolePermissionsAdd(
+                                name=name, permissions=tuple(permissions), **_why(form)
+                            ),
+                            tenant=tenant,
+                            actor=actor,
+                        )
+                    else:
+                        role_services.role_permissions_remove(
+                            RolePermissionsRemove(
+                                name=name, permissions=tuple(permissions), **_why(form)
+                            ),
+                            tenant=tenant,
+                            actor=actor,
+                        )
                     messages.success(request, f"Permissions of {name} saved.")
             else:
                 raise Http404("No such operation")

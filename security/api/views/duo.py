@@ -11,6 +11,7 @@ from portal.lrapi.views import LRAPIView
 from security import selectors, services
 from security.api.views.common import TOKEN_QUERY
 from security.api.views.signin import LoginResponse, session_body
+from security.commands import DuoConfigDelete, DuoConfigSet
 
 
 class DuoPromptStartView(LRAPIView):
@@ -146,14 +147,13 @@ class DuoConfigView(LRAPIView):
             if body.get("enabled") is not None
             else (current.enabled if current else True)
         )
-        config = services.duo_config_set(
-            tenant=self.tenant,
-            actor=self.actor,
+        command = DuoConfigSet(
             client_id=values["client_id"],
             client_secret=values.get("client_secret") or None,
             api_host=values["api_host"],
             enabled=enabled,
         )
+        config = services.duo_config_set(command, tenant=self.tenant, actor=self.actor)
         return self.respond(duo_config_json(config))
 
     @extend_schema(
@@ -173,6 +173,8 @@ class DuoConfigView(LRAPIView):
     )
     def delete(self, request):
         services.duo_config_delete(
-            tenant=self.tenant, actor=self.actor, reason=self.query.get("reason") or ""
+            DuoConfigDelete(reason=self.query.get("reason") or ""),
+            tenant=self.tenant,
+            actor=self.actor,
         )
         return self.respond(None, status=204, project=False)

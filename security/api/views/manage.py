@@ -9,7 +9,7 @@ from portal.lrapi.params import parse_bool
 from portal.lrapi.views import LRAPIView
 from security import services
 from security.api.views.common import UID_PATH, UID_QUERY, IsDeleted
-from security.commands import FactorReset
+from security.commands import BackupCodesGenerate, FactorReset
 
 BackupCodes = inline_serializer(
     "BackupCodes", {"BackUpCodes": serializers.ListField(child=serializers.CharField())}
@@ -28,7 +28,10 @@ class BackupCodeGenerateView(LRAPIView):
     def get(self, request):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
         codes = services.backup_codes_generate(
-            tenant=self.tenant, actor=self.actor, account=account, reset=self.reset
+            BackupCodesGenerate(reset=self.reset),
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
         )
         return self.respond({"BackUpCodes": codes})
 

@@ -10,6 +10,7 @@ from portal.lrapi.views import LRAPIView
 from security import selectors, services
 from security.api.views.common import UID_QUERY, IsDeleted, IsPosted
 from security.api.views.signin import LoginResponse, session_body
+from security.commands import PasskeyRemove
 
 PasskeyList = inline_serializer(
     "PasskeyList",
@@ -76,7 +77,10 @@ class PasskeyManageDeleteView(LRAPIView):
     def delete(self, request, passkey_id: str):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
         services.passkey_delete(
-            tenant=self.tenant, actor=self.actor, account=account, passkey_id=passkey_id
+            PasskeyRemove(passkey_id=passkey_id),
+            tenant=self.tenant,
+            actor=self.actor,
+            account=account,
         )
         return self.respond({"IsDeleted": True})
 
@@ -99,7 +103,10 @@ class PasskeyAccountDeleteView(LRAPIView):
     @extend_schema(parameters=[PASSKEY_ID], request=None, responses=IsDeleted)
     def delete(self, request, passkey_id: str):
         services.passkey_delete(
-            tenant=self.tenant, actor=self.actor, account=self.account, passkey_id=passkey_id
+            PasskeyRemove(passkey_id=passkey_id),
+            tenant=self.tenant,
+            actor=self.actor,
+            account=self.account,
         )
         return self.respond({"IsDeleted": True})
 

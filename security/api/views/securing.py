@@ -1,5 +1,5 @@
 """POST /api/v1/accounts/{uid}/secure: the native front door of securing a compromised
-account (security.services.account_secure). Unknown or another tenant's UID: 404."""
+account (flows.securing.account_secure). Unknown or another tenant's UID: 404."""
 
 from typing import Any
 
@@ -9,13 +9,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 
 from accounts.selectors import account_get
+from flows.securing import account_secure
 from portal.errors import AccountNotFound
 from portal.lrapi.errors import LRError
 from portal.lrapi.params import canonical_keys, parse_bool
 from portal.lrapi.views import LRAPIView
 from security.commands import AccountSecure
 from security.errors import SecureAccountNotFound, SecureReasonRequired
-from security.services import account_secure
 
 OPTIONS = (
     "revoke_sessions",

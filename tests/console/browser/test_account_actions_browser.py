@@ -3,10 +3,12 @@
 import pytest
 from playwright.sync_api import expect
 
+from accounts.commands import IdentityLink
 from accounts.models import Account
 from portal import crypto
 from portal.audit import Actor
 from portal.models import AuditEvent
+from security.commands import BackupCodesGenerate
 from tests.console.browser.test_console_browser import sign_in
 from tests.factories import AccountFactory, TenantFactory
 
@@ -79,13 +81,14 @@ def test_reset_a_factor(page, live_server, make_staff, csp_violations):
 
 
 def test_assign_a_role(page, live_server, make_staff):
-    from roles.services import RoleInput, roles_create
+    from roles.commands import RoleInput, RolesCreate
+    from roles.services import roles_create
 
     tenant = TenantFactory(name="Acme")
     roles_create(
+        RolesCreate(roles=[RoleInput("support", ("read",)), RoleInput("billing", ("refund",))]),
         tenant=tenant,
         actor=Actor.system("t"),
-        roles=[RoleInput("support", ("read",)), RoleInput("billing", ("refund",))],
     )
     lead = make_staff("Lead", tenant)
     account = AccountFactory(tenant=tenant, first_name="Rae", last_name="Roles")
@@ -178,14 +181,15 @@ def test_delete_an_account_with_typed_confirmation(page, live_server, make_staff
 
 
 def test_add_a_role_context_with_a_typed_expiry(page, live_server, make_staff, csp_violations):
+    from roles.commands import RoleInput, RolesCreate
     from roles.models import RoleContext
-    from roles.services import RoleInput, roles_create
+    from roles.services import roles_create
 
     tenant = TenantFactory(name="Acme")
     roles_create(
+        RolesCreate(roles=[RoleInput("store-manager", ("orders.manage",))]),
         tenant=tenant,
         actor=Actor.system("seed"),
-        roles=[RoleInput("store-manager", ("orders.manage",))],
     )
     lead = make_staff("Lead", tenant, username="lead.li")
     account = AccountFactory(tenant=tenant)
@@ -217,14 +221,16 @@ def test_screenshots_of_account_roles_and_custom_object_screens(
     page, live_server, make_staff, shot, csp_violations
 ):
     from accounts.services import account_identity_link
+    from customobjects.commands import ObjectTypeCreate, RecordCreate
     from customobjects.services import object_type_create, record_create
-    from roles.services import (
-        RoleContextInput,
+    from roles.commands import (
+        AccountRolesAssign,
+        ContextGrant,
+        RoleContextGrant,
         RoleInput,
-        account_roles_assign,
-        role_contexts_upsert,
-        roles_create,
+        RolesCreate,
     )
+    from roles.services import account_roles_assign, role_contexts_upsert, roles_create
     from security.services import backup_codes_generate
     from tokens.services.multipurpose import verification_email_send
 
@@ -248,47 +254,64 @@ def test_screenshots_of_account_roles_and_custom_object_screens(
         tenant=tenant, account=account, type="Secondary", value="maria@work.example"
     )
     account_identity_link(
-        tenant=tenant, actor=system, account=account, provider="google", provider_id="1093847561"
+        IdentityLink(provider="google", provider_id="1093847561"),
+        tenant=tenant,
+        actor=system,
+        account=account,
     )
     _session(tenant, account)
     _session(tenant, account)
     _totp(tenant, account)
-    backup_codes_generate(tenant=tenant, actor=system, account=account)
+    backup_codes_generate(BackupCodesGenerate(), tenant=tenant, actor=system, account=account)
     roles_create(
+        RolesCreate(
+            roles=[
+                RoleInput("support", ("tickets.read", "tickets.write")),
+                RoleInput("billing", ("refund", "invoice.read")),
+                RoleInput("store-manager", ("orders.manage",)),
+            ]
+        ),
         tenant=tenant,
         actor=system,
-        roles=[
-            RoleInput("support", ("tickets.read", "tickets.write")),
-            RoleInput("billing", ("refund", "invoice.read")),
-            RoleInput("store-manager", ("orders.manage",)),
-        ],
     )
     account_roles_assign(
-        tenant=tenant, actor=system, account=account, role_names=["support", "billing"]
-    )
-    role_contexts_upsert(
+        AccountRolesAssign(roles=["support", "billing"]),
         tenant=tenant,
         actor=system,
         account=account,
-        contexts=[
-            RoleContextInput(
-                name="store-berlin", roles=("store-manager",), additional_permissions=("inventory",)
-            )
-        ],
     )
-    orders = object_type_create(
+    role_contexts_upsert(
+        RoleContextGrant(
+            contexts=[
+                ContextGrant(
+                    name="store-berlin",
+                    roles=("store-manager",),
+                    additional_permissions=("inventory",),
+                )
+            ]
+        ),
         tenant=tenant,
         actor=system,
-        name="Orders",
-        schema={"type": "object", "properties": {"total": {"type": "number"}}},
+        account=account,
     )
-    object_type_create(tenant=tenant, actor=system, name="Preferences", max_records_per_account=1)
+    orders = object_type_create(
+        ObjectTypeCreate(
+            name="Orders", schema={"type": "object", "properties": {"total": {"type": "number"}}}
+        ),
+        tenant=tenant,
+        actor=system,
+    )
+    object_type_create(
+        ObjectTypeCreate(name="Preferences", limits={"max_records_per_account": 1}),
+        tenant=tenant,
+        actor=system,
+    )
     record_create(
+        RecordCreate(data={"total": 42.5, "items": 3}),
         tenant=tenant,
         actor=system,
         object_type=orders,
         account=account,
-        data={"total": 42.5, "items": 3},
     )
     from django.db import transaction
 
@@ -298,7 +321,9 @@ def test_screenshots_of_account_roles_and_custom_object_screens(
         )
     for _ in range(3):
         other = AccountFactory(tenant=tenant)
-        account_roles_assign(tenant=tenant, actor=system, account=other, role_names=["support"])
+        account_roles_assign(
+            AccountRolesAssign(roles=["support"]), tenant=tenant, actor=system, account=other
+        )
 
     page.set_viewport_size(LAPTOP)
     sign_in(page, live_server, admin)

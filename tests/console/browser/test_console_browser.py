@@ -5,8 +5,14 @@ from playwright.sync_api import expect
 
 from accounts.models import Account
 from portal.models import ApiCredential, AuditEvent, StaffTotpDevice
+from security.models import AccountLockout
 from tests.console.conftest import PASSWORD, totp_now
-from tests.factories import AccountFactory, ApiCredentialFactory, TenantFactory
+from tests.factories import (
+    AccountFactory,
+    AccountLockoutFactory,
+    ApiCredentialFactory,
+    TenantFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -225,9 +231,8 @@ def test_unlock_with_a_reason_shows_in_the_timeline(page, live_server, make_staf
         first_name="Lou",
         last_name="Locked",
         email="lou@example.com",
-        is_login_locked=True,
-        login_locked_type="failed_login",
     )
+    AccountLockoutFactory(account=locked, locked_type="failed_login")
     sign_in(page, live_server, agent)
     page.get_by_role("link", name="Accounts").click()
     page.get_by_label("Search accounts").fill("lou@example.com")
@@ -244,4 +249,4 @@ def test_unlock_with_a_reason_shows_in_the_timeline(page, live_server, make_staf
     expect(entry.get_by_text("Reason: Identity confirmed on a call")).to_be_visible()
     expect(page.get_by_role("button", name="Unlock account…")).to_have_count(0)
     shot(page, "13-account-unlocked")
-    assert not Account.objects.get(pk=locked.pk).is_login_locked
+    assert not AccountLockout.objects.filter(account=locked).exists()

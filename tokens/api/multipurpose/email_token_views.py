@@ -1,8 +1,6 @@
 """Multipurpose email tokens (management API): forgot-password, email-verification and
 the eight typed email tokens, each optionally emailed."""
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from drf_spectacular.types import OpenApiTypes
@@ -27,6 +25,7 @@ from tokens.api.multipurpose.params import (
     stripped_text,
     token_send_hit,
 )
+from tokens.commands import TokenIssue
 from tokens.models import MultipurposeToken
 from tokens.services import multipurpose as service
 
@@ -126,15 +125,17 @@ class ForgotPasswordTokenView(LRAPIView):
         account, email = _account_and_email(self.tenant, body, allow_username=True)
         token_send_hit(self.tenant, email)
         issued = service.token_issue(
+            TokenIssue(
+                kind=MultipurposeToken.KIND_EMAIL,
+                purpose="forgotpassword",
+                destination=email,
+                send=send,
+                template=stripped_text(self.query.get("emailtemplate")),
+                link_base=stripped_text(self.query.get("resetpasswordurl")),
+            ),
             tenant=self.tenant,
             account=account,
             actor=self.actor,
-            kind=MultipurposeToken.KIND_EMAIL,
-            purpose="forgotpassword",
-            destination=email,
-            send=send,
-            template=stripped_text(self.query.get("emailtemplate")),
-            link_base=stripped_text(self.query.get("resetpasswordurl")),
         )
         return self.respond(
             {"ForgotToken": issued.value, "IdentityProviders": _identity_providers(account)}
@@ -157,12 +158,14 @@ class EmailVerificationTokenView(LRAPIView):
         account = account_selectors.account_get_by_email(tenant=self.tenant, email=email)
         token_send_hit(self.tenant, email)
         issued = service.token_issue(
+            TokenIssue(
+                kind=MultipurposeToken.KIND_EMAIL,
+                purpose="emailverification",
+                destination=email,
+            ),
             tenant=self.tenant,
             account=account,
             actor=self.actor,
-            kind=MultipurposeToken.KIND_EMAIL,
-            purpose="emailverification",
-            destination=email,
         )
         return self.respond(
             {
@@ -198,25 +201,27 @@ class VerificationTokenView(LRAPIView):
         if vtype.lower() != "email":
             raise LRError(1306)
         email = _email(self.query.get_plus_preserving("email"))
-        lifetime = None
+        lifetime_seconds = None
         raw = self.query.get("expires_in")
         if raw not in (None, ""):
             if not raw.strip().isdigit() or not 0 < int(raw) <= self.MAX_EXPIRES_IN:
                 raise LRError(1307)
-            lifetime = timedelta(seconds=int(raw))
+            lifetime_seconds = int(raw)
         account = account_selectors.account_get_by_email(tenant=self.tenant, email=email)
         token_send_hit(self.tenant, email)
         issued = service.token_issue(
+            TokenIssue(
+                kind=MultipurposeToken.KIND_EMAIL,
+                purpose="emailverification",
+                destination=email,
+                lifetime_seconds=lifetime_seconds,
+                send=self.query.get_bool("sendemail"),
+                template=stripped_text(self.query.get("emailtemplate")),
+                link_base=stripped_text(self.query.get("verificationurl")),
+            ),
             tenant=self.tenant,
             account=account,
             actor=self.actor,
-            kind=MultipurposeToken.KIND_EMAIL,
-            purpose="emailverification",
-            destination=email,
-            lifetime=lifetime,
-            send=self.query.get_bool("sendemail"),
-            template=stripped_text(self.query.get("emailtemplate")),
-            link_base=stripped_text(self.query.get("verificationurl")),
         )
         return self.respond(
             {
@@ -291,13 +296,15 @@ class EmailTokenView(LRAPIView):
             data.update(name_data(body))
         token_send_hit(self.tenant, email or account.uid)
         issued = service.token_issue(
+            TokenIssue(
+                kind=MultipurposeToken.KIND_EMAIL,
+                purpose=tokentype,
+                destination=email,
+                data=data,
+            ),
             tenant=self.tenant,
             account=account,
             actor=self.actor,
-            kind=MultipurposeToken.KIND_EMAIL,
-            purpose=tokentype,
-            destination=email,
-            data=data,
         )
         return self.respond(
             {

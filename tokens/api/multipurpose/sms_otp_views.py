@@ -20,6 +20,7 @@ from tokens.api.multipurpose.params import (
     phone_e164,
     token_send_hit,
 )
+from tokens.commands import TokenIssue
 from tokens.models import MultipurposeToken
 from tokens.services import multipurpose as service
 
@@ -82,13 +83,15 @@ class SmsOtpView(LRAPIView):
         data = name_data(body)
         token_send_hit(self.tenant, phone)
         issued = service.token_issue(
+            TokenIssue(
+                kind=MultipurposeToken.KIND_SMS,
+                purpose=smsotptype,
+                destination=phone,
+                data=data,
+            ),
             tenant=self.tenant,
             account=account,
             actor=self.actor,
-            kind=MultipurposeToken.KIND_SMS,
-            purpose=smsotptype,
-            destination=phone,
-            data=data,
         )
         return self.respond(
             {"Token": issued.value, "ExpiresIn": service.lr_datetime(issued.expires_at)}

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 
 from accounts import selectors as account_selectors
+from flows import token_consumption
 from portal import ratelimit
 from portal.lrapi.errors import required
 from portal.lrapi.views import LRAPIView
@@ -51,7 +52,7 @@ class EmailVerifyByTokenView(LRAPIView):
     )
     def get(self, request):
         value = required_text(self.query, "verificationtoken")
-        service.email_verify_by_token(tenant=self.tenant, value=value)
+        token_consumption.email_verify_by_token(tenant=self.tenant, value=value)
         return self.respond({"IsPosted": True, "Data": None})
 
 
@@ -79,7 +80,9 @@ class PasswordResetByTokenView(LRAPIView):
         body = self.body()
         value = required_text(body, "resettoken")
         password = _required_password(body)
-        service.password_reset_by_token(tenant=self.tenant, value=value, password=password)
+        token_consumption.password_reset_by_token(
+            tenant=self.tenant, value=value, password=password
+        )
         return self.respond({"IsPosted": True})
 
 
@@ -108,7 +111,9 @@ class PasswordResetByOtpView(LRAPIView):
         otp = required_text(body, "otp")
         password = _required_password(body)
         ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=phone)
-        service.password_reset_by_otp(tenant=self.tenant, phone=phone, otp=otp, password=password)
+        token_consumption.password_reset_by_otp(
+            tenant=self.tenant, phone=phone, otp=otp, password=password
+        )
         return self.respond({"IsPosted": True})
 
 
@@ -144,7 +149,7 @@ class PhoneVerifyByOtpView(LRAPIView):
         otp = required_text(self.query, "otp")
         phone = phone_e164(self.body().get("phone"))
         ratelimit.sensitive_operation_hit(tenant=self.tenant, operation="otp_verify", key=phone)
-        account, session = service.phone_verify_by_otp(
+        account, session = token_consumption.phone_verify_by_otp(
             tenant=self.tenant,
             phone=phone,
             otp=otp,
@@ -177,5 +182,5 @@ class AccountDeleteByTokenView(LRAPIView):
     )
     def get(self, request):
         value = required_text(self.query, "deletetoken")
-        service.account_delete_by_token(tenant=self.tenant, value=value)
+        token_consumption.account_delete_by_token(tenant=self.tenant, value=value)
         return self.respond({"IsPosted": True})

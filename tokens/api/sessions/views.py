@@ -18,6 +18,7 @@ from accounts.selectors import account_get
 from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 from tokens import selectors
+from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke, RefreshTokenRevoke
 from tokens.services import sessions as services
 
 # --- shared pieces ----------------------------------------------------------------------
@@ -123,10 +124,12 @@ class RefreshTokenRevokeView(LRAPIView):
     )
     def get(self, request):
         services.session_revoke(
+            RefreshTokenRevoke(
+                refresh_token=self.query.get("refresh_token"),
+                reason=self.query.get("reason") or "",
+            ),
             tenant=self.tenant,
-            refresh_token=self.query.get("refresh_token"),
             actor=self.actor,
-            reason=self.query.get("reason") or "",
         )
         return self.respond({"IsDeleted": True})
 
@@ -147,10 +150,10 @@ class AccountRefreshTokensRevokeView(LRAPIView):
     def delete(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
         services.account_sessions_revoke(
+            AccountSessionsRevoke(reason=self.query.get("reason") or ""),
             tenant=self.tenant,
             account=account,
             actor=self.actor,
-            reason=self.query.get("reason") or "",
         )
         return self.respond({"IsDeleted": True})
 
@@ -295,10 +298,12 @@ class LegacyAccessTokenInvalidateView(LegacySessionView):
     )
     def get(self, request):
         services.access_token_invalidate(
+            AccessTokenInvalidate(
+                access_token=self.query.get("access_token"),
+                prevent_refresh=self.query.get_bool("preventRefresh"),
+            ),
             tenant=self.tenant,
-            access_token=self.query.get("access_token"),
             actor=self.actor,
-            prevent_refresh=self.query.get_bool("preventRefresh"),
         )
         return self.respond({"isPosted": True})
 
@@ -423,10 +428,12 @@ class AuthAccessTokenInvalidateView(LRAPIView):
     )
     def get(self, request):
         services.access_token_invalidate(
+            AccessTokenInvalidate(
+                access_token=self.access_token.token,
+                prevent_refresh=self.query.get_bool("preventRefresh"),
+            ),
             tenant=self.tenant,
-            access_token=self.access_token.token,
             actor=self.actor,
-            prevent_refresh=self.query.get_bool("preventRefresh"),
         )
         return self.respond({"IsPosted": True})
 

@@ -1,18 +1,17 @@
 """Messaging: multipurpose email tokens and SMS OTPs, and the outbox that delivers them.
 
 One module per concern: `issuing` (tokens and the messages carrying them), `consuming`
-(using a token and the action it authorizes), `limits` (cooldowns and daily caps),
+(using a token; the actions it authorizes are flows.token_consumption), `limits` (cooldowns and daily caps),
 `templates`, `outbox` (queueing) and `delivery` (sending, retries, the relay). Callers
 import from here.
 """
 
 from tokens.services.multipurpose.consuming import (
-    account_delete_by_token,
-    email_verify_by_token,
-    password_reset_by_otp,
-    password_reset_by_token,
-    phone_verify_by_otp,
+    EMAIL_LINK_ERRORS,
+    LINK_ERRORS,
+    OTP_ERRORS,
     token_consume,
+    token_consumed_record,
 )
 from tokens.services.multipurpose.delivery import (
     DeliveryError,
@@ -46,32 +45,31 @@ from tokens.services.multipurpose.templates import (
 )
 
 __all__ = [
+    "EMAIL_LINK_ERRORS",
     "EMAIL_TOKEN_TYPES",
     "FALLBACK_TEMPLATE",
+    "LINK_ERRORS",
+    "OTP_ERRORS",
     "SMS_OTP_TYPES",
     "TEMPLATE_NAME",
     "DeliveryError",
     "DeliveryOutcome",
     "IssuedToken",
-    "account_delete_by_token",
     "account_messages_list",
     "account_tokens_retire",
     "email_template_resolve",
-    "email_verify_by_token",
     "lr_datetime",
     "message_context",
     "message_deliver",
     "message_enqueue",
     "multipurpose_tokens_purge",
     "outbox_relay",
-    "password_reset_by_otp",
-    "password_reset_by_token",
     "phone_verification_send",
-    "phone_verify_by_otp",
     "render_sms",
     "retry_delay",
     "sms_template_resolve",
     "token_consume",
+    "token_consumed_record",
     "token_issue",
     "verification_email_send",
 ]

@@ -1,12 +1,12 @@
-"""Using a multipurpose token or OTP: the single-use check, and the actions a token
-authorizes (verify an email or phone, reset a password, delete the account), each
-committed together with the token's use."""
+"""Using a multipurpose token or OTP: the single-use check and the event of its use. The
+actions a token authorizes (verify an email or phone, reset a password, delete the account)
+are flows above the sections (flows.token_consumption), each committed together with the
+token's use."""
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account
-from portal import audit, crypto
+from portal import audit, crypto, events
 from portal.audit import Actor
 from portal.models import Tenant
 from tokens.errors import (
@@ -23,31 +23,32 @@ from tokens.errors import (
 from tokens.models import MultipurposeToken
 
 __all__ = [
-    "account_delete_by_token",
-    "email_verify_by_token",
-    "password_reset_by_otp",
-    "password_reset_by_token",
-    "phone_verify_by_otp",
+    "EMAIL_LINK_ERRORS",
+    "LINK_ERRORS",
+    "OTP_ERRORS",
+    "TokenErrors",
     "token_consume",
+    "token_consumed_record",
 ]
 
 # Errors for a token that is unknown / already used / expired, by how it is presented.
 TokenErrors = tuple[
     type[MultipurposeTokenUnknown], type[MultipurposeTokenUsed], type[MultipurposeTokenExpired]
 ]
-_EMAIL_LINK_ERRORS: TokenErrors = (
+EMAIL_LINK_ERRORS: TokenErrors = (
     VerificationLinkUnknown,
     VerificationLinkUsed,
     VerificationLinkExpired,
 )
-_LINK_ERRORS: TokenErrors = (
+LINK_ERRORS: TokenErrors = (
     MultipurposeTokenUnknown,
     MultipurposeTokenUsed,
     MultipurposeTokenExpired,
 )
-_OTP_ERRORS: TokenErrors = (OtpUnknown, OtpUsed, OtpExpired)
+OTP_ERRORS: TokenErrors = (OtpUnknown, OtpUsed, OtpExpired)
 
 
+@events.step
 def token_consume(
     *,
     tenant: Tenant,
@@ -55,7 +56,7 @@ def token_consume(
     purposes: list[str],
     value: str,
     destination: str | None = None,
-    errors: TokenErrors = _LINK_ERRORS,
+    errors: TokenErrors = LINK_ERRORS,
 ) -> MultipurposeToken:
     """Mark the live token with this value used and return it; must run inside the caller's
     transaction so that the action the token authorizes commits with its use.
@@ -85,7 +86,9 @@ def token_consume(
     raise expired()
 
 
-def _consumed(*, tenant, token: MultipurposeToken, actor: Actor) -> None:
+@events.emits("multipurpose_token.consumed")
+def token_consumed_record(*, tenant: Tenant, token: MultipurposeToken, actor: Actor) -> None:
+    """Record the use of `token` (after `token_consume`, in the same transaction)."""
     audit.record(
         tenant=tenant,
         actor=actor,
@@ -93,134 +96,3 @@ def _consumed(*, tenant, token: MultipurposeToken, actor: Actor) -> None:
         subject_uid=token.account.uid,
         changes={"kind": token.kind, "purpose": token.purpose, "destination": token.destination},
     )
-
-
-def email_verify_by_token(*, tenant: Tenant, value: str, actor: Actor | None = None) -> Account:
-    """Verify the email a verification (or add-email) token was issued for."""
-    from accounts import services as account_services
-
-    with transaction.atomic():
-        token = token_consume(
-            tenant=tenant,
-            kind=MultipurposeToken.KIND_EMAIL,
-            purposes=["emailverification", "addemail"],
-            value=value,
-            errors=_EMAIL_LINK_ERRORS,
-        )
-        account = token.account
-        actor = actor or Actor.account(account.uid)
-        if token.purpose == "addemail":
-            account_services.account_email_upsert(
-                tenant=tenant,
-                actor=actor,
-                account=account,
-                emails=[
-                    {"Type": token.data.get("type") or "Secondary", "Value": token.destination}
-                ],
-            )
-        account_services.account_email_mark_verified(
-            tenant=tenant, actor=actor, account=account, email=token.destination
-        )
-        _consumed(tenant=tenant, token=token, actor=actor)
-    return account
-
-
-def password_reset_by_token(*, tenant: Tenant, value: str, password: str) -> Account:
-    """Set a new password with a forgot-password email token."""
-    from accounts import services as account_services
-
-    with transaction.atomic():
-        token = token_consume(
-            tenant=tenant,
-            kind=MultipurposeToken.KIND_EMAIL,
-            purposes=["forgotpassword"],
-            value=value,
-        )
-        actor = Actor.account(token.account.uid)
-        account_services.account_password_set(
-            tenant=tenant,
-            actor=actor,
-            account=token.account,
-            password=password,
-            reason="password reset by token",
-        )
-        _consumed(tenant=tenant, token=token, actor=actor)
-    return token.account
-
-
-def password_reset_by_otp(*, tenant: Tenant, phone: str, otp: str, password: str) -> Account:
-    """Set a new password with a forgot-password SMS OTP sent to `phone`."""
-    from accounts import services as account_services
-
-    with transaction.atomic():
-        token = token_consume(
-            tenant=tenant,
-            kind=MultipurposeToken.KIND_SMS,
-            purposes=["forgotpassword"],
-            value=otp,
-            destination=phone,
-            errors=_OTP_ERRORS,
-        )
-        actor = Actor.account(token.account.uid)
-        account_services.account_password_set(
-            tenant=tenant,
-            actor=actor,
-            account=token.account,
-            password=password,
-            reason="password reset by SMS OTP",
-        )
-        _consumed(tenant=tenant, token=token, actor=actor)
-    return token.account
-
-
-def phone_verify_by_otp(*, tenant: Tenant, phone: str, otp: str, device: dict | None = None):
-    """Verify `phone` with the OTP sent to it (phone verification or add-phone); proving the
-    phone signs the owner in, as LoginRadius does. Returns (account, IssuedSession)."""
-    from accounts import services as account_services
-    from tokens.services.sessions import session_issue
-
-    with transaction.atomic():
-        token = token_consume(
-            tenant=tenant,
-            kind=MultipurposeToken.KIND_SMS,
-            purposes=["phoneidverification", "addphone"],
-            value=otp,
-            destination=phone,
-            errors=_OTP_ERRORS,
-        )
-        account = token.account
-        actor = Actor.account(account.uid)
-        if token.purpose == "addphone" or account.phone_id != token.destination:
-            account_services.account_phone_update(
-                tenant=tenant, actor=actor, account=account, phone=token.destination
-            )
-            account.refresh_from_db()
-        account_services.account_phone_mark_verified(tenant=tenant, actor=actor, account=account)
-        _consumed(tenant=tenant, token=token, actor=actor)
-        account.refresh_from_db()
-        session = session_issue(
-            tenant=tenant,
-            account=account,
-            actor=actor,
-            reason="phone verified by OTP",
-            device=device,
-        )
-    return account, session
-
-
-def account_delete_by_token(*, tenant: Tenant, value: str) -> None:
-    """Delete the account a delete-user token was issued for."""
-    from accounts import services as account_services
-
-    with transaction.atomic():
-        token = token_consume(
-            tenant=tenant,
-            kind=MultipurposeToken.KIND_EMAIL,
-            purposes=["deleteuser"],
-            value=value,
-        )
-        actor = Actor.account(token.account.uid)
-        _consumed(tenant=tenant, token=token, actor=actor)
-        account_services.account_delete(
-            tenant=tenant, actor=actor, account=token.account, reason="deleted by delete token"
-        )

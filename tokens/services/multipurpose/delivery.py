@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from portal import events, metrics
 from tokens.models import OutboxMessage
 from tokens.services.multipurpose.outbox import message_context, message_delivery_schedule
 from tokens.services.multipurpose.templates import render_sms
@@ -34,6 +35,7 @@ class DeliveryOutcome:
     retry_in: float = 0.0
 
 
+@events.reads
 def retry_delay(attempts: int) -> float:
     """Exponential backoff with full jitter, capped below CELERY_MAX_RETRY_DELAY so the broker's
     visibility timeout always outlasts a scheduled retry."""
@@ -63,8 +65,10 @@ def _finish(message: OutboxMessage, **fields) -> None:
     OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.SENDING).update(
         modified=timezone.now(), **fields
     )
+    metrics.delivery_finished(channel=message.channel, status=fields["status"])
 
 
+@events.upkeep
 def message_deliver(*, message_id: int) -> DeliveryOutcome:
     """Send one outbox message at most once per claim: claim it, refuse expired or
     superseded tokens, send through the channel's backend, record the outcome."""
@@ -78,8 +82,9 @@ def message_deliver(*, message_id: int) -> DeliveryOutcome:
         if row is None or row["status"] in (OutboxMessage.SENT, OutboxMessage.FAILED):
             return DeliveryOutcome("skipped")
         now = timezone.now()
-        if row["status"] == OutboxMessage.SENDING:
-            lease_end = row["claimed_at"] + timedelta(seconds=settings.OUTBOX_CLAIM_LEASE_SECONDS)
+        claimed_at = row["claimed_at"]
+        if row["status"] == OutboxMessage.SENDING and claimed_at is not None:
+            lease_end = claimed_at + timedelta(seconds=settings.OUTBOX_CLAIM_LEASE_SECONDS)
             return DeliveryOutcome("busy", max(1.0, (lease_end - now).total_seconds() + 1))
         return DeliveryOutcome("busy", max(1.0, (row["available_at"] - now).total_seconds()))
 
@@ -163,6 +168,7 @@ def _send(message: OutboxMessage) -> str:
     )
 
 
+@events.upkeep
 def outbox_relay(*, limit: int = 500) -> int:
     """Hand queued messages that nobody scheduled (broker down at commit, retry lost) and
     stale claims back to the broker. Returns how many were re-enqueued."""

@@ -11,10 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit, crypto
+from portal import audit, crypto, events
 from portal.audit import Actor
 from portal.errors import FieldRequired
 from portal.models import Tenant
+from tokens.commands import TokenIssue
 from tokens.models import MultipurposeToken, OutboxMessage
 from tokens.services.multipurpose.limits import send_cooldown_take
 from tokens.services.multipurpose.outbox import message_enqueue
@@ -69,6 +70,7 @@ class IssuedToken:
         return self.token.expires_at
 
 
+@events.reads
 def lr_datetime(value: datetime) -> str:
     """LoginRadius date format: `2023-04-05T09:08:03.288Z`."""
     value = value.astimezone(UTC)
@@ -82,6 +84,7 @@ def _new_value(kind: str, tenant: Tenant) -> str:
     return secrets.token_hex(16)  # 128 bits, 32 hex like LoginRadius tokens
 
 
+@events.step
 def account_tokens_retire(*, account, purposes: list[str], kind: str | None = None) -> int:
     """Retire the account's live multipurpose tokens of these purposes (e.g. a password
     change retires "forgotpassword" tokens). Returns how many were retired."""
@@ -91,26 +94,21 @@ def account_tokens_retire(*, account, purposes: list[str], kind: str | None = No
     return rows.update(retired_at=timezone.now())
 
 
+@events.emits("multipurpose_token.issued")
 def token_issue(
-    *,
-    tenant: Tenant,
-    account: Account,
-    actor: Actor,
-    kind: str,
-    purpose: str,
-    destination: str,
-    lifetime: timedelta | None = None,
-    data: dict | None = None,
-    send: bool = False,
-    template: str = "",
-    link_base: str = "",
-    voice: bool = False,
-    reason: str = "",
-    ticket: str = "",
+    command: TokenIssue, *, tenant: Tenant, account: Account, actor: Actor
 ) -> IssuedToken:
     """Issue a token (retiring the account's older token of the same purpose) and, with
     `send`, queue the message that carries it (counted against the daily cap). Raises
     SendCooldownActive / DailyCapReached when the destination's cooldown or the cap is reached."""
+    kind, purpose, destination = command.kind, command.purpose, command.destination
+    data, send = command.data, command.send
+    reason, ticket = command.reason, command.ticket
+    lifetime = (
+        timedelta(seconds=command.lifetime_seconds)
+        if command.lifetime_seconds is not None
+        else None
+    )
     channel = (
         OutboxMessage.CHANNEL_SMS
         if kind == MultipurposeToken.KIND_SMS
@@ -168,9 +166,9 @@ def token_issue(
                 token=token,
                 value=value,
                 channel=channel,
-                template=template,
-                link_base=link_base,
-                voice=voice,
+                template=command.template,
+                link_base=command.link_base,
+                voice=command.voice,
             )
     return IssuedToken(token=token, value=value, message=message)
 
@@ -223,6 +221,7 @@ def _token_message_enqueue(
     )
 
 
+@events.flow()
 def verification_email_send(
     *,
     tenant,
@@ -236,10 +235,7 @@ def verification_email_send(
 ) -> IssuedToken:
     """Queue an email-verification message for `email` of `account` (in the caller's
     transaction; delivered after commit)."""
-    return token_issue(
-        tenant=tenant,
-        account=account,
-        actor=actor,
+    command = TokenIssue(
         kind=MultipurposeToken.KIND_EMAIL,
         purpose="emailverification",
         destination=email,
@@ -249,8 +245,10 @@ def verification_email_send(
         reason=reason,
         ticket=ticket,
     )
+    return token_issue(command, tenant=tenant, account=account, actor=actor)
 
 
+@events.flow()
 def phone_verification_send(
     *,
     tenant,
@@ -264,10 +262,7 @@ def phone_verification_send(
     """Queue a phone-verification OTP SMS to the account's phone."""
     if not account.phone_id:
         raise FieldRequired("phone")
-    return token_issue(
-        tenant=tenant,
-        account=account,
-        actor=actor,
+    command = TokenIssue(
         kind=MultipurposeToken.KIND_SMS,
         purpose="phoneidverification",
         destination=account.phone_id,
@@ -277,8 +272,10 @@ def phone_verification_send(
         reason=reason,
         ticket=ticket,
     )
+    return token_issue(command, tenant=tenant, account=account, actor=actor)
 
 
+@events.upkeep
 def multipurpose_tokens_purge(*, older_than: timedelta = timedelta(days=7)) -> int:
     """Delete tokens that expired, were used or were retired more than `older_than` ago."""
     cutoff = timezone.now() - older_than

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal import events
 from portal.models import Tenant
 from tokens.errors import (
     DailyCapReached,
@@ -21,6 +22,7 @@ from tokens.models import DailySendCount, OutboxMessage, SendCooldown
 __all__ = ["daily_cap_take", "send_cooldown_take"]
 
 
+@events.upkeep
 def send_cooldown_take(*, tenant: Tenant, channel: str, destination: str) -> None:
     """Claim the destination's cooldown slot, or raise SendCooldownActive with `retry_after`.
 
@@ -47,6 +49,7 @@ def send_cooldown_take(*, tenant: Tenant, channel: str, destination: str) -> Non
     raise cooldown(retry_after=remaining + 0.999)
 
 
+@events.upkeep
 def daily_cap_take(*, tenant: Tenant, channel: str) -> None:
     """Count one message against the tenant's daily cap of the channel, or raise DailyCapReached."""
     cap = int(

@@ -7,7 +7,7 @@ import logging
 from django.db import transaction
 
 from accounts.models import Account
-from portal import crypto
+from portal import crypto, events
 from portal.models import Tenant
 from tokens.models import MultipurposeToken, OutboxMessage
 from tokens.services.multipurpose.limits import daily_cap_take, send_cooldown_take
@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 
+@events.upkeep
 def message_delivery_schedule(message_id: int) -> None:
     """Hand the message to the broker. If the broker is down the row stays queued and the
     relay sends it later; the committed request must not fail because of it."""
@@ -51,6 +52,7 @@ def message_delivery_schedule(message_id: int) -> None:
         )
 
 
+@events.upkeep
 def message_enqueue(
     *,
     tenant,
@@ -98,12 +100,14 @@ def message_enqueue(
     return message
 
 
+@events.reads
 def message_context(message: OutboxMessage) -> dict:
     if not message.context_encrypted:
         return {}
     return json.loads(crypto.decrypt(message.context_encrypted))
 
 
+@events.reads
 def account_messages_list(*, tenant: Tenant, account: Account, status: str = ""):
     """The account's outbox messages, newest first (delivery status for the console and
     GET /api/v1/messages); a read, no side effects."""

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 
+from portal import events
+
 __all__ = [
     "FALLBACK_TEMPLATE",
     "TEMPLATE_NAME",
@@ -42,6 +44,7 @@ def _template_candidates(tenant, name: str, default: str) -> list[str]:
     return candidates
 
 
+@events.reads
 def email_template_resolve(name: str, default: str, tenant=None) -> str:
     """The email template to use: `name` if templates/emails/<name>/ exists, else `default`
     (each looked up for the tenant first), else the generic template."""
@@ -53,6 +56,7 @@ def email_template_resolve(name: str, default: str, tenant=None) -> str:
     return FALLBACK_TEMPLATE
 
 
+@events.reads
 def sms_template_resolve(name: str, default: str, tenant=None) -> str:
     for candidate in _template_candidates(tenant, name, default):
         if _template_exists(f"sms/{candidate}.txt"):
@@ -60,6 +64,7 @@ def sms_template_resolve(name: str, default: str, tenant=None) -> str:
     return FALLBACK_TEMPLATE
 
 
+@events.reads
 def message_link(base: str, default_path: str, params: dict[str, str]) -> str:
     """`base` (or PUBLIC_BASE_URL + default_path) with `params` appended to its query."""
     base = base or settings.PUBLIC_BASE_URL.rstrip("/") + default_path
@@ -68,5 +73,6 @@ def message_link(base: str, default_path: str, params: dict[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+@events.reads
 def render_sms(template: str, context: dict) -> str:
     return get_template(f"sms/{template}.txt").render(context).strip()

@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from portal import audit, context, crypto
+from portal import audit, context, crypto, events
 from portal.audit import Actor
-from portal.db import insert_new
 from portal.errors import AccountNotFound
 from tokens.errors import ImpersonationNotElevatable, SessionAccountBlocked
 from tokens.models import AccessToken, RefreshToken, TokenFamily
@@ -66,6 +65,7 @@ _SYSTEMS = [
 ]
 
 
+@events.reads
 def parse_user_agent(user_agent: str) -> dict[str, str]:
     """Browser, OS, device and device type from a User-Agent, by simple patterns."""
     ua = user_agent or ""
@@ -119,6 +119,7 @@ def _new_token() -> str:
     return str(uuid.uuid4())
 
 
+@events.step
 def token_pair_issue(
     *,
     family: TokenFamily,
@@ -139,28 +140,24 @@ def token_pair_issue(
     access_hash = crypto.token_hash(access)
     # Older access tokens of the session can no longer be exchanged for a new pair: the
     # legacy refresh accepts only the session's newest one (nothing to update here).
-    insert_new(
-        AccessToken(
-            tenant_id=family.tenant_id,
-            account_id=family.account_id,
-            family=family,
-            token_hash=access_hash,
-            hint=access[:8],
-            created=now,
-            expires_at=access_expires,
-        )
+    AccessToken.objects.create(
+        tenant_id=family.tenant_id,
+        account_id=family.account_id,
+        family=family,
+        token_hash=access_hash,
+        hint=access[:8],
+        created=now,
+        expires_at=access_expires,
     )
     refresh_row = None
     if refresh:
-        refresh_row = insert_new(
-            RefreshToken(
-                tenant_id=family.tenant_id,
-                account_id=family.account_id,
-                family=family,
-                token_hash=crypto.token_hash(refresh_value),
-                created=now,
-                expires_at=refresh_expires,
-            )
+        refresh_row = RefreshToken.objects.create(
+            tenant_id=family.tenant_id,
+            account_id=family.account_id,
+            family=family,
+            token_hash=crypto.token_hash(refresh_value),
+            created=now,
+            expires_at=refresh_expires,
         )
     access_token_cache(
         token_hash_value=access_hash,
@@ -179,6 +176,7 @@ def token_pair_issue(
     return IssuedSession(access, refresh_value, access_expires, refresh_expires), refresh_row
 
 
+@events.emits("session.issued", "session.impersonated")
 def session_issue(
     *,
     tenant,
@@ -250,6 +248,7 @@ def session_issue(
     return issued
 
 
+@events.emits("session.elevated")
 def access_token_elevate(*, tenant, access_token: str, actor: Actor, method: str) -> datetime:
     """Elevate the live access token `access_token` after a token-side reauthentication
     made with it: for `elevation_minutes` it may make security changes

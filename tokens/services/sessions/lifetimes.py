@@ -2,9 +2,12 @@
 
 from datetime import timedelta
 
+from portal import events
+
 MAX_REFRESH_LIFETIME_DAYS = 365
 
 
+@events.reads
 def positive_setting(value, default: float) -> float:
     """`value` as a positive number, or `default` when it is missing, malformed or not positive."""
     try:
@@ -14,19 +17,23 @@ def positive_setting(value, default: float) -> float:
     return number if number > 0 else default
 
 
+@events.reads
 def access_token_lifetime(tenant) -> timedelta:
     return timedelta(minutes=positive_setting(tenant.setting("access_token_lifetime_minutes"), 60))
 
 
+@events.reads
 def refresh_token_lifetime(tenant) -> timedelta:
     days = positive_setting(tenant.setting("refresh_token_lifetime_days"), 60)
     return timedelta(days=min(days, MAX_REFRESH_LIFETIME_DAYS))
 
 
+@events.reads
 def session_max_lifetime(tenant) -> timedelta:
     return timedelta(days=positive_setting(tenant.setting("refresh_token_family_max_days"), 365))
 
 
+@events.reads
 def refresh_reuse_grace(tenant) -> timedelta:
     """How long a rotated refresh token may be presented again and get the same successor."""
     try:
@@ -36,5 +43,6 @@ def refresh_reuse_grace(tenant) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+@events.reads
 def elevation_lifetime(tenant) -> timedelta:
     return timedelta(minutes=positive_setting(tenant.setting("elevation_minutes"), 5))

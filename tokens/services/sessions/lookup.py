@@ -1,7 +1,7 @@
 """Finding the token a caller presents, with the named error when it is not usable;
 shared by elevation, rotation and revocation."""
 
-from portal import crypto
+from portal import crypto, events
 from tokens.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -13,6 +13,7 @@ from tokens.models import AccessToken
 from tokens.selectors import normalise_token
 
 
+@events.reads
 def refresh_token_hash(*, refresh_token: str | None) -> str:
     """The keyed hash of a presented refresh token, or RefreshTokenMissing / RefreshTokenInvalid
     (malformed)."""
@@ -24,6 +25,7 @@ def refresh_token_hash(*, refresh_token: str | None) -> str:
     return crypto.token_hash(canonical)
 
 
+@events.reads
 def live_access_token_lock(*, tenant, access_token: str | None, now) -> AccessToken:
     """The access token `access_token` of `tenant`, locked for update (call inside a
     transaction), or AccessTokenMissing / AccessTokenInvalid (malformed, unknown, revoked) /

@@ -9,14 +9,15 @@ treated as theft (RFC 9700 §4.14.2) and the whole family dies.
 
 import json
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from portal import audit, crypto
+from accounts.models import Account
+from portal import audit, crypto, events
 from portal.audit import Actor
-from portal.db import CompiledQuery, preparing, update_saved
+from portal.rows import StandIns, check_columns, instances
 from tokens.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -50,33 +51,62 @@ def _successor_seal(issued: IssuedSession) -> str:
 def _successor_open(sealed: str) -> IssuedSession:
     data = json.loads(crypto.decrypt(sealed))
     return IssuedSession(
-        data["a"], data["r"], parse_datetime(data["ae"]), parse_datetime(data["re"])
+        data["a"],
+        data["r"],
+        datetime.fromisoformat(data["ae"]),
+        datetime.fromisoformat(data["re"]),
     )
 
 
 # The refresh token row, locked (not its family or account) and read with them in one
-# query, compiled once per process (its three tables' columns cost more to compile than
-# to read). A unique look-up: no ORDER BY.
-_LOCKED_REFRESH_TOKEN = CompiledQuery(
-    lambda token_hash, tenant_id: (
-        RefreshToken.objects.select_for_update(of=("self",))
-        .select_related("family__account")
-        .filter(token_hash=token_hash, tenant_id=tenant_id)
-        .order_by()[:1]
-    ),
-    stand_ins=("\x01token hash\x01", -7_431_002),
-)
+# query: its SQL as the ORM writes it, made once per process (`portal.rows`; the three
+# tables' columns cost more to compile than to read). A unique look-up: no ORDER BY.
+_LOCKED_READ_STAND_INS = StandIns("\x01token hash\x01", -7_431_002)
+_LOCKED_READ_MODELS = (RefreshToken, TokenFamily, Account)
+_locked_read: dict[str, tuple[str, tuple[int, ...]]] = {}  # by database alias
 
 
+def _locked_refresh_token(*, token_hash: str, tenant_id: int) -> RefreshToken | None:
+    connection = transaction.get_connection()
+    checked = connection.alias in _locked_read
+    if checked:
+        query = _locked_read[connection.alias]
+    else:
+        stand_in_hash, stand_in_tenant = _LOCKED_READ_STAND_INS.values
+        query = _LOCKED_READ_STAND_INS.sql(
+            RefreshToken.objects.using(connection.alias)
+            .select_for_update(of=("self",))
+            .select_related("family__account")
+            .filter(token_hash=stand_in_hash, tenant_id=stand_in_tenant)
+            .order_by()[:1]
+        )
+    sql, slots = query
+    values = (token_hash, tenant_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values[slot] for slot in slots])
+        row = cursor.fetchone()
+        if not checked:  # the row's layout, checked once
+            check_columns([column[0] for column in cursor.description], *_LOCKED_READ_MODELS)
+            _locked_read[connection.alias] = query
+    if row is None:
+        return None
+    token, family, account = instances(row, *_LOCKED_READ_MODELS, alias=connection.alias)
+    family = cast(TokenFamily, family)
+    family.account = cast(Account, account)
+    token = cast(RefreshToken, token)
+    token.family = family
+    return token
+
+
+@events.emits("session.refreshed", "session.refresh_repeated", "session.reuse_detected")
 def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> IssuedSession:
     """Exchange a refresh token for a new pair, rotating it. The refresh token row is locked
     so concurrent refreshes of one token serialise: the first rotates, the others (within
     the grace window) get the same successor, never a second live branch."""
     hashed = refresh_token_hash(refresh_token=refresh_token)
     now = timezone.now()
-    # Every statement of a refresh is a unique-key read or a fixed-shape write: prepared.
-    with preparing(), transaction.atomic():
-        row = _LOCKED_REFRESH_TOKEN.first(hashed, tenant.pk)
+    with transaction.atomic():
+        row = _locked_refresh_token(token_hash=hashed, tenant_id=tenant.pk)
         if row is None:
             raise RefreshTokenInvalid()
         family = row.family
@@ -133,7 +163,9 @@ def _rotate(
     if grace:
         row.successor_encrypted = _successor_seal(issued)
         row.successor_erase_at = now + grace
-    update_saved(row, ("rotated_at", "replaced_by", "successor_encrypted", "successor_erase_at"))
+    row.save(
+        update_fields=("rotated_at", "replaced_by", "successor_encrypted", "successor_erase_at")
+    )
     # The predecessor's sealed copy (of this, now rotated, token) can no longer be handed
     # out: a repeat of the predecessor finds its successor rotated and kills the family.
     # It is erased with every other sealed copy past its window by `sessions_purge`.
@@ -154,6 +186,7 @@ def _rotate(
     return issued
 
 
+@events.emits("session.refreshed")
 def session_refresh_by_access_token(
     *, tenant, access_token: str | None, actor: Actor, expires_in_minutes: float | None = None
 ) -> IssuedSession:
@@ -199,6 +232,7 @@ def session_refresh_by_access_token(
         return _rotate(row=row, family=family, now=now, actor=actor, access_lifetime=lifetime)
 
 
+@events.emits("session.slid")
 def access_token_slide(*, tenant, access_token: str | None, actor: Actor) -> IssuedSession:
     """The sliding token (/identity/v2/auth/access_token/sliding_token): a live access token
     buys a fresh pair in the same session and stops working itself, so an active client

@@ -7,8 +7,14 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from portal import audit
+from portal import audit, events
 from portal.audit import Actor
+from tokens.commands import (
+    AccessTokenInvalidate,
+    AccountSessionRevoke,
+    AccountSessionsRevoke,
+    RefreshTokenRevoke,
+)
 from tokens.errors import RefreshTokenInvalid, SessionNotFound
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.selectors import access_tokens_forget
@@ -25,6 +31,7 @@ __all__ = [
 ]
 
 
+@events.step
 def family_revoke(*, family: TokenFamily, now: datetime, why: str) -> int:
     """Revoke a family and every token of it (inside the caller's transaction); returns how
     many tokens were live."""
@@ -53,6 +60,7 @@ def family_revoke(*, family: TokenFamily, now: datetime, why: str) -> int:
     return len(live_access) + live_refresh
 
 
+@events.upkeep
 def access_tokens_tombstone(rows: list[tuple[str, datetime]]) -> None:
     """Tombstone now (effective for every process before this call returns) and again
     after commit (a reader that raced the transaction cannot resurrect the entry)."""
@@ -65,11 +73,13 @@ def access_tokens_tombstone(rows: list[tuple[str, datetime]]) -> None:
 # --- revoking ---------------------------------------------------------------------------
 
 
-def session_revoke(*, tenant, refresh_token: str | None, actor: Actor, reason: str = "") -> int:
+@events.emits("session.revoked")
+def session_revoke(command: RefreshTokenRevoke, *, tenant, actor: Actor) -> int:
     """End the session of a live refresh token: the token, its family and the family's
     access tokens. Unknown, rotated, revoked, expired or other-tenant tokens are
     RefreshTokenInvalid and change nothing."""
-    hashed = refresh_token_hash(refresh_token=refresh_token)
+    reason = command.reason
+    hashed = refresh_token_hash(refresh_token=command.refresh_token)
     now = timezone.now()
     with transaction.atomic():
         row = (
@@ -94,14 +104,14 @@ def session_revoke(*, tenant, refresh_token: str | None, actor: Actor, reason: s
     return killed
 
 
-def account_session_revoke(
-    *, tenant, account, actor: Actor, session_id, reason: str = "", ticket: str = ""
-) -> int:
+@events.emits("session.revoked_by_id")
+def account_session_revoke(command: AccountSessionRevoke, *, tenant, account, actor: Actor) -> int:
     """End one session of `account` by its id (what the active-sessions listing shows),
     without its tokens: the family and every token of it. Another account's or tenant's
     session, or one already ended, is SessionNotFound and nothing changes."""
+    reason, ticket = command.reason, command.ticket
     try:
-        session_pk = int(session_id)
+        session_pk = int(command.session_id)
     except (TypeError, ValueError):
         raise SessionNotFound() from None
     if not 0 < session_pk < 2**63:
@@ -128,11 +138,13 @@ def account_session_revoke(
     return killed
 
 
+@events.emits("session.all_revoked")
 def account_sessions_revoke(
-    *, tenant, account, actor: Actor, reason: str = "", ticket: str = ""
+    command: AccountSessionsRevoke, *, tenant, account, actor: Actor
 ) -> int:
     """Revoke every access and refresh token of `account`; returns how many were live.
     Called by password change, block, delete and MFA reset."""
+    reason, ticket = command.reason, command.ticket
     now = timezone.now()
     with transaction.atomic():
         families = list(
@@ -156,11 +168,11 @@ def account_sessions_revoke(
     return killed
 
 
-def access_token_invalidate(
-    *, tenant, access_token: str | None, actor: Actor, prevent_refresh: bool = False
-) -> None:
+@events.emits("session.invalidated")
+def access_token_invalidate(command: AccessTokenInvalidate, *, tenant, actor: Actor) -> None:
     """Invalidate one access token at once everywhere. With `prevent_refresh` the session
     cannot be refreshed either: its refresh tokens die with it."""
+    access_token, prevent_refresh = command.access_token, command.prevent_refresh
     now = timezone.now()
     with transaction.atomic():
         token = live_access_token_lock(tenant=tenant, access_token=access_token, now=now)
@@ -189,6 +201,7 @@ def access_token_invalidate(
 # --- housekeeping -----------------------------------------------------------------------
 
 
+@events.upkeep
 def sessions_purge(*, now: datetime | None = None) -> dict[str, int]:
     """Delete expired tokens and finished sessions, and erase sealed successors whose grace
     window has closed. Revoked but unexpired refresh tokens stay: reuse detection needs them."""

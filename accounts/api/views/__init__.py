@@ -1,0 +1,60 @@
+"""The Accounts section of the LoginRadius Account API (§1.1), the token-side identity
+unlink, and the native account search and identity endpoints, one module per mechanism:
+profile read/update/create/delete, emails, phone, password, identities, lists and search,
+privacy and consent history, and the SOTT. Views parse input, call a service or selector,
+and shape the response."""
+
+from accounts.api.views.common import TAG, UID, AccountsView
+from accounts.api.views.emails import AccountEmailView, AccountInvalidateEmailView
+from accounts.api.views.history import (
+    AccountConsentLogsView,
+    AccountPrivacyPolicyHistoryView,
+    AuthPrivacyPolicyHistoryView,
+)
+from accounts.api.views.identities import (
+    AccountIdentityLinkView,
+    AccountIdentityUnlinkView,
+    SocialIdentityUnlinkView,
+    identity_json,
+)
+from accounts.api.views.password import AccountPasswordView
+from accounts.api.views.phone import AccountInvalidatePhoneView, AccountPhoneView
+from accounts.api.views.profile import (
+    AccountCollectionView,
+    AccountDetailView,
+    AccountUidUpdateView,
+)
+from accounts.api.views.search import (
+    AccountCursorPagination,
+    AccountIdentitiesByEmailView,
+    AccountSearchView,
+    account_summary,
+)
+from accounts.api.views.sott import SOTT_MAX_MINUTES, SottView
+
+__all__ = [
+    "SOTT_MAX_MINUTES",
+    "TAG",
+    "UID",
+    "AccountCollectionView",
+    "AccountConsentLogsView",
+    "AccountCursorPagination",
+    "AccountDetailView",
+    "AccountEmailView",
+    "AccountIdentitiesByEmailView",
+    "AccountIdentityLinkView",
+    "AccountIdentityUnlinkView",
+    "AccountInvalidateEmailView",
+    "AccountInvalidatePhoneView",
+    "AccountPasswordView",
+    "AccountPhoneView",
+    "AccountPrivacyPolicyHistoryView",
+    "AccountSearchView",
+    "AccountUidUpdateView",
+    "AccountsView",
+    "AuthPrivacyPolicyHistoryView",
+    "SocialIdentityUnlinkView",
+    "SottView",
+    "account_summary",
+    "identity_json",
+]
