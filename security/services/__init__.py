@@ -109,10 +109,11 @@ from security.services.totp import (
     TOTP_DIGITS,
     TOTP_STEP_SECONDS,
     totp_code,
+    totp_code_check,
+    totp_confirm,
     totp_enroll,
     totp_matching_step,
     totp_provisioning_uri,
-    totp_verify,
 )
 
 __all__ = [
@@ -190,9 +191,10 @@ __all__ = [
     "security_answers_verify",
     "throttle_delay_seconds",
     "totp_code",
+    "totp_code_check",
+    "totp_confirm",
     "totp_enroll",
     "totp_matching_step",
     "totp_provisioning_uri",
-    "totp_verify",
     "verifier_throttle_clear",
 ]

@@ -70,16 +70,10 @@ def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str | None
     return secret
 
 
-@events.emits("totp.confirmed")
-def totp_verify(
-    *, account: Account, code: str, confirm: bool = False, now: float | None = None
-) -> bool:
-    """Accept a code of the enrolled authenticator once per step (replays are refused).
-
-    With `confirm`, an unconfirmed enrollment becomes confirmed by its first good code.
-    """
-    moment = time.time() if now is None else now
-    confirmed_now = []
+def _code_accept(*, account: Account, code: str, confirm: bool, moment: float) -> bool:
+    """Accept a code of the enrolled authenticator once per step (replays are refused),
+    throttled. With `confirm`, an unconfirmed enrollment becomes confirmed by its first good
+    code, and `totp.confirmed` is recorded in the same transaction as the change."""
 
     def check() -> bool:
         factor = TotpFactor.objects.filter(account=account).first()
@@ -94,12 +88,8 @@ def totp_verify(
             .update(last_used_step=step, confirmed=True)
         )
         if updated and not factor.confirmed:
-            confirmed_now.append(factor)
-        return bool(updated)
-
-    ok = throttled_verify(account=account, verifier="totp", check=check)
-    if confirmed_now:
-        with transaction.atomic():
+            # Inside throttled_verify's transaction: the confirmation and its event commit
+            # together or not at all.
             audit.record(
                 tenant=account.tenant,
                 actor=Actor.account(account.uid),
@@ -108,4 +98,22 @@ def totp_verify(
                 changes={"confirmed": [False, True]},
             )
             factor_notice_send(tenant=account.tenant, account=account, factor="totp")
-    return ok
+        return bool(updated)
+
+    return throttled_verify(account=account, verifier="totp", check=check)
+
+
+@events.upkeep
+def totp_code_check(*, account: Account, code: str, now: float | None = None) -> bool:
+    """A code of the confirmed authenticator as a second factor or a proof (sign-in,
+    reauthentication): accepted once per step; what it changes is replay protection."""
+    moment = time.time() if now is None else now
+    return _code_accept(account=account, code=code, confirm=False, moment=moment)
+
+
+@events.emits("totp.confirmed")
+def totp_confirm(*, account: Account, code: str, now: float | None = None) -> bool:
+    """Confirm an enrollment with its first good code (records totp.confirmed); on an
+    already confirmed authenticator a good code is accepted and nothing else changes."""
+    moment = time.time() if now is None else now
+    return _code_accept(account=account, code=code, confirm=True, moment=moment)

@@ -648,14 +648,14 @@ def _(w, service):
     w.act(service, **_who(w))
 
 
-@scenario("totp_verify")
+@scenario("totp_confirm")
 def _(w, service):
     import time
 
     from security.services import totp_code, totp_enroll
 
     secret = totp_enroll(**_who(w))
-    w.act(service, account=w.account, code=totp_code(secret, for_time=time.time()), confirm=True)
+    w.act(service, account=w.account, code=totp_code(secret, for_time=time.time()))
 
 
 def _who(w: World) -> dict[str, Any]:

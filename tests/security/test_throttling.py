@@ -31,18 +31,18 @@ def test_right_totp_during_delay_is_refused_and_counted(tenant, account):
     )
     start = timezone.now()
     with freeze_time(start) as clock:
-        assert not services.totp_verify(account=account, code="000000", now=time.time())
-        assert not services.totp_verify(account=account, code="111111", now=time.time())
+        assert not services.totp_code_check(account=account, code="000000", now=time.time())
+        assert not services.totp_code_check(account=account, code="111111", now=time.time())
         assert throttle(account, "totp").failure_count == 2
         # 2 failures: a 2 second wait; a right code 1 second later is refused and counted
         clock.tick(1)
         good = services.totp_code(SECRET, for_time=time.time())
-        assert not services.totp_verify(account=account, code=good, now=time.time())
+        assert not services.totp_code_check(account=account, code=good, now=time.time())
         assert throttle(account, "totp").failure_count == 3
         assert TotpFactor.objects.get(account=account).last_used_step is None
         # 3 failures: a 4 second wait from the last failure
         clock.tick(4)
-        assert services.totp_verify(account=account, code=good, now=time.time())
+        assert services.totp_code_check(account=account, code=good, now=time.time())
         assert throttle(account, "totp").failure_count == 0
 
 
@@ -62,7 +62,7 @@ def test_verifiers_are_throttled_separately(tenant, account):
     code = services.backup_codes_generate(
         BackupCodesGenerate(), tenant=tenant, actor=Actor.system("t"), account=account
     )[0]
-    assert not services.totp_verify(account=account, code="000000")
+    assert not services.totp_code_check(account=account, code="000000")
     assert services.backup_code_verify(account=account, code=code)
 
 
@@ -99,13 +99,13 @@ def test_fifty_parallel_wrong_codes_record_fifty_failures():
     wrong = [c for c in (f"{i:06d}" for i in range(100)) if c not in valid][:50]
 
     results = run_concurrently(
-        lambda i: services.totp_verify(account=account, code=wrong[i]), 50, pass_index=True
+        lambda i: services.totp_code_check(account=account, code=wrong[i]), 50, pass_index=True
     )
     assert results == [False] * 50
     row = throttle(account, "totp")
     assert row.failure_count == 50
     # and now the right code is refused: the account waits
     good = services.totp_code(SECRET, for_time=time.time())
-    assert not services.totp_verify(account=account, code=good)
+    assert not services.totp_code_check(account=account, code=good)
     assert throttle(account, "totp").failure_count == row.failure_count + 1
     assert timezone.now() - row.last_failure_at < timedelta(minutes=1)

@@ -59,9 +59,9 @@ def test_unconfirmed_factor_accepts_only_when_confirming(tenant, account):
     secret = enrolled(tenant, account, confirm=False)
     now = time.time()
     code = services.totp_code(secret, for_time=now)
-    assert services.totp_verify(account=account, code=code, now=now) is False
+    assert services.totp_code_check(account=account, code=code, now=now) is False
     VerifierThrottle.objects.filter(account=account).update(failure_count=0, last_failure_at=None)
-    assert services.totp_verify(account=account, code=code, now=now, confirm=True) is True
+    assert services.totp_confirm(account=account, code=code, now=now) is True
     assert TotpFactor.objects.get(account=account).confirmed
     assert AuditEvent.objects.filter(action="totp.confirmed", subject_uid=account.uid).count() == 1
 
@@ -70,7 +70,7 @@ def test_unconfirmed_factor_accepts_only_when_confirming(tenant, account):
 def test_adjacent_steps_are_accepted(tenant, account, offset):
     secret = enrolled(tenant, account)
     now = 1_700_000_015.0
-    assert services.totp_verify(
+    assert services.totp_code_check(
         account=account, code=services.totp_code(secret, for_time=now + offset), now=now
     )
 
@@ -79,7 +79,7 @@ def test_adjacent_steps_are_accepted(tenant, account, offset):
 def test_steps_two_away_are_refused(tenant, account, offset):
     secret = enrolled(tenant, account)
     now = 1_700_000_015.0
-    assert not services.totp_verify(
+    assert not services.totp_code_check(
         account=account, code=services.totp_code(secret, for_time=now + offset), now=now
     )
 
@@ -88,14 +88,14 @@ def test_a_step_cannot_be_replayed_nor_an_older_step_used(tenant, account):
     secret = enrolled(tenant, account)
     now = 1_700_000_015.0
     code = services.totp_code(secret, for_time=now)
-    assert services.totp_verify(account=account, code=code, now=now)
+    assert services.totp_code_check(account=account, code=code, now=now)
     VerifierThrottle.objects.all().delete()
-    assert not services.totp_verify(account=account, code=code, now=now)
+    assert not services.totp_code_check(account=account, code=code, now=now)
     VerifierThrottle.objects.all().delete()
     older = services.totp_code(secret, for_time=now - 30)
-    assert not services.totp_verify(account=account, code=older, now=now)
+    assert not services.totp_code_check(account=account, code=older, now=now)
     VerifierThrottle.objects.all().delete()
-    assert services.totp_verify(
+    assert services.totp_code_check(
         account=account, code=services.totp_code(secret, for_time=now + 30), now=now
     )
     assert TotpFactor.objects.get(account=account).last_used_step == int(now + 30) // 30
@@ -104,8 +104,42 @@ def test_a_step_cannot_be_replayed_nor_an_older_step_used(tenant, account):
 @pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", None])
 def test_malformed_codes_are_refused(tenant, account, code):
     enrolled(tenant, account)
-    assert not services.totp_verify(account=account, code=code)
+    assert not services.totp_code_check(account=account, code=code)
 
 
 def test_no_factor_refuses(account):
-    assert not services.totp_verify(account=account, code="123456")
+    assert not services.totp_code_check(account=account, code="123456")
+
+
+def test_a_confirmation_and_its_event_commit_together(tenant, account):
+    """If recording `totp.confirmed` fails (here an in-transaction subscriber refuses it),
+    the enrollment stays unconfirmed: the change and its event are one transaction."""
+    from portal import events
+
+    secret = enrolled(tenant, account, confirm=False)
+    now = time.time()
+
+    def refuse(event):
+        raise RuntimeError("subscriber refused")
+
+    events.subscribe("totp.confirmed", refuse, phase=events.IN_TRANSACTION)
+    try:
+        with pytest.raises(RuntimeError, match="subscriber refused"):
+            services.totp_confirm(
+                account=account, code=services.totp_code(secret, for_time=now), now=now
+            )
+    finally:
+        events.unsubscribe("totp.confirmed", refuse)
+    factor = TotpFactor.objects.get(account=account)
+    assert not factor.confirmed and factor.last_used_step is None
+    assert not AuditEvent.objects.filter(action="totp.confirmed").exists()
+
+
+def test_a_sign_in_code_records_no_event(tenant, account):
+    secret = enrolled(tenant, account)
+    now = time.time()
+    before = AuditEvent.objects.count()
+    assert services.totp_code_check(
+        account=account, code=services.totp_code(secret, for_time=now), now=now
+    )
+    assert AuditEvent.objects.count() == before

@@ -61,7 +61,7 @@ def second_factor_check(*, account, method: str, body) -> None:
     if not value or not isinstance(value, str):
         raise required(key)
     if method == "authenticatorcode":
-        ok, code = services.totp_verify(account=account, code=value), 1102
+        ok, code = services.totp_code_check(account=account, code=value), 1102
     elif method == "backupcode":
         ok, code = services.backup_code_verify(account=account, code=value), 1128
     else:

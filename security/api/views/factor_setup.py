@@ -126,7 +126,7 @@ class MfaSetupVerifyView(LRAPIView):
             tenant=self.tenant, operation="otp_verify", key=self.account.uid
         )
         if self.method == "authenticatorcode":
-            ok, code = services.totp_verify(account=self.account, code=value, confirm=True), 1102
+            ok, code = services.totp_confirm(account=self.account, code=value), 1102
         else:
             channel = "email" if self.method == "emailotp" else "sms"
             ok = services.otp_factor_confirm(
