@@ -25,7 +25,8 @@ lock:
 	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml
 
 # Django's deployment checks run under the environment of a production web process behind a
-# TLS load balancer (docs/deploy.md, "HTTPS"), with keys made for the run; any warning fails.
+# TLS load balancer (docs/deploy.md, "HTTPS"), with keys made for the run, mail through an
+# SMTP relay and SMS through the HTTP provider (no ALLOW_UNDELIVERED_MESSAGES); any warning fails.
 DEPLOY_CHECK_ENV := DEBUG=0 \
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	FIELD_ENCRYPTION_KEY="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
@@ -34,7 +35,12 @@ DEPLOY_CHECK_ENV := DEBUG=0 \
 	ALLOWED_HOSTS=portal.example.com CSRF_TRUSTED_ORIGINS=https://portal.example.com \
 	PUBLIC_BASE_URL=https://portal.example.com TRUSTED_PROXIES=10.0.0.10 \
 	TRUST_X_FORWARDED_PROTO=1 SECURE_SSL_REDIRECT=1 SECURE_HSTS_SECONDS=31536000 \
-	SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1
+	SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
+	EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend EMAIL_HOST=smtp.internal \
+	EMAIL_PORT=587 EMAIL_USE_TLS=1 DEFAULT_FROM_EMAIL=no-reply@portal.example.com \
+	SMS_BACKEND=tokens.sms.HttpSmsBackend SMS_HTTP_BASE_URL=https://api.twilio.com \
+	SMS_HTTP_ACCOUNT_SID=AC00000000000000000000000000000000 SMS_HTTP_AUTH_TOKEN=deploy-check \
+	SMS_FROM_NUMBER=+15005550006
 
 # The gates CI runs besides the tests.
 check: $(STAMP)

@@ -47,6 +47,7 @@ audit.register(
         "account_identity.linked": "Provider identity linked to the account",
         "account_identity.unlinked": "Provider identity unlinked from the account",
     },
+    section="accounts",
     payloads={
         # Profile diffs: the audited snapshot's keys, and the profile fields a tenant adds.
         "account.created": events.payload(*SNAPSHOT_KEYS, "Roles", open=True),

@@ -232,6 +232,24 @@ class EmailVerificationInvalidate(AccountCommand):
         return cls(reason="address changed hands")
 
 
+@command("account_email.mark_verified")
+@dataclass(frozen=True)
+class EmailMarkVerified(AccountCommand):
+    """The owner proved `email` (verification link, OTP), or a back end vouches for it: the
+    address and the account are verified (accounts.services.account_email_mark_verified)."""
+
+    email: str = ""
+
+    @classmethod
+    def example(cls) -> "EmailMarkVerified":
+        return cls(
+            email="ann@example.net",
+            reason="verified by link",
+            ticket="SUP-31",
+            expected_version=EXAMPLE_VERSION,
+        )
+
+
 @command("account_phone.set")
 @dataclass(frozen=True)
 class PhoneSet(AccountCommand):
@@ -243,6 +261,17 @@ class PhoneSet(AccountCommand):
     @classmethod
     def example(cls) -> "PhoneSet":
         return cls(phone="+14155550100", reason="new number")
+
+
+@command("account_phone.mark_verified")
+@dataclass(frozen=True)
+class PhoneMarkVerified(AccountCommand):
+    """The owner proved the phone id (OTP), or a back end vouches for it: it is verified
+    (accounts.services.account_phone_mark_verified)."""
+
+    @classmethod
+    def example(cls) -> "PhoneMarkVerified":
+        return cls(reason="verified by OTP", ticket="SUP-32", expected_version=EXAMPLE_VERSION)
 
 
 @command("account_phone.verification_invalidate")
@@ -267,6 +296,35 @@ class PasswordSet(AccountCommand):
     @classmethod
     def example(cls) -> "PasswordSet":
         return cls(password="Another-passw0rd!", reason="reset by support")
+
+
+@command("account_password.change")
+@dataclass(frozen=True)
+class PasswordChange(AccountCommand):
+    """Replace the password given the current one (accounts.services.self_service
+    .account_password_change): the person proves the change with the old password."""
+
+    old_password: str = secret(default="")
+    new_password: str = secret(default="")
+
+    @classmethod
+    def example(cls) -> "PasswordChange":
+        return cls(old_password="Old-passw0rd!", new_password="New-passw0rd!")
+
+
+@command("account_password.change_require")
+@dataclass(frozen=True)
+class PasswordChangeRequire(AccountCommand):
+    """Refuse password sign-in until a new password is set, for an account whose password
+    is known to someone else (accounts.services.account_password_change_require)."""
+
+    @classmethod
+    def example(cls) -> "PasswordChangeRequire":
+        return cls(
+            reason="password seen in a breach list",
+            ticket="SUP-33",
+            expected_version=EXAMPLE_VERSION,
+        )
 
 
 @command("account_identity.link")

@@ -76,8 +76,8 @@ class AddressTypesNotDistinct(DomainError):
 
 @register
 class PasswordInvalid(InvalidInput):
-    """Missing, too long, or refused by the password validators; each reason is a field
-    error on Password."""
+    """Missing, or longer than any password is hashed; each reason is a field error on
+    Password. The tenant's policy refuses with PasswordPolicyRefused."""
 
     code = "account.password_invalid"
     title = "Password not acceptable"
@@ -85,6 +85,36 @@ class PasswordInvalid(InvalidInput):
 
     def __init__(self, *reasons: str):
         super().__init__(field_errors=[FieldError("Password", reason) for reason in reasons])
+
+
+@register
+class PasswordPolicyRefused(PasswordInvalid):
+    """A new password the tenant's password policy (accounts/password_policy.py) does not
+    accept. `failures` are (rule, sentence) pairs, one per rule failed; the sentences are
+    the message, and each is a field error on Password whose code names its rule."""
+
+    code = "account.password_policy_refused"
+    title = "Password refused by the password policy"
+    default_message = "The password does not meet the password policy."
+
+    def __init__(self, failures: list[tuple[str, str]] | tuple[tuple[str, str], ...] = ()):
+        self.rules = tuple(rule for rule, _ in failures)
+        sentences = [sentence for _, sentence in failures]
+        InvalidInput.__init__(
+            self,
+            " ".join(sentences) or None,
+            field_errors=[FieldError("Password", s, rule) for rule, s in failures],
+        )
+
+
+@register
+class OldPasswordWrong(DomainError):
+    """A password change whose old password is not the account's."""
+
+    code = "account.old_password_wrong"
+    kind = Kind.FORBIDDEN
+    title = "Old password is wrong"
+    default_message = "The old password is not the account's password."
 
 
 # Identifiers already in use -------------------------------------------------------------

@@ -302,6 +302,32 @@ def lr_datetime(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
+def _identity_rows(account: Account) -> list[dict[str, Any]]:
+    """The account's linked identities (provider, provider_id, profile) in linking order:
+    the rows loaded with the account when its query loaded them, else its identities."""
+    identities = _loaded(account).get("identities")
+    if identities is None:
+        identities = [
+            {"provider": i.provider, "provider_id": i.provider_id, "profile": i.profile}
+            for i in account.identities.all()
+        ]
+    return identities
+
+
+def account_identity_providers(*, tenant: Tenant, account: Account) -> list[str]:
+    """The providers of the account's linked identities, once each in linking order, spelled
+    as the forgot-password and email-token responses name them (`["Facebook"]`)."""
+    if account.tenant_id != tenant.pk:
+        return []
+    providers: list[str] = []
+    for row in _identity_rows(account):
+        name = str(row["provider"] or "")
+        name = name[:1].upper() + name[1:]
+        if name and name not in providers:
+            providers.append(name)
+    return providers
+
+
 def _identity_json(identity: dict[str, Any]) -> dict[str, Any]:
     """An identity (its provider, provider_id and profile) as the profile JSON lists it."""
     data = {k: v for k, v in (identity["profile"] or {}).items() if str(k).lower() != "password"}
@@ -322,12 +348,7 @@ def account_profile(*, account: Account) -> dict[str, Any]:
     stored = account.profile or {}
     loaded = _loaded(account)
     emails = account_email_rows(account)
-    identities = loaded.get("identities")
-    if identities is None:
-        identities = [
-            {"provider": i.provider, "provider_id": i.provider_id, "profile": i.profile}
-            for i in account.identities.all()
-        ]
+    identities = _identity_rows(account)
     full_name = account.full_name
     data: dict[str, Any] = {name: None for name in pf.SOCIAL_NULLS}
     for name in (*pf.PROFILE_STRINGS, *pf.PROFILE_ARRAYS, *pf.PROFILE_FLAGS):
@@ -340,7 +361,11 @@ def account_profile(*, account: Account) -> dict[str, Any]:
             "RegistrationProvider": account.registration_provider or "Email",
             "Email": [{"Type": e["type"], "Value": e["value"]} for e in emails] or None,
             "EmailVerified": account.email_verified,
-            "UnverifiedEmail": None,
+            # The addresses not proved yet, in the shape of `Email`; null when there are none.
+            "UnverifiedEmail": [
+                {"Type": e["type"], "Value": e["value"]} for e in emails if not e["verified"]
+            ]
+            or None,
             "UserName": account.username,
             "PhoneId": account.phone_id,
             "PhoneIdVerified": account.phone_id_verified,

@@ -188,7 +188,7 @@ EVENT_COLUMNS = (
     "schema_version",
 )
 # Columns some schemas add to the event table, with the value a rotation writes there.
-EVENT_EXTRA_COLUMNS = {"imported": False}
+EVENT_EXTRA_COLUMNS = {"imported": False, "webhooks_suppressed": False}
 
 
 @functools.cache

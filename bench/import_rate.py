@@ -25,6 +25,7 @@ from django.core.management import call_command  # noqa: E402
 
 from portal import services  # noqa: E402
 from portal.audit import Actor  # noqa: E402
+from portal.tenant_commands import TenantCreate  # noqa: E402
 from roles.models import Role  # noqa: E402
 
 
@@ -68,9 +69,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"import-{args.rows}.jsonl"
     write_file(path, args.rows)
-    tenant, _ = services.tenant_create(
-        actor=Actor.system("bench"), name="Import rate", slug=f"import-{int(time.time())}"
-    )
+    command = TenantCreate(name="Import rate", slug=f"import-{int(time.time())}")
+    tenant, _ = services.tenant_create(command, actor=Actor.system("bench"))
     Role.objects.create(tenant=tenant, name="member", permissions=["read"])
     t0 = time.monotonic()
     call_command(

@@ -241,6 +241,7 @@ def limits_unreachable(tenant: Tenant) -> None:
 
 def bench_tenant(slug: str) -> tuple[Tenant, dict]:
     from portal import services
+    from portal.tenant_commands import TenantCreate
 
     state_path = STATE_DIR / f"{slug}.json"
     tenant = Tenant.objects.filter(slug=slug).first()
@@ -250,7 +251,9 @@ def bench_tenant(slug: str) -> tuple[Tenant, dict]:
             limits_unreachable(tenant)  # a tenant seeded before a limit was added gets it too
             return tenant, state
     if tenant is None:
-        tenant, issued = services.tenant_create(actor=SYSTEM, name=f"Benchmark {slug}", slug=slug)
+        tenant, issued = services.tenant_create(
+            TenantCreate(name=f"Benchmark {slug}", slug=slug), actor=SYSTEM
+        )
     else:
         from portal.models import ApiCredential
 
@@ -547,6 +550,7 @@ def _copy_through(through, contexts) -> None:
 def live_pools(tenant: Tenant, state: dict, *, sessions: int, log) -> dict:
     """Sessions issued by the project's own service (usable tokens), a console session,
     and samples of seeded identifiers for the request files."""
+    from tokens.commands import SessionIssue
     from tokens.services.sessions import session_issue
 
     total = Account.objects.filter(tenant=tenant).count()
@@ -558,7 +562,9 @@ def live_pools(tenant: Tenant, state: dict, *, sessions: int, log) -> dict:
     t0 = time.monotonic()
     refresh, access = [], []
     for k, account in enumerate(picked):
-        issued = session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
+        issued = session_issue(
+            SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
+        )
         (refresh if k % 2 else access).append(
             issued.refresh_token if k % 2 else issued.access_token
         )

@@ -13,6 +13,7 @@ audit.register(
         "customobject.updated": "A custom object record of an account was changed",
         "customobject.deleted": "A custom object record of an account was deleted",
     },
+    section="customobjects",
     payloads={
         "customobject_type.created": events.payload(*TYPE_KEYS),
         "customobject_type.updated": events.payload(*TYPE_KEYS),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts import services as account_services
+from accounts.commands import PasswordChangeRequire
 from accounts.models import Account
 from portal import audit, events
 from portal.audit import Actor
@@ -68,7 +69,7 @@ def account_secure(
         )
         if command.require_password_change:
             account_services.account_password_change_require(
-                tenant=tenant, actor=actor, account=account, **why
+                PasswordChangeRequire(**why), tenant=tenant, actor=actor, account=account
             )
 
         result = SecuredAccount(

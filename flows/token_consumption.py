@@ -7,11 +7,20 @@ steps and none of its own."""
 from django.db import transaction
 
 from accounts import services as account_services
-from accounts.commands import AccountDelete, EmailAddress, EmailUpsert, PasswordSet, PhoneSet
+from accounts.commands import (
+    AccountDelete,
+    EmailAddress,
+    EmailMarkVerified,
+    EmailUpsert,
+    PasswordSet,
+    PhoneMarkVerified,
+    PhoneSet,
+)
 from accounts.models import Account
 from portal import events
 from portal.audit import Actor
 from portal.models import Tenant
+from tokens.commands import SessionIssue
 from tokens.models import MultipurposeToken
 from tokens.services.multipurpose import (
     EMAIL_LINK_ERRORS,
@@ -22,7 +31,7 @@ from tokens.services.multipurpose import (
 from tokens.services.sessions import IssuedSession, session_issue
 
 
-@events.flow()
+@events.flow(proof=True)
 def email_verify_by_token(*, tenant: Tenant, value: str, actor: Actor | None = None) -> Account:
     """Verify the email a verification (or add-email) token was issued for."""
     with transaction.atomic():
@@ -43,13 +52,13 @@ def email_verify_by_token(*, tenant: Tenant, value: str, actor: Actor | None = N
                 EmailUpsert(emails=(added,)), tenant=tenant, actor=actor, account=account
             )
         account_services.account_email_mark_verified(
-            tenant=tenant, actor=actor, account=account, email=token.destination
+            EmailMarkVerified(email=token.destination), tenant=tenant, actor=actor, account=account
         )
         token_consumed_record(tenant=tenant, token=token, actor=actor)
     return account
 
 
-@events.flow()
+@events.flow(proof=True)
 def password_reset_by_token(*, tenant: Tenant, value: str, password: str) -> Account:
     """Set a new password with a forgot-password email token."""
     with transaction.atomic():
@@ -70,7 +79,7 @@ def password_reset_by_token(*, tenant: Tenant, value: str, password: str) -> Acc
     return token.account
 
 
-@events.flow()
+@events.flow(proof=True)
 def password_reset_by_otp(*, tenant: Tenant, phone: str, otp: str, password: str) -> Account:
     """Set a new password with a forgot-password SMS OTP sent to `phone`."""
     with transaction.atomic():
@@ -93,7 +102,7 @@ def password_reset_by_otp(*, tenant: Tenant, phone: str, otp: str, password: str
     return token.account
 
 
-@events.flow()
+@events.flow(proof=True)
 def phone_verify_by_otp(
     *, tenant: Tenant, phone: str, otp: str, device: dict | None = None
 ) -> tuple[Account, IssuedSession]:
@@ -115,20 +124,21 @@ def phone_verify_by_otp(
                 PhoneSet(phone=token.destination), tenant=tenant, actor=actor, account=account
             )
             account.refresh_from_db()
-        account_services.account_phone_mark_verified(tenant=tenant, actor=actor, account=account)
+        account_services.account_phone_mark_verified(
+            PhoneMarkVerified(), tenant=tenant, actor=actor, account=account
+        )
         token_consumed_record(tenant=tenant, token=token, actor=actor)
         account.refresh_from_db()
         session = session_issue(
+            SessionIssue(reason="phone verified by OTP", device=device),
             tenant=tenant,
             account=account,
             actor=actor,
-            reason="phone verified by OTP",
-            device=device,
         )
     return account, session
 
 
-@events.flow()
+@events.flow(proof=True)
 def account_delete_by_token(*, tenant: Tenant, value: str) -> None:
     """Delete the account a delete-user token was issued for."""
     with transaction.atomic():

@@ -16,10 +16,11 @@ from django.conf import settings
 from django.db import transaction
 
 from portal import context, events
-from portal.models import AuditEvent, Tenant
+from portal.models import ApiCredential, AuditEvent, Tenant
 
 _ACTIONS: dict[str, str] = {}
 _PAYLOADS: dict[str, events.Payload] = {}
+_SECTIONS: dict[str, str] = {}
 logger = logging.getLogger(__name__)
 
 # Keys whose values never reach an audit row, whatever a caller passes in a diff.
@@ -61,14 +62,24 @@ def is_secret_key(key: Any) -> bool:
     )
 
 
-def register(actions: dict[str, str], *, payloads: dict[str, events.Payload] | None = None) -> None:
+def register(
+    actions: dict[str, str],
+    *,
+    section: str = "admin",
+    payloads: dict[str, events.Payload] | None = None,
+) -> None:
     """Register `{action: human description}` with the shape of each one's diff
-    (`portal.events.payload`); apps call this from AppConfig.ready()."""
+    (`portal.events.payload`); apps call this from AppConfig.ready(). `section`: the
+    credential scope whose holders may read these events (the event feed, webhooks); the
+    default, `admin`, needs a credential's explicit admin scope."""
+    if section not in ApiCredential.SECTIONS:
+        raise ValueError(f"audit actions registered under unknown section {section!r}")
     for name, description in actions.items():
         entity, _, verb = name.partition(".")
         if not entity or not verb:
             raise ValueError(f"audit action {name!r} must look like <entity>.<past_tense>")
         _ACTIONS[name] = description
+        _SECTIONS[name] = section
     for name, shape in (payloads or {}).items():
         if name not in _ACTIONS:
             raise ValueError(f"payload shape for unregistered audit action {name!r}")
@@ -77,6 +88,11 @@ def register(actions: dict[str, str], *, payloads: dict[str, events.Payload] | N
 
 def registered_actions() -> dict[str, str]:
     return dict(_ACTIONS)
+
+
+def action_section(action: str) -> str:
+    """The credential scope that may read events of `action` (`admin` if unregistered)."""
+    return _SECTIONS.get(action, "admin")
 
 
 def payload_shape(action: str) -> events.Payload | None:
@@ -184,6 +200,7 @@ def record(
         caused_by=events.current_cause(),
         schema_version=events.SCHEMA_VERSION,
         imported=imported,
+        webhooks_suppressed=ctx.webhooks_suppressed,
     )
     if events.has_subscribers(action):
         events.publish(_domain_event(row))
@@ -225,6 +242,7 @@ def record_imported(
                 caused_by=cause,
                 schema_version=events.SCHEMA_VERSION,
                 imported=True,
+                webhooks_suppressed=ctx.webhooks_suppressed,
             )
         )
     created = AuditEvent.objects.bulk_create(rows)

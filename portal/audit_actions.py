@@ -10,6 +10,7 @@ audit.register(
         "staff_access.granted": "Staff access to a tenant granted",
         "staff_access.revoked": "Staff access to a tenant revoked",
     },
+    section="admin",
     payloads={
         "tenant.created": events.payload("name"),
         # The tenant's settings, by name (portal.models.Tenant.setting).
@@ -25,5 +26,6 @@ audit.register(
 # manage.py encryption_keys_rotate: one event per batch, naming the column and the count.
 audit.register(
     {"encryption_key.rotated": "Stored secrets re-encrypted under the newest key"},
+    section="admin",
     payloads={"encryption_key.rotated": events.payload("column", "reencrypted", pairs=False)},
 )

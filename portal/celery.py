@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 from portal import metrics
 
@@ -34,6 +34,19 @@ def _configure_visibility_timeout(sender=None, **kwargs) -> None:
     timeout = max(settings.CELERY_VISIBILITY_TIMEOUT, settings.CELERY_MAX_RETRY_DELAY * 2)
     app.conf.broker_transport_options = {"visibility_timeout": timeout}
     app.conf.result_backend_transport_options = {"visibility_timeout": timeout}
+
+
+@signals.worker_init.connect
+def _refuse_to_start_on_serious_checks(sender=None, **kwargs) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.startup import refuse_to_start_on_serious_checks
+
+    try:
+        refuse_to_start_on_serious_checks()
+    except ImproperlyConfigured as refusal:
+        # Celery logs and swallows a receiver's exceptions; an exit is what stops the worker.
+        raise SystemExit(str(refusal)) from refusal
 
 
 app.autodiscover_tasks()

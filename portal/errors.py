@@ -24,6 +24,7 @@ class Kind(StrEnum):
     PRECONDITION = "precondition"  # the caller's view of the data is out of date
     FORBIDDEN = "forbidden"  # the caller may not do this
     TOO_MANY = "too_many"  # a limit over time was reached; see retry_after
+    MISMATCH = "mismatch"  # the request contradicts an earlier one it claims to repeat
 
 
 @dataclass(frozen=True)
@@ -348,3 +349,39 @@ class CustomObjectVersionStale(DomainError):
     def __init__(self, current_version: str | None = None):
         self.current_version = current_version
         super().__init__()
+
+
+# The native API's Idempotency-Key (portal/idempotency.py).
+@register
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency.key_reused"
+    kind = Kind.MISMATCH
+    title = "Idempotency-Key reused with another request"
+    default_message = (
+        "This Idempotency-Key was used with a different request; use a new key for a new request."
+    )
+
+
+@register
+class IdempotencyKeyInFlight(DomainError):
+    code = "idempotency.in_flight"
+    kind = Kind.CONFLICT
+    title = "The first request with this Idempotency-Key is still running"
+    default_message = "A request with this Idempotency-Key is still running; retry shortly."
+
+
+@register
+class IdempotencyKeyInvalid(DomainError):
+    code = "idempotency.key_invalid"
+    kind = Kind.INVALID
+    title = "Invalid Idempotency-Key"
+    default_message = "An Idempotency-Key is 1 to 200 printable ASCII characters."
+
+
+@register
+class CredentialRotationRefused(DomainError):
+    """A secret rotation was refused; nothing changed (the message says why)."""
+
+    code = "credential.rotation_refused"
+    title = "The secret cannot be rotated"
+    default_message = "This secret cannot be rotated."

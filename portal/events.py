@@ -65,6 +65,8 @@ class Subscription:
 
 
 _SUBSCRIPTIONS: dict[str, list[Subscription]] = {}
+# Handlers of every event type (the webhook relay's kick), run on commit.
+_EVERY_TYPE: list[Subscriber] = []
 # The event whose in-transaction subscribers are running (what later events were caused by).
 _CAUSE: contextvars.ContextVar[int | None] = contextvars.ContextVar("event_cause", default=None)
 
@@ -78,6 +80,14 @@ def subscribe(event_type: str, handler: Subscriber, *, phase: str) -> None:
     if any(s.handler is handler and s.phase == phase for s in subscriptions):
         return
     subscriptions.append(Subscription(event_type=event_type, handler=handler, phase=phase))
+
+
+def subscribe_every_type(handler: Subscriber) -> None:
+    """Run `handler(event)` after the commit of every event, whatever its type (a relay
+    that reads the events itself and only needs to know that some were committed).
+    Subscribing twice is a no-op."""
+    if not any(existing is handler for existing in _EVERY_TYPE):
+        _EVERY_TYPE.append(handler)
 
 
 def unsubscribe(event_type: str, handler: Subscriber) -> None:
@@ -95,7 +105,7 @@ def subscriptions() -> list[Subscription]:
 
 
 def has_subscribers(event_type: str) -> bool:
-    return event_type in _SUBSCRIPTIONS
+    return event_type in _SUBSCRIPTIONS or bool(_EVERY_TYPE)
 
 
 def current_cause() -> int | None:
@@ -117,6 +127,8 @@ def caused_by(event_id: int) -> Iterator[None]:
 def publish(event: DomainEvent) -> None:
     """Hand a just-recorded event to its subscribers (called by `portal.audit.record`,
     inside the transaction that recorded it)."""
+    for handler in _EVERY_TYPE:
+        transaction.on_commit(_deferred(handler, event))
     items = _SUBSCRIPTIONS.get(event.type)
     if not items:
         return
@@ -152,6 +164,10 @@ def _deferred(handler: Subscriber, event: DomainEvent) -> Callable[[], None]:
 #   that subscribers carry out record their own events, pointing back with `caused_by`.
 # - `@flow(...)`: spans several steps (sign-in, consuming a multipurpose token) and records
 #   the events of the commands it runs; the types it names are those it records itself.
+# - `proof=True` (on `emits` or `flow`): the input is a live proof checked now (a one-time
+#   code, a password, a passkey assertion, a refresh token), never stored (a stored proof
+#   would be a replay), so it is taken as keywords and not as a command
+#   (portal/commands.py; tests/portal/test_command_inputs.py).
 # - `@reads`: changes nothing a history would show (reads, checks, pure helpers).
 # - `@step`: a part of a command, run only inside a command's transaction, whose event
 #   describes the whole change.
@@ -176,18 +192,20 @@ class Declaration:
     function: str = ""
     # Types the command's own effects record after its event, pointing to it (`caused_by`).
     effects: tuple[str, ...] = ()
+    # Its input is a live proof checked now (never stored): keywords, not a command.
+    proof: bool = False
 
 
 _DECLARATIONS: dict[str, Declaration] = {}
 
 
 def _declare(
-    kind: str, event_types: tuple[str, ...], effects: tuple[str, ...] = ()
+    kind: str, event_types: tuple[str, ...], effects: tuple[str, ...] = (), proof: bool = False
 ) -> Callable[[Callable], Callable]:
     def mark(function: Callable) -> Callable:
         name = f"{function.__module__}.{function.__qualname__}"
         declaration = Declaration(
-            kind=kind, event_types=event_types, function=name, effects=effects
+            kind=kind, event_types=event_types, function=name, effects=effects, proof=proof
         )
         setattr(function, DECLARATION_ATTRIBUTE, declaration)
         _DECLARATIONS[name] = declaration
@@ -197,18 +215,19 @@ def _declare(
 
 
 def emits(
-    event_type: str, *alternatives: str, effects: tuple[str, ...] = ()
+    event_type: str, *alternatives: str, effects: tuple[str, ...] = (), proof: bool = False
 ) -> Callable[[Callable], Callable]:
     """Declare a command: each call records one event of `event_type` (or of one of the
     `alternatives`, chosen by the input, e.g. created or updated). `effects`: the types its
-    own follow-up changes record inside `caused_by(event)` (the secret a rotation retires)."""
-    return _declare(SERVICE, (event_type, *alternatives), effects)
+    own follow-up changes record inside `caused_by(event)` (the secret a rotation retires).
+    `proof`: its input is a live proof checked now, taken as keywords (never stored)."""
+    return _declare(SERVICE, (event_type, *alternatives), effects, proof)
 
 
-def flow(*event_types: str) -> Callable[[Callable], Callable]:
+def flow(*event_types: str, proof: bool = False) -> Callable[[Callable], Callable]:
     """Declare a flow: it records the events of the commands it runs, plus `event_types`
-    it records itself."""
-    return _declare(FLOW, event_types)
+    it records itself. `proof`: as for `emits`."""
+    return _declare(FLOW, event_types, proof=proof)
 
 
 def reads(function: Callable) -> Callable:

@@ -268,7 +268,8 @@ class CacheCallTimer:
 
 
 def sign_in_failed(*, reason: str) -> None:
-    """A refused password sign-in: "unknown_account", "wrong_password" or "locked"."""
+    """A refused sign-in: "unknown_account", "wrong_password", "locked", "blocked" or
+    "password_change_required"."""
     if enabled():
         SIGN_IN_FAILURES.labels(reason).inc()
 

@@ -3,6 +3,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 
 from portal import context
 from portal.client_address import client_ip
@@ -19,6 +20,39 @@ def _request_id(request) -> str:
     return uuid.uuid4().hex
 
 
+# A plain host[:port] (a name, IPv4, or a bracketed IPv6 address): anything else is dropped,
+# since the value is stored and shown.
+HOST_RE = re.compile(r"(?:[A-Za-z0-9.-]{1,190}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+
+
+def _request_host(request) -> str:
+    """The host the caller's user was on: the X-Origin-Host a back end relays for its user
+    (a LoginRadius convention), else the host the request was sent to; "" when neither is
+    a plain host or the host is not an allowed one."""
+    origin = request.META.get("HTTP_X_ORIGIN_HOST", "").strip()
+    if HOST_RE.fullmatch(origin):
+        return origin.lower()
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return ""
+    return host.lower() if HOST_RE.fullmatch(host) else ""
+
+
+_TRUE = frozenset({"true", "1", "yes"})
+
+
+def _webhooks_suppressed(request) -> bool:
+    """LoginRadius's `prevent_webhook` query parameter (any spelling of its name) or
+    `X-PreventWebhook: true` header: the call's changes send no webhooks."""
+    if request.META.get("HTTP_X_PREVENTWEBHOOK", "").strip().lower() in _TRUE:
+        return True
+    return any(
+        name.lower().replace("_", "") == "preventwebhook" and value.strip().lower() in _TRUE
+        for name, value in request.GET.items()
+    )
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -28,6 +62,8 @@ class RequestContextMiddleware:
             request_id=_request_id(request),
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+            host=_request_host(request),
+            webhooks_suppressed=_webhooks_suppressed(request),
         )
         request.request_id = ctx.request_id
         token = context.activate(ctx)

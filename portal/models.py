@@ -48,6 +48,17 @@ TENANT_SETTING_DEFAULTS: dict[str, object] = {
     "rate_limit_reauth": 10,
     # Passkey sign-in attempts per identifier (known or not) in the same window.
     "rate_limit_passkey_login": 10,
+    # A profile update naming a key the profile does not know: ignored, as LoginRadius does
+    # (False), or refused with 1134 (True).
+    "profile_update_strict_keys": False,
+    # Account password policy (accounts.password_policy), judged wherever a new password is
+    # given in clear, never for an imported hash. Lengths as LoginRadius's defaults, 1-256.
+    "password_min_length": 6,
+    "password_max_length": 32,
+    # Classes a password must contain: any of "lowercase", "uppercase", "digit", "special".
+    "password_required_character_classes": [],
+    # Refuse the ~20,000 passwords of Django's common-password list.
+    "password_common_check": True,
 }
 
 
@@ -145,7 +156,19 @@ class ApiCredentialQuerySet(models.QuerySet):
 class ApiCredential(models.Model):
     """An API secret of a tenant. Several may be live at once so a secret can be rotated."""
 
-    SECTIONS = ("accounts", "sessions", "security", "customobjects", "tokens", "roles", "native")
+    SECTIONS = (
+        "accounts",
+        "sessions",
+        "security",
+        "customobjects",
+        "tokens",
+        "roles",
+        "native",
+        "admin",
+    )
+    # Administration (credentials, tenant settings, webhooks, their events) is never implied
+    # by an empty scope list: only a credential that names it holds it.
+    EXPLICIT_SECTIONS = ("admin",)
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="credentials")
     label = models.CharField(max_length=200, blank=True)
@@ -183,6 +206,8 @@ class ApiCredential(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
     def allows(self, section: str) -> bool:
+        if section in self.EXPLICIT_SECTIONS:
+            return section in (self.scopes or ())
         return not self.scopes or section in self.scopes
 
 
@@ -226,6 +251,8 @@ class AuditEvent(models.Model):
     schema_version = models.PositiveSmallIntegerField(default=1)
     # Written by a bulk import, one per account: history stays whole, webhooks pass it over.
     imported = models.BooleanField(default=False)
+    # The call that made the change asked for no webhooks (LoginRadius's `prevent_webhook`).
+    webhooks_suppressed = models.BooleanField(default=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -234,6 +261,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["tenant", "subject_uid", "-occurred_at"]),
             models.Index(fields=["tenant", "-occurred_at"]),
+            # The event feed: a tenant's events in id order after a cursor.
+            models.Index(fields=["tenant", "id"], name="portal_audit_tenant_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -248,5 +277,6 @@ class AuditEvent(models.Model):
         raise TypeError("audit events are append-only")
 
 
-# Staff authenticator apps live in their own module; imported here so Django finds the model.
+# Models that live in their own modules; imported here so Django finds them.
+from portal.idempotency import IdempotencyRecord  # noqa: E402, F401
 from portal.staff_totp import StaffTotpDevice  # noqa: E402, F401

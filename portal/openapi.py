@@ -5,7 +5,15 @@ wrong secret, 401; unknown key, scope or account, 403; unknown resource, 404; ra
 429 with Retry-After; 405 where a path parameter spells another endpoint's literal
 segment), so every operation documents them with the LoginRadius error body.
 Operations that answer other errors (e.g. 412) document those themselves.
+
+Native resources (`portal.api.native.NativeAPIView`, marked by `NativeAutoSchema`) answer
+RFC 9457 problem details as `application/problem+json` instead, for the same statuses and
+for conflicts (409) and stale versions (412).
 """
+
+from drf_spectacular.openapi import AutoSchema
+
+PROBLEM_MARK = "x-portal-problem-details"
 
 API_PREFIXES = ("/identity/", "/api/v1/", "/api/v2/", "/service/")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
@@ -18,6 +26,53 @@ ERROR_RESPONSES = {
     "405": "The path also names another endpoint that does not answer this method (e.g. a uid spelled like a literal segment: account/passkey)",
     "429": "Rate limit exceeded; retry after the number of seconds in Retry-After",
 }
+
+
+NATIVE_ERROR_RESPONSES = {
+    "400": "Invalid input, an unknown query parameter or a malformed body (`errors` names each field)",
+    "401": "Wrong API secret",
+    "403": "Unknown API key, or a credential not allowed for this resource",
+    "404": "Unknown resource, or one of another tenant",
+    "405": "Method not allowed",
+    "409": "Conflict with the stored state",
+    "412": "If-Match names an older version",
+    "429": "Rate limit exceeded; retry after the number of seconds in Retry-After",
+}
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+class NativeAutoSchema(AutoSchema):
+    """Marks a native resource's operations so `add_error_responses` documents problem
+    details for them."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            operation[PROBLEM_MARK] = True
+        return operation
 
 
 def _error_schema(*, lower_camel: bool) -> dict:
@@ -72,6 +127,7 @@ def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("LoginRadiusError", _error_schema(lower_camel=False))
     schemas.setdefault("LoginRadiusErrorLegacy", _error_schema(lower_camel=True))
+    schemas.setdefault("Problem", PROBLEM_SCHEMA)
     for path, item in result.get("paths", {}).items():
         if not path.lower().startswith(API_PREFIXES):
             continue
@@ -84,13 +140,17 @@ def add_error_responses(result, generator, request, public):
             if operation.get("security") == [{}]:
                 continue  # authenticates in its own terms (OAuth token endpoint) and documents its errors
             responses = operation.setdefault("responses", {})
-            for status, description in ERROR_RESPONSES.items():
+            native = operation.pop(PROBLEM_MARK, False)
+            errors = NATIVE_ERROR_RESPONSES if native else ERROR_RESPONSES
+            content_type = "application/problem+json" if native else "application/json"
+            schema_name = "Problem" if native else name
+            for status, description in errors.items():
                 if status in responses:
                     continue
                 response = {
                     "description": description,
                     "content": {
-                        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                        content_type: {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
                     },
                 }
                 if status == "429":

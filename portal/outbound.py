@@ -105,10 +105,13 @@ def request(
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     ca_file: str | None = None,
+    allow_private_networks: bool = False,
 ) -> OutboundResponse:
     """Make one HTTP request under the rules above. `allow_host` gets the lower-cased host
     name (or IP literal, without brackets) and the port; `ca_file` replaces the system's
-    trusted CAs (e.g. a vendor's pinned bundle)."""
+    trusted CAs (e.g. a vendor's pinned bundle); `allow_private_networks`: the caller's own
+    operator setting lets loopback, private and CGNAT addresses through (as
+    `OUTBOUND_ALLOW_PRIVATE_NETWORKS` does; link-local never)."""
     deadline = time.monotonic() + timeout
     scheme, host, port, target = _parse(url, schemes)
     test_ca = (getattr(settings, "OUTBOUND_TEST_HOSTS", None) or {}).get(
@@ -119,7 +122,11 @@ def request(
         raise DestinationRefused(f"{host} is not a permitted destination")
     if test_host and test_ca:
         ca_file = test_ca
-    allow_private = test_host or bool(getattr(settings, "OUTBOUND_ALLOW_PRIVATE_NETWORKS", False))
+    allow_private = (
+        test_host
+        or allow_private_networks
+        or bool(getattr(settings, "OUTBOUND_ALLOW_PRIVATE_NETWORKS", False))
+    )
     candidates = _resolve(host, port, allow_private=allow_private)
 
     sock = _connect(candidates, connect_timeout=connect_timeout, deadline=deadline)

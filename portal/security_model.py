@@ -73,6 +73,32 @@ PASSWORD_CHANGE = TokenRule(
     "changing the password with the old one", OWN_PROOF, impersonation=False
 )
 IDENTITY_LINK = TokenRule("linking or unlinking identities", ALLOW, impersonation=False)
+# A password or PIN set without the old one (a token-side profile update): elevation is
+# the proof, as for a second factor.
+CREDENTIAL_SET = TokenRule(
+    "setting a password or PIN without the old one", ELEVATED, impersonation=False
+)
+# Asking for the account's deletion: the emailed confirmation is the proof, and the decision
+# is the holder's alone.
+ACCOUNT_DELETE_REQUEST = TokenRule(
+    "asking to delete the account (confirmed by email)", ALLOW, impersonation=False
+)
+# Unlocking the account by a bot-protection challenge (not served: no captcha provider).
+ACCOUNT_UNLOCK = TokenRule(
+    "unlocking the account by a bot-protection challenge", ALLOW, impersonation=False
+)
+
+# A token-side profile update (PUT /identity/v2/auth/account) is ordinary profile data, but
+# a field that identifies or protects the account takes the rule of that change when the body
+# changes it; sent back as stored, it is ignored (for an impersonation token, which is never
+# compared with a stored secret, the rule applies whenever the field is sent).
+PROFILE_FIELD_RULES: dict[str, TokenRule] = {
+    "Email": CONTACT_CHANGE,
+    "PhoneId": CONTACT_CHANGE,
+    "Password": CREDENTIAL_SET,
+    "PINInfo": CREDENTIAL_SET,
+    "SecurityQuestionAnswer": FACTOR_CHANGE,
+}
 
 # Every access-token route by URL name (and HTTP method where the methods differ). A route
 # missing here is refused: tests/hardening/test_token_model.py checks that every route
@@ -88,6 +114,11 @@ TOKEN_ROUTES: dict[str, TokenRule | dict[str, TokenRule]] = {
     "token_customobject_list": PROFILE,
     "token_customobject_detail": PROFILE,
     "social_identity": IDENTITY_LINK,
+    # The account seen from its own token (a profile update also asks PROFILE_FIELD_RULES).
+    "auth_account": {"GET": PROFILE, "PUT": PROFILE, "DELETE": ACCOUNT_DELETE_REQUEST},
+    "auth_email": {"POST": CONTACT_CHANGE, "DELETE": CONTACT_CHANGE},
+    "auth_password_change": PASSWORD_CHANGE,
+    "auth_account_unlock": ACCOUNT_UNLOCK,
     # Reauthentication: the proofs elevate the token they were made with
     "reauth_trigger": REAUTH_CHALLENGE,
     "reauth_email_otp_send": REAUTH_CHALLENGE,

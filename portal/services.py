@@ -10,8 +10,17 @@ from django.utils.text import slugify
 
 from portal import audit, events
 from portal.audit import Actor
+from portal.errors import CredentialRotationRefused, FieldError, InvalidInput
 from portal.lrapi.auth import credential_forget_cached
 from portal.models import ApiCredential, Tenant
+from portal.tenant_commands import (
+    DEFAULT_OVERLAP_SECONDS,
+    CredentialCreate,
+    CredentialRevoke,
+    CredentialRotate,
+    TenantCreate,
+    TenantSettingsChange,
+)
 
 
 @dataclass(frozen=True)
@@ -31,35 +40,43 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 @events.emits("tenant.created", effects=("credential.created",))
-def tenant_create(
-    *, actor: Actor, name: str, slug: str | None = None, settings: dict | None = None
-) -> tuple[Tenant, IssuedCredential]:
+def tenant_create(command: TenantCreate, *, actor: Actor) -> tuple[Tenant, IssuedCredential]:
     """Create a tenant with its first API secret."""
-    tenant = Tenant(name=name, slug=slug or _unique_slug(name), settings=settings or {})
+    name = command.name
+    tenant = Tenant(
+        name=name, slug=command.slug or _unique_slug(name), settings=dict(command.settings)
+    )
     tenant.full_clean()
     tenant.save()
     event = audit.record(
-        tenant=tenant, actor=actor, action="tenant.created", changes={"name": [None, name]}
+        tenant=tenant,
+        actor=actor,
+        action="tenant.created",
+        reason=command.reason,
+        ticket=command.ticket,
+        changes={"name": [None, name]},
     )
     with events.caused_by(event.pk):  # its first secret is part of the creation's story
-        issued = credential_create(tenant=tenant, actor=actor, label="initial")
+        issued = credential_create(CredentialCreate(label="initial"), tenant=tenant, actor=actor)
     return tenant, issued
 
 
 @transaction.atomic
 @events.emits("tenant.updated")
 def tenant_update_settings(
-    *, tenant: Tenant, actor: Actor, changes: dict, reason: str = ""
+    command: TenantSettingsChange, *, tenant: Tenant, actor: Actor
 ) -> Tenant:
+    """Set the settings `command.changes` names (checked with the tenant); others are kept."""
     before = dict(tenant.settings)
-    tenant.settings = {**tenant.settings, **changes}
+    tenant.settings = {**tenant.settings, **command.changes}
     tenant.full_clean()
     tenant.save(update_fields=["settings"])
     audit.record(
         tenant=tenant,
         actor=actor,
         action="tenant.updated",
-        reason=reason,
+        reason=command.reason,
+        ticket=command.ticket,
         changes=audit.diff(before, tenant.settings),
     )
     return tenant
@@ -68,19 +85,20 @@ def tenant_update_settings(
 @transaction.atomic
 @events.emits("credential.created")
 def credential_create(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    label: str = "",
-    scopes: list[str] | None = None,
-    expires_at: datetime | None = None,
+    command: CredentialCreate, *, tenant: Tenant, actor: Actor
 ) -> IssuedCredential:
-    unknown = set(scopes or []) - set(ApiCredential.SECTIONS)
+    """A new API secret of the tenant, for the sections `command.scopes` names (none: all)."""
+    label, scopes = command.label, list(command.scopes)
+    unknown = set(scopes) - set(ApiCredential.SECTIONS)
     if unknown:
-        raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
+        raise InvalidInput(
+            field_errors=[
+                FieldError("scopes", f"Unknown scopes: {', '.join(sorted(unknown))}.", "unknown")
+            ]
+        )
     raw_secret = str(uuid.uuid4())
     credential = ApiCredential(
-        tenant=tenant, label=label, scopes=scopes or [], expires_at=expires_at
+        tenant=tenant, label=label, scopes=scopes, expires_at=command.expires_at
     )
     credential.set_secret(raw_secret)
     credential.save()
@@ -88,10 +106,12 @@ def credential_create(
         tenant=tenant,
         actor=actor,
         action="credential.created",
+        reason=command.reason,
+        ticket=command.ticket,
         changes={
             "credential": [None, str(credential.pk)],
             "label": [None, label],
-            "scopes": [None, scopes or []],
+            "scopes": [None, scopes],
         },
     )
     return IssuedCredential(credential=credential, raw_secret=raw_secret)
@@ -99,10 +119,14 @@ def credential_create(
 
 @transaction.atomic
 @events.emits("credential.revoked")
-def credential_revoke(
-    *, credential: ApiCredential, actor: Actor, reason: str = ""
-) -> ApiCredential:
-    credential = ApiCredential.objects.select_for_update().get(pk=credential.pk)
+def credential_revoke(command: CredentialRevoke, *, tenant: Tenant, actor: Actor) -> ApiCredential:
+    """Revoke the tenant's secret `command.credential_id` now (ApiCredential.DoesNotExist
+    when the tenant has none of that id); revoking a revoked secret changes nothing."""
+    credential = (
+        ApiCredential.objects.select_for_update()
+        .select_related("tenant")
+        .get(pk=command.credential_id, tenant=tenant)
+    )
     if credential.revoked_at is None:
         credential.revoked_at = timezone.now()
         credential.save(update_fields=["revoked_at"])
@@ -111,37 +135,32 @@ def credential_revoke(
             tenant=credential.tenant,
             actor=actor,
             action="credential.revoked",
-            reason=reason,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"credential": [str(credential.pk), None]},
         )
     return credential
 
 
 # How long a rotated secret keeps working when nobody says otherwise, and the most allowed.
-DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)
+DEFAULT_ROTATION_OVERLAP = timedelta(seconds=DEFAULT_OVERLAP_SECONDS)
 MAX_ROTATION_OVERLAP = timedelta(days=90)
-
-
-class CredentialRotationRefused(ValueError):
-    """The rotation was refused; nothing changed. The message is a sentence for a person."""
 
 
 @transaction.atomic
 @events.emits("credential.created", effects=("credential.revoked", "credential.expiry_changed"))
 def credential_rotate(
-    *,
-    credential: ApiCredential,
-    actor: Actor,
-    reason: str,
-    ticket: str = "",
-    overlap: timedelta = DEFAULT_ROTATION_OVERLAP,
+    command: CredentialRotate, *, tenant: Tenant, actor: Actor
 ) -> IssuedCredential:
-    """Replace one secret by a new one with the same label, sections and (end of) life.
+    """Replace the tenant's secret `command.credential_id` by a new one with the same label,
+    sections and (end of) life.
 
-    The old secret keeps working for `overlap` so its callers can switch over without
-    downtime (a zero overlap revokes it now); the tenant's other secrets are not touched.
+    The old secret keeps working for `command.overlap_seconds` so its callers can switch
+    over without downtime (a zero overlap revokes it now); the tenant's other secrets are
+    not touched.
     """
-    reason = (reason or "").strip()
+    reason, ticket = (command.reason or "").strip(), command.ticket
+    overlap = timedelta(seconds=command.overlap_seconds)
     if not reason:
         raise CredentialRotationRefused(
             "Give a reason: it is written to the audit log with the rotation."
@@ -150,7 +169,14 @@ def credential_rotate(
         raise CredentialRotationRefused(
             f"The overlap must be between 0 and {MAX_ROTATION_OVERLAP.days * 24} hours."
         )
-    old = ApiCredential.objects.select_for_update().select_related("tenant").get(pk=credential.pk)
+    old = (
+        ApiCredential.objects.select_for_update()
+        .select_related("tenant")
+        .filter(pk=command.credential_id, tenant=tenant)
+        .first()
+    )
+    if old is None:
+        raise CredentialRotationRefused("This tenant has no such secret.")
     if not old.is_usable:
         raise CredentialRotationRefused(
             "This secret is revoked or expired: create a new one instead."

@@ -117,6 +117,8 @@ INSTALLED_APPS = [
     "security",
     "roles",
     "customobjects",
+    "jobs",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +233,13 @@ CELERY_BEAT_SCHEDULE["multipurpose-tokens-purge"] = {
     "task": "tokens.multipurpose_tokens_purge",
     "schedule": 3600.0,
 }
+# Webhooks: the relay fans new events out and sends due deliveries (a commit kicks it too).
+CELERY_BEAT_SCHEDULE["webhooks-relay"] = {"task": "webhooks.relay", "schedule": 5.0}
+# The whole exchange of one delivery (connect, send, answer) may take this long.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Webhook receivers on loopback, private, unique-local and CGNAT addresses (and plain
+# http:// addresses) are refused unless this is on; link-local addresses always are.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -352,6 +361,9 @@ SMS_HTTP_BASE_URL = env.str("SMS_HTTP_BASE_URL", default="")
 SMS_HTTP_ACCOUNT_SID = env.str("SMS_HTTP_ACCOUNT_SID", default="")
 SMS_HTTP_AUTH_TOKEN = env.str("SMS_HTTP_AUTH_TOKEN", default="")
 SMS_FROM_NUMBER = env.str("SMS_FROM_NUMBER", default="+15005550006")
+# With DEBUG off, a mail or SMS backend that only writes files or prints (nothing reaches a
+# person) refuses to start (tokens/checks.py) unless this is on.
+ALLOW_UNDELIVERED_MESSAGES = env.bool("ALLOW_UNDELIVERED_MESSAGES", default=False)
 
 # Calls to tenant-configured addresses (portal.outbound) refuse loopback, private and CGNAT
 # addresses unless this is on (link-local, multicast, reserved: always refused).
@@ -359,6 +371,13 @@ OUTBOUND_ALLOW_PRIVATE_NETWORKS = env.bool("OUTBOUND_ALLOW_PRIVATE_NETWORKS", de
 # Test suite only, never read from the environment: {"host:port": CA bundle path or None}
 # of a local fake third party that portal.outbound may reach past its host and address checks.
 OUTBOUND_TEST_HOSTS: dict[str, str | None] = {}
+# Where push notifications through Firebase Cloud Messaging go (security.push.fcm): Google's
+# hosts unless an operator points them at a relay or a test double. A tenant's uploaded
+# service-account file never chooses them (its `token_uri` is ignored).
+PUSH_FCM_API_BASE_URL = env.str("PUSH_FCM_API_BASE_URL", default="https://fcm.googleapis.com")
+PUSH_FCM_TOKEN_URL = env.str("PUSH_FCM_TOKEN_URL", default="https://oauth2.googleapis.com/token")
+# Seconds one push notification call (FCM, its token endpoint, a tenant's relay) may take.
+PUSH_DELIVERY_TIMEOUT = env.float("PUSH_DELIVERY_TIMEOUT", default=5.0)
 # An event diff that leaves its type's declared payload shape (portal/events.py): refused
 # when on (the test suite turns it on), logged as an error otherwise.
 EVENT_PAYLOADS_STRICT = env.bool("EVENT_PAYLOADS_STRICT", default=False)

@@ -23,10 +23,12 @@ urlpatterns = [
             # Sections whose literal paths (account/access_token, account/passkey, ...) would
             # otherwise be taken for a UID by accounts' account/<uid> come first.
             path("", include("portal.api.urls")),
+            path("", include("webhooks.api.urls")),
             path("", include("tokens.api.urls")),
             path("", include("security.api.urls")),
             path("", include("roles.api.urls")),
             path("", include("customobjects.api.urls")),
+            path("", include("jobs.api.urls")),
             path("", include("accounts.api.urls")),
         ]
     ),

@@ -7,3 +7,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 from portal.middleware import BodyLimitWSGIMiddleware
 
 application = BodyLimitWSGIMiddleware(get_wsgi_application())
+
+from portal.startup import refuse_to_start_on_serious_checks  # noqa: E402
+
+refuse_to_start_on_serious_checks()

@@ -14,6 +14,7 @@ audit.register(
         "role_context.updated": "Role context of an account changed",
         "role_context.deleted": "Role context of an account deleted",
     },
+    section="roles",
     payloads={
         "role.created": events.payload("name", "permissions"),
         "role.deleted": events.payload("name", "permissions", "accounts", "contexts"),

@@ -214,3 +214,10 @@ def account_permissions(
         timeout = min(timeout, (answer.valid_until - now).total_seconds())
     permission_cache.put(key, answer.to_cache(), timeout)
     return answer
+
+
+def role_page(*, tenant: Tenant, after: int = 0, limit: int = 50) -> tuple[list[Role], bool, int]:
+    """The tenant's roles in id order after the id `after`: (rows, more, count of all)."""
+    roles = Role.objects.filter(tenant=tenant)
+    rows = list(roles.filter(id__gt=after).order_by("id")[: limit + 1])
+    return rows[:limit], len(rows) > limit, roles.count()

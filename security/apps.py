@@ -7,7 +7,13 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         # The errors and their LoginRadius rows register here, before any request.
-        from security import audit_actions, commands, errors, subscribers  # noqa: F401
+        from security import (  # noqa: F401
+            audit_actions,
+            commands,
+            errors,
+            signin_audit_actions,
+            subscribers,
+        )
         from security.api import lr_errors  # noqa: F401
 
         subscribers.subscribe()

@@ -21,7 +21,9 @@ audit.register(
         "duo.configured": "The tenant's Duo configuration changed",
         "duo.removed": "The tenant's Duo configuration was removed",
         "duo.enrolled": "The account completed a Duo prompt for the first time",
+        "push_notifier.configured": "How the tenant's push challenges reach devices changed",
     },
+    section="security",
     payloads={
         "mfa_factor.reset": events.payload("factor", "removed", "sessions_revoked"),
         "totp.enrolled": events.payload("confirmed"),
@@ -59,5 +61,8 @@ audit.register(
         "duo.configured": events.payload("client_id", "api_host", "enabled", "credential_replaced"),
         "duo.removed": events.payload("client_id", "api_host", "enabled", "open_prompts"),
         "duo.enrolled": events.payload(),
+        "push_notifier.configured": events.payload(
+            "kind", "project_id", "client_email", "webhook_url", "credential_replaced"
+        ),
     },
 )

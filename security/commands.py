@@ -97,6 +97,21 @@ class PasskeyRemove(Command):
         return cls(passkey_id="q1w2e3r4t5y6", reason="lost security key")
 
 
+@command("push_device.register")
+@dataclass(frozen=True)
+class PushDeviceRegister(Command):
+    """Register a device that approves the account's sign-ins
+    (security.services.push_device_register): `device_address` is where the tenant's
+    notifier reaches it (an FCM registration token or a relay address)."""
+
+    device_address: str = secret(default="")
+    name: str = ""
+
+    @classmethod
+    def example(cls) -> "PushDeviceRegister":
+        return cls(device_address="https://push.example.com/d1", name="Ann's phone")
+
+
 @command("push_device.remove")
 @dataclass(frozen=True)
 class PushDeviceRemove(Command):
@@ -110,6 +125,33 @@ class PushDeviceRemove(Command):
     @classmethod
     def example(cls) -> "PushDeviceRemove":
         return cls(device_id=17, reason="phone replaced", ticket="SUP-23")
+
+
+@command("push_notifier.configure")
+@dataclass(frozen=True)
+class PushNotifierSet(Command):
+    """Choose how the tenant's push challenges reach devices
+    (security.services.push_notifier_set): `kind` "none" (push approval off), "fcm" (with
+    the service account's JSON key file; None keeps the stored one) or "webhook" (the
+    relay's HTTPS address; a new signing secret is made when there is none for it yet or
+    `new_secret` asks for one)."""
+
+    kind: str
+    service_account_json: str | None = secret(default=None)
+    webhook_url: str = ""
+    new_secret: bool = False
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "PushNotifierSet":
+        return cls(
+            kind="webhook",
+            webhook_url="https://push-relay.example.com/hooks/portal",
+            new_secret=True,
+            reason="our own push relay",
+            ticket="OPS-12",
+        )
 
 
 @command("duo.configure")
@@ -198,3 +240,74 @@ class AccountLockSet(Command):
     @classmethod
     def example(cls) -> "AccountLockSet":
         return cls(locked=True, reason="suspicious sign-ins", ticket="SUP-9")
+
+
+@command("otp_factor.set")
+@dataclass(frozen=True)
+class OtpFactorSet(Command):
+    """Point the account's email or SMS code factor at a destination
+    (security.services.otp_factor_set); `channel` is "email" or "sms". A confirmed factor
+    holds the new destination as pending until a code sent to it confirms it."""
+
+    channel: str
+    destination: str
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "OtpFactorSet":
+        return cls(channel="sms", destination="+14155550100", reason="new phone", ticket="SUP-24")
+
+
+@command("security_answers.set")
+@dataclass(frozen=True)
+class SecurityAnswersSet(Command):
+    """Set the answers to the given questions at once, question id -> answer
+    (security.services.security_answers_set): a back end vouches for them."""
+
+    answers: dict[str, str] = secret()
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "SecurityAnswersSet":
+        return cls(
+            answers={"q1": "Lyon", "q2": "Rex"}, reason="set at registration", ticket="SUP-25"
+        )
+
+
+@command("security_answers.request")
+@dataclass(frozen=True)
+class SecurityAnswersRequest(Command):
+    """The account's own change of its answers (security.services.security_answers_request):
+    held for a code while the account has a second factor; the templates name the message
+    that carries the code."""
+
+    answers: dict[str, str] = secret()
+    email_template: str = ""
+    sms_template: str = ""
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "SecurityAnswersRequest":
+        return cls(
+            answers={"q1": "Paris"},
+            email_template="answers-confirm",
+            sms_template="answers-sms",
+            reason="asked by the owner",
+            ticket="SUP-26",
+        )
+
+
+@command("totp.enroll")
+@dataclass(frozen=True)
+class TotpEnroll(Command):
+    """Start (or restart) an authenticator enrollment (security.services.totp_enroll)."""
+
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "TotpEnroll":
+        return cls(reason="new authenticator app", ticket="SUP-27")

@@ -190,6 +190,28 @@ class PushChallengeClosed(SecondFactorTokenInvalid):
     default_message = "The push challenge was already answered or has expired."
 
 
+@register
+class PushNotConfigured(FieldRefused):
+    """The tenant chose no way to reach devices: push approval is neither enrolled nor
+    started, rather than pretending a notification went out."""
+
+    code = "push.not_configured"
+    kind = Kind.CONFLICT
+    title = "Push notifications not configured"
+    field_name = "push"
+    default_message = "Push notifications are not configured for this application."
+
+
+@register
+class PushNotifierInvalid(FieldRefused):
+    """The push settings a tenant gave are refused (`detail` and `field` say which and why)."""
+
+    code = "push.notifier_invalid"
+    title = "Push notification settings not valid"
+    field_name = "push"
+    default_message = "The push notification settings are not valid."
+
+
 # Security questions ------------------------------------------------------------------------
 
 

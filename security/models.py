@@ -288,9 +288,42 @@ class PushChallenge(models.Model):
     expires_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # How the notification to the device went (security.services.push_challenge_deliver):
+    # `queued`, `sent`, `retrying` (a temporary failure; tried again later), `failed` (a
+    # permanent refusal or the last attempt) or `skipped` (answered or expired before it went).
+    delivery_status = models.CharField(max_length=10, default="queued")
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    # Why the last attempt failed, in the project's words (never a secret or a response body).
+    delivery_error = models.CharField(max_length=200, blank=True, default="")
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"pushchallenge:{self.pk}"
+
+
+class PushNotifierConfig(models.Model):
+    """How a tenant's push challenges reach devices: Firebase Cloud Messaging with the
+    tenant's service account, or the tenant's own relay through a signed webhook. No row:
+    push approval is not offered."""
+
+    KIND_FCM = "fcm"
+    KIND_WEBHOOK = "webhook"
+    KINDS = [(KIND_FCM, "Firebase Cloud Messaging"), (KIND_WEBHOOK, "Signed webhook")]
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="push_notifier")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    # FCM: the service account's project and identity, shown to staff (not secret).
+    fcm_project_id = models.CharField(max_length=200, blank=True, default="")
+    fcm_client_email = models.CharField(max_length=254, blank=True, default="")
+    # Webhook: the relay's HTTPS address.
+    webhook_url = models.CharField(max_length=2000, blank=True, default="")
+    # FCM: the whole service-account JSON; webhook: the `whsec_` signing secret.
+    secret_encrypted = EncryptedTextField()
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"pushnotifier:{self.tenant_id}"
 
 
 class DuoConfig(models.Model):

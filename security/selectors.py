@@ -229,3 +229,47 @@ def lockout_profile_type(value: Any) -> str | None:
     """The profile's `LoginLockedType`: the type of a lock in force, else null."""
     row = _loaded_lock(value)
     return (row.locked_type or None) if lock_in_force(row) else None
+
+
+def account_factors_list(*, account: Account) -> list[dict[str, Any]]:
+    """The second factors of the account, one entry per kind (the unit a reset removes):
+    `kind`, when the first was added, whether it is confirmed (usable at sign-in), how many
+    rows make it up and a label that identifies it without revealing it (addresses masked)."""
+    from security.models import DuoEnrollment
+
+    found: list[dict[str, Any]] = []
+
+    def add(kind: str, rows: list, *, label: str, confirmed: bool = True) -> None:
+        if rows:
+            found.append(
+                {
+                    "kind": kind,
+                    "label": label,
+                    "confirmed": confirmed,
+                    "count": len(rows),
+                    "created": min(row.created for row in rows),
+                }
+            )
+
+    totp = list(TotpFactor.objects.filter(account=account))
+    add("totp", totp, label="Authenticator app", confirmed=any(row.confirmed for row in totp))
+    for channel, mask in (
+        (OtpFactor.CHANNEL_SMS, _mask_phone),
+        (OtpFactor.CHANNEL_EMAIL, _mask_email),
+    ):
+        rows = list(OtpFactor.objects.filter(account=account, channel=channel))
+        if rows:
+            add(channel, rows, label=mask(rows[0].destination), confirmed=rows[0].confirmed)
+    answers = list(SecurityAnswer.objects.filter(account=account))
+    add("securityquestion", answers, label=f"{len(answers)} security answer(s)")
+    passkeys = list(PasskeyCredential.objects.filter(account=account).order_by("created", "pk"))
+    add(
+        "passkey",
+        passkeys,
+        label=", ".join(p.authenticator or "Passkey" for p in passkeys),
+    )
+    devices = list(PushDevice.objects.filter(account=account).order_by("created", "pk"))
+    add("push", devices, label=", ".join(d.name or "Device" for d in devices))
+    duo = list(DuoEnrollment.objects.filter(account=account))
+    add("duo", duo, label="Duo enrolment")
+    return found

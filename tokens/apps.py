@@ -8,7 +8,7 @@ class TokensConfig(AppConfig):
     def ready(self) -> None:
         # The errors and their LoginRadius rows register here, before any request.
         from portal import slots
-        from tokens import audit_actions, commands, errors, subscribers  # noqa: F401
+        from tokens import audit_actions, checks, commands, errors, subscribers  # noqa: F401
         from tokens import metrics as tokens_metrics
         from tokens.api import lr_errors  # noqa: F401
         from tokens.selectors import live_sessions_count

@@ -96,3 +96,87 @@ class TokenIssue(Command):
             reason="customer asked by phone",
             ticket="SUP-10",
         )
+
+
+@command("message.resend")
+@dataclass(frozen=True)
+class MessageResend(Command):
+    """Queue an outbox message again that was sent or failed
+    (tokens.services.multipurpose.message_resend)."""
+
+    message_id: int
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "MessageResend":
+        return cls(message_id=77, reason="customer never got it", ticket="SUP-12")
+
+
+@command("session.issue")
+@dataclass(frozen=True)
+class SessionIssue(Command):
+    """Open a session for an account (tokens.services.sessions.session_issue): a sign-in when
+    the actor is the account itself, otherwise an impersonation recorded with its actor and
+    reason. `device`: ip, user_agent, city, country (and optionally browser, os, device,
+    device_type), defaulting to the current request. `access_lifetime_seconds` may shorten
+    the access token's lifetime, never lengthen it; without `refresh` no refresh token is
+    issued. `scopes` narrows an impersonation to those API sections (None: no narrowing)."""
+
+    reason: str = ""
+    ticket: str = ""
+    device: dict[str, Any] | None = None
+    access_lifetime_seconds: int | None = None
+    refresh: bool = True
+    scopes: tuple[str, ...] | None = None
+
+    @classmethod
+    def example(cls) -> "SessionIssue":
+        return cls(
+            reason="reproduce a checkout bug",
+            ticket="SUP-14",
+            device={"ip": "203.0.113.7", "user_agent": "Mozilla/5.0", "country": "FR"},
+            access_lifetime_seconds=900,
+            refresh=False,
+            scopes=("accounts", "sessions"),
+        )
+
+
+@command("email_verification.send")
+@dataclass(frozen=True)
+class VerificationEmailSend(Command):
+    """Queue an email-verification message for `email` of the account
+    (tokens.services.multipurpose.verification_email_send). `verification_url` is the base
+    of the link the message carries; `template` left empty: the tenant's default."""
+
+    email: str
+    template: str = ""
+    verification_url: str = ""
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "VerificationEmailSend":
+        return cls(
+            email="ann@example.com",
+            template="verify-v2",
+            verification_url="https://app.example.com",
+            reason="customer never got the first one",
+            ticket="SUP-15",
+        )
+
+
+@command("phone_verification.send")
+@dataclass(frozen=True)
+class PhoneVerificationSend(Command):
+    """Queue a phone-verification OTP to the account's phone id
+    (tokens.services.multipurpose.phone_verification_send); with `voice`, as a call."""
+
+    template: str = ""
+    voice: bool = False
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "PhoneVerificationSend":
+        return cls(template="otp-v2", voice=True, reason="new phone", ticket="SUP-16")

@@ -207,3 +207,28 @@ class SmsDailyCapReached(DailyCapReached):
     default_message = (
         "The application has sent as many text messages today as it may; try again tomorrow."
     )
+
+
+# Outbox messages -----------------------------------------------------------------------
+
+
+@register
+class MessageNotFound(DomainError):
+    """Another tenant's message, or an id that names none."""
+
+    code = "message.not_found"
+    kind = Kind.NOT_FOUND
+    title = "Message not found"
+    default_message = "The application has no message with this id."
+
+
+@register
+class MessageNotResendable(DomainError):
+    """The message cannot be queued again as it is: it is still waiting for delivery, its
+    content (which may carry a one-time secret) was erased once it was sent or given up,
+    or the token it carries is no longer valid."""
+
+    code = "message.not_resendable"
+    kind = Kind.CONFLICT
+    title = "Message cannot be sent again"
+    default_message = "The message cannot be sent again."

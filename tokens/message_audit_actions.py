@@ -4,13 +4,18 @@ audit.register(
     {
         "multipurpose_token.issued": "A multipurpose email token or SMS OTP was issued",
         "multipurpose_token.consumed": "A multipurpose email token or SMS OTP was used",
+        "message.resent": "An outbox message that was sent or failed was queued again",
     },
+    section="tokens",
     payloads={
         "multipurpose_token.issued": events.payload(
             "kind", "purpose", "destination", "sent", "expires_at", pairs=False
         ),
         "multipurpose_token.consumed": events.payload(
             "kind", "purpose", "destination", pairs=False
+        ),
+        "message.resent": events.payload(
+            "status", "attempts", values=("message", "channel", "template")
         ),
     },
 )

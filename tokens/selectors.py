@@ -290,3 +290,34 @@ def account_by_profile_id(*, tenant, profile_id: str | None):
     if account is None:
         raise AccountNotFound()
     return account
+
+
+def account_sessions_list(*, tenant, account, after: int = 0, limit: int = 50):
+    """The account's live sessions (token families) in id order after `after`, each
+    annotated with `last_used_at`: when its newest access token was issued (a sign-in, a
+    refresh or a slide). Returns (rows, more)."""
+    from django.db.models import Max
+
+    from tokens.models import TokenFamily
+
+    rows = list(
+        TokenFamily.objects.filter(
+            tenant=tenant,
+            account=account,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            id__gt=after,
+        )
+        .annotate(last_used_at=Max("access_tokens__created"))
+        .order_by("id")[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def account_sessions_count(*, tenant, account) -> int:
+    """How many live sessions (token families) of `account` there are."""
+    from tokens.models import TokenFamily
+
+    return TokenFamily.objects.filter(
+        tenant=tenant, account=account, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).count()

@@ -25,6 +25,7 @@ audit.register(
         "session.elevated": "Access token elevated by a reauthentication made with it (security changes allowed for a few minutes)",
         "session.slid": "Access token exchanged for a fresh pair of the same session (sliding token)",
     },
+    section="sessions",
     payloads={
         "session.issued": events.payload(*ISSUED_KEYS),
         "session.impersonated": events.payload(*ISSUED_KEYS),

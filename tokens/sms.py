@@ -2,10 +2,14 @@
 and an HTTP backend speaking Twilio's REST API (Messages for text, Calls for voice OTPs)
 whose base URL is configurable.
 
-settings.SMS_BACKEND names the class; `sms_send()` is what delivery calls.
+settings.SMS_BACKEND names the class; `sms_send()` is what delivery calls. The id a backend
+returns is stored on the outbox row as it is: the provider's own id, "" when the provider
+accepted the message without naming it, and "undelivered:<backend>..." from the file and
+console backends, which deliver nothing (with DEBUG off they refuse to start, tokens/checks.py).
 """
 
 import json
+import logging
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -16,22 +20,35 @@ import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from tokens.models import OutboxMessage
 from tokens.services.multipurpose.delivery import DeliveryError
+
+logger = logging.getLogger("tokens.delivery")
 
 
 class BaseSmsBackend:
+    # False for a backend that keeps messages on this machine (a file, the console): nothing
+    # reaches the phone, so with DEBUG off it needs ALLOW_UNDELIVERED_MESSAGES to start.
+    delivers = True
+
     def send(self, *, to: str, body: str, voice: bool = False, idempotency_key: str = "") -> str:
-        """Send `body` to `to` (a call reading it out when `voice`); returns the provider's id."""
+        """Send `body` to `to` (a call reading it out when `voice`); returns the id the
+        provider gave the message ("" if it gave none), never one made up here."""
         raise NotImplementedError
 
 
 class FileSmsBackend(BaseSmsBackend):
-    """Writes each SMS as one JSON file in settings.SMS_FILE_PATH."""
+    """Writes each SMS as one JSON file in settings.SMS_FILE_PATH; its id says so
+    ("undelivered:file:<file name>")."""
+
+    delivers = False
 
     def send(self, *, to, body, voice=False, idempotency_key=""):
         directory = Path(settings.SMS_FILE_PATH)
         directory.mkdir(parents=True, exist_ok=True)
-        sid = "SM" + (idempotency_key or uuid.uuid4().hex).replace("-", "")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+        name = f"{stamp}-{idempotency_key or uuid.uuid4().hex}.json"
+        sid = f"{OutboxMessage.UNDELIVERED_PREFIX}file:{name}"
         record = {
             "sid": sid,
             "to": to,
@@ -40,20 +57,22 @@ class FileSmsBackend(BaseSmsBackend):
             "voice": voice,
             "date": datetime.now(UTC).isoformat(),
         }
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
-        (directory / f"{stamp}-{sid}.json").write_text(json.dumps(record, indent=2))
+        (directory / name).write_text(json.dumps(record, indent=2))
         return sid
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
-    """Prints each SMS on stdout."""
+    """Prints each SMS on stdout; its id says so ("undelivered:console")."""
+
+    delivers = False
 
     def send(self, *, to, body, voice=False, idempotency_key=""):
-        sid = "SM" + (idempotency_key or uuid.uuid4().hex).replace("-", "")
         kind = "voice" if voice else "sms"
-        sys.stdout.write(f"[{kind}] to={to} from={settings.SMS_FROM_NUMBER} sid={sid}\n{body}\n\n")
+        sys.stdout.write(
+            f"[{kind}, not delivered] to={to} from={settings.SMS_FROM_NUMBER}\n{body}\n\n"
+        )
         sys.stdout.flush()
-        return sid
+        return f"{OutboxMessage.UNDELIVERED_PREFIX}console"
 
 
 class HttpSmsBackend(BaseSmsBackend):
@@ -98,16 +117,28 @@ class HttpSmsBackend(BaseSmsBackend):
                 permanent=True,
             )
         try:
-            sid = response.json().get("sid")
+            payload = response.json()
         except ValueError:
-            sid = None
+            payload = None
+        sid = payload.get("sid") if isinstance(payload, dict) else None
         if not sid:
-            raise DeliveryError(f"provider answered HTTP {response.status_code} without a sid")
+            # Accepted all the same: sending it again would reach the phone twice. The row
+            # keeps no id rather than one made up here.
+            logger.warning(
+                "the SMS provider accepted a message (HTTP %s) without naming it (no sid); "
+                "its outbox row records no provider id",
+                response.status_code,
+            )
+            return ""
         return str(sid)
 
 
+def backend_class() -> type[BaseSmsBackend]:
+    return import_string(settings.SMS_BACKEND)
+
+
 def get_backend() -> BaseSmsBackend:
-    return import_string(settings.SMS_BACKEND)()
+    return backend_class()()
 
 
 def sms_send(*, to: str, body: str, voice: bool = False, idempotency_key: str = "") -> str:

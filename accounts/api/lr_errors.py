@@ -16,6 +16,9 @@ register_mappings(
         e.AddressTypeRequired: LRMapping(1125),
         e.AddressTypesNotDistinct: LRMapping(1107),
         e.PasswordInvalid: LRMapping(1134, errors=True),
+        # The Description says which rules failed; each is also an item of Errors.
+        e.PasswordPolicyRefused: LRMapping(1134, errors=True, message_is_description=True),
+        e.OldPasswordWrong: LRMapping(966, message_is_description=True),
         e.EmailTaken: LRMapping(936),
         e.UsernameTaken: LRMapping(1017),
         e.PhoneTaken: LRMapping(1058),

@@ -2,14 +2,17 @@
 command the account services take (accounts/commands.py).
 
 The wire's own rules live here: keys in any case (`firstname` is `FirstName`, the last
-spelling wins), read-only keys a caller sends back are ignored, nulls clear a field only
-with `nullsupport=true`, `op:delete` items remove addresses and list items, string
-booleans, and the nested shapes of Country, PrivacyPolicy, Consents and PINInfo. The
-values are checked with the domain's own checks (accounts/profile_fields/) as each field
-is read, so a body with several problems answers with the same first error it always did;
-the service checks the command again, as it does for every front door.
+spelling wins), read-only keys a caller sends back are ignored, and so are keys the profile
+does not know on an update (unless the tenant asks for strict keys), so a profile read and
+written back as it is changes nothing; nulls clear a field, or a custom field, only with
+`nullsupport=true` and are no change at all without it; `op:delete` items remove addresses
+and list items, string booleans, and the nested shapes of Country, PrivacyPolicy, Consents
+and PINInfo. The values are checked with the domain's own checks (accounts/profile_fields/)
+as each field is read, so a body with several problems answers with the same first error it
+always did; the service checks the command again, as it does for every front door.
 """
 
+import json
 from typing import Any
 
 from accounts import profile_fields as pf
@@ -24,9 +27,10 @@ from accounts.commands import (
     ListEdit,
     PinChange,
 )
+from accounts.extensions import profile_fields
 from accounts.services import password_check
 
-# Fields whose null clears them (with nullsupport); Email, Password and Uid cannot be cleared.
+# Fields whose null clears them (with nullsupport); a null of any other field is no change.
 CLEARABLE = frozenset(
     (
         "UserName",
@@ -43,18 +47,22 @@ CLEARABLE = frozenset(
 )
 
 
-def canonicalise(body: Any, problems: pf.Problems) -> dict[str, Any]:
-    """The body with canonical key names; unknown keys are reported, read-only ones dropped."""
+def canonicalise(body: Any, problems: pf.Problems, *, unknown_keys: bool = True) -> dict[str, Any]:
+    """The body with canonical key names. Read-only keys are dropped, and so are the keys a
+    section adds to the profile (accounts.extensions), which a profile read back carries. A
+    key the profile does not know is reported with `unknown_keys`, otherwise dropped too."""
     if not isinstance(body, dict):
         raise pf.invalid("", "The body must be a JSON object.")
     for key, value in body.items():
         pf.reject_nul(key, "")
         pf.reject_nul(value, str(key))
+    shown = {field.key.lower() for field in profile_fields()}
     result: dict[str, Any] = {}
     for key, value in body.items():
         canonical = pf.KNOWN.get(str(key).lower())
         if canonical is None:
-            problems.add(str(key), f"The field {key} is not a known profile field.")
+            if unknown_keys and str(key).lower() not in shown:
+                problems.add(str(key), f"The field {key} is not a known profile field.")
         elif canonical in pf.WRITABLE_SET:
             result[canonical] = value
     return result
@@ -74,10 +82,23 @@ def security_answers(body: Any) -> dict[str, str] | None:
 
 
 def account_changes_read(
-    body: Any, *, null_support: bool = False, reason: str = "", ticket: str = ""
+    body: Any,
+    *,
+    null_support: bool = False,
+    reason: str = "",
+    ticket: str = "",
+    strict_keys: bool = False,
+    current: dict[str, Any] | None = None,
 ) -> AccountChanges:
-    """The update a PUT /identity/v2/manage/account/{uid} body asks for."""
-    read = _BodyReader(creating=False, null_support=null_support)
+    """The update a PUT /identity/v2/manage/account/{uid} body asks for. A key the profile
+    does not know is ignored, as LoginRadius ignores it, unless `strict_keys` (the tenant's
+    `profile_update_strict_keys`) refuses it with 1134. With `current` (the account's
+    profile as it is shown now), a field or custom field sent with the value shown is no
+    change, so a profile read and sent back is accepted as it is, even a value an update
+    would not take as new (an imported birth date in another format)."""
+    read = _BodyReader(
+        creating=False, null_support=null_support, strict_keys=strict_keys, current=current
+    )
     read.body(body)
     return AccountChanges(
         **read.profile_write(),
@@ -149,9 +170,18 @@ def list_edits_read(items: list) -> tuple[ListEdit, ...]:
 class _BodyReader:
     """Reads one body field by field, in the body's order, into the parts of a command."""
 
-    def __init__(self, *, creating: bool, null_support: bool) -> None:
+    def __init__(
+        self,
+        *,
+        creating: bool,
+        null_support: bool,
+        strict_keys: bool = True,
+        current: dict[str, Any] | None = None,
+    ) -> None:
         self.creating = creating
         self.null_support = null_support
+        self.strict_keys = strict_keys
+        self.current = current
         self.problems = pf.Problems()
         self.uid: str | None = None
         self.password: str | None = None
@@ -181,8 +211,10 @@ class _BodyReader:
         """Read every field; raise the named error of the first problem."""
         if hasattr(data, "raw"):
             data = data.raw()
-        fields = canonicalise(data, self.problems)
+        fields = canonicalise(data, self.problems, unknown_keys=self.creating or self.strict_keys)
         self.problems.raise_if_any()
+        if self.current is not None:
+            fields = _changed_only(fields, self.current)
         for name, value in fields.items():
             if value is None:
                 if not self.creating and self.null_support:
@@ -192,10 +224,12 @@ class _BodyReader:
         self.problems.raise_if_any()
 
     def null(self, name: str) -> None:
+        """A null with nullsupport clears a clearable field. Any other null is no change:
+        Email, Password and Uid are never cleared, and the profile shows them null when it
+        has nothing to show (Password always, Email without addresses), so a profile read
+        back with nullsupport must not fail on them."""
         if name in CLEARABLE:
             self.cleared.append(name)
-        elif name in ("Email", "Password", "Uid"):
-            self.problems.add(name, f"The {name} field cannot be cleared.")
 
     def value(self, name: str, value: Any) -> None:
         problems = self.problems
@@ -287,14 +321,41 @@ class _BodyReader:
         self.values[name] = flag
 
     def custom(self, value: Any) -> None:
-        """CustomFields merge by key on update, where a null removes the key; a new account
-        simply has no such key."""
+        """CustomFields merge by key on update, where a null removes the key with nullsupport
+        and is no change without it; a new account simply has no such key."""
         custom = pf.clean_custom_fields(value, self.problems)
         if custom is None:
             return
         self.custom_fields = {k: v for k, v in custom.items() if v is not None}
-        if not self.creating:
+        if not self.creating and self.null_support:
             self.custom_fields_removed = [k for k, v in custom.items() if v is None]
+
+
+def _as_shown(value: Any, shown: Any) -> bool:
+    """Whether a body value is the one the profile shows, as JSON (`1` is not `true`)."""
+    return json.dumps(value, sort_keys=True, default=str) == json.dumps(
+        shown, sort_keys=True, default=str
+    )
+
+
+def _changed_only(fields: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The canonical fields whose value is not the one `current` shows; of CustomFields,
+    the entries whose value is not the one shown."""
+    result: dict[str, Any] = {}
+    for name, value in fields.items():
+        shown = current.get(name)
+        if _as_shown(value, shown):
+            continue
+        if name == "CustomFields" and isinstance(value, dict) and isinstance(shown, dict):
+            value = {
+                key: item
+                for key, item in value.items()
+                if key not in shown or not _as_shown(item, shown[key])
+            }
+            if not value:
+                continue
+        result[name] = value
+    return result
 
 
 def _consents_read(value: Any, problems: pf.Problems) -> ConsentChanges | None:

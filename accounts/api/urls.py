@@ -1,8 +1,11 @@
 """Routes of the Accounts section. Literal paths (sott, identities, uid) come before
 `account/<uid>`; the sections included before this one own account/access_token and
-account/passkey."""
+account/passkey, and tokens owns the path `identity/v2/auth/email`, served by
+`TokenEmailView` (its GET, verification by token, stays key-only) and
+`identity/v2/auth/account/delete`."""
 
 from accounts.api import views as v
+from accounts.api.native_account import NativeAccountView
 from portal.lrapi.routing import lr_path
 
 A = "identity/v2/manage/account"
@@ -40,6 +43,17 @@ urlpatterns = [
         v.AccountConsentLogsView.as_view(),
         name="account_consent_logs",
     ),
+    lr_path("identity/v2/auth/account", v.TokenAccountView.as_view(), name="auth_account"),
+    lr_path(
+        "identity/v2/auth/account/unlock",
+        v.TokenAccountUnlockView.as_view(),
+        name="auth_account_unlock",
+    ),
+    lr_path(
+        "identity/v2/auth/password/change",
+        v.TokenPasswordChangeView.as_view(),
+        name="auth_password_change",
+    ),
     lr_path(
         "identity/v2/auth/socialidentity",
         v.SocialIdentityUnlinkView.as_view(),
@@ -51,6 +65,7 @@ urlpatterns = [
         name="auth_privacy_policy_history",
     ),
     lr_path("api/v1/accounts", v.AccountSearchView.as_view(), name="account_search"),
+    lr_path("api/v1/accounts/<str:uid>", NativeAccountView.as_view(), name="native_account"),
     lr_path(
         "api/v1/accounts/<str:uid>/identities",
         v.AccountIdentityLinkView.as_view(),

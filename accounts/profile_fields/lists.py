@@ -100,14 +100,17 @@ def _item_matches(existing: Any, pattern: Any) -> bool:
 
 def merge_array(name: str, current: list | None, edits: Iterable[ListEdit]) -> list:
     """Apply an update's edits to the stored list, in order: a removal takes away every
-    stored item matching it; an item whose key (see PROFILE_ARRAYS) matches a stored one
-    replaces it; any other item is appended."""
+    stored item matching it; an item stored as it is already is no change (a list read
+    and sent back leaves it as it was); an item whose key (see PROFILE_ARRAYS) matches a
+    stored one replaces it; any other item is appended."""
     key = PROFILE_ARRAYS.get(name)
     result = list(current or [])
     for edit in edits:
         item = edit.item
         if edit.remove:
             result = [e for e in result if not _item_matches(e, item)]
+            continue
+        if item in result:
             continue
         if key and isinstance(item, dict):
             value = lower_keys(item).get(key.lower())
@@ -117,7 +120,7 @@ def merge_array(name: str, current: list | None, edits: Iterable[ListEdit]) -> l
                     break
             else:
                 result.append(item)
-        elif item not in result:
+        else:
             result.append(item)
     return result
 

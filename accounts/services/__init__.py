@@ -31,6 +31,7 @@ from accounts.services.password import (
     account_password_change_require,
     account_password_set,
     account_password_verify,
+    password_policy_check,
 )
 from accounts.services.phone import (
     account_phone_mark_verified,
@@ -72,6 +73,7 @@ __all__ = [
     "accounts_delete_by_email",
     "email_recovery_check",
     "password_check",
+    "password_policy_check",
     "search_text_refresh",
     "snapshot",
 ]

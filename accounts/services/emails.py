@@ -12,6 +12,7 @@ from accounts import profile_fields as pf
 from accounts.commands import (
     EmailEdit,
     EmailMakePrimary,
+    EmailMarkVerified,
     EmailRemove,
     EmailUpsert,
     EmailVerificationInvalidate,
@@ -228,17 +229,15 @@ def account_email_make_primary(
 
 @events.emits("account_email.verified")
 def account_email_mark_verified(
-    *, tenant: Tenant, actor: Actor, account: Account, email: str
+    command: EmailMarkVerified, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
-    """The owner proved `email` (verification link, OTP): the email and the account are verified."""
+    """The owner proved `command.email` (verification link, OTP): the email and the account
+    are verified."""
+    email = str(command.email or "").strip().lower()
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         row = next(
-            (
-                r
-                for r in AccountEmail.objects.filter(account=account)
-                if r.value.lower() == str(email).strip().lower()
-            ),
+            (r for r in AccountEmail.objects.filter(account=account) if r.value.lower() == email),
             None,
         )
         if row is None:
@@ -253,6 +252,8 @@ def account_email_mark_verified(
             actor=actor,
             action="account_email.verified",
             account=account,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"EmailVerified": [was[1], True], "Email": [row.value, row.value]}
             if was != (True, True)
             else {},

@@ -14,6 +14,7 @@ from accounts.commands import (
     AccountUnblock,
 )
 from accounts.models import Account, AccountEmail, new_uid
+from accounts.services.password import password_policy_check
 from accounts.services.profile import (
     consents_record,
     privacy_policy_record,
@@ -39,7 +40,8 @@ def account_create(command: AccountCreate, *, tenant: Tenant, actor: Actor) -> A
     """Create an account without the verification flow (a back end vouches for it). Needs
     an email, a phone id or a username. Security answers sent with a LoginRadius body are
     stored by the front door (security.services.security_answers_set), and so is
-    `IsLoginLocked: true` (security.services.account_lock_set)."""
+    `IsLoginLocked: true` (security.services.account_lock_set). A password is judged by
+    the tenant's password policy."""
     changes = profile_changes(command, creating=True)
     if (
         not changes.emails
@@ -47,6 +49,8 @@ def account_create(command: AccountCreate, *, tenant: Tenant, actor: Actor) -> A
         and not (changes.username and changes.username[0])
     ):
         raise FieldRequired("Email")
+    if changes.password:
+        password_policy_check(tenant=tenant, password=changes.password)
     now = timezone.now()
     with transaction.atomic():
         identifiers_check_free(tenant=tenant, account=None, changes=changes)
@@ -185,7 +189,7 @@ def accounts_delete_by_email(
     return len(accounts)
 
 
-@events.emits("account.login_recorded")
+@events.emits("account.login_recorded", proof=True)
 def account_login_record(*, tenant: Tenant, account: Account) -> Account:
     """Count a successful sign-in (NoOfLogins, LastLoginDate)."""
     now = timezone.now()

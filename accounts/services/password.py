@@ -1,11 +1,14 @@
-"""Writes of the account's password: set, require a change, check (upgrading old hashes)."""
+"""Writes of the account's password: set (judged by the tenant's password policy), require
+a change, check (upgrading old hashes)."""
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.commands import PasswordSet
+from accounts.commands import PasswordChangeRequire, PasswordSet
 from accounts.models import Account
+from accounts.password_policy import SETTINGS as POLICY_SETTINGS
+from accounts.password_policy import password_judge
 from accounts.services.shared import account_locked, event_record, password_check
 from portal import events
 from portal.audit import Actor
@@ -13,17 +16,26 @@ from portal.errors import FieldRequired
 from portal.models import Tenant
 
 
+@events.reads
+def password_policy_check(*, tenant: Tenant, password: str) -> None:
+    """Refuse (PasswordPolicyRefused) a new password `tenant`'s password policy does not
+    accept. Every service that sets a password given in clear calls this; a hash (an
+    import) is never judged."""
+    password_judge(password, settings={name: tenant.setting(name) for name in POLICY_SETTINGS})
+
+
 @events.emits("account_password.set")
 def account_password_set(
     command: PasswordSet, *, tenant: Tenant, actor: Actor, account: Account
 ) -> Account:
-    """Set a new password: checked against the password validators, hashed with the default
+    """Set a new password: judged by the tenant's password policy, hashed with the default
     hasher; every session ends and pending reset tokens stop working (tokens does both when
     it hears account_password.set)."""
     password = command.password
     if password is None or (isinstance(password, str) and not password):
         raise FieldRequired("password")
     password_check(password)
+    password_policy_check(tenant=tenant, password=password)
     with transaction.atomic():
         account = account_locked(account, expected_version=command.expected_version)
         had = bool(account.password)
@@ -56,13 +68,13 @@ def account_password_set(
 
 @events.emits("account_password.change_required")
 def account_password_change_require(
-    *, tenant: Tenant, actor: Actor, account: Account, reason: str = "", ticket: str = ""
+    command: PasswordChangeRequire, *, tenant: Tenant, actor: Actor, account: Account
 ) -> bool:
     """Refuse password sign-in (1317) until a new password is set, for an account whose
     password is known to someone else. Factors and sessions are left to the caller.
     Returns whether the flag was newly set."""
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         was = account.password_change_required
         if not was:
             account.password_change_required = True
@@ -72,8 +84,8 @@ def account_password_change_require(
             actor=actor,
             action="account_password.change_required",
             account=account,
-            reason=reason,
-            ticket=ticket,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={} if was else {"ResetRequired": [False, True]},
         )
     return not was

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 
 from accounts import profile_fields as pf
-from accounts.commands import PhoneSet, PhoneVerificationInvalidate
+from accounts.commands import PhoneMarkVerified, PhoneSet, PhoneVerificationInvalidate
 from accounts.errors import NoPhone, PhoneAlreadyUnverified, PhoneTaken
 from accounts.models import Account
 from accounts.services.shared import (
@@ -54,9 +54,13 @@ def account_phone_update(
 
 
 @events.emits("account_phone.verified")
-def account_phone_mark_verified(*, tenant: Tenant, actor: Actor, account: Account) -> Account:
+def account_phone_mark_verified(
+    command: PhoneMarkVerified, *, tenant: Tenant, actor: Actor, account: Account
+) -> Account:
+    """The owner proved the phone id (OTP), or a back end vouches for it: it is verified
+    (NoPhone without one)."""
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account.pk)
+        account = account_locked(account, expected_version=command.expected_version)
         if not account.phone_id:
             raise NoPhone()
         was = account.phone_id_verified
@@ -67,6 +71,8 @@ def account_phone_mark_verified(*, tenant: Tenant, actor: Actor, account: Accoun
             actor=actor,
             action="account_phone.verified",
             account=account,
+            reason=command.reason,
+            ticket=command.ticket,
             changes={"PhoneIdVerified": [was, True]} if not was else {},
         )
     return account

@@ -267,7 +267,8 @@ def profile_apply(account: Account, changes: ProfileChanges, *, creating: bool) 
 def consents_record(
     *, tenant: Tenant, account: Account, consents: dict, update_type: str, now: datetime
 ) -> None:
-    """Keep the consent history row of a create or update, with the caller's agent and IP."""
+    """Keep the consent history row of a create or update, with the caller's agent, IP and
+    host."""
     ctx = context.current()
     ConsentLog.objects.create(
         tenant=tenant,
@@ -278,6 +279,7 @@ def consents_record(
         logged_at=now,
         user_agent=(ctx.user_agent or "")[:400],
         ip=ctx.ip,
+        host=(ctx.host or "")[:200],
     )
 
 
@@ -318,6 +320,9 @@ def account_update(
         account = account_locked(account, expected_version=command.expected_version)
         rows = list(AccountEmail.objects.filter(account=account).order_by("id"))
         before = snapshot(account, rows)
+        # What the snapshot leaves out, to tell an update that changes nothing.
+        before_rows = [(r.pk, r.type, r.value, r.verified) for r in rows]
+        before_secrets = dict(account.secret_hashes or {})
         identifiers_check_free(tenant=tenant, account=account, changes=parsed)
         profile_apply(account, parsed, creating=False)
         flags = parsed.flags
@@ -341,6 +346,18 @@ def account_update(
                         tenant=tenant, account=account, version=parsed.privacy_policy, now=now
                     )
                 account.search_text = account_search_text(account, [r.value for r in rows])
+                after = snapshot(account, rows)
+                # An update that changes nothing (a profile read and sent back) writes
+                # nothing and records no event.
+                unchanged = (
+                    after == before
+                    and [(r.pk, r.type, r.value, r.verified) for r in rows] == before_rows
+                    and dict(account.secret_hashes or {}) == before_secrets
+                    and not parsed.consents
+                    and not parsed.privacy_policy  # an acceptance is history even if the same
+                )
+                if unchanged:
+                    return account
                 account.save()
         except IntegrityError as exc:
             raise integrity_error(exc) from exc
@@ -359,7 +376,7 @@ def account_update(
             action="account.updated",
             account=account,
             before=before,
-            after=snapshot(account, rows),
+            after=after,
             reason=command.reason,
             ticket=command.ticket,
         )

@@ -1,11 +1,9 @@
-"""What several account services share: identifier checks, password rules, the derived
-search column, the audited snapshot and the audit event itself."""
+"""What several account services share: identifier checks, the password's shape, the
+derived search column, the audited snapshot and the audit event itself."""
 
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models.functions import Lower
 
@@ -20,10 +18,11 @@ from accounts.errors import (
     UsernameTaken,
 )
 from accounts.models import Account, AccountEmail
+from accounts.password_policy import LENGTH_CEILING
 from portal import audit, events
 from portal.models import Tenant
 
-PASSWORD_MAX_LENGTH = 256
+PASSWORD_MAX_LENGTH = LENGTH_CEILING
 
 
 @events.reads
@@ -47,16 +46,13 @@ def integrity_error(
 
 @events.reads
 def password_check(password: Any) -> None:
-    """Refuse (PasswordInvalid) a password that cannot be set: missing, too long, or
-    refused by the password validators."""
+    """Refuse (PasswordInvalid) a password that cannot be set by any tenant: missing, or
+    too long to hash. Whether the tenant accepts it is the password policy's to say
+    (accounts.services.password_policy_check)."""
     if not isinstance(password, str) or not password:
         raise PasswordInvalid("The Password field is required.")
     if len(password) > PASSWORD_MAX_LENGTH:
         raise PasswordInvalid(f"The password may be at most {PASSWORD_MAX_LENGTH} characters.")
-    try:
-        validate_password(password)
-    except ValidationError as exc:
-        raise PasswordInvalid(*exc.messages) from exc
 
 
 def _email_values(account: Account) -> list[str]:

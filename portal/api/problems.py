@@ -25,6 +25,7 @@ KIND_STATUS: dict[Kind, int] = {
     Kind.PRECONDITION: 412,
     Kind.FORBIDDEN: 403,
     Kind.TOO_MANY: 429,
+    Kind.MISMATCH: 422,
 }
 
 

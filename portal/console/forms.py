@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django import forms
 
+from accounts import password_policy
 from portal import staff
 from portal.models import TENANT_SETTING_DEFAULTS, ApiCredential, Tenant
 
@@ -129,6 +130,12 @@ SETTING_HELP = {
     "rate_limit_key_only_per_tenant": "Calls with the public API key only (token side) per window for the "
     "whole tenant, counted apart from back-end calls; 0 = no limit.",
     "rate_limit_key_only_per_ip": "Calls with the public API key only per window from one client IP; 0 = no limit.",
+    "profile_update_strict_keys": "Refuse a profile update naming a field the profile does not know "
+    "(otherwise it is ignored, as LoginRadius ignores it).",
+    "password_min_length": "Fewest characters in a new account password (1 to 256).",
+    "password_max_length": "Most characters in a new account password (1 to 256, at least the minimum).",
+    "password_required_character_classes": "Kinds of character every new account password must contain.",
+    "password_common_check": "Refuse new account passwords on Django's list of about 20,000 common passwords.",
 }
 
 
@@ -151,15 +158,46 @@ class TenantSettingsForm(forms.Form):
                         ("strict", "Strict: signed requests only"),
                     ],
                 )
+            elif isinstance(default, bool):
+                field = forms.BooleanField(label=label, required=False)
+            elif name in ("password_min_length", "password_max_length"):
+                field = forms.IntegerField(
+                    label=label,
+                    min_value=password_policy.LENGTH_FLOOR,
+                    max_value=password_policy.LENGTH_CEILING,
+                )
+            elif name == "password_required_character_classes":
+                field = forms.MultipleChoiceField(
+                    label=label,
+                    required=False,
+                    choices=[(c, c.capitalize()) for c in password_policy.CHARACTER_CLASSES],
+                    widget=forms.CheckboxSelectMultiple,
+                )
             elif isinstance(default, int):
                 field = forms.IntegerField(label=label, min_value=0)
             else:
                 field = forms.CharField(label=label)
-            field.help_text = SETTING_HELP.get(name, "") + f" Default: {default}."
+            shown = (", ".join(default) or "none") if isinstance(default, list) else default
+            field.help_text = SETTING_HELP.get(name, "") + f" Default: {shown}."
             field.initial = tenant.setting(name)
             fields[name] = field
         fields["reason"] = self.fields.pop("reason")
         self.fields = fields
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        low, high = cleaned.get("password_min_length"), cleaned.get("password_max_length")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "password_max_length", "The maximum length cannot be below the minimum length."
+            )
+        classes = cleaned.get("password_required_character_classes")
+        if classes is not None:  # one order, so an unchanged choice is no change
+            cleaned["password_required_character_classes"] = [
+                c for c in password_policy.CHARACTER_CLASSES if c in classes
+            ]
+        return cleaned
 
     def changes(self) -> dict:
         return {

@@ -30,6 +30,11 @@ class LRMapping:
 
 LR_MAPPING: dict[type[e.DomainError], LRMapping] = {
     e.InvalidInput: LRMapping(1134, errors=True),
+    e.CredentialRotationRefused: LRMapping(1134, message_is_description=True),
+    # Native API only (Idempotency-Key); rows so the LoginRadius face stays total.
+    e.IdempotencyKeyReused: LRMapping(1134, message_is_description=True),
+    e.IdempotencyKeyInvalid: LRMapping(1134, message_is_description=True),
+    e.IdempotencyKeyInFlight: LRMapping(1134, message_is_description=True),
     e.FieldRequired: LRMapping(908),
     e.InvalidValue: LRMapping(908),
     e.MalformedJSON: LRMapping(1090),
@@ -75,6 +80,7 @@ KIND_FALLBACK: dict[e.Kind, LRMapping] = {
     e.Kind.PRECONDITION: LRMapping(9412, message_is_description=True),
     e.Kind.FORBIDDEN: LRMapping(1143, message_is_description=True),
     e.Kind.TOO_MANY: LRMapping(429, message_is_description=True),
+    e.Kind.MISMATCH: LRMapping(1134, message_is_description=True),
 }
 
 logger = logging.getLogger("portal.api")

@@ -21,7 +21,8 @@ def is_legacy_path(path: str) -> bool:
     return path.lower().startswith("/api/v2/")
 
 
-def _as_lr_error(exc: Exception, method: str) -> LRError | None:
+def as_lr_error(exc: Exception, method: str) -> LRError | None:
+    """The LoginRadius error an exception answers as, or None for an unexpected one."""
     if isinstance(exc, LRError):
         return exc
     if isinstance(exc, DomainError):
@@ -79,7 +80,7 @@ def unknown_error(request) -> LRError:
 def exception_handler(exc, context):
     request = context.get("request")
     method = getattr(request, "method", "GET")
-    error = _as_lr_error(exc, method)
+    error = as_lr_error(exc, method)
     if error is None:
         logger.exception("unhandled error in %s %s", method, getattr(request, "path", "?"))
         error = unknown_error(request)

@@ -60,3 +60,9 @@ class LenientJSONParser(BaseParser):
         method = getattr(request, "method", "POST")
         raw = stream.read() if stream is not None else b""
         return parse_json_body(raw, method)
+
+
+class MergePatchParser(LenientJSONParser):
+    """A JSON merge patch (RFC 7396) body: JSON under its own media type."""
+
+    media_type = "application/merge-patch+json"

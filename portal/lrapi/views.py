@@ -74,7 +74,7 @@ class LRAPIView(APIView):
             raise RuntimeError(f"{type(self).__name__} must declare its section")
         if self.auth_mode == "access_token":
             self._authorize_access_token(request, principal)
-        if not principal.allows(self.section):
+        if not self.principal_allowed(principal):
             raise LRError(1143)
         request.principal = principal
         self.principal = principal
@@ -84,9 +84,16 @@ class LRAPIView(APIView):
         if (
             request.method in BODY_METHODS
             and _has_body(request)
-            and not is_json_content_type(request.content_type)
+            and not self.accepts_content_type(request.content_type)
         ):
             raise LRError(1083)
+
+    def principal_allowed(self, principal) -> bool:
+        """Whether the caller's credential reaches this view (its scopes name the section)."""
+        return principal.allows(self.section)
+
+    def accepts_content_type(self, content_type: str | None) -> bool:
+        return is_json_content_type(content_type)
 
     # The security model's rule for this request's access token (access-token routes only).
     token_rule: security_model.TokenRule | None = None

@@ -1,5 +1,5 @@
 from portal.lrapi.routing import lr_path
-from roles.api import views
+from roles.api import native, views
 
 app_name = "roles_api"
 
@@ -47,5 +47,23 @@ urlpatterns = [
         "api/v1/accounts/<str:uid>/permissions",
         views.AccountPermissionsView.as_view(),
         name="account_permissions",
+    ),
+    # Native (/api/v1/, docs/api.md)
+    lr_path("api/v1/roles", native.NativeRoleListView.as_view(), name="native_roles"),
+    lr_path("api/v1/roles/<str:role>", native.NativeRoleDetailView.as_view(), name="native_role"),
+    lr_path(
+        "api/v1/accounts/<str:uid>/roles",
+        native.NativeAccountRolesView.as_view(),
+        name="native_account_roles",
+    ),
+    lr_path(
+        "api/v1/accounts/<str:uid>/role-contexts",
+        native.NativeRoleContextListView.as_view(),
+        name="native_role_contexts",
+    ),
+    lr_path(
+        "api/v1/accounts/<str:uid>/role-contexts/<str:context_name>",
+        native.NativeRoleContextDetailView.as_view(),
+        name="native_role_context",
     ),
 ]

@@ -11,7 +11,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from accounts.selectors import account_get
-from portal.lrapi.errors import LRError
 from portal.lrapi.views import LRAPIView
 from roles import selectors, services
 from roles.api import wire
@@ -365,8 +364,7 @@ class RoleContextAccountsView(LRAPIView):
         summary="Accounts holding a role context of this name",
     )
     def get(self, request, context_name):
-        if not services.NAME_RE.match(context_name):
-            raise LRError(1133)
+        services.context_name_check(context_name)
         contexts = selectors.role_context_list_by_name(tenant=self.tenant, name=context_name)
         return self.respond({"Data": [wire.role_context_account_json(c) for c in contexts]})
 

@@ -16,5 +16,6 @@ register_mappings(
         errors.DuoUnreachable: LRMapping(950, message_is_description=True),
         errors.DuoNotApproved: LRMapping(1193, message_is_description=True),
         errors.SecureAccountNotFound: LRMapping(404, message_is_description=True),
+        errors.PushNotConfigured: LRMapping(1134, errors=True, message_is_description=True),
     }
 )

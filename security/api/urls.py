@@ -1,5 +1,15 @@
 from portal.lrapi.routing import lr_path
-from security.api.views import duo, factor_setup, manage, passkeys, push, reauth, securing, signin
+from security.api.views import (
+    duo,
+    factor_setup,
+    manage,
+    native,
+    passkeys,
+    push,
+    reauth,
+    securing,
+    signin,
+)
 
 M = "identity/v2/manage/account"
 A = "identity/v2/auth"
@@ -208,4 +218,15 @@ urlpatterns = [
             ("securityquestionanswer", "securityquestion"),
         )
     ],
+    # Native (/api/v1/, docs/api.md)
+    lr_path(
+        "api/v1/accounts/<str:uid>/factors",
+        native.NativeFactorListView.as_view(),
+        name="native_factors",
+    ),
+    lr_path(
+        "api/v1/accounts/<str:uid>/factors/<str:kind>",
+        native.NativeFactorDetailView.as_view(),
+        name="native_factor",
+    ),
 ]

@@ -154,7 +154,7 @@ def _duo_prompt_begin(
     return client.create_auth_url(subject.uid, state)
 
 
-@events.flow("duo.enrolled")
+@events.flow("duo.enrolled", proof=True)
 def duo_prompt_finish(
     *, tenant: Tenant, state: str, duo_code: str, purpose: str, account: Account | None = None
 ) -> DuoState:
@@ -220,7 +220,7 @@ def duo_prompt_start(*, tenant: Tenant, login: SecondFactorToken) -> str:
     )
 
 
-@events.flow()
+@events.flow(proof=True)
 def duo_prompt_complete(*, tenant: Tenant, state: str, duo_code: str) -> SecondFactorToken:
     """Spend the state, exchange Duo's code and return the sign-in it approves."""
     return duo_prompt_finish(

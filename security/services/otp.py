@@ -12,6 +12,7 @@ from portal import audit, events, slots
 from portal.audit import Actor
 from portal.crypto import token_hash
 from portal.models import Tenant
+from security.commands import OtpFactorSet
 from security.errors import SecondFactorNotSetUp
 from security.models import OtpCode, OtpFactor
 from security.services.factors import factor_notice_send
@@ -26,12 +27,13 @@ def otp_code_new(length: int) -> str:
 @transaction.atomic
 @events.emits("otp_factor.enrolled")
 def otp_factor_set(
-    *, tenant: Tenant, actor: Actor, account: Account, channel: str, destination: str
+    command: OtpFactorSet, *, tenant: Tenant, actor: Actor, account: Account
 ) -> OtpFactor:
     """Point the account's email or SMS factor at a destination. A factor not confirmed yet
     simply moves there. A confirmed factor keeps its destination (sign-in codes still go
     there) and holds the new one as pending until a code sent to it confirms it
     (`otp_factor_confirm`); naming the current destination again drops the pending one."""
+    channel, destination = command.channel, command.destination
     if channel not in (OtpFactor.CHANNEL_EMAIL, OtpFactor.CHANNEL_SMS) or not destination:
         raise ValueError("an email or sms channel and a destination are required")
     factor = OtpFactor.objects.select_for_update().filter(account=account, channel=channel).first()
@@ -50,6 +52,8 @@ def otp_factor_set(
         actor=actor,
         action="otp_factor.enrolled",
         subject_uid=account.uid,
+        reason=command.reason,
+        ticket=command.ticket,
         changes={"channel": [None, channel], **audit.diff(before, _otp_factor_fields(factor))},
     )
     return factor
@@ -169,7 +173,7 @@ def otp_verify(*, account: Account, channel: str, code: str) -> bool:
     return throttled_verify(account=account, verifier=f"otp_{channel}", check=check)
 
 
-@events.emits("otp_factor.confirmed")
+@events.emits("otp_factor.confirmed", proof=True)
 def otp_factor_confirm(
     *, tenant: Tenant, actor: Actor, account: Account, channel: str, code: str
 ) -> bool:

@@ -121,7 +121,7 @@ def passkey_registration_begin(*, tenant: Tenant, account: Account, identifier: 
     return json.loads(options_to_json(options))
 
 
-@events.emits("passkey.registered")
+@events.emits("passkey.registered", proof=True)
 def passkey_register(
     *, tenant: Tenant, actor: Actor, account: Account, credential: dict
 ) -> PasskeyCredential:
@@ -274,7 +274,7 @@ def passkey_decoy_options() -> dict:
     )
 
 
-@events.flow()
+@events.flow(proof=True)
 def passkey_login(
     *, tenant: Tenant, identifier: str, account: Account | None, credential: dict
 ) -> PasskeyCredential:

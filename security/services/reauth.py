@@ -33,7 +33,7 @@ REAUTH_GROUPS = {
 
 
 @transaction.atomic
-@events.emits("reauth_token.issued")
+@events.emits("reauth_token.issued", proof=True)
 def reauth_token_issue(*, tenant: Tenant, account: Account, method: str) -> IssuedToken:
     """A short-lived proof that the account just re-entered a credential, for a back end to check."""
     issued = second_factor_token_issue(
@@ -64,7 +64,7 @@ def reauth_token_validate(*, tenant: Tenant, account: Account, token: str, group
     return second_factor_token_consume(row)
 
 
-@events.flow()
+@events.flow(proof=True)
 def reauth_password(*, tenant: Tenant, account: Account, password: str) -> IssuedToken:
     if not throttled_verify(
         account=account,
@@ -75,7 +75,7 @@ def reauth_password(*, tenant: Tenant, account: Account, password: str) -> Issue
     return reauth_token_issue(tenant=tenant, account=account, method="password")
 
 
-@events.flow()
+@events.flow(proof=True)
 def reauth_pin(*, tenant: Tenant, account: Account, pin: str) -> IssuedToken:
     """Reauthenticate with the account's PIN (accounts keep its hash with the other secrets)."""
 
@@ -91,7 +91,7 @@ def reauth_pin(*, tenant: Tenant, account: Account, pin: str) -> IssuedToken:
     return reauth_token_issue(tenant=tenant, account=account, method="pin")
 
 
-@events.flow()
+@events.flow(proof=True)
 def reauth_duo(*, tenant: Tenant, account: Account, state: str, duo_code: str) -> IssuedToken:
     """Reauthenticate with the Duo prompt this account started: a state of another
     account, of a sign-in, used or expired is refused (SecondFactorTokenInvalid)."""

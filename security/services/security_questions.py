@@ -11,6 +11,7 @@ from portal import audit, events, slots
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, token_hash
 from portal.models import Tenant
+from security.commands import SecurityAnswersRequest, SecurityAnswersSet
 from security.errors import SecurityAnswersMissing, SecurityAnswersUnconfirmable
 from security.models import OtpFactor, SecurityAnswer, SecurityAnswerChange
 from security.services.factors import account_has_mfa, factor_notice_send
@@ -42,12 +43,12 @@ def _answers_apply(*, tenant: Tenant, account: Account, hashes: dict[str, str]) 
 @transaction.atomic
 @events.emits("security_answers.updated")
 def security_answers_set(
-    *, tenant: Tenant, actor: Actor, account: Account, answers: dict[str, str]
+    command: SecurityAnswersSet, *, tenant: Tenant, actor: Actor, account: Account
 ) -> None:
     """Set the answers to the given questions (others are kept); stored only as hashes.
     Takes effect at once: back ends (account create/update), and an account's own first
     answers while it has no second factor. A pending change of the account is dropped."""
-    hashes = _answers_cleaned(answers)
+    hashes = _answers_cleaned(command.answers or {})
     _answers_apply(tenant=tenant, account=account, hashes=hashes)
     SecurityAnswerChange.objects.filter(account=account).delete()
     audit.record(
@@ -55,6 +56,8 @@ def security_answers_set(
         actor=actor,
         action="security_answers.updated",
         subject_uid=account.uid,
+        reason=command.reason,
+        ticket=command.ticket,
         changes={"questions": [None, sorted(hashes)]},
     )
     factor_notice_send(tenant=tenant, account=account, factor="securityquestion")
@@ -80,22 +83,19 @@ def _confirmation_address(account: Account) -> tuple[str, str] | None:
 @transaction.atomic
 @events.emits("security_answers.change_requested", "security_answers.updated")
 def security_answers_request(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    account: Account,
-    answers: dict[str, str],
-    email_template: str = "",
-    sms_template: str = "",
+    command: SecurityAnswersRequest, *, tenant: Tenant, actor: Actor, account: Account
 ) -> bool:
     """The account's own change of its answers. Without a second factor they take effect at
     once. With one (answers already, an authenticator, a code factor, a push device) they
     would be a new way past it, so they are held until the code sent to the primary email
     (or the 2FA phone when there is no email) confirms them (`security_answers_confirm`).
     Returns whether they are pending. A newer change replaces a pending one."""
-    hashes = _answers_cleaned(answers)
+    hashes = _answers_cleaned(command.answers or {})
     if not account_has_mfa(account=account):
-        security_answers_set(tenant=tenant, actor=actor, account=account, answers=answers)
+        now = SecurityAnswersSet(
+            answers=command.answers, reason=command.reason, ticket=command.ticket
+        )
+        security_answers_set(now, tenant=tenant, actor=actor, account=account)
         return False
     address = _confirmation_address(account)
     if address is None:
@@ -118,7 +118,9 @@ def security_answers_request(
         account=account,
         channel=channel,
         recipient=recipient,
-        template=(sms_template if channel == OtpFactor.CHANNEL_SMS else email_template)
+        template=(
+            command.sms_template if channel == OtpFactor.CHANNEL_SMS else command.email_template
+        )
         or "mfa_otp",
         expires_at=expires_at,
         context={
@@ -133,12 +135,14 @@ def security_answers_request(
         actor=actor,
         action="security_answers.change_requested",
         subject_uid=account.uid,
+        reason=command.reason,
+        ticket=command.ticket,
         changes={"questions": [None, sorted(hashes)], "confirm_by": [None, channel]},
     )
     return True
 
 
-@events.emits("security_answers.updated")
+@events.emits("security_answers.updated", proof=True)
 def security_answers_confirm(*, tenant: Tenant, actor: Actor, account: Account, code: str) -> bool:
     """Put the pending answers in force with the code sent for them, once, before it
     expires; the account holder is told."""

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Account
-from portal import events, metrics
+from portal import events
 from portal.audit import Actor
 from portal.errors import FieldRequired
 from portal.models import Tenant
@@ -39,6 +39,7 @@ from security.services.second_factor_tokens import (
     second_factor_token_find,
     second_factor_token_issue,
 )
+from security.services.signin_events import signin_failure_record
 
 LOGIN_CHALLENGE_SECONDS = 10 * 60
 _DUMMY_HASH: dict[str, str] = {}
@@ -154,14 +155,18 @@ def _login_state(account: Account) -> _LoginState:
     )
 
 
-@events.flow()
+def _refused(*, tenant: Tenant, account: Account, reason: str) -> None:
+    signin_failure_record(tenant=tenant, uid=account.uid, reason=reason, method="password")
+
+
+@events.flow("signin.failed", proof=True)
 def login_password(*, tenant: Tenant, account: Account | None, password: str) -> LoginOutcome:
     """Check a password sign-in. Unknown account, wrong password and a locked account all
     answer PasswordWrong after the same amount of hashing work; only a wrong password of an unlocked
     account counts towards the lockout."""
     if account is None:
         check_password(password or "", dummy_password_hash())
-        metrics.sign_in_failed(reason="unknown_account")
+        signin_failure_record(tenant=tenant, uid="", reason="unknown_account", method="password")
         raise PasswordWrong()
     now = timezone.now()
     matches = password_matches(account=account, password=password or "")
@@ -169,7 +174,7 @@ def login_password(*, tenant: Tenant, account: Account | None, password: str) ->
     lock = state.lock
     if lock is not None:
         if lock_in_force(lock, now=now):
-            metrics.sign_in_failed(reason="locked")
+            _refused(tenant=tenant, account=account, reason="locked")
             raise PasswordWrong()
         # the lock period is over
         account_unlock(
@@ -183,15 +188,17 @@ def login_password(*, tenant: Tenant, account: Account | None, password: str) ->
         state = _LoginState(lock=None, failure_count=0, mfa_required=state.mfa_required)
     if not matches:
         _login_failure_record(tenant=tenant, account=account)
-        metrics.sign_in_failed(reason="wrong_password")
+        _refused(tenant=tenant, account=account, reason="wrong_password")
         raise PasswordWrong()
     if not account.is_active:
+        _refused(tenant=tenant, account=account, reason="blocked")
         raise AccountBlocked()
     if state.failure_count:  # (no row or a zero count: nothing to forget)
         login_failures_clear(account=account)
     if (
         account.password_change_required
     ):  # staff secured the account: this password is known to others
+        _refused(tenant=tenant, account=account, reason="password_change_required")
         raise PasswordChangeRequired()
     if state.mfa_required:
         with transaction.atomic():

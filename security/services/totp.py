@@ -12,6 +12,7 @@ from portal import audit, events
 from portal.audit import Actor
 from portal.crypto import constant_time_equals, decrypt, encrypt
 from portal.models import Tenant
+from security.commands import TotpEnroll
 from security.models import TotpFactor
 from security.services.factors import factor_notice_send
 from security.services.throttling import throttled_verify
@@ -53,7 +54,9 @@ def totp_provisioning_uri(*, tenant: Tenant, account: Account, secret_b32: str) 
 
 @transaction.atomic
 @events.emits("totp.enrolled")
-def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str | None:
+def totp_enroll(
+    command: TotpEnroll, *, tenant: Tenant, actor: Actor, account: Account
+) -> str | None:
     """Start (or restart) an authenticator enrollment; the seed is shown until confirmed and
     stored encrypted. A confirmed authenticator is never shown again (None)."""
     existing = TotpFactor.objects.select_for_update().filter(account=account).first()
@@ -66,7 +69,14 @@ def totp_enroll(*, tenant: Tenant, actor: Actor, account: Account) -> str | None
         existing.secret_encrypted = encrypt(secret)
         existing.last_used_step = None
         existing.save(update_fields=["secret_encrypted", "last_used_step"])
-    audit.record(tenant=tenant, actor=actor, action="totp.enrolled", subject_uid=account.uid)
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="totp.enrolled",
+        subject_uid=account.uid,
+        reason=command.reason,
+        ticket=command.ticket,
+    )
     return secret
 
 
@@ -111,7 +121,7 @@ def totp_code_check(*, account: Account, code: str, now: float | None = None) ->
     return _code_accept(account=account, code=code, confirm=False, moment=moment)
 
 
-@events.emits("totp.confirmed")
+@events.emits("totp.confirmed", proof=True)
 def totp_confirm(*, account: Account, code: str, now: float | None = None) -> bool:
     """Confirm an enrollment with its first good code (records totp.confirmed); on an
     already confirmed authenticator a good code is accepted and nothing else changes."""

@@ -94,8 +94,11 @@ def test_a_body_with_several_problems_answers_with_the_first_as_it_always_did():
             {"Email": [{"Type": "Primary", "Value": "bad"}, "not an object"]}
         )
     with pytest.raises(InvalidInput) as exc:
-        profile_body.account_changes_read({"SessionLimit": -1, "Nope": 1})
+        profile_body.account_changes_read({"SessionLimit": -1, "Nope": 1}, strict_keys=True)
     assert [f.field for f in exc.value.field_errors] == ["Nope"]  # unknown keys come first
+    with pytest.raises(InvalidInput) as exc:
+        profile_body.account_changes_read({"SessionLimit": -1, "Nope": 1})
+    assert [f.field for f in exc.value.field_errors] == ["SessionLimit"]  # Nope is ignored
 
 
 def test_the_same_change_from_a_body_or_built_directly_writes_the_same(tenant, actor, make_account):

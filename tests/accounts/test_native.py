@@ -236,9 +236,12 @@ def test_identity_unlink_refuses_the_last_way_to_sign_in(lr, tenant, actor):
 
 
 def _token_client(tenant, account):
+    from tokens.commands import SessionIssue
     from tokens.services.sessions import session_issue
 
-    issued = session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
+    issued = session_issue(
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
+    )
     client = APIClient()
     return client, issued.access_token
 

@@ -8,6 +8,7 @@ from accounts.commands import IdentityLink
 from accounts.models import Account
 from portal.audit import Actor
 from tests.waiting import wait_for_next_second
+from tokens.commands import SessionIssue
 from tokens.services.sessions import session_issue
 
 pytestmark = [
@@ -57,7 +58,9 @@ def test_sdk_drives_every_accounts_method(lr_sdk, signing, tenant):
         actor=Actor.system("t"),
         account=account,
     )
-    token = session_issue(tenant=tenant, account=account, actor=Actor.account(uid)).access_token
+    token = session_issue(
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(uid)
+    ).access_token
     assert (
         ok(sdk.authentication.get_privacy_policy_history_by_access_token(token))["Current"][
             "Version"

@@ -114,9 +114,12 @@ def detail(client, account):
 
 
 def _make_session(tenant, account):
+    from tokens.commands import SessionIssue
     from tokens.services.sessions import session_issue
 
-    return session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
+    return session_issue(
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
+    )
 
 
 def _make_totp(tenant, account):

@@ -54,11 +54,12 @@ def test_sdk_signed_requests(lr_sdk, account, make_type):
 @pytest.mark.django_db(transaction=True)
 def test_sdk_token_methods(lr_sdk, tenant, account, make_type):
     from portal.audit import Actor
+    from tokens.commands import SessionIssue
     from tokens.services.sessions import session_issue
 
     make_type("orders")
     token = session_issue(
-        tenant=tenant, account=account, actor=Actor.account(account.uid)
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
     ).access_token
     api = lr_sdk().custom_object
     created = api.create_custom_object_by_token(token, "orders", {"a": 1})

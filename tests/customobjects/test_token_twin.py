@@ -15,10 +15,11 @@ AUTH = "/identity/v2/auth/customobject"
 
 @pytest.fixture
 def access_token(tenant, account):
+    from tokens.commands import SessionIssue
     from tokens.services.sessions import session_issue
 
     return session_issue(
-        tenant=tenant, account=account, actor=Actor.account(account.uid)
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
     ).access_token
 
 

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from django.core import signals
 from django.db import close_old_connections
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import Account
@@ -20,6 +21,7 @@ from portal.lrapi import signing
 from portal.lrapi.errors import LRError
 from portal.lrapi.params import CIQuery
 from portal.models import AuditEvent
+from portal.tenant_commands import TenantSettingsChange
 from tests.factories import AccountFactory
 from tests.hardening.conftest import set_tenant_settings
 from tests.portal.conftest import (
@@ -29,6 +31,7 @@ from tests.portal.conftest import (
     python_sdk_digest,
     utc_expiry,
 )
+from tokens.commands import SessionIssue
 from tokens.models.sessions import AccessToken
 from tokens.services.sessions import access_token_elevate, session_issue
 
@@ -46,7 +49,7 @@ def api():
 
 def _strict(tenant) -> None:
     services.tenant_update_settings(
-        tenant=tenant, actor=ADMIN, changes={"request_signing": "strict"}
+        TenantSettingsChange(changes={"request_signing": "strict"}), tenant=tenant, actor=ADMIN
     )
 
 
@@ -130,7 +133,9 @@ def test_m2m_token_issued_before_the_switch_to_strict_stops_working(api, credent
     assert_lr_error(alongside, 1207, 400)
     # The mode is read at each use: back on preferred, the unexpired token works again.
     services.tenant_update_settings(
-        tenant=credential.tenant, actor=ADMIN, changes={"request_signing": "preferred"}
+        TenantSettingsChange(changes={"request_signing": "preferred"}),
+        tenant=credential.tenant,
+        actor=ADMIN,
     )
     assert api.get(TENANT_PATH, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
@@ -162,7 +167,7 @@ def test_strict_signing_refuses_the_unsigned_go_v12_impersonation_call(api, cred
 def test_strict_signing_refuses_plain_secrets_on_the_legacy_access_token_paths(
     api, credential, account
 ):
-    issued = session_issue(tenant=account.tenant, account=account, actor=ADMIN)
+    issued = session_issue(SessionIssue(), tenant=account.tenant, account=account, actor=ADMIN)
     _strict(credential.tenant)
     key, secret = credential.tenant.api_key, credential.raw
     for query, headers in (
@@ -264,7 +269,10 @@ class CountingInput:
 
 
 def _wsgi(path, stream, *, content_length=None, chunked=False, method="POST"):
-    from portal.wsgi import application
+    # The test settings deliver messages to files; the start-up refusal of that outside the
+    # embedded default (portal/startup.py) has its own tests (test_no_pretend_delivery).
+    with override_settings(ALLOW_UNDELIVERED_MESSAGES=True):
+        from portal.wsgi import application
 
     environ: dict = {}
     wsgiref.util.setup_testing_defaults(environ)
@@ -546,7 +554,9 @@ def _raw(template: str) -> str:
 
 
 def _bearer_for(account) -> str:
-    issued = session_issue(tenant=account.tenant, account=account, actor=Actor.account(account.uid))
+    issued = session_issue(
+        SessionIssue(), tenant=account.tenant, account=account, actor=Actor.account(account.uid)
+    )
     access_token_elevate(
         tenant=account.tenant,
         access_token=issued.access_token,
@@ -658,13 +668,14 @@ def test_a_lone_surrogate_in_security_answers_at_sign_in_is_400(tenant):
 
     from portal.crypto import encrypt
     from security import services as security_services
+    from security.commands import SecurityAnswersSet
     from security.models import TotpFactor
 
     member = AccountFactory(
         tenant=tenant, email="answers@example.com", password=make_password("answers-pw-1")
     )
     security_services.security_answers_set(
-        tenant=tenant, actor=ADMIN, account=member, answers={"q1": "Old Town"}
+        SecurityAnswersSet(answers={"q1": "Old Town"}), tenant=tenant, actor=ADMIN, account=member
     )
     TotpFactor.objects.create(
         tenant=tenant, account=member, secret_encrypted=encrypt("JBSWY3DPEHPK3PXP"), confirmed=True

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from portal.logging import JsonFormatter, RequestContextFilter
 from portal.models import AuditEvent
+from portal.tenant_commands import CredentialCreate
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +182,7 @@ def run_flows(flows: Flows) -> None:
         from portal.audit import Actor
 
         created = portal_services.credential_create(
-            tenant=f.tenant, actor=Actor.system("test"), label="flow"
+            CredentialCreate(label="flow"), tenant=f.tenant, actor=Actor.system("test")
         )
         f.keep("api secret (created)", created.raw_secret)
     else:

@@ -11,7 +11,7 @@ from portal.crypto import token_hash
 from portal.errors import DomainError
 from tests.factories import AccountFactory
 from tokens import selectors
-from tokens.commands import AccessTokenInvalidate
+from tokens.commands import AccessTokenInvalidate, SessionIssue
 from tokens.models import AccessToken
 from tokens.services import sessions
 
@@ -43,7 +43,7 @@ def test_without_the_cache_tokens_are_issued_resolved_and_revoked_from_the_datab
 ):
     account = AccountFactory(tenant=tenant)
     monkeypatch.setattr(selectors, "cache", UnreachableCache())
-    issued = sessions.session_issue(tenant=tenant, account=account, actor=SYSTEM)
+    issued = sessions.session_issue(SessionIssue(), tenant=tenant, account=account, actor=SYSTEM)
     with django_assert_num_queries(1):
         resolved = selectors.access_token_resolve(tenant=tenant, token=issued.access_token)
     assert resolved.uid == account.uid
@@ -62,8 +62,10 @@ def test_a_revocation_whose_tombstone_was_lost_takes_effect_within_the_bound(
     settings.ACCESS_TOKEN_CACHE_SECONDS = 1
     account = AccountFactory(tenant=tenant)
     with freeze_time() as clock:
-        issued = sessions.session_issue(tenant=tenant, account=account, actor=SYSTEM)
-        kept = sessions.session_issue(tenant=tenant, account=account, actor=SYSTEM)
+        issued = sessions.session_issue(
+            SessionIssue(), tenant=tenant, account=account, actor=SYSTEM
+        )
+        kept = sessions.session_issue(SessionIssue(), tenant=tenant, account=account, actor=SYSTEM)
         assert cache.get(selectors.access_cache_key(token_hash(issued.access_token))) is not None
 
         # The tombstone cannot be written (outage at revocation time); the revocation commits.
@@ -92,7 +94,9 @@ def test_cache_entries_are_bounded_by_the_recheck_interval(tenant, settings, in_
     settings.ACCESS_TOKEN_CACHE_SECONDS = 1
     account = AccountFactory(tenant=tenant)
     with freeze_time() as clock:
-        issued = sessions.session_issue(tenant=tenant, account=account, actor=SYSTEM)
+        issued = sessions.session_issue(
+            SessionIssue(), tenant=tenant, account=account, actor=SYSTEM
+        )
         key = selectors.access_cache_key(token_hash(issued.access_token))
         assert cache.get(key) is not None
         clock.tick(1.2)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portal.audit import Actor
 from tests.factories import AccountFactory
+from tokens.commands import PhoneVerificationSend, VerificationEmailSend
 from tokens.models import OutboxMessage
 from tokens.services import multipurpose as service
 
@@ -27,11 +28,10 @@ def person(tenant):
 def _queue_verification(tenant, account, capture, **kwargs):
     with capture(execute=False) as callbacks:
         issued = service.verification_email_send(
+            VerificationEmailSend(email="person@example.com", **kwargs),
             tenant=tenant,
             account=account,
-            email="person@example.com",
             actor=Actor.system("test"),
-            **kwargs,
         )
     return issued, callbacks
 
@@ -74,14 +74,20 @@ def test_outbox_row_keeps_token_only_encrypted(tenant, person, django_capture_on
 def test_rolled_back_transaction_sends_nothing(tenant, person, smtp_mail, eager_tasks):
     with pytest.raises(RuntimeError), transaction.atomic():
         service.verification_email_send(
-            tenant=tenant, account=person, email="person@example.com", actor=Actor.system("test")
+            VerificationEmailSend(email="person@example.com"),
+            tenant=tenant,
+            account=person,
+            actor=Actor.system("test"),
         )
         raise RuntimeError("the caller failed after queueing")
     assert not OutboxMessage.objects.exists()
     assert not person.multipurpose_tokens.exists()
     with transaction.atomic():
         service.verification_email_send(
-            tenant=tenant, account=person, email="person@example.com", actor=Actor.system("test")
+            VerificationEmailSend(email="person@example.com"),
+            tenant=tenant,
+            account=person,
+            actor=Actor.system("test"),
         )
     assert (
         len(smtp_mail.handler.wait_for(1)) == 1
@@ -236,7 +242,7 @@ def test_phone_verification_sms_through_twilio_shaped_provider(
 ):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         issued = service.phone_verification_send(
-            tenant=tenant, account=person, actor=Actor.system("test")
+            PhoneVerificationSend(), tenant=tenant, account=person, actor=Actor.system("test")
         )
     [request] = sms_provider.requests
     assert request["path"].endswith("/Messages.json")
@@ -253,7 +259,10 @@ def test_voice_otp_goes_to_the_calls_resource(
 ):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         issued = service.phone_verification_send(
-            tenant=tenant, account=person, actor=Actor.system("test"), voice=True
+            PhoneVerificationSend(voice=True),
+            tenant=tenant,
+            account=person,
+            actor=Actor.system("test"),
         )
     [request] = sms_provider.requests
     assert request["path"].endswith("/Calls.json")
@@ -270,7 +279,9 @@ def test_sms_provider_5xx_and_timeouts_are_retried(
     sms_provider.script = [failure]
     sms_provider.timeout_sleep = 1.5
     with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
-        service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
+        service.phone_verification_send(
+            PhoneVerificationSend(), tenant=tenant, account=person, actor=Actor.system("test")
+        )
     message = OutboxMessage.objects.get()
     assert service.message_deliver(message_id=message.pk).status == "retry"
     message.refresh_from_db()
@@ -285,7 +296,9 @@ def test_sms_provider_4xx_is_permanent(
 ):
     sms_provider.script = [400]
     with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
-        service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
+        service.phone_verification_send(
+            PhoneVerificationSend(), tenant=tenant, account=person, actor=Actor.system("test")
+        )
     message = OutboxMessage.objects.get()
     assert service.message_deliver(message_id=message.pk).status == "failed"
     assert "400" in OutboxMessage.objects.get().last_error
@@ -296,7 +309,9 @@ def test_wrong_provider_credentials_fail(
 ):
     settings.SMS_HTTP_AUTH_TOKEN = "wrong"
     with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
-        service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
+        service.phone_verification_send(
+            PhoneVerificationSend(), tenant=tenant, account=person, actor=Actor.system("test")
+        )
     assert service.message_deliver(message_id=OutboxMessage.objects.get().pk).status == "failed"
     assert sms_provider.requests == []
 
@@ -308,7 +323,7 @@ def test_file_sms_backend_is_the_embedded_default(
     settings.SMS_FILE_PATH = str(tmp_path / "sms")
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         issued = service.phone_verification_send(
-            tenant=tenant, account=person, actor=Actor.system("test")
+            PhoneVerificationSend(), tenant=tenant, account=person, actor=Actor.system("test")
         )
     [path] = list((tmp_path / "sms").iterdir())
     record = json.loads(path.read_text())
@@ -326,7 +341,7 @@ def test_console_sms_backend_prints(
     settings.SMS_BACKEND = "tokens.sms.ConsoleSmsBackend"
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         issued = service.phone_verification_send(
-            tenant=tenant, account=person, actor=Actor.system("test")
+            PhoneVerificationSend(), tenant=tenant, account=person, actor=Actor.system("test")
         )
     out = capsys.readouterr().out
     assert "to=+14155550123" in out and issued.value in out
@@ -346,7 +361,10 @@ def test_a_tenant_can_override_a_template(
     ]
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         issued = service.verification_email_send(
-            tenant=tenant, account=person, email="person@example.com", actor=Actor.system("test")
+            VerificationEmailSend(email="person@example.com"),
+            tenant=tenant,
+            account=person,
+            actor=Actor.system("test"),
         )
     [sent] = mail.outbox
     assert sent.subject == "Welcome to person@example.com"

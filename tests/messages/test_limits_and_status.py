@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from portal.audit import Actor
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
+from tokens.commands import PhoneVerificationSend, VerificationEmailSend
 from tokens.errors import DailyCapReached, SendCooldownActive, SmsDailyCapReached
 from tokens.models import DailySendCount, MultipurposeToken, OutboxMessage
 from tokens.services import multipurpose as service
@@ -26,24 +27,33 @@ def person(tenant):
     return account
 
 
+SEND = {"sendemail": "true"}
+
+
 def test_email_cooldown_per_destination_answers_1178_with_retry_after(lr, tenant, person):
     AccountFactory(tenant=tenant, email="other@example.com")
-    assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).status_code == 200
-    limited = lr.post(f"{M}/forgot/token", {"email": "person@example.com"})
+    assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, SEND).status_code == 200
+    limited = lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, SEND)
     assert limited.status_code == 429 and limited.json()["ErrorCode"] == 1178
     assert 1 <= int(limited["Retry-After"]) <= 30
     assert MultipurposeToken.objects.filter(purpose="forgotpassword").count() == 1
     assert MultipurposeToken.objects.get(
         purpose="forgotpassword"
     ).is_live  # the first one stays usable
-    assert lr.post(f"{M}/forgot/token", {"email": "other@example.com"}).status_code == 200
+    assert lr.post(f"{M}/forgot/token", {"email": "other@example.com"}, SEND).status_code == 200
     with freeze_time(timezone.now() + timedelta(seconds=31)):
-        assert lr.post(f"{M}/forgot/token", {"email": "person@example.com"}).status_code == 200
+        assert (
+            lr.post(f"{M}/forgot/token", {"email": "person@example.com"}, SEND).status_code == 200
+        )
 
 
 def test_sms_cooldown_answers_1179(lr, tenant, person):
-    assert lr.post(f"{M}/smsotp/forgotpassword", {"phone": "+14155550123"}).status_code == 200
-    limited = lr.post(f"{M}/smsotp/forgotpassword", {"phone": "+14155550123"})
+    person.phone_id_verified = True
+    person.save()
+    assert lr.put(f"{M}/{person.uid}/invalidatephone").status_code == 200
+    person.phone_id_verified = True
+    person.save()
+    limited = lr.put(f"{M}/{person.uid}/invalidatephone")
     assert limited.status_code == 429 and limited.json()["ErrorCode"] == 1179
     assert int(limited["Retry-After"]) >= 1
 
@@ -78,9 +88,13 @@ def test_daily_sms_cap_is_refused_by_the_service(tenant, person):
     tenant.settings = {"send_cooldown_seconds": 0, "daily_sms_cap": 1}
     tenant.save()
     with transaction.atomic():
-        service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
+        service.phone_verification_send(
+            PhoneVerificationSend(), tenant=tenant, account=person, actor=Actor.system("test")
+        )
     with pytest.raises(SmsDailyCapReached) as caught:
-        service.phone_verification_send(tenant=tenant, account=person, actor=Actor.system("test"))
+        service.phone_verification_send(
+            PhoneVerificationSend(), tenant=tenant, account=person, actor=Actor.system("test")
+        )
     assert caught.value.retry_after >= 1
     assert OutboxMessage.objects.count() == 1 and MultipurposeToken.objects.count() == 1
 
@@ -123,9 +137,9 @@ def test_cooldown_is_taken_atomically(tenant, person):
     results = _parallel(
         10,
         lambda i: service.verification_email_send(
+            VerificationEmailSend(email="person@example.com"),
             tenant=tenant,
             account=person,
-            email="person@example.com",
             actor=Actor.system("test"),
         ),
     )

@@ -10,6 +10,7 @@ from portal.audit import Actor
 from portal.crypto import token_hash
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
+from tokens.commands import SessionIssue
 from tokens.models import AccessToken, RefreshToken
 from tokens.services.sessions import session_issue
 
@@ -49,7 +50,9 @@ def test_an_account_of_another_tenant_is_not_found(tenant, other_tenant):
 
 def test_the_token_floor_reads_a_live_token_by_its_hash(tenant):
     account = AccountFactory(tenant=tenant)
-    issued = session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
+    issued = session_issue(
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
+    )
     hashed = token_hash(issued.access_token)
 
     assert bare.token(requests.get("/floor/token", {"h": hashed})).status_code == 200
@@ -60,7 +63,9 @@ def test_the_token_floor_reads_a_live_token_by_its_hash(tenant):
 
 def test_a_rotation_updates_the_token_and_inserts_the_successor_and_one_event(tenant):
     account = AccountFactory(tenant=tenant)
-    issued = session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
+    issued = session_issue(
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
+    )
     old = RefreshToken.objects.get(token_hash=token_hash(issued.refresh_token))
     events = AuditEvent.objects.count()
 

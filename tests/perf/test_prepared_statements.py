@@ -8,6 +8,7 @@ from django.db import connection
 
 from portal.audit import Actor
 from tests.factories import AccountFactory
+from tokens.commands import SessionIssue
 from tokens.services import sessions
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -27,7 +28,7 @@ def test_hot_statements_are_prepared_and_the_prefix_search_keeps_custom_plans(lr
     assert connection.vendor == "postgresql", "the services pass must use PostgreSQL"
     account = AccountFactory(tenant=tenant, email="prepared@example.com")
     issued = sessions.session_issue(
-        tenant=tenant, account=account, actor=Actor.account(account.uid)
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
     )
     refresh = issued.refresh_token
     # More runs than PostgreSQL's five custom plans before it weighs the generic one.

@@ -30,6 +30,7 @@ from roles.commands import (
 )
 from security.models import TotpFactor
 from tests.factories import AccountFactory
+from tokens.commands import SessionIssue
 from tokens.services import sessions
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +151,10 @@ def test_get_account_by_email(lr, rich_account, django_assert_max_num_queries):
 
 def test_refresh_token_rotation(lr, rich_account, django_assert_max_num_queries):
     issued = sessions.session_issue(
-        tenant=rich_account.tenant, account=rich_account, actor=Actor.account(rich_account.uid)
+        SessionIssue(),
+        tenant=rich_account.tenant,
+        account=rich_account,
+        actor=Actor.account(rich_account.uid),
     )
     tokens = {"refresh": issued.refresh_token}
 
@@ -168,7 +172,7 @@ def test_access_token_validation_is_one_api_key_lookup(
     tenant, rich_account, django_assert_max_num_queries
 ):
     issued = sessions.session_issue(
-        tenant=tenant, account=rich_account, actor=Actor.account(rich_account.uid)
+        SessionIssue(), tenant=tenant, account=rich_account, actor=Actor.account(rich_account.uid)
     )
     client = APIClient()
     url = f"/identity/v2/auth/access_token/validate?{urlencode({'apikey': tenant.api_key})}"
@@ -196,9 +200,10 @@ def _password_signin(tenant, account):
 def test_password_signin(tenant, rich_account, django_assert_max_num_queries):
     # The account by email; its failure count and factors (one query); its lock row; the
     # sign-in counted (savepoint, update, the counts read back, event, release); the
-    # session (savepoint, family, access and refresh tokens, event, release); the outer
-    # transaction; the profile of the answer.
-    budget = 16 + profile_budget()
+    # attempt recorded for the event feed (signin.succeeded); the session (savepoint,
+    # family, access and refresh tokens, event, release); the outer transaction; the
+    # profile of the answer.
+    budget = 17 + profile_budget()
     response = _steady(
         _password_signin(tenant, rich_account), budget, django_assert_max_num_queries
     )

@@ -2,9 +2,13 @@
 (echo of what it parsed, an unhandled exception, an HTML page that fails)."""
 
 from django.urls import include, path
+from rest_framework.response import Response
 
-from portal.lrapi.routing import lr_path
+from portal.api.native import NativeAPIView
+from portal.lrapi.routing import IndexedRoutes, lr_path
 from portal.lrapi.views import LRAPIView
+from portal.services import credential_create
+from portal.tenant_commands import CredentialCreate
 from portal.urls import urlpatterns as portal_urlpatterns
 
 
@@ -62,15 +66,38 @@ def middleware_probe(request):
     )
 
 
+class NativeCredentialProbe(NativeAPIView):
+    """A native POST with a real effect and a secret in its answer: a new API secret."""
+
+    section = "native"
+
+    def post(self, request):
+        body = self.body_json()
+        if body.get("explode"):
+            raise RuntimeError("probe failure")
+        issued = credential_create(
+            CredentialCreate(label=str(body.get("label", ""))),
+            tenant=self.tenant,
+            actor=self.actor,
+        )
+        return Response({"id": issued.credential.pk, "secret": issued.raw_secret}, status=201)
+
+
+# Wire routes are matched in any case only inside IndexedRoutes, as the sections' are.
 urlpatterns = [
-    lr_path("api/v1/_probe/echo", EchoView.as_view()),
-    lr_path("api/v2/_probe/echo", EchoView.as_view()),
-    lr_path("identity/v2/manage/_probe/<str:uid>/Echo", EchoView.as_view()),
-    lr_path("api/v1/_probe/boom", BoomView.as_view()),
-    lr_path("api/v1/_probe/nobody", NoBodyView.as_view()),
+    IndexedRoutes(
+        [
+            lr_path("api/v1/_probe/echo", EchoView.as_view()),
+            lr_path("api/v2/_probe/echo", EchoView.as_view()),
+            lr_path("identity/v2/manage/_probe/<str:uid>/Echo", EchoView.as_view()),
+            lr_path("api/v1/_probe/boom", BoomView.as_view()),
+            lr_path("api/v1/_probe/nobody", NoBodyView.as_view()),
+            lr_path("api/v1/_probe/middleware", middleware_probe),
+            lr_path("identity/v2/manage/_probe/middleware", middleware_probe),
+            lr_path("api/v1/_probe/native-credentials", NativeCredentialProbe.as_view()),
+        ]
+    ),
     path("pages/_probe/boom", html_boom),
-    lr_path("api/v1/_probe/middleware", middleware_probe),
-    lr_path("identity/v2/manage/_probe/middleware", middleware_probe),
     path("pages/_probe/middleware", middleware_probe),
     path("", include(portal_urlpatterns)),
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from portal.models import ApiCredential, AuditEvent, Tenant
+from portal.tenant_commands import TenantSettingsChange
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,9 @@ def test_tenant_settings_refuse_unknown_names_and_signing_modes(tenant):
 
     for changes in ({"no_such_setting": 1}, {"request_signing": "Strict"}):
         with pytest.raises(ValidationError):
-            services.tenant_update_settings(tenant=tenant, actor=Actor.system("t"), changes=changes)
+            services.tenant_update_settings(
+                TenantSettingsChange(changes=changes), tenant=tenant, actor=Actor.system("t")
+            )
     tenant.refresh_from_db()
     assert tenant.settings == {}
     assert not AuditEvent.objects.filter(tenant=tenant, action="tenant.updated").exists()

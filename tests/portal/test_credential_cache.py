@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal import services
 from portal.audit import Actor
 from portal.models import ApiCredential
+from portal.tenant_commands import CredentialRevoke, CredentialRotate, TenantSettingsChange
 from tests.portal.conftest import assert_lr_error
 
 pytestmark = pytest.mark.django_db
@@ -44,14 +45,20 @@ def test_a_resolved_secret_is_served_from_the_cache(api, credential):
 
 def test_revoking_through_the_service_refuses_the_cached_secret_at_once(api, credential):
     _warm(api, credential)
-    services.credential_revoke(credential=credential, actor=ADMIN, reason="leaked")
+    services.credential_revoke(
+        CredentialRevoke(credential_id=credential.pk, reason="leaked"),
+        tenant=credential.tenant,
+        actor=ADMIN,
+    )
     assert_lr_error(_call(api, credential), 902, 401)
 
 
 def test_a_rotation_deadline_in_the_past_refuses_the_old_secret_at_once(api, credential):
     _warm(api, credential)
     services.credential_rotate(
-        credential=credential, actor=ADMIN, reason="rotated", overlap=timedelta(0)
+        CredentialRotate(credential_id=credential.pk, reason="rotated", overlap_seconds=0),
+        tenant=credential.tenant,
+        actor=ADMIN,
     )
     assert_lr_error(_call(api, credential), 902, 401)
 
@@ -60,7 +67,9 @@ def test_a_rotation_deadline_is_applied_to_the_cached_secret(api, credential):
     _warm(api, credential)
     soon = timezone.now() + timedelta(minutes=5)
     services.credential_rotate(
-        credential=credential, actor=ADMIN, reason="rotated", overlap=timedelta(minutes=5)
+        CredentialRotate(credential_id=credential.pk, reason="rotated", overlap_seconds=300),
+        tenant=credential.tenant,
+        actor=ADMIN,
     )
     assert _call(api, credential).status_code == 200
     from freezegun import freeze_time
@@ -92,7 +101,9 @@ def test_deactivating_the_tenant_refuses_the_cached_secret_at_once(api, credenti
 def test_switching_the_tenant_to_strict_signing_refuses_the_cached_secret_at_once(api, credential):
     _warm(api, credential)
     services.tenant_update_settings(
-        tenant=credential.tenant, actor=ADMIN, changes={"request_signing": "strict"}
+        TenantSettingsChange(changes={"request_signing": "strict"}),
+        tenant=credential.tenant,
+        actor=ADMIN,
     )
     response = _call(api, credential)
     assert response.status_code != 200 and response.json()["ErrorCode"] == 1207

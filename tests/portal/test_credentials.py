@@ -6,6 +6,7 @@ from django.test import RequestFactory
 from portal.lrapi import auth
 from portal.lrapi.errors import LRError
 from portal.models import ApiCredential
+from portal.tenant_commands import CredentialRotate
 from tests.factories import ApiCredentialFactory
 from tests.portal.conftest import PROBE_URLS, assert_lr_error
 
@@ -246,7 +247,9 @@ def test_rotating_one_credential_leaves_the_others_of_the_tenant_without_expiry(
         ApiCredentialFactory(tenant=tenant, label="reports", scopes=["accounts"]),
     ]
     issued = services.credential_rotate(
-        credential=rotated, actor=Actor.system("t"), reason="yearly", overlap=timedelta(hours=3)
+        CredentialRotate(credential_id=rotated.pk, reason="yearly", overlap_seconds=10800),
+        tenant=rotated.tenant,
+        actor=Actor.system("t"),
     )
     for other in others:
         other.refresh_from_db()
@@ -273,7 +276,9 @@ def test_rotation_keeps_an_earlier_expiry_of_the_old_secret(tenant):
     soon = timezone.now() + timedelta(hours=1)
     old = ApiCredentialFactory(tenant=tenant, label="temp", expires_at=soon)
     issued = services.credential_rotate(
-        credential=old, actor=Actor.system("t"), reason="r", overlap=timedelta(hours=24)
+        CredentialRotate(credential_id=old.pk, reason="r", overlap_seconds=86400),
+        tenant=old.tenant,
+        actor=Actor.system("t"),
     )
     old.refresh_from_db()
     assert old.expires_at == soon
@@ -290,9 +295,11 @@ def test_rotation_without_a_reason_is_refused_and_changes_nothing(tenant, reason
     before = _rows(tenant), AuditEvent.objects.count()
     with pytest.raises(services.CredentialRotationRefused):
         services.credential_rotate(
-            credential=ApiCredential.objects.get(tenant=tenant),
+            CredentialRotate(
+                credential_id=ApiCredential.objects.get(tenant=tenant).pk, reason=reason
+            ),
+            tenant=tenant,
             actor=Actor.system("t"),
-            reason=reason,
         )
     assert (_rows(tenant), AuditEvent.objects.count()) == before
 
@@ -306,5 +313,9 @@ def test_a_revoked_secret_is_not_rotated(tenant):
     revoked = ApiCredentialFactory(tenant=tenant, revoked_at=timezone.now())
     before = _rows(tenant)
     with pytest.raises(services.CredentialRotationRefused):
-        services.credential_rotate(credential=revoked, actor=Actor.system("t"), reason="r")
+        services.credential_rotate(
+            CredentialRotate(credential_id=revoked.pk, reason="r"),
+            tenant=revoked.tenant,
+            actor=Actor.system("t"),
+        )
     assert _rows(tenant) == before

@@ -27,6 +27,16 @@ PRODUCTION = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "SECURE_HSTS_PRELOAD": "1",
+    # Real delivery: mail through an SMTP relay, SMS through the HTTP provider.
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "smtp.internal",
+    "EMAIL_PORT": "587",
+    "EMAIL_USE_TLS": "1",
+    "SMS_BACKEND": "tokens.sms.HttpSmsBackend",
+    "SMS_HTTP_BASE_URL": "https://api.twilio.com",
+    "SMS_HTTP_ACCOUNT_SID": "AC00000000000000000000000000000000",
+    "SMS_HTTP_AUTH_TOKEN": "deploy-check",
+    "SMS_FROM_NUMBER": "+15005550006",
 }
 
 
@@ -124,9 +134,16 @@ def test_compose_runs_the_whole_stack_with_a_real_smtp_relay():
     assert services["worker"]["command"][:4] == ["celery", "-A", "portal", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "portal", "beat"]
     assert services["mailpit"]["image"].startswith("axllent/mailpit:")
-    for name in ("web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "beat"):
         environment = services[name]["environment"]
-        assert environment["SMS_BACKEND"] == "${SMS_BACKEND:-tokens.sms.FileSmsBackend}"
+        # Mail over SMTP to Mailpit, SMS to the HTTP provider; undelivered messages not allowed.
+        assert environment["EMAIL_BACKEND"] == (
+            "${EMAIL_BACKEND:-django.core.mail.backends.smtp.EmailBackend}"
+        )
+        assert environment["SMS_BACKEND"] == "${SMS_BACKEND:-tokens.sms.HttpSmsBackend}"
+        assert environment["SMS_HTTP_BASE_URL"] == "${SMS_HTTP_BASE_URL:-https://api.twilio.com}"
+        assert environment["ALLOW_UNDELIVERED_MESSAGES"] == "${ALLOW_UNDELIVERED_MESSAGES:-0}"
+        assert "DEBUG" not in environment
         assert environment["EMAIL_HOST"] == "${EMAIL_HOST:-mailpit}"
         assert environment["EMAIL_PORT"] == "${EMAIL_PORT:-1025}"
         # Every variable compose sets is documented.
@@ -135,3 +152,66 @@ def test_compose_runs_the_whole_stack_with_a_real_smtp_relay():
     assert services["web"]["ports"] == ["8000:8000"]
     assert "ports" not in services["worker"]
     assert services["mailpit"]["ports"] == ["127.0.0.1:8025:8025"]
+
+
+COMPOSE_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}")
+
+
+def compose_environment(service: str, given: dict[str, str]) -> dict[str, str]:
+    """The environment compose gives `service` when the shell exports `given`."""
+    compose = yaml.safe_load((Path(django_settings.BASE_DIR) / "compose.yaml").read_text())
+
+    def resolve(match: re.Match) -> str:
+        name, kind, default = match.groups()
+        if given.get(name):
+            return given[name]
+        assert kind != "?", f"compose needs {name}"
+        return default or ""
+
+    environment = compose["services"][service]["environment"]
+    return {key: COMPOSE_VARIABLE.sub(resolve, str(value)) for key, value in environment.items()}
+
+
+def compose_migrate_checks(given: dict[str, str]) -> subprocess.CompletedProcess:
+    """The message-delivery system checks the compose `migrate` service runs before anything
+    else starts (web, worker and beat wait for it to succeed)."""
+    env = {key: value for key, value in os.environ.items() if key not in PRODUCTION}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.pop("DEBUG", None)
+    env.update(compose_environment("migrate", given))
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--tag", "messages"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_compose_starts_with_an_sms_account_and_refuses_without_one():
+    keys = {
+        "SECRET_KEY": PRODUCTION["SECRET_KEY"],
+        "FIELD_ENCRYPTION_KEY": PRODUCTION["FIELD_ENCRYPTION_KEY"],
+    }
+    refused = compose_migrate_checks(keys)
+    assert refused.returncode != 0
+    assert "tokens.E003" in refused.stderr
+    assert "SMS_HTTP_ACCOUNT_SID, SMS_HTTP_AUTH_TOKEN, SMS_FROM_NUMBER are not set" in (
+        refused.stderr
+    )
+    started = compose_migrate_checks(
+        {
+            **keys,
+            "SMS_HTTP_ACCOUNT_SID": "AC" + "2" * 32,
+            "SMS_HTTP_AUTH_TOKEN": "token",
+            "SMS_FROM_NUMBER": "+15551234567",
+        }
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    # A trial stack without an SMS account, as compose.yaml describes it.
+    trial = compose_migrate_checks(
+        {**keys, "SMS_BACKEND": "tokens.sms.FileSmsBackend", "ALLOW_UNDELIVERED_MESSAGES": "1"}
+    )
+    assert trial.returncode == 0, trial.stdout + trial.stderr

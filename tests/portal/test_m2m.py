@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from portal.lrapi import m2m
 from portal.models import ApiCredential, AuditEvent
+from portal.tenant_commands import CredentialRevoke
 from tests.factories import ApiCredentialFactory
 from tests.portal.conftest import assert_lr_error
 
@@ -203,7 +204,11 @@ def test_token_of_a_revoked_credential_is_refused_immediately(api, credential):
     from portal import services
     from portal.audit import Actor
 
-    services.credential_revoke(credential=credential, actor=Actor.system("test"))
+    services.credential_revoke(
+        CredentialRevoke(credential_id=credential.pk),
+        tenant=credential.tenant,
+        actor=Actor.system("test"),
+    )
     response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert_lr_error(response, 902, 401)
 

@@ -14,7 +14,6 @@ import json
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -28,17 +27,8 @@ from portal.audit import Actor
 from portal.crypto import decrypt
 from portal.models import AuditEvent
 from tests.factories import AccountFactory, ApiCredentialFactory, TenantFactory
+from tests.portal.service_packages import SERVICE_PACKAGES
 
-# Where services live: every module of these packages (and the modules themselves).
-SERVICE_PACKAGES = (
-    "accounts.services",
-    "security.services",
-    "tokens.services",
-    "roles.services",
-    "customobjects.services",
-    "portal.services",
-    "flows",
-)
 # Modules outside the services packages that record events themselves.
 OTHER_RECORDING_MODULES = (
     "accounts.importing",
@@ -323,10 +313,14 @@ def _code_of_last_message(account, channel: str) -> str:
 
 
 def _session(world: World):
+    from tokens.commands import SessionIssue
     from tokens.services.sessions import session_issue
 
     return session_issue(
-        tenant=world.tenant, account=world.account, actor=Actor.account(world.account.uid)
+        SessionIssue(),
+        tenant=world.tenant,
+        account=world.account,
+        actor=Actor.account(world.account.uid),
     )
 
 
@@ -436,7 +430,9 @@ def _(w, service):
 
 @scenario("account_email_mark_verified")
 def _(w, service):
-    w.act(service, tenant=w.tenant, actor=w.actor, account=w.account, email="walker@example.com")
+    from accounts.commands import EmailMarkVerified
+
+    w.act(service, EmailMarkVerified(email="walker@example.com"), **_who(w))
 
 
 @scenario("account_email_verification_invalidate")
@@ -462,7 +458,9 @@ def _(w, service):
 def _(w, service):
     w.account.phone_id = "+15550001111"
     w.account.save(update_fields=["phone_id"])
-    w.act(service, tenant=w.tenant, actor=w.actor, account=w.account)
+    from accounts.commands import PhoneMarkVerified
+
+    w.act(service, PhoneMarkVerified(), **_who(w))
 
 
 @scenario("account_phone_verification_invalidate")
@@ -499,7 +497,18 @@ def _(w, service):
 
 @scenario("account_password_change_require")
 def _(w, service):
-    w.act(service, tenant=w.tenant, actor=w.actor, account=w.account, reason="leaked")
+    from accounts.commands import PasswordChangeRequire
+
+    w.act(service, PasswordChangeRequire(reason="leaked"), **_who(w))
+
+
+@scenario("account_password_change")
+def _(w, service):
+    from accounts.commands import PasswordChange
+
+    command = PasswordChange(old_password=PASSWORD, new_password="An0ther-pass!")
+    w.act(service, command, tenant=w.tenant, actor=Actor.account(w.account.uid), account=w.account)
+    return Expect(type="account_password.set")
 
 
 def _add_secondary_email(w: World) -> None:
@@ -553,24 +562,27 @@ def _(w, service):
 
 @scenario("mfa_factor_reset")
 def _(w, service):
-    from security.commands import FactorReset
+    from security.commands import FactorReset, TotpEnroll
     from security.services import totp_enroll
 
-    totp_enroll(tenant=w.tenant, actor=w.actor, account=w.account)
+    totp_enroll(TotpEnroll(), **_who(w))
     _session(w)
     w.act(service, FactorReset(factor="totp", reason="new phone"), **_who(w))
 
 
 @scenario("otp_factor_set")
 def _(w, service):
-    w.act(service, **_who(w), channel="sms", destination="+15550009999")
+    from security.commands import OtpFactorSet
+
+    w.act(service, OtpFactorSet(channel="sms", destination="+15550009999"), **_who(w))
 
 
 @scenario("otp_factor_confirm")
 def _(w, service):
+    from security.commands import OtpFactorSet
     from security.services import otp_factor_code_send, otp_factor_set
 
-    otp_factor_set(**_who(w), channel="sms", destination="+15550009999")
+    otp_factor_set(OtpFactorSet(channel="sms", destination="+15550009999"), **_who(w))
     otp_factor_code_send(tenant=w.tenant, account=w.account, channel="sms")
     code = _code_of_last_message(w.account, "sms")
     w.act(service, **_who(w), channel="sms", code=code)
@@ -599,18 +611,47 @@ def _(w, service):
     w.act(service, PasskeyRemove(passkey_id=credential_id), **_who(w))
 
 
+def _push_relay(w):
+    """Push devices are enrolled only while the tenant has a way to reach them."""
+    from security.commands import PushNotifierSet
+    from security.services import push_notifier_set
+
+    push_notifier_set(
+        PushNotifierSet(kind="webhook", webhook_url="https://push-relay.example.com/hooks"),
+        **_tw(w),
+    )
+
+
+@scenario("push_notifier_set")
+def _(w, service):
+    from security.commands import PushNotifierSet
+
+    w.act(
+        service,
+        PushNotifierSet(kind="webhook", webhook_url="https://push-relay.example.com/hooks"),
+        **_tw(w),
+    )
+    return Expect(subject="")
+
+
 @scenario("push_device_register")
 def _(w, service):
-    w.act(service, **_who(w), device_address="https://push.example.com/d1", name="phone")
+    from security.commands import PushDeviceRegister
+
+    _push_relay(w)
+    command = PushDeviceRegister(device_address="https://push.example.com/d1", name="phone")
+    w.act(service, command, **_who(w))
 
 
 @scenario("push_device_delete")
 def _(w, service):
+    from security.commands import PushDeviceRegister, PushDeviceRemove
     from security.models import PushDevice
     from security.services import push_device_register
 
-    push_device_register(**_who(w), device_address="https://push.example.com/d1", name="phone")
-    from security.commands import PushDeviceRemove
+    _push_relay(w)
+    command = PushDeviceRegister(device_address="https://push.example.com/d1", name="phone")
+    push_device_register(command, **_who(w))
 
     device_id = PushDevice.objects.get(account=w.account).pk
     w.act(service, PushDeviceRemove(device_id=device_id), **_who(w))
@@ -623,38 +664,46 @@ def _(w, service):
 
 @scenario("security_answers_set")
 def _(w, service):
-    w.act(service, **_who(w), answers={"q1": "blue"})
+    from security.commands import SecurityAnswersSet
+
+    w.act(service, SecurityAnswersSet(answers={"q1": "blue"}), **_who(w))
 
 
 @scenario("security_answers_request")
 def _(w, service):
-    w.act(service, **_who(w), answers={"q1": "blue"})
+    from security.commands import SecurityAnswersRequest
+
+    w.act(service, SecurityAnswersRequest(answers={"q1": "blue"}), **_who(w))
     return Expect(type="security_answers.updated")  # no factor yet: in force at once
 
 
 @scenario("security_answers_confirm")
 def _(w, service):
+    from security.commands import SecurityAnswersRequest, SecurityAnswersSet
     from security.services import security_answers_request, security_answers_set
 
     # Answers already set are a factor: a change of them waits for the emailed code.
-    security_answers_set(**_who(w), answers={"q1": "red"})
-    security_answers_request(**_who(w), answers={"q1": "blue"})
+    security_answers_set(SecurityAnswersSet(answers={"q1": "red"}), **_who(w))
+    security_answers_request(SecurityAnswersRequest(answers={"q1": "blue"}), **_who(w))
     code = _code_of_last_message(w.account, "email")
     w.act(service, **_who(w), code=code)
 
 
 @scenario("totp_enroll")
 def _(w, service):
-    w.act(service, **_who(w))
+    from security.commands import TotpEnroll
+
+    w.act(service, TotpEnroll(), **_who(w))
 
 
 @scenario("totp_confirm")
 def _(w, service):
     import time
 
+    from security.commands import TotpEnroll
     from security.services import totp_code, totp_enroll
 
-    secret = totp_enroll(**_who(w))
+    secret = totp_enroll(TotpEnroll(), **_who(w))
     w.act(service, account=w.account, code=totp_code(secret, for_time=time.time()))
 
 
@@ -667,7 +716,15 @@ def _who(w: World) -> dict[str, Any]:
 
 @scenario("session_issue")
 def _(w, service):
-    w.act(service, tenant=w.tenant, account=w.account, actor=Actor.account(w.account.uid))
+    from tokens.commands import SessionIssue
+
+    w.act(
+        service,
+        SessionIssue(),
+        tenant=w.tenant,
+        account=w.account,
+        actor=Actor.account(w.account.uid),
+    )
 
 
 @scenario("access_token_elevate")
@@ -738,6 +795,30 @@ def _(w, service):
 
     command = TokenIssue(kind="email", purpose="forgotpassword", destination="walker@example.com")
     w.act(service, command, **_who(w))
+
+
+@scenario("message_resend")
+def _(w, service):
+    from tokens.commands import MessageResend
+    from tokens.models import OutboxMessage
+    from tokens.services.multipurpose import message_enqueue
+
+    message = message_enqueue(
+        tenant=w.tenant,
+        account=w.account,
+        channel="email",
+        template="notice",
+        recipient="walker@example.com",
+        context={"subject": "Hello", "body": "A notice."},
+        check_limits=False,
+    )
+    OutboxMessage.objects.filter(pk=message.pk).update(status="failed", attempts=5)
+    w.act(
+        service,
+        MessageResend(message_id=message.pk, reason="mailbox fixed"),
+        tenant=w.tenant,
+        actor=w.actor,
+    )
 
 
 @scenario("token_consumed_record")
@@ -945,30 +1026,148 @@ def _record(w: World):
 
 @scenario("tenant_create")
 def _(w, service):
-    tenant, _ = w.act(service, actor=w.actor, name="Another tenant")
+    from portal.tenant_commands import TenantCreate
+
+    tenant, _ = w.act(service, TenantCreate(name="Another tenant"), actor=w.actor)
     return Expect(subject="", tenant=tenant)
 
 
 @scenario("tenant_update_settings")
 def _(w, service):
-    w.act(service, tenant=w.tenant, actor=w.actor, changes={"lockout_threshold": 7})
+    from portal.tenant_commands import TenantSettingsChange
+
+    w.act(service, TenantSettingsChange(changes={"lockout_threshold": 7}), **_tw(w))
     return Expect(subject="")
 
 
 @scenario("credential_create")
 def _(w, service):
-    w.act(service, tenant=w.tenant, actor=w.actor, label="backend")
+    from portal.tenant_commands import CredentialCreate
+
+    w.act(service, CredentialCreate(label="backend", scopes=("accounts",)), **_tw(w))
     return Expect(subject="")
 
 
 @scenario("credential_revoke")
 def _(w, service):
-    w.act(service, credential=ApiCredentialFactory(tenant=w.tenant), actor=w.actor, reason="leaked")
+    from portal.tenant_commands import CredentialRevoke
+
+    credential = ApiCredentialFactory(tenant=w.tenant)
+    w.act(service, CredentialRevoke(credential_id=credential.pk, reason="leaked"), **_tw(w))
     return Expect(subject="")
 
 
 @scenario("credential_rotate")
 def _(w, service):
+    from portal.tenant_commands import CredentialRotate
+
     old = ApiCredentialFactory(tenant=w.tenant)
-    w.act(service, credential=old, actor=w.actor, reason="yearly", overlap=timedelta(0))
+    command = CredentialRotate(credential_id=old.pk, reason="yearly", overlap_seconds=0)
+    w.act(service, command, **_tw(w))
+    return Expect(subject="")
+
+
+# webhooks: endpoints (administration events, no subject account)
+
+
+def _webhook(w: World):
+    from webhooks.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(
+        tenant=w.tenant, url="https://hooks.example.com/x", events=["*"], secret_encrypted=""
+    )
+
+
+@scenario("webhook_create")
+def _(w, service):
+    from webhooks.commands import WebhookCreate
+
+    w.act(service, WebhookCreate(url="https://hooks.example.com/x", events=("*",)), **_tw(w))
+    return Expect(subject="")
+
+
+@scenario("webhook_update")
+def _(w, service):
+    from webhooks.commands import WebhookUpdate
+
+    w.act(service, WebhookUpdate(enabled=False), **_tw(w), endpoint=_webhook(w))
+    return Expect(subject="")
+
+
+@scenario("webhook_delete")
+def _(w, service):
+    from webhooks.commands import WebhookDelete
+
+    w.act(service, WebhookDelete(), **_tw(w), endpoint=_webhook(w))
+    return Expect(subject="")
+
+
+@scenario("webhook_secret_rotate")
+def _(w, service):
+    from webhooks.commands import WebhookSecretRotate
+
+    w.act(service, WebhookSecretRotate(), **_tw(w), endpoint=_webhook(w))
+    return Expect(subject="")
+
+
+@scenario("webhook_replay")
+def _(w, service):
+    from webhooks.commands import WebhookReplay
+
+    w.act(service, WebhookReplay(event_ids=(1,)), **_tw(w), endpoint=_webhook(w))
+    return Expect(subject="")
+
+
+@scenario("webhook_disable")
+def _(w, service):
+    from webhooks.commands import WebhookDisable
+
+    w.act(service, WebhookDisable(reason="failing"), **_tw(w), endpoint=_webhook(w))
+    return Expect(subject="")
+
+
+# --- Bulk jobs --------------------------------------------------------------------------------
+
+
+def _job(w: World, action: str = "block", **extra: Any):
+    from jobs.commands import JobCreate
+    from jobs.services import job_create
+
+    return job_create(
+        JobCreate(
+            action=action,
+            uids=(w.account.uid,),
+            reason="walker",
+            expected_count=1 if action == "block" else None,
+            **extra,
+        ),
+        **_tw(w),
+    )
+
+
+@scenario("job_create")
+def _(w, service):
+    from jobs.commands import JobCreate
+
+    w.act(service, JobCreate(action="unblock", uids=(w.account.uid,), reason="walker"), **_tw(w))
+    return Expect(subject="")
+
+
+@scenario("job_cancel")
+def _(w, service):
+    from jobs.commands import JobCancel
+
+    job = _job(w)
+    w.act(service, JobCancel(job_id=job.pk, reason="walker"), **_tw(w))
+    return Expect(subject="")
+
+
+@scenario("job_revert")
+def _(w, service):
+    from jobs.commands import JobBatchRun, JobRevert
+    from jobs.services import job_batch_run
+
+    job = _job(w)
+    job_batch_run(JobBatchRun(job_id=job.pk))
+    w.act(service, JobRevert(job_id=job.pk, reason="walker"), **_tw(w))
     return Expect(subject="")

@@ -11,6 +11,7 @@ from portal import services
 from portal.audit import Actor
 from portal.lrapi import signing
 from portal.lrapi.errors import LRError
+from portal.tenant_commands import CredentialRevoke, TenantSettingsChange
 from tests.portal.conftest import (
     PROBE_URLS,
     assert_lr_error,
@@ -306,13 +307,19 @@ def test_revoked_credential_signature_is_1208(api, credential):
     path = _url(credential)
     expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
     digest = python_sdk_digest(credential.raw, "http://testserver" + path, expiry)
-    services.credential_revoke(credential=credential, actor=Actor.system("test"))
+    services.credential_revoke(
+        CredentialRevoke(credential_id=credential.pk),
+        tenant=credential.tenant,
+        actor=Actor.system("test"),
+    )
     assert_lr_error(_get(api, path, expiry, digest), 1208, 401)
 
 
 def test_strict_tenant_refuses_plain_secrets_with_1207_and_accepts_signatures(api, credential):
     services.tenant_update_settings(
-        tenant=credential.tenant, actor=Actor.system("test"), changes={"request_signing": "strict"}
+        TenantSettingsChange(changes={"request_signing": "strict"}),
+        tenant=credential.tenant,
+        actor=Actor.system("test"),
     )
     plain = api.get(_url(credential), HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
     assert_lr_error(plain, 1207, 400)

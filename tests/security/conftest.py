@@ -11,6 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from portal.audit import Actor
+from tokens.commands import SessionIssue
 from tokens.services.sessions import access_token_elevate, session_issue
 
 _ISSUED: dict[str, str] = {}
@@ -27,7 +28,7 @@ class IssuedTokens:
 
     def __setitem__(self, alias: str, account) -> None:
         issued = session_issue(
-            tenant=account.tenant, account=account, actor=Actor.account(account.uid)
+            SessionIssue(), tenant=account.tenant, account=account, actor=Actor.account(account.uid)
         )
         if self.elevate:
             access_token_elevate(

@@ -37,6 +37,7 @@ from security.models import (
     TotpFactor,
 )
 from tests.factories import AccountFactory, ApiCredentialFactory
+from tokens.commands import SessionIssue
 from tokens.errors import RefreshTokenInvalid
 from tokens.models import TokenFamily
 from tokens.services import sessions
@@ -121,7 +122,9 @@ def member(tenant):
         tenant=tenant, account=account, device_token_encrypted=encrypt("new"), name="attacker"
     )
     account.issued = [
-        sessions.session_issue(tenant=tenant, account=account, actor=Actor.account(account.uid))
+        sessions.session_issue(
+            SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
+        )
         for _ in range(2)
     ]
     return account
@@ -167,7 +170,7 @@ def secure(tenant, account, **options):
 def test_securing_ends_every_session_of_the_account(tenant, member):
     bystander = AccountFactory(tenant=tenant)
     theirs = sessions.session_issue(
-        tenant=tenant, account=bystander, actor=Actor.account(bystander.uid)
+        SessionIssue(), tenant=tenant, account=bystander, actor=Actor.account(bystander.uid)
     )
     assert all(token_valid(tenant, s.access_token) for s in member.issued)
 
@@ -415,7 +418,7 @@ def test_an_overlong_ticket_is_refused_and_changes_nothing(tenant, member):
 
 
 def test_a_failure_part_way_leaves_everything_as_it_was(tenant, member, monkeypatch):
-    def broken(**kwargs):
+    def broken(command, **kwargs):
         raise LRError(950)
 
     monkeypatch.setattr("accounts.services.account_password_change_require", broken)

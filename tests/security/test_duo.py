@@ -238,10 +238,11 @@ BACK = "https://app.example/duo/back"
 
 
 def session_token(account) -> str:
+    from tokens.commands import SessionIssue
     from tokens.services.sessions import session_issue
 
     return session_issue(
-        tenant=account.tenant, account=account, actor=Actor.account(account.uid)
+        SessionIssue(), tenant=account.tenant, account=account, actor=Actor.account(account.uid)
     ).access_token
 
 

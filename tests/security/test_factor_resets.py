@@ -145,11 +145,14 @@ def test_reset_refused_for_credential_without_security_scope(tenant, full, revok
 
 
 def test_reset_ends_the_accounts_real_sessions(lr, tenant, full):
+    from tokens.commands import SessionIssue
     from tokens.errors import AccessTokenInvalid
     from tokens.selectors import access_token_resolve
     from tokens.services.sessions import session_issue
 
-    issued = session_issue(tenant=tenant, account=full, actor=Actor.account(full.uid))
+    issued = session_issue(
+        SessionIssue(), tenant=tenant, account=full, actor=Actor.account(full.uid)
+    )
     assert access_token_resolve(tenant=tenant, token=issued.access_token).account == full
     assert lr.delete(M + "/2fa/totp", None, {"uid": full.uid}).json() == {"IsDeleted": True}
     with pytest.raises(AccessTokenInvalid):
@@ -159,11 +162,12 @@ def test_reset_ends_the_accounts_real_sessions(lr, tenant, full):
 
 
 def test_the_sessions_a_reset_ends_are_recorded_as_its_consequence(lr, tenant, full):
+    from tokens.commands import SessionIssue
     from tokens.models import TokenFamily
     from tokens.services.sessions import session_issue
 
     for _ in range(2):
-        session_issue(tenant=tenant, account=full, actor=Actor.account(full.uid))
+        session_issue(SessionIssue(), tenant=tenant, account=full, actor=Actor.account(full.uid))
     assert lr.delete(M + "/2fa/totp", None, {"uid": full.uid}).json() == {"IsDeleted": True}
 
     reset = AuditEvent.objects.get(action="mfa_factor.reset")

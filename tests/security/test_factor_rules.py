@@ -17,10 +17,12 @@ from portal.audit import Actor
 from portal.crypto import decrypt, encrypt
 from portal.models import AuditEvent
 from security import services
+from security.commands import OtpFactorSet, SecurityAnswersSet
 from security.models import OtpFactor, SecurityAnswer, TotpFactor
 from tests.factories import AccountFactory
-from tests.security.fake_push import FakeDevice
+from tests.security.fake_push import FakeDevice, push_relay  # noqa: F401 (a fixture)
 from tests.security.soft_authenticator import SoftAuthenticator
+from tokens.commands import SessionIssue
 from tokens.models import OutboxMessage
 from tokens.services.sessions import session_issue
 
@@ -34,9 +36,12 @@ NOTICE = "factoradded"
 ORIGIN = "https://id.example.com"
 
 
+# The tenant pushes through a signed webhook to a local relay (tests.security.fake_push).
+pytestmark = pytest.mark.usefixtures("push_relay")
+
+
 @pytest.fixture(autouse=True)
 def _quiet_limits(tenant, settings):
-    settings.SECURITY_PUSH_NOTIFIER = "tests.security.fake_push.MemoryNotifier"
     settings.PUBLIC_BASE_URL = ORIGIN
     tenant.settings = {"send_cooldown_seconds": 0}
     tenant.save()
@@ -62,7 +67,7 @@ class Holder:
     def __init__(self, tenant, account):
         self.tenant, self.account = tenant, account
         self.token = session_issue(
-            tenant=tenant, account=account, actor=Actor.account(account.uid)
+            SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
         ).access_token
         self.client = APIClient()
 
@@ -205,7 +210,10 @@ def test_new_answers_stay_pending_until_confirmed_with_a_code_sent_to_the_primar
     tenant, member
 ):
     services.security_answers_set(
-        tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Old Town"}
+        SecurityAnswersSet(answers={"q1": "Old Town"}),
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=member,
     )
     confirmed_totp(tenant, member)
     holder = Holder(tenant, member)
@@ -262,7 +270,10 @@ def test_answers_of_an_account_without_email_are_confirmed_by_its_2fa_phone(tena
     member = make_member(tenant, email=False, username="holder")
     confirmed_sms(tenant, member)
     services.security_answers_set(
-        tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Old"}
+        SecurityAnswersSet(answers={"q1": "Old"}),
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=member,
     )
     holder = Holder(tenant, member)
     assert (
@@ -302,11 +313,10 @@ def test_first_answers_of_an_account_without_factors_take_effect(tenant, member)
 def test_sign_in_does_not_send_or_accept_codes_of_an_unconfirmed_email_destination(tenant, member):
     confirmed_totp(tenant, member)
     services.otp_factor_set(
+        OtpFactorSet(channel="email", destination="holder@example.com"),
         tenant=tenant,
         actor=Actor.system("t"),
         account=member,
-        channel="email",
-        destination="holder@example.com",
     )
     challenge = sign_in(tenant)["SecondFactorAuthentication"]
     assert challenge["IsEmailOtpAuthenticatorVerified"] is False

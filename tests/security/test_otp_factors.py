@@ -11,6 +11,7 @@ from portal.audit import Actor
 from portal.crypto import decrypt, token_hash
 from portal.models import AuditEvent
 from security import services
+from security.commands import OtpFactorSet, SecurityAnswersSet
 from security.errors import SecondFactorNotSetUp, SecurityAnswersMissing
 from security.models import OtpCode, OtpFactor, SecurityAnswer
 from tests.factories import AccountFactory
@@ -37,22 +38,20 @@ def member(tenant, tokens):
 
 def sms(tenant, account, confirmed=True):
     services.otp_factor_set(
+        OtpFactorSet(channel="sms", destination="+15550009999"),
         tenant=tenant,
         actor=Actor.system("t"),
         account=account,
-        channel="sms",
-        destination="+15550009999",
     )
     OtpFactor.objects.filter(account=account, channel="sms").update(confirmed=confirmed)
 
 
 def email(tenant, account, confirmed=True):
     services.otp_factor_set(
+        OtpFactorSet(channel="email", destination="otp@example.com"),
         tenant=tenant,
         actor=Actor.system("t"),
         account=account,
-        channel="email",
-        destination="otp@example.com",
     )
     OtpFactor.objects.filter(account=account, channel="email").update(confirmed=confirmed)
 
@@ -208,7 +207,10 @@ def test_send_with_bad_challenge(tenant, member):
 
 def test_security_question_sign_in(tenant, member):
     services.security_answers_set(
-        tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Blue Whale"}
+        SecurityAnswersSet(answers={"q1": "Blue Whale"}),
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=member,
     )
     client, q = api(tenant)
     token = client.post(
@@ -276,7 +278,10 @@ def test_reauth_by_email_otp(tenant, member):
 
 def test_reauth_by_security_answer(tenant, member):
     services.security_answers_set(
-        tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Paris", "q2": "Rex"}
+        SecurityAnswersSet(answers={"q1": "Paris", "q2": "Rex"}),
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=member,
     )
     client = APIClient()
     path = f"/identity/v2/auth/account/reauth/2fa/securityquestionanswer/verify?apikey={tenant.api_key}"
@@ -298,7 +303,10 @@ def test_reauth_by_security_answer(tenant, member):
 
 def test_security_answers_stored_hashed_and_validated(tenant, member):
     services.security_answers_set(
-        tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "Secret Place"}
+        SecurityAnswersSet(answers={"q1": "Secret Place"}),
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=member,
     )
     row = SecurityAnswer.objects.get(account=member)
     assert "Secret" not in row.answer_hash and "secret" not in row.answer_hash
@@ -306,6 +314,9 @@ def test_security_answers_stored_hashed_and_validated(tenant, member):
     assert "Secret" not in json.dumps(event.diff)
     with pytest.raises(SecurityAnswersMissing):
         services.security_answers_set(
-            tenant=tenant, actor=Actor.system("t"), account=member, answers={"q1": "   "}
+            SecurityAnswersSet(answers={"q1": "   "}),
+            tenant=tenant,
+            actor=Actor.system("t"),
+            account=member,
         )
     assert SecurityAnswer.objects.get(account=member).answer_hash == row.answer_hash

@@ -10,15 +10,13 @@ from portal.models import AuditEvent
 from security.models import PushChallenge, PushDevice
 from tests.factories import AccountFactory
 from tests.security.conftest import bearer
-from tests.security.fake_push import INBOX, FakeDevice
+from tests.security.fake_push import INBOX, FakeDevice, push_relay  # noqa: F401 (a fixture)
 
 A = "/identity/v2/auth"
 
 
-@pytest.fixture(autouse=True)
-def _memory_notifier(settings):
-    settings.SECURITY_PUSH_NOTIFIER = "tests.security.fake_push.MemoryNotifier"
-    INBOX.clear()
+# The tenant pushes through a signed webhook to a local relay (tests.security.fake_push).
+pytestmark = pytest.mark.usefixtures("push_relay")
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from portal.crypto import encrypt
 from security import services
 from security.models import PasskeyCredential, PushDevice, TotpFactor
 from tests.factories import AccountFactory
-from tests.security.fake_push import FakeDevice
+from tests.security.fake_push import FakeDevice, push_relay  # noqa: F401 (a fixture)
 from tests.security.soft_authenticator import SoftAuthenticator
+from tokens.commands import SessionIssue
 from tokens.services.sessions import session_issue
 
 A = "/identity/v2/auth"
@@ -26,10 +27,13 @@ ORIGIN = "https://id.example.com"
 PHONE = "+14155550123"
 
 
+# The tenant pushes through a signed webhook to a local relay (tests.security.fake_push).
+pytestmark = pytest.mark.usefixtures("push_relay")
+
+
 @pytest.fixture(autouse=True)
 def _setup(tenant, settings):
     settings.PUBLIC_BASE_URL = ORIGIN
-    settings.SECURITY_PUSH_NOTIFIER = "tests.security.fake_push.MemoryNotifier"
     tenant.settings = {"send_cooldown_seconds": 0}
     tenant.save()
 
@@ -136,7 +140,7 @@ def test_push_approved_sign_in_answers_without_the_hash(
     tenant, member, django_capture_on_commit_callbacks
 ):
     token = session_issue(
-        tenant=tenant, account=member, actor=Actor.account(member.uid)
+        SessionIssue(), tenant=tenant, account=member, actor=Actor.account(member.uid)
     ).access_token
     client = APIClient()
     client.put(

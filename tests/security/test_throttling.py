@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from portal.audit import Actor
 from portal.crypto import encrypt
 from security import services
-from security.commands import BackupCodesGenerate
+from security.commands import BackupCodesGenerate, SecurityAnswersSet
 from security.models import BackupCode, TotpFactor, VerifierThrottle
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory, TenantFactory
@@ -77,7 +77,10 @@ def test_accounts_are_throttled_separately(tenant, account):
 
 def test_security_answers_are_throttled(tenant, account):
     services.security_answers_set(
-        tenant=tenant, actor=Actor.system("t"), account=account, answers={"q1": "Blue Sky"}
+        SecurityAnswersSet(answers={"q1": "Blue Sky"}),
+        tenant=tenant,
+        actor=Actor.system("t"),
+        account=account,
     )
     with freeze_time(timezone.now()) as clock:
         assert not services.security_answers_verify(account=account, answers={"q1": "red"})

@@ -8,6 +8,7 @@ from portal.audit import Actor
 from portal.crypto import decrypt
 from portal.models import AuditEvent
 from security import services
+from security.commands import TotpEnroll
 from security.models import TotpFactor, VerifierThrottle
 
 # RFC 6238 Appendix B: seeds are the ASCII strings below; codes have 8 digits.
@@ -38,14 +39,18 @@ def test_rfc6238_vectors(moment, sha1, sha256, sha512):
 
 
 def enrolled(tenant, account, confirm=True):
-    secret = services.totp_enroll(tenant=tenant, actor=Actor.system("test"), account=account)
+    secret = services.totp_enroll(
+        TotpEnroll(), tenant=tenant, actor=Actor.system("test"), account=account
+    )
     if confirm:
         TotpFactor.objects.filter(account=account).update(confirmed=True)
     return secret
 
 
 def test_enroll_stores_seed_encrypted_and_audits(tenant, account):
-    secret = services.totp_enroll(tenant=tenant, actor=Actor.system("test"), account=account)
+    secret = services.totp_enroll(
+        TotpEnroll(), tenant=tenant, actor=Actor.system("test"), account=account
+    )
     factor = TotpFactor.objects.get(account=account)
     assert secret not in factor.secret_encrypted
     assert decrypt(factor.secret_encrypted) == secret

@@ -3,6 +3,7 @@ import pytest
 from portal.audit import Actor
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
+from tokens.commands import SessionIssue
 from tokens.services import sessions
 
 
@@ -10,9 +11,13 @@ from tokens.services import sessions
 def issue():
     """Open a session the way a sign-in would (the account is its own actor)."""
 
-    def make(account, **kwargs):
-        kwargs.setdefault("actor", Actor.account(account.uid))
-        return sessions.session_issue(tenant=account.tenant, account=account, **kwargs)
+    def make(account, command=None, *, actor=None):
+        return sessions.session_issue(
+            command or SessionIssue(),
+            tenant=account.tenant,
+            account=account,
+            actor=actor or Actor.account(account.uid),
+        )
 
     return make
 

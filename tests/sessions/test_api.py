@@ -13,7 +13,7 @@ from portal.crypto import token_hash
 from portal.models import AuditEvent
 from tests.factories import AccountFactory, ApiCredentialFactory
 from tokens.api.sessions.views import lr_datetime
-from tokens.commands import RefreshTokenRevoke
+from tokens.commands import RefreshTokenRevoke, SessionIssue
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.services import sessions
 
@@ -338,7 +338,9 @@ def test_active_sessions_by_token_account_and_profile(credential, account, issue
     )
     first = issue(
         account,
-        device={"ip": "192.0.2.1", "user_agent": chrome, "city": "Paris", "country": "France"},
+        SessionIssue(
+            device={"ip": "192.0.2.1", "user_agent": chrome, "city": "Paris", "country": "France"}
+        ),
     )
     second = issue(account)
     revoked = issue(account)

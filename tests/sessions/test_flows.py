@@ -59,7 +59,7 @@ def test_password_sign_in_counts_the_sign_in_and_opens_the_session(tenant, perso
     )
     assert outcome.challenge is None and outcome.session is not None
     assert AccessToken.objects.filter(account=person, revoked_at__isnull=True).count() == 1
-    assert since(start) == ["account.login_recorded", "session.issued"]
+    assert since(start) == ["account.login_recorded", "signin.succeeded", "session.issued"]
     person.refresh_from_db()
     assert person.no_of_logins == 1
 
@@ -84,7 +84,8 @@ def test_a_refused_sign_in_opens_nothing_and_locks_at_the_threshold(tenant, pers
     with pytest.raises(PasswordWrong):
         signin.password_signin(tenant=tenant, account=person, password="nope", reason="x")
     assert not AccessToken.objects.filter(account=person).exists()
-    assert since(start) == ["account.locked"]
+    # The refusal is recorded too, in its own transaction (the event feed's sign-in history).
+    assert since(start) == ["account.locked", "signin.failed"]
     assert AccountLockout.objects.filter(account=person).exists()
 
 

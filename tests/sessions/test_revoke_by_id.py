@@ -12,7 +12,7 @@ from portal.crypto import token_hash
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
 from tokens import selectors
-from tokens.commands import AccountSessionRevoke, AccountSessionsRevoke
+from tokens.commands import AccountSessionRevoke, AccountSessionsRevoke, SessionIssue
 from tokens.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -150,9 +150,9 @@ def test_access_lifetime_shortens_the_access_token_never_lengthens_it(tenant, is
     account = AccountFactory(tenant=tenant)
     with freeze_time("2026-03-01T00:00:00Z"):
         now = timezone.now()
-        short = issue(account, actor=STAFF, access_lifetime=timedelta(minutes=15))
-        longer = issue(account, actor=STAFF, access_lifetime=timedelta(hours=5))
-        zero = issue(account, actor=STAFF, access_lifetime=timedelta(0))
+        short = issue(account, SessionIssue(access_lifetime_seconds=15 * 60), actor=STAFF)
+        longer = issue(account, SessionIssue(access_lifetime_seconds=5 * 3600), actor=STAFF)
+        zero = issue(account, SessionIssue(access_lifetime_seconds=0), actor=STAFF)
     assert short.access_expires_at == now + timedelta(minutes=15)
     assert longer.access_expires_at == now + timedelta(minutes=30)
     assert zero.access_expires_at == now + timedelta(minutes=30)
@@ -169,11 +169,13 @@ def test_a_session_without_refresh_ends_with_its_access_token(account, issue):
         now = timezone.now()
         issued = issue(
             account,
+            SessionIssue(
+                reason="reproduce a bug",
+                ticket="SUP-2",
+                access_lifetime_seconds=15 * 60,
+                refresh=False,
+            ),
             actor=STAFF,
-            reason="reproduce a bug",
-            ticket="SUP-2",
-            access_lifetime=timedelta(minutes=15),
-            refresh=False,
         )
     family = family_of(issued)
     assert issued.refresh_token == "" and not RefreshToken.objects.filter(family=family).exists()

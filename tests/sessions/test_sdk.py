@@ -8,6 +8,7 @@ import pytest
 
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
+from tokens.commands import SessionIssue
 from tokens.models import TokenFamily
 
 GUID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
@@ -61,7 +62,12 @@ def test_legacy_social_methods(lr_sdk, tenant, issue):
     account = AccountFactory(tenant=tenant)
     issued = issue(
         account,
-        device={"user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "ip": "192.0.2.7"},
+        SessionIssue(
+            device={
+                "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+                "ip": "192.0.2.7",
+            }
+        ),
     )
 
     exchanged = sdk.social.exchange_access_token(str(uuid.uuid4()))

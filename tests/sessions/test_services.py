@@ -12,7 +12,12 @@ from portal.errors import AccountNotFound
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
 from tokens import selectors
-from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke, RefreshTokenRevoke
+from tokens.commands import (
+    AccessTokenInvalidate,
+    AccountSessionsRevoke,
+    RefreshTokenRevoke,
+    SessionIssue,
+)
 from tokens.errors import (
     AccessTokenExpired,
     AccessTokenInvalid,
@@ -91,9 +96,11 @@ def test_issue_records_device_and_impersonation(account, issue, credential):
     actor = Actor.credential(credential)
     issue(
         account,
+        SessionIssue(
+            reason="ticket 42: customer cannot sign in",
+            device={"ip": "203.0.113.9", "user_agent": ua, "city": "Oslo", "country": "Norway"},
+        ),
         actor=actor,
-        reason="ticket 42: customer cannot sign in",
-        device={"ip": "203.0.113.9", "user_agent": ua, "city": "Oslo", "country": "Norway"},
     )
 
     family = TokenFamily.objects.get(account=account)
@@ -141,7 +148,7 @@ def test_user_agent_parsing(ua, expected):
 
 def test_issue_refuses_an_account_of_another_tenant(tenant, other_account):
     with pytest.raises(AccountNotFound):
-        sessions.session_issue(tenant=tenant, account=other_account, actor=SYSTEM)
+        sessions.session_issue(SessionIssue(), tenant=tenant, account=other_account, actor=SYSTEM)
     assert not TokenFamily.objects.exists()
 
 

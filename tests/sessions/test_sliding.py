@@ -16,7 +16,7 @@ from portal.models import AuditEvent
 from tests.concurrency import run_concurrently
 from tests.factories import AccountFactory
 from tokens.api.sessions.views import lr_datetime
-from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke
+from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke, SessionIssue
 from tokens.errors import AccessTokenInvalid
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.services import sessions
@@ -157,7 +157,7 @@ def test_slide_query_count(tenant, account, issue, django_assert_max_num_queries
 def test_concurrent_slides_of_one_token_yield_one_pair(tenant):
     account = AccountFactory(tenant=tenant)
     issued = sessions.session_issue(
-        tenant=tenant, account=account, actor=Actor.account(account.uid)
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
     )
     threads_n = 6
     results = run_concurrently(
@@ -184,7 +184,7 @@ def test_sdk_sliding_access_token(lr_sdk, tenant):
     sdk = lr_sdk()
     account = AccountFactory(tenant=tenant)
     issued = sessions.session_issue(
-        tenant=tenant, account=account, actor=Actor.account(account.uid)
+        SessionIssue(), tenant=tenant, account=account, actor=Actor.account(account.uid)
     )
 
     result = sdk.sliding_token.sliding_access_token(issued.access_token)

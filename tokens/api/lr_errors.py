@@ -27,5 +27,8 @@ register_mappings(
         e.SmsSendCooldownActive: LRMapping(1179),
         e.DailyCapReached: LRMapping(1178),
         e.SmsDailyCapReached: LRMapping(1179),
+        # Native API only (message resend); rows so the LoginRadius face stays total.
+        e.MessageNotFound: LRMapping(404, message_is_description=True),
+        e.MessageNotResendable: LRMapping(1134, message_is_description=True),
     }
 )

@@ -74,6 +74,10 @@ class OutboxMessage(models.Model):
     SENT = "sent"
     FAILED = "failed"
     STATUSES = [(s, s) for s in (QUEUED, SENDING, SENT, FAILED)]
+    # The provider id of a message a development backend only wrote to a file or printed
+    # ("undelivered:file:<name>", "undelivered:console", ...): nothing left the machine.
+    # A provider that accepted a message without naming it leaves the id empty.
+    UNDELIVERED_PREFIX = "undelivered:"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(
@@ -110,6 +114,13 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.template} -> {self.recipient} ({self.status})"
+
+    @property
+    def delivered(self) -> bool:
+        """Handed to a real provider (an SMTP server, the SMS API), not only kept locally."""
+        return self.status == self.SENT and not self.provider_message_id.startswith(
+            self.UNDELIVERED_PREFIX
+        )
 
 
 class SendCooldown(models.Model):

@@ -1,5 +1,5 @@
-"""The Accounts section of the LoginRadius Account API (§1.1), the token-side identity
-unlink, and the native account search and identity endpoints, one module per mechanism:
+"""The Accounts section of the LoginRadius Account API (§1.1), the token-side account
+operations (profile, emails, password change, identity unlink), and the native account search and identity endpoints, one module per mechanism:
 profile read/update/create/delete, emails, phone, password, identities, lists and search,
 privacy and consent history, and the SOTT. Views parse input, call a service or selector,
 and shape the response."""
@@ -31,6 +31,12 @@ from accounts.api.views.search import (
     account_summary,
 )
 from accounts.api.views.sott import SOTT_MAX_MINUTES, SottView
+from accounts.api.views.token_side import (
+    TokenAccountUnlockView,
+    TokenAccountView,
+    TokenEmailView,
+    TokenPasswordChangeView,
+)
 
 __all__ = [
     "SOTT_MAX_MINUTES",
@@ -55,6 +61,10 @@ __all__ = [
     "AuthPrivacyPolicyHistoryView",
     "SocialIdentityUnlinkView",
     "SottView",
+    "TokenAccountUnlockView",
+    "TokenAccountView",
+    "TokenEmailView",
+    "TokenPasswordChangeView",
     "account_summary",
     "identity_json",
 ]

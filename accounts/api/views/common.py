@@ -11,7 +11,7 @@ from accounts.models import Account
 from accounts.selectors import account_get, account_profile
 from portal.lrapi.params import CIBody
 from portal.lrapi.views import LRAPIView
-from security.commands import AccountLockSet
+from security.commands import AccountLockSet, SecurityAnswersSet
 from security.services import account_lock_set, security_answers_set
 
 TAG = ["Accounts"]
@@ -44,7 +44,10 @@ class AccountsView(LRAPIView):
             account = write()
             if answers:
                 security_answers_set(
-                    tenant=self.tenant, actor=self.actor, account=account, answers=answers
+                    SecurityAnswersSet(answers=answers),
+                    tenant=self.tenant,
+                    actor=self.actor,
+                    account=account,
                 )
             if locked is not None:
                 account_lock_set(

@@ -14,6 +14,7 @@ from accounts.commands import (
     EmailVerificationInvalidate,
 )
 from portal.lrapi.errors import required
+from tokens.commands import VerificationEmailSend
 from tokens.services import multipurpose
 
 
@@ -74,11 +75,13 @@ class AccountInvalidateEmailView(AccountsView):
                 EmailVerificationInvalidate(), tenant=self.tenant, actor=self.actor, account=account
             )
             multipurpose.verification_email_send(
+                VerificationEmailSend(
+                    email=email,
+                    template=self.query.get("emailtemplate") or "",
+                    verification_url=self.query.get("verificationurl") or "",
+                ),
                 tenant=self.tenant,
                 account=account,
-                email=email,
                 actor=self.actor,
-                template=self.query.get("emailtemplate") or "",
-                verification_url=self.query.get("verificationurl") or "",
             )
         return self.respond({"IsPosted": True}, project=False)

@@ -7,6 +7,7 @@ from accounts import services
 from accounts.api import profile_body
 from accounts.api import schema as s
 from accounts.api.views.common import UID
+from accounts.api.views.token_side import NOT_SERVED_LINK, not_served
 from accounts.commands import (
     IdentityLink,
     IdentityUnlink,
@@ -16,10 +17,22 @@ from portal.lrapi.views import LRAPIView
 
 
 class SocialIdentityUnlinkView(LRAPIView):
-    """Token side: the signed-in account unlinks one of its provider identities."""
+    """Token side: the signed-in account unlinks one of its provider identities. Linking
+    one by candidate token (POST) is not served: no social login is hosted here."""
 
     section = "accounts"
     auth_mode = "access_token"
+
+    @extend_schema(
+        tags=["Authentication"],
+        operation_id="linkSocialIdentities",
+        summary="Not served: link a provider identity by candidate token",
+        parameters=[s.query("access_token", "Access token (or Authorization: Bearer).")],
+        request=None,
+        responses={405: None},
+    )
+    def post(self, request):
+        raise not_served(NOT_SERVED_LINK)
 
     @extend_schema(
         tags=["Authentication"],

@@ -11,6 +11,7 @@ from accounts.commands import (
     PhoneSet,
     PhoneVerificationInvalidate,
 )
+from tokens.commands import PhoneVerificationSend
 from tokens.services import multipurpose
 
 
@@ -57,10 +58,9 @@ class AccountInvalidatePhoneView(AccountsView):
                 PhoneVerificationInvalidate(), tenant=self.tenant, actor=self.actor, account=account
             )
             multipurpose.phone_verification_send(
+                PhoneVerificationSend(template=template, voice=voice),
                 tenant=self.tenant,
                 account=account,
                 actor=self.actor,
-                template=template,
-                voice=voice,
             )
         return self.respond({"IsPosted": True}, project=False)

@@ -108,8 +108,13 @@ class AccountDetailView(AccountsView):
     )
     def put(self, request, uid):
         body = self.body()
-        account = self.account(uid)
-        command = profile_body.account_changes_read(body, null_support=self.null_support())
+        account = account_get(tenant=self.tenant, uid=uid, for_profile=True)
+        command = profile_body.account_changes_read(
+            body,
+            null_support=self.null_support(),
+            strict_keys=bool(self.tenant.setting("profile_update_strict_keys")),
+            current=account_profile(account=account),
+        )
         account = self.profile_write(
             lambda: services.account_update(
                 command, tenant=self.tenant, actor=self.actor, account=account

@@ -22,7 +22,6 @@ from portal.console.actions.base import (
     AccountAction,
     ActionForm,
     Ctx,
-    account_call,
     on_account,
     reason_and_ticket,
     run_command,
@@ -30,7 +29,7 @@ from portal.console.actions.base import (
 from security import selectors as security_selectors
 from security import services as security_services
 from security.commands import AccountUnlock
-from tokens.commands import TokenIssue
+from tokens.commands import TokenIssue, VerificationEmailSend
 from tokens.models import MultipurposeToken
 from tokens.services import multipurpose
 
@@ -183,7 +182,8 @@ def run_unlink(ctx: Ctx):
 
 def run_verification(ctx: Ctx):
     with transaction.atomic():
-        multipurpose.verification_email_send(**account_call(ctx), email=ctx.data["email"])
+        command = VerificationEmailSend(email=ctx.data["email"], **reason_and_ticket(ctx))
+        multipurpose.verification_email_send(command, **on_account(ctx))
 
 
 def run_password_reset(ctx: Ctx):

@@ -12,11 +12,10 @@ from portal.console.actions.base import (
     ActionForm,
     Ctx,
     Secret,
-    account_call,
 )
 from security import services as security_services
 from security.commands import AccountSecure, BackupCodesGenerate, FactorReset, PasskeyRemove
-from tokens.commands import AccountSessionRevoke, AccountSessionsRevoke
+from tokens.commands import AccountSessionRevoke, AccountSessionsRevoke, SessionIssue
 from tokens.services import sessions
 
 # Impersonation tokens live this long (or less, if the tenant's access tokens are shorter).
@@ -169,9 +168,13 @@ def run_secure(ctx: Ctx):
 
 def run_impersonate(ctx: Ctx):
     # Only the access token is shown, so no refresh token is issued: the session ends with it.
-    issued = sessions.session_issue(
-        **account_call(ctx), access_lifetime=timedelta(minutes=IMPERSONATION_MINUTES), refresh=False
+    command = SessionIssue(
+        reason=ctx.reason,
+        ticket=ctx.ticket,
+        access_lifetime_seconds=int(timedelta(minutes=IMPERSONATION_MINUTES).total_seconds()),
+        refresh=False,
     )
+    issued = sessions.session_issue(command, **on_account(ctx))
     return Secret(
         title="Impersonation token",
         explain="Use it to see the product as this account does. It is shown only now and is "

@@ -13,6 +13,7 @@ from portal.console import selectors
 from portal.console.access import StaffRequiredMixin
 from portal.console.filters import AuditEventFilter
 from portal.console.tables import AuditEventTable
+from portal.csv_safety import safe_cell
 
 
 class AuditLogView(StaffRequiredMixin, SingleTableMixin, FilterView):
@@ -55,12 +56,6 @@ AUDIT_CSV_COLUMNS = (
 )
 
 
-def _csv_safe(value) -> str:
-    """Spreadsheet programs run cells starting with = + - @ as formulas: quote them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 class AuditExportView(StaffRequiredMixin, View):
     """The filtered audit log as CSV, streamed row by row."""
 
@@ -82,11 +77,11 @@ class AuditExportView(StaffRequiredMixin, View):
                         event.action,
                         event.actor_type,
                         event.actor_id,
-                        _csv_safe(event.actor_label),
+                        safe_cell(event.actor_label),
                         event.subject_uid,
-                        _csv_safe(event.reason),
-                        _csv_safe(event.ticket),
-                        _csv_safe(json.dumps(event.diff) if event.diff else ""),
+                        safe_cell(event.reason),
+                        safe_cell(event.ticket),
+                        safe_cell(json.dumps(event.diff) if event.diff else ""),
                         event.request_id,
                         event.ip or "",
                     ]

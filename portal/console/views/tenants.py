@@ -22,6 +22,13 @@ from portal.console.forms import (
     TenantSettingsForm,
 )
 from portal.models import ApiCredential, Tenant
+from portal.tenant_commands import (
+    CredentialCreate,
+    CredentialRevoke,
+    CredentialRotate,
+    TenantCreate,
+    TenantSettingsChange,
+)
 
 
 class AdminMixin(StaffRequiredMixin):
@@ -61,11 +68,10 @@ class TenantListView(AdminMixin, TemplateView):
                 status=400,
             )
         try:
-            tenant, issued = portal_services.tenant_create(
-                actor=self.console.actor,
-                name=form.cleaned_data["name"],
-                slug=form.cleaned_data["slug"] or None,
+            command = TenantCreate(
+                name=form.cleaned_data["name"], slug=form.cleaned_data["slug"] or None
             )
+            tenant, issued = portal_services.tenant_create(command, actor=self.console.actor)
         except ValidationError as error:
             form.add_error(None, error)
             return render(
@@ -133,11 +139,11 @@ class TenantSettingsView(AdminMixin, View):
             changes = form.changes()
             if changes:
                 try:
+                    command = TenantSettingsChange(
+                        changes=changes, reason=form.cleaned_data.get("reason", "")
+                    )
                     portal_services.tenant_update_settings(
-                        tenant=tenant,
-                        actor=self.console.actor,
-                        changes=changes,
-                        reason=form.cleaned_data.get("reason", ""),
+                        command, tenant=tenant, actor=self.console.actor
                     )
                 except ValidationError as error:
                     form.add_error(None, error)
@@ -165,12 +171,10 @@ class CredentialCreateView(AdminMixin, View):
         if not form.is_valid():
             messages.error(request, "Check the label and sections.")
             return redirect("console:tenant_detail", tenant.slug)
-        issued = portal_services.credential_create(
-            tenant=tenant,
-            actor=self.console.actor,
-            label=form.cleaned_data["label"],
-            scopes=form.cleaned_data["scopes"],
+        command = CredentialCreate(
+            label=form.cleaned_data["label"], scopes=tuple(form.cleaned_data["scopes"] or ())
         )
+        issued = portal_services.credential_create(command, tenant=tenant, actor=self.console.actor)
         messages.success(request, "New API secret created.")
         return _secret_once(request, self.console, tenant, issued)
 
@@ -232,12 +236,14 @@ class CredentialRotateView(AdminMixin, View):
             return self._render(request, tenant, form, status=409)
         hours = form.cleaned_data["overlap_hours"]
         try:
-            issued = portal_services.credential_rotate(
-                credential=credential,
-                actor=self.console.actor,
-                overlap=timedelta(hours=hours),
+            command = CredentialRotate(
+                credential_id=credential.pk,
                 reason=form.cleaned_data["reason"],
                 ticket=form.cleaned_data["ticket"],
+                overlap_seconds=round(hours * 3600),
+            )
+            issued = portal_services.credential_rotate(
+                command, tenant=tenant, actor=self.console.actor
             )
         except portal_services.CredentialRotationRefused as refused:
             form.add_error(None, str(refused))
@@ -272,8 +278,7 @@ class CredentialRevokeView(AdminMixin, View):
         if not form.is_valid():
             messages.error(request, "Give a reason to revoke a secret.")
             return redirect("console:tenant_detail", tenant.slug)
-        portal_services.credential_revoke(
-            credential=credential, actor=self.console.actor, reason=form.cleaned_data["reason"]
-        )
+        command = CredentialRevoke(credential_id=credential.pk, reason=form.cleaned_data["reason"])
+        portal_services.credential_revoke(command, tenant=tenant, actor=self.console.actor)
         messages.success(request, f"Secret …{credential.secret_hint} revoked.")
         return redirect("console:tenant_detail", tenant.slug)

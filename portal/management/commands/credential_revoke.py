@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portal import services
 from portal.audit import Actor
 from portal.models import ApiCredential
+from portal.tenant_commands import CredentialRevoke
 
 
 class Command(BaseCommand):
@@ -17,6 +18,8 @@ class Command(BaseCommand):
         if credential is None:
             raise CommandError(f"no credential {credential_id}")
         services.credential_revoke(
-            credential=credential, actor=Actor.system("manage.py"), reason=reason
+            CredentialRevoke(credential_id=credential.pk, reason=reason),
+            tenant=credential.tenant,
+            actor=Actor.system("manage.py"),
         )
         self.stdout.write(f"Revoked credential {credential_id} of {credential.tenant.slug}.")

@@ -1,5 +1,4 @@
 import json
-from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -7,6 +6,7 @@ from django.db import transaction
 from portal import services
 from portal.audit import Actor
 from portal.models import ApiCredential, Tenant
+from portal.tenant_commands import CredentialRotate
 
 
 class Command(BaseCommand):
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"tenant {target.slug!r} has no live secret to rotate: create one instead"
             )
-        overlap = timedelta(hours=overlap_hours)
+        overlap_seconds = round(overlap_hours * 3600)
         actor = Actor.system("manage.py")
         try:
             with transaction.atomic():  # all of the tenant's secrets, or none
@@ -61,7 +61,13 @@ class Command(BaseCommand):
                     (
                         old,
                         services.credential_rotate(
-                            credential=old, actor=actor, reason=reason, overlap=overlap
+                            CredentialRotate(
+                                credential_id=old.pk,
+                                reason=reason,
+                                overlap_seconds=overlap_seconds,
+                            ),
+                            tenant=target,
+                            actor=actor,
                         ),
                     )
                     for old in list(live)

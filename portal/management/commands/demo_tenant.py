@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from portal import services
 from portal.audit import Actor
 from portal.models import ApiCredential, Tenant
+from portal.tenant_commands import CredentialCreate, TenantCreate
 
 DEMO_SLUG = "demo"
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
         if tenant is None:
             tenant, issued = services.tenant_create(
-                actor=Actor.system("make run"), name="Demo", slug=DEMO_SLUG
+                TenantCreate(name="Demo", slug=DEMO_SLUG), actor=Actor.system("make run")
             )
             secret = issued.raw_secret
         else:
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             )
             if credential is None:
                 secret = services.credential_create(
-                    tenant=tenant, actor=Actor.system("make run"), label="demo"
+                    CredentialCreate(label="demo"), tenant=tenant, actor=Actor.system("make run")
                 ).raw_secret
             else:
                 # The demo secret is shown on every start for convenience; it is stored

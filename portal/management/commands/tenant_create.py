@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from portal import services
 from portal.audit import Actor
+from portal.tenant_commands import TenantCreate
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, slug, json: bool = False, **options):
         tenant, issued = services.tenant_create(
-            actor=Actor.system("manage.py"), name=name, slug=slug
+            TenantCreate(name=name, slug=slug), actor=Actor.system("manage.py")
         )
         payload = {
             "tenant": tenant.slug,

@@ -1,12 +1,54 @@
 """What several security views share: OpenAPI parameters and bodies, the date format of
 the wire, and the check of a second factor named in a request body."""
 
+from typing import NamedTuple
+
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
 from portal.lrapi.errors import LRError, required
 from security import services
+
+# OpenAPI tags, after the grouping of the LoginRadius API reference.
+TAG_AUTHENTICATION = ["Authentication"]
+TAG_ACCOUNTS = ["Accounts"]
+TAG_ACCOUNT_SECURITY = ["Account Security"]
+TAG_MFA = ["Multi-factor Authentication"]
+TAG_REAUTH = ["Reauthentication"]
+TAG_PASSKEYS = ["Passkeys"]
+
+A = "/identity/v2/auth"
+M = "/identity/v2/manage/account"
+
+
+class Operation(NamedTuple):
+    operation_id: str
+    summary: str
+    tags: list[str]
+
+
+class RoutedOperationSchema(AutoSchema):
+    """The OpenAPI operation of a view class routed on several paths (one handler, given
+    another method or factor by `as_view(...)`): its operationId, summary and tags come
+    from the view's `operations`, keyed by HTTP method and path."""
+
+    def _routed(self) -> Operation | None:
+        return getattr(self.view, "operations", {}).get((self.method, self.path))
+
+    def get_operation_id(self) -> str:
+        routed = self._routed()
+        return routed.operation_id if routed else super().get_operation_id()
+
+    def get_summary(self) -> str | None:
+        routed = self._routed()
+        return routed.summary if routed else super().get_summary()
+
+    def get_tags(self) -> list[str]:
+        routed = self._routed()
+        return list(routed.tags) if routed else super().get_tags()
+
 
 UID_QUERY = OpenApiParameter(
     "uid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, description="Account UID"

@@ -9,7 +9,7 @@ from portal.lrapi.errors import LRError, field_errors, required
 from portal.lrapi.params import parse_bool
 from portal.lrapi.views import LRAPIView
 from security import selectors, services
-from security.api.views.common import TOKEN_QUERY
+from security.api.views.common import TAG_MFA, TOKEN_QUERY
 from security.api.views.signin import LoginResponse, session_body
 from security.commands import DuoConfigDelete, DuoConfigSet
 
@@ -21,6 +21,9 @@ class DuoPromptStartView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaDuoPromptStart",
+        summary="The Duo prompt URL of a pending sign-in",
         parameters=[TOKEN_QUERY],
         responses=inline_serializer("DuoPrompt", {"AuthUrl": serializers.URLField()}),
     )
@@ -38,6 +41,9 @@ class DuoPromptCallbackView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaDuoPromptCallback",
+        summary="Complete a sign-in with the code Duo returned",
         parameters=[
             OpenApiParameter("duo_code", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True),
             OpenApiParameter("state", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True),
@@ -101,6 +107,7 @@ class DuoConfigView(LRAPIView):
 
     @extend_schema(
         operation_id="security_duo_retrieve",
+        summary="The tenant's Duo application",
         tags=["Security"],
         responses=DuoConfigOut,
         description="The tenant's Duo application without its secret; 404 when none is configured.",
@@ -113,6 +120,7 @@ class DuoConfigView(LRAPIView):
 
     @extend_schema(
         operation_id="security_duo_update",
+        summary="Create or change the tenant's Duo application",
         tags=["Security"],
         request=DuoConfigIn,
         responses=DuoConfigOut,
@@ -158,6 +166,7 @@ class DuoConfigView(LRAPIView):
 
     @extend_schema(
         operation_id="security_duo_destroy",
+        summary="Remove the tenant's Duo application",
         tags=["Security"],
         request=None,
         responses={204: None},

@@ -8,7 +8,15 @@ from portal import ratelimit
 from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 from security import selectors, services
-from security.api.views.common import METHOD_BODY_KEY, IsPosted
+from security.api.views.common import (
+    METHOD_BODY_KEY,
+    TAG_MFA,
+    A,
+    IsPosted,
+    Operation,
+    RoutedOperationSchema,
+)
+from security.commands import OtpFactorSet, SecurityAnswersRequest, TotpEnroll
 
 
 def qr_data_uri(text: str) -> str:
@@ -65,14 +73,24 @@ class MfaSetupView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
 
-    @extend_schema(responses=MfaSettings)
+    @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaConfigureByAccessToken",
+        summary="The caller's second factors, and a new authenticator seed while none is confirmed",
+        responses=MfaSettings,
+    )
     def get(self, request):
-        secret = services.totp_enroll(tenant=self.tenant, actor=self.actor, account=self.account)
+        secret = services.totp_enroll(
+            TotpEnroll(), tenant=self.tenant, actor=self.actor, account=self.account
+        )
         return self.respond(
             mfa_settings_json(tenant=self.tenant, account=self.account, secret=secret)
         )
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaUpdatePhoneNumberByToken",
+        summary="Set the phone number of the caller's SMS factor and send it a code",
         request=inline_serializer("PhoneNo2FA", {"phoneno2fa": serializers.CharField()}),
         responses=MfaSettings,
     )
@@ -84,11 +102,10 @@ class MfaSetupView(LRAPIView):
         if not phone.startswith("+") or not phone[1:].isdigit() or not 8 <= len(phone) <= 16:
             raise LRError(1096)
         services.otp_factor_set(
+            OtpFactorSet(channel="sms", destination=phone),
             tenant=self.tenant,
             actor=self.actor,
             account=self.account,
-            channel="sms",
-            destination=phone,
         )
         services.otp_factor_code_send(
             tenant=self.tenant,
@@ -108,6 +125,22 @@ class MfaSetupVerifyView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
     method = ""
+    schema = RoutedOperationSchema()
+    operations = {
+        ("PUT", f"{A}/account/2fa/verification/authenticatorcode"): Operation(
+            "mfaVerifyAuthenticatorCode",
+            "Confirm the caller's authenticator with its first code",
+            TAG_MFA,
+        ),
+        ("PUT", f"{A}/account/2fa/verification/otp"): Operation(
+            "mfaUpdateSetting", "Confirm the caller's SMS factor with the code sent to it", TAG_MFA
+        ),
+        ("PUT", f"{A}/account/2fa/verification/otp/email"): Operation(
+            "mfaValidateEmailOtpByAccessToken",
+            "Confirm the caller's email factor with the code sent to it",
+            TAG_MFA,
+        ),
+    }
 
     @extend_schema(
         request=inline_serializer(
@@ -152,6 +185,9 @@ class MfaEmailOtpSetupView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaEmailOtpByAccessToken",
+        summary="Make one of the caller's emails its email factor and send it a code",
         parameters=[
             OpenApiParameter("emailid", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)
         ],
@@ -165,11 +201,10 @@ class MfaEmailOtpSetupView(LRAPIView):
         if email.lower() not in known:
             raise LRError(1340)
         services.otp_factor_set(
+            OtpFactorSet(channel="email", destination=email),
             tenant=self.tenant,
             actor=self.actor,
             account=self.account,
-            channel="email",
-            destination=email,
         )
         services.otp_factor_code_send(
             tenant=self.tenant,
@@ -194,6 +229,9 @@ class MfaSecurityQuestionSetupView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaSecurityQuestionAnswerByAccessToken",
+        summary="Set the caller's security answers (confirmed by a code when it has a second factor)",
         request=inline_serializer(
             "SecurityAnswers",
             {
@@ -243,13 +281,13 @@ class MfaSecurityQuestionSetupView(LRAPIView):
                 answers[str(lowered.get("questionid", ""))] = lowered.get("answer")
         if not answers or not all(isinstance(a, str) for a in answers.values()):
             raise required("securityquestionanswer")
-        pending = services.security_answers_request(
-            tenant=self.tenant,
-            actor=self.actor,
-            account=self.account,
+        command = SecurityAnswersRequest(
             answers=answers,
             email_template=self.query.get("emailtemplate2fa") or "",
             sms_template=self.query.get("smstemplate2fa") or "",
+        )
+        pending = services.security_answers_request(
+            command, tenant=self.tenant, actor=self.actor, account=self.account
         )
         return self.respond(
             {"IsPosted": True, "OTPStatus": {"IsPosted": True}} if pending else {"IsPosted": True}

@@ -8,7 +8,15 @@ from portal.lrapi.errors import required
 from portal.lrapi.params import parse_bool
 from portal.lrapi.views import LRAPIView
 from security import services
-from security.api.views.common import UID_PATH, UID_QUERY, IsDeleted
+from security.api.views.common import (
+    TAG_ACCOUNT_SECURITY,
+    UID_PATH,
+    UID_QUERY,
+    IsDeleted,
+    M,
+    Operation,
+    RoutedOperationSchema,
+)
 from security.commands import BackupCodesGenerate, FactorReset
 
 BackupCodes = inline_serializer(
@@ -21,6 +29,19 @@ class BackupCodeGenerateView(LRAPIView):
 
     section = "security"
     reset = False
+    schema = RoutedOperationSchema()
+    operations = {
+        ("GET", f"{M}/2fa/backupcode"): Operation(
+            "mfaGenerateBackupCodesByUid",
+            "Generate the backup codes of an account",
+            TAG_ACCOUNT_SECURITY,
+        ),
+        ("GET", f"{M}/2fa/backupcode/reset"): Operation(
+            "mfaResetBackupCodesByUid",
+            "Replace the backup codes of an account",
+            TAG_ACCOUNT_SECURITY,
+        ),
+    }
 
     @extend_schema(
         parameters=[UID_QUERY], responses=BackupCodes, description="Backup codes by UID."
@@ -47,6 +68,54 @@ class FactorResetView(LRAPIView):
 
     section = "security"
     factor = ""
+    schema = RoutedOperationSchema()
+    operations = {
+        ("DELETE", f"{M}/2fa/sms"): Operation(
+            "mFAResetSMSAuthByUid", "Reset the SMS factor of an account", TAG_ACCOUNT_SECURITY
+        ),
+        ("DELETE", f"{M}/2fa/totp"): Operation(
+            "mFAResetTotpByUid", "Reset the authenticator app of an account", TAG_ACCOUNT_SECURITY
+        ),
+        ("DELETE", f"{M}/2fa/email"): Operation(
+            "resetEmailAuthenticatorByUid",
+            "Reset the email factor of an account",
+            TAG_ACCOUNT_SECURITY,
+        ),
+        ("DELETE", f"{M}/2fa/duo"): Operation(
+            "resetDuoAuthByUid", "Reset the Duo factor of an account", TAG_ACCOUNT_SECURITY
+        ),
+        ("DELETE", f"{M}/2fa/passkey"): Operation(
+            "resetMfaPasskeyByUid", "Remove the passkeys of an account", TAG_ACCOUNT_SECURITY
+        ),
+        ("DELETE", f"{M}/2fa/push"): Operation(
+            "resetMfaPushByUid", "Remove the push devices of an account", TAG_ACCOUNT_SECURITY
+        ),
+        ("DELETE", f"{M}/2fa/authenticator/otp/email"): Operation(
+            "mfaResetEmailOtpAuthenticatorByUid",
+            "Reset the email factor of an account (v11 path)",
+            TAG_ACCOUNT_SECURITY,
+        ),
+        ("DELETE", f"{M}/2fa/authenticator/securityquestionanswer"): Operation(
+            "mfaResetSecurityQuestionAuthenticatorByUid",
+            "Remove the security answers of an account",
+            TAG_ACCOUNT_SECURITY,
+        ),
+        ("DELETE", f"{M}/2fa/authenticator/duo"): Operation(
+            "resetDuoAuthByUidLegacy",
+            "Reset the Duo factor of an account (legacy path)",
+            TAG_ACCOUNT_SECURITY,
+        ),
+        ("DELETE", f"{M}/2fa/authenticator/passkey"): Operation(
+            "resetMfaPasskeyByUidLegacy",
+            "Remove the passkeys of an account (legacy path)",
+            TAG_ACCOUNT_SECURITY,
+        ),
+        ("DELETE", f"{M}/2fa/authenticator/push"): Operation(
+            "resetMfaPushByUidLegacy",
+            "Remove the push devices of an account (legacy path)",
+            TAG_ACCOUNT_SECURITY,
+        ),
+    }
 
     @extend_schema(parameters=[UID_QUERY], request=None, responses=IsDeleted)
     def delete(self, request, uid: str | None = None):
@@ -61,7 +130,9 @@ class FactorResetByPathView(FactorResetView):
     """The legacy form with the UID in the path (DELETE .../2FA/authenticator/push/{uid})."""
 
     @extend_schema(
-        operation_id="mfa_reset_push_by_path",
+        tags=TAG_ACCOUNT_SECURITY,
+        operation_id="resetMfaPushByUidLegacyPath",
+        summary="Remove the push devices of an account (legacy path with the UID)",
         parameters=[UID_PATH],
         request=None,
         responses=IsDeleted,
@@ -76,6 +147,9 @@ class AuthenticatorResetView(LRAPIView):
     section = "security"
 
     @extend_schema(
+        tags=TAG_ACCOUNT_SECURITY,
+        operation_id="mfaResetAuthenticatorByUid",
+        summary="Reset the SMS factor or the authenticator app of an account (v11 form)",
         parameters=[UID_QUERY],
         request=inline_serializer(
             "AuthenticatorReset",

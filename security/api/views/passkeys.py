@@ -8,7 +8,13 @@ from accounts.selectors import account_get
 from portal.lrapi.errors import required
 from portal.lrapi.views import LRAPIView
 from security import selectors, services
-from security.api.views.common import UID_QUERY, IsDeleted, IsPosted
+from security.api.views.common import (
+    TAG_ACCOUNTS,
+    TAG_PASSKEYS,
+    UID_QUERY,
+    IsDeleted,
+    IsPosted,
+)
 from security.api.views.signin import LoginResponse, session_body
 from security.commands import PasskeyRemove
 
@@ -62,7 +68,13 @@ class PasskeyManageListView(LRAPIView):
 
     section = "security"
 
-    @extend_schema(parameters=[UID_QUERY], responses=PasskeyList)
+    @extend_schema(
+        tags=TAG_ACCOUNTS,
+        operation_id="listPasskeyUser",
+        summary="The passkeys of an account",
+        parameters=[UID_QUERY],
+        responses=PasskeyList,
+    )
     def get(self, request):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
         return self.respond({"Credentials": selectors.passkey_list_json(account=account)})
@@ -73,7 +85,14 @@ class PasskeyManageDeleteView(LRAPIView):
 
     section = "security"
 
-    @extend_schema(parameters=[UID_QUERY, PASSKEY_ID], request=None, responses=IsDeleted)
+    @extend_schema(
+        tags=TAG_ACCOUNTS,
+        operation_id="deletePasskeyByUid",
+        summary="Remove a passkey of an account",
+        parameters=[UID_QUERY, PASSKEY_ID],
+        request=None,
+        responses=IsDeleted,
+    )
     def delete(self, request, passkey_id: str):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
         services.passkey_delete(
@@ -91,7 +110,12 @@ class PasskeyAccountListView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
 
-    @extend_schema(responses=PasskeyList)
+    @extend_schema(
+        tags=TAG_PASSKEYS,
+        operation_id="listPasskeyByAccessToken",
+        summary="The caller's passkeys",
+        responses=PasskeyList,
+    )
     def get(self, request):
         return self.respond({"Credentials": selectors.passkey_list_json(account=self.account)})
 
@@ -100,7 +124,14 @@ class PasskeyAccountDeleteView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
 
-    @extend_schema(parameters=[PASSKEY_ID], request=None, responses=IsDeleted)
+    @extend_schema(
+        tags=TAG_PASSKEYS,
+        operation_id="deletePasskeyByAccessToken",
+        summary="Remove one of the caller's passkeys",
+        parameters=[PASSKEY_ID],
+        request=None,
+        responses=IsDeleted,
+    )
     def delete(self, request, passkey_id: str):
         services.passkey_delete(
             PasskeyRemove(passkey_id=passkey_id),
@@ -118,9 +149,12 @@ class PasskeyRegisterBeginView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
+        tags=TAG_PASSKEYS,
+        operation_id="passkeyRegisterBeginByAccessToken",
+        summary="Start registering a passkey: the WebAuthn creation options",
         responses=inline_serializer(
             "RegisterBegin", {"RegisterBeginCredential": serializers.DictField()}
-        )
+        ),
     )
     def get(self, request):
         identifier = self.query.get("identifier") or ""
@@ -136,7 +170,13 @@ class PasskeyRegisterFinishView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
 
-    @extend_schema(request=WebAuthnCredential, responses=IsPosted)
+    @extend_schema(
+        tags=TAG_PASSKEYS,
+        operation_id="passkeyRegisterFinishByAccessToken",
+        summary="Finish registering a passkey with its attestation",
+        request=WebAuthnCredential,
+        responses=IsPosted,
+    )
     def post(self, request):
         credential = credential_from_body(self.body_json())
         services.passkey_register(
@@ -152,6 +192,9 @@ class PasskeyLoginBeginView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
+        tags=TAG_PASSKEYS,
+        operation_id="passkeyLoginBegin",
+        summary="Start a passkey sign-in: the WebAuthn request options",
         parameters=[
             OpenApiParameter("identifier", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True)
         ],
@@ -177,7 +220,13 @@ class PasskeyLoginFinishView(LRAPIView):
     section = "security"
     auth_mode = "apikey"
 
-    @extend_schema(request=WebAuthnCredential, responses=LoginResponse)
+    @extend_schema(
+        tags=TAG_PASSKEYS,
+        operation_id="passkeyLoginFinish",
+        summary="Finish a passkey sign-in with its assertion",
+        request=WebAuthnCredential,
+        responses=LoginResponse,
+    )
     def post(self, request):
         body = self.body()
         identifier = next(

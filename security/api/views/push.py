@@ -9,8 +9,9 @@ from portal.lrapi.errors import LRError, required
 from portal.lrapi.params import parse_bool
 from portal.lrapi.views import LRAPIView
 from security import services
-from security.api.views.common import TOKEN_QUERY, IsPosted, iso
+from security.api.views.common import TAG_MFA, TOKEN_QUERY, IsPosted, iso
 from security.api.views.signin import LoginResponse, session_body
+from security.commands import PushDeviceRegister
 
 
 class PushDeviceRegisterView(LRAPIView):
@@ -20,6 +21,9 @@ class PushDeviceRegisterView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaPushDeviceRegisterByAccessToken",
+        summary="Register the caller's device for push approval of sign-ins",
         request=inline_serializer(
             "PushDevice",
             {
@@ -39,11 +43,10 @@ class PushDeviceRegisterView(LRAPIView):
         if not address or not isinstance(address, str) or not isinstance(name, str):
             raise required("devicetoken")
         registered = services.push_device_register(
+            PushDeviceRegister(device_address=address, name=name),
             tenant=self.tenant,
             actor=self.actor,
             account=self.account,
-            device_address=address,
-            name=name,
         )
         return self.respond(
             {"DeviceId": registered.device.pk, "DeviceSecret": registered.device_secret}
@@ -57,6 +60,9 @@ class PushChallengeStartView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaPushChallengeStart",
+        summary="Send a pending sign-in to the account's device for approval",
         parameters=[TOKEN_QUERY],
         request=None,
         responses=inline_serializer(
@@ -84,6 +90,9 @@ class PushChallengeRespondView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaPushChallengeRespond",
+        summary="Approve or deny a pending sign-in from the device",
         request=inline_serializer(
             "PushRespond",
             {
@@ -117,6 +126,9 @@ class PushChallengeStatusView(LRAPIView):
     auth_mode = "apikey"
 
     @extend_schema(
+        tags=TAG_MFA,
+        operation_id="mfaPushChallengeStatus",
+        summary="Whether the device approved a pending sign-in; its session once approved",
         parameters=[
             TOKEN_QUERY,
             OpenApiParameter(

@@ -11,9 +11,15 @@ from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 from security import services
 from security.api.views.common import (
+    TAG_ACCOUNT_SECURITY,
+    TAG_REAUTH,
     UID_PATH,
+    A,
     IsPosted,
     IsValid,
+    M,
+    Operation,
+    RoutedOperationSchema,
     ValidationToken,
     iso,
     second_factor_check,
@@ -25,6 +31,24 @@ class ReauthValidateView(LRAPIView):
 
     section = "security"
     group = ""
+    schema = RoutedOperationSchema()
+    operations = {
+        ("POST", f"{M}/{{uid}}/reauth/password"): Operation(
+            "validateSecondFactorTokenForPassword",
+            "Check a validation token the account got by reauthenticating with its password",
+            TAG_ACCOUNT_SECURITY,
+        ),
+        ("POST", f"{M}/{{uid}}/reauth/pin"): Operation(
+            "validateSecondFactorTokenForPin",
+            "Check a validation token the account got by reauthenticating with its PIN",
+            TAG_ACCOUNT_SECURITY,
+        ),
+        ("POST", f"{M}/{{uid}}/reauth/2fa"): Operation(
+            "verifyMultiFactorOtpReauthentication",
+            "Check a validation token the account got by reauthenticating with a second factor",
+            TAG_ACCOUNT_SECURITY,
+        ),
+    }
 
     @extend_schema(
         parameters=[UID_PATH],
@@ -52,6 +76,63 @@ class ReauthView(LRAPIView):
     section = "security"
     auth_mode = "access_token"
     method = ""
+    schema = RoutedOperationSchema()
+    operations = {
+        ("PUT", f"{A}/account/reauth/password"): Operation(
+            "mfaReAuthenticateByPassword", "Reauthenticate with the password", TAG_REAUTH
+        ),
+        ("POST", f"{A}/account/reauth/password"): Operation(
+            "mfaReAuthenticateByPasswordPost",
+            "Reauthenticate with the password (POST form)",
+            TAG_REAUTH,
+        ),
+        ("PUT", f"{A}/account/reauth/pin"): Operation(
+            "verifyPinAuthentication", "Reauthenticate with the PIN", TAG_REAUTH
+        ),
+        ("POST", f"{A}/account/reauth/pin"): Operation(
+            "verifyPinAuthenticationPost", "Reauthenticate with the PIN (POST form)", TAG_REAUTH
+        ),
+        ("PUT", f"{A}/account/reauth/2fa/otp"): Operation(
+            "mfaReAuthenticateByOtp", "Reauthenticate with the SMS code", TAG_REAUTH
+        ),
+        ("POST", f"{A}/account/reauth/2fa/otp"): Operation(
+            "mfaReAuthenticateByOtpPost", "Reauthenticate with the SMS code (POST form)", TAG_REAUTH
+        ),
+        ("PUT", f"{A}/account/reauth/2fa/backupcode"): Operation(
+            "mfaReAuthenticateByBackupCode", "Reauthenticate with a backup code", TAG_REAUTH
+        ),
+        ("POST", f"{A}/account/reauth/2fa/backupcode"): Operation(
+            "mfaReAuthenticateByBackupCodePost",
+            "Reauthenticate with a backup code (POST form)",
+            TAG_REAUTH,
+        ),
+        ("PUT", f"{A}/account/reauth/2fa/authenticatorcode"): Operation(
+            "mfaReAuthenticateByAuthenticatorCode",
+            "Reauthenticate with an authenticator code",
+            TAG_REAUTH,
+        ),
+        ("POST", f"{A}/account/reauth/2fa/authenticatorcode"): Operation(
+            "mfaReAuthenticateByAuthenticatorCodePost",
+            "Reauthenticate with an authenticator code (POST form)",
+            TAG_REAUTH,
+        ),
+        ("PUT", f"{A}/account/reauth/2fa/otp/email/verify"): Operation(
+            "reAuthValidateEmailOtp", "Reauthenticate with the email code", TAG_REAUTH
+        ),
+        ("POST", f"{A}/account/reauth/2fa/otp/email/verify"): Operation(
+            "reAuthValidateEmailOtpPost",
+            "Reauthenticate with the email code (POST form)",
+            TAG_REAUTH,
+        ),
+        ("POST", f"{A}/account/reauth/2fa/securityquestionanswer/verify"): Operation(
+            "reAuthBySecurityQuestion", "Reauthenticate with security answers", TAG_REAUTH
+        ),
+        ("PUT", f"{A}/account/reauth/2fa/securityquestionanswer/verify"): Operation(
+            "reAuthBySecurityQuestionPut",
+            "Reauthenticate with security answers (PUT form)",
+            TAG_REAUTH,
+        ),
+    }
 
     @extend_schema(
         request=inline_serializer(
@@ -102,6 +183,9 @@ class ReauthTriggerView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
+        tags=TAG_REAUTH,
+        operation_id="mfaReAuthenticate",
+        summary="Which factors the caller can reauthenticate with; sends the SMS code",
         parameters=[
             OpenApiParameter("smstemplate2fa", OpenApiTypes.STR, OpenApiParameter.QUERY),
             OpenApiParameter(
@@ -181,6 +265,9 @@ class ReauthDuoView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
+        tags=TAG_REAUTH,
+        operation_id="mfaReAuthenticateByDuo",
+        summary="Reauthenticate with the Duo prompt",
         request=inline_serializer(
             "ReauthDuo",
             {
@@ -219,6 +306,9 @@ class ReauthEmailOtpSendView(LRAPIView):
     auth_mode = "access_token"
 
     @extend_schema(
+        tags=TAG_REAUTH,
+        operation_id="reAuthSendEmailOtp",
+        summary="Send a reauthentication code by email",
         parameters=[OpenApiParameter("emailid", OpenApiTypes.STR, OpenApiParameter.QUERY)],
         responses=IsPosted,
     )

@@ -9,7 +9,17 @@ from portal import ratelimit
 from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 from security import selectors, services
-from security.api.views.common import TOKEN_QUERY, IsPosted, iso, second_factor_check
+from security.api.views.common import (
+    TAG_AUTHENTICATION,
+    TAG_MFA,
+    TOKEN_QUERY,
+    A,
+    IsPosted,
+    Operation,
+    RoutedOperationSchema,
+    iso,
+    second_factor_check,
+)
 
 LoginBody = inline_serializer(
     "LoginBody",
@@ -52,6 +62,19 @@ class LoginView(LRAPIView):
 
     section = "security"
     auth_mode = "apikey"
+    schema = RoutedOperationSchema()
+    operations = {
+        ("POST", f"{A}/login"): Operation(
+            "loginByEmail",
+            "Sign in with a password (email, username or phone)",
+            TAG_AUTHENTICATION,
+        ),
+        ("POST", f"{A}/login/2fa"): Operation(
+            "mfaLoginByEmail",
+            "Sign in with a password; asks for the second factor when the account has one",
+            TAG_MFA,
+        ),
+    }
 
     @extend_schema(request=LoginBody, responses=LoginResponse)
     def post(self, request):
@@ -113,6 +136,47 @@ class LoginSecondFactorView(LRAPIView):
     section = "security"
     auth_mode = "apikey"
     method = ""
+    schema = RoutedOperationSchema()
+    operations = {
+        ("PUT", f"{A}/login/2fa/verification/authenticatorcode"): Operation(
+            "mfaValidateAuthenticatorCode", "Complete a sign-in with an authenticator code", TAG_MFA
+        ),
+        ("POST", f"{A}/login/2fa/verification/authenticatorcode"): Operation(
+            "mfaValidateAuthenticatorCodePost",
+            "Complete a sign-in with an authenticator code (POST form)",
+            TAG_MFA,
+        ),
+        ("PUT", f"{A}/login/2fa/verification/backupcode"): Operation(
+            "mfaValidateBackupCode", "Complete a sign-in with a backup code", TAG_MFA
+        ),
+        ("POST", f"{A}/login/2fa/verification/backupcode"): Operation(
+            "mfaValidateBackupCodePost",
+            "Complete a sign-in with a backup code (POST form)",
+            TAG_MFA,
+        ),
+        ("PUT", f"{A}/login/2fa/verification/otp"): Operation(
+            "mfaValidateOtpByPhone", "Complete a sign-in with the SMS code", TAG_MFA
+        ),
+        ("POST", f"{A}/login/2fa/verification/otp"): Operation(
+            "mfaValidateOtpByPhonePost", "Complete a sign-in with the SMS code (POST form)", TAG_MFA
+        ),
+        ("PUT", f"{A}/login/2fa/verification/otp/email"): Operation(
+            "mfaValidateEmailOtp", "Complete a sign-in with the email code", TAG_MFA
+        ),
+        ("POST", f"{A}/login/2fa/verification/otp/email"): Operation(
+            "mfaValidateEmailOtpPost", "Complete a sign-in with the email code (POST form)", TAG_MFA
+        ),
+        ("POST", f"{A}/login/2fa/verification/securityquestionanswer"): Operation(
+            "mfaSecurityQuestionAnswerVerification",
+            "Complete a sign-in with security answers",
+            TAG_MFA,
+        ),
+        ("PUT", f"{A}/login/2fa/verification/securityquestionanswer"): Operation(
+            "mfaSecurityQuestionAnswerVerificationPut",
+            "Complete a sign-in with security answers (PUT form)",
+            TAG_MFA,
+        ),
+    }
 
     @extend_schema(
         parameters=[TOKEN_QUERY],
@@ -159,6 +223,21 @@ class LoginOtpSendView(LRAPIView):
     section = "security"
     auth_mode = "apikey"
     channel = "sms"
+    schema = RoutedOperationSchema()
+    operations = {
+        ("GET", f"{A}/login/2fa/resend"): Operation(
+            "mfaResendOtp", "Send the sign-in SMS code again", TAG_MFA
+        ),
+        ("POST", f"{A}/login/2fa/resend"): Operation(
+            "mfaResendOtpPost", "Send the sign-in SMS code again (POST form)", TAG_MFA
+        ),
+        ("POST", f"{A}/login/2fa/otp/email"): Operation(
+            "mfaEmailOtp", "Send the sign-in code by email", TAG_MFA
+        ),
+        ("GET", f"{A}/login/2fa/otp/email"): Operation(
+            "mfaEmailOtpGet", "Send the sign-in code by email (GET form)", TAG_MFA
+        ),
+    }
 
     def _send(self, template: str):
         row = services.login_challenge_get(

@@ -36,14 +36,13 @@ def timeline_entry(page, action):
 
 
 def _session(tenant, account):
+    from tokens.commands import SessionIssue
     from tokens.services.sessions import session_issue
 
-    return session_issue(
-        tenant=tenant,
-        account=account,
-        actor=Actor.account(account.uid),
-        device={"ip": "203.0.113.9", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"},
+    command = SessionIssue(
+        device={"ip": "203.0.113.9", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"}
     )
+    return session_issue(command, tenant=tenant, account=account, actor=Actor.account(account.uid))
 
 
 def _totp(tenant, account):
@@ -232,6 +231,7 @@ def test_screenshots_of_account_roles_and_custom_object_screens(
     )
     from roles.services import account_roles_assign, role_contexts_upsert, roles_create
     from security.services import backup_codes_generate
+    from tokens.commands import VerificationEmailSend
     from tokens.services.multipurpose import verification_email_send
 
     system = Actor.system("seed")
@@ -317,7 +317,10 @@ def test_screenshots_of_account_roles_and_custom_object_screens(
 
     with transaction.atomic():
         verification_email_send(
-            tenant=tenant, account=account, email="maria@work.example", actor=system
+            VerificationEmailSend(email="maria@work.example"),
+            tenant=tenant,
+            account=account,
+            actor=system,
         )
     for _ in range(3):
         other = AccountFactory(tenant=tenant)

@@ -65,12 +65,10 @@ def _account_and_email(tenant, body, *, allow_username: bool) -> tuple[Account, 
     raise required("email")
 
 
-def _identity_providers(account: Account) -> list[str]:
-    identities = account.profile.get("Identities") if isinstance(account.profile, dict) else None
-    providers = [
-        i.get("Provider") for i in identities or [] if isinstance(i, dict) and i.get("Provider")
-    ]
-    return sorted(set(providers))
+def _identity_providers(tenant, account: Account) -> list[str]:
+    """The providers of the account's linked identities (`["Facebook"]`), so the caller can
+    tell a user who signs in through a provider that a password reset will not help."""
+    return account_selectors.account_identity_providers(tenant=tenant, account=account)
 
 
 _EMAIL_BODY = inline_serializer(
@@ -123,7 +121,8 @@ class ForgotPasswordTokenView(LRAPIView):
         body = self.body()
         send = self.query.get_bool("sendemail")
         account, email = _account_and_email(self.tenant, body, allow_username=True)
-        token_send_hit(self.tenant, email)
+        if send:  # a token only handed back sends nothing: no per-destination send limit
+            token_send_hit(self.tenant, email)
         issued = service.token_issue(
             TokenIssue(
                 kind=MultipurposeToken.KIND_EMAIL,
@@ -138,7 +137,10 @@ class ForgotPasswordTokenView(LRAPIView):
             actor=self.actor,
         )
         return self.respond(
-            {"ForgotToken": issued.value, "IdentityProviders": _identity_providers(account)}
+            {
+                "ForgotToken": issued.value,
+                "IdentityProviders": _identity_providers(self.tenant, account),
+            }
         )
 
 
@@ -156,8 +158,7 @@ class EmailVerificationTokenView(LRAPIView):
     def post(self, request):
         email = _email(self.body().get("email"))
         account = account_selectors.account_get_by_email(tenant=self.tenant, email=email)
-        token_send_hit(self.tenant, email)
-        issued = service.token_issue(
+        issued = service.token_issue(  # handed back, never sent: no send limits
             TokenIssue(
                 kind=MultipurposeToken.KIND_EMAIL,
                 purpose="emailverification",
@@ -208,14 +209,16 @@ class VerificationTokenView(LRAPIView):
                 raise LRError(1307)
             lifetime_seconds = int(raw)
         account = account_selectors.account_get_by_email(tenant=self.tenant, email=email)
-        token_send_hit(self.tenant, email)
+        send = self.query.get_bool("sendemail")
+        if send:  # a token only handed back sends nothing: no per-destination send limit
+            token_send_hit(self.tenant, email)
         issued = service.token_issue(
             TokenIssue(
                 kind=MultipurposeToken.KIND_EMAIL,
                 purpose="emailverification",
                 destination=email,
                 lifetime_seconds=lifetime_seconds,
-                send=self.query.get_bool("sendemail"),
+                send=send,
                 template=stripped_text(self.query.get("emailtemplate")),
                 link_base=stripped_text(self.query.get("verificationurl")),
             ),
@@ -294,8 +297,7 @@ class EmailTokenView(LRAPIView):
             if tokentype in ("onetouchlogin", "autologin"):
                 data["client_guid"] = required_text(body, "clientguid")
             data.update(name_data(body))
-        token_send_hit(self.tenant, email or account.uid)
-        issued = service.token_issue(
+        issued = service.token_issue(  # handed back, never sent: no send limits
             TokenIssue(
                 kind=MultipurposeToken.KIND_EMAIL,
                 purpose=tokentype,
@@ -310,7 +312,7 @@ class EmailTokenView(LRAPIView):
             {
                 "Token": issued.value,
                 "ExpiresIn": service.lr_datetime(issued.expires_at),
-                "IdentityProviders": None,
+                "IdentityProviders": _identity_providers(self.tenant, account) or None,
             }
         )
 

@@ -60,7 +60,9 @@ def phone_e164(value) -> str:
 
 def token_send_hit(tenant, destination: str) -> None:
     """Count one token sent to `destination` (429 once the tenant's per-account limit of
-    token sends is reached), before anything is issued or queued."""
+    token sends is reached), before anything is issued or queued. Only a call that sends a
+    message counts: a token or OTP only handed back to the caller is limited by the API
+    rate limits of its credential alone."""
     ratelimit.sensitive_operation_hit(tenant=tenant, operation="token_send", key=destination)
 
 

@@ -1,5 +1,12 @@
+from accounts.api.views.token_side import TokenEmailView
 from portal.lrapi.routing import lr_path
-from tokens.api.multipurpose import email_token_views, message_views, sms_otp_views, token_use_views
+from tokens.api.multipurpose import (
+    email_token_views,
+    message_views,
+    native_messages,
+    sms_otp_views,
+    token_use_views,
+)
 
 _M = "identity/v2/manage/account"
 
@@ -35,11 +42,10 @@ urlpatterns = [
         f"{_M}/smsotp/", sms_otp_views.SmsOtpMissingTypeView.as_view(), name="smsotp_missing_slash"
     ),
     lr_path(f"{_M}/smsotp/<str:smsotptype>", sms_otp_views.SmsOtpView.as_view(), name="smsotp"),
-    lr_path(
-        "identity/v2/auth/email",
-        token_use_views.EmailVerifyByTokenView.as_view(),
-        name="auth_email_verify",
-    ),
+    # GET verifies by token with the API key alone; POST and DELETE add and remove an
+    # email with an access token (accounts' token side hands the GET back to
+    # EmailVerifyByTokenView).
+    lr_path("identity/v2/auth/email", TokenEmailView.as_view(), name="auth_email"),
     lr_path(
         "identity/v2/auth/password/reset",
         token_use_views.PasswordResetByTokenView.as_view(),
@@ -61,4 +67,9 @@ urlpatterns = [
         name="auth_account_delete",
     ),
     lr_path("api/v1/messages", message_views.MessageListView.as_view(), name="messages_list"),
+    lr_path(
+        "api/v1/messages/<str:message_id>/resend",
+        native_messages.MessageResendView.as_view(),
+        name="message_resend",
+    ),
 ]

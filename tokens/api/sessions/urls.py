@@ -1,4 +1,5 @@
 from portal.lrapi.routing import lr_path
+from tokens.api.sessions import native
 from tokens.api.sessions import views as v
 
 urlpatterns = [
@@ -67,5 +68,16 @@ urlpatterns = [
         "identity/v2/auth/access_token",
         v.AuthAccessTokenInfoView.as_view(),
         name="auth_access_token_info",
+    ),
+    # Native (/api/v1/, docs/api.md)
+    lr_path(
+        "api/v1/accounts/<str:uid>/sessions",
+        native.NativeSessionListView.as_view(),
+        name="native_sessions",
+    ),
+    lr_path(
+        "api/v1/accounts/<str:uid>/sessions/<str:session_id>",
+        native.NativeSessionDetailView.as_view(),
+        name="native_session",
     ),
 ]

@@ -18,7 +18,12 @@ from accounts.selectors import account_get
 from portal.lrapi.errors import LRError, required
 from portal.lrapi.views import LRAPIView
 from tokens import selectors
-from tokens.commands import AccessTokenInvalidate, AccountSessionsRevoke, RefreshTokenRevoke
+from tokens.commands import (
+    AccessTokenInvalidate,
+    AccountSessionsRevoke,
+    RefreshTokenRevoke,
+    SessionIssue,
+)
 from tokens.services import sessions as services
 
 # --- shared pieces ----------------------------------------------------------------------
@@ -180,14 +185,16 @@ class ImpersonationTokenView(LRAPIView):
         account = account_get(tenant=self.tenant, uid=self.query.get("uid"))
         credential = self.principal.credential
         issued = services.session_issue(
+            SessionIssue(
+                reason=self.query.get("reason") or "",
+                device=_device_from_request(request),
+                scopes=tuple(credential.scopes)
+                if credential is not None and credential.scopes
+                else None,
+            ),
             tenant=self.tenant,
             account=account,
             actor=self.actor,
-            reason=self.query.get("reason") or "",
-            device=_device_from_request(request),
-            scopes=list(credential.scopes)
-            if credential is not None and credential.scopes
-            else None,
         )
         return self.respond(_issued_body(issued))
 

@@ -36,6 +36,7 @@ from tokens.services.multipurpose.outbox import (
     message_context,
     message_enqueue,
 )
+from tokens.services.multipurpose.resending import message_resend
 from tokens.services.multipurpose.templates import (
     FALLBACK_TEMPLATE,
     TEMPLATE_NAME,
@@ -62,6 +63,7 @@ __all__ = [
     "message_context",
     "message_deliver",
     "message_enqueue",
+    "message_resend",
     "multipurpose_tokens_purge",
     "outbox_relay",
     "phone_verification_send",

@@ -86,9 +86,10 @@ def token_consume(
     raise expired()
 
 
-@events.emits("multipurpose_token.consumed")
+@events.emits("multipurpose_token.consumed", proof=True)
 def token_consumed_record(*, tenant: Tenant, token: MultipurposeToken, actor: Actor) -> None:
-    """Record the use of `token` (after `token_consume`, in the same transaction)."""
+    """Record the use of `token` (after `token_consume`, in the same transaction). Its
+    input is the token just consumed, whose value was the proof: nothing to store."""
     audit.record(
         tenant=tenant,
         actor=actor,

@@ -15,7 +15,7 @@ from portal import audit, crypto, events
 from portal.audit import Actor
 from portal.errors import FieldRequired
 from portal.models import Tenant
-from tokens.commands import TokenIssue
+from tokens.commands import PhoneVerificationSend, TokenIssue, VerificationEmailSend
 from tokens.models import MultipurposeToken, OutboxMessage
 from tokens.services.multipurpose.limits import send_cooldown_take
 from tokens.services.multipurpose.outbox import message_enqueue
@@ -99,8 +99,10 @@ def token_issue(
     command: TokenIssue, *, tenant: Tenant, account: Account, actor: Actor
 ) -> IssuedToken:
     """Issue a token (retiring the account's older token of the same purpose) and, with
-    `send`, queue the message that carries it (counted against the daily cap). Raises
-    SendCooldownActive / DailyCapReached when the destination's cooldown or the cap is reached."""
+    `send`, queue the message that carries it. Only a send takes the destination's cooldown
+    and counts against the daily cap (SendCooldownActive / DailyCapReached when exhausted):
+    a token handed back to the caller without a message sends nothing, so it is limited by
+    the caller's API rate limits alone."""
     kind, purpose, destination = command.kind, command.purpose, command.destination
     data, send = command.data, command.send
     reason, ticket = command.reason, command.ticket
@@ -126,9 +128,10 @@ def token_issue(
 
         email_recovery_check(account=account, email=destination)
     with transaction.atomic():
-        send_cooldown_take(
-            tenant=tenant, channel=channel, destination=f"{purpose}:{destination.lower()}"
-        )
+        if send:
+            send_cooldown_take(
+                tenant=tenant, channel=channel, destination=f"{purpose}:{destination.lower()}"
+            )
         account_tokens_retire(account=account, purposes=[purpose], kind=kind)
         value = _new_value(kind, tenant)
         now = timezone.now()
@@ -223,56 +226,41 @@ def _token_message_enqueue(
 
 @events.flow()
 def verification_email_send(
-    *,
-    tenant,
-    account,
-    email: str,
-    actor: Actor,
-    template: str = "",
-    verification_url: str = "",
-    reason: str = "",
-    ticket: str = "",
+    command: VerificationEmailSend, *, tenant, account, actor: Actor
 ) -> IssuedToken:
-    """Queue an email-verification message for `email` of `account` (in the caller's
-    transaction; delivered after commit)."""
-    command = TokenIssue(
+    """Queue an email-verification message for `command.email` of `account` (in the
+    caller's transaction; delivered after commit)."""
+    issue = TokenIssue(
         kind=MultipurposeToken.KIND_EMAIL,
         purpose="emailverification",
-        destination=email,
+        destination=command.email,
         send=True,
-        template=template,
-        link_base=verification_url,
-        reason=reason,
-        ticket=ticket,
+        template=command.template,
+        link_base=command.verification_url,
+        reason=command.reason,
+        ticket=command.ticket,
     )
-    return token_issue(command, tenant=tenant, account=account, actor=actor)
+    return token_issue(issue, tenant=tenant, account=account, actor=actor)
 
 
 @events.flow()
 def phone_verification_send(
-    *,
-    tenant,
-    account,
-    actor: Actor,
-    template: str = "",
-    voice: bool = False,
-    reason: str = "",
-    ticket: str = "",
+    command: PhoneVerificationSend, *, tenant, account, actor: Actor
 ) -> IssuedToken:
     """Queue a phone-verification OTP SMS to the account's phone."""
     if not account.phone_id:
         raise FieldRequired("phone")
-    command = TokenIssue(
+    issue = TokenIssue(
         kind=MultipurposeToken.KIND_SMS,
         purpose="phoneidverification",
         destination=account.phone_id,
         send=True,
-        template=template,
-        voice=voice,
-        reason=reason,
-        ticket=ticket,
+        template=command.template,
+        voice=command.voice,
+        reason=command.reason,
+        ticket=command.ticket,
     )
-    return token_issue(command, tenant=tenant, account=account, actor=actor)
+    return token_issue(issue, tenant=tenant, account=account, actor=actor)
 
 
 @events.upkeep

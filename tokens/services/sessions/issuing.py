@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal import audit, context, crypto, events
 from portal.audit import Actor
 from portal.errors import AccountNotFound
+from tokens.commands import SessionIssue
 from tokens.errors import ImpersonationNotElevatable, SessionAccountBlocked
 from tokens.models import AccessToken, RefreshToken, TokenFamily
 from tokens.selectors import access_token_cache, session_grant
@@ -177,28 +178,26 @@ def token_pair_issue(
 
 
 @events.emits("session.issued", "session.impersonated")
-def session_issue(
-    *,
-    tenant,
-    account,
-    actor: Actor,
-    reason: str = "",
-    ticket: str = "",
-    device: dict | None = None,
-    access_lifetime: timedelta | None = None,
-    refresh: bool = True,
-    scopes: list[str] | None = None,
-) -> IssuedSession:
+def session_issue(command: SessionIssue, *, tenant, account, actor: Actor) -> IssuedSession:
     """Open a session for `account`: a sign-in when the actor is the account itself,
     otherwise impersonation by a staff member or back end, which is recorded with its actor
     and reason so the session can be told apart and audited.
 
-    An impersonation session reaches only the API sections in `scopes` (the scopes of the
-    credential that asked; None: no narrowing), and every token derived from it keeps them.
+    An impersonation session reaches only the API sections in `command.scopes` (the scopes
+    of the credential that asked; None: no narrowing), and every token derived from it
+    keeps them.
 
-    `access_lifetime` may shorten the access token's lifetime, never lengthen it past the
-    tenant's. Without `refresh` no refresh token is issued and the session ends when its
-    access token expires, so neither sliding nor the legacy refresh can extend it."""
+    `command.access_lifetime_seconds` may shorten the access token's lifetime, never
+    lengthen it past the tenant's. Without `command.refresh` no refresh token is issued and
+    the session ends when its access token expires, so neither sliding nor the legacy
+    refresh can extend it."""
+    reason, ticket, device = command.reason, command.ticket, command.device
+    refresh, scopes = command.refresh, command.scopes
+    access_lifetime = (
+        timedelta(seconds=command.access_lifetime_seconds)
+        if command.access_lifetime_seconds is not None
+        else None
+    )
     if account.tenant_id != tenant.pk:
         raise AccountNotFound()
     if not account.is_active:
@@ -248,7 +247,7 @@ def session_issue(
     return issued
 
 
-@events.emits("session.elevated")
+@events.emits("session.elevated", proof=True)
 def access_token_elevate(*, tenant, access_token: str, actor: Actor, method: str) -> datetime:
     """Elevate the live access token `access_token` after a token-side reauthentication
     made with it: for `elevation_minutes` it may make security changes

@@ -98,7 +98,7 @@ def _locked_refresh_token(*, token_hash: str, tenant_id: int) -> RefreshToken | 
     return token
 
 
-@events.emits("session.refreshed", "session.refresh_repeated", "session.reuse_detected")
+@events.emits("session.refreshed", "session.refresh_repeated", "session.reuse_detected", proof=True)
 def session_refresh(*, tenant, refresh_token: str | None, actor: Actor) -> IssuedSession:
     """Exchange a refresh token for a new pair, rotating it. The refresh token row is locked
     so concurrent refreshes of one token serialise: the first rotates, the others (within
@@ -186,7 +186,7 @@ def _rotate(
     return issued
 
 
-@events.emits("session.refreshed")
+@events.emits("session.refreshed", proof=True)
 def session_refresh_by_access_token(
     *, tenant, access_token: str | None, actor: Actor, expires_in_minutes: float | None = None
 ) -> IssuedSession:
@@ -232,7 +232,7 @@ def session_refresh_by_access_token(
         return _rotate(row=row, family=family, now=now, actor=actor, access_lifetime=lifetime)
 
 
-@events.emits("session.slid")
+@events.emits("session.slid", proof=True)
 def access_token_slide(*, tenant, access_token: str | None, actor: Actor) -> IssuedSession:
     """The sliding token (/identity/v2/auth/access_token/sliding_token): a live access token
     buys a fresh pair in the same session and stops working itself, so an active client

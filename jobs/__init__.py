@@ -1,0 +1,1 @@
+"""Bulk jobs: one section command run per selected account, on Celery, with a report."""

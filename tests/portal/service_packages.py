@@ -1,0 +1,14 @@
+"""Where services live: importing every module of these packages fills the declaration
+registry (portal/events.py) that the event and command-input walkers check."""
+
+SERVICE_PACKAGES = (
+    "accounts.services",
+    "security.services",
+    "tokens.services",
+    "roles.services",
+    "customobjects.services",
+    "portal.services",
+    "flows",
+    "webhooks.services",
+    "jobs.services",
+)
