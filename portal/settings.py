@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE["multipurpose-tokens-purge"] = {
     "task": "tokens.multipurpose_tokens_purge",
     "schedule": 3600.0,
 }
+CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
+    "task": "portal.idempotency_records_purge",
+    "schedule": 3600.0,
+}
 # Webhooks: the relay fans new events out and sends due deliveries (a commit kicks it too).
 CELERY_BEAT_SCHEDULE["webhooks-relay"] = {"task": "webhooks.relay", "schedule": 5.0}
 # The whole exchange of one delivery (connect, send, answer) may take this long.

@@ -22,7 +22,14 @@ from rest_framework.response import Response
 from jobs import selectors, services
 from jobs.commands import JobCancel, JobCreate, JobRevert
 from jobs.models import Job
-from portal.api.native import NativeAPIView, list_body, page_size_of, rfc3339, url_with
+from portal.api.native import (
+    NativeAPIView,
+    list_body,
+    list_example,
+    page_size_of,
+    rfc3339,
+    url_with,
+)
 from portal.csv_safety import csv_text
 from portal.errors import FieldError, InvalidInput
 from portal.lrapi.errors import LRError
@@ -129,13 +136,7 @@ class JobListView(NativeAPIView):
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200 (50)."),
         ],
         responses={200: OpenApiTypes.OBJECT},
-        examples=[
-            OpenApiExample(
-                "A page",
-                response_only=True,
-                value={"count": 1, "next": None, "previous": None, "results": [_JOB_EXAMPLE]},
-            )
-        ],
+        examples=[list_example(_JOB_EXAMPLE)],
     )
     def get(self, request):
         page_size = page_size_of(request)

@@ -24,6 +24,7 @@ from portal.api.native import (
     TICKET,
     NativeAPIView,
     after_of,
+    list_example,
     list_of,
     moment,
     page_body,
@@ -180,13 +181,7 @@ class CredentialListView(NativeAPIView):
         summary="The tenant's API credentials",
         parameters=[AFTER, PAGE_SIZE],
         responses={200: list_of("NativeCredentialList", _CREDENTIAL)},
-        examples=[
-            OpenApiExample(
-                "A page",
-                response_only=True,
-                value={"count": 1, "next": None, "previous": None, "results": [_EXAMPLE]},
-            )
-        ],
+        examples=[list_example(_EXAMPLE)],
     )
     def get(self, request):
         page_size, after = page_size_of(request), after_of(request)

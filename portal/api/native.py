@@ -16,7 +16,7 @@ from typing import Any
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, inline_serializer
 from rest_framework import exceptions as drf
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -319,6 +319,15 @@ def list_of(name: str, item) -> Any:
             "previous": serializers.URLField(allow_null=True),
             "results": serializers.ListField(child=item),
         },
+    )
+
+
+def list_example(item: dict) -> OpenApiExample:
+    """The response example of a native list: one page holding `item`."""
+    return OpenApiExample(
+        "A page",
+        response_only=True,
+        value={"count": 1, "next": None, "previous": None, "results": [item]},
     )
 
 

@@ -22,6 +22,7 @@ from portal.api.native import (
     TICKET,
     NativeAPIView,
     after_of,
+    list_example,
     list_of,
     page_body,
     page_size_of,
@@ -125,13 +126,7 @@ class NativeRoleListView(NativeAPIView):
         summary="The tenant's roles",
         parameters=[AFTER, PAGE_SIZE],
         responses={200: list_of("NativeRoleList", _ROLE)},
-        examples=[
-            OpenApiExample(
-                "A page",
-                response_only=True,
-                value={"count": 1, "next": None, "previous": None, "results": [_ROLE_EXAMPLE]},
-            )
-        ],
+        examples=[list_example(_ROLE_EXAMPLE)],
     )
     def get(self, request):
         page_size, after = page_size_of(request), after_of(request)

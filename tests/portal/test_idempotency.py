@@ -111,3 +111,18 @@ def test_concurrent_duplicates_run_once(tenant, credential):
     statuses = run_concurrently(call, 6, pass_index=True)
     assert created(tenant) == 1
     assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}
+
+
+def test_the_hourly_purge_drops_keys_past_their_day(lr):
+    from django.conf import settings
+
+    from portal.tasks import idempotency_records_purge_task
+
+    post(lr, {"label": "probe-1"}, key="old")
+    with freeze_time(timezone.now() + timedelta(hours=23)):
+        post(lr, {"label": "probe-2"}, key="young")
+    with freeze_time(timezone.now() + timedelta(hours=25)):
+        assert idempotency_records_purge_task() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["young"]
+    schedule = settings.CELERY_BEAT_SCHEDULE["idempotency-records-purge"]
+    assert schedule["task"] == idempotency_records_purge_task.name

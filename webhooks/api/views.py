@@ -22,6 +22,7 @@ from portal.api.native import (
     NativeAPIView,
     after_of,
     list_body,
+    list_example,
     list_of,
     page_size_of,
     query_parameter,
@@ -152,13 +153,7 @@ class WebhookListView(WebhookAPIView):
             query_parameter("page_size", "1 to 200 (50)."),
         ],
         responses={200: list_of("WebhookList", _WEBHOOK)},
-        examples=[
-            OpenApiExample(
-                "A page",
-                response_only=True,
-                value={"count": 1, "next": None, "previous": None, "results": [_EXAMPLE]},
-            )
-        ],
+        examples=[list_example(_EXAMPLE)],
     )
     def get(self, request):
         page_size = page_size_of(request)

@@ -4,7 +4,7 @@ and the console, so the access tokens stop validating at once everywhere."""
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -16,6 +16,7 @@ from portal.api.native import (
     TICKET,
     NativeAPIView,
     after_of,
+    list_example,
     list_of,
     moment,
     page_body,
@@ -85,13 +86,7 @@ class NativeSessionListView(NativeAPIView):
         summary="The account's live sessions",
         parameters=[AFTER, PAGE_SIZE],
         responses={200: list_of("SessionList", _SESSION)},
-        examples=[
-            OpenApiExample(
-                "A page",
-                response_only=True,
-                value={"count": 1, "next": None, "previous": None, "results": [_EXAMPLE]},
-            )
-        ],
+        examples=[list_example(_EXAMPLE)],
     )
     def get(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
