@@ -82,6 +82,9 @@ def tenant_update_settings(
     return tenant
 
 
+LABEL_MAX_LENGTH = 200  # ApiCredential.label
+
+
 @transaction.atomic
 @events.emits("credential.created")
 def credential_create(
@@ -89,13 +92,20 @@ def credential_create(
 ) -> IssuedCredential:
     """A new API secret of the tenant, for the sections `command.scopes` names (none: all)."""
     label, scopes = command.label, list(command.scopes)
+    problems = []
+    if len(label) > LABEL_MAX_LENGTH:
+        problems.append(
+            FieldError("label", f"Text of at most {LABEL_MAX_LENGTH} characters.", "invalid")
+        )
     unknown = set(scopes) - set(ApiCredential.SECTIONS)
     if unknown:
-        raise InvalidInput(
-            field_errors=[
-                FieldError("scopes", f"Unknown scopes: {', '.join(sorted(unknown))}.", "unknown")
-            ]
+        problems.append(
+            FieldError("scopes", f"Unknown scopes: {', '.join(sorted(unknown))}.", "unknown")
         )
+    if command.expires_at is not None and command.expires_at <= timezone.now():
+        problems.append(FieldError("expires_at", "An end of life in the future.", "invalid"))
+    if problems:
+        raise InvalidInput(field_errors=problems)
     raw_secret = str(uuid.uuid4())
     credential = ApiCredential(
         tenant=tenant, label=label, scopes=scopes, expires_at=command.expires_at

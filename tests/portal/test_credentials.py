@@ -319,3 +319,34 @@ def test_a_revoked_secret_is_not_rotated(tenant):
             actor=Actor.system("t"),
         )
     assert _rows(tenant) == before
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_a_past_end_of_life_a_long_label_and_unknown_scopes(tenant):
+    """The rules of a new secret are the service's, so every front door gets the same ones."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.audit import Actor
+    from portal.errors import InvalidInput
+    from portal.services import credential_create
+    from portal.tenant_commands import CredentialCreate
+
+    before = ApiCredential.objects.count()
+    with pytest.raises(InvalidInput) as refused:
+        credential_create(
+            CredentialCreate(
+                label="x" * 201,
+                scopes=("nowhere",),
+                expires_at=timezone.now() - timedelta(minutes=1),
+            ),
+            tenant=tenant,
+            actor=Actor.system("test"),
+        )
+    assert {error.field for error in refused.value.field_errors} == {
+        "label",
+        "scopes",
+        "expires_at",
+    }
+    assert ApiCredential.objects.count() == before

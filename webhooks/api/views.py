@@ -43,30 +43,18 @@ from webhooks.commands import (
 from webhooks.models import WebhookEndpoint
 
 TAG = ["Webhooks"]
-_WEBHOOK = inline_serializer(
-    "Webhook",
-    {
-        "id": serializers.IntegerField(),
-        "url": serializers.URLField(),
-        "events": serializers.ListField(child=serializers.CharField()),
-        "enabled": serializers.BooleanField(),
-        "description": serializers.CharField(),
-        "format": serializers.ChoiceField(choices=WebhookEndpoint.FORMATS),
-        "created_at": serializers.DateTimeField(),
-    },
-)
+_WEBHOOK_FIELDS = {
+    "id": serializers.IntegerField(),
+    "url": serializers.URLField(),
+    "events": serializers.ListField(child=serializers.CharField()),
+    "enabled": serializers.BooleanField(),
+    "description": serializers.CharField(),
+    "format": serializers.ChoiceField(choices=WebhookEndpoint.FORMATS),
+    "created_at": serializers.DateTimeField(),
+}
+_WEBHOOK = inline_serializer("Webhook", _WEBHOOK_FIELDS)
 _WEBHOOK_WITH_SECRET = inline_serializer(
-    "WebhookWithSecret",
-    {
-        "id": serializers.IntegerField(),
-        "url": serializers.URLField(),
-        "events": serializers.ListField(child=serializers.CharField()),
-        "enabled": serializers.BooleanField(),
-        "secret": serializers.CharField(),
-        "description": serializers.CharField(),
-        "format": serializers.ChoiceField(choices=WebhookEndpoint.FORMATS),
-        "created_at": serializers.DateTimeField(),
-    },
+    "WebhookWithSecret", {**_WEBHOOK_FIELDS, "secret": serializers.CharField()}
 )
 _WEBHOOK_INPUT = inline_serializer(
     "WebhookInput",
