@@ -30,7 +30,9 @@ class ProfileField:
     `show` turns the loaded value into what the profile shows (a flag that is false).
     `related` names a one-to-one relation of the account holding the value: where the
     profile is not one jsonb column (SQLite), the account query loads it (select_related),
-    so `load` reads it without a query.
+    so `load` reads it without a query. `load_many(accounts=...)` reads the values of a
+    page of accounts in one query (a dict by account id) where the profile is not one jsonb
+    column, so a listed page is not one query per account.
     """
 
     key: str
@@ -38,6 +40,7 @@ class ProfileField:
     load: Callable[..., Any]
     show: Callable[[Any], Any] | None = None
     related: str = ""
+    load_many: Callable[..., dict[int, Any]] | None = None
 
 
 _PROFILE_FIELDS: dict[str, ProfileField] = {}

@@ -94,8 +94,12 @@ def accounts_with_profile(tenant: Tenant) -> QuerySet[Account]:
     """Accounts of `tenant` with what `account_profile` reads: on PostgreSQL in the same
     query (emails, identities and the sections' profile fields as one jsonb column),
     elsewhere emails and identities prefetched."""
+    return accounts_loaded_for_profile(Account.objects.filter(tenant=tenant))
+
+
+def accounts_loaded_for_profile(accounts: QuerySet[Account]) -> QuerySet[Account]:
+    """`accounts` with what `account_profile` reads (see `accounts_with_profile`)."""
     if connection.vendor != "postgresql":
-        accounts = Account.objects.filter(tenant=tenant)
         related = [field.related for field in profile_fields() if field.related]
         if related:  # (select_related() without names would follow every foreign key)
             accounts = accounts.select_related(*related)
@@ -103,9 +107,34 @@ def accounts_with_profile(tenant: Tenant) -> QuerySet[Account]:
             Prefetch("emails", queryset=AccountEmail.objects.order_by("id")),
             Prefetch("identities", queryset=AccountIdentity.objects.order_by("id")),
         )
-    return Account.objects.filter(tenant=tenant).annotate(
+    return accounts.annotate(
         **{LOADED_PROFILE: RawSQL(_profile_sql(), (), output_field=JSONField())}  # noqa: S611 (model metadata only)
     )
+
+
+def account_profile_page(
+    *, accounts: QuerySet[Account], before: int, limit: int
+) -> tuple[list[Account], bool]:
+    """Up to `limit` of `accounts` (newest first) whose id is below `before` (0: from the
+    newest), each loaded for `account_profile`, and whether more follow. One query on
+    PostgreSQL; elsewhere one more per related list (emails, identities) and per section
+    field read for the whole page, never one per account."""
+    page = accounts_loaded_for_profile(accounts).order_by("-id")
+    if before:
+        page = page.filter(pk__lt=before)
+    rows = list(page[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if connection.vendor != "postgresql" and rows:
+        for field in profile_fields():
+            if field.load_many is None or field.related:
+                continue
+            values = field.load_many(accounts=rows)
+            for account in rows:
+                loaded = _loaded(account)
+                loaded[field.key] = values.get(account.pk)
+                setattr(account, LOADED_PROFILE, loaded)
+    return rows, more
 
 
 def accounts_with_emails(qs: QuerySet[Account]) -> QuerySet[Account]:
@@ -410,6 +439,39 @@ def account_profile(*, account: Account) -> dict[str, Any]:
         value = loaded[field.key] if field.key in loaded else field.load(account=account)
         data[field.key] = field.show(value) if field.show else (value or None)
     return data
+
+
+# ---------------------------------------------------------------- emails and identities
+
+
+def _id_page(rows: QuerySet, *, after: int, limit: int) -> tuple[list, bool, int]:
+    """Up to `limit` of `rows` in id order after id `after`, whether more follow, and how
+    many there are in all."""
+    page = list(rows.filter(pk__gt=after).order_by("id")[: limit + 1])
+    return page[:limit], len(page) > limit, rows.count()
+
+
+def account_email_page(
+    *, account: Account, after: int, limit: int
+) -> tuple[list[AccountEmail], bool, int]:
+    """The account's emails in the order they were added (see `_id_page`)."""
+    return _id_page(AccountEmail.objects.filter(account=account), after=after, limit=limit)
+
+
+def account_email_find(*, account: Account, email: str) -> AccountEmail | None:
+    """The account's email with this address (any case), or None."""
+    return (
+        AccountEmail.objects.annotate(v=Lower("value"))
+        .filter(account=account, v=email.strip().lower())
+        .first()
+    )
+
+
+def account_identity_page(
+    *, account: Account, after: int, limit: int
+) -> tuple[list[AccountIdentity], bool, int]:
+    """The account's linked identities in the order they were linked (see `_id_page`)."""
+    return _id_page(AccountIdentity.objects.filter(account=account), after=after, limit=limit)
 
 
 # ---------------------------------------------------------------- history

@@ -9,6 +9,8 @@ from portal.commands import Command, command
 
 UPDATE_REPLACE = "replace"
 UPDATE_PARTIAL = "partialreplace"
+# A JSON merge patch (RFC 7396) of the stored object: nested objects merge, `null` removes.
+UPDATE_MERGE_PATCH = "mergepatch"
 
 
 @command("customobject.create")
@@ -34,8 +36,8 @@ class RecordCreate(Command):
 @command("customobject.update")
 @dataclass(frozen=True)
 class RecordUpdate(Command):
-    """Overwrite (`replace`) or merge top-level keys into (`partialreplace`) a record
-    (customobjects.services.record_update). `if_match` is an HTTP If-Match value (ETags);
+    """Overwrite (`replace`), merge top-level keys into (`partialreplace`) or apply a JSON
+    merge patch to (`mergepatch`) a record (customobjects.services.record_update). `if_match` is an HTTP If-Match value (ETags);
     `expected_version` a version read with customobjects.selectors.record_version. Either
     refuses the command once the record has changed."""
 
@@ -100,26 +102,36 @@ class ObjectTypeCreate(Command):
 @dataclass(frozen=True)
 class ObjectTypeUpdate(Command):
     """Rename, re-schema or re-limit a type (customobjects.services.object_type_update):
-    `changes` holds the fields given (name, schema and the limits)."""
+    `changes` holds the fields given (name, schema and the limits). `expected_version`
+    (customobjects.selectors.object_type_version) refuses it once the type has changed."""
 
     changes: dict[str, Any]
+    expected_version: str | None = None
     reason: str = ""
     ticket: str = ""
 
     @classmethod
     def example(cls) -> "ObjectTypeUpdate":
-        return cls(changes={"name": "Purchases", "max_depth": 8, "schema": None}, ticket="OPS-1")
+        return cls(
+            changes={"name": "Purchases", "max_depth": 8, "schema": None},
+            expected_version="2026-05-01T12:00:00.123456+00:00",
+            ticket="OPS-1",
+        )
 
 
 @command("customobject_type.delete")
 @dataclass(frozen=True)
 class ObjectTypeDelete(Command):
-    """Remove a type; with `force` its records go too (customobjects.services.object_type_delete)."""
+    """Remove a type; with `force` its records go too (customobjects.services.object_type_delete).
+    `expected_version` refuses it once the type has changed since it was read."""
 
     force: bool = False
+    expected_version: str | None = None
     reason: str = ""
     ticket: str = ""
 
     @classmethod
     def example(cls) -> "ObjectTypeDelete":
-        return cls(force=True, reason="retired")
+        return cls(
+            force=True, expected_version="2026-05-01T12:00:00.123456+00:00", reason="retired"
+        )

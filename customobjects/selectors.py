@@ -94,6 +94,12 @@ def record_get_by_id(
     return record
 
 
+def object_type_version(object_type: CustomObjectType) -> str:
+    """The version of a type a command's `expected_version` names: the time of its last
+    write, RFC 3339 with microseconds."""
+    return object_type.modified.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def record_version(record: CustomObjectRecord) -> str:
     """The version of a record a command's `expected_version` names: the time of its last
     write, RFC 3339 with microseconds."""

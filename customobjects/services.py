@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Account
 from customobjects.commands import (
+    UPDATE_MERGE_PATCH,
     UPDATE_PARTIAL,
     UPDATE_REPLACE,
     ObjectTypeCreate,
@@ -39,7 +40,7 @@ from customobjects.models import (
     CustomObjectType,
     new_record_id,
 )
-from customobjects.selectors import record_version
+from customobjects.selectors import object_type_version, record_version
 from customobjects.validation import record_data_check, schema_check
 from portal import audit, events
 from portal.audit import Actor
@@ -52,6 +53,7 @@ from portal.errors import (
     CustomObjectRecordLimitReached,
     CustomObjectRecordNotFound,
     CustomObjectTypeInUse,
+    CustomObjectTypeVersionStale,
     CustomObjectVersionStale,
     FieldError,
     InvalidInput,
@@ -61,6 +63,7 @@ from portal.models import Tenant
 
 __all__ = [
     "TYPE_FIELDS",
+    "UPDATE_MERGE_PATCH",
     "UPDATE_PARTIAL",
     "UPDATE_REPLACE",
     "etag_matches",
@@ -146,6 +149,12 @@ def object_type_create(
     return object_type
 
 
+def _check_type_version(object_type: CustomObjectType, expected: str | None) -> None:
+    """Refuse a command that expected another version of the type."""
+    if expected is not None and expected != object_type_version(object_type):
+        raise CustomObjectTypeVersionStale()
+
+
 @events.emits("customobject_type.updated")
 def object_type_update(
     command: ObjectTypeUpdate, *, tenant: Tenant, actor: Actor, object_type: CustomObjectType
@@ -160,6 +169,7 @@ def object_type_update(
         object_type = CustomObjectType.objects.select_for_update().get(
             pk=object_type.pk, tenant=tenant
         )
+        _check_type_version(object_type, command.expected_version)
         _check_type_fields(tenant, changes, exclude_pk=object_type.pk)
         before = _type_snapshot(object_type)
         for key, value in changes.items():
@@ -193,6 +203,7 @@ def object_type_delete(
         object_type = CustomObjectType.objects.select_for_update().get(
             pk=object_type.pk, tenant=tenant
         )
+        _check_type_version(object_type, command.expected_version)
         count = object_type.records.count()
         if count and not command.force:
             raise CustomObjectTypeInUse(
@@ -299,18 +310,33 @@ def _check_version(record: CustomObjectRecord, expected: str | None) -> None:
         raise CustomObjectVersionStale(record_version(record))
 
 
+def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7396: objects merge key by key, `null` removes a key, anything else replaces."""
+    merged = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict):
+            current = merged.get(key)
+            merged[key] = _merge_patch(current if isinstance(current, dict) else {}, value)
+        else:
+            merged[key] = value
+    return merged
+
+
 @events.emits("customobject.updated")
 def record_update(
     command: RecordUpdate, *, tenant: Tenant, actor: Actor, record: CustomObjectRecord
 ) -> CustomObjectRecord:
-    """Overwrite (`replace`) or merge top-level keys into (`partialreplace`) a record.
+    """Overwrite (`replace`), merge top-level keys into (`partialreplace`) or apply a JSON
+    merge patch to (`mergepatch`) a record.
 
     With `if_match` or `expected_version`, a record changed since the caller read it is
     refused (412), so two agents cannot silently overwrite each other
     (CustomObjectRecordChanged, CustomObjectVersionStale).
     """
     data, update_type = command.data, command.update_type
-    if update_type not in (UPDATE_REPLACE, UPDATE_PARTIAL):
+    if update_type not in (UPDATE_REPLACE, UPDATE_PARTIAL, UPDATE_MERGE_PATCH):
         raise ValueError(update_type)
     if not isinstance(data, dict):
         raise CustomObjectNotAnObject()
@@ -327,7 +353,12 @@ def record_update(
             raise CustomObjectRecordChanged(current.etag)
         _check_version(current, command.expected_version)
         before = current.data if isinstance(current.data, dict) else {}
-        after = data if update_type == UPDATE_REPLACE else {**before, **data}
+        if update_type == UPDATE_REPLACE:
+            after = data
+        elif update_type == UPDATE_MERGE_PATCH:
+            after = _merge_patch(before, data)
+        else:
+            after = {**before, **data}
         record_data_check(current.object_type, after)
         current.data = after
         current.version += 1

@@ -15,7 +15,9 @@ audit.register(
         "tenant.created": events.payload("name"),
         # The tenant's settings, by name (portal.models.Tenant.setting).
         "tenant.updated": events.payload(open=True),
-        "credential.created": events.payload("credential", "label", "scopes", "replaces"),
+        "credential.created": events.payload(
+            "credential", "label", "scopes", "replaces", "requires_approval"
+        ),
         "credential.revoked": events.payload("credential", "replaced_by"),
         "credential.expiry_changed": events.payload("credential", "replaced_by", "expires_at"),
         "staff_access.granted": events.payload("user", "permissions"),
@@ -28,4 +30,37 @@ audit.register(
     {"encryption_key.rotated": "Stored secrets re-encrypted under the newest key"},
     section="admin",
     payloads={"encryption_key.rotated": events.payload("column", "reencrypted", pairs=False)},
+)
+
+# Reason presets staff pick from when acting on an account (portal/reason_presets.py).
+audit.register(
+    {
+        "reason_preset.created": "Reason preset added",
+        "reason_preset.updated": "Reason preset changed",
+        "reason_preset.deleted": "Reason preset removed",
+    },
+    section="admin",
+    payloads={
+        name: events.payload("label", "text", values=("preset",))
+        for name in ("reason_preset.created", "reason_preset.updated", "reason_preset.deleted")
+    },
+)
+
+# Time-boxed access to some accounts (portal/access_grants.py).
+audit.register(
+    {
+        "access_grant.created": "Time-boxed access to accounts granted",
+        "access_grant.break_glass": "Break-glass access taken",
+        "access_grant.revoked": "Time-boxed access ended early",
+    },
+    section="admin",
+    payloads={
+        "access_grant.created": events.payload(
+            "grant", "user", "uids", "scope", "ends_at", pairs=False
+        ),
+        "access_grant.break_glass": events.payload(
+            "grant", "user", "uids", "scope", "ends_at", pairs=False
+        ),
+        "access_grant.revoked": events.payload("grant", "user", pairs=False),
+    },
 )

@@ -351,6 +351,17 @@ class CustomObjectVersionStale(DomainError):
         super().__init__()
 
 
+@register
+class CustomObjectTypeVersionStale(DomainError):
+    """The command expected another version of the custom object type (see
+    customobjects.selectors.object_type_version): it changed since the caller read it."""
+
+    code = "customobject_type.version_stale"
+    kind = Kind.PRECONDITION
+    title = "Custom object type changed since it was read"
+    default_message = "The custom object type changed since it was read; read it again and retry."
+
+
 # The native API's Idempotency-Key (portal/idempotency.py).
 @register
 class IdempotencyKeyReused(DomainError):

@@ -3,63 +3,19 @@
 import contextlib
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from portal import crypto
+from portal import crypto, tenant_settings
 from portal.fields import EncryptedTextField
 
-# Settings a tenant can tune; sections read them through Tenant.setting().
-TENANT_SETTING_DEFAULTS: dict[str, object] = {
-    "access_token_lifetime_minutes": 60,
-    "refresh_token_lifetime_days": 60,
-    "refresh_token_family_max_days": 365,
-    "refresh_reuse_grace_seconds": 5,
-    "lockout_threshold": 5,
-    "lockout_minutes": 15,
-    "sms_otp_length": 6,
-    "email_token_lifetime_minutes": 60 * 24,
-    "sms_otp_lifetime_minutes": 10,
-    "send_cooldown_seconds": 30,
-    "daily_email_cap": 10_000,
-    "daily_sms_cap": 1_000,
-    "reauth_token_lifetime_seconds": 300,
-    # Minutes an access token may make security changes after a reauthentication made with it.
-    "elevation_minutes": 5,
-    # Hours an email added to an existing account cannot be used for forgot-password.
-    "new_email_recovery_hold_hours": 24,
-    "request_signing": "preferred",  # or "strict": signed requests only
-    # API rate limits per window (0 = no limit): the whole tenant, one credential, one IP.
-    "rate_limit_window_seconds": 60,
-    "rate_limit_per_tenant": 6000,
-    "rate_limit_per_credential": 3000,
-    "rate_limit_per_ip": 1200,
-    # Calls with the public API key only (token side), counted apart from the above in the
-    # same window: the whole tenant, one client IP.
-    "rate_limit_key_only_per_tenant": 12000,
-    "rate_limit_key_only_per_ip": 1200,  # as much as one IP had before key-only calls had their own bucket
-    # Per account, per sensitive-operation window (portal.ratelimit.sensitive_operation_hit).
-    "rate_limit_sensitive_window_seconds": 300,
-    "rate_limit_signin": 20,
-    "rate_limit_otp_verify": 10,
-    "rate_limit_token_send": 10,
-    "rate_limit_reauth": 10,
-    # Passkey sign-in attempts per identifier (known or not) in the same window.
-    "rate_limit_passkey_login": 10,
-    # A profile update naming a key the profile does not know: ignored, as LoginRadius does
-    # (False), or refused with 1134 (True).
-    "profile_update_strict_keys": False,
-    # Account password policy (accounts.password_policy), judged wherever a new password is
-    # given in clear, never for an imported hash. Lengths as LoginRadius's defaults, 1-256.
-    "password_min_length": 6,
-    "password_max_length": 32,
-    # Classes a password must contain: any of "lowercase", "uppercase", "digit", "special".
-    "password_required_character_classes": [],
-    # Refuse the ~20,000 passwords of Django's common-password list.
-    "password_common_check": True,
-}
+# Settings a tenant can tune (name: default), made from the registry that also holds their
+# types, bounds and labels (portal/tenant_settings.py); sections read them through
+# Tenant.setting().
+TENANT_SETTING_DEFAULTS: dict[str, object] = dict(tenant_settings.DEFAULTS)
 
 
 def _new_api_key() -> str:
@@ -84,6 +40,7 @@ class Tenant(models.Model):
             ("manage_security", "Reset factors and sessions of this tenant's accounts"),
             ("manage_roles", "Manage roles and role contexts of this tenant"),
             ("administer_tenant", "Administer this tenant: credentials, settings, staff access"),
+            ("approve_requests", "Approve or deny staff requests on this tenant"),
         ]
 
     def __str__(self) -> str:
@@ -181,6 +138,9 @@ class ApiCredential(models.Model):
     scopes = models.JSONField(default=list, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Gated actions on the native API through this credential wait for a person's approval
+    # (202 with the approval request) instead of running (docs/security-model.md).
+    requires_approval = models.BooleanField(default=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -253,6 +213,9 @@ class AuditEvent(models.Model):
     imported = models.BooleanField(default=False)
     # The call that made the change asked for no webhooks (LoginRadius's `prevent_webhook`).
     webhooks_suppressed = models.BooleanField(default=False)
+    # When the personal values of a deleted account's event were erased (portal/erasure.py);
+    # the one change the append-only trigger lets through, and only under its maintenance mark.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -280,3 +243,60 @@ class AuditEvent(models.Model):
 # Models that live in their own modules; imported here so Django finds them.
 from portal.idempotency import IdempotencyRecord  # noqa: E402, F401
 from portal.staff_totp import StaffTotpDevice  # noqa: E402, F401
+
+
+class ReasonPreset(models.Model):
+    """A reason staff pick instead of typing it (a macro): per tenant, managed by its admins
+    (portal/reason_presets.py). Picking one fills the reason, which stays editable; the
+    audit row records the text, not the preset, so editing a preset never rewrites history."""
+
+    LABEL_MAX_LENGTH = 80
+    TEXT_MAX_LENGTH = 1000  # the reason field of every console action
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=LABEL_MAX_LENGTH)
+    text = models.TextField(max_length=TEXT_MAX_LENGTH)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["label", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "label"], name="reason_preset_label_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}:{self.label}"
+
+
+class AccessGrant(models.Model):
+    """Time-boxed access for one staff member to some accounts of a tenant, for a ticket
+    (portal/access_grants.py): `view` lets them see those accounts, `act` also lets them do
+    what an Agent may do on them, until `ends_at`. Outside a live grant only their standing
+    role and permissions count. A break-glass grant is one they gave themselves."""
+
+    VIEW, ACT = "view", "act"
+    SCOPES = (VIEW, ACT)
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="access_grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_grants"
+    )
+    uids = models.JSONField(default=list)
+    scope = models.CharField(max_length=8, choices=[(s, s) for s in SCOPES])
+    ticket = models.CharField(max_length=200)
+    reason = models.CharField(max_length=500)
+    starts_at = models.DateTimeField(auto_now_add=True)
+    ends_at = models.DateTimeField()
+    break_glass = models.BooleanField(default=False)
+    granted_by_label = models.CharField(max_length=200)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "user", "ends_at"], name="access_grant_live"),
+        ]
+
+    def __str__(self) -> str:
+        return f"grant {self.pk}: {self.scope} on {len(self.uids)} accounts until {self.ends_at}"

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from portal import audit, events
+from portal import audit, events, tenant_settings
 from portal.audit import Actor
 from portal.errors import CredentialRotationRefused, FieldError, InvalidInput
 from portal.lrapi.auth import credential_forget_cached
@@ -66,10 +66,29 @@ def tenant_create(command: TenantCreate, *, actor: Actor) -> tuple[Tenant, Issue
 def tenant_update_settings(
     command: TenantSettingsChange, *, tenant: Tenant, actor: Actor
 ) -> Tenant:
-    """Set the settings `command.changes` names (checked with the tenant); others are kept."""
-    before = dict(tenant.settings)
-    tenant.settings = {**tenant.settings, **command.changes}
-    tenant.full_clean()
+    """Set the settings `command.changes` names (None: back to the default); the others are
+    kept. Every rule of the registry (portal/tenant_settings.py) is judged on the stored
+    settings, all problems reported at once, and nothing changes when any is refused. A
+    change that changes no value records nothing."""
+    stored = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if command.expected_version and command.expected_version != tenant_settings.version_of(
+        stored.settings
+    ):
+        raise tenant_settings.TenantSettingsVersionStale()
+    values, problems = tenant_settings.problems_of(command.changes, current=stored.settings)
+    if problems:
+        raise InvalidInput(field_errors=problems)
+    before = dict(stored.settings)
+    after = dict(before)
+    for name, value in values.items():
+        if command.changes[name] is None:
+            after.pop(name, None)  # the default, and any later change of it
+        else:
+            after[name] = value
+    tenant.settings = after
+    if tenant_settings.effective(after) == tenant_settings.effective(before):
+        tenant.settings = before
+        return tenant
     tenant.save(update_fields=["settings"])
     audit.record(
         tenant=tenant,
@@ -77,7 +96,7 @@ def tenant_update_settings(
         action="tenant.updated",
         reason=command.reason,
         ticket=command.ticket,
-        changes=audit.diff(before, tenant.settings),
+        changes=audit.diff(before, after),
     )
     return tenant
 
@@ -108,7 +127,11 @@ def credential_create(
         raise InvalidInput(field_errors=problems)
     raw_secret = str(uuid.uuid4())
     credential = ApiCredential(
-        tenant=tenant, label=label, scopes=scopes, expires_at=command.expires_at
+        tenant=tenant,
+        label=label,
+        scopes=scopes,
+        expires_at=command.expires_at,
+        requires_approval=command.requires_approval,
     )
     credential.set_secret(raw_secret)
     credential.save()
@@ -122,6 +145,7 @@ def credential_create(
             "credential": [None, str(credential.pk)],
             "label": [None, label],
             "scopes": [None, scopes],
+            "requires_approval": [None, credential.requires_approval],
         },
     )
     return IssuedCredential(credential=credential, raw_secret=raw_secret)
@@ -194,7 +218,11 @@ def credential_rotate(
     now = timezone.now()
     raw_secret = str(uuid.uuid4())
     new = ApiCredential(
-        tenant=old.tenant, label=old.label, scopes=list(old.scopes or []), expires_at=old.expires_at
+        tenant=old.tenant,
+        label=old.label,
+        scopes=list(old.scopes or []),
+        expires_at=old.expires_at,
+        requires_approval=old.requires_approval,
     )
     new.set_secret(raw_secret)
     new.save()

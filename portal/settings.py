@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "customobjects",
     "jobs",
     "webhooks",
+    "approvals",
 ]
 
 MIDDLEWARE = [
@@ -237,8 +238,12 @@ CELERY_BEAT_SCHEDULE["idempotency-records-purge"] = {
     "task": "portal.idempotency_records_purge",
     "schedule": 3600.0,
 }
+# Per-tenant retention of events, sign-in events, webhook deliveries and job reports
+# (portal/retention.py): one purge task per tenant and kind, in bounded batches.
+CELERY_BEAT_SCHEDULE["retention-purge"] = {"task": "portal.retention_purge", "schedule": 3600.0}
 # Webhooks: the relay fans new events out and sends due deliveries (a commit kicks it too).
 CELERY_BEAT_SCHEDULE["webhooks-relay"] = {"task": "webhooks.relay", "schedule": 5.0}
+CELERY_BEAT_SCHEDULE["approvals-expire"] = {"task": "approvals.expire", "schedule": 300.0}
 # The whole exchange of one delivery (connect, send, answer) may take this long.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Webhook receivers on loopback, private, unique-local and CGNAT addresses (and plain

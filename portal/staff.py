@@ -36,6 +36,7 @@ TENANT_PERMISSIONS: dict[str, str] = {
     "manage_security": "Reset factors and sessions",
     "manage_roles": "Manage roles",
     "administer_tenant": "Administer tenant",
+    "approve_requests": "Approve or deny requests",
 }
 
 
@@ -67,6 +68,12 @@ ACTIONS: dict[str, ConsoleAction] = {
     "account.impersonate": ConsoleAction("Issue an impersonation token", LEAD, "manage_security"),
     "account.secure": ConsoleAction("Secure a compromised account", LEAD, "manage_security"),
     "account.delete": ConsoleAction("Delete an account", ADMIN, "manage_accounts"),
+    "access.grant": ConsoleAction(
+        "Give someone time-boxed access to accounts", LEAD, "manage_accounts"
+    ),
+    "approvals.decide": ConsoleAction(
+        "Approve or deny another person's request", LEAD, "approve_requests"
+    ),
     "tenant.administer": ConsoleAction(
         "Manage credentials, settings and staff access", ADMIN, "administer_tenant"
     ),

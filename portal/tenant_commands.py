@@ -39,11 +39,13 @@ class TenantCreate(Command):
 @dataclass(frozen=True)
 class TenantSettingsChange(Command):
     """Change some of the tenant's settings (portal.services.tenant_update_settings): the
-    settings named in `changes` take those values, the others are kept."""
+    settings named in `changes` take those values (None: the default), the others are kept;
+    `expected_version`: the settings' version (ETag) the change was made against."""
 
     changes: dict[str, Any]
     reason: str = ""
     ticket: str = ""
+    expected_version: str | None = None
 
     @classmethod
     def example(cls) -> "TenantSettingsChange":
@@ -64,6 +66,8 @@ class CredentialCreate(Command):
     label: str = ""
     scopes: tuple[str, ...] = ()
     expires_at: datetime | None = None
+    # Its gated native calls wait for a person's approval (approvals.policy).
+    requires_approval: bool = False
     reason: str = ""
     ticket: str = ""
 
@@ -113,3 +117,68 @@ class CredentialRotate(Command):
         return cls(
             credential_id=12, reason="yearly rotation", ticket="OPS-33", overlap_seconds=7200
         )
+
+
+@command("access_grant.create")
+@dataclass(frozen=True)
+class AccessGrantCreate(Command):
+    """Let staff member `user_id` see (`view`) or act on (`act`) the accounts `uids` until
+    `ends_at`, for `ticket` (portal.access_grants.access_grant_create)."""
+
+    user_id: int
+    uids: tuple[str, ...]
+    scope: str
+    ends_at: datetime
+    ticket: str = ""
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.ends_at.tzinfo is None:
+            object.__setattr__(self, "ends_at", self.ends_at.replace(tzinfo=UTC))
+
+    @classmethod
+    def example(cls) -> "AccessGrantCreate":
+        return cls(
+            user_id=4,
+            uids=("6b5f0c1d2e3a4b5c",),
+            scope="act",
+            ends_at=datetime(2026, 12, 7, 14, 0, tzinfo=UTC),
+            ticket="SUP-88",
+            reason="customer on the phone about a locked account",
+        )
+
+
+@command("access_grant.break_glass")
+@dataclass(frozen=True)
+class BreakGlassGrant(Command):
+    """A short grant staff give themselves in an emergency, with a mandatory reason, when the
+    tenant allows it (portal.access_grants.break_glass_grant); the admins are told."""
+
+    uids: tuple[str, ...]
+    scope: str
+    minutes: int
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "BreakGlassGrant":
+        return cls(
+            uids=("6b5f0c1d2e3a4b5c",),
+            scope="act",
+            minutes=30,
+            reason="account takeover in progress, lead unreachable",
+            ticket="INC-7",
+        )
+
+
+@command("access_grant.revoke")
+@dataclass(frozen=True)
+class AccessGrantRevoke(Command):
+    """End a grant before its time (portal.access_grants.access_grant_revoke)."""
+
+    grant_id: int
+    reason: str = ""
+
+    @classmethod
+    def example(cls) -> "AccessGrantRevoke":
+        return cls(grant_id=12, reason="ticket closed")

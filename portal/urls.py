@@ -29,6 +29,7 @@ urlpatterns = [
             path("", include("roles.api.urls")),
             path("", include("customobjects.api.urls")),
             path("", include("jobs.api.urls")),
+            path("", include("approvals.api.urls")),
             path("", include("accounts.api.urls")),
         ]
     ),

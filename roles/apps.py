@@ -11,7 +11,10 @@ class RolesConfig(AppConfig):
 
         register_profile_field(
             ProfileField(
-                key="Roles", sql=selectors.account_role_names_sql, load=selectors.account_role_names
+                key="Roles",
+                sql=selectors.account_role_names_sql,
+                load=selectors.account_role_names,
+                load_many=selectors.accounts_role_names,
             )
         )
         register_search_filter("role", selectors.role_holder_ids)

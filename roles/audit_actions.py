@@ -7,9 +7,10 @@ audit.register(
     {
         "role.created": "Role created",
         "role.deleted": "Role deleted (and taken from every account and context)",
-        "role.permissions_changed": "Permissions of a role changed",
+        "role.permissions_changed": "Permissions or privilege of a role changed",
         "account_roles.assigned": "Roles assigned to an account",
         "account_roles.unassigned": "Roles taken from an account",
+        "account_roles.replaced": "Roles of an account set to a new list",
         "role_context.created": "Role context created for an account",
         "role_context.updated": "Role context of an account changed",
         "role_context.deleted": "Role context of an account deleted",
@@ -18,9 +19,10 @@ audit.register(
     payloads={
         "role.created": events.payload("name", "permissions"),
         "role.deleted": events.payload("name", "permissions", "accounts", "contexts"),
-        "role.permissions_changed": events.payload("permissions", values=("name",)),
+        "role.permissions_changed": events.payload("permissions", "privileged", values=("name",)),
         "account_roles.assigned": events.payload("roles"),
         "account_roles.unassigned": events.payload("roles"),
+        "account_roles.replaced": events.payload("roles"),
         "role_context.created": events.payload(*CONTEXT_KEYS, values=("context",)),
         "role_context.updated": events.payload(*CONTEXT_KEYS, values=("context",)),
         "role_context.deleted": events.payload(*CONTEXT_KEYS, values=("context",)),

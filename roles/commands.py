@@ -85,6 +85,25 @@ class RolePermissionsRemove(Command):
         return cls(name="editor", permissions=("article.publish",), reason="policy change")
 
 
+@command("role_permissions.set")
+@dataclass(frozen=True)
+class RolePermissionsSet(Command):
+    """Give a role exactly these permissions (roles.services.role_permissions_set): those it
+    lacks are added and the others taken away, as one change (empty: none; None: kept).
+    `privileged`, when given, marks whether granting the role needs a second person where
+    the tenant asks for it (approvals.policy)."""
+
+    name: str
+    permissions: tuple[str, ...] | None
+    privileged: bool | None = None
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "RolePermissionsSet":
+        return cls(name="editor", permissions=("article.edit", "article.read"), ticket="OPS-5")
+
+
 @command("account_roles.assign")
 @dataclass(frozen=True)
 class AccountRolesAssign(Command):
@@ -111,6 +130,21 @@ class AccountRolesUnassign(Command):
     @classmethod
     def example(cls) -> "AccountRolesUnassign":
         return cls(roles=("editor",), reason="left the team")
+
+
+@command("account_roles.set")
+@dataclass(frozen=True)
+class AccountRolesSet(Command):
+    """Give the account exactly these roles (roles.services.account_roles_set): those it
+    lacks are assigned and the others taken away, as one change (empty: none)."""
+
+    roles: tuple[str, ...]
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "AccountRolesSet":
+        return cls(roles=("editor", "viewer"), reason="moved team", ticket="HR-10")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ class Role(models.Model):
     name = models.CharField(max_length=100)
     # Sorted, distinct permission names.
     permissions = models.JSONField(default=list, blank=True)
+    # Granting a privileged role goes through a second person where the tenant asks for it
+    # (approvals.policy, the `role.privileged` gate).
+    privileged = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 

@@ -21,6 +21,19 @@ def account_role_names(*, account) -> list[str]:
     )
 
 
+def accounts_role_names(*, accounts) -> dict[int, list[str]]:
+    """`account_role_names` of several accounts in one query, by account id."""
+    names: dict[int, list[str]] = {account.pk: [] for account in accounts}
+    rows = (
+        AccountRole.objects.filter(account_id__in=list(names))
+        .order_by("role__name")
+        .values_list("account_id", "role__name")
+    )
+    for account_id, name in rows:
+        names[account_id].append(name)
+    return names
+
+
 def account_role_names_sql(*, outer_account_id: str) -> str:
     """`account_role_names` as a jsonb array, for a query whose account id column is
     `outer_account_id` (SQL), so the names load with the account (PostgreSQL)."""

@@ -12,3 +12,7 @@ class WebhooksConfig(AppConfig):
         from webhooks.api import lr_errors  # noqa: F401
 
         events.subscribe_every_type(subscribers.relay_kick)
+        # The deliveries retention purges, and the events the relay still needs (kept).
+        from webhooks import retention
+
+        retention.register()

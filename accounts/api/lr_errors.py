@@ -2,6 +2,7 @@
 services raised before they spoke in domain errors."""
 
 from accounts import errors as e
+from accounts.history import RestoreSourceNotFound
 from portal.lrapi.domain_errors import LRMapping, register_mappings
 
 register_mappings(
@@ -44,3 +45,5 @@ register_mappings(
         ),
     }
 )
+
+register_mappings({RestoreSourceNotFound: LRMapping(404, message_is_description=True)})

@@ -18,7 +18,14 @@ from accounts import services
 from accounts.commands import AccountChanges, AccountDelete
 from accounts.profile_fields.vocabulary import READ_ONLY, WRITABLE
 from accounts.selectors import account_get, account_profile, account_version
-from portal.api.native import IF_MATCH, REASON, TICKET, NativeAPIView, reason_and_ticket
+from portal.api.native import (
+    IF_MATCH,
+    REASON,
+    TICKET,
+    NativeAPIView,
+    held_for_approval,
+    reason_and_ticket,
+)
 from portal.errors import FieldError, InvalidInput
 
 CUSTOM_FIELDS = "CustomFields"
@@ -119,7 +126,25 @@ def account_changes_from_merge_patch(
 
 # The profile with snake_case keys: the LoginRadius profile's fields, free-form by design
 # (custom fields are the tenant's own).
-_ACCOUNT = OpenApiTypes.OBJECT
+ACCOUNT_SCHEMA = OpenApiTypes.OBJECT
+# A shortened account as the examples show it (the resource has every profile key).
+ACCOUNT_EXAMPLE = {
+    "uid": "5e1a8c0f9b2d4e6fa1b3c5d7e9f0a2b4",
+    "user_name": "annl",
+    "first_name": "Ann",
+    "last_name": "Lee",
+    "full_name": "Ann Lee",
+    "email": [{"type": "Primary", "value": "ann@example.com"}],
+    "email_verified": True,
+    "phone_id": "+14155552671",
+    "phone_id_verified": False,
+    "is_active": True,
+    "is_login_locked": False,
+    "roles": ["support"],
+    "custom_fields": {"plan": "gold"},
+    "created_date": "2026-12-07T04:00:00.000Z",
+    "modified_date": "2026-12-07T04:00:00.000Z",
+}
 
 
 class NativeAccountView(NativeAPIView):
@@ -140,7 +165,8 @@ class NativeAccountView(NativeAPIView):
         tags=["Accounts (native)"],
         operation_id="native_account_retrieve",
         summary="An account",
-        responses={200: _ACCOUNT},
+        responses={200: ACCOUNT_SCHEMA},
+        examples=[OpenApiExample("An account", response_only=True, value=ACCOUNT_EXAMPLE)],
     )
     def get(self, request, uid):
         return self._represented(uid)
@@ -150,8 +176,11 @@ class NativeAccountView(NativeAPIView):
         operation_id="native_account_patch",
         summary="Change an account (JSON merge patch)",
         parameters=[IF_MATCH, REASON, TICKET],
-        request={"application/merge-patch+json": _ACCOUNT, "application/json": _ACCOUNT},
-        responses={200: _ACCOUNT},
+        request={
+            "application/merge-patch+json": ACCOUNT_SCHEMA,
+            "application/json": ACCOUNT_SCHEMA,
+        },
+        responses={200: ACCOUNT_SCHEMA},
         examples=[
             OpenApiExample(
                 "Rename and drop a custom field",
@@ -167,6 +196,9 @@ class NativeAccountView(NativeAPIView):
             **reason_and_ticket(request),
             expected_version=self.expected_version,
         )
+        held = held_for_approval(self, command, account_uid=uid, summary=f"Change account {uid}")
+        if held is not None:
+            return held
         services.account_update(command, tenant=self.tenant, actor=self.actor, account=account)
         return self._represented(uid)
 
@@ -179,10 +211,11 @@ class NativeAccountView(NativeAPIView):
     )
     def delete(self, request, uid):
         account = self._account(uid)
-        services.account_delete(
-            AccountDelete(**reason_and_ticket(request), expected_version=self.expected_version),
-            tenant=self.tenant,
-            actor=self.actor,
-            account=account,
+        command = AccountDelete(
+            **reason_and_ticket(request), expected_version=self.expected_version
         )
+        held = held_for_approval(self, command, account_uid=uid, summary=f"Delete account {uid}")
+        if held is not None:
+            return held
+        services.account_delete(command, tenant=self.tenant, actor=self.actor, account=account)
         return Response(status=204)

@@ -113,26 +113,6 @@ SOCIAL_IDENTITY_BODY = inline_serializer(
     "SocialIdentityBody",
     {"provider": serializers.CharField(), "providerid": serializers.CharField()},
 )
-IDENTITY_LINK_BODY = inline_serializer(
-    "AccountIdentityLinkBody",
-    {
-        "provider": serializers.CharField(),
-        "provider_id": serializers.CharField(),
-        "profile": serializers.DictField(required=False),
-        "emails": serializers.ListField(child=serializers.EmailField(), required=False),
-    },
-)
-IDENTITY = inline_serializer(
-    "AccountIdentity",
-    {
-        "provider": serializers.CharField(),
-        "provider_id": serializers.CharField(),
-        "emails": serializers.ListField(child=serializers.EmailField()),
-        "profile": serializers.DictField(),
-        "linked_at": serializers.DateTimeField(),
-    },
-)
-
 IS_DELETED = inline_serializer(
     "AccountIsDeleted",
     {
@@ -163,14 +143,5 @@ CONSENT_LOGS = inline_serializer(
     {
         "Uid": serializers.CharField(),
         "ConsentLogs": serializers.ListField(child=serializers.DictField()),
-    },
-)
-SEARCH_RESULT = inline_serializer(
-    "AccountSearchPage",
-    {
-        "count": serializers.IntegerField(),
-        "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True),
-        "results": serializers.ListField(child=serializers.DictField()),
     },
 )

@@ -6,6 +6,10 @@ account/passkey, and tokens owns the path `identity/v2/auth/email`, served by
 
 from accounts.api import views as v
 from accounts.api.native_account import NativeAccountView
+from accounts.api.native_accounts_list import NativeAccountListView
+from accounts.api.native_block import NativeAccountBlockView, NativeAccountUnblockView
+from accounts.api.native_emails import NativeAccountEmailListView, NativeAccountEmailView
+from accounts.api.native_identities import NativeAccountIdentityListView, NativeAccountIdentityView
 from portal.lrapi.routing import lr_path
 
 A = "identity/v2/manage/account"
@@ -64,16 +68,36 @@ urlpatterns = [
         v.AuthPrivacyPolicyHistoryView.as_view(),
         name="auth_privacy_policy_history",
     ),
-    lr_path("api/v1/accounts", v.AccountSearchView.as_view(), name="account_search"),
+    lr_path("api/v1/accounts", NativeAccountListView.as_view(), name="native_accounts"),
     lr_path("api/v1/accounts/<str:uid>", NativeAccountView.as_view(), name="native_account"),
     lr_path(
+        "api/v1/accounts/<str:uid>/block",
+        NativeAccountBlockView.as_view(),
+        name="native_account_block",
+    ),
+    lr_path(
+        "api/v1/accounts/<str:uid>/unblock",
+        NativeAccountUnblockView.as_view(),
+        name="native_account_unblock",
+    ),
+    lr_path(
+        "api/v1/accounts/<str:uid>/emails",
+        NativeAccountEmailListView.as_view(),
+        name="native_account_emails",
+    ),
+    lr_path(
+        "api/v1/accounts/<str:uid>/emails/<str:email>",
+        NativeAccountEmailView.as_view(),
+        name="native_account_email",
+    ),
+    lr_path(
         "api/v1/accounts/<str:uid>/identities",
-        v.AccountIdentityLinkView.as_view(),
-        name="account_identity_link",
+        NativeAccountIdentityListView.as_view(),
+        name="native_account_identities",
     ),
     lr_path(
         "api/v1/accounts/<str:uid>/identities/<str:provider>/<str:provider_id>",
-        v.AccountIdentityUnlinkView.as_view(),
-        name="account_identity_unlink",
+        NativeAccountIdentityView.as_view(),
+        name="native_account_identity",
     ),
 ]

@@ -1,4 +1,4 @@
-from customobjects.api import views
+from customobjects.api import native_records, native_types, views
 from portal.lrapi.routing import lr_path
 
 app_name = "customobjects"
@@ -26,22 +26,22 @@ urlpatterns = [
     ),
     lr_path(
         "api/v1/customobject-types",
-        views.CustomObjectTypeListView.as_view(),
+        native_types.NativeCustomObjectTypeListView.as_view(),
         name="customobjecttype_list",
     ),
     lr_path(
         "api/v1/customobject-types/<str:name>",
-        views.CustomObjectTypeDetailView.as_view(),
+        native_types.NativeCustomObjectTypeDetailView.as_view(),
         name="customobjecttype_detail",
     ),
     lr_path(
         "api/v1/customobjects/<str:objectname>/records",
-        views.CustomObjectRecordQueryView.as_view(),
+        native_records.NativeCustomObjectRecordListView.as_view(),
         name="customobjectrecord_list",
     ),
     lr_path(
         "api/v1/customobjects/<str:objectname>/records/<str:record_id>",
-        views.CustomObjectRecordDetailView.as_view(),
+        native_records.NativeCustomObjectRecordDetailView.as_view(),
         name="customobjectrecord_detail",
     ),
 ]

@@ -24,6 +24,7 @@ from jobs.commands import JobCancel, JobCreate, JobRevert
 from jobs.models import Job
 from portal.api.native import (
     NativeAPIView,
+    held_for_approval,
     list_body,
     list_example,
     page_size_of,
@@ -245,6 +246,15 @@ class JobListView(NativeAPIView):
             reason=reason,
             ticket=ticket,
         )
+        held = held_for_approval(
+            self,
+            command,
+            summary=f"Bulk job: {command.action} on "
+            + (f"{len(uids)} named accounts" if uids else "the accounts a search finds"),
+            selected=expected if expected is not None else (len(uids) if uids else None),
+        )
+        if held is not None:
+            return held
         job = services.job_create(command, tenant=self.tenant, actor=self.actor)
         return Response(job_json(job), status=202)
 

@@ -64,6 +64,7 @@ def credential_json(credential: ApiCredential, *, secret: str | None = None) -> 
         "revoked_at": moment(credential.revoked_at),
         "last_used_at": moment(credential.last_used_at),
         "usable": credential.is_usable,
+        "requires_approval": credential.requires_approval,
     }
     if secret is not None:
         body["secret"] = secret
@@ -108,12 +109,16 @@ def _create_command(body: dict, *, reason: str, ticket: str) -> CredentialCreate
         )
     elif expires_at is not None:
         moment_ = moment_of("expires_at", expires_at)
+    held = body.get("requires_approval", False)
+    if not isinstance(held, bool):
+        problems.append(FieldError("requires_approval", "true or false.", "invalid"))
     if problems:
         raise InvalidInput(field_errors=problems)
     return CredentialCreate(
         label=label,
         scopes=tuple(dict.fromkeys(scopes)),
         expires_at=moment_,
+        requires_approval=held is True,
         reason=reason,
         ticket=ticket,
     )
@@ -129,6 +134,7 @@ _CREDENTIAL_FIELDS = {
     "revoked_at": serializers.DateTimeField(allow_null=True),
     "last_used_at": serializers.DateTimeField(allow_null=True),
     "usable": serializers.BooleanField(),
+    "requires_approval": serializers.BooleanField(),
 }
 _CREDENTIAL = inline_serializer("NativeCredential", _CREDENTIAL_FIELDS)
 _ISSUED = inline_serializer(
@@ -140,6 +146,7 @@ _CREATE = inline_serializer(
         "label": serializers.CharField(required=False),
         "scopes": serializers.ListField(child=serializers.CharField(), required=False),
         "expires_at": serializers.DateTimeField(required=False, allow_null=True),
+        "requires_approval": serializers.BooleanField(required=False),
     },
 )
 _ROTATE = inline_serializer(
@@ -155,6 +162,7 @@ _EXAMPLE = {
     "revoked_at": None,
     "last_used_at": "2026-12-07T05:00:00.000Z",
     "usable": True,
+    "requires_approval": False,
 }
 _ISSUED_EXAMPLE = {**_EXAMPLE, "secret": "6c1f0d2e-8a7b-4c3d-9e1f-2a3b4c5d9f3a"}
 
@@ -206,7 +214,7 @@ class CredentialListView(NativeAPIView):
         ],
     )
     def post(self, request):
-        body = _object(self.body_json(), ("label", "scopes", "expires_at"))
+        body = _object(self.body_json(), ("label", "scopes", "expires_at", "requires_approval"))
         issued = services.credential_create(
             _create_command(body, **reason_and_ticket(request)),
             tenant=self.tenant,

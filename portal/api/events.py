@@ -59,6 +59,8 @@ def event_json(row: AuditEvent) -> dict[str, Any]:
         "imported": row.imported,
         "schema_version": row.schema_version,
         "context": {"request_id": row.request_id, "ip": row.ip, "user_agent": row.user_agent},
+        # The account was deleted and this event's personal values erased (portal/erasure.py).
+        "erased": row.erased_at is not None,
     }
 
 
@@ -116,6 +118,7 @@ _EVENT = inline_serializer(
         "imported": serializers.BooleanField(),
         "schema_version": serializers.IntegerField(),
         "context": serializers.DictField(),
+        "erased": serializers.BooleanField(),
     },
 )
 
@@ -171,6 +174,7 @@ class EventFeedView(NativeAPIView):
                             "imported": False,
                             "schema_version": 1,
                             "context": {"request_id": "ab12", "ip": "10.0.0.8", "user_agent": ""},
+                            "erased": False,
                         }
                     ],
                 },

@@ -21,8 +21,9 @@ from rest_framework import exceptions as drf
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from portal import idempotency
+from portal import approval_gate, idempotency
 from portal.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, problem_for
+from portal.commands import Command
 from portal.errors import DomainError, FieldError, InvalidInput
 from portal.lrapi.errors import LRError
 from portal.lrapi.exceptions import as_lr_error
@@ -353,3 +354,32 @@ AFTER = OpenApiParameter(
 PAGE_SIZE = OpenApiParameter(
     "page_size", OpenApiTypes.STR, OpenApiParameter.QUERY, description="1 to 200 (50)."
 )
+
+
+def held_for_approval(
+    view: "NativeAPIView",
+    command: Command,
+    *,
+    account_uid: str = "",
+    summary: str = "",
+    selected: int | None = None,
+) -> Response | None:
+    """202 with the approval request when the caller's credential is marked as needing
+    approval and the tenant's policy holds `command` (docs/api.md, "Approvals"); None: the
+    view runs it now. Only the native API asks: the LoginRadius paths are never held."""
+    credential = view.principal.credential
+    if credential is None or not credential.requires_approval:
+        return None
+    held = approval_gate.hold(
+        command=command,
+        tenant=view.tenant,
+        actor=view.actor,
+        account_uid=account_uid,
+        summary=summary,
+        selected=selected,
+    )
+    if held is None:
+        return None
+    response = Response(held, status=202)
+    response["Location"] = f"/api/v1/approvals/{held['id']}"
+    return response

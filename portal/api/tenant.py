@@ -1,66 +1,40 @@
-"""`/api/v1/tenant`: the calling tenant. Reading it stays open to any credential of the
-tenant (section `native`, the LoginRadius envelope and `fields` projection it always had:
-it shows the tenant and the calling credential); changing its settings is administration:
-`PATCH` needs a credential whose scopes name `admin` and follows the native conventions
-(JSON merge patch of `settings`, problem details).
+"""`/api/v1/tenant`: the calling tenant, on the native conventions (problem details, RFC 3339
+times, declared query parameters: `fields` projects the answer). Reading it is open to any
+credential of the tenant's `native` section or an admin one (it shows the tenant and the
+calling credential); changing its settings is administration: `PATCH` needs a credential
+whose scopes name `admin` (JSON merge patch of `settings`, `If-Match`).
 
-A setting's name must be one of TENANT_SETTING_DEFAULTS and its value of the default's
-type, within the same bounds the console's settings form applies; `null` puts a setting
-back to its default. The change is the TenantSettingsChange command the console builds."""
+Both answer the settings' version as `ETag`. The rules of a settings change (names, types,
+bounds, the minimum password length not above the maximum) are the service's
+(portal.services.tenant_update_settings, reading portal/tenant_settings.py); this view only
+reads the patch's shape and names the refused settings `settings.<name>`."""
 
 from typing import Any
 
-from django.db import transaction
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 
-from accounts.password_policy import CHARACTER_CLASSES, LENGTH_CEILING, LENGTH_FLOOR
-from portal import services
-from portal.api.native import AUTHENTICATION_PARAMETERS, REASON, TICKET, native_exception_handler
-from portal.api.views import TenantDetailView
+from portal import services, tenant_settings
+from portal.api.native import (
+    IF_MATCH,
+    REASON,
+    TICKET,
+    NativeAPIView,
+    etag_of,
+    expected_version_from,
+    moment,
+    rfc3339,
+)
+from portal.api.views import FIELDS_PARAMETER
 from portal.errors import FieldError, InvalidInput
-from portal.lrapi.parsers import LenientJSONParser, MergePatchParser
-from portal.lrapi.views import is_json_content_type
-from portal.models import TENANT_SETTING_DEFAULTS, Tenant
-from portal.openapi import PROBLEM_MARK
 from portal.tenant_commands import TenantSettingsChange
 
-REQUEST_SIGNING_MODES = ("preferred", "strict")
-PASSWORD_LENGTHS = ("password_min_length", "password_max_length")
 READ_ONLY = ("name", "slug", "api_key", "created", "credential")
 
 
-def _checked(name: str, value: Any) -> tuple[Any, str | None]:
-    """(the value to store, None) or (None, why it is refused)."""
-    default = TENANT_SETTING_DEFAULTS[name]
-    if value is None:
-        return default, None
-    if name == "request_signing":
-        if value not in REQUEST_SIGNING_MODES:
-            return None, f"One of {', '.join(REQUEST_SIGNING_MODES)}."
-        return value, None
-    if isinstance(default, bool):
-        return (value, None) if isinstance(value, bool) else (None, "true or false.")
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            return None, "A whole number."
-        low, high = (LENGTH_FLOOR, LENGTH_CEILING) if name in PASSWORD_LENGTHS else (0, 2**31 - 1)
-        if not low <= value <= high:
-            return None, f"A whole number from {low} to {high}."
-        return value, None
-    if isinstance(default, list):
-        if not isinstance(value, list) or any(item not in CHARACTER_CLASSES for item in value):
-            return None, f"A list of {', '.join(CHARACTER_CLASSES)}."
-        return [c for c in CHARACTER_CLASSES if c in value], None  # one order
-    if not isinstance(value, type(default)):
-        return None, f"A value of type {type(default).__name__}."
-    return value, None
-
-
-def settings_changes_from_merge_patch(tenant: Tenant, patch: Any) -> dict[str, Any]:
-    """The settings a merge patch of the tenant asks to change (only those that differ), or
-    InvalidInput naming every refused field; nothing is changed when any is refused."""
+def settings_requested(patch: Any) -> dict[str, Any]:
+    """The `settings` object of a merge patch of the tenant, or InvalidInput naming every
+    other key (read-only or unknown) and a `settings` that is not an object."""
     if not isinstance(patch, dict):
         raise InvalidInput("A merge patch is a JSON object.")
     problems: list[FieldError] = [
@@ -73,50 +47,67 @@ def settings_changes_from_merge_patch(tenant: Tenant, patch: Any) -> dict[str, A
     requested = patch.get("settings", {})
     if not isinstance(requested, dict):
         problems.append(FieldError("settings", "An object of settings.", "invalid"))
-        requested = {}
-    values: dict[str, Any] = {}
-    for name, value in requested.items():
-        if name not in TENANT_SETTING_DEFAULTS:
-            problems.append(FieldError(f"settings.{name}", "No such setting.", "unknown"))
-            continue
-        checked, why = _checked(name, value)
-        if why is not None:
-            problems.append(FieldError(f"settings.{name}", why, "invalid"))
-        else:
-            values[name] = checked
-    low = values.get("password_min_length", tenant.setting("password_min_length"))
-    high = values.get("password_max_length", tenant.setting("password_max_length"))
-    if not problems and low > high:
-        problems.append(
-            FieldError(
-                "settings.password_max_length",
-                "The maximum length cannot be below the minimum length.",
-                "invalid",
-            )
-        )
     if problems:
         raise InvalidInput(field_errors=problems)
-    return {name: value for name, value in values.items() if value != tenant.setting(name)}
+    return requested
+
+
+def _under_settings(error: InvalidInput) -> InvalidInput:
+    """The service's refusal with each setting named as the patch names it."""
+    return InvalidInput(
+        None if error.message_is_default else error.message,
+        field_errors=[
+            FieldError(f"settings.{item.field}", item.message, item.code)
+            for item in error.field_errors
+        ],
+    )
 
 
 _TENANT_PATCH = inline_serializer("NativeTenantPatch", {"settings": serializers.DictField()})
+_TENANT = inline_serializer(
+    "Tenant",
+    {
+        "name": serializers.CharField(),
+        "slug": serializers.CharField(),
+        "api_key": serializers.CharField(),
+        "created": serializers.DateTimeField(),
+        "settings": serializers.DictField(help_text="Every setting's effective value, by name."),
+        "credential": inline_serializer(
+            "TenantCredential",
+            {
+                "id": serializers.IntegerField(allow_null=True),
+                "label": serializers.CharField(),
+                "scopes": serializers.ListField(child=serializers.CharField()),
+                "expires_at": serializers.DateTimeField(allow_null=True),
+                "authenticated_via": serializers.ChoiceField(
+                    ["secret", "client", "signature", "m2m"]
+                ),
+            },
+        ),
+    },
+)
+_TENANT_EXAMPLE = {
+    "name": "Acme",
+    "slug": "acme",
+    "api_key": "6f1c0d4e-0000-4000-8000-000000000001",
+    "created": "2026-12-01T09:00:00+00:00",
+    "settings": {"lockout_threshold": 3, "sms_otp_length": 6, "retention_events_days": 365},
+    "credential": {
+        "id": 7,
+        "label": "ops",
+        "scopes": ["admin"],
+        "expires_at": None,
+        "authenticated_via": "secret",
+    },
+}
 
 
-class TenantSchema(AutoSchema):
-    """Documents problem details for the `PATCH` only: `GET` keeps the LoginRadius envelope."""
+class TenantView(NativeAPIView):
+    """The calling tenant: read by any of its credentials of the `native` section or an admin
+    one; settings changed by an admin one."""
 
-    def get_operation(self, *args, **kwargs):
-        operation = super().get_operation(*args, **kwargs)
-        if operation is not None and self.method == "PATCH":
-            operation[PROBLEM_MARK] = True
-        return operation
-
-
-class TenantView(TenantDetailView):
-    """The calling tenant: read by any of its credentials; settings changed by an admin one."""
-
-    parser_classes = [LenientJSONParser, MergePatchParser]
-    schema = TenantSchema()
+    section = "native"
+    query_parameters = ("fields",)
 
     @property
     def _administers(self) -> bool:
@@ -128,58 +119,82 @@ class TenantView(TenantDetailView):
             self.section = "admin"
         super().initial(request, *args, **kwargs)
 
-    def get_exception_handler(self):
-        if self._administers:
-            return native_exception_handler
-        return super().get_exception_handler()
+    def principal_allowed(self, principal) -> bool:
+        # An admin credential reads what it changes (and the ETag its If-Match needs).
+        if not self._administers and principal.allows("admin"):
+            return True
+        return super().principal_allowed(principal)
 
-    def accepts_content_type(self, content_type: str | None) -> bool:
-        media_type = (content_type or "").split(";", 1)[0].strip().lower()
-        return is_json_content_type(content_type) or media_type == MergePatchParser.media_type
+    @extend_schema(
+        operation_id="tenant_retrieve",
+        summary="The calling tenant",
+        description="The tenant (LoginRadius app) the credentials belong to, every setting's "
+        "effective value, and the credential that authenticated the call. `ETag`: the version "
+        "of the settings, for `If-Match` on `PATCH`.",
+        tags=["Tenant"],
+        parameters=[FIELDS_PARAMETER],
+        responses={200: _TENANT},
+        examples=[OpenApiExample("The tenant", response_only=True, value=_TENANT_EXAMPLE)],
+    )
+    def get(self, request):
+        tenant = self.tenant
+        credential = self.principal.credential
+        return self.respond(
+            {
+                "name": tenant.name,
+                "slug": tenant.slug,
+                "api_key": tenant.api_key,
+                "created": rfc3339(tenant.created),
+                "settings": {name: tenant.setting(name) for name in tenant_settings.BY_NAME},
+                "credential": {
+                    "id": credential.pk if credential is not None else None,
+                    "label": credential.label if credential is not None else "",
+                    "scopes": list(credential.scopes or []) if credential is not None else [],
+                    "expires_at": moment(credential.expires_at) if credential is not None else None,
+                    "authenticated_via": self.principal.via,
+                },
+            }
+        )
 
     @extend_schema(
         operation_id="tenant_patch",
         summary="Change the tenant's settings (JSON merge patch)",
         description="Needs a credential whose scopes name `admin`. Each setting named takes the "
-        "value given (`null`: its default); the others are kept. Answers the tenant as `GET` "
-        "does.",
+        "value given (`null`: its default); the others are kept. Every refused setting is "
+        "named in `errors` (`settings.<name>`) and nothing changes. `If-Match` with the ETag of "
+        "`GET` refuses settings changed since (412 `tenant.version_stale`). Answers the tenant "
+        "as `GET` does, with the new ETag.",
         tags=["Tenant"],
-        parameters=[REASON, TICKET],
+        parameters=[IF_MATCH, REASON, TICKET],
         request={"application/merge-patch+json": _TENANT_PATCH, "application/json": _TENANT_PATCH},
-        responses={200: _TENANT_PATCH},
+        responses={200: _TENANT},
         examples=[
             OpenApiExample(
                 "A stricter lockout",
                 request_only=True,
                 value={"settings": {"lockout_threshold": 3, "sms_otp_length": None}},
-            )
+            ),
+            OpenApiExample("Changed", response_only=True, value=_TENANT_EXAMPLE),
         ],
     )
     def patch(self, request):
-        unknown = sorted(
-            name for name in request.query_params if name.lower() not in AUTHENTICATION_PARAMETERS
+        requested = settings_requested(self.body_json())
+        command = TenantSettingsChange(
+            changes=requested,
+            reason=request.headers.get("X-Reason", ""),
+            ticket=request.headers.get("X-Ticket", ""),
+            expected_version=expected_version_from(request.headers.get("If-Match")),
         )
-        if unknown:
-            raise InvalidInput(
-                f"Unknown query parameter: {', '.join(unknown)}.",
-                field_errors=[
-                    FieldError(name, "This resource has no such query parameter.", "unknown")
-                    for name in unknown
-                ],
+        try:
+            self.tenant = services.tenant_update_settings(
+                command, tenant=self.tenant, actor=self.actor
             )
-        with transaction.atomic():
-            # Judged against the stored settings (not a cached copy), one change at a time.
-            tenant = Tenant.objects.select_for_update().get(pk=self.tenant.pk)
-            changes = settings_changes_from_merge_patch(tenant, self.body_json())
-            if changes:
-                tenant = services.tenant_update_settings(
-                    TenantSettingsChange(
-                        changes=changes,
-                        reason=request.headers.get("X-Reason", ""),
-                        ticket=request.headers.get("X-Ticket", ""),
-                    ),
-                    tenant=tenant,
-                    actor=self.actor,
-                )
-        self.tenant = tenant
+        except InvalidInput as refused:
+            raise _under_settings(refused) from None
         return self.get(request)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 200 and request.method in ("GET", "PATCH"):
+            response["ETag"] = etag_of(tenant_settings.version_of(self.tenant.settings))
+        return response

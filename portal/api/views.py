@@ -18,8 +18,7 @@ from portal.errors import RateLimited
 from portal.lrapi import auth, m2m
 from portal.lrapi.errors import LRError
 from portal.lrapi.parsers import LenientJSONParser
-from portal.lrapi.views import JSONAlwaysNegotiation, LRAPIView
-from portal.models import TENANT_SETTING_DEFAULTS
+from portal.lrapi.views import JSONAlwaysNegotiation
 
 FIELDS_PARAMETER = OpenApiParameter(
     "fields",
@@ -27,66 +26,6 @@ FIELDS_PARAMETER = OpenApiParameter(
     OpenApiParameter.QUERY,
     description="Response projection: `a,b`, `a/b`, `a(b,c)` or `*` (names in any case).",
 )
-
-
-class TenantDetailView(LRAPIView):
-    """The calling tenant, as its credential sees it."""
-
-    section = "native"
-
-    @extend_schema(
-        operation_id="tenant_retrieve",
-        summary="The calling tenant",
-        description=(
-            "The tenant (LoginRadius app) the credentials belong to, its effective settings, "
-            "and the credential that authenticated the call."
-        ),
-        tags=["Tenant"],
-        parameters=[FIELDS_PARAMETER],
-        responses=inline_serializer(
-            "Tenant",
-            {
-                "name": serializers.CharField(),
-                "slug": serializers.CharField(),
-                "api_key": serializers.CharField(),
-                "created": serializers.DateTimeField(),
-                "settings": serializers.DictField(),
-                "credential": inline_serializer(
-                    "TenantCredential",
-                    {
-                        "id": serializers.IntegerField(allow_null=True),
-                        "label": serializers.CharField(),
-                        "scopes": serializers.ListField(child=serializers.CharField()),
-                        "expires_at": serializers.DateTimeField(allow_null=True),
-                        "authenticated_via": serializers.ChoiceField(
-                            ["secret", "client", "signature", "m2m"]
-                        ),
-                    },
-                ),
-            },
-        ),
-    )
-    def get(self, request):
-        tenant = self.tenant
-        credential = self.principal.credential
-        return self.respond(
-            {
-                "name": tenant.name,
-                "slug": tenant.slug,
-                "api_key": tenant.api_key,
-                "created": tenant.created.isoformat(),
-                "settings": {name: tenant.setting(name) for name in TENANT_SETTING_DEFAULTS},
-                "credential": {
-                    "id": credential.pk,
-                    "label": credential.label,
-                    "scopes": credential.scopes,
-                    "expires_at": credential.expires_at.isoformat()
-                    if credential.expires_at
-                    else None,
-                    "authenticated_via": self.principal.via,
-                },
-            }
-        )
 
 
 OAUTH_ERROR = inline_serializer(

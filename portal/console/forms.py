@@ -5,9 +5,8 @@ from datetime import timedelta
 
 from django import forms
 
-from accounts import password_policy
-from portal import staff
-from portal.models import TENANT_SETTING_DEFAULTS, ApiCredential, Tenant
+from portal import staff, tenant_settings
+from portal.models import ApiCredential, Tenant
 
 TRI_STATE = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 
@@ -110,37 +109,11 @@ class TenantCreateForm(forms.ModelForm):
         self.fields["slug"].required = False
 
 
-SETTING_HELP = {
-    "access_token_lifetime_minutes": "Minutes an access token lives.",
-    "refresh_token_lifetime_days": "Days a refresh token lives.",
-    "refresh_token_family_max_days": "Days before a refresh-token family must sign in again.",
-    "refresh_reuse_grace_seconds": "Seconds a just-rotated refresh token is still accepted.",
-    "lockout_threshold": "Failed sign-ins before the account is locked.",
-    "lockout_minutes": "Minutes a lockout lasts.",
-    "sms_otp_length": "Digits in an SMS one-time code.",
-    "email_token_lifetime_minutes": "Minutes an email link stays valid.",
-    "sms_otp_lifetime_minutes": "Minutes an SMS code stays valid.",
-    "send_cooldown_seconds": "Seconds between two messages to the same recipient.",
-    "daily_email_cap": "Emails sent per day at most.",
-    "daily_sms_cap": "SMS sent per day at most.",
-    "reauth_token_lifetime_seconds": "Seconds a re-authentication stays valid.",
-    "elevation_minutes": "Minutes an access token may make security changes after a re-authentication made with it.",
-    "new_email_recovery_hold_hours": "Hours an email added to an existing account cannot receive password-reset links.",
-    "request_signing": "Whether unsigned API requests are still accepted.",
-    "rate_limit_key_only_per_tenant": "Calls with the public API key only (token side) per window for the "
-    "whole tenant, counted apart from back-end calls; 0 = no limit.",
-    "rate_limit_key_only_per_ip": "Calls with the public API key only per window from one client IP; 0 = no limit.",
-    "profile_update_strict_keys": "Refuse a profile update naming a field the profile does not know "
-    "(otherwise it is ignored, as LoginRadius ignores it).",
-    "password_min_length": "Fewest characters in a new account password (1 to 256).",
-    "password_max_length": "Most characters in a new account password (1 to 256, at least the minimum).",
-    "password_required_character_classes": "Kinds of character every new account password must contain.",
-    "password_common_check": "Refuse new account passwords on Django's list of about 20,000 common passwords.",
-}
-
-
 class TenantSettingsForm(forms.Form):
-    """One field per tenant setting, prefilled with the tenant's value."""
+    """One field per tenant setting (portal/tenant_settings.py: label, help, group), prefilled
+    with the tenant's value. The form only reads each value's type; the rules (bounds, the
+    minimum password length not above the maximum) are the service's, whose refusals
+    `add_refusal` puts on the fields."""
 
     reason = forms.CharField(label="Reason", required=False, max_length=1000)
 
@@ -148,63 +121,71 @@ class TenantSettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         fields = {}
-        for name, default in TENANT_SETTING_DEFAULTS.items():
-            label = name.replace("_", " ").capitalize()
-            if name == "request_signing":
-                field = forms.ChoiceField(
-                    label=label,
-                    choices=[
-                        ("preferred", "Preferred"),
-                        ("strict", "Strict: signed requests only"),
-                    ],
-                )
-            elif isinstance(default, bool):
-                field = forms.BooleanField(label=label, required=False)
-            elif name in ("password_min_length", "password_max_length"):
-                field = forms.IntegerField(
-                    label=label,
-                    min_value=password_policy.LENGTH_FLOOR,
-                    max_value=password_policy.LENGTH_CEILING,
-                )
-            elif name == "password_required_character_classes":
-                field = forms.MultipleChoiceField(
-                    label=label,
-                    required=False,
-                    choices=[(c, c.capitalize()) for c in password_policy.CHARACTER_CLASSES],
-                    widget=forms.CheckboxSelectMultiple,
-                )
-            elif isinstance(default, int):
-                field = forms.IntegerField(label=label, min_value=0)
-            else:
-                field = forms.CharField(label=label)
-            shown = (", ".join(default) or "none") if isinstance(default, list) else default
-            field.help_text = SETTING_HELP.get(name, "") + f" Default: {shown}."
-            field.initial = tenant.setting(name)
-            fields[name] = field
+        for setting in tenant_settings.SETTINGS:
+            field = _setting_field(setting)
+            field.label = setting.label
+            field.help_text = f"{setting.help} Default: {setting.shown_default}."
+            field.initial = tenant.setting(setting.name)
+            fields[setting.name] = field
         fields["reason"] = self.fields.pop("reason")
         self.fields = fields
 
-    def clean(self):
-        super().clean()
-        cleaned = self.cleaned_data
-        low, high = cleaned.get("password_min_length"), cleaned.get("password_max_length")
-        if low is not None and high is not None and low > high:
-            self.add_error(
-                "password_max_length", "The maximum length cannot be below the minimum length."
-            )
-        classes = cleaned.get("password_required_character_classes")
-        if classes is not None:  # one order, so an unchanged choice is no change
-            cleaned["password_required_character_classes"] = [
-                c for c in password_policy.CHARACTER_CLASSES if c in classes
-            ]
-        return cleaned
+    def groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """(group name, anchor id, its fields) in the order people read them."""
+        return [
+            (group.value, "settings-" + group.name.lower(), [self[s.name] for s in settings])
+            for group, settings in tenant_settings.grouped()
+        ]
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(anchor of the field, its label, the message) for every refusal; a refusal of no
+        one field has no anchor."""
+        summary = [("", "", message) for message in self.non_field_errors()]
+        for name, field in self.fields.items():
+            bound = self[name]
+            multiple = bound.widget_type == "checkboxselectmultiple"
+            anchor = bound.auto_id + ("_0" if multiple else "")
+            summary.extend((anchor, str(field.label), message) for message in bound.errors)
+        return summary
+
+    def add_refusal(self, field_errors) -> None:
+        """The service's field errors on the fields they name (others on the form)."""
+        for item in field_errors:
+            self.add_error(item.field if item.field in self.fields else None, item.message)
 
     def changes(self) -> dict:
-        return {
-            name: value
-            for name, value in self.cleaned_data.items()
-            if name in TENANT_SETTING_DEFAULTS and value != self.tenant.setting(name)
-        }
+        """The settings whose value differs from the stored one, compared as they would be
+        stored (a list of choices in its one order)."""
+        changed = {}
+        for name, value in self.cleaned_data.items():
+            setting = tenant_settings.BY_NAME.get(name)
+            if setting is None:
+                continue
+            stored, refused = setting.checked(value)
+            wanted = value if refused else stored
+            if wanted != self.tenant.setting(name):
+                changed[name] = wanted
+        return changed
+
+
+def _setting_field(setting: tenant_settings.Setting) -> forms.Field:
+    """The form field of a setting's type; the browser is told the bounds as a hint."""
+    kind = tenant_settings.Kind
+    if setting.kind is kind.FLAG:
+        return forms.BooleanField(required=False)
+    if setting.kind is kind.CHOICE:
+        return forms.ChoiceField(choices=list(setting.choices))
+    if setting.kind is kind.CHOICES:
+        return forms.MultipleChoiceField(
+            required=False, choices=list(setting.choices), widget=forms.CheckboxSelectMultiple
+        )
+    if setting.kind is kind.TEXT:
+        return forms.CharField(
+            required=False, widget=forms.TextInput(attrs={"maxlength": setting.high})
+        )
+    return forms.IntegerField(
+        widget=forms.NumberInput(attrs={"min": setting.low, "max": setting.high})
+    )
 
 
 class CredentialCreateForm(forms.Form):
@@ -220,6 +201,12 @@ class CredentialCreateForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         choices=[(s, s) for s in ApiCredential.SECTIONS],
         help_text="None ticked: every section.",
+    )
+    requires_approval = forms.BooleanField(
+        label="Its gated native calls wait for approval",
+        required=False,
+        help_text="Actions the tenant holds for a second person answer 202 with an approval "
+        "request instead of running (the LoginRadius paths are never held).",
     )
 
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.db.models.functions import Lower, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -66,8 +66,9 @@ def account_search(
         qs = qs.filter(pk__in=security_selectors.account_ids_locked(tenant=tenant, value=locked))
     if email_verified is not None:
         qs = qs.filter(email_verified=email_verified)
-    # Each row's lock badge reads the lock loaded with the page.
-    return security_selectors.accounts_with_lockout(qs).prefetch_related("emails")
+    # Each row's lock badge reads the lock loaded with the page; the rest of a row comes with
+    # the page too (search_selectors.account_rows).
+    return security_selectors.accounts_with_lockout(qs)
 
 
 def account_lockout(*, account: Account):
@@ -116,6 +117,9 @@ class BarChart:
         return self.height - 24
 
 
+MAX_BAR_SLOT = 64
+
+
 def bar_chart(
     title: str,
     points: list[tuple[str, int]],
@@ -128,7 +132,8 @@ def bar_chart(
     top, bottom = 16, 24
     plot_height = height - top - bottom
     maximum = max((v for _, v in points), default=0)
-    slot = width / max(len(points), 1)
+    # A slot never wider than MAX_BAR_SLOT: one or two bars stay bars, not a filled box.
+    slot = min(width / max(len(points), 1), MAX_BAR_SLOT)
     bars = []
     for i, (label, value) in enumerate(points):
         h = (value / maximum * plot_height) if maximum else 0
@@ -216,6 +221,8 @@ class SessionRow:
     impersonation: bool
     actor_label: str
     reason: str
+    # When its newest access token was issued (a sign-in, a refresh or a slide).
+    last_active: object = None
 
     @property
     def label(self) -> str:
@@ -226,12 +233,16 @@ class SessionRow:
 
 def account_sessions(*, account: Account) -> list[SessionRow]:
     """The account's live sessions (refresh-token families), newest first."""
-    rows = TokenFamily.objects.filter(
-        tenant=account.tenant_id,
-        account=account,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).order_by("-created", "-pk")[:50]
+    rows = (
+        TokenFamily.objects.filter(
+            tenant=account.tenant_id,
+            account=account,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .annotate(last_active=Max("access_tokens__created"))
+        .order_by("-created", "-pk")[:50]
+    )
     return [
         SessionRow(
             pk=f.pk,
@@ -242,15 +253,15 @@ def account_sessions(*, account: Account) -> list[SessionRow]:
             impersonation=f.is_impersonation,
             actor_label=f.actor_label,
             reason=f.reason,
+            last_active=f.last_active or f.created,
         )
         for f in rows
     ]
 
 
-def account_mfa(*, account: Account) -> dict:
-    """Second factors, passkeys and backup codes of the account (through security's reads)."""
-    factors = security_services.account_mfa_state(account=account)
-    passkeys = [
+def account_passkeys(*, account: Account) -> list[dict]:
+    """The account's passkeys, oldest first, each with a label that tells them apart."""
+    return [
         {
             "id": p.credential_id,
             "label": f"{p.authenticator or 'Passkey'}"
@@ -260,11 +271,16 @@ def account_mfa(*, account: Account) -> dict:
         }
         for p in PasskeyCredential.objects.filter(account=account).order_by("created", "pk")
     ]
+
+
+def account_mfa(*, account: Account) -> dict:
+    """Second factors, passkeys and backup codes of the account (through security's reads)."""
+    factors = security_services.account_mfa_state(account=account)
     codes = BackupCode.objects.filter(account=account)
     total = codes.count()
     return {
         "factors": factors,
-        "passkeys": passkeys,
+        "passkeys": account_passkeys(account=account),
         "backup_total": total,
         "backup_remaining": codes.filter(used_at__isnull=True).count() if total else 0,
     }

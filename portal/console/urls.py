@@ -1,14 +1,20 @@
 from django.urls import path
 
 from portal.console import signin
+from portal.console.actions import views as action_views
 from portal.console.views import (
+    access_grants,
     accounts,
+    approvals,
     audit,
     dashboard,
+    history,
     jobs,
     object_types,
     push_settings,
+    reason_presets,
     roles,
+    search,
     staff_access,
     tenants,
 )
@@ -23,15 +29,33 @@ urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
     path("tenant/switch/", dashboard.TenantSwitchView.as_view(), name="tenant_switch"),
     path("accounts/", accounts.AccountSearchView.as_view(), name="account_search"),
+    path("accounts/typeahead/", search.AccountTypeaheadView.as_view(), name="account_typeahead"),
     path(
         "accounts/<slug:slug>/<str:uid>/",
         accounts.AccountDetailView.as_view(),
         name="account_detail",
     ),
     path(
+        "accounts/<slug:slug>/<str:uid>/as-of/",
+        history.AccountAsOfView.as_view(),
+        name="account_as_of",
+    ),
+    path(
+        "accounts/<slug:slug>/<str:uid>/restore/<int:event_id>/<str:field>/",
+        history.AccountRestoreView.as_view(),
+        name="account_restore",
+    ),
+    path(
         "accounts/<slug:slug>/<str:uid>/<str:action>/",
-        accounts.AccountActionView.as_view(),
+        action_views.AccountActionView.as_view(),
         name="account_action",
+    ),
+    path("approvals/", approvals.ApprovalQueueView.as_view(), name="approvals"),
+    path("access/", access_grants.AccessGrantsView.as_view(), name="access_grants"),
+    path(
+        "approvals/<slug:slug>/<int:pk>/",
+        approvals.ApprovalDetailView.as_view(),
+        name="approval_detail",
     ),
     path("roles/", roles.RolesView.as_view(), name="roles"),
     path("roles/<str:op>/", roles.RoleWriteView.as_view(), name="role_write"),
@@ -47,6 +71,7 @@ urlpatterns = [
         name="object_type_write",
     ),
     path("audit/", audit.AuditLogView.as_view(), name="audit_log"),
+    path("audit/<int:pk>/", audit.AuditEventDetailView.as_view(), name="audit_event"),
     path("jobs/", jobs.JobListView.as_view(), name="job_list"),
     path("jobs/<int:pk>/", jobs.JobDetailView.as_view(), name="job_detail"),
     path("jobs/<int:pk>/report.csv", jobs.JobReportView.as_view(), name="job_report"),
@@ -77,6 +102,21 @@ urlpatterns = [
         "tenants/<slug:slug>/credentials/<int:pk>/revoke/",
         tenants.CredentialRevokeView.as_view(),
         name="credential_revoke",
+    ),
+    path(
+        "tenants/<slug:slug>/reason-presets/",
+        reason_presets.ReasonPresetListView.as_view(),
+        name="reason_presets",
+    ),
+    path(
+        "tenants/<slug:slug>/reason-presets/<int:pk>/",
+        reason_presets.ReasonPresetEditView.as_view(),
+        name="reason_preset_edit",
+    ),
+    path(
+        "tenants/<slug:slug>/reason-presets/<int:pk>/delete/",
+        reason_presets.ReasonPresetDeleteView.as_view(),
+        name="reason_preset_delete",
     ),
     path(
         "tenants/<slug:slug>/staff/grant/",

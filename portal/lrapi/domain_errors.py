@@ -61,6 +61,7 @@ LR_MAPPING: dict[type[e.DomainError], LRMapping] = {
         9412, headers=lambda error: {"ETag": error.current_etag}
     ),
     e.CustomObjectVersionStale: LRMapping(9412, message_is_description=True),
+    e.CustomObjectTypeVersionStale: LRMapping(9412, message_is_description=True),
 }
 
 

@@ -1,14 +1,13 @@
 """Roles, an account's roles and its role contexts as native resources (docs/api.md).
 
-Every change is one of the commands the LoginRadius role paths and the console build
-(RolesCreate, RolePermissionsAdd/Remove, RoleDelete, AccountRolesAssign/Unassign,
-RoleContextGrant, RoleContextDelete), so the checks, events and permission-cache
+Every change is one command and one service (RolesCreate, RolePermissionsSet, RoleDelete,
+AccountRolesSet, RoleContextGrant, RoleContextDelete; most of them the LoginRadius role
+paths and the console build too), so the checks, events and permission-cache
 invalidation are the same on every path. A role context is versioned (its ETag is
 roles.selectors.role_context_version); `If-Match` on its PUT and DELETE becomes the
 command's `expected_version`, and a stale one answers 412.
 """
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -22,6 +21,7 @@ from portal.api.native import (
     TICKET,
     NativeAPIView,
     after_of,
+    held_for_approval,
     list_example,
     list_of,
     page_body,
@@ -38,15 +38,13 @@ from roles.api.native_json import (
     role_json,
 )
 from roles.commands import (
-    AccountRolesAssign,
-    AccountRolesUnassign,
+    AccountRolesSet,
     ContextGrant,
     RoleContextDelete,
     RoleContextGrant,
     RoleDelete,
     RoleInput,
-    RolePermissionsAdd,
-    RolePermissionsRemove,
+    RolePermissionsSet,
     RolesCreate,
 )
 
@@ -58,6 +56,7 @@ _ROLE = inline_serializer(
     {
         "name": serializers.CharField(),
         "permissions": serializers.ListField(child=serializers.CharField()),
+        "privileged": serializers.BooleanField(),
         "created_at": serializers.DateTimeField(),
         "modified_at": serializers.DateTimeField(),
     },
@@ -65,6 +64,7 @@ _ROLE = inline_serializer(
 _ROLE_EXAMPLE = {
     "name": "support",
     "permissions": ["account.read", "refund.issue"],
+    "privileged": False,
     "created_at": "2026-12-01T09:00:00.000Z",
     "modified_at": "2026-12-07T04:00:00.000Z",
 }
@@ -77,7 +77,10 @@ _ROLE_INPUT = inline_serializer(
 )
 _ROLE_PATCH = inline_serializer(
     "NativeRolePatch",
-    {"permissions": serializers.ListField(child=serializers.CharField(), allow_null=True)},
+    {
+        "permissions": serializers.ListField(child=serializers.CharField(), allow_null=True),
+        "privileged": serializers.BooleanField(required=False),
+    },
 )
 _ACCOUNT_ROLES = inline_serializer(
     "NativeAccountRoles", {"roles": serializers.ListField(child=serializers.CharField())}
@@ -192,8 +195,8 @@ class NativeRoleDetailView(NativeAPIView):
         tags=TAG_ROLES,
         operation_id="native_role_patch",
         summary="Change a role's permissions (JSON merge patch)",
-        description="`permissions` replaces the role's list (null: none); the permissions "
-        "added and those taken away are changed in one transaction. The name cannot change.",
+        description="`permissions` replaces the role's list (null: none), as one change "
+        "recording one `role.permissions_changed` event. The name cannot change.",
         parameters=[REASON, TICKET],
         request={"application/merge-patch+json": _ROLE_PATCH, "application/json": _ROLE_PATCH},
         responses={200: _ROLE},
@@ -209,29 +212,24 @@ class NativeRoleDetailView(NativeAPIView):
     def patch(self, request, role):
         current = selectors.role_get(tenant=self.tenant, name=role)
         body = body_object(
-            self.body_json(), ("permissions",), read_only=("name", "created_at", "modified_at")
+            self.body_json(),
+            ("permissions", "privileged"),
+            read_only=("name", "created_at", "modified_at"),
         )
-        if "permissions" in body:
-            wanted = set(body_names(body, "permissions"))
-            held = set(current.permissions or [])
-            why = reason_and_ticket(request)
-            with transaction.atomic():
-                if wanted - held:
-                    services.role_permissions_add(
-                        RolePermissionsAdd(
-                            name=current.name, permissions=tuple(sorted(wanted - held)), **why
-                        ),
-                        tenant=self.tenant,
-                        actor=self.actor,
-                    )
-                if held - wanted:
-                    services.role_permissions_remove(
-                        RolePermissionsRemove(
-                            name=current.name, permissions=tuple(sorted(held - wanted)), **why
-                        ),
-                        tenant=self.tenant,
-                        actor=self.actor,
-                    )
+        privileged = body.get("privileged")
+        if privileged is not None and not isinstance(privileged, bool):
+            raise InvalidInput(field_errors=[FieldError("privileged", "true or false.")])
+        if "permissions" in body or privileged is not None:
+            services.role_permissions_set(
+                RolePermissionsSet(
+                    name=current.name,
+                    permissions=body_names(body, "permissions") if "permissions" in body else None,
+                    privileged=privileged,
+                    **reason_and_ticket(request),
+                ),
+                tenant=self.tenant,
+                actor=self.actor,
+            )
         return self.respond(
             role_json(selectors.role_get(tenant=self.tenant, name=role)), project=False
         )
@@ -279,8 +277,9 @@ class NativeAccountRolesView(NativeAPIView):
         tags=TAG_ACCOUNT,
         operation_id="account_roles_replace",
         summary="Set the account's roles",
-        description="Assigns the roles it lacks and takes away those not named, in one "
-        "transaction; an unknown role answers 404 and nothing changes.",
+        description="Assigns the roles it lacks and takes away those not named, as one change "
+        "recording one `account_roles.replaced` event; an unknown role answers 404 and nothing "
+        "changes.",
         parameters=[REASON, TICKET],
         request=_ACCOUNT_ROLES,
         responses={200: _ACCOUNT_ROLES},
@@ -289,24 +288,18 @@ class NativeAccountRolesView(NativeAPIView):
     def put(self, request, uid):
         account = account_get(tenant=self.tenant, uid=uid)
         body = body_object(self.body_json(), ("roles",))
-        wanted = set(body_names(body, "roles", required=True))
-        held = set(selectors.account_role_names(account=account))
-        why = reason_and_ticket(request)
-        with transaction.atomic():
-            if wanted - held:
-                services.account_roles_assign(
-                    AccountRolesAssign(roles=tuple(sorted(wanted - held)), **why),
-                    tenant=self.tenant,
-                    actor=self.actor,
-                    account=account,
-                )
-            if held - wanted:
-                services.account_roles_unassign(
-                    AccountRolesUnassign(roles=tuple(sorted(held - wanted)), **why),
-                    tenant=self.tenant,
-                    actor=self.actor,
-                    account=account,
-                )
+        command = AccountRolesSet(
+            roles=body_names(body, "roles", required=True), **reason_and_ticket(request)
+        )
+        held = held_for_approval(
+            self,
+            command,
+            account_uid=uid,
+            summary=f"Set the roles of {uid}: {', '.join(command.roles)}",
+        )
+        if held is not None:
+            return held
+        services.account_roles_set(command, tenant=self.tenant, actor=self.actor, account=account)
         return self._answer(account)
 
 

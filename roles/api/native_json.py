@@ -72,6 +72,7 @@ def role_json(role: Role) -> dict[str, Any]:
     return {
         "name": role.name,
         "permissions": sorted(role.permissions or []),
+        "privileged": role.privileged,
         "created_at": moment(role.created),
         "modified_at": moment(role.modified),
     }

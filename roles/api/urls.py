@@ -1,5 +1,5 @@
 from portal.lrapi.routing import lr_path
-from roles.api import native, views
+from roles.api import native, native_permissions, views
 
 app_name = "roles_api"
 
@@ -45,7 +45,7 @@ urlpatterns = [
     ),
     lr_path(
         "api/v1/accounts/<str:uid>/permissions",
-        views.AccountPermissionsView.as_view(),
+        native_permissions.NativeAccountPermissionsView.as_view(),
         name="account_permissions",
     ),
     # Native (/api/v1/, docs/api.md)

@@ -1,9 +1,6 @@
-"""Roles Management endpoints (LoginRadius v11 role CRUD and v12 role contexts) and the
-native effective-permissions endpoint."""
+"""Roles Management endpoints (LoginRadius v11 role CRUD and v12 role contexts)."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -367,72 +364,3 @@ class RoleContextAccountsView(LRAPIView):
         services.context_name_check(context_name)
         contexts = selectors.role_context_list_by_name(tenant=self.tenant, name=context_name)
         return self.respond({"Data": [wire.role_context_account_json(c) for c in contexts]})
-
-
-_permissions_answer = inline_serializer(
-    "AccountPermissions",
-    {
-        "uid": serializers.CharField(),
-        "context": serializers.CharField(allow_null=True),
-        "context_found": serializers.BooleanField(),
-        "context_active": serializers.BooleanField(),
-        "context_expiration": serializers.DateTimeField(allow_null=True),
-        "roles": serializers.ListField(child=serializers.CharField()),
-        "permissions": serializers.ListField(child=serializers.CharField()),
-        "valid_until": serializers.DateTimeField(
-            allow_null=True,
-            help_text="when this answer changes by itself (the context's expiration)",
-        ),
-        "permission": serializers.CharField(
-            required=False, help_text="echo of the `permission` asked about"
-        ),
-        "allowed": serializers.BooleanField(
-            required=False, help_text="whether `permission` is granted"
-        ),
-    },
-)
-
-
-class AccountPermissionsView(LRAPIView):
-    """What an account may do now, optionally within a role context (cached; every change
-    to roles, assignments or contexts is seen by the next request)."""
-
-    section = "roles"
-
-    @extend_schema(
-        tags=["Native: roles"],
-        operation_id="account_permissions",
-        parameters=[
-            OpenApiParameter(
-                "context",
-                OpenApiTypes.STR,
-                description="role context name; omitted: roles outside any context",
-            ),
-            OpenApiParameter(
-                "permission",
-                OpenApiTypes.STR,
-                description="also answer whether this permission is granted",
-            ),
-        ],
-        responses=_permissions_answer,
-        summary="Effective permissions of an account",
-    )
-    def get(self, request, uid):
-        account = account_get(tenant=self.tenant, uid=uid)
-        context = self.query.get("context") or None
-        answer = selectors.account_permissions(tenant=self.tenant, account=account, context=context)
-        data = {
-            "uid": account.uid,
-            "context": answer.context,
-            "context_found": answer.context_found,
-            "context_active": answer.context_active,
-            "context_expiration": wire.format_date(answer.context_expiration),
-            "roles": list(answer.roles),
-            "permissions": list(answer.permissions),
-            "valid_until": wire.format_date(answer.valid_until),
-        }
-        permission = self.query.get("permission")
-        if permission is not None:
-            data["permission"] = permission
-            data["allowed"] = answer.allows(permission)
-        return self.respond(data)

@@ -7,7 +7,11 @@ their permissions, assignments, role contexts); this package names them all, so 
 import from `roles.services`.
 """
 
-from roles.services.assignments import account_roles_assign, account_roles_unassign
+from roles.services.assignments import (
+    account_roles_assign,
+    account_roles_set,
+    account_roles_unassign,
+)
 from roles.services.checks import context_name_check
 from roles.services.contexts import (
     context_state,
@@ -20,11 +24,13 @@ from roles.services.roles import (
     role_delete,
     role_permissions_add,
     role_permissions_remove,
+    role_permissions_set,
     roles_create,
 )
 
 __all__ = [
     "account_roles_assign",
+    "account_roles_set",
     "account_roles_unassign",
     "context_name_check",
     "context_state",
@@ -35,5 +41,6 @@ __all__ = [
     "role_delete",
     "role_permissions_add",
     "role_permissions_remove",
+    "role_permissions_set",
     "roles_create",
 ]

@@ -13,6 +13,7 @@ from portal.models import Tenant
 from roles import permission_cache
 from roles.commands import (
     AccountRolesAssign,
+    AccountRolesSet,
     AccountRolesUnassign,
 )
 from roles.models import AccountRole
@@ -100,6 +101,37 @@ def _account_roles_change(
                 subject_uid=account.uid,
                 reason=reason,
                 ticket=ticket,
+                changes=audit.diff({"roles": before}, {"roles": after}),
+            )
+            permission_cache.invalidate_accounts_on_commit([account.pk])
+    return after
+
+
+@events.emits("account_roles.replaced")
+def account_roles_set(
+    command: AccountRolesSet, *, tenant: Tenant, actor: Actor, account
+) -> list[str]:
+    """Give an account exactly the roles named (none: take every one): assigned and taken
+    away in one change with one event. An unknown role is RoleNotFound and nothing changes;
+    an unchanged set records nothing."""
+    account_check(tenant=tenant, account=account)
+    with transaction.atomic():
+        roles = roles_by_name(tenant=tenant, names=command.roles) if command.roles else []
+        before = _assigned_names(account)
+        AccountRole.objects.filter(account=account).exclude(role__in=roles).delete()
+        AccountRole.objects.bulk_create(
+            [AccountRole(tenant=tenant, account=account, role=role) for role in roles],
+            ignore_conflicts=True,
+        )
+        after = _assigned_names(account)
+        if after != before:
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="account_roles.replaced",
+                subject_uid=account.uid,
+                reason=command.reason,
+                ticket=command.ticket,
                 changes=audit.diff({"roles": before}, {"roles": after}),
             )
             permission_cache.invalidate_accounts_on_commit([account.pk])

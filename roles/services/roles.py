@@ -17,6 +17,7 @@ from roles.commands import (
     RoleDelete,
     RolePermissionsAdd,
     RolePermissionsRemove,
+    RolePermissionsSet,
     RolesCreate,
 )
 from roles.models import AccountRole, Role, RoleContext
@@ -162,3 +163,38 @@ def role_permissions_remove(
         reason=command.reason,
         ticket=command.ticket,
     )
+
+
+@events.emits("role.permissions_changed")
+def role_permissions_set(command: RolePermissionsSet, *, tenant: Tenant, actor: Actor) -> Role:
+    """Give a role exactly the permissions named (none: an empty list), adding and taking
+    away in one change with one event; an unchanged list records nothing."""
+    wanted = (
+        None
+        if command.permissions is None
+        else distinct_names(permissions_checked(command.permissions))
+    )
+    with transaction.atomic():
+        role = Role.objects.select_for_update().filter(tenant=tenant, name=command.name).first()
+        if role is None:
+            raise RoleNotFound()
+        permissions: list[str] = list(role.permissions or [])
+        new_permissions = permissions if wanted is None else wanted
+        privileged = role.privileged if command.privileged is None else command.privileged
+        changed = audit.diff(
+            {"permissions": distinct_names(permissions), "privileged": role.privileged},
+            {"permissions": new_permissions, "privileged": privileged},
+        )
+        if changed:
+            role.permissions, role.privileged = new_permissions, privileged
+            role.save(update_fields=["permissions", "privileged", "modified"])
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="role.permissions_changed",
+                reason=command.reason,
+                ticket=command.ticket,
+                changes={"name": role.name, **changed},
+            )
+            permission_cache.invalidate_tenant_on_commit(tenant.pk)
+    return role

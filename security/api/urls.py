@@ -4,10 +4,10 @@ from security.api.views import (
     factor_setup,
     manage,
     native,
+    native_operations,
     passkeys,
     push,
     reauth,
-    securing,
     signin,
 )
 
@@ -185,11 +185,20 @@ urlpatterns = [
         duo.DuoPromptCallbackView.as_view(),
         name="duo_prompt_callback",
     ),
-    lr_path("api/v1/security/duo", duo.DuoConfigView.as_view(), name="security_duo_config"),
+    lr_path(
+        "api/v1/security/duo",
+        native_operations.NativeDuoView.as_view(),
+        name="security_duo_config",
+    ),
     lr_path(
         "api/v1/accounts/<str:uid>/secure",
-        securing.AccountSecureView.as_view(),
+        native_operations.NativeAccountSecureView.as_view(),
         name="account_secure",
+    ),
+    lr_path(
+        "api/v1/accounts/<str:uid>/unlock",
+        native_operations.NativeAccountUnlockView.as_view(),
+        name="account_unlock",
     ),
     # sign-in
     lr_path(f"{A}/login", signin.LoginView.as_view(), name="login"),

@@ -8,15 +8,14 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.expressions import BaseExpression
-from django.utils import timezone
 
 from accounts.models import Account
+from accounts.notices import notice_send
 from portal import audit, events, slots
 from portal.audit import Actor
 from portal.models import Tenant
 from portal.rows import StandIns
 from security.commands import FactorReset
-from security.errors import OTHER_APP_REFUSALS
 from security.models import (
     DuoConfig,
     DuoEnrollment,
@@ -46,59 +45,28 @@ FACTOR_NOTICE_NAMES = {
 }
 
 
-def _notice_address(account: Account, fallback_phone: str) -> tuple[str, str] | None:
-    """(channel, address) of the account holder: the primary email (any email when none is
-    primary), else the account's phone, else `fallback_phone`, else the 2FA phone."""
-    emails = list(account.emails.all())
-    primary = next(
-        (e for e in emails if e.type.lower() == "primary"), emails[0] if emails else None
-    )
-    if primary is not None:
-        return OtpFactor.CHANNEL_EMAIL, primary.value
-    phone = (
-        account.phone_id
-        or fallback_phone
-        or OtpFactor.objects.filter(account=account, channel=OtpFactor.CHANNEL_SMS, confirmed=True)
-        .values_list("destination", flat=True)
-        .first()
-    )
-    return (OtpFactor.CHANNEL_SMS, phone) if phone else None
-
-
 @events.upkeep
 def factor_notice_send(
     *, tenant: Tenant, account: Account, factor: str, fallback_phone: str = ""
 ) -> None:
-    """Tell the account holder that a sign-in factor was added or replaced, by email (by SMS
-    when the account has no email), through the outbox in the caller's transaction. The
-    notice names the kind of factor only, never its secret or address. When the tenant's
-    daily cap is spent the change still stands; the miss is logged."""
-    address = _notice_address(account, fallback_phone)
-    if address is None:
-        return
-    channel, recipient = address
-    what = FACTOR_NOTICE_NAMES.get(factor, "a sign-in method")
-    context = {
-        "subject": f"A sign-in method was added to your {tenant.name} account",
-        "body": f"{what[:1].upper()}{what[1:]} was added to your {tenant.name} account. If this was not you, "
-        "secure your account now.",
-        "factor": what,
-        "application": tenant.name,
-        "when": timezone.now().isoformat(),
-    }
-    try:
-        with transaction.atomic():
-            slots.message_queue(
-                tenant=tenant,
-                account=account,
-                channel=channel,
-                template=FACTOR_NOTICE_TEMPLATE,
-                recipient=recipient,
-                context=context,
-                check_limits=False,
-            )
-    except OTHER_APP_REFUSALS as exc:
-        logger.warning("factor notice for account %s not queued (%s)", account.uid, exc)
+    """Tell the account holder that a sign-in factor was added or replaced: the notice
+    `factor.added` of the holder notices (accounts/notices.py), by email, else SMS to the
+    account's phone, `fallback_phone` or the phone of a confirmed SMS factor. It names the
+    kind of factor only, never its secret or address."""
+    phone = (
+        fallback_phone
+        or OtpFactor.objects.filter(account=account, channel=OtpFactor.CHANNEL_SMS, confirmed=True)
+        .values_list("destination", flat=True)
+        .first()
+        or ""
+    )
+    notice_send(
+        "factor.added",
+        tenant=tenant,
+        account=account,
+        what=FACTOR_NOTICE_NAMES.get(factor, "a sign-in method"),
+        fallback_phone=phone,
+    )
 
 
 # The factors whose presence makes a password sign-in ask for a second one.

@@ -1,6 +1,11 @@
 // Copy buttons: <button data-copy="element-id">. Loaded as a file (the console's CSP allows no inline script).
 (function () {
   "use strict";
+  // base.html loads this file on every page; a page that also includes it must not double the handler.
+  if (window.consoleCopyButtons) {
+    return;
+  }
+  window.consoleCopyButtons = true;
 
   function selectText(element) {
     var range = document.createRange();

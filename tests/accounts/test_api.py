@@ -750,7 +750,7 @@ def test_nul_in_lookups_is_not_found(lr):
     assert_error(lr.get(A, {"username": "a\u0000"}), 938)
     assert_error(lr.get(A, {"email": "a\u0000@example.com"}), 1038)
     assert_error(lr.get(f"{A}/{uid}%00"), 938)
-    assert_error(lr.get("/api/v1/accounts", {"search": "a\u0000"}), 1134)
+    assert lr.get("/api/v1/accounts", {"search": "a\u0000"}).json()["code"] == "input.invalid"
     assert_error(
         lr.put(f"{A}/{uid}/email", {"Email": [{"Type": "T\u0000", "Value": "t@example.com"}]}), 1134
     )
@@ -801,7 +801,7 @@ def test_unstorable_json_values_are_refused(lr, tenant, raw):
 
 def test_long_lookup_values_are_answered(lr):
     assert_error(lr.get(A, {"username": "x" * 10000}), 938)
-    assert_error(lr.get("/api/v1/accounts", {"search": "x" * 10000}), 1134)
+    assert lr.get("/api/v1/accounts", {"search": "x" * 10000}).json()["code"] == "input.invalid"
 
 
 def test_overlong_identifiers_are_refused(lr, tenant):

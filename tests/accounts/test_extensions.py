@@ -160,15 +160,24 @@ def test_the_registered_filters_answer_the_search(lr, holder, make_account):
 def test_a_filter_no_section_answers_is_refused_not_ignored(lr, holder, without, request):
     name = request.node.callspec.params["without"][1]
     body = lr.get(S, {name: "true"}).json()
-    assert body["ErrorCode"] == 1134
-    assert body["Errors"] == [{"FieldName": name, "ErrorMessage": "This filter is not available."}]
+    assert body["code"] == "input.invalid"
+    assert body["errors"] == [
+        {"field": name, "message": "This filter is not available.", "code": "invalid"}
+    ]
     # An empty value filters nothing, as with the section there.
     assert _found(lr.get(S, {name: " "} if name == "role" else {"blocked": "false"})) == {
         holder.uid
     }
 
 
-def test_value_errors_and_unknown_names_answer_as_before(lr, holder):
+def test_value_errors_name_their_filters_and_unknown_names_are_refused(lr, holder):
     body = lr.get(S, {"has_mfa": "x", "created_after": "bad", "role": "x" * 101}).json()
-    assert [e["FieldName"] for e in body["Errors"]] == ["has_mfa", "role", "created_after"]
-    assert _found(lr.get(S, {"colour": "red"})) == {holder.uid}
+    assert [e["field"] for e in body["errors"]] == ["has_mfa", "role", "created_after"]
+    body = lr.get(S, {"colour": "red"}).json()
+    assert body["errors"] == [
+        {
+            "field": "colour",
+            "message": "This resource has no such query parameter.",
+            "code": "unknown",
+        }
+    ]

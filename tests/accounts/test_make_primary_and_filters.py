@@ -236,7 +236,7 @@ def test_search_by_has_mfa_and_role(lr, people):
 def test_an_unreadable_has_mfa_value_is_refused_as_the_other_flags_are(lr, people):
     for name in ("has_mfa", "blocked"):
         body = lr.get(S, {name: "perhaps"}).json()
-        assert body["ErrorCode"] == 1134 and [e["FieldName"] for e in body["Errors"]] == [name]
+        assert body["code"] == "input.invalid" and [e["field"] for e in body["errors"]] == [name]
 
 
 def test_search_filters_stay_few_queries(lr, people, django_assert_max_num_queries):

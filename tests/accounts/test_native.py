@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -83,14 +84,15 @@ def test_search_created_range(lr, population):
     cutoff = (timezone.now() - timedelta(days=1)).isoformat()
     assert uids(lr.get(S, {"created_before": cutoff})) == [ann.uid]
     assert ann.uid not in uids(lr.get(S, {"created_after": cutoff}))
-    assert_error(lr.get(S, {"created_after": "yesterday"}), 1134)
+    assert lr.get(S, {"created_after": "yesterday"}).json()["errors"][0]["field"] == "created_after"
 
 
 def test_search_result_shape_and_tenant_isolation(lr, lr_other, population):
     ann = population["ann"]
     row = next(r for r in lr.get(S).json()["results"] if r["uid"] == ann.uid)
-    assert row["emails"] == [{"type": "Primary", "value": "ann.lee@example.com", "verified": True}]
-    assert row["phone"] == "+14155552671" and row["blocked"] is False and row["locked"] is False
+    assert row["email"] == [{"type": "Primary", "value": "ann.lee@example.com"}]
+    assert row["email_verified"] is True and row["phone_id"] == "+14155552671"
+    assert row["is_active"] is True and row["is_login_locked"] is False
     assert row["full_name"] == "Ann Lee" and "password" not in row
     assert lr_other.get(S).json()["count"] == 1
     assert uids(lr_other.get(S, {"uid": ann.uid})) == []
@@ -111,7 +113,7 @@ def test_search_cursor_pagination_with_exact_count(lr, tenant, actor):
         seen += [r["uid"] for r in page["results"]]
         next_url = page["next"]
     assert len(seen) == 7 == len(set(seen))
-    assert_error(lr.get(S, {"cursor": "not-a-cursor"}), 1134)
+    assert lr.get(S, {"after": "not-a-cursor"}).json()["errors"][0]["field"] == "after"
 
 
 def test_search_query_count(lr, tenant, actor, django_assert_max_num_queries):
@@ -124,7 +126,9 @@ def test_search_query_count(lr, tenant, actor, django_assert_max_num_queries):
             actor=actor,
         )
     lr.get(S)
-    with django_assert_max_num_queries(4):
+    # The credential, the count and the page; elsewhere than PostgreSQL, the page's emails,
+    # identities and roles are one query each.
+    with django_assert_max_num_queries(3 if connection.vendor == "postgresql" else 6):
         response = lr.get(S, {"search": "example"})
     assert response.json()["count"] == 10
 
@@ -192,24 +196,31 @@ def test_identity_link_errors(lr, lr_other, tenant, actor):
         IdentityLink(provider="google", provider_id="x"), tenant=tenant, actor=actor, account=theirs
     )
     before = AccountIdentity.objects.count()
-    body = assert_error(
-        lr.post(f"{S}/{mine.uid}/identities", {"provider": "google", "provider_id": "x"}), 1134
+
+    def answer(response) -> tuple[int, str]:
+        return response.status_code, response.json()["code"]
+
+    response = lr.post(f"{S}/{mine.uid}/identities", {"provider": "google", "provider_id": "x"})
+    assert answer(response) == (409, "account.identity_taken")
+    assert response.json()["errors"][0]["field"] == "provider_id"
+    missing = lr.post(f"{S}/{mine.uid}/identities", {"provider_id": "x"})
+    assert answer(missing) == (400, "input.invalid")
+    missing = lr.post(f"{S}/{mine.uid}/identities", {"provider": "google"})
+    assert answer(missing) == (400, "input.invalid")
+    bad_email = {"provider": "g", "provider_id": "1", "emails": ["bad"]}
+    assert answer(lr.post(f"{S}/{mine.uid}/identities", bad_email)) == (
+        400,
+        "account.email_invalid",
     )
-    assert body["Errors"][0]["FieldName"] == "ProviderId"
-    assert_error(lr.post(f"{S}/{mine.uid}/identities", {"provider_id": "x"}), 908)
-    assert_error(lr.post(f"{S}/{mine.uid}/identities", {"provider": "google"}), 908)
-    assert_error(
-        lr.post(
-            f"{S}/{mine.uid}/identities", {"provider": "g", "provider_id": "1", "emails": ["bad"]}
-        ),
-        1038,
-    )
-    assert_error(lr.post(f"{S}/{'0' * 32}/identities", {"provider": "g", "provider_id": "1"}), 938)
-    assert_error(
-        lr_other.post(f"{S}/{mine.uid}/identities", {"provider": "g", "provider_id": "1"}), 938
-    )
+    unknown = lr.post(f"{S}/{'0' * 32}/identities", {"provider": "g", "provider_id": "1"})
+    assert answer(unknown) == (404, "account.not_found")
+    foreign = lr_other.post(f"{S}/{mine.uid}/identities", {"provider": "g", "provider_id": "1"})
+    assert answer(foreign) == (404, "account.not_found")
     # Someone else's identity cannot be unlinked through my account.
-    assert_error(lr.delete(f"{S}/{mine.uid}/identities/google/x"), 404)
+    assert answer(lr.delete(f"{S}/{mine.uid}/identities/google/x")) == (
+        404,
+        "account.identity_not_linked",
+    )
     assert AccountIdentity.objects.count() == before
 
 
@@ -228,7 +239,8 @@ def test_identity_unlink_refuses_the_last_way_to_sign_in(lr, tenant, actor):
         account=account,
     )
     before = state(tenant)
-    assert_error(lr.delete(f"{S}/{account.uid}/identities/facebook/f1"), 1134)
+    response = lr.delete(f"{S}/{account.uid}/identities/facebook/f1")
+    assert (response.status_code, response.json()["code"]) == (409, "account.last_sign_in_method")
     assert state(tenant) == before and account.identities.count() == 1
 
 

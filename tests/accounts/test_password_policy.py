@@ -16,8 +16,9 @@ from accounts.commands import PasswordSet
 from accounts.errors import PasswordPolicyRefused
 from accounts.models import Account
 from flows import token_consumption
+from portal import tenant_settings
 from portal.audit import Actor
-from portal.console.forms import SETTING_HELP, TenantSettingsForm
+from portal.console.forms import TenantSettingsForm
 from portal.models import TENANT_SETTING_DEFAULTS, AuditEvent
 from tests.accounts.conftest import state
 from tests.factories import AccountFactory
@@ -355,7 +356,8 @@ def form_data(tenant, **changes):
 def test_the_settings_form_offers_the_policy_with_help(tenant):
     form = TenantSettingsForm(tenant=tenant)
     for name in password_policy.SETTINGS:
-        assert SETTING_HELP[name] and form.fields[name].help_text.startswith(SETTING_HELP[name])
+        help_text = tenant_settings.BY_NAME[name].help
+        assert help_text and form.fields[name].help_text.startswith(help_text)
     assert form.fields["password_required_character_classes"].help_text.endswith("Default: none.")
     assert [c for c, _ in form.fields["password_required_character_classes"].choices] == list(
         password_policy.CHARACTER_CLASSES
@@ -363,16 +365,24 @@ def test_the_settings_form_offers_the_policy_with_help(tenant):
 
 
 @pytest.mark.django_db
-def test_the_settings_form_refuses_lengths_out_of_range(tenant):
+def test_the_settings_service_refuses_lengths_out_of_range(tenant):
+    from portal.errors import InvalidInput
+    from portal.services import tenant_update_settings
+    from portal.tenant_commands import TenantSettingsChange
+
     for changes in (
         {"password_min_length": 0},
         {"password_max_length": 257},
         {"password_min_length": 10, "password_max_length": 8},
         {"password_required_character_classes": ["emoji"]},
     ):
-        form = TenantSettingsForm(form_data(tenant, **changes), tenant=tenant)
-        assert not form.is_valid(), changes
-        assert set(form.errors) <= set(password_policy.SETTINGS), form.errors
+        with pytest.raises(InvalidInput) as refused:
+            tenant_update_settings(
+                TenantSettingsChange(changes=changes), tenant=tenant, actor=Actor.system("test")
+            )
+        assert {e.field for e in refused.value.field_errors} <= set(password_policy.SETTINGS)
+        tenant.refresh_from_db()
+        assert all(tenant.setting(name) == TENANT_SETTING_DEFAULTS[name] for name in changes)
 
 
 @pytest.mark.django_db

@@ -5,7 +5,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.commands import AccountDelete
 from accounts.models import Account
+from approvals.commands import ApprovalRequestCreate
+from approvals.services import approval_request
+from portal.audit import Actor
 from portal.models import ApiCredential, AuditEvent
 from tests.factories import AccountFactory, ApiCredentialFactory
 
@@ -16,11 +20,22 @@ pytestmark = pytest.mark.django_db
 def world(tenant):
     account = AccountFactory(tenant=tenant, email="ann@example.com")
     credential = ApiCredentialFactory(tenant=tenant)
-    return {"tenant": tenant, "account": account, "credential": credential}
+    approval = approval_request(
+        ApprovalRequestCreate(
+            gate="account.delete",
+            command=AccountDelete(reason="r").to_json(seal=True),
+            account_uid=account.uid,
+            reason="r",
+        ),
+        tenant=tenant,
+        actor=Actor.credential(credential),
+    )
+    return {"tenant": tenant, "account": account, "credential": credential, "approval": approval}
 
 
 def _urls(world):
     t, a, c = world["tenant"], world["account"], world["credential"]
+    approval = reverse("console:approval_detail", args=[t.slug, world["approval"].pk])
     return {
         "get": [
             reverse("console:dashboard"),
@@ -31,8 +46,12 @@ def _urls(world):
             reverse("console:audit_export"),
             reverse("console:tenant_list"),
             reverse("console:tenant_detail", args=[t.slug]),
+            reverse("console:approvals"),
+            approval,
         ],
         "post": [
+            (approval, {"decision": "approve"}),
+            (approval, {"decision": "deny"}),
             (reverse("console:tenant_switch"), {"tenant": t.pk}),
             (
                 reverse("console:account_action", args=[t.slug, a.uid, "block"]),

@@ -19,6 +19,14 @@ from tokens.errors import AccessTokenExpired, AccessTokenInvalid
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_approval_gates(tenant):
+    """These tests are about the actions themselves, so the tenant holds none for a second
+    person; tests/console/test_approvals.py covers the default gates."""
+    tenant.settings = {**tenant.settings, "approval_gates": []}
+    tenant.save()
+
+
 def url(account, action, **query):
     base = reverse("console:account_action", args=[account.tenant.slug, account.uid, action])
     if query:

@@ -18,6 +18,16 @@ from tests.console.test_account_actions import (
 from tests.factories import AccountFactory, AccountLockoutFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_approval_gates(tenant):
+    """These tests are about the actions themselves, so the tenant holds none for a second
+    person; tests/console/test_approvals.py covers the default gates."""
+    tenant.settings = {**tenant.settings, "approval_gates": []}
+    tenant.save()
+
+
 SYSTEM = Actor.system("test")
 
 

@@ -29,7 +29,10 @@ def test_no_console_table_column_sets_cell_attributes_its_template_leaves_out():
     from portal.console.tables import AccountTable, AuditEventTable
     from portal.models import AuditEvent
 
-    for table in (AccountTable(Account.objects.none()), AuditEventTable(AuditEvent.objects.none())):
+    for table in (
+        AccountTable(Account.objects.none(), tenant_slug="t"),
+        AuditEventTable(AuditEvent.objects.none()),
+    ):
         assert table.template_name == "console/tables/rows.html"
         for column in table.columns:
             assert not column.attrs["td"].as_html(), (type(table).__name__, column.name)

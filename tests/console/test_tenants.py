@@ -1,7 +1,9 @@
+from html.parser import HTMLParser
+
 import pytest
 from django.urls import reverse
 
-from portal import staff
+from portal import staff, tenant_settings
 from portal.models import ApiCredential, AuditEvent, Tenant
 from tests.factories import ApiCredentialFactory
 
@@ -164,3 +166,166 @@ def test_tenant_switcher_changes_the_current_tenant(
     client.post(reverse("console:tenant_switch"), {"tenant": other_tenant.pk})
     page = client.get(reverse("console:dashboard"))
     assert f"<h1>{other_tenant.name}</h1>".encode() in page.content
+
+
+# --- the grouped settings form (portal/tenant_settings.py) ----------------------------------
+
+VOID = {"input", "br", "hr", "img", "meta", "link", "col", "source", "wbr"}
+
+
+class Page(HTMLParser):
+    """The parts of a page these tests read: each element with an id (its tag, attributes and
+    text), each label's text by its `for`, the links inside each element with an id, and the
+    ids in document order."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.by_id: dict[str, dict] = {}
+        self.text: dict[str, str] = {}
+        self.labels: dict[str, str] = {}
+        self.links: dict[str, list[tuple[str, str]]] = {}
+        self.order: list[str] = []
+        self._open: list[tuple[str, str | None]] = []  # (tag, id)
+        self._label: str | None = None
+        self._link: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = {name: value or "" for name, value in attrs}
+        ident = attributes.get("id")
+        if ident:
+            self.by_id[ident] = {"tag": tag, **attributes}
+            self.text.setdefault(ident, "")
+            self.order.append(ident)
+        if tag == "label" and "for" in attributes:
+            self._label = attributes["for"]
+            self.labels[self._label] = ""
+        if tag == "a":
+            self._link = attributes.get("href", "")
+            self._link_text = ""
+        if tag not in VOID:
+            self._open.append((tag, ident))
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self._label = None
+        if tag == "a" and self._link is not None:
+            for _, ident in self._open:
+                if ident:
+                    self.links.setdefault(ident, []).append((self._link, self._link_text.strip()))
+            self._link = None
+        while self._open:
+            open_tag, _ = self._open.pop()
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data):
+        for _, ident in self._open:
+            if ident:
+                self.text[ident] += data
+        if self._label is not None:
+            self.labels[self._label] += data
+        if self._link is not None:
+            self._link_text += data
+
+
+def _settings_post(tenant, **changes):
+    """Every setting's current value as the form posts it, with `changes` on top."""
+    data = {}
+    for setting in tenant_settings.SETTINGS:
+        value = tenant.setting(setting.name)
+        if setting.kind is tenant_settings.Kind.FLAG:
+            if value:
+                data[setting.name] = "on"
+        else:
+            data[setting.name] = value
+    data.update(changes)
+    return data
+
+
+def test_settings_show_every_group_with_labels_and_help(admin_client, tenant):
+    page = Page(admin_client.get(reverse("console:tenant_detail", args=[tenant.slug])).text)
+    groups = [
+        ident
+        for ident in page.order
+        if ident.startswith("settings-") and page.by_id[ident]["tag"] == "fieldset"
+    ]
+    assert [page.text[ident].strip().split("\n")[0].strip() for ident in groups] == [
+        group.value for group in tenant_settings.GROUP_ORDER
+    ]
+    assert page.labels["id_retention_events_days"].strip() == "Events kept (days)"
+    field = page.by_id["id_retention_events_days"]
+    assert field["value"] == "365" and (field["min"], field["max"]) == ("1", "3650")
+    assert field["aria-describedby"] == "id_retention_events_days_helptext"
+    help_text = page.text["id_retention_events_days_helptext"]
+    assert "purged" in help_text and "Default: 365." in help_text
+    # Inside its group: after the group's start and before the next one (the reason).
+    order = page.order.index
+    assert order("settings-retention") < order("id_retention_events_days") < order("id_reason")
+    assert (
+        order("settings-password") < order("id_password_min_length") < order("settings-retention")
+    )
+    assert "settings-error-summary" not in page.by_id
+
+
+def test_a_refused_save_lists_every_problem_at_the_top_and_keeps_the_typed_values(
+    admin_client, tenant
+):
+    url = reverse("console:tenant_settings", args=[tenant.slug])
+    data = _settings_post(
+        tenant,
+        password_min_length="40",
+        password_max_length="20",
+        retention_job_reports_days="400",
+        lockout_threshold="4",
+        reason="tighten",
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 400
+    page = Page(response.text)
+    summary = page.by_id["settings-error-summary"]
+    assert summary["role"] == "alert"
+    # At the top: before the first group of settings.
+    assert page.order.index("settings-error-summary") < page.order.index("settings-sessions")
+    links = dict(page.links["settings-error-summary"])
+    assert set(links) == {"#id_password_max_length", "#id_retention_job_reports_days"}
+    assert links["#id_retention_job_reports_days"].startswith("Job reports kept (days):")
+    assert "1 to 365" in links["#id_retention_job_reports_days"]
+    assert "minimum" in links["#id_password_max_length"]
+    assert "2 problems" in page.text["settings-error-summary"]
+    for name, typed in (
+        ("password_min_length", "40"),
+        ("password_max_length", "20"),
+        ("retention_job_reports_days", "400"),
+        ("lockout_threshold", "4"),
+    ):
+        assert page.by_id[f"id_{name}"]["value"] == typed
+    assert page.by_id["id_reason"]["value"] == "tighten"
+    assert page.by_id["id_retention_job_reports_days"]["aria-invalid"] == "true"
+    tenant.refresh_from_db()
+    assert tenant.settings == {}
+    assert not AuditEvent.objects.filter(tenant=tenant, action="tenant.updated").exists()
+
+
+def test_a_value_of_the_wrong_type_is_summarised_too(admin_client, tenant):
+    url = reverse("console:tenant_settings", args=[tenant.slug])
+    response = admin_client.post(url, _settings_post(tenant, sms_otp_lifetime_minutes="ten"))
+    assert response.status_code == 400
+    page = Page(response.text)
+    assert [href for href, _ in page.links["settings-error-summary"]] == [
+        "#id_sms_otp_lifetime_minutes"
+    ]
+    tenant.refresh_from_db()
+    assert tenant.settings == {}
+
+
+def test_retention_settings_are_saved_through_the_service(admin_client, tenant):
+    url = reverse("console:tenant_settings", args=[tenant.slug])
+    response = admin_client.post(
+        url, _settings_post(tenant, retention_signin_events_days="60", reason="policy")
+    )
+    assert response.status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.settings == {"retention_signin_events_days": 60}
+    event = AuditEvent.objects.get(tenant=tenant, action="tenant.updated")
+    assert event.diff == {"retention_signin_events_days": [None, 60]}

@@ -72,10 +72,10 @@ def test_property_names_pattern_uses_the_same_engine(lr, account):
 )
 def test_patterns_the_safe_engine_cannot_run_are_refused(lr, schema, field):
     response = create_type(lr, "bad", schema)
-    assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
-    error = response.json()["Errors"][0]
-    assert error["FieldName"] == field
-    assert "regular expression" in error["ErrorMessage"]
+    assert response.status_code == 400 and response.json()["code"] == "customobject.schema_invalid"
+    error = response.json()["errors"][0]
+    assert error["field"] == field
+    assert "regular expression" in error["message"]
     assert not CustomObjectType.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="customobject").exists()
 
@@ -85,8 +85,8 @@ def test_update_with_a_backreference_is_refused_and_changes_nothing(lr, make_typ
     response = lr.request(
         "PATCH", f"{TYPES}/orders", body={"schema": {"properties": {"a": {"pattern": r"(x)\1"}}}}
     )
-    assert response.json()["ErrorCode"] == 1134
-    assert response.json()["Errors"][0]["FieldName"] == "schema/properties/a/pattern"
+    assert response.json()["code"] == "customobject.schema_invalid"
+    assert response.json()["errors"][0]["field"] == "schema/properties/a/pattern"
     assert CustomObjectType.objects.get(name="orders").schema == {"type": "object"}
     assert not AuditEvent.objects.filter(action="customobject_type.updated").exists()
 
@@ -105,8 +105,8 @@ def test_stored_schema_with_an_unsafe_pattern_is_not_run(account, lr, make_type)
 def test_unevaluated_properties_next_to_pattern_properties_is_refused(lr):
     schema = {"patternProperties": {"^x": {}}, "unevaluatedProperties": False}
     response = create_type(lr, "mixed", schema)
-    assert response.json()["ErrorCode"] == 1134
-    assert "unevaluatedProperties" in response.json()["Errors"][0]["ErrorMessage"]
+    assert response.json()["code"] == "customobject.schema_invalid"
+    assert "unevaluatedProperties" in response.json()["errors"][0]["message"]
     assert not CustomObjectType.objects.exists()
 
 

@@ -25,6 +25,7 @@ from portal.tenant_commands import TenantSettingsChange
 from tests.factories import AccountFactory
 from tests.hardening.conftest import set_tenant_settings
 from tests.portal.conftest import (
+    LR_PING,
     assert_lr_error,
     hmac_b64,
     node_digest,
@@ -124,11 +125,11 @@ def test_strict_signing_answers_the_same_whatever_the_secret(api, credential):
 
 def test_m2m_token_issued_before_the_switch_to_strict_stops_working(api, credential):
     token = _token_request(api, credential, "json").json()["access_token"]
-    assert api.get(TENANT_PATH, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    assert api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     _strict(credential.tenant)
-    assert_lr_error(api.get(TENANT_PATH, HTTP_AUTHORIZATION=f"Bearer {token}"), 1207, 400)
+    assert_lr_error(api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {token}"), 1207, 400)
     alongside = api.get(
-        f"{TENANT_PATH}?apikey={credential.tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}"
+        f"{LR_PING}?apikey={credential.tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}"
     )
     assert_lr_error(alongside, 1207, 400)
     # The mode is read at each use: back on preferred, the unexpired token works again.
@@ -137,13 +138,13 @@ def test_m2m_token_issued_before_the_switch_to_strict_stops_working(api, credent
         tenant=credential.tenant,
         actor=ADMIN,
     )
-    assert api.get(TENANT_PATH, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    assert api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
 
 def test_strict_signing_refuses_client_id_and_secret_on_management_calls(api, credential):
     _strict(credential.tenant)
     query = urlencode({"client_id": credential.tenant.api_key, "client_secret": credential.raw})
-    assert_lr_error(api.get(f"{TENANT_PATH}?{query}"), 1207, 400)
+    assert_lr_error(api.get(f"{LR_PING}?{query}"), 1207, 400)
 
 
 def test_strict_signing_refuses_the_unsigned_go_v12_impersonation_call(api, credential, account):

@@ -100,16 +100,18 @@ def test_session_cookie_is_secure_and_httponly(settings, make_staff):
     assert cookie["samesite"].lower() == "lax"
 
 
-def test_unhandled_api_error_is_950_with_correlation_id_and_no_trace(lr, monkeypatch, settings):
-    from portal.api import views
+def test_unhandled_api_error_is_950_with_correlation_id_and_no_trace(
+    lr, account, monkeypatch, settings
+):
+    from accounts.api.views import profile
 
     settings.DEBUG = False
 
     def boom(self, request, *args, **kwargs):
         raise RuntimeError("internal detail that must not leak")
 
-    monkeypatch.setattr(views.TenantDetailView, "get", boom)
-    response = lr.get("/api/v1/tenant")
+    monkeypatch.setattr(profile.AccountDetailView, "get", boom)
+    response = lr.get(f"/identity/v2/manage/account/{account.uid}")
     assert response.status_code == 500
     body = response.json()
     assert body["ErrorCode"] == 950

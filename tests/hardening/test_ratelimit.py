@@ -13,6 +13,7 @@ from tests.concurrency import run_concurrently
 from tests.conftest import LRClient
 from tests.factories import ApiCredentialFactory, TenantFactory
 from tests.hardening.conftest import set_tenant_settings
+from tests.portal.conftest import LR_PING
 from tests.waiting import wait_until
 
 TENANT_PATH = "/api/v1/tenant"
@@ -31,22 +32,22 @@ def assert_429(response):
 
 def test_credential_limit_answers_429_with_retry_after(tenant, credential, lr):
     set_tenant_settings(tenant, rate_limit_per_credential=3)
-    statuses = [lr.get(TENANT_PATH).status_code for _ in range(3)]
+    statuses = [lr.get(LR_PING).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
-    assert_429(lr.get(TENANT_PATH))
+    assert_429(lr.get(LR_PING))
     # Another credential of the same tenant has its own allowance.
     second = LRClient(ApiCredentialFactory(tenant=tenant))
-    assert second.get(TENANT_PATH).status_code == 200
+    assert second.get(LR_PING).status_code == 200
 
 
 def test_tenant_limit_is_shared_by_its_credentials_and_not_by_other_tenants(tenant, lr, lr_other):
     set_tenant_settings(tenant, rate_limit_per_tenant=4)
     second = LRClient(ApiCredentialFactory(tenant=tenant))
-    assert [lr.get(TENANT_PATH).status_code for _ in range(2)] == [200, 200]
-    assert [second.get(TENANT_PATH).status_code for _ in range(2)] == [200, 200]
-    assert_429(second.get(TENANT_PATH))
-    assert_429(lr.get(TENANT_PATH))
-    assert lr_other.get(TENANT_PATH).status_code == 200
+    assert [lr.get(LR_PING).status_code for _ in range(2)] == [200, 200]
+    assert [second.get(LR_PING).status_code for _ in range(2)] == [200, 200]
+    assert_429(second.get(LR_PING))
+    assert_429(lr.get(LR_PING))
+    assert lr_other.get(LR_PING).status_code == 200
 
 
 def test_legacy_path_429_uses_lower_camel_body(tenant, credential):
@@ -63,18 +64,18 @@ def test_ip_limit_ignores_forwarded_for_from_untrusted_peers(tenant, lr, setting
     settings.TRUSTED_PROXIES = []
     set_tenant_settings(tenant, rate_limit_per_ip=2, rate_limit_per_credential=0)
     for n in range(2):
-        assert lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code == 200
+        assert lr.get(LR_PING, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code == 200
     # A spoofed X-Forwarded-For does not make a fresh client.
-    assert_429(lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="198.51.100.77"))
+    assert_429(lr.get(LR_PING, HTTP_X_FORWARDED_FOR="198.51.100.77"))
 
 
 def test_ip_limit_believes_forwarded_for_from_a_trusted_proxy(tenant, lr, settings):
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
     set_tenant_settings(tenant, rate_limit_per_ip=2, rate_limit_per_credential=0)
     for _ in range(2):
-        assert lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 200
-    assert_429(lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="203.0.113.5"))
-    assert lr.get(TENANT_PATH, HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
+        assert lr.get(LR_PING, HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 200
+    assert_429(lr.get(LR_PING, HTTP_X_FORWARDED_FOR="203.0.113.5"))
+    assert lr.get(LR_PING, HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
 
 
 def test_failed_authentication_is_limited_per_ip_across_tenants(
@@ -85,13 +86,13 @@ def test_failed_authentication_is_limited_per_ip_across_tenants(
     codes = []
     for key in (tenant.api_key, other_tenant.api_key, tenant.api_key):
         response = wrong.client.get(
-            f"{TENANT_PATH}?apikey={key}",
+            f"{LR_PING}?apikey={key}",
             HTTP_X_LOGINRADIUS_APISECRET="00000000-0000-0000-0000-000000000000",
         )
         codes.append(response.json()["ErrorCode"])
     assert codes == [902, 902, 902]
     response = wrong.client.get(
-        f"{TENANT_PATH}?apikey={tenant.api_key}",
+        f"{LR_PING}?apikey={tenant.api_key}",
         HTTP_X_LOGINRADIUS_APISECRET="00000000-0000-0000-0000-000000000000",
     )
     assert_429(response)

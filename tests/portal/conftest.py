@@ -7,7 +7,14 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 import pytest
 from rest_framework.test import APIClient
 
+from tests.console.conftest import make_staff  # noqa: F401
+
 PROBE_URLS = "tests.portal.probe_urls"
+
+# A LoginRadius management GET with no side effect (section `roles`, open to an unscoped
+# credential): a ping of the shared authentication layer, whose refusals keep the LoginRadius
+# envelope (`/api/v1/` answers them as problem details).
+LR_PING = "/identity/v2/manage/role"
 
 
 def lr_body(response) -> dict:
@@ -32,6 +39,16 @@ def assert_lr_error(response, code: int, status: int | None = None, *, lower_cam
         assert isinstance(body["Description"], str) and body["Description"]
     if status is not None:
         assert response.status_code == status, (response.status_code, body)
+    return body
+
+
+def assert_problem(response, code: str, status: int) -> dict:
+    """The response is RFC 9457 problem details with this stable code and status."""
+    assert response["Content-Type"].startswith("application/problem+json"), response.content
+    body = response.json()
+    assert {"type", "title", "status", "detail", "code"} <= set(body), body
+    assert (response.status_code, body["status"], body["code"]) == (status, status, code), body
+    assert body["type"].endswith(code) and "ErrorCode" not in body
     return body
 
 

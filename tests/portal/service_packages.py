@@ -8,7 +8,11 @@ SERVICE_PACKAGES = (
     "roles.services",
     "customobjects.services",
     "portal.services",
+    "portal.reason_presets",
+    "portal.access_grants",
+    "portal.erasure",
     "flows",
     "webhooks.services",
     "jobs.services",
+    "approvals.services",
 )

@@ -13,7 +13,7 @@ from portal import services
 from portal.audit import Actor
 from portal.models import ApiCredential
 from portal.tenant_commands import CredentialRevoke, CredentialRotate, TenantSettingsChange
-from tests.portal.conftest import assert_lr_error
+from tests.portal.conftest import LR_PING, assert_lr_error
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,9 @@ ADMIN = Actor.system("tests")
 
 
 def _call(api, credential, secret=None):
+    """A LoginRadius management call: its refusals keep the LoginRadius `ErrorCode`."""
     return api.get(
-        f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={secret or credential.raw}"
+        f"{LR_PING}?apikey={credential.tenant.api_key}&apisecret={secret or credential.raw}"
     )
 
 

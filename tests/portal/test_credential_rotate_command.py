@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from portal.models import ApiCredential, AuditEvent
 from tests.factories import ApiCredentialFactory
+from tests.portal.conftest import LR_PING
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,8 @@ def _run(*args) -> str:
 
 
 def _call(api, tenant, secret):
-    return api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret={secret}")
+    """A LoginRadius management call: its refusals keep the LoginRadius `ErrorCode`."""
+    return api.get(f"{LR_PING}?apikey={tenant.api_key}&apisecret={secret}")
 
 
 def test_one_credential_by_id_keeps_its_label_and_scopes_and_leaves_the_others(api, tenant):

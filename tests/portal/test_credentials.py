@@ -8,7 +8,7 @@ from portal.lrapi.errors import LRError
 from portal.models import ApiCredential
 from portal.tenant_commands import CredentialRotate
 from tests.factories import ApiCredentialFactory
-from tests.portal.conftest import PROBE_URLS, assert_lr_error
+from tests.portal.conftest import LR_PING, PROBE_URLS, assert_lr_error
 
 pytestmark = pytest.mark.django_db
 
@@ -64,12 +64,14 @@ def test_key_in_header_secret_in_query(api, credential):
     assert response.status_code == 200, response.content
 
 
+@pytest.mark.urls(PROBE_URLS)
 def test_client_id_and_client_secret(api, credential):
     response = api.get(
-        f"/api/v1/tenant?client_id={credential.tenant.api_key}&client_secret={credential.raw}"
+        f"/api/v1/_probe/echo?client_id={credential.tenant.api_key}&client_secret={credential.raw}"
     )
     assert response.status_code == 200, response.content
-    assert response.json()["credential"]["authenticated_via"] == "client"
+    assert response.json()["ApiKey"] == credential.tenant.api_key
+    assert response.json()["Via"] == "client"
 
 
 def test_uppercase_and_undashed_guids_are_the_same_credentials(api, credential):
@@ -114,11 +116,9 @@ def test_revoked_secret_is_902_and_its_sibling_still_works(api, credential):
     from django.utils import timezone
 
     ApiCredential.objects.filter(pk=credential.pk).update(revoked_at=timezone.now())
-    revoked = api.get(
-        f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={credential.raw}"
-    )
+    revoked = api.get(f"{LR_PING}?apikey={credential.tenant.api_key}&apisecret={credential.raw}")
     assert_lr_error(revoked, 902, 401)
-    live = api.get(f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={sibling.raw}")
+    live = api.get(f"{LR_PING}?apikey={credential.tenant.api_key}&apisecret={sibling.raw}")
     assert live.status_code == 200
 
 
@@ -128,16 +128,14 @@ def test_expired_secret_is_902(api, tenant):
     from django.utils import timezone
 
     expired = ApiCredentialFactory(tenant=tenant, expires_at=timezone.now() - timedelta(seconds=1))
-    response = api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret={expired.raw}")
+    response = api.get(f"{LR_PING}?apikey={tenant.api_key}&apisecret={expired.raw}")
     assert_lr_error(response, 902, 401)
 
 
 def test_inactive_tenant_key_is_901(api, credential):
     credential.tenant.is_active = False
     credential.tenant.save()
-    response = api.get(
-        f"/api/v1/tenant?apikey={credential.tenant.api_key}&apisecret={credential.raw}"
-    )
+    response = api.get(f"{LR_PING}?apikey={credential.tenant.api_key}&apisecret={credential.raw}")
     assert_lr_error(response, 901, 403)
 
 
@@ -151,11 +149,11 @@ def test_each_tenant_sees_only_itself(lr, lr_other, tenant, other_tenant):
 
 def test_one_tenants_secret_with_another_tenants_key_is_902(api, credential, other_credential):
     response = api.get(
-        f"/api/v1/tenant?apikey={other_credential.tenant.api_key}&apisecret={credential.raw}"
+        f"{LR_PING}?apikey={other_credential.tenant.api_key}&apisecret={credential.raw}"
     )
     assert_lr_error(response, 902, 401)
     response = api.get(
-        "/api/v1/tenant",
+        LR_PING,
         HTTP_X_LOGINRADIUS_APIKEY=credential.tenant.api_key,
         HTTP_X_LOGINRADIUS_APISECRET=other_credential.raw,
     )
@@ -179,7 +177,7 @@ def test_other_tenants_account_is_user_does_not_exist(lr, lr_other, account):
 
 def test_credential_scoped_to_another_section_is_1143(api, tenant):
     scoped = ApiCredentialFactory(tenant=tenant, scopes=["accounts"])
-    response = api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret={scoped.raw}")
+    response = api.get(f"{LR_PING}?apikey={tenant.api_key}&apisecret={scoped.raw}")
     assert_lr_error(response, 1143, 403)
 
 
@@ -256,7 +254,7 @@ def test_rotating_one_credential_leaves_the_others_of_the_tenant_without_expiry(
         assert (other.expires_at, other.revoked_at) == (None, None)
     assert (issued.credential.label, issued.credential.scopes) == ("backend", ["native", "roles"])
     assert issued.credential.expires_at is None
-    url = f"/api/v1/tenant?apikey={tenant.api_key}&apisecret="
+    url = f"{LR_PING}?apikey={tenant.api_key}&apisecret="
     assert api.get(url + rotated.raw).status_code == 200
     assert api.get(url + issued.raw_secret).status_code == 200
     with freeze_time(timezone.now() + timedelta(hours=3, seconds=30)):

@@ -3,13 +3,13 @@
 import pytest
 
 from portal.lrapi.errors import CODES
-from tests.portal.conftest import PROBE_URLS, assert_lr_error
+from tests.portal.conftest import LR_PING, PROBE_URLS, assert_lr_error
 
 pytestmark = pytest.mark.django_db
 
 
 def test_missing_key_is_908_with_loginradius_wording(api):
-    body = assert_lr_error(api.get("/api/v1/tenant"), 908, 400)
+    body = assert_lr_error(api.get(LR_PING), 908, 400)
     assert body["Description"] == "The apikey is a required parameter."
     assert body["Message"] == "A parameter is not formatted correctly"
 
@@ -17,7 +17,7 @@ def test_missing_key_is_908_with_loginradius_wording(api):
 def test_unknown_key_is_901(api):
     body = assert_lr_error(
         api.get(
-            "/api/v1/tenant?apikey=11111111-2222-3333-4444-555555555555&apisecret=11111111-2222-3333-4444-555555555555"
+            f"{LR_PING}?apikey=11111111-2222-3333-4444-555555555555&apisecret=11111111-2222-3333-4444-555555555555"
         ),
         901,
         403,
@@ -26,36 +26,34 @@ def test_unknown_key_is_901(api):
 
 
 def test_unknown_key_without_secret_is_901_not_923(api):
-    assert_lr_error(api.get("/api/v1/tenant?apikey=11111111-2222-3333-4444-555555555555"), 901, 403)
+    assert_lr_error(api.get(f"{LR_PING}?apikey=11111111-2222-3333-4444-555555555555"), 901, 403)
 
 
 def test_missing_secret_is_923(api, tenant):
-    assert_lr_error(api.get(f"/api/v1/tenant?apikey={tenant.api_key}"), 923, 400)
+    assert_lr_error(api.get(f"{LR_PING}?apikey={tenant.api_key}"), 923, 400)
 
 
 def test_missing_secret_with_an_expiry_header_is_1209(api, tenant):
     response = api.get(
-        f"/api/v1/tenant?apikey={tenant.api_key}", HTTP_X_REQUEST_EXPIRES="2030-1-1 1:1:1 PM"
+        f"{LR_PING}?apikey={tenant.api_key}", HTTP_X_REQUEST_EXPIRES="2030-1-1 1:1:1 PM"
     )
     assert_lr_error(response, 1209, 400)
 
 
 def test_wrong_secret_is_902(api, tenant):
     response = api.get(
-        f"/api/v1/tenant?apikey={tenant.api_key}&apisecret=11111111-2222-3333-4444-555555555555"
+        f"{LR_PING}?apikey={tenant.api_key}&apisecret=11111111-2222-3333-4444-555555555555"
     )
     assert_lr_error(response, 902, 401)
 
 
 def test_malformed_key_is_920_and_malformed_secret_921(api, tenant):
-    assert_lr_error(api.get("/api/v1/tenant?apikey=not-a-guid&apisecret=x"), 920, 400)
-    assert_lr_error(
-        api.get(f"/api/v1/tenant?apikey={tenant.api_key}&apisecret=not-a-guid"), 921, 400
-    )
+    assert_lr_error(api.get(f"{LR_PING}?apikey=not-a-guid&apisecret=x"), 920, 400)
+    assert_lr_error(api.get(f"{LR_PING}?apikey={tenant.api_key}&apisecret=not-a-guid"), 921, 400)
 
 
 def test_errors_leave_as_json_whatever_accept_says(api, tenant):
-    response = api.get(f"/api/v1/tenant?apikey={tenant.api_key}", HTTP_ACCEPT="text/html")
+    response = api.get(f"{LR_PING}?apikey={tenant.api_key}", HTTP_ACCEPT="text/html")
     assert response["Content-Type"].startswith("application/json")
     assert_lr_error(response, 923, 400)
 
@@ -162,7 +160,7 @@ def test_unknown_html_path_is_the_html_404(client, db):
 
 
 def test_method_not_allowed_is_an_lr_body(lr):
-    assert_lr_error(lr.delete("/api/v1/tenant"), 405, 405)
+    assert_lr_error(lr.delete(LR_PING), 405, 405)
 
 
 def test_registry_entries_are_complete():

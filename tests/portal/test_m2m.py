@@ -14,7 +14,7 @@ from portal.lrapi import m2m
 from portal.models import ApiCredential, AuditEvent
 from portal.tenant_commands import CredentialRevoke
 from tests.factories import ApiCredentialFactory
-from tests.portal.conftest import assert_lr_error
+from tests.portal.conftest import LR_PING, assert_lr_error
 
 pytestmark = pytest.mark.django_db
 TOKEN_URL = "/service/oauth/token"
@@ -92,7 +92,7 @@ def test_token_works_with_the_api_key_alongside(api, credential):
 def test_token_with_another_tenants_key_is_902(api, credential, other_tenant):
     token = _issue_json(api, credential).json()["access_token"]
     response = api.get(
-        f"/api/v1/tenant?apikey={other_tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}"
+        f"{LR_PING}?apikey={other_tenant.api_key}", HTTP_AUTHORIZATION=f"Bearer {token}"
     )
     assert_lr_error(response, 902, 401)
 
@@ -163,7 +163,7 @@ def test_issuing_writes_nothing_but_the_last_used_stamp(api, credential):
 def test_expired_token_is_906(api, credential):
     with freeze_time(timezone.now() - timedelta(hours=2)):
         token = _issue_json(api, credential).json()["access_token"]
-    response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert_lr_error(response, 906, 403)
 
 
@@ -174,10 +174,10 @@ def test_tampered_token_is_905(api, credential, other_credential):
     claims["sub"] = str(other_credential.pk)
     claims["tid"] = other_credential.tenant.api_key
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION=f"Bearer {header}.{forged}.{signature}")
+    response = api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {header}.{forged}.{signature}")
     assert_lr_error(response, 905, 403)
     flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
-    response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION=f"Bearer {header}.{payload}.{flipped}")
+    response = api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {header}.{payload}.{flipped}")
     assert_lr_error(response, 905, 403)
 
 
@@ -194,13 +194,13 @@ def test_token_signed_with_another_key_or_alg_none_is_905(api, credential):
         jwt.encode(claims, "a-guessed-signing-key-of-enough-length-0123456789", algorithm="HS256"),
         jwt.encode(claims, None, algorithm="none"),
     ):
-        response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {token}")
         assert_lr_error(response, 905, 403)
 
 
 def test_token_of_a_revoked_credential_is_refused_immediately(api, credential):
     token = _issue_json(api, credential).json()["access_token"]
-    assert api.get("/api/v1/tenant", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    assert api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     from portal import services
     from portal.audit import Actor
 
@@ -209,14 +209,14 @@ def test_token_of_a_revoked_credential_is_refused_immediately(api, credential):
         tenant=credential.tenant,
         actor=Actor.system("test"),
     )
-    response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert_lr_error(response, 902, 401)
 
 
 def test_token_carries_the_credential_scope(api, tenant):
     scoped = ApiCredentialFactory(tenant=tenant, scopes=["accounts"])
     token = _issue_json(api, scoped).json()["access_token"]
-    response = api.get("/api/v1/tenant", HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api.get(LR_PING, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert_lr_error(response, 1143, 403)
 
 

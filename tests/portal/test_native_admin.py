@@ -57,7 +57,10 @@ def works(tenant, secret) -> bool:
     client = LRClient(ApiCredentialFactory.build(tenant=tenant))
     client.credential.raw = secret
     response = client.get("/api/v1/tenant")
-    return response.status_code == 200 or response.json().get("ErrorCode") == 1143
+    if response.status_code == 200:
+        return True
+    assert response["Content-Type"].startswith(PROBLEM), response.content
+    return response.json()["code"] == "credential.scope_refused"
 
 
 # --- credentials ----------------------------------------------------------------------------
@@ -100,6 +103,7 @@ def test_create_refuses_bad_input_and_changes_nothing(admin):
         {"label": 7},
         {"expires_at": "soon"},
         {"expires_at": "2020-01-01T00:00:00Z"},
+        {"requires_approval": "yes"},
         {"colour": "red"},
     ):
         problem(admin.post("/api/v1/credentials", body), 400, "input.invalid")
@@ -280,10 +284,13 @@ def test_patch_touches_only_the_callers_tenant(other_admin, tenant):
 
 
 def test_patch_refuses_unknown_query_parameters(admin):
-    response = admin.client.patch(
-        f"/api/v1/tenant?apikey={admin.credential.tenant.api_key}&fields=name",
+    before = state()
+    response = admin.client.patch(  # `fields` is declared (it projects the answer): not `colour`
+        f"/api/v1/tenant?apikey={admin.credential.tenant.api_key}&fields=name&colour=red",
         json.dumps({"settings": {"lockout_threshold": 2}}),
         content_type="application/merge-patch+json",
         HTTP_X_LOGINRADIUS_APISECRET=admin.credential.raw,
     )
-    problem(response, 400, "input.invalid")
+    body = problem(response, 400, "input.invalid")
+    assert [error["field"] for error in body["errors"]] == ["colour"]
+    assert state() == before

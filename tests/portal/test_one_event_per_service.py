@@ -869,6 +869,25 @@ def _(w, service):
     return Expect(subject="")
 
 
+@scenario("role_permissions_set")
+def _(w, service):
+    from roles.commands import RolePermissionsSet
+
+    _role(w, "editor")
+    w.act(service, RolePermissionsSet(name="editor", permissions=("c.d",)), **_tw(w))
+    return Expect(subject="")
+
+
+@scenario("account_roles_set")
+def _(w, service):
+    from roles.commands import AccountRolesSet
+    from roles.models import AccountRole
+
+    AccountRole.objects.create(tenant=w.tenant, account=w.account, role=_role(w, "editor"))
+    _role(w, "viewer")
+    w.act(service, AccountRolesSet(roles=("viewer",)), **_tw(w), account=w.account)
+
+
 @scenario("account_roles_assign")
 def _(w, service):
     from roles.commands import AccountRolesAssign
@@ -1067,6 +1086,65 @@ def _(w, service):
     return Expect(subject="")
 
 
+# portal: reason presets (tenant-wide, no subject account)
+
+
+def _reason_preset(w: World):
+    from portal.models import ReasonPreset
+
+    return ReasonPreset.objects.create(tenant=w.tenant, label="Lost phone", text="Lost phone.")
+
+
+@scenario("reason_preset_create")
+def _(w, service):
+    from portal.reason_presets import ReasonPresetCreate
+
+    w.act(service, ReasonPresetCreate(label="Fraud", text="Reported fraud."), **_tw(w))
+    return Expect(subject="")
+
+
+@scenario("reason_preset_update")
+def _(w, service):
+    from portal.reason_presets import ReasonPresetUpdate
+
+    preset = _reason_preset(w)
+    command = ReasonPresetUpdate(preset_id=preset.pk, label="Lost phone", text="Lost it.")
+    w.act(service, command, **_tw(w))
+    return Expect(subject="")
+
+
+@scenario("reason_preset_delete")
+def _(w, service):
+    from portal.reason_presets import ReasonPresetDelete
+
+    w.act(service, ReasonPresetDelete(preset_id=_reason_preset(w).pk), **_tw(w))
+    return Expect(subject="")
+
+
+# portal: erasure of a deleted account's events
+
+
+@scenario("account_events_erase")
+def _(w, service):
+    from accounts import subscribers
+    from accounts.commands import AccountChanges
+    from accounts.services import account_update
+    from portal.erasure import AccountEventsErase
+
+    account_update(AccountChanges(values={"FirstName": "Ada"}), **_who(w))
+    # The tombstone alone: its own subscriber would have erased the events already.
+    events.unsubscribe("account.deleted", subscribers.events_erase)
+    try:
+        with transaction.atomic():
+            tombstone = audit.record(
+                tenant=w.tenant, actor=w.actor, action="account.deleted", subject_uid=w.account.uid
+            )
+    finally:
+        subscribers.subscribe()
+    command = AccountEventsErase(uid=w.account.uid, deleted_event_id=tombstone.pk)
+    w.act(service, command, tenant=w.tenant, actor=w.actor)
+
+
 # webhooks: endpoints (administration events, no subject account)
 
 
@@ -1171,3 +1249,166 @@ def _(w, service):
     job_batch_run(JobBatchRun(job_id=job.pk))
     w.act(service, JobRevert(job_id=job.pk, reason="walker"), **_tw(w))
     return Expect(subject="")
+
+
+def _approval(w: World):
+    """A pending request by the world's credential to reset the account's TOTP."""
+    from approvals.commands import ApprovalRequestCreate
+    from approvals.services import approval_request
+    from security.commands import FactorReset
+
+    return approval_request(
+        ApprovalRequestCreate(
+            gate="factor.reset",
+            command=FactorReset(factor="totp", reason="walker").to_json(seal=True),
+            account_uid=w.account.uid,
+            reason="walker",
+        ),
+        **_tw(w),
+    )
+
+
+def _approver(w: World):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    user = get_user_model().objects.create_user(username="walker.lead", password="x" * 12)
+    user.groups.add(Group.objects.get_or_create(name="Lead")[0])
+    assign_perm("portal.approve_requests", user, w.tenant)
+    return user
+
+
+@scenario("approval_request")
+def _(w, service):
+    from approvals.commands import ApprovalRequestCreate
+    from security.commands import FactorReset
+
+    w.act(
+        service,
+        ApprovalRequestCreate(
+            gate="factor.reset",
+            command=FactorReset(factor="totp", reason="walker").to_json(seal=True),
+            account_uid=w.account.uid,
+            reason="walker",
+        ),
+        **_tw(w),
+    )
+
+
+@scenario("approval_approve")
+def _(w, service):
+    from approvals.commands import ApprovalApprove
+
+    request = _approval(w)
+    w.act(service, ApprovalApprove(request_id=request.pk), tenant=w.tenant, approver=_approver(w))
+
+
+@scenario("approval_deny")
+def _(w, service):
+    from approvals.commands import ApprovalDeny
+
+    request = _approval(w)
+    w.act(service, ApprovalDeny(request_id=request.pk), tenant=w.tenant, approver=_approver(w))
+
+
+@scenario("approval_cancel")
+def _(w, service):
+    from approvals.commands import ApprovalCancel
+
+    request = _approval(w)
+    w.act(service, ApprovalCancel(request_id=request.pk), **_tw(w))
+
+
+@scenario("approval_expire")
+def _(w, service):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from approvals.commands import ApprovalExpire
+    from approvals.models import ApprovalRequest
+
+    request = _approval(w)
+    ApprovalRequest.objects.filter(pk=request.pk).update(expires_at=timezone.now() - timedelta(1))
+    w.act(service, ApprovalExpire(request_id=request.pk), tenant=w.tenant)
+
+
+def _staff(w: World, role: str, name: str):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    user = get_user_model().objects.create_user(username=name, password="x" * 12)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    for perm in ("view_accounts", "manage_accounts"):
+        assign_perm(f"portal.{perm}", user, w.tenant)
+    return user
+
+
+def _grant_made(w: World):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.access_grants import access_grant_create
+    from portal.tenant_commands import AccessGrantCreate
+
+    return access_grant_create(
+        AccessGrantCreate(
+            user_id=_staff(w, "Agent", "walker.agent").pk,
+            uids=(w.account.uid,),
+            scope="act",
+            ends_at=timezone.now() + timedelta(hours=1),
+            ticket="T-1",
+            reason="walker",
+        ),
+        tenant=w.tenant,
+        granter=_staff(w, "Lead", "walker.granter"),
+    )
+
+
+@scenario("access_grant_create")
+def _(w, service):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.tenant_commands import AccessGrantCreate
+
+    agent, lead = _staff(w, "Agent", "walker.agent"), _staff(w, "Lead", "walker.granter")
+    w.act(
+        service,
+        AccessGrantCreate(
+            user_id=agent.pk,
+            uids=(w.account.uid,),
+            scope="view",
+            ends_at=timezone.now() + timedelta(hours=1),
+            ticket="T-1",
+            reason="walker",
+        ),
+        tenant=w.tenant,
+        granter=lead,
+    )
+
+
+@scenario("break_glass_grant")
+def _(w, service):
+    from portal.tenant_commands import BreakGlassGrant
+
+    w.tenant.settings = {**w.tenant.settings, "break_glass_allowed": True}
+    w.tenant.save()
+    w.act(
+        service,
+        BreakGlassGrant(uids=(w.account.uid,), scope="act", minutes=10, reason="walker"),
+        tenant=w.tenant,
+        user=_staff(w, "Agent", "walker.agent"),
+    )
+
+
+@scenario("access_grant_revoke")
+def _(w, service):
+    from portal.tenant_commands import AccessGrantRevoke
+
+    grant = _grant_made(w)
+    w.act(service, AccessGrantRevoke(grant_id=grant.pk), tenant=w.tenant, user=grant.user)

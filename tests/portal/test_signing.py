@@ -13,6 +13,7 @@ from portal.lrapi import signing
 from portal.lrapi.errors import LRError
 from portal.tenant_commands import CredentialRevoke, TenantSettingsChange
 from tests.portal.conftest import (
+    LR_PING,
     PROBE_URLS,
     assert_lr_error,
     dotnet_digest,
@@ -149,7 +150,7 @@ def test_python_sdk_without_payload_part(api, credential):
 
 
 def test_dotnet_variant_with_12_hour_expiry_and_plus_encoding(api, credential):
-    path = _url(credential, extra="&name=Ann%20Lee&email=a+b@example.com")
+    path = _url(credential, path=LR_PING, extra="&name=Ann%20Lee&email=a+b@example.com")
     expiry = dotnet_expiry(utc_expiry(900))
     digest = dotnet_digest(credential.raw, "http://testserver" + path, expiry)
     response = _get(api, path, expiry, digest)
@@ -157,7 +158,7 @@ def test_dotnet_variant_with_12_hour_expiry_and_plus_encoding(api, credential):
 
 
 def test_node_variant_encode_uri_component(api, credential):
-    path = _url(credential, extra="&name=O'Hara(x)")
+    path = _url(credential, path=LR_PING, extra="&name=O'Hara(x)")
     expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
     digest = node_digest(credential.raw, "http://testserver" + path, expiry)
     response = _get(api, path, expiry, digest)
@@ -261,7 +262,7 @@ def test_signature_without_payload_does_not_cover_a_substituted_body(api, creden
 
 
 def test_tampered_byte_is_1208(api, credential):
-    path = _url(credential)
+    path = _url(credential, path=LR_PING)
     expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
     digest = python_sdk_digest(credential.raw, "http://testserver" + path, expiry)
     tampered = ("B" if digest[0] != "B" else "C") + digest[1:]
@@ -272,14 +273,14 @@ def test_tampered_byte_is_1208(api, credential):
 
 
 def test_expired_signature_is_1212(api, credential):
-    path = _url(credential)
+    path = _url(credential, path=LR_PING)
     expiry = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
     digest = python_sdk_digest(credential.raw, "http://testserver" + path, expiry)
     assert_lr_error(_get(api, path, expiry, digest), 1212, 400)
 
 
 def test_far_future_expiry_is_1212(api, credential, settings):
-    path = _url(credential)
+    path = _url(credential, path=LR_PING)
     expiry = utc_expiry(settings.REQUEST_SIGNING_MAX_EXPIRY_SECONDS + 3600).strftime(
         "%Y-%m-%d %H:%M:%S"
     )
@@ -288,23 +289,23 @@ def test_far_future_expiry_is_1212(api, credential, settings):
 
 
 def test_malformed_expiry_is_1211(api, credential):
-    path = _url(credential)
+    path = _url(credential, path=LR_PING)
     digest = python_sdk_digest(credential.raw, "http://testserver" + path, "soon")
     assert_lr_error(_get(api, path, "soon", digest), 1211, 400)
 
 
 def test_missing_expiry_is_1210(api, credential):
-    response = api.get(_url(credential), HTTP_DIGEST="SHA-256=abc")
+    response = api.get(_url(credential, path=LR_PING), HTTP_DIGEST="SHA-256=abc")
     assert_lr_error(response, 1210, 400)
 
 
 def test_expiry_without_digest_or_secret_is_1209(api, credential):
-    response = api.get(_url(credential), HTTP_X_REQUEST_EXPIRES="2026-11-27 06:18:08")
+    response = api.get(_url(credential, path=LR_PING), HTTP_X_REQUEST_EXPIRES="2026-11-27 06:18:08")
     assert_lr_error(response, 1209, 400)
 
 
 def test_revoked_credential_signature_is_1208(api, credential):
-    path = _url(credential)
+    path = _url(credential, path=LR_PING)
     expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
     digest = python_sdk_digest(credential.raw, "http://testserver" + path, expiry)
     services.credential_revoke(
@@ -321,11 +322,11 @@ def test_strict_tenant_refuses_plain_secrets_with_1207_and_accepts_signatures(ap
         tenant=credential.tenant,
         actor=Actor.system("test"),
     )
-    plain = api.get(_url(credential), HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
+    plain = api.get(_url(credential, path=LR_PING), HTTP_X_LOGINRADIUS_APISECRET=credential.raw)
     assert_lr_error(plain, 1207, 400)
-    missing = api.get(_url(credential))
+    missing = api.get(_url(credential, path=LR_PING))
     assert_lr_error(missing, 1207, 400)
-    path = _url(credential)
+    path = _url(credential, path=LR_PING)
     expiry = utc_expiry().strftime("%Y-%m-%d %H:%M:%S")
     digest = python_sdk_digest(credential.raw, "http://testserver" + path, expiry)
     assert _get(api, path, expiry, digest).status_code == 200

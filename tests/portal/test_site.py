@@ -109,7 +109,7 @@ def test_schema_generation_validates_without_errors(tmp_path, capsys):
             name in w
             for name in (
                 "portal/",
-                "TenantDetailView",
+                "TenantView",
                 "M2MTokenView",
                 "tenant_retrieve",
                 "m2m_token",

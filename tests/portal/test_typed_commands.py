@@ -106,3 +106,15 @@ def test_no_registered_command_stores_a_secret_field_in_clear(name):
         if item.metadata.get("secret") and value is not None:
             assert sealed[item.name].startswith(SEALED), (name, item.name)
             assert json.dumps(value) not in json.dumps(sealed), (name, item.name)
+
+
+@pytest.mark.parametrize("seal", [False, True])
+def test_reason_preset_commands_round_trip_through_json(seal):
+    from portal.reason_presets import ReasonPresetCreate, ReasonPresetDelete, ReasonPresetUpdate
+
+    for kind in (ReasonPresetCreate, ReasonPresetUpdate, ReasonPresetDelete):
+        original = kind.example()
+        stored = json.loads(json.dumps(original.to_json(seal=seal)))
+        assert stored["type"] == kind.command_type
+        assert Command.from_json(stored) == original
+        assert kind.from_json(stored) == original

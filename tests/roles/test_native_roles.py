@@ -93,14 +93,20 @@ def test_create_refuses_a_taken_name_bad_input_and_unknown_keys(lr, roles):
     assert state() == before
 
 
-def test_patch_replaces_permissions_adding_and_removing_in_one_go(lr, roles):
+def test_patch_replaces_permissions_adding_and_removing_as_one_event(lr, roles):
+    before = Role.objects.get(name="editor").permissions
     response = patch(lr, "/api/v1/roles/editor", {"permissions": ["a.read", "a.admin"]})
     assert response.status_code == 200, response.content
     assert response.json()["permissions"] == ["a.admin", "a.read"]
     assert Role.objects.get(name="editor").permissions == ["a.admin", "a.read"]
-    assert AuditEvent.objects.filter(action="role.permissions_changed").count() == 2
+    [event] = AuditEvent.objects.filter(action="role.permissions_changed")
+    assert event.diff == {"name": "editor", "permissions": [before, ["a.admin", "a.read"]]}
+    assert AuditEvent.objects.count() == 1
     cleared = patch(lr, "/api/v1/roles/editor", {"permissions": None})
     assert cleared.json()["permissions"] == []
+    again = patch(lr, "/api/v1/roles/editor", {"permissions": []})
+    assert again.status_code == 200
+    assert AuditEvent.objects.filter(action="role.permissions_changed").count() == 2
 
 
 def test_patch_refuses_other_keys_and_changes_nothing(lr, roles):
@@ -126,15 +132,22 @@ def test_delete_takes_the_role_from_accounts(lr, roles, account):
 # --- an account's roles -------------------------------------------------------------------
 
 
-def test_put_sets_the_account_roles_assigning_and_unassigning(lr, roles, account):
+def test_put_sets_the_account_roles_as_one_event(lr, roles, account):
     AccountRole.objects.create(tenant=account.tenant, account=account, role=roles[0])
     path = f"/api/v1/accounts/{account.uid}/roles"
     assert lr.get(path).json() == {"roles": ["viewer"]}
     response = lr.put(path, {"roles": ["editor", "x"]}, HTTP_X_TICKET="T-1")
     assert response.status_code == 200 and response.json() == {"roles": ["editor", "x"]}
-    actions = list(AuditEvent.objects.order_by("id").values_list("action", "ticket"))
-    assert actions == [("account_roles.assigned", "T-1"), ("account_roles.unassigned", "T-1")]
+    [event] = AuditEvent.objects.all()
+    assert (event.action, event.ticket, event.subject_uid) == (
+        "account_roles.replaced",
+        "T-1",
+        account.uid,
+    )
+    assert event.diff == {"roles": [["viewer"], ["editor", "x"]]}
     assert lr.put(path, {"roles": []}).json() == {"roles": []}
+    assert lr.put(path, {"roles": []}).status_code == 200  # unchanged: no second event
+    assert AuditEvent.objects.filter(action="account_roles.replaced").count() == 2
 
 
 def test_put_with_an_unknown_role_changes_nothing(lr, roles, account):

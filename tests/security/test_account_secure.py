@@ -506,8 +506,8 @@ def test_native_secure_takes_the_options(lr, tenant, member):
     response = lr.post(
         f"{NATIVE}/{member.uid}/secure",
         {
-            "Reason": "only the new devices",
-            "Revoke_Sessions": False,
+            "reason": "only the new devices",
+            "revoke_sessions": False,
             "reset_second_factors": False,
             "require_password_change": False,
             "devices_added_since": SINCE.isoformat(),
@@ -532,7 +532,7 @@ def test_native_secure_of_a_foreign_or_unknown_uid_is_not_found(lr, lr_other, te
     for client, uid in ((lr_other, member.uid), (lr, "0" * 32)):
         response = client.post(f"{NATIVE}/{uid}/secure", {"reason": "not yours"})
         assert response.status_code == 404, response.json()
-        assert response.json()["ErrorCode"] == 404
+        assert response.json()["code"] == "account_secure.account_not_found"
     assert snapshot(member) == before
 
 
@@ -541,7 +541,8 @@ def test_native_secure_without_a_reason_is_refused(lr, member, body):
     before = snapshot(member)
     response = lr.post(f"{NATIVE}/{member.uid}/secure", body)
     assert response.status_code == 400, response.json()
-    assert response.json()["ErrorCode"] == 908 and "reason" in response.json()["Description"]
+    assert response.json()["code"] == "account_secure.reason_required"
+    assert "reason" in response.json()["detail"]
     assert snapshot(member) == before
 
 
@@ -570,7 +571,7 @@ def test_native_secure_refuses_bad_input_and_changes_nothing(lr, member, body):
     before = snapshot(member)
     response = lr.post(f"{NATIVE}/{member.uid}/secure", body)
     assert response.status_code == 400, response.json()
-    assert response.json()["ErrorCode"] in (908, 1134), response.json()
+    assert response["Content-Type"].startswith("application/problem+json")
     assert snapshot(member) == before
 
 
@@ -587,12 +588,14 @@ def test_native_secure_needs_the_security_scope(tenant, member):
     accounts_only = LRClient(ApiCredentialFactory(tenant=tenant, scopes=["accounts"]))
     before = snapshot(member)
     response = accounts_only.post(f"{NATIVE}/{member.uid}/secure", {"reason": "scoped"})
-    assert response.json()["ErrorCode"] == 1143
+    assert response.status_code == 403
+    assert response.json()["code"] == "credential.scope_refused"
     assert snapshot(member) == before
 
 
 def test_native_secure_needs_the_secret(tenant, member):
     before = snapshot(member)
     response = key_only(tenant, "post", f"{NATIVE}/{member.uid}/secure", {"reason": "no secret"})
-    assert response.json()["ErrorCode"] in (923, 1209)
+    assert response.status_code == 400
+    assert response.json()["code"] == "credential.api_secret_required"
     assert snapshot(member) == before

@@ -1,4 +1,5 @@
-"""/api/v1/security/duo: the tenant's Duo application; the secret is write-only."""
+"""/api/v1/security/duo: the tenant's Duo application, a native resource (problem details,
+snake_case keys, ETag); the secret is write-only."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -24,7 +25,8 @@ def put(lr, body):
 
 def test_get_before_any_configuration_is_404(lr):
     response = lr.get(PATH)
-    assert response.status_code == 404 and response.json()["ErrorCode"] == 404
+    assert response.status_code == 404 and response.json()["code"] == "duo.not_configured"
+    assert response["Content-Type"].startswith("application/problem+json")
 
 
 def test_put_creates_and_never_returns_the_secret(lr, tenant):
@@ -34,8 +36,9 @@ def test_put_creates_and_never_returns_the_secret(lr, tenant):
     )
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert set(body) == {"client_id", "api_host", "enabled", "modified"}
+    assert set(body) == {"client_id", "client_secret_set", "api_host", "enabled", "modified_at"}
     assert body["client_id"] == CLIENT_ID and body["enabled"] is True
+    assert body["client_secret_set"] is True and response["ETag"]
     row = DuoConfig.objects.get(tenant=tenant)
     assert (
         SECRET not in row.client_secret_encrypted and decrypt(row.client_secret_encrypted) == SECRET
@@ -50,18 +53,24 @@ def test_put_creates_and_never_returns_the_secret(lr, tenant):
     ]
 
 
-def test_keys_are_case_insensitive(lr, tenant):
+def test_keys_are_snake_case_and_other_spellings_are_refused(lr, tenant):
     response = put(
         lr,
         {
             "Client_Id": CLIENT_ID,
             "CLIENT_SECRET": SECRET,
             "Api_Host": "api-1.duosecurity.com",
-            "Enabled": "false",
+            "Enabled": False,
         },
     )
-    assert response.status_code == 200, response.json()
-    assert DuoConfig.objects.get(tenant=tenant).enabled is False
+    assert response.status_code == 400, response.json()
+    assert {e["field"] for e in response.json()["errors"]} == {
+        "Client_Id",
+        "CLIENT_SECRET",
+        "Api_Host",
+        "Enabled",
+    }
+    assert not DuoConfig.objects.exists()
 
 
 def test_update_without_the_secret_keeps_it(lr, tenant):
@@ -88,7 +97,6 @@ def test_update_without_the_secret_keeps_it(lr, tenant):
             "client_id": CLIENT_ID,
             "client_secret": NEW_SECRET,
             "api_host": "api-2.duosecurity.com",
-            "ca_bundle": "",
         },
     )
     row.refresh_from_db()
@@ -108,8 +116,9 @@ def test_custom_ca_bundle_is_refused(lr):
             "ca_bundle": "-----BEGIN CERTIFICATE-----",
         },
     )
-    assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
-    assert [e["FieldName"] for e in response.json()["Errors"]] == ["ca_bundle"]
+    assert response.status_code == 400 and response.json()["code"] == "input.invalid"
+    assert [e["field"] for e in response.json()["errors"]] == ["ca_bundle"]
+    assert "pinned" in response.json()["errors"][0]["message"]
     assert (
         not DuoConfig.objects.exists()
         and not AuditEvent.objects.filter(action="duo.configured").exists()
@@ -130,10 +139,10 @@ def test_custom_ca_bundle_is_refused(lr):
 )
 def test_api_host_must_be_a_duo_host(lr, api_host):
     response = put(lr, {"client_id": CLIENT_ID, "client_secret": SECRET, "api_host": api_host})
-    assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
-    errors = response.json()["Errors"]
-    assert [e["FieldName"] for e in errors] == ["api_host"] and "duosecurity.com" in errors[0][
-        "ErrorMessage"
+    assert response.status_code == 400 and response.json()["code"] == "duo.host_refused"
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == ["api_host"] and "duosecurity.com" in errors[0][
+        "message"
     ]
     assert (
         not DuoConfig.objects.exists()
@@ -163,8 +172,8 @@ def test_api_host_must_be_a_duo_host(lr, api_host):
 )
 def test_invalid_configuration_is_refused_and_stores_nothing(lr, body, field):
     response = put(lr, body)
-    assert response.status_code == 400 and response.json()["ErrorCode"] == 1134
-    assert field in [e["FieldName"] for e in response.json()["Errors"]]
+    assert response.status_code == 400 and response.json()["status"] == 400
+    assert field in [e["field"] for e in response.json()["errors"]]
     assert (
         not DuoConfig.objects.exists()
         and not AuditEvent.objects.filter(action="duo.configured").exists()
@@ -209,7 +218,7 @@ def test_delete_removes_configuration_and_open_prompts(lr, tenant, account):
     assert event.reason == "moving to passkeys" and event.diff["client_id"] == [CLIENT_ID, None]
     assert event.diff["open_prompts"] == [1, 0]
     assert not services.duo_required(tenant=tenant)
-    assert lr.delete(PATH).json()["ErrorCode"] == 404
+    assert lr.delete(PATH).json()["code"] == "duo.not_configured"
     assert AuditEvent.objects.filter(action="duo.removed").count() == 1
 
 
@@ -219,8 +228,14 @@ def test_other_tenant_sees_and_changes_nothing(lr_other, tenant):
         tenant=tenant,
         actor=Actor.system("t"),
     )
-    assert lr_other.get(PATH).json()["ErrorCode"] == 404
-    assert lr_other.delete(PATH).json()["ErrorCode"] == 404
+    assert lr_other.get(PATH).json()["code"] == "duo.not_configured"
+    assert lr_other.delete(PATH).json()["code"] == "duo.not_configured"
+    assert (
+        lr_other.put(
+            PATH, {"client_id": CLIENT_ID, "api_host": "api-1.duosecurity.com"}
+        ).status_code
+        == 400
+    )
     assert DuoConfig.objects.filter(tenant=tenant).exists()
 
 
@@ -233,5 +248,6 @@ def test_credential_without_security_scope_is_refused(tenant):
         format="json",
         HTTP_X_LOGINRADIUS_APISECRET=credential.raw,
     )
-    assert response.json()["ErrorCode"] == 1143
+    assert response.status_code == 403
+    assert response.json()["code"] == "credential.scope_refused"
     assert not DuoConfig.objects.exists()

@@ -220,7 +220,7 @@ def test_native_search_filters_and_shows_locks(lr, tenant, account):
     def found(params):
         response = lr.get("/api/v1/accounts", params)
         assert response.status_code == 200, response.json()
-        return {row["uid"]: row["locked"] for row in response.json()["results"]}
+        return {row["uid"]: row["is_login_locked"] for row in response.json()["results"]}
 
     locked = found({"locked": "true"})
     assert len(locked) == 2 and locked[account.uid] is True

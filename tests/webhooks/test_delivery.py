@@ -241,7 +241,8 @@ def test_a_loginradius_endpoint_gets_loginradius_payloads_for_loginradius_events
     assert hook["format"] == "loginradius"
     record(tenant, "account.updated", uid=account.uid, changes={"FirstName": ["Ann", "Anna"]})
     record(tenant, "role.created", changes={"name": [None, "editor"]})
-    record(tenant, "account.deleted", uid=account.uid)
+    # Another account's deletion: this one's would erase the update above (portal/erasure.py).
+    record(tenant, "account.deleted", uid="another-account")
     record(
         tenant,
         "account_password.set",

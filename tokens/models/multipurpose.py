@@ -92,6 +92,10 @@ class OutboxMessage(models.Model):
     # The template context, encrypted: it carries the plain token until delivery, and is
     # wiped once the message is sent or given up.
     context_encrypted = EncryptedTextField(blank=True)
+    # What a resend needs to issue the token again once the content is erased: the link
+    # base the caller chose and whether the SMS was a voice call. Neither is a secret.
+    link_base = models.TextField(blank=True)
+    voice = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=STATUSES, default=QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)

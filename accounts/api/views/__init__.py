@@ -1,6 +1,6 @@
 """The Accounts section of the LoginRadius Account API (§1.1), the token-side account
-operations (profile, emails, password change, identity unlink), and the native account search and identity endpoints, one module per mechanism:
-profile read/update/create/delete, emails, phone, password, identities, lists and search,
+operations (profile, emails, password change, identity unlink), one module per mechanism:
+profile read/update/create/delete, emails, phone, password, identities, lists,
 privacy and consent history, and the SOTT. Views parse input, call a service or selector,
 and shape the response."""
 
@@ -12,10 +12,7 @@ from accounts.api.views.history import (
     AuthPrivacyPolicyHistoryView,
 )
 from accounts.api.views.identities import (
-    AccountIdentityLinkView,
-    AccountIdentityUnlinkView,
     SocialIdentityUnlinkView,
-    identity_json,
 )
 from accounts.api.views.password import AccountPasswordView
 from accounts.api.views.phone import AccountInvalidatePhoneView, AccountPhoneView
@@ -24,12 +21,7 @@ from accounts.api.views.profile import (
     AccountDetailView,
     AccountUidUpdateView,
 )
-from accounts.api.views.search import (
-    AccountCursorPagination,
-    AccountIdentitiesByEmailView,
-    AccountSearchView,
-    account_summary,
-)
+from accounts.api.views.search import AccountIdentitiesByEmailView
 from accounts.api.views.sott import SOTT_MAX_MINUTES, SottView
 from accounts.api.views.token_side import (
     TokenAccountUnlockView,
@@ -44,18 +36,14 @@ __all__ = [
     "UID",
     "AccountCollectionView",
     "AccountConsentLogsView",
-    "AccountCursorPagination",
     "AccountDetailView",
     "AccountEmailView",
     "AccountIdentitiesByEmailView",
-    "AccountIdentityLinkView",
-    "AccountIdentityUnlinkView",
     "AccountInvalidateEmailView",
     "AccountInvalidatePhoneView",
     "AccountPasswordView",
     "AccountPhoneView",
     "AccountPrivacyPolicyHistoryView",
-    "AccountSearchView",
     "AccountUidUpdateView",
     "AccountsView",
     "AuthPrivacyPolicyHistoryView",
@@ -65,6 +53,4 @@ __all__ = [
     "TokenAccountView",
     "TokenEmailView",
     "TokenPasswordChangeView",
-    "account_summary",
-    "identity_json",
 ]

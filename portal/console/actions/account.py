@@ -25,6 +25,7 @@ from portal.console.actions.base import (
     on_account,
     reason_and_ticket,
     run_command,
+    run_or_hold,
 )
 from security import selectors as security_selectors
 from security import services as security_services
@@ -149,14 +150,13 @@ def run_profile(ctx: Ctx):
         expected_version=ctx.data.get("version") or None,
         **reason_and_ticket(ctx),
     )
-    account_services.account_update(command, **on_account(ctx))
+    run_or_hold(ctx, account_services.account_update, command)
 
 
 def run_email_add(ctx: Ctx):
     added = EmailAddress(type=ctx.data["type"], value=ctx.data["email"])
-    account_services.account_email_upsert(
-        EmailUpsert(emails=(added,), **reason_and_ticket(ctx)), **on_account(ctx)
-    )
+    command = EmailUpsert(emails=(added,), **reason_and_ticket(ctx))
+    run_or_hold(ctx, account_services.account_email_upsert, command)
 
 
 def run_email_remove(ctx: Ctx):
@@ -166,12 +166,12 @@ def run_email_remove(ctx: Ctx):
 
 def run_email_make_primary(ctx: Ctx):
     command = EmailMakePrimary(email=ctx.data["email"], **reason_and_ticket(ctx))
-    account_services.account_email_make_primary(command, **on_account(ctx))
+    run_or_hold(ctx, account_services.account_email_make_primary, command)
 
 
 def run_phone(ctx: Ctx):
     command = PhoneSet(phone=ctx.data["phone"], **reason_and_ticket(ctx))
-    account_services.account_phone_update(command, **on_account(ctx))
+    run_or_hold(ctx, account_services.account_phone_update, command)
 
 
 def run_unlink(ctx: Ctx):

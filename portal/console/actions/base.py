@@ -8,9 +8,20 @@ from typing import Any
 from django import forms
 
 from accounts.models import Account
+from approvals.commands import ApprovalRequestCreate
+from approvals.policy import GATES, approval_needed
+from approvals.services import approval_request
+from portal.console.display import person_name
 from portal.console.forms import ReasonForm
 from portal.errors import DomainError
 from portal.lrapi.errors import LRError
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def error_text(error: LRError | DomainError) -> str:
@@ -61,13 +72,43 @@ def on_account(ctx: Ctx) -> dict:
     return {"tenant": ctx.tenant, "actor": ctx.actor, "account": ctx.account}
 
 
+class Held(Exception):
+    """The tenant holds this action for a second person: `request` waits for approval."""
+
+    def __init__(self, request: Any):
+        super().__init__(f"held for approval as request {request.pk}")
+        self.request = request
+
+
+def run_or_hold(ctx: Ctx, service: Callable[..., Any], command: Any) -> Any:
+    """Run `command` through `service` on the account, unless a gate of the tenant's
+    approval policy holds it: then it is stored as an approval request (raising `Held`),
+    and it runs once someone else approves it (approvals.services)."""
+    gate = approval_needed(command, tenant=ctx.tenant)
+    if gate is None:
+        return service(command, **on_account(ctx))
+    request = approval_request(
+        ApprovalRequestCreate(
+            gate=gate,
+            command=command.to_json(seal=True),
+            account_uid=ctx.account.uid,
+            summary=f"{GATES[gate]}: {person_name(ctx.account)}",
+            reason=ctx.reason,
+            ticket=ctx.ticket,
+        ),
+        tenant=ctx.tenant,
+        actor=ctx.actor,
+    )
+    raise Held(request)
+
+
 def run_command(
     service: Callable[..., Any], command_type: Callable[..., Any]
 ) -> Callable[[Ctx], None]:
     """The run of an action whose command needs nothing but the reason and ticket."""
 
     def run(ctx: Ctx) -> None:
-        service(command_type(reason=ctx.reason, ticket=ctx.ticket), **on_account(ctx))
+        run_or_hold(ctx, service, command_type(reason=ctx.reason, ticket=ctx.ticket))
 
     return run
 
@@ -81,19 +122,69 @@ def run_on_account(service: Callable[..., Any]) -> Callable[[Ctx], None]:
     return run
 
 
+def point_at_errors(form: forms.Form) -> None:
+    """Point each invalid field at its error message (`<id>_error`, as the console's field
+    template names it) as well as at its help, for screen readers."""
+    for name in form.errors:
+        if name not in form.fields:
+            continue
+        bound = form[name]
+        ids = [f"{bound.auto_id}_error"]
+        if bound.help_text:
+            ids.insert(0, f"{bound.auto_id}_helptext")
+        form.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+# Fields every action form has, after what the action itself needs.
+REASON_FIELDS = ("preset", "reason", "ticket", "confirmed")
+
+
 class ActionForm(ReasonForm):
-    """The reason form, knowing the account it acts on (for choices and checks)."""
+    """The reason form, knowing the account it acts on (for choices and checks), with the
+    tenant's reason presets to pick from: a picked preset fills an empty reason."""
 
     field_order = None
 
-    def __init__(self, *args, account: Account, tenant, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, account: Account, tenant, presets=(), **kwargs):
+        self.presets = {preset.pk: preset for preset in presets}
+        if data is not None and self.presets and not (data.get("reason") or "").strip():
+            # Without script the picker still works: the preset's text is the reason.
+            chosen = self.presets.get(_as_int(data.get("preset")))
+            if chosen is not None:
+                data = data.copy()
+                data["reason"] = chosen.text
+        super().__init__(data, *args, **kwargs)
         self.account = account
         self.tenant = tenant
+        self.fields["reason"].error_messages["required"] = (
+            "This field is required: say why, or pick a preset."
+        )
+        if self.presets:
+            self.fields["preset"] = forms.TypedChoiceField(
+                label="Reason preset",
+                required=False,
+                coerce=int,
+                empty_value=None,
+                choices=[("", "Choose a preset…")]
+                + [(pk, preset.label) for pk, preset in self.presets.items()],
+                help_text="Fills in the reason; you can still edit it.",
+            )
         self.setup()
         # Reason and ticket come last, after what the action needs.
-        order = [n for n in self.fields if n not in ("reason", "ticket", "confirmed")]
-        self.order_fields([*order, "reason", "ticket", "confirmed"])
+        order = [n for n in self.fields if n not in REASON_FIELDS]
+        self.order_fields([*order, *REASON_FIELDS])
+
+    def preset_options(self) -> list[tuple[str, str, str, bool]]:
+        """The picker's options: value, label, the text the page's script fills in, and
+        whether it is the one picked."""
+        picked = str(self["preset"].value() or "") if "preset" in self.fields else ""
+        return [
+            (str(pk), preset.label, preset.text, str(pk) == picked)
+            for pk, preset in self.presets.items()
+        ]
+
+    def describe_errors(self) -> None:
+        point_at_errors(self)
 
     def setup(self) -> None:
         pass
@@ -108,11 +199,11 @@ class ActionForm(ReasonForm):
         return dict(self.cleaned_data)
 
     def summary(self) -> list[tuple[str, str]]:
-        """What the confirmation repeats back: every field but reason, ticket, confirmed and
-        the hidden ones (the version the form was read at)."""
+        """What the confirmation repeats back: every field but the preset, reason, ticket,
+        confirmed and the hidden ones (the version the form was read at)."""
         rows = []
         for name, f in self.fields.items():
-            if name in ("reason", "ticket", "confirmed") or f.widget.is_hidden:
+            if name in REASON_FIELDS or f.widget.is_hidden:
                 continue
             value = self.cleaned_data.get(name)
             if isinstance(f, forms.ChoiceField) and not isinstance(f, forms.MultipleChoiceField):

@@ -8,7 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.console import selectors
-from portal.console.actions.base import AccountAction, ActionForm, Ctx, reason_and_ticket
+from portal.console.actions.base import (
+    AccountAction,
+    ActionForm,
+    Ctx,
+    reason_and_ticket,
+    run_or_hold,
+)
 from portal.console.actions.security import on_account
 from roles import services as role_services
 from roles.commands import (
@@ -217,7 +223,7 @@ class ContextDeleteForm(ActionForm):
 
 def run_roles_assign(ctx: Ctx):
     command = AccountRolesAssign(roles=tuple(ctx.data["roles"]), **reason_and_ticket(ctx))
-    role_services.account_roles_assign(command, **on_account(ctx))
+    run_or_hold(ctx, role_services.account_roles_assign, command)
 
 
 def run_roles_unassign(ctx: Ctx):
@@ -234,7 +240,7 @@ def run_context_add(ctx: Ctx):
         expiration=data["expires"],
     )
     command = RoleContextGrant(contexts=(grant,), **reason_and_ticket(ctx))
-    role_services.role_contexts_upsert(command, **on_account(ctx))
+    run_or_hold(ctx, role_services.role_contexts_upsert, command)
 
 
 def run_context_edit(ctx: Ctx):

@@ -12,6 +12,7 @@ from portal.console.actions.base import (
     ActionForm,
     Ctx,
     Secret,
+    run_or_hold,
 )
 from security import services as security_services
 from security.commands import AccountSecure, BackupCodesGenerate, FactorReset, PasskeyRemove
@@ -126,7 +127,7 @@ def run_session_revoke(ctx: Ctx):
 
 def run_sessions_revoke_all(ctx: Ctx):
     command = AccountSessionsRevoke(reason=ctx.reason, ticket=ctx.ticket)
-    sessions.account_sessions_revoke(command, **on_account(ctx))
+    run_or_hold(ctx, sessions.account_sessions_revoke, command)
 
 
 def on_account(ctx: Ctx) -> dict:
@@ -136,7 +137,7 @@ def on_account(ctx: Ctx) -> dict:
 
 def run_factor_reset(ctx: Ctx):
     command = FactorReset(factor=ctx.data["factor"], reason=ctx.reason, ticket=ctx.ticket)
-    security_services.mfa_factor_reset(command, **on_account(ctx))
+    run_or_hold(ctx, security_services.mfa_factor_reset, command)
 
 
 def run_passkey_delete(ctx: Ctx):
@@ -174,7 +175,7 @@ def run_impersonate(ctx: Ctx):
         access_lifetime_seconds=int(timedelta(minutes=IMPERSONATION_MINUTES).total_seconds()),
         refresh=False,
     )
-    issued = sessions.session_issue(command, **on_account(ctx))
+    issued = run_or_hold(ctx, sessions.session_issue, command)
     return Secret(
         title="Impersonation token",
         explain="Use it to see the product as this account does. It is shown only now and is "

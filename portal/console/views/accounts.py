@@ -1,23 +1,23 @@
-"""Finding an account, its page, and the actions staff take on it."""
+"""Finding an account, and its page (the actions on it: portal/console/actions/views.py)."""
 
-from django.contrib import messages
+from urllib.parse import urlencode
+
+from django import forms
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect
 from django.utils import timezone
-from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from accounts.filters import AccountFilter
+from accounts.history import RESTORABLE, RESTORE_SOURCES
 from accounts.models import Account
-from portal import staff
+from portal import access_grants, staff
+from portal.console import account_page, display, event_names, search_selectors, selectors
 from portal.console import actions as account_actions
-from portal.console import selectors
 from portal.console.access import StaffRequiredMixin
-from portal.console.errors import SERVICE_ERRORS
 from portal.console.forms import AccountSearchForm
-from portal.console.tables import AccountTable
+from portal.console.tables import AccountTable, CappedCountPaginator
 from portal.models import Tenant
 
 PAGE_SIZE = 25
@@ -25,7 +25,7 @@ PAGE_SIZE = 25
 
 class AccountSearchView(StaffRequiredMixin, TemplateView):
     """One box plus the filters of the accounts filterset (the native API's), sortable, with
-    the exact total."""
+    the exact total up to tables.SEARCH_COUNT_CAP ("more than" beyond it)."""
 
     template_name = "console/account_search.html"
 
@@ -42,8 +42,17 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
         roles = [r.name for r in selectors.roles_of(tenant=tenant)]
         form = AccountSearchForm(self.request.GET or None, roles=roles)
         searched = form.is_bound and form.searching()
+        if form.is_bound and "created_to" in form.errors:
+            # The field names its error for screen readers (the template renders that id).
+            form.fields["created_to"].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": "created-to-error"}
+            )
         context["form"] = form
         context["searched"] = searched
+        # How many filters are set: the button that shows them on a narrow screen says so.
+        context["active_filters"] = (
+            sum(1 for name in form.FILTERS if form.cleaned_data.get(name)) if searched else 0
+        )
         if searched:
             qs = selectors.account_search(tenant=tenant, query=form.cleaned_data.get("q", ""))
             filterset = AccountFilter(form.filter_data(), queryset=qs, tenant=tenant)
@@ -55,8 +64,13 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
                 )
                 context["searched"] = False
                 return context
-            table = AccountTable(filterset.qs.select_related("tenant"))
-            RequestConfig(self.request, paginate={"per_page": PAGE_SIZE}).configure(table)
+            table = AccountTable(
+                search_selectors.account_rows(filterset.qs), tenant_slug=tenant.slug
+            )
+            RequestConfig(
+                self.request,
+                paginate={"per_page": PAGE_SIZE, "paginator_class": CappedCountPaginator},
+            ).configure(table)
             context["table"] = table
             # One exact hit goes straight to the account only on a full-page search.
         return context
@@ -71,52 +85,164 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
             and request.GET.get("q")
         ):
             only = table.page.object_list.data[0]
-            return redirect("console:account_detail", only.tenant.slug, only.uid)
+            return redirect("console:account_detail", table.tenant_slug, only.uid)
         return self.render_to_response(context)
 
 
 class AccountMixin(StaffRequiredMixin):
-    def load_account(self, slug: str, uid: str) -> tuple[Tenant, Account]:
-        tenant = self.tenant_from_slug(slug)
+    def account_tenant(self, slug: str, uid: str) -> Tenant:
+        """The tenant of account `uid`, when the user may see that account: by their standing
+        role and permission, or by a live time-boxed grant for it (portal/access_grants.py);
+        any other is "not found", or refused when the tenant is theirs but the role is not."""
+        tenant = Tenant.objects.filter(slug=slug).first()
+        if tenant is None:
+            raise Http404("No such tenant")
+        user = self.request.user
+        sees_tenant = staff.staff_can(user=user, tenant=tenant, permission="view_accounts")
+        if sees_tenant and self.may(tenant, "account.view"):
+            return tenant
+        if access_grants.grant_allows(user=user, tenant=tenant, uid=uid, scope="view"):
+            return tenant
+        if not sees_tenant:
+            raise Http404("No such tenant")
         self.require_action(tenant, "account.view")
+        return tenant
+
+    def require_on_account(self, tenant: Tenant, action: str, uid: str) -> None:
+        """The standing role, else a live grant to act on this account (an Agent's actions)."""
+        if not access_grants.staff_may_on_account(
+            user=self.request.user, tenant=tenant, action=action, uid=uid
+        ):
+            self.require_action(tenant, action)
+
+    def load_account(self, slug: str, uid: str) -> tuple[Tenant, Account]:
+        tenant = self.account_tenant(slug, uid)
         account = Account.objects.filter(tenant=tenant, uid=uid).prefetch_related("emails").first()
         if account is None:
             raise Http404("No such account")
         return tenant, account
 
 
-def _allowed(view, tenant) -> frozenset[str]:
+def _allowed(view, tenant, *, uid: str = "") -> frozenset[str]:
     if tenant == view.console.tenant:
-        return view.console.allowed
-    return staff.staff_allowed_actions(
-        user=view.request.user, tenant=tenant, role=view.console.role
+        standing = view.console.allowed
+    else:
+        standing = staff.staff_allowed_actions(
+            user=view.request.user, tenant=tenant, role=view.console.role
+        )
+    # A grant adds an Agent's actions on this account; a standing Agent or above has them.
+    if (
+        uid
+        and not standing >= access_grants.ACT_ACTIONS
+        and access_grants.grant_allows(user=view.request.user, tenant=tenant, uid=uid, scope="act")
+    ):
+        return standing | access_grants.ACT_ACTIONS | {"account.view"}
+    return standing
+
+
+class TimelineFilterForm(forms.Form):
+    """The timeline's filters and its paging cursor (all optional)."""
+
+    kind = forms.ChoiceField(
+        required=False,
+        label="Kind",
+        choices=[("", "All kinds"), *[(k, label) for k, label, _ in event_names.KINDS]],
     )
+    actor = forms.CharField(required=False, max_length=300, label="Actor")
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class AccountDetailView(AccountMixin, TemplateView):
+    """Everything about one account on one page: the security summary first, then its
+    sections, its sign-ins and its readable history. `?fragment=timeline` (htmx) answers
+    with the timeline alone: a filter change or the next older page."""
+
     template_name = "console/account_detail.html"
+    timeline_template = "console/inc/account_timeline.html"
+
+    def load_account(self, slug: str, uid: str) -> tuple[Tenant, Account]:
+        tenant = self.account_tenant(slug, uid)
+        account = account_page.account_for_page(tenant=tenant, uid=uid)
+        if account is None:
+            raise Http404("No such account")
+        return tenant, account
+
+    def get_template_names(self):
+        if self.request.htmx and self.request.GET.get("fragment") == "timeline":
+            return [self.timeline_template]
+        return [self.template_name]
+
+    def timeline_context(self, tenant, account) -> dict:
+        form = TimelineFilterForm(self.request.GET or None)
+        kind = actor = ""
+        before = None
+        if form.is_bound and form.is_valid():
+            kind = form.cleaned_data["kind"]
+            actor = form.cleaned_data["actor"]
+            before = form.cleaned_data["before"]
+        page = account_page.account_timeline_page(
+            tenant=tenant, account=account, kind=kind, actor=actor, before=before
+        )
+        query = {k: v for k, v in (("kind", kind), ("actor", actor)) if v}
+        return {
+            "may_restore": "account.edit" in _allowed(self, tenant, uid=account.uid),
+            "restorable_fields": RESTORABLE,
+            "restore_sources": RESTORE_SOURCES,
+            "timeline": page,
+            "timeline_form": form,
+            "timeline_filtered": bool(query),
+            "timeline_older_query": urlencode({**query, "before": page.older})
+            if page.older
+            else "",
+            "timeline_continued": before is not None,
+        }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         tenant, account = self.load_account(kwargs["slug"], kwargs["uid"])
-        allowed = _allowed(self, tenant)
+        context.update(tenant=tenant, account=account)
+        context.update(self.timeline_context(tenant, account))
+        if self.get_template_names() == [self.timeline_template]:
+            return context
+        context["timeline_actors"] = account_page.timeline_actors(tenant=tenant, account=account)
+        allowed = _allowed(self, tenant, uid=account.uid)
         offered = {
             name: spec
             for name, spec in account_actions.ACTIONS.items()
             if spec.permission in allowed
         }
-        mfa = selectors.account_mfa(account=account)
+        sessions = selectors.account_sessions(account=account)
+        signins = account_page.account_signins(tenant=tenant, uid=account.uid)
+        summary = account_page.account_security_summary(
+            tenant=tenant, account=account, sessions=sessions, signins=signins
+        )
+        header = [
+            spec for spec in offered.values() if spec.place == "header" and spec.applies(account)
+        ]
+        # The state decides the primary action: a locked account is unlocked, a blocked one
+        # unblocked; the rest of the header actions wait in the Actions menu.
+        primary = [spec for spec in header if spec.name in ("unlock", "unblock")]
+        menu = [spec for spec in header if spec not in primary]
+        if "delete" in offered:
+            menu.append(offered["delete"])
         context.update(
-            tenant=tenant,
-            account=account,
-            lockout=selectors.account_lockout(account=account),
+            primary_email=display.primary_email_of(account),
+            lockout=summary.lock,
+            summary=summary,
+            signins=signins,
             emails=list(account.emails.all()),
             identities=list(account.identities.all()),
-            timeline=selectors.account_timeline(tenant=tenant, uid=account.uid),
             roles=selectors.account_roles(account=account),
             contexts=selectors.account_contexts(account=account),
-            sessions=selectors.account_sessions(account=account),
-            mfa=mfa,
+            sessions=sessions,
+            mfa={
+                "factors": summary.factors,
+                "passkeys": selectors.account_passkeys(account=account)
+                if summary.factors.get("passkey")
+                else [],
+                "backup_total": summary.backup_total,
+                "backup_remaining": summary.backup_remaining,
+            },
             factor_labels=account_actions.FACTOR_LABELS,
             records=selectors.account_records(account=account),
             tokens=selectors.account_tokens(account=account),
@@ -124,100 +250,8 @@ class AccountDetailView(AccountMixin, TemplateView):
             now=timezone.now(),
             # Every action this staff member may take here, by name (templates show these only).
             can={name: True for name in offered},
-            header_actions=[
-                spec
-                for spec in offered.values()
-                if spec.place == "header" and spec.applies(account)
-            ],
+            primary_actions=primary,
+            menu_actions=menu,
             may_act=bool(offered),
         )
         return context
-
-
-class AccountActionView(AccountMixin, View):
-    """Ask what the action needs, a reason and a ticket; repeat it back for confirmation; then
-    run the section's service. A refused or invalid request changes nothing."""
-
-    template_name = "console/account_action.html"
-
-    def setup_action(self, slug, uid, action):
-        spec = account_actions.ACTIONS.get(action)
-        if spec is None:
-            raise Http404("No such action")
-        tenant, account = self.load_account(slug, uid)
-        self.require_action(tenant, spec.permission)
-        return spec, tenant, account
-
-    def _form(self, spec, tenant, account, data=None, initial=None):
-        return spec.form(data, initial=initial, account=account, tenant=tenant)
-
-    def _render(self, request, spec, tenant, account, form, *, confirming=False, status=200):
-        return render(
-            request,
-            self.template_name,
-            {
-                "console": self.console,
-                "spec": spec,
-                "action": spec.name,
-                "tenant": tenant,
-                "account": account,
-                "form": form,
-                "confirming": confirming,
-                "summary": form.summary() if confirming else [],
-            },
-            status=status,
-        )
-
-    def get(self, request, slug, uid, action):
-        spec, tenant, account = self.setup_action(slug, uid, action)
-        if not spec.applies(account):
-            messages.warning(request, spec.not_applicable)
-            return redirect("console:account_detail", tenant.slug, account.uid)
-        initial = spec.initial(account=account, query=request.GET)
-        return self._render(
-            request, spec, tenant, account, self._form(spec, tenant, account, initial=initial)
-        )
-
-    def post(self, request, slug, uid, action):
-        spec, tenant, account = self.setup_action(slug, uid, action)
-        detail_url = reverse("console:account_detail", args=[tenant.slug, account.uid])
-        if not spec.applies(account):
-            messages.warning(request, spec.not_applicable)
-            return redirect(detail_url)
-        form = self._form(spec, tenant, account, data=request.POST)
-        if not form.is_valid():
-            return self._render(request, spec, tenant, account, form, status=400)
-        if not form.cleaned_data["confirmed"]:
-            return self._render(request, spec, tenant, account, form, confirming=True)
-        ctx = account_actions.Ctx(
-            tenant=tenant,
-            account=account,
-            actor=self.console.actor,
-            data=form.run_data(),
-            reason=form.cleaned_data["reason"],
-            ticket=form.cleaned_data["ticket"],
-        )
-        try:
-            outcome = spec.run(ctx)
-        except SERVICE_ERRORS as error:
-            messages.error(
-                request, f"{spec.title} was refused: {account_actions.error_text(error)}"
-            )
-            return redirect(detail_url)
-        messages.success(request, spec.done)
-        if isinstance(outcome, account_actions.Secret):
-            response = render(
-                request,
-                "console/account_secret.html",
-                {
-                    "console": self.console,
-                    "tenant": tenant,
-                    "account": account,
-                    "secret": outcome,
-                },
-            )
-            response["Cache-Control"] = "no-store"
-            return response
-        if spec.after_url == "search":
-            return redirect("console:account_search")
-        return redirect(detail_url)

@@ -1,17 +1,32 @@
 """The home page: the current tenant at a glance, and switching tenant."""
 
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.models import Account
-from portal.console import selectors
+from portal.console import search_selectors, selectors
 from portal.console.access import StaffRequiredMixin, safe_next
 from portal.console.forms import TenantSwitchForm
 from portal.staff_session import TENANT_SESSION_KEY
+
+
+def search_links() -> dict[str, str]:
+    """The account searches behind the dashboard's cards."""
+    search = reverse("console:account_search")
+    since = (timezone.now() - timedelta(days=13)).date().isoformat()
+    return {
+        "locked": f"{search}?{urlencode({'locked': 'yes'})}",
+        "blocked": f"{search}?{urlencode({'blocked': 'yes'})}",
+        "signups": f"{search}?{urlencode({'created_from': since})}",
+    }
 
 
 class DashboardView(StaffRequiredMixin, TemplateView):
@@ -41,6 +56,10 @@ class DashboardView(StaffRequiredMixin, TemplateView):
             ),
             active_sessions=selectors.active_sessions_count(tenant=tenant),
             account_total=Account.objects.filter(tenant=tenant).count(),
+            locked_now=search_selectors.locked_account_count(tenant=tenant),
+            blocked_now=search_selectors.blocked_account_count(tenant=tenant),
+            # Each card opens the search it counts.
+            search_links=search_links(),
         )
         return context
 

@@ -21,6 +21,7 @@ from portal.console.forms import (
     TenantCreateForm,
     TenantSettingsForm,
 )
+from portal.errors import InvalidInput
 from portal.models import ApiCredential, Tenant
 from portal.tenant_commands import (
     CredentialCreate,
@@ -132,26 +133,28 @@ class TenantDetailView(AdminMixin, TemplateView):
 
 
 class TenantSettingsView(AdminMixin, View):
+    """Save the settings form through the service; a refusal shows the form again with an
+    error summary at the top and every typed value kept."""
+
     def post(self, request, slug):
         tenant = self.admin_tenant(slug)
         form = TenantSettingsForm(request.POST, tenant=tenant)
         if form.is_valid():
             changes = form.changes()
-            if changes:
-                try:
-                    command = TenantSettingsChange(
-                        changes=changes, reason=form.cleaned_data.get("reason", "")
-                    )
-                    portal_services.tenant_update_settings(
-                        command, tenant=tenant, actor=self.console.actor
-                    )
-                except ValidationError as error:
-                    form.add_error(None, error)
-                else:
-                    messages.success(request, f"Saved {len(changes)} setting(s).")
-                    return redirect("console:tenant_detail", tenant.slug)
-            else:
+            if not changes:
                 messages.info(request, "Nothing changed.")
+                return redirect("console:tenant_detail", tenant.slug)
+            command = TenantSettingsChange(
+                changes=changes, reason=form.cleaned_data.get("reason", "")
+            )
+            try:
+                portal_services.tenant_update_settings(
+                    command, tenant=tenant, actor=self.console.actor
+                )
+            except InvalidInput as refused:
+                form.add_refusal(refused.field_errors)
+            else:
+                messages.success(request, f"Saved {len(changes)} setting(s).")
                 return redirect("console:tenant_detail", tenant.slug)
         view = TenantDetailView()
         view.setup(request, slug=slug)
@@ -172,7 +175,9 @@ class CredentialCreateView(AdminMixin, View):
             messages.error(request, "Check the label and sections.")
             return redirect("console:tenant_detail", tenant.slug)
         command = CredentialCreate(
-            label=form.cleaned_data["label"], scopes=tuple(form.cleaned_data["scopes"] or ())
+            label=form.cleaned_data["label"],
+            scopes=tuple(form.cleaned_data["scopes"] or ()),
+            requires_approval=form.cleaned_data["requires_approval"],
         )
         issued = portal_services.credential_create(command, tenant=tenant, actor=self.console.actor)
         messages.success(request, "New API secret created.")

@@ -12,6 +12,7 @@ from portal.api.native import (
     REASON,
     TICKET,
     NativeAPIView,
+    held_for_approval,
     list_body,
     list_of,
     moment,
@@ -109,10 +110,11 @@ class NativeFactorDetailView(NativeAPIView):
             row["kind"] == kind for row in selectors.account_factors_list(account=account)
         ):
             raise Http404
-        services.mfa_factor_reset(
-            FactorReset(factor=kind, **reason_and_ticket(request)),
-            tenant=self.tenant,
-            actor=self.actor,
-            account=account,
+        command = FactorReset(factor=kind, **reason_and_ticket(request))
+        held = held_for_approval(
+            self, command, account_uid=uid, summary=f"Reset the {kind} factor of {uid}"
         )
+        if held is not None:
+            return held
+        services.mfa_factor_reset(command, tenant=self.tenant, actor=self.actor, account=account)
         return Response(status=204)

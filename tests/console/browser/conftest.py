@@ -34,7 +34,13 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1366, "height": 860}}
+    # Reduced motion ends Pico's colour transitions at once, so a screen checked (axe,
+    # screenshots) right after a click is in its final state, never half-way.
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1366, "height": 860},
+        "reduced_motion": "reduce",
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from accounts.models import Account
 from portal.models import ApiCredential, AuditEvent, StaffTotpDevice
 from security.models import AccountLockout
+from tests.console.browser.conftest import SCREENSHOTS
 from tests.console.conftest import PASSWORD, totp_now
 from tests.factories import (
     AccountFactory,
@@ -92,18 +93,18 @@ def test_search_open_and_block_with_reason(page, live_server, make_staff, shot, 
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("2 accounts found")).to_be_visible()
     shot(page, "04-search-results")
-    page.get_by_role("link", name=ann.uid).click()
+    page.get_by_role("link", name="Ann Lee").click()
     expect(page.get_by_role("heading", name="Ann Lee")).to_be_visible()
-    expect(page.get_by_text("ann.lee@example.com")).to_be_visible()
+    expect(page.locator("#account-emails").get_by_text("ann.lee@example.com")).to_be_visible()
     shot(page, "05-account-page")
-    page.get_by_role("button", name="Block account…").click()
-    page.get_by_label("Reason").fill("Chargeback fraud reported by the bank")
-    page.get_by_label("Ticket reference").fill("SUP-4242")
-    page.get_by_role("button", name="Review…").click()
-    expect(page.get_by_text("Are you sure?")).to_be_visible()
-    shot(page, "06-block-confirm")
+    page.locator("#actions-menu summary").click()
+    page.locator("#action-block").click()
+    dialog = page.get_by_role("dialog", name="Block account — Ann Lee")
+    dialog.locator("textarea[name=reason]").fill("Chargeback fraud reported by the bank")
+    dialog.get_by_label("Ticket reference").fill("SUP-4242")
+    page.screenshot(path=str(SCREENSHOTS / "06-block-confirm.png"))
     assert Account.objects.get(pk=ann.pk).is_active  # nothing ran before confirmation
-    page.get_by_role("button", name="Yes, block account").click()
+    dialog.get_by_role("button", name="Block account").click()
     expect(page.get_by_text("Account blocked.")).to_be_visible()
     timeline = page.locator("#timeline")
     expect(timeline.get_by_text("account.blocked")).to_be_visible()
@@ -118,7 +119,9 @@ def test_search_open_and_block_with_reason(page, live_server, make_staff, shot, 
     event = AuditEvent.objects.get(subject_uid=ann.uid, action="account.blocked")
     assert (event.ticket, event.actor_label) == ("SUP-4242", "agent.smith")
     page.get_by_role("link", name="Audit log").click()
-    expect(page.get_by_role("cell", name="account.blocked")).to_be_visible()
+    expect(
+        page.locator("#audit-events").get_by_role("link", name="Account blocked")
+    ).to_be_visible()
     shot(page, "08-audit-log")
     assert csp_violations == []
 
@@ -241,9 +244,9 @@ def test_unlock_with_a_reason_shows_in_the_timeline(page, live_server, make_staf
         page.get_by_role("heading", name="Lou Locked")
     ).to_be_visible()  # one hit opens the account
     page.get_by_role("button", name="Unlock account…").click()
-    page.get_by_label("Reason").fill("Identity confirmed on a call")
-    page.get_by_role("button", name="Review…").click()
-    page.get_by_role("button", name="Yes, unlock account").click()
+    dialog = page.get_by_role("dialog", name="Unlock account — Lou Locked")
+    dialog.locator("textarea[name=reason]").fill("Identity confirmed on a call")
+    dialog.get_by_role("button", name="Unlock account").click()
     expect(page.get_by_text("Account unlocked.")).to_be_visible()
     entry = page.locator("#timeline li", has_text="account.unlocked")
     expect(entry.get_by_text("Reason: Identity confirmed on a call")).to_be_visible()

@@ -2,7 +2,6 @@ from accounts.api.views.token_side import TokenEmailView
 from portal.lrapi.routing import lr_path
 from tokens.api.multipurpose import (
     email_token_views,
-    message_views,
     native_messages,
     sms_otp_views,
     token_use_views,
@@ -66,7 +65,7 @@ urlpatterns = [
         token_use_views.AccountDeleteByTokenView.as_view(),
         name="auth_account_delete",
     ),
-    lr_path("api/v1/messages", message_views.MessageListView.as_view(), name="messages_list"),
+    lr_path("api/v1/messages", native_messages.MessageListView.as_view(), name="messages_list"),
     lr_path(
         "api/v1/messages/<str:message_id>/resend",
         native_messages.MessageResendView.as_view(),

@@ -221,6 +221,8 @@ def _token_message_enqueue(
         token=token,
         check_limits=False,
         template_resolved=True,
+        link_base=link_base if channel == OutboxMessage.CHANNEL_EMAIL else "",
+        voice=voice if channel == OutboxMessage.CHANNEL_SMS else False,
     )
 
 

@@ -65,13 +65,16 @@ def message_enqueue(
     token: MultipurposeToken | None = None,
     check_limits: bool = True,
     template_resolved: bool = False,
+    link_base: str = "",
+    voice: bool = False,
 ) -> OutboxMessage:
     """Write an outbox message (channel "email" or "sms") in the caller's transaction and
     schedule its delivery after commit. `template` names templates/emails/<template>/ (or
     templates/emails/<template>.txt) or templates/sms/<template>.txt, a tenant's own copy under
     templates/<emails|sms>/tenants/<slug>/ first; an unknown name falls back to the generic
     template, which shows context["subject"]/["body"]/["code"].
-    Messages whose `expires_at` has passed are never sent. Counts against the tenant's daily
+    Messages whose `expires_at` has passed are never sent. `link_base` and `voice` are kept
+    beside the content for a resend (tokens.services.multipurpose.resending). Counts against the tenant's daily
     cap (and, with `check_limits`, the recipient's cooldown): SendCooldownActive /
     DailyCapReached when exhausted."""
     if channel not in (OutboxMessage.CHANNEL_EMAIL, OutboxMessage.CHANNEL_SMS):
@@ -95,6 +98,8 @@ def message_enqueue(
             recipient=recipient,
             context_encrypted=crypto.encrypt(json.dumps(context, default=str)),
             expires_at=expires_at,
+            link_base=link_base,
+            voice=voice,
         )
         transaction.on_commit(lambda: message_delivery_schedule(message.pk), robust=True)
     return message
