@@ -59,3 +59,11 @@ class ApprovalCommandUnknown(DomainError):
     code = "approval.command_unknown"
     title = "Nothing to approve"
     default_message = "This action cannot be sent for approval."
+
+
+@register
+class ApprovalRequesterNotAllowed(DomainError):
+    code = "approval.requester_not_allowed"
+    kind = Kind.FORBIDDEN
+    title = "The requester may no longer do this"
+    default_message = "Whoever asked for this may no longer do it, so it did not run."

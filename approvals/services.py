@@ -33,6 +33,7 @@ from approvals.errors import (
     ApprovalNotPending,
     ApprovalOwnRequest,
     ApprovalPendingOwnRequest,
+    ApprovalRequesterNotAllowed,
 )
 from approvals.models import ApprovalRequest
 from approvals.policy import GATES
@@ -45,22 +46,12 @@ from portal.errors import (
     FieldError,
     FieldRequired,
     InvalidInput,
-    register,
 )
-from portal.errors import Kind as ErrorKind
 from portal.models import ApiCredential, AuditEvent, Tenant
 
 APPROVER_ACTION = "approvals.decide"
 SUMMARY_MAX_LENGTH = 500
 NOTE_MAX_LENGTH = 500
-
-
-@register
-class ApprovalRequesterNotAllowed(DomainError):
-    code = "approval.requester_not_allowed"
-    kind = ErrorKind.FORBIDDEN
-    title = "The requester may no longer do this"
-    default_message = "Whoever asked for this may no longer do it, so it did not run."
 
 
 def _actor_of(request: ApprovalRequest) -> Actor:

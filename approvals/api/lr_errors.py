@@ -2,7 +2,6 @@
 that speaks that envelope; the native API answers them as problem details."""
 
 from approvals import errors as e
-from approvals import services
 from portal.lrapi.domain_errors import LRMapping, register_mappings
 
 register_mappings(
@@ -14,6 +13,6 @@ register_mappings(
         e.ApprovalNotAllowed: LRMapping(1143, message_is_description=True),
         e.ApprovalPendingOwnRequest: LRMapping(1134, errors=True, message_is_description=True),
         e.ApprovalCommandUnknown: LRMapping(1134, errors=True, message_is_description=True),
-        services.ApprovalRequesterNotAllowed: LRMapping(1143, message_is_description=True),
+        e.ApprovalRequesterNotAllowed: LRMapping(1143, message_is_description=True),
     }
 )
