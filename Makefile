@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-services worker beat lint fmt migrate demo-tenant clean browser wrk bench bench-events soak lock check
+.PHONY: run test test-services worker beat lint fmt migrate demo-tenant clean browser wrk bench bench-events bench-console soak lock check
 
 # Every install comes from the hashed lock files; pyproject.toml keeps the ranges they are
 # compiled from (`make lock`). The project itself runs from the checkout and is not installed.
@@ -111,6 +111,14 @@ bench-events: $(STAMP)
 	SECRET_KEY=$${SECRET_KEY:-bench-$$(hostname)-not-for-production-key} \
 	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(PY) -c "$(BENCH_FERNET_KEY)")} \
 	sh -c '$(PY) -m bench.events_paging && $(PY) -m bench.webhooks_latency && $(PY) -m bench.jobs_bulk $(JOBS_BENCH_ARGS)'
+
+CONSOLE_BENCH_ARGS ?= --accounts 1000000 --duration 30 --output var/bench/console_pages.md
+# The console search page and account page: p95 with 8 signed-in agents at once (BENCHMARKS.md).
+bench-console: $(STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) LOG_LEVEL=WARNING \
+	SECRET_KEY=$${SECRET_KEY:-bench-$$(hostname)-not-for-production-key} \
+	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(PY) -c "$(BENCH_FERNET_KEY)")} \
+	$(PY) -m bench.console_pages $(CONSOLE_BENCH_ARGS)
 
 SOAK_ARGS ?= --duration 600
 # A bounded mixed-traffic soak on loopback (10 minutes by default); not part of CI.

@@ -37,6 +37,8 @@ class Notice:
     key: str  # a value of the tenant's `notices_enabled` (portal.tenant_settings.NOTICE_KINDS)
     template: str
     what: str  # the sentence's core, e.g. "support reset one of your sign-in methods"
+    # Sent whatever `notices_enabled` says: the holder's only way to stop the change.
+    mandatory: bool = False
 
     @property
     def label(self) -> str:
@@ -59,6 +61,9 @@ NOTICES: dict[str, Notice] = {
                "support unlocked your account after failed sign-ins"),
         Notice("impersonation", "staffaction", "support signed in to your account on your behalf"),
         Notice("account.deleted", "staffaction", "support deleted your account"),
+        Notice("recovery.scheduled", "recoveryscheduled",
+               "support checked your identity and scheduled a change to your account",
+               mandatory=True),
     )
 }  # fmt: skip
 
@@ -99,12 +104,14 @@ def notice_send(
     old_contacts: Iterable[Contact] = (),
     fallback_phone: str = "",
     keep_account: bool = True,
+    extra: dict[str, str] | None = None,
 ) -> int:
     """Queue notice `key` to the holder (and to `old_contacts`, the addresses a change
     replaced); returns how many were queued. `what`: the detail named in the sentence (the
-    kind of factor). `keep_account` False: the message outlives the account (a deletion)."""
+    kind of factor). `keep_account` False: the message outlives the account (a deletion).
+    `extra`: more context for the notice's own template (a cancel link)."""
     notice = NOTICES[key]
-    if not notice_enabled(tenant, key):
+    if not notice.mandatory and not notice_enabled(tenant, key):
         return 0
     recipients: list[Contact] = []
     current = holder_contact(account, fallback_phone=fallback_phone)
@@ -123,6 +130,7 @@ def notice_send(
         "application": tenant.name,
         "when": timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
         "support": tenant.setting("support_contact"),
+        **(extra or {}),
     }
     queued = 0
     for contact in recipients:

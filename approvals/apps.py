@@ -9,10 +9,12 @@ class ApprovalsConfig(AppConfig):
     def ready(self) -> None:
         # Event types, command types and domain errors are
         # registered before any request; the services declare what they record.
-        from approvals import audit_actions, commands, errors, services  # noqa: F401
+        from approvals import audit_actions, commands, errors, retention, services  # noqa: F401
         from approvals.api import lr_errors  # noqa: F401
         from approvals.api.representation import hold
         from portal import approval_gate
 
         # Native views of the sections hold gated commands through the core's slot.
         approval_gate.register(hold)
+        # Kept results past their expiry are emptied by the hourly retention purge.
+        retention.register()

@@ -8,6 +8,7 @@ audit.register(
         "approval.denied": "Approval request denied",
         "approval.cancelled": "Approval request withdrawn by the requester",
         "approval.expired": "Approval request expired undecided",
+        "approval.result_collected": "The requester collected what the approved action produced",
     },
     section="accounts",
     payloads={
@@ -19,5 +20,6 @@ audit.register(
         "approval.denied": events.payload("request", "gate", "requested_by", "note", pairs=False),
         "approval.cancelled": events.payload("request", "gate", "note", pairs=False),
         "approval.expired": events.payload("request", "gate", pairs=False),
+        "approval.result_collected": events.payload("request", "gate", pairs=False),
     },
 )

@@ -80,3 +80,16 @@ class ApprovalExpire(Command):
     @classmethod
     def example(cls) -> "ApprovalExpire":
         return cls(request_id=7)
+
+
+@command("approval.result_collect")
+@dataclass(frozen=True)
+class ApprovalResultCollect(Command):
+    """The requester takes what the approved command produced (an impersonation token),
+    once, before it expires (approvals.services.approval_result_collect)."""
+
+    request_id: int
+
+    @classmethod
+    def example(cls) -> "ApprovalResultCollect":
+        return cls(request_id=7)

@@ -67,3 +67,27 @@ class ApprovalRequesterNotAllowed(DomainError):
     kind = Kind.FORBIDDEN
     title = "The requester may no longer do this"
     default_message = "Whoever asked for this may no longer do it, so it did not run."
+
+
+@register
+class ApprovalResultUnavailable(DomainError):
+    """Nothing to collect: the command kept no result, did not run, or it was collected."""
+
+    code = "approval.result_unavailable"
+    kind = Kind.CONFLICT
+    title = "Nothing to collect"
+    default_message = "There is nothing to collect for this request."
+
+
+@register
+class ApprovalResultCollected(ApprovalResultUnavailable):
+    code = "approval.result_collected"
+    title = "Already collected"
+    default_message = "This result was already collected; it is shown only once."
+
+
+@register
+class ApprovalResultExpired(ApprovalResultUnavailable):
+    code = "approval.result_expired"
+    title = "Result expired"
+    default_message = "This result expired before it was collected; ask again."

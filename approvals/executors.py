@@ -5,6 +5,7 @@ credentials: the section)."""
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from accounts import services as account_services
@@ -56,7 +57,8 @@ class Executor:
     console_action: str
     section: str
     on_account: bool = True
-    # A result the requester collects once (an impersonation token), sealed while stored.
+    # A result the requester collects once (an impersonation token), sealed while stored;
+    # its "expires_at" (ISO 8601), when given, is when it can no longer be collected.
     keeps_result: Callable[[Any], dict[str, Any]] | None = None
 
 
@@ -121,3 +123,19 @@ def execute(command: Command, *, tenant: Tenant, actor: Actor, account: Account 
     if executor.keeps_result is None:
         return ""
     return crypto.encrypt(json.dumps(executor.keeps_result(result)))
+
+
+def result_opened(sealed: str) -> dict[str, Any]:
+    """A kept result as stored by `execute`, unsealed."""
+    opened = json.loads(crypto.decrypt(sealed))
+    return opened if isinstance(opened, dict) else {}
+
+
+def result_expired(result: dict[str, Any], *, now: datetime) -> bool:
+    expires = result.get("expires_at")
+    if not isinstance(expires, str):
+        return False
+    try:
+        return datetime.fromisoformat(expires) <= now
+    except ValueError:
+        return True

@@ -44,6 +44,8 @@ class ApprovalRequest(models.Model):
     # What the requester collects once after the command ran (an impersonation token),
     # encrypted; emptied when collected.
     result = EncryptedTextField(blank=True)
+    # When the requester collected it (the result is emptied then); a second collect is told.
+    result_collected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -10,7 +10,8 @@ command the service now refuses (the account was deleted, the address is taken) 
 request `failed` with the reason, and changes nothing else.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -24,6 +25,7 @@ from approvals.commands import (
     ApprovalDeny,
     ApprovalExpire,
     ApprovalRequestCreate,
+    ApprovalResultCollect,
 )
 from approvals.errors import (
     ApprovalCommandUnknown,
@@ -34,10 +36,13 @@ from approvals.errors import (
     ApprovalOwnRequest,
     ApprovalPendingOwnRequest,
     ApprovalRequesterNotAllowed,
+    ApprovalResultCollected,
+    ApprovalResultExpired,
+    ApprovalResultUnavailable,
 )
 from approvals.models import ApprovalRequest
 from approvals.policy import GATES
-from portal import audit, events, staff
+from portal import access_grants, audit, events, staff
 from portal.audit import Actor
 from portal.commands import Command
 from portal.errors import (
@@ -108,11 +113,14 @@ def _approver_checked(request: ApprovalRequest, *, tenant: Tenant, approver) -> 
 
 
 def _requester_may(request: ApprovalRequest, command: Command, *, tenant: Tenant) -> None:
-    """Whoever asked must still be allowed to do what runs now."""
+    """Whoever asked must still be allowed to do what runs now: by their standing role, or
+    by a live grant to act on that account (a grant lets them ask; it never skips the gate)."""
     if request.requested_by_type == AuditEvent.ACTOR_STAFF:
         user = get_user_model().objects.filter(pk=request.requested_by_id).first()
         action = executors.console_action_of(command)
-        if user is None or not staff.staff_may(user=user, tenant=tenant, action=action):
+        if user is None or not access_grants.staff_may_on_account(
+            user=user, tenant=tenant, action=action, uid=request.account_uid
+        ):
             raise ApprovalRequesterNotAllowed()
         return
     if request.requested_by_type == AuditEvent.ACTOR_CREDENTIAL:
@@ -144,7 +152,11 @@ def approval_request(
         raise ApprovalCommandUnknown()
     if not command.reason.strip():
         raise FieldRequired("reason")
-    asker = ApprovalRequest(requested_by_type=actor.type, requested_by_id=actor.id)
+    asker = ApprovalRequest(
+        requested_by_type=actor.type,
+        requested_by_id=actor.id,
+        account_uid=command.account_uid,
+    )
     _requester_may(asker, stored, tenant=tenant)  # only what one could do oneself is asked
     request = ApprovalRequest.objects.create(
         tenant=tenant,
@@ -316,3 +328,67 @@ def approval_expire(command: ApprovalExpire, *, tenant: Tenant) -> ApprovalReque
         changes={"request": request.pk, "gate": request.gate},
     )
     return request
+
+
+@transaction.atomic
+@events.emits("approval.result_collected")
+def approval_result_collect(
+    command: ApprovalResultCollect, *, tenant: Tenant, actor: Actor
+) -> dict[str, Any]:
+    """Hand the requester what the approved command produced (an impersonation token):
+    only to whoever asked, once (the locked row is emptied as it is read), and not after it
+    expired. The event says it was collected, never what."""
+    request = _locked(tenant, command.request_id)
+    if not _is_requester(request, actor):
+        raise ApprovalNotAllowed(
+            "Only whoever asked may collect what the approved action produced."
+        )
+    if request.result_collected_at is not None:
+        raise ApprovalResultCollected()
+    if request.status != ApprovalRequest.EXECUTED or not request.result:
+        raise ApprovalResultUnavailable()
+    result = executors.result_opened(request.result)
+    now = timezone.now()
+    if executors.result_expired(result, now=now):
+        raise ApprovalResultExpired()
+    request.result, request.result_collected_at = "", now
+    request.save(update_fields=["result", "result_collected_at"])
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action="approval.result_collected",
+        subject_uid=request.account_uid,
+        changes={"request": request.pk, "gate": request.gate},
+    )
+    return result
+
+
+@events.upkeep
+def approval_results_purge(*, tenant: Tenant, now: datetime, limit: int) -> int:
+    """Empty at most `limit` kept results (impersonation tokens) that can no longer be
+    collected: past their `expires_at`, sealed under a key no longer configured, or already
+    collected. Returns how many were emptied. The token itself is what expired, so nothing
+    an account's history shows changes (approvals/retention.py runs it hourly)."""
+    due: list[int] = []
+    kept = (
+        ApprovalRequest.objects.filter(tenant=tenant)
+        .exclude(result="")
+        .order_by("id")
+        .values_list("id", "result", "result_collected_at")
+    )
+    for pk, sealed, collected_at in kept.iterator(chunk_size=500):
+        if collected_at is None:
+            try:
+                gone = executors.result_expired(executors.result_opened(sealed), now=now)
+            except ValueError:  # no configured key opens it: it can never be collected
+                gone = True
+            if not gone:
+                continue
+        due.append(pk)
+        if len(due) >= limit:
+            break
+    if not due:
+        return 0
+    with transaction.atomic():
+        # A collect that locked the row first has emptied it already: counted once.
+        return ApprovalRequest.objects.filter(pk__in=due).exclude(result="").update(result="")

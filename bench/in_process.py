@@ -3,8 +3,8 @@ lines `make bench` wrote (var/bench/<operation>.project.txt / .floor.txt) are ha
 Django's WSGI handler directly, so the figures hold the project's own work (middleware,
 authentication, queries, rendering) without gunicorn, wrk or the network's share.
 
-    DJANGO_SETTINGS_MODULE=bench.settings python -m bench.in_process \
-        [--operation get_account_by_uid] [--n 3000] [--rounds 3] [--only project|floor]
+    python -m bench.in_process \
+        [--operation get_account_by_uid] [--n 3000] [--rounds 3] [--only project|floor|bare]
 
 For counting instructions, which does not drift with the machine's speed, run one side
 under callgrind twice, with `--n 500 --rounds 1` and with `--n 0`, and divide the
@@ -16,10 +16,6 @@ import io
 import os
 import sys
 import time
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-
-from django.core.wsgi import get_wsgi_application
 
 from bench.run import ROOT
 
@@ -83,8 +79,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warm-up", type=int, default=200)
-    parser.add_argument("--only", choices=("project", "floor"))
+    parser.add_argument("--only", choices=("project", "floor", "bare"))
     args = parser.parse_args()
+    # The bare floor runs under its own settings (no apps, no middleware), alone.
+    settings_module = "bench.bare_settings" if args.only == "bare" else "bench.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    from django.core.wsgi import get_wsgi_application
+
     app = get_wsgi_application()
     sides = [args.only] if args.only else ["project", "floor"]
     environs = {side: request_environs(f"{args.operation}.{side}.txt") for side in sides}

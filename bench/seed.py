@@ -583,6 +583,7 @@ def live_pools(tenant: Tenant, state: dict, *, sessions: int, log) -> dict:
     state["signin_password"] = SIGNIN_PASSWORD
     state["accounts"] = total
     state["console_cookie"] = console_session(tenant)
+    state["console_searches"] = console_searches(state["console_cookie"], total=total)
     return state
 
 
@@ -646,6 +647,23 @@ def console_session(tenant: Tenant) -> str:
     store[LAST_SEEN_SESSION_KEY] = store[SIGNED_IN_AT_SESSION_KEY] = now
     store.save()
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def console_searches(cookie: str, *, total: int) -> list[str]:
+    """Keys of search texts kept in the console session of `cookie`, as the search box
+    keeps what it is sent (the results page reads the text by its key, never from the URL):
+    last-name substrings of accounts spread over the table, as many as a session keeps."""
+    import secrets
+
+    from portal.console.views.accounts import SEARCHES_KEPT, SEARCHES_SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(cookie.split("=", 1)[1])
+    step = max(total // SEARCHES_KEPT, 1)
+    texts = {names_of(i)[1].lower()[1:7] for i in range(step // 2, total, step)}
+    searches = {secrets.token_urlsafe(9): text for text in sorted(texts)[:SEARCHES_KEPT]}
+    store[SEARCHES_SESSION_KEY] = searches
+    store.save()
+    return list(searches)
 
 
 def main(argv=None) -> dict:

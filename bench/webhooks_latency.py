@@ -6,7 +6,8 @@ Needs PostgreSQL and Redis (the relay runs on worker processes):
         FIELD_ENCRYPTION_KEY=... .venv/bin/python -m bench.webhooks_latency --rate 200 --seconds 60
 
 A fresh tenant with `--accounts` accounts and one endpoint subscribed to `account.updated`
-on a loopback receiver (its own process, an HTTP server thread per request).
+on a loopback receiver (its own process, an HTTP server thread per request); the endpoint is
+deleted at the end, so a run interrupted before its backlog drained leaves none to the next.
 `--producers` processes call the service the profile API calls
 (accounts.services.account_update), `--rate` calls a second in all for `--seconds` (paced;
 the rate achieved is printed), or with `--via record` record the event alone in its own
@@ -26,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.database import migrate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -144,12 +147,7 @@ def main() -> None:
         "REDIS_URL"
     ):
         sys.exit("set DATABASE_URL (PostgreSQL) and REDIS_URL")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=BASE_DIR,
-        check=True,
-        env={**os.environ, "ALLOW_UNDELIVERED_MESSAGES": "1"},
-    )
+    migrate()
 
     import django
 
@@ -161,8 +159,8 @@ def main() -> None:
     from portal.audit import Actor
     from portal.models import AuditEvent
     from tests.factories import AccountFactory, TenantFactory
-    from webhooks.commands import WebhookCreate
-    from webhooks.services import webhook_create
+    from webhooks.commands import WebhookCreate, WebhookDelete
+    from webhooks.services import webhook_create, webhook_delete
 
     spawn = multiprocessing.get_context("spawn")
     ports, results, stop = spawn.Queue(), spawn.Queue(), spawn.Event()
@@ -174,7 +172,7 @@ def main() -> None:
     tenant = TenantFactory(slug=f"webhooks-bench-{stamp}", name=f"Webhooks bench {stamp}")
     actor = Actor.system("benchmark")
     accounts = [AccountFactory(tenant=tenant) for _ in range(args.accounts)]
-    webhook_create(
+    endpoint, _secret = webhook_create(
         WebhookCreate(url=f"http://127.0.0.1:{port}/hook", events=("account.updated",)),
         tenant=tenant,
         actor=actor,
@@ -304,6 +302,13 @@ def main() -> None:
                 os.killpg(process.pid, 15)
         for process in processes:
             process.wait(30)
+        # Its receiver is gone: a later run must not inherit this endpoint's backlog.
+        webhook_delete(
+            WebhookDelete(reason="benchmark finished"),
+            tenant=tenant,
+            actor=actor,
+            endpoint=endpoint,
+        )
         connection.close()
 
 

@@ -333,7 +333,8 @@ def record_update(
 
     With `if_match` or `expected_version`, a record changed since the caller read it is
     refused (412), so two agents cannot silently overwrite each other
-    (CustomObjectRecordChanged, CustomObjectVersionStale).
+    (CustomObjectRecordChanged, CustomObjectVersionStale). An update that leaves the data
+    as it was records nothing.
     """
     data, update_type = command.data, command.update_type
     if update_type not in (UPDATE_REPLACE, UPDATE_PARTIAL, UPDATE_MERGE_PATCH):
@@ -360,6 +361,8 @@ def record_update(
         else:
             after = {**before, **data}
         record_data_check(current.object_type, after)
+        if after == before:
+            return current  # nothing changes: no new version, ETag or event
         current.data = after
         current.version += 1
         current.save(update_fields=["data", "version", "modified"])

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from portal import context, events
 from portal.models import ApiCredential, AuditEvent, Tenant
@@ -249,6 +250,59 @@ def record_imported(
     if events.has_subscribers(action):
         for row in created:
             events.publish(_domain_event(row))
+    return created
+
+
+def record_many(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    action: str,
+    subjects: list[tuple[str, dict[str, Any]]],
+    reason: str = "",
+    ticket: str = "",
+    causes: list[int | None] | None = None,
+) -> list[AuditEvent]:
+    """The events of a set-based command: one per `(subject_uid, changes)`, each what
+    `record` writes for one account, written with one insert and handed to the subscribers
+    together (`events.publish_many`). `causes`: each event's `caused_by` (by default the
+    current cause)."""
+    if action not in _ACTIONS:
+        raise ValueError(f"unregistered audit action {action!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record_many must run inside the service's transaction")
+    if causes is not None and len(causes) != len(subjects):
+        raise ValueError("one cause per subject")
+    ctx = context.current()
+    cause = events.current_cause()
+    now = timezone.now()  # one instant for the set (and no per-row default to compute)
+    rows = []
+    for index, (subject_uid, changes) in enumerate(subjects):
+        payload_check(action, changes)
+        rows.append(
+            AuditEvent(
+                occurred_at=now,
+                tenant=tenant,
+                action=action,
+                actor_type=actor.type,
+                actor_id=actor.id,
+                actor_label=actor.label[:200],
+                subject_uid=subject_uid,
+                reason=reason or "",
+                ticket=ticket or "",
+                diff=redact(changes),
+                request_id=ctx.request_id,
+                ip=ctx.ip,
+                user_agent=ctx.user_agent,
+                caused_by=cause if causes is None else causes[index],
+                schema_version=events.SCHEMA_VERSION,
+                imported=False,
+                webhooks_suppressed=ctx.webhooks_suppressed,
+            )
+        )
+    created = AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    if events.has_subscribers(action):
+        events.publish_many([_domain_event(row) for row in created])
     return created
 
 

@@ -16,7 +16,7 @@ audit.register(
         # The tenant's settings, by name (portal.models.Tenant.setting).
         "tenant.updated": events.payload(open=True),
         "credential.created": events.payload(
-            "credential", "label", "scopes", "replaces", "requires_approval"
+            "credential", "label", "scopes", "replaces", "requires_approval", "masks_personal_data"
         ),
         "credential.revoked": events.payload("credential", "replaced_by"),
         "credential.expiry_changed": events.payload("credential", "replaced_by", "expires_at"),
@@ -63,4 +63,11 @@ audit.register(
         ),
         "access_grant.revoked": events.payload("grant", "user", pairs=False),
     },
+)
+
+# A staff member revealing an account's masked personal data (portal/personal_data.py).
+audit.register(
+    {"account.personal_data_revealed": "Personal data revealed to staff"},
+    section="admin",
+    payloads={"account.personal_data_revealed": events.payload("fields", pairs=False)},
 )

@@ -58,6 +58,9 @@ class Subscription:
     event_type: str
     handler: Subscriber
     phase: str
+    # The handler's set form (in-transaction only): takes every event of `event_type` that
+    # one set-based command records (`publish_many`) and points what it records to each.
+    many: Callable[[list[DomainEvent]], None] | None = None
 
     @property
     def name(self) -> str:
@@ -71,15 +74,26 @@ _EVERY_TYPE: list[Subscriber] = []
 _CAUSE: contextvars.ContextVar[int | None] = contextvars.ContextVar("event_cause", default=None)
 
 
-def subscribe(event_type: str, handler: Subscriber, *, phase: str) -> None:
+def subscribe(
+    event_type: str,
+    handler: Subscriber,
+    *,
+    phase: str,
+    many: Callable[[list[DomainEvent]], None] | None = None,
+) -> None:
     """Run `handler(event)` for every `event_type` event, in `phase`. Subscribing the same
-    handler twice to one type is a no-op (a ready() that runs twice in tests)."""
+    handler twice to one type is a no-op (a ready() that runs twice in tests). `many`: the
+    same effect for a set of events at once (in-transaction only; see `publish_many`)."""
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}; use IN_TRANSACTION or ON_COMMIT")
+    if many is not None and phase != IN_TRANSACTION:
+        raise ValueError("only an in-transaction subscriber has a set form")
     subscriptions = _SUBSCRIPTIONS.setdefault(event_type, [])
     if any(s.handler is handler and s.phase == phase for s in subscriptions):
         return
-    subscriptions.append(Subscription(event_type=event_type, handler=handler, phase=phase))
+    subscriptions.append(
+        Subscription(event_type=event_type, handler=handler, phase=phase, many=many)
+    )
 
 
 def subscribe_every_type(handler: Subscriber) -> None:
@@ -129,18 +143,43 @@ def publish(event: DomainEvent) -> None:
     inside the transaction that recorded it)."""
     for handler in _EVERY_TYPE:
         transaction.on_commit(_deferred(handler, event))
-    items = _SUBSCRIPTIONS.get(event.type)
-    if not items:
+    for subscription in _SUBSCRIPTIONS.get(event.type, []):
+        _hand_over(subscription, event)
+
+
+def _hand_over(subscription: Subscription, event: DomainEvent) -> None:
+    """Run an in-transaction subscriber now (what it records points to `event`), any other
+    once the transaction commits."""
+    if subscription.phase == IN_TRANSACTION:
+        token = _CAUSE.set(event.id)
+        try:
+            subscription.handler(event)
+        finally:
+            _CAUSE.reset(token)
+    else:
+        transaction.on_commit(_deferred(subscription.handler, event))
+
+
+def publish_many(batch: list[DomainEvent]) -> None:
+    """Hand the events one set-based command just recorded (one per account, same type) to
+    their subscribers, as `publish` would one by one, except that an in-transaction
+    subscriber with a set form gets them in one call (it points what it records to each
+    event itself), and the every-type handlers, which only need to know that some events
+    were committed, run once for the set."""
+    if not batch:
         return
-    for subscription in items:
-        if subscription.phase == IN_TRANSACTION:
-            token = _CAUSE.set(event.id)
-            try:
-                subscription.handler(event)
-            finally:
-                _CAUSE.reset(token)
-        else:
-            transaction.on_commit(_deferred(subscription.handler, event))
+    for handler in _EVERY_TYPE:
+        transaction.on_commit(_deferred(handler, batch[0]))
+    by_type: dict[str, list[DomainEvent]] = {}
+    for event in batch:
+        by_type.setdefault(event.type, []).append(event)
+    for event_type, group in by_type.items():
+        for subscription in _SUBSCRIPTIONS.get(event_type, []):
+            if subscription.phase == IN_TRANSACTION and subscription.many is not None:
+                subscription.many(group)
+                continue
+            for event in group:
+                _hand_over(subscription, event)
 
 
 def _deferred(handler: Subscriber, event: DomainEvent) -> Callable[[], None]:

@@ -141,6 +141,8 @@ class ApiCredential(models.Model):
     # Gated actions on the native API through this credential wait for a person's approval
     # (202 with the approval request) instead of running (docs/security-model.md).
     requires_approval = models.BooleanField(default=False)
+    # Used by staff tools: its answers show personal data masked (portal/masking.py).
+    masks_personal_data = models.BooleanField(default=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 

@@ -38,6 +38,12 @@ NATIVE_ERROR_RESPONSES = {
     "412": "If-Match names an older version",
     "429": "Rate limit exceeded; retry after the number of seconds in Retry-After",
 }
+# A native POST's answers to its Idempotency-Key (409: the first request is still running).
+IDEMPOTENCY_RESPONSES = {
+    "409": "Conflict with the stored state, or the first request with this Idempotency-Key "
+    "is still running",
+    "422": "This Idempotency-Key was used with another request",
+}
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -70,9 +76,27 @@ class NativeAutoSchema(AutoSchema):
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
-        if operation is not None:
-            operation[PROBLEM_MARK] = True
+        if operation is None:
+            return None
+        operation[PROBLEM_MARK] = True
+        parameters = operation.setdefault("parameters", [])
+        if self.method == "POST" and not any(
+            p.get("name") == "Idempotency-Key" for p in parameters
+        ):
+            # Every native POST honours it (NativeAPIView.initial).
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
         return operation
+
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "Repeating a POST with the same key and body returns the first response "
+    "without a second effect; the same key with another body answers 422, and while the "
+    "first is still running 409. Keys are per credential and kept for 24 hours.",
+}
 
 
 def _error_schema(*, lower_camel: bool) -> dict:
@@ -142,6 +166,8 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             native = operation.pop(PROBLEM_MARK, False)
             errors = NATIVE_ERROR_RESPONSES if native else ERROR_RESPONSES
+            if native and method == "post":
+                errors = {**errors, **IDEMPOTENCY_RESPONSES}
             content_type = "application/problem+json" if native else "application/json"
             schema_name = "Problem" if native else name
             for status, description in errors.items():

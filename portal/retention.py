@@ -3,7 +3,9 @@
 Each kind of row has a tenant setting holding its days and a function deleting one batch
 (`register_kind`). The core registers the two kinds it owns, events and sign-in events (the
 `signin.*` events); webhooks and jobs register theirs from their `AppConfig.ready()`, since
-the core imports no app. `portal.tasks` runs one purge per tenant and kind, hourly.
+the core imports no app. `portal.tasks` runs one purge per tenant and kind, hourly. A kind
+registered without a setting holds rows that carry their own expiry (an approved
+impersonation's sealed token, approvals/retention.py): its horizon is now.
 
 The event table is the webhook relay's outbox: an event the relay has not fanned out, or
 whose delivery is still pending, is kept whatever its age (`register_event_hold`: webhooks
@@ -25,7 +27,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portal import events
+from portal import event_counts, events
 from portal.models import AuditEvent, Tenant
 
 logger = logging.getLogger("portal.retention")
@@ -46,7 +48,9 @@ EventHold = Callable[[Tenant], int | None]
 @dataclass(frozen=True)
 class RetentionKind:
     name: str
-    setting: str  # the tenant setting holding the days rows of this kind are kept
+    # The tenant setting holding the days rows of this kind are kept (None: the rows carry
+    # their own expiry, and the horizon is now).
+    setting: str | None
     purge_batch: BatchPurge
 
 
@@ -54,7 +58,7 @@ _KINDS: dict[str, RetentionKind] = {}
 _EVENT_HOLDS: list[EventHold] = []
 
 
-def register_kind(name: str, *, setting: str, purge_batch: BatchPurge) -> None:
+def register_kind(name: str, *, setting: str | None, purge_batch: BatchPurge) -> None:
     """Add a kind of row to purge; registering the same name again replaces it."""
     _KINDS[name] = RetentionKind(name=name, setting=setting, purge_batch=purge_batch)
 
@@ -108,6 +112,9 @@ def _events_batch(tenant: Tenant, horizon: datetime, batch: int, *, signin: bool
     oldest = candidates.order_by("id").values("id")[:batch]
     with transaction.atomic(), audit_maintenance("retention"):
         deleted, _ = AuditEvent._base_manager.filter(id__in=oldest).delete()
+        if deleted:
+            # The feed's count snapshots still hold these rows (portal/event_counts.py).
+            transaction.on_commit(lambda: event_counts.event_counts_forget(tenant_id=tenant.pk))
     return deleted
 
 
@@ -152,7 +159,7 @@ def retention_purge(
     spec = _KINDS.get(kind)
     if spec is None:
         raise ValueError(f"unknown retention kind {kind!r}; known: {kinds()}")
-    days = int(tenant.setting(spec.setting))
+    days = int(tenant.setting(spec.setting)) if spec.setting else 0
     horizon = (now or timezone.now()) - timedelta(days=days)
     deleted = batches = 0
     more = True

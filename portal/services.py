@@ -132,6 +132,7 @@ def credential_create(
         scopes=scopes,
         expires_at=command.expires_at,
         requires_approval=command.requires_approval,
+        masks_personal_data=command.masks_personal_data,
     )
     credential.set_secret(raw_secret)
     credential.save()
@@ -146,6 +147,7 @@ def credential_create(
             "label": [None, label],
             "scopes": [None, scopes],
             "requires_approval": [None, credential.requires_approval],
+            "masks_personal_data": [None, credential.masks_personal_data],
         },
     )
     return IssuedCredential(credential=credential, raw_secret=raw_secret)
@@ -223,6 +225,7 @@ def credential_rotate(
         scopes=list(old.scopes or []),
         expires_at=old.expires_at,
         requires_approval=old.requires_approval,
+        masks_personal_data=old.masks_personal_data,
     )
     new.set_secret(raw_secret)
     new.save()

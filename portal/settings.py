@@ -244,6 +244,11 @@ CELERY_BEAT_SCHEDULE["retention-purge"] = {"task": "portal.retention_purge", "sc
 # Webhooks: the relay fans new events out and sends due deliveries (a commit kicks it too).
 CELERY_BEAT_SCHEDULE["webhooks-relay"] = {"task": "webhooks.relay", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["approvals-expire"] = {"task": "approvals.expire", "schedule": 300.0}
+# Guided recovery: changes whose cooling-off ended run (security.tasks).
+CELERY_BEAT_SCHEDULE["recovery-cases-run"] = {
+    "task": "security.recovery_cases_run",
+    "schedule": 60.0,
+}
 # The whole exchange of one delivery (connect, send, answer) may take this long.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Webhook receivers on loopback, private, unique-local and CGNAT addresses (and plain

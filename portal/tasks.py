@@ -3,10 +3,12 @@
 from celery import shared_task
 
 from portal import retention
+from portal.console.dashboard_stats import console_account_stats_refresh_task
 from portal.idempotency import idempotency_records_purge
 from portal.models import Tenant
 
 __all__ = [
+    "console_account_stats_refresh_task",
     "idempotency_records_purge_task",
     "retention_purge_kind_task",
     "retention_purge_task",

@@ -68,6 +68,8 @@ class CredentialCreate(Command):
     expires_at: datetime | None = None
     # Its gated native calls wait for a person's approval (approvals.policy).
     requires_approval: bool = False
+    # Used by staff tools: its answers show personal data masked (portal/masking.py).
+    masks_personal_data: bool = False
     reason: str = ""
     ticket: str = ""
 

@@ -42,6 +42,8 @@ class Group(StrEnum):
     APPROVALS = "Approvals"
     NOTICES = "Notices to account holders"
     STAFF_ACCESS = "Time-boxed staff access"
+    RECOVERY = "Guided recovery"
+    MASKING = "Masked personal data"
 
 
 GROUP_ORDER = tuple(Group)
@@ -122,6 +124,13 @@ S, L, M, R, G, P, T, A, N, X = (
     Group.STAFF_ACCESS,
 )
 DAY_MINUTES = 24 * 60
+# Staff roles a tenant may show personal data masked to (value, label): portal.console.display.
+MASKABLE_ROLES: tuple[tuple[str, str], ...] = (
+    ("viewer", "Viewer"),
+    ("agent", "Agent"),
+    ("lead", "Lead"),
+    ("admin", "Admin"),
+)
 # What may need a second person (value, label); approvals.policy.GATES runs them.
 APPROVAL_GATES: tuple[tuple[str, str], ...] = (
     ("account.delete", "Delete an account"),
@@ -147,6 +156,14 @@ NOTICE_KINDS: tuple[tuple[str, str], ...] = (
     ("account.unlocked", "Support unlocked the account"),
     ("impersonation", "Support signed in as the holder"),
     ("account.deleted", "Support deleted the account"),
+    ("recovery.scheduled", "Support scheduled a change after recovery checks (always sent)"),
+)
+# The identity checks of a guided recovery (value, label); security.services.recovery runs them.
+RECOVERY_CHECKS: tuple[tuple[str, str], ...] = (
+    ("code", "A code sent to a still-verified email or phone"),
+    ("answers", "Security answers"),
+    ("document", "A document check (the agent attests, with its reference)"),
+    ("callback", "A callback (the agent attests, with the number called)"),
 )
 
 
@@ -273,6 +290,24 @@ SETTINGS: tuple[Setting, ...] = (
           "are told every time.", X),
     _number("break_glass_max_minutes", 60, "Longest break-glass access (minutes)",
             "Minutes a break-glass grant lasts at most.", X, 5, 480),
+    # Guided recovery (security.services.recovery)
+    Setting("recovery_checks", Kind.CHOICES, ["code"], "Identity checks",
+            "What support checks before a factor reset or an email change for a holder who "
+            "lost access.", Group.RECOVERY, choices=RECOVERY_CHECKS),
+    _number("recovery_cooling_off_hours", 0, "Cooling-off (hours)",
+            "Hours between the checks passing and the change running, during which the holder "
+            "is told and may cancel it; 0 = it runs at once.", Group.RECOVERY, 0, 24 * 14),
+    _number("recovery_check_attempts", 5, "Wrong tries per check",
+            "Wrong codes or answers a recovery case accepts before that check can no longer "
+            "pass.", Group.RECOVERY, 1, 20),
+    # Masked personal data (portal.console.display; staff-facing API credentials too)
+    Setting("masked_roles", Kind.CHOICES, ["viewer", "agent"], "Roles that see data masked",
+            "Staff in these roles see emails, phone numbers, names and the custom fields below "
+            "masked, and reveal an account's values with a reason, which is recorded.",
+            Group.MASKING, choices=MASKABLE_ROLES),
+    Setting("masked_custom_fields", Kind.TEXT, "", "Custom fields masked too",
+            "Names of custom fields masked with them, separated by spaces or commas.",
+            Group.MASKING, high=500),
 )  # fmt: skip
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from portal import views
 from portal.admin import StaffAdminSite
 from portal.lrapi.routing import IndexedRoutes
+from security.views import RecoveryCancelView
 
 # The admin is entered only through the console sign-in (password, then TOTP).
 admin.site.__class__ = StaffAdminSite
@@ -18,6 +19,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False), name="home"),
     path("console/", include("portal.console.urls")),
+    # The account holder stops a scheduled recovery change (the link of their notice).
+    path("recovery/cancel/", RecoveryCancelView.as_view(), name="recovery_cancel"),
     IndexedRoutes(
         [
             # Sections whose literal paths (account/access_token, account/passkey, ...) would

@@ -7,7 +7,7 @@ audit.register(
     {
         "role.created": "Role created",
         "role.deleted": "Role deleted (and taken from every account and context)",
-        "role.permissions_changed": "Permissions or privilege of a role changed",
+        "role.permissions_changed": "Permissions, privilege or description of a role changed",
         "account_roles.assigned": "Roles assigned to an account",
         "account_roles.unassigned": "Roles taken from an account",
         "account_roles.replaced": "Roles of an account set to a new list",
@@ -17,9 +17,11 @@ audit.register(
     },
     section="roles",
     payloads={
-        "role.created": events.payload("name", "permissions"),
+        "role.created": events.payload("name", "permissions", "description"),
         "role.deleted": events.payload("name", "permissions", "accounts", "contexts"),
-        "role.permissions_changed": events.payload("permissions", "privileged", values=("name",)),
+        "role.permissions_changed": events.payload(
+            "permissions", "privileged", "description", values=("name",)
+        ),
         "account_roles.assigned": events.payload("roles"),
         "account_roles.unassigned": events.payload("roles"),
         "account_roles.replaced": events.payload("roles"),

@@ -21,6 +21,7 @@ class RoleInput:
 
     name: str
     permissions: tuple[str, ...] = ()
+    description: str = ""
 
 
 @command("roles.create")
@@ -96,6 +97,7 @@ class RolePermissionsSet(Command):
     name: str
     permissions: tuple[str, ...] | None
     privileged: bool | None = None
+    description: str | None = None
     reason: str = ""
     ticket: str = ""
 

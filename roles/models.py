@@ -14,6 +14,8 @@ from portal.models import Tenant
 class Role(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="roles")
     name = models.CharField(max_length=100)
+    # What the role is for, in the words of the admins who manage it (shown on its page).
+    description = models.CharField(max_length=500, blank=True, default="")
     # Sorted, distinct permission names.
     permissions = models.JSONField(default=list, blank=True)
     # Granting a privileged role goes through a second person where the tenant asks for it

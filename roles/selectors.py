@@ -1,9 +1,10 @@
 """Reads of roles, assignments and role contexts, and the effective-permissions answer."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, IntegerField, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.errors import AccountNotFound, RoleContextNotFound, RoleNotFound
@@ -234,3 +235,216 @@ def role_page(*, tenant: Tenant, after: int = 0, limit: int = 50) -> tuple[list[
     roles = Role.objects.filter(tenant=tenant)
     rows = list(roles.filter(id__gt=after).order_by("id")[: limit + 1])
     return rows[:limit], len(rows) > limit, roles.count()
+
+
+# Console lists: counts and pages computed per list, never per row. --------------------------
+
+
+@dataclass(frozen=True)
+class RoleHolderCount:
+    """How many accounts hold a role: directly, through an active context, and in all
+    (an account holding it both ways counts once)."""
+
+    direct: int = 0
+    through_contexts: int = 0
+    total: int = 0
+
+
+def role_holder_counts(
+    *, tenant: Tenant, now: datetime | None = None
+) -> dict[str, RoleHolderCount]:
+    """Every role of the tenant with its holder counts, in one query (three correlated
+    counts per role, so the database does the work and no row is loaded per holder)."""
+    now = now or timezone.now()
+    through = RoleContext.roles.through
+    active = Q(rolecontext__expiration__isnull=True) | Q(rolecontext__expiration__gt=now)
+
+    def _count(rows: QuerySet, column: str) -> Subquery:
+        return Subquery(
+            rows.order_by()
+            .values("role_id")
+            .annotate(n=Count(column, distinct=True))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        )
+
+    direct = AccountRole.objects.filter(role_id=OuterRef("pk"))
+    in_contexts = through.objects.filter(active, role_id=OuterRef("pk"))
+    both = in_contexts.filter(
+        rolecontext__account_id__in=AccountRole.objects.filter(
+            role_id=OuterRef(OuterRef("pk"))
+        ).values("account_id")
+    )
+    rows = (
+        Role.objects.filter(tenant=tenant)
+        .annotate(
+            n_direct=Coalesce(_count(direct, "account_id"), 0),
+            n_contexts=Coalesce(_count(in_contexts, "rolecontext__account_id"), 0),
+            n_both=Coalesce(_count(both, "rolecontext__account_id"), 0),
+        )
+        .values_list("name", "n_direct", "n_contexts", "n_both")
+    )
+    return {
+        name: RoleHolderCount(direct=d, through_contexts=c, total=d + c - b)
+        for name, d, c, b in rows
+    }
+
+
+@dataclass(frozen=True)
+class RoleHolding:
+    """One account holding a role: whether directly, and the contexts it holds it in
+    (name, expiration), expired ones included and marked by their date."""
+
+    account_id: int
+    direct: bool
+    contexts: tuple[tuple[str, datetime | None], ...]
+
+
+def role_holdings_page(
+    *, role: Role, offset: int = 0, limit: int = 50
+) -> tuple[list[RoleHolding], int]:
+    """The accounts holding `role` directly or in a context, by account id, one page of
+    them: (holdings, count of all). Three queries whatever the page size."""
+    ids = (
+        AccountRole.objects.filter(role=role)
+        .order_by()
+        .values_list("account_id", flat=True)
+        .union(
+            RoleContext.objects.filter(roles=role).order_by().values_list("account_id", flat=True)
+        )
+    )
+    total = ids.count()
+    page = list(ids.order_by("account_id")[offset : offset + limit])
+    direct = set(
+        AccountRole.objects.filter(role=role, account_id__in=page).values_list(
+            "account_id", flat=True
+        )
+    )
+    contexts: dict[int, list[tuple[str, datetime | None]]] = {}
+    for account_id, name, expiration in (
+        RoleContext.objects.filter(roles=role, account_id__in=page)
+        .order_by("name")
+        .values_list("account_id", "name", "expiration")
+    ):
+        contexts.setdefault(account_id, []).append((name, expiration))
+    return [
+        RoleHolding(
+            account_id=account_id,
+            direct=account_id in direct,
+            contexts=tuple(contexts.get(account_id, ())),
+        )
+        for account_id in page
+    ], total
+
+
+@dataclass(frozen=True)
+class ContextSummary:
+    """A role-context name as the tenant uses it: how many accounts hold it (and how many
+    of those have expired), the roles given in it, and the nearest expiry to come."""
+
+    name: str
+    holders: int
+    expired: int
+    nearest_expiry: datetime | None
+    roles: tuple[str, ...] = ()
+
+
+def role_context_summaries(
+    *, tenant: Tenant, offset: int = 0, limit: int = 50, now: datetime | None = None
+) -> tuple[list[ContextSummary], int]:
+    """The tenant's role-context names by name, one page: (summaries, count of names).
+    Three queries whatever the page size."""
+    now = now or timezone.now()
+    names = RoleContext.objects.filter(tenant=tenant).values("name")
+    total = names.distinct().count()
+    rows = list(
+        names.annotate(
+            holders=Count("pk"),
+            expired=Count("pk", filter=Q(expiration__lte=now)),
+            nearest=Min("expiration", filter=Q(expiration__gt=now)),
+        ).order_by("name")[offset : offset + limit]
+    )
+    roles: dict[str, set[str]] = {}
+    for context_name, role_name in RoleContext.roles.through.objects.filter(
+        rolecontext__tenant=tenant, rolecontext__name__in=[r["name"] for r in rows]
+    ).values_list("rolecontext__name", "role__name"):
+        roles.setdefault(context_name, set()).add(role_name)
+    return [
+        ContextSummary(
+            name=row["name"],
+            holders=row["holders"],
+            expired=row["expired"],
+            nearest_expiry=row["nearest"],
+            roles=tuple(sorted(roles.get(row["name"], ()))),
+        )
+        for row in rows
+    ], total
+
+
+def role_context_holders_page(
+    *, tenant: Tenant, name: str, offset: int = 0, limit: int = 50
+) -> tuple[list[RoleContext], int]:
+    """The contexts named `name` in the tenant (one per holder), by account id, with their
+    roles loaded: (rows, count of all)."""
+    rows = RoleContext.objects.filter(tenant=tenant, name=name)
+    total = rows.count()
+    page = list(
+        rows.prefetch_related(Prefetch("roles", queryset=Role.objects.order_by("name"))).order_by(
+            "account_id"
+        )[offset : offset + limit]
+    )
+    return page, total
+
+
+def role_contexts_expiring(
+    *,
+    tenant: Tenant,
+    within: timedelta,
+    offset: int = 0,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> tuple[list[RoleContext], int]:
+    """Contexts that still grant now and stop within `within`, soonest first: (rows, count)."""
+    now = now or timezone.now()
+    rows = RoleContext.objects.filter(
+        tenant=tenant, expiration__gt=now, expiration__lte=now + within
+    )
+    total = rows.count()
+    page = list(
+        rows.prefetch_related(Prefetch("roles", queryset=Role.objects.order_by("name"))).order_by(
+            "expiration", "name", "account_id"
+        )[offset : offset + limit]
+    )
+    return page, total
+
+
+def role_context_names_matching(*, tenant: Tenant, text: str, limit: int = 20) -> list[str]:
+    """Context names in use in the tenant that start with `text` (any case), then those that
+    contain it, for choosing an existing name."""
+    text = (text or "").strip()
+    names = RoleContext.objects.filter(tenant=tenant)
+    if text:
+        names = names.filter(name__icontains=text)
+    found = sorted(set(names.values_list("name", flat=True).distinct()[: limit * 5]))
+    lowered = text.lower()
+    found.sort(key=lambda n: (not n.lower().startswith(lowered), n.lower()))
+    return found[:limit]
+
+
+def role_context_name_exists(*, tenant: Tenant, name: str) -> bool:
+    return RoleContext.objects.filter(tenant=tenant, name=name).exists()
+
+
+def role_context_common_roles(*, tenant: Tenant, name: str) -> list[str]:
+    """The roles every holder of the context `name` holds in it (what a new holder most
+    likely needs too)."""
+    rows = RoleContext.objects.filter(tenant=tenant, name=name)
+    holders = rows.count()
+    if not holders:
+        return []
+    counted = (
+        RoleContext.roles.through.objects.filter(rolecontext__in=rows)
+        .values("role__name")
+        .annotate(n=Count("rolecontext_id"))
+    )
+    return sorted(row["role__name"] for row in counted if row["n"] == holders)

@@ -66,3 +66,28 @@ audit.register(
         ),
     },
 )
+
+# Guided recovery (security.services.recovery): every event names its case.
+audit.register(
+    {
+        "recovery_case.opened": "A guided recovery of the account was opened",
+        "recovery_case.code_sent": "A recovery code was sent to a verified address of the account",
+        "recovery_case.check_passed": "A recovery identity check passed",
+        "recovery_case.check_failed": "A recovery identity check failed",
+        "recovery_case.scheduled": "A recovery change was scheduled after cooling-off; the holder was told",
+        "recovery_case.completed": "A recovery case's change was carried out (or sent for approval)",
+        "recovery_case.failed": "A recovery case's change was refused when it ran",
+        "recovery_case.cancelled": "A recovery case was cancelled",
+    },
+    section="security",
+    payloads={
+        "recovery_case.opened": events.payload("case", "purpose", "checks", pairs=False),
+        "recovery_case.code_sent": events.payload("case", "channel", pairs=False),
+        "recovery_case.check_passed": events.payload("case", "check", pairs=False),
+        "recovery_case.check_failed": events.payload("case", "check", pairs=False),
+        "recovery_case.scheduled": events.payload("case", "purpose", "due_at", pairs=False),
+        "recovery_case.completed": events.payload("case", "purpose", pairs=False),
+        "recovery_case.failed": events.payload("case", "error", pairs=False),
+        "recovery_case.cancelled": events.payload("case", "by", pairs=False),
+    },
+)

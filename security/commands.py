@@ -311,3 +311,95 @@ class TotpEnroll(Command):
     @classmethod
     def example(cls) -> "TotpEnroll":
         return cls(reason="new authenticator app", ticket="SUP-27")
+
+
+# Guided recovery (security.services.recovery) ---------------------------------------------
+
+
+@command("recovery_case.open")
+@dataclass(frozen=True)
+class RecoveryCaseOpen(Command):
+    """Start a guided recovery of an account whose holder lost access: the checks the
+    tenant asks for come first, then `purpose` ("factor.reset" of `factor`, or
+    "email.change" to `new_email`) runs (security.services.recovery_case_open)."""
+
+    purpose: str
+    factor: str = ""
+    new_email: str = ""
+    reason: str = ""
+    ticket: str = ""
+
+    @classmethod
+    def example(cls) -> "RecoveryCaseOpen":
+        return cls(purpose="factor.reset", factor="totp", reason="lost phone", ticket="SUP-9")
+
+
+@command("recovery_case.code_send")
+@dataclass(frozen=True)
+class RecoveryCodeSend(Command):
+    """Send a one-time code to one of the account's still-verified addresses ("email" or
+    "sms") for the holder to read back (security.services.recovery_code_send)."""
+
+    case_id: int
+    channel: str
+
+    @classmethod
+    def example(cls) -> "RecoveryCodeSend":
+        return cls(case_id=3, channel="email")
+
+
+@command("recovery_case.attest")
+@dataclass(frozen=True)
+class RecoveryAttest(Command):
+    """The agent's word for a check no machine can make (security.services.recovery_attest):
+    "document" (with the document check's reference) or "callback" (with the phone number
+    called back)."""
+
+    case_id: int
+    check: str
+    reference: str = ""
+    phone: str = ""
+    confirmed: bool = False
+
+    @classmethod
+    def example(cls) -> "RecoveryAttest":
+        return cls(case_id=3, check="document", reference="DOC-881", confirmed=True)
+
+
+@command("recovery_case.proceed")
+@dataclass(frozen=True)
+class RecoveryProceed(Command):
+    """Every check passed: run the reset or change (through the approval gate), or schedule
+    it after the tenant's cooling-off period (security.services.recovery_case_proceed)."""
+
+    case_id: int
+
+    @classmethod
+    def example(cls) -> "RecoveryProceed":
+        return cls(case_id=3)
+
+
+@command("recovery_case.run")
+@dataclass(frozen=True)
+class RecoveryRun(Command):
+    """Run a scheduled case whose cooling-off ended (security.services.recovery_case_run)."""
+
+    case_id: int
+
+    @classmethod
+    def example(cls) -> "RecoveryRun":
+        return cls(case_id=3)
+
+
+@command("recovery_case.close")
+@dataclass(frozen=True)
+class RecoveryCaseClose(Command):
+    """Staff end an open or scheduled case without running it
+    (security.services.recovery_case_close)."""
+
+    case_id: int
+    reason: str = ""
+
+    @classmethod
+    def example(cls) -> "RecoveryCaseClose":
+        return cls(case_id=3, reason="holder found their phone")

@@ -338,3 +338,75 @@ class SecureAccountNotFound(AccountSecureRefused, AccountNotFound):
 
     code = "account_secure.account_not_found"
     default_message = "No account with this UID."
+
+
+# Guided recovery ---------------------------------------------------------------------------
+
+
+@register
+class RecoveryCaseNotFound(DomainError):
+    code = "recovery.not_found"
+    kind = Kind.NOT_FOUND
+    title = "Recovery case not found"
+    default_message = "There is no such recovery case."
+
+
+@register
+class RecoveryCaseNotOpen(DomainError):
+    code = "recovery.not_open"
+    kind = Kind.CONFLICT
+    title = "Recovery case closed"
+    default_message = "This recovery case is no longer open."
+
+
+@register
+class RecoveryChecksMissing(DomainError):
+    code = "recovery.checks_missing"
+    kind = Kind.CONFLICT
+    title = "Identity checks not passed"
+    default_message = "Every identity check the tenant asks for must pass first."
+
+
+@register
+class RecoveryCheckUnknown(FieldRefused):
+    code = "recovery.check_unknown"
+    title = "No such check"
+    field_name = "check"
+    default_message = "This check is not one the tenant asks for."
+
+
+@register
+class RecoveryChannelUnavailable(FieldRefused):
+    code = "recovery.channel_unavailable"
+    kind = Kind.CONFLICT
+    title = "No verified address on this channel"
+    field_name = "channel"
+    default_message = "The account has no verified address on this channel."
+
+
+@register
+class RecoveryAttemptsSpent(DomainError):
+    code = "recovery.attempts_spent"
+    kind = Kind.CONFLICT
+    title = "Too many wrong tries"
+    default_message = "Too many wrong tries: this check cannot pass in this case."
+
+
+@register
+class RecoveryCancelRefused(DomainError):
+    """An unknown, used or late cancel link: all answer the same."""
+
+    code = "recovery.cancel_refused"
+    kind = Kind.CONFLICT
+    title = "Cannot cancel"
+    default_message = (
+        "This link cannot cancel anything: it was used, the change already ran, or it is wrong."
+    )
+
+
+@register
+class RecoveryOpenerNotAllowed(DomainError):
+    code = "recovery.opener_not_allowed"
+    kind = Kind.FORBIDDEN
+    title = "The agent may no longer make this change"
+    default_message = "Whoever opened this recovery case may no longer make its change."

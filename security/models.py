@@ -364,3 +364,58 @@ class DuoState(models.Model):
 
     def __str__(self) -> str:
         return f"duostate:{self.pk}"
+
+
+class RecoveryCase(models.Model):
+    """Support's guided recovery of an account whose holder lost access: the identity checks
+    the tenant asks for, which passed, and the factor reset or email change they lead to
+    (security.services.recovery). Its history is its `recovery_case.*` events.
+
+    The code sent to the holder and the holder's cancel token are stored only as hashes."""
+
+    OPEN = "open"  # checks under way
+    SCHEDULED = "scheduled"  # checks passed; runs at `due_at` unless the holder cancels
+    HELD = "held"  # handed to four-eyes approval (`approval_id`)
+    DONE = "done"  # the reset or change ran
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # refused when it ran (`outcome`)
+    STATUSES = (OPEN, SCHEDULED, HELD, DONE, CANCELLED, FAILED)
+    FACTOR_RESET = "factor.reset"
+    EMAIL_CHANGE = "email.change"
+    PURPOSES = ((FACTOR_RESET, "Reset a second factor"), (EMAIL_CHANGE, "Change the primary email"))
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recovery_cases")
+    purpose = models.CharField(max_length=20, choices=PURPOSES)
+    factor = models.CharField(max_length=30, blank=True)
+    new_email = models.CharField(max_length=254, blank=True)
+    status = models.CharField(
+        max_length=12, choices=[(s, s) for s in STATUSES], default=OPEN, db_index=True
+    )
+    # The checks the tenant asked for when the case opened, and those passed (check -> note).
+    checks_required = models.JSONField(default=list)
+    checks_passed = models.JSONField(default=dict)
+    reason = models.CharField(max_length=500)
+    ticket = models.CharField(max_length=200, blank=True)
+    opened_by_type = models.CharField(max_length=20)
+    opened_by_id = models.CharField(max_length=100, blank=True)
+    opened_by_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The code last sent: its channel and address, its hash, expiry and wrong tries.
+    code_channel = models.CharField(max_length=10, blank=True)
+    code_destination = models.CharField(max_length=254, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    answer_attempts = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+    cancel_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    approval_id = models.IntegerField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_at"], name="recovery_due")]
+
+    def __str__(self) -> str:
+        return f"recoverycase:{self.pk}"

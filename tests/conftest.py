@@ -163,3 +163,15 @@ def lr_sdk(live_server, credential):
     yield make
     for name, value in saved.items():
         setattr(LR, name, value)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run tasks inline (as the embedded default does), whatever REDIS_URL says: for a test
+    that reads what a task did in this process (the mail backend's outbox)."""
+    from portal.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

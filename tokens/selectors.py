@@ -20,6 +20,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -151,19 +152,33 @@ class ResolvedAccessToken:
         return account
 
 
-def access_token_resolve(*, tenant, token: str | None) -> ResolvedAccessToken:
+def access_token_cache_entry(*, token: str) -> str | None:
+    """The cache entry holding what `access_token_resolve` needs of `token` (None:
+    malformed), so a caller can read it in a round trip it makes anyway."""
+    canonical = normalise_token(token)
+    return None if canonical is None else access_cache_key(token_hash(canonical))
+
+
+def access_token_resolve(
+    *, tenant, token: str | None, prefetched: dict[str, Any] | None = None
+) -> ResolvedAccessToken:
     """The live access token `token` of `tenant` (an object with `.account`), or
     AccessTokenMissing / AccessTokenInvalid (unknown, revoked, other tenant, malformed) /
-    AccessTokenExpired."""
+    AccessTokenExpired. `prefetched`: cache entries already read, by key
+    (`access_token_cache_entry`)."""
     if not token or not str(token).strip():
         raise AccessTokenMissing()
     canonical = normalise_token(token)
     if canonical is None:
         raise AccessTokenInvalid()
     hashed = token_hash(canonical)
+    entry = access_cache_key(hashed)
     cached = None
-    with contextlib.suppress(Exception):  # a cache outage falls back to the database
-        cached = cache.get(access_cache_key(hashed))
+    if prefetched and entry in prefetched:
+        cached = prefetched[entry]
+    else:
+        with contextlib.suppress(Exception):  # a cache outage falls back to the database
+            cached = cache.get(entry)
     if cached == REVOKED:
         raise AccessTokenInvalid()
     if not isinstance(cached, tuple) or len(cached) != 5:  # a miss, or an entry of an older shape

@@ -13,10 +13,11 @@ from django.db import transaction
 from accounts.models import Account
 from portal import events
 from portal.audit import Actor
+from portal.models import Tenant
 from tokens.commands import AccountSessionsRevoke
 from tokens.errors import DailyCapReached
 from tokens.services.multipurpose import account_tokens_retire, message_enqueue
-from tokens.services.sessions import account_sessions_revoke
+from tokens.services.sessions import account_sessions_revoke, accounts_sessions_revoke
 
 # Why the sessions end, by the event that ends them.
 SESSION_ENDING_EVENTS = {
@@ -57,6 +58,50 @@ def sessions_end(event: events.DomainEvent) -> None:
     )
     if event.type == "account_password.set":
         account_tokens_retire(account=account, purposes=["forgotpassword"])
+
+
+def sessions_end_many(batch: list[events.DomainEvent]) -> None:
+    """`sessions_end` for the events of one set-based command (a bulk job's batch of
+    blocks): the same revocations and events, each pointing to its own account's event,
+    with a few statements for the set."""
+    groups: dict[tuple[int, str, str, str, str, str], list[events.DomainEvent]] = {}
+    for event in batch:
+        if event.type == "account.updated" and event.diff.get("IsActive") != [True, False]:
+            continue
+        if event.tenant_id is None:
+            continue
+        why = event.reason or SESSION_ENDING_EVENTS[event.type]
+        key = (
+            event.tenant_id,
+            event.actor_type,
+            event.actor_id,
+            event.actor_label,
+            why,
+            event.type,
+        )
+        groups.setdefault(key, []).append(event)
+    for (tenant_id, actor_type, actor_id, actor_label, why, event_type), group in groups.items():
+        found = {
+            account.uid: account
+            for account in Account.objects.filter(
+                tenant_id=tenant_id, uid__in=[event.subject_uid for event in group]
+            ).only("pk", "tenant_id", "uid")
+        }
+        present = [event for event in group if event.subject_uid in found]
+        if not present:
+            continue
+        accounts = [found[event.subject_uid] for event in present]
+        accounts_sessions_revoke(
+            AccountSessionsRevoke(reason=why),
+            tenant=Tenant.objects.get(pk=tenant_id),
+            accounts=accounts,
+            actor=Actor(actor_type, actor_id, actor_label),
+            causes=[event.id for event in present],
+        )
+        if event_type == "account_password.set":
+            for event, account in zip(present, accounts, strict=True):
+                with events.caused_by(event.id):
+                    account_tokens_retire(account=account, purposes=["forgotpassword"])
 
 
 def sessions_end_after_factor_reset(event: events.DomainEvent) -> None:
@@ -124,7 +169,9 @@ def _masked_email(value: str) -> str:
 
 def subscribe() -> None:
     for event_type in SESSION_ENDING_EVENTS:
-        events.subscribe(event_type, sessions_end, phase=events.IN_TRANSACTION)
+        events.subscribe(
+            event_type, sessions_end, phase=events.IN_TRANSACTION, many=sessions_end_many
+        )
     events.subscribe(
         "mfa_factor.reset", sessions_end_after_factor_reset, phase=events.IN_TRANSACTION
     )

@@ -32,10 +32,15 @@ def relay_kick(event: events.DomainEvent) -> None:
     if event.imported or event.tenant_id is None:
         return
     try:
-        if not _tenant_has_endpoints(event.tenant_id) or not cache.add(KICK_KEY, 1, KICK_SECONDS):
-            return
+        if _tenant_has_endpoints(event.tenant_id):
+            relay_kick_once()
+    except Exception:  # the change is committed; the beat runs the relay anyway
+        logger.exception("the webhook relay could not be kicked")
+
+
+def relay_kick_once() -> None:
+    """Queue a relay run unless one is already waiting to start."""
+    if cache.add(KICK_KEY, 1, KICK_SECONDS):
         from webhooks.tasks import webhooks_relay_task
 
         webhooks_relay_task.delay()
-    except Exception:  # the change is committed; the beat runs the relay anyway
-        logger.exception("the webhook relay could not be kicked")

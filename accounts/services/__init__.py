@@ -25,7 +25,10 @@ from accounts.services.lifecycle import (
     account_delete,
     account_login_record,
     account_unblock,
+    accounts_block,
     accounts_delete_by_email,
+    accounts_locked,
+    accounts_unblock,
 )
 from accounts.services.password import (
     account_password_change_require,
@@ -70,7 +73,10 @@ __all__ = [
     "account_uid_update",
     "account_unblock",
     "account_update",
+    "accounts_block",
     "accounts_delete_by_email",
+    "accounts_locked",
+    "accounts_unblock",
     "email_recovery_check",
     "password_check",
     "password_policy_check",

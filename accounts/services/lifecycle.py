@@ -1,6 +1,8 @@
 """The account's life: creation, block and unblock, deletion, and the count of successful
 sign-ins. Sign-in locks are security's (security.services.lockout)."""
 
+from collections.abc import Sequence
+
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -24,6 +26,7 @@ from accounts.services.profile import (
 from accounts.services.shared import (
     account_locked,
     account_search_text,
+    account_version_matches,
     event_record,
     identifiers_check_free,
     integrity_error,
@@ -149,6 +152,92 @@ def account_unblock(
             changes={"IsActive": [was, True]} if not was else {},
         )
     return account
+
+
+# --- Set forms: a bulk job's batch ----------------------------------------------------
+
+
+# What a set command reads of each account (the rest of a wide row loads only if asked for).
+SET_FIELDS = ("pk", "tenant_id", "uid", "is_active", "modified")
+
+
+@events.reads
+def accounts_locked(*, tenant: Tenant, uids: Sequence[str]) -> dict[str, Account]:
+    """The tenant's accounts named by `uids` (those that exist) by UID, their rows locked
+    until the caller's transaction ends. Locked in primary-key order, so two sets that
+    overlap never wait on each other in a cycle."""
+    return {
+        account.uid: account
+        for account in Account.objects.select_for_update()
+        .filter(tenant=tenant, uid__in=list(uids))
+        .only(*SET_FIELDS)
+        .order_by("pk")
+    }
+
+
+@events.emits("account.blocked")
+def accounts_block(
+    command: AccountBlock, *, tenant: Tenant, actor: Actor, accounts: Sequence[Account]
+) -> list[Account]:
+    """`account_block` for a set of accounts (a bulk job's batch): each blocked, its
+    sessions ended and its own `account.blocked` event recorded as `account_block` does,
+    with a few statements for the whole set. Returns the accounts as stored now."""
+    return _accounts_activity_set(
+        command, tenant=tenant, actor=actor, accounts=accounts, active=False
+    )
+
+
+@events.emits("account.unblocked")
+def accounts_unblock(
+    command: AccountUnblock, *, tenant: Tenant, actor: Actor, accounts: Sequence[Account]
+) -> list[Account]:
+    """`account_unblock` for a set of accounts, one `account.unblocked` event each."""
+    return _accounts_activity_set(
+        command, tenant=tenant, actor=actor, accounts=accounts, active=True
+    )
+
+
+def _accounts_activity_set(
+    command: AccountBlock | AccountUnblock,
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    accounts: Sequence[Account],
+    active: bool,
+) -> list[Account]:
+    wanted = sorted({account.pk for account in accounts})
+    with transaction.atomic():
+        locked = list(
+            Account.objects.select_for_update()
+            .filter(tenant=tenant, pk__in=wanted)
+            .only(*SET_FIELDS)
+            .order_by("pk")
+        )
+        if len(locked) != len(wanted):
+            raise AccountNotFound()
+        if command.expected_version is not None:
+            for account in locked:
+                account_version_matches(account, expected_version=command.expected_version)
+        if not locked:
+            return []
+        now = timezone.now()
+        Account.objects.filter(pk__in=wanted).update(is_active=active, modified=now)
+        subjects = []
+        for account in locked:
+            was = account.is_active
+            account.is_active, account.modified = active, now
+            subjects.append((account.uid, {"IsActive": [was, active]} if was != active else {}))
+        # The sessions of blocked accounts end through the events (tokens subscribes to
+        # account.blocked, with a set form for these).
+        audit.record_many(
+            tenant=tenant,
+            actor=actor,
+            action="account.unblocked" if active else "account.blocked",
+            subjects=subjects,
+            reason=command.reason,
+            ticket=command.ticket,
+        )
+    return locked
 
 
 @events.emits("account.deleted")

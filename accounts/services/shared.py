@@ -176,12 +176,19 @@ def account_locked(account: Account, *, expected_version: str | None = None) -> 
     """The account's row, locked until the caller's transaction ends; AccountVersionStale
     when the command was built against another version than the stored one (a command
     without `expected_version` is not compared)."""
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    if expected_version is not None:
+        account_version_matches(locked, expected_version=expected_version)
+    return locked
+
+
+@events.reads
+def account_version_matches(account: Account, *, expected_version: str) -> None:
+    """AccountVersionStale unless `expected_version` names `account`'s stored version."""
     from accounts.selectors import account_version
 
-    locked = Account.objects.select_for_update().get(pk=account.pk)
-    if expected_version is not None and not _same_version(expected_version, locked):
-        raise AccountVersionStale(current_version=account_version(locked))
-    return locked
+    if not _same_version(expected_version, account):
+        raise AccountVersionStale(current_version=account_version(account))
 
 
 def _same_version(expected: str, account: Account) -> bool:

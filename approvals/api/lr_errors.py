@@ -14,5 +14,8 @@ register_mappings(
         e.ApprovalPendingOwnRequest: LRMapping(1134, errors=True, message_is_description=True),
         e.ApprovalCommandUnknown: LRMapping(1134, errors=True, message_is_description=True),
         e.ApprovalRequesterNotAllowed: LRMapping(1143, message_is_description=True),
+        e.ApprovalResultUnavailable: LRMapping(1134, errors=True, message_is_description=True),
+        e.ApprovalResultCollected: LRMapping(1134, errors=True, message_is_description=True),
+        e.ApprovalResultExpired: LRMapping(1134, errors=True, message_is_description=True),
     }
 )

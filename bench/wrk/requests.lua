@@ -60,7 +60,11 @@ function request()
   return wrk.format("GET", path, h)
 end
 
+-- Answers other than 2xx (wrk itself counts only 4xx and 5xx): a redirect is no answer.
+not_ok = 0
+
 function response(status, hdrs, body)
+  if status < 200 or status > 299 then not_ok = not_ok + 1 end
   if mode == "chain" and status == 200 then
     local token = body:match('"refresh_token"%s*:%s*"([^"]+)"')
     if token then table.insert(queue, token) end
@@ -69,8 +73,10 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  local not_2xx = 0
+  for _, thread in ipairs(threads) do not_2xx = not_2xx + (thread:get("not_ok") or 0) end
   io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"p50":%d,"p95":%d,"p99":%d,"mean":%.1f,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}\n',
+    '{"requests":%d,"duration_us":%d,"p50":%d,"p95":%d,"p99":%d,"mean":%.1f,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"not_2xx":%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    latency.mean, e.connect, e.read, e.write, e.status, e.timeout))
+    latency.mean, e.connect, e.read, e.write, e.status, e.timeout, not_2xx))
 end

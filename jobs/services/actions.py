@@ -19,6 +19,11 @@ from tokens.commands import AccountSessionsRevoke, VerificationEmailSend
 
 # Rows one task runs before it hands the rest to the next task of the chain.
 BATCH_SIZE = 500
+# Actions whose batches run through the set form of their service (jobs.services.running).
+SET_ACTIONS: frozenset[str] = frozenset({"block", "unblock"})
+# Task chains a job of those starts: idle workers take a chain each and share the job batch
+# by batch (a chain that finds every pending row claimed by another stops).
+SET_CHAINS = 2
 # The most accounts one job may select.
 JOB_ROWS_MAX = 100_000
 REASON_MAX_LENGTH = 500

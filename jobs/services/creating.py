@@ -21,6 +21,8 @@ from jobs.services.actions import (
     ACTIONS,
     FILTER_KEYS,
     JOB_ROWS_MAX,
+    SET_ACTIONS,
+    SET_CHAINS,
     action_named,
     job_actor,
     params_checked,
@@ -171,15 +173,17 @@ def _record_created(job: Job, *, total: int) -> None:
     job.created_event_id = event.pk
     job.save(update_fields=["created_event_id"])
     if job.status == Job.STATUS_QUEUED:
-        transaction.on_commit(lambda: job_schedule(job.pk), robust=True)
+        chains = SET_CHAINS if job.action in SET_ACTIONS else 1
+        transaction.on_commit(lambda: job_schedule(job.pk, chains=chains), robust=True)
 
 
 @events.upkeep
-def job_schedule(job_id: int) -> None:
-    """Hand the job's next batch to a worker."""
+def job_schedule(job_id: int, *, chains: int = 1) -> None:
+    """Hand the job's next batch to a worker (`chains` tasks, each chaining the next)."""
     from jobs.tasks import job_run_task
 
-    job_run_task.delay(job_id)
+    for _ in range(chains):
+        job_run_task.delay(job_id)
 
 
 @events.emits("job.cancelled")

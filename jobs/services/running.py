@@ -1,8 +1,12 @@
-"""Running a job's rows in batches: each row claimed, run and marked in one transaction."""
+"""Running a job's rows in batches: each row claimed, run and marked in one transaction, or,
+for block and unblock, a batch claimed, run through the set form of the service and marked
+in one transaction."""
 
 import contextlib
 import dataclasses
+import json
 import logging
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.db import transaction
@@ -35,7 +39,8 @@ logger = logging.getLogger(__name__)
 @events.flow("job.finished")
 def job_batch_run(command: JobBatchRun) -> bool:
     """Run up to `batch_size` pending rows of the job, each in its own transaction with the
-    service's change; returns whether rows remain. The run that finds none left finishes
+    service's change (for the set actions, the whole batch in one, through the set form
+    of the service); returns whether this chain should run the next batch. The run that finds none left finishes
     the job (`job.finished`, once). The events rows record point to the job's own
     (`caused_by` its job.created event)."""
     job = Job.objects.select_related("tenant").filter(pk=command.job_id).first()
@@ -60,19 +65,17 @@ def _batch_run(job: Job, *, batch_size: int) -> bool:
         return False
     actor = job_actor(job)
     try:
-        for _ in range(batch_size):
-            with transaction.atomic():
-                row = (
-                    JobRow.objects.select_for_update(skip_locked=True)
-                    .filter(job_id=job.pk, state=JobRow.PENDING)
-                    .order_by("id")
-                    .first()
-                )
-                if row is None:
-                    break
-                if Job.objects.filter(pk=job.pk, status=Job.STATUS_CANCELLED).exists():
-                    return False
-                _row_run(job, stored, row, actor)
+        if job.action in SET_SERVICES:
+            claimed = _set_batch_run(job, stored, actor, batch_size=batch_size)
+            if claimed is None:
+                return False
+            if not claimed and JobRow.objects.filter(job_id=job.pk, state=JobRow.PENDING).exists():
+                # Every pending row is in another chain's batch: that chain carries on (or,
+                # killed, its redelivered task does).
+                return False
+        else:
+            if not _rows_run(job, stored, actor, batch_size=batch_size):
+                return False
     except Exception:
         # Not a refusal of one row (those mark the row failed) but a fault of the job
         # itself: it stops as failed rather than staying "running" for ever.
@@ -83,6 +86,107 @@ def _batch_run(job: Job, *, batch_size: int) -> bool:
         return not Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).exists()
     _finish(job.pk, Job.STATUS_SUCCEEDED)
     return False
+
+
+def _rows_run(job: Job, stored: Command, actor: Actor, *, batch_size: int) -> bool:
+    """Up to `batch_size` rows, one transaction each; False once the job was cancelled."""
+    for _ in range(batch_size):
+        with transaction.atomic():
+            row = (
+                JobRow.objects.select_for_update(skip_locked=True)
+                .filter(job_id=job.pk, state=JobRow.PENDING)
+                .order_by("id")
+                .first()
+            )
+            if row is None:
+                break
+            if Job.objects.filter(pk=job.pk, status=Job.STATUS_CANCELLED).exists():
+                return False
+            _row_run(job, stored, row, actor)
+    return True
+
+
+# The actions of jobs.services.actions.SET_ACTIONS: their rows run a batch at a time through
+# the set form of the row's service (the same change and event per account as the single
+# call, a few statements per batch).
+SET_SERVICES: dict[str, Callable[..., list[Account]]] = {
+    "block": account_services.accounts_block,
+    "unblock": account_services.accounts_unblock,
+}
+
+
+def _set_batch_run(job: Job, stored: Command, actor: Actor, *, batch_size: int) -> int | None:
+    """Claim up to `batch_size` pending rows, run them through the set form of the action's
+    service and mark them, all in one transaction: a worker killed midway leaves the whole
+    batch pending, never half applied. The rows are claimed `skip_locked`, so several
+    workers share a job batch by batch. Returns how many rows it claimed (None: the job
+    was cancelled)."""
+    with transaction.atomic():
+        rows = list(
+            JobRow.objects.select_for_update(skip_locked=True)
+            .filter(job_id=job.pk, state=JobRow.PENDING)
+            .order_by("id")[:batch_size]
+        )
+        if not rows:
+            return 0
+        if Job.objects.filter(pk=job.pk, status=Job.STATUS_CANCELLED).exists():
+            return None
+        now = timezone.now()
+        # A pre-check decides what the single call would refuse, so no row needs a savepoint.
+        accounts = account_services.accounts_locked(
+            tenant=job.tenant, uids=[row.uid for row in rows]
+        )
+        applying: list[tuple[JobRow, Account]] = []
+        for row in rows:
+            row.finished_at = now
+            account = accounts.get(row.uid)
+            if account is None:
+                row.state, row.detail = JobRow.FAILED, "The account no longer exists."
+            elif (
+                row.expected_version
+                and account_selectors.account_version(account) != row.expected_version
+            ):
+                row.state, row.detail = JobRow.SKIPPED, "The account changed since the job ran."
+            else:
+                row.undo = _undo(job.action, stored, account, job.params)
+                applying.append((row, account))
+        if applying:
+            try:
+                with transaction.atomic():
+                    after = SET_SERVICES[job.action](
+                        stored,
+                        tenant=job.tenant,
+                        actor=actor,
+                        accounts=[account for _, account in applying],
+                    )
+            except DomainError as error:
+                for row, _ in applying:
+                    row.state, row.detail, row.undo = JobRow.FAILED, error.sentence()[:500], None
+            else:
+                versions = {
+                    account.uid: account_selectors.account_version(account) for account in after
+                }
+                for row, _ in applying:
+                    row.state, row.version_after = JobRow.APPLIED, versions[row.uid]
+        _rows_mark(rows)
+    return len(rows)
+
+
+def _rows_mark(rows: list[JobRow]) -> None:
+    """Write the rows' outcomes: one UPDATE per distinct outcome (a batch has a few)."""
+    outcomes: dict[tuple[str, str, str, str | None, Any], list[int]] = {}
+    for row in rows:
+        undo = json.dumps(row.undo, sort_keys=True) if row.undo is not None else None
+        key = (row.state, row.detail, row.version_after, undo, row.finished_at)
+        outcomes.setdefault(key, []).append(row.pk)
+    for (state, detail, version_after, undo, finished_at), ids in outcomes.items():
+        JobRow.objects.filter(pk__in=ids).update(
+            state=state,
+            detail=detail,
+            version_after=version_after,
+            undo=json.loads(undo) if undo is not None else None,
+            finished_at=finished_at,
+        )
 
 
 def _row_run(job: Job, command: Command, row: JobRow, actor: Actor) -> None:

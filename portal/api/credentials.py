@@ -65,6 +65,7 @@ def credential_json(credential: ApiCredential, *, secret: str | None = None) -> 
         "last_used_at": moment(credential.last_used_at),
         "usable": credential.is_usable,
         "requires_approval": credential.requires_approval,
+        "masks_personal_data": credential.masks_personal_data,
     }
     if secret is not None:
         body["secret"] = secret
@@ -112,6 +113,9 @@ def _create_command(body: dict, *, reason: str, ticket: str) -> CredentialCreate
     held = body.get("requires_approval", False)
     if not isinstance(held, bool):
         problems.append(FieldError("requires_approval", "true or false.", "invalid"))
+    masks = body.get("masks_personal_data", False)
+    if not isinstance(masks, bool):
+        problems.append(FieldError("masks_personal_data", "true or false.", "invalid"))
     if problems:
         raise InvalidInput(field_errors=problems)
     return CredentialCreate(
@@ -119,6 +123,7 @@ def _create_command(body: dict, *, reason: str, ticket: str) -> CredentialCreate
         scopes=tuple(dict.fromkeys(scopes)),
         expires_at=moment_,
         requires_approval=held is True,
+        masks_personal_data=masks is True,
         reason=reason,
         ticket=ticket,
     )
@@ -135,6 +140,7 @@ _CREDENTIAL_FIELDS = {
     "last_used_at": serializers.DateTimeField(allow_null=True),
     "usable": serializers.BooleanField(),
     "requires_approval": serializers.BooleanField(),
+    "masks_personal_data": serializers.BooleanField(),
 }
 _CREDENTIAL = inline_serializer("NativeCredential", _CREDENTIAL_FIELDS)
 _ISSUED = inline_serializer(
@@ -147,6 +153,7 @@ _CREATE = inline_serializer(
         "scopes": serializers.ListField(child=serializers.CharField(), required=False),
         "expires_at": serializers.DateTimeField(required=False, allow_null=True),
         "requires_approval": serializers.BooleanField(required=False),
+        "masks_personal_data": serializers.BooleanField(required=False),
     },
 )
 _ROTATE = inline_serializer(
@@ -163,6 +170,7 @@ _EXAMPLE = {
     "last_used_at": "2026-12-07T05:00:00.000Z",
     "usable": True,
     "requires_approval": False,
+    "masks_personal_data": False,
 }
 _ISSUED_EXAMPLE = {**_EXAMPLE, "secret": "6c1f0d2e-8a7b-4c3d-9e1f-2a3b4c5d9f3a"}
 
@@ -214,7 +222,10 @@ class CredentialListView(NativeAPIView):
         ],
     )
     def post(self, request):
-        body = _object(self.body_json(), ("label", "scopes", "expires_at", "requires_approval"))
+        body = _object(
+            self.body_json(),
+            ("label", "scopes", "expires_at", "requires_approval", "masks_personal_data"),
+        )
         issued = services.credential_create(
             _create_command(body, **reason_and_ticket(request)),
             tenant=self.tenant,

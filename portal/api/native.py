@@ -21,7 +21,7 @@ from rest_framework import exceptions as drf
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from portal import approval_gate, idempotency
+from portal import approval_gate, idempotency, masking
 from portal.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, problem_for
 from portal.commands import Command
 from portal.errors import DomainError, FieldError, InvalidInput
@@ -81,15 +81,33 @@ class IdempotentReplay(Exception):
         self.stored = stored
 
     def response(self) -> Response:
-        response = Response(self.stored["body"], status=self.stored["status"])
-        for name, value in self.stored.get("headers", {}).items():
+        headers = dict(self.stored.get("headers", {}))
+        # The renderer sets Content-Type when the answer is rendered: name it up front, so
+        # a replayed problem stays application/problem+json.
+        content_type = headers.pop("Content-Type", None)
+        if content_type and content_type.startswith("text/html"):
+            content_type = None  # Django's default, stored by earlier releases: not named
+        response = Response(
+            self.stored["body"], status=self.stored["status"], content_type=content_type
+        )
+        for name, value in headers.items():
             response[name] = value
         response["Idempotent-Replayed"] = "true"
         return response
 
 
 # Headers of a first response that a replay repeats.
-REPLAYED_HEADERS = ("ETag", "Location", "Content-Type", "Retry-After")
+REPLAYED_HEADERS = ("ETag", "Location", "Retry-After")
+
+
+def replayed_headers(response) -> dict[str, str]:
+    """The headers of `response` a replay repeats, and its Content-Type when it was named
+    (a problem's): otherwise the renderer's, which the replay's renderer sets again. Until
+    it is rendered, a response's Content-Type header is only Django's default."""
+    headers = {h: response[h] for h in REPLAYED_HEADERS if response.has_header(h)}
+    if getattr(response, "content_type", None):
+        headers["Content-Type"] = response.content_type
+    return headers
 
 
 def native_exception_handler(exc, context):
@@ -187,6 +205,11 @@ class NativeAPIView(LRAPIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        # A staff-facing credential reads personal data masked, in every answer (a replay too).
+        principal = getattr(self, "principal", None)
+        policy = masking.masking_of_credential(getattr(principal, "credential", None))
+        if policy.masked and isinstance(getattr(response, "data", None), dict | list):
+            response.data = masking.by_field(policy, "", response.data)
         if self.idempotency is not None:
             credential_id, key = self.idempotency
             self.idempotency = None
@@ -198,7 +221,7 @@ class NativeAPIView(LRAPIView):
                     key=key,
                     status=response.status_code,
                     body=getattr(response, "data", None),
-                    headers={h: response[h] for h in REPLAYED_HEADERS if response.has_header(h)},
+                    headers=replayed_headers(response),
                 )
         return response
 

@@ -8,11 +8,13 @@ from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from portal import staff
 from portal.audit import Actor
+from portal.console import display
 from portal.models import Tenant
 from portal.staff_session import (
     LAST_SEEN_RESOLUTION_SECONDS,
@@ -102,23 +104,48 @@ class StaffRequiredMixin:
         ):
             request.session[LAST_SEEN_SESSION_KEY] = now
         self.console = ConsoleContext(request)
-        try:
-            if self.console.role is None:
-                raise ConsoleDenied(
-                    "Your user holds no console role.",
-                    "Ask an Admin to add you to one of the groups Viewer, Agent, Lead or Admin.",
+        # People on this page show as the reader's role may see them (display.py); the page
+        # is rendered while that policy is bound.
+        with display.masking_bound(self.masking_for(self.console.tenant)):
+            try:
+                if self.console.role is None:
+                    raise ConsoleDenied(
+                        "Your user holds no console role.",
+                        "Ask an Admin to add you to one of the groups Viewer, Agent, Lead or "
+                        "Admin.",
+                    )
+                response = super().dispatch(request, *args, **kwargs)
+                if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+                    response.render()
+            except ConsoleDenied as denied:
+                response = render(
+                    request,
+                    "console/403.html",
+                    {
+                        "console": self.console,
+                        "what": display.text_shown(denied.what),
+                        "remedy": denied.remedy,
+                    },
+                    status=403,
                 )
-            response = super().dispatch(request, *args, **kwargs)
-        except ConsoleDenied as denied:
-            response = render(
-                request,
-                "console/403.html",
-                {"console": self.console, "what": denied.what, "remedy": denied.remedy},
-                status=403,
-            )
-        except Http404:
-            response = render(request, "console/404.html", {"console": self.console}, status=404)
+            except Http404:
+                response = render(
+                    request, "console/404.html", {"console": self.console}, status=404
+                )
+            if display.current_masking().revealed:
+                # Revealed values never stay in a cache.
+                response["Cache-Control"] = "no-store"
         return apply_security_headers(response)
+
+    def masking_for(self, tenant: Tenant | None) -> display.Masking:
+        """The masking policy of this reader on `tenant` (masked when there is none)."""
+        if tenant is None:
+            return display.MASKED
+        return display.masking_of_tenant(role=self.console.role, tenant=tenant)
+
+    def mask_for(self, tenant: Tenant) -> None:
+        """Show people as `tenant`'s settings say, for a page about that tenant."""
+        display.set_masking(self.masking_for(tenant))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -141,6 +168,7 @@ class StaffRequiredMixin:
             user=self.request.user, tenant=tenant, permission=permission
         ):
             raise Http404("No such tenant")
+        self.mask_for(tenant)
         return tenant
 
     def may(self, tenant: Tenant, action: str) -> bool:

@@ -259,10 +259,15 @@ def diff_rows(event: AuditEvent) -> list[DiffRow]:
             as_pair = is_list_pair and (
                 key in shape.pairs or (shape.open and key not in shape.keys)
             )
+        # Personal values read as the reader may see them (display.py masks for some roles).
+        leaf = str(key).rsplit(".", 1)[-1]
         if as_pair:
-            rows.append(DiffRow(str(key), _shown(value[0]), _shown(value[1]), True))
+            before, after = (display.field_value_shown(leaf, v) for v in value)
+            rows.append(DiffRow(str(key), _shown(before), _shown(after), True))
         else:
-            rows.append(DiffRow(str(key), "", _shown(value), False))
+            rows.append(
+                DiffRow(str(key), "", _shown(display.field_value_shown(leaf, value)), False)
+            )
     return rows
 
 

@@ -1,9 +1,12 @@
 """Console forms. Every field has a label; write forms ask for a reason where the log needs one."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from portal import staff, tenant_settings
 from portal.models import ApiCredential, Tenant
@@ -208,6 +211,12 @@ class CredentialCreateForm(forms.Form):
         help_text="Actions the tenant holds for a second person answer 202 with an approval "
         "request instead of running (the LoginRadius paths are never held).",
     )
+    masks_personal_data = forms.BooleanField(
+        label="Used by staff: its native answers show personal data masked",
+        required=False,
+        help_text="Emails, phone numbers, names and the tenant's masked custom fields read "
+        "as a masked staff role sees them.",
+    )
 
 
 class CredentialRotateForm(forms.Form):
@@ -333,6 +342,143 @@ class RolePermissionsForm(RoleWhyFields):
 
     def clean_permissions(self):
         return _names(self.cleaned_data["permissions"])
+
+
+class RoleContextReasonForm(forms.Form):
+    """What every change to a role context asks: why (required) and the ticket. Its ids
+    are its own: the dialog opens on pages that have other forms."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "ctx_%s")
+        super().__init__(*args, **kwargs)
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Written to the audit log with the change.",
+        error_messages={"required": "Say why: it is written to the audit log with the change."},
+    )
+    ticket = forms.CharField(
+        label="Ticket reference",
+        required=False,
+        max_length=100,
+        help_text="Optional, e.g. SUP-1234.",
+    )
+
+
+class RoleContextExpiryForm(RoleContextReasonForm):
+    """A new expiry: one UTC date-time, or "Never expires" (exactly one of them). The clean
+    puts what will be stored in `cleaned_data["expires"]` (None = never)."""
+
+    expiration = forms.DateTimeField(
+        label="Expires at (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="A date and time in UTC (YYYY-MM-DD HH:MM), to the minute. The grant ends then.",
+    )
+    never_expires = forms.BooleanField(
+        label="Never expires", required=False, help_text="The grant lasts until someone revokes it."
+    )
+    field_order = ["expiration", "never_expires", "reason", "ticket"]
+
+    def clean(self):
+        data = super().clean()
+        if "expiration" in self.errors:
+            return data
+        moment, never = data.get("expiration"), bool(data.get("never_expires"))
+        if moment and never:
+            self.add_error("never_expires", "Give either an expiry or Never expires, not both.")
+        elif not moment and not never:
+            self.add_error("expiration", "Give the moment it expires, or tick Never expires.")
+        elif never:
+            data["expires"] = None
+        elif moment <= timezone.now():
+            self.add_error(
+                "expiration", "This moment is in the past: give a later one, or Never expires."
+            )
+        else:
+            data["expires"] = moment.astimezone(UTC)
+        return data
+
+
+class RoleContextExtendForm(RoleContextExpiryForm):
+    """Give one holder of a context a new expiry."""
+
+    account = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+
+class RoleContextRevokeForm(RoleContextReasonForm):
+    """Take a context, and everything it grants, from one holder."""
+
+    account = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+
+class RoleContextHolderAddForm(RoleContextExpiryForm):
+    """Give an account the context: which account (found exactly), which roles, until when."""
+
+    holder = forms.CharField(
+        label="Account",
+        max_length=255,
+        help_text="Its email, username or UID, exactly.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    roles = forms.MultipleChoiceField(
+        label="Roles in this context",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one role."},
+    )
+    field_order = ["holder", "roles", "expiration", "never_expires", "reason", "ticket"]
+
+    def __init__(self, *args, roles: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(name, name) for name in roles]
+
+
+class ContextNameInput(forms.TextInput):
+    """A text input suggesting the tenant's context names (a native datalist: no script),
+    refreshed from the typeahead endpoint as the name is typed (htmx)."""
+
+    def __init__(self, *, names: list[str], attrs=None):
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
+        self.names = names
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = dict(attrs or {})
+        list_id = f"{attrs.get('id') or name}_names"
+        attrs.update(
+            {
+                "list": list_id,
+                "hx-get": reverse("console:role_context_names"),
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": f"#{list_id}",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
+        options = format_html_join("", '<option value="{}"></option>', ((n,) for n in self.names))
+        return format_html(
+            '{}<datalist id="{}">{}</datalist>',
+            super().render(name, value, attrs, renderer),
+            list_id,
+            options,
+        )
+
+
+class ContextNameField(forms.CharField):
+    """A role-context name chosen from the tenant's (typeahead: the input's `list`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Role context")
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault(
+            "help_text",
+            "Pick one of the tenant's contexts as you type. A new name needs "
+            "“Create a new context” ticked.",
+        )
+        super().__init__(**kwargs)
 
 
 class ObjectTypeForm(forms.Form):

@@ -6,11 +6,24 @@ factor are correlated subqueries on indexed foreign keys, evaluated for the list
 only, and the lock is joined (security's accounts_with_lockout).
 """
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat, Lower
 
 from accounts.models import Account, AccountEmail
+from accounts.selectors import custom_plans
 from portal.console import selectors
 from portal.models import Tenant
+from security import selectors as security_selectors
 from security.models import (
     AccountLockout,
     DuoEnrollment,
@@ -87,7 +100,44 @@ def account_typeahead(*, tenant: Tenant, query: str, limit: int = TYPEAHEAD_LIMI
     # The results page's own order: the (tenant, created) index walks it newest first and
     # stops at the LIMIT (a tie-breaker column would make PostgreSQL sort every match).
     qs = selectors.account_search(tenant=tenant, query=query).order_by("-created")
-    return list(qs.annotate(primary_email=_primary_email())[: limit + 1])
+    # Planned for the typed fragment: a generic plan of `LIKE $1` walks that index through
+    # every account when the fragment is rare.
+    with custom_plans():
+        return list(qs.annotate(primary_email=_primary_email())[: limit + 1])
+
+
+def account_typeahead_exact(
+    *, tenant: Tenant, query: str, limit: int = TYPEAHEAD_LIMIT
+) -> list[Account]:
+    """The typeahead of a reader who sees people masked: only accounts the whole query names
+    (UID, username, email, phone, or the full name, in any case), never a prefix or a
+    fragment, so typing one more character at a time reveals nothing."""
+    query = " ".join((query or "").split())
+    if not query:
+        return []
+    lowered = query.lower()
+    ids = selectors.exactly_named_ids(tenant=tenant, query=query)
+    if " " in query or not ids:
+        # A full name: the trigram index narrows by each word, then the whole name must match.
+        named = Account.objects.filter(tenant=tenant)
+        for word in lowered.split():
+            named = named.filter(search_text__contains=word)
+        full_names = (
+            named.annotate(
+                full=Lower(Concat("first_name", Value(" "), "last_name", output_field=CharField()))
+            )
+            .filter(full=lowered)
+            .values_list("pk", flat=True)[: limit + 1]
+        )
+        ids += list(full_names)
+    if not ids:
+        return []
+    qs = Account.objects.filter(tenant=tenant, pk__in=ids).order_by("-created")
+    return list(
+        security_selectors.accounts_with_lockout(qs).annotate(primary_email=_primary_email())[
+            : limit + 1
+        ]
+    )
 
 
 def locked_account_count(*, tenant: Tenant) -> int:

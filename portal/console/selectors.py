@@ -3,7 +3,7 @@
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, Max, Q
 from django.db.models.functions import Lower, TruncDate
@@ -14,13 +14,32 @@ from accounts.models import Account, AccountEmail
 from customobjects.models import CustomObjectRecord
 from portal.models import AuditEvent, Tenant
 from roles import selectors as role_selectors
-from roles.models import AccountRole, RoleContext
 from security import selectors as security_selectors
 from security import services as security_services
 from security.models import BackupCode, PasskeyCredential
 from tokens.models import MultipurposeToken, OutboxMessage, TokenFamily
 
 _PHONE_CHARS = re.compile(r"[\s().-]")
+
+
+def exactly_named_ids(*, tenant: Tenant, query: str) -> list[int]:
+    """Ids of the accounts `query` names whole, each through its unique index: a UID, a
+    username (any case), a phone number (punctuation aside) or an email (any case)."""
+    lowered = query.lower()
+    exact = Q(uid=query) | Q(Exact(Lower("username"), lowered))
+    phone = _PHONE_CHARS.sub("", query)
+    if phone.lstrip("+").isdigit() and len(phone.lstrip("+")) >= 6:
+        exact |= Q(phone_id__in={phone, "+" + phone.lstrip("+")})
+    ids = list(
+        Account.objects.filter(tenant=tenant).filter(exact).values_list("pk", flat=True)[:10]
+    )
+    if "@" in query:
+        ids += (
+            AccountEmail.objects.annotate(v=Lower("value"))
+            .filter(tenant=tenant, v=lowered)
+            .values_list("account_id", flat=True)[:1]
+        )
+    return ids
 
 
 def account_search(
@@ -42,19 +61,7 @@ def account_search(
     query = (query or "").strip()
     if query:
         lowered = query.lower()
-        exact = Q(uid=query) | Q(Exact(Lower("username"), lowered))
-        phone = _PHONE_CHARS.sub("", query)
-        if phone.lstrip("+").isdigit() and len(phone.lstrip("+")) >= 6:
-            exact |= Q(phone_id__in={phone, "+" + phone.lstrip("+")})
-        ids = list(
-            Account.objects.filter(tenant=tenant).filter(exact).values_list("pk", flat=True)[:10]
-        )
-        if "@" in query:
-            ids += (
-                AccountEmail.objects.annotate(v=Lower("value"))
-                .filter(tenant=tenant, v=lowered)
-                .values_list("account_id", flat=True)[:1]
-            )
+        ids = exactly_named_ids(tenant=tenant, query=query)
         if ids:
             qs = qs.filter(pk__in=ids)
         else:
@@ -161,8 +168,10 @@ def bar_chart(
 def _per_day(qs, field: str, days: int) -> list[tuple[str, int]]:
     today = timezone.now().date()
     start = today - timedelta(days=days - 1)
+    # A range on the column itself: its index walks the window (a date of each row would not).
+    since = datetime.combine(start, time.min, tzinfo=UTC)
     rows = (
-        qs.filter(**{f"{field}__date__gte": start})
+        qs.filter(**{f"{field}__gte": since})
         .annotate(day=TruncDate(field))
         .values("day")
         .annotate(n=Count("pk"))
@@ -341,37 +350,3 @@ def account_deliveries(*, account: Account, limit: int = 10) -> list:
             "-created", "-pk"
         )[:limit]
     )
-
-
-# Roles screens -----------------------------------------------------------------------------------
-
-
-def role_holders(*, tenant: Tenant) -> dict[str, list[str]]:
-    """UIDs holding each role directly (at most 50 per role)."""
-    out: dict[str, list[str]] = {}
-    rows = (
-        AccountRole.objects.filter(tenant=tenant)
-        .select_related("role", "account")
-        .order_by("role__name", "account__uid")
-    )
-    for row in rows.iterator():
-        held = out.setdefault(row.role.name, [])
-        if len(held) < 50:
-            held.append(row.account.uid)
-    return out
-
-
-def role_holder_counts(*, tenant: Tenant) -> dict[str, int]:
-    rows = AccountRole.objects.filter(tenant=tenant).values("role__name").annotate(n=Count("pk"))
-    return {row["role__name"]: row["n"] for row in rows}
-
-
-def role_context_names(*, tenant: Tenant) -> list[tuple[str, int]]:
-    """Each role-context name in use and how many accounts hold it."""
-    rows = (
-        RoleContext.objects.filter(tenant=tenant)
-        .values("name")
-        .annotate(n=Count("pk"))
-        .order_by("name")
-    )
-    return [(row["name"], row["n"]) for row in rows]

@@ -13,6 +13,8 @@ from portal.console.views import (
     object_types,
     push_settings,
     reason_presets,
+    recovery,
+    reveal,
     roles,
     search,
     staff_access,
@@ -46,6 +48,21 @@ urlpatterns = [
         name="account_restore",
     ),
     path(
+        "accounts/<slug:slug>/<str:uid>/reveal/",
+        reveal.AccountRevealView.as_view(),
+        name="account_reveal",
+    ),
+    path(
+        "accounts/<slug:slug>/<str:uid>/recovery/",
+        recovery.RecoveryStartView.as_view(),
+        name="recovery_start",
+    ),
+    path(
+        "recovery/<slug:slug>/<int:pk>/",
+        recovery.RecoveryCaseView.as_view(),
+        name="recovery_case",
+    ),
+    path(
         "accounts/<slug:slug>/<str:uid>/<str:action>/",
         action_views.AccountActionView.as_view(),
         name="account_action",
@@ -58,6 +75,24 @@ urlpatterns = [
         name="approval_detail",
     ),
     path("roles/", roles.RolesView.as_view(), name="roles"),
+    path("role/<str:name>/", roles.RoleDetailView.as_view(), name="role_detail"),
+    path("role-contexts/", roles.RoleContextListView.as_view(), name="role_context_list"),
+    path(
+        "role-contexts-expiring/",
+        roles.RoleContextExpiringView.as_view(),
+        name="role_context_expiring",
+    ),
+    path("role-context-names/", roles.RoleContextNamesView.as_view(), name="role_context_names"),
+    path(
+        "role-contexts/<str:name>/",
+        roles.RoleContextDetailView.as_view(),
+        name="role_context_detail",
+    ),
+    path(
+        "role-contexts/<str:name>/<str:op>/",
+        roles.RoleContextActionView.as_view(),
+        name="role_context_action",
+    ),
     path("roles/<str:op>/", roles.RoleWriteView.as_view(), name="role_write"),
     path("custom-objects/", object_types.ObjectTypesView.as_view(), name="object_types"),
     path(

@@ -62,7 +62,9 @@ class LRAPIView(APIView):
         super().initial(request, *args, **kwargs)
         try:
             if self.auth_mode in ("apikey", "access_token"):
-                principal = auth.authenticate_api_key_only(request)
+                principal = auth.authenticate_api_key_only(
+                    request, also_read=self._access_token_entry(request)
+                )
             else:
                 principal = auth.authenticate_management(request)
         except LRError as exc:
@@ -107,7 +109,9 @@ class LRAPIView(APIView):
             route_name=getattr(request.resolver_match, "url_name", None), method=request.method
         )
         token = access_token_resolve(
-            tenant=principal.tenant, token=self._access_token_value(request)
+            tenant=principal.tenant,
+            token=self._access_token_value(request),
+            prefetched=principal.prefetched,
         )
         security_model.authorize_token(
             rule=rule,
@@ -140,6 +144,19 @@ class LRAPIView(APIView):
         except DomainError as exc:
             return self.handle_exception(exc)
         return response
+
+    def _access_token_entry(self, request) -> str | None:
+        """The cache entry of the access token in the Authorization header or the query,
+        for authentication to read with the tenant (None: no such token, or not this
+        mode; a token in the body is read later, once the body may be parsed)."""
+        if self.auth_mode != "access_token":
+            return None
+        from tokens.selectors import access_token_cache_entry
+
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            value = self.query.get("access_token") or ""
+        return access_token_cache_entry(token=value) if value.strip() else None
 
     def _access_token_value(self, request) -> str | None:
         header = request.headers.get("Authorization", "")

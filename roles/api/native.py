@@ -55,6 +55,7 @@ _ROLE = inline_serializer(
     "NativeRole",
     {
         "name": serializers.CharField(),
+        "description": serializers.CharField(),
         "permissions": serializers.ListField(child=serializers.CharField()),
         "privileged": serializers.BooleanField(),
         "created_at": serializers.DateTimeField(),
@@ -63,6 +64,7 @@ _ROLE = inline_serializer(
 )
 _ROLE_EXAMPLE = {
     "name": "support",
+    "description": "Front-line support: reads accounts and issues refunds.",
     "permissions": ["account.read", "refund.issue"],
     "privileged": False,
     "created_at": "2026-12-01T09:00:00.000Z",
@@ -72,6 +74,7 @@ _ROLE_INPUT = inline_serializer(
     "NativeRoleInput",
     {
         "name": serializers.CharField(),
+        "description": serializers.CharField(required=False, max_length=500),
         "permissions": serializers.ListField(child=serializers.CharField(), required=False),
     },
 )
@@ -80,6 +83,7 @@ _ROLE_PATCH = inline_serializer(
     {
         "permissions": serializers.ListField(child=serializers.CharField(), allow_null=True),
         "privileged": serializers.BooleanField(required=False),
+        "description": serializers.CharField(allow_null=True, required=False, max_length=500),
     },
 )
 _ACCOUNT_ROLES = inline_serializer(
@@ -162,12 +166,18 @@ class NativeRoleListView(NativeAPIView):
         ],
     )
     def post(self, request):
-        body = body_object(self.body_json(), ("name", "permissions"))
+        body = body_object(self.body_json(), ("name", "permissions", "description"))
         name = body.get("name")
         if not isinstance(name, str):
             raise InvalidInput(field_errors=[FieldError("name", "A role name.", "required")])
         command = RolesCreate(
-            roles=(RoleInput(name=name, permissions=body_names(body, "permissions")),),
+            roles=(
+                RoleInput(
+                    name=name,
+                    permissions=body_names(body, "permissions"),
+                    description=body.get("description", ""),
+                ),
+            ),
             **reason_and_ticket(request),
         )
         (role,) = services.roles_create(command, tenant=self.tenant, actor=self.actor)
@@ -194,9 +204,10 @@ class NativeRoleDetailView(NativeAPIView):
     @extend_schema(
         tags=TAG_ROLES,
         operation_id="native_role_patch",
-        summary="Change a role's permissions (JSON merge patch)",
-        description="`permissions` replaces the role's list (null: none), as one change "
-        "recording one `role.permissions_changed` event. The name cannot change.",
+        summary="Change a role's permissions, privilege or description (JSON merge patch)",
+        description="`permissions` replaces the role's list (null: none), `privileged` and "
+        "`description` (null: none) replace theirs, as one change recording one "
+        "`role.permissions_changed` event. The name cannot change.",
         parameters=[REASON, TICKET],
         request={"application/merge-patch+json": _ROLE_PATCH, "application/json": _ROLE_PATCH},
         responses={200: _ROLE},
@@ -213,18 +224,21 @@ class NativeRoleDetailView(NativeAPIView):
         current = selectors.role_get(tenant=self.tenant, name=role)
         body = body_object(
             self.body_json(),
-            ("permissions", "privileged"),
+            ("permissions", "privileged", "description"),
             read_only=("name", "created_at", "modified_at"),
         )
         privileged = body.get("privileged")
         if privileged is not None and not isinstance(privileged, bool):
             raise InvalidInput(field_errors=[FieldError("privileged", "true or false.")])
-        if "permissions" in body or privileged is not None:
+        # Merge patch: null clears the description.
+        description = (body["description"] or "") if "description" in body else None
+        if "permissions" in body or privileged is not None or description is not None:
             services.role_permissions_set(
                 RolePermissionsSet(
                     name=current.name,
                     permissions=body_names(body, "permissions") if "permissions" in body else None,
                     privileged=privileged,
+                    description=description,
                     **reason_and_ticket(request),
                 ),
                 tenant=self.tenant,

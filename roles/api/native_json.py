@@ -71,6 +71,7 @@ def body_expiration(value: Any) -> datetime | None:
 def role_json(role: Role) -> dict[str, Any]:
     return {
         "name": role.name,
+        "description": role.description,
         "permissions": sorted(role.permissions or []),
         "privileged": role.privileged,
         "created_at": moment(role.created),

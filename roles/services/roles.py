@@ -6,7 +6,9 @@ from django.utils import timezone
 from portal import audit, events
 from portal.audit import Actor
 from portal.errors import (
+    FieldError,
     FieldRequired,
+    InvalidInput,
     RoleNameInvalid,
     RoleNameTaken,
     RoleNotFound,
@@ -27,6 +29,19 @@ from roles.services.checks import (
     permissions_checked,
 )
 
+DESCRIPTION_MAX_LENGTH = 500
+
+
+def _description_checked(value: object) -> str:
+    """A role's description: text of at most DESCRIPTION_MAX_LENGTH characters."""
+    if not isinstance(value, str) or len(value.strip()) > DESCRIPTION_MAX_LENGTH:
+        raise InvalidInput(
+            field_errors=[
+                FieldError("description", f"Text of at most {DESCRIPTION_MAX_LENGTH} characters.")
+            ]
+        )
+    return value.strip()
+
 
 @events.emits("role.created")
 def roles_create(command: RolesCreate, *, tenant: Tenant, actor: Actor) -> list[Role]:
@@ -40,14 +55,20 @@ def roles_create(command: RolesCreate, *, tenant: Tenant, actor: Actor) -> list[
             raise RoleNameInvalid()
     if len(set(names)) != len(names):
         raise RoleNameInvalid("The same role name appears more than once.")
-    cleaned = [(item.name, permissions_checked(item.permissions)) for item in roles]
+    cleaned = [
+        (item.name, permissions_checked(item.permissions), _description_checked(item.description))
+        for item in roles
+    ]
     with transaction.atomic():
         if Role.objects.filter(tenant=tenant, name__in=names).exists():
             raise RoleNameTaken()
         try:
             with transaction.atomic():
                 created = Role.objects.bulk_create(
-                    [Role(tenant=tenant, name=name, permissions=perms) for name, perms in cleaned]
+                    [
+                        Role(tenant=tenant, name=name, permissions=perms, description=described)
+                        for name, perms, described in cleaned
+                    ]
                 )
         except IntegrityError as exc:  # created concurrently under the same name
             raise RoleNameTaken() from exc
@@ -58,7 +79,14 @@ def roles_create(command: RolesCreate, *, tenant: Tenant, actor: Actor) -> list[
                 action="role.created",
                 reason=reason,
                 ticket=ticket,
-                changes=audit.diff({}, {"name": role.name, "permissions": role.permissions}),
+                changes=audit.diff(
+                    {},
+                    {
+                        "name": role.name,
+                        "permissions": role.permissions,
+                        **({"description": role.description} if role.description else {}),
+                    },
+                ),
             )
     return sorted(created, key=lambda role: role.name)
 
@@ -168,12 +196,14 @@ def role_permissions_remove(
 @events.emits("role.permissions_changed")
 def role_permissions_set(command: RolePermissionsSet, *, tenant: Tenant, actor: Actor) -> Role:
     """Give a role exactly the permissions named (none: an empty list), adding and taking
-    away in one change with one event; an unchanged list records nothing."""
+    away in one change with one event, and its privilege and description when given; an
+    unchanged role records nothing."""
     wanted = (
         None
         if command.permissions is None
         else distinct_names(permissions_checked(command.permissions))
     )
+    described = None if command.description is None else _description_checked(command.description)
     with transaction.atomic():
         role = Role.objects.select_for_update().filter(tenant=tenant, name=command.name).first()
         if role is None:
@@ -181,13 +211,19 @@ def role_permissions_set(command: RolePermissionsSet, *, tenant: Tenant, actor: 
         permissions: list[str] = list(role.permissions or [])
         new_permissions = permissions if wanted is None else wanted
         privileged = role.privileged if command.privileged is None else command.privileged
+        description = role.description if described is None else described
         changed = audit.diff(
-            {"permissions": distinct_names(permissions), "privileged": role.privileged},
-            {"permissions": new_permissions, "privileged": privileged},
+            {
+                "permissions": distinct_names(permissions),
+                "privileged": role.privileged,
+                "description": role.description,
+            },
+            {"permissions": new_permissions, "privileged": privileged, "description": description},
         )
         if changed:
             role.permissions, role.privileged = new_permissions, privileged
-            role.save(update_fields=["permissions", "privileged", "modified"])
+            role.description = description
+            role.save(update_fields=["permissions", "privileged", "description", "modified"])
             audit.record(
                 tenant=tenant,
                 actor=actor,

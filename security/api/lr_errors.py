@@ -17,5 +17,11 @@ register_mappings(
         errors.DuoNotApproved: LRMapping(1193, message_is_description=True),
         errors.SecureAccountNotFound: LRMapping(404, message_is_description=True),
         errors.PushNotConfigured: LRMapping(1134, errors=True, message_is_description=True),
+        errors.RecoveryCaseNotFound: LRMapping(404, message_is_description=True),
+        errors.RecoveryCaseNotOpen: LRMapping(1134, errors=True, message_is_description=True),
+        errors.RecoveryChecksMissing: LRMapping(1134, errors=True, message_is_description=True),
+        errors.RecoveryAttemptsSpent: LRMapping(1134, errors=True, message_is_description=True),
+        errors.RecoveryCancelRefused: LRMapping(1134, errors=True, message_is_description=True),
+        errors.RecoveryOpenerNotAllowed: LRMapping(1143, message_is_description=True),
     }
 )

@@ -105,6 +105,7 @@ from security.services.signin import (
     login_failure_count,
     login_lock_active,
     login_password,
+    login_second_factor_refused,
 )
 from security.services.throttling import (
     THROTTLE_MAX_DELAY_SECONDS,
@@ -169,6 +170,7 @@ __all__ = [
     "login_failures_clear",
     "login_lock_active",
     "login_password",
+    "login_second_factor_refused",
     "mfa_factor_reset",
     "otp_factor_code_send",
     "otp_factor_confirm",

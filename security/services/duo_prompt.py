@@ -1,6 +1,7 @@
 """Duo Universal Prompt: the tenant's Duo application and the prompts of sign-ins and
 reauthentications (the server-to-server calls are in security.duo)."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -23,6 +24,7 @@ from security.errors import (
     SecondFactorTokenInvalid,
 )
 from security.models import DuoConfig, DuoEnrollment, DuoState, SecondFactorToken
+from security.services.signin import login_second_factor_refused
 
 DUO_STATE_SECONDS = 300
 
@@ -156,11 +158,18 @@ def _duo_prompt_begin(
 
 @events.flow("duo.enrolled", proof=True)
 def duo_prompt_finish(
-    *, tenant: Tenant, state: str, duo_code: str, purpose: str, account: Account | None = None
+    *,
+    tenant: Tenant,
+    state: str,
+    duo_code: str,
+    purpose: str,
+    account: Account | None = None,
+    on_refused: Callable[[Account], None] | None = None,
 ) -> DuoState:
     """Spend the state (once, even when Duo then refuses), exchange Duo's code with the
     redirect address the prompt used, and require Duo's approval. The first approval
-    ties the account to Duo."""
+    ties the account to Duo. `on_refused(subject)` runs when Duo denied the prompt or its
+    code did not exchange (not for an unknown or spent state: no attempt of anyone's)."""
     from security import duo
 
     rows = DuoState.objects.select_related("login__account", "account").filter(
@@ -191,8 +200,10 @@ def duo_prompt_finish(
             username=subject.uid,
         )
     except duo.DuoError:
-        raise DuoNotApproved() from None
+        result = {}
     if (result.get("auth_result") or {}).get("status") != "allow":
+        if on_refused is not None:
+            on_refused(subject)
         raise DuoNotApproved()
     with transaction.atomic():
         _, created = DuoEnrollment.objects.get_or_create(
@@ -220,11 +231,19 @@ def duo_prompt_start(*, tenant: Tenant, login: SecondFactorToken) -> str:
     )
 
 
-@events.flow(proof=True)
+@events.flow("signin.failed", proof=True)
 def duo_prompt_complete(*, tenant: Tenant, state: str, duo_code: str) -> SecondFactorToken:
-    """Spend the state, exchange Duo's code and return the sign-in it approves."""
+    """Spend the state, exchange Duo's code and return the sign-in it approves. A prompt
+    Duo refused is recorded as a sign-in whose second factor failed, once (the state is
+    spent)."""
     return duo_prompt_finish(
-        tenant=tenant, state=state, duo_code=duo_code, purpose=DuoState.PURPOSE_LOGIN
+        tenant=tenant,
+        state=state,
+        duo_code=duo_code,
+        purpose=DuoState.PURPOSE_LOGIN,
+        on_refused=lambda subject: login_second_factor_refused(
+            tenant=tenant, account=subject, method="duo"
+        ),
     ).login
 
 

@@ -213,6 +213,18 @@ def login_password(*, tenant: Tenant, account: Account | None, password: str) ->
     return LoginOutcome(account, None)
 
 
+SECOND_FACTOR_FAILED = "second_factor_failed"
+
+
+@events.flow("signin.failed", proof=True)
+def login_second_factor_refused(*, tenant: Tenant, account: Account, method: str) -> None:
+    """Record that the second factor of a pending sign-in did not verify: the history shows
+    it as its own reason, apart from a wrong password."""
+    signin_failure_record(
+        tenant=tenant, uid=account.uid, reason=SECOND_FACTOR_FAILED, method=method
+    )
+
+
 @events.reads
 def login_challenge_get(*, tenant: Tenant, token: str) -> SecondFactorToken:
     row = second_factor_token_find(

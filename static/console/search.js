@@ -64,6 +64,25 @@
     return list.dataset.query === input.value.trim().split(/\s+/).join(" ");
   }
 
+  function submitSearch(input) {
+    var form = input && input.form;
+    if (form) {
+      if (form.requestSubmit) {
+        form.requestSubmit();
+      } else {
+        form.submit();
+      }
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest && event.target.closest("[data-submit-search]");
+    if (option) {
+      event.preventDefault();
+      submitSearch(box());
+    }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) {
       return;
@@ -106,7 +125,11 @@
       } else if (accounts.length === 1 && listIsCurrent()) {
         target = accounts[0];
       }
-      if (target) {
+      if (target && target.hasAttribute("data-submit-search")) {
+        // "All results": the text is posted with the form, never put in a URL.
+        event.preventDefault();
+        submitSearch(input);
+      } else if (target) {
         event.preventDefault();
         window.location.assign(target.href);
       }

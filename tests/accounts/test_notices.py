@@ -17,7 +17,7 @@ from portal.audit import Actor
 from security.commands import AccountUnlock, FactorReset
 from security.services import account_unlock, mfa_factor_reset
 from tests.factories import AccountFactory, ApiCredentialFactory
-from tests.messages.conftest import eager_tasks, smtp_mail, smtp_server  # noqa: F401
+from tests.messages.conftest import smtp_mail, smtp_server  # noqa: F401
 from tokens.models import OutboxMessage
 from tokens.services.multipurpose.outbox import message_context
 

@@ -21,7 +21,6 @@ from portal.crypto import decrypt
 from portal.models import AuditEvent
 from tests.factories import AccountFactory
 from tests.hardening.test_access_matrix import changed, snapshot
-from tests.messages.conftest import eager_tasks  # noqa: F401  (a fixture)
 from tokens.models import OutboxMessage
 
 A = "/identity/v2/auth"

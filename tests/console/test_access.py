@@ -11,6 +11,8 @@ from approvals.commands import ApprovalRequestCreate
 from approvals.services import approval_request
 from portal.audit import Actor
 from portal.models import ApiCredential, AuditEvent
+from security.commands import RecoveryCaseOpen
+from security.services.recovery import recovery_case_open
 from tests.factories import AccountFactory, ApiCredentialFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,28 +32,50 @@ def world(tenant):
         tenant=tenant,
         actor=Actor.credential(credential),
     )
-    return {"tenant": tenant, "account": account, "credential": credential, "approval": approval}
+    case = recovery_case_open(
+        RecoveryCaseOpen(purpose="factor.reset", factor="totp", reason="r"),
+        tenant=tenant,
+        actor=Actor.credential(credential),
+        account=account,
+    )
+    return {
+        "tenant": tenant,
+        "account": account,
+        "credential": credential,
+        "approval": approval,
+        "recovery": case,
+    }
 
 
 def _urls(world):
     t, a, c = world["tenant"], world["account"], world["credential"]
     approval = reverse("console:approval_detail", args=[t.slug, world["approval"].pk])
+    recovery = reverse("console:recovery_start", args=[t.slug, a.uid])
+    case = reverse("console:recovery_case", args=[t.slug, world["recovery"].pk])
     return {
         "get": [
             reverse("console:dashboard"),
             reverse("console:account_search") + "?q=ann",
             reverse("console:account_detail", args=[t.slug, a.uid]),
             reverse("console:account_action", args=[t.slug, a.uid, "block"]),
+            reverse("console:account_reveal", args=[t.slug, a.uid]),
             reverse("console:audit_log"),
             reverse("console:audit_export"),
             reverse("console:tenant_list"),
             reverse("console:tenant_detail", args=[t.slug]),
             reverse("console:approvals"),
             approval,
+            recovery,
+            case,
         ],
         "post": [
             (approval, {"decision": "approve"}),
             (approval, {"decision": "deny"}),
+            (approval, {"decision": "collect"}),
+            (recovery, {"purpose": "factor.reset", "factor": "totp", "reason": "r"}),
+            (case, {"step": "document", "reference": "D-1", "confirmed": "on"}),
+            (case, {"step": "proceed"}),
+            (case, {"step": "close", "reason": "r"}),
             (reverse("console:tenant_switch"), {"tenant": t.pk}),
             (
                 reverse("console:account_action", args=[t.slug, a.uid, "block"]),
@@ -115,7 +139,7 @@ def test_staff_without_the_tenant_sees_nothing_of_it(
     t, a = world["tenant"], world["account"]
     # Lists show their own tenant, never this one.
     detail = reverse("console:account_detail", args=[t.slug, a.uid]).encode()
-    search = client.get(reverse("console:account_search") + "?q=" + a.uid)
+    search = client.get(client.post(reverse("console:account_search"), {"q": a.uid})["Location"])
     assert search.status_code == 200 and detail not in search.content
     assert b"No account matches" in search.content
     audit_page = client.get(reverse("console:audit_log") + "?subject_uid=" + a.uid)
@@ -123,9 +147,12 @@ def test_staff_without_the_tenant_sees_nothing_of_it(
     for url in (
         reverse("console:account_detail", args=[t.slug, a.uid]),
         reverse("console:account_action", args=[t.slug, a.uid, "block"]),
+        reverse("console:account_reveal", args=[t.slug, a.uid]),
         reverse("console:tenant_detail", args=[t.slug]),
     ):
         assert client.get(url).status_code in (403, 404), url
+    reveal = reverse("console:account_reveal", args=[t.slug, a.uid])
+    assert client.post(reveal, {"reason": "r"}).status_code in (403, 404)
     before = _snapshot(world)
     for url, data in _urls(world)["post"]:
         if url == reverse("console:tenant_list"):

@@ -90,6 +90,11 @@ def agent_client(agent, console_client):
     return console_client(agent)
 
 
+@pytest.fixture
+def lead_client(make_staff, console_client, tenant):
+    return console_client(make_staff("Lead", tenant, username="lou.lead"))
+
+
 def page_of(client, account, **query):
     url = reverse("console:account_detail", args=[account.tenant.slug, account.uid])
     return client.get(url, query)
@@ -188,11 +193,15 @@ def test_second_factors_list_those_set_up_and_one_line_for_the_rest(agent_client
     assert "Authenticator" not in line
 
 
-def test_the_head_names_the_person_and_offers_a_copy_of_the_uid(agent_client, tenant):
+def test_the_head_names_the_person_and_offers_a_copy_of_the_uid(agent_client, lead_client, tenant):
     account = AccountFactory(tenant=tenant, first_name="Ann", last_name="Lee", email="a@x.org")
+    lead_body = page_of(lead_client, account).content.decode()
+    assert '<li aria-current="page">Ann Lee</li>' in lead_body
     body = page_of(agent_client, account).content.decode()
     crumb = body[body.index('aria-label="breadcrumb"') :].split("</nav>")[0]
-    assert '<li aria-current="page">Ann Lee</li>' in crumb and account.uid not in crumb
+    # An Agent sees the name masked (the tenant's default), in the title too.
+    assert '<li aria-current="page">A••• L•••</li>' in crumb and account.uid not in crumb
+    assert "Ann Lee" not in body
     assert f'<code id="account-uid">{account.uid}</code>' in body
     assert 'data-copy="account-uid"' in body and 'id="account-uid-status"' in body
     nav = body[body.index('aria-label="Sections of this account"') :].split("</nav>")[0]
@@ -201,9 +210,16 @@ def test_the_head_names_the_person_and_offers_a_copy_of_the_uid(agent_client, te
         assert f'id="{anchor[1:]}"' in body
 
 
-def test_the_timeline_reads_as_sentences_with_names_and_a_diff(agent_client, agent, tenant):
+def test_the_timeline_reads_as_sentences_with_names_and_a_diff(
+    agent_client, lead_client, agent, tenant
+):
     account = busy_account(tenant, agent, lock=False)
-    body = page_of(agent_client, account).content.decode()
+    masked = page_of(agent_client, account).content.decode()
+    masked_edit = masked[masked.index("Profile edited") :].split("</li>")[0]
+    # The Agent reads the diff masked.
+    assert re.search(r"FirstName</th><td>M•••</td><td>M•••</td>", masked_edit)
+    assert "Maria" not in masked_edit and ">Mary<" not in masked_edit
+    body = page_of(lead_client, account).content.decode()
     timeline = body[body.index('id="timeline-events"') :]
     assert "Password reset by agent lee.lead" in timeline
     assert "Profile edited by agent lee.lead" in timeline
@@ -215,7 +231,7 @@ def test_the_timeline_reads_as_sentences_with_names_and_a_diff(agent_client, age
     assert "Reason: Name typo" in edit and "SUP-7" in edit
 
 
-def test_an_account_actor_other_than_the_subject_is_named(agent_client, tenant):
+def test_an_account_actor_other_than_the_subject_is_named(agent_client, lead_client, tenant):
     from django.db import transaction
 
     from portal import audit
@@ -232,7 +248,9 @@ def test_an_account_actor_other_than_the_subject_is_named(agent_client, tenant):
                 subject_uid=account.uid,
                 changes={"FirstName": ["Su", "Sue"]},
             )
-    timeline = page_of(agent_client, account).content.decode().split('id="timeline-events"')[1]
+    masked = page_of(agent_client, account).content.decode().split('id="timeline-events"')[1]
+    assert "Profile updated by H••• H•••" in masked and "Hal Helper" not in masked
+    timeline = page_of(lead_client, account).content.decode().split('id="timeline-events"')[1]
     assert "Profile updated by Hal Helper" in timeline
     # Another tenant's account is not looked up: its UID stays a UID.
     assert "Far Away" not in timeline and foreign.uid[:8] in timeline

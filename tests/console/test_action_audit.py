@@ -138,7 +138,7 @@ CASES = {
         {},
         lambda t, a: (
             _make_role(t, "support")
-            and {"context": "shop", "roles": ["support"], "never_expires": "on"}
+            and {"context": "shop", "create_new": "on", "roles": ["support"], "never_expires": "on"}
         ),
         "role_context.created",
     ),

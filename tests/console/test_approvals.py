@@ -223,3 +223,31 @@ def test_the_access_screen_grants_lists_and_ends_access(tenant, make_staff, cons
     client.post(url, {"op": "revoke", "grant": grant.pk})
     grant.refresh_from_db()
     assert grant.revoked_at is not None
+
+
+def test_the_queue_and_the_request_show_the_person_masked_to_masked_roles(
+    tenant, make_staff, console_client
+):
+    from approvals.policy import GATES
+
+    admin = make_staff("Admin", tenant, username="ann.admin")
+    account = AccountFactory(tenant=tenant, email="maria@example.com")
+    request = approval_request(
+        ApprovalRequestCreate(
+            gate="account.delete",
+            command=AccountDelete(reason="erasure").to_json(seal=True),
+            account_uid=account.uid,
+            summary=f"{GATES['account.delete']}: Maria Garcia",
+            reason="erasure request",
+        ),
+        tenant=tenant,
+        actor=Actor.staff(admin),
+    )
+    viewer = console_client(make_staff("Viewer", tenant))
+    for url in (reverse("console:approvals"), _detail(tenant, request)):
+        page = viewer.get(url)
+        assert page.status_code == 200
+        assert b"Maria Garcia" not in page.content and b"Garcia" not in page.content
+        assert f"{GATES['account.delete']}: M".encode() in page.content
+    full = console_client(make_staff("Lead", tenant)).get(_detail(tenant, request))
+    assert b"Maria Garcia" in full.content

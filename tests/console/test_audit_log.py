@@ -103,11 +103,21 @@ def test_the_log_reads_as_people_speak(viewer_client, tenant):
     html = viewer_client.get(reverse("console:audit_log")).content.decode()
     assert ">Account blocked</a>" in html
     assert "agent lee.lead" in html
+    # A Viewer reads the account's name masked (the tenant's default) ...
+    assert f'title="{maria.uid}">M••• G•••</a>' in html and "Maria Garcia" not in html
+    # ... and in full where the tenant masks no role.
+    tenant.settings = {**tenant.settings, "masked_roles": []}
+    tenant.save(update_fields=["settings"])
+    html = viewer_client.get(reverse("console:audit_log")).content.decode()
     assert f'title="{maria.uid}">Maria Garcia</a>' in html
     assert '<th scope="col" class="when">When (UTC)</th>' in html
 
 
 def test_each_event_opens_a_detail_view_with_its_full_diff(viewer_client, tenant, other_tenant):
+    # About the detail view itself: the tenant shows this Viewer personal data in full
+    # (tests/console/test_masking.py covers the masked diff).
+    tenant.settings = {**tenant.settings, "masked_roles": []}
+    tenant.save(update_fields=["settings"])
     maria = _account(tenant, first_name="Maria", last_name="Garcia")
     with transaction.atomic():
         event = audit.record(

@@ -56,7 +56,9 @@ def test_an_htmx_get_answers_a_dialog_naming_the_action_and_the_person(agent, te
     assert "<html" not in html  # a fragment, not a page
     assert 'aria-labelledby="action-dialog-title"' in html
     assert 'aria-describedby="action-dialog-what"' in html
-    assert re.search(r'id="action-dialog-title">Revoke all sessions — Maria Garcia<', html)
+    # An Agent reads the person masked in the dialog's title (the tenant's default).
+    assert re.search(r'id="action-dialog-title">Revoke all sessions — M••• G•••<', html)
+    assert "Maria" not in html
     assert "Ends 3 sessions: Firefox on Linux, Firefox on Linux, Firefox on Linux." in html
     assert f'hx-post="{url(account, "sessions_revoke_all")}"' in html
     assert 'name="confirmed" value="True"' in html
@@ -68,7 +70,7 @@ def test_without_htmx_the_same_url_is_the_full_page(agent, tenant):
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" in html and 'id="action-dialog"' not in html
-    assert "Revoke all sessions — Maria Garcia" in html
+    assert "Revoke all sessions — M••• G•••" in html and "Maria" not in html
     assert 'id="review-action"' in html  # the two-step page: review, then confirm
 
 
@@ -161,7 +163,10 @@ def test_the_dialog_offers_the_tenants_presets_and_a_picked_one_is_the_reason(
     ReasonPreset.objects.create(tenant=other_tenant, label="Theirs", text="Not ours.")
     account = AccountLockoutFactory(account__tenant=tenant).account
     html = agent.get(url(account, "unlock"), **HTMX).content.decode()
-    assert f'<option value="{ours.pk}" data-text="Caller verified.">Verified</option>' in html
+    # The only (so the first) preset comes picked, its text in the reason.
+    assert (
+        f'<option value="{ours.pk}" data-text="Caller verified." selected>Verified</option>' in html
+    )
     assert "Theirs" not in html
     assert 'data-fills="id_reason"' in html
     # Without script, the picked preset's text is recorded as the reason.
@@ -211,3 +216,29 @@ def test_a_viewer_gets_no_dialog_and_nothing_changes(make_staff, console_client,
     )
     assert response.status_code == 403
     assert TokenFamily.objects.filter(account=account, revoked_at__isnull=True).count() == 1
+
+
+def test_the_first_preset_comes_picked_and_the_agent_may_change_or_clear_it(agent, tenant):
+    ReasonPreset.objects.create(tenant=tenant, label="B: Lost phone", text="Lost phone.")
+    first = ReasonPreset.objects.create(tenant=tenant, label="A: Verified", text="Caller verified.")
+    account = AccountLockoutFactory(account__tenant=tenant).account
+    html = agent.get(url(account, "unlock"), **HTMX).content.decode()
+    assert f'<option value="{first.pk}" data-text="Caller verified." selected>' in html
+    assert ">\nCaller verified.</textarea>" in html
+    assert html.count(" selected>") == 1
+    # A reason the agent typed instead is what is recorded.
+    response = agent.post(
+        url(account, "unlock"),
+        {"preset": str(first.pk), "reason": "Locked out at the till", "confirmed": "True"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(subject_uid=account.uid, action="account.unlocked")
+    assert event.reason == "Locked out at the till"
+
+
+def test_without_presets_the_reason_starts_empty(agent, tenant):
+    account = AccountLockoutFactory(account__tenant=tenant).account
+    html = agent.get(url(account, "unlock"), **HTMX).content.decode()
+    assert "Reason preset" not in html
+    assert ">\n</textarea>" in html

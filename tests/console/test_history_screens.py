@@ -55,8 +55,12 @@ def test_restoring_runs_the_reverse_change_with_the_reason(
     account, event = renamed
     client = console_client(make_staff("Agent", tenant, username="ann.agent"))
     url = reverse("console:account_restore", args=[tenant.slug, account.uid, event.pk, "FirstName"])
-    confirm = client.get(url)
-    assert b"Anna" in confirm.content and b"Ann" in confirm.content
+    confirm = client.get(url).content.decode()
+    # An Agent reads both values masked (the tenant's default); a Lead reads them in full.
+    assert "<del>A•••</del>" in confirm and "<ins>A•••</ins>" in confirm
+    assert "Anna" not in confirm and ">Ann<" not in confirm
+    lead = console_client(make_staff("Lead", tenant)).get(url).content.decode()
+    assert "<del>Ann</del>" in lead and "<ins>Anna</ins>" in lead
     assert client.post(url, {"reason": ""}).status_code == 400
     assert Account.objects.get(pk=account.pk).first_name == "Anna"
     response = client.post(url, {"reason": "customer asked to undo", "ticket": "SUP-9"})
@@ -88,6 +92,11 @@ def test_the_profile_as_of_a_past_time(tenant, renamed, make_staff, console_clie
     account, _ = renamed
     client = console_client(make_staff("Viewer", tenant))
     url = reverse("console:account_as_of", args=[tenant.slug, account.uid])
+    masked = client.get(url, {"at": "2026-12-01T12:00"}).content.decode()
+    assert "<td>A•••</td>" in masked and "<td>Ann</td>" not in masked
+    # The rest is about the view itself: this tenant shows Viewers personal data in full.
+    tenant.settings = {**tenant.settings, "masked_roles": []}
+    tenant.save(update_fields=["settings"])
     then = client.get(url, {"at": "2026-12-01T12:00"})
     assert then.status_code == 200 and then["Cache-Control"] == "no-store"
     content = then.content.decode()

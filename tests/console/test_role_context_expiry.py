@@ -60,6 +60,7 @@ def test_a_date_typed_on_create_is_what_gets_stored(lead, account, lr):
         lead,
         account,
         "context_add",
+        create_new="on",
         context="shop-1",
         roles=["editor"],
         permissions="refund",
@@ -75,7 +76,13 @@ def test_a_date_typed_on_create_is_what_gets_stored(lead, account, lr):
 def test_never_expires_on_create_stores_no_expiry(lr, lead, account):
     assert (
         act(
-            lead, account, "context_add", context="shop-2", roles=["editor"], never_expires="on"
+            lead,
+            account,
+            "context_add",
+            create_new="on",
+            context="shop-2",
+            roles=["editor"],
+            never_expires="on",
         ).status_code
         == 302
     )
@@ -87,6 +94,7 @@ def test_the_confirmation_shows_exactly_what_will_be_stored(lead, account, lr):
         lead,
         account,
         "context_add",
+        create_new="on",
         context="shop-3",
         roles=["editor"],
         expiration="2031-05-06T07:08",
@@ -100,6 +108,7 @@ def test_the_confirmation_shows_exactly_what_will_be_stored(lead, account, lr):
             lead,
             account,
             "context_add",
+            create_new="on",
             context="shop-3",
             roles=["editor"],
             expiration="2031-05-06T07:08",
@@ -108,7 +117,13 @@ def test_the_confirmation_shows_exactly_what_will_be_stored(lead, account, lr):
     )
     assert contexts_via_api(lr, account)["shop-3"]["Expiration"] == "2031-05-06T07:08:00Z"
     never = review(
-        lead, account, "context_add", context="shop-4", roles=["editor"], never_expires="on"
+        lead,
+        account,
+        "context_add",
+        create_new="on",
+        context="shop-4",
+        roles=["editor"],
+        never_expires="on",
     ).content.decode()
     summary = never.split('id="action-summary"', 1)[1].split("</dl>", 1)[0]
     assert "Never expires" in summary
@@ -124,6 +139,7 @@ def test_a_date_together_with_never_is_refused_and_changes_nothing(lead, tenant,
         account,
         action,
         context="shop" if action == "context_edit" else "new",
+        create_new="on",
         **({"roles": ["editor"]} if action == "context_add" else {}),
         expiration="2031-01-02T03:04",
         never_expires="on",
@@ -135,7 +151,7 @@ def test_a_date_together_with_never_is_refused_and_changes_nothing(lead, tenant,
 
 def test_neither_a_date_nor_never_is_refused(lead, account):
     before = state(account)
-    response = act(lead, account, "context_add", context="shop", roles=["editor"])
+    response = act(lead, account, "context_add", create_new="on", context="shop", roles=["editor"])
     assert response.status_code == 400
     assert "Never expires" in response.content.decode()
     assert state(account) == before
@@ -147,6 +163,7 @@ def test_a_past_date_is_refused(lead, account):
         lead,
         account,
         "context_add",
+        create_new="on",
         context="shop",
         roles=["editor"],
         expiration="2001-01-01T00:00",
@@ -167,7 +184,13 @@ def test_creating_a_context_that_exists_is_refused(lead, tenant, account):
     _existing(tenant, account)
     before = state(account)
     response = act(
-        lead, account, "context_add", context="shop", roles=["editor"], never_expires="on"
+        lead,
+        account,
+        "context_add",
+        create_new="on",
+        context="shop",
+        roles=["editor"],
+        never_expires="on",
     )
     assert response.status_code == 400
     assert "already" in response.content.decode()

@@ -64,6 +64,8 @@ def test_another_tenants_identifier_matches_nothing(tenant, other_tenant):
 def test_the_page_opens_an_exact_hit(agent_client, tenant):
     ann = AccountFactory(tenant=tenant, email="ann@example.com")
     AccountFactory(tenant=tenant, email="joann@example.com")
-    response = agent_client.get(reverse("console:account_search"), {"q": "ann@example.com"})
+    posted = agent_client.post(reverse("console:account_search"), {"q": "ann@example.com"})
+    assert posted.status_code == 302 and "ann" not in posted["Location"]
+    response = agent_client.get(posted["Location"])
     assert response.status_code == 302
     assert response["Location"] == reverse("console:account_detail", args=[tenant.slug, ann.uid])

@@ -23,11 +23,26 @@ SEARCH = reverse("console:account_search")
 
 @pytest.fixture
 def agent(make_staff, console_client, tenant):
+    # These tests are about the search itself: the tenant shows Agents personal data in full
+    # (tests/console/test_masking.py covers what masked readers get).
+    tenant.settings = {**tenant.settings, "masked_roles": []}
+    tenant.save(update_fields=["settings"])
     return console_client(make_staff("Agent", tenant))
 
 
 def _typeahead(client, q, **extra):
-    return client.get(TYPEAHEAD, {"q": q}, HTTP_HX_REQUEST="true", **extra)
+    return client.post(TYPEAHEAD, {"q": q}, HTTP_HX_REQUEST="true", **extra)
+
+
+def _results_url(client, q: str) -> str:
+    """Where a posted search sends the browser: the results, the text kept by a key."""
+    posted = client.post(SEARCH, {"q": q})
+    assert posted.status_code == 302 and q not in posted["Location"]
+    return posted["Location"]
+
+
+def _results(client, q: str):
+    return client.get(_results_url(client, q))
 
 
 def _account_queries(captured) -> list[str]:
@@ -74,7 +89,9 @@ def test_typeahead_lists_a_few_and_says_there_are_more(agent, tenant):
 
     assert body.count("data-account") == TYPEAHEAD_LIMIT
     assert f"More than {TYPEAHEAD_LIMIT} accounts match" in body
-    assert f'href="{SEARCH}?q=quinn"' in body
+    # "All results" posts the box's text with the form: no URL carries it.
+    assert f'href="{SEARCH}"' in body and "data-submit-search" in body
+    assert "q=quinn" not in body
 
 
 def test_typeahead_is_one_account_query_with_a_small_limit(agent, tenant):
@@ -111,7 +128,7 @@ def test_typeahead_takes_any_text_without_error(agent, tenant, q):
 
 def test_typeahead_needs_a_staff_sign_in(client, tenant):
     AccountFactory(tenant=tenant, first_name="Ada", last_name="Lovelace")
-    response = client.get(TYPEAHEAD, {"q": "ada"})
+    response = client.post(TYPEAHEAD, {"q": "ada"})
     assert response.status_code == 302 and "Lovelace" not in response.content.decode()
 
 
@@ -127,7 +144,8 @@ def test_header_search_is_on_every_console_page_with_its_shortcut(agent):
     for url in (reverse("console:dashboard"), SEARCH, reverse("console:audit_log")):
         body = agent.get(url).content.decode()
         assert 'id="header-q"' in body and 'aria-keyshortcuts="/"' in body, url
-        assert f'hx-get="{TYPEAHEAD}"' in body, url
+        assert f'hx-post="{TYPEAHEAD}"' in body, url
+        assert f'<form method="post" action="{SEARCH}" data-header-search>' in body, url
         assert "console/search.js" in body, url
 
 
@@ -148,7 +166,7 @@ def test_result_rows_read_as_people(agent, tenant):
     )
     AccountFactory(tenant=tenant, first_name="Ann", last_name="Other", email_verified=True)
 
-    body = agent.get(SEARCH, {"q": "ann"}).content.decode()
+    body = _results(agent, "ann").content.decode()
 
     detail = reverse("console:account_detail", args=[tenant.slug, ann.uid])
     row = _row(body, f'href="{detail}"')
@@ -179,12 +197,13 @@ def test_result_page_query_count_does_not_grow_with_rows(
             )
 
     make(3, 0)
-    agent.get(SEARCH, {"q": "kai"})
+    results = _results_url(agent, "kai")
+    agent.get(results)
     with CaptureQueriesContext(connection) as few:
-        assert b"<strong>3</strong> accounts found" in agent.get(SEARCH, {"q": "kai"}).content
+        assert b"<strong>3</strong> accounts found" in agent.get(results).content
     make(22, 3)
     with CaptureQueriesContext(connection) as many:
-        assert b"<strong>25</strong> accounts found" in agent.get(SEARCH, {"q": "kai"}).content
+        assert b"<strong>25</strong> accounts found" in agent.get(results).content
     assert len(many.captured_queries) == len(few.captured_queries)
     # The identifier look-up, the count and the page: emails, factors and lock come with it.
     assert len(_account_queries(many.captured_queries)) == 3
@@ -194,15 +213,16 @@ def test_a_large_result_says_more_than_instead_of_counting_every_match(agent, te
     monkeypatch.setattr(CappedCountPaginator, "count_cap", 6)
     for i in range(8):
         AccountFactory(tenant=tenant, first_name="Lee", last_name=f"Crowd{i}")
+    results = _results_url(agent, "crowd")
     with CaptureQueriesContext(connection) as captured:
-        body = agent.get(SEARCH, {"q": "crowd"}).content.decode()
+        body = agent.get(results).content.decode()
     assert "More than <strong>6</strong> accounts found" in body
     assert body.count('class="row-link"') == 6  # the first page of the capped total
     (counting,) = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
     assert "LIMIT 7" in counting
     # Up to the cap, the exact total.
     monkeypatch.setattr(CappedCountPaginator, "count_cap", 8)
-    body = agent.get(SEARCH, {"q": "crowd"}).content.decode()
+    body = agent.get(results).content.decode()
     assert "<strong>8</strong> accounts found" in body and "More than" not in body
 
 
@@ -243,7 +263,8 @@ def test_search_terms_reach_no_log_line(agent, tenant, caplog):
     AccountFactory(tenant=tenant, first_name="Imogen", last_name="Quartz")
     with caplog.at_level(logging.INFO):
         _typeahead(agent, "imogen.quartz")
-        agent.get(SEARCH, {"q": "imogen.quartz"})
+        results = _results_url(agent, "imogen.quartz")
+        agent.get(results)
     access_lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
-    assert len(access_lines) == 2
+    assert len(access_lines) == 3
     assert not any("imogen" in r.getMessage().lower() for r in caplog.records)

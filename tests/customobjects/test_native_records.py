@@ -154,6 +154,19 @@ def test_merge_patch_with_if_match(lr, account, object_type):
 
 
 @pytest.mark.django_db
+def test_a_patch_that_changes_nothing_records_nothing(lr, account, object_type):
+    record = add(account, object_type, {"a": 1, "b": {"c": 2}})
+    etag = lr.get(f"{RECORDS}/{record.record_id}")["ETag"]
+    same = patch(lr, f"{RECORDS}/{record.record_id}", {"data": {"a": 1, "b": {"c": 2}, "z": None}})
+    assert same.status_code == 200, same.content
+    assert same.json()["data"] == {"a": 1, "b": {"c": 2}} and same["ETag"] == etag
+    assert not AuditEvent.objects.filter(action="customobject.updated").exists()
+    changed = patch(lr, f"{RECORDS}/{record.record_id}", {"data": {"a": 3}}, HTTP_IF_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert AuditEvent.objects.filter(action="customobject.updated").count() == 1
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("body", "field", "code"),
     [

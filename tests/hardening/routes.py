@@ -19,6 +19,7 @@ PUBLIC_ROUTES: dict[str, str] = {
     "api/docs/": "Swagger UI over the public schema",
     "": "redirect to the console dashboard (which itself requires sign-in)",
     "service/oauth/token": "OAuth2 client-credentials grant: the client_id/client_secret in the request are the credential it checks",
+    "recovery/cancel/": "the account holder's link to stop a scheduled recovery change: the single-use token in the request is the credential; GET shows a form and changes nothing",
 }
 
 

@@ -247,18 +247,6 @@ def sms_provider(settings):
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def eager_tasks():
-    """Run tasks inline (as the embedded default does), whatever REDIS_URL says."""
-    from portal.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
 def test_database_url() -> str:
     db = settings.DATABASES["default"]
     user = db.get("USER") or "postgres"

@@ -1,7 +1,8 @@
 """On PostgreSQL psycopg prepares a statement once it has run a few times on a connection
 (DB_PREPARE_THRESHOLD), so the hot look-ups and the rotation are planned once (planning the
-profile query cost more than running it); the email-prefix search is planned for its value
-every time, since its `LIKE` under a generic plan walked the whole account table."""
+profile query cost more than running it); the email-prefix and substring searches are planned
+for their values every time, since their `LIKE` under a generic plan walked the whole account
+table (the primary key backwards, 1.4 s for a substring at 1,000,000 accounts)."""
 
 import pytest
 from django.db import connection
@@ -36,6 +37,7 @@ def test_hot_statements_are_prepared_and_the_prefix_search_keeps_custom_plans(lr
         assert lr.get(f"{A}/{account.uid}").status_code == 200
         assert lr.get(A, {"email": "prepared@example.com"}).status_code == 200
         assert lr.get("/api/v1/accounts", {"email_prefix": "prep"}).json()["count"] == 1
+        assert lr.get("/api/v1/accounts", {"search": "repared@"}).json()["count"] == 1
         response = lr.get(f"{A}/access_token/refresh", {"refresh_token": refresh})
         assert response.status_code == 200, response.content
         refresh = response.json()["refresh_token"]
@@ -45,5 +47,5 @@ def test_hot_statements_are_prepared_and_the_prefix_search_keeps_custom_plans(lr
     assert any("LOWER(" in sql.upper() and "accounts_accountemail" in sql for sql, *_ in prepared)
     assert any("FOR UPDATE" in sql and "tokens_refreshtoken" in sql for sql, *_ in prepared)
     prefix = [(generic, custom) for sql, generic, custom in prepared if "LIKE" in sql.upper()]
-    assert prefix, "the prefix search runs often enough to be prepared"
+    assert len(prefix) >= 2, "the prefix and substring searches run often enough to be prepared"
     assert all(generic == 0 and custom > 0 for generic, custom in prefix)

@@ -257,12 +257,13 @@ def test_custom_object_get(lr, rich_account, django_assert_max_num_queries):
     ("params", "count", "budget"),
     [
         ({"email": "user007@example.com"}, 1, 6),
-        # One more on PostgreSQL: SET LOCAL plan_cache_mode, so the prefix keeps its index.
+        # One more on PostgreSQL: SET LOCAL plan_cache_mode, so a prefix or a substring
+        # keeps its index.
         ({"email_prefix": "USER00"}, 10, 7),
-        ({"search": "user00"}, 10, 5),
+        ({"search": "user00"}, 10, 6),
         ({"phone": "+14155550007"}, 1, 6),
-        ({"search": "person1"}, 11, 5),
-        ({"search": "zed"}, 30, 5),
+        ({"search": "person1"}, 11, 6),
+        ({"search": "zed"}, 30, 6),
     ],
     ids=[
         "exact-email",
@@ -276,8 +277,8 @@ def test_custom_object_get(lr, rich_account, django_assert_max_num_queries):
 def test_native_account_search_with_exact_total(
     lr, many_accounts, params, count, budget, django_assert_max_num_queries
 ):
-    # The identifier or prefix look-up, the count, the page, and the page's emails,
-    # identities and roles (on PostgreSQL loaded with the page).
+    # The identifier or prefix look-up, the count, the page, and the
+    # page's emails, identities and roles (on PostgreSQL loaded with the page).
     if connection.vendor == "postgresql":
         budget -= 3
     response = _steady(
@@ -290,6 +291,7 @@ def test_console_search_page(
     make_staff, console_client, tenant, many_accounts, django_assert_max_num_queries
 ):
     client = console_client(make_staff("Agent", tenant))
-    url = reverse("console:account_search")
-    response = _steady(lambda: client.get(url, {"q": "Zed"}), 12, django_assert_max_num_queries)
+    # The box's text is posted once; the results page reads it by its key.
+    url = client.post(reverse("console:account_search"), {"q": "Zed"})["Location"]
+    response = _steady(lambda: client.get(url), 12, django_assert_max_num_queries)
     assert b"<strong>30</strong> accounts found" in response.content

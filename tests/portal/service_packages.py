@@ -10,6 +10,7 @@ SERVICE_PACKAGES = (
     "portal.services",
     "portal.reason_presets",
     "portal.access_grants",
+    "portal.personal_data",
     "portal.erasure",
     "flows",
     "webhooks.services",

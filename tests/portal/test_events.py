@@ -136,3 +136,42 @@ def test_every_subscription_names_a_registered_event_type():
         if s.event_type not in registered
     ]
     assert not unknown, unknown
+
+
+def test_a_set_of_events_reaches_a_set_form_in_one_call_and_other_handlers_one_by_one(tenant):
+    whole, single, causes = [], [], []
+
+    def one(event):
+        single.append(event.subject_uid)
+
+    def many(batch):
+        whole.append([event.subject_uid for event in batch])
+
+    def plain(event):
+        single.append(f"plain:{event.subject_uid}")
+        causes.append(events.current_cause())  # what it records would point to the event
+
+    events.subscribe("eventtest.changed", one, phase=events.IN_TRANSACTION, many=many)
+    events.subscribe("eventtest.changed", plain, phase=events.IN_TRANSACTION)
+    try:
+        with transaction.atomic():
+            rows = audit.record_many(
+                tenant=tenant,
+                actor=SYSTEM,
+                action="eventtest.changed",
+                subjects=[("a", {}), ("b", {})],
+                reason="because",
+            )
+    finally:
+        events.unsubscribe("eventtest.changed", one)
+        events.unsubscribe("eventtest.changed", plain)
+    assert whole == [["a", "b"]]
+    assert single == ["plain:a", "plain:b"]  # `one` ran only through its set form
+    assert causes == [row.pk for row in rows]
+    assert [(r.subject_uid, r.reason, r.action) for r in rows] == [
+        ("a", "because", "eventtest.changed"),
+        ("b", "because", "eventtest.changed"),
+    ]
+    assert AuditEvent.objects.filter(action="eventtest.changed").count() == 2
+    with pytest.raises(ValueError, match="set form"):
+        events.subscribe("eventtest.changed", one, phase=events.ON_COMMIT, many=many)

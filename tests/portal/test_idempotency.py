@@ -43,6 +43,14 @@ def test_the_same_key_and_body_answer_the_first_response_without_a_second_effect
     assert created(tenant) == 1
 
 
+def test_a_replayed_refusal_is_still_problem_details(lr, tenant):
+    first = post(lr, {"label": "x" * 500}, key="k-refused")
+    assert first.status_code == 400 and first["Content-Type"].startswith(PROBLEM)
+    again = post(lr, {"label": "x" * 500}, key="k-refused")
+    assert (again.status_code, again.json()) == (400, first.json())
+    assert again["Content-Type"].startswith(PROBLEM) and again["Idempotent-Replayed"] == "true"
+
+
 def test_without_a_key_each_post_runs(lr, tenant):
     post(lr, {"label": "probe-a"})
     post(lr, {"label": "probe-a"})

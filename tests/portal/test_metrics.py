@@ -30,7 +30,6 @@ from tests.messages.conftest import (
 )
 from tests.messages.conftest import (  # noqa: F401
     celery_worker_factory,
-    eager_tasks,
     free_port,
     smtp_mail,
     smtp_server,
@@ -335,7 +334,7 @@ def test_delivery_outcomes_task_run_times_and_outbox_backlog(
     transactional_db,
     lr,
     smtp_mail,  # noqa: F811
-    eager_tasks,  # noqa: F811
+    eager_tasks,
 ):
     tenant = lr.credential.tenant
     for email in ("sent@example.com", "retried@example.com", "failed@example.com"):

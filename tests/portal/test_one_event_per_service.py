@@ -367,6 +367,25 @@ def _(w, service):
     w.act(service, AccountUnblock(), **_who(w))
 
 
+@scenario("accounts_block")
+def _(w, service):
+    from accounts.commands import AccountBlock
+
+    _session(w)
+    w.act(
+        service, AccountBlock(reason="fraud"), tenant=w.tenant, actor=w.actor, accounts=[w.account]
+    )
+
+
+@scenario("accounts_unblock")
+def _(w, service):
+    w.account.is_active = False
+    w.account.save(update_fields=["is_active"])
+    from accounts.commands import AccountUnblock
+
+    w.act(service, AccountUnblock(), tenant=w.tenant, actor=w.actor, accounts=[w.account])
+
+
 @scenario("account_lock")
 def _(w, service):
     from security.commands import AccountLock
@@ -781,6 +800,14 @@ def _(w, service):
     w.act(service, AccountSessionsRevoke(), **_who(w))
 
 
+@scenario("accounts_sessions_revoke")
+def _(w, service):
+    from tokens.commands import AccountSessionsRevoke
+
+    _session(w)
+    w.act(service, AccountSessionsRevoke(), tenant=w.tenant, actor=w.actor, accounts=[w.account])
+
+
 @scenario("access_token_invalidate")
 def _(w, service):
     from tokens.commands import AccessTokenInvalidate
@@ -1121,6 +1148,17 @@ def _(w, service):
     return Expect(subject="")
 
 
+# portal: revealing an account's masked personal data
+
+
+@scenario("account_personal_data_reveal")
+def _(w, service):
+    from portal.personal_data import PersonalDataReveal
+
+    command = PersonalDataReveal(reason="Caller verified.", ticket="OPS-7")
+    w.act(service, command, tenant=w.tenant, actor=w.actor, account=w.account)
+
+
 # portal: erasure of a deleted account's events
 
 
@@ -1412,3 +1450,173 @@ def _(w, service):
 
     grant = _grant_made(w)
     w.act(service, AccessGrantRevoke(grant_id=grant.pk), tenant=w.tenant, user=grant.user)
+
+
+# --- guided recovery (security.services.recovery) ------------------------------------------
+
+
+def _recovery_case(w: World, *, checks: tuple[str, ...] = ("document",), cooling: int = 0):
+    """An open case on the world's account, opened by an Agent who may reset factors."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    from security.commands import RecoveryCaseOpen
+    from security.services.recovery import recovery_case_open
+
+    w.tenant.settings = {
+        **w.tenant.settings,
+        "recovery_checks": list(checks),
+        "recovery_cooling_off_hours": cooling,
+        "approval_gates": [],
+    }
+    w.tenant.save()
+    w.account.emails.update(verified=True)
+    user = get_user_model().objects.create_user(username="walker.rescuer", password="x" * 12)
+    user.groups.add(Group.objects.get_or_create(name="Agent")[0])
+    for perm in ("view_accounts", "manage_accounts", "manage_security"):
+        assign_perm(f"portal.{perm}", user, w.tenant)
+    actor = Actor.staff(user)
+    case = recovery_case_open(
+        RecoveryCaseOpen(purpose="factor.reset", factor="totp", reason="walker"),
+        tenant=w.tenant,
+        actor=actor,
+        account=w.account,
+    )
+    return case, actor
+
+
+def _recovery_attested(w: World, case, actor) -> None:
+    from security.commands import RecoveryAttest
+    from security.services.recovery import recovery_attest
+
+    recovery_attest(
+        RecoveryAttest(case_id=case.pk, check="document", reference="D-1", confirmed=True),
+        tenant=w.tenant,
+        actor=actor,
+    )
+
+
+@scenario("recovery_case_open")
+def _(w, service):
+    from security.commands import RecoveryCaseOpen
+
+    w.act(
+        service,
+        RecoveryCaseOpen(purpose="email.change", new_email="walker@new.example", reason="walker"),
+        **_tw(w),
+        account=w.account,
+    )
+
+
+@scenario("recovery_code_send")
+def _(w, service):
+    from security.commands import RecoveryCodeSend
+
+    case, actor = _recovery_case(w, checks=("code",))
+    w.act(service, RecoveryCodeSend(case_id=case.pk, channel="email"), tenant=w.tenant, actor=actor)
+
+
+@scenario("recovery_code_verify")
+def _(w, service):
+    case, actor = _recovery_case(w, checks=("code",))
+    w.act(service, tenant=w.tenant, actor=actor, case_id=case.pk, code="000000")
+
+
+@scenario("recovery_answers_verify")
+def _(w, service):
+    case, actor = _recovery_case(w, checks=("answers",))
+    w.act(service, tenant=w.tenant, actor=actor, case_id=case.pk, answers={"pet": "rex"})
+
+
+@scenario("recovery_attest")
+def _(w, service):
+    from security.commands import RecoveryAttest
+
+    case, actor = _recovery_case(w, checks=("callback",))
+    w.act(
+        service,
+        RecoveryAttest(case_id=case.pk, check="callback", phone="+14155550100", confirmed=True),
+        tenant=w.tenant,
+        actor=actor,
+    )
+
+
+@scenario("recovery_case_proceed")
+def _(w, service):
+    from security.commands import RecoveryProceed
+
+    case, actor = _recovery_case(w)
+    _recovery_attested(w, case, actor)
+    w.act(service, RecoveryProceed(case_id=case.pk), tenant=w.tenant, actor=actor)
+
+
+@scenario("recovery_case_run")
+def _(w, service):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from security.commands import RecoveryProceed, RecoveryRun
+    from security.models import RecoveryCase
+    from security.services.recovery import recovery_case_proceed
+
+    case, actor = _recovery_case(w, cooling=1)
+    _recovery_attested(w, case, actor)
+    recovery_case_proceed(RecoveryProceed(case_id=case.pk), tenant=w.tenant, actor=actor)
+    RecoveryCase.objects.filter(pk=case.pk).update(due_at=timezone.now() - timedelta(seconds=1))
+    w.act(service, RecoveryRun(case_id=case.pk), tenant=w.tenant)
+
+
+@scenario("recovery_case_cancel")
+def _(w, service):
+    from portal.crypto import token_hash
+    from security.commands import RecoveryProceed
+    from security.models import RecoveryCase
+    from security.services.recovery import recovery_case_proceed
+
+    case, actor = _recovery_case(w, cooling=1)
+    _recovery_attested(w, case, actor)
+    recovery_case_proceed(RecoveryProceed(case_id=case.pk), tenant=w.tenant, actor=actor)
+    # The token itself went out in the notice; a known one stands in for it.
+    RecoveryCase.objects.filter(pk=case.pk).update(cancel_token_hash=token_hash("walker-token"))
+    w.act(service, token="walker-token")
+
+
+@scenario("recovery_case_close")
+def _(w, service):
+    from security.commands import RecoveryCaseClose
+
+    case, actor = _recovery_case(w)
+    w.act(
+        service, RecoveryCaseClose(case_id=case.pk, reason="walker"), tenant=w.tenant, actor=actor
+    )
+
+
+@scenario("approval_result_collect")
+def _(w, service):
+    from guardian.shortcuts import assign_perm
+
+    from approvals.commands import ApprovalApprove, ApprovalRequestCreate, ApprovalResultCollect
+    from approvals.services import approval_approve, approval_request
+    from tokens.commands import SessionIssue
+
+    asker = _staff(w, "Lead", "walker.asker")
+    assign_perm("portal.manage_security", asker, w.tenant)
+    request = approval_request(
+        ApprovalRequestCreate(
+            gate="account.impersonate",
+            command=SessionIssue(reason="walker", refresh=False).to_json(seal=True),
+            account_uid=w.account.uid,
+            reason="walker",
+        ),
+        tenant=w.tenant,
+        actor=Actor.staff(asker),
+    )
+    approval_approve(ApprovalApprove(request_id=request.pk), tenant=w.tenant, approver=_approver(w))
+    w.act(
+        service,
+        ApprovalResultCollect(request_id=request.pk),
+        tenant=w.tenant,
+        actor=Actor.staff(asker),
+    )

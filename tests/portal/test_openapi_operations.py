@@ -162,3 +162,18 @@ def test_every_routed_operation_names_a_served_path(operations):
     keys = [key for table in tables.values() for key in table]
     assert len(keys) == len(set(keys))
     assert [key for key in keys if key not in served] == []
+
+
+def test_native_posts_document_idempotency_key_and_loginradius_paths_do_not(operations):
+    def documents_key(operation) -> bool:
+        return any(
+            p.get("in") == "header" and p.get("name") == "Idempotency-Key"
+            for p in operation.get("parameters", [])
+        )
+
+    native_posts = [(m, p, o) for m, p, o in operations if m == "POST" and p.startswith("/api/v1/")]
+    assert len(native_posts) > 10
+    assert [p for _, p, o in native_posts if not documents_key(o)] == []
+    others = [p for m, p, o in operations if not p.startswith("/api/v1/") and documents_key(o)]
+    others += [p for m, p, o in operations if m != "POST" and documents_key(o)]
+    assert others == []

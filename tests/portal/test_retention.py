@@ -47,7 +47,13 @@ def purge(tenant, kind: str, **kwargs) -> retention.PurgeResult:
 
 
 def test_the_kinds_are_registered_with_their_tenant_settings():
-    assert retention.kinds() == ["events", "job_reports", "signin_events", "webhook_deliveries"]
+    assert retention.kinds() == [
+        "approval_results",
+        "events",
+        "job_reports",
+        "signin_events",
+        "webhook_deliveries",
+    ]
 
 
 def test_events_older_than_the_tenants_setting_go_and_other_tenants_keep_theirs(
@@ -98,17 +104,6 @@ def test_a_purge_runs_bounded_batches_and_a_second_run_goes_on(tenant):
     assert (second.deleted, second.more) == (5, False)
     assert purge(tenant, "events", batch_size=10).deleted == 0  # idempotent
     assert remaining(tenant) == {young.pk}
-
-
-@pytest.fixture
-def eager_tasks():
-    """Run the tasks inline, as the embedded default does, whatever REDIS_URL says."""
-    from portal.celery import app
-
-    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
 def test_the_task_queues_the_next_run_while_rows_remain(tenant, monkeypatch, eager_tasks):

@@ -109,6 +109,28 @@ def test_patch_replaces_permissions_adding_and_removing_as_one_event(lr, roles):
     assert AuditEvent.objects.filter(action="role.permissions_changed").count() == 2
 
 
+def test_a_role_has_a_description_set_changed_and_cleared(lr, roles):
+    created = lr.post(
+        "/api/v1/roles", {"name": "support", "description": "  Front-line support.  "}
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["description"] == "Front-line support."
+    assert AuditEvent.objects.get(action="role.created").diff["description"] == [
+        None,
+        "Front-line support.",
+    ]
+    assert lr.get("/api/v1/roles/viewer").json()["description"] == ""
+    changed = patch(lr, "/api/v1/roles/support", {"description": "Refunds too."})
+    assert changed.json()["description"] == "Refunds too."
+    [event] = AuditEvent.objects.filter(action="role.permissions_changed")
+    assert event.diff == {"name": "support", "description": ["Front-line support.", "Refunds too."]}
+    assert patch(lr, "/api/v1/roles/support", {"description": None}).json()["description"] == ""
+    before = state(), Role.objects.get(name="support").description
+    too_long = patch(lr, "/api/v1/roles/support", {"description": "x" * 501})
+    assert problem(too_long, 400, "input.invalid")["errors"][0]["field"] == "description"
+    assert (state(), Role.objects.get(name="support").description) == before
+
+
 def test_patch_refuses_other_keys_and_changes_nothing(lr, roles):
     before = state()
     body = problem(

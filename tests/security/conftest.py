@@ -11,6 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from portal.audit import Actor
+from tests.console.conftest import make_staff  # noqa: F401
 from tokens.commands import SessionIssue
 from tokens.services.sessions import access_token_elevate, session_issue
 

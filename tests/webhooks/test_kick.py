@@ -4,7 +4,7 @@ inline where tasks run inline, through a real Celery worker over Redis otherwise
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.messages.conftest import celery_worker_factory, eager_tasks, smtp_server  # noqa: F401
+from tests.messages.conftest import celery_worker_factory, smtp_server  # noqa: F401
 from tests.waiting import wait_until
 from tests.webhooks.conftest import record, register
 

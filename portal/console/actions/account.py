@@ -18,6 +18,7 @@ from accounts.commands import (
     PhoneSet,
 )
 from accounts.selectors import account_version
+from portal.console import display
 from portal.console.actions.base import (
     AccountAction,
     ActionForm,
@@ -49,7 +50,10 @@ class ProfileForm(ActionForm):
                 label=label,
                 required=False,
                 max_length=255,
-                initial=getattr(self.account, attr) or "",
+                # A masked reader starts from the masked value; leaving it keeps the name.
+                initial=display.name_shown(getattr(self.account, attr))
+                if getattr(self.account, attr)
+                else "",
             )
         # The version the form was read at: a save over someone else's newer change is
         # refused (AccountVersionStale) rather than silently undoing it.
@@ -68,7 +72,10 @@ class ProfileForm(ActionForm):
         out = {}
         for attr, key, _label in self.FIELDS:
             new = (self.cleaned_data.get(attr) or "").strip()
-            if new != (getattr(self.account, attr) or ""):
+            current = getattr(self.account, attr) or ""
+            if current and new == display.name_shown(current):
+                continue  # left as shown (masked or not): unchanged
+            if new != current:
                 out[key] = new or None
         return out
 
@@ -96,14 +103,39 @@ class EmailAddForm(ActionForm):
 
 
 def _email_choices(account):
-    return [(e.value, f"{e.value} ({e.type})") for e in account.emails.all()]
+    # Keyed by the row, not the address: a masked reader's page never carries the value.
+    return [(str(e.pk), f"{display.email_shown(e.value)} ({e.type})") for e in account.emails.all()]
+
+
+def _email_key(account, chosen) -> str | None:
+    """The row key of an address named by its key or by its value (older links, scripts)."""
+    text = str(chosen or "")
+    for e in account.emails.all():
+        if text in (str(e.pk), e.value) or text.lower() == e.value.lower():
+            return str(e.pk)
+    return None
 
 
 class EmailChoiceForm(ActionForm):
+    def __init__(self, data=None, *args, account, initial=None, **kwargs):
+        if data is not None and data.get("email"):
+            key = _email_key(account, data.get("email"))
+            if key is not None:
+                data = data.copy()
+                data["email"] = key
+        if initial and initial.get("email"):
+            initial = {**initial, "email": _email_key(account, initial["email"]) or ""}
+        super().__init__(data, *args, account=account, initial=initial, **kwargs)
+
     def setup(self):
         self.fields["email"] = forms.ChoiceField(
             label="Email address", choices=_email_choices(self.account)
         )
+
+    def clean_email(self) -> str:
+        """The address itself, for the service."""
+        key = self.cleaned_data["email"]
+        return next(e.value for e in self.account.emails.all() if str(e.pk) == key)
 
 
 class PhoneForm(ActionForm):
@@ -111,7 +143,9 @@ class PhoneForm(ActionForm):
         self.fields["phone"] = forms.CharField(
             label="New phone number",
             max_length=32,
-            initial=self.account.phone_id or "",
+            initial=self.account.phone_id
+            if self.account.phone_id and display.current_masking().shows(self.account.phone_id)
+            else "",
             help_text="International format, e.g. +14155550100. It will need verifying again.",
         )
 

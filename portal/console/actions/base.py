@@ -11,6 +11,7 @@ from accounts.models import Account
 from approvals.commands import ApprovalRequestCreate
 from approvals.policy import GATES, approval_needed
 from approvals.services import approval_request
+from portal.console import display
 from portal.console.display import person_name
 from portal.console.forms import ReasonForm
 from portal.errors import DomainError
@@ -26,11 +27,12 @@ def _as_int(value) -> int | None:
 
 def error_text(error: LRError | DomainError) -> str:
     """What the section said, as one sentence a person can act on."""
+    # Masked for a reader who sees people masked: a sentence may quote an address or number.
     if isinstance(error, DomainError):
-        return error.sentence()
+        return display.text_shown(error.sentence())
     details = [e.get("ErrorMessage", "") for e in (error.errors or []) if isinstance(e, dict)]
     text = error.description or error.message or "The request was refused."
-    return " ".join([text, *[d for d in details if d]])
+    return display.text_shown(" ".join([text, *[d for d in details if d]]))
 
 
 @dataclass
@@ -87,12 +89,15 @@ def run_or_hold(ctx: Ctx, service: Callable[..., Any], command: Any) -> Any:
     gate = approval_needed(command, tenant=ctx.tenant)
     if gate is None:
         return service(command, **on_account(ctx))
+    # The stored request names the account as it is, whoever asked (a stored text).
+    with display.masking_bound(display.FULL):
+        stored_name = person_name(ctx.account)
     request = approval_request(
         ApprovalRequestCreate(
             gate=gate,
             command=command.to_json(seal=True),
             account_uid=ctx.account.uid,
-            summary=f"{GATES[gate]}: {person_name(ctx.account)}",
+            summary=f"{GATES[gate]}: {stored_name}",
             reason=ctx.reason,
             ticket=ctx.ticket,
         ),
@@ -212,7 +217,8 @@ class ActionForm(ReasonForm):
                 value = ", ".join(str(v) for v in value) or "—"
             elif isinstance(value, bool):
                 value = "yes" if value else "no"
-            rows.append((str(f.label), "—" if value in (None, "") else str(value)))
+            shown = "—" if value in (None, "") else display.field_value_shown(name, str(value))
+            rows.append((str(f.label), display.text_shown(str(shown))))
         return rows
 
 

@@ -16,6 +16,8 @@ from portal.console.actions.base import (
     run_or_hold,
 )
 from portal.console.actions.security import on_account
+from portal.console.forms import ContextNameField, ContextNameInput
+from roles import selectors as role_selectors
 from roles import services as role_services
 from roles.commands import (
     AccountRolesAssign,
@@ -126,7 +128,17 @@ class ContextAddForm(_ContextFormBase):
 
     def setup(self):
         roles = [(r.name, r.name) for r in selectors.roles_of(tenant=self.tenant)]
-        self.fields["context"] = forms.CharField(label="Role context", max_length=100)
+        self.fields["context"] = ContextNameField(
+            widget=ContextNameInput(
+                names=role_selectors.role_context_names_matching(tenant=self.tenant, text="")
+            )
+        )
+        self.fields["create_new"] = forms.BooleanField(
+            label="Create a new context",
+            required=False,
+            help_text="Only for a name the tenant does not use yet: a typo then starts a "
+            "context nobody else holds.",
+        )
         self.fields["roles"] = forms.MultipleChoiceField(
             label="Roles", choices=roles, required=False, widget=forms.CheckboxSelectMultiple
         )
@@ -145,8 +157,24 @@ class ContextAddForm(_ContextFormBase):
 
     def clean(self):
         data = super().clean()
+        name = data.get("context")
+        if (
+            name
+            and not data.get("create_new")
+            and not role_selectors.role_context_name_exists(tenant=self.tenant, name=name)
+        ):
+            self.add_error(
+                "context",
+                f"No role context is named {name} in this tenant: pick one from the list, "
+                "or tick Create a new context.",
+            )
         _clean_expiry(self, data)
         return data
+
+    def summary(self) -> list[tuple[str, str]]:
+        return [
+            (label, value) for label, value in super().summary() if label != "Create a new context"
+        ]
 
 
 class ContextForm(_ContextFormBase):

@@ -110,7 +110,12 @@ class AccountActionView(AccountMixin, View):
         remembered = request.session.get(LAST_TICKET_SESSION_KEY)
         if remembered and "ticket" not in initial:
             initial["ticket"] = remembered
-        form = self._form(spec, tenant, account, initial=initial)
+        presets = list(reason_preset_list(tenant=tenant))
+        if presets and not initial.get("reason"):
+            # The tenant's first preset comes picked (still editable or changeable): a common
+            # case is then one click to confirm.
+            initial.update(preset=presets[0].pk, reason=presets[0].text)
+        form = spec.form(None, initial=initial, account=account, tenant=tenant, presets=presets)
         return self._render(request, spec, tenant, account, form, initial=initial)
 
     def post(self, request, slug, uid, action):

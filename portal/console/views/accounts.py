@@ -1,10 +1,12 @@
 """Finding an account, and its page (the actions on it: portal/console/actions/views.py)."""
 
+import secrets
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
@@ -12,6 +14,7 @@ from django_tables2 import RequestConfig
 from accounts.filters import AccountFilter
 from accounts.history import RESTORABLE, RESTORE_SOURCES
 from accounts.models import Account
+from accounts.selectors import custom_plans
 from portal import access_grants, staff
 from portal.console import account_page, display, event_names, search_selectors, selectors
 from portal.console import actions as account_actions
@@ -23,11 +26,51 @@ from portal.models import Tenant
 PAGE_SIZE = 25
 
 
+# What was typed in the search box, by an opaque key, for this sign-in only: the page's
+# URL (and so the browser history, the Referer and the access log) carries the key, never
+# the value. Logging out clears the session, and with it these.
+SEARCHES_SESSION_KEY = "console_searches"
+SEARCHES_KEPT = 20
+
+
+def remembered_search(request, query: str) -> str:
+    """The key `query` is kept under in this sign-in (the same key for the same text)."""
+    searches = dict(request.session.get(SEARCHES_SESSION_KEY) or {})
+    for key, value in searches.items():
+        if value == query:
+            return key
+    key = secrets.token_urlsafe(9)
+    searches[key] = query
+    request.session[SEARCHES_SESSION_KEY] = dict(list(searches.items())[-SEARCHES_KEPT:])
+    return key
+
+
+def search_url(request, data) -> str:
+    """The results page for the box and filters in `data`: the box's text by its key."""
+    params = [(k, v) for k, v in data.items() if k in AccountSearchForm.FILTERS and v]
+    query = " ".join(str(data.get("q") or "").split())
+    if query:
+        params.insert(0, ("s", remembered_search(request, query)))
+    url = reverse("console:account_search")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
 class AccountSearchView(StaffRequiredMixin, TemplateView):
     """One box plus the filters of the accounts filterset (the native API's), sortable, with
-    the exact total up to tables.SEARCH_COUNT_CAP ("more than" beyond it)."""
+    the exact total up to tables.SEARCH_COUNT_CAP ("more than" beyond it).
+
+    The box's text is posted, never put in a URL: a post (or an old `?q=` link) is answered
+    with the results page at `?s=<key>`, the key of the text in this sign-in's session."""
 
     template_name = "console/account_search.html"
+
+    def search_data(self):
+        """The form's data: the filters from the URL, the box's text from its key."""
+        data = self.request.GET.copy()
+        key = data.pop("s", [""])[-1]
+        if key:
+            data["q"] = (self.request.session.get(SEARCHES_SESSION_KEY) or {}).get(key, "")
+        return data or None
 
     def get_template_names(self):
         htmx = self.request.htmx
@@ -40,7 +83,7 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
         tenant = self.require_tenant()
         self.require_action(tenant, "account.view")
         roles = [r.name for r in selectors.roles_of(tenant=tenant)]
-        form = AccountSearchForm(self.request.GET or None, roles=roles)
+        form = AccountSearchForm(self.search_data(), roles=roles)
         searched = form.is_bound and form.searching()
         if form.is_bound and "created_to" in form.errors:
             # The field names its error for screen readers (the template renders that id).
@@ -76,17 +119,37 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
         return context
 
     def get(self, request, *args, **kwargs):
-        context = self.get_context_data(**kwargs)
-        table = context.get("table")
-        if (
-            table is not None
-            and not request.htmx
-            and table.paginator.count == 1
-            and request.GET.get("q")
-        ):
-            only = table.page.object_list.data[0]
-            return redirect("console:account_detail", table.tenant_slug, only.uid)
-        return self.render_to_response(context)
+        if "q" in request.GET:  # an old link: the text moves out of the URL
+            return redirect(search_url(request, request.GET))
+        # Refusals first: an exception inside the planned block (a transaction of its own,
+        # without a savepoint) would spoil a transaction the request already runs in.
+        self.require_action(self.require_tenant(), "account.view")
+        # The page's queries (its count and rows, run as it renders) are planned for the
+        # typed fragment: a generic plan of `LIKE $1` under ORDER BY ... LIMIT walks an
+        # index through every account.
+        with custom_plans():
+            context = self.get_context_data(**kwargs)
+            table = context.get("table")
+            if (
+                table is not None
+                and not request.htmx
+                and table.paginator.count == 1
+                and request.GET.get("s")
+            ):
+                only = table.page.object_list.data[0]
+                return redirect("console:account_detail", table.tenant_slug, only.uid)
+            return self.render_to_response(context).render()
+
+    def post(self, request, *args, **kwargs):
+        url = search_url(request, request.POST)
+        htmx = request.htmx
+        if not htmx or htmx.boosted:
+            return redirect(url)
+        # The search page's own form (htmx): the results, and the address bar at the key.
+        request.GET = QueryDict(url.partition("?")[2])
+        response = self.render_to_response(self.get_context_data(**kwargs))
+        response["HX-Push-Url"] = url
+        return response
 
 
 class AccountMixin(StaffRequiredMixin):
@@ -97,6 +160,7 @@ class AccountMixin(StaffRequiredMixin):
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
             raise Http404("No such tenant")
+        self.mask_for(tenant)
         user = self.request.user
         sees_tenant = staff.staff_can(user=user, tenant=tenant, permission="view_accounts")
         if sees_tenant and self.may(tenant, "account.view"):

@@ -4,15 +4,25 @@ the request and hand the decision over."""
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.generic import TemplateView
 
 from approvals import selectors as approval_selectors
-from approvals.commands import ApprovalApprove, ApprovalCancel, ApprovalDeny
+from approvals.commands import (
+    ApprovalApprove,
+    ApprovalCancel,
+    ApprovalDeny,
+    ApprovalResultCollect,
+)
 from approvals.errors import ApprovalNotFound
 from approvals.models import ApprovalRequest
 from approvals.policy import GATES
-from approvals.services import approval_approve, approval_cancel, approval_deny
+from approvals.services import (
+    approval_approve,
+    approval_cancel,
+    approval_deny,
+    approval_result_collect,
+)
 from portal import staff
 from portal.audit import Actor
 from portal.console.access import ConsoleDenied, StaffRequiredMixin
@@ -78,6 +88,7 @@ class ApprovalDetailView(StaffRequiredMixin, TemplateView):
             runs=approval_selectors.what_runs(request),
             gate_label=GATES.get(request.gate, request.gate),
             mine=(request.requested_by_type, request.requested_by_id) == (me.type, me.id),
+            collectable=bool(request.result) and request.result_collected_at is None,
             may_decide=staff.staff_may(
                 user=self.request.user, tenant=tenant, action="approvals.decide"
             ),
@@ -89,6 +100,8 @@ class ApprovalDetailView(StaffRequiredMixin, TemplateView):
         decision = request.POST.get("decision")
         note = (request.POST.get("note") or "").strip()
         me = Actor.staff(request.user)
+        if decision == "collect":
+            return self.collect(request, tenant, approval, me)
         if decision == "cancel":
             if (approval.requested_by_type, approval.requested_by_id) != (me.type, me.id):
                 raise ConsoleDenied(
@@ -130,3 +143,28 @@ class ApprovalDetailView(StaffRequiredMixin, TemplateView):
         except DomainError as refused:
             messages.error(request, refused.sentence())
         return redirect("console:approval_detail", tenant.slug, approval.pk)
+
+    def collect(self, request, tenant, approval, me: Actor):
+        """The requester takes the token the approved action issued: shown on this answer
+        only (never cached), then gone from the database."""
+        if (approval.requested_by_type, approval.requested_by_id) != (me.type, me.id):
+            raise ConsoleDenied(
+                "Only whoever asked may collect what the approved action produced.",
+                "Ask the requester: the token is theirs to use.",
+            )
+        try:
+            result = approval_result_collect(
+                ApprovalResultCollect(request_id=approval.pk), tenant=tenant, actor=me
+            )
+        except DomainError as refused:
+            messages.error(request, refused.sentence())
+            return redirect("console:approval_detail", tenant.slug, approval.pk)
+        values = [(COLLECTED_LABELS.get(key, key), str(value)) for key, value in result.items()]
+        return render(
+            request,
+            "console/approval_collect.html",
+            {"console": self.console, "tenant": tenant, "approval": approval, "values": values},
+        )
+
+
+COLLECTED_LABELS = {"access_token": "Access token", "expires_at": "Expires (UTC)"}

@@ -16,7 +16,8 @@ from django.utils.dateparse import parse_datetime
 from django.views import View
 from django.views.generic import TemplateView
 
-from portal.console import event_names, selectors
+from portal import masking
+from portal.console import display, event_names, selectors
 from portal.console.access import StaffRequiredMixin
 from portal.console.account_page import account_names
 from portal.console.actions.base import point_at_errors
@@ -196,10 +197,13 @@ class AuditExportView(StaffRequiredMixin, View):
         )
         qs = filterset.qs if filterset.is_valid() else selectors.audit_events(tenant=tenant)
         writer = csv.writer(_Echo())
+        # The rows are written after this view returns: they carry the reader's policy along.
+        policy = display.current_masking()
 
         def rows():
             yield writer.writerow(AUDIT_CSV_COLUMNS)
             for event in qs.order_by("-occurred_at", "-id").iterator(chunk_size=2000):
+                diff = masking.by_field(policy, "diff", event.diff) if event.diff else None
                 yield writer.writerow(
                     [
                         event.occurred_at.isoformat(),
@@ -208,9 +212,9 @@ class AuditExportView(StaffRequiredMixin, View):
                         event.actor_id,
                         safe_cell(event.actor_label),
                         event.subject_uid,
-                        safe_cell(event.reason),
+                        safe_cell(masking.text(policy, event.reason)),
                         safe_cell(event.ticket),
-                        safe_cell(json.dumps(event.diff) if event.diff else ""),
+                        safe_cell(json.dumps(diff, ensure_ascii=False) if diff else ""),
                         event.request_id,
                         event.ip or "",
                     ]

@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 from jobs import selectors as job_selectors
 from jobs.errors import JobNotFound
 from portal import staff
+from portal.console import display
 from portal.console.access import ConsoleDenied, StaffRequiredMixin
 from portal.csv_safety import csv_text
 
@@ -72,7 +73,13 @@ class JobReportView(JobsAccessMixin, View):
     def get(self, request, pk):
         job = self.job(pk)
         response = HttpResponse(
-            csv_text(REPORT_HEADER, job_selectors.job_report_rows(job)),
+            csv_text(
+                REPORT_HEADER,
+                (
+                    (uid, result, display.text_shown(detail))
+                    for uid, result, detail in job_selectors.job_report_rows(job)
+                ),
+            ),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-report.csv"'

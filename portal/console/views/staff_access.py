@@ -26,7 +26,8 @@ class StaffAccessGrantView(AdminMixin, View):
             permissions=form.cleaned_data["permissions"],
         )
         if added:
-            messages.success(request, f"Granted {', '.join(added)} to {user.get_username()}.")
+            labels = ", ".join(staff.TENANT_PERMISSIONS.get(p, p) for p in added)
+            messages.success(request, f"Granted {labels} to {user.get_username()}.")
         else:
             messages.info(request, f"{user.get_username()} already held these permissions.")
         return redirect("console:tenant_detail", tenant.slug)

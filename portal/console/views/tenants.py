@@ -178,6 +178,7 @@ class CredentialCreateView(AdminMixin, View):
             label=form.cleaned_data["label"],
             scopes=tuple(form.cleaned_data["scopes"] or ()),
             requires_approval=form.cleaned_data["requires_approval"],
+            masks_personal_data=form.cleaned_data["masks_personal_data"],
         )
         issued = portal_services.credential_create(command, tenant=tenant, actor=self.console.actor)
         messages.success(request, "New API secret created.")

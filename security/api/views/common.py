@@ -1,6 +1,7 @@
 """What several security views share: OpenAPI parameters and bodies, the date format of
 the wire, and the check of a second factor named in a request body."""
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from drf_spectacular.openapi import AutoSchema
@@ -84,8 +85,11 @@ METHOD_BODY_KEY = {
 }
 
 
-def second_factor_check(*, account, method: str, body) -> None:
-    """Verify the second factor `method` named in `body`, or raise its LoginRadius error."""
+def second_factor_check(
+    *, account, method: str, body, on_wrong: Callable[[], None] | None = None
+) -> None:
+    """Verify the second factor `method` named in `body`, or raise its LoginRadius error.
+    `on_wrong` runs when a value was given and did not verify (not when one is missing)."""
     key = METHOD_BODY_KEY[method]
     value = body.get(key)
     if method == "securityquestion":
@@ -95,6 +99,8 @@ def second_factor_check(*, account, method: str, body) -> None:
         if not all(isinstance(a, str) for a in answers.values()):
             raise required(key)
         if not services.security_answers_verify(account=account, answers=answers):
+            if on_wrong is not None:
+                on_wrong()
             raise LRError(
                 1134,
                 errors=[{"FieldName": key, "ErrorMessage": "The security answer is incorrect."}],
@@ -110,4 +116,6 @@ def second_factor_check(*, account, method: str, body) -> None:
         channel = "sms" if method == "otp" else "email"
         ok, code = services.otp_verify(account=account, channel=channel, code=value), 1067
     if not ok:
+        if on_wrong is not None:
+            on_wrong()
         raise LRError(code)

@@ -113,9 +113,15 @@ class PushChallengeRespondView(LRAPIView):
         if "approve" not in body:
             raise required("approve")
         approve = parse_bool(body.get("approve"), name="approve")
-        services.push_challenge_decide(
+        challenge = services.push_challenge_decide(
             tenant=self.tenant, challenge_id=challenge_id, device_secret=secret, approve=approve
         )
+        if not approve:
+            # The denial concludes this attempt, once (a challenge is answered once); the
+            # sign-in's polls of it record nothing.
+            services.login_second_factor_refused(
+                tenant=self.tenant, account=challenge.account, method="push"
+            )
         return self.respond({"IsPosted": True})
 
 

@@ -197,7 +197,14 @@ class LoginSecondFactorView(LRAPIView):
         ratelimit.sensitive_operation_hit(
             tenant=self.tenant, operation="otp_verify", key=row.account.uid
         )
-        second_factor_check(account=row.account, method=self.method, body=self.body())
+        second_factor_check(
+            account=row.account,
+            method=self.method,
+            body=self.body(),
+            on_wrong=lambda: services.login_second_factor_refused(
+                tenant=self.tenant, account=row.account, method=self.method
+            ),
+        )
         if not services.login_challenge_complete(row=row):
             raise LRError(1193)
         return self.respond(

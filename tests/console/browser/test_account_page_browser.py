@@ -11,31 +11,13 @@ from portal.models import AuditEvent, StaffTotpDevice
 from security.models import TotpFactor
 from tests.console.browser.a11y import assert_no_serious_violations
 from tests.console.browser.conftest import SCREENSHOTS
+from tests.console.browser.steps import LAPTOP, PHONE, Steps
 from tests.console.conftest import PASSWORD, totp_now
 from tests.console.test_account_actions import _make_session
 from tests.console.test_account_page import busy_account
 from tokens.models import TokenFamily
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-
-
-class Steps:
-    """Counts what a person does: each click, each field filled, each key pressed."""
-
-    def __init__(self, page):
-        self.page = page
-        self.count = 0
-
-    def click(self, locator):
-        self.count += 1
-        locator.click()
-
-    def fill(self, locator, text):
-        self.count += 1
-        locator.fill(text)
 
 
 @pytest.fixture

@@ -26,10 +26,13 @@ def sign_in_fresh(browser, live_server, user):
 
 
 def test_a_held_factor_reset_is_approved_by_a_lead_and_the_customer_is_told(
-    page, browser, live_server, make_staff, csp_violations
+    page, browser, live_server, make_staff, csp_violations, eager_tasks
 ):
+    from django.core import mail
+
     from tests.console.browser.test_console_browser import sign_in
 
+    mail.outbox.clear()
     tenant = TenantFactory(name="Acme Stores", settings={"support_contact": "help@acme.example"})
     agent = make_staff("Agent", tenant, username="ann.agent")
     lead = make_staff("Lead", tenant, username="lee.lead")
@@ -87,6 +90,17 @@ def test_a_held_factor_reset_is_approved_by_a_lead_and_the_customer_is_told(
     assert approved.actor_label == "lee.lead"
     notice = OutboxMessage.objects.get(template="staffaction")
     assert notice.recipient == "maria@example.com"
+
+    # What Maria received: the notice as delivered, in a page of its own.
+    from tests.console.browser.test_support_controls_browser import show_notice
+
+    notice_page, sent = show_notice(browser, "maria@example.com")
+    expect(notice_page.locator("body")).to_contain_text("Support removed one of your sign-in")
+    expect(notice_page.locator("body")).to_contain_text("contact support: help@acme.example")
+    assert "ann.agent" not in sent.body and "lee.lead" not in sent.body
+    assert_no_serious_violations(notice_page)
+    screen_shot(notice_page, "approval-notice-1366x768")
+    notice_page.close()
 
     # The audit trail on the account page: asked, approved, reset.
     open_account(page, live_server, maria)

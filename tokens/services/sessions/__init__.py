@@ -22,6 +22,7 @@ from tokens.services.sessions.revocation import (
     access_token_invalidate,
     account_session_revoke,
     account_sessions_revoke,
+    accounts_sessions_revoke,
     session_revoke,
     sessions_purge,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "access_token_slide",
     "account_session_revoke",
     "account_sessions_revoke",
+    "accounts_sessions_revoke",
     "parse_user_agent",
     "session_issue",
     "session_refresh",

@@ -2,9 +2,11 @@
 token at a time, and purging what has expired. Every revocation tombstones the access
 tokens in the cache in the same call, so no process keeps accepting them."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from portal import audit, events
@@ -25,6 +27,7 @@ __all__ = [
     "access_tokens_tombstone",
     "account_session_revoke",
     "account_sessions_revoke",
+    "accounts_sessions_revoke",
     "family_revoke",
     "session_revoke",
     "sessions_purge",
@@ -166,6 +169,97 @@ def account_sessions_revoke(
             changes={"sessions": [len(families), 0], "revoked_tokens": [None, killed]},
         )
     return killed
+
+
+@events.emits("session.all_revoked")
+def accounts_sessions_revoke(
+    command: AccountSessionsRevoke,
+    *,
+    tenant,
+    accounts: Sequence,
+    actor: Actor,
+    causes: Sequence[int | None] | None = None,
+) -> int:
+    """`account_sessions_revoke` for a set of accounts (the accounts a bulk job's batch
+    blocks): every access and refresh token of each revoked, one `session.all_revoked`
+    event per account with the same payload, with a few statements for the whole set.
+    `causes`: the event each account's revocation follows from (by default the current
+    one). Returns how many tokens were live."""
+    accounts = list(accounts)
+    if causes is not None and len(causes) != len(accounts):
+        raise ValueError("one cause per account")
+    now = timezone.now()
+    with transaction.atomic():
+        families = list(
+            TokenFamily.objects.select_for_update()
+            .filter(tenant=tenant, account__in=[a.pk for a in accounts], revoked_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "account_id")
+        )
+        ids = [pk for pk, _ in families]
+        killed_by_family: dict[int, int] = dict.fromkeys(ids, 0)
+        if ids:
+            live_access = list(
+                AccessToken.objects.filter(
+                    family_id__in=ids, revoked_at__isnull=True, expires_at__gt=now
+                ).values_list("family_id", "token_hash", "expires_at")
+            )
+            AccessToken.objects.filter(family_id__in=ids, revoked_at__isnull=True).update(
+                revoked_at=now, refresh_allowed=False
+            )
+            AccessToken.objects.filter(family_id__in=ids, refresh_allowed=True).update(
+                refresh_allowed=False
+            )
+            live_refresh = list(
+                RefreshToken.objects.filter(
+                    family_id__in=ids,
+                    revoked_at__isnull=True,
+                    rotated_at__isnull=True,
+                    expires_at__gt=now,
+                )
+                .order_by()
+                .values("family_id")
+                .annotate(n=Count("id"))
+                .values_list("family_id", "n")
+            )
+            RefreshToken.objects.filter(family_id__in=ids, revoked_at__isnull=True).update(
+                revoked_at=now, successor_encrypted="", successor_erase_at=None
+            )
+            RefreshToken.objects.filter(family_id__in=ids).exclude(successor_encrypted="").update(
+                successor_encrypted="", successor_erase_at=None
+            )
+            TokenFamily.objects.filter(pk__in=ids).update(
+                revoked_at=now, revoked_reason=TokenFamily.REVOKED_ACCOUNT
+            )
+            for family_id, _hash, _expires in live_access:
+                killed_by_family[family_id] += 1
+            for family_id, n in live_refresh:
+                killed_by_family[family_id] += n
+            access_tokens_tombstone([(token, expires) for _, token, expires in live_access])
+        sessions: dict[int, int] = {}
+        killed: dict[int, int] = {}
+        for family_id, account_id in families:
+            sessions[account_id] = sessions.get(account_id, 0) + 1
+            killed[account_id] = killed.get(account_id, 0) + killed_by_family[family_id]
+        audit.record_many(
+            tenant=tenant,
+            actor=actor,
+            action="session.all_revoked",
+            subjects=[
+                (
+                    account.uid,
+                    {
+                        "sessions": [sessions.get(account.pk, 0), 0],
+                        "revoked_tokens": [None, killed.get(account.pk, 0)],
+                    },
+                )
+                for account in accounts
+            ],
+            reason=command.reason,
+            ticket=command.ticket,
+            causes=list(causes) if causes is not None else None,
+        )
+    return sum(killed.values())
 
 
 @events.emits("session.invalidated")
