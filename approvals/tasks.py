@@ -1,14 +1,12 @@
 """Celery tasks of the approvals: expiry, and the email that tells approvers a request waits."""
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
 
 from approvals.commands import ApprovalExpire
 from approvals.models import ApprovalRequest
 from approvals.services import approval_expire
-from portal import staff
+from portal import staff, staff_mail
 
 __all__ = ["approvals_expire_task", "approvers_notify_task"]
 
@@ -43,8 +41,7 @@ def approvers_notify_task(request_id: int) -> int:
         and str(user.pk) != request.requested_by_id
         and staff.staff_may(user=user, tenant=request.tenant, action="approvals.decide")
     ]
-    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
-    link = f"{base}/console/approvals/{request.tenant.slug}/{request.pk}/"
+    link = staff_mail.console_url(f"/console/approvals/{request.tenant.slug}/{request.pk}/")
     body = (
         f"{request.requested_by_label} asks for approval on {request.tenant.name}:\n\n"
         f"  {request.summary}\n\n"
@@ -53,11 +50,6 @@ def approvers_notify_task(request_id: int) -> int:
         + f"Expires: {request.expires_at:%Y-%m-%d %H:%M} UTC\n\n"
         f"Decide: {link}\n"
     )
-    for user in approvers:
-        send_mail(
-            f"Approval requested: {request.summary}"[:150],
-            body,
-            None,
-            [user.email],
-        )
-    return len(approvers)
+    return staff_mail.email_staff(
+        approvers, subject=f"Approval requested: {request.summary}"[:150], body=body
+    )

@@ -11,14 +11,12 @@ approval: what the tenant holds for a second person still waits (approvals.polic
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from portal import audit, events, staff
+from portal import audit, events, staff, staff_mail
 from portal.audit import Actor
 from portal.errors import DomainError, FieldError, InvalidInput, register
 from portal.errors import Kind as ErrorKind
@@ -207,18 +205,16 @@ def break_glass_tell_admins(grant_id: int) -> int:
         person: Any = user
         if "administer_tenant" in perms and person.email and person.pk != grant.user_id:
             admins.append(person)
-    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
-    for admin in admins:
-        send_mail(
-            f"Break-glass access on {grant.tenant.name} by {grant.user.get_username()}",
-            f"{grant.user.get_username()} gave themselves {grant.scope} access to "
-            f"{', '.join(grant.uids)} until {grant.ends_at:%Y-%m-%d %H:%M} UTC.\n\n"
-            f"Reason: {grant.reason}\nTicket: {grant.ticket or '-'}\n\n"
-            f"Audit log: {base}/console/audit/\n",
-            None,
-            [admin.email],
-        )
-    return len(admins)
+    who = grant.user.get_username()
+    body = (
+        f"{who} gave themselves {grant.scope} access to "
+        f"{', '.join(grant.uids)} until {grant.ends_at:%Y-%m-%d %H:%M} UTC.\n\n"
+        f"Reason: {grant.reason}\nTicket: {grant.ticket or '-'}\n\n"
+        f"Audit log: {staff_mail.console_url('/console/audit/')}\n"
+    )
+    return staff_mail.email_staff(
+        admins, subject=f"Break-glass access on {grant.tenant.name} by {who}", body=body
+    )
 
 
 @events.reads

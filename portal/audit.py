@@ -10,6 +10,7 @@ Call `record` inside the service's transaction so the event commits with the cha
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -183,26 +184,19 @@ def record(
         raise ValueError(f"unregistered audit action {action!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the service's transaction")
-    payload_check(action, changes or {})
-    ctx = context.current()
-    row = AuditEvent.objects.create(
+    row = _row(
         tenant=tenant,
+        actor=actor,
         action=action,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_label=actor.label[:200],
         subject_uid=subject_uid,
-        reason=reason or "",
-        ticket=ticket or "",
-        diff=redact(changes or {}),
-        request_id=ctx.request_id,
-        ip=ctx.ip,
-        user_agent=ctx.user_agent,
+        reason=reason,
+        ticket=ticket,
+        changes=changes or {},
+        ctx=context.current(),
         caused_by=events.current_cause(),
-        schema_version=events.SCHEMA_VERSION,
         imported=imported,
-        webhooks_suppressed=ctx.webhooks_suppressed,
     )
+    row.save(force_insert=True)
     if events.has_subscribers(action):
         events.publish(_domain_event(row))
     return row
@@ -218,35 +212,16 @@ def record_imported(
 ) -> list[AuditEvent]:
     """One event per `(subject_uid, changes)`, marked imported, written with one bulk insert
     (a bulk import writes thousands in a batch) in the import's transaction."""
-    if action not in _ACTIONS:
-        raise ValueError(f"unregistered audit action {action!r}")
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit.record_imported must run inside the import's transaction")
-    ctx = context.current()
-    cause = events.current_cause()
-    rows = []
-    for subject_uid, changes in subjects:
-        payload_check(action, changes)
-        rows.append(
-            AuditEvent(
-                tenant=tenant,
-                action=action,
-                actor_type=actor.type,
-                actor_id=actor.id,
-                actor_label=actor.label[:200],
-                subject_uid=subject_uid,
-                reason=reason,
-                diff=redact(changes),
-                request_id=ctx.request_id,
-                ip=ctx.ip,
-                user_agent=ctx.user_agent,
-                caused_by=cause,
-                schema_version=events.SCHEMA_VERSION,
-                imported=True,
-                webhooks_suppressed=ctx.webhooks_suppressed,
-            )
-        )
-    created = AuditEvent.objects.bulk_create(rows)
+    created = _insert_set(
+        tenant=tenant,
+        actor=actor,
+        action=action,
+        subjects=subjects,
+        reason=reason,
+        ticket="",
+        causes=None,
+        imported=True,
+    )
     if events.has_subscribers(action):
         for row in created:
             events.publish(_domain_event(row))
@@ -267,43 +242,99 @@ def record_many(
     `record` writes for one account, written with one insert and handed to the subscribers
     together (`events.publish_many`). `causes`: each event's `caused_by` (by default the
     current cause)."""
+    created = _insert_set(
+        tenant=tenant,
+        actor=actor,
+        action=action,
+        subjects=subjects,
+        reason=reason,
+        ticket=ticket,
+        causes=causes,
+        imported=False,
+    )
+    if events.has_subscribers(action):
+        events.publish_many([_domain_event(row) for row in created])
+    return created
+
+
+def _insert_set(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    action: str,
+    subjects: list[tuple[str, dict[str, Any]]],
+    reason: str,
+    ticket: str,
+    causes: list[int | None] | None,
+    imported: bool,
+) -> list[AuditEvent]:
+    """The rows of a set of events, inserted in batches inside the caller's transaction."""
     if action not in _ACTIONS:
         raise ValueError(f"unregistered audit action {action!r}")
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit.record_many must run inside the service's transaction")
+        raise RuntimeError("audit events of a set must be written inside its transaction")
     if causes is not None and len(causes) != len(subjects):
         raise ValueError("one cause per subject")
     ctx = context.current()
     cause = events.current_cause()
     now = timezone.now()  # one instant for the set (and no per-row default to compute)
-    rows = []
-    for index, (subject_uid, changes) in enumerate(subjects):
-        payload_check(action, changes)
-        rows.append(
-            AuditEvent(
-                occurred_at=now,
-                tenant=tenant,
-                action=action,
-                actor_type=actor.type,
-                actor_id=actor.id,
-                actor_label=actor.label[:200],
-                subject_uid=subject_uid,
-                reason=reason or "",
-                ticket=ticket or "",
-                diff=redact(changes),
-                request_id=ctx.request_id,
-                ip=ctx.ip,
-                user_agent=ctx.user_agent,
-                caused_by=cause if causes is None else causes[index],
-                schema_version=events.SCHEMA_VERSION,
-                imported=False,
-                webhooks_suppressed=ctx.webhooks_suppressed,
-            )
+    rows = [
+        _row(
+            tenant=tenant,
+            actor=actor,
+            action=action,
+            subject_uid=subject_uid,
+            reason=reason,
+            ticket=ticket,
+            changes=changes,
+            ctx=ctx,
+            caused_by=cause if causes is None else causes[index],
+            imported=imported,
+            occurred_at=now,
         )
-    created = AuditEvent.objects.bulk_create(rows, batch_size=1000)
-    if events.has_subscribers(action):
-        events.publish_many([_domain_event(row) for row in created])
-    return created
+        for index, (subject_uid, changes) in enumerate(subjects)
+    ]
+    return AuditEvent.objects.bulk_create(rows, batch_size=1000)
+
+
+def _row(
+    *,
+    tenant: Tenant | None,
+    actor: Actor,
+    action: str,
+    subject_uid: str,
+    reason: str,
+    changes: dict[str, Any],
+    ctx: context.RequestContext,
+    caused_by: int | None,
+    imported: bool,
+    ticket: str = "",
+    occurred_at: datetime | None = None,
+) -> AuditEvent:
+    """The unsaved event row of one `changes` (checked against its payload shape, secrets
+    redacted), with the request's context; `occurred_at` defaults to the row's own."""
+    payload_check(action, changes)
+    row = AuditEvent(
+        tenant=tenant,
+        action=action,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label[:200],
+        subject_uid=subject_uid,
+        reason=reason or "",
+        ticket=ticket or "",
+        diff=redact(changes),
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+        user_agent=ctx.user_agent,
+        caused_by=caused_by,
+        schema_version=events.SCHEMA_VERSION,
+        imported=imported,
+        webhooks_suppressed=ctx.webhooks_suppressed,
+    )
+    if occurred_at is not None:
+        row.occurred_at = occurred_at
+    return row
 
 
 def _domain_event(row: AuditEvent) -> events.DomainEvent:

@@ -2,17 +2,14 @@
 1366 and 390 px, the fast paths counted in steps, the timeline's htmx paging and filters, the
 copy button, accessibility, and screenshots of both sizes."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
-from portal.models import AuditEvent, StaffTotpDevice
+from portal.models import AuditEvent
 from security.models import TotpFactor
 from tests.console.browser.a11y import assert_no_serious_violations
 from tests.console.browser.conftest import SCREENSHOTS
-from tests.console.browser.steps import LAPTOP, PHONE, Steps
-from tests.console.conftest import PASSWORD, totp_now
+from tests.console.browser.steps import LAPTOP, PHONE, Steps, sign_in
 from tests.console.test_account_actions import _make_session
 from tests.console.test_account_page import busy_account
 from tokens.models import TokenFamily
@@ -30,17 +27,6 @@ def maria(make_staff):
     lead = make_staff("Lead", tenant, username="lee.lead")
     account = busy_account(tenant, lead)
     return tenant, lead, account
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/console/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    device = StaffTotpDevice.objects.get(user=user, confirmed=True)
-    page.get_by_label("Code from your authenticator app").fill(totp_now(device))
-    page.get_by_role("button", name="Verify and sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/console/login/"))
 
 
 def open_account(page, live_server, account):

@@ -9,6 +9,7 @@ from approvals.models import ApprovalRequest
 from portal.models import AuditEvent
 from security.models import TotpFactor
 from tests.console.browser.a11y import assert_no_serious_violations
+from tests.console.browser.steps import sign_in, sign_in_fresh
 from tests.console.browser.test_dialogs_browser import LAPTOP, PHONE, open_account, screen_shot
 from tests.factories import AccountFactory, TenantFactory
 from tokens.models import OutboxMessage
@@ -16,21 +17,10 @@ from tokens.models import OutboxMessage
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in_fresh(browser, live_server, user):
-    from tests.console.browser.test_console_browser import sign_in
-
-    context = browser.new_context(viewport=LAPTOP, reduced_motion="reduce")
-    page = context.new_page()
-    sign_in(page, live_server, user)
-    return context, page
-
-
 def test_a_held_factor_reset_is_approved_by_a_lead_and_the_customer_is_told(
     page, browser, live_server, make_staff, csp_violations, eager_tasks
 ):
     from django.core import mail
-
-    from tests.console.browser.test_console_browser import sign_in
 
     mail.outbox.clear()
     tenant = TenantFactory(name="Acme Stores", settings={"support_contact": "help@acme.example"})

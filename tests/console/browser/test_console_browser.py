@@ -7,6 +7,7 @@ from accounts.models import Account
 from portal.models import ApiCredential, AuditEvent, StaffTotpDevice
 from security.models import AccountLockout
 from tests.console.browser.conftest import SCREENSHOTS
+from tests.console.browser.steps import sign_in
 from tests.console.conftest import PASSWORD, totp_now
 from tests.factories import (
     AccountFactory,
@@ -16,19 +17,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/console/")
-    expect(page).to_have_url(re.compile(r"/console/login/"))
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
-    device = StaffTotpDevice.objects.get(user=user, confirmed=True)
-    page.get_by_label("Code from your authenticator app").fill(totp_now(device))
-    page.get_by_role("button", name="Verify and sign in").click()
-    expect(page.get_by_role("link", name="Audit log")).to_be_visible()
 
 
 def test_first_sign_in_enrols_totp_then_signs_in(

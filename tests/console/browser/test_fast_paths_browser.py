@@ -9,12 +9,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from portal.models import AuditEvent, ReasonPreset, StaffTotpDevice
+from portal.models import AuditEvent, ReasonPreset
 from security.models import AccountLockout, TotpFactor
 from tests.console.browser.a11y import assert_no_serious_violations
 from tests.console.browser.conftest import SCREENSHOTS
-from tests.console.browser.steps import LAPTOP, Steps
-from tests.console.conftest import PASSWORD, totp_now
+from tests.console.browser.steps import LAPTOP, Steps, sign_in
 from tests.console.test_account_page import busy_account
 from tests.factories import AccountFactory, TenantFactory
 from tokens.models import TokenFamily
@@ -40,14 +39,7 @@ def maria(make_staff):
 
 def sign_in_to_the_dashboard(page, live_server, user):
     page.set_viewport_size(LAPTOP)
-    page.goto(f"{live_server.url}/console/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    device = StaffTotpDevice.objects.get(user=user, confirmed=True)
-    page.get_by_label("Code from your authenticator app").fill(totp_now(device))
-    page.get_by_role("button", name="Verify and sign in").click()
-    expect(page).to_have_url(re.compile(r"/console/$"))
+    sign_in(page, live_server, user)
     # The dashboard's first task: the header search has the focus.
     expect(page.locator("#header-q")).to_be_focused()
 

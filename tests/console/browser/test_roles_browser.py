@@ -4,19 +4,16 @@ with axe and screenshots at 1366x768 and 390x844, nothing wider than the screen.
 fast path "give a role in a context until a date", counted from the dashboard, and the
 context dialogs and name typeahead at work."""
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from portal.audit import Actor
-from portal.models import StaffTotpDevice
 from roles.models import RoleContext
 from tests.console.browser.a11y import assert_no_serious_violations
 from tests.console.browser.conftest import SCREENSHOTS
-from tests.console.browser.steps import LAPTOP, PHONE, Steps
-from tests.console.conftest import PASSWORD, totp_now
+from tests.console.browser.steps import LAPTOP, PHONE, Steps, sign_in
 from tests.console.test_account_actions import _make_role
 from tests.console.test_role_context_screens import give_context, give_role
 from tests.factories import AccountFactory, TenantFactory
@@ -24,17 +21,6 @@ from tests.factories import AccountFactory, TenantFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"1366x768": LAPTOP, "390x844": PHONE}
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/console/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    device = StaffTotpDevice.objects.get(user=user, confirmed=True)
-    page.get_by_label("Code from your authenticator app").fill(totp_now(device))
-    page.get_by_role("button", name="Verify and sign in").click()
-    expect(page).to_have_url(re.compile(r"/console/$"))
 
 
 def width_report(page) -> dict:

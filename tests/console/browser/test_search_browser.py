@@ -10,27 +10,14 @@ from guardian.shortcuts import assign_perm
 from playwright.sync_api import expect
 
 from portal import staff
-from portal.models import StaffTotpDevice
 from tests.console.browser.a11y import assert_no_serious_violations
 from tests.console.browser.conftest import SCREENSHOTS
-from tests.console.browser.steps import PHONE, Steps
-from tests.console.conftest import PASSWORD, totp_now
+from tests.console.browser.steps import PHONE, Steps, sign_in
 from tests.factories import AccountFactory, AccountLockoutFactory, TenantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1366, "height": 768}
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/console/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    device = StaffTotpDevice.objects.get(user=user, confirmed=True)
-    page.get_by_label("Code from your authenticator app").fill(totp_now(device))
-    page.get_by_role("button", name="Verify and sign in").click()
-    expect(page).to_have_url(re.compile(r"/console/$"))
 
 
 def typeahead_options(page):
