@@ -114,7 +114,7 @@ bench-events: $(STAMP)
 
 CONSOLE_BENCH_ARGS ?= --accounts 1000000 --duration 30 --output var/bench/console_pages.md
 # The console search page and account page: p95 with 8 signed-in agents at once (BENCHMARKS.md).
-bench-console: $(STAMP)
+bench-console: $(STAMP) wrk
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) LOG_LEVEL=WARNING \
 	SECRET_KEY=$${SECRET_KEY:-bench-$$(hostname)-not-for-production-key} \
 	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(PY) -c "$(BENCH_FERNET_KEY)")} \

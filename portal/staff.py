@@ -12,7 +12,9 @@ Superusers hold every role and every permission.
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import (
     assign_perm,
     get_objects_for_user,
@@ -123,9 +125,29 @@ def staff_may(*, user, tenant: Tenant, action: str) -> bool:
     )
 
 
-def staff_allowed_actions(*, user, tenant: Tenant | None, role: str | None = "") -> frozenset[str]:
+def staff_permissions(*, user, tenant: Tenant | None) -> frozenset[str]:
+    """The tenant permissions `user` holds on `tenant` (codenames), read at once; a superuser
+    holds them all, as `staff_can` says."""
+    if tenant is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(TENANT_PERMISSIONS)
+    return frozenset(get_perms(user, tenant))
+
+
+def held_allows(*, user, held: frozenset[str], permission: str) -> bool:
+    """`staff_can` answered from `held` (staff_permissions of the same user and tenant)."""
+    _perm(permission)
+    return bool(getattr(user, "is_authenticated", False) and user.is_active) and (
+        permission in held
+    )
+
+
+def staff_allowed_actions(
+    *, user, tenant: Tenant | None, role: str | None = "", held: frozenset[str] | None = None
+) -> frozenset[str]:
     """Every console action `user` may perform on `tenant` (for templates to hide the rest).
-    Pass `role` when it is already known, to spare a query."""
+    Pass `role` and `held` (staff_permissions) when already known, to spare their queries."""
     if tenant is None:
         return frozenset()
     if role == "":
@@ -134,8 +156,53 @@ def staff_allowed_actions(*, user, tenant: Tenant | None, role: str | None = "")
         return frozenset()
     if user.is_superuser:
         return ROLE_ACTIONS[ADMIN]
-    held = set(get_perms(user, tenant))
+    if held is None:
+        held = staff_permissions(user=user, tenant=tenant)
     return frozenset(a for a in ROLE_ACTIONS[role] if ACTIONS[a].permission in held)
+
+
+@dataclass(frozen=True)
+class StaffAccess:
+    """What a staff member holds, read at once for a console page: the tenants they see
+    (view_accounts), those they administer, and their permissions on each, by tenant id."""
+
+    tenants: list[Tenant]
+    admin_tenants: list[Tenant]
+    held: dict[int, frozenset[str]]
+
+    def held_on(self, tenant: Tenant | None) -> frozenset[str]:
+        return self.held.get(tenant.pk, frozenset()) if tenant is not None else frozenset()
+
+
+def staff_access(*, user) -> StaffAccess:
+    """The tenants and tenant permissions of `user` in two queries: the permissions their
+    user and their groups hold on tenants (guardian's object permissions, as `get_perms`
+    and `tenants_for_staff` read them), then those tenants by name. A superuser holds every
+    permission on every tenant."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return StaffAccess(tenants=[], admin_tenants=[], held={})
+    if user.is_superuser:
+        every = list(Tenant.objects.order_by("name"))
+        full = frozenset(TENANT_PERMISSIONS)
+        return StaffAccess(tenants=every, admin_tenants=every, held={t.pk: full for t in every})
+    kind = ContentType.objects.get_for_model(Tenant)
+    own = UserObjectPermission.objects.filter(user_id=user.pk, content_type=kind)
+    through_groups = GroupObjectPermission.objects.filter(group__user=user.pk, content_type=kind)
+    pairs = own.values_list("object_pk", "permission__codename").union(
+        through_groups.values_list("object_pk", "permission__codename"), all=True
+    )
+    held: dict[int, set[str]] = {}
+    for object_pk, codename in pairs:
+        if str(object_pk).isdigit():
+            held.setdefault(int(object_pk), set()).add(codename)
+    seen = {pk for pk, perms in held.items() if "view_accounts" in perms}
+    administered = {pk for pk, perms in held.items() if "administer_tenant" in perms}
+    tenants = list(Tenant.objects.filter(pk__in=seen | administered).order_by("name"))
+    return StaffAccess(
+        tenants=[t for t in tenants if t.pk in seen],
+        admin_tenants=[t for t in tenants if t.pk in administered],
+        held={pk: frozenset(perms) for pk, perms in held.items()},
+    )
 
 
 def tenants_for_staff(*, user, permission: str = "view_accounts"):

@@ -50,17 +50,17 @@ class ConsoleContext:
         self.request = request
         self.user = request.user
         self.role = staff.staff_role(user=request.user)
-        self.tenants = list(staff.tenants_for_staff(user=request.user))
+        # Tenants and permissions read once: the page's own checks on the current tenant
+        # answer from them (`can`).
+        access = staff.staff_access(user=request.user)
+        self.tenants = access.tenants
         self.tenant = self._current_tenant()
+        self.held = access.held_on(self.tenant)
         self.allowed = staff.staff_allowed_actions(
-            user=request.user, tenant=self.tenant, role=self.role
+            user=request.user, tenant=self.tenant, role=self.role, held=self.held
         )
         self.is_admin = self.role == staff.ADMIN
-        self.admin_tenants = (
-            list(staff.tenants_for_staff(user=request.user, permission="administer_tenant"))
-            if self.is_admin
-            else []
-        )
+        self.admin_tenants = access.admin_tenants if self.is_admin else []
 
     def _current_tenant(self) -> Tenant | None:
         chosen = self.request.session.get(TENANT_SESSION_KEY)
@@ -71,6 +71,18 @@ class ConsoleContext:
 
     def may(self, action: str) -> bool:
         return action in self.allowed
+
+    def tenant_by_slug(self, slug: str) -> Tenant | None:
+        """The tenant named `slug`: the current one without a query."""
+        if self.tenant is not None and self.tenant.slug == slug:
+            return self.tenant
+        return Tenant.objects.filter(slug=slug).first()
+
+    def can(self, tenant: Tenant, permission: str) -> bool:
+        """Whether the user holds `permission` on `tenant` (as staff.staff_can)."""
+        if self.tenant is not None and tenant.pk == self.tenant.pk:
+            return staff.held_allows(user=self.user, held=self.held, permission=permission)
+        return staff.staff_can(user=self.user, tenant=tenant, permission=permission)
 
     @property
     def actor(self) -> Actor:
@@ -163,10 +175,8 @@ class StaffRequiredMixin:
 
     def tenant_from_slug(self, slug: str, permission: str = "view_accounts") -> Tenant:
         """A tenant the user may see, by slug; any other is "not found"."""
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is None or not staff.staff_can(
-            user=self.request.user, tenant=tenant, permission=permission
-        ):
+        tenant = self.console.tenant_by_slug(slug)
+        if tenant is None or not self.console.can(tenant, permission):
             raise Http404("No such tenant")
         self.mask_for(tenant)
         return tenant

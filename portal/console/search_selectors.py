@@ -1,15 +1,15 @@
 """Reads behind the account result rows and the header typeahead.
 
 A row shows the person (name, primary email), the statuses, the second factors set up and
-the last sign-in. All of it comes with the page's one query: the primary email and each
-factor are correlated subqueries on indexed foreign keys, evaluated for the listed rows
-only, and the lock is joined (security's accounts_with_lockout).
+the last sign-in. The page's query loads the row's own columns and joins the lock
+(security's accounts_with_lockout); the primary emails and the factors of the page's rows
+follow in two queries (`with_row_details`), whatever the page's size.
 """
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
-    Exists,
     IntegerField,
     OuterRef,
     QuerySet,
@@ -48,23 +48,30 @@ FACTOR_SHORT_LABELS = {
 }
 
 
-def _factor_expressions() -> dict[str, Exists]:
-    account = OuterRef("pk")
-    return {
-        "mfa_totp": Exists(TotpFactor.objects.filter(account=account, confirmed=True)),
-        "mfa_sms": Exists(
-            OtpFactor.objects.filter(account=account, confirmed=True, channel=OtpFactor.CHANNEL_SMS)
-        ),
-        "mfa_email": Exists(
-            OtpFactor.objects.filter(
-                account=account, confirmed=True, channel=OtpFactor.CHANNEL_EMAIL
-            )
-        ),
-        "mfa_securityquestion": Exists(SecurityAnswer.objects.filter(account=account)),
-        "mfa_passkey": Exists(PasskeyCredential.objects.filter(account=account)),
-        "mfa_push": Exists(PushDevice.objects.filter(account=account)),
-        "mfa_duo": Exists(DuoEnrollment.objects.filter(account=account)),
-    }
+# Where each factor of ROW_FACTORS is recorded: (name, model, extra condition, its parameter).
+_FACTOR_SOURCES = (
+    ("totp", TotpFactor, "confirmed", None),
+    ("sms", OtpFactor, "confirmed AND channel = %s", OtpFactor.CHANNEL_SMS),
+    ("email", OtpFactor, "confirmed AND channel = %s", OtpFactor.CHANNEL_EMAIL),
+    ("securityquestion", SecurityAnswer, "", None),
+    ("passkey", PasskeyCredential, "", None),
+    ("push", PushDevice, "", None),
+    ("duo", DuoEnrollment, "", None),
+)
+
+
+def _factors_sql(count: int) -> tuple[str, list]:
+    """One statement naming the factors set up among `count` accounts (their ids bound
+    once per source), and the parameters besides the ids, in order."""
+    ids = ", ".join(["%s"] * count)
+    parts, extras = [], []
+    for name, model, condition, parameter in _FACTOR_SOURCES:
+        where = f"account_id IN ({ids})" + (f" AND {condition}" if condition else "")
+        table = connection.ops.quote_name(model._meta.db_table)
+        # Table names and factor names are this module's constants; values are bound.
+        parts.append(f"SELECT account_id, '{name}' FROM {table} WHERE {where}")  # noqa: S608
+        extras.append(parameter)
+    return " UNION ALL ".join(parts), extras
 
 
 def _primary_email() -> Subquery:
@@ -80,14 +87,62 @@ def _primary_email() -> Subquery:
     return Subquery(emails.values("value")[:1])
 
 
+# The columns a result row reads (portal/console/tables.py AccountTable): an account row is
+# wide (profile fields, custom fields), and a page of 25 loaded whole cost more than its cells.
+ROW_FIELDS = (
+    "uid",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "username",
+    "phone_id",
+    "is_active",
+    "email_verified",
+    "last_login_date",
+    "created",
+    f"{security_selectors.LOCKOUT_RELATION}__locked_until",
+)
+
+
 def account_rows(qs: QuerySet[Account]) -> QuerySet[Account]:
-    """`qs` with what a result row shows loaded in the same query: `primary_email` and a
-    `mfa_<factor>` flag per factor (the lock comes from account_search)."""
-    return qs.annotate(primary_email=_primary_email(), **_factor_expressions())
+    """`qs` loading only what a result row shows; a page of them then gets its primary
+    emails and factors from `with_row_details` (the lock comes from account_search)."""
+    return qs.only(*ROW_FIELDS)
+
+
+def with_row_details(accounts: list[Account]) -> list[Account]:
+    """`accounts` (a page of account_rows) with `primary_email` and a `mfa_<factor>` flag per
+    factor set, in two queries for the page: as correlated subqueries of the page's query,
+    they cost their compiling and planning on every page, more than running them."""
+    if not accounts:
+        return accounts
+    by_id = {account.pk: account for account in accounts}
+    ids = list(by_id)
+    emails: dict[int, tuple[bool, str]] = {}
+    rows = AccountEmail.objects.filter(account_id__in=ids).order_by("pk")
+    for account_id, kind, value in rows.values_list("account_id", "type", "value"):
+        primary = (kind or "").lower() == "primary"
+        # The address typed "Primary" (any case), else the oldest one.
+        if account_id not in emails or (primary and not emails[account_id][0]):
+            emails[account_id] = (primary, value)
+    sql, extras = _factors_sql(len(ids))
+    params: list = []
+    for extra in extras:
+        params.extend(ids)
+        if extra is not None:
+            params.append(extra)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = set(cursor.fetchall())
+    for account_id, account in by_id.items():
+        account.primary_email = emails.get(account_id, (False, None))[1]
+        for name in ROW_FACTORS:
+            setattr(account, f"mfa_{name}", (account_id, name) in found)
+    return accounts
 
 
 def factors_of(account: Account) -> list[str]:
-    """The factor names set up on a row loaded through account_rows."""
+    """The factor names set up on a row given its details by with_row_details."""
     return [name for name in ROW_FACTORS if getattr(account, f"mfa_{name}", False)]
 
 

@@ -268,3 +268,19 @@ def test_search_terms_reach_no_log_line(agent, tenant, caplog):
     access_lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
     assert len(access_lines) == 3
     assert not any("imogen" in r.getMessage().lower() for r in caplog.records)
+
+
+def test_moving_the_text_out_of_the_url_loads_no_role_or_tenant(agent, client):
+    """A posted search or an old `?q=` link only stores the text and redirects; the results
+    page it lands on checks the role and tenant. Signed out, it is the sign-in page."""
+    with CaptureQueriesContext(connection) as captured:
+        moved = agent.get(SEARCH, {"q": "ann"})
+    assert (
+        moved.status_code == 302 and "?s=" in moved["Location"] and "ann" not in moved["Location"]
+    )
+    assert moved["Content-Security-Policy"]
+    read = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "guardian_" not in read and "auth_group" not in read and "portal_tenant" not in read
+    for response in (client.get(SEARCH, {"q": "ann"}), client.post(SEARCH, {"q": "ann"})):
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("console:login"))

@@ -22,6 +22,8 @@ from portal.console.access import StaffRequiredMixin
 from portal.console.forms import AccountSearchForm
 from portal.console.tables import AccountTable, CappedCountPaginator
 from portal.models import Tenant
+from portal.staff_session import apply_security_headers
+from portal.templatetags import account_actions as account_actions_tags
 
 PAGE_SIZE = 25
 
@@ -118,36 +120,52 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
             # One exact hit goes straight to the account only on a full-page search.
         return context
 
-    def get(self, request, *args, **kwargs):
-        if "q" in request.GET:  # an old link: the text moves out of the URL
-            return redirect(search_url(request, request.GET))
+    def dispatch(self, request, *args, **kwargs):
+        # A posted search (outside htmx) or an old `?q=` link only moves the text into the
+        # session and redirects: the results page it lands on checks the role, the tenant
+        # and the idle timeout, so this step skips loading them.
+        user = request.user
+        moving = (request.method == "GET" and "q" in request.GET) or (
+            request.method == "POST" and (not request.htmx or request.htmx.boosted)
+        )
+        if moving and user.is_authenticated and user.is_verified():
+            data = request.GET if request.method == "GET" else request.POST
+            return apply_security_headers(redirect(search_url(request, data)))
+        return super().dispatch(request, *args, **kwargs)
+
+    def results_context(self, **kwargs) -> dict:
+        """The page's context with its count and rows read, planned for the typed text: a
+        generic plan of `LIKE $1` under ORDER BY ... LIMIT walks an index through every
+        account. The rows' details and the rendering follow outside that block, so their
+        statements keep the plans PostgreSQL caches for them."""
         # Refusals first: an exception inside the planned block (a transaction of its own,
         # without a savepoint) would spoil a transaction the request already runs in.
         self.require_action(self.require_tenant(), "account.view")
-        # The page's queries (its count and rows, run as it renders) are planned for the
-        # typed fragment: a generic plan of `LIKE $1` under ORDER BY ... LIMIT walks an
-        # index through every account.
         with custom_plans():
             context = self.get_context_data(**kwargs)
             table = context.get("table")
-            if (
-                table is not None
-                and not request.htmx
-                and table.paginator.count == 1
-                and request.GET.get("s")
-            ):
-                only = table.page.object_list.data[0]
-                return redirect("console:account_detail", table.tenant_slug, only.uid)
-            return self.render_to_response(context).render()
+            if table is not None:
+                table.page_records  # noqa: B018 (the page's rows, read here)
+        return context
+
+    def get(self, request, *args, **kwargs):
+        context = self.results_context(**kwargs)
+        table = context.get("table")
+        if (
+            table is not None
+            and not request.htmx
+            and table.paginator.count == 1
+            and request.GET.get("s")
+        ):
+            only = table.page_records[0]
+            return redirect("console:account_detail", table.tenant_slug, only.uid)
+        return self.render_to_response(context)
 
     def post(self, request, *args, **kwargs):
-        url = search_url(request, request.POST)
-        htmx = request.htmx
-        if not htmx or htmx.boosted:
-            return redirect(url)
         # The search page's own form (htmx): the results, and the address bar at the key.
+        url = search_url(request, request.POST)
         request.GET = QueryDict(url.partition("?")[2])
-        response = self.render_to_response(self.get_context_data(**kwargs))
+        response = self.render_to_response(self.results_context(**kwargs))
         response["HX-Push-Url"] = url
         return response
 
@@ -157,12 +175,12 @@ class AccountMixin(StaffRequiredMixin):
         """The tenant of account `uid`, when the user may see that account: by their standing
         role and permission, or by a live time-boxed grant for it (portal/access_grants.py);
         any other is "not found", or refused when the tenant is theirs but the role is not."""
-        tenant = Tenant.objects.filter(slug=slug).first()
+        tenant = self.console.tenant_by_slug(slug)
         if tenant is None:
             raise Http404("No such tenant")
         self.mask_for(tenant)
         user = self.request.user
-        sees_tenant = staff.staff_can(user=user, tenant=tenant, permission="view_accounts")
+        sees_tenant = self.console.can(tenant, "view_accounts")
         if sees_tenant and self.may(tenant, "account.view"):
             return tenant
         if access_grants.grant_allows(user=user, tenant=tenant, uid=uid, scope="view"):
@@ -314,6 +332,9 @@ class AccountDetailView(AccountMixin, TemplateView):
             now=timezone.now(),
             # Every action this staff member may take here, by name (templates show these only).
             can={name: True for name in offered},
+            action_urls=account_actions_tags.action_urls(
+                tenant_slug=tenant.slug, uid=account.uid, names=offered
+            ),
             primary_actions=primary,
             menu_actions=menu,
             may_act=bool(offered),
