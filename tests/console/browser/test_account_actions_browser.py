@@ -9,7 +9,7 @@ from portal import crypto
 from portal.audit import Actor
 from portal.models import AuditEvent
 from security.commands import BackupCodesGenerate
-from tests.console.browser.test_console_browser import sign_in
+from tests.console.browser.steps import sign_in
 from tests.factories import AccountFactory, TenantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from security.commands import AccountLock
 from security.services import account_lock
 from tests.console.browser.a11y import assert_no_serious_violations
 from tests.console.browser.conftest import SCREENSHOTS
-from tests.console.browser.test_console_browser import sign_in
+from tests.console.browser.steps import sign_in
 from tests.factories import AccountFactory, TenantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from portal.models import AuditEvent, ReasonPreset
 from security.models import AccountLockout
 from tests.console.browser.a11y import assert_no_serious_violations
 from tests.console.browser.conftest import SCREENSHOTS
-from tests.console.browser.test_console_browser import sign_in
+from tests.console.browser.steps import sign_in
 from tests.factories import AccountFactory, AccountLockoutFactory, TenantFactory
 from tokens.models import TokenFamily
 

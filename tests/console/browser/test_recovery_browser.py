@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_an_agent_walks_a_recovery_and_the_holder_cancels_it(
     page, browser, live_server, make_staff, csp_violations, settings
 ):
-    from tests.console.browser.test_console_browser import sign_in
+    from tests.console.browser.steps import sign_in
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PUBLIC_BASE_URL = live_server.url

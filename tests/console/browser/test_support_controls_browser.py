@@ -17,8 +17,7 @@ from accounts.services import account_create, account_update
 from portal.audit import Actor
 from portal.models import AccessGrant, AuditEvent
 from tests.console.browser.a11y import assert_no_serious_violations
-from tests.console.browser.test_approvals_browser import sign_in_fresh
-from tests.console.browser.test_console_browser import sign_in
+from tests.console.browser.steps import sign_in, sign_in_fresh
 from tests.console.browser.test_dialogs_browser import LAPTOP, PHONE, open_account, screen_shot
 from tests.factories import AccountFactory, TenantFactory
 from tokens.models import OutboxMessage

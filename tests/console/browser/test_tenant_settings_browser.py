@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.models import AuditEvent
-from tests.console.browser.test_console_browser import sign_in
+from tests.console.browser.steps import sign_in
 from tests.factories import TenantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
