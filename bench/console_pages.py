@@ -11,7 +11,10 @@
    request pages back to back for --duration seconds (after a short warm-up). A page view
    is timed from its request to the last byte of the page, following the redirects the
    console answers with (so a search posted or linked by text counts its redirect too).
-4. Prints a markdown table (and writes it to --output): views, errors, p50/p95/p99/max.
+4. Prints a markdown table (and writes it to --output): views, errors, p50/p95/p99/max, and
+   the CPU time per view of the server's processes (gunicorn's workers) and of PostgreSQL's
+   (every `postgres` process this machine shows), read from /proc before and after each
+   page's run: with the load generator on the same cores, p95 follows them.
 
 The target (docs: BENCHMARKS.md) is p95 <= 150 ms for both pages at 1,000,000 accounts.
 """
@@ -49,6 +52,42 @@ class Page:
     markers: tuple[str, ...]
     times_ms: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    # CPU seconds used during the recorded run, by whom ("gunicorn", "PostgreSQL").
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` (0 when it is gone or /proc is absent)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command name) of every process /proc shows."""
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        found.append((int(entry.name), int(tail.split()[1]), head.partition("(")[2]))
+    return found
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (its master and workers) and of PostgreSQL."""
+    processes = _processes()
+    server = [pid for pid, parent, _ in processes if pid == server_pid or parent == server_pid]
+    postgres = [pid for pid, _, name in processes if name == "postgres"]
+    return {
+        "gunicorn": sum(_cpu_seconds(pid) for pid in server),
+        "PostgreSQL": sum(_cpu_seconds(pid) for pid in postgres),
+    }
 
 
 def agent_sessions(tenant_slug: str, agents: int) -> list[str]:
@@ -164,19 +203,29 @@ def table(results: list[Page], *, accounts: int, agents: int, duration: int, wor
         "",
         f"Machine: {machine()}",
         "",
-        "| Page | Views | Errors | Views/s | p50 ms | p95 ms | p99 ms | max ms | p95 target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| Page | Views | Errors | Views/s | p50 ms | p95 ms | p99 ms | max ms | p95 target "
+        "| CPU per view: gunicorn + PostgreSQL |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for page in results:
         ms = sorted(page.times_ms)
         errors = sum(page.errors.values())
         p95 = percentile(ms, 95)
         verdict = "met" if ms and p95 <= TARGET_P95_MS and not errors else "NOT met"
+        cpu = (
+            " + ".join(
+                f"{1000 * page.cpu_seconds.get(who, 0.0) / len(ms):.1f}"
+                for who in ("gunicorn", "PostgreSQL")
+            )
+            + " ms"
+            if ms and page.cpu_seconds
+            else "n/a"
+        )
         lines.append(
             f"| {page.name} | {len(ms)} | {errors} | {len(ms) / duration:.1f} | "
             f"{statistics.median(ms) if ms else float('nan'):.1f} | {p95:.1f} | "
             f"{percentile(ms, 99):.1f} | {ms[-1] if ms else float('nan'):.1f} | "
-            f"<= {TARGET_P95_MS:.0f} ms: {verdict} |"
+            f"<= {TARGET_P95_MS:.0f} ms: {verdict} | {cpu} |"
         )
     for page in results:
         if page.errors:
@@ -228,7 +277,10 @@ def main(argv=None) -> str:
         for page in results:
             log(f"{page.name}: warm-up {args.warmup} s, then {args.duration} s")
             drive(server.url, page, cookies, args.warmup, record=False)
+            before = cpu_snapshot(server.proc.pid)
             drive(server.url, page, cookies, args.duration, record=True)
+            after = cpu_snapshot(server.proc.pid)
+            page.cpu_seconds = {who: after[who] - before[who] for who in after}
     finally:
         server.stop()
     report = table(

@@ -12,8 +12,10 @@ Superusers hold every role and every permission.
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import CharField, Value
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import (
     assign_perm,
@@ -94,13 +96,14 @@ def _perm(permission: str) -> str:
     return f"portal.{permission}"
 
 
-def staff_role(*, user) -> str | None:
-    """The highest role of `user`, or None when they hold none."""
+def staff_role(*, user, groups: frozenset[str] | None = None) -> str | None:
+    """The highest role of `user`, or None when they hold none. Pass `groups` (the names of
+    the user's groups, as StaffAccess reads them) when already known, to spare the query."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if user.is_superuser:
         return ADMIN
-    names = set(user.groups.values_list("name", flat=True))
+    names = set(user.groups.values_list("name", flat=True)) if groups is None else groups
     held = [role for role in ROLES if role in names]
     return held[-1] if held else None
 
@@ -169,16 +172,23 @@ class StaffAccess:
     tenants: list[Tenant]
     admin_tenants: list[Tenant]
     held: dict[int, frozenset[str]]
+    # The names of the user's groups (their console role: staff_role).
+    groups: frozenset[str] = frozenset()
 
     def held_on(self, tenant: Tenant | None) -> frozenset[str]:
         return self.held.get(tenant.pk, frozenset()) if tenant is not None else frozenset()
 
 
+# Marks the rows of staff_access's one query that name a group of the user, not a permission
+# (a tenant's object_pk is its id: digits only).
+_GROUP_ROW = "group"
+
+
 def staff_access(*, user) -> StaffAccess:
-    """The tenants and tenant permissions of `user` in two queries: the permissions their
-    user and their groups hold on tenants (guardian's object permissions, as `get_perms`
-    and `tenants_for_staff` read them), then those tenants by name. A superuser holds every
-    permission on every tenant."""
+    """The groups, tenants and tenant permissions of `user` in two queries: their groups'
+    names with the permissions their user and their groups hold on tenants (guardian's
+    object permissions, as `get_perms` and `tenants_for_staff` read them), then those
+    tenants by name. A superuser holds every permission on every tenant."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return StaffAccess(tenants=[], admin_tenants=[], held={})
     if user.is_superuser:
@@ -188,12 +198,20 @@ def staff_access(*, user) -> StaffAccess:
     kind = ContentType.objects.get_for_model(Tenant)
     own = UserObjectPermission.objects.filter(user_id=user.pk, content_type=kind)
     through_groups = GroupObjectPermission.objects.filter(group__user=user.pk, content_type=kind)
+    groups = Group.objects.filter(user=user.pk).annotate(
+        marker=Value(_GROUP_ROW, output_field=CharField())
+    )
     pairs = own.values_list("object_pk", "permission__codename").union(
-        through_groups.values_list("object_pk", "permission__codename"), all=True
+        through_groups.values_list("object_pk", "permission__codename"),
+        groups.values_list("marker", "name"),
+        all=True,
     )
     held: dict[int, set[str]] = {}
+    names: set[str] = set()
     for object_pk, codename in pairs:
-        if str(object_pk).isdigit():
+        if object_pk == _GROUP_ROW:
+            names.add(codename)
+        elif str(object_pk).isdigit():
             held.setdefault(int(object_pk), set()).add(codename)
     seen = {pk for pk, perms in held.items() if "view_accounts" in perms}
     administered = {pk for pk, perms in held.items() if "administer_tenant" in perms}
@@ -202,6 +220,7 @@ def staff_access(*, user) -> StaffAccess:
         tenants=[t for t in tenants if t.pk in seen],
         admin_tenants=[t for t in tenants if t.pk in administered],
         held={pk: frozenset(perms) for pk, perms in held.items()},
+        groups=frozenset(names),
     )
 
 

@@ -56,6 +56,11 @@ def role_list(*, tenant: Tenant) -> list[Role]:
     return list(Role.objects.filter(tenant=tenant).order_by("name"))
 
 
+def role_names(*, tenant: Tenant) -> list[str]:
+    """The names of the tenant's roles, by name (for a choice list: no permissions loaded)."""
+    return list(Role.objects.filter(tenant=tenant).order_by("name").values_list("name", flat=True))
+
+
 def role_get(*, tenant: Tenant, name: str | None) -> Role:
     """The role with this name in this tenant, or RoleNotFound."""
     role = Role.objects.filter(tenant=tenant, name=name or "").first()

@@ -49,10 +49,10 @@ class ConsoleContext:
     def __init__(self, request):
         self.request = request
         self.user = request.user
-        self.role = staff.staff_role(user=request.user)
-        # Tenants and permissions read once: the page's own checks on the current tenant
-        # answer from them (`can`).
+        # Groups, tenants and permissions read once: the role comes from the groups, and the
+        # page's own checks on the current tenant answer from the permissions (`can`).
         access = staff.staff_access(user=request.user)
+        self.role = staff.staff_role(user=request.user, groups=access.groups)
         self.tenants = access.tenants
         self.tenant = self._current_tenant()
         self.held = access.held_on(self.tenant)

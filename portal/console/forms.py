@@ -6,12 +6,47 @@ from datetime import UTC, timedelta
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from portal import staff, tenant_settings
 from portal.models import ApiCredential, Tenant
 
 TRI_STATE = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+
+
+def _attrs_html(attrs: dict) -> str:
+    # As django/forms/widgets/attrs.html writes them.
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class PlainSelect(forms.Select):
+    """A <select> written as Django's select.html writes it, without its template: the search
+    page's filters rendered two template includes per option, a tenth of its rendering."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [
+            f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>'
+        ]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            for option in options:
+                parts.append(
+                    f'\n  <option value="{escape(str(option["value"]))}"'
+                    f"{_attrs_html(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+                )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return SafeString("".join(parts))
 
 
 def tri_state(value: str | None) -> bool | None:
@@ -36,11 +71,21 @@ class AccountSearchForm(forms.Form):
             }
         ),
     )
-    blocked = forms.ChoiceField(label="Blocked", choices=TRI_STATE, required=False)
-    locked = forms.ChoiceField(label="Locked", choices=TRI_STATE, required=False)
-    verified = forms.ChoiceField(label="Email verified", choices=TRI_STATE, required=False)
-    has_mfa = forms.ChoiceField(label="Has MFA", choices=TRI_STATE, required=False)
-    role = forms.ChoiceField(label="Role", required=False, choices=[("", "Any role")])
+    blocked = forms.ChoiceField(
+        label="Blocked", choices=TRI_STATE, required=False, widget=PlainSelect
+    )
+    locked = forms.ChoiceField(
+        label="Locked", choices=TRI_STATE, required=False, widget=PlainSelect
+    )
+    verified = forms.ChoiceField(
+        label="Email verified", choices=TRI_STATE, required=False, widget=PlainSelect
+    )
+    has_mfa = forms.ChoiceField(
+        label="Has MFA", choices=TRI_STATE, required=False, widget=PlainSelect
+    )
+    role = forms.ChoiceField(
+        label="Role", required=False, choices=[("", "Any role")], widget=PlainSelect
+    )
     created_from = forms.DateField(
         label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

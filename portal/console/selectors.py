@@ -303,6 +303,10 @@ def roles_of(*, tenant: Tenant) -> list:
     return role_selectors.role_list(tenant=tenant)
 
 
+def role_names_of(*, tenant: Tenant) -> list[str]:
+    return role_selectors.role_names(tenant=tenant)
+
+
 def account_records(*, account: Account) -> list:
     """The account's custom-object records, by type then age."""
     records = list(

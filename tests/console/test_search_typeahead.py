@@ -204,9 +204,37 @@ def test_result_page_query_count_does_not_grow_with_rows(
     make(22, 3)
     with CaptureQueriesContext(connection) as many:
         assert b"<strong>25</strong> accounts found" in agent.get(results).content
-    assert len(many.captured_queries) == len(few.captured_queries)
-    # The identifier look-up, the count and the page: emails, factors and lock come with it.
+    # A full first page adds the count; nothing grows with the rows.
+    assert len(many.captured_queries) == len(few.captured_queries) + 1
+    # The identifier look-up, the page and the count: emails, factors and lock come with it.
     assert len(_account_queries(many.captured_queries)) == 3
+    assert len(_account_queries(few.captured_queries)) == 2
+
+
+def _counts(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_a_first_page_with_room_left_is_its_own_count(agent, tenant):
+    """Fewer matches than a page holds: the page's rows are the total, read without a
+    second scan; a full first page, and any later page, still count."""
+    for i in range(4):
+        AccountFactory(tenant=tenant, first_name="Noa", last_name=f"Few{i}")
+    results = _results_url(agent, "few")
+    with CaptureQueriesContext(connection) as captured:
+        body = agent.get(results).content.decode()
+    assert "<strong>4</strong> accounts found" in body and body.count('class="row-link"') == 4
+    assert _counts(captured) == []
+    for i in range(4, 25):
+        AccountFactory(tenant=tenant, first_name="Noa", last_name=f"Few{i}")
+    with CaptureQueriesContext(connection) as captured:
+        body = agent.get(results).content.decode()
+    assert "<strong>25</strong> accounts found" in body and len(_counts(captured)) == 1
+    AccountFactory(tenant=tenant, first_name="Noa", last_name="Few25")
+    with CaptureQueriesContext(connection) as captured:
+        body = agent.get(f"{results}&page=2").content.decode()
+    assert "<strong>26</strong> accounts found" in body and body.count('class="row-link"') == 1
+    assert len(_counts(captured)) == 1
 
 
 def test_a_large_result_says_more_than_instead_of_counting_every_match(agent, tenant, monkeypatch):

@@ -1,5 +1,6 @@
 """staff.staff_access reads in two queries what guardian's get_perms and
-get_objects_for_user answer one by one: the same tenants and permissions for every user."""
+get_objects_for_user answer one by one: the same tenants and permissions for every user, and
+the groups that give the console role."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -65,3 +66,35 @@ def test_staff_access_agrees_with_guardian_for_own_group_super_and_no_permission
     }
     with django_assert_num_queries(2):
         staff.staff_access(user=grouped)
+
+
+def test_the_role_read_with_the_access_is_the_role_read_alone(tenant):
+    """ConsoleContext takes the role from staff_access's groups: the same role as
+    staff_role's own query, for every user, and none from a group that only shares a name's
+    start or holds permissions but no role."""
+    User = get_user_model()
+    roles = {name: Group.objects.get_or_create(name=name)[0] for name in staff.ROLES}
+    other = Group.objects.create(name="Agents of change")
+    assign_perm("portal.view_accounts", other, tenant)
+    users = [User.objects.create_user(username="none")]
+    for name in staff.ROLES:
+        user = User.objects.create_user(username=f"u-{name}")
+        user.groups.add(roles[name], other)
+        assign_perm("portal.view_accounts", user, tenant)
+        users.append(user)
+    two = User.objects.create_user(username="two")
+    two.groups.add(roles[staff.ROLES[0]], roles[staff.ROLES[-1]])
+    only_other = User.objects.create_user(username="only-other")
+    only_other.groups.add(other)
+    inactive = User.objects.create_user(username="gone", is_active=False)
+    inactive.groups.add(roles[staff.ROLES[-1]])
+    root = User.objects.create_superuser(username="root")
+    for user in [*users, two, only_other, inactive, root]:
+        access = staff.staff_access(user=user)
+        assert staff.staff_role(user=user, groups=access.groups) == staff.staff_role(user=user), (
+            user.username
+        )
+    assert staff.staff_access(user=two).groups == {staff.ROLES[0], staff.ROLES[-1]}
+    assert staff.staff_role(user=only_other) is None
+    # The group rows are not read as permissions on a tenant.
+    assert staff.staff_access(user=only_other).held == {tenant.pk: {"view_accounts"}}

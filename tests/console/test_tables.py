@@ -1,5 +1,6 @@
 """Console table cells render as the templates they replace would."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -127,3 +128,76 @@ def test_account_action_urls_are_what_reverse_writes():
         urls = action_urls(tenant_slug="acme", uid=uid, names=["unlock", "factor_reset"])
         for name, url in urls.items():
             assert url == reverse("console:account_action", args=["acme", uid, name])
+
+
+def _normalized(html: str) -> str:
+    html = re.sub(r"\s+", " ", html)
+    html = re.sub(r"\s*([<>])\s*", r"\1", html)
+    return html.replace("<th >", "<th>").replace("<li >", "<li>").replace("<thead >", "<thead>")
+
+
+def _parts(html: str) -> tuple[str, str, str]:
+    """The table's opening tag and header, and its paging ("" without one)."""
+    html = _normalized(html)
+    table = re.search(r"<table[^>]*>", html).group(0)
+    head = re.search(r"<thead>.*</thead>", html).group(0)
+    paging = re.search(r'<ul class="pagination">.*</ul>', html)
+    return table, head, paging.group(0) if paging else ""
+
+
+def _results_table(tenant, request, *, per_page: int):
+    """The search page's table of the tenant's accounts, configured from `request`."""
+    from django_tables2 import RequestConfig
+
+    from accounts.models import Account
+    from portal.console import search_selectors
+    from portal.console.tables import AccountTable, CappedCountPaginator
+
+    table = AccountTable(
+        search_selectors.account_rows(Account.objects.filter(tenant=tenant)),
+        tenant_slug=tenant.slug,
+    )
+    RequestConfig(
+        request, paginate={"per_page": per_page, "paginator_class": CappedCountPaginator}
+    ).configure(table)
+    return table
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"s": "k3y", "sort": "phone_id", "page": "2"},
+        {"s": "k3y", "sort": "-created", "page": "12"},
+        {"s": "a&b<c", "sort": "name", "page": "7", "blocked": "yes"},
+    ],
+)
+def test_result_header_and_paging_equal_django_tables2s_own(tenant, rf, query):
+    """AccountTable writes the header's order links and the paging in Python: each must be
+    what django-tables2's table.html writes for the same request."""
+    from django.template.loader import get_template
+
+    from tests.factories import AccountFactory
+
+    AccountFactory.create_batch(60, tenant=tenant)
+    request = rf.get("/console/accounts/", query)
+    table = _results_table(tenant, request, per_page=5)
+    context = {"table": table, "request": request}
+    own = get_template("django_tables2/table.html").render(context)
+    lean = get_template("console/tables/account_rows.html").render(context)
+    assert _parts(lean) == _parts(own)
+    assert _parts(own)[2].count("<li") >= 3  # the paging is there to compare
+
+
+@pytest.mark.django_db
+def test_a_single_page_of_results_has_no_paging(tenant, rf):
+    from django.template.loader import get_template
+
+    from tests.factories import AccountFactory
+
+    AccountFactory.create_batch(3, tenant=tenant)
+    table = _results_table(tenant, rf.get("/console/accounts/", {"s": "k"}), per_page=25)
+    lean = get_template("console/tables/account_rows.html").render({"table": table})
+    assert "pagination" not in lean and lean.count("<tr>") == 4  # the header and 3 rows
+    assert table.pagination_items() == []

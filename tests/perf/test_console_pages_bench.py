@@ -1,6 +1,10 @@
 """bench/console_pages.py: its agents drive real console sessions against a live server and
 time whole pages (redirects followed), and its table reports the percentiles and the target."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from bench import console_pages
@@ -16,8 +20,14 @@ def test_percentiles_and_the_table_say_whether_the_target_is_met():
     slow.errors = {"500": 1}
     assert console_pages.percentile(sorted(fast.times_ms), 95) == 95.0
     table = console_pages.table([fast, slow], accounts=1000, agents=8, duration=10, workers=4)
-    assert "| Fast page | 100 | 0 | 10.0 | 50.5 | 95.0 | 99.0 | 100.0 | <= 150 ms: met |" in table
+    assert (
+        "| Fast page | 100 | 0 | 10.0 | 50.5 | 95.0 | 99.0 | 100.0 | <= 150 ms: met | n/a |"
+        in table
+    )
     assert "| Slow page | 20 | 1 |" in table and "NOT met" in table
+    slow.cpu_seconds = {"gunicorn": 0.5, "PostgreSQL": 0.1}
+    table = console_pages.table([slow], accounts=1000, agents=8, duration=10, workers=4)
+    assert "<= 150 ms: NOT met | 25.0 + 5.0 ms |" in table
     assert 'Slow page errors: {"500": 1}' in table
     assert table.startswith("Console pages at 1,000 accounts: 8 agents")
 
@@ -40,3 +50,30 @@ def test_agents_time_the_account_page_with_their_own_sessions(live_server, setti
     signed_out = console_pages.Page("Signed out", page.paths, markers=('id="account-uid"',))
     console_pages.drive(live_server.url, signed_out, ["sessionid=nobody"], 0.5, record=True)
     assert signed_out.times_ms == [] and sum(signed_out.errors.values()) >= 1
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc (Linux)")
+def test_the_cpu_snapshot_counts_the_server_and_its_workers():
+    """A server's CPU is its own and its direct children's (gunicorn's master and workers)."""
+    burn = (
+        "import sys, time\n"
+        "sys.stdin.readline()\n"
+        "end = time.process_time() + 0.4\n"
+        "while time.process_time() < end: pass\n"
+        "print('burnt', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", burn], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        before = console_pages.cpu_snapshot(os.getpid())
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+        assert worker.stdout.readline().strip() == "burnt"
+        after = console_pages.cpu_snapshot(os.getpid())
+    finally:
+        worker.kill()
+        worker.wait()
+    assert after["gunicorn"] - before["gunicorn"] >= 0.35
+    assert after["PostgreSQL"] >= before["PostgreSQL"] >= 0

@@ -293,10 +293,10 @@ def test_console_search_page(
     client = console_client(make_staff("Agent", tenant))
     # The box's text is posted once; the results page reads it by its key.
     url = client.post(reverse("console:account_search"), {"q": "Zed"})["Location"]
-    # The sign-in and staff reads (session, user, device, groups, permissions, tenants), the
-    # roles, the identifier look-up, the count, the page, its emails and factors, and the
-    # planning setting.
-    response = _steady(lambda: client.get(url), 13, django_assert_max_num_queries)
+    # The sign-in and staff reads (session, user, device, groups with permissions, tenants),
+    # the role names, the identifier look-up, the page, the count, its emails and factors
+    # (one query), and the planning setting.
+    response = _steady(lambda: client.get(url), 11, django_assert_max_num_queries)
     assert b"<strong>30</strong> accounts found" in response.content
 
 
@@ -305,7 +305,7 @@ def test_console_account_page(
 ):
     client = console_client(make_staff("Agent", tenant))
     url = reverse("console:account_detail", args=[tenant.slug, rich_account.uid])
-    # The sign-in and staff reads (session, user, device, groups, permissions, tenants),
+    # The sign-in and staff reads (session, user, device, groups with permissions, tenants),
     # then one query per section of the page, whatever the account holds.
-    response = _steady(lambda: client.get(url), 20, django_assert_max_num_queries)
+    response = _steady(lambda: client.get(url), 19, django_assert_max_num_queries)
     assert response.status_code == 200 and rich_account.uid.encode() in response.content

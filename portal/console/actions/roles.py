@@ -36,7 +36,7 @@ class RolesForm(ActionForm):
 
     def setup(self):
         held = set(selectors.account_roles(account=self.account))
-        names = [r.name for r in selectors.roles_of(tenant=self.tenant)]
+        names = selectors.role_names_of(tenant=self.tenant)
         choices = [(n, n) for n in names if (n in held) == self.held_only]
         self.fields["roles"] = forms.MultipleChoiceField(
             label="Roles",
@@ -127,7 +127,7 @@ class ContextAddForm(_ContextFormBase):
     """A new role context: its name, roles, permissions and expiry (nothing to remove yet)."""
 
     def setup(self):
-        roles = [(r.name, r.name) for r in selectors.roles_of(tenant=self.tenant)]
+        roles = [(name, name) for name in selectors.role_names_of(tenant=self.tenant)]
         self.fields["context"] = ContextNameField(
             widget=ContextNameInput(
                 names=role_selectors.role_context_names_matching(tenant=self.tenant, text="")
@@ -207,7 +207,7 @@ class ContextForm(_ContextFormBase):
 
     def setup(self):
         self.contexts = {c.name: c for c in selectors.account_contexts(account=self.account)}
-        roles = [(r.name, r.name) for r in selectors.roles_of(tenant=self.tenant)]
+        roles = [(name, name) for name in selectors.role_names_of(tenant=self.tenant)]
         self.fields["context"] = forms.ChoiceField(
             label="Role context",
             choices=[(n, n) for n in self.contexts],

@@ -84,7 +84,7 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         tenant = self.require_tenant()
         self.require_action(tenant, "account.view")
-        roles = [r.name for r in selectors.roles_of(tenant=tenant)]
+        roles = selectors.role_names_of(tenant=tenant)
         form = AccountSearchForm(self.search_data(), roles=roles)
         searched = form.is_bound and form.searching()
         if form.is_bound and "created_to" in form.errors:

@@ -340,7 +340,7 @@ class RoleContextActionView(RoleScreenMixin, View):
 
     def make_form(self, spec, tenant, name, data=None, initial=None):
         if spec.form is RoleContextHolderAddForm:
-            roles = [r.name for r in selectors.roles_of(tenant=tenant)]
+            roles = selectors.role_names_of(tenant=tenant)
             return RoleContextHolderAddForm(data, initial=initial, roles=roles)
         return spec.form(data, initial=initial)
 
