@@ -214,7 +214,9 @@ class AccountTable(tables.Table):
         items = []
         if page.has_previous():
             href = self._query_string(**{field: page.previous_page_number()})
-            items.append(f'<li class="previous"><a href="{href}">{gettext("previous")}</a></li>')
+            items.append(
+                f'<li class="previous"><a href="{href}">{conditional_escape(gettext("previous"))}</a></li>'
+            )
         if page.has_previous() or page.has_next():
             for number in table_page_range(page, self.paginator):
                 active = ' class="active"' if number == page.number else ""
@@ -222,7 +224,9 @@ class AccountTable(tables.Table):
                 items.append(f'<li{active}><a href="{href}">{number}</a></li>')
         if page.has_next():
             href = self._query_string(**{field: page.next_page_number()})
-            items.append(f'<li class="next"><a href="{href}">{gettext("next")}</a></li>')
+            items.append(
+                f'<li class="next"><a href="{href}">{conditional_escape(gettext("next"))}</a></li>'
+            )
         return [SafeString(item) for item in items]
 
     @cached_property
