@@ -67,8 +67,11 @@ demo-tenant: migrate
 run: demo-tenant
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite runs in TEST_WORKERS pytest-xdist processes, each with its own test database
+# and Redis database (tests/parallel.py); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Outside the embedded default FIELD_ENCRYPTION_KEY is required; unset, the services pass
 # makes a key for its run.
@@ -79,7 +82,7 @@ test-services: $(STAMP) browser
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(PY) -c "$(NEW_FERNET_KEY)")} \
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2

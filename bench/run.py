@@ -413,7 +413,11 @@ def machine() -> str:
         if shutil.which("psql")
         else "?"
     )
-    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    wrk_v = (
+        subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+        if shutil.which("wrk")
+        else "wrk not installed"
+    )
     return (
         f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), {mem}; "
         f"Python {platform.python_version()}; PostgreSQL {pg or '?'}; {wrk_v.strip()}"

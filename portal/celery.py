@@ -23,6 +23,16 @@ app.conf.update(
 )
 
 
+def restore_sweep(visibility_timeout: int) -> dict[str, int]:
+    """How often a worker looks for a dead worker's unacknowledged tasks: three times per
+    visibility timeout, and never less often than kombu's own default (every 10th check of
+    a 10-second timer, 100 s). Without this, a short visibility timeout still waits up to
+    100 s before the task is delivered again."""
+    sweep = min(max(visibility_timeout // 3, 1), 100)
+    interval = min(sweep, 10)
+    return {"unacked_restore_interval": interval, "unacked_restore_throttle": sweep // interval}
+
+
 @app.on_after_configure.connect
 def _configure_visibility_timeout(sender=None, **kwargs) -> None:
     # A module-level receiver: Celery holds signal receivers weakly, so a lambda would be
@@ -32,7 +42,7 @@ def _configure_visibility_timeout(sender=None, **kwargs) -> None:
     # The visibility timeout must outlast the longest retry delay, or Redis would hand a
     # scheduled retry to a second worker while the first still holds it.
     timeout = max(settings.CELERY_VISIBILITY_TIMEOUT, settings.CELERY_MAX_RETRY_DELAY * 2)
-    app.conf.broker_transport_options = {"visibility_timeout": timeout}
+    app.conf.broker_transport_options = {"visibility_timeout": timeout, **restore_sweep(timeout)}
     app.conf.result_backend_transport_options = {"visibility_timeout": timeout}
 
 

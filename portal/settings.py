@@ -251,6 +251,9 @@ CELERY_BEAT_SCHEDULE["recovery-cases-run"] = {
 }
 # The whole exchange of one delivery (connect, send, answer) may take this long.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# A relay claims a batch of deliveries for one call's timeout plus this long; a relay that
+# dies mid-batch leaves its unsent deliveries to the others once the claim lapses.
+WEBHOOK_CLAIM_MARGIN_SECONDS = env.float("WEBHOOK_CLAIM_MARGIN_SECONDS", default=60.0)
 # Webhook receivers on loopback, private, unique-local and CGNAT addresses (and plain
 # http:// addresses) are refused unless this is on; link-local addresses always are.
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)

@@ -154,3 +154,27 @@ def test_celery_is_configured_for_reliable_delivery(settings):
     timeout = app.conf.broker_transport_options["visibility_timeout"]
     assert timeout >= settings.CELERY_MAX_RETRY_DELAY * 2
     assert timeout >= settings.CELERY_VISIBILITY_TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("visibility_timeout", "interval", "throttle"),
+    [(3, 1, 1), (30, 10, 1), (3600, 10, 10), (86400, 10, 10)],
+)
+def test_a_dead_workers_tasks_are_looked_for_three_times_per_visibility_timeout(
+    visibility_timeout, interval, throttle
+):
+    from portal.celery import restore_sweep
+
+    sweep = restore_sweep(visibility_timeout)
+    assert sweep == {"unacked_restore_interval": interval, "unacked_restore_throttle": throttle}
+    # kombu sweeps every interval * throttle seconds: at most a third of the timeout, at
+    # most its own default of 100 s.
+    assert interval * throttle <= max(visibility_timeout // 3, 1)
+    assert interval * throttle <= 100
+
+
+def test_the_broker_sweeps_as_the_visibility_timeout_asks():
+    from portal.celery import app, restore_sweep
+
+    options = app.conf.broker_transport_options
+    assert restore_sweep(options["visibility_timeout"]).items() <= options.items()

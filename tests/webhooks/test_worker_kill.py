@@ -32,18 +32,20 @@ pytestmark = [
 
 EVENTS = 24
 # The worker's timing: the broker hands an unacknowledged task out again after 3 s; a claim
-# of the dead worker's deliveries lapses WEBHOOK_TIMEOUT_SECONDS + 60 s after it was taken.
+# of the dead worker's deliveries lapses WEBHOOK_TIMEOUT_SECONDS + WEBHOOK_CLAIM_MARGIN_SECONDS
+# (15 s) after it was taken.
 TIMING = {
     "CELERY_VISIBILITY_TIMEOUT": "3",
     "CELERY_MAX_RETRY_DELAY": "1",
     # Long enough that the held delivery is still in flight when the worker dies.
-    "WEBHOOK_TIMEOUT_SECONDS": "20",
+    "WEBHOOK_TIMEOUT_SECONDS": "10",
+    "WEBHOOK_CLAIM_MARGIN_SECONDS": "5",
     "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "1",
 }
 # What the beat does every 5 s (settings.CELERY_BEAT_SCHEDULE["webhooks-relay"]).
 BEAT_SECONDS = 5.0
-# The dead worker's claims lapse after 80 s; a bounded wait well past that.
-REDELIVERY_TIMEOUT = 180.0
+# The dead worker's claims lapse after 15 s; a bounded wait well past that.
+REDELIVERY_TIMEOUT = 120.0
 
 
 @dataclass

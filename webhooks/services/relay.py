@@ -218,7 +218,7 @@ def _since(started: float) -> int:
 
 
 def _lease_seconds() -> float:
-    return _timeout_seconds() + 60
+    return _timeout_seconds() + float(getattr(settings, "WEBHOOK_CLAIM_MARGIN_SECONDS", 60))
 
 
 def _claim(limit: int) -> list[int]:
