@@ -14,6 +14,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
+from accounts import text_search
 from accounts.errors import PhoneInvalid
 from accounts.extensions import search_filter
 from accounts.models import Account, AccountEmail
@@ -107,7 +108,7 @@ class AccountFilter(django_filters.FilterSet):
         term = value.strip().lower()
         if not term:
             return queryset
-        return queryset.filter(search_text__contains=term)
+        return text_search.containing_word(queryset, word=term)
 
     def filter_email(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip().replace(" ", "+").lower()

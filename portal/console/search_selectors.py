@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Concat, Lower
 
+from accounts import text_search
 from accounts.models import Account, AccountEmail
 from accounts.selectors import custom_plans
 from portal.console import selectors
@@ -184,7 +185,7 @@ def account_typeahead_exact(
         # A full name: the trigram index narrows by each word, then the whole name must match.
         named = Account.objects.filter(tenant=tenant)
         for word in lowered.split():
-            named = named.filter(search_text__contains=word)
+            named = text_search.containing_word(named, word=word)
         full_names = (
             named.annotate(
                 full=Lower(Concat("first_name", Value(" "), "last_name", output_field=CharField()))

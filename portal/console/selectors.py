@@ -10,6 +10,7 @@ from django.db.models.functions import Lower, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from accounts import text_search
 from accounts.models import Account, AccountEmail
 from customobjects.models import CustomObjectRecord
 from portal.models import AuditEvent, Tenant
@@ -66,7 +67,7 @@ def account_search(
             qs = qs.filter(pk__in=ids)
         else:
             for word in lowered.split():
-                qs = qs.filter(search_text__contains=word)
+                qs = text_search.containing_word(qs, word=word)
     if blocked is not None:
         qs = qs.filter(is_active=not blocked)
     if locked is not None:

@@ -1,10 +1,14 @@
 import base64
 import hashlib
 import hmac
+import importlib.util
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 import pytest
+from django.conf import settings as live_settings
 from rest_framework.test import APIClient
 
 from tests.console.conftest import make_staff  # noqa: F401
@@ -102,3 +106,33 @@ def utc_expiry(seconds: int = 3600) -> datetime:
 @pytest.fixture
 def api():
     return APIClient()
+
+
+# The variables that decide where the keys come from and which stores the settings pick;
+# each test of `load_settings` sets the ones it needs.
+KEY_ENVIRONMENT = ("DATABASE_URL", "DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "REDIS_URL")
+
+
+@pytest.fixture
+def load_settings(tmp_path, monkeypatch):
+    """Runs a copy of portal/settings.py rooted at an empty directory (its var/ is
+    tmp_path/var), with the given environment, and returns the module."""
+    (tmp_path / "portal").mkdir()
+    shutil.copy(Path(live_settings.BASE_DIR) / "portal" / "settings.py", tmp_path / "portal")
+    loads = 0
+
+    def load(**environment: str):
+        nonlocal loads
+        for name in KEY_ENVIRONMENT:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        loads += 1
+        spec = importlib.util.spec_from_file_location(
+            f"settings_under_test_{loads}", tmp_path / "portal" / "settings.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -3,16 +3,13 @@ and DEBUG, several keys for rotation, and `manage.py encryption_keys_rotate`."""
 
 import base64
 import hashlib
-import importlib.util
 import io
 import math
-import shutil
 import stat
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings as live_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -27,36 +24,8 @@ from tokens.models import OutboxMessage
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
 
-# The variables that decide where the keys come from; each test sets the ones it needs.
-KEY_ENVIRONMENT = ("DATABASE_URL", "DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY")
 
-
-# --- Settings: where the key comes from -----------------------------------------------------
-
-
-@pytest.fixture
-def load_settings(tmp_path, monkeypatch):
-    """Runs a copy of portal/settings.py rooted at an empty directory (its var/ is
-    tmp_path/var), with the given environment, and returns the module."""
-    (tmp_path / "portal").mkdir()
-    shutil.copy(Path(live_settings.BASE_DIR) / "portal" / "settings.py", tmp_path / "portal")
-    loads = 0
-
-    def load(**environment: str):
-        nonlocal loads
-        for name in KEY_ENVIRONMENT:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
-        loads += 1
-        spec = importlib.util.spec_from_file_location(
-            f"settings_under_test_{loads}", tmp_path / "portal" / "settings.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    return load
+# --- Settings: where the key comes from (`load_settings`: tests/portal/conftest.py) ----------
 
 
 def _files(root: Path) -> dict[str, bytes]:
