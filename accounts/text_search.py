@@ -62,6 +62,9 @@ def common_in(texts: list[str], *, share: float = COMMON_SHARE) -> frozenset[str
 
 
 CACHE_KEY = "accounts:search-common-trigrams"
+# Held by the process that samples; it lapses on its own if that process dies meanwhile.
+SAMPLING_KEY = f"{CACHE_KEY}:sampling"
+SAMPLING_SECONDS = 60
 
 
 def _sample_texts() -> list[str]:
@@ -86,13 +89,20 @@ def _sample_texts() -> list[str]:
 
 def common_trigrams() -> frozenset[str]:
     """The common trigrams of all accounts' search texts (cached). Empty when the sample is
-    too small to tell: then every word is looked up whole."""
+    too small to tell, or while another process samples: then every word is looked up
+    whole. One process samples at a time, so a cold cache costs one sample, not one per
+    process that searches at that moment."""
     cached = cache.get(CACHE_KEY)
     if cached is not None:
         return frozenset(cached)
-    texts = _sample_texts()
-    common = common_in(texts) if len(texts) >= MIN_SAMPLE else frozenset()
-    cache.set(CACHE_KEY, sorted(common), CACHE_SECONDS)
+    if not cache.add(SAMPLING_KEY, 1, SAMPLING_SECONDS):
+        return frozenset()
+    try:
+        texts = _sample_texts()
+        common = common_in(texts) if len(texts) >= MIN_SAMPLE else frozenset()
+        cache.set(CACHE_KEY, sorted(common), CACHE_SECONDS)
+    finally:
+        cache.delete(SAMPLING_KEY)
     return common
 
 

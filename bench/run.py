@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from bench.database import migrate
 
@@ -187,8 +187,11 @@ def operations(state: dict, sample: dict) -> list[dict]:
         ),
         (
             "Console search page",
-            # The box's text is posted and the results page read by its key in the session.
-            [f"/console/accounts/?s={key}" for key in state["console_searches"]],
+            # The box's text is posted and the results page opens it from its sealed token.
+            [
+                f"/console/accounts/?{urlencode({'s': sealed})}"
+                for sealed in state["console_searches"]
+            ],
             [f"/bench/floor/search?t={t}&kind=search&q={quote(n)}" for n in names],
         ),
     ]

@@ -649,21 +649,23 @@ def console_session(tenant: Tenant) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
+# How many sealed searches the load bench's console search page cycles through.
+CONSOLE_SEARCHES = 20
+
+
 def console_searches(cookie: str, *, total: int) -> list[str]:
-    """Keys of search texts kept in the console session of `cookie`, as the search box
-    keeps what it is sent (the results page reads the text by its key, never from the URL):
-    last-name substrings of accounts spread over the table, as many as a session keeps."""
-    import secrets
+    """Search texts sealed for the console session of `cookie`, as the search box seals what
+    it is sent (the results page opens its token, never reads the text from the URL):
+    last-name substrings of accounts spread over the table."""
+    from portal.console.search_texts import sealed_search
 
-    from portal.console.views.accounts import SEARCHES_KEPT, SEARCHES_SESSION_KEY
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore(cookie.split("=", 1)[1])
-    step = max(total // SEARCHES_KEPT, 1)
+    session_key = cookie.split("=", 1)[1]
+    step = max(total // CONSOLE_SEARCHES, 1)
     texts = {names_of(i)[1].lower()[1:7] for i in range(step // 2, total, step)}
-    searches = {secrets.token_urlsafe(9): text for text in sorted(texts)[:SEARCHES_KEPT]}
-    store[SEARCHES_SESSION_KEY] = searches
-    store.save()
-    return list(searches)
+    return [
+        sealed_search(session_key=session_key, text=text)
+        for text in sorted(texts)[:CONSOLE_SEARCHES]
+    ]
 
 
 def main(argv=None) -> dict:

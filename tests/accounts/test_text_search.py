@@ -107,6 +107,17 @@ def test_the_common_trigrams_are_read_once_and_cached(tenant, django_assert_num_
 
 
 @pytest.mark.postgres
+def test_while_another_process_samples_words_are_looked_up_whole(tenant, django_assert_num_queries):
+    _accounts_sharing_a_prefix(tenant, text_search.MIN_SAMPLE)
+    cache.add(text_search.SAMPLING_KEY, 1, 60)  # another process is sampling
+    with django_assert_num_queries(0):
+        assert text_search.common_trigrams() == frozenset()
+    cache.delete(text_search.SAMPLING_KEY)  # it is done (or its hold lapsed)
+    assert "use" in text_search.common_trigrams()
+    assert cache.get(text_search.SAMPLING_KEY) is None
+
+
+@pytest.mark.postgres
 def test_too_small_a_sample_tells_nothing(tenant):
     _accounts_sharing_a_prefix(tenant, 20)
     assert text_search.common_trigrams() == frozenset()

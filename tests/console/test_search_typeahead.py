@@ -309,6 +309,17 @@ def test_moving_the_text_out_of_the_url_loads_no_role_or_tenant(agent, client):
     assert moved["Content-Security-Policy"]
     read = " ".join(q["sql"] for q in captured.captured_queries)
     assert "guardian_" not in read and "auth_group" not in read and "portal_tenant" not in read
+    # Nor the user and their device: the session says it was signed in with both factors.
+    assert "auth_user" not in read and "stafftotpdevice" not in read
     for response in (client.get(SEARCH, {"q": "ann"}), client.post(SEARCH, {"q": "ann"})):
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("console:login"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_session_without_its_second_factor_keeps_no_search_text(make_staff, tenant, client):
+    """Signed in with the password alone, a search is not stored: the console's own checks
+    answer it, as any page (to the second factor's step)."""
+    client.force_login(make_staff("Agent", tenant))
+    response = client.get(SEARCH, {"q": "ann"})
+    assert response.status_code == 302 and "?s=" not in response["Location"]

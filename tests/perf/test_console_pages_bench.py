@@ -76,4 +76,6 @@ def test_the_cpu_snapshot_counts_the_server_and_its_workers():
         worker.kill()
         worker.wait()
     assert after["gunicorn"] - before["gunicorn"] >= 0.35
-    assert after["PostgreSQL"] >= before["PostgreSQL"] >= 0
+    # Every postgres process's CPU, summed: a connection that closes between the two
+    # readings (another test's, on a shared server) takes its share with it.
+    assert after["PostgreSQL"] >= 0 and before["PostgreSQL"] >= 0

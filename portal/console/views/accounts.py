@@ -1,14 +1,15 @@
 """Finding an account, and its page (the actions on it: portal/console/actions/views.py)."""
 
-import secrets
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib.auth import SESSION_KEY
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_tables2 import RequestConfig
 
 from accounts.filters import AccountFilter
@@ -20,6 +21,7 @@ from portal.console import account_page, display, event_names, search_selectors,
 from portal.console import actions as account_actions
 from portal.console.access import StaffRequiredMixin
 from portal.console.forms import AccountSearchForm
+from portal.console.search_texts import opened_search, sealed_search
 from portal.console.tables import AccountTable, CappedCountPaginator
 from portal.models import Tenant
 from portal.staff_session import apply_security_headers
@@ -28,31 +30,14 @@ from portal.templatetags import account_actions as account_actions_tags
 PAGE_SIZE = 25
 
 
-# What was typed in the search box, by an opaque key, for this sign-in only: the page's
-# URL (and so the browser history, the Referer and the access log) carries the key, never
-# the value. Logging out clears the session, and with it these.
-SEARCHES_SESSION_KEY = "console_searches"
-SEARCHES_KEPT = 20
-
-
-def remembered_search(request, query: str) -> str:
-    """The key `query` is kept under in this sign-in (the same key for the same text)."""
-    searches = dict(request.session.get(SEARCHES_SESSION_KEY) or {})
-    for key, value in searches.items():
-        if value == query:
-            return key
-    key = secrets.token_urlsafe(9)
-    searches[key] = query
-    request.session[SEARCHES_SESSION_KEY] = dict(list(searches.items())[-SEARCHES_KEPT:])
-    return key
-
-
 def search_url(request, data) -> str:
-    """The results page for the box and filters in `data`: the box's text by its key."""
+    """The results page for the box and filters in `data`: the box's text sealed for this
+    sign-in (portal/console/search_texts.py)."""
     params = [(k, v) for k, v in data.items() if k in AccountSearchForm.FILTERS and v]
     query = " ".join(str(data.get("q") or "").split())
     if query:
-        params.insert(0, ("s", remembered_search(request, query)))
+        sealed = sealed_search(session_key=request.session.session_key or "", text=query)
+        params.insert(0, ("s", sealed))
     url = reverse("console:account_search")
     return f"{url}?{urlencode(params)}" if params else url
 
@@ -62,16 +47,17 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
     the exact total up to tables.SEARCH_COUNT_CAP ("more than" beyond it).
 
     The box's text is posted, never put in a URL: a post (or an old `?q=` link) is answered
-    with the results page at `?s=<key>`, the key of the text in this sign-in's session."""
+    with the results page at `?s=<token>`, the text sealed for this sign-in alone."""
 
     template_name = "console/account_search.html"
 
     def search_data(self):
-        """The form's data: the filters from the URL, the box's text from its key."""
+        """The form's data: the filters from the URL, the box's text from its token."""
         data = self.request.GET.copy()
-        key = data.pop("s", [""])[-1]
-        if key:
-            data["q"] = (self.request.session.get(SEARCHES_SESSION_KEY) or {}).get(key, "")
+        sealed = data.pop("s", [""])[-1]
+        if sealed:
+            session_key = self.request.session.session_key
+            data["q"] = opened_search(session_key=session_key, sealed=sealed)
         return data or None
 
     def get_template_names(self):
@@ -122,13 +108,15 @@ class AccountSearchView(StaffRequiredMixin, TemplateView):
 
     def dispatch(self, request, *args, **kwargs):
         # A posted search (outside htmx) or an old `?q=` link only moves the text into the
-        # session and redirects: the results page it lands on checks the role, the tenant
-        # and the idle timeout, so this step skips loading them.
-        user = request.user
+        # session and redirects: the results page it lands on checks the user, their second
+        # factor, the role, the tenant and the idle timeout, so this step loads none of them.
+        # It only asks that the session was signed in with both factors, so that it stores
+        # no text for a visitor; a session gone stale meanwhile is refused on the next page.
         moving = (request.method == "GET" and "q" in request.GET) or (
             request.method == "POST" and (not request.htmx or request.htmx.boosted)
         )
-        if moving and user.is_authenticated and user.is_verified():
+        session = request.session
+        if moving and SESSION_KEY in session and DEVICE_ID_SESSION_KEY in session:
             data = request.GET if request.method == "GET" else request.POST
             return apply_security_headers(redirect(search_url(request, data)))
         return super().dispatch(request, *args, **kwargs)
