@@ -11,7 +11,8 @@ So a word is looked up through the index by its uncommon parts only (each run of
 trigrams, as a `LIKE`), and the whole word is checked on the rows found with `strpos`,
 which the index does not take. The common trigrams are those in more than COMMON_SHARE of
 about SAMPLE_ROWS accounts sampled from pages spread over the table, counted in Python and
-cached for CACHE_SECONDS. Which parts the index reads never changes the answer: every row still holds the word.
+cached for CACHE_SECONDS. Which parts the index reads never changes the answer: every row
+found still holds the word.
 """
 
 import re

@@ -37,14 +37,11 @@ def worker_number() -> int:
 
 
 def _apply() -> None:
-    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not worker_id.startswith("gw"):
+    if not worker_number():
         return
-    worker = int(worker_id[2:])
-    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
-        url = os.environ.get(name, "")
+    for name, url in CONFIGURED.items():
         if url.startswith(("redis://", "rediss://")):
-            os.environ[name] = worker_redis_url(url, worker=worker)
+            os.environ[name] = worker_redis_url(url, worker=worker_number())
 
 
 _apply()
