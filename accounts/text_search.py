@@ -7,14 +7,16 @@ index entries of every trigram of the word. A trigram that most accounts hold (`
 as long as the table, and reading it is most of the query: 10 ms of the 11 that a partial
 address took over 1,000,000 accounts, against 1.3 ms without those entries.
 
-So a word is looked up through the index by its uncommon parts only (each run of uncommon
-trigrams, as a `LIKE`), and the whole word is checked on the rows found with `strpos`,
-which the index does not take. The common trigrams are those in more than COMMON_SHARE of
-about SAMPLE_ROWS accounts sampled from pages spread over the table, counted in Python and
-cached for CACHE_SECONDS. Which parts the index reads never changes the answer: every row
-found still holds the word.
+So a word that holds such a trigram is looked up through the index by the rest (each run
+of its other trigrams, as a `LIKE`), and the whole word is checked with `strpos` on the
+rows found, which the index does not take. Only when the rest is still selective: the
+trigrams of names are each in a few per cent of accounts, and together narrow a search
+far more than any two of them. The shares come from about SAMPLE_ROWS accounts sampled
+from pages spread over the table, counted in Python and cached for CACHE_SECONDS. Which
+parts the index reads never changes the answer: every row found still holds the word.
 """
 
+import math
 import re
 
 from django.core.cache import cache
@@ -25,15 +27,19 @@ from django.db.models.lookups import GreaterThan
 
 from accounts.models import Account
 
-# A trigram in more than this share of the sampled accounts is common.
-COMMON_SHARE = 0.05
+# A trigram in more than this share of the accounts is left to the whole-word check.
+COMMON_SHARE = 0.25
+# The rest must narrow the search to about this share of the accounts or less (estimated as
+# the product of its trigrams' shares), or the word is looked up whole.
+NARROW_SHARE = 0.001
+# Shares below this are not kept; a trigram not kept counts as this share.
+SEEN_SHARE = 0.01
 SAMPLE_ROWS = 2000
 # Fewer sampled accounts than this tell nothing (and a table that small searches fast).
 MIN_SAMPLE = 200
 CACHE_SECONDS = 6 * 3600
-# Below this many uncommon trigrams the index would return too many rows to check: the
-# word is looked up whole, as before.
-MIN_UNCOMMON = 2
+# Fewer trigrams than this left for the index: the word is looked up whole.
+MIN_KEPT = 2
 
 # pg_trgm splits text into words at anything that is not a letter or a digit.
 _WORDS = re.compile(r"[^\W_]+")
@@ -52,17 +58,17 @@ def trigrams_of_text(text: str) -> set[str]:
     return found
 
 
-def common_in(texts: list[str], *, share: float = COMMON_SHARE) -> frozenset[str]:
-    """The trigrams held by more than `share` of `texts`."""
+def shares_in(texts: list[str], *, seen: float = SEEN_SHARE) -> dict[str, float]:
+    """The share of `texts` that holds each trigram, for shares of at least `seen`."""
     counts: dict[str, int] = {}
     for text in texts:
         for trigram in trigrams_of_text(text):
             counts[trigram] = counts.get(trigram, 0) + 1
-    floor = share * len(texts)
-    return frozenset(trigram for trigram, n in counts.items() if n > floor)
+    total = len(texts)
+    return {t: round(n / total, 4) for t, n in counts.items() if total and n / total >= seen}
 
 
-CACHE_KEY = "accounts:search-common-trigrams"
+CACHE_KEY = "accounts:search-trigram-shares"
 # Held by the process that samples; it lapses on its own if that process dies meanwhile.
 SAMPLING_KEY = f"{CACHE_KEY}:sampling"
 SAMPLING_SECONDS = 60
@@ -88,38 +94,42 @@ def _sample_texts() -> list[str]:
         return [text for (text,) in cursor.fetchall()]
 
 
-def common_trigrams() -> frozenset[str]:
-    """The common trigrams of all accounts' search texts (cached). Empty when the sample is
-    too small to tell, or while another process samples: then every word is looked up
-    whole. One process samples at a time, so a cold cache costs one sample, not one per
-    process that searches at that moment."""
+def trigram_shares() -> dict[str, float]:
+    """The share of all accounts' search texts that holds each trigram (cached; those of
+    SEEN_SHARE or more). Empty when the sample is too small to tell, or while another
+    process samples: then every word is looked up whole. One process samples at a time, so
+    a cold cache costs one sample, not one per process that searches at that moment."""
     cached = cache.get(CACHE_KEY)
     if cached is not None:
-        return frozenset(cached)
+        return cached
     if not cache.add(SAMPLING_KEY, 1, SAMPLING_SECONDS):
-        return frozenset()
+        return {}
     try:
         texts = _sample_texts()
-        common = common_in(texts) if len(texts) >= MIN_SAMPLE else frozenset()
-        cache.set(CACHE_KEY, sorted(common), CACHE_SECONDS)
+        shares = shares_in(texts) if len(texts) >= MIN_SAMPLE else {}
+        cache.set(CACHE_KEY, shares, CACHE_SECONDS)
     finally:
         cache.delete(SAMPLING_KEY)
-    return common
+    return shares
 
 
-def uncommon_parts(word: str, common: frozenset[str]) -> list[str] | None:
-    """The parts of `word` to look up through the index: each run of its uncommon
-    trigrams, as the substring they cover. None when the word should be looked up whole:
-    it holds no common trigram, too few uncommon ones, or something other than letters and
-    digits (where pg_trgm's word boundaries would differ)."""
+def narrowing_parts(word: str, shares: dict[str, float]) -> list[str] | None:
+    """The parts of `word` to look up through the index: each run of its trigrams that are
+    not common, as the substring they cover. None when the word is better looked up whole:
+    it holds no common trigram; what is left is too little (fewer than MIN_KEPT trigrams)
+    or too widespread (more than NARROW_SHARE together); or it holds something other than
+    letters and digits (where pg_trgm's word boundaries would differ)."""
     if not _WORDS.fullmatch(word):
         return None
     trigrams = trigrams_of_word(word)
-    uncommon = [i for i, trigram in enumerate(trigrams) if trigram not in common]
-    if len(uncommon) == len(trigrams) or len(uncommon) < MIN_UNCOMMON:
+    kept = [i for i, trigram in enumerate(trigrams) if shares.get(trigram, 0) <= COMMON_SHARE]
+    if len(kept) == len(trigrams) or len(kept) < MIN_KEPT:
+        return None
+    together = math.prod(max(shares.get(t, 0), SEEN_SHARE) for t in {trigrams[i] for i in kept})
+    if together > NARROW_SHARE:
         return None
     runs: list[list[int]] = []
-    for i in uncommon:
+    for i in kept:
         if runs and i == runs[-1][-1] + 1:
             runs[-1].append(i)
         else:
@@ -131,7 +141,7 @@ def containing_word(qs: QuerySet[Account], *, word: str) -> QuerySet[Account]:
     """`qs` narrowed to accounts whose search text contains `word` (lower-cased)."""
     if connection.vendor != "postgresql" or len(word) < 4:
         return qs.filter(search_text__contains=word)
-    parts = uncommon_parts(word, common_trigrams())
+    parts = narrowing_parts(word, trigram_shares())
     if parts is None:
         return qs.filter(search_text__contains=word)
     for part in parts:

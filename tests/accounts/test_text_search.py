@@ -1,5 +1,5 @@
-"""Substring search by a word's uncommon trigrams, the whole word checked on the rows found
-(accounts/text_search.py)."""
+"""Substring search by the trigrams of a word that are not common, the whole word checked on
+the rows found (accounts/text_search.py)."""
 
 import pytest
 from django.core.cache import cache
@@ -26,10 +26,38 @@ def test_a_texts_trigrams_stop_at_what_is_not_a_letter_or_digit():
     assert text_search.trigrams_of_text("Ünïcode") == {"Ünï", "nïc", "ïco", "cod", "ode"}
 
 
-def test_common_means_held_by_more_than_the_share():
+def test_shares_are_kept_from_the_floor_up():
     texts = ["user1", "user2", "user3", "zzzz"]  # "use" and "ser" in 3 of 4
-    assert text_search.common_in(texts, share=0.5) == {"use", "ser"}
-    assert text_search.common_in(texts, share=0.75) == frozenset()
+    assert text_search.shares_in(texts, seen=0.5) == {"use": 0.75, "ser": 0.75}
+    assert text_search.shares_in(texts, seen=0.2) == {
+        "use": 0.75,
+        "ser": 0.75,
+        "er1": 0.25,
+        "er2": 0.25,
+        "er3": 0.25,
+        "zzz": 0.25,
+    }
+    assert text_search.shares_in([]) == {}
+
+
+# Shares as a table of user addresses and names gives them: the address prefix is in
+# every account, "r0" and "son" in a tenth, name trigrams in a few per cent; "fgh" is
+# common and "ghi" and "hij" are in a fifth each.
+SHARES = {
+    "use": 1.0,
+    "ser": 1.0,
+    "er0": 0.9,
+    "ers": 0.3,
+    "r06": 0.1,
+    "son": 0.1,
+    "ans": 0.04,
+    "nse": 0.04,
+    "sen": 0.05,
+    "ena": 0.03,
+    "fgh": 0.3,
+    "ghi": 0.2,
+    "hij": 0.2,
+}
 
 
 @pytest.mark.parametrize(
@@ -41,17 +69,21 @@ def test_common_means_held_by_more_than_the_share():
         ("abcuseabc", ["abcus", "seabc"]),
         # Nothing common: the word itself, as before.
         ("zqxwvu", None),
-        # Every trigram common, or too few uncommon ones left to narrow the search.
+        # Every trigram common, or too few others left to narrow the search.
         ("user", None),
         ("users", None),
+        # A name's trigrams are each in a few per cent, none common: the word whole.
+        ("ansena", None),
+        # What is left is too widespread together (a fifth of a fifth): the common
+        # trigram narrows the search too, so the word is looked up whole.
+        ("fghij", None),
         # Not letters and digits alone: pg_trgm's word boundaries would differ.
         ("user067048@bench", None),
         ("jo-ann", None),
     ],
 )
-def test_the_parts_looked_up_are_the_runs_of_uncommon_trigrams(word, parts):
-    common = frozenset({"use", "ser", "er0", "ers"})
-    assert text_search.uncommon_parts(word, common) == parts
+def test_the_parts_looked_up_are_the_runs_of_trigrams_that_are_not_common(word, parts):
+    assert text_search.narrowing_parts(word, SHARES) == parts
 
 
 def number_of(i: int) -> str:
@@ -80,7 +112,7 @@ def test_a_common_prefix_is_left_out_of_the_index_lookup_and_checked_whole(tenan
     # The number after another prefix: found by the index's part, refused by the whole word.
     decoy = AccountFactory(tenant=tenant, email=False)
     Account.objects.filter(pk=decoy.pk).update(search_text=f"peter{number}|x@example.org")
-    assert {"use", "ser"} <= text_search.common_trigrams()
+    assert {"use", "ser"} <= text_search.trigram_shares().keys()
 
     word = f"user{number}"
     qs = text_search.containing_word(Account.objects.filter(tenant=tenant), word=word)
@@ -99,11 +131,12 @@ def test_a_common_prefix_is_left_out_of_the_index_lookup_and_checked_whole(tenan
 def test_the_common_trigrams_are_read_once_and_cached(tenant, django_assert_num_queries):
     _accounts_sharing_a_prefix(tenant, text_search.MIN_SAMPLE)
     with django_assert_num_queries(2):  # the table's size, then its sample
-        first = text_search.common_trigrams()
+        first = text_search.trigram_shares()
     assert "use" in first
     with django_assert_num_queries(0):
-        assert text_search.common_trigrams() == first
-    assert cache.get(text_search.CACHE_KEY) == sorted(first)
+        assert text_search.trigram_shares() == first
+    assert cache.get(text_search.CACHE_KEY) == first
+    assert first["use"] == 1.0
 
 
 @pytest.mark.postgres
@@ -111,16 +144,16 @@ def test_while_another_process_samples_words_are_looked_up_whole(tenant, django_
     _accounts_sharing_a_prefix(tenant, text_search.MIN_SAMPLE)
     cache.add(text_search.SAMPLING_KEY, 1, 60)  # another process is sampling
     with django_assert_num_queries(0):
-        assert text_search.common_trigrams() == frozenset()
+        assert text_search.trigram_shares() == {}
     cache.delete(text_search.SAMPLING_KEY)  # it is done (or its hold lapsed)
-    assert "use" in text_search.common_trigrams()
+    assert "use" in text_search.trigram_shares()
     assert cache.get(text_search.SAMPLING_KEY) is None
 
 
 @pytest.mark.postgres
 def test_too_small_a_sample_tells_nothing(tenant):
     _accounts_sharing_a_prefix(tenant, 20)
-    assert text_search.common_trigrams() == frozenset()
+    assert text_search.trigram_shares() == {}
     word = f"user{number_of(7)}"
     qs = text_search.containing_word(Account.objects.filter(tenant=tenant), word=word)
     assert "STRPOS" not in _sql_of(qs).upper()
