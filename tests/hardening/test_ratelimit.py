@@ -1,6 +1,8 @@
 """API rate limits: per tenant, per credential, per client IP, per account for sensitive
 operations; 429 with Retry-After and a LoginRadius body; atomic under concurrency; fail open."""
 
+from collections import Counter
+
 import pytest
 import requests
 from django.core.cache import cache
@@ -14,6 +16,7 @@ from tests.conftest import LRClient
 from tests.factories import ApiCredentialFactory, TenantFactory
 from tests.hardening.conftest import set_tenant_settings
 from tests.portal.conftest import LR_PING
+from tests.redis_monitor import monitored
 from tests.waiting import wait_until
 
 TENANT_PATH = "/api/v1/tenant"
@@ -199,14 +202,10 @@ def test_every_limit_of_a_request_counts_it_once(tenant, lr):
         assert [h.count for h in hits] == [expected * 2] * 3
 
 
-def _redis_calls(client) -> dict[str, int]:
-    """Commands served so far, by name (the INFO call that reads them excluded)."""
-    stats = client.info("commandstats")
-    return {
-        name.removeprefix("cmdstat_"): row["calls"]
-        for name, row in stats.items()
-        if name != "cmdstat_info"
-    }
+def _redis_calls(action) -> dict[str, int]:
+    """Commands run on this test's Redis database while `action` ran, by name, counting
+    those a script runs."""
+    return dict(Counter(e["command"].split()[0].strip('"').lower() for e in monitored(action)))
 
 
 @pytest.mark.postgres
@@ -215,7 +214,6 @@ def test_a_cached_credential_and_the_three_request_limits_cost_one_redis_round_t
     against its tenant, credential and IP limits by one script call, and nothing else."""
     scripts = getattr(cache, "scripts", None)
     assert scripts is not None, "the services pass must use the Redis cache"
-    client = scripts.client
     set_tenant_settings(
         tenant, rate_limit_per_tenant=100, rate_limit_per_credential=100, rate_limit_per_ip=100
     )
@@ -223,10 +221,11 @@ def test_a_cached_credential_and_the_three_request_limits_cost_one_redis_round_t
         2
     ):  # loads the scripts; the first call stamps last use, which drops the cached copy
         assert lr.get(TENANT_PATH).status_code == 200
-    before = _redis_calls(client)
-    assert lr.get(TENANT_PATH).status_code == 200
-    after = _redis_calls(client)
-    made = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
+
+    def call() -> None:
+        assert lr.get(TENANT_PATH).status_code == 200
+
+    made = _redis_calls(call)
     # Commands a script runs are counted too: one call, inside it one read and three counts.
     assert made == {"evalsha": 1, "mget": 1, "incr": 3, "pttl": 3}
     counters = ratelimit.request_counters(credential_key=lr.credential.secret_hash, ip="127.0.0.1")
@@ -313,15 +312,15 @@ def test_failed_m2m_client_authentication_is_limited_per_ip(tenant, credential, 
 def test_a_key_only_call_with_its_tenant_cached_costs_one_redis_round_trip(tenant):
     """The tenant of a call that carries only the public API key is read, and the call
     counted against its key-only limits, by one script call."""
-    client = cache.scripts.client
     path = f"/identity/v2/auth/access_token/validate?apikey={tenant.api_key}&access_token=x"
     public = APIClient()
     for _ in range(2):  # caches the tenant and its window; loads the script
         assert public.get(path).status_code == 403
-    before = _redis_calls(client)
-    assert public.get(path).status_code == 403  # a malformed token: no token read
-    after = _redis_calls(client)
-    made = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
+
+    def call() -> None:
+        assert public.get(path).status_code == 403  # a malformed token: no token read
+
+    made = _redis_calls(call)
     assert made == {"evalsha": 1, "mget": 1, "incr": 2, "pttl": 2}
     counters = ratelimit.key_only_counters(ip="127.0.0.1")
     assert [

@@ -1,52 +1,26 @@
 """Access-token validation reads the tenant, counts the key-only rate limits and reads the
 token's cache entry in one Redis round trip (a Lua script), seen on the wire with MONITOR."""
 
-import threading
 from urllib.parse import urlencode
 
 import pytest
-import redis
-from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from portal.audit import Actor
 from portal.models import Tenant
+from tests.redis_monitor import monitored
 from tokens.commands import SessionIssue
 from tokens.selectors import access_token_cache_entry
 from tokens.services import sessions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-STOP = "validation-round-trip-monitor-stop"
-
 
 def commands_during(action) -> list[list[str]]:
-    """The commands clients sent to the cache's Redis server while `action` ran (not the
+    """The commands clients sent to the cache's Redis database while `action` ran (not the
     ones a Lua script ran on the server)."""
-    assert settings.REDIS_URL, "this test needs REDIS_URL (the services pass sets it)"
-    server = redis.Redis.from_url(settings.REDIS_URL)
-    seen: list[list[str]] = []
-    ready = threading.Event()
-
-    def watch() -> None:
-        with server.monitor() as monitor:
-            ready.set()
-            for entry in monitor.listen():
-                if STOP in entry["command"]:
-                    return
-                if entry.get("client_type") != "lua":
-                    seen.append(entry["command"].split())
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    assert ready.wait(5)
-    server.ping()  # MONITOR is in place once a later command reaches the server
-    action()
-    server.echo(STOP)
-    watcher.join(10)
-    assert not watcher.is_alive()
-    return seen
+    return [e["command"].split() for e in monitored(action) if e.get("client_type") != "lua"]
 
 
 def test_validation_makes_one_cache_round_trip(tenant, account):
